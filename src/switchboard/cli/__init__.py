@@ -1,0 +1,1 @@
+"""The ``switchboard`` command: one module per command group (see ``main.COMMANDS``)."""

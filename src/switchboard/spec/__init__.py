@@ -1,0 +1,82 @@
+"""The provider contract: pure types, no I/O. Third-party provider plugins code
+against this package and nothing else of Switchboard's (``upstream`` is optional help)."""
+
+from switchboard.spec.collect import ChatResult, Collector, collect, collect_stream, parse_arguments
+from switchboard.spec.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ContextLengthError,
+    InvalidRequestError,
+    MissingApiKeyError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamBrokenError,
+    SwitchboardError,
+    UnknownModelError,
+    UnknownProviderError,
+    UpstreamConnectionError,
+    UpstreamTimeoutError,
+)
+from switchboard.spec.events import (
+    CallWarning,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ResponseMetadata,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+    UnifiedFinish,
+)
+from switchboard.spec.messages import (
+    FilePart,
+    ImagePart,
+    Message,
+    Part,
+    ProviderMetadata,
+    ReasoningPart,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
+from switchboard.spec.request import (
+    ChatRequest,
+    ResponseFormat,
+    ResponseFormatJson,
+    ResponseFormatJsonSchema,
+    ResponseFormatText,
+    Tool,
+    ToolChoice,
+    ToolChoiceTool,
+    check_json_schema,
+)
+from switchboard.spec.usage import Price, Usage, cost
+
+__all__ = [
+    "AuthenticationError", "BadRequestError", "CallWarning", "Capabilities", "ChatModel",
+    "ChatRequest", "ChatResult", "Collector", "ConfigurationError", "ContextLengthError",
+    "ErrorEvent", "FilePart", "Finish", "FinishReason", "ImagePart", "InvalidRequestError",
+    "KeyCheck", "Message", "MissingApiKeyError", "ModelInfo", "NotFoundError",
+    "OverloadedError", "Part", "PermissionDeniedError", "Price", "Provider",
+    "ProviderConfig", "ProviderError", "ProviderMetadata", "RateLimitError",
+    "ReasoningDelta", "ReasoningPart", "ResponseFormat", "ResponseFormatJson",
+    "ResponseFormatJsonSchema", "ResponseFormatText", "ResponseMetadata", "Role",
+    "ServerError", "StreamBrokenError", "StreamEvent", "StreamStart", "SwitchboardError",
+    "TextDelta", "TextPart", "Tool", "ToolCall", "ToolCallDelta", "ToolCallPart",
+    "ToolCallStart", "ToolChoice", "ToolChoiceTool", "ToolResultPart", "UnifiedFinish",
+    "UnknownModelError", "UnknownProviderError", "UpstreamConnectionError",
+    "UpstreamTimeoutError", "Usage", "check_json_schema", "collect", "collect_stream",
+    "cost", "parse_arguments",
+]

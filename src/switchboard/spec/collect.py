@@ -1,0 +1,211 @@
+"""Fold a stream of events into one result — the non-streaming answer.
+
+``Collector`` is incremental so a service can forward each event *and* accumulate in the
+same pass; ``collect()`` is the pure whole-stream form.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.spec.errors import SwitchboardError
+from switchboard.spec.events import (
+    CallWarning,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ResponseMetadata,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+)
+from switchboard.spec.messages import (
+    Message,
+    Part,
+    ProviderMetadata,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+)
+from switchboard.spec.usage import Usage
+
+
+@dataclass(slots=True)
+class ChatResult:
+    text: str
+    parts: list[Part]
+    tool_calls: list[ToolCallPart]
+    finish_reason: FinishReason | None
+    usage: Usage
+    warnings: list[CallWarning]
+    metadata: ResponseMetadata
+    error: SwitchboardError | None = None
+
+    @property
+    def message(self) -> Message:
+        """The assistant message to append to the history."""
+        return Message(role="assistant", parts=self.parts or [TextPart(text="")])
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and self.finish_reason is not None
+
+
+@dataclass(slots=True)
+class _Reasoning:
+    text: list[str] = field(default_factory=list)
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    id: str
+    name: str
+    args: list[str] = field(default_factory=list)
+
+
+class Collector:
+    """Accumulates events in order; ``result()`` may be called at any time (partial)."""
+
+    __slots__ = ("_order", "_text", "_reasoning", "_pending", "_calls", "finish",
+                 "usage", "warnings", "metadata", "error", "events")
+
+    def __init__(self) -> None:
+        # _order keeps the parts in the order they began: ("text", i) / ("reasoning", id)
+        # / ("tool", id). Consecutive text deltas share one text part.
+        self._order: list[tuple[str, str]] = []
+        self._text: dict[str, list[str]] = {}
+        self._reasoning: dict[str, _Reasoning] = {}
+        self._pending: dict[str, _PendingCall] = {}
+        self._calls: dict[str, ToolCallPart] = {}
+        self.finish: FinishReason | None = None
+        self.usage = Usage()
+        self.warnings: list[CallWarning] = []
+        self.metadata = ResponseMetadata()
+        self.error: SwitchboardError | None = None
+        self.events = 0
+
+    def add(self, event: StreamEvent) -> None:
+        self.events += 1
+        if isinstance(event, TextDelta):
+            if not self._order or self._order[-1][0] != "text":
+                key = str(len(self._order))
+                self._order.append(("text", key))
+                self._text[key] = []
+            self._text[self._order[-1][1]].append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            block = self._reasoning.get(event.id)
+            if block is None:
+                block = self._reasoning[event.id] = _Reasoning()
+                self._order.append(("reasoning", event.id))
+            if event.text:
+                block.text.append(event.text)
+            if event.provider_metadata:
+                _merge(block.metadata, event.provider_metadata)
+        elif isinstance(event, ToolCallStart):
+            if event.id not in self._pending and event.id not in self._calls:
+                self._pending[event.id] = _PendingCall(event.id, event.name)
+                self._order.append(("tool", event.id))
+        elif isinstance(event, ToolCallDelta):
+            pending = self._pending.get(event.id)
+            if pending is not None:
+                pending.args.append(event.arguments_delta)
+        elif isinstance(event, ToolCall):
+            if event.id not in self._pending and event.id not in self._calls:
+                self._order.append(("tool", event.id))
+            self._pending.pop(event.id, None)
+            self._calls[event.id] = ToolCallPart(
+                id=event.id,
+                name=event.name,
+                arguments=event.arguments,
+                provider_metadata=event.provider_metadata,
+            )
+        elif isinstance(event, Finish):
+            self.finish = event.finish_reason
+            self.usage = self.usage.merge(event.usage)
+        elif isinstance(event, ErrorEvent):
+            self.error = event.error
+            if event.usage is not None:
+                self.usage = self.usage.merge(event.usage)
+        elif isinstance(event, StreamStart):
+            self.warnings.extend(event.warnings)
+        elif isinstance(event, ResponseMetadata):
+            m = self.metadata
+            m.response_id = event.response_id or m.response_id
+            m.model = event.model or m.model
+            m.request_id = event.request_id or m.request_id
+            m.extra.update(event.extra)
+
+    @property
+    def text(self) -> str:
+        return "".join("".join(chunks) for chunks in self._text.values())
+
+    def parts(self) -> list[Part]:
+        parts: list[Part] = []
+        for kind, key in self._order:
+            if kind == "text":
+                parts.append(TextPart(text="".join(self._text[key])))
+            elif kind == "reasoning":
+                block = self._reasoning[key]
+                parts.append(
+                    ReasoningPart(
+                        text="".join(block.text),
+                        provider_metadata=block.metadata or None,
+                    )
+                )
+            elif key in self._calls:
+                parts.append(self._calls[key])
+            elif key in self._pending:  # interrupted mid-call: keep what arrived
+                p = self._pending[key]
+                parts.append(ToolCallPart(id=p.id, name=p.name, arguments="".join(p.args)))
+        return parts
+
+    def result(self) -> ChatResult:
+        parts = self.parts()
+        return ChatResult(
+            text=self.text,
+            parts=parts,
+            tool_calls=[p for p in parts if isinstance(p, ToolCallPart) and p.id in self._calls],
+            finish_reason=self.finish,
+            usage=self.usage,
+            warnings=list(self.warnings),
+            metadata=self.metadata,
+            error=self.error,
+        )
+
+
+def _merge(into: dict[str, dict[str, Any]], new: ProviderMetadata) -> None:
+    for kind, values in new.items():
+        into.setdefault(kind, {}).update(values)
+
+
+def collect(events: Iterable[StreamEvent]) -> ChatResult:
+    """The result of a whole stream (pure: no I/O)."""
+    c = Collector()
+    for e in events:
+        c.add(e)
+    return c.result()
+
+
+async def collect_stream(events: AsyncIterable[StreamEvent]) -> ChatResult:
+    c = Collector()
+    async for e in events:
+        c.add(e)
+    return c.result()
+
+
+def parse_arguments(arguments: str) -> dict[str, Any]:
+    """A tool call's arguments as a dict; ``{}`` for empty, ``ValueError`` if not an object."""
+    if not arguments.strip():
+        return {}
+    value = json.loads(arguments)
+    if not isinstance(value, dict):
+        raise ValueError("tool call arguments must be a JSON object")
+    return value

@@ -1,0 +1,121 @@
+"""The neutral stream: what every ``ChatModel.stream()`` yields.
+
+Plain slotted dataclasses, not pydantic models: these are created once per chunk on the
+hot path. Each has a ``type`` tag for serialisation and ``match`` statements.
+Order: ``StreamStart`` first, then any mix of deltas and ``ResponseMetadata``, then
+exactly one ``Finish`` or one ``ErrorEvent`` last. Once the stream has started, errors
+travel in-band as ``ErrorEvent`` (partial output already yielded stays valid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from switchboard.spec.errors import SwitchboardError
+from switchboard.spec.messages import ProviderMetadata
+from switchboard.spec.usage import Usage
+
+UnifiedFinish = Literal["stop", "length", "content_filter", "tool_calls", "error", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishReason:
+    unified: UnifiedFinish
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallWarning:
+    """A setting the provider could not honour (never silently dropped)."""
+
+    type: Literal["unsupported-setting", "unsupported-part", "other"]
+    message: str
+    setting: str | None = None
+
+
+@dataclass(slots=True)
+class StreamStart:
+    type: ClassVar[str] = "start"
+    warnings: list[CallWarning] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TextDelta:
+    type: ClassVar[str] = "text-delta"
+    text: str
+
+
+@dataclass(slots=True)
+class ReasoningDelta:
+    """Reasoning text; ``id`` separates blocks. ``provider_metadata`` (a signature, a
+    redacted block) is merged into the block's metadata by ``collect``."""
+
+    type: ClassVar[str] = "reasoning-delta"
+    text: str
+    id: str = "0"
+    provider_metadata: ProviderMetadata | None = None
+
+
+@dataclass(slots=True)
+class ToolCallStart:
+    type: ClassVar[str] = "tool-call-start"
+    id: str
+    name: str
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    type: ClassVar[str] = "tool-call-delta"
+    id: str
+    arguments_delta: str
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call; always emitted, after any start/delta events for it."""
+
+    type: ClassVar[str] = "tool-call"
+    id: str
+    name: str
+    arguments: str
+    index: int = 0
+    provider_metadata: ProviderMetadata | None = None
+
+
+@dataclass(slots=True)
+class ResponseMetadata:
+    type: ClassVar[str] = "metadata"
+    response_id: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Finish:
+    type: ClassVar[str] = "finish"
+    finish_reason: FinishReason
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(slots=True)
+class ErrorEvent:
+    type: ClassVar[str] = "error"
+    error: SwitchboardError
+    usage: Usage | None = None
+
+
+StreamEvent = (
+    StreamStart
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | ToolCall
+    | ResponseMetadata
+    | Finish
+    | ErrorEvent
+)

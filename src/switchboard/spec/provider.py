@@ -1,0 +1,187 @@
+"""The ``Provider`` / ``ChatModel`` contract that every adapter and plugin implements.
+
+A provider *kind* is a subclass of ``Provider``; a provider *instance* is that class built
+with a ``Config`` (key, base URL, headers). An adapter implements three things:
+``ChatModel.stream()`` (neutral request -> neutral events), ``list_models()`` and,
+optionally, ``validate_key()`` (defaults to listing models). Retries, accounting and
+pricing are done by the framework around it, never inside the adapter.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from switchboard.spec.collect import ChatResult, collect_stream
+from switchboard.spec.errors import MissingApiKeyError
+from switchboard.spec.events import StreamEvent
+from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.request import ChatRequest
+from switchboard.spec.usage import Price, Usage, cost
+
+
+class ProviderConfig(BaseModel):
+    """Settings of one provider instance. Subclasses add vendor settings; unknown keys
+    are refused so a typo is an error, not a silently ignored option."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, gt=0, description="read timeout, seconds")
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """Outcome of "Test connection"."""
+
+    ok: bool
+    latency_ms: float
+    message: str
+    models_seen: int | None = None
+
+
+class ChatModel(ABC):
+    """One model of one provider instance, ready to be called."""
+
+    def __init__(self, provider: Provider, model_id: str) -> None:
+        self.provider = provider
+        self.model_id = model_id
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.provider.capabilities(self.model_id)
+
+    @abstractmethod
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield ``StreamStart`` ... ``Finish`` (or ``ErrorEvent``).
+
+        Open the HTTP response (status checked) *before* yielding ``StreamStart``: raise a
+        ``ProviderError`` for a failure before the first event (the retry policy may then
+        try again); after that, report failures as an in-band ``ErrorEvent`` (or raise,
+        and the framework's wrapper turns it into one).
+        """
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        """One non-streaming call. Adapters override this to use the vendor's
+        non-streaming endpoint, converting its response to the same neutral events and
+        folding them with ``collect`` (one accumulation path for both modes)."""
+        return await collect_stream(self.stream(request))
+
+
+class Provider(ABC):
+    """A provider kind. Class attributes describe it; an instance is configured."""
+
+    kind: ClassVar[str]
+    display_name: ClassVar[str]
+    Config: ClassVar[type[ProviderConfig]] = ProviderConfig
+    api_key_env: ClassVar[str | None] = None
+    base_url_env: ClassVar[str | None] = None
+    default_base_url: ClassVar[str | None] = None
+    default_model: ClassVar[str | None] = None
+    requires_api_key: ClassVar[bool] = True
+    docs_url: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        config: ProviderConfig | None = None,
+        *,
+        name: str | None = None,
+        prices: Mapping[str, Price] | None = None,
+        models: Mapping[str, ModelInfo] | None = None,
+    ) -> None:
+        self.config = config if config is not None else self.Config()
+        self.name = name or self.kind
+        self.prices: Mapping[str, Price] = prices or {}
+        self.known_models: Mapping[str, ModelInfo] = models or {}
+
+    # -- configuration -------------------------------------------------------------
+    @classmethod
+    def required_env_vars(cls) -> list[str]:
+        return [cls.api_key_env] if cls.requires_api_key and cls.api_key_env else []
+
+    @property
+    def api_key(self) -> str | None:
+        """The key from the config, else from the conventional environment variable."""
+        if self.config.api_key is not None:
+            return self.config.api_key.get_secret_value()
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env) or None
+        return None
+
+    @property
+    def base_url(self) -> str:
+        url = self.config.base_url
+        if not url and self.base_url_env:
+            url = os.environ.get(self.base_url_env) or None
+        url = url or self.default_base_url
+        if not url:
+            raise MissingApiKeyError(
+                f"provider {self.name!r} ({self.kind}) has no base URL: set it with "
+                f"`switchboard providers update {self.name} --base-url URL`"
+            )
+        return url.rstrip("/")
+
+    @property
+    def is_configured(self) -> bool:
+        return not self.requires_api_key or self.api_key is not None
+
+    def require_api_key(self) -> str:
+        key = self.api_key
+        if key is None:
+            where = f"set {self.api_key_env} or run" if self.api_key_env else "run"
+            raise MissingApiKeyError(
+                f"no API key for provider {self.name!r} ({self.kind}): {where} "
+                f"`switchboard keys set {self.name}`"
+            )
+        return key
+
+    # -- models --------------------------------------------------------------------
+    @abstractmethod
+    def chat_model(self, model_id: str) -> ChatModel: ...
+
+    @abstractmethod
+    async def list_models(self) -> list[ModelInfo]:
+        """The vendor's model list (discovery)."""
+
+    def capabilities(self, model_id: str) -> Capabilities:
+        info = self.known_models.get(model_id)
+        return info.capabilities if info else Capabilities(streaming=True)
+
+    async def validate_key(self) -> KeyCheck:
+        """A cheap authenticated call: by default, list the models."""
+        import time
+
+        started = time.perf_counter()
+        models = await self.list_models()
+        ms = (time.perf_counter() - started) * 1000
+        return KeyCheck(True, ms, f"ok: {len(models)} models visible", len(models))
+
+    # -- cost ----------------------------------------------------------------------
+    def price_for(self, model_id: str) -> Price | None:
+        info = self.known_models.get(model_id)
+        if info is not None and info.price is not None:
+            return info.price
+        return self.prices.get(model_id)
+
+    def estimate_cost(self, model_id: str, usage: Usage) -> Decimal | None:
+        return cost(usage, self.price_for(model_id))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "display_name": self.display_name,
+            "api_key_env": self.api_key_env,
+            "base_url_env": self.base_url_env,
+            "default_base_url": self.default_base_url,
+            "default_model": self.default_model,
+            "requires_api_key": self.requires_api_key,
+        }

@@ -1,0 +1,75 @@
+"""Token usage and its price.
+
+``input_tokens`` is the *total* prompt size, cached reads and cache writes included (the
+OpenAI convention); adapters for vendors that report them apart (Anthropic) add them up.
+``output_tokens`` includes reasoning tokens (Gemini reports thoughts apart; its adapter
+adds them). With that one convention, ``cost()`` works for every vendor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+_MILLION = Decimal(1_000_000)
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_tokens(self) -> int | None:
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+    def merge(self, other: Usage) -> Usage:
+        """Later reports win field by field (vendors send usage in pieces)."""
+        return Usage(
+            input_tokens=_pick(other.input_tokens, self.input_tokens),
+            output_tokens=_pick(other.output_tokens, self.output_tokens),
+            cached_input_tokens=_pick(other.cached_input_tokens, self.cached_input_tokens),
+            cache_write_tokens=_pick(other.cache_write_tokens, self.cache_write_tokens),
+            reasoning_tokens=_pick(other.reasoning_tokens, self.reasoning_tokens),
+            raw={**self.raw, **other.raw},
+        )
+
+
+def _pick(new: int | None, old: int | None) -> int | None:
+    return old if new is None else new
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens. ``cached_input`` / ``cache_write`` default to ``input``."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
+
+
+def cost(usage: Usage, price: Price | None) -> Decimal | None:
+    """The cost of one call in USD, or ``None`` when it cannot be known.
+
+    Unknown is never zero: a missing price or missing token counts give ``None``.
+    """
+    if price is None or usage.input_tokens is None or usage.output_tokens is None:
+        return None
+    cached = usage.cached_input_tokens or 0
+    written = usage.cache_write_tokens or 0
+    fresh = max(usage.input_tokens - cached - written, 0)
+    total = (
+        fresh * price.input
+        + cached * (price.input if price.cached_input is None else price.cached_input)
+        + written * (price.input if price.cache_write is None else price.cache_write)
+        + usage.output_tokens * price.output
+    )
+    return total / _MILLION

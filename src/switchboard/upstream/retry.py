@@ -1,0 +1,127 @@
+"""The one retry policy, applied around a whole stream — never inside an adapter.
+
+Policy (as the official OpenAI and Anthropic SDKs do it): retry a ``ProviderError`` whose
+``retryable`` flag is set (408/409/429/5xx/529, timeouts, connection failures), at most
+``max_retries`` times, waiting what the vendor asked (``Retry-After``, capped) or an
+exponential backoff with jitter. Once the first event has been handed to the caller,
+nothing is retried: a failure after that becomes an in-band ``ErrorEvent`` and the
+partial answer already forwarded stays the caller's.
+
+The wrapper also guarantees the stream's shape: it always ends with exactly one
+``Finish`` or ``ErrorEvent``, even if an adapter just stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from switchboard.spec.errors import ProviderError, StreamBrokenError, SwitchboardError
+from switchboard.spec.events import ErrorEvent, Finish, StreamEvent
+from switchboard.upstream.errors import error_from_exception
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: float = 0.25
+    retry_after_cap: float = 60.0
+
+    def delay(self, attempt: int, error: ProviderError) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        if error.retry_after is not None:
+            return min(float(error.retry_after), self.retry_after_cap)
+        base: float = min(self.initial_delay * (2.0 ** (attempt - 1)), self.max_delay)
+        return base * (1.0 - self.jitter * random.random())
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _as_provider_error(provider: str, exc: Exception) -> SwitchboardError:
+    if isinstance(exc, SwitchboardError):
+        return exc
+    return error_from_exception(provider, exc)
+
+
+async def retrying_stream(
+    open_stream: Callable[[], AsyncGenerator[StreamEvent, None]],
+    policy: RetryPolicy,
+    *,
+    provider: str = "provider",
+    sleep: Sleep = asyncio.sleep,
+    on_retry: Callable[[int, ProviderError, float], None] | None = None,
+) -> AsyncIterator[StreamEvent]:
+    """Run ``open_stream()`` with retries before the first event; see module doc."""
+    attempt = 0
+    while True:
+        events = open_stream()
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:
+            yield ErrorEvent(StreamBrokenError(f"{provider}: empty response stream",
+                                               provider=provider))
+            return
+        except ProviderError as exc:
+            await events.aclose()
+            if exc.retryable and attempt < policy.max_retries:
+                attempt += 1
+                wait = policy.delay(attempt, exc)
+                if on_retry is not None:
+                    on_retry(attempt, exc, wait)
+                await sleep(wait)
+                continue
+            raise
+        except BaseException:
+            await events.aclose()
+            raise
+        if (
+            isinstance(first, ErrorEvent)
+            and isinstance(first.error, ProviderError)
+            and first.error.retryable
+            and attempt < policy.max_retries
+        ):
+            # An in-band error before anything useful: nothing reached the caller yet.
+            await events.aclose()
+            attempt += 1
+            wait = policy.delay(attempt, first.error)
+            if on_retry is not None:
+                on_retry(attempt, first.error, wait)
+            await sleep(wait)
+            continue
+        break
+
+    ended = isinstance(first, Finish | ErrorEvent)
+    try:
+        yield first
+        if ended:
+            return
+        try:
+            async for event in events:
+                yield event
+                if isinstance(event, Finish | ErrorEvent):
+                    ended = True
+                    return
+        except (SwitchboardError, OSError, ValueError, KeyError, TypeError) as exc:
+            # A vendor stream that breaks midway (or sends something unparseable).
+            ended = True
+            yield ErrorEvent(_as_provider_error(provider, exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - any other transport failure
+            if type(exc).__module__.startswith(("httpx", "httpcore", "anyio")):
+                ended = True
+                yield ErrorEvent(_as_provider_error(provider, exc))
+                return
+            raise
+        if not ended:
+            ended = True
+            yield ErrorEvent(StreamBrokenError(
+                f"{provider}: the stream ended before the vendor said it was finished",
+                provider=provider,
+            ))
+    finally:
+        await events.aclose()

@@ -1,0 +1,28 @@
+"""Test isolation: no test sees the developer's real keys, data directory or plugins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+VENDOR_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+    "MISTRAL_API_KEY", "MISTRAL_BASE_URL", "GEMINI_API_KEY", "GEMINI_BASE_URL",
+    "GOOGLE_API_KEY", "GROQ_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY",
+    "DEEPSEEK_API_KEY", "XAI_API_KEY", "FIREWORKS_API_KEY",
+    "SWITCHBOARD_DATABASE_URL", "SWITCHBOARD_SECRET_KEY", "SWITCHBOARD_REDIS_URL",
+)
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in VENDOR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "sb-data"
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(data))
+    monkeypatch.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
+    yield data
