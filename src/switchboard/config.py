@@ -1,0 +1,61 @@
+"""Process settings, from the environment. One place, read once, cheap to import.
+
+- ``SWITCHBOARD_DATA_DIR``: where the SQLite database and the generated master key live
+  (default: ``$XDG_DATA_HOME/switchboard`` or ``~/.local/share/switchboard``).
+- ``SWITCHBOARD_DATABASE_URL``: a SQLAlchemy async URL; default SQLite in the data dir.
+  ``postgresql://`` and ``sqlite://`` are given their async drivers automatically.
+- ``SWITCHBOARD_SECRET_KEY``: the master key(s) for provider keys at rest (see
+  ``switchboard.security``); default: a key file generated in the data dir.
+- ``SWITCHBOARD_REDIS_URL``: enables cross-process cache invalidation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "switchboard"
+
+
+def normalise_database_url(url: str) -> str:
+    """Give plain URLs their async driver (``postgresql://`` -> ``postgresql+asyncpg://``)."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain):]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str | None
+    redis_url: str | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Read the environment now (tests change it between cases, so no module cache)."""
+    data_dir = Path(os.environ.get("SWITCHBOARD_DATA_DIR") or _default_data_dir()).expanduser()
+    url = os.environ.get("SWITCHBOARD_DATABASE_URL")
+    if url:
+        url = normalise_database_url(url)
+    else:
+        url = f"sqlite+aiosqlite:///{data_dir / 'switchboard.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key=os.environ.get("SWITCHBOARD_SECRET_KEY") or None,
+        redis_url=os.environ.get("SWITCHBOARD_REDIS_URL") or None,
+    )
