@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from switchboard.spec import (
+    CallWarning,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    Price,
+    ReasoningDelta,
+    ReasoningPart,
+    ResponseMetadata,
+    StreamBrokenError,
+    StreamStart,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallPart,
+    ToolCallStart,
+    Usage,
+    collect,
+    cost,
+    parse_arguments,
+)
+
+
+def test_collect_orders_parts_and_merges() -> None:
+    result = collect([
+        StreamStart(warnings=[CallWarning("unsupported-setting", "no seed", "seed")]),
+        ResponseMetadata(response_id="r1", model="m"),
+        ReasoningDelta("Think", id="0"),
+        ReasoningDelta("ing", id="0", provider_metadata={"anthropic": {"signature": "sig"}}),
+        TextDelta("Hel"),
+        TextDelta("lo"),
+        ToolCallStart("c1", "f"),
+        ToolCallDelta("c1", '{"a":'),
+        ToolCallDelta("c1", "1}"),
+        ToolCall("c1", "f", '{"a":1}'),
+        Finish(FinishReason("tool_calls", "tool_use"), Usage(input_tokens=3, output_tokens=4)),
+    ])
+    assert result.text == "Hello"
+    assert result.parts == [
+        ReasoningPart(text="Thinking", provider_metadata={"anthropic": {"signature": "sig"}}),
+        TextPart(text="Hello"),
+        ToolCallPart(id="c1", name="f", arguments='{"a":1}'),
+    ]
+    assert [c.id for c in result.tool_calls] == ["c1"]
+    assert result.finish_reason == FinishReason("tool_calls", "tool_use")
+    assert result.usage.total_tokens == 7
+    assert result.warnings[0].setting == "seed"
+    assert result.metadata.response_id == "r1"
+    assert result.complete
+    assert result.message.role == "assistant"
+
+
+def test_partial_stream_keeps_what_arrived() -> None:
+    err = StreamBrokenError("cut")
+    result = collect([StreamStart(), TextDelta("par"), ToolCallStart("c", "f"),
+                      ToolCallDelta("c", '{"x"'), ErrorEvent(err)])
+    assert result.text == "par"
+    assert result.error is err
+    assert not result.complete
+    # the interrupted call is kept as a part but not offered as a finished call
+    assert result.parts[-1] == ToolCallPart(id="c", name="f", arguments='{"x"')
+    assert result.tool_calls == []
+
+
+def test_usage_merge_later_wins() -> None:
+    u = Usage(input_tokens=10, raw={"a": 1}).merge(Usage(output_tokens=5, raw={"b": 2}))
+    assert (u.input_tokens, u.output_tokens, u.raw) == (10, 5, {"a": 1, "b": 2})
+
+
+def test_cost_in_decimal_with_cache() -> None:
+    price = Price(input=Decimal("3"), output=Decimal("15"), cached_input=Decimal("0.30"),
+                  cache_write=Decimal("3.75"))
+    usage = Usage(input_tokens=1_000_000, output_tokens=100_000, cached_input_tokens=200_000,
+                  cache_write_tokens=100_000)
+    # fresh 700k * 3 + cached 200k * 0.30 + written 100k * 3.75 + out 100k * 15, per million
+    assert cost(usage, price) == Decimal("2.1") + Decimal("0.06") + Decimal("0.375") + Decimal("1.5")
+
+
+def test_unknown_cost_is_none_never_zero() -> None:
+    assert cost(Usage(input_tokens=1, output_tokens=1), None) is None
+    assert cost(Usage(), Price(input=Decimal(1), output=Decimal(1))) is None
+    free = Price(input=Decimal(0), output=Decimal(0))
+    assert cost(Usage(input_tokens=5, output_tokens=5), free) == Decimal(0)
+
+
+def test_parse_arguments() -> None:
+    assert parse_arguments("") == {}
+    assert parse_arguments('{"a": [1]}') == {"a": [1]}
+    try:
+        parse_arguments("[1]")
+    except ValueError as exc:
+        assert "JSON object" in str(exc)
+    else:
+        raise AssertionError("a list is not an argument object")

@@ -1,0 +1,127 @@
+"""The one retry policy, exercised with real async generators (no mocks of our code)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from switchboard.spec import (
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    OverloadedError,
+    RateLimitError,
+    ServerError,
+    StreamBrokenError,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    UpstreamConnectionError,
+    collect,
+)
+from switchboard.upstream.retry import RetryPolicy, retrying_stream
+
+
+class Script:
+    """Each attempt plays the next list: events, or an exception to raise at that point."""
+
+    def __init__(self, *attempts: list[StreamEvent | Exception]) -> None:
+        self.attempts = list(attempts)
+        self.opened = 0
+        self.closed = 0
+
+    def open(self) -> AsyncIterator[StreamEvent]:
+        plan = self.attempts[min(self.opened, len(self.attempts) - 1)]
+        self.opened += 1
+        return self._play(plan)
+
+    async def _play(self, plan: list[StreamEvent | Exception]) -> AsyncIterator[StreamEvent]:
+        try:
+            for step in plan:
+                if isinstance(step, Exception):
+                    raise step
+                yield step
+        finally:
+            self.closed += 1
+
+
+DONE = Finish(FinishReason("stop", "stop"))
+waits: list[float] = []
+
+
+async def no_sleep(seconds: float) -> None:
+    waits.append(seconds)
+
+
+async def run(script: Script, policy: RetryPolicy | None = None) -> list[StreamEvent]:
+    waits.clear()
+    stream = retrying_stream(script.open, policy or RetryPolicy(max_retries=2), sleep=no_sleep)
+    return [e async for e in stream]
+
+
+async def test_retries_before_first_event_then_succeeds() -> None:
+    s = Script([RateLimitError("429", retry_after=1.5)], [ServerError("500")],
+               [StreamStart(), TextDelta("ok"), DONE])
+    events = await run(s)
+    assert collect(events).text == "ok"
+    assert s.opened == 3 and s.closed == 3
+    assert waits[0] == 1.5  # Retry-After honoured
+    assert 0.5 * 2 * 0.75 <= waits[1] <= 1.0  # second backoff step with jitter
+
+
+async def test_gives_up_after_max_retries() -> None:
+    s = Script([OverloadedError("busy")])
+    with pytest.raises(OverloadedError):
+        await run(s)
+    assert s.opened == 3
+
+
+async def test_non_retryable_is_raised_at_once() -> None:
+    s = Script([RateLimitError("quota", retryable=False)])
+    with pytest.raises(RateLimitError):
+        await run(s)
+    assert s.opened == 1 and waits == []
+
+
+async def test_never_retried_after_first_event() -> None:
+    s = Script([StreamStart(), TextDelta("partial"), UpstreamConnectionError("reset")],
+               [StreamStart(), TextDelta("again"), DONE])
+    events = await run(s)
+    assert s.opened == 1
+    assert isinstance(events[-1], ErrorEvent)
+    assert collect(events).text == "partial"
+
+
+async def test_in_band_retryable_error_as_first_event_is_retried() -> None:
+    s = Script([ErrorEvent(OverloadedError("busy"))], [StreamStart(), TextDelta("x"), DONE])
+    events = await run(s)
+    assert collect(events).text == "x" and s.opened == 2
+
+
+async def test_stream_that_just_stops_gets_an_error_event() -> None:
+    s = Script([StreamStart(), TextDelta("half")])
+    events = await run(s)
+    assert isinstance(events[-1], ErrorEvent)
+    assert isinstance(events[-1].error, StreamBrokenError)
+
+
+async def test_empty_stream_is_an_error() -> None:
+    events = await run(Script([]))
+    assert len(events) == 1 and isinstance(events[0], ErrorEvent)
+
+
+async def test_consumer_stopping_early_closes_the_adapter() -> None:
+    s = Script([StreamStart(), TextDelta("a"), TextDelta("b"), DONE])
+    stream = retrying_stream(s.open, RetryPolicy(), sleep=no_sleep)
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert s.closed == 1
+
+
+def test_backoff_is_capped() -> None:
+    p = RetryPolicy(initial_delay=1, max_delay=4, jitter=0)
+    assert [p.delay(n, ServerError("x")) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 4, 4]
+    assert p.delay(1, ServerError("x", retry_after=500)) == 60
