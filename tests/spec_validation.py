@@ -107,3 +107,22 @@ def _rebase(node: Any) -> Any:
     if isinstance(node, list):
         return [_rebase(v) for v in node]
     return node
+
+
+def validate_component(vendor: str, component: str, instance: Any) -> None:
+    """Validate against ``#/components/schemas/<component>`` (e.g. a response object)."""
+    require_spec(vendor)
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    spec = load_spec(vendor)
+    root = Resource.from_contents(spec, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:spec", root)
+    schema = {"$ref": f"urn:spec#/components/schemas/{component}"}
+    errors = sorted(Draft202012Validator(schema, registry=registry).iter_errors(instance),
+                    key=lambda e: list(e.path))
+    if errors:
+        lines = [f"- at {'/'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}"
+                 for e in errors[:10]]
+        raise AssertionError(f"{vendor} {component} invalid:\n" + "\n".join(lines))

@@ -78,7 +78,8 @@ def test_cost_in_decimal_with_cache() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=100_000, cached_input_tokens=200_000,
                   cache_write_tokens=100_000)
     # fresh 700k * 3 + cached 200k * 0.30 + written 100k * 3.75 + out 100k * 15, per million
-    assert cost(usage, price) == Decimal("2.1") + Decimal("0.06") + Decimal("0.375") + Decimal("1.5")
+    expected = Decimal("2.1") + Decimal("0.06") + Decimal("0.375") + Decimal("1.5")
+    assert cost(usage, price) == expected
 
 
 def test_unknown_cost_is_none_never_zero() -> None:

@@ -111,7 +111,7 @@ async def retrying_stream(
             ended = True
             yield ErrorEvent(_as_provider_error(provider, exc))
             return
-        except Exception as exc:  # noqa: BLE001 - any other transport failure
+        except Exception as exc:
             if type(exc).__module__.startswith(("httpx", "httpcore", "anyio")):
                 ended = True
                 yield ErrorEvent(_as_provider_error(provider, exc))

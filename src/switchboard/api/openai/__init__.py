@@ -1,0 +1,1 @@
+"""The OpenAI-compatible surface: pure translation (no I/O) plus the routes."""

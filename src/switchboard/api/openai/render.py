@@ -1,0 +1,169 @@
+"""Neutral events -> OpenAI Chat Completions output (chunks, or one completion body).
+
+Streaming is on the hot path (one call per token), so each chunk is the precomputed
+constant prefix + one small ``orjson`` dump of the delta + the constant suffix, rather
+than a whole dict re-encoded per token. Shapes follow OpenAI's reference:
+https://platform.openai.com/docs/api-reference/chat/streaming
+Reasoning text is sent as ``reasoning_content`` (the DeepSeek convention that most
+OpenAI-compatible clients read); OpenAI's own API has no field for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from switchboard.spec import (
+    ChatResult,
+    ErrorEvent,
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+    UnifiedFinish,
+    Usage,
+)
+
+FINISH: dict[UnifiedFinish, str] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "error": "stop",
+    "other": "stop",
+}
+DONE = b"data: [DONE]\n\n"
+
+
+def usage_body(usage: Usage) -> dict[str, Any]:
+    """OpenAI's usage block. The wire needs integers, so unknown counts are sent as 0
+    (our own accounting keeps them unknown)."""
+    prompt = usage.input_tokens or 0
+    completion = usage.output_tokens or 0
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_input_tokens or 0,
+                                  "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens or 0,
+                                      "audio_tokens": 0, "accepted_prediction_tokens": 0,
+                                      "rejected_prediction_tokens": 0},
+    }
+
+
+class ChunkEncoder:
+    """Turns one stream's events into SSE ``data:`` lines, keeping tool-call indexes."""
+
+    __slots__ = ("_prefix", "_suffix", "_head", "_include_usage", "_tools", "_streamed",
+                 "finished")
+
+    def __init__(self, completion_id: str, created: int, model: str, fingerprint: str,
+                 include_usage: bool) -> None:
+        head = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                "model": model, "system_fingerprint": fingerprint}
+        self._head = head
+        self._prefix = b"data: " + orjson.dumps(head)[:-1] + b',"choices":[{"index":0,"delta":'
+        self._suffix = b',"logprobs":null,"finish_reason":null}]}\n\n'
+        self._include_usage = include_usage
+        self._tools: dict[str, int] = {}
+        self._streamed: dict[str, str] = {}
+        self.finished = False
+
+    def _delta(self, delta: dict[str, Any]) -> bytes:
+        return self._prefix + orjson.dumps(delta) + self._suffix
+
+    def _tool_index(self, call_id: str) -> int:
+        index = self._tools.get(call_id)
+        if index is None:
+            index = self._tools[call_id] = len(self._tools)
+        return index
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """The bytes to send for one event (may be empty)."""
+        if isinstance(event, TextDelta):
+            return self._delta({"content": event.text}) if event.text else b""
+        if isinstance(event, ToolCallDelta):
+            self._streamed[event.id] = self._streamed.get(event.id, "") + event.arguments_delta
+            call = {"index": self._tool_index(event.id),
+                    "function": {"arguments": event.arguments_delta}}
+            return self._delta({"tool_calls": [call]})
+        if isinstance(event, ReasoningDelta):
+            return self._delta({"reasoning_content": event.text}) if event.text else b""
+        if isinstance(event, StreamStart):
+            return self._delta({"role": "assistant", "content": "", "refusal": None})
+        if isinstance(event, ToolCallStart):
+            self._streamed[event.id] = ""
+            call = {"index": self._tool_index(event.id), "id": event.id, "type": "function",
+                    "function": {"name": event.name, "arguments": ""}}
+            return self._delta({"tool_calls": [call]})
+        if isinstance(event, ToolCall):
+            return self._complete_call(event)
+        if isinstance(event, Finish):
+            return self.finish(event)
+        if isinstance(event, ErrorEvent):
+            from switchboard.api.openai.errors import error_body
+
+            self.finished = True
+            return b"data: " + orjson.dumps(error_body(event.error)) + b"\n\n"
+        return b""
+
+    def _complete_call(self, event: ToolCall) -> bytes:
+        streamed = self._streamed.get(event.id)
+        if streamed is None:  # the adapter sent the call whole
+            call = {"index": self._tool_index(event.id), "id": event.id, "type": "function",
+                    "function": {"name": event.name, "arguments": event.arguments}}
+            self._streamed[event.id] = event.arguments
+            return self._delta({"tool_calls": [call]})
+        rest = event.arguments[len(streamed):] if event.arguments.startswith(streamed) else ""
+        if not rest:
+            return b""
+        self._streamed[event.id] = event.arguments
+        return self._delta({"tool_calls": [{"index": self._tool_index(event.id),
+                                            "function": {"arguments": rest}}]})
+
+    def finish(self, event: Finish) -> bytes:
+        self.finished = True
+        reason = FINISH[event.finish_reason.unified]
+        last = (self._prefix + b"{}" + b',"logprobs":null,"finish_reason":'
+                + orjson.dumps(reason) + b"}]}\n\n")
+        if self._include_usage:
+            usage = {**self._head, "choices": [], "usage": usage_body(event.usage)}
+            last += b"data: " + orjson.dumps(usage) + b"\n\n"
+        return last + DONE
+
+
+def completion_body(result: ChatResult, completion_id: str, created: int, model: str,
+                    fingerprint: str) -> dict[str, Any]:
+    """The non-streaming ``chat.completion`` object."""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": result.text if result.text or not result.tool_calls else None,
+        "refusal": None,
+        "annotations": [],
+    }
+    reasoning = "".join(p.text for p in result.parts if p.type == "reasoning")
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    if result.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments}}
+            for c in result.tool_calls
+        ]
+    finish = FINISH[result.finish_reason.unified] if result.finish_reason else "stop"
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "system_fingerprint": fingerprint,
+        "choices": [{"index": 0, "message": message, "logprobs": None,
+                     "finish_reason": finish}],
+        "usage": usage_body(result.usage),
+    }
