@@ -19,16 +19,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+def serve_in_thread(app: Any, port: int | None = None, *, lifespan: bool = False,
+                    startup_timeout: float = 10.0) -> Iterator[str]:
     """Yield the base URL ``http://127.0.0.1:PORT`` while ``app`` is served."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", loop="asyncio", http="h11",
+                            lifespan="on" if lifespan else "off", loop="asyncio", http="h11",
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + startup_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("fake server did not start")

@@ -1,0 +1,131 @@
+"""``create_app()``: the ASGI application (FastAPI on Starlette) and its lifespan.
+
+Startup order: settings -> database (pool) -> schema upgrade (``ensure_schema``: safe with
+several processes, it takes a lock on PostgreSQL) -> catalog seed -> registry -> usage
+recorder. Shutdown reverses it, after in-flight requests have finished (uvicorn's graceful
+shutdown) and partial answers have been persisted (``AppState.drain``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchboard import __version__
+from switchboard.api.openai.routes import routes as openai_routes
+from switchboard.api.state import AppState
+from switchboard.api.tokens import TokenAuthenticator
+from switchboard.config import Settings, load_settings
+from switchboard.db import Database
+from switchboard.registry import Registry
+from switchboard.services.usage import UsageRecorder
+
+log = logging.getLogger("switchboard.server")
+
+RegistryLoader = Callable[[Database], Callable[[], Awaitable[Registry]]]
+
+
+def _default_registry_loader(db: Database) -> Callable[[], Awaitable[Registry]]:
+    """The registry for this process, built from the database catalog and cached until
+    the catalog changes (see ``switchboard.services``)."""
+    try:
+        from switchboard.services.registry_source import registry_loader
+    except ImportError:  # catalog services not installed yet: environment only
+        from switchboard.registry import open_registry
+
+        cached: list[Registry] = []
+
+        async def from_env() -> Registry:
+            if not cached:
+                cached.append(await open_registry())
+            return cached[0]
+
+        return from_env
+    loader: Callable[[], Awaitable[Registry]] = registry_loader(db)
+    return loader
+
+
+async def _prepare_database(settings: Settings, db: Database) -> None:
+    from switchboard.db.migrate import ensure_schema
+
+    await ensure_schema(settings.database_url)
+    try:
+        from switchboard.services.seed import seed_catalog
+    except ImportError:
+        return
+    await seed_catalog(db)
+
+
+def create_app(settings: Settings | None = None,
+               registry_loader: RegistryLoader | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database.from_settings(settings)
+        await _prepare_database(settings, db)
+        usage = UsageRecorder(db)
+        state = AppState(
+            settings=settings, db=db, usage=usage, tokens=TokenAuthenticator(db),
+            load_registry=(registry_loader or _default_registry_loader)(db),
+        )
+        await state.registry()  # fail at startup, not on the first request
+        usage.start()
+        app.state.sb = state
+        try:
+            yield
+        finally:
+            await state.drain()
+            await usage.close()
+            from switchboard.upstream import close_client
+
+            await close_client()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Switchboard", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    app.router.routes.extend(openai_routes)
+    app.router.routes.extend([
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ])
+    return app
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers."""
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers and the registry is loaded."""
+    state: AppState = request.app.state.sb
+    checks: dict[str, str] = {}
+    status = 200
+    try:
+        from sqlalchemy import text
+
+        async with state.db.session() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # report, don't crash the probe
+        checks["database"] = f"error: {type(exc).__name__}"
+        status = 503
+    try:
+        await state.registry()
+        checks["registry"] = "ok"
+    except Exception as exc:
+        checks["registry"] = f"error: {type(exc).__name__}"
+        status = 503
+    checks["usage_pending"] = str(state.usage.pending)
+    return Response(orjson.dumps({"status": "ok" if status == 200 else "unavailable",
+                                  "checks": checks}), status, media_type="application/json")

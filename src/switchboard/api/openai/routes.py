@@ -1,0 +1,246 @@
+"""``/v1``: the OpenAI-compatible endpoints, as plain Starlette handlers.
+
+Plain handlers rather than FastAPI body models: the body is parsed once with orjson and
+validated once with our own pydantic models, malformed input gets OpenAI's 400 (not
+FastAPI's 422), and the hot path carries no extra validation layer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
+from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
+from switchboard.api.openai.render import ChunkEncoder, completion_body
+from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.api.state import AppState
+from switchboard.api.tokens import Principal
+from switchboard.registry import ResolvedModel
+from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.usage import UsageRecord
+from switchboard.spec import (
+    CallWarning,
+    ChatRequest,
+    ChatResult,
+    Collector,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    ImagePart,
+    InvalidRequestError,
+    ReasoningDelta,
+    StreamEvent,
+    StreamStart,
+    SwitchboardError,
+    TextDelta,
+    ToolCall,
+)
+
+JSON = "application/json"
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status, headers=headers, media_type=JSON)
+
+
+def _error(exc: SwitchboardError) -> Response:
+    status, _, _ = error_status(exc)
+    return _json(error_body(exc), status, error_headers(exc))
+
+
+def _unauthorized(message: str) -> Response:
+    return _json(openai_error(message, code="invalid_api_key"), 401,
+                 {"www-authenticate": 'Bearer realm="switchboard"'})
+
+
+async def _principal(request: Request, state: AppState) -> Principal | Response:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized(
+            "You didn't provide an API key. Send it as 'Authorization: Bearer sb-...'; "
+            "create one in Settings > API tokens or with `switchboard tokens create`.")
+    principal = await state.tokens.authenticate(token.strip())
+    if principal is None:
+        return _unauthorized("Incorrect API key provided (unknown, revoked or expired "
+                             "token). Create a new one with `switchboard tokens create`.")
+    return principal
+
+
+def _check_capabilities(model: ResolvedModel, request: ChatRequest) -> None:
+    if model.info is None:
+        return  # a model the catalog does not know yet: let the vendor decide
+    if not model.capabilities.vision and any(
+        isinstance(p, ImagePart) for m in request.messages for p in m.parts
+    ):
+        raise InvalidRequestError(
+            f"model '{model.ref}' does not accept images; choose a vision-capable model "
+            "(GET /v1/models lists them)", param="messages")
+    if request.tools and not model.capabilities.tools:
+        raise InvalidRequestError(f"model '{model.ref}' does not support tools",
+                                  param="tools")
+
+
+def _headers(model: ResolvedModel, warnings: list[CallWarning]) -> dict[str, str]:
+    headers = {"x-switchboard-model": model.ref}
+    if warnings:
+        headers["x-switchboard-warnings"] = "; ".join(w.message for w in warnings)[:2000]
+    return headers
+
+
+def _recorder(state: AppState, principal: Principal) -> Any:
+    def on_done(outcome: CallOutcome) -> None:
+        usage = outcome.result.usage
+        state.usage.record(UsageRecord(
+            provider=outcome.provider, model=outcome.model, source="api",
+            status=outcome.status, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cached_tokens=usage.cached_input_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost=outcome.cost,
+            latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
+            error_code=outcome.error_code, user_id=principal.user_id,
+            api_token_id=principal.token_id,
+        ))
+    return on_done
+
+
+async def chat_completions(request: Request) -> Response:
+    state: AppState = request.app.state.sb
+    principal = await _principal(request, state)
+    if isinstance(principal, Response):
+        return principal
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _json(openai_error(
+            "We could not parse the JSON body of your request. Send a JSON object with "
+            "Content-Type: application/json."), 400)
+    if not isinstance(data, dict):
+        return _json(openai_error("The request body must be a JSON object."), 400)
+    try:
+        body = ChatCompletionRequest.model_validate(data)
+        chat_request, warnings = to_chat_request(body)
+        model = (await state.registry()).resolve(body.model)
+        _check_capabilities(model, chat_request)
+    except ValidationError as exc:
+        return _error(invalid_from_validation(exc))
+    except SwitchboardError as exc:
+        return _error(exc)
+
+    completion_id = "chatcmpl-" + secrets.token_urlsafe(18)
+    created = int(time.time())
+    on_done = _recorder(state, principal)
+    headers = _headers(model, warnings)
+    if not body.stream:
+        return await _complete(model, chat_request, on_done, headers, completion_id,
+                               created, state.fingerprint)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    try:
+        events = metered(model, model.stream(chat_request), on_done)
+        first = await anext(events)  # errors before the first byte keep their HTTP status
+    except SwitchboardError as exc:
+        return _error(exc)
+    encoder = ChunkEncoder(completion_id, created, model.ref, state.fingerprint, include_usage)
+    return StreamingResponse(_sse(first, events, encoder), media_type="text/event-stream",
+                             headers={**headers, "cache-control": "no-cache",
+                                      "x-accel-buffering": "no"})
+
+
+async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],
+               encoder: ChunkEncoder) -> AsyncIterator[bytes]:
+    try:
+        yield encoder.encode(first)
+        async for event in events:
+            data = encoder.encode(event)
+            if data:
+                yield data
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _complete(model: ResolvedModel, request: ChatRequest, on_done: Any,
+                    headers: dict[str, str], completion_id: str, created: int,
+                    fingerprint: str) -> Response:
+    async def one_shot() -> AsyncIterator[StreamEvent]:
+        # The non-streaming call, replayed as events so metering is the same code path.
+        result = await model.generate(request)
+        for event in _events_of(result):
+            yield event
+
+    collector = Collector()
+    try:
+        async for event in metered(model, one_shot(), on_done):
+            collector.add(event)
+    except SwitchboardError as exc:
+        return _error(exc)
+    result = collector.result()
+    if result.error is not None and not result.parts:
+        return _error(result.error)
+    return _json(completion_body(result, completion_id, created, model.ref, fingerprint),
+                 headers=headers)
+
+
+def _events_of(result: ChatResult) -> list[StreamEvent]:
+    events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
+    for i, part in enumerate(result.parts):
+        if part.type == "text":
+            events.append(TextDelta(part.text))
+        elif part.type == "reasoning":
+            events.append(ReasoningDelta(part.text, id=str(i),
+                                         provider_metadata=part.provider_metadata))
+        elif part.type == "tool-call":
+            events.append(ToolCall(part.id, part.name, part.arguments,
+                                   provider_metadata=part.provider_metadata))
+    if result.error is not None:
+        events.append(ErrorEvent(result.error, result.usage))
+    else:
+        events.append(Finish(result.finish_reason or FinishReason("other"), result.usage))
+    return events
+
+
+def _model_object(ref: str, owned_by: str) -> dict[str, Any]:
+    return {"id": ref, "object": "model", "created": 0, "owned_by": owned_by}
+
+
+async def list_models(request: Request) -> Response:
+    state: AppState = request.app.state.sb
+    principal = await _principal(request, state)
+    if isinstance(principal, Response):
+        return principal
+    registry = await state.registry()
+    data = [_model_object(e.ref, e.provider) for e in registry.catalog()
+            if e.enabled and e.configured]
+    return _json({"object": "list", "data": data})
+
+
+async def get_model(request: Request) -> Response:
+    state: AppState = request.app.state.sb
+    principal = await _principal(request, state)
+    if isinstance(principal, Response):
+        return principal
+    ref = request.path_params["model_id"]
+    for entry in (await state.registry()).catalog():
+        if (entry.ref == ref or entry.model_id == ref) and entry.enabled and entry.configured:
+            return _json(_model_object(entry.ref, entry.provider))
+    return _json(openai_error(f"The model '{ref}' does not exist or is not available; "
+                              "GET /v1/models lists the models you can use.",
+                              param="model", code="model_not_found"), 404)
+
+
+routes = [
+    Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+    Route("/v1/models", list_models, methods=["GET"]),
+    Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+]

@@ -1,0 +1,50 @@
+"""What one server process holds for its lifetime, in ``app.state.sb``.
+
+Built once in the lifespan: the database (engine + pool), the registry (rebuilt only when
+the catalog changes), the usage recorder (batched writes), the token cache. Request
+handlers only read from here: no per-request construction of any of these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.api.tokens import TokenAuthenticator
+from switchboard.config import Settings
+from switchboard.db import Database
+from switchboard.registry import Registry
+from switchboard.services.usage import UsageRecorder
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    usage: UsageRecorder
+    tokens: TokenAuthenticator
+    load_registry: Callable[[], Awaitable[Registry]]
+    fingerprint: str = field(default_factory=lambda: "sb_" + secrets.token_hex(5))
+    _registry: Registry | None = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def registry(self) -> Registry:
+        """The current registry; ``load_registry`` answers from its cache when the
+        catalog has not changed, so this is cheap on every request."""
+        self._registry = await self.load_registry()
+        return self._registry
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, tracked so shutdown can wait for it (used to
+        persist a partial answer when its request was cancelled)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def drain(self, wait_seconds: float = 10.0) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=wait_seconds)

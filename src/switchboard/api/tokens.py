@@ -1,0 +1,98 @@
+"""Bearer-token authentication with an in-process cache.
+
+A ``/v1`` call must not cost a database read (DESIGN §9), so a verified token is cached
+for ``ttl`` seconds by its SHA-256 digest. ``invalidate()`` is called when a token is
+revoked or a user deactivated in this process, so revocation is immediate here; other
+processes see it within ``ttl`` (or at once, through the catalog's Redis channel, once
+that carries auth events too). Unknown tokens are cached briefly as well, so a client
+hammering with a bad token cannot turn every request into a database query.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from switchboard.db import Database
+from switchboard.db.models import ApiToken, User
+from switchboard.security.tokens import hash_token, looks_like_token
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user, and the API token used (None for a browser session)."""
+
+    user_id: int
+    username: str
+    role: str
+    token_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class TokenAuthenticator:
+    def __init__(self, db: Database, *, ttl: float = 60.0, negative_ttl: float = 5.0,
+                 max_entries: int = 10_000) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[Principal | None, float, datetime | None]] = {}
+        self.touched: dict[int, datetime] = {}
+        self.hits = 0
+        self.misses = 0
+
+    async def authenticate(self, token: str) -> Principal | None:
+        if not looks_like_token(token):
+            return None
+        digest = hash_token(token)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > now:
+            principal, _, expires_at = cached
+            if expires_at is not None and expires_at <= datetime.now(UTC):
+                principal = None
+            self.hits += 1
+        else:
+            self.misses += 1
+            principal, expires_at = await self._load(digest)
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+            ttl = self.ttl if principal is not None else self.negative_ttl
+            self._cache[digest] = (principal, now + ttl, expires_at)
+        if principal is not None and principal.token_id is not None:
+            self.touched[principal.token_id] = datetime.now(UTC)
+        return principal
+
+    async def _load(self, digest: str) -> tuple[Principal | None, datetime | None]:
+        async with self.db.session() as session:
+            row = (await session.execute(
+                select(ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at,
+                       User.id, User.username, User.role, User.is_active)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == digest)
+            )).first()
+        if row is None:
+            return None, None
+        token_id, expires_at, revoked_at, user_id, username, role, active = row
+        if revoked_at is not None or not active:
+            return None, None
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return None, None
+        return Principal(user_id, username, role, token_id), expires_at
+
+    def invalidate(self, token_hash: str | None = None) -> None:
+        """Forget one token (revoked) or all of them (a user changed)."""
+        if token_hash is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(token_hash, None)
+
+    def take_touched(self) -> dict[int, datetime]:
+        touched, self.touched = self.touched, {}
+        return touched

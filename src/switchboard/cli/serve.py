@@ -1,0 +1,40 @@
+"""``switchboard serve``: run the server (uvicorn) and say where to open it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="run the web UI and API server")
+    p.add_argument("--host", default=os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"),
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("SWITCHBOARD_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (more than 1 needs PostgreSQL; see README)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from switchboard.config import load_settings
+
+    settings = load_settings()
+    if args.workers > 1 and settings.is_sqlite:
+        print("error: --workers > 1 needs PostgreSQL (set SWITCHBOARD_DATABASE_URL); "
+              "SQLite allows one writer process", file=sys.stderr)
+        return 2
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    print(f"Switchboard is starting: open http://{host}:{args.port}/", flush=True)
+    print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)
+    uvicorn.run(
+        "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
+        workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,
+        proxy_headers=False, server_header=False,
+    )
+    return 0

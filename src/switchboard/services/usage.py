@@ -1,0 +1,140 @@
+"""Usage events, written in batches off the request path.
+
+Every upstream call produces one ``usage_events`` row. Inserting it inside the request
+would put a database round trip (and, on SQLite, the single writer lock) on the hot path
+of every call; instead ``UsageRecorder.record()`` appends to an in-memory buffer and a
+background task inserts the buffer in one multi-row statement every ``interval`` seconds
+or as soon as ``batch_size`` rows are waiting. ``close()`` flushes what is left at
+shutdown. A failed flush keeps its rows and tries again (bounded by ``max_buffer``, past
+which the oldest rows are dropped and counted — logged loudly, never silently).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import insert
+
+from switchboard.db import Database, utcnow
+from switchboard.db.models import UsageEvent
+
+log = logging.getLogger("switchboard.usage")
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    provider: str
+    model: str
+    source: str  # chat | api | cli | test
+    status: str  # ok | partial | error
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost: Decimal | None = None
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    error_code: str | None = None
+    user_id: int | None = None
+    api_token_id: int | None = None
+    created_at: datetime | None = None
+
+    def row(self) -> dict[str, object]:
+        return {
+            "created_at": self.created_at or utcnow(),
+            "user_id": self.user_id,
+            "api_token_id": self.api_token_id,
+            "provider": self.provider,
+            "model": self.model,
+            "source": self.source,
+            "status": self.status,
+            "input_tokens": self.input_tokens or 0,
+            "output_tokens": self.output_tokens or 0,
+            "cached_tokens": self.cached_tokens or 0,
+            "cache_write_tokens": self.cache_write_tokens or 0,
+            "reasoning_tokens": self.reasoning_tokens or 0,
+            "cost": self.cost,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+            "error_code": self.error_code,
+        }
+
+
+class UsageRecorder:
+    def __init__(self, db: Database, *, interval: float = 0.5, batch_size: int = 200,
+                 max_buffer: int = 100_000) -> None:
+        self.db = db
+        self.interval = interval
+        self.batch_size = batch_size
+        self.max_buffer = max_buffer
+        self._buffer: list[dict[str, object]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.written = 0
+        self.dropped = 0
+        self.failures = 0
+
+    def record(self, record: UsageRecord) -> None:
+        """Queue one event (never blocks, never raises)."""
+        if record.created_at is None:
+            record.created_at = utcnow()
+        self._buffer.append(record.row())
+        if len(self._buffer) > self.max_buffer:
+            overflow = len(self._buffer) - self.max_buffer
+            del self._buffer[:overflow]
+            self.dropped += overflow
+            log.error("usage buffer full: dropped %d oldest events (database down?)", overflow)
+        if len(self._buffer) >= self.batch_size:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(),
+                                                                 name="usage-recorder")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write everything buffered now; returns how many rows were written."""
+        async with self._lock:
+            if not self._buffer:
+                return 0
+            rows, self._buffer = self._buffer, []
+            try:
+                async with self.db.unit_of_work() as session:
+                    await session.execute(insert(UsageEvent), rows)
+            except Exception:
+                self.failures += 1
+                self._buffer[:0] = rows  # keep them, in order, for the next try
+                log.exception("writing %d usage events failed; will retry", len(rows))
+                return 0
+            self.written += len(rows)
+            return len(rows)
+
+    async def close(self) -> None:
+        """Stop the background task and flush what is left (shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush()
