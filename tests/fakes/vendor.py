@@ -46,6 +46,10 @@ class VendorWire(Protocol):
 
     def models_body(self) -> Any: ...
 
+    # Optional (looked up with getattr, so existing wires need not define it):
+    # def reject(self, route: str, request: Received) -> tuple[int, Any] | None
+    #     """(status, error body) to refuse a request the vendor would refuse, else None."""
+
 
 class FakeVendor:
     def __init__(self, wire: VendorWire, *, require_key: str | None = None,
@@ -99,6 +103,14 @@ class FakeVendor:
                 fail = Fail(401, problem, error_type="authentication_error",
                             code="invalid_api_key")
                 return JSONResponse(self.wire.error_body(fail), 401)
+        # Optional wire hook: a vendor that validates bodies strictly (Mistral's schema
+        # forbids unknown fields) answers as it would, before any script step is used.
+        reject = getattr(self.wire, "reject", None)
+        if reject is not None:
+            refusal = reject(route, req)
+            if refusal is not None:
+                status, payload = refusal
+                return JSONResponse(payload, status)
         if route == "models":
             return JSONResponse(self.wire.models_body())
         step: Step = self.script.popleft() if self.script else Reply()

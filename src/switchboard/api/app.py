@@ -33,23 +33,14 @@ RegistryLoader = Callable[[Database], Callable[[], Awaitable[Registry]]]
 
 
 def _default_registry_loader(db: Database) -> Callable[[], Awaitable[Registry]]:
-    """The registry for this process, built from the database catalog and cached until
-    the catalog changes (see ``switchboard.services``)."""
-    try:
-        from switchboard.services.registry_source import registry_loader
-    except ImportError:  # catalog services not installed yet: environment only
-        from switchboard.registry import open_registry
+    """The registry for this process, built from the database catalog and served from
+    the catalog cache until a write (here, or in another process via Redis) changes it."""
+    from switchboard.services.registry_source import load_registry
 
-        cached: list[Registry] = []
+    async def load() -> Registry:
+        return await load_registry(db)
 
-        async def from_env() -> Registry:
-            if not cached:
-                cached.append(await open_registry())
-            return cached[0]
-
-        return from_env
-    loader: Callable[[], Awaitable[Registry]] = registry_loader(db)
-    return loader
+    return load
 
 
 async def _prepare_database(settings: Settings, db: Database) -> None:

@@ -97,6 +97,9 @@ def _vendor_fields(body: bytes) -> tuple[str | None, str | None, str | None, str
     if not isinstance(err, dict):
         return None, None, None, None
     message = err.get("message") or data.get("message") or data.get("detail")
+    if isinstance(message, dict) and "detail" in message:
+        # Mistral also nests it: {"object": "error", "message": {"detail": [...]}, ...}
+        message = message["detail"]
     if isinstance(message, list):  # FastAPI-style {"detail": [...]} (Mistral 422)
         message = "; ".join(
             f"{'.'.join(str(x) for x in d.get('loc', []))}: {d.get('msg')}"

@@ -1,0 +1,108 @@
+"""Errors on the REST surface (``/api``): ``{"error": {"message", "code", "field"}}``.
+
+Status by meaning: validation 422 (and pydantic's request errors, rephrased to name the
+field), not found 404, conflict 409, unknown model 404, a provider failure 502 (429 kept),
+bad credentials 401, not allowed 403. The ``/v1`` surface has its own OpenAI-shaped
+handlers (``api.openai.errors``) and is not affected by these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from switchboard.spec import (
+    ConfigurationError,
+    InvalidRequestError,
+    ProviderError,
+    RateLimitError,
+    SwitchboardError,
+    UnknownModelError,
+    UnknownProviderError,
+)
+
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "conflict": 409,
+    "validation_failed": 422,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "csrf_failed": 403,
+    "throttled": 429,
+}
+
+
+class ApiError(SwitchboardError):
+    """An error raised by a route: carries its own status."""
+
+    def __init__(self, status: int, message: str, code: str = "error",
+                 field: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code_value = code
+        self.field = field
+        self.headers = headers or {}
+
+
+def body(message: str, code: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "code": code, "field": field}}
+
+
+def _json(data: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status, headers=headers, media_type="application/json")
+
+
+def status_of(exc: SwitchboardError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, UnknownModelError | UnknownProviderError):
+        return 404
+    if isinstance(exc, InvalidRequestError):
+        return 422
+    if isinstance(exc, ConfigurationError):
+        return 409
+    if isinstance(exc, RateLimitError):
+        return 429
+    if isinstance(exc, ProviderError):
+        return 502
+    return STATUS_BY_CODE.get(exc.code, 400)
+
+
+def error_response(exc: SwitchboardError) -> Response:
+    code = exc.code_value if isinstance(exc, ApiError) else exc.code
+    field = getattr(exc, "field", None) or getattr(exc, "param", None)
+    headers = exc.headers if isinstance(exc, ApiError) else None
+    return _json(body(exc.message, code, field), status_of(exc), headers)
+
+
+def install(app: FastAPI) -> None:
+    async def on_switchboard(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SwitchboardError)
+        return error_response(exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        more = len(exc.errors()) - 1
+        text = f"{field}: {msg}" if field else msg
+        if more:
+            text += f" (and {more} more problem{'s' if more > 1 else ''})"
+        return _json(body(text, "validation_failed", field), 422)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return _json(body(str(exc.detail), "http_error"), exc.status_code,
+                     dict(exc.headers or {}))
+
+    app.add_exception_handler(SwitchboardError, on_switchboard)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,175 @@
+"""Neutral messages -> Mistral's ``messages`` array.
+
+Shapes follow Mistral's openapi (``SystemMessage``, ``UserMessage``, ``AssistantMessage``,
+``ToolMessage``, ``ContentChunk``; https://docs.mistral.ai/api/#tag/chat). Every message
+schema there forbids unknown fields, so only documented keys are written. Cross-vendor
+history is made acceptable here: tool-call ids are mapped to Mistral's 9-character format
+(``tool_ids``), reasoning that belongs to another vendor is dropped with a warning, and a
+part Mistral cannot take is reported, never silently lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.providers.mistral.tool_ids import mistral_tool_id
+from switchboard.spec import (
+    CallWarning,
+    ChatRequest,
+    FilePart,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+KIND = "mistral"
+Json = dict[str, Any]
+
+
+def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[Json]:
+    names = _tool_names(request.messages)
+    out: list[Json] = []
+    if request.system:
+        out.append({"role": "system", "content": request.system})
+    for message in request.messages:
+        if message.role == "system":
+            out.append({"role": "system", "content": message.text})
+        elif message.role == "user":
+            out.append({"role": "user", "content": _user_content(message, warnings)})
+        elif message.role == "assistant":
+            out.append(_assistant(message, warnings))
+        else:
+            out.extend(_tool_results(message, names, warnings))
+    return out
+
+
+def _tool_names(messages: list[Message]) -> dict[str, str]:
+    """Tool name by call id, to fill ``name`` on results that were stored without it."""
+    return {
+        part.id: part.name
+        for m in messages if m.role == "assistant"
+        for part in m.parts if isinstance(part, ToolCallPart)
+    }
+
+
+def _image(part: ImagePart) -> Json:
+    # ``image_url`` is either a URL string or ``{url, detail}``; Mistral takes https URLs
+    # and ``data:`` URLs alike (https://docs.mistral.ai/capabilities/vision/).
+    if part.detail is None:
+        return {"type": "image_url", "image_url": part.data_url()}
+    return {"type": "image_url", "image_url": {"url": part.data_url(), "detail": part.detail}}
+
+
+def _file(part: FilePart, warnings: list[CallWarning]) -> Json | None:
+    if part.media_type.startswith("audio/") and part.data is not None:
+        # ``input_audio`` carries base64 audio (Voxtral models).
+        return {"type": "input_audio", "input_audio": part.data}
+    if part.url is not None and not part.media_type.startswith("audio/"):
+        # Documents go by URL (``document_url``); https://docs.mistral.ai/capabilities/OCR/
+        chunk: Json = {"type": "document_url", "document_url": part.url}
+        if part.filename:
+            chunk["document_name"] = part.filename
+        return chunk
+    how = "inline" if part.data is not None else "by URL"
+    warnings.append(CallWarning(
+        type="unsupported-part",
+        message=f"Mistral chat cannot take a {part.media_type} file given {how} "
+                "(documents by URL and audio as inline base64 only); the file was left out",
+    ))
+    return None
+
+
+def _user_content(message: Message, warnings: list[CallWarning]) -> str | list[Json]:
+    parts = message.parts
+    if len(parts) == 1 and isinstance(parts[0], TextPart):
+        return parts[0].text
+    chunks: list[Json] = []
+    for part in parts:
+        if isinstance(part, TextPart):
+            chunks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            chunks.append(_image(part))
+        elif isinstance(part, FilePart):
+            chunk = _file(part, warnings)
+            if chunk is not None:
+                chunks.append(chunk)
+    return chunks or ""
+
+
+def _thinking(part: ReasoningPart, warnings: list[CallWarning]) -> Json | None:
+    """A reasoning part as a ``thinking`` chunk, or ``None`` (dropped, with a warning
+    when it carried another vendor's opaque data)."""
+    metadata = part.provider_metadata or {}
+    foreign = sorted(k for k in metadata if k != KIND)
+    if foreign and KIND not in metadata:
+        warnings.append(CallWarning(
+            type="unsupported-part",
+            message=f"reasoning written by another provider ({', '.join(foreign)}) cannot "
+                    "be replayed to Mistral; it was left out of the history",
+        ))
+        return None
+    signature = metadata.get(KIND, {}).get("signature")
+    if not part.text and not signature:
+        return None
+    chunk: Json = {"type": "thinking", "thinking": [{"type": "text", "text": part.text}]}
+    if isinstance(signature, str):
+        chunk["signature"] = signature
+    return chunk
+
+
+def _assistant(message: Message, warnings: list[CallWarning]) -> Json:
+    chunks: list[Json] = []
+    calls: list[Json] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:
+                chunks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ReasoningPart):
+            chunk = _thinking(part, warnings)
+            if chunk is not None:
+                chunks.append(chunk)
+        elif isinstance(part, ImagePart):
+            chunks.append(_image(part))
+        elif isinstance(part, ToolCallPart):
+            calls.append({
+                "id": mistral_tool_id(part.id),
+                "type": "function",
+                "function": {"name": part.name, "arguments": part.arguments or "{}"},
+            })
+    content: str | list[Json]
+    if all(c["type"] == "text" for c in chunks):
+        content = "".join(c["text"] for c in chunks)
+    else:
+        content = chunks
+    out: Json = {"role": "assistant", "content": content}
+    if calls:
+        out["tool_calls"] = calls
+    return out
+
+
+def _tool_results(
+    message: Message, names: dict[str, str], warnings: list[CallWarning]
+) -> list[Json]:
+    out: list[Json] = []
+    for part in message.parts:
+        if not isinstance(part, ToolResultPart):
+            continue
+        result: Json = {
+            "role": "tool",
+            "content": part.content,
+            "tool_call_id": mistral_tool_id(part.tool_call_id),
+        }
+        name = part.name or names.get(part.tool_call_id)
+        if name:
+            result["name"] = name
+        if part.is_error:
+            warnings.append(CallWarning(
+                type="other",
+                message="Mistral has no error flag on tool results; the error result for "
+                        f"call {part.tool_call_id!r} was sent as plain content",
+            ))
+        out.append(result)
+    return out

@@ -1,0 +1,128 @@
+"""The whole answer to one request, decided up front: text or one tool call, the finish
+reason, usage and warnings. Streaming then only cuts it into events, so the stream and
+``generate()`` give the same result by construction.
+
+Precedence: a history ending in tool results is answered in text (so a tool loop always
+ends); otherwise a tool is called when ``tool_choice`` forces one or the user plainly asks
+for it; otherwise the reply is text, shaped as JSON when ``response_format`` asks.
+``stop`` then cuts the text at the first stop sequence (finish ``stop``, raw
+``stop_sequence``), and ``max_output_tokens`` truncates what remains (finish ``length``).
+A tool call cut by ``max_output_tokens`` keeps its truncated (invalid) JSON arguments, as
+real vendors do, with finish ``length``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from switchboard.providers.offline import tokens
+from switchboard.providers.offline.compose import MODEL_ID, compose_reply, user_turns
+from switchboard.providers.offline.hints import Hints
+from switchboard.providers.offline.schema_values import value_for
+from switchboard.providers.offline.tool_select import choose_tool
+from switchboard.providers.offline.warnings import call_warnings
+from switchboard.spec import CallWarning, ChatRequest, FinishReason, Usage
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCall:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    response_id: str
+    text: str
+    finish: FinishReason
+    usage: Usage
+    tool_call: PlannedCall | None = None
+    warnings: list[CallWarning] = field(default_factory=list)
+
+
+def request_digest(request: ChatRequest) -> str:
+    """A stable fingerprint of the request: the seed of every id in the answer."""
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
+    digest = request_digest(request)
+    warnings = call_warnings(request)
+    prompt = tokens.input_tokens(request)
+    turns = user_turns(request)
+    user_text = turns[-1].text if turns else ""
+    tool = None if request.messages[-1].role == "tool" else choose_tool(request, user_text)
+    if tool is not None:
+        args = json.dumps(value_for(tool.parameters, Hints(user_text, tool.name)),
+                          ensure_ascii=False)
+        args, cut = _truncate(args, request.max_output_tokens)
+        out = tokens.text_tokens(tool.name) + tokens.text_tokens(args)
+        finish = FinishReason("length", "length") if cut else FinishReason(
+            "tool_calls", "tool_calls")
+        return Answer(
+            response_id=f"offline-{digest[:24]}",
+            text="",
+            finish=finish,
+            usage=_usage(prompt, out, model_id),
+            tool_call=PlannedCall(f"call_{digest[24:48]}", tool.name, args),
+            warnings=warnings,
+        )
+    text = _shaped_text(request, user_text)
+    finish = FinishReason("stop", "stop")
+    stop_at = _first_stop(text, request.stop or [])
+    if stop_at is not None:
+        text = text[:stop_at]
+        finish = FinishReason("stop", "stop_sequence")
+    text, cut = _truncate(text, request.max_output_tokens)
+    if cut:
+        finish = FinishReason("length", "length")
+    return Answer(
+        response_id=f"offline-{digest[:24]}",
+        text=text,
+        finish=finish,
+        usage=_usage(prompt, tokens.text_tokens(text), model_id),
+        warnings=warnings,
+    )
+
+
+def _shaped_text(request: ChatRequest, user_text: str) -> str:
+    fmt = request.response_format
+    if fmt is None or fmt.type == "text":
+        return compose_reply(request)
+    if fmt.type == "json_schema":
+        value = value_for(fmt.schema_, Hints(user_text, fmt.name))
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(
+        {"model": MODEL_ID, "turn": len(user_turns(request)), "reply": compose_reply(request)},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def _first_stop(text: str, stops: list[str]) -> int | None:
+    hits = [i for i in (text.find(s) for s in stops) if i >= 0]
+    return min(hits) if hits else None
+
+
+def _truncate(text: str, max_tokens: int | None) -> tuple[str, bool]:
+    """Cut ``text`` to ``max_tokens`` (at ~4 chars each); True if anything was cut."""
+    if max_tokens is None:
+        return text, False
+    limit = max_tokens * tokens.CHARS_PER_TOKEN
+    if len(text) <= limit:
+        return text, False
+    return text[:limit], True
+
+
+def _usage(prompt: int, output: int, model_id: str) -> Usage:
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=output,
+        cached_input_tokens=0,
+        reasoning_tokens=0,
+        raw={"estimated": True, "model": model_id,
+             "input_tokens": prompt, "output_tokens": output},
+    )

@@ -1,0 +1,124 @@
+"""The built-in offline provider: a deterministic model that needs no key and no network.
+
+It is the default model of a fresh install (the chat works before any key is entered) and
+the stand-in for a real model in tests of everything above the adapters, so it keeps the
+full adapter contract: ``StreamStart`` with warnings, ``ResponseMetadata``, text in
+word-ish deltas (or one tool call as start / deltas / complete call), one ``Finish`` with
+estimated usage. ``generate()`` folds the very same events with ``collect``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Iterator
+from decimal import Decimal
+from typing import ClassVar
+
+from pydantic import Field
+
+from switchboard.providers.offline.answer import Answer, plan_answer
+from switchboard.providers.offline.chunks import argument_pieces, text_pieces
+from switchboard.providers.offline.compose import MODEL_ID
+from switchboard.spec import (
+    Capabilities,
+    ChatModel,
+    ChatRequest,
+    ChatResult,
+    Finish,
+    KeyCheck,
+    ModelInfo,
+    Price,
+    Provider,
+    ProviderConfig,
+    ResponseMetadata,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+    UnknownModelError,
+    collect,
+)
+
+CAPABILITIES = Capabilities(streaming=True, tools=True, vision=True, json_output=True)
+FREE = Price(input=Decimal(0), output=Decimal(0), cached_input=Decimal(0))
+CONTEXT_WINDOW = 128_000
+MAX_OUTPUT_TOKENS = 8_192
+
+MODEL_INFO = ModelInfo(
+    id=MODEL_ID,
+    name="Offline chat (built-in)",
+    capabilities=CAPABILITIES,
+    context_window=CONTEXT_WINDOW,
+    max_output_tokens=MAX_OUTPUT_TOKENS,
+    price=FREE,
+    description="Deterministic built-in model: works without a key or network.",
+    owned_by="switchboard",
+)
+
+
+class OfflineConfig(ProviderConfig):
+    """``chunk_delay_ms``: pause between deltas so a UI shows streaming (0: none)."""
+
+    chunk_delay_ms: int = Field(default=15, ge=0, le=5_000)
+
+
+def answer_events(answer: Answer, model_id: str) -> Iterator[StreamEvent]:
+    """The answer as neutral events (shared by ``stream`` and ``generate``)."""
+    yield StreamStart(warnings=list(answer.warnings))
+    yield ResponseMetadata(response_id=answer.response_id, model=model_id)
+    call = answer.tool_call
+    if call is not None:
+        yield ToolCallStart(id=call.id, name=call.name)
+        for piece in argument_pieces(call.arguments):
+            yield ToolCallDelta(id=call.id, arguments_delta=piece)
+        yield ToolCall(id=call.id, name=call.name, arguments=call.arguments)
+    else:
+        for piece in text_pieces(answer.text):
+            yield TextDelta(text=piece)
+    yield Finish(finish_reason=answer.finish, usage=answer.usage)
+
+
+class OfflineChatModel(ChatModel):
+    provider: OfflineProvider
+
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        answer = plan_answer(request, self.model_id)
+        delay = self.provider.config.chunk_delay_ms / 1000
+        for event in answer_events(answer, self.model_id):
+            if delay and isinstance(event, TextDelta | ToolCallDelta):
+                await asyncio.sleep(delay)
+            yield event
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        return collect(answer_events(plan_answer(request, self.model_id), self.model_id))
+
+
+class OfflineProvider(Provider):
+    kind: ClassVar[str] = "offline"
+    display_name: ClassVar[str] = "Offline (built-in)"
+    Config: ClassVar[type[ProviderConfig]] = OfflineConfig
+    default_model: ClassVar[str | None] = MODEL_ID
+    requires_api_key: ClassVar[bool] = False
+    config: OfflineConfig
+
+    def chat_model(self, model_id: str) -> OfflineChatModel:
+        if model_id != MODEL_ID:
+            raise UnknownModelError(
+                f"the offline provider has no model {model_id!r}: its only model is "
+                f"{MODEL_ID!r}"
+            )
+        return OfflineChatModel(self, model_id)
+
+    async def list_models(self) -> list[ModelInfo]:
+        return [MODEL_INFO]
+
+    def capabilities(self, model_id: str) -> Capabilities:
+        return CAPABILITIES if model_id == MODEL_ID else super().capabilities(model_id)
+
+    def price_for(self, model_id: str) -> Price | None:
+        return FREE if model_id == MODEL_ID else super().price_for(model_id)
+
+    async def validate_key(self) -> KeyCheck:
+        return KeyCheck(True, 0.0, "ok: the offline model needs no key", 1)

@@ -1,0 +1,97 @@
+"""The bundled catalog loads, every row is valid, and malformed rows fail loudly."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from switchboard.pricing import builtin_models, catalog_kinds, load_catalog, parse_catalog
+from switchboard.providers.offline import OfflineProvider
+from switchboard.spec import Capabilities
+
+TODAY = date(2026, 11, 21)
+
+
+def raw() -> dict[str, Any]:
+    text = resources.files("switchboard.pricing").joinpath("models.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def test_catalog_covers_every_builtin_kind() -> None:
+    assert catalog_kinds() == ["anthropic", "gemini", "mistral", "offline", "openai"]
+    assert load_catalog() is load_catalog(), "loaded once and cached"
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "gemini", "mistral", "offline", "openai"])
+def test_every_row_is_plausible(kind: str) -> None:
+    table = load_catalog().vendors[kind]
+    assert table.as_of <= TODAY
+    if kind != "offline":
+        assert table.source.startswith("https://")
+        assert len(table.models) >= 5
+    for model_id, row in table.models.items():
+        assert "streaming" in row.capabilities, model_id
+        assert row.max_output_tokens <= row.context_window, model_id
+        if row.cached_input is not None:
+            assert row.cached_input <= row.input, model_id
+        if row.cache_write is not None:
+            assert row.cache_write >= row.input, model_id
+        if kind != "offline":
+            assert row.output >= row.input > 0, model_id
+
+
+def test_anthropic_rows_carry_cache_write_prices() -> None:
+    for model_id, row in load_catalog().vendors["anthropic"].models.items():
+        assert row.cache_write is not None and row.cached_input is not None, model_id
+
+
+def test_builtin_models_are_model_infos() -> None:
+    models = {m.id: m for m in builtin_models("openai")}
+    gpt = models["gpt-4o"]
+    assert gpt.name == "GPT-4o" and gpt.owned_by == "openai"
+    assert gpt.context_window == 128_000 and gpt.max_output_tokens == 16_384
+    assert gpt.capabilities == Capabilities(streaming=True, tools=True, vision=True,
+                                            json_output=True)
+    assert gpt.price is not None and str(gpt.price.input) == "2.50"
+    pro = {m.id: m for m in builtin_models("gemini")}["gemini-2.5-pro"]
+    assert pro.description is not None and "200K" in pro.description, "the tier is noted"
+    assert builtin_models("nobody") == []
+
+
+async def test_offline_row_matches_the_offline_provider() -> None:
+    [listed] = await OfflineProvider().list_models()
+    [row] = builtin_models("offline")
+    assert (row.id, row.capabilities, row.context_window, row.max_output_tokens) == (
+        listed.id, listed.capabilities, listed.context_window, listed.max_output_tokens)
+    assert row.price is not None and listed.price is not None
+    assert (row.price.input, row.price.output) == (Decimal(0), Decimal(0))
+    assert (listed.price.input, listed.price.output) == (Decimal(0), Decimal(0))
+
+
+def _broken(edit: Any) -> dict[str, Any]:
+    data = copy.deepcopy(raw())
+    edit(data["vendors"]["openai"]["models"]["gpt-4o"], data)
+    return data
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda row, _: row.update(input=2.5), "strings"),
+    (lambda row, _: row.update(output="-1"), "greater than or equal to 0"),
+    (lambda row, _: row.update(capabilities=["telepathy"]), "capabilities"),
+    (lambda row, _: row.update(colour="blue"), "colour"),
+    (lambda row, _: row.pop("context_window"), "context_window"),
+    (lambda row, _: row.update(aliases=["gpt-4o-mini"]), "listed twice"),
+    (lambda row, _: row.update(aliases=["GPT 4o"]), "lowercase model id"),
+    (lambda _, data: data["vendors"]["openai"].update(as_of="someday"), "as_of"),
+])
+def test_malformed_rows_fail_loudly(edit: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=r"models\.json: invalid entry at vendors\.openai") as exc:
+        parse_catalog(_broken(edit))
+    assert message in str(exc.value)
