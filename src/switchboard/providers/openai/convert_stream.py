@@ -1,0 +1,160 @@
+"""Chat Completions stream chunks -> neutral events.
+
+https://platform.openai.com/docs/api-reference/chat-streaming
+A stream is ``data: {chunk}`` events ending with ``data: [DONE]``. Tool calls arrive by
+``index``: the first delta of a call carries ``id`` and ``function.name``, later ones only
+``function.arguments`` fragments. With ``stream_options.include_usage`` a last chunk with
+empty ``choices`` carries ``usage`` (Groq also puts it in ``x_groq.usage``).
+
+``refusal`` deltas (the model declining, with structured outputs) are emitted as text, so
+the person sees the refusal in the answer exactly where it came; a ``ResponseMetadata``
+with ``extra={"refusal": True}`` marks the answer as a refusal for whoever needs to know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from switchboard.providers.openai.convert_usage import convert_usage
+from switchboard.providers.openai.map_finish import map_finish
+from switchboard.providers.openai.quirks import ReasoningField
+from switchboard.spec.errors import StreamBrokenError
+from switchboard.spec.events import (
+    ErrorEvent,
+    Finish,
+    ReasoningDelta,
+    ResponseMetadata,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+)
+from switchboard.spec.usage import Usage
+from switchboard.upstream.errors import error_from_event
+
+
+@dataclass(slots=True)
+class _Call:
+    id: str
+    name: str
+    index: int
+    args: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def metadata_of(payload: dict[str, Any], request_id: str | None) -> ResponseMetadata:
+    extra: dict[str, Any] = {}
+    for name in ("system_fingerprint", "service_tier"):
+        if payload.get(name) is not None:
+            extra[name] = payload[name]
+    return ResponseMetadata(response_id=payload.get("id"), model=payload.get("model"),
+                            request_id=request_id, extra=extra)
+
+
+class StreamConverter:
+    """Feed each SSE ``data`` string; ``done`` turns true at ``[DONE]`` or an error."""
+
+    def __init__(self, provider: str, request_id: str | None,
+                 reasoning_field: ReasoningField | None) -> None:
+        self.provider = provider
+        self.request_id = request_id
+        self.reasoning_field = reasoning_field
+        self.done = False
+        self.usage: Usage | None = None
+        self._finish_raw: str | None = None
+        self._calls: dict[int, _Call] = {}
+        self._metadata_sent = False
+        self._refusal = False
+
+    def feed(self, data: str) -> list[StreamEvent]:
+        if data.strip() == "[DONE]":
+            self.done = True
+            return [*self._complete_calls(), self._finish()]
+        chunk = orjson.loads(data)  # a ValueError here means a broken stream
+        if not isinstance(chunk, dict):
+            raise ValueError(f"{self.provider}: stream chunk is not a JSON object")
+        if chunk.get("error"):
+            self.done = True
+            error = error_from_event(self.provider, chunk, request_id=self.request_id)
+            return [ErrorEvent(error, usage=self.usage)]
+        events: list[StreamEvent] = []
+        if not self._metadata_sent and chunk.get("id"):
+            self._metadata_sent = True
+            events.append(metadata_of(chunk, self.request_id))
+        usage = convert_usage(chunk.get("usage"))
+        if usage is None and isinstance(chunk.get("x_groq"), dict):
+            usage = convert_usage(chunk["x_groq"].get("usage"))
+        if usage is not None:
+            self.usage = usage
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                self._choice(choice, events)
+        return events
+
+    def broken(self) -> ErrorEvent:
+        """The stream ended without ``[DONE]``."""
+        error = StreamBrokenError(
+            f"{self.provider}: the stream ended before [DONE]; the answer may be incomplete",
+            provider=self.provider, request_id=self.request_id)
+        return ErrorEvent(error, usage=self.usage)
+
+    # -- internals -------------------------------------------------------------------
+    def _choice(self, choice: dict[str, Any], events: list[StreamEvent]) -> None:
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            if self.reasoning_field is not None:
+                reasoning = delta.get(self.reasoning_field)
+                if isinstance(reasoning, str) and reasoning:
+                    events.append(ReasoningDelta(text=reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(TextDelta(text=content))
+            refusal = delta.get("refusal")
+            if isinstance(refusal, str) and refusal:
+                if not self._refusal:
+                    self._refusal = True
+                    events.append(ResponseMetadata(extra={"refusal": True}))
+                events.append(TextDelta(text=refusal))
+            for position, tc in enumerate(delta.get("tool_calls") or ()):
+                if isinstance(tc, dict):
+                    self._tool_delta(position, tc, events)
+        finish = choice.get("finish_reason")
+        if finish:
+            self._finish_raw = finish
+            events.extend(self._complete_calls())
+
+    def _tool_delta(self, position: int, tc: dict[str, Any],
+                    events: list[StreamEvent]) -> None:
+        index = tc.get("index")
+        if not isinstance(index, int):
+            index = position  # some compatible servers omit the index
+        fn = as_dict(tc.get("function"))
+        call = self._calls.get(index)
+        if call is None or call.done:
+            call_id = tc.get("id") or f"call_{index}"
+            call = self._calls[index] = _Call(call_id, fn.get("name") or "", index)
+            events.append(ToolCallStart(id=call.id, name=call.name, index=index))
+        arguments = fn.get("arguments")
+        if isinstance(arguments, str) and arguments:
+            call.args.append(arguments)
+            events.append(ToolCallDelta(id=call.id, arguments_delta=arguments, index=index))
+
+    def _complete_calls(self) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for call in self._calls.values():
+            if not call.done:
+                call.done = True
+                out.append(ToolCall(id=call.id, name=call.name,
+                                    arguments="".join(call.args), index=call.index))
+        return out
+
+    def _finish(self) -> Finish:
+        return Finish(map_finish(self._finish_raw), self.usage or Usage())

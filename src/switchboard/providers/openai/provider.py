@@ -1,0 +1,153 @@
+"""The ``openai`` provider kind: OpenAI's Chat Completions API.
+
+https://platform.openai.com/docs/api-reference/chat
+The base URL includes ``/v1`` exactly as ``OPENAI_BASE_URL`` does for the official SDK;
+paths ``/chat/completions`` and ``/models`` are appended to it. The ``openai_compatible``
+kind subclasses these classes and only changes the configuration (``quirks``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from switchboard.providers.openai.convert_request import build_body
+from switchboard.providers.openai.convert_response import convert_response
+from switchboard.providers.openai.convert_stream import StreamConverter
+from switchboard.providers.openai.models import openai_capabilities, openai_model_info
+from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
+from switchboard.spec.collect import ChatResult, collect
+from switchboard.spec.errors import ProviderError, StreamBrokenError
+from switchboard.spec.events import CallWarning, ErrorEvent, StreamEvent, StreamStart
+from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
+from switchboard.spec.request import ChatRequest
+from switchboard.upstream.client import iter_bytes, open_stream, request_json
+from switchboard.upstream.sse import aiter_sse
+
+
+class OpenAIConfig(ProviderConfig):
+    """OpenAI settings. ``organization`` / ``project`` default to ``OPENAI_ORG_ID`` /
+    ``OPENAI_PROJECT_ID``, as in the official SDK, and are sent as headers."""
+
+    organization: str | None = Field(default=None, description="OpenAI-Organization header")
+    project: str | None = Field(default=None, description="OpenAI-Project header")
+
+
+class OpenAIChatModel(ChatModel):
+    provider: OpenAIProvider
+
+    def _prepare(self, request: ChatRequest, stream: bool) -> tuple[
+            str, dict[str, str], dict[str, Any], list[CallWarning], tuple[str, ...]]:
+        p = self.provider
+        key = p.key_for_request()  # before any network I/O
+        body, warnings = build_body(request, self.model_id, stream=stream, quirks=p.quirks,
+                                    options=p.options_for(request))
+        return (f"{p.base_url}/chat/completions", p.headers(key), body, warnings,
+                (key,) if key else ())
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        p = self.provider
+        url, headers, body, warnings, secrets = self._prepare(request, stream=True)
+        async with open_stream(p.name, "POST", url, headers=headers, body=body,
+                               secrets=secrets, read_timeout=p.config.timeout) as response:
+            converter = StreamConverter(p.name, response.headers.get("x-request-id"),
+                                        p.quirks.reasoning_field)
+            yield StreamStart(warnings)
+            try:
+                async for sse in aiter_sse(iter_bytes(p.name, response)):
+                    for event in converter.feed(sse.data):
+                        yield event
+                    if converter.done:
+                        return
+            except ProviderError as exc:
+                yield ErrorEvent(exc, usage=converter.usage)
+                return
+            except ValueError as exc:  # a chunk that is not JSON
+                yield ErrorEvent(StreamBrokenError(
+                    f"{p.name}: unreadable stream chunk ({exc})", provider=p.name,
+                    request_id=converter.request_id), usage=converter.usage)
+                return
+            yield converter.broken()
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        p = self.provider
+        url, headers, body, warnings, secrets = self._prepare(request, stream=False)
+        data, response_headers = await request_json(
+            p.name, "POST", url, headers=headers, body=body, secrets=secrets,
+            read_timeout=p.config.timeout)
+        events = convert_response(p.name, data, response_headers.get("x-request-id"),
+                                  p.quirks.reasoning_field)
+        return collect([StreamStart(warnings), *events])
+
+
+class OpenAIProvider(Provider):
+    kind: ClassVar[str] = "openai"
+    display_name: ClassVar[str] = "OpenAI"
+    Config: ClassVar[type[ProviderConfig]] = OpenAIConfig
+    api_key_env: ClassVar[str | None] = "OPENAI_API_KEY"
+    base_url_env: ClassVar[str | None] = "OPENAI_BASE_URL"
+    default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
+    default_model: ClassVar[str | None] = "gpt-4o-mini"
+    docs_url: ClassVar[str | None] = "https://platform.openai.com/docs/api-reference/chat"
+
+    @property
+    def quirks(self) -> Quirks:
+        return OPENAI_QUIRKS
+
+    def key_for_request(self) -> str | None:
+        """The key to send (``None`` when this instance needs none and has none)."""
+        return self.require_api_key()
+
+    def headers(self, key: str | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        if isinstance(self.config, OpenAIConfig):
+            org = self.config.organization or os.environ.get("OPENAI_ORG_ID")
+            project = self.config.project or os.environ.get("OPENAI_PROJECT_ID")
+            if org:
+                headers["openai-organization"] = org
+            if project:
+                headers["openai-project"] = project
+        headers.update(self.config.extra_headers)
+        return headers
+
+    def options_for(self, request: ChatRequest) -> list[dict[str, Any]]:
+        """``provider_options`` entries merged into the body last: the kind's."""
+        return [request.options_for(self.kind)]
+
+    def chat_model(self, model_id: str) -> ChatModel:
+        return OpenAIChatModel(self, model_id)
+
+    def capabilities(self, model_id: str) -> Capabilities:
+        info = self.known_models.get(model_id)
+        if info is not None:
+            return info.capabilities
+        return openai_capabilities(model_id)
+
+    def model_info(self, body: Any) -> list[ModelInfo]:
+        return openai_model_info(body)
+
+    async def list_models(self) -> list[ModelInfo]:
+        key = self.key_for_request()
+        body, _ = await request_json(self.name, "GET", f"{self.base_url}/models",
+                                     headers=self.headers(key),
+                                     secrets=(key,) if key else (),
+                                     read_timeout=self.config.timeout)
+        return self.model_info(body)
+
+    async def validate_key(self) -> KeyCheck:
+        """List the models. A vendor's refusal (bad key, no access) is ``ok=False`` with
+        the vendor's (redacted) reason; a missing key raises ``MissingApiKeyError``."""
+        started = time.perf_counter()
+        try:
+            models = await self.list_models()
+        except ProviderError as exc:
+            return KeyCheck(False, (time.perf_counter() - started) * 1000, exc.message)
+        ms = (time.perf_counter() - started) * 1000
+        return KeyCheck(True, ms, f"ok: {len(models)} models visible", len(models))
