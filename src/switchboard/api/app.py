@@ -8,6 +8,7 @@ shutdown) and partial answers have been persisted (``AppState.drain``).
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard import __version__
+from switchboard.api import errors
 from switchboard.api.openai.routes import routes as openai_routes
+from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.state import AppState
 from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings, load_settings
@@ -84,7 +87,16 @@ def create_app(settings: Settings | None = None,
         title="Switchboard", version=__version__, lifespan=lifespan,
         docs_url=None, redoc_url=None, openapi_url=None,
     )
+    errors.install(app)
     app.router.routes.extend(openai_routes)
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that area is not built yet
+            raise
+        app.include_router(module.router)
     app.router.routes.extend([
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

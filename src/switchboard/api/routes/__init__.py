@@ -1,0 +1,15 @@
+"""REST routers, one module per area; each exposes ``router`` (a FastAPI ``APIRouter``).
+``api.app`` mounts every module named in ``ROUTER_MODULES`` that exists."""
+
+ROUTER_MODULES: tuple[str, ...] = (
+    "switchboard.api.routes.session",
+    "switchboard.api.routes.me",
+    "switchboard.api.routes.tokens",
+    "switchboard.api.routes.users",
+    "switchboard.api.routes.catalog",
+    "switchboard.api.routes.providers",
+    "switchboard.api.routes.chat",
+    "switchboard.api.routes.conversations",
+    "switchboard.api.routes.usage",
+    "switchboard.web.views",
+)
