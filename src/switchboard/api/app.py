@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None,
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
+            if exc.name is not None and (name + ".").startswith(exc.name + "."):
                 continue  # that area is not built yet
             raise
         app.include_router(module.router)

@@ -1,0 +1,219 @@
+"""The ``gemini`` provider kind: Google's Gemini API (Google AI Studio keys).
+
+https://ai.google.dev/api
+
+Configuration, as Google's own ``google-genai`` SDK understands it:
+
+- API key: ``config.api_key``, else ``GEMINI_API_KEY``, else ``GOOGLE_API_KEY``. Note the
+  order: the SDK prefers ``GOOGLE_API_KEY`` when both are set (and logs a warning); we
+  prefer ``GEMINI_API_KEY`` because it is the one this kind declares and documents, and
+  ``GOOGLE_API_KEY`` is a generic name often set for other Google APIs.
+- The key travels in the ``x-goog-api-key`` header, never as ``?key=`` in the query
+  string, where it would end up in access logs.
+- Base URL: ``config.base_url``, else ``GEMINI_BASE_URL``, else
+  ``https://generativelanguage.googleapis.com``. As in the SDK (its
+  ``http_options.base_url`` / ``GOOGLE_GEMINI_BASE_URL``) it is the host root *without*
+  the API version; the adapter appends ``config.api_version`` (``v1beta``, the SDK's
+  default). A base URL that already ends in a version segment (``.../v1beta``) is used as
+  is, since that is a common way to write it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from pydantic import Field
+
+from switchboard.providers.gemini.convert_error import reclassify
+from switchboard.providers.gemini.convert_request import build_body
+from switchboard.providers.gemini.convert_stream import ResponseConverter
+from switchboard.providers.gemini.models import guess_capabilities, model_info
+from switchboard.spec import (
+    Capabilities,
+    ChatModel,
+    ChatRequest,
+    ChatResult,
+    ErrorEvent,
+    InvalidRequestError,
+    MissingApiKeyError,
+    ModelInfo,
+    Provider,
+    ProviderConfig,
+    ProviderError,
+    StreamBrokenError,
+    StreamEvent,
+    StreamStart,
+    collect,
+)
+from switchboard.upstream import aiter_sse, iter_bytes, open_stream, request_json
+from switchboard.upstream.errors import request_id
+
+KIND = "gemini"
+DEFAULT_API_VERSION = "v1beta"
+FALLBACK_API_KEY_ENV = "GOOGLE_API_KEY"
+MAX_MODEL_PAGES = 50
+_VERSIONED = re.compile(r"/v\d+(?:alpha|beta)?\d*$")
+_BAD_MODEL_CHARS = re.compile(r"[\s?#:]")
+
+
+class GeminiConfig(ProviderConfig):
+    api_version: str = Field(
+        default=DEFAULT_API_VERSION,
+        pattern=r"^v\d+(alpha|beta)?\d*$",
+        description="API version path segment appended to the base URL (v1beta, v1, v1alpha)",
+    )
+
+
+class GeminiProvider(Provider):
+    kind = KIND
+    display_name = "Google Gemini"
+    Config = GeminiConfig
+    api_key_env = "GEMINI_API_KEY"
+    base_url_env = "GEMINI_BASE_URL"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    default_model = "gemini-2.5-flash"
+    docs_url = "https://ai.google.dev/api"
+
+    # -- configuration -------------------------------------------------------------
+    @property
+    def api_key(self) -> str | None:
+        key = super().api_key
+        if key is None and self.config.api_key is None:
+            key = os.environ.get(FALLBACK_API_KEY_ENV) or None
+        return key
+
+    def require_api_key(self) -> str:
+        key = self.api_key
+        if key is None:
+            raise MissingApiKeyError(
+                f"no API key for provider {self.name!r} ({self.kind}): set "
+                f"{self.api_key_env} (or {FALLBACK_API_KEY_ENV}) or run "
+                f"`switchboard keys set {self.name}`"
+            )
+        return key
+
+    @property
+    def api_root(self) -> str:
+        """The base URL with the API version, e.g. ``https://.../v1beta``."""
+        base = self.base_url
+        if _VERSIONED.search(base):
+            return base
+        version = (self.config.api_version if isinstance(self.config, GeminiConfig)
+                   else DEFAULT_API_VERSION)
+        return f"{base}/{version}"
+
+    def headers(self, key: str) -> dict[str, str]:
+        return {**self.config.extra_headers, "x-goog-api-key": key}
+
+    # -- models --------------------------------------------------------------------
+    def chat_model(self, model_id: str) -> GeminiChatModel:
+        return GeminiChatModel(self, model_id)
+
+    def capabilities(self, model_id: str) -> Capabilities:
+        info = self.known_models.get(model_id)
+        return info.capabilities if info else guess_capabilities(model_id)
+
+    async def list_models(self) -> list[ModelInfo]:
+        key = self.require_api_key()
+        found: list[ModelInfo] = []
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_MODEL_PAGES):
+            params = {"pageSize": "1000"}
+            if token:
+                params["pageToken"] = token
+            try:
+                data, _ = await request_json(
+                    KIND, "GET", f"{self.api_root}/models", headers=self.headers(key),
+                    params=params, secrets=(key,), read_timeout=self.config.timeout,
+                )
+            except ProviderError as exc:
+                raise reclassify(exc) from None
+            entries = data.get("models") if isinstance(data, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                info = model_info(entry) if isinstance(entry, dict) else None
+                if info is not None:
+                    found.append(info)
+            token = data.get("nextPageToken") if isinstance(data, dict) else None
+            if not token or token in seen:
+                break
+            seen.add(token)
+        return found
+
+
+def model_path(model_id: str) -> str:
+    """``models/<id>`` (or a ``tunedModels/...`` name as given), URL-safe."""
+    mid = model_id.strip()
+    if not mid.startswith(("models/", "tunedModels/")):
+        mid = f"models/{mid}"
+    name = mid.split("/", 1)[1]
+    if not name or "/" in name or _BAD_MODEL_CHARS.search(mid):
+        raise InvalidRequestError(
+            f"{model_id!r} is not a Gemini model id; use an id such as 'gemini-2.5-flash' "
+            "(see `switchboard models list gemini`)",
+            param="model",
+        )
+    return quote(mid, safe="/-._~")
+
+
+class GeminiChatModel(ChatModel):
+    provider: GeminiProvider
+
+    def _url(self, method: str) -> str:
+        return f"{self.provider.api_root}/{model_path(self.model_id)}:{method}"
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        provider = self.provider
+        key = provider.require_api_key()
+        built = build_body(request, self.model_id)
+        url = self._url("streamGenerateContent")
+        async with AsyncExitStack() as stack:
+            try:
+                response = await stack.enter_async_context(open_stream(
+                    KIND, "POST", url, headers=provider.headers(key), body=built.body,
+                    params={"alt": "sse"}, secrets=(key,),
+                    read_timeout=provider.config.timeout,
+                ))
+            except ProviderError as exc:
+                raise reclassify(exc) from None
+            yield StreamStart(built.warnings)
+            converter = ResponseConverter(request_id=request_id(response.headers),
+                                          secrets=(key,))
+            try:
+                async for sse in aiter_sse(iter_bytes(KIND, response)):
+                    try:
+                        chunk: Any = orjson.loads(sse.data)
+                    except orjson.JSONDecodeError:
+                        yield ErrorEvent(StreamBrokenError(
+                            f"{KIND}: the stream sent a chunk that is not JSON", provider=KIND,
+                        ), usage=converter.usage)
+                        return
+                    for event in converter.feed(chunk):
+                        yield event
+                    if converter.failed:
+                        return
+            except ProviderError as exc:
+                yield ErrorEvent(exc, usage=converter.usage)
+                return
+            for event in converter.close():
+                yield event
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        provider = self.provider
+        key = provider.require_api_key()
+        built = build_body(request, self.model_id)
+        try:
+            data, headers = await request_json(
+                KIND, "POST", self._url("generateContent"), headers=provider.headers(key),
+                body=built.body, secrets=(key,), read_timeout=provider.config.timeout,
+            )
+        except ProviderError as exc:
+            raise reclassify(exc) from None
+        converter = ResponseConverter(request_id=request_id(headers), secrets=(key,))
+        return collect([StreamStart(built.warnings), *converter.feed(data), *converter.close()])
