@@ -1,0 +1,298 @@
+"""``switchboard chat``: one question to any model, from the terminal.
+
+stdout carries only the answer (so it can be piped); everything else — reasoning (dimmed
+on a terminal), warnings, the usage/cost/latency line and errors — goes to stderr.
+Expected failures (unknown model, missing key, a vendor's 401, a bad option value) end as
+one ``error: ...`` line and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # imported inside the handler: `switchboard --help` stays instant
+    from switchboard.registry import ResolvedModel
+    from switchboard.spec import ChatRequest, ChatResult, ImagePart, Usage
+
+# Magic numbers of the image formats every vision-capable vendor accepts.
+_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+# ChatRequest field -> the option that sets it, to name the option in error messages.
+_OPTION_OF = {
+    "temperature": "--temperature",
+    "max_output_tokens": "--max-tokens",
+    "system": "--system",
+    "messages": "PROMPT",
+}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "chat",
+        help="ask a model one question",
+        description="Ask a model one question. The answer streams to stdout; usage, cost "
+                    "and timing go to stderr. With no configuration, the built-in offline "
+                    "model answers.",
+    )
+    p.add_argument("prompt", nargs="*", metavar="PROMPT",
+                   help="the question (read from stdin when omitted and stdin is piped)")
+    p.add_argument("-m", "--model", metavar="PROVIDER:MODEL",
+                   help="model to ask, e.g. openai:gpt-4o-mini (default: the default model; "
+                        "see `switchboard models`)")
+    p.add_argument("--no-stream", action="store_true",
+                   help="make one non-streaming call and print the whole answer")
+    p.add_argument("--system", metavar="TEXT", help="system prompt")
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0-2")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="maximum output tokens")
+    p.add_argument("--image", action="append", default=[], metavar="PATH",
+                   help="attach an image (PNG, JPEG, GIF or WEBP); repeatable")
+    p.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from switchboard import upstream
+    from switchboard.registry import open_registry
+
+    prompt = _read_prompt(args.prompt)
+    images = [_read_image(path) for path in args.image]
+    request = _build_request(args, prompt, images)
+    registry = await open_registry()
+    resolved = registry.resolve(args.model)
+    try:
+        if args.no_stream:
+            return await _generate(resolved, request)
+        return await _stream(resolved, request)
+    except Exception as exc:
+        _add_hint(exc, resolved)
+        raise
+    finally:
+        await upstream.close_client()
+
+
+# -- input -------------------------------------------------------------------------
+def _fail(message: str) -> Exception:
+    from switchboard.spec import InvalidRequestError
+
+    return InvalidRequestError(message)
+
+
+def _read_prompt(words: list[str]) -> str:
+    if words:
+        prompt = " ".join(words)
+    elif not sys.stdin.isatty():
+        prompt = sys.stdin.read()
+    else:
+        raise _fail("no prompt: give it as an argument (switchboard chat \"...\") "
+                    "or pipe it on stdin")
+    if not prompt.strip():
+        raise _fail("the prompt is empty: give some text to ask")
+    return prompt.strip("\n")
+
+
+def image_media_type(head: bytes) -> str | None:
+    """The media type of an image from its first bytes, or ``None`` if not an image."""
+    for signature, media_type in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return media_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _read_image(path: str) -> ImagePart:
+    from switchboard.spec import ImagePart
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise _fail(f"--image {path}: cannot read it ({exc.strerror or exc})") from None
+    media_type = image_media_type(raw[:16])
+    if media_type is None:
+        raise _fail(f"--image {path}: not an image (expected PNG, JPEG, GIF or WEBP)")
+    return ImagePart.from_bytes(raw, media_type)
+
+
+def _build_request(args: argparse.Namespace, prompt: str, images: list[ImagePart]) -> ChatRequest:
+    from pydantic import ValidationError
+
+    from switchboard.spec import ChatRequest, Message
+
+    try:
+        return ChatRequest(
+            messages=[Message.user(prompt, *images)],
+            system=args.system,
+            temperature=args.temperature,
+            max_output_tokens=args.max_tokens,
+        )
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            option = _OPTION_OF.get(field, field or "request")
+            given = f" (got {err['input']!r})" if "input" in err and field in _OPTION_OF else ""
+            problems.append(f"{option}: {err['msg'][:1].lower()}{err['msg'][1:]}{given}")
+        raise _fail("; ".join(problems)) from None
+
+
+# -- output ------------------------------------------------------------------------
+class _Printer:
+    """Writes events as they come: answer to stdout, the rest to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self.dim = err.isatty()
+        self.at_line_start = True
+        self.in_reasoning = False
+
+    def text(self, text: str) -> None:
+        self._end_reasoning()
+        self.out.write(text)
+        self.out.flush()
+        if text:
+            self.at_line_start = text.endswith("\n")
+
+    def reasoning(self, text: str) -> None:
+        if not self.in_reasoning:
+            self.in_reasoning = True
+            self.err.write("\x1b[2m" if self.dim else "")
+        self.err.write(text)
+        self.err.flush()
+
+    def tool_call(self, name: str, arguments: str) -> None:
+        self._end_reasoning()
+        if not self.at_line_start:
+            self.out.write("\n")
+        self.out.write(f"[tool call] {name}({arguments})\n")
+        self.out.flush()
+        self.at_line_start = True
+
+    def warning(self, message: str) -> None:
+        self.err.write(f"warning: {message}\n")
+
+    def finish_answer(self) -> None:
+        self._end_reasoning()
+        if not self.at_line_start:
+            self.out.write("\n")
+            self.at_line_start = True
+        self.out.flush()
+
+    def _end_reasoning(self) -> None:
+        if self.in_reasoning:
+            self.in_reasoning = False
+            self.err.write("\x1b[0m\n" if self.dim else "\n")
+            self.err.flush()
+
+
+async def _stream(resolved: ResolvedModel, request: ChatRequest) -> int:
+    from switchboard.spec import (
+        Collector,
+        ErrorEvent,
+        ReasoningDelta,
+        StreamStart,
+        TextDelta,
+        ToolCall,
+    )
+
+    printer = _Printer(sys.stdout, sys.stderr)
+    collector = Collector()
+    started = time.perf_counter()
+    first: float | None = None
+    try:
+        async for event in resolved.stream(request):
+            collector.add(event)
+            if isinstance(event, TextDelta):
+                first = first or time.perf_counter()
+                printer.text(event.text)
+            elif isinstance(event, ReasoningDelta):
+                first = first or time.perf_counter()
+                printer.reasoning(event.text)
+            elif isinstance(event, ToolCall):
+                first = first or time.perf_counter()
+                printer.tool_call(event.name, event.arguments)
+            elif isinstance(event, StreamStart):
+                for warning in event.warnings:
+                    printer.warning(warning.message)
+            elif isinstance(event, ErrorEvent):
+                break
+    finally:
+        printer.finish_answer()
+    result = collector.result()
+    _report(resolved, result.usage, started, first)
+    if result.error is not None:
+        raise result.error
+    return 0
+
+
+async def _generate(resolved: ResolvedModel, request: ChatRequest) -> int:
+    printer = _Printer(sys.stdout, sys.stderr)
+    started = time.perf_counter()
+    result: ChatResult = await resolved.generate(request)
+    for warning in result.warnings:
+        printer.warning(warning.message)
+    for part in result.parts:
+        if part.type == "reasoning":
+            printer.reasoning(part.text)
+        elif part.type == "text":
+            printer.text(part.text)
+        elif part.type == "tool-call":
+            printer.tool_call(part.name, part.arguments)
+    printer.finish_answer()
+    _report(resolved, result.usage, started, None)
+    if result.error is not None:
+        raise result.error
+    return 0
+
+
+def _report(resolved: ResolvedModel, usage: Usage, started: float, first: float | None) -> None:
+    elapsed = time.perf_counter() - started
+    pieces = [resolved.ref, _tokens(usage), format_cost(resolved.cost(usage)),
+              f"{elapsed:.2f}s"]
+    if first is not None:
+        pieces.append(f"first token {first - started:.2f}s")
+    print(" · ".join(pieces), file=sys.stderr)
+
+
+def _tokens(usage: Usage) -> str:
+    if usage.input_tokens is None and usage.output_tokens is None:
+        return "tokens unknown"
+
+    def n(value: int | None) -> str:
+        return "?" if value is None else f"{value:,}"
+
+    inp = f"{n(usage.input_tokens)} in"
+    if usage.cached_input_tokens:
+        inp += f" ({n(usage.cached_input_tokens)} cached)"
+    out = f"{n(usage.output_tokens)} out"
+    if usage.reasoning_tokens:
+        out += f" ({n(usage.reasoning_tokens)} reasoning)"
+    return f"{inp} / {out} tokens"
+
+
+def format_cost(cost: Decimal | None) -> str:
+    """``$0.000123``; at least two decimals, at most six; "cost unknown" for ``None``."""
+    if cost is None:
+        return "cost unknown"
+    text = f"{cost:.6f}".rstrip("0")
+    whole, _, frac = text.partition(".")
+    if cost != 0 and Decimal(text) == 0:
+        return "< $0.000001"
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def _add_hint(exc: Exception, resolved: ResolvedModel) -> None:
+    """Tell people what to do about a rejected key (the vendor's message does not)."""
+    from switchboard.spec import AuthenticationError
+
+    if isinstance(exc, AuthenticationError) and "switchboard keys set" not in exc.message:
+        exc.message += (f" (check the API key of provider {resolved.provider_name!r}: "
+                        f"`switchboard keys set {resolved.provider_name}`)")

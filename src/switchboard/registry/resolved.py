@@ -1,0 +1,109 @@
+"""``ResolvedModel``: a routed model, ready to call, with the framework's policies on it.
+
+This is where the framework wraps every adapter, so adapters stay simple:
+
+- ``stream()`` runs the adapter's stream inside ``upstream.retrying_stream`` (the one
+  retry layer: retries only before the first event reached the caller), with
+  ``RetryPolicy(max_retries=<the instance's config.max_retries>)``.
+- ``generate()`` makes the adapter's one non-streaming call under the same policy,
+  retrying only a *retryable* ``ProviderError`` (raised, or returned in-band before any
+  output was produced).
+- A provider that needs a key and has none raises its ``MissingApiKeyError`` (naming the
+  env var and ``switchboard keys set NAME``) when the call is made, before any network.
+- ``cost()`` prices a ``Usage`` with the catalog's price; ``None`` means unknown, never 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from switchboard.spec.collect import ChatResult
+from switchboard.spec.errors import ProviderError
+from switchboard.spec.events import StreamEvent
+from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.provider import ChatModel, Provider
+from switchboard.spec.request import ChatRequest
+from switchboard.spec.usage import Price, Usage, cost
+from switchboard.upstream.retry import RetryPolicy, retrying_stream
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class ResolvedModel:
+    provider: Provider
+    model_id: str
+    info: ModelInfo | None
+    price: Price | None
+    capabilities: Capabilities
+    policy: RetryPolicy
+    sleep: Sleep = field(default=asyncio.sleep, repr=False)
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
+    @property
+    def kind(self) -> str:
+        return self.provider.kind
+
+    @property
+    def ref(self) -> str:
+        """``provider:model`` — the one string that names this model everywhere."""
+        return f"{self.provider.name}:{self.model_id}"
+
+    @property
+    def display_name(self) -> str:
+        return self.info.display_name if self.info is not None else self.model_id
+
+    def chat_model(self) -> ChatModel:
+        """The adapter's model, after the key check (no network happens before it)."""
+        if self.provider.requires_api_key:
+            self.provider.require_api_key()
+        return self.provider.chat_model(self.model_id)
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        model = self.chat_model()
+        return retrying_stream(
+            lambda: _generator(model.stream(request)),
+            self.policy,
+            provider=self.provider.name,
+            sleep=self.sleep,
+        )
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        model = self.chat_model()
+        attempt = 0
+        while True:
+            error: ProviderError | None = None
+            try:
+                result = await model.generate(request)
+            except ProviderError as exc:
+                error = exc
+            else:
+                if not (isinstance(result.error, ProviderError) and not result.parts):
+                    return result
+                error = result.error  # failed in-band before producing anything
+            if not error.retryable or attempt >= self.policy.max_retries:
+                raise error
+            attempt += 1
+            await self.sleep(self.policy.delay(attempt, error))
+
+    def cost(self, usage: Usage) -> Decimal | None:
+        return cost(usage, self.price)
+
+
+def _generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
+    """``retrying_stream`` needs ``aclose()``: adapters' streams are async generators
+    already (passed through as they are), but the contract only promises an iterator."""
+    if isinstance(events, AsyncGenerator):
+        return events
+    return _wrap(events)
+
+
+async def _wrap(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
+    async for event in events:
+        yield event
