@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.dbfixtures"]
+
 VENDOR_ENV = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
     "MISTRAL_API_KEY", "MISTRAL_BASE_URL", "GEMINI_API_KEY", "GEMINI_BASE_URL",

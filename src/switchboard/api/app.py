@@ -28,6 +28,8 @@ from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
+from switchboard.services import accounts
+from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
 log = logging.getLogger("switchboard.server")
@@ -66,10 +68,17 @@ def create_app(settings: Settings | None = None,
         db = Database.from_settings(settings)
         await _prepare_database(settings, db)
         usage = UsageRecorder(db)
+        tokens = TokenAuthenticator(db)
         state = AppState(
-            settings=settings, db=db, usage=usage, tokens=TokenAuthenticator(db),
+            settings=settings, db=db, usage=usage, tokens=tokens,
             load_registry=(registry_loader or _default_registry_loader)(db),
+            sessions=SessionStore(db),
         )
+
+        async def touch_tokens() -> None:  # last_used_at, batched with the usage writes
+            await accounts.touch_tokens(db, tokens.take_touched())
+
+        usage.after_flush.append(touch_tokens)
         await state.registry()  # fail at startup, not on the first request
         usage.start()
         app.state.sb = state

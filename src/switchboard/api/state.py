@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.api.throttle import LoginThrottle
 from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
+from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
 
@@ -27,6 +29,8 @@ class AppState:
     usage: UsageRecorder
     tokens: TokenAuthenticator
     load_registry: Callable[[], Awaitable[Registry]]
+    sessions: SessionStore
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     fingerprint: str = field(default_factory=lambda: "sb_" + secrets.token_hex(5))
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

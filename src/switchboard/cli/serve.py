@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 
@@ -19,6 +20,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=run)
 
 
+async def _prepare() -> str | None:
+    """Migrate the database, seed the catalog, and make a setup link if no admin exists
+    (done here, once, rather than in each worker's startup)."""
+    from switchboard.db import Database
+    from switchboard.db.migrate import ensure_schema
+    from switchboard.services import accounts
+    from switchboard.services.seed import seed_catalog
+
+    await ensure_schema()
+    db = Database.from_settings()
+    try:
+        await seed_catalog(db)
+        if await accounts.needs_setup(db):
+            return await accounts.create_setup_token(db)
+        return None
+    finally:
+        await db.dispose()
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -30,8 +50,14 @@ def run(args: argparse.Namespace) -> int:
               "SQLite allows one writer process", file=sys.stderr)
         return 2
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    print(f"Switchboard is starting: open http://{host}:{args.port}/", flush=True)
+    base = f"http://{host}:{args.port}"
+    setup_token = asyncio.run(_prepare())
+    print(f"Switchboard is starting: open {base}/", flush=True)
     print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)
+    if setup_token is not None:
+        print("  No admin account exists yet. Create it with this one-time link "
+              "(valid 24 h):", flush=True)
+        print(f"  {base}/setup?token={setup_token}", flush=True)
     uvicorn.run(
         "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -76,6 +77,7 @@ class UsageRecorder:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.after_flush: list[Callable[[], Awaitable[None]]] = []
         self.written = 0
         self.dropped = 0
         self.failures = 0
@@ -110,6 +112,14 @@ class UsageRecorder:
                 pass
             self._wake.clear()
             await self.flush()
+            await self._run_hooks()
+
+    async def _run_hooks(self) -> None:
+        for hook in self.after_flush:
+            try:
+                await hook()
+            except Exception:
+                log.exception("usage recorder hook %r failed", hook)
 
     async def flush(self) -> int:
         """Write everything buffered now; returns how many rows were written."""
@@ -138,3 +148,4 @@ class UsageRecorder:
                 pass
             self._task = None
         await self.flush()
+        await self._run_hooks()

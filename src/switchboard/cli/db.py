@@ -1,0 +1,97 @@
+"""``switchboard db upgrade [REV] | downgrade [REV] | current`` — schema migrations.
+
+The database is the configured one (``SWITCHBOARD_DATABASE_URL``, default SQLite in
+``SWITCHBOARD_DATA_DIR``). The server also upgrades automatically at start; these commands
+are for operators who migrate explicitly (e.g. before a rolling deploy) or need to go back.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "db",
+        help="database schema migrations",
+        description="Inspect and migrate the database schema "
+        "(SWITCHBOARD_DATABASE_URL, default SQLite in SWITCHBOARD_DATA_DIR).",
+    )
+    parser.set_defaults(handler=lambda _args: _help(parser))
+    sub = parser.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
+
+    up = sub.add_parser("upgrade", help="upgrade the schema (default: to the newest revision)")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    up.set_defaults(handler=_upgrade)
+
+    down = sub.add_parser("downgrade", help="downgrade the schema (default: one step back)")
+    down.add_argument(
+        "revision", nargs="?", default="-1",
+        help="target revision: an id, -N steps back, or 'base' (default: -1)",
+    )
+    down.set_defaults(handler=_downgrade)
+
+    cur = sub.add_parser("current", help="show the database's current revision")
+    cur.set_defaults(handler=_current)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+async def _upgrade(args: argparse.Namespace) -> int:
+    from switchboard.db import migrate
+
+    async with _connection_errors() as url:
+        before = await migrate.current()
+        after = await migrate.upgrade(revision=args.revision)
+    if before == after:
+        print(f"{url}: already at {migrate.describe(after)}")
+    else:
+        print(f"{url}: upgraded {migrate.describe(before)} -> {migrate.describe(after)}")
+    return 0
+
+
+async def _downgrade(args: argparse.Namespace) -> int:
+    from switchboard.db import migrate
+
+    async with _connection_errors() as url:
+        before = await migrate.current()
+        after = await migrate.downgrade(revision=args.revision)
+    print(f"{url}: downgraded {migrate.describe(before)} -> {migrate.describe(after)}")
+    return 0
+
+
+async def _current(_args: argparse.Namespace) -> int:
+    from switchboard.db import migrate
+
+    async with _connection_errors():
+        rev = await migrate.current()
+    print(migrate.describe(rev))
+    return 0
+
+
+def _connection_errors() -> Any:
+    """Yield the (password-masked) database URL; turn "cannot connect" into a clear error."""
+    from contextlib import asynccontextmanager
+
+    from sqlalchemy.exc import DBAPIError
+
+    from switchboard.db import database_url, safe_url
+    from switchboard.db.migrate import MigrationError
+
+    @asynccontextmanager
+    async def guard() -> Any:
+        url = safe_url(database_url())
+        try:
+            yield url
+        except (OSError, DBAPIError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise MigrationError(
+                f"cannot use the database {url}: {reason}. Check SWITCHBOARD_DATABASE_URL "
+                "(or SWITCHBOARD_DATA_DIR for SQLite) and that the database server is running"
+            ) from exc
+
+    return guard()

@@ -1,0 +1,181 @@
+"""The async engine, session factory and unit of work.
+
+One ``Database`` per process (the server creates it at startup and keeps it in app state):
+engines own connection pools, so creating one per request would throw the pool away.
+
+SQLite (the default, in the data directory):
+
+- Every connection gets ``journal_mode=WAL`` (readers never block the writer),
+  ``foreign_keys=ON`` (SQLite's default is OFF!), ``busy_timeout`` (wait for a lock instead
+  of failing at once) and ``synchronous=NORMAL`` (safe with WAL, far fewer fsyncs).
+  https://www.sqlite.org/pragma.html
+- The driver's own implicit transaction handling is switched off and we emit ``BEGIN``
+  ourselves (the recipe in SQLAlchemy's SQLite dialect docs, "Serializable isolation /
+  Savepoints / Transactional DDL"). Without it, pysqlite does not start a transaction
+  before DDL or SELECT, so migrations would not be atomic. A connection may ask for
+  ``BEGIN IMMEDIATE`` (take the write lock up front) with the execution option
+  ``sqlite_begin="IMMEDIATE"``; migrations do, so two processes upgrading at once queue
+  instead of both creating the same table.
+
+PostgreSQL: asyncpg with a bounded pool. No ``pool_pre_ping`` (it costs a round trip on every
+checkout); connections are recycled hourly instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from switchboard.config import Settings, load_settings, normalise_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 10
+PG_POOL_RECYCLE_S = 3600
+
+
+def _json_dumps(value: Any) -> str:
+    # OPT_NON_STR_KEYS: like the standard json module, {1: x} becomes {"1": x}.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def database_url(url: str | None = None) -> str:
+    """``url`` with its async driver, or the configured one (``SWITCHBOARD_DATABASE_URL``
+    or SQLite in ``SWITCHBOARD_DATA_DIR``)."""
+    if url:
+        return normalise_database_url(url)
+    return load_settings().database_url
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password masked, fit for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def create_engine(
+    settings: Settings | None = None,
+    *,
+    url: str | None = None,
+    pooled: bool = True,
+    sqlite_foreign_keys: bool = True,
+) -> AsyncEngine:
+    """An engine for the configured database (``url`` overrides ``settings``).
+
+    ``pooled=False`` gives a pool-less engine for one-shot jobs (migrations, CLI commands)
+    that must not leave connections behind. ``sqlite_foreign_keys=False`` is for migrations
+    only: SQLite cannot change that pragma inside a transaction, and a table rebuild (batch
+    ALTER) with foreign keys ON would cascade-delete the children of the rebuilt table.
+    """
+    raw = url or (settings or load_settings()).database_url
+    parsed = make_url(normalise_database_url(raw))
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_path(parsed)
+        if not pooled:
+            kwargs["poolclass"] = NullPool
+        engine = create_async_engine(parsed, **kwargs)
+        _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys)
+        return engine
+    if pooled:
+        kwargs.update(
+            pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_recycle=PG_POOL_RECYCLE_S
+        )
+    else:
+        kwargs["poolclass"] = NullPool
+    return create_async_engine(parsed, **kwargs)
+
+
+def _prepare_sqlite_path(url: URL) -> None:
+    """Create the database file's directory, private to this user (it holds the keys'
+    ciphertexts and, by default, the master key file)."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    directory = Path(path).expanduser().parent
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        begin = f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN"
+        connection.exec_driver_sql(begin)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (an async session cannot
+    lazily refresh an expired attribute)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: commit when the block ends normally, roll back if it raises."""
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+class Database:
+    """An engine and its session factory: create one per process, ``dispose()`` at exit."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = create_sessionmaker(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Database:
+        return cls(create_engine(settings))
+
+    @classmethod
+    def from_url(cls, url: str, *, pooled: bool = True) -> Database:
+        return cls(create_engine(url=url, pooled=pooled))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """``async with db.unit_of_work() as session:`` — one transaction."""
+        return unit_of_work(self.sessionmaker)
+
+    def session(self) -> AsyncSession:
+        """A bare session (for reads; begin transactions yourself)."""
+        return self.sessionmaker()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({safe_url(self.engine.url)})"

@@ -1,0 +1,191 @@
+"""Schema migrations, as a Python API (the ``switchboard db`` CLI and server start use it).
+
+The Alembic scripts ship inside the package (``switchboard/db/migrations``) and Alembic is
+configured here in code, so no ``alembic.ini`` is needed in the working directory.
+
+Every command runs in ONE transaction on one connection, which makes a migration atomic on
+both databases (PostgreSQL and — with our explicit ``BEGIN`` — SQLite have transactional
+DDL) and lets us serialise concurrent runs:
+
+- PostgreSQL: ``pg_advisory_xact_lock`` first, so when several server processes start at
+  once, one migrates and the others wait, then find the schema already at head.
+- SQLite: ``BEGIN IMMEDIATE`` takes the write lock up front (other processes wait up to the
+  busy timeout). Foreign keys are OFF on the migration connection (a batch table rebuild
+  would otherwise cascade deletes) and ``PRAGMA foreign_key_check`` must pass before commit.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.db.engine import SQLITE_BEGIN_OPTION, create_engine, database_url, safe_url
+from switchboard.spec.errors import SwitchboardError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A fixed key for pg_advisory_xact_lock (takes a bigint), derived from a name so it is recognisable.
+ADVISORY_LOCK_KEY = zlib.crc32(b"switchboard.db.migrate")
+
+
+class MigrationError(SwitchboardError):
+    """A migration command could not run (unknown revision, database ahead of the code…)."""
+
+    code = "migration_error"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic ``Config`` pointing at the packaged scripts (no ini file involved)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    cfg.attributes["url"] = database_url(url)
+    return cfg
+
+
+def head() -> str:
+    """The newest revision this version of Switchboard knows."""
+    script = ScriptDirectory.from_config(alembic_config(":memory:"))
+    rev = script.get_current_head()
+    assert rev is not None, "no migration scripts found"
+    return rev
+
+
+@asynccontextmanager
+async def migration_connection(url: str | None = None) -> AsyncIterator[AsyncConnection]:
+    """A connection inside one locked transaction, committed when the block succeeds."""
+    url = database_url(url)
+    engine = create_engine(url=url, pooled=False, sqlite_foreign_keys=False)
+    try:
+        async with engine.connect() as conn:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            async with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                    )
+                yield conn
+                if sqlite:
+                    await _check_sqlite_foreign_keys(conn)
+    finally:
+        await engine.dispose()
+
+
+async def _check_sqlite_foreign_keys(conn: AsyncConnection) -> None:
+    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise MigrationError(
+            f"migration left rows with dangling foreign keys in {', '.join(tables)}; "
+            "nothing was changed (the migration was rolled back)"
+        )
+
+
+async def _run(url: str | None, action: Callable[[Config], None]) -> str | None:
+    """Run an Alembic command on a locked connection; return the revision afterwards."""
+    cfg = alembic_config(url)
+
+    def in_transaction(sync_conn: Connection) -> str | None:
+        cfg.attributes["connection"] = sync_conn
+        try:
+            action(cfg)
+        except CommandError as exc:
+            raise MigrationError(f"{exc} (database: {safe_url(cfg.attributes['url'])})") from exc
+        return _revision_of(sync_conn)
+
+    async with migration_connection(cfg.attributes["url"]) as conn:
+        return await conn.run_sync(in_transaction)
+
+
+def _revision_of(sync_conn: Connection) -> str | None:
+    return MigrationContext.configure(sync_conn).get_current_revision()
+
+
+async def upgrade(url: str | None = None, revision: str = "head") -> str | None:
+    """Upgrade to ``revision`` (default: the newest); idempotent. Returns the new revision."""
+    return await _run(url, lambda cfg: command.upgrade(cfg, revision))
+
+
+async def downgrade(url: str | None = None, revision: str = "-1") -> str | None:
+    """Downgrade to ``revision`` (default: one step back; ``base`` = empty schema)."""
+    if revision != "base":
+        current_rev = await current(url)
+        if current_rev is None:
+            raise MigrationError(
+                f"cannot downgrade {safe_url(database_url(url))}: it has no schema yet "
+                "(nothing to undo)"
+            )
+    return await _run(url, lambda cfg: command.downgrade(cfg, revision))
+
+
+async def current(url: str | None = None) -> str | None:
+    """The database's revision, or None for an empty (never migrated) database."""
+    engine = create_engine(url=database_url(url), pooled=False)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_revision_of)
+    finally:
+        await engine.dispose()
+
+
+async def ensure_schema(url: str | None = None) -> str:
+    """Bring the database to head at server start; cheap when it already is.
+
+    Safe when several processes start at once (see the module docstring). Refuses to run
+    against a database migrated by a NEWER Switchboard, instead of failing obscurely later.
+    """
+    newest = head()
+    rev = await current(url)
+    if rev == newest:
+        return rev
+    if rev is not None and not _known(rev):
+        raise MigrationError(
+            f"the database {safe_url(database_url(url))} is at revision {rev!r}, which this "
+            f"version of Switchboard does not know (newest here: {newest!r}); upgrade "
+            "Switchboard, or point SWITCHBOARD_DATABASE_URL at another database"
+        )
+    after = await upgrade(url)
+    assert after == newest, f"upgrade stopped at {after!r}, expected {newest!r}"
+    return after
+
+
+def _known(rev: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(":memory:"))
+    try:
+        return script.get_revision(rev) is not None
+    except CommandError:
+        return False
+
+
+def describe(rev: str | None) -> str:
+    """``0002_accounts_chat_usage`` -> ``0002_accounts_chat_usage (head)``; None -> ``(empty)``."""
+    if rev is None:
+        return "(empty: no schema)"
+    return f"{rev} (head)" if rev == head() else rev
+
+
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "MIGRATIONS_DIR",
+    "MigrationError",
+    "alembic_config",
+    "current",
+    "describe",
+    "downgrade",
+    "ensure_schema",
+    "head",
+    "migration_connection",
+    "upgrade",
+]

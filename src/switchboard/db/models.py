@@ -1,0 +1,451 @@
+"""The database schema: SQLAlchemy 2 declarative models, for SQLite and PostgreSQL alike.
+
+Conventions (why they are what they are):
+
+- Integer primary keys (``BigIntPK``), timezone-aware UTC timestamps (``UTCDateTime``;
+  naive datetimes are rejected), JSON columns that are JSONB on PostgreSQL.
+- Closed vocabularies (status, role, source) are TEXT with a named CHECK constraint, never
+  a database ENUM: adding a value is then a one-line migration on both databases.
+- Provider *kinds* and model ids are TEXT everywhere (never an enum or a foreign key into
+  the catalog) so conversations, messages and usage survive a provider being renamed or
+  removed, and a plugin can add kinds without a migration.
+- ``MetaData`` has a naming convention so every constraint and index has a stable name:
+  migrations (and SQLite's batch mode) can then address them by name.
+- Relationships are ``lazy="raise"`` unless noted: on an async session an implicit lazy load
+  cannot run, so asking for it raises at once instead of failing somewhere deep. Load what
+  you need with ``selectinload(...)``. ``Provider.models`` is eager (``selectin``) because
+  every reader of a provider (the registry, the config API) wants its models too.
+- Some invariants live in the database itself, so no code path can break them:
+  exactly-one default model (a partial unique index; "at least one" is kept by the catalog
+  service setting the default in one transaction), the append-only ``audit_log`` (triggers
+  created in migration 0003), and referential actions (RESTRICT for the catalog, CASCADE
+  for a conversation's messages, SET NULL for usage history).
+
+Changing this file means writing a migration in ``migrations/versions``; the drift test
+(tests/db/test_drift.py) fails until models and migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from switchboard.db.types import (
+    BigIntPK,
+    JSONType,
+    Money,
+    PricePerMillion,
+    UTCDateTime,
+    utcnow,
+)
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Closed vocabularies, checked by the database. Code should use these tuples too.
+PROVIDER_STATUSES = ("unknown", "ok", "error")
+USER_ROLES = ("admin", "user")
+MESSAGE_ROLES = ("system", "user", "assistant", "tool")
+MESSAGE_STATUSES = ("complete", "partial", "error")
+USAGE_SOURCES = ("chat", "api", "cli", "test")
+USAGE_STATUSES = ("ok", "error", "partial")
+SETUP_TOKEN_PURPOSES = ("admin_setup",)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """SQL for ``column IN ('a', 'b')`` (values are our own constants, never user input)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), nullable=False, default=utcnow, server_default=func.now())
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+# --- catalog (migration 0001) ------------------------------------------------------------
+
+
+class Provider(Base):
+    """A configured provider *instance*: a kind (adapter) plus base URL, key and settings."""
+
+    __tablename__ = "providers"
+    __table_args__ = (CheckConstraint(_in("status", PROVIDER_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    """User-facing, unique; what API clients write before the slash in ``name/model``."""
+    kind: Mapped[str] = mapped_column(String(100), nullable=False)
+    """The provider kind (adapter id), e.g. ``openai`` or ``openai_compatible``."""
+    base_url: Mapped[str | None] = mapped_column(Text)
+    """None = the kind's default base URL."""
+
+    # The API key, encrypted by switchboard.security (AES-256-GCM); never stored in clear.
+    api_key_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_key_key_id: Mapped[str | None] = mapped_column(String(64))
+    """Id of the master key that encrypted it (so the master key can rotate)."""
+    api_key_last4: Mapped[str | None] = mapped_column(String(8))
+    api_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    api_key_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    image_url: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="unknown", server_default=text("'unknown'")
+    )
+    status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_latency_ms: Mapped[int | None] = mapped_column(Integer)
+    status_error: Mapped[str | None] = mapped_column(Text)
+
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    """Extra headers, quirk flags, timeouts: the kind's ``Config`` fields beyond the key."""
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    models: Mapped[list[ProviderModel]] = relationship(
+        back_populates="provider",
+        lazy="selectin",
+        order_by="ProviderModel.id",
+        passive_deletes="all",  # the database RESTRICTs deleting a provider that has models
+    )
+
+    def __repr__(self) -> str:
+        return f"Provider(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"
+
+
+class ProviderModel(Base):
+    """A model offered through a provider instance, with its capabilities and prices."""
+
+    __tablename__ = "provider_models"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "model_sdk_id"),
+        # At most one default model in the whole table. SQLite and PostgreSQL both support
+        # partial indexes; a plain UNIQUE on a boolean would allow only one non-default.
+        Index(
+            "uq_provider_models_one_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("providers.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    """Display name."""
+    model_sdk_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    """The id the upstream vendor knows the model by."""
+    is_default: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    is_enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    capabilities: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    """Flags: streaming, tools, vision, image_output, json_output, reasoning."""
+    context_window: Mapped[int | None] = mapped_column(Integer)
+    max_output_tokens: Mapped[int | None] = mapped_column(Integer)
+    # USD per million tokens; None = unknown (cost is then unknown, never zero).
+    price_input: Mapped[Decimal | None] = mapped_column(PricePerMillion)
+    price_cached_input: Mapped[Decimal | None] = mapped_column(PricePerMillion)
+    price_output: Mapped[Decimal | None] = mapped_column(PricePerMillion)
+    price_cache_write: Mapped[Decimal | None] = mapped_column(PricePerMillion)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    provider: Mapped[Provider] = relationship(back_populates="models", lazy="raise")
+
+    def __repr__(self) -> str:
+        return (
+            f"ProviderModel(id={self.id!r}, provider_id={self.provider_id!r}, "
+            f"model_sdk_id={self.model_sdk_id!r})"
+        )
+
+
+# --- accounts (migration 0002) -----------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    """Unique as stored; the user service normalises (e.g. lower-cases) before storing."""
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    """A memory-hard hash (argon2id); None = password login disabled (API tokens only)."""
+    role: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="user", server_default=text("'user'")
+    )
+    is_active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    created_at: Mapped[datetime] = _created_at()
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    preferences: Mapped[UserPreferences | None] = relationship(
+        back_populates="user", lazy="raise", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, username={self.username!r}, role={self.role!r})"
+
+
+class UserPreferences(Base):
+    """Server-side preferences, so they follow the user across sessions and devices."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    selected_model: Mapped[str | None] = mapped_column(Text)
+    """``provider/model`` as TEXT: survives the model being removed from the catalog."""
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = _updated_at()
+
+    user: Mapped[User] = relationship(back_populates="preferences", lazy="raise")
+
+
+class ApiToken(Base):
+    """A personal API token for ``/v1``; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    """The token's first characters, shown in lists so a user can tell tokens apart."""
+    created_at: Mapped[datetime] = _created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class SetupToken(Base):
+    """A one-time link token (e.g. the first-run admin setup link); only its hash is kept."""
+
+    __tablename__ = "setup_tokens"
+    __table_args__ = (CheckConstraint(_in("purpose", SETUP_TOKEN_PURPOSES), name="purpose"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    purpose: Mapped[str] = mapped_column(
+        String(32), nullable=False, default="admin_setup", server_default=text("'admin_setup'")
+    )
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A browser login (migration 0002). The cookie holds a random token; only its SHA-256
+    digest is stored, with the CSRF token bound to the session."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(128), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+# --- chat (migration 0002) ---------------------------------------------------------------
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index(None, "user_id", "updated_at"),)  # "my recent conversations"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(100), index=True)
+    """Provider instance name of the last answer (TEXT, never an enum or FK)."""
+    model: Mapped[str | None] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation",
+        lazy="raise",
+        order_by="Message.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,  # the database CASCADEs; no need to load messages to delete
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(_in("role", MESSAGE_ROLES), name="role"),
+        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
+        CheckConstraint("rating IN (-1, 0, 1)", name="rating"),
+        Index(None, "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    """The spec message parts, serialised (text, file, tool call, tool result, reasoning)."""
+    provider: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(200))
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    cached_tokens: Mapped[int | None] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int | None] = mapped_column(Integer)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Money)
+    """USD; None = unknown price (never silently zero)."""
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer)
+    finish_reason: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="complete", server_default=text("'complete'")
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    """-1 bad, 0 neutral, 1 good; None = not rated."""
+    created_at: Mapped[datetime] = _created_at()
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
+
+
+# --- usage and audit (migration 0002; audit triggers 0003) ----------------------------------
+
+
+class UsageEvent(Base):
+    """One upstream call (chat, ``/v1`` API, CLI, test button): tokens, cost and timing.
+
+    ``user_id``/``api_token_id`` are SET NULL when the user/token is deleted: the bill
+    outlives the account.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        CheckConstraint(_in("source", USAGE_SOURCES), name="source"),
+        CheckConstraint(_in("status", USAGE_STATUSES), name="status"),
+        Index(None, "provider", "created_at"),
+        Index(None, "model", "created_at"),
+        Index(None, "user_id", "created_at"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    created_at: Mapped[datetime] = _created_at()
+    user_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    api_token_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("api_tokens.id", ondelete="SET NULL")
+    )
+    provider: Mapped[str] = mapped_column(String(100), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    input_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    output_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    cached_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    cache_write_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    reasoning_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    cost: Mapped[Decimal | None] = mapped_column(Money)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditLog(Base):
+    """Append-only record of what admins (and the CLI) did. UPDATE and DELETE are rejected
+    by database triggers (migration 0003).
+
+    ``actor_user_id`` is deliberately not a foreign key: a referential action on user
+    deletion would have to UPDATE or DELETE audit rows, and the record must outlive its actor.
+    ``details`` must never contain a secret (only masked keys: the last four characters).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index(None, "created_at"),
+        Index(None, "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    created_at: Mapped[datetime] = _created_at()
+    actor_user_id: Mapped[int | None] = mapped_column(BigIntPK)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    """Who, as text: a username, ``cli``, ``system``."""
+    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    """Dotted verb, e.g. ``provider.key.set``."""
+    target_type: Mapped[str | None] = mapped_column(String(50))
+    target_id: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)

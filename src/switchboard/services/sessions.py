@@ -1,0 +1,98 @@
+"""Browser sessions, stored server-side.
+
+The cookie holds a random 256-bit token; the database holds only its SHA-256 digest (a
+stolen database yields no usable cookie), the user, the CSRF token bound to the session,
+and an expiry. Server-side rather than signed stateless cookies so that logout, password
+changes and deactivating a user end sessions at once.
+
+Lookups are cached in-process for a few seconds: every page and REST call checks the
+session, and a short cache keeps that off the database without delaying a logout here
+(``revoke`` drops the entry) by more than ``cache_ttl`` in other processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from switchboard.api.tokens import Principal
+from switchboard.db import Database, utcnow
+from switchboard.db.models import User, WebSession
+
+SESSION_TTL = timedelta(days=14)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    cookie: str
+    csrf: str
+    max_age: int
+
+
+class SessionStore:
+    def __init__(self, db: Database, *, ttl: timedelta = SESSION_TTL,
+                 cache_ttl: float = 5.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.cache_ttl = cache_ttl
+        self._cache: dict[str, tuple[tuple[Principal, str] | None, float]] = {}
+
+    async def create(self, user_id: int, user_agent: str | None = None) -> NewSession:
+        cookie = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        now = utcnow()
+        async with self.db.unit_of_work() as session:
+            await session.execute(delete(WebSession).where(WebSession.expires_at < now))
+            session.add(WebSession(token_hash=_digest(cookie), user_id=user_id,
+                                   csrf_token=csrf, created_at=now, last_seen_at=now,
+                                   expires_at=now + self.ttl,
+                                   user_agent=(user_agent or "")[:300] or None))
+        return NewSession(cookie, csrf, int(self.ttl.total_seconds()))
+
+    async def lookup(self, cookie: str) -> tuple[Principal, str] | None:
+        if not cookie or len(cookie) > 200:
+            return None
+        digest = _digest(cookie)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        async with self.db.session() as session:
+            row = (await session.execute(
+                select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username,
+                       User.role, User.is_active)
+                .join(User, User.id == WebSession.user_id)
+                .where(WebSession.token_hash == digest))).first()
+        found: tuple[Principal, str] | None = None
+        if row is not None:
+            expires_at, csrf, user_id, username, role, active = row
+            if active and expires_at > utcnow():
+                found = (Principal(user_id, username, role), csrf)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (found, now + self.cache_ttl)
+        return found
+
+    async def revoke(self, cookie: str) -> None:
+        digest = _digest(cookie)
+        self._cache.pop(digest, None)
+        async with self.db.unit_of_work() as session:
+            await session.execute(delete(WebSession).where(WebSession.token_hash == digest))
+
+    async def revoke_user(self, user_id: int, *, keep_cookie: str | None = None) -> None:
+        """End every session of a user (password change, deactivation)."""
+        self._cache.clear()
+        async with self.db.unit_of_work() as session:
+            query = delete(WebSession).where(WebSession.user_id == user_id)
+            if keep_cookie:
+                query = query.where(WebSession.token_hash != _digest(keep_cookie))
+            await session.execute(query)

@@ -1,0 +1,170 @@
+"""Migrations: idempotent, reversible with data in every table, safe to run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from switchboard.db import Database, migrate
+from switchboard.db import models as m
+from tests.db.sample import dump, fill_every_table, fingerprint, triggers
+
+CATALOG = ["providers", "provider_models"]
+REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only"]
+
+
+async def _snapshot(url: str) -> tuple[dict[str, object], dict[str, list[object]]]:
+    db = Database.from_url(url, pooled=False)
+    try:
+        async with db.engine.connect() as conn:
+            return await fingerprint(conn), await dump(conn)
+    finally:
+        await db.dispose()
+
+
+async def _fill(url: str) -> None:
+    db = Database.from_url(url, pooled=False)
+    try:
+        async with db.unit_of_work() as session:
+            await fill_every_table(session)
+    finally:
+        await db.dispose()
+
+
+def test_revisions_form_one_linear_chain() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(":memory:"))
+    chain = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert chain == REVISIONS
+    assert migrate.head() == REVISIONS[-1]
+
+
+async def test_empty_database_has_no_revision(database_url: str) -> None:
+    assert await migrate.current(database_url) is None
+
+
+async def test_upgrade_twice_is_idempotent(database_url: str) -> None:
+    assert await migrate.upgrade(database_url) == migrate.head()
+    await _fill(database_url)
+    before = await _snapshot(database_url)
+
+    assert await migrate.upgrade(database_url) == migrate.head()
+    assert await migrate.ensure_schema(database_url) == migrate.head()
+
+    after = await _snapshot(database_url)
+    assert after == before
+    assert after[1]["providers"][0]["name"] == "openai-main"  # the data really is there
+
+
+async def test_round_trip_one_step_keeps_every_row(database_url: str) -> None:
+    await migrate.upgrade(database_url)
+    await _fill(database_url)
+    schema, rows = await _snapshot(database_url)
+    assert all(rows[table] for table in m.Base.metadata.tables), "every table has data"
+
+    assert await migrate.downgrade(database_url) == REVISIONS[-2]
+    assert await migrate.current(database_url) == REVISIONS[-2]
+    schema_down, rows_down = await _snapshot(database_url)
+    assert rows_down == rows
+    assert schema_down["<triggers>"] == []  # 0003 removed exactly the audit triggers
+    assert {k: v for k, v in schema_down.items() if k != "<triggers>"} == {
+        k: v for k, v in schema.items() if k != "<triggers>"
+    }
+
+    assert await migrate.upgrade(database_url) == migrate.head()
+    assert await _snapshot(database_url) == (schema, rows)
+
+
+async def test_downgrade_to_catalog_keeps_catalog_rows(database_url: str) -> None:
+    await migrate.upgrade(database_url)
+    await _fill(database_url)
+    _, rows = await _snapshot(database_url)
+
+    assert await migrate.downgrade(database_url, REVISIONS[0]) == REVISIONS[0]
+    db = Database.from_url(database_url, pooled=False)
+    try:
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(
+                lambda c: sorted(c.dialect.get_table_names(c))
+            )
+            assert tables == sorted(["alembic_version", *CATALOG])
+            assert await dump(conn, CATALOG) == {t: rows[t] for t in CATALOG}
+    finally:
+        await db.dispose()
+
+    assert await migrate.upgrade(database_url) == migrate.head()
+    _, rows_again = await _snapshot(database_url)
+    assert {t: rows_again[t] for t in CATALOG} == {t: rows[t] for t in CATALOG}
+    # The dropped tables come back empty and usable.
+    await migrate.downgrade(database_url, "base")
+    assert await migrate.current(database_url) is None
+    await migrate.upgrade(database_url)
+    await _fill(database_url)
+
+
+async def test_downgrade_to_base_leaves_only_the_version_table(database_url: str) -> None:
+    await migrate.upgrade(database_url)
+    assert await migrate.downgrade(database_url, "base") is None
+    db = Database.from_url(database_url, pooled=False)
+    try:
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(lambda c: c.dialect.get_table_names(c)) == [
+                "alembic_version"
+            ]
+            assert await conn.run_sync(triggers) == []
+    finally:
+        await db.dispose()
+
+
+async def test_downgrade_of_an_empty_database_is_a_clear_error(database_url: str) -> None:
+    with pytest.raises(migrate.MigrationError, match=r"no schema yet"):
+        await migrate.downgrade(database_url)
+
+
+async def test_unknown_revision_is_a_clear_error(database_url: str) -> None:
+    with pytest.raises(migrate.MigrationError, match=r"Can't locate revision.*'0099_nope'"):
+        await migrate.upgrade(database_url, "0099_nope")
+    assert await migrate.current(database_url) is None
+
+
+async def test_ensure_schema_refuses_a_database_from_a_newer_version(
+    migrated_database_url: str,
+) -> None:
+    db = Database.from_url(migrated_database_url, pooled=False)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    finally:
+        await db.dispose()
+    with pytest.raises(migrate.MigrationError, match=r"'0099_future'.*upgrade Switchboard"):
+        await migrate.ensure_schema(migrated_database_url)
+
+
+async def test_concurrent_ensure_schema_migrates_once(database_url: str) -> None:
+    """Several server processes starting at once: one migrates, the others wait for the
+    lock (advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and find head."""
+    results = await asyncio.gather(*(migrate.ensure_schema(database_url) for _ in range(4)))
+    assert results == [migrate.head()] * 4
+    await _fill(database_url)
+
+
+async def test_failed_migration_rolls_back_completely(database_url: str) -> None:
+    """Migrations are atomic: a failure mid-way leaves the database as it was."""
+    await migrate.upgrade(database_url, REVISIONS[0])
+    db = Database.from_url(database_url, pooled=False)
+    try:
+        async with db.engine.begin() as conn:  # make 0002's LAST table fail to be created
+            await conn.execute(text("CREATE TABLE audit_log (id INTEGER PRIMARY KEY)"))
+
+        with pytest.raises(Exception, match=r"audit_log"):
+            await migrate.upgrade(database_url)
+
+        assert await migrate.current(database_url) == REVISIONS[0]
+        async with db.engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: sorted(c.dialect.get_table_names(c)))
+        # users, conversations, ... (created before the failure) were rolled back too
+        assert tables == sorted(["alembic_version", "audit_log", *CATALOG])
+    finally:
+        await db.dispose()
