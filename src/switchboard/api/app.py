@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard import __version__
-from switchboard.api import errors
+from switchboard.api import docs, errors
+from switchboard.api.access_log import AccessLog
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.state import AppState
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None,
         docs_url=None, redoc_url=None, openapi_url=None,
     )
     errors.install(app)
+    docs.install(app)
+    app.add_middleware(AccessLog)
     app.router.routes.extend(openai_routes)
     for name in ROUTER_MODULES:
         try:

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from switchboard.config import load_settings
+    from switchboard.logs import configure
 
     settings = load_settings()
     if args.workers > 1 and settings.is_sqlite:
@@ -61,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(
         "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,
-        proxy_headers=False, server_header=False,
+        proxy_headers=False, server_header=False, log_config=configure(args.log_level),
     )
     return 0

@@ -1,0 +1,56 @@
+"""One structured log line per request, and a request id on every response.
+
+A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` adds a task and a memory
+stream per request, which the benchmark would pay for). It logs method, path (WITHOUT the
+query string: the setup link carries its token there), status, duration and the request
+id — never headers or bodies, where credentials live.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("switchboard.access")
+
+
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")[:64]
+                if candidate.replace("-", "").replace("_", "").isalnum():
+                    request_id = candidate
+                break
+        request_id = request_id or secrets.token_hex(8)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"],
+                                      (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info("request", extra={
+                    "request_id": request_id, "method": scope["method"],
+                    "path": scope["path"], "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                })

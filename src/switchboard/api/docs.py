@@ -1,0 +1,58 @@
+"""The OpenAPI document and Swagger UI, for admins only (``/docs``, ``/openapi.json``).
+
+The Swagger UI assets come from the ``swagger-ui-bundle`` package (served from
+``/docs-assets``) rather than a CDN, so the page works on an offline install too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from switchboard.api.auth import optional_principal
+from switchboard.api.tokens import Principal
+
+
+def install(app: FastAPI) -> None:
+    import swagger_ui_bundle
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+    router = APIRouter(include_in_schema=False)
+
+    def admin_or_redirect(request: Request, who: Principal | None) -> Response | None:
+        if who is None:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if not who.is_admin:
+            return JSONResponse({"error": {"message": "the API docs are for admins",
+                                           "code": "forbidden", "field": None}}, 403)
+        return None
+
+    @router.get("/openapi.json")
+    async def openapi(request: Request,
+                      who: Principal | None = Depends(optional_principal)) -> Response:
+        denied = admin_or_redirect(request, who)
+        if denied is not None:
+            return denied
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(title=app.title, version=app.version,
+                                             routes=app.routes)
+        return JSONResponse(app.openapi_schema)
+
+    @router.get("/docs")
+    async def docs(request: Request,
+                   who: Principal | None = Depends(optional_principal)) -> Response:
+        denied = admin_or_redirect(request, who)
+        if denied is not None:
+            return denied
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Switchboard API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    app.include_router(router)
