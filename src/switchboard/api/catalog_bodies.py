@@ -1,0 +1,95 @@
+"""Request bodies of the catalog routes: pydantic models that refuse unknown fields.
+
+Partial updates (PUT) use ``model_fields_set``: a field left out is unchanged, a field
+sent as ``null`` clears it where that means something (``base_url``, prices, limits...)
+and is refused where it does not (``name``, ``enabled``...), naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from switchboard.security.vault import clean_api_key
+from switchboard.services.errors import ValidationFailed
+from switchboard.spec.errors import SwitchboardError
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def given(self, *, not_null: frozenset[str] = frozenset(),
+              rename: dict[str, str] | None = None,
+              exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The fields the client sent, as keyword arguments for a service ``update_*``."""
+        out: dict[str, Any] = {}
+        for name in sorted(self.model_fields_set - exclude):
+            value = getattr(self, name)
+            if value is None and name in not_null:
+                raise ValidationFailed(f"{name} cannot be null; leave it out to keep it",
+                                       field=name)
+            out[(rename or {}).get(name, name)] = value
+        return out
+
+
+def api_key_value(secret: SecretStr | None, field: str = "api_key") -> str | None:
+    """The key in clear (only to hand it to the vault), checked first so a bad value is
+    a 422 naming the field — the message never echoes the value."""
+    if secret is None:
+        return None
+    try:
+        return clean_api_key(secret.get_secret_value())
+    except SwitchboardError as exc:
+        raise ValidationFailed(exc.message, field=field) from None
+
+
+class ProviderCreate(Body):
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=100)
+    base_url: str | None = Field(default=None, max_length=2000)
+    api_key: SecretStr | None = None
+    image_url: str | None = Field(default=None, max_length=2000)
+    enabled: bool = True
+    settings: dict[str, Any] | None = None
+    preset: str | None = Field(default=None, max_length=100)
+
+
+class ProviderUpdate(Body):
+    name: str | None = Field(default=None, max_length=100)
+    base_url: str | None = Field(default=None, max_length=2000)
+    api_key: SecretStr | None = None
+    image_url: str | None = Field(default=None, max_length=2000)
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = None
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "enabled", "settings", "api_key"})
+
+
+class _ModelFields(Body):
+    name: str | None = Field(default=None, max_length=200)
+    is_enabled: bool | None = None
+    capabilities: dict[str, bool] | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    price_input: Decimal | None = None
+    price_cached_input: Decimal | None = None
+    price_output: Decimal | None = None
+    price_cache_write: Decimal | None = None
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class ModelCreate(_ModelFields):
+    provider_id: int
+    model_sdk_id: str = Field(max_length=200)
+
+
+class ModelUpdate(_ModelFields):
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "is_enabled", "capabilities"})
+
+
+class KeySet(Body):
+    api_key: SecretStr
+    expires_at: datetime | None = None

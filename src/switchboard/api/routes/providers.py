@@ -1,0 +1,76 @@
+"""``/api/providers``: connection state, the API key, and "Test connection".
+
+``{provider}`` is a provider's name or its id. A key goes from the request body straight
+to the vault (``services.keys``) and only its mask ever comes back. The test makes one
+real, cheap authenticated call through the adapter (``validate_key``) and records the
+outcome (state, latency, redacted error, time) on the provider row.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from switchboard.api import catalog_views as views
+from switchboard.api.auth import current_principal, require_admin, require_csrf
+from switchboard.api.catalog_bodies import KeySet, api_key_value
+from switchboard.api.routes.catalog import actor_of, db_of, json, provider_entry
+from switchboard.api.tokens import Principal
+from switchboard.services import catalog
+from switchboard.services.catalog_queries import (
+    catalog_snapshot,
+    future_expiry,
+    resolve_provider,
+    set_key_expiry,
+)
+
+router = APIRouter(prefix="/api/providers")
+WRITE = [Depends(require_csrf)]
+
+
+@router.get("")
+async def list_providers(request: Request,
+                         who: Principal = Depends(current_principal)) -> Response:
+    snapshot = await catalog_snapshot(db_of(request))
+    return json([views.provider_summary(e) for e in snapshot.entries])
+
+
+@router.post("/{provider}/key", dependencies=WRITE)
+async def set_key(provider: str, body: KeySet, request: Request,
+                  who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    key = api_key_value(body.api_key)
+    assert key is not None  # the body model requires it
+    target = await resolve_provider(db, provider)
+    expires_at = future_expiry(body.expires_at)  # refused before the key is stored
+    await catalog.set_provider_key(db, target.id, key, actor=actor_of(who))
+    await set_key_expiry(db, target.id, expires_at, actor=actor_of(who))
+    return json(views.provider(await provider_entry(db, target.id), admin=True))
+
+
+@router.delete("/{provider}/key", dependencies=WRITE)
+async def remove_key(provider: str, request: Request,
+                     who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    target = await resolve_provider(db, provider)
+    await catalog.remove_provider_key(db, target.id, actor=actor_of(who))
+    return json(views.provider(await provider_entry(db, target.id), admin=True))
+
+
+@router.post("/{provider}/test", dependencies=WRITE)
+async def test_connection(provider: str, request: Request,
+                          who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    target = await resolve_provider(db, provider)
+    result = await catalog.test_provider(db, target.id, actor=actor_of(who))
+    entry = await provider_entry(db, target.id)
+    return json({"ok": result.ok, "latency_ms": result.latency_ms, "message": result.message,
+                 "status": views.status(entry.provider)})
+
+
+@router.get("/{provider}/status")
+async def provider_status(provider: str, request: Request,
+                          who: Principal = Depends(current_principal)) -> Response:
+    target = await resolve_provider(db_of(request), provider)
+    return json(views.status(target))

@@ -1,0 +1,150 @@
+"""Catalog reads for the REST API, and the one write the key services do not cover.
+
+- ``catalog_snapshot``: every provider (enabled or not) with every model, plus what the UI
+  needs beside the rows (kind display name, whether the provider can be called). Built
+  once per catalog version and served from the catalog cache (``services.cache``), so the
+  model pickers (``/api/model-registry``, ``/api/models``) cost no query while the
+  catalog is unchanged.
+- ``resolve_provider``: ``{provider}`` in a URL is a name or an id.
+- ``set_key_expiry``: the REST contract lets an admin say when a key expires;
+  ``keys.set_provider_key`` stores the key only, so the expiry is written here (its own
+  transaction, with its audit row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from switchboard.db import models as m
+from switchboard.db.engine import Database
+from switchboard.registry.kinds import Kinds
+from switchboard.services.audit import SYSTEM, Actor, record
+from switchboard.services.cache import catalog_cache
+from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.providers import load_provider
+from switchboard.services.registry_view import stamp
+from switchboard.services.transactions import cache_scope, catalog_write
+from switchboard.services.validation import installed_kinds
+from switchboard.services.views import ProviderView
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One provider row as a view, with its models, and what the kinds say about it."""
+
+    provider: ProviderView
+    display_name: str
+    configured: bool
+    """True when a call can be made: a stored key, a key in the kind's environment
+    variable, or a kind (or an OpenAI-compatible server) that needs no key."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    entries: tuple[CatalogEntry, ...]
+
+    def by_id(self, provider_id: int) -> CatalogEntry | None:
+        return next((e for e in self.entries if e.provider.id == provider_id), None)
+
+    @property
+    def default_model_ref(self) -> str | None:
+        for entry in self.entries:
+            for model in entry.provider.models:
+                if model.is_default:
+                    return f"{entry.provider.name}:{model.model_sdk_id}"
+        return None
+
+    @property
+    def default_model_id(self) -> int | None:
+        for entry in self.entries:
+            for model in entry.provider.models:
+                if model.is_default:
+                    return model.id
+        return None
+
+
+async def catalog_snapshot(db: Database) -> CatalogSnapshot:
+    scope = cache_scope(db)
+    return await catalog_cache().get(
+        (scope, "catalog-snapshot"), lambda: _build(db), probe=lambda: stamp(db), scope=scope
+    )
+
+
+async def _build(db: Database) -> CatalogSnapshot:
+    kinds = installed_kinds()
+    async with db.unit_of_work() as session:
+        rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
+        views = [ProviderView.of(row) for row in rows]
+    return CatalogSnapshot(tuple(describe(view, kinds) for view in views))
+
+
+def describe(view: ProviderView, kinds: Kinds | None = None) -> CatalogEntry:
+    """``view`` with its kind's display name and whether it is ``configured``."""
+    kinds = kinds if kinds is not None else installed_kinds()
+    info = kinds.by_kind.get(view.kind)
+    return CatalogEntry(
+        provider=view,
+        display_name=info.display_name if info is not None else view.kind,
+        configured=view.has_api_key or _callable_without_stored_key(kinds, view),
+    )
+
+
+def _callable_without_stored_key(kinds: Kinds, view: ProviderView) -> bool:
+    """Ask the kind itself (built without a key, no I/O): it knows whether it needs a key
+    and which environment variable it falls back to."""
+    cls = kinds.get(view.kind)
+    if cls is None:
+        return False
+    try:
+        config = cls.Config.model_validate({**view.settings, "base_url": view.base_url})
+        return cls(config, name=view.name).is_configured
+    except Exception:  # a row its kind refuses cannot be called; it is not "configured"
+        return False
+
+
+async def resolve_provider(db: Database, ref: str) -> ProviderView:
+    """The provider named ``ref``, else (when ``ref`` is all digits) the one with that id."""
+    async with db.unit_of_work() as session:
+        try:
+            return ProviderView.of(await load_provider(session, ref))
+        except NotFound:
+            if not ref.isdigit():
+                raise
+        return ProviderView.of(await load_provider(session, int(ref)))
+
+
+def future_expiry(expires_at: datetime | None) -> datetime | None:
+    """``expires_at`` as an aware UTC time (naive means UTC); refused when not in the
+    future."""
+    if expires_at is None:
+        return None
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if expires_at <= datetime.now(UTC):
+        raise ValidationFailed(
+            f"expires_at {expires_at.isoformat()} is in the past; give a future date-time "
+            "(ISO-8601, e.g. 2030-01-31T00:00:00Z) or leave it out", field="expires_at")
+    return expires_at
+
+
+async def set_key_expiry(
+    db: Database, provider_id: int, expires_at: datetime | None, *, actor: Actor = SYSTEM
+) -> None:
+    """Record when the stored key expires (``None``: it does not). The provider must
+    have a key, and a date must be in the future."""
+    expires_at = future_expiry(expires_at)
+    async with catalog_write(db, f"setting the key expiry of provider {provider_id}") as session:
+        row = await load_provider(session, provider_id)
+        if row.api_key_ciphertext is None:
+            raise ValidationFailed(f"provider {row.name!r} has no stored key to expire; "
+                                   "set the key first", field="expires_at")
+        if row.api_key_expires_at == expires_at:
+            return
+        row.api_key_expires_at = expires_at
+        record(session, actor, "provider.key.expiry", target_type="provider",
+               target_id=row.id, details={
+                   "name": row.name,
+                   "expires_at": expires_at.isoformat() if expires_at else None})

@@ -1,0 +1,214 @@
+"""``/api/providers``: keys (only ever masked), "Test connection" against a fake OpenAI
+server on loopback, status, and model import through the catalog routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from tests.api.catalog_client import Api, catalog_tables, error_of
+from tests.fakes import openai as fake_openai
+from tests.fakes.script import Received
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+KEY = "sk-proj-RESTgoodKEY0123456789abcdef-L4ST"
+WRONG = "sk-proj-RESTwrongKEY0123456789abcdef-BAD9"
+
+
+def _check(req: Received) -> str | None:
+    sent = req.headers.get("authorization", "").removeprefix("Bearer ")
+    if sent == KEY:
+        return None
+    # Echo what was sent, so the test proves our side redacts it.
+    return f"Incorrect API key provided: {sent}"
+
+
+@pytest.fixture
+def vendor() -> Iterator[tuple[FakeVendor, str]]:
+    app = FakeVendor(fake_openai.Wire(), key_check=_check)
+    with serve_in_thread(app) as url:
+        yield app, url + "/v1"
+
+
+@pytest.fixture
+def server() -> Iterator[Running]:
+    with running_server() as running:
+        yield running
+
+
+@pytest.fixture
+def admin(server: Running) -> Iterator[Api]:
+    api = Api(server, server.make_user("root", "admin"))
+    yield api
+    api.http.close()
+
+
+def add_lab(admin: Api, url: str, **fields: object) -> int:
+    created = admin.ok("POST", "/api/config/providers",
+                       {"name": "lab", "kind": "openai", "base_url": url, **fields}, 201)
+    pid: int = created["id"]
+    return pid
+
+
+def test_key_only_ever_shows_its_mask(
+    admin: Api, server: Running, vendor: tuple[FakeVendor, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _, url = vendor
+    user = Api(server, server.make_user("alice"), admin.seen)
+    pid = add_lab(admin, url, api_key=KEY)
+    view = admin.ok("GET", f"/api/config/providers/{pid}")
+    assert view["key"]["masked"] == "\u2026L4ST" and view["key"]["last4"] == "L4ST"
+    assert view["configured"] is True and view["key"]["expires_at"] is None
+
+    set_wrong = admin.ok("POST", "/api/providers/lab/key",
+                         {"api_key": WRONG, "expires_at": "2099-01-31T00:00:00Z"})
+    assert set_wrong["key"]["masked"] == "\u2026BAD9"
+    assert set_wrong["key"]["expires_at"].startswith("2099-01-31T00:00:00")
+    failed = admin.ok("POST", f"/api/providers/{pid}/test")
+    assert failed["ok"] is False and "Incorrect API key" in failed["message"]
+    admin.ok("PUT", f"/api/config/providers/{pid}", {"api_key": KEY})
+    assert admin.ok("POST", "/api/providers/lab/test")["ok"] is True
+    for path in ("/api/providers", "/api/config/providers", f"/api/config/providers/{pid}",
+                 "/api/model-registry", "/api/models", "/api/providers/lab/status"):
+        admin.ok("GET", path)
+        user.ok("GET", path)
+
+    assert len(admin.seen) > 15
+    for body in admin.seen:
+        assert KEY not in body and WRONG not in body
+        assert "RESTgoodKEY" not in body and "RESTwrongKEY" not in body
+    assert "RESTgoodKEY" not in caplog.text and "RESTwrongKEY" not in caplog.text
+    audit = server.query("SELECT action, details FROM audit_log WHERE action LIKE "
+                         "'provider.key%' ORDER BY id")
+    assert [a for a, _ in audit] == ["provider.key.set", "provider.key.set",
+                                     "provider.key.expiry", "provider.key.set"]
+    rows = server.query("SELECT * FROM providers")
+    assert "RESTgoodKEY" not in repr(rows + audit) and "RESTwrongKEY" not in repr(rows + audit)
+    user.http.close()
+
+
+def test_connection_ok_and_failing_is_recorded(
+    admin: Api, vendor: tuple[FakeVendor, str]
+) -> None:
+    app, url = vendor
+    pid = add_lab(admin, url)
+    admin.ok("POST", f"/api/providers/{pid}/key", {"api_key": KEY})
+    ok = admin.ok("POST", "/api/providers/lab/test")
+    assert app.last.path == "/v1/models"
+    assert app.last.headers["authorization"] == f"Bearer {KEY}"
+    assert ok["ok"] is True and isinstance(ok["latency_ms"], int) and ok["latency_ms"] >= 0
+    assert "3 models" in ok["message"]
+    assert ok["status"]["state"] == "ok" and ok["status"]["error"] is None
+    assert ok["status"]["checked_at"] and ok["status"]["latency_ms"] == ok["latency_ms"]
+    assert admin.ok("GET", "/api/providers/lab/status") == ok["status"]
+    assert admin.ok("GET", f"/api/providers/{pid}/status") == ok["status"]
+
+    admin.ok("POST", "/api/providers/lab/key", {"api_key": WRONG})
+    reset = admin.ok("GET", "/api/providers/lab/status")
+    assert reset["state"] == "unknown"  # a new key has not been tested yet
+    bad = admin.ok("POST", "/api/providers/lab/test")
+    assert bad["ok"] is False and bad["status"]["state"] == "error"
+    assert "Incorrect API key" in bad["message"] and WRONG not in bad["message"]
+    assert bad["status"]["error"] == bad["message"]
+    assert isinstance(bad["status"]["latency_ms"], int)
+    listed = {p["name"]: p for p in admin.ok("GET", "/api/providers")}
+    assert listed["lab"]["status"] == bad["status"]
+    assert listed["lab"]["key"]["masked"] == "\u2026BAD9"
+    assert set(listed["lab"]) == {"id", "name", "kind", "display_name", "image_url",
+                                  "base_url", "enabled", "configured", "key", "status"}
+
+
+def test_remove_key(admin: Api, server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    _, url = vendor
+    pid = add_lab(admin, url, api_key=KEY)
+    admin.ok("POST", f"/api/providers/{pid}/test")
+    removed = admin.ok("DELETE", "/api/providers/lab/key")
+    assert removed["key"] is None and removed["configured"] is False
+    assert removed["status"]["state"] == "unknown"
+    assert server.query(f"SELECT api_key_ciphertext, api_key_last4 FROM providers "
+                        f"WHERE id = {pid}") == [(None, None)]
+    test = admin.ok("POST", "/api/providers/lab/test")  # no key: fails clearly, no call
+    assert test["ok"] is False and "OPENAI_API_KEY" in test["message"]
+    assert test["status"]["state"] == "error"
+
+
+def test_import_models_from_the_vendor_list(
+    admin: Api, vendor: tuple[FakeVendor, str]
+) -> None:
+    app, url = vendor
+    pid = add_lab(admin, url, api_key=KEY)
+    admin.ok("POST", "/api/config/models",
+             {"provider_id": pid, "model_sdk_id": "gpt-4o", "name": "Mine"}, 201)
+    result = admin.ok("POST", f"/api/config/providers/{pid}/import-models")
+    assert app.last.path == "/v1/models"
+    assert result["imported"] == 2  # chat models only: gpt-4o-mini, o3-mini (gpt-4o existed)
+    refs = sorted(m["ref"] for m in result["models"])
+    assert refs == ["lab:gpt-4o", "lab:gpt-4o-mini", "lab:o3-mini"]
+    mine = next(m for m in result["models"] if m["model_sdk_id"] == "gpt-4o")
+    assert mine["name"] == "Mine"  # what the admin set is kept
+    mini = next(m for m in result["models"] if m["model_sdk_id"] == "gpt-4o-mini")
+    assert mini["price"]["input"] is not None and mini["is_enabled"] is True
+    again = admin.ok("POST", f"/api/config/providers/{pid}/import-models")
+    assert again["imported"] == 0 and again["updated"] == 0
+    assert admin.ok("GET", f"/api/config/providers/{pid}")["model_count"] == 3
+
+
+def test_import_with_a_refused_key_is_a_clear_error(
+    admin: Api, server: Running, vendor: tuple[FakeVendor, str]
+) -> None:
+    _, url = vendor
+    pid = add_lab(admin, url, api_key=WRONG)
+    before = catalog_tables(server)
+    error = error_of(admin.post(f"/api/config/providers/{pid}/import-models"), 502)
+    assert "Incorrect API key" in error["message"] and WRONG not in error["message"]
+    assert catalog_tables(server) == before
+    admin.ok("DELETE", f"/api/providers/{pid}/key")
+    error = error_of(admin.post(f"/api/config/providers/{pid}/import-models"), 409)
+    assert "OPENAI_API_KEY" in error["message"]
+
+
+def test_bad_key_requests_change_nothing(
+    admin: Api, server: Running, vendor: tuple[FakeVendor, str]
+) -> None:
+    _, url = vendor
+    add_lab(admin, url, api_key=KEY)
+    before = catalog_tables(server)
+    cases = [
+        ({"api_key": WRONG, "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+        ({"api_key": ""}, "api_key"),
+        ({"api_key": "sk-has spaces-0123456789"}, "api_key"),
+        ({"api_key": WRONG, "expires_at": "soon"}, "expires_at"),
+        ({"expires_at": "2099-01-01T00:00:00Z"}, "api_key"),
+        ({"api_key": WRONG, "note": "x"}, "note"),
+    ]
+    for body, field in cases:
+        error = error_of(admin.post("/api/providers/lab/key", body), 422)
+        assert error["field"] == field, (body, error)
+        assert WRONG not in error["message"]
+    missing = error_of(admin.post("/api/providers/nope/key", {"api_key": WRONG}), 404)
+    assert "lab" in missing["message"]  # lists the providers that exist
+    error_of(admin.post("/api/providers/9999/test"), 404)
+    error_of(admin.get("/api/providers/nope/status"), 404)
+    assert catalog_tables(server) == before
+
+
+def test_plain_user_reads_status_but_cannot_touch_keys(
+    admin: Api, server: Running, vendor: tuple[FakeVendor, str]
+) -> None:
+    _, url = vendor
+    add_lab(admin, url, api_key=KEY)
+    user = Api(server, server.make_user("alice"))
+    assert user.ok("GET", "/api/providers/lab/status")["state"] == "unknown"
+    before = catalog_tables(server)
+    for method, path in (("POST", "/api/providers/lab/key"), ("DELETE", "/api/providers/lab/key"),
+                         ("POST", "/api/providers/lab/test")):
+        r = user.http.request(method, path, json={"api_key": WRONG})
+        assert error_of(r, 403)["code"] == "forbidden"
+    assert catalog_tables(server) == before
+    user.http.close()
