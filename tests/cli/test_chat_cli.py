@@ -81,6 +81,9 @@ def test_bad_options_are_one_error_line(args: list[str], message: str,
 
 
 def test_a_missing_key_names_the_env_var(capsys: pytest.CaptureFixture[str]) -> None:
+    # The first run seeds 'openai' disabled (no key in the environment): enable it first.
+    assert main(["providers", "update", "openai", "--enable"]) == 0
+    capsys.readouterr()
     assert main(["chat", "-m", "openai:gpt-4o-mini", "hi"]) == 1
     err = capsys.readouterr().err
     assert err == ("error: no API key for provider 'openai' (openai): set OPENAI_API_KEY "

@@ -28,6 +28,16 @@ def add_list(sub: Any) -> None:
 
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_list]
 
+
+def _catalog_subcommands() -> list[Callable[[Any], None]]:
+    # add / enable / disable / set-default / remove / import (catalog engineer's module)
+    from switchboard.cli.catalog_models import SUBCOMMANDS as catalog_subcommands
+
+    return list(catalog_subcommands)
+
+
+SUBCOMMANDS += _catalog_subcommands()
+
 _LIST_DESCRIPTION = (
     "List the known models of every provider: capabilities, prices in USD per million "
     "tokens (input / cached input / output), context window, and whether the provider "

@@ -1,8 +1,12 @@
 """``open_registry()``: the one way surfaces (CLI, API, web) get the registry.
 
-For now the registry comes from environment variables. Once the database exists, this
-body changes to build it from the database rows (with the environment as fallback); the
-callers do not change.
+The registry comes from the database catalog (``switchboard.services.registry_source``):
+the schema is brought to head and a first run is seeded, then the provider rows, their
+enabled models and the default model become the registry, with each provider's stored
+key decrypted when that provider is first used (the environment variable is the fallback
+for a row without a key). ``Registry.from_environment()`` remains for callers that want
+the environment alone. A long-lived process with its own ``Database`` should call
+``switchboard.services.registry_source.load_registry(db)`` (cached per catalog version).
 """
 
 from __future__ import annotations
@@ -11,4 +15,7 @@ from switchboard.registry.registry import Registry
 
 
 async def open_registry() -> Registry:
-    return Registry.from_environment()
+    # Imported here: services depend on the registry, not the other way round.
+    from switchboard.services.registry_source import open_database_registry
+
+    return await open_database_registry()

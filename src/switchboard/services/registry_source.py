@@ -1,0 +1,169 @@
+"""The ``Registry`` built from the catalog tables.
+
+- One ``ProviderInstance`` per provider row (disabled rows too, so routing to one says
+  "disabled" rather than "unknown"), with its ENABLED models and the row's settings as the
+  kind's ``Config``. The default model is the row marked ``is_default``.
+- Keys are decrypted late: the instance's config carries no key; ``DatabaseRegistry``
+  opens the row's ciphertext only when it builds that provider (first use), and the clear
+  key then lives only inside that provider's config, as a ``SecretStr``. A provider whose
+  key cannot be decrypted fails alone, with the vault's clear error, when it is used.
+- A row without a stored key falls back to the kind's environment variable
+  (``OPENAI_API_KEY``...), which the adapter reads itself. Instances the environment
+  defines under a name that has no row (an OpenAI-compatible preset such as ``deepseek``
+  when ``DEEPSEEK_API_KEY`` is set) are added as well, so configuring by environment
+  variables keeps working next to the database; a row always wins over them.
+- The registry is cached per catalog version (``services.cache``): a catalog write (here
+  or, via Redis or the audit stamp, in another process) makes the next call rebuild it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from switchboard.db import models as m
+from switchboard.db.engine import Database
+from switchboard.registry.instance import ProviderInstance
+from switchboard.registry.kinds import Kinds
+from switchboard.registry.registry import Registry
+from switchboard.security.vault import Vault
+from switchboard.services.cache import catalog_cache
+from switchboard.services.keys import open_vault
+from switchboard.services.registry_view import stamp
+from switchboard.services.transactions import cache_scope
+from switchboard.services.validation import installed_kinds
+from switchboard.services.views import ModelView
+from switchboard.spec.provider import Provider, ProviderConfig
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Sealed:
+    row_id: int
+    ciphertext: str
+
+
+class DatabaseRegistry(Registry):
+    """A ``Registry`` whose providers get their key from the vault when first built."""
+
+    def __init__(
+        self,
+        kinds: Kinds,
+        instances: list[ProviderInstance],
+        default_model_ref: str | None,
+        sealed: dict[str, _Sealed],
+        catalog_version: int,
+    ) -> None:
+        super().__init__(kinds, instances, default_model_ref)
+        self._sealed = sealed
+        self._vault: Vault | None = None
+        self.catalog_version = catalog_version
+
+    def _build(self, instance: ProviderInstance) -> Provider:
+        sealed = self._sealed.get(instance.name)
+        if sealed is not None:
+            if self._vault is None:
+                self._vault = open_vault(create=False)
+            key = self._vault.open(sealed.row_id, sealed.ciphertext,
+                                   label=f"provider {instance.name!r}")
+            config = instance.config.model_copy(update={"api_key": key})
+            instance = dataclasses.replace(instance, config=config)
+        return super()._build(instance)
+
+
+async def load_registry(db: Database) -> DatabaseRegistry:
+    """The registry for ``db``'s catalog, from the cache while the catalog is unchanged."""
+    scope = cache_scope(db)
+    return await catalog_cache().get(
+        (scope, "registry"), lambda: build_registry(db), probe=lambda: stamp(db), scope=scope
+    )
+
+
+async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRegistry:
+    kinds = kinds if kinds is not None else installed_kinds()
+    version = catalog_cache().version
+    instances: list[ProviderInstance] = []
+    sealed: dict[str, _Sealed] = {}
+    default_ref: str | None = None
+    async with db.unit_of_work() as session:
+        rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
+        for row in rows:
+            models = [ModelView.of(x) for x in row.models if x.is_enabled]
+            for x in row.models:
+                if x.is_default:
+                    default_ref = f"{row.name}:{x.model_sdk_id}"
+            cls = kinds.get(row.kind)
+            instances.append(ProviderInstance(
+                name=row.name,
+                kind=row.kind,
+                config=_config(cls, row),
+                enabled=row.enabled,
+                models={x.model_sdk_id: x.info() for x in models},
+                default_model=_default_model(cls, row, models),
+                display_name=getattr(cls, "display_name", None) or row.kind,
+                version=version,
+            ))
+            if row.api_key_ciphertext is not None:
+                sealed[row.name] = _Sealed(row.id, row.api_key_ciphertext.decode("ascii"))
+    from switchboard.registry.environment import environment_instances
+
+    names = {i.name for i in instances}
+    instances.extend(i for i in environment_instances(kinds) if i.name not in names)
+    return DatabaseRegistry(kinds, instances, default_ref, sealed, version)
+
+
+def _config(cls: type[Provider] | None, row: m.Provider) -> ProviderConfig:
+    """The row as the kind's ``Config`` (without the key). A row the kind refuses (a
+    setting removed in a newer version, say) is kept as a plain config so the registry
+    reports it when the provider is used, instead of failing the whole catalog."""
+    values: dict[str, Any] = {**(row.settings or {}), "base_url": row.base_url}
+    config_cls = cls.Config if cls is not None else ProviderConfig
+    try:
+        return config_cls.model_validate(values)
+    except ValidationError:
+        return ProviderConfig.model_construct(**values)
+
+
+def _default_model(
+    cls: type[Provider] | None, row: m.Provider, models: list[ModelView]
+) -> str | None:
+    """The provider's own default (for ``provider:`` refs): the global default if it is
+    one of its models, else the kind's default if enabled here, else its first model."""
+    ids = [x.model_sdk_id for x in models]
+    for x in models:
+        if x.is_default:
+            return x.model_sdk_id
+    settings_default = (row.settings or {}).get("default_model")
+    for candidate in (settings_default, getattr(cls, "default_model", None)):
+        if candidate and candidate in ids:
+            return str(candidate)
+    return ids[0] if ids else settings_default or getattr(cls, "default_model", None)
+
+
+async def open_database_registry(db: Database | None = None) -> Registry:
+    """``open_registry()`` for processes without a long-lived ``Database`` (the CLI):
+    bring the schema to head, seed a first run, and build the registry."""
+    from switchboard.db import migrate
+    from switchboard.services.seed import seed_catalog
+
+    if db is not None:
+        return await load_registry(db)
+    own = Database.from_url(_url(), pooled=False)
+    try:
+        await migrate.ensure_schema(str(own.engine.url.render_as_string(hide_password=False)))
+        await seed_catalog(own)
+        return await build_registry(own)
+    finally:
+        await own.dispose()
+
+
+def _url() -> str:
+    from switchboard.config import load_settings
+
+    return load_settings().database_url
+
+
+__all__ = ["DatabaseRegistry", "build_registry", "load_registry",
+           "open_database_registry"]

@@ -1,0 +1,88 @@
+"""First-run catalog: the chat works before any key is entered.
+
+On an EMPTY catalog (no provider rows) this adds, in one transaction:
+
+- the ``offline`` provider (enabled) with ``offline-chat`` as the global default model;
+- one DISABLED provider per built-in vendor kind (openai, anthropic, mistral, gemini),
+  named after the kind, with the models and prices of ``switchboard.pricing`` — ready for
+  ``switchboard keys set NAME`` and ``switchboard providers update NAME --enable``.
+  Exception: a vendor whose key variable (``OPENAI_API_KEY``..., or an adapter's own
+  fallback such as ``GOOGLE_API_KEY``) is set at that first start is seeded ENABLED, so
+  a user who configured the environment first keeps a working
+  ``switchboard chat -m openai:...``. The key itself stays in the environment
+  (the registry's fallback); nothing is copied into the database.
+
+Idempotent: a catalog with any provider is left alone (an admin who deleted the seeded
+rows does not get them back). Concurrent first starts are serialised (PostgreSQL advisory
+lock; SQLite ``BEGIN IMMEDIATE``) and re-check emptiness inside the lock.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from sqlalchemy import func, select, text
+
+from switchboard.db import models as m
+from switchboard.db.engine import Database
+from switchboard.services.audit import SYSTEM, Actor, record
+from switchboard.services.pricing_info import builtin_models
+from switchboard.services.provider_models import fill_from_info
+from switchboard.services.transactions import catalog_write
+from switchboard.services.validation import installed_kinds
+from switchboard.spec.model import Capabilities
+
+OFFLINE_KIND = "offline"
+OFFLINE_MODEL = "offline-chat"
+VENDOR_KINDS = ("openai", "anthropic", "mistral", "gemini")
+SEED_LOCK_KEY = zlib.crc32(b"switchboard.catalog.seed")
+
+
+async def is_seeded(db: Database) -> bool:
+    async with db.unit_of_work() as session:
+        return bool(await session.scalar(select(func.count()).select_from(m.Provider)))
+
+
+async def seed_catalog(db: Database, *, actor: Actor = SYSTEM) -> bool:
+    """Seed an empty catalog; True when rows were added."""
+    if await is_seeded(db):
+        return False
+    kinds = installed_kinds()
+    async with catalog_write(db, "seeding the catalog") as session:
+        if db.engine.dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                  {"k": SEED_LOCK_KEY})
+        if await session.scalar(select(func.count()).select_from(m.Provider)):
+            return False  # another process seeded while we waited
+        seeded: list[str] = []
+        for kind in (OFFLINE_KIND, *VENDOR_KINDS):
+            if kind not in kinds:
+                continue
+            # Ask the adapter whether it finds a key in the environment: it knows its
+            # fallbacks (Gemini also reads GOOGLE_API_KEY), a bare variable name does not.
+            cls = kinds.get(kind)
+            enabled = kind == OFFLINE_KIND or (cls is not None and cls().is_configured)
+            provider = m.Provider(name=kind, kind=kind, enabled=enabled, settings={})
+            session.add(provider)
+            await session.flush()
+            infos = builtin_models(kind)
+            if kind == OFFLINE_KIND and not any(i.id == OFFLINE_MODEL for i in infos):
+                from switchboard.spec.model import ModelInfo
+
+                infos = [ModelInfo(id=OFFLINE_MODEL, name="Offline chat",
+                                   capabilities=Capabilities(streaming=True)), *infos]
+            for info in infos:
+                row = m.ProviderModel(
+                    provider_id=provider.id, model_sdk_id=info.id,
+                    name=info.display_name, is_enabled=True,
+                    is_default=kind == OFFLINE_KIND and info.id == OFFLINE_MODEL,
+                    capabilities={},
+                )
+                fill_from_info(row, info, overwrite=True)
+                if not row.capabilities:
+                    row.capabilities = Capabilities(streaming=True).as_dict()
+                session.add(row)
+            seeded.append(f"{kind} ({len(infos)} models)")
+        record(session, actor, "catalog.seed", target_type="catalog",
+               details={"providers": seeded})
+    return True

@@ -1,0 +1,57 @@
+"""Catalog writes: one transaction each, then the catalog cache is invalidated.
+
+A database constraint that fires at commit (a concurrent duplicate name, say) becomes a
+``Conflict``; the services check the common cases first so the usual message is specific.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.db.engine import SQLITE_BEGIN_OPTION, Database
+from switchboard.services.cache import catalog_cache
+from switchboard.services.errors import Conflict
+
+_scopes: weakref.WeakKeyDictionary[Database, object] = weakref.WeakKeyDictionary()
+
+
+def cache_scope(db: Database) -> object:
+    """A token naming ``db`` in cache keys (several databases may live in one process)."""
+    scope = _scopes.get(db)
+    if scope is None:
+        scope = _scopes[db] = object()
+    return scope
+
+
+@asynccontextmanager
+async def catalog_write(db: Database, what: str) -> AsyncIterator[AsyncSession]:
+    """``async with catalog_write(db, "adding provider 'x'") as session:``"""
+    try:
+        async with db.unit_of_work() as session:
+            if db.is_sqlite:
+                # Take the write lock up front: a deferred transaction that reads and then
+                # writes fails at once (SQLITE_BUSY_SNAPSHOT) if another writer committed
+                # in between; BEGIN IMMEDIATE waits for the lock instead.
+                await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            yield session
+    except IntegrityError as exc:
+        constraint = _constraint_name(exc)
+        raise Conflict(
+            f"{what} conflicts with existing data{constraint}; nothing was changed"
+        ) from None
+    await catalog_cache().invalidate()
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    text = str(exc.orig) if exc.orig is not None else ""
+    for token in ("uq_provider_models_one_default", "uq_providers_name",
+                  "uq_provider_models_provider_id_model_sdk_id", "FOREIGN KEY",
+                  "foreign key", "UNIQUE"):
+        if token in text:
+            return f" ({token})"
+    return ""

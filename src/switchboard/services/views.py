@@ -1,0 +1,191 @@
+"""What services return: plain, frozen pydantic models — never live ORM objects, never a
+key in clear (``api_key_masked`` is ``…`` plus the last four characters).
+
+Pydantic rather than dataclasses because the REST API serialises them as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from switchboard.db import models as m
+from switchboard.security.masking import mask_last4
+from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.usage import Price
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ModelView(_View):
+    id: int
+    provider_id: int
+    name: str
+    model_sdk_id: str
+    is_default: bool
+    is_enabled: bool
+    capabilities: dict[str, bool]
+    context_window: int | None
+    max_output_tokens: int | None
+    price_input: Decimal | None
+    price_cached_input: Decimal | None
+    price_output: Decimal | None
+    price_cache_write: Decimal | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: m.ProviderModel) -> ModelView:
+        return cls(
+            id=row.id,
+            provider_id=row.provider_id,
+            name=row.name,
+            model_sdk_id=row.model_sdk_id,
+            is_default=row.is_default,
+            is_enabled=row.is_enabled,
+            capabilities=Capabilities.from_dict(row.capabilities).as_dict(),
+            context_window=row.context_window,
+            max_output_tokens=row.max_output_tokens,
+            price_input=row.price_input,
+            price_cached_input=row.price_cached_input,
+            price_output=row.price_output,
+            price_cache_write=row.price_cache_write,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @property
+    def price(self) -> Price | None:
+        if self.price_input is None or self.price_output is None:
+            return None
+        return Price(
+            input=self.price_input,
+            output=self.price_output,
+            cached_input=self.price_cached_input,
+            cache_write=self.price_cache_write,
+        )
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            id=self.model_sdk_id,
+            name=self.name,
+            capabilities=Capabilities.from_dict(self.capabilities),
+            context_window=self.context_window,
+            max_output_tokens=self.max_output_tokens,
+            price=self.price,
+            description=self.description,
+        )
+
+
+class ProviderView(_View):
+    id: int
+    name: str
+    kind: str
+    base_url: str | None
+    enabled: bool
+    has_api_key: bool
+    api_key_masked: str | None
+    api_key_key_id: str | None
+    api_key_set_at: datetime | None
+    api_key_expires_at: datetime | None
+    image_url: str | None
+    status: str
+    status_checked_at: datetime | None
+    status_latency_ms: int | None
+    status_error: str | None
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    models: list[ModelView]
+
+    @classmethod
+    def of(cls, row: m.Provider, models: list[m.ProviderModel] | None = None) -> ProviderView:
+        has_key = row.api_key_ciphertext is not None
+        return cls(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            base_url=row.base_url,
+            enabled=row.enabled,
+            has_api_key=has_key,
+            api_key_masked=mask_last4(row.api_key_last4 or "") if has_key else None,
+            api_key_key_id=row.api_key_key_id,
+            api_key_set_at=row.api_key_set_at,
+            api_key_expires_at=row.api_key_expires_at,
+            image_url=row.image_url,
+            status=row.status,
+            status_checked_at=row.status_checked_at,
+            status_latency_ms=row.status_latency_ms,
+            status_error=row.status_error,
+            settings=dict(row.settings or {}),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            models=[ModelView.of(x) for x in (row.models if models is None else models)],
+        )
+
+
+class RegistryModel(_View):
+    """A model as the UI's model picker needs it."""
+
+    id: int
+    name: str
+    model_sdk_id: str
+    ref: str  # "provider:model_sdk_id", what the chat and /v1 APIs accept
+    is_default: bool
+    capabilities: dict[str, bool]
+    context_window: int | None
+    price_input: Decimal | None
+    price_output: Decimal | None
+
+
+class RegistryProvider(_View):
+    id: int
+    name: str
+    kind: str
+    display_name: str
+    image_url: str | None
+    status: str
+    has_api_key: bool
+    models: list[RegistryModel]
+
+
+class ModelRegistry(_View):
+    """Every enabled provider with its enabled models, plus the default model."""
+
+    providers: list[RegistryProvider]
+    default_model_id: int | None
+    default_model_ref: str | None
+    version: int
+
+
+class KeyStatus(_View):
+    provider: str
+    has_api_key: bool
+    api_key_masked: str | None
+    api_key_key_id: str | None
+    api_key_set_at: datetime | None
+
+
+class TestResult(_View):
+    provider: str
+    ok: bool
+    status: str
+    latency_ms: int | None
+    message: str
+    models_seen: int | None
+    checked_at: datetime
+
+
+class ImportResult(_View):
+    provider: str
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    total_listed: int
