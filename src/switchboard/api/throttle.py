@@ -10,6 +10,7 @@ still bounds the guess rate to workers x this rate. A success clears the name's 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -20,8 +21,9 @@ class _Record:
 
 
 class LoginThrottle:
-    def __init__(self, *, free: int = 5, window: float = 900.0,
-                 max_delay: float = 300.0) -> None:
+    def __init__(self, *, free: int = 5, window: float = 900.0, max_delay: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.free = free
         self.window = window
         self.max_delay = max_delay
@@ -32,7 +34,7 @@ class LoginThrottle:
 
     def retry_after(self, username: str, address: str) -> float:
         """Seconds to wait before another attempt is allowed (0 = go ahead)."""
-        now = time.monotonic()
+        now = self.clock()
         wait = 0.0
         for key in self._keys(username, address):
             record = self._records.get(key)
@@ -41,7 +43,7 @@ class LoginThrottle:
         return max(wait, 0.0)
 
     def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if len(self._records) > 50_000:
             self._records.clear()
         for key in self._keys(username, address):
