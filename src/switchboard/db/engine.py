@@ -73,6 +73,7 @@ def create_engine(
     url: str | None = None,
     pooled: bool = True,
     sqlite_foreign_keys: bool = True,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> AsyncEngine:
     """An engine for the configured database (``url`` overrides ``settings``).
 
@@ -89,7 +90,8 @@ def create_engine(
         if not pooled:
             kwargs["poolclass"] = NullPool
         engine = create_async_engine(parsed, **kwargs)
-        _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys)
+        _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys,
+                              busy_timeout_ms=sqlite_busy_timeout_ms)
         return engine
     if pooled:
         kwargs.update(
@@ -112,7 +114,8 @@ def _prepare_sqlite_path(url: URL) -> None:
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
+                          busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
@@ -120,7 +123,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()

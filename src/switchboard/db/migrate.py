@@ -61,11 +61,17 @@ def head() -> str:
     return rev
 
 
+MIGRATION_BUSY_TIMEOUT_MS = 120_000
+
+
 @asynccontextmanager
 async def migration_connection(url: str | None = None) -> AsyncIterator[AsyncConnection]:
     """A connection inside one locked transaction, committed when the block succeeds."""
     url = database_url(url)
-    engine = create_engine(url=url, pooled=False, sqlite_foreign_keys=False)
+    # Waiting for another process's migration is the expected case at start-up, and a
+    # migration on a loaded machine can hold the lock for seconds: wait up to 2 minutes.
+    engine = create_engine(url=url, pooled=False, sqlite_foreign_keys=False,
+                           sqlite_busy_timeout_ms=MIGRATION_BUSY_TIMEOUT_MS)
     try:
         async with engine.connect() as conn:
             sqlite = engine.dialect.name == "sqlite"
