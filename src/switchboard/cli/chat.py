@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # imported inside the handler: `switchboard --help` stays instant
+    from collections.abc import Callable
+
     from switchboard.registry import ResolvedModel
+    from switchboard.services.metering import CallOutcome
     from switchboard.spec import ChatRequest, ChatResult, ImagePart, Usage
 
 # Magic numbers of the image formats every vision-capable vendor accepts.
@@ -68,15 +71,35 @@ async def run(args: argparse.Namespace) -> int:
     request = _build_request(args, prompt, images)
     registry = await open_registry()
     resolved = registry.resolve(args.model)
+    outcomes: list[CallOutcome] = []
     try:
         if args.no_stream:
-            return await _generate(resolved, request)
-        return await _stream(resolved, request)
+            return await _generate(resolved, request, outcomes.append)
+        return await _stream(resolved, request, outcomes.append)
     except Exception as exc:
         _add_hint(exc, resolved)
         raise
     finally:
         await upstream.close_client()
+        await _record_usage(outcomes)
+
+
+async def _record_usage(outcomes: list[CallOutcome]) -> None:
+    """Account the call like any other (source ``cli``): one usage row per call."""
+    if not outcomes:
+        return
+    from switchboard.config import load_settings
+    from switchboard.db import Database
+    from switchboard.services.usage import UsageRecorder
+
+    db = Database.from_url(load_settings().database_url, pooled=False)
+    try:
+        recorder = UsageRecorder(db)
+        for outcome in outcomes:
+            recorder.record(outcome.usage_record("cli"))
+        await recorder.flush()
+    finally:
+        await db.dispose()
 
 
 # -- input -------------------------------------------------------------------------
@@ -193,7 +216,11 @@ class _Printer:
             self.err.flush()
 
 
-async def _stream(resolved: ResolvedModel, request: ChatRequest) -> int:
+async def _stream(resolved: ResolvedModel, request: ChatRequest,
+                  on_done: Callable[[CallOutcome], None]) -> int:
+    from contextlib import aclosing
+
+    from switchboard.services.metering import metered
     from switchboard.spec import (
         Collector,
         ErrorEvent,
@@ -208,22 +235,23 @@ async def _stream(resolved: ResolvedModel, request: ChatRequest) -> int:
     started = time.perf_counter()
     first: float | None = None
     try:
-        async for event in resolved.stream(request):
-            collector.add(event)
-            if isinstance(event, TextDelta):
-                first = first or time.perf_counter()
-                printer.text(event.text)
-            elif isinstance(event, ReasoningDelta):
-                first = first or time.perf_counter()
-                printer.reasoning(event.text)
-            elif isinstance(event, ToolCall):
-                first = first or time.perf_counter()
-                printer.tool_call(event.name, event.arguments)
-            elif isinstance(event, StreamStart):
-                for warning in event.warnings:
-                    printer.warning(warning.message)
-            elif isinstance(event, ErrorEvent):
-                break
+        async with aclosing(metered(resolved, resolved.stream(request), on_done)) as events:
+            async for event in events:
+                collector.add(event)
+                if isinstance(event, TextDelta):
+                    first = first or time.perf_counter()
+                    printer.text(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    first = first or time.perf_counter()
+                    printer.reasoning(event.text)
+                elif isinstance(event, ToolCall):
+                    first = first or time.perf_counter()
+                    printer.tool_call(event.name, event.arguments)
+                elif isinstance(event, StreamStart):
+                    for warning in event.warnings:
+                        printer.warning(warning.message)
+                elif isinstance(event, ErrorEvent):
+                    break
     finally:
         printer.finish_answer()
     result = collector.result()
@@ -233,10 +261,13 @@ async def _stream(resolved: ResolvedModel, request: ChatRequest) -> int:
     return 0
 
 
-async def _generate(resolved: ResolvedModel, request: ChatRequest) -> int:
+async def _generate(resolved: ResolvedModel, request: ChatRequest,
+                    on_done: Callable[[CallOutcome], None]) -> int:
+    from switchboard.services.metering import metered_generate
+
     printer = _Printer(sys.stdout, sys.stderr)
     started = time.perf_counter()
-    result: ChatResult = await resolved.generate(request)
+    result: ChatResult = await metered_generate(resolved, request, on_done)
     for warning in result.warnings:
         printer.warning(warning.message)
     for part in result.parts:

@@ -15,20 +15,26 @@ or spawned as a tracked task by the caller.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
 from switchboard.registry import ResolvedModel
+from switchboard.services.usage import UsageRecord
 from switchboard.spec import (
+    ChatRequest,
     ChatResult,
     Collector,
     ErrorEvent,
+    Finish,
+    FinishReason,
     ReasoningDelta,
     StreamEvent,
+    StreamStart,
     SwitchboardError,
     TextDelta,
+    ToolCall,
     ToolCallStart,
 )
 
@@ -53,6 +59,20 @@ class CallOutcome:
     @property
     def error_code(self) -> str | None:
         return self.error.code if self.error is not None else None
+
+    def usage_record(self, source: str, *, user_id: int | None = None,
+                     api_token_id: int | None = None) -> UsageRecord:
+        """This call as a ``usage_events`` row."""
+        usage = self.result.usage
+        return UsageRecord(
+            provider=self.provider, model=self.model, source=source, status=self.status,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_input_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost=self.cost,
+            latency_ms=self.latency_ms, ttft_ms=self.ttft_ms, error_code=self.error_code,
+            user_id=user_id, api_token_id=api_token_id,
+        )
 
 
 def _outcome(model: ResolvedModel, collector: Collector, started: float,
@@ -87,7 +107,7 @@ async def metered(
     model: ResolvedModel,
     events: AsyncIterator[StreamEvent],
     on_done: Callable[[CallOutcome], None],
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Forward ``events``; report one ``CallOutcome`` when the stream ends in any way."""
     collector = Collector()
     started = time.perf_counter()
@@ -116,3 +136,38 @@ async def metered(
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def result_events(result: ChatResult) -> list[StreamEvent]:
+    """A non-streaming result replayed as the events a stream would have given, so both
+    modes go through the same metering and accounting."""
+    events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
+    for i, part in enumerate(result.parts):
+        if part.type == "text":
+            events.append(TextDelta(part.text))
+        elif part.type == "reasoning":
+            events.append(ReasoningDelta(part.text, id=str(i),
+                                         provider_metadata=part.provider_metadata))
+        elif part.type == "tool-call":
+            events.append(ToolCall(part.id, part.name, part.arguments,
+                                   provider_metadata=part.provider_metadata))
+    if result.error is not None:
+        events.append(ErrorEvent(result.error, result.usage))
+    else:
+        events.append(Finish(result.finish_reason or FinishReason("other"), result.usage))
+    return events
+
+
+async def metered_generate(model: ResolvedModel, request: ChatRequest,
+                           on_done: Callable[[CallOutcome], None]) -> ChatResult:
+    """One non-streaming call (with the model's retries), metered like a stream."""
+
+    async def one_shot() -> AsyncIterator[StreamEvent]:
+        result = await model.generate(request)
+        for event in result_events(result):
+            yield event
+
+    collector = Collector()
+    async for event in metered(model, one_shot(), on_done):
+        collector.add(event)
+    return collector.result()

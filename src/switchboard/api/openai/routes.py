@@ -25,24 +25,14 @@ from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.registry import ResolvedModel
-from switchboard.services.metering import CallOutcome, metered
-from switchboard.services.usage import UsageRecord
+from switchboard.services.metering import CallOutcome, metered, metered_generate
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
-    ChatResult,
-    Collector,
-    ErrorEvent,
-    Finish,
-    FinishReason,
     ImagePart,
     InvalidRequestError,
-    ReasoningDelta,
     StreamEvent,
-    StreamStart,
     SwitchboardError,
-    TextDelta,
-    ToolCall,
 )
 
 JSON = "application/json"
@@ -99,17 +89,8 @@ def _headers(model: ResolvedModel, warnings: list[CallWarning]) -> dict[str, str
 
 def _recorder(state: AppState, principal: Principal) -> Any:
     def on_done(outcome: CallOutcome) -> None:
-        usage = outcome.result.usage
-        state.usage.record(UsageRecord(
-            provider=outcome.provider, model=outcome.model, source="api",
-            status=outcome.status, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cached_tokens=usage.cached_input_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            reasoning_tokens=usage.reasoning_tokens, cost=outcome.cost,
-            latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
-            error_code=outcome.error_code, user_id=principal.user_id,
-            api_token_id=principal.token_id,
-        ))
+        state.usage.record(outcome.usage_record("api", user_id=principal.user_id,
+                                                api_token_id=principal.token_id))
     return on_done
 
 
@@ -173,41 +154,14 @@ async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],
 async def _complete(model: ResolvedModel, request: ChatRequest, on_done: Any,
                     headers: dict[str, str], completion_id: str, created: int,
                     fingerprint: str) -> Response:
-    async def one_shot() -> AsyncIterator[StreamEvent]:
-        # The non-streaming call, replayed as events so metering is the same code path.
-        result = await model.generate(request)
-        for event in _events_of(result):
-            yield event
-
-    collector = Collector()
     try:
-        async for event in metered(model, one_shot(), on_done):
-            collector.add(event)
+        result = await metered_generate(model, request, on_done)
     except SwitchboardError as exc:
         return _error(exc)
-    result = collector.result()
     if result.error is not None and not result.parts:
         return _error(result.error)
     return _json(completion_body(result, completion_id, created, model.ref, fingerprint),
                  headers=headers)
-
-
-def _events_of(result: ChatResult) -> list[StreamEvent]:
-    events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
-    for i, part in enumerate(result.parts):
-        if part.type == "text":
-            events.append(TextDelta(part.text))
-        elif part.type == "reasoning":
-            events.append(ReasoningDelta(part.text, id=str(i),
-                                         provider_metadata=part.provider_metadata))
-        elif part.type == "tool-call":
-            events.append(ToolCall(part.id, part.name, part.arguments,
-                                   provider_metadata=part.provider_metadata))
-    if result.error is not None:
-        events.append(ErrorEvent(result.error, result.usage))
-    else:
-        events.append(Finish(result.finish_reason or FinishReason("other"), result.usage))
-    return events
 
 
 def _model_object(ref: str, owned_by: str) -> dict[str, Any]:
