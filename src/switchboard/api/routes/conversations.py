@@ -1,0 +1,74 @@
+"""Conversations (``/api/conversations``) and message ratings (``/api/messages``).
+
+Only the owner sees a conversation: anyone else gets 404, as for one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from switchboard.api.auth import current_principal, require_csrf, state_of
+from switchboard.api.tokens import Principal
+from switchboard.services import conversations as service
+
+router = APIRouter(tags=["conversations"])
+
+
+class RenameBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=service.MAX_TITLE)
+
+
+class RatingBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(ge=-1, le=1)
+
+
+@router.get("/api/conversations")
+async def list_conversations(
+    request: Request,
+    limit: int = Query(30, ge=1, le=service.MAX_PAGE),
+    before: int | None = Query(None, ge=1),
+    q: str | None = Query(None, max_length=200),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    items, next_before = await service.list_conversations(
+        state_of(request).db, who.user_id, limit=limit, before=before, q=q)
+    return {"items": [i.model_dump(mode="json") for i in items], "next_before": next_before}
+
+
+@router.get("/api/conversations/{conversation_id}")
+async def get_conversation(request: Request, conversation_id: int,
+                           who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    conversation, messages = await service.get_conversation(
+        state_of(request).db, who.user_id, conversation_id)
+    return {**conversation.model_dump(mode="json"),
+            "messages": [msg.model_dump(mode="json") for msg in messages]}
+
+
+@router.patch("/api/conversations/{conversation_id}", dependencies=[Depends(require_csrf)])
+async def rename_conversation(request: Request, conversation_id: int, body: RenameBody,
+                              who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    view = await service.rename_conversation(state_of(request).db, who.user_id,
+                                             conversation_id, body.title)
+    return view.model_dump(mode="json")
+
+
+@router.delete("/api/conversations/{conversation_id}", status_code=204,
+               dependencies=[Depends(require_csrf)])
+async def delete_conversation(request: Request, conversation_id: int,
+                              who: Principal = Depends(current_principal)) -> Response:
+    await service.delete_conversation(state_of(request).db, who.user_id, conversation_id)
+    return Response(status_code=204)
+
+
+@router.put("/api/messages/{message_id}/rating", dependencies=[Depends(require_csrf)])
+async def rate_message(request: Request, message_id: int, body: RatingBody,
+                       who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    view = await service.rate_message(state_of(request).db, who.user_id, message_id,
+                                      body.rating)
+    return view.model_dump(mode="json")

@@ -1,0 +1,346 @@
+"""One chat turn: question in, answer streamed, and the answer saved however it ends.
+
+The order of writes is what makes "an answer is never lost" hold:
+
+1. ``start_turn`` checks everything that needs no network (model, key, images,
+   ownership), then, in ONE transaction, writes the user message and a placeholder
+   answer (status ``partial``, error "in progress") and, for a first message, the
+   conversation. The placeholder gives the answer its id up front (the ``start`` event
+   carries it) and leaves a truthful trace if the process is killed outright.
+2. The model's events flow through ``metered()``, which hands exactly one outcome to
+   ``Turn.on_done`` however the stream ends: finished, failed before the first byte or
+   midway, the client gone (the stop button), the server shutting down.
+3. ``on_done`` runs synchronously, possibly during cancellation, so it only queues the
+   usage event (``UsageRecorder``) and *spawns* the final write as a tracked task (the
+   server drains those at shutdown). That write fills the placeholder with text, parts,
+   tokens, cost, latency, ttft, finish reason and status ``complete``/``partial``/
+   ``error`` plus the reason, and bumps the conversation — in ONE transaction.
+
+An upstream failure before the first byte leaves an ``error`` answer row (the question
+stays answered by "what went wrong", and ``regenerate`` retries it), and the caller gets
+the error with its HTTP status. ``regenerate`` writes a new answer and deletes the
+previous one(s) in the same final transaction — only if the new one produced something:
+a regenerate that fails outright keeps the previous answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+
+from switchboard.db import Database, utcnow
+from switchboard.db import models as m
+from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.chat_history import StoredMessage, build_history, dump_parts
+from switchboard.services.chat_input import ChatInput, choose_model, vision_suggestion
+from switchboard.services.conversations import (
+    ConversationView,
+    MessageView,
+    load_conversation_view,
+    load_message_views,
+    owned_conversation,
+    write_transaction,
+)
+from switchboard.services.errors import ValidationFailed
+from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.usage import UsageRecorder
+from switchboard.spec import (
+    ChatRequest,
+    ChatResult,
+    ErrorEvent,
+    Finish,
+    FinishReason,
+    ImagePart,
+    Message,
+    Part,
+    ProviderError,
+    ReasoningDelta,
+    StreamEvent,
+    StreamStart,
+    SwitchboardError,
+    TextDelta,
+    TextPart,
+    ToolCall,
+)
+
+log = logging.getLogger("switchboard.chat")
+
+TITLE_LENGTH = 60
+IN_PROGRESS = "in progress"
+STOPPED = "stopped"
+INTERRUPTED = "interrupted: the server stopped before the answer was finished"
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDeps:
+    """What a turn needs from the process: the database, the usage recorder, and a way
+    to run the final write as a task that shutdown waits for."""
+
+    db: Database
+    usage: UsageRecorder
+    spawn: Spawn
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """How a turn ended, once its answer is written. ``message`` is None when nothing
+    was kept (a regenerate that failed outright; the conversation deleted meanwhile)."""
+
+    status: str  # complete | partial | error
+    message: MessageView | None
+    conversation: ConversationView | None
+    error: SwitchboardError | None
+    reason: str | None
+    warnings: list[str] = field(default_factory=list)
+    """What the provider could not honour (the turn's own warnings are on ``Turn``)."""
+
+    @property
+    def retryable(self) -> bool:
+        return isinstance(self.error, ProviderError) and self.error.retryable
+
+
+@dataclass(eq=False)
+class Turn:
+    deps: ChatDeps
+    user_id: int
+    api_token_id: int | None
+    model: ResolvedModel
+    request: ChatRequest
+    warnings: list[str]
+    conversation: ConversationView
+    user_message: MessageView | None
+    assistant_id: int
+    replaces: list[int]
+    regenerate: bool
+    client_stopped: bool = False
+    _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
+
+    def stopped_by_client(self) -> None:
+        """The client went away (the stop button): the reason saved is "stopped"."""
+        self.client_stopped = True
+
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """The answer as a stream of events (metered; ``on_done`` saves it)."""
+        return metered(self.model, self.model.stream(self.request), self.on_done)
+
+    async def complete(self) -> Saved:
+        """The answer from ONE non-streaming vendor call, saved."""
+        try:
+            async for _ in metered(self.model, _replay(self.model, self.request),
+                                   self.on_done):
+                pass
+        except SwitchboardError:
+            pass  # the outcome (with this error) was handed to on_done
+        return await self.saved()
+
+    async def saved(self) -> Saved:
+        """Wait for the final write. Shielded: the caller going away must not cancel it."""
+        if self._saving is None:
+            raise RuntimeError("the turn has not ended yet")
+        return await asyncio.shield(self._saving)
+
+    def on_done(self, outcome: CallOutcome) -> None:
+        self.deps.usage.record(outcome.usage_record(
+            "chat", user_id=self.user_id, api_token_id=self.api_token_id))
+        self._saving = self.deps.spawn(_save_answer(self, outcome))
+
+
+# -- starting a turn --------------------------------------------------------------------------
+
+def title_from(text: str) -> str:
+    """A new conversation's title: its first message on one line, cut at a word near
+    ``TITLE_LENGTH`` characters (no extra model call)."""
+    flat = " ".join(text.split())
+    if len(flat) <= TITLE_LENGTH:
+        return flat
+    cut = flat[:TITLE_LENGTH].rsplit(" ", 1)[0]
+    return (cut if len(cut) >= TITLE_LENGTH // 2 else flat[:TITLE_LENGTH]).rstrip() + "…"
+
+
+async def _stored_history(db: Database, user_id: int, conversation_id: int,
+                          regenerate: bool) -> tuple[list[StoredMessage], list[int]]:
+    """The conversation's messages to show the model, and (regenerate) the ids of the
+    answer(s) to replace."""
+    async with db.session() as session:
+        await owned_conversation(session, user_id, conversation_id)
+        rows = [StoredMessage(r.id, r.role, list(r.parts or []), r.status)
+                for r in (await session.scalars(
+                    select(m.Message).where(m.Message.conversation_id == conversation_id)
+                    .order_by(m.Message.id))).all()]
+    if not regenerate:
+        return rows, []
+    last_user = max((i for i, r in enumerate(rows) if r.role == "user"), default=None)
+    if last_user is None:
+        raise ValidationFailed(f"conversation {conversation_id} has no message to "
+                               "answer again", field="regenerate")
+    return rows[:last_user + 1], [r.id for r in rows[last_user + 1:]]
+
+
+def _build_request(body: ChatInput, history: list[Message]) -> ChatRequest:
+    options = body.options
+    try:
+        return ChatRequest(messages=history, system=options.system_prompt or None,
+                           temperature=options.temperature,
+                           max_output_tokens=options.max_output_tokens)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
+        raise ValidationFailed(f"{where}: {first.get('msg')}", field="options") from None
+
+
+async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput, *,
+                     api_token_id: int | None = None) -> Turn:
+    """Check the request, then write the question and a placeholder answer."""
+    model, warnings = await choose_model(deps.db, registry, user_id, body.model)
+    model.chat_model()  # a missing key is refused here, before anything is written
+    if body.images and not model.capabilities.vision:
+        other = vision_suggestion(registry)
+        pick = f"pick a vision model such as {other!r}" if other else (
+            "no configured model accepts images; an admin can enable one")
+        raise ValidationFailed(f"model {model.ref!r} does not accept images: {pick}",
+                               field="images")
+    rows: list[StoredMessage] = []
+    replaces: list[int] = []
+    if body.conversation_id is not None:
+        rows, replaces = await _stored_history(deps.db, user_id, body.conversation_id,
+                                               body.regenerate)
+    elif body.regenerate:
+        raise ValidationFailed("regenerate needs the conversation_id of the conversation "
+                               "to answer again", field="conversation_id")
+    history, history_warnings = build_history(rows, vision=model.capabilities.vision)
+    warnings += history_warnings
+    user_parts: list[Part] = []
+    if not body.regenerate:
+        user_parts = [TextPart(text=body.text),
+                      *(ImagePart(media_type=i.media_type, data=i.data) for i in body.images)]
+        history.append(Message(role="user", parts=user_parts))
+    if not history:
+        raise ValidationFailed("there is nothing to answer in this conversation",
+                               field="regenerate")
+    request = _build_request(body, history)
+
+    async with write_transaction(deps.db) as session:
+        if body.conversation_id is None:
+            conversation = m.Conversation(user_id=user_id, title=title_from(body.text),
+                                          provider=model.provider_name, model=model.model_id)
+            session.add(conversation)
+            await session.flush()
+        else:  # again, inside the transaction: it may have been deleted meanwhile
+            conversation = await owned_conversation(session, user_id, body.conversation_id)
+        user_row = None
+        if user_parts:
+            user_row = m.Message(conversation_id=conversation.id, role="user",
+                                 parts=dump_parts(user_parts), status="complete")
+            session.add(user_row)
+        answer = m.Message(conversation_id=conversation.id, role="assistant", parts=[],
+                           provider=model.provider_name, model=model.model_id,
+                           status="partial", error=IN_PROGRESS)
+        session.add(answer)
+        await session.flush()
+        conversation_view = await load_conversation_view(session, conversation)
+        user_view = None
+        if user_row is not None:
+            user_view = (await load_message_views(session, conversation.id, [user_row.id]))[0]
+    return Turn(deps=deps, user_id=user_id, api_token_id=api_token_id, model=model,
+                request=request, warnings=warnings, conversation=conversation_view,
+                user_message=user_view, assistant_id=answer.id, replaces=replaces,
+                regenerate=body.regenerate)
+
+
+# -- ending a turn ----------------------------------------------------------------------------
+
+def _said_something(result: ChatResult) -> bool:
+    return bool(result.text or result.tool_calls
+                or any(getattr(p, "text", "") for p in result.parts))
+
+
+def _status_and_reason(turn: Turn, outcome: CallOutcome) -> tuple[str, str | None]:
+    if outcome.status == "ok":
+        return "complete", None
+    status = "partial" if _said_something(outcome.result) else "error"
+    if turn.client_stopped or outcome.reason == "client disconnected":
+        return status, STOPPED
+    if outcome.error is not None:
+        return status, outcome.error.message
+    if outcome.reason is not None:
+        return status, INTERRUPTED
+    return status, "the answer ended without a finish reason"
+
+
+async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
+    status, reason = _status_and_reason(turn, outcome)
+    result = outcome.result
+    usage = result.usage
+    keep_previous = turn.regenerate and status == "error"
+    warnings = [w.message for w in result.warnings]
+    try:
+        async with write_transaction(turn.deps.db) as session:
+            row = await session.get(m.Message, turn.assistant_id)
+            if row is None:  # the conversation was deleted while the answer streamed
+                return Saved(status, None, None, outcome.error, reason, warnings)
+            conversation = await session.get(m.Conversation, row.conversation_id)
+            assert conversation is not None  # messages CASCADE with their conversation
+            message: MessageView | None = None
+            if keep_previous:
+                await session.delete(row)
+            else:
+                row.parts = dump_parts(result.parts)
+                row.input_tokens = usage.input_tokens
+                row.output_tokens = usage.output_tokens
+                row.cached_tokens = usage.cached_input_tokens
+                row.cache_write_tokens = usage.cache_write_tokens
+                row.reasoning_tokens = usage.reasoning_tokens
+                row.cost = outcome.cost
+                row.latency_ms = outcome.latency_ms
+                row.ttft_ms = outcome.ttft_ms
+                finish = result.finish_reason
+                row.finish_reason = finish.unified if finish else (
+                    "error" if status == "error" else None)
+                row.status = status
+                row.error = reason
+                if turn.replaces:
+                    await session.execute(delete(m.Message).where(
+                        m.Message.id.in_(turn.replaces),
+                        m.Message.conversation_id == conversation.id))
+                conversation.provider = outcome.provider
+                conversation.model = outcome.model
+                conversation.updated_at = utcnow()
+            await session.flush()
+            if not keep_previous:
+                message = (await load_message_views(session, conversation.id, [row.id]))[0]
+            view = await load_conversation_view(session, conversation)
+        return Saved(status, message, view, outcome.error, reason, warnings)
+    except Exception:
+        log.exception("saving answer %s of conversation %s failed", turn.assistant_id,
+                      turn.conversation.id)
+        raise
+
+
+async def _replay(model: ResolvedModel, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    """A non-streaming call's result as events, so it is metered by the same code."""
+    result = await model.generate(request)
+    yield StreamStart(list(result.warnings))
+    yield result.metadata
+    for i, part in enumerate(result.parts):
+        if part.type == "text":
+            yield TextDelta(part.text)
+        elif part.type == "reasoning":
+            yield ReasoningDelta(part.text, id=str(i), provider_metadata=part.provider_metadata)
+        elif part.type == "tool-call":
+            yield ToolCall(part.id, part.name, part.arguments,
+                           provider_metadata=part.provider_metadata)
+    if result.error is not None:
+        yield ErrorEvent(result.error, result.usage)
+    else:
+        yield Finish(result.finish_reason or FinishReason("other"), result.usage)
+
+
+__all__ = ["ChatDeps", "ChatInput", "Saved", "Turn", "start_turn", "title_from"]

@@ -1,0 +1,105 @@
+"""Stored message parts <-> ``spec.Message``, and the history a model is shown.
+
+Parts are stored as the spec's own JSON (``part.model_dump(mode="json")``), so a
+conversation written with one vendor replays against any other: the adapters convert
+the neutral parts and report what they cannot carry (a foreign reasoning signature, an
+image for a text model) as warnings.
+
+The history is cleaned here of what no vendor should be sent:
+
+- assistant rows that carry nothing (an ``error`` answer, an answer still being written);
+- tool calls without a tool result after them (an answer cut mid-call: every vendor
+  rejects a call that was never answered);
+- images, when the chosen model cannot see: left out with a warning, so switching an
+  image conversation to a text model keeps working (new images are refused instead, see
+  ``services.chat``);
+- a row whose parts no longer parse (written by a newer version): skipped with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from switchboard.spec import (
+    ImagePart,
+    Message,
+    Part,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+
+_PARTS: TypeAdapter[list[Part]] = TypeAdapter(list[Part])
+
+
+def dump_parts(parts: Iterable[Part]) -> list[dict[str, Any]]:
+    """Parts as JSON-ready dicts (what the ``messages.parts`` column holds)."""
+    return [p.model_dump(mode="json", exclude_none=True) for p in parts]
+
+
+def load_parts(data: Sequence[dict[str, Any]] | None) -> list[Part]:
+    """The stored JSON back as spec parts (``ValidationError`` if it does not parse)."""
+    return _PARTS.validate_python(list(data or []))
+
+
+def text_of(data: Sequence[dict[str, Any]] | None) -> str:
+    """What a person reads: the text parts joined (no parsing of the other parts)."""
+    return "".join(str(p.get("text", "")) for p in data or () if p.get("type") == "text")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """The columns of a ``messages`` row that the history needs."""
+
+    id: int
+    role: str
+    parts: list[dict[str, Any]]
+    status: str
+
+
+def _answered_calls(rows: Sequence[StoredMessage]) -> set[str]:
+    answered: set[str] = set()
+    for row in rows:
+        if row.role == "tool":
+            answered.update(str(p.get("tool_call_id")) for p in row.parts
+                            if p.get("type") == "tool-result")
+    return answered
+
+
+def build_history(rows: Sequence[StoredMessage], *, vision: bool) -> tuple[list[Message],
+                                                                           list[str]]:
+    """The spec messages to send for ``rows`` (oldest first), and warnings for the user."""
+    answered = _answered_calls(rows)
+    messages: list[Message] = []
+    warnings: list[str] = []
+    images_dropped = 0
+    for row in rows:
+        if row.role == "system" or not row.parts:
+            continue
+        try:
+            parts = load_parts(row.parts)
+        except ValidationError:
+            warnings.append(f"message {row.id} could not be read and was left out")
+            continue
+        if not vision:
+            kept: list[Part] = [p for p in parts if not isinstance(p, ImagePart)]
+            images_dropped += len(parts) - len(kept)
+            parts = kept
+        if row.role == "assistant":
+            parts = [p for p in parts
+                     if not isinstance(p, ToolCallPart) or p.id in answered]
+            if not any(not isinstance(p, TextPart) or p.text for p in parts):
+                continue  # nothing was said (an error, or an answer being written)
+        if row.role == "tool":
+            parts = [p for p in parts if isinstance(p, ToolResultPart)]
+        if not parts:
+            continue
+        messages.append(Message(role=row.role, parts=parts))
+    if images_dropped:
+        warnings.append(f"{images_dropped} earlier image(s) were left out: this model does "
+                        "not accept images")
+    return messages, warnings

@@ -1,0 +1,156 @@
+"""What a chat call may ask for (the body of ``POST /api/chat`` and ``/api/chat/stream``),
+and which model answers it.
+
+The input models validate everything that needs no database or network, so a bad
+request is refused with a 422 naming the field before anything is written.
+
+Model choice: the model named in the request, else the user's saved preference, else the
+global default. Only models ENABLED in the catalog are accepted here (the chat UI offers
+nothing else): a ref the registry could pass through to a vendor unchecked (``/v1`` does,
+for brand-new model ids) is refused, so an admin's "disable" holds for the chat. A saved
+preference that no longer resolves falls back to the default, with a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import select
+
+from switchboard.db import Database
+from switchboard.db import models as m
+from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.errors import ValidationFailed
+from switchboard.spec import (
+    ConfigurationError,
+    InvalidRequestError,
+    UnknownModelError,
+    UnknownProviderError,
+)
+
+MAX_TEXT = 200_000
+MAX_IMAGES = 8
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+class ChatOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_output_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    system_prompt: str | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class ImageInput(BaseModel):
+    """An image sent with the message, inline as base64."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    media_type: str
+    data: str
+
+    @field_validator("media_type")
+    @classmethod
+    def _media_type(cls, v: str) -> str:
+        if not v.startswith("image/"):
+            raise ValueError(f"must be an image type such as image/png, got {v!r}")
+        return v
+
+    @field_validator("data")
+    @classmethod
+    def _data(cls, v: str) -> str:
+        if len(v) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+            raise ValueError(f"image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        try:
+            base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64 (without a 'data:' prefix)") from None
+        return v
+
+
+class ChatInput(BaseModel):
+    """One chat call. ``regenerate`` re-answers the conversation's last user message
+    (then ``text`` and ``images`` must be left out)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conversation_id: int | None = Field(default=None, ge=1)
+    model: str | None = Field(default=None, max_length=400)
+    regenerate: bool = False  # before ``text``: its validator reads it
+    text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
+    images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
+    options: ChatOptions = Field(default_factory=ChatOptions)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str, info: ValidationInfo) -> str:
+        regenerate = bool(info.data.get("regenerate"))
+        if regenerate and v.strip():
+            raise ValueError("must be left out with regenerate (it re-answers the last "
+                             "message as it is)")
+        if not regenerate and not v.strip():
+            raise ValueError("must not be empty: write the message to send")
+        return v
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, v: list[ImageInput], info: ValidationInfo) -> list[ImageInput]:
+        if v and info.data.get("regenerate"):
+            raise ValueError("must be left out with regenerate")
+        return v
+
+
+class ModelNotAvailable(UnknownModelError):
+    """The chat cannot use this model (404, naming the ``model`` field)."""
+
+    field = "model"
+
+
+def resolve_enabled(registry: Registry, ref: str) -> ResolvedModel:
+    """``ref`` routed to an ENABLED catalog model, or ``ModelNotAvailable`` naming it."""
+    hint = "GET /api/model-registry lists the models you can use"
+    try:
+        model = registry.resolve(ref)
+    except (UnknownModelError, UnknownProviderError) as exc:
+        raise ModelNotAvailable(f"model {ref!r} is not available: {exc.message}") from None
+    except InvalidRequestError as exc:
+        raise ValidationFailed(exc.message, field="model") from None
+    if model.info is None:
+        raise ModelNotAvailable(f"model {ref!r} is not available: it is not an enabled model "
+                                f"of provider {model.provider_name!r}; {hint}")
+    return model
+
+
+async def saved_preference(db: Database, user_id: int) -> str | None:
+    async with db.session() as session:
+        return await session.scalar(select(m.UserPreferences.selected_model)
+                                    .where(m.UserPreferences.user_id == user_id))
+
+
+async def choose_model(db: Database, registry: Registry, user_id: int,
+                       ref: str | None) -> tuple[ResolvedModel, list[str]]:
+    """The model for a call, and warnings (a saved preference that is gone)."""
+    if ref and ref.strip():
+        return resolve_enabled(registry, ref.strip()), []
+    warnings: list[str] = []
+    preferred = await saved_preference(db, user_id)
+    if preferred:
+        try:
+            return resolve_enabled(registry, preferred), warnings
+        except (UnknownModelError, ValidationFailed, ConfigurationError) as exc:
+            warnings.append(f"your saved model {preferred!r} cannot be used ({exc.message}); "
+                            "the default model answered instead")
+    if not registry.default_model_ref:
+        raise ConfigurationError("no model given and no default model is set: an admin "
+                                 "chooses one in Settings > Models")
+    return resolve_enabled(registry, registry.default_model_ref), warnings
+
+
+def vision_suggestion(registry: Registry) -> str | None:
+    """A configured, enabled model that accepts images, to name in an error."""
+    for entry in registry.catalog():
+        if entry.enabled and entry.configured and entry.capabilities.vision:
+            return entry.ref
+    return None

@@ -1,0 +1,269 @@
+"""Conversations and their messages: views, listing and search, rename, delete, rating.
+
+Only the owner sees a conversation: every lookup is by ``(id, user_id)``, and another
+user's conversation is "not found" (not "forbidden"), so ids cannot be probed.
+
+Search (``q``) matches the title or the text of any message, case-insensitively, with
+LIKE and the user's ``%``/``_`` escaped. Message text lives inside the ``parts`` JSON, so
+the match runs over the text parts only (``json_each`` on SQLite,
+``jsonb_array_elements`` on PostgreSQL): a plain LIKE over the JSON would also match keys
+and base64 image data.
+
+A message's ``kind`` (adapter) is not stored on the row; it is read from the provider of
+that name when there still is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.db import Database
+from switchboard.db import models as m
+from switchboard.db.engine import SQLITE_BEGIN_OPTION
+from switchboard.services.chat_history import text_of
+from switchboard.services.errors import NotFound, ValidationFailed
+
+MAX_PAGE = 100
+MAX_TITLE = 200
+
+
+def money_text(value: Decimal | None) -> str | None:
+    """A cost as a plain decimal string (``"0.000123"``, ``"0"``), or None when unknown."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+Money = Annotated[Decimal | None, PlainSerializer(money_text, return_type=str | None)]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ConversationView(_View):
+    id: int
+    title: str | None
+    model: str | None
+    provider: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+
+
+class MessageView(_View):
+    id: int
+    conversation_id: int
+    role: str
+    text: str
+    parts: list[dict[str, Any]]
+    model: str | None
+    provider: str | None
+    kind: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    reasoning_tokens: int | None
+    cost: Money
+    latency_ms: int | None
+    ttft_ms: int | None
+    finish_reason: str | None
+    status: str
+    error: str | None
+    rating: int | None
+    created_at: datetime
+
+
+def _ref(provider: str | None, model: str | None) -> str | None:
+    return f"{provider}:{model}" if provider and model else None
+
+
+def message_view(row: m.Message, kind: str | None) -> MessageView:
+    return MessageView(
+        id=row.id, conversation_id=row.conversation_id, role=row.role,
+        text=text_of(row.parts), parts=list(row.parts or []),
+        model=_ref(row.provider, row.model), provider=row.provider, kind=kind,
+        input_tokens=row.input_tokens, output_tokens=row.output_tokens,
+        cached_tokens=row.cached_tokens, reasoning_tokens=row.reasoning_tokens,
+        cost=row.cost, latency_ms=row.latency_ms, ttft_ms=row.ttft_ms,
+        finish_reason=row.finish_reason, status=row.status, error=row.error,
+        rating=row.rating, created_at=row.created_at,
+    )
+
+
+def conversation_view(row: m.Conversation, message_count: int) -> ConversationView:
+    return ConversationView(
+        id=row.id, title=row.title, model=_ref(row.provider, row.model),
+        provider=row.provider, created_at=row.created_at, updated_at=row.updated_at,
+        message_count=message_count,
+    )
+
+
+@asynccontextmanager
+async def write_transaction(db: Database) -> AsyncIterator[AsyncSession]:
+    """A transaction that reads then writes. On SQLite it takes the write lock up front
+    (``BEGIN IMMEDIATE``): a deferred one fails at its first write if another writer
+    committed since its first read; an immediate one waits for the lock instead."""
+    async with db.unit_of_work() as session:
+        if db.is_sqlite:
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        yield session
+
+
+# -- lookups ------------------------------------------------------------------------------
+
+def _count_messages() -> Any:
+    return (select(func.count()).where(m.Message.conversation_id == m.Conversation.id)
+            .correlate(m.Conversation).scalar_subquery())
+
+
+async def owned_conversation(session: AsyncSession, user_id: int,
+                             conversation_id: int) -> m.Conversation:
+    row = await session.scalar(select(m.Conversation).where(
+        m.Conversation.id == conversation_id, m.Conversation.user_id == user_id))
+    if row is None:
+        raise NotFound(f"no conversation {conversation_id} (it does not exist, or it is "
+                       "not yours); GET /api/conversations lists yours")
+    return row
+
+
+async def load_conversation_view(session: AsyncSession, row: m.Conversation) -> ConversationView:
+    count = await session.scalar(select(func.count()).select_from(m.Message)
+                                 .where(m.Message.conversation_id == row.id))
+    return conversation_view(row, int(count or 0))
+
+
+async def load_message_views(session: AsyncSession, conversation_id: int,
+                             ids: list[int] | None = None) -> list[MessageView]:
+    query = (select(m.Message, m.Provider.kind)
+             .outerjoin(m.Provider, m.Provider.name == m.Message.provider)
+             .where(m.Message.conversation_id == conversation_id)
+             .order_by(m.Message.id))
+    if ids is not None:
+        query = query.where(m.Message.id.in_(ids))
+    return [message_view(row, kind) for row, kind in (await session.execute(query)).all()]
+
+
+# -- list and search ------------------------------------------------------------------------
+
+def _like_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _message_text_matches(dialect: str, pattern: str) -> ColumnElement[bool]:
+    """EXISTS a message of the conversation with a text part matching ``pattern``."""
+    text_value: ColumnElement[Any]
+    if dialect == "postgresql":
+        element = func.jsonb_array_elements(m.Message.parts).table_valued("value").alias("part")
+        text_value = element.c.value.op("->>")(literal_column("'text'"))
+    else:
+        element = func.json_each(m.Message.parts).table_valued("value").alias("part")
+        text_value = func.json_extract(element.c.value, "$.text")
+    return exists(
+        select(1).select_from(m.Message).join(element, true())
+        .where(m.Message.conversation_id == m.Conversation.id,
+               text_value.ilike(pattern, escape="\\"))
+    ).correlate(m.Conversation)
+
+
+async def list_conversations(db: Database, user_id: int, *, limit: int = 30,
+                             before: int | None = None,
+                             q: str | None = None) -> tuple[list[ConversationView], int | None]:
+    """The user's conversations, newest first, ``limit`` at a time; ``next_before`` is the
+    cursor for the next page (None on the last page)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    query = (select(m.Conversation, _count_messages().label("n"))
+             .where(m.Conversation.user_id == user_id)
+             .order_by(m.Conversation.id.desc()).limit(limit + 1))
+    if before is not None:
+        query = query.where(m.Conversation.id < before)
+    if q and q.strip():
+        pattern = _like_pattern(q.strip())
+        query = query.where(or_(
+            m.Conversation.title.ilike(pattern, escape="\\"),
+            _message_text_matches(db.engine.dialect.name, pattern),
+        ))
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    items = [conversation_view(row, int(n or 0)) for row, n in rows[:limit]]
+    next_before = items[-1].id if len(rows) > limit else None
+    return items, next_before
+
+
+# -- one conversation -----------------------------------------------------------------------
+
+async def get_conversation(db: Database, user_id: int,
+                           conversation_id: int) -> tuple[ConversationView, list[MessageView]]:
+    async with db.session() as session:
+        row = await owned_conversation(session, user_id, conversation_id)
+        messages = await load_message_views(session, row.id)
+    return conversation_view(row, len(messages)), messages
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationFailed("title must not be empty", field="title")
+    if len(title) > MAX_TITLE:
+        raise ValidationFailed(f"title is longer than {MAX_TITLE} characters", field="title")
+    return title
+
+
+async def rename_conversation(db: Database, user_id: int, conversation_id: int,
+                              title: str) -> ConversationView:
+    title = clean_title(title)
+    async with write_transaction(db) as session:
+        row = await owned_conversation(session, user_id, conversation_id)
+        row.title = title
+        await session.flush()
+        return await load_conversation_view(session, row)
+
+
+async def delete_conversation(db: Database, user_id: int, conversation_id: int) -> None:
+    """Delete a conversation and (by the database's CASCADE) its messages."""
+    async with write_transaction(db) as session:
+        row = await owned_conversation(session, user_id, conversation_id)
+        await session.execute(delete(m.Conversation).where(m.Conversation.id == row.id))
+
+
+async def rate_message(db: Database, user_id: int, message_id: int,
+                       rating: int) -> MessageView:
+    if rating not in (-1, 0, 1):
+        raise ValidationFailed("rating must be -1, 0 or 1", field="rating")
+    async with write_transaction(db) as session:
+        found = (await session.execute(
+            select(m.Message, m.Provider.kind)
+            .join(m.Conversation, and_(m.Conversation.id == m.Message.conversation_id,
+                                       m.Conversation.user_id == user_id))
+            .outerjoin(m.Provider, m.Provider.name == m.Message.provider)
+            .where(m.Message.id == message_id))).first()
+        if found is None:
+            raise NotFound(f"no message {message_id} (it does not exist, or it is not yours)")
+        row, kind = found
+        if row.role != "assistant":
+            raise ValidationFailed(f"message {message_id} is not an answer: only assistant "
+                                   "messages can be rated", field="rating")
+        row.rating = rating
+        await session.flush()
+        return message_view(row, kind)

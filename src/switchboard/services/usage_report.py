@@ -1,0 +1,159 @@
+"""The usage report: requests, errors, tokens, cost and latency from ``usage_events``.
+
+ONE aggregate query groups the range's events by (day, provider, model, source); the
+totals, per-provider, per-model, per-source and per-day figures are sums of those few
+groups (at most days x models x sources rows, never the raw events). Every call is there:
+chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
+
+Day bucketing is the one dialect-specific part: SQLite keeps timestamps as naive UTC text,
+so ``date(created_at)``; PostgreSQL keeps ``timestamptz``, so the day is taken in UTC
+explicitly (``to_char(timezone('UTC', created_at), 'YYYY-MM-DD')``). The constants are
+inlined (not bound) so the GROUP BY expression is textually the SELECT expression, as
+PostgreSQL requires.
+
+Cost: a sum of the known costs; ``None`` (unknown) only when the group has events and
+none of them had a price (a day without events costs ``"0"``). Average latency is
+weighted by events (sum / count of the events that have one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, select
+
+from switchboard.db import Database
+from switchboard.db import models as m
+from switchboard.services.conversations import money_text
+from switchboard.services.errors import ValidationFailed
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@dataclass(slots=True)
+class _Sum:
+    requests: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: Decimal | None = None
+    latency_total: int = 0
+    latency_count: int = 0
+
+    def add(self, other: _Sum) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_tokens += other.cached_tokens
+        self.reasoning_tokens += other.reasoning_tokens
+        if other.cost is not None:
+            self.cost = (self.cost or Decimal(0)) + other.cost
+        self.latency_total += other.latency_total
+        self.latency_count += other.latency_count
+
+    def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "requests": self.requests, "errors": self.errors,
+            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+        }
+        if detail:
+            out["cached_tokens"] = self.cached_tokens
+            out["reasoning_tokens"] = self.reasoning_tokens
+        # No request cost nothing; requests of which none had a price cost "unknown".
+        out["cost"] = money_text(self.cost if self.requests else Decimal(0))
+        out["avg_latency_ms"] = (round(self.latency_total / self.latency_count)
+                                 if self.latency_count else None)
+        return out
+
+
+@dataclass(slots=True)
+class _Day:
+    total: _Sum = field(default_factory=_Sum)
+    by_provider: dict[str, _Sum] = field(default_factory=dict)
+
+
+def default_range(today: date | None = None) -> tuple[date, date]:
+    end = today or datetime.now(UTC).date()
+    return end - timedelta(days=DEFAULT_DAYS - 1), end
+
+
+def check_range(start: date, end: date) -> None:
+    if start > end:
+        raise ValidationFailed(f"from ({start}) is after to ({end})", field="from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationFailed(f"the range is longer than {MAX_DAYS} days; ask for less",
+                               field="from")
+
+
+def _day_bucket(dialect: str) -> Any:
+    if dialect == "postgresql":
+        utc = func.timezone(literal_column("'UTC'"), m.UsageEvent.created_at)
+        return func.to_char(utc, literal_column("'YYYY-MM-DD'"))
+    return func.date(m.UsageEvent.created_at)
+
+
+async def usage_report(db: Database, start: date, end: date, *,
+                       user_id: int | None) -> dict[str, Any]:
+    """The report for ``[start, end]`` (whole UTC days); ``user_id`` None = everyone."""
+    check_range(start, end)
+    e = m.UsageEvent
+    day = _day_bucket(db.engine.dialect.name)
+    query = (
+        select(day, e.provider, e.model, e.source, func.count(),
+               func.sum(case((e.status == "error", 1), else_=0)),
+               func.sum(e.input_tokens), func.sum(e.output_tokens),
+               func.sum(e.cached_tokens), func.sum(e.reasoning_tokens), func.sum(e.cost),
+               func.sum(e.latency_ms), func.count(e.latency_ms))
+        .where(e.created_at >= datetime.combine(start, time(), UTC),
+               e.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
+        .group_by(day, e.provider, e.model, e.source)
+    )
+    if user_id is not None:
+        query = query.where(e.user_id == user_id)
+    async with db.session() as session:
+        groups = (await session.execute(query)).all()
+
+    totals = _Sum()
+    providers: dict[str, _Sum] = {}
+    models: dict[tuple[str, str], _Sum] = {}
+    sources: dict[str, _Sum] = {}
+    days = {(start + timedelta(days=i)).isoformat(): _Day()
+            for i in range((end - start).days + 1)}
+    for bucket, provider, model, source, n, errors, inp, out, cached, reasoning, cost, \
+            latency, latency_n in groups:
+        group = _Sum(int(n), int(errors or 0), int(inp or 0), int(out or 0),
+                     int(cached or 0), int(reasoning or 0),
+                     Decimal(str(cost)) if cost is not None else None,
+                     int(latency or 0), int(latency_n or 0))
+        totals.add(group)
+        providers.setdefault(provider, _Sum()).add(group)
+        models.setdefault((provider, model), _Sum()).add(group)
+        sources.setdefault(source, _Sum()).add(group)
+        bucket_day = days.setdefault(str(bucket), _Day())
+        bucket_day.total.add(group)
+        bucket_day.by_provider.setdefault(provider, _Sum()).add(group)
+
+    def order(item: tuple[Any, _Sum]) -> tuple[int, Any]:
+        return -item[1].requests, item[0]
+
+    return {
+        "range": {"from": start.isoformat(), "to": end.isoformat()},
+        "scope": "me" if user_id is not None else "all",
+        "totals": totals.as_dict(detail=True),
+        "by_provider": [{"provider": p, **s.as_dict()}
+                        for p, s in sorted(providers.items(), key=order)],
+        "by_model": [{"provider": p, "model": mo, "ref": f"{p}:{mo}", **s.as_dict()}
+                     for (p, mo), s in sorted(models.items(), key=order)],
+        "by_source": [{"source": src, **s.as_dict()}
+                      for src, s in sorted(sources.items(), key=order)],
+        "days": [{"day": d, **v.total.as_dict(),
+                  "by_provider": {p: s.as_dict() for p, s in sorted(v.by_provider.items())}}
+                 for d, v in sorted(days.items())],
+    }

@@ -1,0 +1,182 @@
+"""``/api/chat`` and ``/api/chat/stream`` on a real server: events, persistence, bad input."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.chat_support import (
+    add_provider,
+    client,
+    set_preference,
+    sse_events,
+    stream_chat,
+)
+from tests.fakes.openai import MODEL as OPENAI_MODEL
+from tests.fakes.openai import Wire as OpenAIWire
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+
+
+@pytest.fixture
+def server() -> Iterator[Running]:
+    with running_server() as running:
+        yield running
+
+
+@pytest.fixture
+def alice(server: Running) -> httpx.Client:
+    return client(server, server.make_user("alice"))
+
+
+def test_stream_offline_events_in_order_and_persisted(alice: httpx.Client,
+                                                      server: Running) -> None:
+    events = stream_chat(alice, {"text": "Hello there, how are you today?"})
+    names = [name for name, _ in events]
+    assert names[0] == "start" and names[-1] == "done"
+    assert set(names[1:-1]) == {"delta"}
+    start, done = events[0][1], events[-1][1]
+    assert start["model"] == "offline:offline-chat"
+    assert start["provider"] == "offline" and start["kind"] == "offline"
+    assert start["user_message"]["text"] == "Hello there, how are you today?"
+    assert start["conversation"]["title"] == "Hello there, how are you today?"
+    text = "".join(data["text"] for name, data in events if name == "delta")
+    message = done["message"]
+    assert message["id"] == start["assistant_message_id"]
+    assert message["text"] == text and text
+    assert message["status"] == "complete" and message["error"] is None
+    assert message["finish_reason"] == "stop"
+    assert message["cost"] == "0"  # offline is free: zero, not unknown
+    assert message["input_tokens"] > 0 and message["output_tokens"] > 0
+    assert message["latency_ms"] >= 0 and message["ttft_ms"] is not None
+    assert message["model"] == "offline:offline-chat" and message["kind"] == "offline"
+    assert done["conversation"]["message_count"] == 2
+    rows = server.query(
+        f"SELECT role, status, output_tokens, cost, ttft_ms FROM messages "
+        f"WHERE conversation_id = {start['conversation']['id']} ORDER BY id")
+    assert [r[:2] for r in rows] == [("user", "complete"), ("assistant", "complete")]
+    assert rows[1][2] == message["output_tokens"] and float(rows[1][3]) == 0.0  # type: ignore[arg-type]
+
+
+def test_non_stream_and_follow_up_in_same_conversation(alice: httpx.Client) -> None:
+    first = alice.post("/api/chat", json={"text": "What is a haiku?",
+                                          "options": {"temperature": 0.2}})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    conversation = body["conversation"]
+    assert body["user_message"]["role"] == "user"
+    assert body["assistant_message"]["status"] == "complete"
+    assert body["assistant_message"]["text"]
+    assert any("temperature has no effect" in w for w in body["warnings"])
+    second = alice.post("/api/chat", json={"conversation_id": conversation["id"],
+                                           "text": "And a limerick?"})
+    assert second.status_code == 200, second.text
+    assert second.json()["conversation"]["message_count"] == 4
+    assert second.json()["conversation"]["title"] == "What is a haiku?"
+    assert second.json()["warnings"] == []
+
+
+def test_regenerate_replaces_the_last_answer(alice: httpx.Client) -> None:
+    body = alice.post("/api/chat", json={"text": "Tell me something"}).json()
+    cid, old = body["conversation"]["id"], body["assistant_message"]["id"]
+    events = stream_chat(alice, {"conversation_id": cid, "regenerate": True})
+    assert events[0][1]["user_message"] is None
+    assert events[-1][0] == "done"
+    new = events[-1][1]["message"]["id"]
+    messages = alice.get(f"/api/conversations/{cid}").json()["messages"]
+    assert [(m["role"], m["id"]) for m in messages] == [
+        ("user", body["user_message"]["id"]), ("assistant", new)]
+    assert new != old
+
+
+def test_bad_input_is_refused_before_anything_is_written(alice: httpx.Client,
+                                                         server: Running) -> None:
+    before = server.query("SELECT count(*) FROM messages")
+    unknown = alice.post("/api/chat/stream", json={"text": "hi", "model": "nope:model"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["field"] == "model"
+    assert "nope:model" in unknown.json()["error"]["message"]
+    disabled = alice.post("/api/chat", json={"text": "hi", "model": "offline:not-a-model"})
+    assert disabled.status_code == 404 and "offline:not-a-model" in disabled.text
+    empty = alice.post("/api/chat/stream", json={"text": "   "})
+    assert empty.status_code == 422
+    assert empty.json()["error"]["field"] == "text"
+    missing = alice.post("/api/chat", json={})
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "text"
+    hot = alice.post("/api/chat", json={"text": "hi", "options": {"temperature": 9}})
+    assert hot.status_code == 422 and hot.json()["error"]["field"] == "options.temperature"
+    bad_image = alice.post("/api/chat", json={"text": "hi", "images": [
+        {"media_type": "image/png", "data": "not base64!"}]})
+    assert bad_image.status_code == 422 and "base64" in bad_image.text
+    regen = alice.post("/api/chat", json={"regenerate": True})
+    assert regen.status_code == 422
+    assert regen.json()["error"]["field"] == "conversation_id"
+    assert server.query("SELECT count(*) FROM messages") == before
+
+
+def test_image_to_a_model_without_vision_names_a_vision_model(alice: httpx.Client,
+                                                               server: Running) -> None:
+    with serve_in_thread(FakeVendor(OpenAIWire())) as url:
+        ref = add_provider(server, "textonly", "openai", url, OPENAI_MODEL, vision=False)
+        response = alice.post("/api/chat", json={
+            "text": "what is this?", "model": ref,
+            "images": [{"media_type": "image/png", "data": PNG}]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "images"
+    assert ref in error["message"] and "offline:offline-chat" in error["message"]
+    ok = alice.post("/api/chat", json={"text": "what is this?",
+                                       "images": [{"media_type": "image/png", "data": PNG}]})
+    assert ok.status_code == 200, ok.text
+    parts = ok.json()["user_message"]["parts"]
+    assert parts[1] == {"type": "image", "media_type": "image/png", "data": PNG}
+
+
+def test_another_users_conversation_is_not_found(alice: httpx.Client,
+                                                 server: Running) -> None:
+    cid = alice.post("/api/chat", json={"text": "private"}).json()["conversation"]["id"]
+    bob = client(server, server.make_user("bob"))
+    for response in (
+        bob.post("/api/chat", json={"conversation_id": cid, "text": "let me in"}),
+        bob.get(f"/api/conversations/{cid}"),
+        bob.patch(f"/api/conversations/{cid}", json={"title": "mine now"}),
+        bob.delete(f"/api/conversations/{cid}"),
+    ):
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "not_found"
+    with bob.stream("POST", "/api/chat/stream",
+                    json={"conversation_id": cid, "text": "x"}) as streamed:
+        assert streamed.status_code == 404
+        assert not list(sse_events(streamed))
+    assert alice.get(f"/api/conversations/{cid}").json()["message_count"] == 2
+
+
+def test_unauthenticated_is_401(server: Running) -> None:
+    response = httpx.post(f"{server.url}/api/chat", json={"text": "hi"})
+    assert response.status_code == 401
+
+
+def test_model_choice_explicit_then_preference_then_default(alice: httpx.Client,
+                                                           server: Running) -> None:
+    fake = FakeVendor(OpenAIWire())
+    with serve_in_thread(fake) as url:
+        ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
+        set_preference(server, "alice", ref)
+        preferred = stream_chat(alice, {"text": "who answers?"})
+        assert preferred[0][1]["model"] == ref and preferred[0][1]["warnings"] == []
+        explicit = alice.post("/api/chat", json={"text": "and now?",
+                                                 "model": "offline:offline-chat"})
+        assert explicit.json()["assistant_message"]["model"] == "offline:offline-chat"
+    assert len(fake.chat_requests()) == 1
+
+    carol = client(server, server.make_user("carol"))
+    set_preference(server, "carol", "gone:model")
+    fallback = stream_chat(carol, {"text": "hello"})
+    assert fallback[0][1]["model"] == "offline:offline-chat"
+    assert any("gone:model" in w for w in fallback[0][1]["warnings"])
