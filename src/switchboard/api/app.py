@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None,
         usage.after_flush.append(touch_tokens)
         await state.registry()  # fail at startup, not on the first request
         usage.start()
+        if settings.redis_url:  # other processes' catalog writes drop our cache at once
+            from switchboard.services.cache import catalog_cache
+
+            await catalog_cache().start_listener()
         app.state.sb = state
         try:
             yield
@@ -91,6 +95,10 @@ def create_app(settings: Settings | None = None,
             from switchboard.upstream import close_client
 
             await close_client()
+            if settings.redis_url:
+                from switchboard.services.cache import catalog_cache
+
+                await catalog_cache().close()
             await db.dispose()
 
     app = FastAPI(

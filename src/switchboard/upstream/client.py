@@ -3,11 +3,18 @@
 Timeouts are per phase: a short connect timeout, and a read timeout that bounds the gap
 *between* chunks (not the whole answer: a long stream is fine while it keeps flowing).
 Connections belong to the loop that opened them, so the pool is kept per loop.
+
+The client sends through ``transport.FastTransport`` (asyncio + httptools) rather than
+httpx's default httpcore transport: measured with ``python -m bench.clients`` it costs
+several times less CPU per call, most of all with many connections open (see
+docs/performance.md). ``SWITCHBOARD_HTTP_TRANSPORT=httpcore`` switches back (a safety
+valve, and how the benchmark measures the difference).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -16,7 +23,9 @@ from typing import Any
 import httpx
 import orjson
 
+from switchboard import __version__
 from switchboard.upstream.errors import error_from_exception, error_from_response
+from switchboard.upstream.transport import FastTransport
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0
@@ -24,9 +33,18 @@ WRITE_TIMEOUT = 30.0
 POOL_TIMEOUT = 10.0
 MAX_ERROR_BODY = 64 * 1024
 
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
+_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]
+] = weakref.WeakKeyDictionary()
+
+# What ``httpx.AsyncClient`` would add to every request; requests are built here directly
+# (see ``_request``), so the same headers are sent as before.
+DEFAULT_HEADERS: dict[str, str] = {
+    "accept": "*/*",
+    "accept-encoding": "gzip, deflate",
+    "connection": "keep-alive",
+    "user-agent": f"switchboard/{__version__} httpx/{httpx.__version__}",
+}
 
 
 def timeout(read: float | None = None) -> httpx.Timeout:
@@ -38,20 +56,34 @@ def timeout(read: float | None = None) -> httpx.Timeout:
     )
 
 
-def get_client() -> httpx.AsyncClient:
-    """The shared client of the running loop (created on first use)."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(
-            timeout=timeout(),
+_DEFAULT_TIMEOUT = timeout().as_dict()
+
+
+def _make_transport() -> httpx.AsyncBaseTransport:
+    if os.environ.get("SWITCHBOARD_HTTP_TRANSPORT", "fast") == "httpcore":
+        return httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200,
                                 keepalive_expiry=30.0),
-            follow_redirects=False,
             trust_env=False,
         )
-        _clients[loop] = client
-    return client
+    return FastTransport()
+
+
+def _pool() -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
+    loop = asyncio.get_running_loop()
+    pool = _clients.get(loop)
+    if pool is None or pool[0].is_closed:
+        transport = _make_transport()
+        client = httpx.AsyncClient(transport=transport, timeout=timeout(),
+                                   follow_redirects=False, trust_env=False)
+        pool = _clients[loop] = (client, transport)
+    return pool
+
+
+def get_client() -> httpx.AsyncClient:
+    """The shared client of the running loop (created on first use), for callers that
+    want httpx's API; it sends through the same pooled transport as the helpers below."""
+    return _pool()[0]
 
 
 async def close_client() -> None:
@@ -60,9 +92,9 @@ async def close_client() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
-    client = _clients.pop(loop, None)
-    if client is not None:
-        await client.aclose()
+    pool = _clients.pop(loop, None)
+    if pool is not None:
+        await pool[0].aclose()  # closes its transport too
 
 
 def dumps(body: Any) -> bytes:
@@ -77,23 +109,32 @@ def _request(
     params: Mapping[str, str] | None,
     read_timeout: float | None,
 ) -> httpx.Request:
-    h = dict(headers)
+    h = {**DEFAULT_HEADERS, **headers}
     content: bytes | None = None
     if body is not None:
         content = dumps(body)
         h.setdefault("content-type", "application/json")
-    client = get_client()
-    return client.build_request(
+    return httpx.Request(
         method, url, headers=h, content=content, params=params,
-        timeout=timeout(read_timeout) if read_timeout else httpx.USE_CLIENT_DEFAULT,
+        extensions={"timeout": timeout(read_timeout).as_dict() if read_timeout
+                    else _DEFAULT_TIMEOUT},
     )
 
 
 async def _send(
     provider: str, request: httpx.Request, secrets: tuple[str, ...], stream: bool
 ) -> httpx.Response:
+    """Send through the loop's transport directly: ``AsyncClient.send`` would add auth,
+    redirect, cookie-jar and event-hook handling that calls to vendors never use, and
+    it measurably costs CPU per call (docs/performance.md)."""
     try:
-        response = await get_client().send(request, stream=stream)
+        response = await _pool()[1].handle_async_request(request)
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
     except httpx.HTTPError as exc:
         raise error_from_exception(provider, exc) from None
     if response.status_code >= 400:

@@ -1,0 +1,1 @@
+"""Switchboard's performance benchmark: ``python -m bench`` (see docs/performance.md)."""

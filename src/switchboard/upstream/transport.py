@@ -1,0 +1,319 @@
+"""A lean HTTP/1.1 transport for httpx: asyncio protocols + httptools' C parser.
+
+Why: profiling ``switchboard serve`` under load (docs/performance.md) showed httpcore, the
+default httpx transport, as the largest single cost of a proxied call. Its pool scans
+every pooled connection on every request and asks the kernel whether each idle one is
+still readable (one ``poll()`` per idle connection), and every read and write goes through
+anyio's stream and cancel-scope layers. Here a connection is an ``asyncio.Protocol``: the
+event loop tells it when the peer closed (so a dead keep-alive connection is known without
+a syscall), and ``httptools`` (already a dependency, uvicorn's parser) splits the response.
+Adapters are untouched: they still get an ``httpx.Response`` with a streaming body, and
+failures are httpx's own exception classes, so ``upstream.errors`` maps them unchanged.
+
+Scope: plain ``http`` and ``https`` (TLS via the loop's ``ssl`` support, certificates
+verified with the default context) for GET/POST/PUT/PATCH/DELETE without a proxy. Anything
+else (HEAD, whose response has headers but no body; ``OPTIONS``...) is delegated to
+httpx's standard transport, so behaviour never depends on what this class understands.
+
+Timeouts follow the httpx request's ``timeout`` extension: ``connect`` bounds opening the
+connection, ``read`` bounds waiting for the response head and every gap between body
+chunks (as in httpcore), ``pool`` is unused (connections are not capped here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+
+import httptools
+import httpx
+
+KEEPALIVE_EXPIRY = 30.0
+MAX_IDLE_PER_ORIGIN = 200
+HIGH_WATER = 1 << 20  # pause reading when this much body is buffered and unread
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+Origin = tuple[str, str, int]
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection; carries one request/response at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.error: Exception | None = None
+        self.idle_since = 0.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.received = False
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(httpx.RemoteProtocolError("unexpected protocol upgrade"))
+        except httptools.HttpParserError as exc:
+            self._fail(httpx.RemoteProtocolError(f"malformed HTTP response: {exc}"))
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.complete and self.error is None:
+            self.error = httpx.ReadError(str(exc) if exc else "server closed the connection")
+        self._wake()
+
+    # -- httptools callbacks -------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.head_done = True
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.buffered += len(body)
+        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        # Read now: once the message is done the parser resets, and asking later
+        # always answers False.
+        self.keep_alive = self.parser.should_keep_alive()
+        self.complete = True
+        self._wake()
+
+    # -- helpers -------------------------------------------------------------------
+    def _fail(self, exc: Exception) -> None:
+        self.error = exc
+        self.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self, limit: float | None) -> None:
+        """Until the parser or the connection moves on (or ``limit`` s -> ReadTimeout)."""
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            if limit is None:
+                await self.waiter
+            else:
+                async with asyncio.timeout(limit):
+                    await self.waiter
+        except TimeoutError:
+            self.close()
+            raise httpx.ReadTimeout("timed out waiting for data") from None
+        finally:
+            self.waiter = None
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
+        self.chunks.clear()
+        self.buffered = 0
+        if self.paused and self.transport is not None:
+            self.transport.resume_reading()
+            self.paused = False
+        return data
+
+    @property
+    def reusable(self) -> bool:
+        return self.complete and self.keep_alive and not self.closed and self.error is None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """The response body as it arrives; gives the connection back when done."""
+
+    def __init__(self, pool: FastTransport, origin: Origin, conn: _Connection,
+                 read_timeout: float | None) -> None:
+        self.pool = pool
+        self.origin = origin
+        self.conn = conn
+        self.read_timeout = read_timeout
+        self.released = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        conn = self.conn
+        while True:
+            if conn.chunks:
+                yield conn.take()
+                continue
+            if conn.complete:
+                return
+            if conn.error is not None:
+                raise conn.error
+            await conn.wait(self.read_timeout)
+
+    async def aclose(self) -> None:
+        if not self.released:
+            self.released = True
+            self.pool.release(self.origin, self.conn)
+
+
+class FastTransport(httpx.AsyncBaseTransport):
+    def __init__(self, *, verify: ssl.SSLContext | bool = True,
+                 keepalive_expiry: float = KEEPALIVE_EXPIRY,
+                 max_idle_per_origin: int = MAX_IDLE_PER_ORIGIN) -> None:
+        self.keepalive_expiry = keepalive_expiry
+        self.max_idle = max_idle_per_origin
+        self._ssl: ssl.SSLContext | None = (
+            verify if isinstance(verify, ssl.SSLContext) else
+            ssl.create_default_context() if verify else _insecure())
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._fallback: httpx.AsyncHTTPTransport | None = None
+        self._closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if request.method not in METHODS or url.scheme not in ("http", "https"):
+            return await self._delegate(request)
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        origin: Origin = (url.scheme, url.host, url.port or (443 if url.scheme == "https"
+                                                               else 80))
+        body = request.content if isinstance(request.stream, httpx.ByteStream) else (
+            await request.aread())
+        payload = _encode(request, body)
+        conn = self._checkout(origin)
+        if conn is not None:
+            try:
+                return await self._exchange(conn, origin, payload, timeouts)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                if conn.received:
+                    raise
+                # A kept-alive connection the server closed just as we reused it (its
+                # close had not reached the loop yet): nothing was answered, so send
+                # once more on a fresh connection, as urllib3 does.
+        conn = await self._connect(origin, timeouts.get("connect"))
+        return await self._exchange(conn, origin, payload, timeouts)
+
+    async def _exchange(self, conn: _Connection, origin: Origin, payload: bytes,
+                        timeouts: dict[str, float | None]) -> httpx.Response:
+        conn._reset()
+        assert conn.transport is not None
+        conn.transport.write(payload)
+        read_timeout = timeouts.get("read")
+        try:
+            while not conn.head_done:
+                if conn.error is not None:
+                    raise conn.error
+                await conn.wait(read_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return httpx.Response(
+            conn.status,
+            headers=conn.headers,
+            stream=_Body(self, origin, conn, read_timeout),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    def _checkout(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if not conn.closed and now - conn.idle_since < self.keepalive_expiry:
+                return conn
+            conn.close()
+        return None
+
+    async def _connect(self, origin: Origin, limit: float | None) -> _Connection:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(limit):
+                _, conn = await loop.create_connection(
+                    _Connection, host, port,
+                    ssl=self._ssl if scheme == "https" else None,
+                    server_hostname=host if scheme == "https" else None)
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+        return conn
+
+    def release(self, origin: Origin, conn: _Connection) -> None:
+        if not conn.reusable or self._closed:
+            conn.close()
+            return
+        idle = self._idle.setdefault(origin, [])
+        if len(idle) >= self.max_idle:
+            conn.close()
+            return
+        conn.idle_since = time.monotonic()
+        idle.append(conn)
+
+    async def _delegate(self, request: httpx.Request) -> httpx.Response:
+        if self._fallback is None:
+            self._fallback = httpx.AsyncHTTPTransport(verify=self._ssl or True)
+        return await self._fallback.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.close()
+        self._idle.clear()
+        if self._fallback is not None:
+            await self._fallback.aclose()
+
+
+def _encode(request: httpx.Request, body: bytes) -> bytes:
+    url = request.url
+    target = url.raw_path  # path + query, already percent-encoded
+    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode(), target)]
+    has_length = False
+    for name, value in request.headers.raw:
+        lower = name.lower()
+        if lower == b"content-length":
+            has_length = True
+        elif lower == b"transfer-encoding":
+            continue  # the body is sent whole, with a length
+        lines.append(b"%s: %s\r\n" % (name, value))
+    if not has_length and (body or request.method in ("POST", "PUT", "PATCH")):
+        lines.append(b"content-length: %d\r\n" % len(body))
+    lines.append(b"\r\n")
+    lines.append(body)
+    return b"".join(lines)
+
+
+def _insecure() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+__all__ = ["FastTransport"]
