@@ -1,0 +1,1 @@
+"""The web UI: server-rendered page shells (``views``) and hand-written ES modules."""

@@ -1,0 +1,117 @@
+// The one way pages talk to the server: JSON in and out, the CSRF token on every state
+// change, the REST error shape turned into an ApiError whose message says what to do.
+
+const csrfToken = () =>
+  document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
+
+export class ApiError extends Error {
+  constructor(status, message, code = "error", field = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+function headersFor(method, hasBody) {
+  const headers = { Accept: "application/json" };
+  if (hasBody) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
+  return headers;
+}
+
+async function send(path, { method = "GET", body, signal } = {}) {
+  try {
+    return await fetch(path, {
+      method,
+      headers: headersFor(method, body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      signal,
+    });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, "Cannot reach the Switchboard server. Check your connection, then try again.", "network");
+  }
+}
+
+async function failure(res) {
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  const err = data?.error || {};
+  if (res.status === 401 && !location.pathname.startsWith("/login") && !location.pathname.startsWith("/setup")) {
+    // The session ended (logout elsewhere, expiry): go log in and come back here.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+  const fallback = res.status >= 500
+    ? `The server had a problem (HTTP ${res.status}). Try again in a moment.`
+    : `Request failed (HTTP ${res.status}).`;
+  return new ApiError(res.status, err.message || fallback, err.code || "error", err.field || null);
+}
+
+/** Call a JSON endpoint; resolves to the parsed body (null for 204). */
+export async function api(path, options = {}) {
+  const res = await send(path, options);
+  if (!res.ok) throw await failure(res);
+  if (res.status === 204) return null;
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export const get = (path, signal) => api(path, { signal });
+export const post = (path, body) => api(path, { method: "POST", body });
+export const put = (path, body) => api(path, { method: "PUT", body });
+export const patch = (path, body) => api(path, { method: "PATCH", body });
+export const del = (path) => api(path, { method: "DELETE" });
+
+/**
+ * POST a JSON body and read the Server-Sent Events answer:
+ * yields {event, data} with data parsed from JSON. Errors before the stream starts
+ * (a normal JSON error with a status) throw an ApiError.
+ */
+export async function* streamEvents(path, body, signal) {
+  const res = await send(path, { method: "POST", body, signal });
+  if (!res.ok) throw await failure(res);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const parsed = parseBlock(block);
+        if (parsed) yield parsed;
+      }
+    }
+    const rest = parseBlock(buffer);
+    if (rest) yield rest;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function parseBlock(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  if (!data.length) return null;
+  const raw = data.join("\n");
+  try {
+    return { event, data: JSON.parse(raw) };
+  } catch {
+    return { event, data: raw };
+  }
+}

@@ -1,0 +1,143 @@
+// The conversation list in the sidebar: grouped by day, searchable on the server, with
+// rename (inline) and delete; "Load more" pages with ?before=<id>.
+
+import { get, patch, del } from "../api.js";
+import { clear, h, icon } from "../dom.js";
+import { dayBucket } from "../format.js";
+import { confirmDialog, toast } from "../ui.js";
+
+export function createConversationList({ list, search, onOpen, onDeleted, onRenamed }) {
+  let items = [];
+  let nextBefore = null;
+  let activeId = null;
+  let query = "";
+  let loading = 0;
+
+  async function load({ more = false } = {}) {
+    const ticket = ++loading;
+    const params = new URLSearchParams({ limit: "30" });
+    if (query) params.set("q", query);
+    if (more && nextBefore) params.set("before", String(nextBefore));
+    try {
+      const page = await get(`/api/conversations?${params}`);
+      if (ticket !== loading) return; // a newer search won
+      items = more ? items.concat(page.items || []) : (page.items || []);
+      nextBefore = page.next_before ?? null;
+      render();
+    } catch (err) {
+      if (ticket !== loading) return;
+      clear(list).append(h("div.conv-empty", `Could not load conversations: ${err.message}`));
+    }
+  }
+
+  function itemView(conv) {
+    const title = conv.title || "New chat";
+    const link = h("a", {
+      href: `/c/${conv.id}`, title,
+      "aria-current": conv.id === activeId ? "page" : undefined,
+      onclick: (event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        onOpen(conv.id);
+      },
+    }, title);
+    const row = h(`div.conv-item${conv.id === activeId ? ".active" : ""}`, { dataset: { id: conv.id } },
+      link,
+      h("div.conv-actions",
+        h("button.icon-btn", { type: "button", "aria-label": `Rename “${title}”`, title: "Rename", onclick: () => startRename(row, conv) }, icon("pencil")),
+        h("button.icon-btn", { type: "button", "aria-label": `Delete “${title}”`, title: "Delete", onclick: () => remove(conv) }, icon("trash"))));
+    return row;
+  }
+
+  function render() {
+    clear(list);
+    if (!items.length) {
+      list.append(h("div.conv-empty", query ? "No conversation matches." : "No conversations yet. Say hello!"));
+      return;
+    }
+    let group = null;
+    let bucket = null;
+    for (const conv of items) {
+      const b = dayBucket(conv.updated_at || conv.created_at);
+      if (b !== bucket) {
+        bucket = b;
+        group = h("div.conv-group", h("h3", b));
+        list.append(group);
+      }
+      group.append(itemView(conv));
+    }
+    if (nextBefore) {
+      list.append(h("button.btn.btn-ghost.btn-sm.conv-more", { type: "button", onclick: () => load({ more: true }) }, "Load more"));
+    }
+  }
+
+  function startRename(row, conv) {
+    const input = h("input", { value: conv.title || "", "aria-label": "Conversation title", maxlength: "200" });
+    row.replaceChildren(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      if (save && title && title !== conv.title) {
+        try {
+          const updated = await patch(`/api/conversations/${conv.id}`, { title });
+          upsert(updated, { moveToTop: false });
+          onRenamed(updated);
+          return;
+        } catch (err) {
+          toast(err.message, "error");
+        }
+      }
+      render();
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); finish(true); }
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  async function remove(conv) {
+    const ok = await confirmDialog("Delete conversation?",
+      `“${conv.title || "New chat"}” and all its messages will be deleted. This cannot be undone.`);
+    if (!ok) return;
+    try {
+      await del(`/api/conversations/${conv.id}`);
+      items = items.filter((c) => c.id !== conv.id);
+      render();
+      onDeleted(conv.id);
+      toast("Conversation deleted");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  function upsert(conv, { moveToTop = true } = {}) {
+    const at = items.findIndex((c) => c.id === conv.id);
+    if (at >= 0 && !moveToTop) items[at] = { ...items[at], ...conv };
+    else {
+      if (at >= 0) items.splice(at, 1);
+      if (!query) items.unshift(conv);
+    }
+    render();
+  }
+
+  function setActive(id) {
+    activeId = id;
+    render();
+  }
+
+  let timer = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { query = search.value.trim(); load(); }, 200);
+  });
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && search.value) { search.value = ""; query = ""; load(); }
+  });
+
+  return { load, upsert, setActive, remove: (id) => { items = items.filter((c) => c.id !== id); render(); } };
+}

@@ -1,0 +1,114 @@
+// The gear dialog: default model, theme, and an "Advanced" section (temperature, max
+// tokens, system prompt). Saved on the server (PUT /api/me/preferences), so they follow
+// the user to every device; the theme is also cached locally to avoid a flash on load.
+
+import { put } from "../api.js";
+import { $, $$, clear, h } from "../dom.js";
+import { toast } from "../ui.js";
+import { state } from "./store.js";
+
+export function applyTheme(theme) {
+  const value = ["light", "dark", "system"].includes(theme) ? theme : "system";
+  document.documentElement.dataset.theme = value;
+  try { localStorage.setItem("sb-theme", value); } catch { /* private mode */ }
+}
+
+/** Save the whole preferences document (the server validates the model ref). */
+export async function savePreferences(next) {
+  const saved = await put("/api/me/preferences", next);
+  state.prefs = normalizePrefs(saved || next);
+  return state.prefs;
+}
+
+export function normalizePrefs(data) {
+  const settings = { ...(data?.settings || {}) };
+  settings.theme = settings.theme || "system";
+  settings.advanced = { ...(settings.advanced || {}) };
+  return { selected_model: data?.selected_model ?? null, settings };
+}
+
+export function createPreferencesDialog({ onSaved }) {
+  const dialog = $("#prefs-dialog");
+  const form = $("#prefs-form");
+  const model = $("#pref-model");
+  const temp = $("#pref-temp");
+  const tempOut = $("#pref-temp-out");
+  const max = $("#pref-max");
+  const system = $("#pref-system");
+  const error = $("#prefs-error");
+  let tempSet = false;
+
+  const showTemp = () => { tempOut.textContent = tempSet ? Number(temp.value).toFixed(1) : "default"; };
+  temp.addEventListener("input", () => { tempSet = true; showTemp(); });
+  $("#pref-temp-reset").addEventListener("click", () => { tempSet = false; temp.value = "1"; showTemp(); });
+  for (const radio of $$('input[name="theme"]', form)) {
+    radio.addEventListener("change", () => applyTheme(radio.value)); // live preview
+  }
+
+  function fill() {
+    clear(model);
+    for (const provider of state.registry.providers) {
+      const group = h("optgroup", { label: provider.configured ? provider.name : `${provider.name} (no API key)` });
+      for (const m of provider.models) {
+        const option = h("option", { value: m.ref, disabled: !provider.configured }, `${m.name}${m.is_default ? " — default" : ""}`);
+        group.append(option);
+      }
+      model.append(group);
+    }
+    model.value = state.selected?.ref || "";
+    const { theme, advanced } = state.prefs.settings;
+    for (const radio of $$('input[name="theme"]', form)) radio.checked = radio.value === theme;
+    tempSet = advanced.temperature !== undefined && advanced.temperature !== null && advanced.temperature !== "";
+    temp.value = tempSet ? String(advanced.temperature) : "1";
+    showTemp();
+    max.value = advanced.max_output_tokens ?? "";
+    system.value = advanced.system_prompt ?? "";
+    $("#pref-advanced").open = tempSet || !!max.value || !!system.value;
+    error.hidden = true;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    if (event.submitter?.value !== "save") return;
+    event.preventDefault();
+    const advanced = {};
+    if (tempSet) advanced.temperature = Number(temp.value);
+    if (max.value) {
+      const n = Number(max.value);
+      if (!Number.isInteger(n) || n < 1) {
+        error.textContent = "Max output tokens must be a whole number above 0 (or empty for the model's default).";
+        error.hidden = false;
+        max.focus();
+        return;
+      }
+      advanced.max_output_tokens = n;
+    }
+    if (system.value.trim()) advanced.system_prompt = system.value;
+    const theme = $('input[name="theme"]:checked', form)?.value || "system";
+    const next = {
+      selected_model: model.value || null,
+      settings: { ...state.prefs.settings, theme, advanced },
+    };
+    try {
+      await savePreferences(next);
+      applyTheme(theme);
+      dialog.close("save");
+      toast("Preferences saved");
+      onSaved();
+    } catch (err) {
+      error.textContent = err.message;
+      error.hidden = false;
+    }
+  });
+
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue !== "save") applyTheme(state.prefs.settings.theme); // undo preview
+  });
+
+  return {
+    open() {
+      fill();
+      dialog.showModal();
+      model.focus();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Chat page state and the model catalog as the page sees it (from /api/model-registry).
+
+export const state = {
+  isAdmin: document.body.dataset.role === "admin",
+  registry: { providers: [], byRef: new Map(), defaultRef: null },
+  prefs: { selected_model: null, settings: {} },
+  selected: null,        // the model (with .provider) new messages go to
+  conversation: null,    // ConversationView of the open conversation, or null (new chat)
+  messages: [],          // MessageViews of the open conversation
+  streaming: null,       // {controller, view} while an answer streams
+};
+
+/** A provider with no key (that needs one) cannot answer: its models are shown greyed. */
+export function isConfigured(provider) {
+  if (typeof provider.configured === "boolean") return provider.configured;
+  return !!provider.has_api_key || provider.kind === "offline";
+}
+
+function priceOf(model) {
+  const p = model.price || {};
+  return {
+    input: p.input ?? model.price_input ?? null,
+    output: p.output ?? model.price_output ?? null,
+    cached_input: p.cached_input ?? model.price_cached_input ?? null,
+  };
+}
+
+export function normalizeRegistry(data) {
+  const byRef = new Map();
+  const providers = (data?.providers || []).map((p) => {
+    const provider = { ...p, configured: isConfigured(p) };
+    provider.models = (p.models || []).map((m) => {
+      const model = { ...m, price: priceOf(m), capabilities: m.capabilities || {}, provider };
+      byRef.set(model.ref, model);
+      return model;
+    });
+    return provider;
+  });
+  return { providers, byRef, defaultRef: data?.default_model_ref || null };
+}
+
+/** The model to use: the saved preference if still usable, else the global default, else
+ * the first usable model. */
+export function resolveSelected() {
+  const { byRef, defaultRef, providers } = state.registry;
+  const usable = (m) => m && m.provider.configured;
+  const preferred = byRef.get(state.prefs.selected_model);
+  if (usable(preferred)) return preferred;
+  const fallback = byRef.get(defaultRef);
+  if (usable(fallback)) return fallback;
+  for (const p of providers) {
+    const m = p.models.find(usable);
+    if (m) return m;
+  }
+  return preferred || fallback || null;
+}
+
+/** Display info for a message's model ref, even when the model left the catalog. */
+export function describeRef(ref, providerName, kind) {
+  const model = ref ? state.registry.byRef.get(ref) : null;
+  if (model) return { name: model.name, provider: model.provider };
+  const provider = state.registry.providers.find((p) => p.name === providerName)
+    || { name: providerName || (ref || "").split(":")[0] || "?", kind: kind || "" };
+  const sdk = ref && ref.includes(":") ? ref.slice(ref.indexOf(":") + 1) : ref;
+  return { name: sdk || "Unknown model", provider };
+}
+
+export function chatOptions() {
+  const adv = state.prefs.settings?.advanced || {};
+  const options = {};
+  if (adv.temperature !== undefined && adv.temperature !== null && adv.temperature !== "") {
+    options.temperature = Number(adv.temperature);
+  }
+  if (adv.max_output_tokens) options.max_output_tokens = Number(adv.max_output_tokens);
+  if (adv.system_prompt && String(adv.system_prompt).trim()) options.system_prompt = adv.system_prompt;
+  return Object.keys(options).length ? options : undefined;
+}

@@ -1,0 +1,186 @@
+// Settings → Models: per provider, the models with name, SDK id, capabilities, prices,
+// enabled and default; add, edit, delete, enable/disable, set as global default, and
+// "Import models from provider" (the vendor's model list).
+
+import { del, get, post, put } from "../api.js";
+import { $, h, icon } from "../dom.js";
+import { formatInt, formatPrice } from "../format.js";
+import { banner, confirmDialog, field, modal, toast, toggle } from "../ui.js";
+import { CAPABILITIES, capabilityBadges } from "../chat/caps.js";
+
+const select = $("#model-provider");
+const tbody = $("#models-table tbody");
+const info = $("#model-provider-info");
+let providers = [];
+let models = [];
+
+const current = () => providers.find((p) => String(p.id) === select.value);
+
+async function loadProviders() {
+  providers = await get("/api/config/providers");
+  const wanted = new URLSearchParams(location.search).get("provider");
+  select.replaceChildren(...providers.map((p) => h("option", { value: p.id },
+    `${p.name}${p.enabled ? "" : " (disabled)"}`)));
+  if (wanted && providers.some((p) => String(p.id) === wanted)) select.value = wanted;
+}
+
+async function loadModels() {
+  const p = current();
+  if (!p) { tbody.replaceChildren(h("tr", h("td.empty", { colspan: 7 }, "Add a provider first."))); return; }
+  info.textContent = `${p.display_name || p.kind}${p.enabled ? "" : " · disabled: its models are hidden from the chat"}`;
+  try {
+    models = await get(`/api/config/models/provider/${p.id}`);
+    render();
+  } catch (err) {
+    banner("#banner-slot", err.message, { title: "Could not load the models" });
+  }
+}
+
+function row(m) {
+  const defaultCell = m.is_default
+    ? h("span.chip.chip-accent.default-star", { title: "Global default model" }, icon("star"), "Default")
+    : h("button.btn.btn-sm.btn-ghost", { type: "button", onclick: () => setDefault(m), title: `Make ${m.name} the global default` }, "Set default");
+  return h(`tr${m.is_enabled ? "" : ".is-disabled"}`, { dataset: { id: m.id, sdk: m.model_sdk_id } },
+    h("td", h("div.model-cell", h("strong", m.name), h("code", m.model_sdk_id))),
+    h("td", h("div.caps-cell", capabilityBadges(m.capabilities, CAPABILITIES.map(([k]) => k)))),
+    h("td.num", formatPrice(m.price?.input) ?? "—"),
+    h("td.num", formatPrice(m.price?.output) ?? "—"),
+    h("td", toggle(m.is_enabled, `Enable ${m.name}`, (on, input) => update(m, { is_enabled: on }, input))),
+    h("td", defaultCell),
+    h("td.actions",
+      h("button.icon-btn", { type: "button", title: "Edit", "aria-label": `Edit ${m.name}`, onclick: () => form(m) }, icon("pencil")),
+      h("button.icon-btn", { type: "button", title: "Delete", "aria-label": `Delete ${m.name}`, onclick: () => remove(m) }, icon("trash"))));
+}
+
+function render() {
+  $("#models-table").setAttribute("aria-busy", "false");
+  if (!models.length) {
+    tbody.replaceChildren(h("tr", h("td.empty", { colspan: 7 }, "No models yet. Import them from the provider, or add one by hand.")));
+    return;
+  }
+  tbody.replaceChildren(...models.map(row));
+}
+
+async function update(m, body, input) {
+  try {
+    const updated = await put(`/api/config/models/${m.id}`, body);
+    models = models.map((x) => (x.id === m.id ? updated : x));
+    render();
+  } catch (err) {
+    if (input) input.checked = !input.checked;
+    toast(err.message, "error");
+  }
+}
+
+async function setDefault(m) {
+  try {
+    await post(`/api/config/models/${m.id}/set-default`);
+    toast(`${m.name} is now the global default`);
+    await loadModels();
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+async function remove(m) {
+  if (!await confirmDialog(`Delete ${m.name}?`, "People will no longer be able to choose this model. Past messages keep their history.")) return;
+  try {
+    await del(`/api/config/models/${m.id}`);
+    models = models.filter((x) => x.id !== m.id);
+    render();
+    toast(`${m.name} deleted`);
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+async function form(m = null) {
+  const p = current();
+  if (!p) return;
+  const inp = (name, attrs = {}) => h("input", { name, ...attrs });
+  const sdk = inp("model_sdk_id", { value: m?.model_sdk_id || "", required: true, placeholder: "e.g. gpt-4o-mini", disabled: !!m });
+  const name = inp("name", { value: m?.name || "", placeholder: "Display name (optional)" });
+  const ctx = inp("context_window", { type: "number", min: 1, value: m?.context_window ?? "" });
+  const maxOut = inp("max_output_tokens", { type: "number", min: 1, value: m?.max_output_tokens ?? "" });
+  const price = (key, label) => field(label, inp(`price_${key}`, { type: "number", min: 0, step: "any", value: m?.price?.[key] ?? "", placeholder: "$ per 1M tokens" }));
+  const caps = CAPABILITIES.map(([key, label]) => {
+    const box = h("input", { type: "checkbox", name: `cap_${key}` });
+    box.checked = !!m?.capabilities?.[key];
+    return h("label", box, label);
+  });
+  const enabled = h("input", { type: "checkbox", name: "is_enabled" });
+  enabled.checked = m ? m.is_enabled : true;
+  const description = h("textarea", { name: "description", rows: 2 });
+  description.value = m?.description || "";
+  await modal({
+    title: m ? `Edit ${m.name}` : `Add a model to ${p.name}`,
+    wide: true,
+    body: [h("div.form-grid",
+      field("Model SDK id", sdk, "The id the vendor's API expects."), field("Name", name),
+      h("fieldset.field.span-2", h("legend", "Capabilities"), h("div.checks", caps)),
+      field("Context window", ctx), field("Max output tokens", maxOut),
+      price("input", "Input price"), price("output", "Output price"),
+      price("cached_input", "Cached input price"), price("cache_write", "Cache write price"),
+      h("div.span-2", field("Description", description)),
+      h("label.span-2.checks", h("label", enabled, "Enabled (people can choose it)")))],
+    actions: [{ label: "Cancel", value: "cancel" }, { label: m ? "Save" : "Add model", value: "save", primary: true }],
+    onSubmit: async (_, formEl) => {
+      const num = (el) => (el.value === "" ? null : Number(el.value));
+      const dec = (key) => {
+        const v = formEl.querySelector(`[name=price_${key}]`).value;
+        return v === "" ? null : v;
+      };
+      const body = {
+        name: name.value.trim() || null,
+        is_enabled: enabled.checked,
+        capabilities: Object.fromEntries(CAPABILITIES.map(([key]) => [key, formEl.querySelector(`[name=cap_${key}]`).checked])),
+        context_window: num(ctx), max_output_tokens: num(maxOut),
+        price_input: dec("input"), price_output: dec("output"),
+        price_cached_input: dec("cached_input"), price_cache_write: dec("cache_write"),
+        description: description.value.trim() || null,
+      };
+      if (m) {
+        const updated = await put(`/api/config/models/${m.id}`, body);
+        models = models.map((x) => (x.id === m.id ? updated : x));
+      } else {
+        if (!body.name) delete body.name;
+        const created = await post("/api/config/models", { ...body, provider_id: p.id, model_sdk_id: sdk.value.trim() });
+        models.push(created);
+      }
+      render();
+      toast("Model saved");
+    },
+  });
+}
+
+async function importModels() {
+  const p = current();
+  if (!p) return;
+  const button = $("#import-models");
+  button.disabled = true;
+  try {
+    const result = await post(`/api/config/providers/${p.id}/import-models`);
+    toast(`Imported from ${p.name}: ${formatInt(result.imported)} new, ${formatInt(result.updated)} updated`);
+    await loadModels();
+  } catch (err) {
+    banner("#banner-slot", err.message, { title: `Could not import the models of ${p.name}` });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+select.addEventListener("change", () => {
+  history.replaceState(null, "", `?provider=${select.value}`);
+  loadModels();
+});
+$("#add-model").addEventListener("click", () => form());
+$("#import-models").addEventListener("click", importModels);
+
+(async () => {
+  try {
+    await loadProviders();
+    await loadModels();
+  } catch (err) {
+    banner("#banner-slot", err.message, { title: "Could not load providers" });
+  }
+})();

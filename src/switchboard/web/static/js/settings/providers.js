@@ -1,0 +1,252 @@
+// Settings → Providers: a card per provider (logo, kind, base URL, masked key, status
+// light, Test connection, enable toggle, edit, delete) and the "Add provider" form.
+
+import { ApiError, del, get, post, put } from "../api.js";
+import { providerBadge } from "../badges.js";
+import { $, h, icon } from "../dom.js";
+import { relativeTime } from "../format.js";
+import { banner, confirmDialog, field, modal, toast, toggle } from "../ui.js";
+
+const grid = $("#providers");
+let providers = [];
+let kinds = null;
+
+const EXPIRY_WARNING_DAYS = 14;
+
+function statusOf(p) {
+  const s = p.status || {};
+  const expires = p.key?.expires_at ? new Date(p.key.expires_at) : null;
+  const days = expires ? Math.ceil((expires - Date.now()) / 86400000) : null;
+  if (days !== null && days <= 0) return { light: "error", label: "API key expired", detail: "Set a new key." };
+  if (s.state === "error") return { light: "error", label: "Error", detail: s.error || "The last check failed." };
+  if (!p.configured) return { light: "warn", label: "No API key", detail: "Add a key to use this provider." };
+  if (days !== null && days <= EXPIRY_WARNING_DAYS) return { light: "warn", label: `Key expires in ${days} day${days === 1 ? "" : "s"}` };
+  if (s.state === "ok") return { light: "ok", label: `Connected${s.latency_ms !== null && s.latency_ms !== undefined ? ` · ${s.latency_ms} ms` : ""}` };
+  return { light: "warn", label: "Not tested yet" };
+}
+
+function card(p) {
+  const status = statusOf(p);
+  const checked = p.status?.checked_at ? `checked ${relativeTime(p.status.checked_at)}` : null;
+  const testButton = h("button.btn.btn-sm", { type: "button", onclick: () => test(p, testButton) }, icon("zap"), "Test connection");
+  const keyText = p.key ? p.key.masked : (p.kind === "offline" ? "Not needed" : "Not set");
+  const el = h(`article.pcard${p.enabled ? "" : ".disabled"}`, {
+    id: `provider-${p.id}`, "aria-label": `Provider ${p.name}`, dataset: { name: p.name },
+  },
+  h("div.pcard-head", providerBadge(p, "lg"),
+    h("div.pcard-title", h("h3", p.name), h("p", p.display_name || p.kind)),
+    p.enabled ? null : h("span.chip", "Disabled")),
+  h("dl",
+    h("dt", "Status"),
+    h("dd.status-line", h(`span.light.light-${status.light}`, { "aria-hidden": "true" }),
+      h("span.status-label", status.label), checked ? h("small.muted", `· ${checked}`) : null),
+    status.detail && status.light === "error" ? [h("dt", h("span.sr-only", "Last error")), h("dd.status-error", status.detail)] : null,
+    h("dt", "Kind"), h("dd", h("code", p.kind)),
+    h("dt", "Base URL"), h("dd", { title: p.base_url || "" }, p.base_url ? h("code", p.base_url) : h("span.muted", "Default")),
+    h("dt", "API key"), h("dd", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText)),
+    h("dt", "Models"), h("dd", h("a", { href: `/settings/models?provider=${p.id}` }, `${p.model_count ?? 0} model${p.model_count === 1 ? "" : "s"}`))),
+  h("div.pcard-foot",
+    testButton,
+    h("label.enable-label", toggle(p.enabled, `Enable ${p.name}`, (on, input) => setEnabled(p, on, input)), "Enabled"),
+    h("span.spacer"),
+    h("button.icon-btn", { type: "button", title: "Import models", "aria-label": `Import models of ${p.name}`, onclick: () => importModels(p) }, icon("download")),
+    h("button.icon-btn", { type: "button", title: "Edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p) }, icon("pencil")),
+    h("button.icon-btn", { type: "button", title: "Delete", "aria-label": `Delete ${p.name}`, onclick: () => remove(p) }, icon("trash"))));
+  return el;
+}
+
+function render() {
+  grid.setAttribute("aria-busy", "false");
+  if (!providers.length) {
+    grid.replaceChildren(h("div.empty-state", "No providers yet. Add one to start chatting with real models."));
+    return;
+  }
+  grid.replaceChildren(...providers.map(card));
+}
+
+async function load() {
+  try {
+    providers = await get("/api/config/providers");
+    render();
+  } catch (err) {
+    grid.replaceChildren();
+    banner("#banner-slot", err.message, { title: "Could not load providers" });
+  }
+}
+
+function replace(updated) {
+  const at = providers.findIndex((p) => p.id === updated.id);
+  if (at >= 0) providers[at] = { ...providers[at], ...updated };
+  else providers.push(updated);
+  render();
+}
+
+async function test(p, button) {
+  button.disabled = true;
+  button.replaceChildren(icon("refresh"), "Testing…");
+  try {
+    const result = await post(`/api/providers/${p.id}/test`);
+    replace({ ...p, status: result.status && typeof result.status === "object" ? result.status : {
+      state: result.ok ? "ok" : "error", latency_ms: result.latency_ms, error: result.ok ? null : result.message,
+      checked_at: new Date().toISOString() } });
+    if (result.ok) toast(`${p.name}: ${result.message || "connection works"}`);
+    else toast(result.message, "error");
+  } catch (err) {
+    toast(err.message, "error");
+    await load();
+  }
+}
+
+async function setEnabled(p, on, input) {
+  try {
+    replace(await put(`/api/config/providers/${p.id}`, { enabled: on }));
+    toast(on ? `${p.name} enabled: its models are in the selector` : `${p.name} disabled: its models left the selector`);
+  } catch (err) {
+    input.checked = !on;
+    toast(err.message, "error");
+  }
+}
+
+async function importModels(p) {
+  try {
+    const result = await post(`/api/config/providers/${p.id}/import-models`);
+    toast(`${p.name}: ${result.imported} new, ${result.updated} updated model${result.updated === 1 ? "" : "s"}`);
+    await load();
+  } catch (err) {
+    banner("#banner-slot", err.message, { title: `Could not import the models of ${p.name}` });
+  }
+}
+
+async function remove(p) {
+  if (!await confirmDialog(`Delete ${p.name}?`, `The provider ${p.name}, its key and its models will be removed.`)) return;
+  try {
+    await del(`/api/config/providers/${p.id}`);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 409) { toast(err.message, "error"); return; }
+    const cascade = await confirmDialog(`${p.name} is in use`, `${err.message} Delete it anyway, with everything that depends on it?`, { confirm: "Delete everything" });
+    if (!cascade) return;
+    try { await del(`/api/config/providers/${p.id}?cascade=true`); } catch (e) { toast(e.message, "error"); return; }
+  }
+  providers = providers.filter((x) => x.id !== p.id);
+  render();
+  toast(`${p.name} deleted`);
+}
+
+function input(name, attrs = {}) {
+  return h("input", { name, id: `f-${name}`, ...attrs });
+}
+
+async function edit(p, { focusKey = false } = {}) {
+  const name = input("name", { value: p.name, required: true });
+  const baseUrl = input("base_url", { value: p.base_url || "", placeholder: "Default for this kind", type: "url" });
+  const imageUrl = input("image_url", { value: p.image_url || "", placeholder: "https://… (optional)", type: "url" });
+  const apiKey = input("api_key", { type: "password", autocomplete: "off",
+    placeholder: p.key ? `${p.key.masked} — leave empty to keep` : "Paste the API key" });
+  const removeKey = p.key ? h("button.btn.btn-sm.btn-ghost", { type: "button", onclick: async () => {
+    try {
+      replace(await del(`/api/providers/${p.id}/key`));
+      toast("Key removed");
+      removeKey.remove();
+      apiKey.placeholder = "Paste the API key";
+    } catch (err) { toast(err.message, "error"); }
+  } }, icon("trash"), "Remove key") : null;
+  const pending = modal({
+    title: `Edit ${p.name}`,
+    wide: true,
+    body: [h("div.form-grid",
+      field("Name", name), field("Logo URL", imageUrl),
+      h("div.span-2", field("Base URL", baseUrl)),
+      h("div.span-2", field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown.")),
+      removeKey ? h("div.span-2", removeKey) : null)],
+    actions: [{ label: "Cancel", value: "cancel" }, { label: "Save", value: "save", primary: true }],
+    onSubmit: async () => {
+      const body = {};
+      if (name.value.trim() !== p.name) body.name = name.value.trim();
+      if (baseUrl.value.trim() !== (p.base_url || "")) body.base_url = baseUrl.value.trim() || null;
+      if (imageUrl.value.trim() !== (p.image_url || "")) body.image_url = imageUrl.value.trim() || null;
+      if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
+      replace(await put(`/api/config/providers/${p.id}`, body));
+      toast(`${body.name || p.name} saved`);
+    },
+  });
+  if (focusKey) apiKey.focus();
+  await pending;
+}
+
+async function add() {
+  if (!kinds) {
+    try { kinds = await get("/api/kinds"); } catch (err) { toast(err.message, "error"); return; }
+  }
+  const kind = h("select", { name: "kind", id: "f-kind", required: true },
+    h("optgroup", { label: "Providers" }, kinds.kinds.map((k) => h("option", { value: `kind:${k.kind}` }, k.display_name))),
+    kinds.presets.length ? h("optgroup", { label: "OpenAI-compatible presets" },
+      kinds.presets.map((pr) => h("option", { value: `preset:${pr.name}` }, pr.display_name))) : null);
+  const name = input("name", { required: true, placeholder: "e.g. openai-work" });
+  const baseUrl = input("base_url", { type: "url" });
+  const apiKey = input("api_key", { type: "password", autocomplete: "off", placeholder: "Paste the API key" });
+  const imageUrl = input("image_url", { type: "url", placeholder: "https://… (optional)" });
+  let autoName = "";
+  const choice = () => {
+    const [type, id] = kind.value.split(/:(.*)/s);
+    return type === "preset"
+      ? { preset: kinds.presets.find((p) => p.name === id) }
+      : { kind: kinds.kinds.find((k) => k.kind === id) };
+  };
+  const sync = () => {
+    const { preset, kind: k } = choice();
+    const info = preset || k;
+    baseUrl.placeholder = (preset ? preset.base_url : k?.default_base_url) || "https://…";
+    const suggested = (preset ? preset.name : k?.kind || "").replace(/_/g, "-");
+    if (!name.value || name.value === autoName) { name.value = suggested; autoName = suggested; }
+    const needsKey = preset ? true : k?.requires_api_key;
+    apiKey.placeholder = needsKey === false ? "Optional for this kind" : "Paste the API key";
+    const keyHelp = document.getElementById(`${apiKey.id}-help`);
+    if (keyHelp) keyHelp.textContent = info?.api_key_env ? `Falls back to $${info.api_key_env} when empty.` : "Stored encrypted.";
+  };
+  const keyField = field("API key", apiKey, " ");
+  kind.addEventListener("change", sync);
+  const compat = kinds.kinds.find((k) => k.kind === "openai");
+  if (compat) kind.value = "kind:openai";
+  sync();
+  await modal({
+    title: "Add provider",
+    wide: true,
+    body: [h("div.form-grid",
+      field("Kind", kind), field("Name", name, "Unique; used in model references like name:model."),
+      h("div.span-2", field("Base URL", baseUrl, "Leave empty for the kind's default.")),
+      h("div.span-2", keyField),
+      h("div.span-2", field("Logo URL", imageUrl)))],
+    actions: [{ label: "Cancel", value: "cancel" }, { label: "Add provider", value: "add", primary: true }],
+    onSubmit: async () => {
+      const { preset, kind: k } = choice();
+      const body = { name: name.value.trim(), kind: preset ? preset.kind : k.kind };
+      if (!body.name) throw new ApiError(422, "Give the provider a name.", "validation_failed", "name");
+      if (preset) body.preset = preset.name;
+      if (baseUrl.value.trim()) body.base_url = baseUrl.value.trim();
+      if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
+      if (imageUrl.value.trim()) body.image_url = imageUrl.value.trim();
+      const created = await post("/api/config/providers", body);
+      providers.push(created);
+      render();
+      toast(`${created.name} added`);
+      document.getElementById(`provider-${created.id}`)?.scrollIntoView({ block: "center", behavior: "smooth" });
+    },
+  });
+}
+
+$("#add-provider").addEventListener("click", add);
+
+async function start() {
+  grid.replaceChildren(h("div.skeleton"), h("div.skeleton"), h("div.skeleton"));
+  await load();
+  const m = /^#provider-(\d+)$/.exec(location.hash);
+  const target = m && providers.find((p) => p.id === Number(m[1]));
+  if (target) {
+    const el = document.getElementById(`provider-${target.id}`);
+    el.classList.add("highlight");
+    el.scrollIntoView({ block: "center" });
+    if (!target.configured) edit(target, { focusKey: true });
+  }
+}
+
+start();

@@ -1,0 +1,143 @@
+"""The web UI's pages: server-rendered shells that the ES modules in ``static/`` fill in.
+
+A page handler only renders a template: it reads the session (``optional_principal``, which
+also puts the session's CSRF token in ``request.state.csrf``) and never calls a vendor or
+loads catalog data, so a page answers at once whatever the providers are doing. All data
+comes from the ``/api`` routes, fetched by the page's module.
+
+Unauthenticated requests for a page redirect to ``/login?next=<path>``; ``next`` is only
+ever a local path (``/...`` but not ``//...``), so the login page cannot be used as an
+open redirect.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from switchboard import __version__
+from switchboard.api.auth import optional_principal, state_of
+from switchboard.api.tokens import Principal
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on by default
+
+router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+# Defence in depth behind the escaping: no inline script, no plugin, no framing. Inline
+# style attributes are allowed (the ES modules set element styles); images may come from
+# anywhere (provider logos are admin-set URLs; chat images are data: URLs).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob: https: http:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
+    # slug: (title, admin only)
+    "providers": ("Providers", True),
+    "models": ("Models", True),
+    "usage": ("Usage", False),
+    "users": ("Users", True),
+    "tokens": ("API tokens", False),
+}
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to go to after logging in (anything else becomes ``/``)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def _render(request: Request, template: str, principal: Principal | None,
+            status_code: int = 200, **context: Any) -> HTMLResponse:
+    csrf = getattr(request.state, "csrf", None) or ""
+    base: dict[str, Any] = {
+        "user": principal,
+        "csrf": csrf,
+        "version": __version__,
+        "settings_pages": SETTINGS_PAGES,
+    }
+    base.update(context)
+    response = templates.TemplateResponse(request, template, base, status_code=status_code)
+    # Pages carry a per-session CSRF token: never cache them in a shared cache.
+    response.headers["cache-control"] = "no-store"
+    response.headers["x-frame-options"] = "DENY"
+    response.headers["content-security-policy"] = CSP
+    response.headers["referrer-policy"] = "same-origin"
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str | None = None,
+                     principal: Principal | None = Depends(optional_principal)) -> Response:
+    target = safe_next(next)
+    if principal is not None:
+        return RedirectResponse(target, status_code=303)
+    return _render(request, "login.html", None, next=target)
+
+
+@router.get("/setup", response_class=HTMLResponse)
+async def setup_page(request: Request, token: str = "",
+                     principal: Principal | None = Depends(optional_principal)) -> Response:
+    from switchboard.services.accounts import check_setup_token
+
+    valid = bool(token) and await check_setup_token(state_of(request).db, token)
+    return _render(request, "setup.html", principal, status_code=200 if valid else 404,
+                   token=token if valid else "", valid=valid)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def chat_page(request: Request,
+                    principal: Principal | None = Depends(optional_principal)) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    return _render(request, "chat.html", principal, conversation_id=None)
+
+
+@router.get("/c/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(request: Request, conversation_id: int,
+                            principal: Principal | None = Depends(optional_principal)
+                            ) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    return _render(request, "chat.html", principal, conversation_id=conversation_id)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_index(request: Request,
+                         principal: Principal | None = Depends(optional_principal)
+                         ) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    first = "providers" if principal.is_admin else "usage"
+    return RedirectResponse(f"/settings/{first}", status_code=303)
+
+
+@router.get("/settings/{page}", response_class=HTMLResponse)
+async def settings_page(request: Request, page: str,
+                        principal: Principal | None = Depends(optional_principal)
+                        ) -> Response:
+    if principal is None:
+        return _login_redirect(request)
+    if page not in SETTINGS_PAGES:
+        return _render(request, "message.html", principal, status_code=404,
+                       title="Page not found",
+                       text="There is no settings page at this address.")
+    title, admin_only = SETTINGS_PAGES[page]
+    if admin_only and not principal.is_admin:
+        return _render(request, "message.html", principal, status_code=403,
+                       title="Admins only",
+                       text=f"{title} are managed by an administrator of this Switchboard.")
+    return _render(request, f"settings/{page}.html", principal, page=page, title=title)

@@ -1,0 +1,108 @@
+"""Browser tests: one real Switchboard server and one system Chromium per module; a new
+browser context (fresh cookies) per test. Playwright's own browsers cannot be downloaded
+here, so ``/usr/bin/chromium`` is used; without it these tests skip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tests.conftest import VENDOR_ENV
+from tests.server import Running, running_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+T = TypeVar("T")
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():  # pragma: no cover - CI installs it
+    pytest.skip("needs the system Chromium at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env() -> Iterator[None]:
+    """Replaces the suite's per-test env isolation: here the module-scoped ``server``
+    fixture isolates the environment for the whole module. (The server reads some
+    settings, such as the master key file under SWITCHBOARD_DATA_DIR, from the
+    environment at request time, so the env must not change under a running server.)"""
+    yield
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A server with its own data directory (the per-test env isolation is function-scoped,
+    so this module-scoped server sets up the same isolation itself)."""
+    from switchboard.config import load_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in VENDOR_ENV:
+            mp.delenv(name, raising=False)
+        mp.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path_factory.mktemp("web") / "sb-data"))
+        mp.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
+        settings = load_settings()
+        with running_server(settings) as running:
+            yield running
+
+
+def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run a helper that uses ``asyncio.run`` (``Running.make_user``, ``Running.query``)
+    off the main thread: Playwright's sync API keeps an event loop running on it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def make_user(server: Running, username: str, role: str = "user") -> str:
+    return in_thread(server.make_user, username, role, PASSWORD)
+
+
+def login(browser: Browser, server: Running, username: str, *,
+          viewport: dict[str, int] | None = None, color_scheme: str = "light") -> Page:
+    """A new browser context logged in as ``username`` through the login page."""
+    context = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP,
+                                  color_scheme=color_scheme)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # type: ignore[attr-defined]
+    page.goto("/")
+    page.wait_for_url("**/login?next=/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.url}/")
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.getElementById('toasts')?.replaceChildren()")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+
+
+def no_page_errors(page: Page) -> None:
+    errors = page.errors  # type: ignore[attr-defined]
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+

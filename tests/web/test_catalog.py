@@ -1,0 +1,209 @@
+"""Providers, models and the model selector in a real browser, against a fake
+OpenAI-compatible vendor on loopback: add a provider with a key, test the connection (ok
+and failing), import its models, make one vision-capable and send it an image, keep the
+selector choice across reloads and browser contexts, disable the provider and see its
+models leave the selector, set a global default."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.fakes.openai import Wire
+from tests.fakes.script import Received, Reply
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running
+from tests.web.conftest import login, make_user, no_page_errors, shot
+
+GOOD_KEY = "sk-good-test-key-7777"
+# A 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+@pytest.fixture(scope="module")
+def vendor() -> Iterator[tuple[FakeVendor, str]]:
+    fake = FakeVendor(Wire())
+
+    def check(request: Received) -> str | None:
+        ok = request.headers.get("authorization") == f"Bearer {GOOD_KEY}"
+        return None if ok else "Incorrect API key provided"
+
+    fake.key_check = check
+    with serve_in_thread(fake) as url:
+        yield fake, f"{url}/v1"
+
+
+def open_picker(page: Page) -> None:
+    page.get_by_role("button", name="Change model").click()
+    expect(page.get_by_role("dialog", name="Choose a model")).to_be_visible()
+
+
+def picker_row(page: Page, name: str):  # type: ignore[no-untyped-def]
+    return page.get_by_role("dialog", name="Choose a model").get_by_role("option", name=name)
+
+
+def test_provider_lifecycle_selector_and_vision(
+        browser: Browser, server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    fake, base_url = vendor
+    make_user(server, "root", "admin")
+    page = login(browser, server, "root")
+
+    # -- add a provider with a wrong key; the connection test fails and says why
+    page.goto("/settings/providers")
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    dialog.get_by_label("Kind").select_option(label="OpenAI-compatible endpoint")
+    dialog.get_by_label("Name").fill("acme")
+    dialog.get_by_label("Base URL").fill(base_url)
+    dialog.get_by_label("API key").fill("sk-wrong-key-0000")
+    dialog.get_by_role("button", name="Add provider").click()
+    card = page.get_by_role("article", name="Provider acme")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("…0000")
+    expect(card).not_to_contain_text("sk-wrong")
+    card.get_by_role("button", name="Test connection").click()
+    expect(card.locator(".light-error")).to_be_visible()
+    expect(card.locator(".status-error")).to_contain_text("Incorrect API key")
+
+    # -- fix the key: the test passes (green light, latency)
+    card.get_by_role("button", name="Edit acme").click()
+    edit = page.get_by_role("dialog", name="Edit acme")
+    edit.get_by_label("API key").fill(GOOD_KEY)
+    edit.get_by_role("button", name="Save").click()
+    expect(card).to_contain_text("…7777")
+    card.get_by_role("button", name="Test connection").click()
+    expect(card.locator(".light-ok")).to_be_visible()
+    expect(card.locator(".status-label")).to_contain_text("Connected")
+
+    # -- import its models, then make one vision-capable by hand
+    card.get_by_role("button", name="Import models of acme").click()
+    expect(card).to_contain_text("5 models")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "settings-providers")
+    card.get_by_role("link", name="5 models").click()
+    expect(page.locator("#model-provider")).to_have_value(card_id(page, "acme"))
+    row = page.locator("tr", has=page.locator("code", has_text="gpt-4o-mini"))
+    row.get_by_role("button", name="Edit").click()
+    form = page.get_by_role("dialog", name="Edit")
+    form.get_by_label("Vision").check()
+    form.get_by_role("button", name="Save").click()
+    expect(row.locator(".cap-vision")).to_be_visible()
+    shot(page, "settings-models")
+
+    # -- the selector lists them; pick the vision model and send it an image
+    page.goto("/")
+    open_picker(page)
+    page.get_by_role("dialog", name="Choose a model").get_by_label("Search models").fill("4o-mini")
+    expect(page.locator(".model-row")).to_have_count(1)
+    picker_row(page, "gpt-4o-mini").click()
+    expect(page.locator("#model-button-name")).to_have_text("gpt-4o-mini")
+    fake.then(Reply(chunks=["I see ", "a tiny ", "image."], input_tokens=90, output_tokens=4))
+    page.locator("#file-input").set_input_files(
+        files=[{"name": "dot.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(page.locator(".attachment img")).to_have_count(1)
+    page.get_by_label("Message", exact=True).fill("What is in this picture?")
+    page.get_by_label("Message", exact=True).press("Enter")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_have_text("I see a tiny image.")
+    expect(answer.locator(".msg-meta")).to_contain_text("90 in · 4 out tokens")
+    expect(page.locator(".msg-user .msg-images img")).to_have_count(1)
+    sent = fake.chat_requests()[-1].body
+    content = sent["messages"][-1]["content"]
+    images = [p for p in content if p.get("type") == "image_url"]
+    assert images and images[0]["image_url"]["url"].startswith("data:image/png;base64,")
+
+    # -- the choice is kept after a reload, and in a second browser context
+    page.reload()
+    expect(page.locator("#model-button-name")).to_have_text("gpt-4o-mini")
+    other = login(browser, server, "root")
+    expect(other.locator("#model-button-name")).to_have_text("gpt-4o-mini")
+    open_picker(other)
+    expect(picker_row(other, "gpt-4o-mini")).to_have_attribute("aria-selected", "true")
+    shot(other, "model-selector")
+    other.context.close()
+
+    # -- disable the provider: its models leave the selector
+    page.goto("/settings/providers")
+    card = page.get_by_role("article", name="Provider acme")
+    card.get_by_role("switch", name="Enable acme").uncheck()
+    expect(card).to_contain_text("Disabled")
+    page.goto("/")
+    open_picker(page)
+    expect(page.locator(".model-row")).not_to_have_count(0)
+    expect(picker_row(page, "gpt-4o-mini")).to_have_count(0)
+    expect(page.get_by_role("dialog", name="Choose a model")).not_to_contain_text("acme")
+    # the saved choice no longer resolves: the chat falls back to the global default
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+    no_page_errors(page)
+    page.context.close()
+
+
+def card_id(page: Page, name: str) -> str:
+    article = page.get_by_role("article", name=f"Provider {name}")
+    ident = article.get_attribute("id") if article.count() else None
+    if ident is None:
+        # we are on the models page now: find the option by its label
+        return page.locator("#model-provider option", has_text=name).get_attribute("value") or ""
+    return ident.removeprefix("provider-")
+
+
+def test_global_default_and_unconfigured_provider(browser: Browser, server: Running) -> None:
+    make_user(server, "grace", "admin")
+    page = login(browser, server, "grace")
+    # a provider without a key: enabled, its models greyed with a "Configure API key" action
+    page.goto("/settings/providers")
+    card = page.get_by_role("article", name="Provider anthropic")
+    card.get_by_role("switch", name="Enable anthropic").check()
+    expect(card).not_to_contain_text("Disabled")
+    page.goto("/")
+    open_picker(page)
+    picker = page.get_by_role("dialog", name="Choose a model")
+    first = picker.locator('.model-row[data-ref^="anthropic:"]').first
+    expect(first).to_be_disabled()
+    picker.get_by_role("link", name="Configure API key").click()
+    expect(page).to_have_url(f"{server.url}/settings/providers#provider-{provider_id(page)}")
+    expect(page.get_by_role("dialog", name="Edit anthropic")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("article", name="Provider anthropic").get_by_role(
+        "switch", name="Enable anthropic").uncheck()
+
+    # set a global default on the Models page
+    page.goto("/settings/models")
+    page.locator("#model-provider").select_option(label="offline")
+    offline_row = page.locator("tr", has=page.locator("code", has_text="offline-chat"))
+    expect(offline_row).to_contain_text("Default")
+    page.get_by_role("button", name="Add model").click()
+    form = page.get_by_role("dialog", name="Add a model to offline")
+    form.get_by_label("Model SDK id").fill("offline-echo")
+    form.get_by_label("Name", exact=True).fill("Offline echo")
+    form.get_by_label("Streaming").check()
+    form.get_by_role("button", name="Add model").click()
+    target = page.locator("tr", has=page.locator("code", has_text="offline-echo"))
+    sdk = "offline-echo"
+    target.get_by_role("button", name="Set default").click()
+    expect(target.locator(".default-star")).to_be_visible()
+    expect(offline_row.get_by_role("button", name="Set default")).to_be_visible()
+
+    # a user without a saved choice gets the new default, marked in the selector
+    make_user(server, "newbie")
+    fresh = login(browser, server, "newbie")
+    open_picker(fresh)
+    row = fresh.locator(f'.model-row[data-ref="offline:{sdk}"]')
+    expect(row).to_have_attribute("aria-selected", "true")
+    expect(row.locator(".default-tag")).to_be_visible()
+    fresh.keyboard.press("Escape")
+    fresh.context.close()
+    # put the default back for the other tests of this module
+    offline_row.get_by_role("button", name="Set default").click()
+    expect(offline_row.locator(".default-star")).to_be_visible()
+    no_page_errors(page)
+    page.context.close()
+
+
+def provider_id(page: Page) -> str:
+    return page.url.rsplit("#provider-", 1)[-1]
