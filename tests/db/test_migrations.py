@@ -39,6 +39,7 @@ def test_revisions_form_one_linear_chain() -> None:
     chain = [rev.revision for rev in reversed(list(script.walk_revisions()))]
     assert chain == REVISIONS
     assert migrate.head() == REVISIONS[-1]
+    assert migrate.HEAD == migrate.head(), "update migrate.HEAD with each new revision"
 
 
 async def test_empty_database_has_no_revision(database_url: str) -> None:
@@ -168,3 +169,19 @@ async def test_failed_migration_rolls_back_completely(database_url: str) -> None
         assert tables == sorted(["alembic_version", "audit_log", *CATALOG])
     finally:
         await db.dispose()
+
+
+def test_ensure_schema_on_a_current_database_does_not_load_alembic(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    asyncio.run(migrate.upgrade(database_url))
+    code = (
+        "import asyncio, sys\n"
+        "from switchboard.db import migrate\n"
+        f"assert asyncio.run(migrate.ensure_schema({database_url!r})) == migrate.HEAD\n"
+        "assert not [m for m in sys.modules if m.startswith('alembic')], 'alembic loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

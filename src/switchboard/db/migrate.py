@@ -20,18 +20,17 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.db.engine import SQLITE_BEGIN_OPTION, create_engine, database_url, safe_url
 from switchboard.spec.errors import SwitchboardError
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration actually runs
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # A fixed key for pg_advisory_xact_lock (takes a bigint), derived from a name so it is recognisable.
@@ -46,6 +45,8 @@ class MigrationError(SwitchboardError):
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic ``Config`` pointing at the packaged scripts (no ini file involved)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -55,6 +56,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head() -> str:
     """The newest revision this version of Switchboard knows."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config(":memory:"))
     rev = script.get_current_head()
     assert rev is not None, "no migration scripts found"
@@ -104,6 +107,8 @@ async def _run(url: str | None, action: Callable[[Config], None]) -> str | None:
     cfg = alembic_config(url)
 
     def in_transaction(sync_conn: Connection) -> str | None:
+        from alembic.util.exc import CommandError
+
         cfg.attributes["connection"] = sync_conn
         try:
             action(cfg)
@@ -116,12 +121,19 @@ async def _run(url: str | None, action: Callable[[Config], None]) -> str | None:
 
 
 def _revision_of(sync_conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(sync_conn).get_current_revision()
 
 
 async def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     """Upgrade to ``revision`` (default: the newest); idempotent. Returns the new revision."""
-    return await _run(url, lambda cfg: command.upgrade(cfg, revision))
+    def action(cfg: Config) -> None:
+        from alembic import command
+
+        command.upgrade(cfg, revision)
+
+    return await _run(url, action)
 
 
 async def downgrade(url: str | None = None, revision: str = "-1") -> str | None:
@@ -133,7 +145,12 @@ async def downgrade(url: str | None = None, revision: str = "-1") -> str | None:
                 f"cannot downgrade {safe_url(database_url(url))}: it has no schema yet "
                 "(nothing to undo)"
             )
-    return await _run(url, lambda cfg: command.downgrade(cfg, revision))
+    def action(cfg: Config) -> None:
+        from alembic import command
+
+        command.downgrade(cfg, revision)
+
+    return await _run(url, action)
 
 
 async def current(url: str | None = None) -> str | None:
@@ -146,12 +163,36 @@ async def current(url: str | None = None) -> str | None:
         await engine.dispose()
 
 
+# The newest revision shipped. ``ensure_schema`` compares the database with it using one
+# plain query, so a server whose schema is current never imports Alembic (about 7 MB of
+# resident memory and its script parsing). tests/db/test_migrations.py keeps it equal to
+# the scripts' head.
+HEAD = "0003_audit_append_only"
+
+
+async def _revision_sql(url: str | None) -> str | None:
+    """``alembic_version``'s value by plain SQL; ``None`` if the table does not exist."""
+    engine = create_engine(url=database_url(url), pooled=False)
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.run_sync(
+                lambda c: c.dialect.has_table(c, "alembic_version"))
+            if not exists:
+                return None
+            row = (await conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+            return str(row[0]) if row is not None else None
+    finally:
+        await engine.dispose()
+
+
 async def ensure_schema(url: str | None = None) -> str:
     """Bring the database to head at server start; cheap when it already is.
 
     Safe when several processes start at once (see the module docstring). Refuses to run
     against a database migrated by a NEWER Switchboard, instead of failing obscurely later.
     """
+    if await _revision_sql(url) == HEAD:
+        return HEAD
     newest = head()
     rev = await current(url)
     if rev == newest:
@@ -168,6 +209,9 @@ async def ensure_schema(url: str | None = None) -> str:
 
 
 def _known(rev: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     script = ScriptDirectory.from_config(alembic_config(":memory:"))
     try:
         return script.get_revision(rev) is not None

@@ -7,7 +7,7 @@ chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
 
 Day bucketing is the one dialect-specific part: SQLite keeps timestamps as naive UTC text,
 so ``date(created_at)``; PostgreSQL keeps ``timestamptz``, so the day is taken in UTC
-explicitly (``to_char(timezone('UTC', created_at), 'YYYY-MM-DD')``). The constants are
+explicitly (``CAST(timezone('UTC', created_at) AS date)``). The constants are
 inlined (not bound) so the GROUP BY expression is textually the SELECT expression, as
 PostgreSQL requires.
 
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import Date, case, cast, func, literal_column, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
@@ -94,8 +94,11 @@ def check_range(start: date, end: date) -> None:
 
 def _day_bucket(dialect: str) -> Any:
     if dialect == "postgresql":
+        # A ``date``, not ``to_char`` text: PostgreSQL estimates the number of groups from
+        # the type, and for text it guessed one group per row, then sorted every row (and
+        # spilled to disk). Measured on one million rows: 566 -> 180 ms (docs/scaling.md).
         utc = func.timezone(literal_column("'UTC'"), m.UsageEvent.created_at)
-        return func.to_char(utc, literal_column("'YYYY-MM-DD'"))
+        return cast(utc, Date)
     return func.date(m.UsageEvent.created_at)
 
 
