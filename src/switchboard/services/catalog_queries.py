@@ -148,3 +148,18 @@ async def set_key_expiry(
                target_id=row.id, details={
                    "name": row.name,
                    "expires_at": expires_at.isoformat() if expires_at else None})
+
+
+async def provider_name(db: Database, provider_id: int) -> str:
+    """One provider's name by id — one indexed lookup, for responses right after a write
+    (when the catalog snapshot has just been invalidated and would be rebuilt whole)."""
+    from sqlalchemy import select
+
+    from switchboard.db import models as m
+    from switchboard.services.errors import NotFound
+
+    async with db.session() as session:
+        name = await session.scalar(select(m.Provider.name).where(m.Provider.id == provider_id))
+    if name is None:
+        raise NotFound(f"no provider with id {provider_id}")
+    return name

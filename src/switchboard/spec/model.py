@@ -19,12 +19,16 @@ class Capabilities:
     reasoning: bool = False
 
     def as_dict(self) -> dict[str, bool]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _CAPABILITY_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, bool] | None) -> Capabilities:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: bool(v) for k, v in (data or {}).items() if k in names})
+        return cls(**{k: bool(v) for k, v in (data or {}).items() if k in _CAPABILITY_SET})
+
+
+# ``dataclasses.fields()`` per call showed up in registry builds of large catalogs.
+_CAPABILITY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Capabilities))
+_CAPABILITY_SET = frozenset(_CAPABILITY_NAMES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,12 @@ from switchboard.api.tokens import Principal
 from switchboard.db.engine import Database
 from switchboard.services import catalog
 from switchboard.services.audit import Actor
-from switchboard.services.catalog_queries import CatalogEntry, catalog_snapshot, describe
+from switchboard.services.catalog_queries import (
+    CatalogEntry,
+    catalog_snapshot,
+    describe,
+    provider_name,
+)
 from switchboard.services.errors import Conflict, NotFound
 from switchboard.services.presets import load_presets
 from switchboard.services.validation import installed_kinds
@@ -58,10 +63,9 @@ async def provider_entry(db: Database, provider_id: int) -> CatalogEntry:
 
 
 async def model_json(db: Database, view: ModelView) -> dict[str, Any]:
-    entry = (await catalog_snapshot(db)).by_id(view.provider_id)
-    name = entry.provider.name if entry is not None else (
-        await catalog.get_provider_by_id(db, view.provider_id)).name
-    return views.model(view, name)
+    # Not the catalog snapshot: after a write it is invalidated, and rebuilding it whole
+    # to learn one name cost 441 ms at 5,000 models (docs/scaling.md).
+    return views.model(view, await provider_name(db, view.provider_id))
 
 
 # -- providers ------------------------------------------------------------------------
