@@ -27,6 +27,10 @@ FILES = {
 }
 
 
+def spec_available(vendor: str) -> bool:
+    return FILES[vendor].exists()
+
+
 def require_spec(vendor: str) -> None:
     if not FILES[vendor].exists():
         pytest.skip(f"../shared/specs has no {vendor} spec here")

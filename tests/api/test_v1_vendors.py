@@ -21,7 +21,7 @@ from tests.fakes.script import Break, Fail, Reply, ScriptToolCall
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running, running_server
-from tests.spec_validation import validate_component
+from tests.spec_validation import spec_available, validate_component
 
 PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
          "AAAABJRU5ErkJggg==")
@@ -73,7 +73,8 @@ def test_vendor_non_stream_and_stream(setup: Setup, provider: str) -> None:
     body = {"model": provider, "messages": [{"role": "user", "content": "hello"}]}
     raw = setup.raw(body)
     assert raw.status_code == 200, raw.text
-    validate_component("openai", "CreateChatCompletionResponse", raw.json())
+    if spec_available("openai"):  # the rest of the test runs in any clone
+        validate_component("openai", "CreateChatCompletionResponse", raw.json())
     assert raw.json()["choices"][0]["message"]["content"] == "Hi there"
     assert raw.json()["usage"]["prompt_tokens"] == 9
     assert raw.headers["x-switchboard-model"] == provider
