@@ -121,9 +121,11 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         try:
+            # busy_timeout first: switching to WAL takes a lock, and without a timeout a
+            # connection opened while another process migrates fails at once ("locked").
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
