@@ -114,6 +114,36 @@ def _prepare_sqlite_path(url: URL) -> None:
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
 
 
+def _ensure_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the database to WAL once (the mode is stored in the file).
+
+    Switching needs an exclusive lock. On a new database still in rollback-journal mode,
+    a connection that asks while another holds the write lock (several processes starting
+    at once, one migrating) gets SQLITE_BUSY at once: SQLite skips the busy handler where
+    waiting could deadlock (https://www.sqlite.org/c3ref/busy_handler.html). So: read
+    the mode first (no lock needed when it is already WAL), and retry the switch for up to
+    the busy timeout. Runs in the driver's connection thread, where sleeping blocks nothing
+    else.
+    """
+    import time
+
+    cursor.execute("PRAGMA journal_mode")
+    row = cursor.fetchone()
+    if row is not None and str(row[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, maybe adapted
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
                           busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
@@ -121,10 +151,8 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         try:
-            # busy_timeout first: switching to WAL takes a lock, and without a timeout a
-            # connection opened while another process migrates fails at once ("locked").
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _ensure_wal(cursor, busy_timeout_ms)
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
