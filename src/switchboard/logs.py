@@ -8,11 +8,12 @@ and bodies, and errors built from vendor responses are redacted at the source
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -30,7 +31,8 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
+        # orjson: this runs once per request at the default level (the access log).
+        return orjson.dumps(data, default=str).decode()
 
 
 def configure(level: str = "info") -> dict[str, Any]:
