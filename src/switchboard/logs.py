@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Standard LogRecord attributes, plus uvicorn's ANSI-coloured duplicate of the message.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
