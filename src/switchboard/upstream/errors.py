@@ -4,6 +4,12 @@ The status decides the class; the vendor's body only refines it (a 400 that says
 context is too long becomes ``ContextLengthError``; a 429 for an exhausted quota is not
 retryable). The vendor's type, code, param and request id are kept. Vendor messages are
 passed through ``redact`` because some vendors echo part of the key back in a 401.
+
+How long to wait comes from ``retry-after-ms`` / ``Retry-After`` or, as Google sends no
+such header, from the body's ``google.rpc.RetryInfo`` detail (``"retryDelay": "37s"``,
+https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes and
+https://cloud.google.com/apis/design/errors#error_details). In-band errors (no status)
+are classified by the vendor's type name; see ``_IN_BAND``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -31,8 +37,17 @@ from switchboard.spec.errors import (
     UpstreamConnectionError,
     UpstreamTimeoutError,
 )
+from switchboard.upstream.google_details import (
+    daily_quota_exhausted,
+    error_object,
+    google_retry_delay,
+)
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-goog-request-id", "cf-ray")
+# OpenAI / most servers, Anthropic, Mistral (its correlation id first, then its Kong
+# gateway's id: https://docs.mistral.ai/api/), then generic fallbacks. Gemini sends no
+# request id header: its id is the body's ``responseId``.
+_REQUEST_ID_HEADERS = ("mistral-correlation-id", "x-request-id", "request-id",
+                       "x-kong-request-id", "x-goog-request-id", "cf-ray")
 _KEY_PATTERNS = re.compile(
     r"(sk-[A-Za-z0-9_\-*.]{6,}|sk_[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,}"
     r"|gsk_[A-Za-z0-9]{6,}|xai-[A-Za-z0-9]{6,}|(?i:bearer)\s+[A-Za-z0-9_\-.=*]{8,})"
@@ -80,14 +95,19 @@ def request_id(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _vendor_fields(body: bytes) -> tuple[str | None, str | None, str | None, str | None]:
-    """(message, type, code, param) from any of the vendors' error bodies."""
+def _parse(body: bytes) -> Any:
+    """The decoded JSON body, or the text when it is not JSON."""
     try:
-        data: Any = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        text = body.decode("utf-8", "replace").strip()
-        return (text[:500] or None), None, None, None
-    if isinstance(data, list) and data:  # Gemini sometimes wraps the error in a list
+        return body.decode("utf-8", "replace").strip()
+
+
+def _vendor_fields(data: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """(message, type, code, param) from any of the vendors' error bodies."""
+    if isinstance(data, str):
+        return (data[:500] or None), None, None, None
+    if isinstance(data, list) and data:
         data = data[0]
     if not isinstance(data, dict):
         return str(data)[:500], None, None, None
@@ -117,6 +137,33 @@ def _vendor_fields(body: bytes) -> tuple[str | None, str | None, str | None, str
     )
 
 
+def _classify(status: int, vtype: str | None, code: str | None,
+              message: str) -> tuple[type[ProviderError], bool | None]:
+    """The status-first rule: (class, retryable override or None for the class default)."""
+    lowered = message.lower()
+    if status in (400, 413, 422):
+        context = code == "context_length_exceeded" or any(h in lowered for h in _CONTEXT_HINTS)
+        return (ContextLengthError if context else BadRequestError), None
+    if status == 401:
+        return AuthenticationError, None
+    if status == 403:
+        return PermissionDeniedError, None
+    if status == 404:
+        return NotFoundError, None
+    if status == 408:
+        return UpstreamTimeoutError, None
+    if status == 409:
+        return ServerError, True
+    if status == 429:
+        quota = code == "insufficient_quota" or vtype == "insufficient_quota"
+        return RateLimitError, (False if quota else None)
+    if status in (503, 529) or vtype == "overloaded_error":
+        return OverloadedError, None
+    if status >= 500:
+        return ServerError, None
+    return BadRequestError, None
+
+
 def error_from_response(
     provider: str,
     status: int,
@@ -124,34 +171,15 @@ def error_from_response(
     body: bytes,
     secrets: tuple[str, ...] = (),
 ) -> ProviderError:
-    message, vtype, code, param = _vendor_fields(body)
+    data = _parse(body)
+    message, vtype, code, param = _vendor_fields(data)
     message = redact(message or httpx.codes.get_reason_phrase(status) or "error", secrets)
-    lowered = message.lower()
-    cls: type[ProviderError]
-    retryable: bool | None = None
-    if status == 400 or status == 413 or status == 422:
-        context = code == "context_length_exceeded" or any(h in lowered for h in _CONTEXT_HINTS)
-        cls = ContextLengthError if context else BadRequestError
-    elif status == 401:
-        cls = AuthenticationError
-    elif status == 403:
-        cls = PermissionDeniedError
-    elif status == 404:
-        cls = NotFoundError
-    elif status == 408:
-        cls = UpstreamTimeoutError
-    elif status == 409:
-        cls, retryable = ServerError, True
-    elif status == 429:
-        cls = RateLimitError
-        if code == "insufficient_quota" or vtype == "insufficient_quota":
-            retryable = False
-    elif status == 529 or status == 503 or vtype == "overloaded_error":
-        cls = OverloadedError
-    elif status >= 500:
-        cls = ServerError
-    else:
-        cls = BadRequestError
+    cls, retryable = _classify(status, vtype, code, message)
+    if status == 429 and daily_quota_exhausted(data):
+        retryable = False
+    retry_after = parse_retry_after(headers)
+    if retry_after is None:
+        retry_after = google_retry_delay(data)
     detail = f"{provider}: HTTP {status}"
     if vtype or code:
         detail += f" ({vtype or code})"
@@ -164,36 +192,121 @@ def error_from_response(
         param=param,
         request_id=request_id(headers),
         retryable=retryable,
-        retry_after=parse_retry_after(headers),
+        retry_after=retry_after,
     )
 
 
+# In-band error names -> the HTTP status they stand for (the class then follows the
+# status-first rule) and, where that rule would say less, the class itself.
+# Anthropic: https://docs.anthropic.com/en/api/errors ; OpenAI: server_error and friends;
+# Mistral: https://docs.mistral.ai/resources/error-glossary (documented types, plus the
+# names its gateway is seen sending: rate_limited, internal_server_error, ...);
+# Google: the canonical ``google.rpc.Code`` names in ``error.status``
+# (https://cloud.google.com/apis/design/errors#handling_errors).
+_IN_BAND: dict[str, tuple[int, type[ProviderError] | None]] = {
+    # Anthropic and OpenAI
+    "overloaded_error": (529, None),
+    "rate_limit_error": (429, None),
+    "api_error": (500, None),
+    "server_error": (500, None),
+    "authentication_error": (401, None),
+    "permission_error": (403, None),
+    "not_found_error": (404, None),
+    "invalid_request_error": (400, None),
+    "request_too_large": (413, None),
+    "billing_error": (402, None),
+    "timeout_error": (504, UpstreamTimeoutError),
+    "insufficient_quota": (429, None),
+    "rate_limit_exceeded": (429, None),
+    # Mistral (and other OpenAI-style gateways)
+    "rate_limited": (429, None),
+    "internal_server_error": (500, None),
+    "internal_error": (500, None),
+    "service_unavailable": (503, None),
+    "service_unavailable_error": (503, None),
+    "bad_gateway": (502, None),
+    "gateway_timeout": (504, UpstreamTimeoutError),
+    "unauthorized": (401, None),
+    "forbidden": (403, None),
+    "not_found": (404, None),
+    # Google canonical codes
+    "INVALID_ARGUMENT": (400, None),
+    "FAILED_PRECONDITION": (400, None),
+    "OUT_OF_RANGE": (400, None),
+    "UNAUTHENTICATED": (401, None),
+    "PERMISSION_DENIED": (403, None),
+    "NOT_FOUND": (404, None),
+    "ABORTED": (409, None),
+    "RESOURCE_EXHAUSTED": (429, None),
+    "CANCELLED": (499, StreamBrokenError),
+    "UNIMPLEMENTED": (501, BadRequestError),
+    "INTERNAL": (500, None),
+    "UNKNOWN": (500, None),
+    "DATA_LOSS": (500, None),
+    "UNAVAILABLE": (503, None),
+    "DEADLINE_EXCEEDED": (504, UpstreamTimeoutError),
+}
+
+
+def _in_band_status(data: Any, vtype: str | None, code: str | None) -> tuple[
+        int, type[ProviderError] | None] | None:
+    """What an in-band error stands for: the HTTP status Mistral's gateway says it would
+    have sent (``raw_status_code``), else its type name (or code) in ``_IN_BAND``, any
+    ``invalid_request_*`` type (Mistral has several), else a numeric ``code`` in the HTTP
+    error range (Google's ``{"code": 503, ...}``, vLLM's ``{"code": 500}``)."""
+    err = error_object(data) or {}
+    top = data if isinstance(data, dict) else {}
+    for value in (top.get("raw_status_code"), err.get("raw_status_code")):
+        if _http_error_status(value):
+            return value, None
+    for name in (vtype, code):
+        if name and name in _IN_BAND:
+            return _IN_BAND[name]
+    if vtype and vtype.startswith("invalid_request"):
+        return 400, None
+    numeric = err.get("code")
+    return (numeric, None) if _http_error_status(numeric) else None
+
+
+def _http_error_status(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599
+
+
 def error_from_event(
-    provider: str, payload: Any, *, request_id: str | None = None
+    provider: str,
+    payload: Any,
+    *,
+    request_id: str | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> ProviderError:
-    """An error delivered *inside* a stream (Anthropic's ``event: error``, an OpenAI
-    chunk with an ``error`` key). Classified by the vendor's type, as there is no status."""
-    raw = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
-    message, vtype, code, param = _vendor_fields(raw)
-    by_type: dict[str, tuple[type[ProviderError], int]] = {
-        "overloaded_error": (OverloadedError, 529),
-        "rate_limit_error": (RateLimitError, 429),
-        "api_error": (ServerError, 500),
-        "server_error": (ServerError, 500),
-        "authentication_error": (AuthenticationError, 401),
-        "permission_error": (PermissionDeniedError, 403),
-        "not_found_error": (NotFoundError, 404),
-        "invalid_request_error": (BadRequestError, 400),
-    }
-    cls, status = by_type.get(vtype or "", (StreamBrokenError, 0))
+    """An error delivered *inside* a stream (Anthropic's ``event: error``, an OpenAI or
+    Mistral chunk with an error, a Gemini chunk holding only ``error``). There is no HTTP
+    status, so it is classified by the vendor's type name; an unknown one is a
+    ``StreamBrokenError`` (never retried)."""
+    data = _parse(payload) if isinstance(payload, bytes) else payload
+    message, vtype, code, param = _vendor_fields(data)
+    text = redact(message or "", secrets)
+    cls: type[ProviderError] = StreamBrokenError
+    retryable: bool | None = None
+    status: int | None = None
+    known = _in_band_status(data, vtype, code)
+    if known is not None:
+        status, override = known
+        cls, retryable = _classify(status, vtype, code, text)
+        if override is not None:
+            cls, retryable = override, None
+        if status == 429 and daily_quota_exhausted(data):
+            retryable = False
     return cls(
-        f"{provider}: error in stream ({vtype or code or 'unknown'}): {redact(message or '')}",
+        f"{provider}: error in stream ({vtype or code or 'unknown'}): {text}",
         provider=provider,
-        status=status or None,
+        status=status,
         vendor_type=vtype,
         vendor_code=code,
         param=param,
         request_id=request_id,
+        retryable=retryable,
+        retry_after=google_retry_delay(data),
     )
 
 

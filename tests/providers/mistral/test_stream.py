@@ -11,9 +11,11 @@ from switchboard.spec import (
     Message,
     OverloadedError,
     ProviderError,
+    RateLimitError,
     ReasoningDelta,
     ReasoningPart,
     ResponseMetadata,
+    ServerError,
     StreamBrokenError,
     StreamEvent,
     StreamStart,
@@ -130,6 +132,22 @@ async def test_in_band_error_keeps_partial_text_and_usage_none(fake: Fake) -> No
     assert last.error.vendor_type == "internal_server_error"
     assert collect(events).text == "Partial"
     assert not any(isinstance(e, Finish) for e in events)
+
+
+async def test_in_band_error_is_classified_by_mistral_type_with_request_id(
+        fake: Fake) -> None:
+    """Mistral's own names (``internal_server_error``, ``rate_limited``...) give the right
+    class and retry flag; the correlation id header names the request."""
+    fake.vendor.then(sse_fixture("stream_in_band_error.sse",
+                                 **{"mistral-correlation-id": "corr-5"}))
+    error = (await run(fake))[-1]
+    assert isinstance(error, ErrorEvent) and isinstance(error.error, ServerError)
+    assert error.error.retryable and error.error.request_id == "corr-5"
+    fake.vendor.then(InBandError(Reply(chunks=["a", "b"]), after=1,
+                                 error_type="rate_limited", message="Rate limit exceeded"))
+    error = (await run(fake))[-1]
+    assert isinstance(error, ErrorEvent) and isinstance(error.error, RateLimitError)
+    assert error.error.retryable and error.error.status == 429
 
 
 async def test_in_band_overloaded_error_is_classified(fake: Fake) -> None:

@@ -89,7 +89,8 @@ async def test_provider_options_by_kind_then_instance_name(vendor: FakeVendor,
 
 class ListingWire(Wire):
     """A compatible server whose model list says more than OpenAI's (OpenRouter's
-    architecture and parameters, Together's type and context length, Ollama's bare list)."""
+    architecture and parameters, Together's type and context length, Ollama's bare list,
+    Groq's speech models that only the id tells apart)."""
 
     def models_body(self) -> Any:
         return {"object": "list", "data": [
@@ -99,6 +100,10 @@ class ListingWire(Wire):
             {"id": "meta/llama", "type": "chat", "context_length": 8192},
             {"id": "embed-1", "type": "embedding"},
             {"id": "llama3.2:latest", "object": "model", "created": 1, "owned_by": "library"},
+            {"id": "nomic-embed-text:latest", "object": "model", "owned_by": "library"},
+            {"id": "whisper-large-v3", "object": "model", "owned_by": "OpenAI"},
+            {"id": "black-forest-labs/FLUX.1-schnell",
+             "architecture": {"input_modalities": ["text"], "output_modalities": ["image"]}},
         ]}
 
 

@@ -13,8 +13,13 @@ match wins, so dated ids such as ``claude-3-5-haiku-20241022`` and aliases such 
   ``temperature`` and ``top_p`` ("use only one"), see
   https://docs.anthropic.com/en/docs/about-claude/models/migrating-to-claude-4
 
-A model that is not in the table (a newer release) is assumed to support thinking, and
-gets no output ceiling from us: the API stays the judge.
+A model that is not in the table (a newer release) is assumed to support thinking and to
+refuse ``temperature`` with ``top_p`` (every release since Opus 4.1 does; dropping
+``top_p`` with a warning beats a 400), and gets no output ceiling from us: the API stays
+the judge. A newer *minor* version of a listed family (``claude-opus-4-6``) is such a
+newer release, not the family's first model: a prefix matches only when what follows is
+nothing, a date (``-20250514``), ``-latest``, ``-0`` (the ``claude-opus-4-0`` alias) or
+a non-numeric suffix.
 
 Default ``max_tokens`` when the caller sets none: ``DEFAULT_MAX_TOKENS`` (4096), capped at
 the model's ceiling. We deliberately do not default to the ceiling: Anthropic estimates
@@ -24,6 +29,7 @@ would throttle a team for no benefit, and a 4096-token answer covers ordinary ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +47,7 @@ class ModelFamily:
     exclusive_sampling: bool = False
 
 
-UNKNOWN = ModelFamily(max_output=None, thinking=True)
+UNKNOWN = ModelFamily(max_output=None, thinking=True, exclusive_sampling=True)
 
 _FAMILIES: dict[str, ModelFamily] = {
     "claude-opus-4-5": ModelFamily(64_000, thinking=True, exclusive_sampling=True),
@@ -58,11 +64,12 @@ _FAMILIES: dict[str, ModelFamily] = {
     "claude-3-haiku": ModelFamily(4_096, thinking=False),
 }
 _PREFIXES = sorted(_FAMILIES, key=len, reverse=True)
+_NEWER_MINOR = re.compile(r"-([1-9]\d?)(?:$|[-@])")  # "-6" in claude-opus-4-6, not a date
 
 
 def family(model_id: str) -> ModelFamily:
     for prefix in _PREFIXES:
-        if model_id.startswith(prefix):
+        if model_id.startswith(prefix) and not _NEWER_MINOR.match(model_id, len(prefix)):
             return _FAMILIES[prefix]
     return UNKNOWN
 

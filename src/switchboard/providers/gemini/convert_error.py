@@ -11,49 +11,20 @@ Two things the shared mapping cannot know:
   re-class it as ``AuthenticationError`` so "Test connection" and the retry policy treat it
   as what it is.
 - A failure in the middle of a stream arrives as a chunk holding only that ``error``
-  object (there is no SSE event type for it). It has no HTTP status, so it is classified
-  by its canonical ``status`` name (falling back to the numeric ``code``).
+  object (there is no SSE event type for it). It has no HTTP status; the shared
+  ``error_from_event`` classifies it by its canonical ``status`` name (falling back to the
+  numeric ``code``) and reads its ``RetryInfo`` delay.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from switchboard.spec import (
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    OverloadedError,
-    PermissionDeniedError,
-    ProviderError,
-    RateLimitError,
-    ServerError,
-    StreamBrokenError,
-    UpstreamTimeoutError,
-)
-from switchboard.upstream import redact
+from switchboard.spec import AuthenticationError, BadRequestError, ProviderError
+from switchboard.upstream import error_from_event
 
 KIND = "gemini"
 
-_BY_STATUS: dict[str, type[ProviderError]] = {
-    "INVALID_ARGUMENT": BadRequestError,
-    "FAILED_PRECONDITION": BadRequestError,
-    "OUT_OF_RANGE": BadRequestError,
-    "UNAUTHENTICATED": AuthenticationError,
-    "PERMISSION_DENIED": PermissionDeniedError,
-    "NOT_FOUND": NotFoundError,
-    "RESOURCE_EXHAUSTED": RateLimitError,
-    "UNAVAILABLE": OverloadedError,
-    "DEADLINE_EXCEEDED": UpstreamTimeoutError,
-    "INTERNAL": ServerError,
-    "UNKNOWN": ServerError,
-    "DATA_LOSS": ServerError,
-}
-_BY_CODE: dict[int, type[ProviderError]] = {
-    400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError,
-    404: NotFoundError, 429: RateLimitError, 500: ServerError, 503: OverloadedError,
-    504: UpstreamTimeoutError,
-}
 _INVALID_KEY_HINTS = ("api key not valid", "api_key_invalid")
 
 
@@ -81,19 +52,6 @@ def error_from_chunk(
     """The ``error`` object of a stream chunk as a ``ProviderError``."""
     if not isinstance(error, dict):
         error = {"message": str(error)}
-    status = error.get("status")
-    code = error.get("code")
-    message = redact(str(error.get("message") or "unknown error"), secrets)
-    cls: type[ProviderError] = StreamBrokenError
-    if isinstance(status, str) and status in _BY_STATUS:
-        cls = _BY_STATUS[status]
-    elif isinstance(code, int) and code in _BY_CODE:
-        cls = _BY_CODE[code]
-    return cls(
-        f"{KIND}: error in stream ({status or code or 'unknown'}): {message}",
-        provider=KIND,
-        status=code if isinstance(code, int) else None,
-        vendor_type=status if isinstance(status, str) else None,
-        vendor_code=str(code) if code is not None else None,
-        request_id=request_id,
-    )
+    if not error.get("message"):
+        error = {**error, "message": "unknown error"}
+    return error_from_event(KIND, {"error": error}, request_id=request_id, secrets=secrets)

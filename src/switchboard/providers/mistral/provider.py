@@ -7,7 +7,7 @@ API reference: https://docs.mistral.ai/api/ . The official SDK's server URL is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import ClassVar
 
 import orjson
@@ -31,26 +31,18 @@ from switchboard.spec import (
     collect,
 )
 from switchboard.upstream import aiter_sse, iter_bytes, open_stream, request_json
+from switchboard.upstream.errors import request_id
 
 KIND = "mistral"
+# The request id comes from ``mistral-correlation-id`` (or its Kong gateway's
+# ``x-kong-request-id``): both are among ``upstream.errors.request_id``'s names.
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
-# Mistral answers with these ids (its API gateway is Kong); the first one found is kept.
-_REQUEST_ID_HEADERS = ("mistral-correlation-id", "x-kong-request-id", "x-request-id",
-                       "request-id")
 
 
 class MistralConfig(ProviderConfig):
     """No Mistral-only instance settings: per-call ones go in
     ``provider_options["mistral"]`` (see ``options.MistralOptions``)."""
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
 
 
 class MistralChatModel(ChatModel):
@@ -70,7 +62,7 @@ class MistralChatModel(ChatModel):
             headers=self._headers(key, "text/event-stream"), body=body, secrets=(key,),
             read_timeout=self.provider.config.timeout,
         ) as response:
-            converter = StreamConverter(request_id=request_id_of(response.headers))
+            converter = StreamConverter(request_id=request_id(response.headers))
             yield StreamStart(warnings)
             try:
                 async for sse in aiter_sse(iter_bytes(KIND, response)):
@@ -108,7 +100,7 @@ class MistralChatModel(ChatModel):
             headers=self._headers(key, "application/json"), body=body, secrets=(key,),
             read_timeout=self.provider.config.timeout,
         )
-        return collect(response_events(data, warnings, request_id_of(headers)))
+        return collect(response_events(data, warnings, request_id(headers)))
 
 
 class MistralProvider(Provider):

@@ -4,12 +4,15 @@ OpenAI's model list says only ``id``, ``created`` and ``owned_by``: nothing abou
 model can do. Capabilities are therefore guessed from the id by family (documented at
 https://platform.openai.com/docs/models), and models that cannot chat (embeddings, audio,
 image generation, moderation, legacy completions) are left out of the list, since the
-catalog offers chat models. An id we do not recognise gets streaming only: a capability
+catalog offers chat models: the id rule is ``model_filter.is_chat_model_id``, shared with
+compatible servers. An id we do not recognise gets streaming only: a capability
 is claimed only when known (Capabilities defaults to "unsupported").
 
 Compatible servers often say more; ``compatible_model_info`` reads the common extras:
 ``context_length`` / ``context_window`` (Together, Groq, OpenRouter), OpenRouter's
 ``architecture.input_modalities`` and ``supported_parameters``, and Together's ``type``.
+A model is left out when its ``type`` is not a chat one, its ``output_modalities`` hold no
+text (OpenRouter), or its id plainly names an embedding, speech, image or rerank model.
 """
 
 from __future__ import annotations
@@ -17,13 +20,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from switchboard.providers.openai.model_filter import is_chat_model_id
 from switchboard.providers.openai.quirks import is_reasoning_model
 from switchboard.spec.model import Capabilities, ModelInfo
 
-_NOT_CHAT = re.compile(
-    r"(embedding|whisper|tts|dall-e|moderation|^davinci|^babbage|gpt-image|transcribe"
-    r"|realtime|^sora|-instruct$|computer-use|codex-mini|search-api)"
-)
 _CHAT = re.compile(r"^(gpt-|o\d|chatgpt-)")
 _VISION = re.compile(
     r"^(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-4\.5|gpt-5|o1(?!-mini|-preview)|o3(?!-mini)|o4|chatgpt-4o)")
@@ -58,7 +58,7 @@ def openai_model_info(body: Any) -> list[ModelInfo]:
         ModelInfo(id=m["id"], capabilities=openai_capabilities(m["id"]),
                   created=_int(m.get("created")), owned_by=m.get("owned_by"))
         for m in _items(body)
-        if not _NOT_CHAT.search(m["id"].lower())
+        if is_chat_model_id(m["id"], openai=True)
     ]
 
 
@@ -68,10 +68,16 @@ def compatible_model_info(body: Any) -> list[ModelInfo]:
         kind = m.get("type")
         if isinstance(kind, str) and kind not in ("chat", "language"):
             continue  # Together lists embedding, image, rerank... models too
+        if not is_chat_model_id(m["id"]):
+            continue
         params = m.get("supported_parameters")
         params = set(params) if isinstance(params, list) else set()
         arch = m.get("architecture")
-        modalities = (arch.get("input_modalities") or []) if isinstance(arch, dict) else []
+        arch = arch if isinstance(arch, dict) else {}
+        outputs = arch.get("output_modalities")
+        if isinstance(outputs, list) and outputs and "text" not in outputs:
+            continue  # OpenRouter: an image-only model
+        modalities = arch.get("input_modalities") or []
         out.append(ModelInfo(
             id=m["id"],
             name=m.get("name") or m.get("display_name"),
