@@ -125,3 +125,96 @@ def test_backoff_is_capped() -> None:
     p = RetryPolicy(initial_delay=1, max_delay=4, jitter=0)
     assert [p.delay(n, ServerError("x")) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 4, 4]
     assert p.delay(1, ServerError("x", retry_after=500)) == 60
+
+
+async def test_in_band_error_right_after_the_start_is_retried() -> None:
+    """Adapters always yield StreamStart first; an "overloaded" chunk right after it has
+    still delivered nothing to the caller, so it is retried."""
+    s = Script([StreamStart(), ErrorEvent(OverloadedError("busy", retry_after=2.0))],
+               [StreamStart(), TextDelta("fine"), DONE])
+    events = await run(s)
+    assert s.opened == 2 and waits == [2.0]
+    assert [type(e).__name__ for e in events] == ["StreamStart", "TextDelta", "Finish"]
+
+
+async def test_failure_after_the_start_but_before_content_is_retried() -> None:
+    s = Script([StreamStart(), UpstreamConnectionError("reset")],
+               [StreamStart(), TextDelta("ok"), DONE])
+    events = await run(s)
+    assert s.opened == 2 and collect(events).text == "ok"
+
+
+async def test_start_is_released_with_the_first_content() -> None:
+    from switchboard.spec import CallWarning, ResponseMetadata
+
+    warn = CallWarning("unsupported-setting", "no seed", "seed")
+    s = Script([StreamStart([warn]), ResponseMetadata(response_id="r"), TextDelta("a"), DONE])
+    events = await run(s)
+    assert isinstance(events[0], StreamStart) and events[0].warnings == [warn]
+    assert isinstance(events[1], ResponseMetadata) and collect(events).text == "a"
+
+
+async def test_non_retryable_failure_after_the_start_is_reported_in_band() -> None:
+    from switchboard.spec import CallWarning
+
+    warn = CallWarning("unsupported-setting", "no seed", "seed")
+    s = Script([StreamStart([warn]), RateLimitError("quota", retryable=False)])
+    events = await run(s)
+    assert s.opened == 1
+    assert isinstance(events[0], StreamStart) and events[0].warnings == [warn]
+    assert isinstance(events[-1], ErrorEvent) and isinstance(events[-1].error, RateLimitError)
+
+
+async def test_exhausted_in_band_retries_surface_the_error() -> None:
+    s = Script([StreamStart(), ErrorEvent(ServerError("down"))])
+    events = await run(s)
+    assert s.opened == 3  # 1 try + 2 retries
+    assert isinstance(events[-1], ErrorEvent)
+
+
+async def test_a_slow_first_token_releases_the_start_after_the_hold() -> None:
+    """A model that thinks before its first token: the caller sees the start at once
+    (after ``hold``), and a failure after that is in-band, not retried."""
+    import asyncio
+
+    gate = asyncio.Event()
+
+    async def slow() -> AsyncIterator[StreamEvent]:
+        yield StreamStart()
+        await gate.wait()
+        raise ServerError("died while thinking")
+
+    opened = 0
+
+    def open_stream() -> AsyncIterator[StreamEvent]:
+        nonlocal opened
+        opened += 1
+        return slow()
+
+    stream = retrying_stream(open_stream, RetryPolicy(max_retries=2), sleep=no_sleep,
+                             hold=0.01)
+    first = await anext(stream)  # released by the hold although no content came
+    assert isinstance(first, StreamStart)
+    gate.set()
+    rest = [e async for e in stream]
+    assert opened == 1
+    assert isinstance(rest[-1], ErrorEvent) and isinstance(rest[-1].error, ServerError)
+
+
+async def test_closing_while_a_read_is_pending_closes_the_adapter() -> None:
+    import asyncio
+
+    closed = asyncio.Event()
+
+    async def hanging() -> AsyncIterator[StreamEvent]:
+        try:
+            yield StreamStart()
+            await asyncio.Event().wait()
+            yield TextDelta("never")
+        finally:
+            closed.set()
+
+    stream = retrying_stream(hanging, RetryPolicy(), sleep=no_sleep, hold=0.01)
+    assert isinstance(await anext(stream), StreamStart)
+    await stream.aclose()  # type: ignore[attr-defined]
+    assert closed.is_set()

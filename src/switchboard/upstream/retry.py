@@ -14,12 +14,13 @@ The wrapper also guarantees the stream's shape: it always ends with exactly one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from switchboard.spec.errors import ProviderError, StreamBrokenError, SwitchboardError
-from switchboard.spec.events import ErrorEvent, Finish, StreamEvent
+from switchboard.spec.events import ErrorEvent, Finish, ResponseMetadata, StreamEvent, StreamStart
 from switchboard.upstream.errors import error_from_exception
 
 
@@ -55,46 +56,89 @@ async def retrying_stream(
     provider: str = "provider",
     sleep: Sleep = asyncio.sleep,
     on_retry: Callable[[int, ProviderError, float], None] | None = None,
+    hold: float = 0.25,
 ) -> AsyncIterator[StreamEvent]:
-    """Run ``open_stream()`` with retries before the first event; see module doc."""
+    """Run ``open_stream()`` with retries before the first event; see module doc.
+
+    ``StreamStart`` and ``ResponseMetadata`` are held back for up to ``hold`` seconds,
+    until the first event that carries content or ends the stream. While they are held
+    nothing has reached the caller, so a retryable failure there — raised, or an in-band
+    ``ErrorEvent`` such as a vendor's "overloaded" chunk right after the headers, which
+    arrives within milliseconds — is still retried. The hold is short so that a model
+    that thinks for a minute before its first token does not keep the caller (and its
+    HTTP headers) waiting that long; after it, the preamble is released and failures
+    travel in-band as usual. Content arriving within the hold is released with it, so
+    the time to first token is unchanged.
+    """
     attempt = 0
+    loop = asyncio.get_running_loop()
     while True:
         events = open_stream()
+        held: list[StreamEvent] = []
+        failure: ProviderError | None = None
+        released = False
+        pending: asyncio.Future[StreamEvent] | None = None
         try:
             first = await anext(events)
+            deadline = loop.time() + hold
+            while isinstance(first, StreamStart | ResponseMetadata):
+                held.append(first)
+                pending = asyncio.ensure_future(anext(events))
+                if not released:
+                    done, _ = await asyncio.wait({pending}, timeout=deadline - loop.time())
+                    if not done:  # the hold is over: let the caller see the start
+                        for event in held:
+                            yield event
+                        held, released = [], True
+                first = await pending
         except StopAsyncIteration:
+            await events.aclose()
+            for event in held:
+                yield event
             yield ErrorEvent(StreamBrokenError(f"{provider}: empty response stream",
                                                provider=provider))
             return
         except ProviderError as exc:
             await events.aclose()
-            if exc.retryable and attempt < policy.max_retries:
-                attempt += 1
-                wait = policy.delay(attempt, exc)
-                if on_retry is not None:
-                    on_retry(attempt, exc, wait)
-                await sleep(wait)
-                continue
-            raise
+            if released or not (exc.retryable and attempt < policy.max_retries):
+                if not held and not released:
+                    raise
+                # The adapter had started (its warnings are held): report in-band.
+                for event in held:
+                    yield event
+                yield ErrorEvent(exc)
+                return
+            failure = exc
         except BaseException:
+            # The caller went away (or we were cancelled) while a read may be in flight:
+            # stop that read before closing the adapter's generator under it.
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
             await events.aclose()
             raise
         if (
-            isinstance(first, ErrorEvent)
+            failure is None
+            and not released
+            and isinstance(first, ErrorEvent)
             and isinstance(first.error, ProviderError)
             and first.error.retryable
             and attempt < policy.max_retries
         ):
-            # An in-band error before anything useful: nothing reached the caller yet.
             await events.aclose()
+            failure = first.error
+        if failure is not None:
             attempt += 1
-            wait = policy.delay(attempt, first.error)
+            wait = policy.delay(attempt, failure)
             if on_retry is not None:
-                on_retry(attempt, first.error, wait)
+                on_retry(attempt, failure, wait)
             await sleep(wait)
             continue
         break
 
+    for event in held:
+        yield event
     ended = isinstance(first, Finish | ErrorEvent)
     try:
         yield first
