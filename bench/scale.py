@@ -90,11 +90,14 @@ def _catalog_lines(c: dict[str, Any]) -> list[str]:
              f"seeding {c['seed_ms_per_model']:.1f} ms/model, PUT provider "
              f"{c['provider_put_ms_median']:.1f} ms, PUT model {c['model_put_ms_median']:.1f} ms",
              f"{'endpoint':22} {'cold ms':>8} {'warm ms':>8} {'warm p99':>8} "
-             f"{'cpu cold':>8} {'cpu warm':>8} {'KiB':>7} {'gzip KiB':>8}"]
+             f"{'cpu cold':>8} {'cpu warm':>8} {'KiB':>7} {'gzip ms':>8} {'cpu gzip':>8} "
+             f"{'gzip KiB':>8}"]
     for path, e in c["endpoints"].items():
         lines.append(f"{path:22} {e['cold_ms_median']:8.1f} {e['warm_ms_median']:8.1f} "
                      f"{e['warm_ms_p99']:8.1f} {e['cold_server_cpu_ms']:8.1f} "
                      f"{e['warm_server_cpu_ms']:8.1f} {e['bytes'] / 1024:7.0f} "
+                     f"{e.get('warm_gzip_ms_median', float('nan')):8.1f} "
+                     f"{e.get('warm_gzip_server_cpu_ms', float('nan')):8.1f} "
                      f"{e['gzip_bytes'] / 1024:8.0f}")
     r = c["registry"]
     lines.append(f"registry: build {r['build_ms_median']:.1f} ms (min {r['build_ms_min']:.1f}), "

@@ -11,8 +11,9 @@ Then, against a real ``switchboard serve`` process:
 - ``GET /api/model-registry`` and ``GET /api/models``: *cold* = the first call after a
   catalog write (a ``PUT /api/config/providers/{id}`` through the same server, which
   drops the cache), *warm* = the following calls, served from the catalog cache.
-  Each also records the server's CPU time per call (from ``/proc``) and the body size
-  (raw, and what gzip would make of it: the server does not compress).
+  Each also records the server's CPU time per call (from ``/proc``) and the body size;
+  then the same warm calls with ``Accept-Encoding: gzip`` (the server sends the gzip copy
+  it keeps per catalog version): their latency, CPU and the bytes on the wire.
 - the latency of the writes themselves: that provider PUT, and a ``PUT
   /api/config/models/{id}`` (whose response is rendered from the catalog snapshot, so it
   pays a full rebuild after its own invalidation).
@@ -123,8 +124,11 @@ class Client:
         status, body, _ = await read_response(self.reader, started)
         return status, body, (time.perf_counter() - started) * 1000
 
-    async def get(self, path: str) -> tuple[int, bytes, float]:
-        return await self.request(get_bytes(self.port, path, self.token))
+    async def get(self, path: str, gzip: bool = False) -> tuple[int, bytes, float]:
+        raw = get_bytes(self.port, path, self.token)
+        if gzip:
+            raw = raw[:-2] + b"accept-encoding: gzip\r\n\r\n"
+        return await self.request(raw)
 
     async def put_json(self, path: str, payload: dict[str, Any]) -> tuple[int, bytes, float]:
         body = orjson.dumps(payload)
@@ -178,6 +182,13 @@ async def measure_endpoints(client: Client, server: Proc, provider_db_id: int, c
                 _check(status, body, path)
                 warm_ms.append(ms)
             warm_cpu += server.cpu() - c0
+        gzip_ms: list[float] = []
+        c0 = server.cpu()
+        for _ in range(warm * cold):
+            status, wire, ms = await client.get(path, gzip=True)
+            _check(status, wire, path)
+            gzip_ms.append(ms)
+        gzip_cpu = server.cpu() - c0
         data = orjson.loads(body)
         result.endpoints[path] = {
             "cold_ms_median": _median(cold_ms), "cold_ms_max": max(cold_ms, default=0.0),
@@ -185,7 +196,11 @@ async def measure_endpoints(client: Client, server: Proc, provider_db_id: int, c
             "warm_ms_p99": sorted(warm_ms)[int(len(warm_ms) * 0.99)] if warm_ms else 0.0,
             "cold_server_cpu_ms": cold_cpu * 1000 / max(1, len(cold_ms)),
             "warm_server_cpu_ms": warm_cpu * 1000 / max(1, len(warm_ms)),
-            "bytes": len(body), "gzip_bytes": len(gzip.compress(body, 6)),
+            "warm_gzip_ms_median": _median(gzip_ms),
+            "warm_gzip_server_cpu_ms": gzip_cpu * 1000 / max(1, len(gzip_ms)),
+            "bytes": len(body),
+            # what the server sent (below 1 KiB it sends the body as is)
+            "gzip_bytes": len(wire) if gzip_ms else len(gzip.compress(body, 6)),
             "providers": len(data["providers"]),
             "models": sum(len(p["models"]) for p in data["providers"]),
             "samples_cold": len(cold_ms), "samples_warm": len(warm_ms),

@@ -5,6 +5,9 @@
   once per catalog version and served from the catalog cache (``services.cache``), so the
   model pickers (``/api/model-registry``, ``/api/models``) cost no query while the
   catalog is unchanged.
+- ``catalog_derived``: anything computed from the snapshot (the routes' encoded response
+  bodies), cached beside it under the same version, so it is dropped by exactly the
+  writes (local, Redis, or the audit-stamp probe) that drop the snapshot.
 - ``resolve_provider``: ``{provider}`` in a URL is a name or an id.
 - ``set_key_expiry``: the REST contract lets an admin say when a key expires;
   ``keys.set_provider_key`` stores the key only, so the expiry is written here (its own
@@ -13,8 +16,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -29,6 +34,9 @@ from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope, catalog_write
 from switchboard.services.validation import installed_kinds
 from switchboard.services.views import ProviderView
+
+T = TypeVar("T")
+V = TypeVar("V", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,27 @@ async def catalog_snapshot(db: Database) -> CatalogSnapshot:
     scope = cache_scope(db)
     return await catalog_cache().get(
         (scope, "catalog-snapshot"), lambda: _build(db), probe=lambda: stamp(db), scope=scope
+    )
+
+
+async def catalog_derived(
+    db: Database, name: str, render: Callable[[CatalogSnapshot, V], T], variant: V
+) -> T:
+    """``render(snapshot, variant)``, computed once per catalog version and ``variant``.
+
+    ``variant`` is the only thing besides the snapshot that ``render`` may depend on
+    (e.g. whether the caller is an admin): it is part of the cache key, so one caller's
+    variant is never served to another. ``render`` must not read anything else about
+    the request or the user. Like every catalog cache entry, a render that races a write
+    is returned to its caller but not kept.
+    """
+    scope = cache_scope(db)
+
+    async def load() -> T:
+        return render(await catalog_snapshot(db), variant)
+
+    return await catalog_cache().get(
+        (scope, "derived", name, variant), load, probe=lambda: stamp(db), scope=scope
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,13 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from switchboard.api.encoded import EncodedJson, send
 from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
-from switchboard.registry import ResolvedModel
+from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.metering import CallOutcome, metered, metered_generate
 from switchboard.spec import (
     CallWarning,
@@ -164,8 +166,43 @@ async def _complete(model: ResolvedModel, request: ChatRequest, on_done: Any,
                  headers=headers)
 
 
-def _model_object(ref: str, owned_by: str) -> dict[str, Any]:
-    return {"id": ref, "object": "model", "created": 0, "owned_by": owned_by}
+class _ModelList:
+    """``/v1/models`` of one registry state: the listing encoded once, and each model's
+    object by ref and by bare id (the first match in listing order, as a scan finds)."""
+
+    __slots__ = ("listing", "by_id")
+
+    def __init__(self, registry: Registry) -> None:
+        data: list[dict[str, Any]] = []
+        self.by_id: dict[str, bytes] = {}
+        for entry in registry.catalog():
+            if not (entry.enabled and entry.configured):
+                continue
+            item = {"id": entry.ref, "object": "model", "created": 0,
+                    "owned_by": entry.provider}
+            data.append(item)
+            encoded = orjson.dumps(item)
+            self.by_id.setdefault(entry.ref, encoded)
+            self.by_id.setdefault(entry.model_id, encoded)
+        self.listing = EncodedJson({"object": "list", "data": data})
+
+
+# Keyed by the registry object and its version: ``state.registry()`` hands out a new
+# object whenever the catalog cache was invalidated (a write here, in another process via
+# Redis, or the audit-stamp probe), and a registry changed in place bumps its version.
+# Weak keys: an old registry and its listing go together.
+_model_lists: weakref.WeakKeyDictionary[Registry, tuple[int, _ModelList]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _model_list(registry: Registry) -> _ModelList:
+    cached = _model_lists.get(registry)
+    if cached is not None and cached[0] == registry.version:
+        return cached[1]
+    version = registry.version
+    models = _ModelList(registry)
+    _model_lists[registry] = (version, models)
+    return models
 
 
 async def list_models(request: Request) -> Response:
@@ -173,10 +210,7 @@ async def list_models(request: Request) -> Response:
     principal = await _principal(request, state)
     if isinstance(principal, Response):
         return principal
-    registry = await state.registry()
-    data = [_model_object(e.ref, e.provider) for e in registry.catalog()
-            if e.enabled and e.configured]
-    return _json({"object": "list", "data": data})
+    return send(request, _model_list(await state.registry()).listing)
 
 
 async def get_model(request: Request) -> Response:
@@ -185,9 +219,9 @@ async def get_model(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     ref = request.path_params["model_id"]
-    for entry in (await state.registry()).catalog():
-        if (entry.ref == ref or entry.model_id == ref) and entry.enabled and entry.configured:
-            return _json(_model_object(entry.ref, entry.provider))
+    found = _model_list(await state.registry()).by_id.get(ref)
+    if found is not None:
+        return Response(found, media_type=JSON)
     return _json(openai_error(f"The model '{ref}' does not exist or is not available; "
                               "GET /v1/models lists the models you can use.",
                               param="model", code="model_not_found"), 404)

@@ -1,0 +1,120 @@
+"""Cached catalog responses and writes made by ANOTHER process.
+
+The other process is real: ``switchboard providers update openai --enable`` run as a
+subprocess on the same database. Its write invalidates its own cache only; the server
+learns of it through the audit-stamp probe (no Redis) or Redis pub/sub, and its next
+response must show the change, with a new ETag, whichever way it learnt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from switchboard.api.app import create_app
+from switchboard.config import load_settings
+from switchboard.services.cache import CatalogCache, catalog_cache, reset_catalog_cache
+from tests.server import _make_user, running_server
+
+CLI = [sys.executable, "-m", "switchboard.cli.main", "providers", "update", "openai",
+       "--enable"]
+REDIS_ENV = "SWITCHBOARD_TEST_REDIS_URL"
+
+
+def registry_names(body: dict[str, object]) -> set[str]:
+    providers = body["providers"]
+    assert isinstance(providers, list)
+    return {p["name"] for p in providers}
+
+
+@pytest.fixture
+def probing_cache() -> Iterator[CatalogCache]:
+    """The process-wide cache, probing the audit stamp on every read (the default is at
+    most every 5 s: the point here is that the probe, not time, drops the entry)."""
+    yield reset_catalog_cache(CatalogCache(probe_interval=0))
+    reset_catalog_cache(CatalogCache())
+
+
+def test_another_process_write_without_redis(probing_cache: CatalogCache) -> None:
+    with running_server() as server:
+        token = server.make_user("root", "admin")
+        with httpx.Client(base_url=server.url, timeout=30,
+                          headers={"authorization": f"Bearer {token}"}) as http:
+            before = http.get("/api/model-registry")
+            assert "openai" not in registry_names(before.json())
+            tag = before.headers["etag"]
+            assert http.get("/api/model-registry",
+                            headers={"if-none-match": tag}).status_code == 304
+
+            subprocess.run(CLI, check=True, capture_output=True, env=os.environ.copy())
+
+            after = http.get("/api/model-registry", headers={"if-none-match": tag})
+            assert after.status_code == 200 and after.headers["etag"] != tag
+            assert "openai" in registry_names(after.json())
+    assert probing_cache.stats.remote_invalidations >= 1
+
+
+@pytest.fixture
+async def redis_url(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    url = os.environ.get(REDIS_ENV)
+    required = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
+    if not url:
+        if required:
+            pytest.fail(f"Redis is required but {REDIS_ENV} is not set", pytrace=False)
+        pytest.skip(f"{REDIS_ENV} is not set")
+    from redis import asyncio as aioredis
+
+    client = aioredis.from_url(url)
+    try:
+        await client.ping()
+    except Exception as exc:
+        if required:
+            pytest.fail(f"Redis is required but {url} does not answer: {exc}", pytrace=False)
+        pytest.skip(f"Redis at {url} does not answer: {exc}")
+    finally:
+        await client.aclose()
+    monkeypatch.setenv("SWITCHBOARD_REDIS_URL", url)  # the server's and the CLI's
+    yield url
+
+
+@pytest.mark.redis
+async def test_another_process_write_through_redis(redis_url: str) -> None:
+    # Probing effectively never: only the Redis message can drop the cached bodies.
+    cache = reset_catalog_cache(CatalogCache(probe_interval=3600))
+    cache.redis_url = redis_url
+    app = create_app(load_settings())
+    try:
+        # The app runs in this loop (its lifespan subscribes to Redis), so the test can
+        # wait for the invalidation itself instead of for a guessed amount of time.
+        async with app.router.lifespan_context(app):
+            token = await _make_user(load_settings(), "root", "admin", "long password 1")
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://sb",
+                                         headers={"authorization": f"Bearer {token}"}) as http:
+                before = await http.get("/api/models")
+                tag = before.headers["etag"]
+                openai = next(p for p in before.json()["providers"] if p["name"] == "openai")
+                assert openai["enabled"] is False
+                since = cache.version
+
+                process = await asyncio.create_subprocess_exec(
+                    *CLI, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                _, err = await process.communicate()
+                assert process.returncode == 0, err.decode()
+                async with asyncio.timeout(10):
+                    await catalog_cache().wait_for_change(since)
+
+                after = await http.get("/api/models", headers={"if-none-match": tag})
+                assert after.status_code == 200 and after.headers["etag"] != tag
+                openai = next(p for p in after.json()["providers"] if p["name"] == "openai")
+                assert openai["enabled"] is True
+        assert cache.stats.remote_invalidations >= 1 and cache.stats.probes == 0
+    finally:
+        await cache.close()
+        reset_catalog_cache(CatalogCache())
