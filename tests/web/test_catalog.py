@@ -2,13 +2,17 @@
 OpenAI-compatible vendor on loopback: add a provider with a key, test the connection (ok
 and failing), import its models, make one vision-capable and send it an image, keep the
 selector choice across reloads and browser contexts, disable the provider and see its
-models leave the selector, set a global default."""
+models leave the selector, set a global default; set, replace and clear a key's expiry
+date."""
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -82,10 +86,12 @@ def test_provider_lifecycle_selector_and_vision(
 
     # -- import its models, then make one vision-capable by hand
     card.get_by_role("button", name="Import models of acme").click()
-    expect(card).to_contain_text("5 models")
+    # (discovery keeps the vendor's chat models: not dall-e-3 or text-embedding-3-small)
+    models_link = card.get_by_role("link", name=re.compile(r"^[1-9]\d* models?$"))
+    expect(models_link).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "settings-providers")
-    card.get_by_role("link", name="5 models").click()
+    models_link.click()
     expect(page.locator("#model-provider")).to_have_value(card_id(page, "acme"))
     row = page.locator("tr", has=page.locator("code", has_text="gpt-4o-mini"))
     row.get_by_role("button", name="Edit").click()
@@ -207,3 +213,87 @@ def test_global_default_and_unconfigured_provider(browser: Browser, server: Runn
 
 def provider_id(page: Page) -> str:
     return page.url.rsplit("#provider-", 1)[-1]
+
+
+def test_key_expiry_set_replaced_and_cleared(
+        browser: Browser, server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    _fake, base_url = vendor
+    admin = make_user(server, "kay", "admin")
+    page = login(browser, server, "kay")
+    page.goto("/settings/providers")
+    in_ten_days = date.today() + timedelta(days=10)
+
+    # adding a provider: the date is only editable once a key is pasted
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    dialog.get_by_label("Kind").select_option(label="OpenAI-compatible endpoint")
+    dialog.get_by_label("Name").fill("expiring")
+    dialog.get_by_label("Base URL").fill(base_url)
+    expiry = dialog.get_by_label("Key expires on")
+    expect(expiry).to_be_disabled()
+    dialog.get_by_label("API key").fill("sk-expiring-key-4242")
+    expect(expiry).to_be_enabled()
+    expiry.fill((date.today() - timedelta(days=3)).isoformat())
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("The expiry date must be in the future")
+    expect(expiry).to_be_focused()
+    expiry.fill(in_ten_days.isoformat())
+    dialog.get_by_role("button", name="Add provider").click()
+    card = page.get_by_role("article", name="Provider expiring")
+    expect(card.locator(".light-warn")).to_be_visible()
+    expect(card.locator(".status-label")).to_have_text("Key expires in 10 days")
+    expect(card.locator(".key-expiry")).to_contain_text("expires")
+    expect(card).to_contain_text("…4242")
+    assert stored_expiry(server, admin, "expiring") == local_midnight(in_ten_days)
+
+    # editing: the current date is shown; it changes only with a newly pasted key
+    card.get_by_role("button", name="Edit expiring").click()
+    edit = page.get_by_role("dialog", name="Edit expiring")
+    expiry = edit.get_by_label("Key expires on")
+    expect(expiry).to_have_value(in_ten_days.isoformat())
+    expect(expiry).to_be_disabled()
+    edit.get_by_label("API key").fill("sk-replaced-key-9191")
+    expect(expiry).to_be_enabled()
+    later = date.today() + timedelta(days=90)
+    expiry.fill(later.isoformat())
+    edit.get_by_role("button", name="Save").click()
+    expect(edit).to_be_hidden()
+    expect(card).to_contain_text("…9191")
+    expect(card.locator(".status-label")).to_have_text("Not tested yet")
+    expect(card.locator(".key-expiry")).to_be_visible()
+    assert stored_expiry(server, admin, "expiring") == local_midnight(later)
+
+    # a new key with the date emptied: the key no longer expires
+    card.get_by_role("button", name="Edit expiring").click()
+    edit = page.get_by_role("dialog", name="Edit expiring")
+    edit.get_by_label("API key").fill("sk-forever-key-3030")
+    edit.get_by_label("Key expires on").fill("")
+    edit.get_by_role("button", name="Save").click()
+    expect(card).to_contain_text("…3030")
+    expect(card.locator(".key-expiry")).to_have_count(0)
+    assert stored_expiry(server, admin, "expiring") is None
+    page.reload()
+    expect(page.get_by_role("article", name="Provider expiring")).to_contain_text("…3030")
+
+    # leave the module as it was
+    page.get_by_role("article", name="Provider expiring").get_by_role(
+        "button", name="Delete expiring").click()
+    page.get_by_role("dialog", name="Delete expiring?").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("article", name="Provider expiring")).to_have_count(0)
+    no_page_errors(page)
+    page.context.close()
+
+
+def stored_expiry(server: Running, token: str, name: str) -> datetime | None:
+    """The key's expiry as the REST API reports it."""
+    reply = httpx.get(f"{server.url}/api/config/providers",
+                      headers={"authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    (provider,) = [p for p in reply.json() if p["name"] == name]
+    value = provider["key"]["expires_at"]
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the browser's time zone (the test machine's)."""
+    return datetime.combine(day, time()).astimezone(UTC)

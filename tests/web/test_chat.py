@@ -1,6 +1,7 @@
 """The chat page in a real browser: log in, stream an answer from the offline model and
 see its tokens and cost; stop, regenerate, rate; rename, search and delete
 conversations; XSS in a model's answer and in a conversation title stays inert;
+reasoning in a collapsed "Thinking" block and tool calls as cards (light, dark, phone);
 preferences (theme) follow the user; the phone-sized layout."""
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.fakes.openai import Wire
-from tests.fakes.script import Reply, Stall
+from tests.fakes.script import Reply, ScriptToolCall, Stall
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running
 from tests.web.conftest import PHONE, login, make_user, no_page_errors, shot
+
+REASONING = ["The user asks about ", "the weather in Paris. ", "I should call the weather tool ",
+             "with the city <b>and</b> the units."]
+TOOL_ARGS = '{"city":"Paris <img src=x onerror=\\"window.__xss=6\\">","units":"metric","days":3}'
+
 
 XSS = ('Look: <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> '
        '[click me](javascript:window.__xss=3) **bold**')
@@ -33,6 +39,25 @@ def vendor(server: Running) -> Iterator[FakeVendor]:
             created = api.post("/api/config/providers", json={
                 "name": "acme", "kind": "openai_compatible", "base_url": f"{url}/v1",
                 "api_key": "sk-test-key-1234"})
+            assert created.status_code == 201, created.text
+            imported = api.post(f"/api/config/providers/{created.json()['id']}/import-models")
+            assert imported.status_code == 200, imported.text
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def thinker(server: Running) -> Iterator[FakeVendor]:
+    """A fake OpenAI-compatible server that streams reasoning the way DeepSeek does
+    (``reasoning_content`` deltas), registered as provider ``deepthink``."""
+    fake = FakeVendor(Wire(reasoning_field="reasoning_content"))
+    with serve_in_thread(fake) as url:
+        admin = make_user(server, "think-admin", "admin")
+        auth = {"authorization": f"Bearer {admin}"}
+        with httpx.Client(base_url=server.url, headers=auth) as api:
+            created = api.post("/api/config/providers", json={
+                "name": "deepthink", "kind": "openai_compatible", "base_url": f"{url}/v1",
+                "api_key": "sk-think-key-5678",
+                "settings": {"reasoning_field": "reasoning_content"}})
             assert created.status_code == 201, created.text
             imported = api.post(f"/api/config/providers/{created.json()['id']}/import-models")
             assert imported.status_code == 200, imported.text
@@ -217,3 +242,113 @@ def test_preferences_follow_the_user_and_phone_layout(browser: Browser,
     expect(phone.get_by_role("dialog", name="Choose a model")).to_be_in_viewport()
     no_page_errors(phone)
     phone.context.close()
+
+
+def thinking_reply() -> Reply:
+    return Reply(reasoning=REASONING,
+                 chunks=["Let me look up ", "the forecast for **Paris**."],
+                 tool_calls=[ScriptToolCall("call_weather_1", "get_weather", TOOL_ARGS),
+                             ScriptToolCall("call_broken_2", "log_event", '{"level": "info", ')],
+                 finish="tool_calls", input_tokens=64, output_tokens=90, reasoning_tokens=42)
+
+
+def test_reasoning_and_tool_calls(browser: Browser, server: Running,
+                                  thinker: FakeVendor) -> None:
+    choose(server, "theo", "deepthink:o3-mini")
+    page = login(browser, server, "theo")
+    expect(page.locator("#model-button-name")).to_have_text("o3-mini")
+
+    # while the model thinks: a pulsing, collapsed "Thinking…" block that fills live
+    thinker.then(Stall(thinking_reply(), after=0, seconds=5))
+    send(page, "What's the weather in Paris?")
+    answer = page.locator(".msg-assistant").last
+    thinking = answer.locator("details.reasoning")
+    expect(thinking).to_have_class("reasoning live")
+    expect(thinking.locator("summary")).to_have_text("Thinking…")
+    expect(thinking).not_to_have_attribute("open", "")
+    expect(thinking.locator(".reasoning-text")).to_be_hidden()
+    expect(thinking.locator(".reasoning-text")).to_have_text("".join(REASONING))
+    thinking.locator("summary").click()
+    expect(thinking.locator(".reasoning-text")).to_be_visible()
+    expect(thinking.locator(".reasoning-text")).to_contain_text("the city <b>and</b> the units.")
+    page.keyboard.press("Escape")
+    expect(answer.locator(".msg-meta")).to_contain_text("Stopped")
+    expect(thinking).to_have_class("reasoning")
+    expect(thinking.locator("summary")).to_have_text("Thinking")
+
+    # the whole answer: thinking (collapsed again for a new message), text, tool cards
+    thinker.then(thinking_reply())
+    answer.hover()
+    answer.get_by_role("button", name="Regenerate answer").click()
+    expect(page.locator(".msg-assistant")).to_have_count(1)
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".msg-meta")).to_contain_text("64 in · 90 out tokens")
+    check_thinking_and_tools(answer)
+
+    # the same after a reload (from the saved parts)
+    page.reload()
+    answer = page.locator(".msg-assistant").last
+    check_thinking_and_tools(answer)
+    answer.locator("details.reasoning summary").click()
+    expect(answer.locator(".reasoning-text")).to_be_visible()
+    page.mouse.move(0, 0)
+    shot(page, "chat-tools")
+    assert page.evaluate("window.__xss") is None
+    no_page_errors(page)
+    page.context.close()
+
+    # dark theme on a phone: the cards fit the screen (no sideways scrolling)
+    phone = login(browser, server, "theo", viewport=PHONE, color_scheme="dark")
+    phone.locator("#open-sidebar").click()
+    phone.locator(".conv-item a").first.click()
+    answer = phone.locator(".msg-assistant").last
+    check_thinking_and_tools(answer)
+    answer.locator("details.reasoning summary").click()
+    card = answer.get_by_role("group", name="Tool call get_weather")
+    box = card.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "chat-tools-phone")
+    no_page_errors(phone)
+    phone.context.close()
+
+
+def check_thinking_and_tools(answer) -> None:  # type: ignore[no-untyped-def]
+    thinking = answer.locator("details.reasoning")
+    expect(thinking).to_have_class("reasoning")
+    expect(thinking).not_to_have_attribute("open", "")
+    expect(thinking.locator("summary")).to_have_text("Thinking · 42 tokens")
+    expect(thinking.locator(".reasoning-text")).to_have_text("".join(REASONING))
+    expect(answer.locator(".md")).to_have_text("Let me look up the forecast for Paris.")
+    expect(answer.locator(".md strong")).to_have_text("Paris")
+    weather = answer.get_by_role("group", name="Tool call get_weather")
+    expect(weather.locator(".tool-name")).to_have_text("get_weather")
+    expect(weather.locator(".tool-args")).to_have_text(
+        '{\n  "city": "Paris <img src=x onerror=\\"window.__xss=6\\">",\n'
+        '  "units": "metric",\n  "days": 3\n}')
+    expect(weather.locator(".tool-args .tok-string").first).to_have_text('"city"')
+    expect(weather).not_to_contain_text("invalid JSON")
+    broken = answer.get_by_role("group", name="Tool call log_event")
+    expect(broken.locator(".tool-args")).to_have_text('{"level": "info", ')
+    expect(broken).to_contain_text("invalid JSON")
+    expect(answer.locator(".tool-call img, .reasoning b")).to_have_count(0)
+
+
+def test_message_sent_while_models_load_waits_for_them(browser: Browser,
+                                                       server: Running) -> None:
+    make_user(server, "quinn")
+    page = login(browser, server, "quinn")
+    held: list[Route] = []
+    page.route("**/api/model-registry", lambda route: held.append(route))  # hold them back
+    with page.expect_request("**/api/model-registry"):
+        page.reload()
+    expect(page.locator("#model-button-name")).to_have_text("Loading models…")
+    send(page, "Hello before the models arrived")
+    expect(page.locator(".msg-user .bubble")).to_have_count(0)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator(".msg-user .bubble")).to_have_text("Hello before the models arrived")
+    expect(page.locator(".msg-assistant .msg-meta")).to_contain_text("tokens")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    no_page_errors(page)
+    page.context.close()

@@ -1,13 +1,27 @@
-"""Settings pages in a real browser: usage charts and totals, users, API tokens; page
-access rules (login redirect, admin-only pages, setup link)."""
+"""Settings pages in a real browser: usage charts and totals, a custom period kept in the
+URL, refresh and scope; users, API tokens; page access rules (login redirect, admin-only
+pages, setup link)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.server import Running
-from tests.web.conftest import login, make_user, no_page_errors, shot
+from tests.web.conftest import PHONE, login, make_user, no_page_errors, shot
+
+
+def chat_through_api(server: Running, token: str, text: str) -> None:
+    """One answer from the offline model through the REST API (counted in usage)."""
+    reply = httpx.post(f"{server.url}/api/chat", json={"text": text},
+                       headers={"authorization": f"Bearer {token}"}, timeout=30)
+    assert reply.status_code == 200, reply.text
+
+
+def requests_stat(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("region", name="Totals").locator(".stat").nth(1).locator("strong")
 
 
 def test_usage_users_and_tokens(browser: Browser, server: Running) -> None:
@@ -85,3 +99,99 @@ def test_page_access(browser: Browser, server: Running) -> None:
     assert response is not None and response.status == 404
     expect(page.get_by_text("This setup link is not valid")).to_be_visible()
     context.close()
+
+
+def test_usage_period_in_url_refresh_and_scope(browser: Browser, server: Running) -> None:
+    token = make_user(server, "vera", "admin")
+    chat_through_api(server, token, "Count me once")
+    page = login(browser, server, "vera")
+    page.goto("/settings/usage")
+    expect(requests_stat(page)).to_have_text("1")
+    expect(page.locator("#range-caption")).to_contain_text("30 days · usage of you")
+    expect(page.locator("#range-form")).to_be_hidden()
+
+    # a preset goes into the URL and survives a reload
+    page.get_by_role("radio", name="7 days").check()
+    expect(page).to_have_url(f"{server.url}/settings/usage?range=7")
+    expect(page.locator("#range-caption")).to_contain_text("7 days")
+    page.reload()
+    expect(page.get_by_role("radio", name="7 days")).to_be_checked()
+    expect(page.locator("#range-caption")).to_contain_text("7 days")
+
+    # refresh picks up calls made since the page loaded
+    chat_through_api(server, token, "And count me twice")
+    expect(requests_stat(page)).to_have_text("1")
+    page.get_by_role("button", name="Refresh").click()
+    expect(requests_stat(page)).to_have_text("2")
+
+    # a custom period: validated in the form, then kept in the URL
+    page.get_by_role("radio", name="Custom").check()
+    form = page.get_by_role("form", name="Custom period")
+    expect(form).to_be_visible()
+    form.get_by_label("From").fill("2024-03-10")
+    form.get_by_label("To").fill("2024-03-01")
+    form.get_by_role("button", name="Show").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "The start date is after the end date: swap them or pick an earlier start.")
+    expect(form.get_by_label("From")).to_have_attribute("aria-invalid", "true")
+    expect(page).to_have_url(f"{server.url}/settings/usage?range=7")
+    form.get_by_label("From").fill("2022-01-01")
+    form.get_by_label("To").fill("2024-03-01")
+    form.get_by_role("button", name="Show").click()
+    expect(form.get_by_role("alert")).to_contain_text("choose at most 366 days")
+    form.get_by_label("From").fill("2024-02-01")
+    form.get_by_role("button", name="Show").click()
+    expect(form.get_by_role("alert")).to_be_hidden()
+    expect(page).to_have_url(f"{server.url}/settings/usage?from=2024-02-01&to=2024-03-01")
+    expect(page.locator("#range-caption")).to_contain_text("30 days")
+    expect(page.locator("#range-caption")).to_contain_text("2024")
+    expect(requests_stat(page)).to_have_text("0")
+    expect(page.locator("#usage-chart")).to_contain_text("No cost in this period")
+    page.reload()
+    expect(page.get_by_role("radio", name="Custom")).to_be_checked()
+    expect(form.get_by_label("From")).to_have_value("2024-02-01")
+    expect(form.get_by_label("To")).to_have_value("2024-03-01")
+    expect(requests_stat(page)).to_have_text("0")
+
+    # scope and metric join the query; a custom period ending today counts today's calls
+    today = datetime.now(UTC).date()
+    form.get_by_label("From").fill((today - timedelta(days=2)).isoformat())
+    form.get_by_label("To").fill(today.isoformat())
+    form.get_by_role("button", name="Show").click()
+    expect(requests_stat(page)).to_have_text("2")
+    page.get_by_role("radio", name="Everyone").check()
+    page.get_by_role("radio", name="Requests").check()
+    expect(page.locator("#range-caption")).to_contain_text("usage of everyone")
+    expect(page).to_have_url(f"{server.url}/settings/usage?from={today - timedelta(days=2)}"
+                             f"&to={today}&scope=all&metric=requests")
+    page.reload()
+    expect(page.get_by_role("radio", name="Everyone")).to_be_checked()
+    expect(page.locator("#chart-title")).to_have_text("Requests per day")
+    expect(page.locator("#usage-chart svg rect.bar")).not_to_have_count(0)
+
+    # a broken period in the address: a warning, and the default period instead
+    page.goto("/settings/usage?from=2024-02-30&to=2024-03-01")
+    expect(page.get_by_role("status").filter(has_text="not valid")).to_contain_text(
+        "The start date is not a valid date")
+    expect(page.get_by_role("radio", name="30 days")).to_be_checked()
+    expect(page.locator("#range-caption")).to_contain_text("30 days")
+    no_page_errors(page)
+    page.context.close()
+
+    # on a phone (dark): the controls wrap, nothing scrolls sideways
+    phone = login(browser, server, "vera", viewport=PHONE, color_scheme="dark")
+    phone.goto("/settings/usage?range=7&scope=all")
+    expect(requests_stat(phone)).not_to_have_text("0")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, "settings-usage-phone")
+    phone.context.close()
+
+    # someone who is not an admin has no scope switch; scope=all in the URL is ignored
+    make_user(server, "walt")
+    member = login(browser, server, "walt")
+    member.goto("/settings/usage?scope=all")
+    expect(member.get_by_role("radio", name="Everyone")).to_have_count(0)
+    expect(member.locator("#range-caption")).to_contain_text("usage of you")
+    expect(requests_stat(member)).to_have_text("0")
+    no_page_errors(member)
+    member.context.close()

@@ -18,6 +18,7 @@ const scroller = $("#scroller");
 const titleEl = $("#chat-title");
 const BANNER = "#banner-slot";
 let views = []; // AssistantView | null per rendered message, in order
+let starting = null; // the page's start-up (models, preferences) until it has finished
 
 // ---------------------------------------------------------------- model selection
 const picker = createModelPicker({
@@ -195,6 +196,9 @@ function errorAction(err) {
 }
 
 async function send({ text, images, previews }, { regenerateView = null } = {}) {
+  // A message sent while the page is still loading the models waits for them, instead
+  // of being refused with "no model is available".
+  if (starting) await starting;
   if (state.streaming) return;
   if (!state.selected) {
     banner(BANNER, "No model is available. Choose one in the model selector (top left).", { title: "Choose a model" });
@@ -398,4 +402,4 @@ async function start() {
   composer.focus();
 }
 
-start();
+starting = start().finally(() => { starting = null; });

@@ -1,12 +1,42 @@
 // Message views. User text is shown with textContent (never parsed); assistant text goes
 // through renderMarkdown (escape first, then a safe subset). Streaming re-renders the
 // Markdown at most once per animation frame.
+// An assistant message reads top to bottom as it happened: a collapsed "Thinking" block
+// (reasoning, streamed into it live), the answer, then a compact card per tool call with
+// its arguments pretty-printed (escaped, then highlighted like a JSON code block).
 
 import { providerBadge } from "../badges.js";
 import { h, icon } from "../dom.js";
+import { escapeHtml } from "../escape.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
+import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
 import { describeRef } from "./store.js";
+
+/** A tool call's arguments for display: pretty JSON when they parse, else the raw text. */
+function prettyArguments(text) {
+  const raw = text === undefined || text === null ? "" : String(text);
+  if (!raw.trim()) return { text: "{}", valid: true };
+  try {
+    return { text: JSON.stringify(JSON.parse(raw), null, 2), valid: true };
+  } catch {
+    return { text: raw, valid: false };
+  }
+}
+
+export function toolCallCard(call) {
+  const args = prettyArguments(call.arguments);
+  const code = h("code");
+  // Safe: escapeHtml runs first, and highlight() only wraps escaped tokens in spans.
+  code.innerHTML = args.valid ? highlight(escapeHtml(args.text), "json") : escapeHtml(args.text);
+  return h("div.tool-call", { role: "group", "aria-label": `Tool call ${call.name}`, title: call.id ? `Call id: ${call.id}` : undefined },
+    h("div.tool-call-head",
+      h("span.tool-call-icon", icon("wrench")),
+      h("span.tool-call-label", "Tool call"),
+      h("code.tool-name", call.name || "(unnamed)"),
+      args.valid ? null : h("span.chip.chip-warn", { title: "The model sent arguments that are not valid JSON" }, "invalid JSON")),
+    h("pre.tool-args", { "aria-label": "Arguments" }, code));
+}
 
 const imageSrc = (part) => {
   if (part.data) return `data:${part.media_type || "image/png"};base64,${part.data}`;
@@ -35,6 +65,7 @@ export class AssistantView {
     this.avatar = h("div.msg-avatar");
     this.head = h("div.msg-head");
     this.reasoning = null;
+    this.reasoningSlot = h("div.reasoning-slot");
     this.tools = h("div.tool-calls");
     this.body = h("div.md");
     this.error = h("div.msg-error");
@@ -42,11 +73,12 @@ export class AssistantView {
     this.actions = h("div.msg-actions", { role: "toolbar", "aria-label": "Message actions" });
     this.el = h("div.msg.msg-assistant", { dataset: { id: message.id ?? "" } },
       this.avatar,
-      h("div.msg-body", this.head, this.tools, this.body, this.error,
+      h("div.msg-body", this.head, this.reasoningSlot, this.body, this.tools, this.error,
         h("div.msg-foot", this.actions, this.meta)));
     this.setModel(message.model, message.provider, message.kind);
+    const reasoning = (message.parts || []).filter((p) => p.type === "reasoning" && p.text);
+    if (reasoning.length) this.appendReasoning(reasoning.map((p) => p.text).join("\n\n"));
     for (const part of message.parts || []) {
-      if (part.type === "reasoning" && part.text) this.appendReasoning(part.text);
       if (part.type === "tool-call") this.addToolCall(part);
     }
     this.renderBody();
@@ -58,40 +90,65 @@ export class AssistantView {
     this.avatar.replaceChildren(providerBadge(info.provider, "md"));
     this.head.replaceChildren(
       h("span.model-name", info.name),
-      h("span.chip", { title: `Provider: ${info.provider.name}` }, info.provider.display_name || info.provider.name));
+      // the provider's own (unique) name: two OpenAI-compatible endpoints share a kind name
+      h("span.chip", { title: `Provider: ${info.provider.name}${info.provider.display_name && info.provider.display_name !== info.provider.name ? ` (${info.provider.display_name})` : ""}` }, info.provider.name));
   }
 
   setStreaming(on) {
     this.el.classList.toggle("streaming", on);
     this.el.setAttribute("aria-busy", on ? "true" : "false");
-    if (on && !this.text) this.body.replaceChildren(h("span.typing", { "aria-label": "Thinking" }, h("i"), h("i"), h("i")));
+    if (on && !this.text && !this.reasoning) this.showTyping();
+    if (!on) this.renderReasoningLabel();
+  }
+
+  showTyping() {
+    this.body.replaceChildren(h("span.typing", { "aria-label": "Waiting for the answer" }, h("i"), h("i"), h("i")));
   }
 
   appendText(text) {
+    const first = !this.text && text;
     this.text += text;
+    if (first) this.renderReasoningLabel();
     if (!this.frame) {
       this.frame = requestAnimationFrame(() => { this.frame = 0; this.renderBody(); });
     }
   }
 
+  /** Reasoning goes into a collapsed "Thinking" block; while it streams, the label
+   * pulses and the text grows inside (visible when the reader opens it). */
   appendReasoning(text) {
     if (!this.reasoning) {
       this.reasoningBody = h("div.reasoning-text");
-      this.reasoning = h("details.reasoning", h("summary", icon("brain"), "Reasoning"), this.reasoningBody);
-      this.tools.before(this.reasoning);
+      this.reasoningLabel = h("span.reasoning-label");
+      this.reasoning = h("details.reasoning",
+        h("summary", icon("brain"), this.reasoningLabel, icon("chevron", "reasoning-chevron")),
+        this.reasoningBody);
+      this.reasoningSlot.append(this.reasoning);
+      // the pulsing label replaces the typing dots until the answer's text arrives
+      if (!this.text && this.body.querySelector(".typing")) this.body.replaceChildren();
     }
     this.reasoningText += text;
     this.reasoningBody.textContent = this.reasoningText;
+    this.renderReasoningLabel();
+  }
+
+  renderReasoningLabel() {
+    if (!this.reasoning) return;
+    const live = this.el.classList.contains("streaming") && !this.text;
+    this.reasoning.classList.toggle("live", live);
+    const tokens = this.message.reasoning_tokens;
+    this.reasoningLabel.replaceChildren(live ? "Thinking…" : "Thinking");
+    if (!live && tokens) this.reasoningLabel.append(h("small", ` · ${formatInt(tokens)} tokens`));
   }
 
   addToolCall(call) {
-    this.tools.append(h("div.tool-call", icon("wrench"), `${call.name}(${call.arguments || ""})`));
+    this.tools.append(toolCallCard(call));
   }
 
   renderBody() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
     if (!this.text) {
-      if (!this.el.classList.contains("streaming")) this.body.replaceChildren();
+      if (!this.el.classList.contains("streaming") || this.reasoning) this.body.replaceChildren();
       return;
     }
     // Safe: renderMarkdown escapes all of its input before building any markup.
@@ -105,6 +162,7 @@ export class AssistantView {
     this.el.dataset.id = message.id ?? "";
     this.setModel(message.model, message.provider, message.kind);
     this.renderBody();
+    this.renderReasoningLabel();
     this.renderFooter();
   }
 

@@ -1,10 +1,16 @@
-// Settings → Providers: a card per provider (logo, kind, base URL, masked key, status
-// light, Test connection, enable toggle, edit, delete) and the "Add provider" form.
+// Settings → Providers: a card per provider (logo, kind, base URL, masked key and its
+// expiry, status light, Test connection, enable toggle, edit, delete) and the "Add
+// provider" form.
+//
+// A key's expiry date is set together with the key (POST /api/providers/{id}/key takes
+// {api_key, expires_at}): the API has no call that changes the date of a stored key, so
+// the date field is enabled once a key is pasted. The date is a local calendar day; the
+// key counts as expired from the start (local midnight) of that day.
 
 import { ApiError, del, get, post, put } from "../api.js";
 import { providerBadge } from "../badges.js";
 import { $, h, icon } from "../dom.js";
-import { relativeTime } from "../format.js";
+import { formatDate, relativeTime } from "../format.js";
 import { banner, confirmDialog, field, modal, toast, toggle } from "../ui.js";
 
 const grid = $("#providers");
@@ -43,11 +49,13 @@ function card(p) {
     status.detail && status.light === "error" ? [h("dt", h("span.sr-only", "Last error")), h("dd.status-error", status.detail)] : null,
     h("dt", "Kind"), h("dd", h("code", p.kind)),
     h("dt", "Base URL"), h("dd", { title: p.base_url || "" }, p.base_url ? h("code", p.base_url) : h("span.muted", "Default")),
-    h("dt", "API key"), h("dd", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText)),
+    h("dt", "API key"), h("dd.key-line", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText),
+      p.key?.expires_at ? h("small.key-expiry.muted", { title: new Date(p.key.expires_at).toLocaleString() },
+        `· ${new Date(p.key.expires_at) <= Date.now() ? "expired" : "expires"} ${formatDate(p.key.expires_at)}`) : null),
     h("dt", "Models"), h("dd", h("a", { href: `/settings/models?provider=${p.id}` }, `${p.model_count ?? 0} model${p.model_count === 1 ? "" : "s"}`))),
   h("div.pcard-foot",
     testButton,
-    h("label.enable-label", toggle(p.enabled, `Enable ${p.name}`, (on, input) => setEnabled(p, on, input)), "Enabled"),
+    h("label.enable-label", toggle(p.enabled, `Enable ${p.name}`, (on, input) => setEnabled(p, on, input)), h("span.enable-text", "Enabled")),
     h("span.spacer"),
     h("button.icon-btn", { type: "button", title: "Import models", "aria-label": `Import models of ${p.name}`, onclick: () => importModels(p) }, icon("download")),
     h("button.icon-btn", { type: "button", title: "Edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p) }, icon("pencil")),
@@ -132,6 +140,42 @@ async function remove(p) {
   toast(`${p.name} deleted`);
 }
 
+/** "YYYY-MM-DD" of a Date in the browser's time zone (what <input type=date> holds). */
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The "Key expires on" date field: enabled only while a key is being pasted (the date
+ * is stored with the key), never a past day. */
+function expiryInput(keyInput, current = null) {
+  const tomorrow = new Date();
+  tomorrow.setDate(tomorrow.getDate() + 1);
+  const future = current && new Date(current) > Date.now();
+  const el = input("expires_at", { type: "date", min: localDay(tomorrow),
+    value: future ? localDay(new Date(current)) : undefined });
+  const sync = () => { el.disabled = !keyInput.value.trim(); };
+  keyInput.addEventListener("input", sync);
+  sync();
+  return el;
+}
+
+/** The field's date as an ISO time (local midnight), null when empty; refused when not
+ * in the future, naming the field (the server checks it again). */
+function expiryValue(el) {
+  if (!el.value) return null;
+  const when = new Date(`${el.value}T00:00:00`);
+  if (Number.isNaN(when.getTime())) {
+    throw new ApiError(422, "The expiry date is not a valid date.", "validation_failed", "expires_at");
+  }
+  if (when <= Date.now()) {
+    throw new ApiError(422, "The expiry date must be in the future: pick a later day, or leave it empty if the key does not expire.", "validation_failed", "expires_at");
+  }
+  return when.toISOString();
+}
+
+const EXPIRY_HELP = "Optional. Shown as a warning on this card two weeks before; leave empty if the key does not expire.";
+
 function input(name, attrs = {}) {
   return h("input", { name, id: `f-${name}`, ...attrs });
 }
@@ -142,12 +186,14 @@ async function edit(p, { focusKey = false } = {}) {
   const imageUrl = input("image_url", { value: p.image_url || "", placeholder: "https://… (optional)", type: "url" });
   const apiKey = input("api_key", { type: "password", autocomplete: "off",
     placeholder: p.key ? `${p.key.masked} — leave empty to keep` : "Paste the API key" });
+  const expires = expiryInput(apiKey, p.key?.expires_at);
   const removeKey = p.key ? h("button.btn.btn-sm.btn-ghost", { type: "button", onclick: async () => {
     try {
       replace(await del(`/api/providers/${p.id}/key`));
       toast("Key removed");
       removeKey.remove();
       apiKey.placeholder = "Paste the API key";
+      expires.value = "";
     } catch (err) { toast(err.message, "error"); }
   } }, icon("trash"), "Remove key") : null;
   const pending = modal({
@@ -156,7 +202,8 @@ async function edit(p, { focusKey = false } = {}) {
     body: [h("div.form-grid",
       field("Name", name), field("Logo URL", imageUrl),
       h("div.span-2", field("Base URL", baseUrl)),
-      h("div.span-2", field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown.")),
+      field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown."),
+      field("Key expires on", expires, p.key ? "Set with a new key: paste the key to change or clear its date." : EXPIRY_HELP),
       removeKey ? h("div.span-2", removeKey) : null)],
     actions: [{ label: "Cancel", value: "cancel" }, { label: "Save", value: "save", primary: true }],
     onSubmit: async () => {
@@ -164,8 +211,10 @@ async function edit(p, { focusKey = false } = {}) {
       if (name.value.trim() !== p.name) body.name = name.value.trim();
       if (baseUrl.value.trim() !== (p.base_url || "")) body.base_url = baseUrl.value.trim() || null;
       if (imageUrl.value.trim() !== (p.image_url || "")) body.image_url = imageUrl.value.trim() || null;
-      if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
-      replace(await put(`/api/config/providers/${p.id}`, body));
+      const key = apiKey.value.trim();
+      const expiresAt = key ? expiryValue(expires) : undefined;
+      if (Object.keys(body).length || !key) replace(await put(`/api/config/providers/${p.id}`, body));
+      if (key) replace(await post(`/api/providers/${p.id}/key`, { api_key: key, expires_at: expiresAt }));
       toast(`${body.name || p.name} saved`);
     },
   });
@@ -185,6 +234,7 @@ async function add() {
   const baseUrl = input("base_url", { type: "url" });
   const apiKey = input("api_key", { type: "password", autocomplete: "off", placeholder: "Paste the API key" });
   const imageUrl = input("image_url", { type: "url", placeholder: "https://… (optional)" });
+  const expires = expiryInput(apiKey);
   let autoName = "";
   const choice = () => {
     const [type, id] = kind.value.split(/:(.*)/s);
@@ -214,7 +264,7 @@ async function add() {
     body: [h("div.form-grid",
       field("Kind", kind), field("Name", name, "Unique; used in model references like name:model."),
       h("div.span-2", field("Base URL", baseUrl, "Leave empty for the kind's default.")),
-      h("div.span-2", keyField),
+      keyField, field("Key expires on", expires, EXPIRY_HELP),
       h("div.span-2", field("Logo URL", imageUrl)))],
     actions: [{ label: "Cancel", value: "cancel" }, { label: "Add provider", value: "add", primary: true }],
     onSubmit: async () => {
@@ -225,7 +275,16 @@ async function add() {
       if (baseUrl.value.trim()) body.base_url = baseUrl.value.trim();
       if (apiKey.value.trim()) body.api_key = apiKey.value.trim();
       if (imageUrl.value.trim()) body.image_url = imageUrl.value.trim();
-      const created = await post("/api/config/providers", body);
+      const expiresAt = body.api_key ? expiryValue(expires) : null;
+      let created = await post("/api/config/providers", body);
+      if (expiresAt) {
+        // The create call takes no expiry: store the key again with its date.
+        try {
+          created = await post(`/api/providers/${created.id}/key`, { api_key: body.api_key, expires_at: expiresAt });
+        } catch (err) {
+          banner("#banner-slot", `${err.message} Edit the provider to set the date again.`, { title: `${created.name} was added without its key's expiry date` });
+        }
+      }
       providers.push(created);
       render();
       toast(`${created.name} added`);

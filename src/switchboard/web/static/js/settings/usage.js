@@ -1,5 +1,8 @@
 // Settings → Usage: totals, a stacked bar chart per day by provider (inline SVG built
 // here), and tables per provider and per model. Data: GET /api/usage.
+// The period (a 7/30/90-day preset or a custom from/to), the scope (admins: mine or
+// everyone's) and the chart metric live in the URL query, so a reload or a shared link
+// shows the same report: ?range=7 | ?from=2025-01-01&to=2025-01-31, &scope=all, &metric=.
 
 import { get } from "../api.js";
 import { $, $$, h, svg } from "../dom.js";
@@ -13,26 +16,140 @@ const METRICS = {
   requests: { title: "Requests per day", value: (d) => d.requests || 0, format: formatInt },
   errors: { title: "Errors per day", value: (d) => d.errors || 0, format: formatInt },
 };
+const PRESETS = ["7", "30", "90"];
+const DEFAULT_PRESET = "30";
+const MAX_DAYS = 366; // the API's limit (services/usage_report.py)
+const DAY_MS = 86400000;
 let data = null;
 let tip = null;
+let requestSeq = 0;
+let loadFailed = false;
+let drawnWidth = 0; // the chart's width when last drawn
 
-const checked = (name) => $(`input[name="${name}"]:checked`)?.value;
+const setChecked = (name, value) => {
+  const input = $(`input[name="${name}"][value="${value}"]`);
+  if (input) input.checked = true;
+};
 
+// Usage is counted in whole UTC days (the API's buckets), so "today" is the UTC date.
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
+function parseDay(text) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text || "")) return null;
+  const date = new Date(`${text}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) || isoDay(date) !== text ? null : date;
+}
+const addDays = (text, n) => isoDay(new Date(parseDay(text).getTime() + n * DAY_MS));
+const spanDays = (from, to) => Math.round((parseDay(to) - parseDay(from)) / DAY_MS) + 1;
+
+/** What is wrong with a custom period, in words that say how to fix it (or null). */
+function rangeProblem(from, to) {
+  if (!from || !to) return { field: from ? "to" : "from", message: "Choose both a start and an end date." };
+  if (!parseDay(from)) return { field: "from", message: "The start date is not a valid date (YYYY-MM-DD)." };
+  if (!parseDay(to)) return { field: "to", message: "The end date is not a valid date (YYYY-MM-DD)." };
+  if (from > addDays(isoDay(new Date()), 1)) return { field: "from", message: "The start date is in the future: there is no usage to show yet." };
+  if (from > to) return { field: "from", message: "The start date is after the end date: swap them or pick an earlier start." };
+  if (spanDays(from, to) > MAX_DAYS) return { field: "from", message: `The period is ${spanDays(from, to)} days long; choose at most ${MAX_DAYS} days.` };
+  return null;
+}
+
+/** The period and scope shown: from the URL (so a reload keeps them), else the defaults. */
+function readQuery() {
+  const q = new URLSearchParams(location.search);
+  const scope = q.get("scope") === "all" && $('input[name="scope"][value="all"]') ? "all" : "me";
+  const metric = METRICS[q.get("metric")] ? q.get("metric") : "cost";
+  if (q.has("from") || q.has("to")) {
+    const problem = rangeProblem(q.get("from"), q.get("to"));
+    if (!problem) return { preset: "custom", from: q.get("from"), to: q.get("to"), scope, metric };
+    banner("#banner-slot", `${problem.message} Showing the last ${DEFAULT_PRESET} days instead.`, { kind: "warn", title: "The period in the address is not valid" });
+  }
+  const preset = PRESETS.includes(q.get("range")) ? q.get("range") : DEFAULT_PRESET;
+  return { preset, scope, metric };
+}
+
+function presetRange(days) {
+  const to = isoDay(new Date());
+  return { from: addDays(to, 1 - Number(days)), to };
+}
+
+const view = readQuery();
+const rangeForm = $("#range-form");
+const fromInput = $("#range-from");
+const toInput = $("#range-to");
+const rangeError = $("#range-error");
+const refreshButton = $("#usage-refresh");
+
+function currentRange() {
+  return view.preset === "custom" ? { from: view.from, to: view.to } : presetRange(view.preset);
+}
+
+function writeQuery() {
+  const q = new URLSearchParams();
+  if (view.preset === "custom") { q.set("from", view.from); q.set("to", view.to); }
+  else if (view.preset !== DEFAULT_PRESET) q.set("range", view.preset);
+  if (view.scope === "all") q.set("scope", "all");
+  if (view.metric !== "cost") q.set("metric", view.metric);
+  const search = q.toString();
+  history.replaceState(null, "", `${location.pathname}${search ? `?${search}` : ""}`);
+}
+
+function showControls() {
+  setChecked("range", view.preset);
+  setChecked("scope", view.scope);
+  setChecked("metric", view.metric);
+  const range = currentRange();
+  fromInput.value = range.from;
+  toInput.value = range.to;
+  fromInput.max = toInput.max = isoDay(new Date(Date.now() + DAY_MS));
+  rangeForm.hidden = view.preset !== "custom";
+}
+
+function showRangeError(problem) {
+  for (const input of [fromInput, toInput]) input.removeAttribute("aria-invalid");
+  rangeError.hidden = !problem;
+  rangeError.textContent = problem ? problem.message : "";
+  if (problem) {
+    const input = problem.field === "to" ? toInput : fromInput;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+}
+
+function caption(range) {
+  const fmt = (text, year) => parseDay(text).toLocaleDateString(undefined, {
+    month: "short", day: "numeric", year: year ? "numeric" : undefined, timeZone: "UTC" });
+  const sameYear = range.from.slice(0, 4) === range.to.slice(0, 4);
+  const days = spanDays(range.from, range.to);
+  const who = view.scope === "all" ? "everyone" : "you";
+  return `${fmt(range.from, !sameYear)} – ${fmt(range.to, true)} · ${days} day${days === 1 ? "" : "s"} · usage of ${who} (UTC days)`;
+}
 
 async function load() {
-  const days = Number(checked("range") || 30);
-  const to = new Date();
-  const from = new Date(Date.now() - (days - 1) * 86400000);
-  const params = new URLSearchParams({ from: isoDay(from), to: isoDay(to), scope: checked("scope") || "me" });
+  const seq = ++requestSeq;
+  const range = currentRange();
+  const params = new URLSearchParams({ from: range.from, to: range.to, scope: view.scope });
+  refreshButton.disabled = true;
+  refreshButton.classList.add("spinning");
+  $("#main").setAttribute("aria-busy", "true");
   try {
-    data = await get(`/api/usage?${params}`);
-    clearBanner("#banner-slot");
+    const answer = await get(`/api/usage?${params}`);
+    if (seq !== requestSeq) return; // a newer request is on its way
+    data = answer;
+    if (loadFailed) clearBanner("#banner-slot");
+    loadFailed = false;
+    $("#range-caption").textContent = caption(data.range || range);
     render();
   } catch (err) {
+    if (seq !== requestSeq) return;
+    loadFailed = true;
     banner("#banner-slot", err.message, { title: "Could not load usage" });
+  } finally {
+    if (seq === requestSeq) {
+      refreshButton.disabled = false;
+      refreshButton.classList.remove("spinning");
+      $("#main").setAttribute("aria-busy", "false");
+    }
   }
 }
 
@@ -63,12 +180,16 @@ function niceMax(value) {
 }
 
 function chart() {
-  const metric = METRICS[checked("metric") || "cost"];
+  const metric = METRICS[view.metric] || METRICS.cost;
   $("#chart-title").textContent = metric.title;
   const days = data.days || [];
   const names = providerNames();
   const colour = (name) => PALETTE[names.indexOf(name) % PALETTE.length];
-  const W = 900, H = 260, left = 56, bottom = 26, top = 10, right = 8;
+  // The drawing is as wide as its box (re-drawn on resize): a fixed viewBox stretched to
+  // a phone's width squeezed the axis labels.
+  const W = Math.max(280, Math.round($("#usage-chart").clientWidth || 900)), H = 260;
+  const left = 56, bottom = 26, top = 10, right = 8;
+  drawnWidth = W;
   const plotW = W - left - right, plotH = H - top - bottom;
   const totals = days.map((d) => metric.value(d));
   const max = niceMax(Math.max(0, ...totals));
@@ -81,7 +202,7 @@ function chart() {
   }
   const slot = plotW / Math.max(days.length, 1);
   const barW = Math.max(2, Math.min(28, slot * 0.68));
-  const labelEvery = Math.ceil(days.length / 10);
+  const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(plotW / 64))));
   days.forEach((day, i) => {
     const x = left + slot * i + (slot - barW) / 2;
     let y = top + plotH;
@@ -152,6 +273,41 @@ function tables() {
     byModel.length ? h("tbody", rows(byModel, (r) => h("td", h("div.model-cell", h("strong", r.model), h("code", r.provider))))) : empty.cloneNode(true));
 }
 
-for (const input of $$('input[name="range"], input[name="scope"]')) input.addEventListener("change", load);
-for (const input of $$('input[name="metric"]')) input.addEventListener("change", () => data && chart());
+for (const input of $$('input[name="range"]')) {
+  input.addEventListener("change", () => {
+    if (input.value === "custom") {
+      // keep showing the current period until the custom one is applied
+      rangeForm.hidden = false;
+      showRangeError(null);
+      fromInput.focus();
+      return;
+    }
+    view.preset = input.value;
+    showRangeError(null);
+    showControls();
+    writeQuery();
+    load();
+  });
+}
+rangeForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const problem = rangeProblem(fromInput.value, toInput.value);
+  showRangeError(problem);
+  if (problem) return;
+  Object.assign(view, { preset: "custom", from: fromInput.value, to: toInput.value });
+  writeQuery();
+  load();
+});
+for (const input of $$('input[name="scope"]')) {
+  input.addEventListener("change", () => { view.scope = input.value; writeQuery(); load(); });
+}
+for (const input of $$('input[name="metric"]')) {
+  input.addEventListener("change", () => { view.metric = input.value; writeQuery(); if (data) chart(); });
+}
+refreshButton.addEventListener("click", load);
+new ResizeObserver(([entry]) => {
+  const width = Math.round(entry.contentRect.width);
+  if (data && width && width !== drawnWidth) { drawnWidth = width; chart(); }
+}).observe($("#usage-chart"));
+showControls();
 load();
