@@ -7,6 +7,9 @@
 - ``SWITCHBOARD_SECRET_KEY``: the master key(s) for provider keys at rest (see
   ``switchboard.security``); default: a key file generated in the data dir.
 - ``SWITCHBOARD_REDIS_URL``: enables cross-process cache invalidation.
+- ``SWITCHBOARD_MAX_BODY_MB`` (1) and ``SWITCHBOARD_MAX_CHAT_BODY_MB`` (64): the largest
+  request body accepted, and the larger one of the chat calls that carry inline images
+  (see ``switchboard.api.body_limit``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+MB = 1024 * 1024
+DEFAULT_MAX_BODY_MB = 1.0
+DEFAULT_MAX_CHAT_BODY_MB = 64.0
 
 
 def _default_data_dir() -> Path:
@@ -39,10 +46,28 @@ class Settings:
     database_url: str
     secret_key: str | None
     redis_url: str | None
+    max_body_bytes: int = int(DEFAULT_MAX_BODY_MB * MB)
+    max_chat_body_bytes: int = int(DEFAULT_MAX_CHAT_BODY_MB * MB)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _megabytes(name: str, default: float) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return int(default * MB)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        from switchboard.spec.errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a positive number of megabytes such as "
+                                 f"{default:g} or 0.5, got {raw!r}")
+    return int(value * MB)
 
 
 def load_settings() -> Settings:
@@ -58,4 +83,7 @@ def load_settings() -> Settings:
         database_url=url,
         secret_key=os.environ.get("SWITCHBOARD_SECRET_KEY") or None,
         redis_url=os.environ.get("SWITCHBOARD_REDIS_URL") or None,
+        max_body_bytes=_megabytes("SWITCHBOARD_MAX_BODY_MB", DEFAULT_MAX_BODY_MB),
+        max_chat_body_bytes=_megabytes("SWITCHBOARD_MAX_CHAT_BODY_MB",
+                                       DEFAULT_MAX_CHAT_BODY_MB),
     )

@@ -30,7 +30,10 @@ class AccessLog:
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")[:64]
-                if candidate.replace("-", "").replace("_", "").isalnum():
+                # ASCII letters, digits, - and _ only (str.isalnum alone also passes
+                # letters such as "é", which would reach log lines and the echoed header)
+                if candidate.isascii() and candidate.replace("-", "").replace(
+                        "_", "").isalnum():
                     request_id = candidate
                 break
         request_id = request_id or secrets.token_hex(8)

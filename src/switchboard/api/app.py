@@ -22,6 +22,8 @@ from starlette.routing import Route
 from switchboard import __version__
 from switchboard.api import docs, errors
 from switchboard.api.access_log import AccessLog
+from switchboard.api.auth import has_credential
+from switchboard.api.body_limit import BodyLimit
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.state import AppState
@@ -107,7 +109,10 @@ def create_app(settings: Settings | None = None,
     )
     errors.install(app)
     docs.install(app)
-    app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
+                       max_chat_body_bytes=settings.max_chat_body_bytes,
+                       authorised=has_credential)
+    app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
     app.router.routes.extend(openai_routes)
     for name in ROUTER_MODULES:
         try:

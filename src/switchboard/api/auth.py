@@ -19,6 +19,7 @@ Use as FastAPI dependencies::
 from __future__ import annotations
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from switchboard.api.errors import ApiError
 from switchboard.api.state import AppState
@@ -56,6 +57,12 @@ async def optional_principal(request: Request) -> Principal | None:
                 request.state.via = "session"
     request.state.principal = principal
     return principal
+
+
+async def has_credential(scope: Scope) -> bool:
+    """Whether a raw request carries a valid token or session (for ASGI middleware, such
+    as the body limit). The principal found is cached on the request as usual."""
+    return await optional_principal(Request(scope)) is not None
 
 
 async def current_principal(

@@ -31,6 +31,7 @@ class AppState:
     load_registry: Callable[[], Awaitable[Registry]]
     sessions: SessionStore
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    setup_throttle: LoginThrottle = field(default_factory=LoginThrottle)  # per address
     fingerprint: str = field(default_factory=lambda: "sb_" + secrets.token_hex(5))
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -63,5 +63,9 @@ def run(args: argparse.Namespace) -> int:
         "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,
         proxy_headers=False, server_header=False, log_config=configure(args.log_level),
+        # uvicorn's access log would print query strings (the setup link's token);
+        # ``api.access_log`` replaces it. (``log_level`` re-enables it whatever the
+        # log config says, so it must be switched off here.)
+        access_log=False,
     )
     return 0

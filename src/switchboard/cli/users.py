@@ -99,11 +99,16 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _update(username: str, **changes: object) -> int:
     from switchboard.services import accounts
+    from switchboard.services.sessions import SessionStore
 
     db = await _db()
     try:
         user = await accounts.get_user_by_name(db, username)
         user = await accounts.update_user(db, user.id, **changes)  # type: ignore[arg-type]
+        if changes.get("password") is not None or changes.get("is_active") is False:
+            # As the /api/users route does: a new password or a deactivation ends the
+            # user's browser sessions (a stolen cookie must not outlive a reset).
+            await SessionStore(db).revoke_user(user.id)
     finally:
         await db.dispose()
     print(f"updated {user.username!r}: role {user.role}, "

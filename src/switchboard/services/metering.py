@@ -75,6 +75,24 @@ class CallOutcome:
         )
 
 
+def scrub_key(model: ResolvedModel, error: SwitchboardError) -> SwitchboardError:
+    """``error`` with the provider's own key removed from its message (in place).
+
+    Adapters redact what they build from a vendor's answer, but not every path passes
+    the key (an in-band stream error, say), and a key in an unusual format matches no
+    generic pattern. Every chat call's errors pass here, on their way to a response, a
+    saved message and the log, so this is where the key is removed whatever the adapter
+    did. Only the error path pays for it."""
+    try:
+        key = model.provider.api_key
+    except SwitchboardError:
+        return error
+    if key and len(key) >= 4 and key in error.message:
+        error.message = error.message.replace(key, "[redacted]")
+        error.args = (error.message,)
+    return error
+
+
 def _outcome(model: ResolvedModel, collector: Collector, started: float,
              first: float | None, error: SwitchboardError | None,
              reason: str | None) -> CallOutcome:
@@ -118,12 +136,12 @@ async def metered(
         async for event in events:
             if first is None and isinstance(event, TextDelta | ToolCallStart | ReasoningDelta):
                 first = time.perf_counter()
-            collector.add(event)
             if isinstance(event, ErrorEvent):
-                error = event.error
+                error = scrub_key(model, event.error)
+            collector.add(event)
             yield event
     except SwitchboardError as exc:
-        error = exc
+        error = scrub_key(model, exc)
         raise
     except GeneratorExit:
         reason = "client disconnected"

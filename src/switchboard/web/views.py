@@ -49,8 +49,13 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
 
 
 def safe_next(value: str | None) -> str:
-    """A local path to go to after logging in (anything else becomes ``/``)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A local path to go to after logging in (anything else becomes ``/``).
+
+    Control characters and whitespace are refused too: a browser's URL parser drops tabs
+    and newlines (https://url.spec.whatwg.org/#concept-basic-url-parser), so
+    ``/<TAB>/evil.example`` would become ``//evil.example``, another site."""
+    if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
+            or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value)):
         return "/"
     return value
 

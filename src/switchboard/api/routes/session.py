@@ -2,7 +2,17 @@
 
 The session cookie is HttpOnly (scripts cannot read it), SameSite=Lax (not sent on
 cross-site POSTs) and Secure when the request came over HTTPS. The CSRF token is returned
-in the JSON (and embedded in pages) for the client to echo in ``X-CSRF-Token``.
+in the JSON (and embedded in pages) for the client to echo in ``X-CSRF-Token``. Login and
+setup always issue a NEW session id, and end the session the browser held before.
+
+Logout needs no CSRF token: the cookie is SameSite=Lax, so a cross-site page cannot make
+the browser send it with a POST, and the worst a forged logout could do is log a user
+out; a logout must also work from a page whose session (and token) already expired.
+
+Setup-link guessing: the token has 256 random bits, so guessing is hopeless, but each
+attempt used to cost an Argon2 hash (of the new password) before the token was checked.
+Now the token is checked first (one indexed read), and failures are throttled per client
+address like logins.
 """
 
 from __future__ import annotations
@@ -17,9 +27,14 @@ from switchboard.api.auth import SESSION_COOKIE, current_principal, state_of
 from switchboard.api.errors import ApiError
 from switchboard.api.tokens import Principal
 from switchboard.services import accounts
+from switchboard.services.errors import ValidationFailed
 from switchboard.services.sessions import NewSession
 
 router = APIRouter(tags=["session"])
+SETUP_LINK_INVALID = (
+    "this setup link is not valid, has expired or was already used; run `switchboard "
+    "serve` again (it prints a new link while no admin exists) or `switchboard users add "
+    "NAME --admin`")
 
 
 class Credentials(BaseModel):
@@ -50,19 +65,31 @@ def _with_cookie(request: Request, payload: dict[str, Any], new: NewSession) -> 
     return response
 
 
+async def _end_previous_session(request: Request) -> None:
+    """Drop the session this browser had, so an old (possibly planted) id dies here."""
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await state_of(request).sessions.revoke(old)
+
+
+def _throttled(wait: float) -> ApiError:
+    return ApiError(429, f"too many failed attempts; try again in {int(wait) + 1} s",
+                    "throttled", headers={"retry-after": str(int(wait) + 1)})
+
+
 @router.post("/api/session/login")
 async def login(body: Credentials, request: Request) -> Response:
     state = state_of(request)
     address = _client(request)
     wait = state.throttle.retry_after(body.username, address)
     if wait > 0:
-        raise ApiError(429, f"too many failed attempts; try again in {int(wait) + 1} s",
-                       "throttled", headers={"retry-after": str(int(wait) + 1)})
+        raise _throttled(wait)
     user = await accounts.authenticate(state.db, body.username, body.password)
     if user is None:
         state.throttle.failed(body.username, address)
         raise ApiError(401, "wrong username or password", "unauthorized")
     state.throttle.succeeded(body.username)
+    await _end_previous_session(request)
     new = await state.sessions.create(user.id, request.headers.get("user-agent"))
     return _with_cookie(request, {"user": user_json(user), "csrf_token": new.csrf}, new)
 
@@ -87,6 +114,16 @@ async def session_info(request: Request,
 @router.post("/api/setup")
 async def setup(body: SetupBody, request: Request) -> Response:
     state = state_of(request)
+    address = _client(request)
+    key = f"setup@{address}"  # per address only: a global lock would let anyone block setup
+    wait = state.setup_throttle.retry_after(key, address)
+    if wait > 0:
+        raise _throttled(wait)
+    if not await accounts.check_setup_token(state.db, body.token):
+        state.setup_throttle.failed(key, address)
+        raise ValidationFailed(SETUP_LINK_INVALID, field="token")
     user = await accounts.complete_setup(state.db, body.token, body.username, body.password)
+    state.setup_throttle.succeeded(key)
+    await _end_previous_session(request)
     new = await state.sessions.create(user.id, request.headers.get("user-agent"))
     return _with_cookie(request, {"user": user_json(user), "csrf_token": new.csrf}, new)

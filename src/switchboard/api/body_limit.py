@@ -1,0 +1,139 @@
+"""A cap on request body size, before anything buffers or parses the body.
+
+Without it a client could send a body of any size: FastAPI reads and parses a route's
+whole JSON body *before* its dependencies run (so before authentication), and a
+``/v1`` body is read whole before it is parsed. One request could exhaust memory, and
+even a few tens of megabytes of ``[{},{},...]`` become gigabytes of Python objects.
+
+Two limits:
+
+- ``max_body_bytes`` (``SWITCHBOARD_MAX_BODY_MB``, 1 MB) for every request;
+- ``max_chat_body_bytes`` (``SWITCHBOARD_MAX_CHAT_BODY_MB``, 64 MB) for the chat calls
+  that carry images inline as base64 (``/api/chat``, ``/api/chat/stream``,
+  ``/v1/chat/completions``). OpenAI accepts up to 50 MB of image bytes per request
+  (https://platform.openai.com/docs/guides/images-vision), about 67 MB as base64; the
+  default covers ordinary use with a few large images. The higher limit applies only
+  when the request carries a valid credential: an anonymous client would be refused
+  anyway, and must not make the server parse 64 MB first.
+
+A ``Content-Length`` over the limit is refused at once, unread. A chunked body is
+counted as it arrives; when it passes the limit, reading stops and whatever the app
+then answers (an error about the broken body) is replaced by the 413.
+Errors come in the surface's own shape: OpenAI's on ``/v1``, ``{"error": ...}`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions"})
+MB = 1024 * 1024
+
+Authorised = Callable[[Scope], Awaitable[bool]]
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` once the body passes the limit (the app never sees more)."""
+
+
+def _megabytes(limit: int) -> str:
+    value = limit / MB
+    return f"{value:g} MB" if value >= 1 else f"{limit // 1024} KB"
+
+
+def too_large_response(path: str, limit: int) -> tuple[int, bytes]:
+    """(status, JSON body) of the 413 for ``path``."""
+    chat = path in CHAT_PATHS
+    setting = "SWITCHBOARD_MAX_CHAT_BODY_MB" if chat else "SWITCHBOARD_MAX_BODY_MB"
+    hint = ("attach fewer or smaller images (inline images count about 4/3 of their "
+            "size)" if chat else "send less data")
+    message = (f"the request body is larger than {_megabytes(limit)}, the limit for "
+               f"{path}: {hint}, or ask the operator to raise {setting}")
+    if path.startswith("/v1/"):
+        body = {"error": {"message": message, "type": "invalid_request_error",
+                          "param": None, "code": "request_too_large"}}
+    else:
+        body = {"error": {"message": message, "code": "payload_too_large", "field": None}}
+    return 413, orjson.dumps(body)
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_chat_body_bytes: int,
+                 authorised: Authorised | None = None) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.max_chat = max(max_chat_body_bytes, max_body_bytes)
+        self.authorised = authorised
+
+    async def _limit(self, scope: Scope) -> int:
+        if scope["path"] not in CHAT_PATHS or self.max_chat == self.max_body:
+            return self.max_body
+        if self.authorised is None or await self.authorised(scope):
+            return self.max_chat
+        return self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared: int | None = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = None
+                break
+        if declared is not None and declared <= self.max_body:
+            await self.app(scope, receive, send)  # the common case: no wrapping at all
+            return
+        limit = await self._limit(scope)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, limit)
+            return
+        await self._counted(scope, receive, send, limit)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        received = 0
+        overflow = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, overflow
+            if overflow:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    overflow = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if overflow:
+                return  # the app's answer to a body it could not read: replaced below
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not overflow:  # anything but the app choking on the cut body
+                raise
+        if overflow and not started:
+            await self._refuse(scope, send, limit)
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        status, body = too_large_response(scope["path"], limit)
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": body})
