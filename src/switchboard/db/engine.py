@@ -175,8 +175,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """One transaction: commit when the block ends normally, roll back if it raises."""
+    """One transaction: commit when the block ends normally, roll back if it raises.
+
+    A unit of work is for writing (reads use ``Database.session()``). On SQLite it starts
+    with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails at
+    once with "database is locked" (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+    cover) if another connection committed in between; taking the write lock up front
+    makes it wait its turn instead.
+    """
     async with sessionmaker() as session, session.begin():
+        if session.bind is not None and session.bind.dialect.name == "sqlite":
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         yield session
 
 

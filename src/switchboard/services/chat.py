@@ -45,7 +45,6 @@ from switchboard.services.conversations import (
     load_conversation_view,
     load_message_views,
     owned_conversation,
-    write_transaction,
 )
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.metering import CallOutcome, metered
@@ -227,7 +226,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                                field="regenerate")
     request = _build_request(body, history)
 
-    async with write_transaction(deps.db) as session:
+    async with deps.db.unit_of_work() as session:
         if body.conversation_id is None:
             conversation = m.Conversation(user_id=user_id, title=title_from(body.text),
                                           provider=model.provider_name, model=model.model_id)
@@ -282,7 +281,7 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
     keep_previous = turn.regenerate and status == "error"
     warnings = [w.message for w in result.warnings]
     try:
-        async with write_transaction(turn.deps.db) as session:
+        async with turn.deps.db.unit_of_work() as session:
             row = await session.get(m.Message, turn.assistant_id)
             if row is None:  # the conversation was deleted while the answer streamed
                 return Saved(status, None, None, outcome.error, reason, warnings)

@@ -15,8 +15,6 @@ that name when there still is one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -37,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.db.engine import SQLITE_BEGIN_OPTION
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
 
@@ -116,17 +113,6 @@ def conversation_view(row: m.Conversation, message_count: int) -> ConversationVi
         provider=row.provider, created_at=row.created_at, updated_at=row.updated_at,
         message_count=message_count,
     )
-
-
-@asynccontextmanager
-async def write_transaction(db: Database) -> AsyncIterator[AsyncSession]:
-    """A transaction that reads then writes. On SQLite it takes the write lock up front
-    (``BEGIN IMMEDIATE``): a deferred one fails at its first write if another writer
-    committed since its first read; an immediate one waits for the lock instead."""
-    async with db.unit_of_work() as session:
-        if db.is_sqlite:
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        yield session
 
 
 # -- lookups ------------------------------------------------------------------------------
@@ -233,7 +219,7 @@ def clean_title(title: str) -> str:
 async def rename_conversation(db: Database, user_id: int, conversation_id: int,
                               title: str) -> ConversationView:
     title = clean_title(title)
-    async with write_transaction(db) as session:
+    async with db.unit_of_work() as session:
         row = await owned_conversation(session, user_id, conversation_id)
         row.title = title
         await session.flush()
@@ -242,7 +228,7 @@ async def rename_conversation(db: Database, user_id: int, conversation_id: int,
 
 async def delete_conversation(db: Database, user_id: int, conversation_id: int) -> None:
     """Delete a conversation and (by the database's CASCADE) its messages."""
-    async with write_transaction(db) as session:
+    async with db.unit_of_work() as session:
         row = await owned_conversation(session, user_id, conversation_id)
         await session.execute(delete(m.Conversation).where(m.Conversation.id == row.id))
 
@@ -251,7 +237,7 @@ async def rate_message(db: Database, user_id: int, message_id: int,
                        rating: int) -> MessageView:
     if rating not in (-1, 0, 1):
         raise ValidationFailed("rating must be -1, 0 or 1", field="rating")
-    async with write_transaction(db) as session:
+    async with db.unit_of_work() as session:
         found = (await session.execute(
             select(m.Message, m.Provider.kind)
             .join(m.Conversation, and_(m.Conversation.id == m.Message.conversation_id,

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.db.engine import SQLITE_BEGIN_OPTION, Database
+from switchboard.db.engine import Database
 from switchboard.services.cache import catalog_cache
 from switchboard.services.errors import Conflict
 
@@ -32,12 +32,8 @@ def cache_scope(db: Database) -> object:
 async def catalog_write(db: Database, what: str) -> AsyncIterator[AsyncSession]:
     """``async with catalog_write(db, "adding provider 'x'") as session:``"""
     try:
+        # unit_of_work() takes SQLite's write lock up front (BEGIN IMMEDIATE).
         async with db.unit_of_work() as session:
-            if db.is_sqlite:
-                # Take the write lock up front: a deferred transaction that reads and then
-                # writes fails at once (SQLITE_BUSY_SNAPSHOT) if another writer committed
-                # in between; BEGIN IMMEDIATE waits for the lock instead.
-                await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             yield session
     except IntegrityError as exc:
         constraint = _constraint_name(exc)
