@@ -32,8 +32,11 @@ if not CHROMIUM.exists():  # pragma: no cover - CI installs it
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in
+    # the main thread while it is open, and any later test that calls asyncio.run() (or
+    # is async) would then fail depending on the order tests run in.
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

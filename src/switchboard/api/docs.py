@@ -59,8 +59,11 @@ def install(app: FastAPI) -> None:
         if denied is not None:
             return denied
         if app.openapi_schema is None:
+            # Declared as 3.0.3: the Swagger UI shipped by swagger-ui-bundle (4.x) refuses
+            # to render a document that says 3.1 ("Unable to render this definition").
+            # FastAPI's output uses nothing that 4.x cannot display.
             app.openapi_schema = get_openapi(title=app.title, version=app.version,
-                                             routes=app.routes)
+                                             routes=app.routes, openapi_version="3.0.3")
         return JSONResponse(app.openapi_schema)
 
     @router.get("/docs")

@@ -18,7 +18,7 @@ form.addEventListener("submit", async (event) => {
   const username = $("#username").value.trim();
   const password = $("#password").value;
   if (!username) return fail("Choose a username for the admin account.", "username");
-  if (password.length < 8) return fail("The password needs at least 8 characters.", "password");
+  if (password.length < 10) return fail("The password needs at least 10 characters.", "password");
   if (password !== $("#confirm").value) return fail("The two passwords differ: type the same password twice.", "confirm");
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;

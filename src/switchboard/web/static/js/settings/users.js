@@ -44,10 +44,10 @@ async function update(u, body, undo) {
 }
 
 async function resetPassword(u) {
-  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: 8 });
+  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: 10 });
   await modal({
     title: `New password for ${u.username}`,
-    body: [field("Password", password, "At least 8 characters. Tell the user over a safe channel.")],
+    body: [field("Password", password, "At least 10 characters. Tell the user over a safe channel.")],
     actions: [{ label: "Cancel", value: "cancel" }, { label: "Set password", value: "save", primary: true }],
     onSubmit: async () => {
       await patch(`/api/users/${u.id}`, { password: password.value });
@@ -62,7 +62,7 @@ async function add() {
   const role = h("select", { name: "role" }, h("option", { value: "user" }, "Member"), h("option", { value: "admin" }, "Administrator"));
   await modal({
     title: "Add user",
-    body: [field("Username", username), field("Password", password, "At least 8 characters."), field("Role", role)],
+    body: [field("Username", username), field("Password", password, "At least 10 characters."), field("Role", role)],
     actions: [{ label: "Cancel", value: "cancel" }, { label: "Add user", value: "add", primary: true }],
     onSubmit: async () => {
       const created = await post("/api/users", { username: username.value.trim(), password: password.value, role: role.value });
