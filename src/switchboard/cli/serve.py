@@ -62,7 +62,11 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(
         "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,
-        proxy_headers=False, server_header=False, log_config=configure(args.log_level),
+        proxy_headers=False, server_header=False,
+        # With --workers, uvicorn kills a worker that misses a 5 s health check as hung;
+        # a worker that is only slow under heavy load would lose its batched usage rows
+        # (decision 0005). 30 s still catches a real hang.
+        timeout_worker_healthcheck=30, log_config=configure(args.log_level),
         # uvicorn's access log would print query strings (the setup link's token);
         # ``api.access_log`` replaces it. (``log_level`` re-enables it whatever the
         # log config says, so it must be switched off here.)

@@ -76,6 +76,7 @@ class UsageRecorder:
         self._buffer: list[dict[str, object]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._lock = asyncio.Lock()
         self.after_flush: list[Callable[[], Awaitable[None]]] = []
         self.written = 0
@@ -105,7 +106,7 @@ class UsageRecorder:
                                                                  name="usage-recorder")
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             except TimeoutError:
@@ -130,6 +131,9 @@ class UsageRecorder:
             try:
                 async with self.db.unit_of_work() as session:
                     await session.execute(insert(UsageEvent), rows)
+            except asyncio.CancelledError:
+                self._buffer[:0] = rows  # rolled back: keep them for whoever flushes next
+                raise
             except Exception:
                 self.failures += 1
                 self._buffer[:0] = rows  # keep them, in order, for the next try
@@ -139,13 +143,15 @@ class UsageRecorder:
             return len(rows)
 
     async def close(self) -> None:
-        """Stop the background task and flush what is left (shutdown)."""
+        """Stop the background task and flush what is left (shutdown).
+
+        The task is asked to stop, not cancelled: cancelling it in the middle of a flush
+        would roll that batch back. It finishes the flush in progress, then exits.
+        """
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            self._closing = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
         await self._run_hooks()
