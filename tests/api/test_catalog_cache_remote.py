@@ -12,7 +12,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,7 +24,6 @@ from tests.server import _make_user, running_server
 
 CLI = [sys.executable, "-m", "switchboard.cli.main", "providers", "update", "openai",
        "--enable"]
-REDIS_ENV = "SWITCHBOARD_TEST_REDIS_URL"
 
 
 def registry_names(body: dict[str, object]) -> set[str]:
@@ -61,30 +60,15 @@ def test_another_process_write_without_redis(probing_cache: CatalogCache) -> Non
 
 
 @pytest.fixture
-async def redis_url(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    url = os.environ.get(REDIS_ENV)
-    required = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
-    if not url:
-        if required:
-            pytest.fail(f"Redis is required but {REDIS_ENV} is not set", pytrace=False)
-        pytest.skip(f"{REDIS_ENV} is not set")
-    from redis import asyncio as aioredis
-
-    client = aioredis.from_url(url)
-    try:
-        await client.ping()
-    except Exception as exc:
-        if required:
-            pytest.fail(f"Redis is required but {url} does not answer: {exc}", pytrace=False)
-        pytest.skip(f"Redis at {url} does not answer: {exc}")
-    finally:
-        await client.aclose()
-    monkeypatch.setenv("SWITCHBOARD_REDIS_URL", url)  # the server's and the CLI's
-    yield url
+def redis_env(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared ``redis_url``, also exported to the server and the CLI."""
+    monkeypatch.setenv("SWITCHBOARD_REDIS_URL", redis_url)
+    return redis_url
 
 
 @pytest.mark.redis
-async def test_another_process_write_through_redis(redis_url: str) -> None:
+async def test_another_process_write_through_redis(redis_env: str) -> None:
+    redis_url = redis_env
     # Probing effectively never: only the Redis message can drop the cached bodies.
     cache = reset_catalog_cache(CatalogCache(probe_interval=3600))
     cache.redis_url = redis_url

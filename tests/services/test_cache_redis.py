@@ -7,37 +7,13 @@ has its own entries and version, and they meet only through Redis pub/sub.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from switchboard.services.cache import CatalogCache
 
 pytestmark = pytest.mark.redis
-REDIS_ENV = "SWITCHBOARD_TEST_REDIS_URL"
 
-
-@pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
-    url = os.environ.get(REDIS_ENV)
-    required = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
-    if not url:
-        if required:
-            pytest.fail(f"Redis is required but {REDIS_ENV} is not set", pytrace=False)
-        pytest.skip(f"{REDIS_ENV} is not set")
-    from redis import asyncio as aioredis
-
-    client = aioredis.from_url(url)
-    try:
-        await client.ping()
-    except Exception as exc:
-        if required:
-            pytest.fail(f"Redis is required but {url} does not answer: {exc}", pytrace=False)
-        pytest.skip(f"Redis at {url} does not answer: {exc}")
-    finally:
-        await client.aclose()
-    yield url
 
 
 def _cache(url: str, origin: str) -> CatalogCache:
