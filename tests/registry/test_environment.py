@@ -1,12 +1,13 @@
-"""``Registry.from_environment()`` / ``open_registry()``: instances from env vars."""
+"""``Registry.from_environment()`` / ``open_database_registry()``: instances from env vars."""
 
 from __future__ import annotations
 
 import pytest
 
 from switchboard.providers.openai_compatible import OpenAICompatibleProvider
-from switchboard.registry import Registry, load_kinds, open_registry
+from switchboard.registry import Registry, load_kinds
 from switchboard.registry.environment import preset_base_url_env
+from switchboard.services.registry_source import open_database_registry
 from switchboard.spec import ChatRequest, Message, MissingApiKeyError, collect
 from tests.fakes import openai as fake_openai
 from tests.fakes.script import Reply
@@ -17,7 +18,7 @@ REQUEST = ChatRequest(messages=[Message.user("hi")])
 
 
 async def test_a_bare_environment_answers_through_the_offline_model() -> None:
-    registry = await open_registry()
+    registry = await open_database_registry()
     assert isinstance(registry, Registry)
     resolved = registry.resolve(None)
     assert resolved.ref == "offline:offline-chat"

@@ -53,12 +53,9 @@ def _default_registry_loader(db: Database) -> Callable[[], Awaitable[Registry]]:
 
 async def _prepare_database(settings: Settings, db: Database) -> None:
     from switchboard.db.migrate import ensure_schema
+    from switchboard.services.seed import seed_catalog
 
     await ensure_schema(settings.database_url)
-    try:
-        from switchboard.services.seed import seed_catalog
-    except ImportError:
-        return
     await seed_catalog(db)
 
 
@@ -115,13 +112,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
     app.router.routes.extend(openai_routes)
     for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and (name + ".").startswith(exc.name + "."):
-                continue  # that area is not built yet
-            raise
-        app.include_router(module.router)
+        app.include_router(importlib.import_module(name).router)
     app.router.routes.extend([
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -11,7 +11,6 @@ hammering with a bad token cannot turn every request into a database query.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -19,20 +18,7 @@ from sqlalchemy import select
 from switchboard.db import Database
 from switchboard.db.models import ApiToken, User
 from switchboard.security.tokens import hash_token, looks_like_token
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a user, and the API token used (None for a browser session)."""
-
-    user_id: int
-    username: str
-    role: str
-    token_id: int | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+from switchboard.services.principal import Principal as Principal  # re-exported for the surfaces
 
 
 class TokenAuthenticator:

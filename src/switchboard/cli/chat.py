@@ -64,12 +64,12 @@ def register(subparsers: Any) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     from switchboard import upstream
-    from switchboard.registry import open_registry
+    from switchboard.services.registry_source import open_database_registry
 
     prompt = _read_prompt(args.prompt)
     images = [_read_image(path) for path in args.image]
     request = _build_request(args, prompt, images)
-    registry = await open_registry()
+    registry = await open_database_registry()
     resolved = registry.resolve(args.model)
     outcomes: list[CallOutcome] = []
     try:

@@ -61,9 +61,9 @@ def _list_options(p: argparse.ArgumentParser) -> None:
 
 
 async def run_list(args: argparse.Namespace) -> int:
-    from switchboard.registry import open_registry
+    from switchboard.services.registry_source import open_database_registry
 
-    registry = await open_registry()
+    registry = await open_database_registry()
     entries = registry.catalog(args.provider)
     if args.json:
         print(json.dumps([e.as_dict() for e in entries], indent=2))

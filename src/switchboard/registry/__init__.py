@@ -5,7 +5,6 @@
 - ``registry``: ``Registry`` — builds and caches providers, routes ``provider:model``.
 - ``resolved``: ``ResolvedModel`` — a routed model with retries and pricing applied.
 - ``environment``: instances from environment variables.
-- ``open``: ``open_registry()``, what the surfaces call.
 """
 
 from switchboard.registry.catalog import CatalogEntry
@@ -19,12 +18,11 @@ from switchboard.registry.kinds import (
     Kinds,
     load_kinds,
 )
-from switchboard.registry.open import open_registry
 from switchboard.registry.registry import DEFAULT_MODEL_REF, Registry
 from switchboard.registry.resolved import ResolvedModel
 
 __all__ = [
     "BUILTIN_KINDS", "DEFAULT_MODEL_REF", "ENTRY_POINT_GROUP", "CatalogEntry",
     "KindFailure", "KindInfo", "KindNotInstalledError", "Kinds", "ProviderDisabledError",
-    "ProviderInstance", "Registry", "ResolvedModel", "load_kinds", "open_registry",
+    "ProviderInstance", "Registry", "ResolvedModel", "load_kinds",
 ]

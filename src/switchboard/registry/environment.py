@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from switchboard import pricing
 from switchboard.registry.instance import ProviderInstance, models_by_id
 from switchboard.registry.kinds import Kinds
 from switchboard.spec.model import Capabilities, ModelInfo
@@ -123,14 +124,7 @@ def _known_models(catalog_kind: str, default_model: str | None) -> dict[str, Mod
 
 def _builtin_models(kind: str) -> list[ModelInfo]:
     try:
-        from switchboard import pricing
-    except ImportError:
-        return []
-    builtin: Any = getattr(pricing, "builtin_models", None)
-    if builtin is None:
-        return []
-    try:
-        models: list[ModelInfo] = builtin(kind)
+        models: list[ModelInfo] = pricing.builtin_models(kind)
     except (KeyError, ValueError):  # a kind the catalog does not cover
         return []
     return models

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from pydantic import ValidationError
 
+from switchboard import pricing
 from switchboard.registry.catalog import CatalogEntry
 from switchboard.registry.errors import KindNotInstalledError, ProviderDisabledError
 from switchboard.registry.instance import ProviderInstance
@@ -255,7 +255,7 @@ def _coerce_config(cls: type[Provider], instance: ProviderInstance) -> ProviderC
 class _CatalogPrices(Mapping[str, Price]):
     """Prices from ``switchboard.pricing`` looked up on demand (it resolves aliases and
     dated snapshot ids, which a precomputed dict could not). Lookup-only: it does not
-    enumerate the catalog. A missing pricing package means "no prices", not a crash."""
+    enumerate the catalog."""
 
     __slots__ = ("_kind", "_seen")
 
@@ -279,9 +279,4 @@ class _CatalogPrices(Mapping[str, Price]):
 
 
 def _lookup_price(kind: str, model_id: str) -> Price | None:
-    try:
-        from switchboard import pricing
-    except ImportError:
-        return None
-    lookup: Any = getattr(pricing, "lookup", None)
-    return lookup(kind, model_id) if lookup is not None else None
+    return pricing.lookup(kind, model_id)

@@ -143,7 +143,7 @@ def _default_model(
 
 
 async def open_database_registry(db: Database | None = None) -> Registry:
-    """``open_registry()`` for processes without a long-lived ``Database`` (the CLI):
+    """The registry for processes without a long-lived ``Database`` (the CLI):
     bring the schema to head, seed a first run, and build the registry."""
     from switchboard.db import migrate
     from switchboard.services.seed import seed_catalog

@@ -20,9 +20,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from switchboard.api.tokens import Principal
 from switchboard.db import Database, utcnow
 from switchboard.db.models import User, WebSession
+from switchboard.services.principal import Principal
 
 SESSION_TTL = timedelta(days=14)
 

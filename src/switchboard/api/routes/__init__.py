@@ -1,5 +1,5 @@
 """REST routers, one module per area; each exposes ``router`` (a FastAPI ``APIRouter``).
-``api.app`` mounts every module named in ``ROUTER_MODULES`` that exists."""
+``api.app`` mounts every module named in ``ROUTER_MODULES``."""
 
 ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.session",
