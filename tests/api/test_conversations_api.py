@@ -115,3 +115,34 @@ def test_rating(alice: httpx.Client, server: Running) -> None:
     stranger = bob.put(f"/api/messages/{answer['id']}/rating", json={"rating": -1})
     assert stranger.status_code == 404
     assert server.query(f"SELECT rating FROM messages WHERE id = {answer['id']}") == [(0,)]
+
+
+def test_export_as_markdown_and_json(alice: httpx.Client, server: Running) -> None:
+    first = _chat(alice, "Über ```fences``` and the garden")
+    cid = _cid(first)
+    _chat(alice, "and the second question", conversation_id=cid)
+
+    markdown = alice.get(f"/api/conversations/{cid}/export", params={"format": "markdown"})
+    assert markdown.status_code == 200
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    disposition = markdown.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert 'filename="uber-fences-and-the-garden.md"' in disposition
+    text = markdown.text
+    assert text.startswith("# Über ```fences``` and the garden\n")
+    assert text.count("## You") == 2 and text.count("## Assistant · offline:offline-chat") == 2
+    assert "and the second question" in text
+
+    exported = alice.get(f"/api/conversations/{cid}/export", params={"format": "json"})
+    assert exported.status_code == 200 and exported.headers["content-type"] == "application/json"
+    document = exported.json()
+    assert document["format"] == "switchboard.conversation" and document["version"] == 1
+    assert document["conversation"]["id"] == cid
+    stored = alice.get(f"/api/conversations/{cid}").json()["messages"]
+    assert [m["parts"] for m in document["messages"]] == [m["parts"] for m in stored]
+    assert len(document["messages"]) == 4
+
+    bob = client(server, server.make_user("bob"))
+    assert bob.get(f"/api/conversations/{cid}/export").status_code == 404
+    bad = alice.get(f"/api/conversations/{cid}/export", params={"format": "docx"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "format"

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.tokens import Principal
 from switchboard.services import conversations as service
+from switchboard.services.conversation_export import ExportFormat, export_conversation
 
 router = APIRouter(tags=["conversations"])
 
@@ -48,6 +49,19 @@ async def get_conversation(request: Request, conversation_id: int,
         state_of(request).db, who.user_id, conversation_id)
     return {**conversation.model_dump(mode="json"),
             "messages": [msg.model_dump(mode="json") for msg in messages]}
+
+
+@router.get("/api/conversations/{conversation_id}/export")
+async def export(request: Request, conversation_id: int,
+                 format: ExportFormat = Query("markdown"),
+                 who: Principal = Depends(current_principal)) -> Response:
+    """The conversation as a file: ``markdown`` to read, ``json`` to archive (lossless)."""
+    exported = await export_conversation(state_of(request).db, who.user_id,
+                                         conversation_id, format)
+    return Response(exported.content, media_type=exported.media_type, headers={
+        "content-disposition": f'attachment; filename="{exported.filename}"',
+        "cache-control": "no-store",
+    })
 
 
 @router.patch("/api/conversations/{conversation_id}", dependencies=[Depends(require_csrf)])
