@@ -3,7 +3,8 @@
 
 Needs only Python 3.11+. Creates ``.venv`` beside this file, installs Switchboard into it
 (again only when pyproject.toml changed), then runs the command. Other commands:
-``check`` (ruff + mypy), ``bench`` (the benchmark), ``sb ARGS`` (any switchboard command).
+``check`` (ruff + mypy), ``bench`` (the benchmark), ``screenshots`` (runs the browser tests
+and rewrites docs/screenshots/), ``sb ARGS`` (any switchboard command).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def main(argv: list[str]) -> int:
     if cmd == "test":
         ensure_env("dev")
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+    if cmd == "screenshots":
+        ensure_env("dev")
+        env = {**os.environ, "SWITCHBOARD_SCREENSHOTS": "1"}
+        return subprocess.call([str(PY), "-m", "pytest", "-m", "browser", "tests/web", *rest],
+                               cwd=ROOT, env=env)
     if cmd == "check":
         ensure_env("dev")
         run([str(PY), "-m", "ruff", "check", "src", "tests", "bench"], cwd=ROOT)

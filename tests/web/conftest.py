@@ -1,9 +1,13 @@
 """Browser tests: one real Switchboard server and one system Chromium per module; a new
 browser context (fresh cookies) per test. Playwright's own browsers cannot be downloaded
-here, so ``/usr/bin/chromium`` is used; without it these tests skip."""
+here, so ``/usr/bin/chromium`` is used; without it these tests skip.
+
+``shot()`` rewrites ``docs/screenshots/`` only when asked (``SWITCHBOARD_SCREENSHOTS=1``,
+which ``python3 dev.py screenshots`` sets), so a test run leaves the working tree clean."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS_ENV = "SWITCHBOARD_SCREENSHOTS"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -99,6 +104,11 @@ def login(browser: Browser, server: Running, username: str, *,
 
 
 def shot(page: Page, name: str) -> None:
+    """Save the page as ``docs/screenshots/<name>.png``, only when screenshots were asked
+    for: PNGs differ by a few pixels from run to run, and a plain test run must not leave
+    changed files behind."""
+    if os.environ.get(SCREENSHOTS_ENV) != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.getElementById('toasts')?.replaceChildren()")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")

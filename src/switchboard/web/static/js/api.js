@@ -1,6 +1,8 @@
 // The one way pages talk to the server: JSON in and out, the CSRF token on every state
 // change, the REST error shape turned into an ApiError whose message says what to do.
 
+import { createSseDecoder } from "./sse.js";
+
 const csrfToken = () =>
   document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
 
@@ -73,45 +75,17 @@ export async function* streamEvents(path, body, signal) {
   const res = await send(path, { method: "POST", body, signal });
   if (!res.ok) throw await failure(res);
   const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
+  const text = new TextDecoder();
+  const sse = createSseDecoder();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const parsed = parseBlock(block);
-        if (parsed) yield parsed;
-      }
+      yield* sse.push(text.decode(value, { stream: true }));
     }
-    const rest = parseBlock(buffer);
-    if (rest) yield rest;
+    yield* sse.push(text.decode());
+    yield* sse.end();
   } finally {
     reader.releaseLock();
-  }
-}
-
-function parseBlock(block) {
-  let event = "message";
-  const data = [];
-  for (const line of block.split("\n")) {
-    if (!line || line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "event") event = value;
-    else if (field === "data") data.push(value);
-  }
-  if (!data.length) return null;
-  const raw = data.join("\n");
-  try {
-    return { event, data: JSON.parse(raw) };
-  } catch {
-    return { event, data: raw };
   }
 }

@@ -2,22 +2,23 @@
 // message list and the composer; streams answers from POST /api/chat/stream. Navigation
 // between conversations uses history.pushState: no full-page reload while chatting.
 
-import { ApiError, get, post, put, streamEvents } from "./api.js";
+import { get, post, put } from "./api.js";
 import { $, h, icon } from "./dom.js";
 import { banner, clearBanner, copyText, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
+import { initialState, reduce, savedKey } from "./chat/answers.js";
 import { AssistantView, userView } from "./chat/messages.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs, savePreferences } from "./chat/preferences.js";
-import { chatOptions, normalizeRegistry, resolveSelected, state } from "./chat/store.js";
+import { chatOptions, createStore, normalizeRegistry, resolveSelected, state } from "./chat/store.js";
+import { streamAnswer } from "./chat/transport.js";
 
 const app = $("#app");
 const messagesEl = $("#messages");
 const scroller = $("#scroller");
 const titleEl = $("#chat-title");
 const BANNER = "#banner-slot";
-let views = []; // AssistantView | null per rendered message, in order
 let starting = null; // the page's start-up (models, preferences) until it has finished
 
 // ---------------------------------------------------------------- model selection
@@ -49,6 +50,13 @@ function renderModelChoice() {
 }
 
 // ---------------------------------------------------------------- messages
+// Answers live in the store (chat/answers.js); each has one AssistantView, found by the
+// answer's key. The DOM keeps the order; nothing else tracks it.
+const store = createStore(reduce, initialState);
+const views = new Map(); // answer key → AssistantView
+const controllers = new Map(); // answer key → AbortController, while it streams
+let nextKey = 0;
+
 function isNearBottom() {
   return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
 }
@@ -65,8 +73,7 @@ const handlers = {
   onRate: async (view, rating) => {
     try {
       const updated = await put(`/api/messages/${view.message.id}/rating`, { rating });
-      view.message.rating = updated?.rating ?? rating;
-      view.renderActions();
+      store.dispatch({ type: "rated", key: view.answer.key, rating: updated?.rating ?? rating });
     } catch (err) {
       toast(err.message, "error");
     }
@@ -75,28 +82,65 @@ const handlers = {
 };
 
 function markLast() {
-  const assistants = views.filter(Boolean);
-  assistants.forEach((v, i) => v.setLast(i === assistants.length - 1 && !state.streaming));
+  const nodes = messagesEl.querySelectorAll(".msg-assistant");
+  const lastKey = nodes.length ? nodes[nodes.length - 1].dataset.key : null;
+  const busy = controllers.size > 0;
+  for (const [key, view] of views) view.setLast(key === lastKey && !busy);
 }
 
-function renderConversation() {
+store.subscribe((current, action) => {
+  if (action.type === "reset") return; // renderConversation builds the views
+  const answer = current.answers[action.key];
+  const view = views.get(action.key);
+  if (!answer) { // withdrawn
+    view?.el.remove();
+    views.delete(action.key);
+    return;
+  }
+  if (view) view.update(answer);
+  if (action.type === "server") onServerEvent(action.event, action.data);
+  if (action.type === "server" && action.event === "delta") scrollToBottom();
+});
+
+/** What an answer's events mean for the rest of the page (the view renders itself). */
+function onServerEvent(event, data) {
+  if (event === "start") {
+    const isNew = !state.conversation || state.conversation.id !== data.conversation.id;
+    setConversation(data.conversation);
+    conversations.upsert(data.conversation);
+    conversations.setActive(data.conversation.id);
+    if (isNew && location.pathname !== `/c/${data.conversation.id}`) {
+      history.pushState({ id: data.conversation.id }, "", `/c/${data.conversation.id}`);
+    }
+    if (data.warnings?.length) {
+      banner(BANNER, data.warnings.join(" "), { kind: "warn", title: "The model ignored some settings" });
+    }
+  } else if (event === "done" && data.conversation) {
+    setConversation(data.conversation);
+    conversations.upsert(data.conversation);
+    conversations.setActive(data.conversation.id);
+  } else if (event === "error" && !data.retryable) {
+    banner(BANNER, data.message, { title: "The provider returned an error", action: errorAction(data) });
+  }
+}
+
+function renderConversation(messages) {
   messagesEl.replaceChildren();
-  views = [];
-  if (!state.messages.length) {
+  views.clear();
+  store.dispatch({ type: "reset", messages });
+  if (!messages.length) {
     messagesEl.append(welcome());
     return;
   }
-  for (const message of state.messages) {
+  const { answers } = store.getState();
+  for (const message of messages) {
     if (message.role === "user") {
       messagesEl.append(userView(message));
-      views.push(null);
     } else if (message.role === "assistant") {
-      const view = new AssistantView(message, handlers);
-      if (message.status === "error" || (message.status === "partial" && message.error && message.error !== "stopped")) {
-        view.fail({ message: message.error || "The answer failed.", status: message.status });
-      }
+      const answer = answers[savedKey(message.id)];
+      const view = new AssistantView(answer, handlers);
+      views.set(answer.key, view);
       messagesEl.append(view.el);
-      views.push(view);
     }
   }
   markLast();
@@ -153,10 +197,9 @@ async function openConversation(id, { push = true } = {}) {
     const data = await get(`/api/conversations/${id}`);
     const { messages = [], ...conv } = data;
     setConversation(conv);
-    state.messages = messages;
     conversations.setActive(conv.id);
     if (push && location.pathname !== `/c/${conv.id}`) history.pushState({ id: conv.id }, "", `/c/${conv.id}`);
-    renderConversation();
+    renderConversation(messages);
   } catch (err) {
     if (err.status === 404) {
       newChat({ push: false });
@@ -173,17 +216,16 @@ function newChat({ push = true } = {}) {
   stopStreaming();
   clearBanner(BANNER);
   setConversation(null);
-  state.messages = [];
   conversations.setActive(null);
   if (push && location.pathname !== "/") history.pushState(null, "", "/");
-  renderConversation();
+  renderConversation([]);
   closeDrawer();
   composer.focus();
 }
 
 // ---------------------------------------------------------------- streaming
 function stopStreaming() {
-  if (state.streaming) state.streaming.controller.abort();
+  for (const controller of controllers.values()) controller.abort();
 }
 
 function errorAction(err) {
@@ -199,7 +241,7 @@ async function send({ text, images, previews }, { regenerateView = null } = {}) 
   // A message sent while the page is still loading the models waits for them, instead
   // of being refused with "no model is available".
   if (starting) await starting;
-  if (state.streaming) return;
+  if (controllers.size) return;
   if (!state.selected) {
     banner(BANNER, "No model is available. Choose one in the model selector (top left).", { title: "Choose a model" });
     return;
@@ -210,103 +252,46 @@ async function send({ text, images, previews }, { regenerateView = null } = {}) 
   const body = { model: state.selected.ref, text };
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
-  const options = chatOptions();
+  const options = chatOptions(state.prefs);
   if (options) body.options = options;
 
   let userEl = null;
   if (regenerateView) {
     body.regenerate = true;
-    const at = views.indexOf(regenerateView);
-    regenerateView.el.remove();
-    if (at >= 0) views.splice(at, 1);
+    store.dispatch({ type: "withdraw", key: regenerateView.answer.key });
   } else {
     userEl = userView({ text, parts: previews.map((p) => ({ type: "image", media_type: p.media_type, data: p.data })) });
     messagesEl.append(userEl);
-    views.push(null);
   }
-  const view = new AssistantView({ model: state.selected.ref, provider: state.selected.provider.name,
-    kind: state.selected.provider.kind, status: "streaming" }, handlers);
-  view.setStreaming(true);
+  const key = `new${++nextKey}`;
+  const { ref, provider } = state.selected;
+  store.dispatch({ type: "begin", key, model: ref, provider: provider.name, kind: provider.kind });
+  const view = new AssistantView(store.getState().answers[key], handlers);
+  views.set(key, view);
   messagesEl.append(view.el);
-  views.push(view);
-  markLast();
-  scrollToBottom(true);
 
   const controller = new AbortController();
-  state.streaming = { controller, view };
+  controllers.set(key, controller);
   composer.setStreaming(true);
-  let finished = false;
+  markLast();
+  scrollToBottom(true);
   try {
-    for await (const { event, data } of streamEvents("/api/chat/stream", body, controller.signal)) {
-      if (event === "start") {
-        const isNew = !state.conversation || state.conversation.id !== data.conversation.id;
-        setConversation(data.conversation);
-        conversations.upsert(data.conversation);
-        conversations.setActive(data.conversation.id);
-        if (isNew && location.pathname !== `/c/${data.conversation.id}`) {
-          history.pushState({ id: data.conversation.id }, "", `/c/${data.conversation.id}`);
-        }
-        if (data.user_message && userEl) userEl.dataset.id = data.user_message.id;
-        view.message.id = data.assistant_message_id;
-        view.el.dataset.id = data.assistant_message_id ?? "";
-        view.setModel(data.model, data.provider, data.kind);
-        if (data.warnings?.length) {
-          banner(BANNER, data.warnings.join(" "), { kind: "warn", title: "The model ignored some settings" });
-        }
-      } else if (event === "delta") {
-        view.appendText(data.text || "");
-        scrollToBottom();
-      } else if (event === "reasoning") {
-        view.appendReasoning(data.text || "");
-      } else if (event === "tool_call") {
-        view.addToolCall(data);
-      } else if (event === "done") {
-        finished = true;
-        view.setStreaming(false);
-        view.finish(data.message);
-        if (data.conversation) {
-          setConversation(data.conversation);
-          conversations.upsert(data.conversation);
-          conversations.setActive(data.conversation.id);
-        }
-      } else if (event === "error") {
-        finished = true;
-        view.setStreaming(false);
-        if (data.message_id) view.message.id = data.message_id;
-        view.fail({ message: data.message, status: data.status || "error" });
-        if (!data.retryable) {
-          banner(BANNER, data.message, { title: "The provider returned an error", action: errorAction(data) });
-        }
-      }
-    }
-    if (!finished) {
-      view.setStreaming(false);
-      view.fail({ message: "The connection closed before the answer finished. Regenerate to try again.", status: "partial" });
-    }
+    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch });
   } catch (err) {
-    view.setStreaming(false);
-    if (err.name === "AbortError") {
-      view.stopped();
-    } else if (err instanceof ApiError && !view.message.id) {
-      // Refused before it started (bad model, missing key, validation): nothing was
-      // saved, so take the optimistic messages back and give the text back.
-      view.el.remove();
-      views.splice(views.indexOf(view), 1);
-      if (userEl) { userEl.remove(); views.pop(); composer.restore(text); }
-      if (!messagesEl.querySelector(".msg")) renderConversation();
-      banner(BANNER, err.message, { title: "Your message was not sent", action: errorAction(err) });
-    } else {
-      view.fail({ message: err.message || "The connection to the server was lost.", status: "partial" });
-    }
+    // Refused before it started (bad model, missing key, validation): nothing was
+    // saved, so the answer is withdrawn; take the user's message back and give the text back.
+    if (userEl) { userEl.remove(); composer.restore(text); }
+    if (!messagesEl.querySelector(".msg")) renderConversation([]);
+    banner(BANNER, err.message, { title: "Your message was not sent", action: errorAction(err) });
   } finally {
-    state.streaming = null;
-    composer.setStreaming(false);
+    controllers.delete(key);
+    composer.setStreaming(controllers.size > 0);
     markLast();
   }
 }
 
 function regenerate(view) {
-  if (state.streaming || !state.conversation) return;
+  if (controllers.size || !state.conversation) return;
   send({ text: "", images: [], previews: [] }, { regenerateView: view });
 }
 
@@ -325,7 +310,7 @@ const composer = createComposer({
 });
 
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && state.streaming && !document.querySelector("dialog[open]")) {
+  if (event.key === "Escape" && controllers.size && !document.querySelector("dialog[open]")) {
     event.preventDefault();
     stopStreaming();
   }
@@ -368,7 +353,7 @@ $("#logout").addEventListener("click", async () => {
 
 const prefsDialog = createPreferencesDialog({
   onSaved: () => {
-    state.selected = resolveSelected();
+    state.selected = resolveSelected(state.registry, [state.prefs.selected_model]);
     renderModelChoice();
   },
 });
@@ -382,6 +367,7 @@ window.addEventListener("popstate", () => {
 
 // ---------------------------------------------------------------- start
 async function start() {
+  state.isAdmin = document.body.dataset.role === "admin";
   const conversationId = Number(app.dataset.conversation) || null;
   conversations.load();
   try {
@@ -395,10 +381,10 @@ async function start() {
   } catch (err) {
     banner(BANNER, err.message, { title: "Could not load the models" });
   }
-  state.selected = resolveSelected();
+  state.selected = resolveSelected(state.registry, [state.prefs.selected_model]);
   renderModelChoice();
   if (conversationId) await openConversation(conversationId, { push: false });
-  else renderConversation();
+  else renderConversation([]);
   composer.focus();
 }
 

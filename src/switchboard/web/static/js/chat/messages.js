@@ -54,14 +54,18 @@ export function userView(message) {
   return el;
 }
 
-/** An assistant message: header (model + provider), body, footer (meta + actions). */
+/**
+ * An assistant message: header (model + provider), body, footer (meta + actions).
+ * It renders an Answer (answers.js) and nothing else: update(answer) compares with the
+ * answer it showed last and touches only what changed (the Markdown at most once per
+ * animation frame while streaming).
+ */
 export class AssistantView {
-  constructor(message, { onRegenerate, onRate, onCopy }) {
-    this.message = { ...message };
-    this.text = message.text || "";
-    this.reasoningText = "";
+  constructor(answer, { onRegenerate, onRate, onCopy }) {
+    this.answer = null;
     this.handlers = { onRegenerate, onRate, onCopy };
     this.frame = 0;
+    this.last = false;
     this.avatar = h("div.msg-avatar");
     this.head = h("div.msg-head");
     this.reasoning = null;
@@ -71,21 +75,40 @@ export class AssistantView {
     this.error = h("div.msg-error");
     this.meta = h("div.msg-meta");
     this.actions = h("div.msg-actions", { role: "toolbar", "aria-label": "Message actions" });
-    this.el = h("div.msg.msg-assistant", { dataset: { id: message.id ?? "" } },
+    this.el = h("div.msg.msg-assistant", { dataset: { key: answer.key } },
       this.avatar,
       h("div.msg-body", this.head, this.reasoningSlot, this.body, this.tools, this.error,
         h("div.msg-foot", this.actions, this.meta)));
-    this.setModel(message.model, message.provider, message.kind);
-    const reasoning = (message.parts || []).filter((p) => p.type === "reasoning" && p.text);
-    if (reasoning.length) this.appendReasoning(reasoning.map((p) => p.text).join("\n\n"));
-    for (const part of message.parts || []) {
-      if (part.type === "tool-call") this.addToolCall(part);
-    }
-    this.renderBody();
-    this.renderFooter();
+    this.update(answer);
   }
 
-  setModel(ref, provider, kind) {
+  get text() { return this.answer.text; }
+  get message() { return this.answer.message; }
+
+  update(answer) {
+    const before = this.answer;
+    this.answer = answer;
+    const m = answer.message;
+    const pm = before?.message;
+    this.el.dataset.id = m.id ?? "";
+    this.el.classList.toggle("streaming", answer.streaming);
+    this.el.setAttribute("aria-busy", answer.streaming ? "true" : "false");
+    if (!pm || pm.model !== m.model || pm.provider !== m.provider || pm.kind !== m.kind) {
+      this.renderModel(m.model, m.provider, m.kind);
+    }
+    if (answer.reasoning !== (before?.reasoning ?? "")) this.renderReasoning(answer.reasoning);
+    const shown = before?.toolCalls.length ?? 0;
+    for (const call of answer.toolCalls.slice(shown)) this.tools.append(toolCallCard(call));
+    if (!before || answer.text !== before.text || answer.streaming !== before.streaming) {
+      if (answer.streaming && before?.streaming) this.scheduleBody();
+      else this.renderBody();
+    }
+    this.renderReasoningLabel();
+    if (answer.failure !== before?.failure) this.renderFailure(answer.failure);
+    if (!before || m !== pm || answer.streaming !== before.streaming) this.renderFooter();
+  }
+
+  renderModel(ref, provider, kind) {
     const info = describeRef(ref, provider, kind);
     this.avatar.replaceChildren(providerBadge(info.provider, "md"));
     this.head.replaceChildren(
@@ -94,29 +117,9 @@ export class AssistantView {
       h("span.chip", { title: `Provider: ${info.provider.name}${info.provider.display_name && info.provider.display_name !== info.provider.name ? ` (${info.provider.display_name})` : ""}` }, info.provider.name));
   }
 
-  setStreaming(on) {
-    this.el.classList.toggle("streaming", on);
-    this.el.setAttribute("aria-busy", on ? "true" : "false");
-    if (on && !this.text && !this.reasoning) this.showTyping();
-    if (!on) this.renderReasoningLabel();
-  }
-
-  showTyping() {
-    this.body.replaceChildren(h("span.typing", { "aria-label": "Waiting for the answer" }, h("i"), h("i"), h("i")));
-  }
-
-  appendText(text) {
-    const first = !this.text && text;
-    this.text += text;
-    if (first) this.renderReasoningLabel();
-    if (!this.frame) {
-      this.frame = requestAnimationFrame(() => { this.frame = 0; this.renderBody(); });
-    }
-  }
-
   /** Reasoning goes into a collapsed "Thinking" block; while it streams, the label
    * pulses and the text grows inside (visible when the reader opens it). */
-  appendReasoning(text) {
+  renderReasoning(text) {
     if (!this.reasoning) {
       this.reasoningBody = h("div.reasoning-text");
       this.reasoningLabel = h("span.reasoning-label");
@@ -124,66 +127,50 @@ export class AssistantView {
         h("summary", icon("brain"), this.reasoningLabel, icon("chevron", "reasoning-chevron")),
         this.reasoningBody);
       this.reasoningSlot.append(this.reasoning);
-      // the pulsing label replaces the typing dots until the answer's text arrives
-      if (!this.text && this.body.querySelector(".typing")) this.body.replaceChildren();
     }
-    this.reasoningText += text;
-    this.reasoningBody.textContent = this.reasoningText;
-    this.renderReasoningLabel();
+    this.reasoningBody.textContent = text;
   }
 
   renderReasoningLabel() {
     if (!this.reasoning) return;
-    const live = this.el.classList.contains("streaming") && !this.text;
+    const live = this.answer.streaming && !this.answer.text;
     this.reasoning.classList.toggle("live", live);
-    const tokens = this.message.reasoning_tokens;
+    const tokens = this.answer.message.reasoning_tokens;
     this.reasoningLabel.replaceChildren(live ? "Thinking…" : "Thinking");
     if (!live && tokens) this.reasoningLabel.append(h("small", ` · ${formatInt(tokens)} tokens`));
   }
 
-  addToolCall(call) {
-    this.tools.append(toolCallCard(call));
+  scheduleBody() {
+    if (!this.frame) {
+      this.frame = requestAnimationFrame(() => { this.frame = 0; this.renderBody(); });
+    }
   }
 
   renderBody() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
-    if (!this.text) {
-      if (!this.el.classList.contains("streaming") || this.reasoning) this.body.replaceChildren();
+    const { text, streaming, reasoning } = this.answer;
+    if (!text) {
+      // typing dots until something arrives; the pulsing "Thinking…" replaces them
+      if (streaming && !reasoning) {
+        if (!this.body.querySelector(".typing")) {
+          this.body.replaceChildren(h("span.typing", { "aria-label": "Waiting for the answer" }, h("i"), h("i"), h("i")));
+        }
+      } else this.body.replaceChildren();
       return;
     }
     // Safe: renderMarkdown escapes all of its input before building any markup.
-    this.body.innerHTML = renderMarkdown(this.text);
+    this.body.innerHTML = renderMarkdown(text);
   }
 
-  /** The final MessageView from the server (done event or history). */
-  finish(message) {
-    this.message = { ...this.message, ...message };
-    if (message.text !== undefined && message.text !== null) this.text = message.text;
-    this.el.dataset.id = message.id ?? "";
-    this.setModel(message.model, message.provider, message.kind);
-    this.renderBody();
-    this.renderReasoningLabel();
-    this.renderFooter();
-  }
-
-  fail({ message, status = "error" }) {
-    this.message.status = status;
-    this.renderBody();
+  renderFailure(failure) {
+    if (!failure) { this.error.replaceChildren(); return; }
     this.error.replaceChildren(h("div.banner.banner-error", { role: "alert" }, icon("alert"),
-      h("div.banner-text", h("strong", status === "partial" ? "The answer was interrupted" : "The model could not answer"),
-        h("span", message))));
-    this.renderFooter();
-  }
-
-  stopped() {
-    this.message.status = "partial";
-    this.message.finish_reason = "stopped";
-    this.renderBody();
-    this.renderFooter();
+      h("div.banner-text", h("strong", failure.status === "partial" ? "The answer was interrupted" : "The model could not answer"),
+        h("span", failure.message))));
   }
 
   renderFooter() {
-    const m = this.message;
+    const m = this.answer.message;
     const meta = [];
     if (m.status === "partial") meta.push(h("span.msg-status.chip.chip-warn", m.finish_reason === "stopped" || m.error === "stopped" ? "Stopped" : "Partial"));
     if (m.input_tokens !== undefined && m.input_tokens !== null) {
@@ -201,8 +188,8 @@ export class AssistantView {
   }
 
   renderActions() {
-    const m = this.message;
-    if (m.status === "streaming") { this.actions.replaceChildren(); return; }
+    const m = this.answer.message;
+    if (this.answer.streaming) { this.actions.replaceChildren(); return; }
     const rating = m.rating || 0;
     const button = (name, label, onclick, pressed) => h("button.icon-btn", {
       type: "button", "aria-label": label, title: label, onclick,
@@ -213,13 +200,15 @@ export class AssistantView {
       items.push(button("up", "Good answer", () => this.handlers.onRate(this, rating === 1 ? 0 : 1), rating === 1));
       items.push(button("down", "Bad answer", () => this.handlers.onRate(this, rating === -1 ? 0 : -1), rating === -1));
     }
-    if (this.el.classList.contains("last")) {
+    if (this.last) {
       items.push(button("refresh", "Regenerate answer", () => this.handlers.onRegenerate(this)));
     }
     this.actions.replaceChildren(...items);
   }
 
   setLast(last) {
+    if (last === this.last) return;
+    this.last = last;
     this.el.classList.toggle("last", last);
     this.renderActions();
   }

@@ -1,14 +1,38 @@
 // Chat page state and the model catalog as the page sees it (from /api/model-registry).
+// No DOM here (the page sets state.isAdmin at start), so the pure parts run under
+// `node --test` (tests/js).
 
 export const state = {
-  isAdmin: document.body.dataset.role === "admin",
+  isAdmin: false,
   registry: { providers: [], byRef: new Map(), defaultRef: null },
   prefs: { selected_model: null, settings: {} },
   selected: null,        // the model (with .provider) new messages go to
   conversation: null,    // ConversationView of the open conversation, or null (new chat)
-  messages: [],          // MessageViews of the open conversation
-  streaming: null,       // {controller, view} while an answer streams
 };
+
+/**
+ * A minimal store: state changes only through dispatch(action) → reducer(state, action);
+ * subscribers hear (state, action) after each change (not when the reducer returned the
+ * same state). Views subscribe; nothing else writes the state.
+ */
+export function createStore(reducer, initial) {
+  let current = initial;
+  const listeners = new Set();
+  return {
+    getState: () => current,
+    dispatch(action) {
+      const next = reducer(current, action);
+      if (next === current) return current;
+      current = next;
+      for (const listener of [...listeners]) listener(current, action);
+      return current;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
 
 /** A provider with no key (that needs one) cannot answer: its models are shown greyed. */
 export function isConfigured(provider) {
@@ -39,34 +63,36 @@ export function normalizeRegistry(data) {
   return { providers, byRef, defaultRef: data?.default_model_ref || null };
 }
 
-/** The model to use: the saved preference if still usable, else the global default, else
- * the first usable model. */
-export function resolveSelected() {
-  const { byRef, defaultRef, providers } = state.registry;
+/** The model to use: the first of `preferred` (refs, most specific first) that can
+ * answer, else the global default, else the first usable model. */
+export function resolveSelected(registry, preferred = []) {
+  const { byRef, defaultRef, providers } = registry;
   const usable = (m) => m && m.provider.configured;
-  const preferred = byRef.get(state.prefs.selected_model);
-  if (usable(preferred)) return preferred;
+  for (const ref of preferred) {
+    const model = ref ? byRef.get(ref) : null;
+    if (usable(model)) return model;
+  }
   const fallback = byRef.get(defaultRef);
   if (usable(fallback)) return fallback;
   for (const p of providers) {
     const m = p.models.find(usable);
     if (m) return m;
   }
-  return preferred || fallback || null;
+  return byRef.get(preferred.find(Boolean)) || fallback || null;
 }
 
 /** Display info for a message's model ref, even when the model left the catalog. */
-export function describeRef(ref, providerName, kind) {
-  const model = ref ? state.registry.byRef.get(ref) : null;
+export function describeRef(ref, providerName, kind, registry = state.registry) {
+  const model = ref ? registry.byRef.get(ref) : null;
   if (model) return { name: model.name, provider: model.provider };
-  const provider = state.registry.providers.find((p) => p.name === providerName)
+  const provider = registry.providers.find((p) => p.name === providerName)
     || { name: providerName || (ref || "").split(":")[0] || "?", kind: kind || "" };
   const sdk = ref && ref.includes(":") ? ref.slice(ref.indexOf(":") + 1) : ref;
   return { name: sdk || "Unknown model", provider };
 }
 
-export function chatOptions() {
-  const adv = state.prefs.settings?.advanced || {};
+export function chatOptions(prefs) {
+  const adv = prefs.settings?.advanced || {};
   const options = {};
   if (adv.temperature !== undefined && adv.temperature !== null && adv.temperature !== "") {
     options.temperature = Number(adv.temperature);

@@ -1,0 +1,157 @@
+// The chat page's answers as data: an explicit reducer from events to state, with no DOM
+// and no I/O, so several answers can stream at once (comparison, tool loops) and each
+// view just renders the answer it is given.
+//
+// State: { answers: { [key]: Answer } }. An Answer is keyed by a client-side key (the
+// server's message id is not known until the "start" event) and holds what the view
+// shows: streamed text, reasoning and tool calls, the message fields from the server
+// (model, tokens, cost, rating, status…) and a failure to show, if any.
+//
+// Actions:
+//   {type: "reset", messages?}          the open conversation changed (history answers)
+//   {type: "begin", key, model, provider, kind}   a request was sent
+//   {type: "server", key, event, data}  one event of POST /api/chat/stream
+//   {type: "stopped", key}              the user stopped it
+//   {type: "cut", key, message}         the connection ended before "done"/"error"
+//   {type: "withdraw", key}             refused before it started: nothing was saved
+//   {type: "rated", key, rating}
+// Events for an unknown key, or for an answer that has already ended, change nothing (a
+// late delta after Stop must not reopen it).
+
+export const initialState = Object.freeze({ answers: Object.freeze({}) });
+
+/** The key of a saved answer (history). */
+export const savedKey = (id) => `m${id}`;
+
+/** A failed or interrupted saved answer keeps its reason ("stopped" is not a failure). */
+function savedFailure(message) {
+  if (message.status === "error") return { message: message.error || "The answer failed.", status: "error" };
+  if (message.status === "partial" && message.error && message.error !== "stopped") {
+    return { message: message.error, status: "partial" };
+  }
+  return null;
+}
+
+function joinParts(parts, type) {
+  return (parts || []).filter((p) => p.type === type && p.text).map((p) => p.text).join("\n\n");
+}
+
+/** An Answer from a saved assistant MessageView. */
+export function answerFromMessage(message) {
+  return {
+    key: savedKey(message.id),
+    streaming: false,
+    text: message.text || "",
+    reasoning: joinParts(message.parts, "reasoning"),
+    toolCalls: (message.parts || []).filter((p) => p.type === "tool-call"),
+    message: { ...message },
+    failure: savedFailure(message),
+  };
+}
+
+function begin({ key, model, provider, kind }) {
+  return {
+    key,
+    streaming: true,
+    text: "",
+    reasoning: "",
+    toolCalls: [],
+    message: { id: null, model, provider, kind, status: "streaming" },
+    failure: null,
+  };
+}
+
+function fromServer(answer, event, data) {
+  switch (event) {
+    case "start":
+      return {
+        ...answer,
+        message: {
+          ...answer.message,
+          id: data.assistant_message_id ?? answer.message.id,
+          model: data.model ?? answer.message.model,
+          provider: data.provider ?? answer.message.provider,
+          kind: data.kind ?? answer.message.kind,
+        },
+      };
+    case "delta":
+      return data?.text ? { ...answer, text: answer.text + data.text } : answer;
+    case "reasoning":
+      return data?.text ? { ...answer, reasoning: answer.reasoning + data.text } : answer;
+    case "tool_call":
+      return { ...answer, toolCalls: [...answer.toolCalls, data] };
+    case "done": {
+      const message = { ...answer.message, ...(data?.message || {}) };
+      const text = data?.message?.text ?? answer.text;
+      return { ...answer, streaming: false, text, message };
+    }
+    case "error": {
+      const status = data?.status || "error";
+      return {
+        ...answer,
+        streaming: false,
+        message: { ...answer.message, id: data?.message_id ?? answer.message.id, status },
+        failure: { message: data?.message || "The model could not answer.", status },
+      };
+    }
+    default:
+      return answer; // an event this page does not know yet (newer server): ignore it
+  }
+}
+
+function reduceAnswer(answer, action) {
+  switch (action.type) {
+    case "server":
+      return fromServer(answer, action.event, action.data);
+    case "stopped":
+      return { ...answer, streaming: false, message: { ...answer.message, status: "partial", finish_reason: "stopped" } };
+    case "cut":
+      return {
+        ...answer,
+        streaming: false,
+        message: { ...answer.message, status: "partial" },
+        failure: { message: action.message, status: "partial" },
+      };
+    default:
+      return answer;
+  }
+}
+
+/** The reducer: (state, action) → state. Returns the same object when nothing changed. */
+export function reduce(state, action) {
+  const { answers } = state;
+  switch (action.type) {
+    case "reset": {
+      const next = {};
+      for (const message of action.messages || []) {
+        if (message.role === "assistant") {
+          const answer = answerFromMessage(message);
+          next[answer.key] = answer;
+        }
+      }
+      return { ...state, answers: next };
+    }
+    case "begin":
+      return { ...state, answers: { ...answers, [action.key]: begin(action) } };
+    case "withdraw": {
+      if (!(action.key in answers)) return state;
+      const next = { ...answers };
+      delete next[action.key];
+      return { ...state, answers: next };
+    }
+    case "rated": {
+      const answer = answers[action.key];
+      if (!answer) return state;
+      return { ...state, answers: { ...answers, [action.key]: { ...answer, message: { ...answer.message, rating: action.rating } } } };
+    }
+    default: {
+      const answer = answers[action.key];
+      if (!answer || !answer.streaming) return state;
+      const next = reduceAnswer(answer, action);
+      return next === answer ? state : { ...state, answers: { ...answers, [action.key]: next } };
+    }
+  }
+}
+
+/** Keys of the answers still streaming. */
+export const streamingKeys = (state) => Object.values(state.answers).filter((a) => a.streaming).map((a) => a.key);

@@ -1,0 +1,109 @@
+// The answers reducer (static/js/chat/answers.js): events → state, purely.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { answerFromMessage, initialState, reduce, savedKey, streamingKeys } from "../../src/switchboard/web/static/js/chat/answers.js";
+
+const run = (actions, state = initialState) => actions.reduce(reduce, state);
+const server = (key, event, data) => ({ type: "server", key, event, data });
+const begin = (key) => ({ type: "begin", key, model: "acme:m", provider: "acme", kind: "openai" });
+
+test("a streamed answer: start, text, reasoning, tool calls, done", () => {
+  const state = run([
+    begin("a"),
+    server("a", "start", { assistant_message_id: 12, model: "acme:m2", provider: "acme", kind: "openai" }),
+    server("a", "reasoning", { text: "Let me " }),
+    server("a", "reasoning", { text: "think." }),
+    server("a", "delta", { text: "Hello " }),
+    server("a", "delta", { text: "world" }),
+    server("a", "tool_call", { id: "c1", name: "f", arguments: "{}" }),
+  ]);
+  const live = state.answers.a;
+  assert.equal(live.streaming, true);
+  assert.equal(live.message.id, 12);
+  assert.equal(live.message.model, "acme:m2");
+  assert.equal(live.text, "Hello world");
+  assert.equal(live.reasoning, "Let me think.");
+  assert.deepEqual(live.toolCalls.map((c) => c.name), ["f"]);
+
+  const done = reduce(state, server("a", "done", { message: { id: 12, text: "Hello world!", status: "complete", input_tokens: 3 } }));
+  assert.equal(done.answers.a.streaming, false);
+  assert.equal(done.answers.a.text, "Hello world!");
+  assert.equal(done.answers.a.message.input_tokens, 3);
+  assert.equal(done.answers.a.message.status, "complete");
+  assert.deepEqual(streamingKeys(done), []);
+});
+
+test("the reducer does not mutate its input", () => {
+  const before = run([begin("a")]);
+  const frozen = JSON.stringify(before);
+  reduce(before, server("a", "delta", { text: "x" }));
+  assert.equal(JSON.stringify(before), frozen);
+});
+
+test("two answers stream at once without touching each other", () => {
+  const state = run([
+    begin("left"), begin("right"),
+    server("left", "delta", { text: "L1 " }),
+    server("right", "delta", { text: "R1 " }),
+    server("left", "delta", { text: "L2" }),
+    server("right", "error", { message: "over quota", status: "error" }),
+  ]);
+  assert.equal(state.answers.left.text, "L1 L2");
+  assert.equal(state.answers.left.streaming, true);
+  assert.equal(state.answers.right.text, "R1 ");
+  assert.equal(state.answers.right.streaming, false);
+  assert.deepEqual(state.answers.right.failure, { message: "over quota", status: "error" });
+  assert.deepEqual(streamingKeys(state), ["left"]);
+});
+
+test("after Stop, late events change nothing", () => {
+  const stopped = run([begin("a"), server("a", "delta", { text: "Once" }), { type: "stopped", key: "a" }]);
+  assert.equal(stopped.answers.a.message.status, "partial");
+  assert.equal(stopped.answers.a.message.finish_reason, "stopped");
+  assert.equal(stopped.answers.a.failure, null);
+  assert.equal(reduce(stopped, server("a", "delta", { text: " upon" })), stopped);
+  assert.equal(reduce(stopped, { type: "cut", key: "a", message: "x" }), stopped);
+});
+
+test("a stream cut before its end is partial with the reason", () => {
+  const state = run([begin("a"), server("a", "delta", { text: "Half" }), { type: "cut", key: "a", message: "closed early" }]);
+  assert.equal(state.answers.a.streaming, false);
+  assert.equal(state.answers.a.message.status, "partial");
+  assert.deepEqual(state.answers.a.failure, { message: "closed early", status: "partial" });
+});
+
+test("unknown keys and unknown events leave the state as it was", () => {
+  const state = run([begin("a")]);
+  assert.equal(reduce(state, server("nope", "delta", { text: "x" })), state);
+  assert.equal(reduce(state, server("a", "some_future_event", {})), state);
+  assert.equal(reduce(state, { type: "withdraw", key: "nope" }), state);
+  assert.equal(reduce(state, { type: "rated", key: "nope", rating: 1 }), state);
+});
+
+test("withdraw removes an answer; rated sets its rating", () => {
+  const state = run([begin("a"), begin("b"), { type: "withdraw", key: "a" }, { type: "rated", key: "b", rating: -1 }]);
+  assert.deepEqual(Object.keys(state.answers), ["b"]);
+  assert.equal(state.answers.b.message.rating, -1);
+});
+
+test("reset loads the saved answers of a conversation, with their failures", () => {
+  const messages = [
+    { id: 1, role: "user", text: "hi", parts: [{ type: "text", text: "hi" }] },
+    { id: 2, role: "assistant", text: "ok", status: "complete",
+      parts: [{ type: "reasoning", text: "a" }, { type: "reasoning", text: "b" }, { type: "text", text: "ok" },
+        { type: "tool-call", id: "c", name: "f", arguments: "{}" }] },
+    { id: 3, role: "assistant", text: "half", status: "partial", error: "upstream broke", parts: [] },
+    { id: 4, role: "assistant", text: "sto", status: "partial", error: "stopped", parts: [] },
+    { id: 5, role: "assistant", text: "", status: "error", error: null, parts: [] },
+  ];
+  const state = reduce(run([begin("x")]), { type: "reset", messages });
+  assert.deepEqual(Object.keys(state.answers), [savedKey(2), savedKey(3), savedKey(4), savedKey(5)]);
+  const two = state.answers[savedKey(2)];
+  assert.equal(two.reasoning, "a\n\nb");
+  assert.equal(two.toolCalls.length, 1);
+  assert.equal(two.streaming, false);
+  assert.deepEqual(state.answers[savedKey(3)].failure, { message: "upstream broke", status: "partial" });
+  assert.equal(state.answers[savedKey(4)].failure, null);
+  assert.deepEqual(state.answers[savedKey(5)].failure, { message: "The answer failed.", status: "error" });
+  assert.deepEqual(answerFromMessage(messages[1]), two);
+});

@@ -1,0 +1,57 @@
+// The chat store (static/js/chat/store.js): dispatch/subscribe and model resolution.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chatOptions, createStore, describeRef, normalizeRegistry, resolveSelected } from "../../src/switchboard/web/static/js/chat/store.js";
+
+test("subscribers hear each change once, and not a no-op", () => {
+  const store = createStore((s, a) => (a.type === "inc" ? { n: s.n + 1 } : s), { n: 0 });
+  const heard = [];
+  const stop = store.subscribe((state, action) => heard.push([state.n, action.type]));
+  store.dispatch({ type: "inc" });
+  store.dispatch({ type: "noop" });
+  store.dispatch({ type: "inc" });
+  stop();
+  store.dispatch({ type: "inc" });
+  assert.deepEqual(heard, [[1, "inc"], [2, "inc"]]);
+  assert.equal(store.getState().n, 3);
+});
+
+const registry = normalizeRegistry({
+  default_model_ref: "acme:big",
+  providers: [
+    { id: 1, name: "nokey", kind: "openai", configured: false, models: [{ ref: "nokey:gpt", name: "GPT" }] },
+    { id: 2, name: "acme", kind: "openai_compatible", configured: true, models: [
+      { ref: "acme:big", name: "Big", price_input: 1 }, { ref: "acme:small", name: "Small" }] },
+  ],
+});
+
+test("normalizeRegistry indexes models by ref and links their provider", () => {
+  assert.equal(registry.byRef.get("acme:small").provider.name, "acme");
+  assert.equal(registry.byRef.get("acme:big").price.input, 1);
+  assert.equal(registry.defaultRef, "acme:big");
+});
+
+test("resolveSelected: first usable preference, else the default, else any usable model", () => {
+  assert.equal(resolveSelected(registry, ["acme:small"]).ref, "acme:small");
+  assert.equal(resolveSelected(registry, [null, "gone:x", "acme:small"]).ref, "acme:small");
+  assert.equal(resolveSelected(registry, ["nokey:gpt"]).ref, "acme:big");
+  assert.equal(resolveSelected(registry, []).ref, "acme:big");
+  const noDefault = { ...registry, defaultRef: null };
+  assert.equal(resolveSelected(noDefault, []).ref, "acme:big");
+  const nothingUsable = normalizeRegistry({ providers: [registry.providers[0]] });
+  assert.equal(resolveSelected(nothingUsable, ["nokey:gpt"]).ref, "nokey:gpt");
+  assert.equal(resolveSelected(normalizeRegistry({}), []), null);
+});
+
+test("describeRef names a model that left the catalog from its ref", () => {
+  assert.equal(describeRef("acme:big", "acme", "", registry).name, "Big");
+  const gone = describeRef("old:model-x", "old", "openai", registry);
+  assert.equal(gone.name, "model-x");
+  assert.equal(gone.provider.name, "old");
+});
+
+test("chatOptions sends only what the user set", () => {
+  assert.equal(chatOptions({ settings: {} }), undefined);
+  assert.deepEqual(chatOptions({ settings: { advanced: { temperature: "0.5", max_output_tokens: "30", system_prompt: "  " } } }),
+    { temperature: 0.5, max_output_tokens: 30 });
+});
