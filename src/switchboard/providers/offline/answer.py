@@ -8,7 +8,8 @@ for it; otherwise the reply is text, shaped as JSON when ``response_format`` ask
 ``stop`` then cuts the text at the first stop sequence (finish ``stop``, raw
 ``stop_sequence``), and ``max_output_tokens`` truncates what remains (finish ``length``).
 A tool call cut by ``max_output_tokens`` keeps its truncated (invalid) JSON arguments, as
-real vendors do, with finish ``length``.
+real vendors do, with finish ``length``. The model's own output limit
+(``limits.MAX_OUTPUT_TOKENS``) applies when the request sets none or a higher one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from switchboard.providers.offline import tokens
 from switchboard.providers.offline.compose import MODEL_ID, compose_reply, user_turns
 from switchboard.providers.offline.hints import Hints
+from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, READ_CHARS
 from switchboard.providers.offline.schema_values import value_for
 from switchboard.providers.offline.tool_select import choose_tool
 from switchboard.providers.offline.warnings import call_warnings
@@ -53,11 +55,11 @@ def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
     warnings = call_warnings(request)
     prompt = tokens.input_tokens(request)
     turns = user_turns(request)
-    user_text = turns[-1].text if turns else ""
+    user_text = turns[-1].text[:READ_CHARS] if turns else ""
     tool = None if request.messages[-1].role == "tool" else choose_tool(request, user_text)
     if tool is not None:
-        args = json.dumps(value_for(tool.parameters, Hints(user_text, tool.name)),
-                          ensure_ascii=False)
+        args = json.dumps(value_for(tool.parameters, Hints(user_text, tool.name),
+                                    param="tools"), ensure_ascii=False)
         args, cut = _truncate(args, request.max_output_tokens)
         out = tokens.text_tokens(tool.name) + tokens.text_tokens(args)
         finish = FinishReason("length", "length") if cut else FinishReason(
@@ -93,7 +95,7 @@ def _shaped_text(request: ChatRequest, user_text: str) -> str:
     if fmt is None or fmt.type == "text":
         return compose_reply(request)
     if fmt.type == "json_schema":
-        value = value_for(fmt.schema_, Hints(user_text, fmt.name))
+        value = value_for(fmt.schema_, Hints(user_text, fmt.name), param="response_format")
         return json.dumps(value, ensure_ascii=False, indent=2)
     return json.dumps(
         {"model": MODEL_ID, "turn": len(user_turns(request)), "reply": compose_reply(request)},
@@ -108,10 +110,9 @@ def _first_stop(text: str, stops: list[str]) -> int | None:
 
 
 def _truncate(text: str, max_tokens: int | None) -> tuple[str, bool]:
-    """Cut ``text`` to ``max_tokens`` (at ~4 chars each); True if anything was cut."""
-    if max_tokens is None:
-        return text, False
-    limit = max_tokens * tokens.CHARS_PER_TOKEN
+    """Cut ``text`` to ``max_tokens`` (at ~4 chars each), never more than the model's own
+    output limit; True if anything was cut."""
+    limit = min(max_tokens or MAX_OUTPUT_TOKENS, MAX_OUTPUT_TOKENS) * tokens.CHARS_PER_TOKEN
     if len(text) <= limit:
         return text, False
     return text[:limit], True

@@ -9,17 +9,20 @@ answer (tests and the UI can rely on it). In order of precedence it:
 4. greets back, or explains what it is and how to add a real provider when asked;
 5. otherwise echoes a short message or summarises a long one;
 6. mentions the conversation length on later turns, quoting the first user message.
+
+It reads at most ``limits.READ_CHARS`` of a message or tool result and lists at most
+``limits.MAX_LISTED`` attachments or result fields, so its work and its reply stay small
+whatever the request holds.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections import Counter
 
 from switchboard.providers.offline import code_samples
+from switchboard.providers.offline.limits import MAX_LISTED, READ_CHARS
 from switchboard.spec import (
     ChatRequest,
     FilePart,
@@ -59,8 +62,12 @@ SHORT_WORDS = 40
 
 
 def quote(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    """``text`` on one line, cut to ``limit`` characters (reads only its beginning)."""
+    head = text[: limit * 4]
+    flat = " ".join(head.split())
+    if len(flat) <= limit and len(head) == len(text):
+        return flat
+    return flat[: limit - 1].rstrip() + "…"
 
 
 def user_turns(request: ChatRequest) -> list[Message]:
@@ -78,7 +85,7 @@ def compose_reply(request: ChatRequest) -> str:
             "yet: send me one. " + HOW_TO_ADD
         )
     last = turns[-1]
-    text = last.text.strip()
+    text = last.text[:READ_CHARS].strip()
     blocks: list[str] = []
     attached = _acknowledge(last)
     if attached:
@@ -171,7 +178,7 @@ def _code_answer(text: str, how: str) -> str:
 
 
 def _conversation_note(request: ChatRequest, turns: list[Message]) -> str:
-    first = turns[0].text.strip()
+    first = turns[0].text[:READ_CHARS].strip()
     note = (
         f"(This is message {len(turns)} from you in this conversation, "
         f"{_plural(len(request.messages), 'message')} in all.)"
@@ -193,7 +200,10 @@ def _acknowledge(message: Message) -> str:
         return ""
     if len(items) == 1:
         return f"I received {items[0]}. I can't see its contents, but it arrived intact."
-    listed = "\n".join(f"{i}. {item[0].upper()}{item[1:]}" for i, item in enumerate(items, 1))
+    listed = "\n".join(f"{i}. {item[0].upper()}{item[1:]}"
+                       for i, item in enumerate(items[:MAX_LISTED], 1))
+    if len(items) > MAX_LISTED:
+        listed += f"\n\n…and {len(items) - MAX_LISTED:,} more."
     return (
         f"I received {len(items)} attachments:\n\n{listed}\n\n"
         "I can't see their contents, but they arrived intact."
@@ -202,17 +212,16 @@ def _acknowledge(message: Message) -> str:
 
 def _source(data: str | None, url: str | None) -> str:
     if url is not None:
-        return f"from {url}"
+        return f"from {quote(url, 200)}"
     return f"{_plural(inline_size(data or ''), 'byte')} inline"
 
 
 def inline_size(data: str) -> int:
-    """Decoded size of base64 ``data`` in bytes (without decoding big payloads twice)."""
-    try:
-        return len(base64.b64decode(data, validate=False))
-    except (binascii.Error, ValueError):
-        compact = "".join(data.split()).rstrip("=")
-        return len(compact) * 3 // 4
+    """Decoded size of base64 ``data`` in bytes, counted without decoding it (an image
+    of 20 MB need not be allocated again to say how big it is)."""
+    spaces = sum(data.count(c) for c in " \t\r\n")
+    pad = len(data.rstrip("= \t\r\n")) - len(data.rstrip(" \t\r\n"))
+    return max(len(data) - spaces + pad, 0) * 3 // 4
 
 
 def _after_tools(request: ChatRequest) -> str:
@@ -222,7 +231,9 @@ def _after_tools(request: ChatRequest) -> str:
             break
         results[:0] = [p for p in message.parts if isinstance(p, ToolResultPart)]
     names = _call_names(request)
-    blocks = [_describe_result(r, names.get(r.tool_call_id)) for r in results]
+    blocks = [_describe_result(r, names.get(r.tool_call_id)) for r in results[:MAX_LISTED]]
+    if len(results) > MAX_LISTED:
+        blocks.append(f"…and {len(results) - MAX_LISTED:,} more tool results.")
     return "\n\n".join(blocks) or "The tool returned nothing."
 
 
@@ -241,14 +252,20 @@ def _describe_result(result: ToolResultPart, called: str | None) -> str:
     label = f"`{name}`" if name != "the tool" else name
     if result.is_error:
         return f"The {label} call failed: {quote(result.content, 300)}"
-    try:
-        value = json.loads(result.content)
-    except ValueError:
-        value = None
+    value = None
+    if len(result.content) <= READ_CHARS:
+        try:
+            value = json.loads(result.content)
+        except ValueError:
+            value = None
     if isinstance(value, dict) and value:
-        rows = "\n".join(f"- **{k}**: {_scalar(v)}" for k, v in value.items())
+        fields = list(value.items())
+        rows = "\n".join(f"- **{quote(str(k), 80)}**: {_scalar(v)}"
+                         for k, v in fields[:MAX_LISTED])
+        if len(fields) > MAX_LISTED:
+            rows += f"\n- …and {len(fields) - MAX_LISTED:,} more fields"
         return f"Here is what {label} returned:\n\n{rows}"
-    content = result.content.strip()
+    content = result.content[:READ_CHARS].strip()
     if not content:
         return f"{label[0].upper()}{label[1:]} returned an empty result."
     return f"According to {label}: {quote(content, 500)}"
@@ -256,8 +273,8 @@ def _describe_result(result: ToolResultPart, called: str | None) -> str:
 
 def _scalar(value: object) -> str:
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return quote(value, 300)
+    return quote(json.dumps(value, ensure_ascii=False), 300)
 
 
 def _plural(n: int, word: str) -> str:

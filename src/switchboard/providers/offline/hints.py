@@ -30,6 +30,8 @@ class Hints:
     def __init__(self, text: str, context: str = "") -> None:
         self.text = text
         self.lower = text.lower()
+        self._mentioned: dict[str, bool] = {}
+        self._token_set: frozenset[str] | None = None
         ignore = {w.lower() for w in re.split(r"[_\W]+", context) if w}
         self.quoted: deque[str] = deque(
             next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)
@@ -54,12 +56,33 @@ class Hints:
         return self.numbers.popleft() if self.numbers else None
 
     def mentions(self, phrase: str) -> bool:
-        """Whether ``phrase`` occurs in the text as whole words (case-insensitive)."""
-        words = [w for w in re.split(r"[_\W]+", phrase.lower()) if w]
-        if not words:
-            return False
-        return re.search(r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"\b",
-                         self.lower) is not None
+        """Whether ``phrase`` occurs in the text as whole words (case-insensitive).
+
+        Asked once per schema property, so answered from a word set first (a phrase with
+        a word the text lacks cannot match) and remembered: a schema of thousands of
+        properties must not mean thousands of scans of a long message."""
+        known = self._mentioned.get(phrase)
+        if known is None:
+            known = self._mentioned[phrase] = mentions(self.lower, phrase, self._tokens)
+        return known
+
+    @property
+    def _tokens(self) -> frozenset[str]:
+        if self._token_set is None:
+            self._token_set = frozenset(re.split(r"[_\W]+", self.lower))
+        return self._token_set
+
+
+def mentions(lower: str, phrase: str, tokens: frozenset[str] | None = None) -> bool:
+    """Whether ``phrase`` occurs in ``lower`` (lower-cased text) as whole words.
+
+    ``tokens`` (``lower`` split on ``[_\\W]+``), when given, rules out most phrases
+    without a scan: a whole-word match means every word of the phrase is such a token."""
+    words = [w for w in re.split(r"[_\W]+", phrase.lower()) if w]
+    if not words or (tokens is not None and not tokens.issuperset(words)):
+        return False
+    return re.search(r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"\b",
+                     lower) is not None
 
 
 def _names(text: str, ignore: set[str]) -> list[str]:

@@ -19,6 +19,7 @@ from pydantic import Field
 from switchboard.providers.offline.answer import Answer, plan_answer
 from switchboard.providers.offline.chunks import argument_pieces, text_pieces
 from switchboard.providers.offline.compose import MODEL_ID
+from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, MAX_STREAM_PAUSE_S
 from switchboard.spec import (
     Capabilities,
     ChatModel,
@@ -44,7 +45,6 @@ from switchboard.spec import (
 CAPABILITIES = Capabilities(streaming=True, tools=True, vision=True, json_output=True)
 FREE = Price(input=Decimal(0), output=Decimal(0), cached_input=Decimal(0))
 CONTEXT_WINDOW = 128_000
-MAX_OUTPUT_TOKENS = 8_192
 
 MODEL_INFO = ModelInfo(
     id=MODEL_ID,
@@ -59,7 +59,8 @@ MODEL_INFO = ModelInfo(
 
 
 class OfflineConfig(ProviderConfig):
-    """``chunk_delay_ms``: pause between deltas so a UI shows streaming (0: none)."""
+    """``chunk_delay_ms``: pause between deltas so a UI shows streaming (0: none); the
+    pauses of one answer add up to at most ``limits.MAX_STREAM_PAUSE_S``."""
 
     chunk_delay_ms: int = Field(default=15, ge=0, le=5_000)
 
@@ -85,8 +86,11 @@ class OfflineChatModel(ChatModel):
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         answer = plan_answer(request, self.model_id)
-        delay = self.provider.config.chunk_delay_ms / 1000
-        for event in answer_events(answer, self.model_id):
+        events = list(answer_events(answer, self.model_id))
+        deltas = sum(isinstance(e, TextDelta | ToolCallDelta) for e in events)
+        delay = min(self.provider.config.chunk_delay_ms / 1000,
+                    MAX_STREAM_PAUSE_S / max(deltas, 1))
+        for event in events:
             if delay and isinstance(event, TextDelta | ToolCallDelta):
                 await asyncio.sleep(delay)
             yield event

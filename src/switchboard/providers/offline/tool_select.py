@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from switchboard.providers.offline.hints import Hints
+from switchboard.providers.offline.hints import mentions
 from switchboard.spec import ChatRequest, Tool, ToolChoiceTool
 
 EXPLICIT = 100
@@ -45,12 +45,22 @@ def _stem(word: str) -> str:
     return word
 
 
-def score(tool: Tool, text: str) -> int:
+class _Said:
+    """The user's words, read once per request (not once per tool: 128 tools x a long
+    message would be 128 scans)."""
+
+    def __init__(self, text: str) -> None:
+        self.lower = text.lower()
+        self.tokens = frozenset(re.split(r"[_\W]+", self.lower))
+        self.stems = {_stem(w) for w in _words(text)}
+
+
+def score(tool: Tool, text: str | _Said) -> int:
     """How plainly ``text`` asks for ``tool`` (0: not at all)."""
-    hints = Hints(text)
-    if hints.mentions(tool.name):
+    said_ = text if isinstance(text, _Said) else _Said(text)
+    if mentions(said_.lower, tool.name, said_.tokens):
         return EXPLICIT
-    said = {_stem(w) for w in _words(text)}
+    said = said_.stems
     total = 0
     name_words = {_stem(w) for w in _words(tool.name) if w not in _GENERIC and len(w) > 2}
     total += NAME_WORD * len(name_words & said)
@@ -69,8 +79,10 @@ def choose_tool(request: ChatRequest, user_text: str) -> Tool | None:
         return None
     if isinstance(choice, ToolChoiceTool):
         return next(t for t in tools if t.name == choice.name)
-    ranked = sorted(enumerate(tools), key=lambda it: (-score(it[1], user_text), it[0]))
-    best = ranked[0][1]
+    said = _Said(user_text)
+    scores = [score(t, said) for t in tools]
+    best_score = max(scores)
+    best = tools[scores.index(best_score)]  # the first one on a tie
     if choice == "required":
         return best
-    return best if score(best, user_text) >= AUTO_THRESHOLD else None
+    return best if best_score >= AUTO_THRESHOLD else None
