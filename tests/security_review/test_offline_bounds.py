@@ -22,7 +22,7 @@ from switchboard.providers.offline.answer import plan_answer
 from switchboard.providers.offline.hints import Hints
 from switchboard.providers.offline.limits import MAX_OUTPUT_CHARS
 from switchboard.providers.offline.schema_values import SchemaTooCostly, value_for
-from switchboard.spec import ChatRequest, Message, ResponseFormatJsonSchema, TextPart, Tool
+from switchboard.spec import ChatRequest, Message, TextPart, Tool
 from tests.security_review.conftest import bearer
 from tests.server import Running
 
