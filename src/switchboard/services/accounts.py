@@ -5,6 +5,11 @@ beats complexity rules), hashed with Argon2id. Tokens are shown once and stored 
 SHA-256 digest (see ``security.tokens`` for why a fast hash is right for them).
 The setup link carries a random token whose digest is stored with an expiry; it is
 consumed in the same transaction that creates the first admin, so it works once.
+
+Argon2 runs in ``security.password_pool`` (threads, bounded), never on the event loop
+and never inside a transaction: a write transaction holds SQLite's write lock, so a
+password check inside one made every other writer wait for it (and fail with "database is
+locked" after the busy timeout during a login flood).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from switchboard.db import Database, utcnow
 from switchboard.db.models import ApiToken, SetupToken, User
-from switchboard.security.passwords import hash_password, needs_rehash, verify_password
+from switchboard.security.password_pool import password_pool
 from switchboard.security.tokens import generate_token
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -95,7 +100,7 @@ async def create_user(db: Database, username: str, password: str, *, role: str =
     check_password(password)
     if role not in ("admin", "user"):
         raise ValidationFailed("role must be 'admin' or 'user'", field="role")
-    hashed = hash_password(password)
+    hashed = await password_pool().hash(password)
     async with db.unit_of_work() as session:
         exists = await session.scalar(select(User.id).where(
             func.lower(User.username) == username.lower()))
@@ -135,8 +140,10 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
                       password: str | None = None) -> UserView:
     if role is not None and role not in ("admin", "user"):
         raise ValidationFailed("role must be 'admin' or 'user'", field="role")
+    hashed = None
     if password is not None:
         check_password(password)
+        hashed = await password_pool().hash(password)
     async with db.unit_of_work() as session:
         user = await session.get(User, user_id)
         if user is None:
@@ -150,8 +157,8 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
             user.is_active = is_active
         if display_name is not None:
             user.display_name = display_name or None
-        if password is not None:
-            user.password_hash = hash_password(password)
+        if hashed is not None:
+            user.password_hash = hashed
         return _user(user)
 
 
@@ -165,22 +172,37 @@ async def _admin_count(session: object) -> int:
 
 
 async def authenticate(db: Database, username: str, password: str) -> UserView | None:
-    """The user if the password is right and the account active; ``None`` otherwise."""
+    """The user if the password is right and the account active; ``None`` otherwise.
+
+    Read the user, let go of the database, verify in the password pool, and only then
+    write (``last_login_at``, a rehash) in a short transaction. The write is conditional
+    on the hash and the active flag being what was verified, so a password change or a
+    deactivation that lands during the check wins. Raises ``PasswordPoolBusy`` when too
+    many checks are queued already."""
     global _DUMMY_HASH
-    async with db.unit_of_work() as session:
+    pool = password_pool()
+    async with db.session() as session:  # a plain read: no write lock during the hash
         user = await session.scalar(select(User).where(
             func.lower(User.username) == username.strip().lower()))
-        if user is None or not user.password_hash:
-            if _DUMMY_HASH is None:
-                _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-            verify_password(_DUMMY_HASH, password)
-            return None
-        if not verify_password(user.password_hash, password) or not user.is_active:
-            return None
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.last_login_at = utcnow()
-        return _user(user)
+    if user is None or not user.password_hash:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = await pool.hash(secrets.token_urlsafe(16))
+        await pool.verify(_DUMMY_HASH, password)
+        return None
+    if not await pool.verify(user.password_hash, password) or not user.is_active:
+        return None
+    verified = user.password_hash
+    changes: dict[str, object] = {"last_login_at": utcnow()}
+    if pool.needs_rehash(verified):
+        changes["password_hash"] = await pool.hash(password)
+    async with db.unit_of_work() as session:
+        done = await session.execute(
+            update(User).where(User.id == user.id, User.password_hash == verified,
+                               User.is_active.is_(True)).values(**changes))
+    if getattr(done, "rowcount", 1) == 0:
+        return None  # changed or deactivated while the password was being checked
+    user.last_login_at = changes["last_login_at"]  # type: ignore[assignment]
+    return _user(user)
 
 
 # -- API tokens ------------------------------------------------------------------------
@@ -273,7 +295,7 @@ async def complete_setup(db: Database, token: str, username: str,
     check_password(password)
     if not looks_like_token(token):
         raise ValidationFailed("this setup link is not valid", field="token")
-    hashed = hash_password(password)
+    hashed = await password_pool().hash(password)
     async with db.unit_of_work() as session:
         row = await session.scalar(select(SetupToken).where(
             SetupToken.token_hash == hash_token(token)).with_for_update())

@@ -11,8 +11,12 @@ out; a logout must also work from a page whose session (and token) already expir
 
 Setup-link guessing: the token has 256 random bits, so guessing is hopeless, but each
 attempt used to cost an Argon2 hash (of the new password) before the token was checked.
-Now the token is checked first (one indexed read), and failures are throttled per client
+Now the token is checked first (one indexed read), and attempts are throttled per client
 address like logins.
+
+Login flood: the throttle slot is reserved before the password is checked (see
+``api.throttle``), and the check runs in the bounded password pool, off the event loop;
+a full pool answers 429 with ``Retry-After`` like the throttle.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from starlette.responses import JSONResponse, Response
 
 from switchboard.api.auth import SESSION_COOKIE, current_principal, state_of
 from switchboard.api.errors import ApiError
+from switchboard.api.throttle import Throttled
 from switchboard.api.tokens import Principal
+from switchboard.security.password_pool import PasswordPoolBusy
 from switchboard.services import accounts
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.sessions import NewSession
@@ -73,22 +79,30 @@ async def _end_previous_session(request: Request) -> None:
 
 
 def _throttled(wait: float) -> ApiError:
-    return ApiError(429, f"too many failed attempts; try again in {int(wait) + 1} s",
-                    "throttled", headers={"retry-after": str(int(wait) + 1)})
+    seconds = int(wait) + 1
+    return ApiError(429, f"too many failed attempts; try again in {seconds} s",
+                    "throttled", headers={"retry-after": str(seconds)})
+
+
+def _busy(exc: PasswordPoolBusy) -> ApiError:
+    return ApiError(429, exc.message, "throttled",
+                    headers={"retry-after": str(exc.retry_after)})
 
 
 @router.post("/api/session/login")
 async def login(body: Credentials, request: Request) -> Response:
     state = state_of(request)
-    address = _client(request)
-    wait = state.throttle.retry_after(body.username, address)
-    if wait > 0:
-        raise _throttled(wait)
-    user = await accounts.authenticate(state.db, body.username, body.password)
+    try:
+        attempt = state.throttle.reserve(body.username, _client(request))
+    except Throttled as exc:
+        raise _throttled(exc.retry_after) from None
+    try:
+        user = await accounts.authenticate(state.db, body.username, body.password)
+    except PasswordPoolBusy as exc:
+        raise _busy(exc) from None
     if user is None:
-        state.throttle.failed(body.username, address)
         raise ApiError(401, "wrong username or password", "unauthorized")
-    state.throttle.succeeded(body.username)
+    state.throttle.succeeded(attempt)
     await _end_previous_session(request)
     new = await state.sessions.create(user.id, request.headers.get("user-agent"))
     return _with_cookie(request, {"user": user_json(user), "csrf_token": new.csrf}, new)
@@ -116,14 +130,18 @@ async def setup(body: SetupBody, request: Request) -> Response:
     state = state_of(request)
     address = _client(request)
     key = f"setup@{address}"  # per address only: a global lock would let anyone block setup
-    wait = state.setup_throttle.retry_after(key, address)
-    if wait > 0:
-        raise _throttled(wait)
+    try:
+        attempt = state.setup_throttle.reserve(key, address)
+    except Throttled as exc:
+        raise _throttled(exc.retry_after) from None
     if not await accounts.check_setup_token(state.db, body.token):
-        state.setup_throttle.failed(key, address)
         raise ValidationFailed(SETUP_LINK_INVALID, field="token")
-    user = await accounts.complete_setup(state.db, body.token, body.username, body.password)
-    state.setup_throttle.succeeded(key)
+    try:
+        user = await accounts.complete_setup(state.db, body.token, body.username,
+                                             body.password)
+    except PasswordPoolBusy as exc:
+        raise _busy(exc) from None
+    state.setup_throttle.succeeded(attempt)
     await _end_previous_session(request)
     new = await state.sessions.create(user.id, request.headers.get("user-agent"))
     return _with_cookie(request, {"user": user_json(user), "csrf_token": new.csrf}, new)
