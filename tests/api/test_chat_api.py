@@ -82,17 +82,104 @@ def test_non_stream_and_follow_up_in_same_conversation(alice: httpx.Client) -> N
     assert second.json()["warnings"] == []
 
 
-def test_regenerate_replaces_the_last_answer(alice: httpx.Client) -> None:
+def test_regenerate_keeps_the_earlier_answer_as_a_version(alice: httpx.Client) -> None:
     body = alice.post("/api/chat", json={"text": "Tell me something"}).json()
     cid, old = body["conversation"]["id"], body["assistant_message"]["id"]
+    question = body["user_message"]["id"]
     events = stream_chat(alice, {"conversation_id": cid, "regenerate": True})
     assert events[0][1]["user_message"] is None
     assert events[-1][0] == "done"
     new = events[-1][1]["message"]["id"]
+    assert events[-1][1]["message"]["versions"] == [old, new]
     messages = alice.get(f"/api/conversations/{cid}").json()["messages"]
-    assert [(m["role"], m["id"]) for m in messages] == [
-        ("user", body["user_message"]["id"]), ("assistant", new)]
-    assert new != old
+    assert [(m["role"], m["id"]) for m in messages] == [("user", question), ("assistant", new)]
+    assert messages[1]["versions"] == [old, new] and messages[1]["parent_id"] == question
+
+    # Flip back to the first answer: it is shown, and the next question follows it.
+    shown = alice.put(f"/api/conversations/{cid}/version", json={"message_id": old})
+    assert shown.status_code == 200, shown.text
+    assert [m["id"] for m in shown.json()["messages"]] == [question, old]
+    follow = alice.post("/api/chat", json={"conversation_id": cid, "text": "go on"}).json()
+    assert follow["user_message"]["parent_id"] == old
+    thread = alice.get(f"/api/conversations/{cid}").json()
+    assert [m["id"] for m in thread["messages"]] == [
+        question, old, follow["user_message"]["id"], follow["assistant_message"]["id"]]
+    assert thread["message_count"] == 5  # every version is kept
+
+    # Flipping to the newer answer shows its own (empty) continuation.
+    again = alice.put(f"/api/conversations/{cid}/version", json={"message_id": new}).json()
+    assert [m["id"] for m in again["messages"]] == [question, new]
+    missing = alice.put(f"/api/conversations/{cid}/version", json={"message_id": 10**12})
+    assert missing.status_code == 404
+
+
+def test_edit_and_resend_branches_and_keeps_the_earlier_branch(alice: httpx.Client) -> None:
+    first = alice.post("/api/chat", json={"text": "Name a colour"}).json()
+    cid = first["conversation"]["id"]
+    second = alice.post("/api/chat", json={"conversation_id": cid, "text": "Another"}).json()
+    edited = alice.post("/api/chat", json={
+        "conversation_id": cid, "edit_of": second["user_message"]["id"],
+        "text": "Name a fruit instead"}).json()
+    assert edited["user_message"]["parent_id"] == first["assistant_message"]["id"]
+    assert edited["user_message"]["versions"] == [second["user_message"]["id"],
+                                                  edited["user_message"]["id"]]
+    thread = alice.get(f"/api/conversations/{cid}").json()["messages"]
+    assert [m["text"] for m in thread if m["role"] == "user"] == [
+        "Name a colour", "Name a fruit instead"]
+    # The earlier branch is one click away, with its answer.
+    back = alice.put(f"/api/conversations/{cid}/version",
+                     json={"message_id": second["user_message"]["id"]}).json()["messages"]
+    assert [m["id"] for m in back][-2:] == [second["user_message"]["id"],
+                                           second["assistant_message"]["id"]]
+    # Editing the very first question starts a new root.
+    root = alice.post("/api/chat", json={"conversation_id": cid, "text": "Hi again",
+                                         "edit_of": first["user_message"]["id"]}).json()
+    assert root["user_message"]["parent_id"] is None
+    assert len(alice.get(f"/api/conversations/{cid}").json()["messages"]) == 2
+    # Answers are not edited; a message of another conversation is not found.
+    answer = alice.post("/api/chat", json={"conversation_id": cid, "text": "x",
+                                           "edit_of": first["assistant_message"]["id"]})
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "edit_of"
+    other = alice.post("/api/chat", json={"text": "elsewhere"}).json()
+    foreign = alice.post("/api/chat", json={"conversation_id": cid, "text": "x",
+                                            "edit_of": other["user_message"]["id"]})
+    assert foreign.status_code == 422 and foreign.json()["error"]["field"] == "edit_of"
+    both = alice.post("/api/chat", json={"conversation_id": cid, "regenerate": True,
+                                         "edit_of": first["user_message"]["id"]})
+    assert both.status_code == 422
+
+
+def test_a_conversation_system_prompt_overrides_the_preference(
+        alice: httpx.Client) -> None:
+    body = alice.post("/api/chat", json={"text": "hello"}).json()
+    cid = body["conversation"]["id"]
+    assert body["conversation"]["system_prompt"] is None
+    updated = alice.patch(f"/api/conversations/{cid}",
+                          json={"system_prompt": "Answer like a pirate."})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["system_prompt"] == "Answer like a pirate."
+    assert updated.json()["title"] == "hello"  # left out: unchanged
+    renamed = alice.patch(f"/api/conversations/{cid}", json={"title": "Pirates"}).json()
+    assert renamed["system_prompt"] == "Answer like a pirate." and renamed["title"] == "Pirates"
+    cleared = alice.patch(f"/api/conversations/{cid}", json={"system_prompt": None}).json()
+    assert cleared["system_prompt"] is None
+
+
+def test_the_model_is_sent_the_conversation_system_prompt(alice: httpx.Client,
+                                                          server: Running) -> None:
+    fake = FakeVendor(OpenAIWire())
+    with serve_in_thread(fake) as url:
+        ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
+        preference = {"system_prompt": "Be brief."}
+        first = alice.post("/api/chat", json={"text": "hi", "model": ref,
+                                              "options": preference}).json()
+        cid = first["conversation"]["id"]
+        alice.patch(f"/api/conversations/{cid}", json={"system_prompt": "Speak French."})
+        alice.post("/api/chat", json={"conversation_id": cid, "text": "again", "model": ref,
+                                      "options": preference})
+    sent = [r.body["messages"][0] for r in fake.chat_requests()]
+    assert sent == [{"role": "system", "content": "Be brief."},
+                    {"role": "system", "content": "Speak French."}]
 
 
 def test_bad_input_is_refused_before_anything_is_written(alice: httpx.Client,

@@ -53,14 +53,15 @@ def one_row_per_table() -> list[m.Base]:
     )
     conversation = m.Conversation(
         id=1, user_id=1, title="Hello", provider="openai-main", model="gpt-4o-mini",
-        created_at=T0, updated_at=T0,
+        leaf_id=2, created_at=T0, updated_at=T0,
     )
     question = m.Message(
         id=1, conversation_id=1, role="user", parts=[{"type": "text", "text": "Hi ✓"}],
         status="complete", created_at=T0,
     )
     answer = m.Message(
-        id=2, conversation_id=1, role="assistant", parts=[{"type": "text", "text": "Hello!"}],
+        id=2, conversation_id=1, parent_id=1, role="assistant",
+        parts=[{"type": "text", "text": "Hello!"}],
         provider="openai-main", model="gpt-4o-mini", input_tokens=10, output_tokens=5,
         cached_tokens=2, cache_write_tokens=0, reasoning_tokens=0,
         cost=Decimal("0.0000045000"), latency_ms=800, ttft_ms=120, finish_reason="stop",

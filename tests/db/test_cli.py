@@ -11,6 +11,7 @@ import pytest
 
 from switchboard.cli.main import main
 from switchboard.db import migrate
+from tests.db.test_migrations import REVISIONS
 
 HEAD = migrate.head()
 
@@ -47,10 +48,10 @@ async def test_upgrade_current_downgrade(database_url: str, tmp_path: Path) -> N
     )
     assert await migrate.current(url) == HEAD
     assert _ok(_switchboard(env, "downgrade")).endswith(
-        f"downgraded {HEAD} (head) -> 0002_accounts_chat_usage"
+        f"downgraded {HEAD} (head) -> {REVISIONS[-2]}"
     )
-    assert _ok(_switchboard(env, "current")) == "0002_accounts_chat_usage"
-    assert await migrate.current(url) == "0002_accounts_chat_usage"
+    assert _ok(_switchboard(env, "current")) == REVISIONS[-2]
+    assert await migrate.current(url) == REVISIONS[-2]
 
 
 # The error paths run in-process (same code as the console script, minus ~1 s of start-up).

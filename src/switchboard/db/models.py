@@ -320,6 +320,12 @@ class Conversation(Base):
     provider: Mapped[str | None] = mapped_column(String(100), index=True)
     """Provider instance name of the last answer (TEXT, never an enum or FK)."""
     model: Mapped[str | None] = mapped_column(String(200), index=True)
+    leaf_id: Mapped[int | None] = mapped_column(BigIntPK)
+    """The last message of the branch shown (messages form a tree; see services.message_tree).
+    Not a foreign key: it is checked by the code that reads it, and a stale id falls back
+    to the newest message."""
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    """This conversation's own instructions; None = the user's preference."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -345,6 +351,10 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(
         BigIntPK, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
     )
+    parent_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    """The message this one follows; None for the first. Siblings are versions."""
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
     """The spec message parts, serialised (text, file, tool call, tool result, reasoning)."""

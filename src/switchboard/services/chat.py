@@ -18,9 +18,13 @@ The order of writes is what makes "an answer is never lost" hold:
 
 An upstream failure before the first byte leaves an ``error`` answer row (the question
 stays answered by "what went wrong", and ``regenerate`` retries it), and the caller gets
-the error with its HTTP status. ``regenerate`` writes a new answer and deletes the
-previous one(s) in the same final transaction — only if the new one produced something:
-a regenerate that fails outright keeps the previous answer.
+the error with its HTTP status.
+
+Messages form a tree (``services.message_tree``): a new question follows the branch the
+conversation shows; ``regenerate`` adds a sibling of the last answer and ``edit_of`` a
+sibling of an earlier question, so every earlier version is kept. The conversation's leaf
+moves to the new answer when the turn starts; a regenerate that fails outright deletes
+its empty answer and gives the leaf back to the answer that was shown.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
@@ -44,6 +48,7 @@ from switchboard.services.conversations import (
     MessageView,
     load_conversation_view,
     load_message_views,
+    load_tree,
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
@@ -117,7 +122,8 @@ class Turn:
     conversation: ConversationView
     user_message: MessageView | None
     assistant_id: int
-    replaces: list[int]
+    previous_leaf: int | None
+    """The leaf shown before this turn (given back if a regenerate fails outright)."""
     regenerate: bool
     client_stopped: bool = False
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
@@ -164,29 +170,59 @@ def title_from(text: str) -> str:
     return (cut if len(cut) >= TITLE_LENGTH // 2 else flat[:TITLE_LENGTH]).rstrip() + "…"
 
 
-async def _stored_history(db: Database, user_id: int, conversation_id: int,
-                          regenerate: bool) -> tuple[list[StoredMessage], list[int]]:
-    """The conversation's messages to show the model, and (regenerate) the ids of the
-    answer(s) to replace."""
+@dataclass(frozen=True, slots=True)
+class _Thread:
+    """Where a turn goes in the conversation's tree."""
+
+    history: list[StoredMessage]
+    """What the model is shown before the new question (or, regenerate, the question)."""
+    parent_id: int | None
+    """The parent of the new question; of the new answer when regenerating."""
+    system_prompt: str | None
+    previous_leaf: int | None
+
+
+async def _thread(db: Database, user_id: int, conversation_id: int,
+                  body: ChatInput) -> _Thread:
     async with db.session() as session:
-        await owned_conversation(session, user_id, conversation_id)
-        rows = [StoredMessage(r.id, r.role, list(r.parts or []), r.status)
-                for r in (await session.scalars(
-                    select(m.Message).where(m.Message.conversation_id == conversation_id)
-                    .order_by(m.Message.id))).all()]
-    if not regenerate:
-        return rows, []
-    last_user = max((i for i, r in enumerate(rows) if r.role == "user"), default=None)
-    if last_user is None:
-        raise ValidationFailed(f"conversation {conversation_id} has no message to "
-                               "answer again", field="regenerate")
-    return rows[:last_user + 1], [r.id for r in rows[last_user + 1:]]
+        conversation = await owned_conversation(session, user_id, conversation_id)
+        tree = await load_tree(session, conversation_id)
+        path = tree.path(conversation.leaf_id)
+        if body.edit_of is not None:
+            if body.edit_of not in tree:
+                raise ValidationFailed(f"conversation {conversation_id} has no message "
+                                       f"{body.edit_of} to edit", field="edit_of")
+            path = tree.path(body.edit_of)[:-1]
+        rows = {r.id: r for r in (await session.scalars(
+            select(m.Message).where(m.Message.conversation_id == conversation_id,
+                                    m.Message.id.in_([*path, body.edit_of or 0])))).all()}
+        system_prompt = conversation.system_prompt
+        previous_leaf = conversation.leaf_id if conversation.leaf_id in tree else tree.newest()
+    if body.edit_of is not None and rows[body.edit_of].role != "user":
+        raise ValidationFailed(f"message {body.edit_of} is an answer: only your own "
+                               "messages can be edited", field="edit_of")
+    history = [StoredMessage(r.id, r.role, list(r.parts or []), r.status)
+               for r in (rows[i] for i in path)]
+    if body.edit_of is not None:
+        parent = tree.parent(body.edit_of)
+    elif body.regenerate:
+        last_user = max((i for i, r in enumerate(history) if r.role == "user"), default=None)
+        if last_user is None:
+            raise ValidationFailed(f"conversation {conversation_id} has no message to "
+                                   "answer again", field="regenerate")
+        history = history[:last_user + 1]
+        parent = history[-1].id
+    else:
+        parent = history[-1].id if history else None
+    return _Thread(history, parent, system_prompt, previous_leaf)
 
 
-def _build_request(body: ChatInput, history: list[Message]) -> ChatRequest:
+def _build_request(body: ChatInput, history: list[Message],
+                   conversation_prompt: str | None) -> ChatRequest:
     options = body.options
     try:
-        return ChatRequest(messages=history, system=options.system_prompt or None,
+        return ChatRequest(messages=history,
+                           system=conversation_prompt or options.system_prompt or None,
                            temperature=options.temperature,
                            max_output_tokens=options.max_output_tokens)
     except ValidationError as exc:
@@ -206,15 +242,14 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             "no configured model accepts images; an admin can enable one")
         raise ValidationFailed(f"model {model.ref!r} does not accept images: {pick}",
                                field="images")
-    rows: list[StoredMessage] = []
-    replaces: list[int] = []
+    thread = _Thread([], None, None, None)
     if body.conversation_id is not None:
-        rows, replaces = await _stored_history(deps.db, user_id, body.conversation_id,
-                                               body.regenerate)
-    elif body.regenerate:
-        raise ValidationFailed("regenerate needs the conversation_id of the conversation "
-                               "to answer again", field="conversation_id")
-    history, history_warnings = build_history(rows, vision=model.capabilities.vision)
+        thread = await _thread(deps.db, user_id, body.conversation_id, body)
+    elif body.regenerate or body.edit_of is not None:
+        raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
+                               "conversation", field="conversation_id")
+    history, history_warnings = build_history(thread.history,
+                                              vision=model.capabilities.vision)
     warnings += history_warnings
     user_parts: list[Part] = []
     if not body.regenerate:
@@ -224,7 +259,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
-    request = _build_request(body, history)
+    request = _build_request(body, history, thread.system_prompt)
 
     async with deps.db.unit_of_work() as session:
         if body.conversation_id is None:
@@ -235,14 +270,20 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         else:  # again, inside the transaction: it may have been deleted meanwhile
             conversation = await owned_conversation(session, user_id, body.conversation_id)
         user_row = None
+        answer_parent = thread.parent_id
         if user_parts:
             user_row = m.Message(conversation_id=conversation.id, role="user",
-                                 parts=dump_parts(user_parts), status="complete")
+                                 parent_id=thread.parent_id, parts=dump_parts(user_parts),
+                                 status="complete")
             session.add(user_row)
+            await session.flush()
+            answer_parent = user_row.id
         answer = m.Message(conversation_id=conversation.id, role="assistant", parts=[],
-                           provider=model.provider_name, model=model.model_id,
-                           status="partial", error=IN_PROGRESS)
+                           parent_id=answer_parent, provider=model.provider_name,
+                           model=model.model_id, status="partial", error=IN_PROGRESS)
         session.add(answer)
+        await session.flush()
+        conversation.leaf_id = answer.id
         await session.flush()
         conversation_view = await load_conversation_view(session, conversation)
         user_view = None
@@ -250,8 +291,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             user_view = (await load_message_views(session, conversation.id, [user_row.id]))[0]
     return Turn(deps=deps, user_id=user_id, api_token_id=api_token_id, model=model,
                 request=request, warnings=warnings, conversation=conversation_view,
-                user_message=user_view, assistant_id=answer.id, replaces=replaces,
-                regenerate=body.regenerate)
+                user_message=user_view, assistant_id=answer.id,
+                previous_leaf=thread.previous_leaf, regenerate=body.regenerate)
 
 
 # -- ending a turn ----------------------------------------------------------------------------
@@ -290,6 +331,8 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
             message: MessageView | None = None
             if keep_previous:
                 await session.delete(row)
+                if conversation.leaf_id == row.id:
+                    conversation.leaf_id = turn.previous_leaf
             else:
                 row.parts = dump_parts(result.parts)
                 row.input_tokens = usage.input_tokens
@@ -305,10 +348,6 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                     "error" if status == "error" else None)
                 row.status = status
                 row.error = reason
-                if turn.replaces:
-                    await session.execute(delete(m.Message).where(
-                        m.Message.id.in_(turn.replaces),
-                        m.Message.conversation_id == conversation.id))
                 conversation.provider = outcome.provider
                 conversation.model = outcome.model
                 conversation.updated_at = utcnow()

@@ -72,13 +72,16 @@ class ImageInput(BaseModel):
 
 class ChatInput(BaseModel):
     """One chat call. ``regenerate`` re-answers the conversation's last user message
-    (then ``text`` and ``images`` must be left out)."""
+    (then ``text`` and ``images`` must be left out); the earlier answer stays as a
+    version. ``edit_of`` sends ``text`` as a new version of that user message: a new
+    branch from there, the earlier branch kept."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     conversation_id: int | None = Field(default=None, ge=1)
     model: str | None = Field(default=None, max_length=400)
     regenerate: bool = False  # before ``text``: its validator reads it
+    edit_of: int | None = Field(default=None, ge=1, le=2**63 - 1)
     text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
     options: ChatOptions = Field(default_factory=ChatOptions)
@@ -99,6 +102,9 @@ class ChatInput(BaseModel):
     def _images(cls, v: list[ImageInput], info: ValidationInfo) -> list[ImageInput]:
         if v and info.data.get("regenerate"):
             raise ValueError("must be left out with regenerate")
+        if info.data.get("regenerate") and info.data.get("edit_of") is not None:
+            raise ValueError("regenerate and edit_of cannot be combined: edit a question "
+                             "or answer it again")
         return v
 
 

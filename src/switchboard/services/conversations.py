@@ -9,6 +9,10 @@ the match runs over the text parts only (``json_each`` on SQLite,
 ``jsonb_array_elements`` on PostgreSQL): a plain LIKE over the JSON would also match keys
 and base64 image data.
 
+Messages form a tree (``services.message_tree``): a conversation shows the path to its
+leaf, and each message lists its versions (itself and its siblings) so the UI can flip
+between them.
+
 A message's ``kind`` (adapter) is not stored on the row; it is read from the provider of
 that name when there still is one.
 """
@@ -37,6 +41,7 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.message_tree import MessageTree, Node
 
 MAX_PAGE = 100
 MAX_TITLE = 200
@@ -62,6 +67,7 @@ class ConversationView(_View):
     title: str | None
     model: str | None
     provider: str | None
+    system_prompt: str | None
     created_at: datetime
     updated_at: datetime
     message_count: int
@@ -70,6 +76,9 @@ class ConversationView(_View):
 class MessageView(_View):
     id: int
     conversation_id: int
+    parent_id: int | None
+    versions: list[int]
+    """This message and its siblings (its other versions), oldest first."""
     role: str
     text: str
     parts: list[dict[str, Any]]
@@ -94,9 +103,11 @@ def _ref(provider: str | None, model: str | None) -> str | None:
     return f"{provider}:{model}" if provider and model else None
 
 
-def message_view(row: m.Message, kind: str | None) -> MessageView:
+def message_view(row: m.Message, kind: str | None,
+                 versions: list[int] | None = None) -> MessageView:
     return MessageView(
-        id=row.id, conversation_id=row.conversation_id, role=row.role,
+        id=row.id, conversation_id=row.conversation_id, parent_id=row.parent_id,
+        versions=versions if versions is not None else [row.id], role=row.role,
         text=text_of(row.parts), parts=list(row.parts or []),
         model=_ref(row.provider, row.model), provider=row.provider, kind=kind,
         input_tokens=row.input_tokens, output_tokens=row.output_tokens,
@@ -110,7 +121,8 @@ def message_view(row: m.Message, kind: str | None) -> MessageView:
 def conversation_view(row: m.Conversation, message_count: int) -> ConversationView:
     return ConversationView(
         id=row.id, title=row.title, model=_ref(row.provider, row.model),
-        provider=row.provider, created_at=row.created_at, updated_at=row.updated_at,
+        provider=row.provider, system_prompt=row.system_prompt,
+        created_at=row.created_at, updated_at=row.updated_at,
         message_count=message_count,
     )
 
@@ -138,15 +150,25 @@ async def load_conversation_view(session: AsyncSession, row: m.Conversation) -> 
     return conversation_view(row, int(count or 0))
 
 
+async def load_tree(session: AsyncSession, conversation_id: int) -> MessageTree:
+    rows = await session.execute(select(m.Message.id, m.Message.parent_id)
+                                 .where(m.Message.conversation_id == conversation_id))
+    return MessageTree(Node(id_, parent) for id_, parent in rows.all())
+
+
 async def load_message_views(session: AsyncSession, conversation_id: int,
-                             ids: list[int] | None = None) -> list[MessageView]:
+                             ids: list[int] | None = None, *,
+                             leaf_id: int | None = None) -> list[MessageView]:
+    """The messages ``ids``, or (None) the branch that ends at ``leaf_id``, in order."""
+    tree = await load_tree(session, conversation_id)
+    wanted = ids if ids is not None else tree.path(leaf_id)
+    if not wanted:
+        return []
     query = (select(m.Message, m.Provider.kind)
              .outerjoin(m.Provider, m.Provider.name == m.Message.provider)
-             .where(m.Message.conversation_id == conversation_id)
-             .order_by(m.Message.id))
-    if ids is not None:
-        query = query.where(m.Message.id.in_(ids))
-    return [message_view(row, kind) for row, kind in (await session.execute(query)).all()]
+             .where(m.Message.conversation_id == conversation_id, m.Message.id.in_(wanted)))
+    found = {row.id: (row, kind) for row, kind in (await session.execute(query)).all()}
+    return [message_view(*found[i], tree.versions(i)) for i in wanted if i in found]
 
 
 # -- list and search ------------------------------------------------------------------------
@@ -203,8 +225,23 @@ async def get_conversation(db: Database, user_id: int,
                            conversation_id: int) -> tuple[ConversationView, list[MessageView]]:
     async with db.session() as session:
         row = await owned_conversation(session, user_id, conversation_id)
-        messages = await load_message_views(session, row.id)
-    return conversation_view(row, len(messages)), messages
+        messages = await load_message_views(session, row.id, leaf_id=row.leaf_id)
+        count = await session.scalar(select(func.count()).select_from(m.Message)
+                                     .where(m.Message.conversation_id == row.id))
+    return conversation_view(row, int(count or 0)), messages
+
+
+async def show_version(db: Database, user_id: int, conversation_id: int,
+                       message_id: int) -> tuple[ConversationView, list[MessageView]]:
+    """Show ``message_id`` (one version of a message) and its newest continuation."""
+    async with db.unit_of_work() as session:
+        row = await owned_conversation(session, user_id, conversation_id)
+        tree = await load_tree(session, row.id)
+        if message_id not in tree:
+            raise NotFound(f"conversation {conversation_id} has no message {message_id}")
+        row.leaf_id = tree.newest_leaf_below(message_id)
+        await session.flush()
+    return await get_conversation(db, user_id, conversation_id)
 
 
 def clean_title(title: str) -> str:
@@ -216,12 +253,27 @@ def clean_title(title: str) -> str:
     return title
 
 
-async def rename_conversation(db: Database, user_id: int, conversation_id: int,
-                              title: str) -> ConversationView:
-    title = clean_title(title)
+MAX_SYSTEM_PROMPT = 200_000
+
+
+async def update_conversation(db: Database, user_id: int, conversation_id: int, *,
+                              title: str | None = None,
+                              system_prompt: str | None = None,
+                              clear_system_prompt: bool = False) -> ConversationView:
+    """Rename, and/or set this conversation's own system prompt (an empty one, or
+    ``clear_system_prompt``, goes back to the user's preference)."""
+    clean = clean_title(title) if title is not None else None
+    if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT:
+        raise ValidationFailed(f"the system prompt is longer than {MAX_SYSTEM_PROMPT} "
+                               "characters", field="system_prompt")
     async with db.unit_of_work() as session:
         row = await owned_conversation(session, user_id, conversation_id)
-        row.title = title
+        if clean is not None:
+            row.title = clean
+        if clear_system_prompt:
+            row.system_prompt = None
+        elif system_prompt is not None:
+            row.system_prompt = system_prompt if system_prompt.strip() else None
         await session.flush()
         return await load_conversation_view(session, row)
 
@@ -238,18 +290,16 @@ async def rate_message(db: Database, user_id: int, message_id: int,
     if rating not in (-1, 0, 1):
         raise ValidationFailed("rating must be -1, 0 or 1", field="rating")
     async with db.unit_of_work() as session:
-        found = (await session.execute(
-            select(m.Message, m.Provider.kind)
+        row = await session.scalar(
+            select(m.Message)
             .join(m.Conversation, and_(m.Conversation.id == m.Message.conversation_id,
                                        m.Conversation.user_id == user_id))
-            .outerjoin(m.Provider, m.Provider.name == m.Message.provider)
-            .where(m.Message.id == message_id))).first()
-        if found is None:
+            .where(m.Message.id == message_id))
+        if row is None:
             raise NotFound(f"no message {message_id} (it does not exist, or it is not yours)")
-        row, kind = found
         if row.role != "assistant":
             raise ValidationFailed(f"message {message_id} is not an answer: only assistant "
                                    "messages can be rated", field="rating")
         row.rating = rating
         await session.flush()
-        return message_view(row, kind)
+        return (await load_message_views(session, row.conversation_id, [row.id]))[0]

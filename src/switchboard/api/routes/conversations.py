@@ -19,9 +19,18 @@ from switchboard.services.conversation_export import ExportFormat, export_conver
 router = APIRouter(tags=["conversations"])
 
 
-class RenameBody(BaseModel):
+class ConversationUpdate(BaseModel):
+    """What a PATCH may change; fields left out stay as they are. An empty
+    ``system_prompt`` (or null) goes back to the user's preference."""
+
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=service.MAX_TITLE)
+    title: str | None = Field(default=None, max_length=service.MAX_TITLE)
+    system_prompt: str | None = Field(default=None, max_length=service.MAX_SYSTEM_PROMPT)
+
+
+class VersionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: int = Field(ge=1, le=2**63 - 1)
 
 
 class RatingBody(BaseModel):
@@ -65,11 +74,26 @@ async def export(request: Request, conversation_id: int,
 
 
 @router.patch("/api/conversations/{conversation_id}", dependencies=[Depends(require_csrf)])
-async def rename_conversation(request: Request, conversation_id: int, body: RenameBody,
+async def update_conversation(request: Request, conversation_id: int,
+                              body: ConversationUpdate,
                               who: Principal = Depends(current_principal)) -> dict[str, Any]:
-    view = await service.rename_conversation(state_of(request).db, who.user_id,
-                                             conversation_id, body.title)
+    view = await service.update_conversation(
+        state_of(request).db, who.user_id, conversation_id, title=body.title,
+        system_prompt=body.system_prompt,
+        clear_system_prompt="system_prompt" in body.model_fields_set
+        and body.system_prompt is None)
     return view.model_dump(mode="json")
+
+
+@router.put("/api/conversations/{conversation_id}/version",
+            dependencies=[Depends(require_csrf)])
+async def show_version(request: Request, conversation_id: int, body: VersionBody,
+                       who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """Show another version of a message (and its newest continuation)."""
+    conversation, messages = await service.show_version(
+        state_of(request).db, who.user_id, conversation_id, body.message_id)
+    return {**conversation.model_dump(mode="json"),
+            "messages": [msg.model_dump(mode="json") for msg in messages]}
 
 
 @router.delete("/api/conversations/{conversation_id}", status_code=204,
