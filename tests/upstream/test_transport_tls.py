@@ -3,9 +3,7 @@ verification, hostname checks, streaming and compressed bodies must work there t
 
 from __future__ import annotations
 
-import datetime
 import gzip
-import ipaddress
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,39 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from switchboard.upstream.transport import FastTransport
 from tests.fakes.server import free_port
-
-
-def _cert(subject: str, issuer_key: ec.EllipticCurvePrivateKey | None,
-          issuer: x509.Name | None, sans: list[x509.GeneralName], ca: bool,
-          ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return key, builder.sign(issuer_key or key, hashes.SHA256())
-
-
-def _pem(obj: x509.Certificate | ec.EllipticCurvePrivateKey) -> bytes:
-    if isinstance(obj, x509.Certificate):
-        return obj.public_bytes(serialization.Encoding.PEM)
-    return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+from tests.tls import make_pki
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,28 +41,21 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     """(base URL, trusted CA file, a CA file that did not sign the server)."""
     folder = tmp_path_factory.mktemp("tls")
-    ca_key, ca = _cert("Switchboard Test CA", None, None, [], ca=True)
-    key, cert = _cert("127.0.0.1", ca_key, ca.subject,
-                      [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], ca=False)
-    _, stranger = _cert("Someone Else CA", None, None, [], ca=True)
-    (folder / "ca.pem").write_bytes(_pem(ca))
-    (folder / "stranger.pem").write_bytes(_pem(stranger))
-    (folder / "server.pem").write_bytes(_pem(cert))
-    (folder / "server.key").write_bytes(_pem(key))
+    pki = make_pki(folder)
     import threading
     import time
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-        ssl_certfile=str(folder / "server.pem"), ssl_keyfile=str(folder / "server.key")))
+        ssl_certfile=str(pki.cert), ssl_keyfile=str(pki.key)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "TLS server did not start"
         time.sleep(0.005)
-    yield f"https://127.0.0.1:{port}", folder / "ca.pem", folder / "stranger.pem"
+    yield f"https://127.0.0.1:{port}", pki.ca, pki.stranger
     server.should_exit = True
     thread.join(timeout=5)
 

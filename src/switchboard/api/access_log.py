@@ -3,7 +3,7 @@
 A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` adds a task and a memory
 stream per request, which the benchmark would pay for). It logs method, path (WITHOUT the
 query string: the setup link carries its token there), status, duration and the request
-id — never headers or bodies, where credentials live.
+id and the client's address — never headers or bodies, where credentials live.
 """
 
 from __future__ import annotations
@@ -52,8 +52,12 @@ class AccessLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
                 log.info("request", extra={
                     "request_id": request_id, "method": scope["method"],
                     "path": scope["path"], "status": status,
+                    # the peer, or the forwarded client behind a trusted proxy (serve
+                    # --forwarded-allow-ips); never a header a client could forge
+                    "client": client[0] if client else None,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 })

@@ -28,6 +28,7 @@ from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.state import AppState
 from switchboard.api.tokens import TokenAuthenticator
+from switchboard.api.transport_security import StrictTransportSecurity
 from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None,
                        max_chat_body_bytes=settings.max_chat_body_bytes,
                        authorised=has_credential)
     app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
+    app.add_middleware(StrictTransportSecurity)  # on every HTTPS response, 413s included
     app.router.routes.extend(openai_routes)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)

@@ -1,11 +1,30 @@
-"""``switchboard serve``: run the server (uvicorn) and say where to open it."""
+"""``switchboard serve``: run the server (uvicorn) and say where to open it.
+
+Transport security, in one of two deployments (README, "Serve over HTTPS"):
+
+- **Direct TLS**: ``--tls-cert`` / ``--tls-key`` (PEM files) go to uvicorn's SSL options.
+  Every response over HTTPS then carries ``Strict-Transport-Security``
+  (``api.transport_security``) and the session cookie is ``Secure``.
+- **Behind a TLS-terminating proxy**: ``--forwarded-allow-ips`` names the proxies whose
+  ``X-Forwarded-Proto`` / ``X-Forwarded-For`` are believed (uvicorn's proxy-header
+  handling, https://www.uvicorn.org/settings/#http). The request then has the browser's
+  scheme (cookie ``Secure``, HSTS) and the client's address (login throttle, logs).
+  Without the option those headers are ignored: any client could send them, and a forged
+  ``X-Forwarded-For`` would give it a fresh throttle key per attempt.
+
+Binding a non-loopback address with neither prints a warning: passwords, API tokens and
+provider keys typed into the UI would cross the network in clear.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
+import ssl
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,7 +36,52 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="worker processes (more than 1 needs PostgreSQL; see README)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--tls-cert", default=os.environ.get("SWITCHBOARD_TLS_CERT") or None,
+                   metavar="PEM", help="serve HTTPS with this certificate (chain) file")
+    p.add_argument("--tls-key", default=os.environ.get("SWITCHBOARD_TLS_KEY") or None,
+                   metavar="PEM", help="the private key of --tls-cert")
+    p.add_argument("--forwarded-allow-ips",
+                   default=os.environ.get("SWITCHBOARD_FORWARDED_ALLOW_IPS") or None,
+                   metavar="IPS", help="comma-separated addresses or networks of trusted "
+                   "reverse proxies whose X-Forwarded-For/-Proto headers are believed")
     p.set_defaults(handler=run)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_tls_files(cert: str | None, key: str | None) -> str | None:
+    """An error message for an unusable ``--tls-cert``/``--tls-key`` pair, else None
+    (checked here so a bad path is one line, not an SSL traceback from every worker)."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        return "--tls-cert and --tls-key go together (SWITCHBOARD_TLS_CERT/_KEY)"
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not Path(path).is_file():
+            return f"{flag}: no such file: {path}"
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        return (f"--tls-cert/--tls-key: cannot load the certificate and key "
+                f"({exc.strerror or exc}); both must be PEM files and match")
+    return None
+
+
+def plain_http_warning(host: str, tls: bool, forwarded_allow_ips: str | None) -> str | None:
+    if tls or forwarded_allow_ips or is_loopback(host):
+        return None
+    return (f"warning: serving plain HTTP on {host}: passwords, API tokens and provider "
+            "keys typed into the UI cross the network in clear. Use --tls-cert/--tls-key, "
+            "or put a TLS-terminating proxy in front and pass --forwarded-allow-ips "
+            "(README: \"Serve over HTTPS\").")
 
 
 async def _prepare() -> str | None:
@@ -50,8 +114,17 @@ def run(args: argparse.Namespace) -> int:
         print("error: --workers > 1 needs PostgreSQL (set SWITCHBOARD_DATABASE_URL); "
               "SQLite allows one writer process", file=sys.stderr)
         return 2
+    problem = check_tls_files(args.tls_cert, args.tls_key)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    tls = args.tls_cert is not None
+    allow = args.forwarded_allow_ips.strip() if args.forwarded_allow_ips else None
+    warning = plain_http_warning(args.host, tls, allow)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    base = f"http://{host}:{args.port}"
+    base = f"{'https' if tls else 'http'}://{host}:{args.port}"
     setup_token = asyncio.run(_prepare())
     print(f"Switchboard is starting: open {base}/", flush=True)
     print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)
@@ -62,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(
         "switchboard.api.app:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=10,
-        proxy_headers=False, server_header=False,
+        ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+        # Forwarded headers only from the proxies named (see the module doc).
+        proxy_headers=allow is not None, forwarded_allow_ips=allow, server_header=False,
         # With --workers, uvicorn kills a worker that misses a 5 s health check as hung;
         # a worker that is only slow under heavy load would lose its batched usage rows
         # (decision 0005). 30 s still catches a real hang.
