@@ -8,6 +8,9 @@ This is where the framework wraps every adapter, so adapters stay simple:
 - ``generate()`` makes the adapter's one non-streaming call under the same policy,
   retrying only a *retryable* ``ProviderError`` (raised, or returned in-band before any
   output was produced).
+- ``provider_options`` that try to set a field the gateway owns (the model, the stream
+  protocol, the conversation, the instance's settings...) are refused before the adapter
+  runs, for every adapter alike (``registry.passthrough``).
 - A provider that needs a key and has none raises its ``MissingApiKeyError`` (naming the
   env var and ``switchboard keys set NAME``) when the call is made, before any network.
 - ``cost()`` prices a ``Usage`` with the catalog's price; ``None`` means unknown, never 0.
@@ -20,6 +23,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from switchboard.registry.passthrough import check_provider_options
 from switchboard.spec.collect import ChatResult
 from switchboard.spec.errors import ProviderError
 from switchboard.spec.events import StreamEvent
@@ -66,6 +70,7 @@ class ResolvedModel:
         return self.provider.chat_model(self.model_id)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        check_provider_options(request, self.provider)
         model = self.chat_model()
         return retrying_stream(
             lambda: _generator(model.stream(request)),
@@ -75,6 +80,7 @@ class ResolvedModel:
         )
 
     async def generate(self, request: ChatRequest) -> ChatResult:
+        check_provider_options(request, self.provider)
         model = self.chat_model()
         attempt = 0
         while True:

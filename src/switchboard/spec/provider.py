@@ -89,6 +89,12 @@ class Provider(ABC):
     default_model: ClassVar[str | None] = None
     requires_api_key: ClassVar[bool] = True
     docs_url: ClassVar[str | None] = None
+    owned_fields: ClassVar[frozenset[str]] = frozenset()
+    """Vendor request-body fields this adapter derives from the neutral request (the
+    conversation, tools, output format...), which ``provider_options`` may not set. The
+    registry refuses them, with the fields every kind shares (``model``, ``stream``,
+    ``messages``...) and the instance's own settings (``Config`` fields); see
+    ``registry.passthrough``."""
 
     def __init__(
         self,
@@ -143,6 +149,11 @@ class Provider(ABC):
                 f"`switchboard keys set {self.name}`"
             )
         return key
+
+    def option_keys(self) -> tuple[str, ...]:
+        """The ``provider_options`` keys this instance reads: its kind (an adapter that
+        also reads its instance name, like ``openai_compatible``'s ``groq``, says so)."""
+        return (self.kind,)
 
     # -- models --------------------------------------------------------------------
     @abstractmethod

@@ -225,9 +225,11 @@ def test_only_a_system_prompt_is_an_error() -> None:
         build(messages=[Message.system("You are terse."), Message.user("  ")])
 
 
-def test_options_cannot_override_model_or_stream() -> None:
+def test_options_merge_one_level_deep() -> None:
+    # Gateway-owned fields (model, stream...) are refused before the adapter runs:
+    # tests/security_review/test_provider_options.py.
     body, warnings = build(user="u1", provider_options={"anthropic": {
-        "stream": False, "model": "other", "metadata": {"tag": "x"}}})
+        "metadata": {"tag": "x"}}})
     assert body["stream"] is True and body["model"] == MODEL
     assert body["metadata"] == {"user_id": "u1", "tag": "x"}
-    assert settings(warnings) == ["stream", "model"]
+    assert settings(warnings) == []

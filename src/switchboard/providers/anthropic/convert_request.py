@@ -14,8 +14,9 @@ and maps the sampling and tool settings, reporting each one Anthropic cannot hon
 - ``provider_options["anthropic"]`` is merged into the body *last*, verbatim: the escape
   hatch for vendor-only fields (``metadata``, ``thinking``, ``top_k``, ``service_tier``,
   ``container``, ``mcp_servers``, a top-level ``cache_control`` hint, ...). A dict value is
-  merged one level deep into a dict already there (so ``metadata`` keeps ``user_id``);
-  ``model`` and ``stream`` are ours and cannot be overridden.
+  merged one level deep into a dict already there (so ``metadata`` keeps ``user_id``).
+  Fields the gateway owns (``model``, ``stream``, ``messages``, ``system``, ``tools``,
+  ``tool_choice``) were refused before this runs (``registry.passthrough``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from .convert_messages import convert_messages
 from .models import family
 from .response_format import JSON_TOOL_NAME, json_tool
 from .thinking import plan_thinking
-
-_PROTECTED = frozenset({"model", "stream"})
 
 
 @dataclass(slots=True)
@@ -64,7 +63,7 @@ def build_request(
         body["metadata"] = {"user_id": request.user}
     if stream:
         body["stream"] = True
-    _merge_options(body, request.options_for("anthropic"), warnings)
+    _merge_options(body, request.options_for("anthropic"))
     return RequestPlan(body, list(dict.fromkeys(warnings)), answer_tool)
 
 
@@ -171,14 +170,9 @@ def _tool_choice(request: ChatRequest, thinking: bool,
     return choice
 
 
-def _merge_options(body: dict[str, Any], options: dict[str, Any],
-                   warnings: list[CallWarning]) -> None:
+def _merge_options(body: dict[str, Any], options: dict[str, Any]) -> None:
     for key, value in options.items():
-        if key in _PROTECTED:
-            warnings.append(CallWarning(
-                "other", f"provider_options.anthropic.{key} is set by Switchboard and was "
-                "ignored", setting=key))
-        elif isinstance(value, dict) and isinstance(body.get(key), dict):
+        if isinstance(value, dict) and isinstance(body.get(key), dict):
             body[key] = {**body[key], **value}
         else:
             body[key] = value

@@ -65,6 +65,8 @@ class AnthropicProvider(_Provider):
     default_base_url = "https://api.anthropic.com"
     default_model = "claude-sonnet-4-5"
     docs_url = "https://docs.anthropic.com/en/api/messages"
+    # Derived from the neutral request (``response_format`` is a forced tool here).
+    owned_fields = frozenset({"system", "tools", "tool_choice"})
 
     def __init__(self, config: ProviderConfig | None = None, **kwargs: Any) -> None:
         if config is not None and not isinstance(config, AnthropicConfig):

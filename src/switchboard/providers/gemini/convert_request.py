@@ -22,7 +22,9 @@ honour is reported as a ``CallWarning``:
   (so ``{"generationConfig": {"candidateCount": 1}}`` adds to the generated config) and by
   replacement for everything else. Use Gemini's REST field names, e.g. ``safetySettings``,
   ``cachedContent`` ("cachedContents/..."), ``labels``, or ``generationConfig.
-  thinkingConfig`` / ``responseModalities`` / ``mediaResolution``. A ``thinkingConfig``
+  thinkingConfig`` / ``responseModalities`` / ``mediaResolution``. ``contents``,
+  ``systemInstruction``, ``tools`` and ``toolConfig`` are the gateway's and were refused
+  before this runs (``registry.passthrough``). A ``thinkingConfig``
   given there replaces the one derived from ``reasoning_effort`` whole (its budget and
   level fields are mutually exclusive).
 """

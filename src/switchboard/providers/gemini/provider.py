@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import orjson
@@ -71,6 +71,9 @@ class GeminiConfig(ProviderConfig):
 
 
 class GeminiProvider(Provider):
+    # Derived from the neutral request (https://ai.google.dev/api/generate-content).
+    owned_fields: ClassVar[frozenset[str]] = frozenset({
+        "contents", "systemInstruction", "tools", "toolConfig"})
     kind = KIND
     display_name = "Google Gemini"
     Config = GeminiConfig

@@ -5,7 +5,9 @@ https://platform.openai.com/docs/api-reference/chat/create
 
 ``provider_options[<kind>]`` is merged into the body *last*, so it can set any field the
 neutral request has no name for (``service_tier``, ``logit_bias``, ``verbosity``...) or
-override one we computed. It is an escape hatch: what it sets is not checked here.
+override a sampling setting we computed. Fields the gateway owns (``model``, ``messages``,
+``stream``/``stream_options``, ``n``, tools, ``response_format``...) were refused before
+this runs (``registry.passthrough``, decision 0012).
 """
 
 from __future__ import annotations

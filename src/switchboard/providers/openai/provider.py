@@ -94,6 +94,11 @@ class OpenAIProvider(Provider):
     default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
     default_model: ClassVar[str | None] = "gpt-4o-mini"
     docs_url: ClassVar[str | None] = "https://platform.openai.com/docs/api-reference/chat"
+    # Derived from the neutral request; ``n`` and audio output would change the response
+    # the stream converter reads (https://platform.openai.com/docs/api-reference/chat).
+    owned_fields: ClassVar[frozenset[str]] = frozenset({
+        "n", "tools", "tool_choice", "functions", "function_call", "response_format",
+        "modalities", "audio"})
 
     @property
     def quirks(self) -> Quirks:
@@ -118,8 +123,9 @@ class OpenAIProvider(Provider):
         return headers
 
     def options_for(self, request: ChatRequest) -> list[dict[str, Any]]:
-        """``provider_options`` entries merged into the body last: the kind's."""
-        return [request.options_for(self.kind)]
+        """``provider_options`` entries merged into the body last, in ``option_keys()``
+        order (the registry has already refused gateway-owned fields in them)."""
+        return [request.options_for(key) for key in self.option_keys()]
 
     def chat_model(self, model_id: str) -> ChatModel:
         return OpenAIChatModel(self, model_id)

@@ -21,7 +21,6 @@ from switchboard.providers.openai_compatible.presets import load_presets
 from switchboard.spec.errors import MissingApiKeyError, UnknownProviderError
 from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import ProviderConfig
-from switchboard.spec.request import ChatRequest
 
 
 class OpenAICompatibleConfig(ProviderConfig, Quirks):
@@ -124,11 +123,8 @@ class OpenAICompatibleProvider(OpenAIProvider):
             return self.require_api_key()
         return self.api_key
 
-    def options_for(self, request: ChatRequest) -> list[dict[str, Any]]:
-        options = [request.options_for(self.kind)]
-        if self.name != self.kind:
-            options.append(request.options_for(self.name))
-        return options
+    def option_keys(self) -> tuple[str, ...]:
+        return (self.kind, self.name) if self.name != self.kind else (self.kind,)
 
     # -- models ----------------------------------------------------------------------
     def capabilities(self, model_id: str) -> Capabilities:
