@@ -19,6 +19,7 @@ from tests.fakes.openai import MODEL as OPENAI_MODEL
 from tests.fakes.openai import Wire as OpenAIWire
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
+from tests.files.pdf import make_pdf
 from tests.server import Running, running_server
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
@@ -267,3 +268,38 @@ def test_model_choice_explicit_then_preference_then_default(alice: httpx.Client,
     fallback = stream_chat(carol, {"text": "hello"})
     assert fallback[0][1]["model"] == "offline:offline-chat"
     assert any("gone:model" in w for w in fallback[0][1]["warnings"])
+
+
+def test_attached_text_and_pdf_reach_the_model_as_text(alice: httpx.Client,
+                                                       server: Running) -> None:
+    pdf = base64.b64encode(make_pdf("The launch is on Tuesday")).decode()
+    notes = base64.b64encode(b"budget: 42k").decode()
+    fake = FakeVendor(OpenAIWire())
+    with serve_in_thread(fake) as url:
+        ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
+        body = alice.post("/api/chat", json={
+            "text": "When is the launch?", "model": ref,
+            "files": [{"filename": "plan.pdf", "media_type": "application/pdf", "data": pdf},
+                      {"filename": "notes.md", "data": notes}]})
+        assert body.status_code == 200, body.text
+        cid = body.json()["conversation"]["id"]
+        alice.post("/api/chat", json={"conversation_id": cid, "text": "And the budget?",
+                                      "model": ref})
+    first, second = (r.body["messages"] for r in fake.chat_requests())
+    content = first[-1]["content"]
+    texts = [c["text"] for c in content] if isinstance(content, list) else [content]
+    joined = "\n".join(texts)
+    assert '<attachment filename="plan.pdf">' in joined and "The launch is on Tuesday" in joined
+    assert '<attachment filename="notes.md">\nbudget: 42k\n</attachment>' in joined
+    assert pdf not in str(first)  # the model gets the text, not the base64
+    assert "budget: 42k" in str(second)  # later turns still see the attachment
+    stored = body.json()["user_message"]["parts"]
+    assert [(p["type"], p.get("filename")) for p in stored] == [
+        ("text", None), ("file", "plan.pdf"), ("file", "notes.md")]
+    assert stored[1]["data"] == pdf and body.json()["user_message"]["text"] == (
+        "When is the launch?")
+
+    refused = alice.post("/api/chat", json={"text": "hi", "files": [
+        {"filename": "tool.exe", "media_type": "application/x-msdownload", "data": "TVo="}]})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "files.0"
+    assert "PDF or a text file" in refused.json()["error"]["message"]

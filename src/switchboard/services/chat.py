@@ -41,7 +41,13 @@ from sqlalchemy import select
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
-from switchboard.services.chat_history import StoredMessage, build_history, dump_parts
+from switchboard.services.attachments import read_attachment
+from switchboard.services.chat_history import (
+    StoredMessage,
+    build_history,
+    dump_parts,
+    model_parts,
+)
 from switchboard.services.chat_input import ChatInput, choose_model, vision_suggestion
 from switchboard.services.conversations import (
     ConversationView,
@@ -62,7 +68,6 @@ from switchboard.spec import (
     FinishReason,
     ImagePart,
     Message,
-    Part,
     ProviderError,
     ReasoningDelta,
     StreamEvent,
@@ -251,11 +256,15 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     history, history_warnings = build_history(thread.history,
                                               vision=model.capabilities.vision)
     warnings += history_warnings
-    user_parts: list[Part] = []
+    user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
-        user_parts = [TextPart(text=body.text),
-                      *(ImagePart(media_type=i.media_type, data=i.data) for i in body.images)]
-        history.append(Message(role="user", parts=user_parts))
+        files = [await read_attachment(f.filename, f.media_type, f.data, field=f"files.{i}")
+                 for i, f in enumerate(body.files)]
+        warnings += [w for f in files for w in f.warnings]
+        user_parts = [*dump_parts([TextPart(text=body.text), *(
+            ImagePart(media_type=i.media_type, data=i.data) for i in body.images)]),
+            *(f.as_part() for f in files)]
+        history.append(Message(role="user", parts=model_parts(user_parts)))
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
@@ -273,7 +282,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         answer_parent = thread.parent_id
         if user_parts:
             user_row = m.Message(conversation_id=conversation.id, role="user",
-                                 parent_id=thread.parent_id, parts=dump_parts(user_parts),
+                                 parent_id=thread.parent_id, parts=user_parts,
                                  status="complete")
             session.add(user_row)
             await session.flush()

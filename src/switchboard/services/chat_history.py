@@ -10,6 +10,8 @@ The history is cleaned here of what no vendor should be sent:
 - assistant rows that carry nothing (an ``error`` answer, an answer still being written);
 - tool calls without a tool result after them (an answer cut mid-call: every vendor
   rejects a call that was never answered);
+- attached files become text: a stored ``file`` part that carries the ``text`` read from
+  it (``services.attachments``) is shown to the model as an ``<attachment>`` block;
 - images, when the chosen model cannot see: left out with a warning, so switching an
   image conversation to a text model keeps working (new images are refused instead, see
   ``services.chat``);
@@ -44,6 +46,18 @@ def dump_parts(parts: Iterable[Part]) -> list[dict[str, Any]]:
 def load_parts(data: Sequence[dict[str, Any]] | None) -> list[Part]:
     """The stored JSON back as spec parts (``ValidationError`` if it does not parse)."""
     return _PARTS.validate_python(list(data or []))
+
+
+def model_parts(data: Sequence[dict[str, Any]]) -> list[Part]:
+    """Stored parts as the model is shown them: an attachment as its text."""
+    return load_parts([_attachment_as_text(p) if p.get("type") == "file" and "text" in p
+                       else p for p in data])
+
+
+def _attachment_as_text(part: dict[str, Any]) -> dict[str, Any]:
+    name = str(part.get("filename") or "attachment").replace('"', "'")
+    return {"type": "text",
+            "text": f'<attachment filename="{name}">\n{part.get("text", "")}\n</attachment>'}
 
 
 def text_of(data: Sequence[dict[str, Any]] | None) -> str:
@@ -81,7 +95,7 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool) -> tuple[list[
         if row.role == "system" or not row.parts:
             continue
         try:
-            parts = load_parts(row.parts)
+            parts = model_parts(row.parts)
         except ValidationError:
             warnings.append(f"message {row.id} could not be read and was left out")
             continue

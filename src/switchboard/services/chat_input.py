@@ -22,6 +22,7 @@ from sqlalchemy import select
 from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.attachments import MAX_FILE_BYTES, MAX_FILENAME, MAX_FILES
 from switchboard.services.errors import ValidationFailed
 from switchboard.spec import (
     ConfigurationError,
@@ -70,6 +71,17 @@ class ImageInput(BaseModel):
         return v
 
 
+class FileInput(BaseModel):
+    """A text file or PDF sent with the message, inline as base64 (read by
+    ``services.attachments``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filename: str = Field(min_length=1, max_length=MAX_FILENAME * 4)
+    media_type: str = Field(default="application/octet-stream", max_length=200)
+    data: str = Field(max_length=MAX_FILE_BYTES * 4 // 3 + 4)
+
+
 class ChatInput(BaseModel):
     """One chat call. ``regenerate`` re-answers the conversation's last user message
     (then ``text`` and ``images`` must be left out); the earlier answer stays as a
@@ -84,6 +96,7 @@ class ChatInput(BaseModel):
     edit_of: int | None = Field(default=None, ge=1, le=2**63 - 1)
     text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
+    files: list[FileInput] = Field(default_factory=list, max_length=MAX_FILES)
     options: ChatOptions = Field(default_factory=ChatOptions)
 
     @field_validator("text")
@@ -100,6 +113,13 @@ class ChatInput(BaseModel):
     @field_validator("images")
     @classmethod
     def _images(cls, v: list[ImageInput], info: ValidationInfo) -> list[ImageInput]:
+        if v and info.data.get("regenerate"):
+            raise ValueError("must be left out with regenerate")
+        return v
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, v: list[FileInput], info: ValidationInfo) -> list[FileInput]:
         if v and info.data.get("regenerate"):
             raise ValueError("must be left out with regenerate")
         if info.data.get("regenerate") and info.data.get("edit_of") is not None:
