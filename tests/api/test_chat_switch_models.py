@@ -56,6 +56,9 @@ def _run(server: Running, openai: FakeVendor, openai_url: str, anthropic: FakeVe
     openai.then(Reply(chunks=["From", " OpenAI"]))
     second = stream_chat(http, {"conversation_id": cid, "text": "Now you, GPT", "model": gpt})
     assert second[-1][0] == "done" and second[-1][1]["message"]["text"] == "From OpenAI"
+    # the conversation records the model it continues with, from the turn's start
+    assert first[0][1]["conversation"]["model"] == "offline:offline-chat"
+    assert second[0][1]["conversation"]["model"] == gpt
     assert _texts(openai.last.body["messages"]) == [
         ("user", "Hi offline"), ("assistant", offline_answer), ("user", "Now you, GPT")]
 
@@ -63,6 +66,8 @@ def _run(server: Running, openai: FakeVendor, openai_url: str, anthropic: FakeVe
                          reasoning_signature="sig-abc"))
     third = stream_chat(http, {"conversation_id": cid, "text": "Claude?", "model": claude})
     assert [n for n, _ in third] == ["start", "reasoning", "delta", "done"]
+    assert third[0][1]["conversation"]["model"] == claude
+    assert http.get(f"/api/conversations/{cid}").json()["model"] == claude
     assert _texts(anthropic.last.body["messages"]) == [
         ("user", "Hi offline"), ("assistant", offline_answer), ("user", "Now you, GPT"),
         ("assistant", "From OpenAI"), ("user", "Claude?")]

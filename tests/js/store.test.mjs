@@ -1,7 +1,7 @@
 // The chat store (static/js/chat/store.js): dispatch/subscribe and model resolution.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chatOptions, createStore, describeRef, normalizeRegistry, resolveSelected } from "../../src/switchboard/web/static/js/chat/store.js";
+import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, resolveSelected } from "../../src/switchboard/web/static/js/chat/store.js";
 
 test("subscribers hear each change once, and not a no-op", () => {
   const store = createStore((s, a) => (a.type === "inc" ? { n: s.n + 1 } : s), { n: 0 });
@@ -54,4 +54,14 @@ test("chatOptions sends only what the user set", () => {
   assert.equal(chatOptions({ settings: {} }), undefined);
   assert.deepEqual(chatOptions({ settings: { advanced: { temperature: "0.5", max_output_tokens: "30", system_prompt: "  " } } }),
     { temperature: 0.5, max_output_tokens: 30 });
+});
+
+test("modelForChat: a conversation keeps its model; a new chat starts with the last used, else the default", () => {
+  const opts = { lastUsedRef: "acme:small", defaultRef: "acme:big" };
+  assert.equal(modelForChat(registry, { ...opts, conversationRef: "acme:big" }).ref, "acme:big");
+  assert.equal(modelForChat(registry, { ...opts, conversationRef: "nokey:gpt" }).ref, "acme:small");
+  assert.equal(modelForChat(registry, opts).ref, "acme:small");
+  assert.equal(modelForChat(registry, { defaultRef: "acme:small" }).ref, "acme:small");
+  assert.equal(modelForChat(registry, { lastUsedRef: "gone:x", defaultRef: "acme:small" }).ref, "acme:small");
+  assert.equal(modelForChat(registry).ref, "acme:big");
 });

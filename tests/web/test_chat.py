@@ -181,6 +181,54 @@ def test_stop_regenerate_rate(browser: Browser, server: Running, vendor: FakeVen
     page.context.close()
 
 
+def model_name(page: Page) -> str:
+    return page.locator("#model-button-name").inner_text()
+
+
+def test_conversation_keeps_its_model(browser: Browser, server: Running,
+                                      vendor: FakeVendor) -> None:
+    """Reopening or switching conversations continues with each one's own model; picking
+    a model does not change the default model in Preferences; the empty chat names the
+    model that will answer."""
+    make_user(server, "cora")
+    page = login(browser, server, "cora")
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+    send(page, "First, offline")
+    expect(page.locator(".msg-assistant .msg-meta")).to_contain_text("tokens")
+    offline_url = page.url
+
+    page.get_by_role("button", name="New chat").first.click()
+    page.locator("#model-button").click()
+    page.locator('.model-row[data-ref="acme:gpt-4o-mini"]').click()
+    expect(page.locator(".welcome-model")).to_have_text("You're talking to gpt-4o-mini (acme).")
+    vendor.then(Reply(chunks=["From acme"]))
+    send(page, "Second, acme")
+    expect(page.locator(".msg-assistant .md")).to_have_text("From acme")
+    acme_url = page.url
+    assert acme_url != offline_url
+
+    page.locator(".conv-item", has_text="First, offline").locator("a").click()
+    expect(page).to_have_url(offline_url)
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+    page.reload()
+    expect(page.locator(".msg-assistant")).to_have_count(1)
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+    page.locator(".conv-item", has_text="Second, acme").locator("a").click()
+    expect(page.locator("#model-button-name")).to_have_text("gpt-4o-mini")
+    page.go_back()
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+
+    # the default model (Preferences) was never changed by picking one in a chat
+    prefs = page.evaluate("fetch('/api/me/preferences').then((r) => r.json())")
+    assert prefs["selected_model"] is None
+    # a new chat on this device starts with the model used last here, and says so
+    page.get_by_role("button", name="New chat").first.click()
+    expect(page.locator("#model-button-name")).to_have_text("gpt-4o-mini")
+    expect(page.locator(".welcome-model")).to_contain_text("gpt-4o-mini")
+    no_page_errors(page)
+    page.context.close()
+
+
 def test_search_and_delete_conversations(browser: Browser, server: Running) -> None:
     make_user(server, "lin")
     page = login(browser, server, "lin")

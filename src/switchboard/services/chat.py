@@ -278,6 +278,10 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             await session.flush()
         else:  # again, inside the transaction: it may have been deleted meanwhile
             conversation = await owned_conversation(session, user_id, body.conversation_id)
+            # The conversation continues with the model of its latest turn from now on,
+            # even if this answer fails or is still streaming when the page reloads.
+            conversation.provider = model.provider_name
+            conversation.model = model.model_id
         user_row = None
         answer_parent = thread.parent_id
         if user_parts:

@@ -10,8 +10,8 @@ import { createConversationList } from "./chat/conversations.js";
 import { initialState, reduce, savedKey } from "./chat/answers.js";
 import { AssistantView, userView } from "./chat/messages.js";
 import { createModelPicker } from "./chat/model-picker.js";
-import { applyTheme, createPreferencesDialog, normalizePrefs, savePreferences } from "./chat/preferences.js";
-import { chatOptions, createStore, normalizeRegistry, resolveSelected, state } from "./chat/store.js";
+import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
+import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { streamAnswer } from "./chat/transport.js";
 
 const app = $("#app");
@@ -28,17 +28,36 @@ const picker = createModelPicker({
   onSelect: selectModel,
 });
 
-async function selectModel(model) {
-  const previous = state.selected;
-  state.selected = model;
-  renderModelChoice();
+// The picker changes the model of this chat only (the conversation records it with its
+// next turn) and this device's "last used" model for new chats; the default model in
+// Preferences, which follows the user to every device, changes only there.
+const LAST_USED = "sb-last-model";
+
+function lastUsedRef() {
+  try { return localStorage.getItem(LAST_USED); } catch { return null; }
+}
+
+function rememberLastUsed(ref) {
   try {
-    await savePreferences({ ...state.prefs, selected_model: model.ref });
-  } catch (err) {
-    state.selected = previous;
-    renderModelChoice();
-    banner(BANNER, err.message, { title: "Could not save your model choice" });
-  }
+    if (ref) localStorage.setItem(LAST_USED, ref);
+    else localStorage.removeItem(LAST_USED);
+  } catch { /* private mode: new chats start with the default model */ }
+}
+
+function selectModel(model) {
+  state.selected = model;
+  rememberLastUsed(model.ref);
+  renderModelChoice();
+}
+
+/** Choose the model this chat will use (see modelForChat) and show it. */
+function resolveChatModel() {
+  state.selected = modelForChat(state.registry, {
+    conversationRef: state.conversation?.model ?? null,
+    lastUsedRef: lastUsedRef(),
+    defaultRef: state.prefs.selected_model,
+  });
+  renderModelChoice();
 }
 
 function renderModelChoice() {
@@ -46,6 +65,8 @@ function renderModelChoice() {
   const model = state.selected;
   $("#composer-model").textContent = model
     ? (model.capabilities?.vision ? `${model.name} · can read images` : model.name) : "";
+  const line = messagesEl.querySelector(".welcome-model");
+  if (line) line.replaceWith(welcomeModelLine());
   composer.refresh();
 }
 
@@ -168,11 +189,22 @@ function welcome() {
   return h("div.welcome",
     h("span.brand-mark", icon("logo")),
     h("h1", "How can I help today?"),
-    h("p", state.selected ? `You're talking to ${state.selected.name}.` : "Choose a model to start."),
+    welcomeModelLine(),
     h("div.suggestions", suggestions.map(([title, sub, prompt]) => h("button.suggestion", {
       type: "button", onclick: () => send({ text: prompt, images: [], previews: [] }),
     }, h("strong", title), h("span", sub)))),
     hint);
+}
+
+/** The empty chat names the model that will answer (kept current by renderModelChoice). */
+function welcomeModelLine() {
+  const model = state.selected;
+  if (!model) return h("p.welcome-model", "Choose a model to start.");
+  const provider = model.provider.name;
+  if (!model.provider.configured) {
+    return h("p.welcome-model", `${model.name} (${provider}) cannot answer yet: its provider has no API key. Choose another model.`);
+  }
+  return h("p.welcome-model", "You're talking to ", h("strong", model.name), ` (${provider}).`);
 }
 
 // ---------------------------------------------------------------- conversations
@@ -197,6 +229,11 @@ async function openConversation(id, { push = true } = {}) {
     const data = await get(`/api/conversations/${id}`);
     const { messages = [], ...conv } = data;
     setConversation(conv);
+    resolveChatModel();
+    if (conv.model && state.selected && state.selected.ref !== conv.model) {
+      banner(BANNER, `This conversation used ${describeRef(conv.model, conv.provider).name}, which cannot answer any more. New messages go to ${state.selected.name}.`,
+        { kind: "warn", title: "Its model is not available" });
+    }
     conversations.setActive(conv.id);
     if (push && location.pathname !== `/c/${conv.id}`) history.pushState({ id: conv.id }, "", `/c/${conv.id}`);
     renderConversation(messages);
@@ -216,6 +253,7 @@ function newChat({ push = true } = {}) {
   stopStreaming();
   clearBanner(BANNER);
   setConversation(null);
+  resolveChatModel();
   conversations.setActive(null);
   if (push && location.pathname !== "/") history.pushState(null, "", "/");
   renderConversation([]);
@@ -250,6 +288,7 @@ async function send({ text, images, previews }, { regenerateView = null } = {}) 
   messagesEl.querySelector(".welcome")?.remove();
 
   const body = { model: state.selected.ref, text };
+  rememberLastUsed(state.selected.ref);
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
   const options = chatOptions(state.prefs);
@@ -352,9 +391,10 @@ $("#logout").addEventListener("click", async () => {
 });
 
 const prefsDialog = createPreferencesDialog({
-  onSaved: () => {
-    state.selected = resolveSelected(state.registry, [state.prefs.selected_model]);
-    renderModelChoice();
+  onSaved: ({ defaultChanged }) => {
+    // a new default is what new chats on this device start with from now on
+    if (defaultChanged) rememberLastUsed(null);
+    if (!state.conversation) resolveChatModel();
   },
 });
 $("#prefs-button").addEventListener("click", () => prefsDialog.open());
@@ -381,8 +421,7 @@ async function start() {
   } catch (err) {
     banner(BANNER, err.message, { title: "Could not load the models" });
   }
-  state.selected = resolveSelected(state.registry, [state.prefs.selected_model]);
-  renderModelChoice();
+  resolveChatModel();
   if (conversationId) await openConversation(conversationId, { push: false });
   else renderConversation([]);
   composer.focus();

@@ -55,7 +55,8 @@ export function createPreferencesDialog({ onSaved }) {
       }
       model.append(group);
     }
-    model.value = state.selected?.ref || "";
+    // the default model, not the model of the open chat
+    model.value = state.prefs.selected_model || state.registry.defaultRef || "";
     const { theme, advanced } = state.prefs.settings;
     for (const radio of $$('input[name="theme"]', form)) radio.checked = radio.value === theme;
     tempSet = advanced.temperature !== undefined && advanced.temperature !== null && advanced.temperature !== "";
@@ -88,12 +89,13 @@ export function createPreferencesDialog({ onSaved }) {
       selected_model: model.value || null,
       settings: { ...state.prefs.settings, theme, advanced },
     };
+    const defaultChanged = next.selected_model !== state.prefs.selected_model;
     try {
       await savePreferences(next);
       applyTheme(theme);
       dialog.close("save");
       toast("Preferences saved");
-      onSaved();
+      onSaved({ defaultChanged });
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;

@@ -81,6 +81,16 @@ export function resolveSelected(registry, preferred = []) {
   return byRef.get(preferred.find(Boolean)) || fallback || null;
 }
 
+/**
+ * The model a chat really uses. An open conversation continues with the model of its
+ * latest turn; a new chat starts with the model last used on this device, else the
+ * user's default model (Preferences), else the global default. A model that cannot
+ * answer (gone, no key) is skipped, so what the page names is what will answer.
+ */
+export function modelForChat(registry, { conversationRef = null, lastUsedRef = null, defaultRef = null } = {}) {
+  return resolveSelected(registry, conversationRef ? [conversationRef, lastUsedRef, defaultRef] : [lastUsedRef, defaultRef]);
+}
+
 /** Display info for a message's model ref, even when the model left the catalog. */
 export function describeRef(ref, providerName, kind, registry = state.registry) {
   const model = ref ? registry.byRef.get(ref) : null;
