@@ -3,7 +3,7 @@
 JSON so that log shippers can index fields (status, duration, request id) without
 parsing prose. Records never carry secrets: the access log omits query strings, headers
 and bodies, and errors built from vendor responses are redacted at the source
-(``upstream.errors.redact``).
+(every ``ProviderError`` applies ``spec.redaction.redact`` when it is built).
 """
 
 from __future__ import annotations

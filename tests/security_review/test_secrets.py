@@ -2,7 +2,7 @@
 the setup link never appear in a response, a log line (DEBUG included), a database row in
 clear, the OpenAPI schema or a page — even when the vendor echoes the key back.
 
-The key used here matches none of the generic key patterns of ``upstream.errors.redact``,
+The key used here matches none of the generic key patterns of ``spec.redaction.redact``,
 so only the exact-secret redaction stands between it and the caller.
 """
 

@@ -24,7 +24,7 @@ from switchboard.services.views import ImportResult, TestResult
 from switchboard.spec.errors import SwitchboardError
 from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import Provider
-from switchboard.upstream.errors import redact
+from switchboard.spec.redaction import redact
 
 MAX_ERROR_LENGTH = 1000
 
@@ -125,6 +125,9 @@ test_provider.__test__ = False  # type: ignore[attr-defined]  # not a pytest tes
 
 
 def _redact(message: str, provider: Provider) -> str:
+    """The check's message without the key. Errors built from a vendor's answer are
+    redacted already; a provider plugin's own ``KeyCheck`` message may not be, and this is
+    what is stored (``status_error``) and shown to admins."""
     try:
         key = provider.api_key
     except SwitchboardError:

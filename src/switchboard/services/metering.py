@@ -76,20 +76,19 @@ class CallOutcome:
 
 
 def scrub_key(model: ResolvedModel, error: SwitchboardError) -> SwitchboardError:
-    """``error`` with the provider's own key removed from its message (in place).
+    """``error`` with the provider's own key removed from every string it shows (in place).
 
-    Adapters redact what they build from a vendor's answer, but not every path passes
-    the key (an in-band stream error, say), and a key in an unusual format matches no
-    generic pattern. Every chat call's errors pass here, on their way to a response, a
-    saved message and the log, so this is where the key is removed whatever the adapter
-    did. Only the error path pays for it."""
+    Defence in depth, not the redaction itself: a ``ProviderError`` redacts its strings
+    when it is built, and every built-in adapter passes it the call's key. A third-party
+    provider plugin may not, and every chat call's errors pass here on their way to a
+    response, a saved message and the log, so the key is removed whatever the adapter
+    did. Same function (``spec.redaction``); only the error path pays for it."""
     try:
         key = model.provider.api_key
     except SwitchboardError:
         return error
-    if key and len(key) >= 4 and key in error.message:
-        error.message = error.message.replace(key, "[redacted]")
-        error.args = (error.message,)
+    if key:
+        error.redact((key,))
     return error
 
 

@@ -2,13 +2,25 @@
 
 Adapters raise these (the mapping from HTTP lives in ``switchboard.upstream.errors``);
 surfaces translate them into their own convention (OpenAI's error shape on ``/v1``).
-Messages never contain a credential: an error is built from the vendor's *response*, and
-the request's headers are never copied into it.
+Messages never contain a credential: an error is built from the vendor's *response*, the
+request's headers are never copied into it, and a ``ProviderError`` passes every string
+it carries (message, vendor type and code, param, request id) through
+``spec.redaction.redact`` when it is built — with the key of the call when the adapter
+passes ``secrets=`` — so whatever a vendor echoes back, no surface (``/v1``, ``/api``, the
+CLI, logs, saved messages) can show a key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
+
+from switchboard.spec.redaction import redact, redact_optional
+
+# Bounds on what a vendor can make us carry around, repeat and store: its message, and
+# its short identifiers (type, code, param, request id).
+MAX_MESSAGE = 4000
+MAX_FIELD = 200
 
 
 class SwitchboardError(Exception):
@@ -22,6 +34,11 @@ class SwitchboardError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def redact(self, secrets: Iterable[str | None]) -> None:
+        """Remove ``secrets`` from everything this error would show (in place)."""
+        self.message = redact(self.message, secrets)
+        self.args = (self.message,)
 
 
 class ConfigurationError(SwitchboardError):
@@ -75,22 +92,47 @@ class ProviderError(SwitchboardError):
         request_id: str | None = None,
         retryable: bool | None = None,
         retry_after: float | None = None,
+        secrets: Iterable[str | None] = (),
     ) -> None:
-        super().__init__(message)
+        """``secrets``: the credentials of the call (its API key), removed from every
+        string here in any spelling; never stored on the error."""
+        secrets = tuple(secrets)
+        super().__init__(redact(message, secrets)[:MAX_MESSAGE])
         self.provider = provider
         self.status = status
         self.vendor_type = vendor_type
         self.vendor_code = vendor_code
         self.param = param
         self.request_id = request_id
+        self._redact_fields(secrets)
         self.retryable = self.default_retryable if retryable is None else retryable
         self.retry_after = retry_after
+
+    def redact(self, secrets: Iterable[str | None]) -> None:
+        secrets = tuple(secrets)
+        super().redact(secrets)
+        self._redact_fields(secrets)
+
+    def _redact_fields(self, secrets: tuple[str | None, ...]) -> None:
+        self.vendor_type = _field(self.vendor_type, secrets)
+        self.vendor_code = _field(self.vendor_code, secrets)
+        self.param = _field(self.param, secrets)
+        self.request_id = _field(self.request_id, secrets)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.message!r}, provider={self.provider!r}, "
             f"status={self.status!r}, vendor_code={self.vendor_code!r})"
         )
+
+
+def _field(value: str | None, secrets: tuple[str | None, ...]) -> str | None:
+    """A vendor identifier, redacted and bounded; printable ASCII only, as it may become
+    an HTTP header (``x-upstream-request-id``)."""
+    text = redact_optional(value, secrets)
+    if text is None:
+        return None
+    return "".join(c if " " <= c <= "~" else "?" for c in text[:MAX_FIELD]) or None
 
 
 class AuthenticationError(ProviderError):

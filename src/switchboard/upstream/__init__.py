@@ -1,6 +1,7 @@
 """Talking HTTP to vendors: the pooled client, SSE, error mapping and retries.
 Shared by every adapter so that no adapter re-implements transport policy."""
 
+from switchboard.spec.redaction import redact
 from switchboard.upstream.client import (
     close_client,
     get_client,
@@ -12,7 +13,6 @@ from switchboard.upstream.errors import (
     error_from_event,
     error_from_exception,
     error_from_response,
-    redact,
 )
 from switchboard.upstream.retry import RetryPolicy, retrying_stream
 from switchboard.upstream.sse import SSEDecoder, SSEEvent, aiter_sse

@@ -136,7 +136,7 @@ async def _send(
             finally:
                 await response.aclose()
     except httpx.HTTPError as exc:
-        raise error_from_exception(provider, exc) from None
+        raise error_from_exception(provider, exc, secrets) from None
     if response.status_code >= 400:
         try:
             body = b""

@@ -2,8 +2,10 @@
 
 The status decides the class; the vendor's body only refines it (a 400 that says the
 context is too long becomes ``ContextLengthError``; a 429 for an exhausted quota is not
-retryable). The vendor's type, code, param and request id are kept. Vendor messages are
-passed through ``redact`` because some vendors echo part of the key back in a 401.
+retryable). The vendor's type, code, param and request id are kept; every one of them,
+and the message, is redacted by the ``ProviderError`` they build (``spec.redaction``:
+vendors echo the key back, whole or in part, in a 401's message, code or request id), so
+every function here takes the call's ``secrets``.
 
 How long to wait comes from ``retry-after-ms`` / ``Retry-After`` or, as Google sends no
 such header, from the body's ``google.rpc.RetryInfo`` detail (``"retryDelay": "37s"``,
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
 from collections.abc import Mapping
 from typing import Any, TypeGuard
@@ -37,6 +38,7 @@ from switchboard.spec.errors import (
     UpstreamConnectionError,
     UpstreamTimeoutError,
 )
+from switchboard.spec.redaction import redact
 from switchboard.upstream.google_details import (
     daily_quota_exhausted,
     error_object,
@@ -48,21 +50,9 @@ from switchboard.upstream.google_details import (
 # request id header: its id is the body's ``responseId``.
 _REQUEST_ID_HEADERS = ("mistral-correlation-id", "x-request-id", "request-id",
                        "x-kong-request-id", "x-goog-request-id", "cf-ray")
-_KEY_PATTERNS = re.compile(
-    r"(sk-[A-Za-z0-9_\-*.]{6,}|sk_[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,}"
-    r"|gsk_[A-Za-z0-9]{6,}|xai-[A-Za-z0-9]{6,}|(?i:bearer)\s+[A-Za-z0-9_\-.=*]{8,})"
-)
 _CONTEXT_HINTS = ("context length", "context_length", "context window", "too many tokens",
                   "prompt is too long", "maximum context", "input is too long",
                   "exceeds the maximum number of tokens")
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove anything shaped like an API key, and every given secret, from ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return _KEY_PATTERNS.sub("[redacted]", text)
 
 
 def parse_retry_after(headers: Mapping[str, str], cap: float = 60.0) -> float | None:
@@ -88,6 +78,7 @@ def parse_retry_after(headers: Mapping[str, str], cap: float = 60.0) -> float | 
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:
+    """The vendor's request id (as sent: the error built with it redacts it)."""
     for name in _REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
@@ -174,6 +165,8 @@ def error_from_response(
     data = _parse(body)
     message, vtype, code, param = _vendor_fields(data)
     message = redact(message or httpx.codes.get_reason_phrase(status) or "error", secrets)
+    # (redacted before classifying, as the classification below reads the message; the
+    # error's constructor redacts every field again, this message included)
     cls, retryable = _classify(status, vtype, code, message)
     if status == 429 and daily_quota_exhausted(data):
         retryable = False
@@ -193,6 +186,7 @@ def error_from_response(
         request_id=request_id(headers),
         retryable=retryable,
         retry_after=retry_after,
+        secrets=secrets,
     )
 
 
@@ -307,12 +301,15 @@ def error_from_event(
         request_id=request_id,
         retryable=retryable,
         retry_after=google_retry_delay(data),
+        secrets=secrets,
     )
 
 
-def error_from_exception(provider: str, exc: Exception) -> ProviderError:
+def error_from_exception(provider: str, exc: Exception,
+                         secrets: tuple[str, ...] = ()) -> ProviderError:
     """A transport failure (no HTTP status) as a ``ProviderError``."""
     if isinstance(exc, ProviderError):
+        exc.redact(secrets)
         return exc
     if isinstance(exc, httpx.TimeoutException):
         phase = {
@@ -325,10 +322,12 @@ def error_from_exception(provider: str, exc: Exception) -> ProviderError:
     if isinstance(exc, httpx.ConnectError):
         return UpstreamConnectionError(
             f"{provider}: cannot connect ({exc or type(exc).__name__}); check the base URL",
-            provider=provider,
+            provider=provider, secrets=secrets,
         )
     if isinstance(exc, httpx.TransportError):
         return UpstreamConnectionError(
-            f"{provider}: connection failed ({type(exc).__name__}: {exc})", provider=provider
+            f"{provider}: connection failed ({type(exc).__name__}: {exc})", provider=provider,
+            secrets=secrets,
         )
-    return StreamBrokenError(f"{provider}: {type(exc).__name__}: {exc}", provider=provider)
+    return StreamBrokenError(f"{provider}: {type(exc).__name__}: {exc}", provider=provider,
+                             secrets=secrets)

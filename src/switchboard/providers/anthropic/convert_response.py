@@ -27,10 +27,11 @@ KIND = "anthropic"
 
 def convert_response(
     data: dict[str, Any], *, provider: str = KIND, request_id: str | None = None,
-    answer_tool: str | None = None,
+    answer_tool: str | None = None, secrets: tuple[str, ...] = (),
 ) -> list[StreamEvent]:
     if data.get("type") == "error":
-        return [ErrorEvent(error_from_event(provider, data, request_id=request_id))]
+        return [ErrorEvent(error_from_event(provider, data, request_id=request_id,
+                                            secrets=secrets))]
     extra = {"stop_sequence": data["stop_sequence"]} if data.get("stop_sequence") else {}
     events: list[StreamEvent] = [ResponseMetadata(
         response_id=data.get("id"), model=data.get("model"), request_id=request_id,

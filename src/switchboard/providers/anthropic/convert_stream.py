@@ -59,10 +59,11 @@ class StreamConverter:
     (``message_stop``, an ``error`` event, or an unreadable event)."""
 
     def __init__(self, *, provider: str = KIND, request_id: str | None = None,
-                 answer_tool: str | None = None) -> None:
+                 answer_tool: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.provider = provider
         self.request_id = request_id
         self.answer_tool = answer_tool
+        self.secrets = secrets  # the call's key: redacted from any error built here
         self.done = False
         self._usage: dict[str, Any] = {}
         self._stop_reason: str | None = None
@@ -84,7 +85,7 @@ class StreamConverter:
             self.done = True
             return [ErrorEvent(StreamBrokenError(
                 f"{self.provider}: unreadable stream event {event!r}: {data[:200]!r}",
-                provider=self.provider, request_id=self.request_id,
+                provider=self.provider, request_id=self.request_id, secrets=self.secrets,
             ), usage=self.usage)]
         kind = payload.get("type") or event
         handler = _HANDLERS.get(kind)
@@ -113,8 +114,8 @@ class StreamConverter:
 
     def _error(self, data: dict[str, Any]) -> list[StreamEvent]:
         self.done = True
-        return [ErrorEvent(error_from_event(self.provider, data, request_id=self.request_id),
-                           usage=self.usage)]
+        return [ErrorEvent(error_from_event(self.provider, data, request_id=self.request_id,
+                                            secrets=self.secrets), usage=self.usage)]
 
     # -- content blocks ------------------------------------------------------------
     def _block_start(self, data: dict[str, Any]) -> list[StreamEvent]:

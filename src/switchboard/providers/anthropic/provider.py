@@ -146,7 +146,7 @@ class AnthropicChatModel(ChatModel):
             yield StreamStart(plan.warnings)
             converter = StreamConverter(provider=p.name,
                                         request_id=response.headers.get("request-id"),
-                                        answer_tool=plan.json_tool)
+                                        answer_tool=plan.json_tool, secrets=(key,))
             try:
                 async for sse in aiter_sse(iter_bytes(p.name, response)):
                     for event in converter.feed(sse.event, sse.data):
@@ -158,7 +158,7 @@ class AnthropicChatModel(ChatModel):
                 return
             yield ErrorEvent(StreamBrokenError(
                 f"{p.name}: the stream ended before message_stop (connection closed early)",
-                provider=p.name, request_id=converter.request_id,
+                provider=p.name, request_id=converter.request_id, secrets=(key,),
             ), usage=converter.usage)
 
     async def generate(self, request: ChatRequest) -> ChatResult:
@@ -172,8 +172,9 @@ class AnthropicChatModel(ChatModel):
         )
         if not isinstance(data, dict):
             raise StreamBrokenError(f"{p.name}: the response is not a JSON object",
-                                    provider=p.name, request_id=headers.get("request-id"))
+                                    provider=p.name, request_id=headers.get("request-id"),
+                                    secrets=(key,))
         events: list[StreamEvent] = [StreamStart(plan.warnings)]
         events += convert_response(data, provider=p.name, request_id=headers.get("request-id"),
-                                   answer_tool=plan.json_tool)
+                                   answer_tool=plan.json_tool, secrets=(key,))
         return collect(events)

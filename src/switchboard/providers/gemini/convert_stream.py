@@ -141,7 +141,8 @@ class ResponseConverter:
 
     def _fail(self, message: str) -> list[StreamEvent]:
         self.failed = True
-        return [ErrorEvent(StreamBrokenError(message, provider=KIND), usage=self._usage)]
+        return [ErrorEvent(StreamBrokenError(message, provider=KIND, request_id=self._request_id,
+                                             secrets=self._secrets), usage=self._usage)]
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
         signature = part.get("thoughtSignature")

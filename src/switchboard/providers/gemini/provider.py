@@ -195,6 +195,7 @@ class GeminiChatModel(ChatModel):
                     except orjson.JSONDecodeError:
                         yield ErrorEvent(StreamBrokenError(
                             f"{KIND}: the stream sent a chunk that is not JSON", provider=KIND,
+                            request_id=request_id(response.headers), secrets=(key,),
                         ), usage=converter.usage)
                         return
                     for event in converter.feed(chunk):

@@ -16,11 +16,13 @@ KIND = "mistral"
 
 
 def response_events(
-    data: Any, warnings: list[CallWarning], request_id: str | None = None
+    data: Any, warnings: list[CallWarning], request_id: str | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> list[StreamEvent]:
     if not isinstance(data, dict):
-        raise StreamBrokenError(f"{KIND}: the response is not a JSON object", provider=KIND)
-    converter = StreamConverter(request_id=request_id)
+        raise StreamBrokenError(f"{KIND}: the response is not a JSON object", provider=KIND,
+                                request_id=request_id, secrets=secrets)
+    converter = StreamConverter(request_id=request_id, secrets=secrets)
     events: list[StreamEvent] = [StreamStart(warnings)]
     events.extend(converter.feed(data))
     if isinstance(events[-1], ErrorEvent):

@@ -64,8 +64,9 @@ def is_error_payload(chunk: dict[str, Any]) -> bool:
 class StreamConverter:
     """Feed decoded chunks; call ``done()`` at the end marker."""
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(self, request_id: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.request_id = request_id
+        self.secrets = secrets  # the call's key: redacted from any error built here
         self.usage: Usage | None = None
         self.finish_raw: str | None = None
         self._response_id: str | None = None
@@ -78,7 +79,8 @@ class StreamConverter:
     # -- entry points ------------------------------------------------------------
     def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         if is_error_payload(chunk):
-            error = error_from_event(KIND, chunk, request_id=self.request_id)
+            error = error_from_event(KIND, chunk, request_id=self.request_id,
+                                     secrets=self.secrets)
             return [ErrorEvent(error, usage=self.usage)]
         events: list[StreamEvent] = []
         if not self._metadata_sent:

@@ -62,7 +62,8 @@ class MistralChatModel(ChatModel):
             headers=self._headers(key, "text/event-stream"), body=body, secrets=(key,),
             read_timeout=self.provider.config.timeout,
         ) as response:
-            converter = StreamConverter(request_id=request_id(response.headers))
+            converter = StreamConverter(request_id=request_id(response.headers),
+                                        secrets=(key,))
             yield StreamStart(warnings)
             try:
                 async for sse in aiter_sse(iter_bytes(KIND, response)):
@@ -78,6 +79,7 @@ class MistralChatModel(ChatModel):
                         yield ErrorEvent(StreamBrokenError(
                             f"{KIND}: the stream sent a chunk that is not a JSON object: "
                             f"{sse.data[:200]!r}", provider=KIND,
+                            request_id=converter.request_id, secrets=(key,),
                         ), usage=converter.usage)
                         return
                     for event in converter.feed(chunk):
@@ -89,7 +91,7 @@ class MistralChatModel(ChatModel):
                 return
             yield ErrorEvent(StreamBrokenError(
                 f"{KIND}: the stream ended without its end marker (data: [DONE])",
-                provider=KIND,
+                provider=KIND, request_id=converter.request_id, secrets=(key,),
             ), usage=converter.usage)
 
     async def generate(self, request: ChatRequest) -> ChatResult:
@@ -100,7 +102,7 @@ class MistralChatModel(ChatModel):
             headers=self._headers(key, "application/json"), body=body, secrets=(key,),
             read_timeout=self.provider.config.timeout,
         )
-        return collect(response_events(data, warnings, request_id(headers)))
+        return collect(response_events(data, warnings, request_id(headers), (key,)))
 
 
 class MistralProvider(Provider):

@@ -31,14 +31,15 @@ def convert_response(
     body: Any,
     request_id: str | None,
     reasoning_field: ReasoningField | None,
+    secrets: tuple[str, ...] = (),
 ) -> list[StreamEvent]:
     """Events from ``metadata`` to ``Finish``; raises a ``ProviderError`` for an error body
     (some compatible servers answer 200 with ``{"error": ...}``)."""
     if not isinstance(body, dict):
         raise StreamBrokenError(f"{provider}: response is not a JSON object",
-                                provider=provider, request_id=request_id)
+                                provider=provider, request_id=request_id, secrets=secrets)
     if body.get("error"):
-        raise error_from_event(provider, body, request_id=request_id)
+        raise error_from_event(provider, body, request_id=request_id, secrets=secrets)
     events: list[StreamEvent] = [metadata_of(body, request_id)]
     choices = body.get("choices") or []
     choice = as_dict(choices[0]) if choices else {}

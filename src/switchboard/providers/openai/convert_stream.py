@@ -63,9 +63,11 @@ class StreamConverter:
     """Feed each SSE ``data`` string; ``done`` turns true at ``[DONE]`` or an error."""
 
     def __init__(self, provider: str, request_id: str | None,
-                 reasoning_field: ReasoningField | None) -> None:
+                 reasoning_field: ReasoningField | None,
+                 secrets: tuple[str, ...] = ()) -> None:
         self.provider = provider
         self.request_id = request_id
+        self.secrets = secrets  # the call's key: redacted from any error built here
         self.reasoning_field = reasoning_field
         self.done = False
         self.usage: Usage | None = None
@@ -83,7 +85,8 @@ class StreamConverter:
             raise ValueError(f"{self.provider}: stream chunk is not a JSON object")
         if chunk.get("error"):
             self.done = True
-            error = error_from_event(self.provider, chunk, request_id=self.request_id)
+            error = error_from_event(self.provider, chunk, request_id=self.request_id,
+                                     secrets=self.secrets)
             return [ErrorEvent(error, usage=self.usage)]
         events: list[StreamEvent] = []
         if not self._metadata_sent and chunk.get("id"):
@@ -103,7 +106,7 @@ class StreamConverter:
         """The stream ended without ``[DONE]``."""
         error = StreamBrokenError(
             f"{self.provider}: the stream ended before [DONE]; the answer may be incomplete",
-            provider=self.provider, request_id=self.request_id)
+            provider=self.provider, request_id=self.request_id, secrets=self.secrets)
         return ErrorEvent(error, usage=self.usage)
 
     # -- internals -------------------------------------------------------------------

@@ -56,7 +56,7 @@ class OpenAIChatModel(ChatModel):
         async with open_stream(p.name, "POST", url, headers=headers, body=body,
                                secrets=secrets, read_timeout=p.config.timeout) as response:
             converter = StreamConverter(p.name, response.headers.get("x-request-id"),
-                                        p.quirks.reasoning_field)
+                                        p.quirks.reasoning_field, secrets)
             yield StreamStart(warnings)
             try:
                 async for sse in aiter_sse(iter_bytes(p.name, response)):
@@ -70,7 +70,7 @@ class OpenAIChatModel(ChatModel):
             except ValueError as exc:  # a chunk that is not JSON
                 yield ErrorEvent(StreamBrokenError(
                     f"{p.name}: unreadable stream chunk ({exc})", provider=p.name,
-                    request_id=converter.request_id), usage=converter.usage)
+                    request_id=converter.request_id, secrets=secrets), usage=converter.usage)
                 return
             yield converter.broken()
 
@@ -81,7 +81,7 @@ class OpenAIChatModel(ChatModel):
             p.name, "POST", url, headers=headers, body=body, secrets=secrets,
             read_timeout=p.config.timeout)
         events = convert_response(p.name, data, response_headers.get("x-request-id"),
-                                  p.quirks.reasoning_field)
+                                  p.quirks.reasoning_field, secrets)
         return collect([StreamStart(warnings), *events])
 
 
