@@ -108,10 +108,15 @@ async def fill_every_table(session: AsyncSession) -> None:
 async def dump(conn: AsyncConnection, tables: list[str] | None = None) -> dict[str, list[Any]]:
     """Every row of the given tables (default: all), in primary-key order, as typed values."""
     out: dict[str, list[Any]] = {}
+    present = await conn.run_sync(lambda c: {
+        name: {col["name"] for col in inspect(c).get_columns(name)}
+        for name in inspect(c).get_table_names()})
     for table in m.Base.metadata.sorted_tables:
         if tables is not None and table.name not in tables:
             continue
-        query = select(table).order_by(*table.primary_key.columns)
+        # Only the columns this revision has (a downgraded schema lacks newer ones).
+        columns = [c for c in table.columns if c.name in present.get(table.name, set())]
+        query = select(*columns).order_by(*table.primary_key.columns)
         out[table.name] = [dict(row._mapping) for row in await conn.execute(query)]
     return out
 

@@ -57,8 +57,10 @@ def test_builtin_models_are_model_infos() -> None:
     gpt = models["gpt-4o"]
     assert gpt.name == "GPT-4o" and gpt.owned_by == "openai"
     assert gpt.context_window == 128_000 and gpt.max_output_tokens == 16_384
+    # A curated entry is complete: what it does not list is known to be absent.
     assert gpt.capabilities == Capabilities(streaming=True, tools=True, vision=True,
-                                            json_output=True)
+                                            json_output=True, image_output=False,
+                                            reasoning=False)
     assert gpt.price is not None and str(gpt.price.input) == "2.50"
     pro = {m.id: m for m in builtin_models("gemini")}["gemini-2.5-pro"]
     assert pro.description is not None and "200K" in pro.description, "the tier is noted"

@@ -153,7 +153,7 @@ def test_cost_uses_the_catalog_price() -> None:
 
 def test_disabled_providers_give_a_clear_error() -> None:
     registry = make_registry()
-    with pytest.raises(ProviderDisabledError, match="provider 'old' is disabled"):
+    with pytest.raises(ProviderDisabledError, match="provider 'old' was switched off"):
         registry.resolve("old:legacy")
     with pytest.raises(ProviderDisabledError, match="only offered by disabled provider"):
         registry.resolve("legacy")

@@ -25,7 +25,7 @@ async def test_create_model_fills_known_prices_and_capabilities(database: Databa
     custom = await catalog.create_model(database, p.id, "ft:gpt-4o-mini:acme", name="Acme",
                                         price_input="1.5", price_output=3)
     assert custom.name == "Acme" and custom.price_output == Decimal(3)
-    assert custom.capabilities == {**{k: False for k in custom.capabilities},
+    assert custom.capabilities == {**{k: None for k in custom.capabilities},  # unknown
                                    "streaming": True}
 
     unknown = await catalog.create_model(database, p.id, "brand-new-model")

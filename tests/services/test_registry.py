@@ -9,8 +9,10 @@ from switchboard.registry import ProviderDisabledError
 from switchboard.services import catalog
 from switchboard.services.audit import SYSTEM, record
 from switchboard.services.cache import CatalogCache
+from switchboard.services.catalog_queries import catalog_snapshot
 from switchboard.services.registry_source import DatabaseRegistry
 from switchboard.services.seed import seed_catalog
+from switchboard.spec import MissingApiKeyError
 from tests.services.helpers import table_snapshot
 
 
@@ -22,7 +24,8 @@ async def test_seed_first_run_and_idempotent(database: Database) -> None:
     assert [x.model_sdk_id for x in providers["offline"].models] == ["offline-chat"]
     assert providers["offline"].models[0].is_default
     for name in ("openai", "anthropic", "mistral", "gemini"):
-        assert not providers[name].enabled and providers[name].models
+        # Enabled (no admin switched them off), not configured (no key): two states.
+        assert providers[name].enabled and providers[name].models
         assert not providers[name].has_api_key
     priced = [x for x in providers["openai"].models if x.model_sdk_id == "gpt-4o-mini"]
     assert priced and priced[0].price_input is not None
@@ -44,7 +47,14 @@ async def test_registry_from_database(database: Database) -> None:
     assert isinstance(registry, DatabaseRegistry)
     assert registry.default_model_ref == "offline:offline-chat"
     assert registry.resolve(None).ref == "offline:offline-chat"
-    with pytest.raises(ProviderDisabledError, match="'openai' is disabled"):
+    # Not configured is not disabled: it routes, and the call names the missing key.
+    unconfigured = registry.resolve("openai:gpt-4o-mini")
+    with pytest.raises(MissingApiKeyError, match="no API key for provider 'openai'"):
+        unconfigured.chat_model()
+
+    await catalog.update_provider(database, "openai", enabled=False)
+    registry = await catalog.load_registry(database)
+    with pytest.raises(ProviderDisabledError, match="'openai' was switched off"):
         registry.resolve("openai:gpt-4o-mini")
 
     await catalog.update_provider(database, "openai", enabled=True)
@@ -58,9 +68,10 @@ async def test_registry_from_database(database: Database) -> None:
 async def test_formatted_registry_and_cache(database: Database, fresh_cache: CatalogCache) -> None:
     await seed_catalog(database)
     view = await catalog.get_formatted_model_registry(database)
-    assert [p.name for p in view.providers] == ["offline"]
+    assert [p.name for p in view.providers] == [
+        "anthropic", "gemini", "mistral", "offline", "openai"]
     assert view.default_model_ref == "offline:offline-chat"
-    assert view.default_model_id == view.providers[0].models[0].id
+    assert view.default_model_id == view.providers[3].models[0].id
     assert (fresh_cache.stats.hits, fresh_cache.stats.misses) == (0, 1)
 
     again = await catalog.get_formatted_model_registry(database)
@@ -69,10 +80,10 @@ async def test_formatted_registry_and_cache(database: Database, fresh_cache: Cat
     assert await catalog.load_registry(database) is registry
 
     version = fresh_cache.version
-    await catalog.update_provider(database, "mistral", enabled=True)
+    await catalog.update_provider(database, "mistral", enabled=False)
     assert fresh_cache.version == version + 1
     view2 = await catalog.get_formatted_model_registry(database)
-    assert [p.name for p in view2.providers] == ["mistral", "offline"]
+    assert [p.name for p in view2.providers] == ["anthropic", "gemini", "offline", "openai"]
     assert await catalog.load_registry(database) is not registry
     assert fresh_cache.stats.invalidations >= 2  # seed + update
     assert fresh_cache.stats.as_dict()["misses"] == 4
@@ -104,26 +115,35 @@ async def test_probe_sees_writes_of_another_process(sqlite_database: Database) -
         from switchboard.db import models as m
 
         await s.execute(update(m.Provider).where(m.Provider.name == "gemini")
-                        .values(enabled=True))
+                        .values(enabled=False))
         record(s, SYSTEM, "provider.update", target_type="provider")
     view = await catalog.get_formatted_model_registry(sqlite_database)
-    assert "gemini" in [p.name for p in view.providers]
+    assert "gemini" not in [p.name for p in view.providers]
     assert cache.stats.remote_invalidations == 1 and cache.stats.probes >= 3
 
 
-async def test_seed_enables_a_vendor_whose_env_key_is_set(
+async def test_seed_enables_every_vendor_and_the_key_decides_configured(
     sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 11, item 1: a vendor seeded without its key is enabled-but-unconfigured and
+    works the moment a key exists (environment or stored), with no enable step."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-the-environment-0000")
     await seed_catalog(sqlite_database)
-    enabled = {p.name for p in await catalog.get_providers(sqlite_database) if p.enabled}
-    assert enabled == {"offline", "anthropic"}
+    assert all(p.enabled for p in await catalog.get_providers(sqlite_database))
+    snapshot = await catalog_snapshot(sqlite_database)
+    configured = {e.provider.name for e in snapshot.entries if e.configured}
+    assert configured == {"offline", "anthropic"}
+
     registry = await catalog.load_registry(sqlite_database)
-    assert registry.provider("anthropic").api_key == "sk-ant-from-the-environment-0000"
-    async with sqlite_database.unit_of_work() as s:
-        from sqlalchemy import select
+    with pytest.raises(MissingApiKeyError):
+        registry.resolve("openai:gpt-4o-mini").chat_model()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-from-the-environment-00")
+    assert registry.resolve("openai:gpt-4o-mini").chat_model() is not None
 
-        from switchboard.db import models as m
-
-        stored = (await s.scalars(select(m.Provider.api_key_ciphertext))).all()
-    assert stored == [None] * 5  # the env key is not copied into the database
+    monkeypatch.delenv("OPENAI_API_KEY")
+    await catalog.set_provider_key(sqlite_database, "openai", "sk-stored-key-0000000000")
+    registry = await catalog.load_registry(sqlite_database)  # the key write invalidated it
+    assert registry.resolve("openai:gpt-4o-mini").chat_model() is not None
+    snapshot = await catalog_snapshot(sqlite_database)
+    assert "openai" in {e.provider.name for e in snapshot.entries if e.configured}

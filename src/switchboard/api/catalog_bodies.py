@@ -55,6 +55,7 @@ class ProviderCreate(Body):
     enabled: bool = True
     settings: dict[str, Any] | None = None
     preset: str | None = Field(default=None, max_length=100)
+    allow_unlisted_models: bool = True
 
 
 class ProviderUpdate(Body):
@@ -64,14 +65,16 @@ class ProviderUpdate(Body):
     image_url: str | None = Field(default=None, max_length=2000)
     enabled: bool | None = None
     settings: dict[str, Any] | None = None
+    allow_unlisted_models: bool | None = None
 
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "enabled", "settings", "api_key"})
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "enabled", "settings", "api_key",
+                                                    "allow_unlisted_models"})
 
 
 class _ModelFields(Body):
     name: str | None = Field(default=None, max_length=200)
     is_enabled: bool | None = None
-    capabilities: dict[str, bool] | None = None
+    capabilities: dict[str, bool | None] | None = None
     context_window: int | None = None
     max_output_tokens: int | None = None
     price_input: Decimal | None = None

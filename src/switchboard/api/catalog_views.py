@@ -32,9 +32,12 @@ def decimal(value: Decimal | None) -> str | None:
     return text
 
 
-def status(view: ProviderView) -> JSON:
+def status(view: ProviderView, *, admin: bool = True) -> JSON:
+    """The last connection test. Its error text is configuration (it may name hosts,
+    accounts, key fragments a vendor echoed): admins only (issue 11, item 6)."""
     return {"state": view.status, "checked_at": iso(view.status_checked_at),
-            "latency_ms": view.status_latency_ms, "error": view.status_error}
+            "latency_ms": view.status_latency_ms,
+            "error": view.status_error if admin else None}
 
 
 def key(view: ProviderView) -> JSON | None:
@@ -60,21 +63,30 @@ def provider(entry: CatalogEntry, *, admin: bool) -> JSON:
         "id": view.id, "name": view.name, "kind": view.kind,
         "display_name": entry.display_name, "base_url": view.base_url,
         "image_url": view.image_url, "enabled": view.enabled, "configured": entry.configured,
+        "usable": view.enabled and entry.configured,
+        "allow_unlisted_models": view.allow_unlisted_models,
+        "removed_models": list(view.removed_models),
         "key": key(view), "status": status(view), "settings": settings(view, admin=admin),
         "model_count": len(view.models),
         "created_at": iso(view.created_at), "updated_at": iso(view.updated_at),
     }
 
 
-def provider_summary(entry: CatalogEntry) -> JSON:
-    """An item of ``GET /api/providers`` (connection state, no settings)."""
+def provider_summary(entry: CatalogEntry, *, admin: bool) -> JSON:
+    """An item of ``GET /api/providers``: connection state, no settings. A member sees
+    whether a provider can be used, never its configuration (base URL, key hint, last
+    error: issue 11, item 6)."""
     view = entry.provider
-    return {
+    item: JSON = {
         "id": view.id, "name": view.name, "kind": view.kind,
         "display_name": entry.display_name, "image_url": view.image_url,
-        "base_url": view.base_url, "enabled": view.enabled, "configured": entry.configured,
-        "key": key(view), "status": status(view),
+        "enabled": view.enabled, "configured": entry.configured,
+        "usable": view.enabled and entry.configured,
+        "status": status(view, admin=admin),
     }
+    if admin:
+        item.update(base_url=view.base_url, key=key(view))
+    return item
 
 
 def price(model: ModelView) -> JSON:
@@ -116,6 +128,8 @@ def registry_provider(entry: CatalogEntry, *, all_models: bool) -> JSON:
     return {
         "id": view.id, "name": view.name, "kind": view.kind,
         "display_name": entry.display_name, "image_url": view.image_url,
-        "configured": entry.configured, "enabled": view.enabled, "status": status(view),
+        "configured": entry.configured, "enabled": view.enabled,
+        "usable": view.enabled and entry.configured,
+        "status": status(view, admin=False),  # the same bytes for every user
         "models": [registry_model(x, view.name, with_enabled=all_models) for x in models],
     }

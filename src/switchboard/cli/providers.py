@@ -6,9 +6,12 @@ Keys are not set here (they never go on a command line): use ``switchboard keys 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard.cli._catalog import catalog_db, cli_actor, parse_settings, print_json
+
+if TYPE_CHECKING:
+    from switchboard.services.views import ProviderView
 
 _DESCRIPTION = (
     "Manage provider instances: a name, a kind (the adapter: openai, anthropic, mistral, "
@@ -34,6 +37,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("--preset", metavar="PRESET",
                      help="a known OpenAI-compatible vendor (groq, together, ollama, ...)")
     add.add_argument("--disabled", action="store_true", help="add it disabled")
+    add.add_argument("--no-allow-unlisted", action="store_false", dest="allow_unlisted",
+                     help="accept only the models listed in the catalog (default: model "
+                          "ids it does not list are passed to the vendor)")
     add.add_argument("--set", action="append", metavar="KEY=VALUE", dest="settings",
                      help="a setting of the kind's config (repeatable), e.g. timeout=60")
     add.set_defaults(handler=run_add)
@@ -48,6 +54,13 @@ def register(subparsers: Any) -> None:
     state = up.add_mutually_exclusive_group()
     state.add_argument("--enable", action="store_true")
     state.add_argument("--disable", action="store_true")
+    unlisted = up.add_mutually_exclusive_group()
+    unlisted.add_argument("--allow-unlisted", action="store_true", dest="allow_unlisted",
+                          default=None,
+                          help="pass model ids the catalog does not list to the vendor "
+                               "(the default)")
+    unlisted.add_argument("--no-allow-unlisted", action="store_false", dest="allow_unlisted",
+                          help="accept only the models listed in the catalog")
     up.add_argument("--set", action="append", metavar="KEY=VALUE", dest="settings",
                     help="set a setting (repeatable)")
     up.add_argument("--unset", action="append", metavar="KEY", help="remove a setting")
@@ -72,16 +85,27 @@ async def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([p.model_dump(mode="json") for p in providers])
         return 0
-    rows = [("NAME", "KIND", "ENABLED", "KEY", "STATUS", "MODELS", "BASE URL")]
+    rows = [("NAME", "KIND", "STATE", "UNLISTED", "KEY", "STATUS", "MODELS", "BASE URL")]
     for p in providers:
         enabled_models = sum(1 for x in p.models if x.is_enabled)
-        rows.append((p.name, p.kind, "yes" if p.enabled else "no",
+        rows.append((p.name, p.kind, provider_state(p),
+                     "allowed" if p.allow_unlisted_models else "refused",
                      p.api_key_masked or "-", p.status, f"{enabled_models}/{len(p.models)}",
                      p.base_url or "(default)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
+
+
+def provider_state(view: ProviderView) -> str:
+    """One word for the two separate states (decision 0035): "disabled" is an admin's
+    switch; "needs key" is an enabled provider without a key (stored or environment)."""
+    from switchboard.services.catalog_queries import describe
+
+    if not view.enabled:
+        return "disabled"
+    return "ready" if describe(view).configured else "needs key"
 
 
 async def run_add(args: argparse.Namespace) -> int:
@@ -91,7 +115,7 @@ async def run_add(args: argparse.Namespace) -> int:
         view = await catalog.create_provider(
             db, name=args.name, kind=args.kind, base_url=args.base_url, preset=args.preset,
             enabled=not args.disabled, settings=parse_settings(args.settings),
-            actor=cli_actor())
+            allow_unlisted_models=args.allow_unlisted, actor=cli_actor())
     print(f"added provider {view.name!r} ({view.kind}"
           f"{', ' + view.base_url if view.base_url else ''}); set its key with "
           f"`switchboard keys set {view.name}`")
@@ -110,6 +134,8 @@ async def run_update(args: argparse.Namespace) -> int:
         changes["base_url"] = None
     if args.enable or args.disable:
         changes["enabled"] = bool(args.enable)
+    if args.allow_unlisted is not None:
+        changes["allow_unlisted_models"] = args.allow_unlisted
     async with catalog_db() as db:
         if args.settings or args.unset:
             current = dict((await catalog.get_provider(db, args.name)).settings)
@@ -121,8 +147,9 @@ async def run_update(args: argparse.Namespace) -> int:
             print("nothing to change (see `switchboard providers update --help`)")
             return 2
         view = await catalog.update_provider(db, args.name, actor=cli_actor(), **changes)
-    state = "enabled" if view.enabled else "disabled"
-    print(f"updated provider {view.name!r} ({state})")
+    unlisted = ("passes unlisted models through" if view.allow_unlisted_models
+                else "accepts only listed models")
+    print(f"updated provider {view.name!r} ({provider_state(view)}; {unlisted})")
     return 0
 
 

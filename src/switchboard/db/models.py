@@ -126,6 +126,18 @@ class Provider(Base):
     enabled: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=True, server_default=true()
     )
+    """False only when an admin switched the provider off. Whether it has a key is a
+    separate question ("configured", derived, never stored): see decision 0035."""
+    allow_unlisted_models: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    """Whether a model id the catalog does not list passes through to the vendor (new
+    models appear before anyone adds them); migration 0005, decision 0036."""
+    removed_models: Mapped[list[str]] = mapped_column(
+        JSONType, nullable=False, default=list, server_default=text("'[]'")
+    )
+    """Model ids an admin deleted from this provider: refused even when unlisted models
+    pass through, until the model is added again (migration 0005, decision 0036)."""
 
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, default="unknown", server_default=text("'unknown'")

@@ -70,7 +70,7 @@ class ModelRow(BaseModel):
         return ModelInfo(
             id=model_id,
             name=self.name,
-            capabilities=Capabilities.from_dict({c: True for c in self.capabilities}),
+            capabilities=Capabilities.exactly(self.capabilities),  # curated: complete
             context_window=self.context_window,
             max_output_tokens=self.max_output_tokens,
             price=self.price,

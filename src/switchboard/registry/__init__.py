@@ -8,7 +8,11 @@
 """
 
 from switchboard.registry.catalog import CatalogEntry
-from switchboard.registry.errors import KindNotInstalledError, ProviderDisabledError
+from switchboard.registry.errors import (
+    KindNotInstalledError,
+    ModelUnavailableError,
+    ProviderDisabledError,
+)
 from switchboard.registry.instance import ProviderInstance
 from switchboard.registry.kinds import (
     BUILTIN_KINDS,
@@ -23,6 +27,6 @@ from switchboard.registry.resolved import ResolvedModel
 
 __all__ = [
     "BUILTIN_KINDS", "DEFAULT_MODEL_REF", "ENTRY_POINT_GROUP", "CatalogEntry",
-    "KindFailure", "KindInfo", "KindNotInstalledError", "Kinds", "ProviderDisabledError",
-    "ProviderInstance", "Registry", "ResolvedModel", "load_kinds",
+    "KindFailure", "KindInfo", "KindNotInstalledError", "Kinds", "ModelUnavailableError",
+    "ProviderDisabledError", "ProviderInstance", "Registry", "ResolvedModel", "load_kinds",
 ]

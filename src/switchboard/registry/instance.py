@@ -2,8 +2,10 @@
 
 An instance joins a user-facing ``name`` (unique; what appears before the colon in
 ``name:model``) to a ``kind`` (an adapter class), that kind's ``Config`` (key, base URL,
-headers, ...), whether it is enabled, the models it is known to offer (from the pricing
-catalog or the database) and its default model.
+headers, ...), whether it is enabled (an admin's switch; having a key is the separate
+"configured", asked of the built provider), the models it is known to offer (from the
+pricing catalog or the database), the ones it refuses (disabled or removed models),
+whether unlisted model ids pass through, and its default model.
 
 Instances are immutable: a change is a new instance. The registry caches the ``Provider``
 built from an instance and rebuilds it only when the instance it was built from is no
@@ -31,6 +33,11 @@ class ProviderInstance:
     default_model: str | None = None
     display_name: str | None = None
     version: int = 0
+    allow_unlisted: bool = True
+    """Whether a model id not in ``models`` is passed through to the vendor."""
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    """Model ids the catalog refuses, with why ("is disabled", "was removed..."): they
+    never pass through, whatever ``allow_unlisted`` says."""
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name:
@@ -40,6 +47,7 @@ class ProviderInstance:
             )
         # Read-only view: an instance is a value, shared between registries and tasks.
         object.__setattr__(self, "models", MappingProxyType(dict(self.models)))
+        object.__setattr__(self, "unavailable", MappingProxyType(dict(self.unavailable)))
 
     def __hash__(self) -> int:  # the generated one would hash the (unhashable) config
         return hash((self.name, self.kind, self.version))

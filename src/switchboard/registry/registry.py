@@ -11,8 +11,15 @@ Routing (``resolve``) understands three spellings of a model:
 - nothing (``None``) — the registry's default model.
 
 A model the catalog does not know yet still passes through to the named provider (new
-models appear before price tables catch up): its capabilities are the provider's defaults
-and its price is ``None``, so its cost is reported as unknown rather than zero.
+models appear before price tables catch up) when that provider allows unlisted models
+(its ``allow_unlisted``, an admin's setting, on by default): its capabilities are then
+unknown and its price ``None``, so its cost is reported as unknown rather than zero. A
+model the catalog refuses (disabled, or removed by an admin: ``unavailable``) never
+passes through; ``ModelUnavailableError`` names it and says why (decision 0036).
+
+"Enabled" is an admin's switch; "configured" (has a key) is the built provider's
+``is_configured``. A provider that is enabled but has no key routes normally and fails at
+call time with ``MissingApiKeyError`` naming where the key goes (decision 0035).
 
 Providers are built lazily and cached per instance; the cache entry is rebuilt only when
 the instance changes (see ``ProviderInstance``). ``version`` counts changes, so a caller
@@ -28,7 +35,11 @@ from pydantic import ValidationError
 
 from switchboard import pricing
 from switchboard.registry.catalog import CatalogEntry
-from switchboard.registry.errors import KindNotInstalledError, ProviderDisabledError
+from switchboard.registry.errors import (
+    KindNotInstalledError,
+    ModelUnavailableError,
+    ProviderDisabledError,
+)
 from switchboard.registry.instance import ProviderInstance
 from switchboard.registry.kinds import Kinds, load_kinds
 from switchboard.registry.resolved import ResolvedModel
@@ -128,6 +139,9 @@ class Registry:
             instance = self._instances[name]
             return self._resolved(instance, model_id or self._default_of(instance))
         candidates = [i for i in self._instances.values() if i.enabled and ref in i.models]
+        if len(candidates) > 1:  # prefer the one(s) that have a key
+            usable = [i for i in candidates if self._configured(i)]
+            candidates = usable or candidates
         if len(candidates) == 1:
             return self._resolved(candidates[0], ref)
         if len(candidates) > 1:
@@ -139,6 +153,9 @@ class Registry:
         if not colon and ref in self._instances:  # a bare provider name
             instance = self._instances[ref]
             return self._resolved(instance, self._default_of(instance))
+        refused = [i for i in self._instances.values() if ref in i.unavailable]
+        if refused:
+            raise ModelUnavailableError(self._unavailable_message(refused[0], ref))
         disabled = [i.name for i in self._instances.values() if ref in i.models]
         if disabled:
             raise ProviderDisabledError(
@@ -182,8 +199,16 @@ class Registry:
     def _resolved(self, instance: ProviderInstance, model_id: str) -> ResolvedModel:
         if not instance.enabled:
             raise ProviderDisabledError(
-                f"provider {instance.name!r} is disabled; enable it, or pick another "
-                "model (see `switchboard models`)"
+                f"provider {instance.name!r} was switched off by an administrator; pick "
+                "another model, or ask an administrator to enable it"
+            )
+        if model_id in instance.unavailable:
+            raise ModelUnavailableError(self._unavailable_message(instance, model_id))
+        if model_id not in instance.models and not instance.allow_unlisted:
+            raise ModelUnavailableError(
+                f"model '{instance.name}:{model_id}' is not in the catalog, and provider "
+                f"{instance.name!r} accepts only the models its catalog lists; pick a "
+                "listed model, or ask an administrator to add this one"
             )
         provider = self.provider(instance.name)
         return ResolvedModel(
@@ -194,6 +219,17 @@ class Registry:
             capabilities=provider.capabilities(model_id),
             policy=RetryPolicy(max_retries=provider.config.max_retries),
         )
+
+    @staticmethod
+    def _unavailable_message(instance: ProviderInstance, model_id: str) -> str:
+        return (f"model '{instance.name}:{model_id}' {instance.unavailable[model_id]}; "
+                "pick another model")
+
+    def _configured(self, instance: ProviderInstance) -> bool:
+        try:
+            return self.provider(instance.name).is_configured
+        except ConfigurationError:
+            return False
 
     def _unknown_provider_message(self, name: str) -> str:
         names = sorted(self._instances)

@@ -5,7 +5,12 @@ registry. Every function is one transaction; every admin change writes an audit 
 invalidates the catalog cache. Results are frozen pydantic views, keys masked.
 """
 
-from switchboard.services.discovery import import_models, test_provider
+from switchboard.services.discovery import (
+    Discovery,
+    discover_models,
+    import_models,
+    test_provider,
+)
 from switchboard.services.keys import (
     get_key_status,
     remove_provider_key,
@@ -46,6 +51,8 @@ __all__ = [
     "get_provider",
     "get_provider_by_id",
     "get_providers",
+    "Discovery",
+    "discover_models",
     "import_models",
     "load_registry",
     "remove_provider_key",

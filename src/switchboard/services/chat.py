@@ -241,7 +241,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     """Check the request, then write the question and a placeholder answer."""
     model, warnings = await choose_model(deps.db, registry, user_id, body.model)
     model.chat_model()  # a missing key is refused here, before anything is written
-    if body.images and not model.capabilities.vision:
+    if body.images and model.capabilities.vision is False:  # unknown: the vendor decides
         other = vision_suggestion(registry)
         pick = f"pick a vision model such as {other!r}" if other else (
             "no configured model accepts images; an admin can enable one")
@@ -253,8 +253,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     elif body.regenerate or body.edit_of is not None:
         raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
                                "conversation", field="conversation_id")
-    history, history_warnings = build_history(thread.history,
-                                              vision=model.capabilities.vision)
+    history, history_warnings = build_history(
+        thread.history, vision=model.capabilities.vision is not False)  # unknown: vendor's
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:

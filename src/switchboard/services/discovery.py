@@ -8,6 +8,7 @@ built through the registry, so the key is decrypted only inside the provider's c
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -41,7 +42,8 @@ async def import_models(
 ) -> ImportResult:
     """Add the vendor's listed models (upsert by ``model_sdk_id``). Prices, capabilities
     and limits come from ``switchboard.pricing`` when it knows the model; a field an admin
-    already filled in is not overwritten. New models are enabled."""
+    already filled in is not overwritten. New models are enabled; a model an admin
+    deleted from this provider (``removed_models``) is not brought back."""
     name, built = await _provider(db, provider)
     listed = await built.list_models()
     added: list[str] = []
@@ -52,7 +54,10 @@ async def import_models(
         existing = {x.model_sdk_id: x for x in (await session.scalars(
             select(m.ProviderModel).where(m.ProviderModel.provider_id == row.id))).all()}
         kind = catalog_kind(row)
+        removed = set(row.removed_models or [])
         for info in sorted({i.id: i for i in listed}.values(), key=lambda i: i.id):
+            if info.id in removed and info.id not in existing:
+                continue
             merged = _merge(known_model(kind, info.id), info)
             model = existing.get(info.id)
             if model is None:
@@ -73,6 +78,32 @@ async def import_models(
                                           "added": added, "updated": updated})
     return ImportResult(provider=name, added=added, updated=updated, unchanged=unchanged,
                         total_listed=len(listed))
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What ``discover_models`` found: the import's result, or why it could not run."""
+
+    ok: bool
+    added: int
+    message: str
+
+
+async def discover_models(
+    db: Database, provider: ProviderRef, *, actor: Actor = SYSTEM
+) -> Discovery:
+    """Import the vendor's models right after a key arrives, so a new provider shows its
+    models at once (issue 11, item 7). A vendor that cannot be reached is not an error
+    of the caller's request: the outcome is reported, the key stays stored, and the
+    admin can import again later."""
+    try:
+        result = await import_models(db, provider, actor=actor)
+    except SwitchboardError as exc:
+        name = provider if isinstance(provider, str) else f"#{provider}"
+        return Discovery(False, 0, f"the models of {name} could not be listed: {exc}"[
+            :MAX_ERROR_LENGTH])
+    return Discovery(True, len(result.added),
+                     f"{len(result.added)} model(s) found for {result.provider}")
 
 
 def _merge(catalog: ModelInfo | None, listed: ModelInfo) -> ModelInfo:

@@ -94,7 +94,7 @@ def _positive(value: int | None, field: str) -> int | None:
     return value
 
 
-def _capabilities(value: dict[str, bool] | None) -> dict[str, bool]:
+def _capabilities(value: dict[str, bool | None] | None) -> dict[str, bool | None]:
     known = set(Capabilities().as_dict())
     unknown = sorted(set(value or {}) - known)
     if unknown:
@@ -137,7 +137,7 @@ async def create_model(
     *,
     name: str | None = None,
     enabled: bool = True,
-    capabilities: dict[str, bool] | None = None,
+    capabilities: dict[str, bool | None] | None = None,
     context_window: int | None = None,
     max_output_tokens: int | None = None,
     price_input: Decimal | float | str | None = None,
@@ -171,6 +171,9 @@ async def create_model(
                 f"`switchboard models enable|disable {owner.name} {sdk_id}`"
             )
         row.provider_id = owner.id
+        if sdk_id in (owner.removed_models or []):
+            # Added again on purpose: no longer a removed model (decision 0036).
+            owner.removed_models = [x for x in owner.removed_models if x != sdk_id]
         info = known_model(catalog_kind(owner), sdk_id)
         if info is not None:
             fill_from_info(row, info, overwrite=False)
@@ -209,7 +212,7 @@ async def update_model(
     *,
     name: str = UNSET,
     enabled: bool = UNSET,
-    capabilities: dict[str, bool] = UNSET,
+    capabilities: dict[str, bool | None] = UNSET,
     context_window: int | None = UNSET,
     max_output_tokens: int | None = UNSET,
     price_input: Decimal | float | str | None = UNSET,
@@ -263,6 +266,10 @@ def _jsonable(value: Any) -> Any:
 
 
 async def delete_model(db: Database, model: ModelRef, *, actor: Actor = SYSTEM) -> None:
+    """Remove a model from the catalog. Its id is remembered on the provider
+    (``removed_models``) so it is refused from then on even where the provider lets
+    unlisted models through, and an import does not bring it back; adding it again with
+    ``create_model`` undoes that (decision 0036)."""
     async with catalog_write(db, f"deleting model {model!r}") as session:
         row = await load_model(session, model)
         if row.is_default:
@@ -270,6 +277,9 @@ async def delete_model(db: Database, model: ModelRef, *, actor: Actor = SYSTEM) 
                 f"cannot delete {row.model_sdk_id!r}: it is the default model; choose "
                 "another default first with `switchboard models set-default PROVIDER MODEL`"
             )
+        owner = await session.get(m.Provider, row.provider_id)
+        if owner is not None and row.model_sdk_id not in (owner.removed_models or []):
+            owner.removed_models = [*(owner.removed_models or []), row.model_sdk_id]
         record(session, actor, "model.delete", target_type="model", target_id=row.id,
                details={"model_sdk_id": row.model_sdk_id, "provider_id": row.provider_id})
         await session.delete(row)

@@ -70,9 +70,14 @@ async def create_provider(
     enabled: bool = True,
     settings: dict[str, Any] | None = None,
     image_url: str | None = None,
+    allow_unlisted_models: bool = True,
     actor: Actor = SYSTEM,
 ) -> ProviderView:
     """Add a provider instance (no key: set it with ``set_provider_key``).
+
+    ``enabled`` is the admin's switch only; a provider without a key is "not configured"
+    whatever it says (decision 0035). ``allow_unlisted_models``: whether a model id the
+    catalog does not list passes through to the vendor (decision 0036).
 
     ``preset`` (kind ``openai_compatible``) fills in a known vendor's base URL and quirk
     settings; an explicit ``base_url`` / ``settings`` wins over it.
@@ -86,12 +91,14 @@ async def create_provider(
     async with catalog_write(db, f"adding provider {name!r}") as session:
         await _check_name_free(session, name, None)
         row = m.Provider(name=name, kind=kind, base_url=url, enabled=enabled,
-                         settings=values, image_url=image_url)
+                         settings=values, image_url=image_url,
+                         allow_unlisted_models=allow_unlisted_models, removed_models=[])
         session.add(row)
         await session.flush()
         record(session, actor, "provider.create", target_type="provider", target_id=row.id,
                details={"name": name, "kind": kind, "base_url": url, "preset": preset,
-                        "enabled": enabled, "settings": sorted(values)})
+                        "enabled": enabled, "settings": sorted(values),
+                        "allow_unlisted_models": allow_unlisted_models})
         return ProviderView.of(row, models=[])
 
 
@@ -118,6 +125,7 @@ async def update_provider(
     enabled: bool = UNSET,
     settings: dict[str, Any] = UNSET,
     image_url: str | None = UNSET,
+    allow_unlisted_models: bool = UNSET,
     actor: Actor = SYSTEM,
 ) -> ProviderView:
     """Change the given fields. The kind cannot change (create a new provider instead)."""
@@ -143,6 +151,10 @@ async def update_provider(
         if image_url is not UNSET and image_url != row.image_url:
             changes["image_url"] = image_url
             row.image_url = image_url
+        if (allow_unlisted_models is not UNSET
+                and allow_unlisted_models != row.allow_unlisted_models):
+            changes["allow_unlisted_models"] = allow_unlisted_models
+            row.allow_unlisted_models = allow_unlisted_models
         if enabled is not UNSET and enabled != row.enabled:
             if not enabled:
                 await _refuse_if_default(session, row, "disable")

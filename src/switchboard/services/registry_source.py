@@ -1,8 +1,10 @@
 """The ``Registry`` built from the catalog tables.
 
 - One ``ProviderInstance`` per provider row (disabled rows too, so routing to one says
-  "disabled" rather than "unknown"), with its ENABLED models and the row's settings as the
-  kind's ``Config``. The default model is the row marked ``is_default``.
+  "disabled" rather than "unknown"), with its ENABLED models, the ones the catalog
+  refuses (disabled models, ids an admin removed), whether unlisted ids pass through, and
+  the row's settings as the kind's ``Config``. The default model is the row marked
+  ``is_default``.
 - Keys are decrypted late: the instance's config carries no key; ``DatabaseRegistry``
   opens the row's ciphertext only when it builds that provider (first use), and the clear
   key then lives only inside that provider's config, as a ``SecretStr``. A provider whose
@@ -91,6 +93,11 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
         rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
         for row in rows:
             models = [ModelView.of(x) for x in row.models if x.is_enabled]
+            unavailable = {x.model_sdk_id: "is disabled by an administrator"
+                           for x in row.models if not x.is_enabled}
+            for removed in row.removed_models or []:
+                unavailable.setdefault(
+                    removed, "was removed from the catalog by an administrator")
             for x in row.models:
                 if x.is_default:
                     default_ref = f"{row.name}:{x.model_sdk_id}"
@@ -104,6 +111,8 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
                 default_model=_default_model(cls, row, models),
                 display_name=getattr(cls, "display_name", None) or row.kind,
                 version=version,
+                allow_unlisted=row.allow_unlisted_models,
+                unavailable=unavailable,
             ))
             if row.api_key_ciphertext is not None:
                 sealed[row.name] = _Sealed(row.id, row.api_key_ciphertext.decode("ascii"))

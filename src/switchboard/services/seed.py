@@ -3,14 +3,13 @@
 On an EMPTY catalog (no provider rows) this adds, in one transaction:
 
 - the ``offline`` provider (enabled) with ``offline-chat`` as the global default model;
-- one DISABLED provider per built-in vendor kind (openai, anthropic, mistral, gemini),
-  named after the kind, with the models and prices of ``switchboard.pricing`` — ready for
-  ``switchboard keys set NAME`` and ``switchboard providers update NAME --enable``.
-  Exception: a vendor whose key variable (``OPENAI_API_KEY``..., or an adapter's own
-  fallback such as ``GOOGLE_API_KEY``) is set at that first start is seeded ENABLED, so
-  a user who configured the environment first keeps a working
-  ``switchboard chat -m openai:...``. The key itself stays in the environment
-  (the registry's fallback); nothing is copied into the database.
+- one provider per built-in vendor kind (openai, anthropic, mistral, gemini), named
+  after the kind, ENABLED, with the models and prices of ``switchboard.pricing``. A
+  vendor without a key is "not configured" (derived from the key, never stored): the UI
+  shows "Configure API key" for it, and it works the moment a key exists — stored with
+  ``switchboard keys set NAME`` / the settings page, or in its environment variable
+  (``OPENAI_API_KEY``..., read by the adapter at call time, never copied into the
+  database). "Disabled" is only ever an admin's choice (decision 0035).
 
 Idempotent: a catalog with any provider is left alone (an admin who deleted the seeded
 rows does not get them back). Concurrent first starts are serialised (PostgreSQL advisory
@@ -58,11 +57,7 @@ async def seed_catalog(db: Database, *, actor: Actor = SYSTEM) -> bool:
         for kind in (OFFLINE_KIND, *VENDOR_KINDS):
             if kind not in kinds:
                 continue
-            # Ask the adapter whether it finds a key in the environment: it knows its
-            # fallbacks (Gemini also reads GOOGLE_API_KEY), a bare variable name does not.
-            cls = kinds.get(kind)
-            enabled = kind == OFFLINE_KIND or (cls is not None and cls().is_configured)
-            provider = m.Provider(name=kind, kind=kind, enabled=enabled, settings={})
+            provider = m.Provider(name=kind, kind=kind, enabled=True, settings={})
             session.add(provider)
             await session.flush()
             infos = builtin_models(kind)

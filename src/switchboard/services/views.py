@@ -29,7 +29,7 @@ class ModelView(_View):
     model_sdk_id: str
     is_default: bool
     is_enabled: bool
-    capabilities: dict[str, bool]
+    capabilities: dict[str, bool | None]
     context_window: int | None
     max_output_tokens: int | None
     price_input: Decimal | None
@@ -90,6 +90,9 @@ class ProviderView(_View):
     kind: str
     base_url: str | None
     enabled: bool
+    """The admin's switch only (decision 0035); see ``CatalogEntry.configured``."""
+    allow_unlisted_models: bool
+    removed_models: list[str]
     has_api_key: bool
     api_key_masked: str | None
     api_key_key_id: str | None
@@ -114,6 +117,8 @@ class ProviderView(_View):
             kind=row.kind,
             base_url=row.base_url,
             enabled=row.enabled,
+            allow_unlisted_models=row.allow_unlisted_models,
+            removed_models=list(row.removed_models or []),
             has_api_key=has_key,
             api_key_masked=mask_last4(row.api_key_last4 or "") if has_key else None,
             api_key_key_id=row.api_key_key_id,
@@ -139,7 +144,7 @@ class RegistryModel(_View):
     model_sdk_id: str
     ref: str  # "provider:model_sdk_id", what the chat and /v1 APIs accept
     is_default: bool
-    capabilities: dict[str, bool]
+    capabilities: dict[str, bool | None]
     context_window: int | None
     price_input: Decimal | None
     price_output: Decimal | None

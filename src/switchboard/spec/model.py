@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 
 from switchboard.spec.usage import Price
@@ -9,21 +10,38 @@ from switchboard.spec.usage import Price
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """Every flag defaults to unsupported: a model claims only what it was shown to do."""
+    """What a model can do, each flag tri-state: ``True`` (known to work), ``False``
+    (known to be absent) or ``None`` (nobody said: a vendor listing without parameters,
+    a model the catalog does not know). Every flag defaults to unknown.
 
-    streaming: bool = False
-    tools: bool = False
-    vision: bool = False
-    image_output: bool = False
-    json_output: bool = False
-    reasoning: bool = False
+    Only a capability KNOWN to be absent may be refused before a call; an unknown one is
+    left to the vendor, which answers for itself (decision 0036). Code that needs "does
+    it?" as a yes/no for display treats unknown as "not shown"; code that refuses input
+    must test ``is False``.
+    """
 
-    def as_dict(self) -> dict[str, bool]:
+    streaming: bool | None = None
+    tools: bool | None = None
+    vision: bool | None = None
+    image_output: bool | None = None
+    json_output: bool | None = None
+    reasoning: bool | None = None
+
+    def as_dict(self) -> dict[str, bool | None]:
         return {name: getattr(self, name) for name in _CAPABILITY_NAMES}
 
     @classmethod
-    def from_dict(cls, data: dict[str, bool] | None) -> Capabilities:
-        return cls(**{k: bool(v) for k, v in (data or {}).items() if k in _CAPABILITY_SET})
+    def from_dict(cls, data: Mapping[str, bool | None] | None) -> Capabilities:
+        """A missing key or ``None`` is unknown; anything else is read as a yes/no."""
+        return cls(**{k: None if v is None else bool(v)
+                      for k, v in (data or {}).items() if k in _CAPABILITY_SET})
+
+    @classmethod
+    def exactly(cls, present: Iterable[str]) -> Capabilities:
+        """A complete description: the named capabilities are present, every other one is
+        known to be absent (a curated catalog entry)."""
+        have = set(present)
+        return cls(**{name: name in have for name in _CAPABILITY_NAMES})
 
 
 # ``dataclasses.fields()`` per call showed up in registry builds of large catalogs.

@@ -69,15 +69,17 @@ async def _principal(request: Request, state: AppState) -> Principal | Response:
 
 
 def _check_capabilities(model: ResolvedModel, request: ChatRequest) -> None:
+    """Refuse only what the catalog KNOWS the model lacks (``False``); an unknown
+    capability (``None``) is the vendor's to accept or refuse (decision 0036)."""
     if model.info is None:
         return  # a model the catalog does not know yet: let the vendor decide
-    if not model.capabilities.vision and any(
+    if model.capabilities.vision is False and any(
         isinstance(p, ImagePart) for m in request.messages for p in m.parts
     ):
         raise InvalidRequestError(
             f"model '{model.ref}' does not accept images; choose a vision-capable model "
             "(GET /v1/models lists them)", param="messages")
-    if request.tools and not model.capabilities.tools:
+    if request.tools and model.capabilities.tools is False:
         raise InvalidRequestError(f"model '{model.ref}' does not support tools",
                                   param="tools")
 

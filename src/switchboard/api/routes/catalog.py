@@ -1,8 +1,11 @@
 """``/api/config/*`` (providers and models CRUD), ``/api/model-registry``, ``/api/models``
 and ``/api/kinds``: thin routes over the catalog services.
 
-Reads are open to every signed-in user and are answered from the catalog snapshot (the
-catalog cache: no query while the catalog is unchanged). The listings
+``/api/config/*`` is configuration (base URLs, key hints, last errors, settings): admins
+only, reads too (issue 11, item 6). What every signed-in user needs for the model
+selector is ``/api/model-registry``, ``/api/models`` and ``/api/kinds``. Reads are
+answered from the catalog snapshot (the catalog cache: no query while the catalog is
+unchanged). The listings
 (``/api/model-registry``, ``/api/models``, ``/api/config/providers``) go one step further:
 their encoded bytes, gzip copy and ETag are cached per catalog version and variant
 (``catalog_derived`` + ``api.encoded``), so a warm call is a lookup and a send (30-40 ms of
@@ -83,11 +86,15 @@ def _providers_body(snapshot: CatalogSnapshot, admin: bool) -> EncodedJson:
 
 @router.get("/config/providers")
 async def list_providers(request: Request,
-                         who: Principal = Depends(current_principal)) -> Response:
-    # Two variants: a non-admin sees extra header names with their values hidden.
-    body = await catalog_derived(db_of(request), "config-providers", _providers_body,
-                                 who.is_admin)
+                         who: Principal = Depends(require_admin)) -> Response:
+    body = await catalog_derived(db_of(request), "config-providers", _providers_body, True)
     return send(request, body)
+
+
+async def _discover(db: Database, provider_id: int, who: Principal) -> dict[str, Any]:
+    """Import the models of a provider that just got its key (issue 11, item 7)."""
+    found = await catalog.discover_models(db, provider_id, actor=actor_of(who))
+    return {"ok": found.ok, "added": found.added, "message": found.message}
 
 
 @router.post("/config/providers", dependencies=WRITE)
@@ -98,7 +105,8 @@ async def create_provider(body: ProviderCreate, request: Request,
     view = await catalog.create_provider(
         db, name=body.name, kind=body.kind, base_url=body.base_url, preset=body.preset,
         enabled=body.enabled, settings=body.settings, image_url=body.image_url,
-        actor=actor_of(who))
+        allow_unlisted_models=body.allow_unlisted_models, actor=actor_of(who))
+    discovery: dict[str, Any] | None = None
     if key is not None:
         try:
             await catalog.set_provider_key(db, view.id, key, actor=actor_of(who))
@@ -106,16 +114,18 @@ async def create_provider(body: ProviderCreate, request: Request,
             # The row without its key would be a half-done create: take it back.
             await catalog.delete_provider(db, view.id, actor=actor_of(who))
             raise
-    return json(views.provider(await provider_entry(db, view.id), admin=True), 201)
+        discovery = await _discover(db, view.id, who)
+    out = views.provider(await provider_entry(db, view.id), admin=True)
+    return json({**out, "discovery": discovery}, 201)
 
 
 @router.get("/config/providers/{provider_id}")
 async def get_provider(provider_id: int, request: Request,
-                       who: Principal = Depends(current_principal)) -> Response:
+                       who: Principal = Depends(require_admin)) -> Response:
     entry = (await catalog_snapshot(db_of(request))).by_id(provider_id)
     if entry is None:
         entry = await provider_entry(db_of(request), provider_id)  # NotFound names them
-    return json(views.provider(entry, admin=who.is_admin))
+    return json(views.provider(entry, admin=True))
 
 
 @router.put("/config/providers/{provider_id}", dependencies=WRITE)
@@ -179,7 +189,7 @@ async def create_model(body: ModelCreate, request: Request,
 
 @router.get("/config/models/provider/{provider_id}")
 async def models_of_provider(provider_id: int, request: Request,
-                             who: Principal = Depends(current_principal)) -> Response:
+                             who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     entry = (await catalog_snapshot(db)).by_id(provider_id)
     if entry is None:
@@ -189,7 +199,7 @@ async def models_of_provider(provider_id: int, request: Request,
 
 @router.get("/config/models/{model_id}")
 async def get_model(model_id: int, request: Request,
-                    who: Principal = Depends(current_principal)) -> Response:
+                    who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     for entry in (await catalog_snapshot(db)).entries:
         for view in entry.provider.models:

@@ -33,7 +33,7 @@ WRITE = [Depends(require_csrf)]
 async def list_providers(request: Request,
                          who: Principal = Depends(current_principal)) -> Response:
     snapshot = await catalog_snapshot(db_of(request))
-    return json([views.provider_summary(e) for e in snapshot.entries])
+    return json([views.provider_summary(e, admin=who.is_admin) for e in snapshot.entries])
 
 
 @router.post("/{provider}/key", dependencies=WRITE)
@@ -46,7 +46,12 @@ async def set_key(provider: str, body: KeySet, request: Request,
     expires_at = future_expiry(body.expires_at)  # refused before the key is stored
     await catalog.set_provider_key(db, target.id, key, actor=actor_of(who))
     await set_key_expiry(db, target.id, expires_at, actor=actor_of(who))
-    return json(views.provider(await provider_entry(db, target.id), admin=True))
+    discovery = None
+    if not target.models:  # a provider's first key: show its models at once (issue 11)
+        found = await catalog.discover_models(db, target.id, actor=actor_of(who))
+        discovery = {"ok": found.ok, "added": found.added, "message": found.message}
+    out = views.provider(await provider_entry(db, target.id), admin=True)
+    return json({**out, "discovery": discovery})
 
 
 @router.delete("/{provider}/key", dependencies=WRITE)
@@ -73,4 +78,4 @@ async def test_connection(provider: str, request: Request,
 async def provider_status(provider: str, request: Request,
                           who: Principal = Depends(current_principal)) -> Response:
     target = await resolve_provider(db_of(request), provider)
-    return json(views.status(target))
+    return json(views.status(target, admin=who.is_admin))

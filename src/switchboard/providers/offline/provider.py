@@ -42,7 +42,7 @@ from switchboard.spec import (
     collect,
 )
 
-CAPABILITIES = Capabilities(streaming=True, tools=True, vision=True, json_output=True)
+CAPABILITIES = Capabilities.exactly(("streaming", "tools", "vision", "json_output"))
 FREE = Price(input=Decimal(0), output=Decimal(0), cached_input=Decimal(0))
 CONTEXT_WINDOW = 128_000
 

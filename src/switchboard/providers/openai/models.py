@@ -70,23 +70,29 @@ def compatible_model_info(body: Any) -> list[ModelInfo]:
             continue  # Together lists embedding, image, rerank... models too
         if not is_chat_model_id(m["id"]):
             continue
-        params = m.get("supported_parameters")
-        params = set(params) if isinstance(params, list) else set()
+        # A listing that says nothing about a capability leaves it unknown (None), not
+        # "absent": most OpenAI-compatible servers list bare ids. Only OpenRouter-style
+        # listings say what a model supports (``supported_parameters``,
+        # ``architecture.input_modalities``):
+        # https://openrouter.ai/docs/api-reference/list-available-models
+        listed = m.get("supported_parameters")
+        params = set(listed) if isinstance(listed, list) else None
         arch = m.get("architecture")
         arch = arch if isinstance(arch, dict) else {}
         outputs = arch.get("output_modalities")
         if isinstance(outputs, list) and outputs and "text" not in outputs:
             continue  # OpenRouter: an image-only model
-        modalities = arch.get("input_modalities") or []
+        modalities = arch.get("input_modalities")
         out.append(ModelInfo(
             id=m["id"],
             name=m.get("name") or m.get("display_name"),
             capabilities=Capabilities(
                 streaming=True,
-                tools="tools" in params,
-                vision="image" in modalities,
-                json_output=bool(params & {"response_format", "structured_outputs"}),
-                reasoning="reasoning" in params,
+                tools=None if params is None else "tools" in params,
+                vision="image" in modalities if isinstance(modalities, list) else None,
+                json_output=None if params is None
+                else bool(params & {"response_format", "structured_outputs"}),
+                reasoning=None if params is None else "reasoning" in params,
             ),
             context_window=_int(m.get("context_length")) or _int(m.get("context_window")),
             description=m.get("description"),
