@@ -39,8 +39,12 @@ PASSWORD = "correct horse battery"
 
 
 def admin_by_rule(method: str, path: str) -> bool:
-    """Routes the contract reserves for admins, whatever their code says."""
-    if path.startswith(("/api/config/", "/api/providers/")) and method != "GET":
+    """Routes the contract reserves for admins, whatever their code says. Provider
+    configuration (``/api/config/*``: base URLs, key hints, last errors) is an admin's to
+    read as well (issue 11, item 6); members read ``/api/model-registry`` instead."""
+    if path.startswith("/api/config/"):
+        return True
+    if path.startswith("/api/providers/") and method != "GET":
         return True
     return path.startswith("/api/users")
 
@@ -153,7 +157,9 @@ def test_admin_routes_refuse_plain_users(served: tuple[Running, FastAPI]) -> Non
         if any(p == "/api/usage" for _, p, _ in endpoints(app)):
             r = plain.get("/api/usage", params={"scope": "all"})
             assert r.status_code == 403 and r.json()["error"]["field"] == "scope"
-        assert plain.get("/api/model-registry").status_code == 200  # reads are open
+        # What the selector needs stays open to members.
+        for path in ("/api/model-registry", "/api/models", "/api/providers", "/api/kinds"):
+            assert plain.get(path).status_code == 200, path
     assert catalog_tables(server) == before
 
 

@@ -97,7 +97,8 @@ def test_model_crud_and_the_one_default(admin: Api, server: Running) -> None:
     assert made["is_default"] is False
     assert made["price"] == {"input": "0.15", "cached_input": "0.075", "output": "0.6",
                              "cache_write": None}
-    assert made["capabilities"]["tools"] is True and made["capabilities"]["vision"] is False
+    assert made["capabilities"]["tools"] is True
+    assert made["capabilities"]["vision"] is None  # not given: unknown, not "no"
     assert made["context_window"] == 64000 and made["description"] == "for tests"
     assert admin.ok("GET", f"/api/config/models/{mid}") == made
     assert admin.ok("GET", f"/api/config/models/provider/{pid}") == [made]
@@ -153,7 +154,7 @@ def test_model_registry_groups_enabled_models(admin: Api, user: Api) -> None:
         "price": on["price"], "context_window": on["context_window"],
         "max_output_tokens": on["max_output_tokens"], "is_default": True}
     assert set(lab) == {"id", "name", "kind", "display_name", "image_url", "configured",
-                        "enabled", "status", "models"}
+                        "enabled", "usable", "status", "models"}
 
     everything = user.ok("GET", "/api/models")
     assert everything["default_model_ref"] == "lab:on-model"
@@ -162,7 +163,10 @@ def test_model_registry_groups_enabled_models(admin: Api, user: Api) -> None:
     assert {m["model_sdk_id"]: m["is_enabled"] for m in by_name["lab"]["models"]} == {
         "on-model": True, "off-model": False}
     assert by_name["lab"]["models"][1]["id"] == off["id"]
-    assert by_name["openai"]["enabled"] is False and by_name["openai"]["models"]  # seeded
+    # seeded: enabled (no admin switched it off) but not configured (no key): two states
+    assert by_name["openai"]["enabled"] is True and by_name["openai"]["models"]
+    assert by_name["openai"]["configured"] is False and by_name["openai"]["usable"] is False
+    assert "openai" in names  # the selector shows it, as "Configure API key"
 
 
 def test_kinds_lists_installed_kinds_and_presets(user: Api) -> None:
@@ -183,13 +187,29 @@ def test_kinds_lists_installed_kinds_and_presets(user: Api) -> None:
     assert kinds["failures"] == []
 
 
-def test_plain_users_read_but_never_see_header_values(admin: Api, user: Api) -> None:
+def test_plain_users_never_read_provider_configuration(admin: Api, user: Api) -> None:
+    """Issue 11, item 6: base URLs, key hints, settings and last errors are an admin's."""
     pid = add_provider(admin, settings={"extra_headers": {"X-Api-Token": "tok-secret-1"}})["id"]
-    seen = user.ok("GET", f"/api/config/providers/{pid}")
-    assert seen["settings"]["extra_headers"] == {"X-Api-Token": "\u2026"}
-    assert "tok-secret-1" not in user.get("/api/config/providers").text
+    admin.ok("POST", f"/api/providers/{pid}/key", {"api_key": "sk-member-must-not-see-9876"})
+    admin.ok("POST", f"/api/providers/{pid}/test")  # fails: records a last error
+    for path in ("/api/config/providers", f"/api/config/providers/{pid}",
+                 f"/api/config/models/provider/{pid}"):
+        assert error_of(user.get(path), 403)["code"] == "forbidden", path
     assert admin.ok("GET", f"/api/config/providers/{pid}")["settings"]["extra_headers"] == {
         "X-Api-Token": "tok-secret-1"}
+    assert admin.ok("GET", f"/api/config/providers/{pid}")["status"]["error"]
+
+    # What a member gets instead: whether each provider can be used, nothing more.
+    summary = next(p for p in user.ok("GET", "/api/providers") if p["id"] == pid)
+    assert summary["configured"] is True and summary["usable"] is True
+    assert "base_url" not in summary and "key" not in summary
+    assert summary["status"]["error"] is None
+    status = user.ok("GET", f"/api/providers/{pid}/status")
+    assert status["state"] == "error" and status["error"] is None
+    for path in ("/api/providers", "/api/model-registry", "/api/models",
+                 f"/api/providers/{pid}/status"):
+        text = user.get(path).text
+        assert "127.0.0.1:9" not in text and "9876" not in text, path
     denied = error_of(user.put(f"/api/config/providers/{pid}", {"enabled": False}), 403)
     assert denied["code"] == "forbidden"
 

@@ -65,6 +65,9 @@ class Raw:
 
 
 def test_gzip_copy_is_the_same_json(admin: httpx.Client) -> None:
+    for provider in ok(admin, "GET", "/api/config/providers"):
+        if provider["name"] != "offline":
+            ok(admin, "PUT", f"/api/config/providers/{provider['id']}", {"enabled": False})
     small = Raw(admin, "/api/model-registry", "gzip")  # only the offline provider
     assert len(small.content) < 1024 and "content-encoding" not in small.headers
     assert small.headers["vary"] == "Accept-Encoding"  # the choice depends on it all the same
@@ -132,10 +135,15 @@ def test_every_catalog_write_shows_at_once(admin: httpx.Client) -> None:
                   if p["name"] == "openai")
     gpt = openai["models"][0]
 
-    # provider: enabling it puts it in the registry (its models are not callable yet)
+    # provider: disabling takes it out of the registry, enabling brings it back (seeded
+    # enabled but without a key: in the registry, not configured)
+    seen = after(lambda: ok(admin, "PUT", f"/api/config/providers/{openai['id']}",
+                            {"enabled": False}), *PICKERS, "/api/config/providers")
+    assert "openai" not in {p["name"] for p in seen["/api/model-registry"]["providers"]}
     seen = after(lambda: ok(admin, "PUT", f"/api/config/providers/{openai['id']}",
                             {"enabled": True}), *PICKERS, "/api/config/providers")
-    assert "openai" in {p["name"] for p in seen["/api/model-registry"]["providers"]}
+    registry = {p["name"]: p for p in seen["/api/model-registry"]["providers"]}
+    assert registry["openai"]["configured"] is False
 
     # key: configured now, so /v1 lists its models
     seen = after(lambda: ok(admin, "POST", "/api/providers/openai/key",
@@ -185,22 +193,16 @@ def _model_id(admin: httpx.Client, sdk_id: str) -> int:
 
 def test_admin_and_user_variants_never_cross(admin: httpx.Client,
                                              user: httpx.Client) -> None:
-    """``/api/config/providers`` hides extra header values from non-admins: each role gets
-    its own cached body, and one role's ETag never earns the other a 304."""
+    """``/api/config/providers`` is an admin's (issue 11, item 6): a member is refused,
+    even holding the admin's ETag, and never gets the cached admin body."""
     ok(admin, "POST", "/api/config/providers",
        {"name": "lab", "kind": "openai", "base_url": "http://127.0.0.1:9/v1",
         "settings": {"extra_headers": {"X-Team": "red-team-secret"}}})
-    # The user asks first, so a wrongly shared entry would reach the admin, then back.
-    for _ in range(2):
-        as_user = get(user, "/api/config/providers")
-        as_admin = get(admin, "/api/config/providers")
-        assert "red-team-secret" not in as_user.text
-        assert "red-team-secret" in as_admin.text
-        assert as_user.headers["etag"] != as_admin.headers["etag"]
-    crossed = get(user, "/api/config/providers", if_none_match=as_admin.headers["etag"])
-    assert crossed.status_code == 200 and "red-team-secret" not in crossed.text
-    crossed = get(admin, "/api/config/providers", if_none_match=as_user.headers["etag"])
-    assert crossed.status_code == 200 and "red-team-secret" in crossed.text
+    as_admin = get(admin, "/api/config/providers")
+    assert "red-team-secret" in as_admin.text
+    refused = user.get("/api/config/providers",
+                       headers={"if-none-match": as_admin.headers["etag"]})
+    assert refused.status_code == 403 and "red-team-secret" not in refused.text
     # The pickers carry nothing role-specific: one body, one tag, for both.
     for path in PICKERS:
         assert get(user, path).content == get(admin, path).content

@@ -1,6 +1,6 @@
 """Cached catalog responses and writes made by ANOTHER process.
 
-The other process is real: ``switchboard providers update openai --enable`` run as a
+The other process is real: ``switchboard providers update openai --disable`` run as a
 subprocess on the same database. Its write invalidates its own cache only; the server
 learns of it through the audit-stamp probe (no Redis) or Redis pub/sub, and its next
 response must show the change, with a new ETag, whichever way it learnt.
@@ -23,7 +23,7 @@ from switchboard.services.cache import CatalogCache, catalog_cache, reset_catalo
 from tests.server import _make_user, running_server
 
 CLI = [sys.executable, "-m", "switchboard.cli.main", "providers", "update", "openai",
-       "--enable"]
+       "--disable"]
 
 
 def registry_names(body: dict[str, object]) -> set[str]:
@@ -46,7 +46,7 @@ def test_another_process_write_without_redis(probing_cache: CatalogCache) -> Non
         with httpx.Client(base_url=server.url, timeout=30,
                           headers={"authorization": f"Bearer {token}"}) as http:
             before = http.get("/api/model-registry")
-            assert "openai" not in registry_names(before.json())
+            assert "openai" in registry_names(before.json())  # seeded enabled
             tag = before.headers["etag"]
             assert http.get("/api/model-registry",
                             headers={"if-none-match": tag}).status_code == 304
@@ -55,7 +55,7 @@ def test_another_process_write_without_redis(probing_cache: CatalogCache) -> Non
 
             after = http.get("/api/model-registry", headers={"if-none-match": tag})
             assert after.status_code == 200 and after.headers["etag"] != tag
-            assert "openai" in registry_names(after.json())
+            assert "openai" not in registry_names(after.json())
     assert probing_cache.stats.remote_invalidations >= 1
 
 
@@ -84,7 +84,7 @@ async def test_another_process_write_through_redis(redis_env: str) -> None:
                 before = await http.get("/api/models")
                 tag = before.headers["etag"]
                 openai = next(p for p in before.json()["providers"] if p["name"] == "openai")
-                assert openai["enabled"] is False
+                assert openai["enabled"] is True
                 since = cache.version
 
                 process = await asyncio.create_subprocess_exec(
@@ -97,7 +97,7 @@ async def test_another_process_write_through_redis(redis_env: str) -> None:
                 after = await http.get("/api/models", headers={"if-none-match": tag})
                 assert after.status_code == 200 and after.headers["etag"] != tag
                 openai = next(p for p in after.json()["providers"] if p["name"] == "openai")
-                assert openai["enabled"] is True
+                assert openai["enabled"] is False
         assert cache.stats.remote_invalidations >= 1 and cache.stats.probes == 0
     finally:
         await cache.close()

@@ -77,7 +77,8 @@ def test_key_only_ever_shows_its_mask(
     for path in ("/api/providers", "/api/config/providers", f"/api/config/providers/{pid}",
                  "/api/model-registry", "/api/models", "/api/providers/lab/status"):
         admin.ok("GET", path)
-        user.ok("GET", path)
+        if not path.startswith("/api/config/"):  # configuration: admins only (item 6)
+            user.ok("GET", path)
 
     assert len(admin.seen) > 15
     for body in admin.seen:
@@ -121,7 +122,8 @@ def test_connection_ok_and_failing_is_recorded(
     assert listed["lab"]["status"] == bad["status"]
     assert listed["lab"]["key"]["masked"] == "\u2026BAD9"
     assert set(listed["lab"]) == {"id", "name", "kind", "display_name", "image_url",
-                                  "base_url", "enabled", "configured", "key", "status"}
+                                  "base_url", "enabled", "configured", "usable", "key",
+                                  "status"}
 
 
 def test_remove_key(admin: Api, server: Running, vendor: tuple[FakeVendor, str]) -> None:
@@ -142,21 +144,48 @@ def test_import_models_from_the_vendor_list(
     admin: Api, vendor: tuple[FakeVendor, str]
 ) -> None:
     app, url = vendor
-    pid = add_lab(admin, url, api_key=KEY)
-    admin.ok("POST", "/api/config/models",
-             {"provider_id": pid, "model_sdk_id": "gpt-4o", "name": "Mine"}, 201)
-    result = admin.ok("POST", f"/api/config/providers/{pid}/import-models")
+    created = admin.ok("POST", "/api/config/providers",
+                       {"name": "lab", "kind": "openai", "base_url": url, "api_key": KEY}, 201)
+    pid = created["id"]
+    # Issue 11, item 7: a provider added with its key shows its models at once.
     assert app.last.path == "/v1/models"
-    assert result["imported"] == 2  # chat models only: gpt-4o-mini, o3-mini (gpt-4o existed)
+    assert created["discovery"] == {"ok": True, "added": 3,
+                                    "message": "3 model(s) found for lab"}
+    assert created["model_count"] == 3  # chat models only: gpt-4o, gpt-4o-mini, o3-mini
+    models = admin.ok("GET", f"/api/config/models/provider/{pid}")
+    mine = next(m for m in models if m["model_sdk_id"] == "gpt-4o")
+    admin.ok("PUT", f"/api/config/models/{mine['id']}", {"name": "Mine"})
+    o3 = next(m for m in models if m["model_sdk_id"] == "o3-mini")
+    admin.ok("DELETE", f"/api/config/models/{o3['id']}", status=204)
+
+    result = admin.ok("POST", f"/api/config/providers/{pid}/import-models")
+    assert result["imported"] == 0 and result["updated"] == 0
     refs = sorted(m["ref"] for m in result["models"])
-    assert refs == ["lab:gpt-4o", "lab:gpt-4o-mini", "lab:o3-mini"]
+    assert refs == ["lab:gpt-4o", "lab:gpt-4o-mini"]  # a deleted model is not brought back
     mine = next(m for m in result["models"] if m["model_sdk_id"] == "gpt-4o")
     assert mine["name"] == "Mine"  # what the admin set is kept
     mini = next(m for m in result["models"] if m["model_sdk_id"] == "gpt-4o-mini")
     assert mini["price"]["input"] is not None and mini["is_enabled"] is True
-    again = admin.ok("POST", f"/api/config/providers/{pid}/import-models")
-    assert again["imported"] == 0 and again["updated"] == 0
-    assert admin.ok("GET", f"/api/config/providers/{pid}")["model_count"] == 3
+    assert admin.ok("GET", f"/api/config/providers/{pid}")["removed_models"] == ["o3-mini"]
+
+
+def test_first_key_discovers_models_and_an_unreachable_vendor_is_reported(
+    admin: Api, vendor: tuple[FakeVendor, str]
+) -> None:
+    _, url = vendor
+    pid = add_lab(admin, url)
+    assert admin.ok("GET", f"/api/config/providers/{pid}")["model_count"] == 0
+    saved = admin.ok("POST", f"/api/providers/{pid}/key", {"api_key": KEY})
+    assert saved["discovery"]["ok"] is True and saved["model_count"] == 3
+    again = admin.ok("POST", f"/api/providers/{pid}/key", {"api_key": KEY})
+    assert "discovery" not in again  # only a provider's first models are fetched for it
+
+    dead = admin.ok("POST", "/api/config/providers", {
+        "name": "dead", "kind": "openai", "base_url": "http://127.0.0.1:9/v1",
+        "api_key": WRONG}, 201)
+    assert dead["discovery"]["ok"] is False and dead["model_count"] == 0
+    assert dead["key"]["last4"] == "BAD9"  # the key is kept; importing can be retried
+    assert WRONG not in str(dead)
 
 
 def test_import_with_a_refused_key_is_a_clear_error(

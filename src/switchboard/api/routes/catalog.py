@@ -116,7 +116,9 @@ async def create_provider(body: ProviderCreate, request: Request,
             raise
         discovery = await _discover(db, view.id, who)
     out = views.provider(await provider_entry(db, view.id), admin=True)
-    return json({**out, "discovery": discovery}, 201)
+    if discovery is not None:
+        out["discovery"] = discovery
+    return json(out, 201)
 
 
 @router.get("/config/providers/{provider_id}")

@@ -51,7 +51,9 @@ async def set_key(provider: str, body: KeySet, request: Request,
         found = await catalog.discover_models(db, target.id, actor=actor_of(who))
         discovery = {"ok": found.ok, "added": found.added, "message": found.message}
     out = views.provider(await provider_entry(db, target.id), admin=True)
-    return json({**out, "discovery": discovery})
+    if discovery is not None:
+        out["discovery"] = discovery
+    return json(out)
 
 
 @router.delete("/{provider}/key", dependencies=WRITE)

@@ -69,15 +69,15 @@ def _enable_seeded_vendors(bind: sa.Connection) -> None:
     audits = bind.execute(sa.text(
         "SELECT target_id, action, details FROM audit_log WHERE target_type = 'provider' "
         "AND action IN ('provider.create', 'provider.update')")).all()
-    touched: set[int] = set()
+    touched: set[str] = set()  # audit_log.target_id is text
     for target_id, action, details in audits:
         if target_id is None:
             continue
         changes = (_json(details) or {}).get("changes") if action == "provider.update" else {}
         if action == "provider.create" or (isinstance(changes, dict) and "enabled" in changes):
-            touched.add(int(target_id))
+            touched.add(str(target_id))
     for row_id, name, kind in rows:
-        if name == kind and kind in SEEDED_VENDOR_KINDS and int(row_id) not in touched:
+        if name == kind and kind in SEEDED_VENDOR_KINDS and str(row_id) not in touched:
             bind.execute(sa.text("UPDATE providers SET enabled = :on WHERE id = :id"),
                          {"on": True, "id": row_id})
 

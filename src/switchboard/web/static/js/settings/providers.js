@@ -2,6 +2,11 @@
 // expiry, status light, Test connection, enable toggle, edit, delete) and the "Add
 // provider" form.
 //
+// Two separate states (decision 0035): "Configure API key" is a provider that has no key
+// yet (it works the moment one is saved: no enable step); "Disabled" is only ever an
+// admin's switch, and the switch's label says which state it is in. A provider with a
+// new key gets its models imported at once (the server answers with `discovery`).
+//
 // A key's expiry date is set together with the key (POST /api/providers/{id}/key takes
 // {api_key, expires_at}): the API has no call that changes the date of a stored key, so
 // the date field is enabled once a key is pasted. The date is a local calendar day; the
@@ -24,8 +29,8 @@ function statusOf(p) {
   const expires = p.key?.expires_at ? new Date(p.key.expires_at) : null;
   const days = expires ? Math.ceil((expires - Date.now()) / 86400000) : null;
   if (days !== null && days <= 0) return { light: "error", label: "API key expired", detail: "Set a new key." };
+  if (!p.configured) return { light: "warn", label: "Needs an API key", detail: "Add a key to use this provider.", needsKey: true };
   if (s.state === "error") return { light: "error", label: "Error", detail: s.error || "The last check failed." };
-  if (!p.configured) return { light: "warn", label: "No API key", detail: "Add a key to use this provider." };
   if (days !== null && days <= EXPIRY_WARNING_DAYS) return { light: "warn", label: `Key expires in ${days} day${days === 1 ? "" : "s"}` };
   if (s.state === "ok") return { light: "ok", label: `Connected${s.latency_ms !== null && s.latency_ms !== undefined ? ` · ${s.latency_ms} ms` : ""}` };
   return { light: "warn", label: "Not tested yet" };
@@ -34,14 +39,18 @@ function statusOf(p) {
 function card(p) {
   const status = statusOf(p);
   const checked = p.status?.checked_at ? `checked ${relativeTime(p.status.checked_at)}` : null;
-  const testButton = h("button.btn.btn-sm", { type: "button", onclick: () => test(p, testButton) }, icon("zap"), "Test connection");
-  const keyText = p.key ? p.key.masked : (p.kind === "offline" ? "Not needed" : "Not set");
+  const testButton = p.configured
+    ? h("button.btn.btn-sm", { type: "button", onclick: () => test(p, testButton) }, icon("zap"), "Test connection")
+    : h("button.btn.btn-sm.btn-primary.configure-key", { type: "button", onclick: () => edit(p, { focusKey: true }) }, icon("key"), "Configure API key");
+  const keyText = p.key ? p.key.masked : (p.configured ? "Not needed" : "Not set");
+  const unlisted = p.allow_unlisted_models !== false;
   const el = h(`article.pcard${p.enabled ? "" : ".disabled"}`, {
     id: `provider-${p.id}`, "aria-label": `Provider ${p.name}`, dataset: { name: p.name },
   },
   h("div.pcard-head", providerBadge(p, "lg"),
     h("div.pcard-title", h("h3", p.name), h("p", p.display_name || p.kind)),
-    p.enabled ? null : h("span.chip", "Disabled")),
+    p.enabled ? null : h("span.chip", "Disabled"),
+    p.enabled && !p.configured ? h("span.chip.chip-warn", "Configure API key") : null),
   h("dl",
     h("dt", "Status"),
     h("dd.status-line", h(`span.light.light-${status.light}`, { "aria-hidden": "true" }),
@@ -52,12 +61,17 @@ function card(p) {
     h("dt", "API key"), h("dd.key-line", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText),
       p.key?.expires_at ? h("small.key-expiry.muted", { title: new Date(p.key.expires_at).toLocaleString() },
         `· ${new Date(p.key.expires_at) <= Date.now() ? "expired" : "expires"} ${formatDate(p.key.expires_at)}`) : null),
-    h("dt", "Models"), h("dd", h("a", { href: `/settings/models?provider=${p.id}` }, `${p.model_count ?? 0} model${p.model_count === 1 ? "" : "s"}`))),
+    h("dt", "Models"), h("dd", h("a", { href: `/settings/models?provider=${p.id}` }, `${p.model_count ?? 0} model${p.model_count === 1 ? "" : "s"}`)),
+    h("dt", "Other models"), h("dd.unlisted-line", { title: unlisted
+      ? "Model names that are not in this provider's list are passed on to it (new models work before anyone adds them)."
+      : "Only the models in this provider's list can be used." },
+    unlisted ? "Allowed (names not in the list are passed on)" : "Not allowed (only listed models)")),
   h("div.pcard-foot",
     testButton,
-    h("label.enable-label", toggle(p.enabled, `Enable ${p.name}`, (on, input) => setEnabled(p, on, input)), h("span.enable-text", "Enabled")),
+    h("label.enable-label", toggle(p.enabled, p.enabled ? `${p.name} is enabled: switch off to disable it` : `${p.name} is disabled: switch on to enable it`,
+      (on, input) => setEnabled(p, on, input)), h("span.enable-text", p.enabled ? "Enabled" : "Disabled")),
     h("span.spacer"),
-    h("button.icon-btn", { type: "button", title: "Import models", "aria-label": `Import models of ${p.name}`, onclick: () => importModels(p) }, icon("download")),
+    h("button.btn.btn-sm.import-models", { type: "button", title: `Fetch the model list of ${p.name}`, "aria-label": `Import models of ${p.name}`, onclick: () => importModels(p) }, icon("download"), "Import models"),
     h("button.icon-btn", { type: "button", title: "Edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p) }, icon("pencil")),
     h("button.icon-btn", { type: "button", title: "Delete", "aria-label": `Delete ${p.name}`, onclick: () => remove(p) }, icon("trash"))));
   return el;
@@ -108,7 +122,9 @@ async function test(p, button) {
 async function setEnabled(p, on, input) {
   try {
     replace(await put(`/api/config/providers/${p.id}`, { enabled: on }));
-    toast(on ? `${p.name} enabled: its models are in the selector` : `${p.name} disabled: its models left the selector`);
+    const ready = on && p.configured;
+    toast(!on ? `${p.name} disabled: its models left the selector`
+      : ready ? `${p.name} enabled: its models are in the selector` : `${p.name} enabled: add its API key to use its models`);
   } catch (err) {
     input.checked = !on;
     toast(err.message, "error");
@@ -187,6 +203,8 @@ async function edit(p, { focusKey = false } = {}) {
   const apiKey = input("api_key", { type: "password", autocomplete: "off",
     placeholder: p.key ? `${p.key.masked} — leave empty to keep` : "Paste the API key" });
   const expires = expiryInput(apiKey, p.key?.expires_at);
+  const unlisted = h("input", { type: "checkbox", name: "allow_unlisted_models", id: "f-allow_unlisted_models" });
+  unlisted.checked = p.allow_unlisted_models !== false;
   const removeKey = p.key ? h("button.btn.btn-sm.btn-ghost", { type: "button", onclick: async () => {
     try {
       replace(await del(`/api/providers/${p.id}/key`));
@@ -204,6 +222,8 @@ async function edit(p, { focusKey = false } = {}) {
       h("div.span-2", field("Base URL", baseUrl)),
       field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown."),
       field("Key expires on", expires, p.key ? "Set with a new key: paste the key to change or clear its date." : EXPIRY_HELP),
+      h("div.span-2.check-field", unlisted, h("label", { for: unlisted.id }, "Allow models not in the catalog"),
+        h("small.muted", "When on, a model name that is not in this provider's list is passed on to it, so new models work at once. Turn off to allow only the listed models.")),
       removeKey ? h("div.span-2", removeKey) : null)],
     actions: [{ label: "Cancel", value: "cancel" }, { label: "Save", value: "save", primary: true }],
     onSubmit: async () => {
@@ -211,15 +231,42 @@ async function edit(p, { focusKey = false } = {}) {
       if (name.value.trim() !== p.name) body.name = name.value.trim();
       if (baseUrl.value.trim() !== (p.base_url || "")) body.base_url = baseUrl.value.trim() || null;
       if (imageUrl.value.trim() !== (p.image_url || "")) body.image_url = imageUrl.value.trim() || null;
+      if (unlisted.checked !== (p.allow_unlisted_models !== false)) body.allow_unlisted_models = unlisted.checked;
       const key = apiKey.value.trim();
       const expiresAt = key ? expiryValue(expires) : undefined;
       if (Object.keys(body).length || !key) replace(await put(`/api/config/providers/${p.id}`, body));
-      if (key) replace(await post(`/api/providers/${p.id}/key`, { api_key: key, expires_at: expiresAt }));
+      if (key) {
+        const saved = await post(`/api/providers/${p.id}/key`, { api_key: key, expires_at: expiresAt });
+        replace(saved);
+        reportDiscovery(saved);
+      }
       toast(`${body.name || p.name} saved`);
     },
   });
   if (focusKey) apiKey.focus();
   await pending;
+}
+
+/** `base`, or `base-2`, `base-3`… : the first name no provider has yet (names are unique
+ * regardless of case), so the "Add provider" form never suggests one that would fail. */
+function freeName(base) {
+  if (!base) return base;
+  const taken = new Set(providers.map((p) => p.name.toLowerCase()));
+  let name = base;
+  for (let n = 2; taken.has(name.toLowerCase()); n += 1) name = `${base}-${n}`;
+  return name;
+}
+
+/** What the model import that follows a new key found (`discovery` in the answer). */
+function reportDiscovery(answer) {
+  const found = answer?.discovery;
+  if (!found) return;
+  if (found.ok) {
+    toast(found.added ? `${answer.name}: ${found.added} model${found.added === 1 ? "" : "s"} found` : `${answer.name}: no new models found`);
+  } else {
+    banner("#banner-slot", `${answer.name} was saved with its key, but its model list could not be fetched: ${found.message}. Use "Import models" on its card to try again.`,
+      { title: `Could not fetch the models of ${answer.name}` });
+  }
 }
 
 async function add() {
@@ -246,7 +293,7 @@ async function add() {
     const { preset, kind: k } = choice();
     const info = preset || k;
     baseUrl.placeholder = (preset ? preset.base_url : k?.default_base_url) || "https://…";
-    const suggested = (preset ? preset.name : k?.kind || "").replace(/_/g, "-");
+    const suggested = freeName((preset ? preset.name : k?.kind || "").replace(/_/g, "-"));
     if (!name.value || name.value === autoName) { name.value = suggested; autoName = suggested; }
     const needsKey = preset ? true : k?.requires_api_key;
     apiKey.placeholder = needsKey === false ? "Optional for this kind" : "Paste the API key";
@@ -288,6 +335,7 @@ async function add() {
       providers.push(created);
       render();
       toast(`${created.name} added`);
+      reportDiscovery(created);
       document.getElementById(`provider-${created.id}`)?.scrollIntoView({ block: "center", behavior: "smooth" });
     },
   });
