@@ -1,4 +1,4 @@
-"""Migration 0004 on data written by the previous version (issue 11, items 1 and 2):
+"""Migration 0005 on data written by the previous version (issue 11, items 1 and 2):
 vendors the seed left DISABLED only for lack of a key become enabled (not configured is
 not disabled); one an admin switched off stays off; placeholder capabilities ("streaming,
 everything else false", written when a vendor listed nothing) become unknown."""
@@ -18,7 +18,7 @@ CURATED = {**PLACEHOLDER, "tools": True}
 
 async def test_seeded_disabled_vendors_become_enabled_admin_choices_stay(
         database_url: str) -> None:
-    await migrate.upgrade(database_url, "0003_audit_append_only")
+    await migrate.upgrade(database_url, "0004_message_tree")
     db = Database.from_url(database_url, pooled=False)
     try:
         async with db.engine.begin() as conn:
