@@ -357,6 +357,14 @@ class Message(Base):
         CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
         CheckConstraint("rating IN (-1, 0, 1)", name="rating"),
         Index(None, "conversation_id", "id"),
+        # Start-up recovery looks for answers still being written (migration 0006); the
+        # index holds only those few rows.
+        Index(
+            "ix_messages_writer",
+            "writer",
+            sqlite_where=text("writer IS NOT NULL"),
+            postgresql_where=text("writer IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -379,8 +387,19 @@ class Message(Base):
     reasoning_tokens: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[Decimal | None] = mapped_column(Money)
     """USD; None = unknown price (never silently zero)."""
+    usage_estimated: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    """The tokens (and so the cost) are an estimate: the vendor sent no usage (a stopped or
+    broken answer, a vendor that never reports it, an answer closed after a crash)."""
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
+    writer: Mapped[str | None] = mapped_column(String(200))
+    """While the answer is being written: which process writes it (``host:pid:boot``);
+    None once it is final. A row whose writer is dead is closed at start-up
+    (``services.answer_progress``)."""
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The writer's last progress save or heartbeat (how stale a writer elsewhere is)."""
     finish_reason: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, default="complete", server_default=text("'complete'")
@@ -444,6 +463,10 @@ class UsageEvent(Base):
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     error_code: Mapped[str | None] = mapped_column(String(64))
+    estimated: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    """Token counts estimated by Switchboard (the vendor sent none), not reported."""
 
 
 class AuditLog(Base):
