@@ -128,21 +128,26 @@ async def test_usage_days_are_utc_days_on_every_backend(database: Database) -> N
                   provider="q", cost=Decimal("0.5")),
             event(datetime(2024, 3, 4, 0, 0, 0, tzinfo=UTC), alice),  # after the range
             event(datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC), alice),  # before it
-            event(datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC), bob),
+            event(datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC), bob, estimated=True),
         ])
     mine = await usage_report(database, date(2024, 3, 1), date(2024, 3, 3), user_id=alice)
     assert [(d["day"], d["requests"], d["errors"], d["cost"]) for d in mine["days"]] == [
         ("2024-03-01", 2, 1, "0.25"), ("2024-03-02", 1, 0, "0.5"), ("2024-03-03", 0, 0, "0")]
     assert mine["totals"] == {"requests": 3, "errors": 1, "input_tokens": 30,
                               "output_tokens": 15, "cached_tokens": 0, "reasoning_tokens": 0,
-                              "cost": "0.75", "avg_latency_ms": 167}
+                              "cost": "0.75", "avg_latency_ms": 167, "estimated": 0}
     assert mine["by_provider"][0]["provider"] == "p" and mine["by_provider"][0]["requests"] == 2
     assert {x["ref"]: x["cost"] for x in mine["by_model"]} == {
         "p:m1": "0.25", "p:m2": None, "q:m1": "0.5"}
     assert mine["days"][0]["by_provider"] == {"p": {
         "requests": 2, "errors": 1, "input_tokens": 20, "output_tokens": 10, "cost": "0.25",
-        "avg_latency_ms": 200}}
-    everyone = await usage_report(database, date(2024, 3, 1), date(2024, 3, 3), user_id=None)
+        "avg_latency_ms": 200, "estimated": 0}}
+    assert "by_user" not in mine  # only when asked for
+    everyone = await usage_report(database, date(2024, 3, 1), date(2024, 3, 3), user_id=None,
+                                  by_user=True)
     assert everyone["scope"] == "all" and everyone["totals"]["requests"] == 4
+    assert everyone["totals"]["estimated"] == 1
+    assert [(u["username"], u["requests"], u["cost"], u["estimated"])
+            for u in everyone["by_user"]] == [("alice", 3, "0.75", 0), ("bob", 1, "0.25", 1)]
     with pytest.raises(ValidationFailed):
         await usage_report(database, date(2024, 3, 3), date(2024, 3, 1), user_id=None)

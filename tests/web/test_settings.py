@@ -162,6 +162,11 @@ def test_usage_period_in_url_refresh_and_scope(browser: Browser, server: Running
     page.get_by_role("radio", name="Everyone").check()
     page.get_by_role("radio", name="Requests").check()
     expect(page.locator("#range-caption")).to_contain_text("usage of everyone")
+    # everyone's usage: who spent what, one row per user
+    by_user = page.get_by_role("region", name="By user")
+    expect(by_user.locator("tbody tr")).to_have_count(1)
+    expect(by_user.locator("tbody tr").first.locator("td").nth(0)).to_have_text("vera")
+    expect(by_user.locator("tbody tr").first.locator("td").nth(1)).to_have_text("2")
     expect(page).to_have_url(f"{server.url}/settings/usage?from={today - timedelta(days=2)}"
                              f"&to={today}&scope=all&metric=requests")
     page.reload()
@@ -193,5 +198,6 @@ def test_usage_period_in_url_refresh_and_scope(browser: Browser, server: Running
     expect(member.get_by_role("radio", name="Everyone")).to_have_count(0)
     expect(member.locator("#range-caption")).to_contain_text("usage of you")
     expect(requests_stat(member)).to_have_text("0")
+    expect(member.get_by_role("region", name="By user")).to_have_count(0)
     no_page_errors(member)
     member.context.close()

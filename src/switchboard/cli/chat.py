@@ -235,7 +235,8 @@ async def _stream(resolved: ResolvedModel, request: ChatRequest,
     started = time.perf_counter()
     first: float | None = None
     try:
-        async with aclosing(metered(resolved, resolved.stream(request), on_done)) as events:
+        async with aclosing(metered(resolved, resolved.stream(request), on_done,
+                                    request=request)) as events:
             async for event in events:
                 collector.add(event)
                 if isinstance(event, TextDelta):

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD",
                    help="last day (default: today, UTC)")
     p.add_argument("--user", help="only this user's calls")
-    p.add_argument("--by", choices=["provider", "model", "day"], default="model",
+    p.add_argument("--by", choices=["provider", "model", "day", "user"], default="model",
                    help="how to break the totals down (default: model)")
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
     p.set_defaults(handler=run)
@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _row(label: str, s: dict[str, Any]) -> str:
     cost = s.get("cost")
-    cost_text = f"${cost}" if cost is not None else "unknown"
+    # "~": some of the calls' tokens were estimated (the vendor reported none).
+    approx = "~" if s.get("estimated") else ""
+    cost_text = f"{approx}${cost}" if cost is not None else "unknown"
     latency = s.get("avg_latency_ms")
     return (f"{label:<44} {s['requests']:>8} {s['errors']:>6} {s['input_tokens']:>12} "
             f"{s['output_tokens']:>12} {cost_text:>14} "
@@ -44,7 +46,8 @@ async def run(args: argparse.Namespace) -> int:
     db = await _db()
     try:
         user_id = (await accounts.get_user_by_name(db, args.user)).id if args.user else None
-        report = await usage_report(db, start, end, user_id=user_id)
+        report = await usage_report(db, start, end, user_id=user_id,
+                                    by_user=args.by == "user")
     finally:
         await db.dispose()
     if args.json:
@@ -60,6 +63,9 @@ async def run(args: argparse.Namespace) -> int:
         rows = [(r["provider"], r) for r in report["by_provider"]]
     elif args.by == "model":
         rows = [(r["ref"], r) for r in report["by_model"]]
+    elif args.by == "user":
+        rows = [(r["username"] or "(no account: CLI or deleted user)", r)
+                for r in report["by_user"]]
     else:
         rows = [(d["day"], d) for d in report["days"] if d["requests"]]
     for label, data in rows:
@@ -68,4 +74,7 @@ async def run(args: argparse.Namespace) -> int:
         print("(no calls in this range)")
     print("-" * len(header))
     print(_row("TOTAL", report["totals"]))
+    if report["totals"].get("estimated"):
+        print(f"~ {report['totals']['estimated']} call(s) with estimated tokens: the "
+              "provider reported no usage (stopped or interrupted answers)")
     return 0

@@ -139,13 +139,14 @@ class Turn:
 
     def events(self) -> AsyncIterator[StreamEvent]:
         """The answer as a stream of events (metered; ``on_done`` saves it)."""
-        return metered(self.model, self.model.stream(self.request), self.on_done)
+        return metered(self.model, self.model.stream(self.request), self.on_done,
+                       request=self.request)
 
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call, saved."""
         try:
             async for _ in metered(self.model, _replay(self.model, self.request),
-                                   self.on_done):
+                                   self.on_done, request=self.request):
                 pass
         except SwitchboardError:
             pass  # the outcome (with this error) was handed to on_done
@@ -354,6 +355,7 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                 row.cache_write_tokens = usage.cache_write_tokens
                 row.reasoning_tokens = usage.reasoning_tokens
                 row.cost = outcome.cost
+                row.usage_estimated = outcome.estimated
                 row.latency_ms = outcome.latency_ms
                 row.ttft_ms = outcome.ttft_ms
                 finish = result.finish_reason

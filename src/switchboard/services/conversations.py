@@ -90,6 +90,8 @@ class MessageView(_View):
     cached_tokens: int | None
     reasoning_tokens: int | None
     cost: Money
+    usage_estimated: bool
+    """The tokens and cost are Switchboard's estimate (the vendor reported none)."""
     latency_ms: int | None
     ttft_ms: int | None
     finish_reason: str | None
@@ -112,8 +114,8 @@ def message_view(row: m.Message, kind: str | None,
         model=_ref(row.provider, row.model), provider=row.provider, kind=kind,
         input_tokens=row.input_tokens, output_tokens=row.output_tokens,
         cached_tokens=row.cached_tokens, reasoning_tokens=row.reasoning_tokens,
-        cost=row.cost, latency_ms=row.latency_ms, ttft_ms=row.ttft_ms,
-        finish_reason=row.finish_reason, status=row.status, error=row.error,
+        cost=row.cost, usage_estimated=row.usage_estimated, latency_ms=row.latency_ms,
+        ttft_ms=row.ttft_ms, finish_reason=row.finish_reason, status=row.status, error=row.error,
         rating=row.rating, created_at=row.created_at,
     )
 

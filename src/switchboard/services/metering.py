@@ -7,6 +7,11 @@ consumer going away mid-answer) — hands exactly one ``CallOutcome`` to ``on_do
 single exit is what makes "nothing is lost" hold: a disconnect still yields an outcome
 with the partial answer and status ``partial``.
 
+It is also where usage is made honest: when the vendor reported no token counts (a
+stopped or broken stream, a vendor that never sends them), the outcome carries an
+estimate from the request and the text produced, flagged ``estimated``
+(``usage_estimate``), and its cost is computed from that — for every surface at once.
+
 ``on_done`` is synchronous on purpose: it runs in ``finally`` blocks, possibly during
 cancellation, where awaiting is unsafe. Persisting is queued (see ``usage.UsageRecorder``)
 or spawned as a tracked task by the caller.
@@ -22,6 +27,7 @@ from typing import Literal
 
 from switchboard.registry import ResolvedModel
 from switchboard.services.usage import UsageRecord
+from switchboard.services.usage_estimate import fill_usage
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
@@ -54,6 +60,8 @@ class CallOutcome:
     cost: Decimal | None
     error: SwitchboardError | None = None
     reason: str | None = None  # why a stream ended early: "client disconnected", ...
+    estimated: bool = False
+    """``result.usage`` (and ``cost``) is an estimate: the vendor reported no counts."""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -71,7 +79,7 @@ class CallOutcome:
             cache_write_tokens=usage.cache_write_tokens,
             reasoning_tokens=usage.reasoning_tokens, cost=self.cost,
             latency_ms=self.latency_ms, ttft_ms=self.ttft_ms, error_code=self.error_code,
-            user_id=user_id, api_token_id=api_token_id,
+            user_id=user_id, api_token_id=api_token_id, estimated=self.estimated,
         )
 
 
@@ -92,10 +100,11 @@ def scrub_key(model: ResolvedModel, error: SwitchboardError) -> SwitchboardError
     return error
 
 
-def _outcome(model: ResolvedModel, collector: Collector, started: float,
-             first: float | None, error: SwitchboardError | None,
+def _outcome(model: ResolvedModel, request: ChatRequest | None, collector: Collector,
+             started: float, first: float | None, error: SwitchboardError | None,
              reason: str | None) -> CallOutcome:
     result = collector.result()
+    result.usage, estimated = fill_usage(request, result)
     if error is None:
         error = result.error
     if error is not None:
@@ -117,6 +126,7 @@ def _outcome(model: ResolvedModel, collector: Collector, started: float,
         cost=model.cost(result.usage),
         error=error,
         reason=reason,
+        estimated=estimated,
     )
 
 
@@ -124,8 +134,13 @@ async def metered(
     model: ResolvedModel,
     events: AsyncIterator[StreamEvent],
     on_done: Callable[[CallOutcome], None],
+    *,
+    request: ChatRequest | None,
 ) -> AsyncGenerator[StreamEvent, None]:
-    """Forward ``events``; report one ``CallOutcome`` when the stream ends in any way."""
+    """Forward ``events``; report one ``CallOutcome`` when the stream ends in any way.
+
+    ``request`` is what ``events`` answers: the prompt to estimate usage from when the
+    vendor reports none (None only where the prompt is not known)."""
     collector = Collector()
     started = time.perf_counter()
     first: float | None = None
@@ -149,7 +164,7 @@ async def metered(
         reason = f"interrupted ({type(exc).__name__})"
         raise
     finally:
-        on_done(_outcome(model, collector, started, first, error, reason))
+        on_done(_outcome(model, request, collector, started, first, error, reason))
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -185,6 +200,6 @@ async def metered_generate(model: ResolvedModel, request: ChatRequest,
             yield event
 
     collector = Collector()
-    async for event in metered(model, one_shot(), on_done):
+    async for event in metered(model, one_shot(), on_done, request=request):
         collector.add(event)
     return collector.result()

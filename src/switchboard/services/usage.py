@@ -44,6 +44,7 @@ class UsageRecord:
     user_id: int | None = None
     api_token_id: int | None = None
     created_at: datetime | None = None
+    estimated: bool = False  # tokens estimated by us: the vendor reported none
 
     def row(self) -> dict[str, object]:
         return {
@@ -63,6 +64,7 @@ class UsageRecord:
             "latency_ms": self.latency_ms,
             "ttft_ms": self.ttft_ms,
             "error_code": self.error_code,
+            "estimated": self.estimated,
         }
 
 

@@ -13,11 +13,18 @@ PostgreSQL requires.
 
 Cost: a sum of the known costs; ``None`` (unknown) only when the group has events and
 none of them had a price (a day without events costs ``"0"``). Average latency is
-weighted by events (sum / count of the events that have one).
+weighted by events (sum / count of the events that have one). ``estimated`` counts the
+events whose tokens Switchboard estimated (the vendor reported none: a stopped answer),
+so a reader knows how much of a figure is approximate.
+
+"Who spent what" (``by_user=True``) is a second small aggregate grouped by user, joined to
+the user's name; calls linked to no account (the CLI's, or a user's since deleted:
+``user_id`` SET NULL) are one row with ``user_id`` and ``username`` null.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -45,6 +52,7 @@ class _Sum:
     cost: Decimal | None = None
     latency_total: int = 0
     latency_count: int = 0
+    estimated: int = 0
 
     def add(self, other: _Sum) -> None:
         self.requests += other.requests
@@ -57,6 +65,7 @@ class _Sum:
             self.cost = (self.cost or Decimal(0)) + other.cost
         self.latency_total += other.latency_total
         self.latency_count += other.latency_count
+        self.estimated += other.estimated
 
     def as_dict(self, *, detail: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -70,6 +79,7 @@ class _Sum:
         out["cost"] = money_text(self.cost if self.requests else Decimal(0))
         out["avg_latency_ms"] = (round(self.latency_total / self.latency_count)
                                  if self.latency_count else None)
+        out["estimated"] = self.estimated
         return out
 
 
@@ -102,26 +112,42 @@ def _day_bucket(dialect: str) -> Any:
     return func.date(m.UsageEvent.created_at)
 
 
+def _sums() -> tuple[Any, ...]:
+    """The aggregate columns of one group, in ``_group``'s order."""
+    e = m.UsageEvent
+    return (func.count(), func.sum(case((e.status == "error", 1), else_=0)),
+            func.sum(e.input_tokens), func.sum(e.output_tokens),
+            func.sum(e.cached_tokens), func.sum(e.reasoning_tokens), func.sum(e.cost),
+            func.sum(e.latency_ms), func.count(e.latency_ms),
+            func.sum(case((e.estimated, 1), else_=0)))
+
+
+def _group(values: Sequence[Any]) -> _Sum:
+    n, errors, inp, out, cached, reasoning, cost, latency, latency_n, estimated = values
+    return _Sum(int(n), int(errors or 0), int(inp or 0), int(out or 0),
+                int(cached or 0), int(reasoning or 0),
+                Decimal(str(cost)) if cost is not None else None,
+                int(latency or 0), int(latency_n or 0), int(estimated or 0))
+
+
 async def usage_report(db: Database, start: date, end: date, *,
-                       user_id: int | None) -> dict[str, Any]:
-    """The report for ``[start, end]`` (whole UTC days); ``user_id`` None = everyone."""
+                       user_id: int | None, by_user: bool = False) -> dict[str, Any]:
+    """The report for ``[start, end]`` (whole UTC days); ``user_id`` None = everyone.
+    ``by_user`` adds ``by_user``: the same figures per user."""
     check_range(start, end)
     e = m.UsageEvent
     day = _day_bucket(db.engine.dialect.name)
-    query = (
-        select(day, e.provider, e.model, e.source, func.count(),
-               func.sum(case((e.status == "error", 1), else_=0)),
-               func.sum(e.input_tokens), func.sum(e.output_tokens),
-               func.sum(e.cached_tokens), func.sum(e.reasoning_tokens), func.sum(e.cost),
-               func.sum(e.latency_ms), func.count(e.latency_ms))
-        .where(e.created_at >= datetime.combine(start, time(), UTC),
-               e.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
-        .group_by(day, e.provider, e.model, e.source)
-    )
-    if user_id is not None:
-        query = query.where(e.user_id == user_id)
+    in_range = (e.created_at >= datetime.combine(start, time(), UTC),
+                e.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
+    mine = (e.user_id == user_id,) if user_id is not None else ()
+    query = (select(day, e.provider, e.model, e.source, *_sums())
+             .where(*in_range, *mine).group_by(day, e.provider, e.model, e.source))
+    per_user = (select(e.user_id, m.User.username, *_sums())
+                .outerjoin(m.User, m.User.id == e.user_id)
+                .where(*in_range, *mine).group_by(e.user_id, m.User.username))
     async with db.session() as session:
         groups = (await session.execute(query)).all()
+        users = (await session.execute(per_user)).all() if by_user else []
 
     totals = _Sum()
     providers: dict[str, _Sum] = {}
@@ -129,12 +155,8 @@ async def usage_report(db: Database, start: date, end: date, *,
     sources: dict[str, _Sum] = {}
     days = {(start + timedelta(days=i)).isoformat(): _Day()
             for i in range((end - start).days + 1)}
-    for bucket, provider, model, source, n, errors, inp, out, cached, reasoning, cost, \
-            latency, latency_n in groups:
-        group = _Sum(int(n), int(errors or 0), int(inp or 0), int(out or 0),
-                     int(cached or 0), int(reasoning or 0),
-                     Decimal(str(cost)) if cost is not None else None,
-                     int(latency or 0), int(latency_n or 0))
+    for bucket, provider, model, source, *values in groups:
+        group = _group(values)
         totals.add(group)
         providers.setdefault(provider, _Sum()).add(group)
         models.setdefault((provider, model), _Sum()).add(group)
@@ -146,7 +168,7 @@ async def usage_report(db: Database, start: date, end: date, *,
     def order(item: tuple[Any, _Sum]) -> tuple[int, Any]:
         return -item[1].requests, item[0]
 
-    return {
+    report: dict[str, Any] = {
         "range": {"from": start.isoformat(), "to": end.isoformat()},
         "scope": "me" if user_id is not None else "all",
         "totals": totals.as_dict(detail=True),
@@ -160,3 +182,9 @@ async def usage_report(db: Database, start: date, end: date, *,
                   "by_provider": {p: s.as_dict() for p, s in sorted(v.by_provider.items())}}
                  for d, v in sorted(days.items())],
     }
+    if by_user:
+        per = [(uid, name, _group(values)) for uid, name, *values in users]
+        report["by_user"] = [
+            {"user_id": uid, "username": name if uid is not None else None, **s.as_dict()}
+            for uid, name, s in sorted(per, key=lambda r: (-r[2].requests, r[1] or ""))]
+    return report

@@ -131,7 +131,7 @@ async def chat_completions(request: Request) -> Response:
                                created, state.fingerprint)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     try:
-        events = metered(model, model.stream(chat_request), on_done)
+        events = metered(model, model.stream(chat_request), on_done, request=chat_request)
         first = await anext(events)  # errors before the first byte keep their HTTP status
     except SwitchboardError as exc:
         return _error(exc)

@@ -173,12 +173,15 @@ export class AssistantView {
     const m = this.answer.message;
     const meta = [];
     if (m.status === "partial") meta.push(h("span.msg-status.chip.chip-warn", m.finish_reason === "stopped" || m.error === "stopped" ? "Stopped" : "Partial"));
+    // "≈": the provider reported no usage (a stopped answer): the figures are estimates.
+    const approx = m.usage_estimated ? "≈ " : "";
+    const estimatedNote = m.usage_estimated ? " (estimated: the provider did not report usage)" : "";
     if (m.input_tokens !== undefined && m.input_tokens !== null) {
-      meta.push(h("span", { title: `${formatInt(m.input_tokens)} input tokens${m.cached_tokens ? ` (${formatInt(m.cached_tokens)} cached)` : ""}, ${formatInt(m.output_tokens)} output tokens${m.reasoning_tokens ? ` (${formatInt(m.reasoning_tokens)} reasoning)` : ""}` },
-        `${formatInt(m.input_tokens)} in · ${formatInt(m.output_tokens)} out tokens`));
+      meta.push(h("span.msg-tokens", { title: `${formatInt(m.input_tokens)} input tokens${m.cached_tokens ? ` (${formatInt(m.cached_tokens)} cached)` : ""}, ${formatInt(m.output_tokens)} output tokens${m.reasoning_tokens ? ` (${formatInt(m.reasoning_tokens)} reasoning)` : ""}${estimatedNote}` },
+        `${approx}${formatInt(m.input_tokens)} in · ${formatInt(m.output_tokens)} out tokens`));
     }
     if (m.id && m.status !== "streaming" && m.input_tokens !== undefined) {
-      meta.push(h("span", { title: "Cost of this answer" }, m.cost === null || m.cost === undefined ? "cost unknown" : formatCost(m.cost)));
+      meta.push(h("span.msg-cost", { title: `Cost of this answer${estimatedNote}` }, m.cost === null || m.cost === undefined ? "cost unknown" : `${approx}${formatCost(m.cost)}`));
     }
     if (m.latency_ms !== undefined && m.latency_ms !== null) {
       meta.push(h("span", { title: m.ttft_ms ? `First token after ${formatMs(m.ttft_ms)}` : "Total time" }, formatMs(m.latency_ms)));

@@ -3,6 +3,8 @@
 // The period (a 7/30/90-day preset or a custom from/to), the scope (admins: mine or
 // everyone's) and the chart metric live in the URL query, so a reload or a shared link
 // shows the same report: ?range=7 | ?from=2025-01-01&to=2025-01-31, &scope=all, &metric=.
+// Everyone's usage (admins) adds a per-user table ("who spent what"). Figures that include
+// estimated tokens (the provider reported none: stopped answers) are marked "≈".
 
 import { get } from "../api.js";
 import { $, $$, h, svg } from "../dom.js";
@@ -129,6 +131,7 @@ async function load() {
   const seq = ++requestSeq;
   const range = currentRange();
   const params = new URLSearchParams({ from: range.from, to: range.to, scope: view.scope });
+  if (view.scope === "all") params.set("by", "user");
   refreshButton.disabled = true;
   refreshButton.classList.add("spinning");
   $("#main").setAttribute("aria-busy", "true");
@@ -153,11 +156,17 @@ async function load() {
   }
 }
 
+/** A cost, marked "≈" when some of its calls' tokens were estimated. */
+function costText(r) {
+  return r.estimated ? `≈ ${formatCost(r.cost)}` : formatCost(r.cost);
+}
+const estimatedTitle = (r) => (r.estimated ? `${formatInt(r.estimated)} of these requests have estimated tokens: the provider did not report usage (stopped or interrupted answers)` : null);
+
 function render() {
   const t = data.totals || {};
   const stat = (label, value, sub) => h("div.stat", h("span", label), h("strong", value), sub ? h("small", sub) : null);
   $("#usage-totals").replaceChildren(
-    stat("Cost", formatCost(t.cost)),
+    stat("Cost", costText(t), t.estimated ? `${formatInt(t.estimated)} estimated` : null),
     stat("Requests", formatInt(t.requests), t.errors ? `${formatInt(t.errors)} errors` : "no errors"),
     stat("Input tokens", formatCompact(t.input_tokens), t.cached_tokens ? `${formatCompact(t.cached_tokens)} cached` : null),
     stat("Output tokens", formatCompact(t.output_tokens), t.reasoning_tokens ? `${formatCompact(t.reasoning_tokens)} reasoning` : null),
@@ -258,9 +267,9 @@ function tables() {
       h("td.num", r.errors ? h("span.chip.chip-danger", formatInt(r.errors)) : "0"),
       h("td.num", formatCompact(r.input_tokens)),
       h("td.num", formatCompact(r.output_tokens)),
-      h("td.num", h("div.bar-cell", { style: { justifyContent: "flex-end" } },
+      h("td.num", { title: estimatedTitle(r) }, h("div.bar-cell", { style: { justifyContent: "flex-end" } },
         maxCost ? h("span.mini", { style: { width: `${Math.round((40 * Number(r.cost || 0)) / maxCost)}px` } }) : null,
-        formatCost(r.cost))),
+        costText(r))),
       h("td.num", formatMs(r.avg_latency_ms))));
   };
   const head = (first) => h("thead", h("tr", h("th", first), ["Requests", "Errors", "Input", "Output", "Cost", "Latency"].map((x) => h("th.num", x))));
@@ -271,6 +280,10 @@ function tables() {
   const byModel = data.by_model || [];
   $("#by-model").replaceChildren(head("Model"),
     byModel.length ? h("tbody", rows(byModel, (r) => h("td", h("div.model-cell", h("strong", r.model), h("code", r.provider))))) : empty.cloneNode(true));
+  const byUser = data.by_user || [];
+  $("#by-user-panel").hidden = !data.by_user;
+  $("#by-user").replaceChildren(head("User"),
+    byUser.length ? h("tbody", rows(byUser, (r) => h("td", r.username ? h("strong", r.username) : h("span.muted", { title: "Calls from the command line, or by a user who has since been deleted" }, "No account")))) : empty.cloneNode(true));
 }
 
 for (const input of $$('input[name="range"]')) {
