@@ -97,7 +97,7 @@ def test_page_access(browser: Browser, server: Running) -> None:
     expect(page.get_by_text("Admins only")).to_be_visible()
     response = page.goto("/setup?token=sb-not-a-real-token")
     assert response is not None and response.status == 404
-    expect(page.get_by_text("This setup link is not valid")).to_be_visible()
+    expect(page.get_by_text("Switchboard is already set up")).to_be_visible()
     context.close()
 
 

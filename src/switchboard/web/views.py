@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from switchboard import __version__
 from switchboard.api.auth import optional_principal, state_of
 from switchboard.api.tokens import Principal
+from switchboard.services.accounts import check_setup_token, needs_setup
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on by default
@@ -96,17 +97,26 @@ async def login_page(request: Request, next: str | None = None,
 @router.get("/setup", response_class=HTMLResponse)
 async def setup_page(request: Request, token: str = "",
                      principal: Principal | None = Depends(optional_principal)) -> Response:
-    from switchboard.services.accounts import check_setup_token
-
-    valid = bool(token) and await check_setup_token(state_of(request).db, token)
-    return _render(request, "setup.html", principal, status_code=200 if valid else 404,
-                   token=token if valid else "", valid=valid)
+    """The first admin's form with a valid link; otherwise what the link is and where to
+    find one (while no admin exists), or that the setup is done."""
+    db = state_of(request).db
+    valid = bool(token) and await check_setup_token(db, token)
+    if valid:
+        return _render(request, "setup.html", principal, token=token, state="valid")
+    pending = await needs_setup(db)
+    # No token while no admin exists is the expected way here, not an error.
+    status = 200 if pending and not token else 404
+    return _render(request, "setup.html", principal, status_code=status, token="",
+                   state=("expired" if token else "needed") if pending else "done")
 
 
 @router.get("/", response_class=HTMLResponse)
 async def chat_page(request: Request,
                     principal: Principal | None = Depends(optional_principal)) -> Response:
     if principal is None:
+        if await needs_setup(state_of(request).db):
+            # Nobody can log in yet: explain how the first account is made instead.
+            return _render(request, "setup.html", None, token="", state="needed")
         return _login_redirect(request)
     return _render(request, "chat.html", principal, conversation_id=None)
 
