@@ -201,3 +201,47 @@ def test_usage_period_in_url_refresh_and_scope(browser: Browser, server: Running
     expect(member.get_by_role("region", name="By user")).to_have_count(0)
     no_page_errors(member)
     member.context.close()
+
+
+WIDTHS = (360, 768, 1280, 1440, 1920)
+SETTINGS_PAGES = ("providers", "models", "usage", "users", "tokens")
+
+# Every visible button of every provider card, scrolled to the middle of the screen:
+# is the element at its centre that button (or its icon)?
+HIDDEN_CARD_BUTTONS = """() => {
+  const out = [];
+  for (const button of document.querySelectorAll('.pcard button')) {
+    const style = getComputedStyle(button);
+    if (!button.offsetParent || style.visibility === 'hidden') continue;
+    button.scrollIntoView({block: 'center', inline: 'center'});
+    const r = button.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (!hit || !button.contains(hit)) {
+      out.push(`${button.getAttribute('aria-label') || button.textContent.trim()}`
+        + ` at ${Math.round(r.left)},${Math.round(r.top)} is covered by `
+        + `${hit ? hit.tagName + '.' + hit.className : 'nothing (off screen)'}`);
+    }
+  }
+  return out;
+}"""
+
+
+def test_settings_fit_every_width(browser: Browser, server: Running) -> None:
+    """At phone to wide-desktop widths no settings page scrolls sideways, and every button
+    of every provider card can be clicked (nothing overflows onto the next card)."""
+    make_user(server, "wendy", "admin")
+    page = login(browser, server, "wendy")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for slug in SETTINGS_PAGES:
+            page.goto(f"/settings/{slug}")
+            page.wait_for_load_state("networkidle")
+            if slug == "providers":
+                expect(page.locator(".pcard").first).to_be_visible()
+                expect(page.locator(".pcard button").first).to_be_visible()
+                covered = page.evaluate(HIDDEN_CARD_BUTTONS)
+                assert not covered, f"{width} px: {covered}"
+            wide = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert wide[0] <= wide[1], f"/settings/{slug} scrolls sideways at {width} px: {wide}"
+    no_page_errors(page)
+    page.context.close()
