@@ -131,7 +131,7 @@ def test_pages_redirect_to_login(served: tuple[Running, FastAPI]) -> None:
     pages = [p for m, p, _ in endpoints(app) if m == "GET"
              and not p.startswith(("/api/", "/v1/", "/static")) and p not in PUBLIC_PAGES]
     with httpx.Client(base_url=server.url, timeout=30) as anonymous:
-        # before any admin exists, / explains the setup link instead (nothing private)
+        # before any account exists, / explains the setup link instead (nothing private)
         first_run = anonymous.get("/")
         assert first_run.status_code == 200 and "No account exists yet" in first_run.text
         assert 'id="app"' not in first_run.text

@@ -229,6 +229,66 @@ def test_conversation_keeps_its_model(browser: Browser, server: Running,
     page.context.close()
 
 
+def test_keyboard_shortcuts_and_overlay(browser: Browser, server: Running) -> None:
+    """New chat, go to the message box, the model picker, copy the last answer, the "?"
+    overlay (Esc closes it); on a phone, Esc closes the conversation drawer."""
+    make_user(server, "kai")
+    page = login(browser, server, "kai")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    send(page, "Say something I can copy")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".msg-meta")).to_contain_text("tokens")
+    prompt = page.get_by_label("Message", exact=True)
+
+    page.keyboard.press("Alt+Shift+KeyC")
+    expect(page.get_by_text("Last answer copied to the clipboard")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("You said: “Say something I can copy”"), copied  # the Markdown
+
+    page.keyboard.press("Alt+Shift+KeyM")
+    picker = page.get_by_role("dialog", name="Choose a model")
+    expect(picker).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+
+    # "?" is text in the message box, a command elsewhere
+    prompt.press("Shift+Escape")
+    expect(prompt).to_be_focused()
+    prompt.press("?")
+    expect(prompt).to_have_value("?")
+    prompt.fill("")
+    page.locator("#chat-title").click()
+    page.keyboard.press("?")
+    overlay = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(overlay).to_be_visible()
+    for label in ("New chat", "Go to the message box", "Choose a model",
+                  "Copy the last answer", "Stop the answer while it is written"):
+        expect(overlay.get_by_role("row", name=label)).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(overlay).to_be_hidden()
+    page.keyboard.press("/")
+    expect(prompt).to_be_focused()
+    prompt.press("Control+/")
+    expect(overlay).to_be_visible()
+    overlay.get_by_role("button", name="Done").click()
+    expect(overlay).to_be_hidden()
+
+    page.keyboard.press("Alt+Shift+KeyN")
+    expect(page).to_have_url(f"{server.url}/")
+    expect(page.get_by_text("How can I help today?")).to_be_visible()
+    no_page_errors(page)
+    page.context.close()
+
+    phone = login(browser, server, "kai", viewport=PHONE)
+    phone.get_by_label("Open conversation list").click()
+    expect(phone.locator("#sidebar")).to_be_in_viewport()
+    phone.keyboard.press("Escape")
+    expect(phone.locator("#sidebar")).not_to_be_in_viewport()
+    expect(phone.locator("#backdrop")).to_be_hidden()
+    no_page_errors(phone)
+    phone.context.close()
+
+
 def test_search_and_delete_conversations(browser: Browser, server: Running) -> None:
     make_user(server, "lin")
     page = login(browser, server, "lin")

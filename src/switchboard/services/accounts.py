@@ -262,6 +262,13 @@ async def needs_setup(db: Database) -> bool:
         return await _admin_count(session) == 0
 
 
+async def has_accounts(db: Database) -> bool:
+    """True once any account exists: until then nobody can log in, and the web UI explains
+    the setup link instead of showing a login form."""
+    async with db.session() as session:
+        return await session.scalar(select(User.id).limit(1)) is not None
+
+
 async def create_setup_token(db: Database, ttl: timedelta = SETUP_TTL) -> str:
     """A new one-time setup token (older unused ones stop working)."""
     from switchboard.security.tokens import hash_token

@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from switchboard import __version__
 from switchboard.api.auth import optional_principal, state_of
 from switchboard.api.tokens import Principal
-from switchboard.services.accounts import check_setup_token, needs_setup
+from switchboard.services.accounts import check_setup_token, has_accounts, needs_setup
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on by default
@@ -114,7 +114,7 @@ async def setup_page(request: Request, token: str = "",
 async def chat_page(request: Request,
                     principal: Principal | None = Depends(optional_principal)) -> Response:
     if principal is None:
-        if await needs_setup(state_of(request).db):
+        if not await has_accounts(state_of(request).db):
             # Nobody can log in yet: explain how the first account is made instead.
             return _render(request, "setup.html", None, token="", state="needed")
         return _login_redirect(request)

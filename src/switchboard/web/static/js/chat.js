@@ -4,7 +4,7 @@
 
 import { get, post, put } from "./api.js";
 import { $, h, icon } from "./dom.js";
-import { banner, clearBanner, copyText, toast } from "./ui.js";
+import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
 import { initialState, reduce, savedKey } from "./chat/answers.js";
@@ -12,6 +12,7 @@ import { AssistantView, userView } from "./chat/messages.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, state } from "./chat/store.js";
+import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
 import { streamAnswer } from "./chat/transport.js";
 
 const app = $("#app");
@@ -348,12 +349,50 @@ const composer = createComposer({
   canAttach: () => !!state.selected?.capabilities?.vision,
 });
 
+// ---------------------------------------------------------------- keyboard shortcuts
+const shortcutActions = {
+  newChat: () => newChat(),
+  focusComposer: () => { closeDrawer(); composer.focus(); },
+  pickModel: () => { closeDrawer(); picker.open(); },
+  copyLast: async () => {
+    const nodes = messagesEl.querySelectorAll(".msg-assistant");
+    const view = nodes.length ? views.get(nodes[nodes.length - 1].dataset.key) : null;
+    if (!view || !view.text) { toast("There is no answer to copy yet."); return; }
+    await copyText(view.text);
+    toast("Last answer copied to the clipboard");
+  },
+  stop: stopStreaming,
+  closeDrawer: () => { closeDrawer(); $("#open-sidebar").focus(); },
+  help: showShortcuts,
+};
+
+function showShortcuts() {
+  const mac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+  const keyName = (k) => (mac ? { Alt: "⌥ Option", Ctrl: "⌘", Shift: "⇧ Shift" }[k] : null) || k;
+  const combo = (keys) => h("span.keys", keys.map((k, i) => [i ? " + " : null, h("kbd", keyName(k))]).flat().filter(Boolean));
+  const rows = SHORTCUTS.map((s) => h("tr",
+    h("th", { scope: "row" }, s.label),
+    h("td", combo(s.keys), s.also ? [" or ", combo(s.also)] : null)));
+  modal({
+    title: "Keyboard shortcuts",
+    body: [h("table.shortcuts", h("tbody", rows))],
+    actions: [{ label: "Done", value: "cancel", primary: true }],
+  });
+}
+
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && controllers.size && !document.querySelector("dialog[open]")) {
-    event.preventDefault();
-    stopStreaming();
-  }
+  if (event.defaultPrevented || event.isComposing) return;
+  const action = shortcutFor(event, {
+    typing: isTyping(document.activeElement),
+    dialogOpen: !!document.querySelector("dialog[open]"),
+    drawerOpen: app.classList.contains("drawer-open"),
+    streaming: controllers.size > 0,
+  });
+  if (!action) return;
+  event.preventDefault();
+  shortcutActions[action]();
 });
+$("#shortcuts-button").addEventListener("click", showShortcuts);
 
 messagesEl.addEventListener("click", async (event) => {
   const button = event.target.closest(".copy-code");

@@ -136,7 +136,8 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     timer = setTimeout(() => { query = search.value.trim(); load(); }, 200);
   });
   search.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && search.value) { search.value = ""; query = ""; load(); }
+    // the first Esc clears the search (and only that); the next one closes the drawer
+    if (event.key === "Escape" && search.value) { event.preventDefault(); search.value = ""; query = ""; load(); }
   });
 
   return { load, upsert, setActive, remove: (id) => { items = items.filter((c) => c.id !== id); render(); } };
