@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from switchboard.spec.limits import MAX_PARTS_PER_MESSAGE
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 ProviderMetadata = dict[str, dict[str, Any]]
@@ -122,6 +124,9 @@ class Message(BaseModel):
 
     @model_validator(mode="after")
     def _parts_fit_role(self) -> Message:
+        if len(self.parts) > MAX_PARTS_PER_MESSAGE:
+            raise ValueError(f"a message holds at most {MAX_PARTS_PER_MESSAGE:,} parts; this "
+                             f"one has {len(self.parts):,}")
         allowed = _ALLOWED[self.role]
         for part in self.parts:
             if part.type not in allowed:

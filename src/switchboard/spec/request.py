@@ -7,21 +7,64 @@ not errors: the adapter reports them as ``CallWarning``s.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from switchboard.spec.messages import Message
+from switchboard.spec.limits import (
+    MAX_IMAGES,
+    MAX_MESSAGES,
+    MAX_OPTION_DEPTH,
+    MAX_OPTION_NODES,
+    MAX_PARTS,
+    MAX_SCHEMA_DEPTH,
+    MAX_SCHEMA_NODES,
+    MAX_STOP_CHARS,
+    MAX_STOP_SEQUENCES,
+    MAX_TEXT_CHARS,
+    MAX_TOOLS,
+    json_size,
+)
+from switchboard.spec.messages import (
+    ImagePart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
+# Schemas already found valid, by digest of their canonical JSON. Clients send the same
+# tools with every call, and the meta-schema check costs ~0.3 ms per schema node.
+_VALID_SCHEMAS: OrderedDict[bytes, None] = OrderedDict()
+_VALID_SCHEMAS_MAX = 2_048
+_VALID_LOCK = threading.Lock()  # validation may run in worker threads (large bodies)
+
 
 def check_json_schema(schema: dict[str, Any], where: str) -> None:
-    """Raise ``ValueError`` if ``schema`` is not a valid JSON Schema (draft 2020-12).
+    """Raise ``ValueError`` if ``schema`` is not a valid JSON Schema (draft 2020-12), or
+    larger than ``limits.MAX_SCHEMA_NODES`` / deeper than ``limits.MAX_SCHEMA_DEPTH``.
 
     ``jsonschema`` is imported on first use, not at import time, to keep start-up fast.
+    A schema found valid is remembered (bounded LRU), so repeated tools cost one hash.
     """
+    json_size(schema, max_nodes=MAX_SCHEMA_NODES, max_depth=MAX_SCHEMA_DEPTH, what=where)
+    try:
+        digest = hashlib.sha256(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)).digest()
+    except TypeError:  # not JSON (a Python caller's object): check it, remember nothing
+        digest = None
+    if digest is not None:
+        with _VALID_LOCK:
+            if digest in _VALID_SCHEMAS:
+                _VALID_SCHEMAS.move_to_end(digest)
+                return
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
@@ -30,6 +73,23 @@ def check_json_schema(schema: dict[str, Any], where: str) -> None:
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(root)"
         raise ValueError(f"{where} is not a valid JSON Schema at {path}: {exc.message}") from None
+    if digest is not None:
+        with _VALID_LOCK:
+            _VALID_SCHEMAS[digest] = None
+            while len(_VALID_SCHEMAS) > _VALID_SCHEMAS_MAX:
+                _VALID_SCHEMAS.popitem(last=False)
+
+
+def _text_chars(message: Message) -> int:
+    total = 0
+    for part in message.parts:
+        if isinstance(part, TextPart | ReasoningPart):
+            total += len(part.text)
+        elif isinstance(part, ToolCallPart):
+            total += len(part.name) + len(part.arguments)
+        elif isinstance(part, ToolResultPart):
+            total += len(part.content)
+    return total
 
 
 class Tool(BaseModel):
@@ -131,17 +191,60 @@ class ChatRequest(BaseModel):
     def _messages(cls, v: list[Message]) -> list[Message]:
         if not v:
             raise ValueError("messages must hold at least one message")
+        if len(v) > MAX_MESSAGES:
+            raise ValueError(f"a request holds at most {MAX_MESSAGES:,} messages; this one "
+                             f"has {len(v):,}")
+        parts = sum(len(m.parts) for m in v)
+        if parts > MAX_PARTS:
+            raise ValueError(f"a request holds at most {MAX_PARTS:,} message parts in all; "
+                             f"this one has {parts:,}")
+        images = sum(isinstance(p, ImagePart) for m in v for p in m.parts)
+        if images > MAX_IMAGES:
+            raise ValueError(f"a request holds at most {MAX_IMAGES:,} images; this one has "
+                             f"{images:,}")
         return v
 
     @field_validator("stop")
     @classmethod
     def _stop(cls, v: list[str] | None) -> list[str] | None:
         if v is not None:
-            if len(v) > 16:
-                raise ValueError("stop takes at most 16 sequences")
+            if len(v) > MAX_STOP_SEQUENCES:
+                raise ValueError(f"stop takes at most {MAX_STOP_SEQUENCES} sequences")
             if any(s == "" for s in v):
                 raise ValueError("stop sequences must not be empty strings")
+            if any(len(s) > MAX_STOP_CHARS for s in v):
+                raise ValueError(f"a stop sequence is at most {MAX_STOP_CHARS:,} characters")
         return v
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, v: list[Tool] | None) -> list[Tool] | None:
+        if v is not None and len(v) > MAX_TOOLS:
+            raise ValueError(f"a request takes at most {MAX_TOOLS} tools; this one has "
+                             f"{len(v):,}")
+        return v
+
+    @field_validator("provider_options")
+    @classmethod
+    def _options(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        json_size(v, max_nodes=MAX_OPTION_NODES, max_depth=MAX_OPTION_DEPTH,
+                  what="provider_options")
+        return v
+
+    @model_validator(mode="after")
+    def _size(self) -> ChatRequest:
+        """Totals across fields: all schemas together, all text together."""
+        schemas: list[dict[str, Any]] = [t.parameters for t in self.tools or []]
+        if isinstance(self.response_format, ResponseFormatJsonSchema):
+            schemas.append(self.response_format.schema_)
+        json_size(schemas, max_nodes=MAX_SCHEMA_NODES + 1, max_depth=MAX_SCHEMA_DEPTH + 1,
+                  what="the JSON Schemas of tools and response_format together")
+        chars = len(self.system or "") + sum(_text_chars(m) for m in self.messages)
+        chars += sum(len(t.description or "") for t in self.tools or [])
+        if chars > MAX_TEXT_CHARS:
+            raise ValueError(f"a request holds at most {MAX_TEXT_CHARS:,} characters of text "
+                             f"in all; this one has {chars:,}")
+        return self
 
     @model_validator(mode="after")
     def _tool_choice(self) -> ChatRequest:

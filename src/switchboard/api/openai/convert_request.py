@@ -33,6 +33,7 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
+from switchboard.spec.limits import inline_data_problem
 
 _DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?;base64,(.*)$", re.S)
 
@@ -41,8 +42,12 @@ def _image(url: str, detail: str | None, where: str) -> ImagePart:
     match = _DATA_URL.match(url)
     try:
         if match:
-            media = match.group(1) or "image/png"
-            return ImagePart(media_type=media, data=match.group(3), detail=detail)
+            if not match.group(1):
+                raise InvalidRequestError(
+                    f"{where}: a data: URL must name the image's media type "
+                    "(data:image/png;base64,...)", param=where)
+            _check_inline(match.group(3), "image", where)
+            return ImagePart(media_type=match.group(1), data=match.group(3), detail=detail)
         if url.startswith(("http://", "https://")):
             return ImagePart(url=url, media_type=_guess_media(url), detail=detail)
     except ValidationError as exc:
@@ -51,6 +56,14 @@ def _image(url: str, detail: str | None, where: str) -> ImagePart:
         f"{where}: an image URL must be https://... or a data:image/...;base64 URL",
         param=where,
     )
+
+
+def _check_inline(data: str, what: str, where: str) -> None:
+    """Refuse inline base64 that is broken or too large (``spec.limits``), naming the
+    part: a vendor would refuse it too, but only after the call was paid for."""
+    problem = inline_data_problem(data)
+    if problem is not None:
+        raise InvalidRequestError(f"{where}: the {what} data {problem}", param=where)
 
 
 def _guess_media(url: str) -> str:
@@ -89,6 +102,7 @@ def _parts(content: str | list[ContentPart] | None, where: str,
                 raise InvalidRequestError(
                     f"{here}: only inline files are supported (file.file_data as a "
                     "data:...;base64 URL); uploaded file ids are not", param=here)
+            _check_inline(match.group(3), "file", f"{here}.file.file_data")
             out.append(FilePart(media_type=match.group(1) or "application/octet-stream",
                                 data=match.group(3), filename=f.filename))
         elif part.type == "input_audio":

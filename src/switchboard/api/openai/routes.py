@@ -13,6 +13,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from switchboard.api.encoded import EncodedJson, send
+from switchboard.api.openai.bounds import PARSE_IN_THREAD_BYTES, precheck
 from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.render import ChunkEncoder, completion_body
@@ -104,21 +106,16 @@ async def chat_completions(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     raw = await request.body()
+    # A large body is parsed and validated in a worker thread, so the event loop keeps
+    # serving everyone else meanwhile (decision 0013; bench/large_bodies.py).
+    parsed = (await anyio.to_thread.run_sync(_parse, raw) if len(raw) > PARSE_IN_THREAD_BYTES
+              else _parse(raw))
+    if isinstance(parsed, Response):
+        return parsed
+    body, chat_request, warnings = parsed
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return _json(openai_error(
-            "We could not parse the JSON body of your request. Send a JSON object with "
-            "Content-Type: application/json."), 400)
-    if not isinstance(data, dict):
-        return _json(openai_error("The request body must be a JSON object."), 400)
-    try:
-        body = ChatCompletionRequest.model_validate(data)
-        chat_request, warnings = to_chat_request(body)
         model = (await state.registry()).resolve(body.model)
         _check_capabilities(model, chat_request)
-    except ValidationError as exc:
-        return _error(invalid_from_validation(exc))
     except SwitchboardError as exc:
         return _error(exc)
 
@@ -139,6 +136,30 @@ async def chat_completions(request: Request) -> Response:
     return StreamingResponse(_sse(first, events, encoder), media_type="text/event-stream",
                              headers={**headers, "cache-control": "no-cache",
                                       "x-accel-buffering": "no"})
+
+
+def _parse(raw: bytes) -> tuple[ChatCompletionRequest, ChatRequest, list[CallWarning]] | Response:
+    """The body as the wire model and the neutral request, or the 400 to answer.
+
+    Size limits are checked on the raw JSON first (``bounds.precheck``), so an oversized
+    body is refused before the costly validation."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _json(openai_error(
+            "We could not parse the JSON body of your request. Send a JSON object with "
+            "Content-Type: application/json."), 400)
+    if not isinstance(data, dict):
+        return _json(openai_error("The request body must be a JSON object."), 400)
+    try:
+        precheck(data)
+        body = ChatCompletionRequest.model_validate(data)
+        chat_request, warnings = to_chat_request(body)
+    except ValidationError as exc:
+        return _error(invalid_from_validation(exc))
+    except SwitchboardError as exc:
+        return _error(exc)
+    return body, chat_request, warnings
 
 
 async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],

@@ -1,0 +1,89 @@
+"""How big one chat request may be: every size limit, as named data, in one place.
+
+A request comes from a member or a token holder and is hostile until bounded: one body of
+34 MB with a million messages once held the event loop for 17.5 s. ``ChatRequest``
+enforces these limits on construction, so every surface (``/v1``, ``/api/chat``, the CLI,
+a plugin calling a model) gets them with a message naming the field; the ``/v1`` wire
+layer checks the same numbers on the raw JSON first (``api/openai/bounds.py``), before the
+expensive validation, and names the caller's own parameter. Decision 0013.
+
+Each limit is far above what any model accepts today, so no real request meets it; they
+exist so the work per request has a ceiling:
+
+- the JSON Schemas of a request (tools + ``response_format``) are validated against the
+  draft 2020-12 meta-schema, which costs about 0.3 ms per schema node in ``jsonschema``:
+  ``MAX_SCHEMA_NODES`` keeps that under ~3 s of a worker thread (and repeated schemas are
+  checked once, see ``request.check_json_schema``);
+- ``MAX_SCHEMA_DEPTH`` stays well below where ``jsonschema`` (recursion) and ``orjson``
+  (254 levels when the vendor body is encoded) fail;
+- ``MAX_TEXT_CHARS``: 16 M characters is about 4 M tokens, twice the largest context
+  window offered today;
+- ``MAX_IMAGE_BYTES`` per inline image or file (OpenAI takes up to 20 MB per image).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+MAX_MESSAGES = 10_000
+MAX_PARTS_PER_MESSAGE = 1_000
+MAX_PARTS = 20_000
+MAX_TEXT_CHARS = 16_000_000
+MAX_TOOLS = 128
+MAX_SCHEMA_NODES = 10_000
+MAX_SCHEMA_DEPTH = 64
+MAX_STOP_SEQUENCES = 16
+MAX_STOP_CHARS = 1_000
+MAX_IMAGES = 500
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_OPTION_NODES = 10_000
+MAX_OPTION_DEPTH = 32
+
+
+class TooLarge(ValueError):
+    """A JSON value over its node or depth budget (the message says which)."""
+
+    def __init__(self, message: str, *, too_deep: bool) -> None:
+        super().__init__(message)
+        self.too_deep = too_deep
+
+
+def json_size(value: Any, *, max_nodes: int, max_depth: int, what: str) -> int:
+    """The number of JSON values in ``value`` (objects, arrays and scalars, keys not
+    counted), walked iteratively; ``TooLarge`` as soon as it passes ``max_nodes`` or
+    ``max_depth``, so the walk itself costs at most ``max_nodes`` steps whatever the size."""
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise TooLarge(f"{what} has more than {max_nodes:,} JSON values; the limit is "
+                           f"{max_nodes:,}", too_deep=False)
+        if depth > max_depth:
+            raise TooLarge(f"{what} is nested more than {max_depth} levels deep; the limit "
+                           f"is {max_depth}", too_deep=True)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return nodes
+
+
+def inline_data_problem(data: str) -> str | None:
+    """Why ``data`` is not acceptable inline base64 (too large, not base64), or None.
+
+    Decoded in C with strict checking: cheap next to sending the bytes to a vendor, and
+    a vendor's own 400 for a broken image would arrive only after the call was paid for."""
+    if len(data) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        return (f"is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB, the limit for one "
+                "inline image or file")
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return "is not valid base64"
+    if not data:
+        return "is empty"
+    return None
