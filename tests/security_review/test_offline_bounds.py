@@ -168,5 +168,5 @@ def test_replies_and_tool_choice_read_a_bounded_part_of_huge_messages() -> None:
     many_results = ChatRequest(messages=[
         Message.user("go"),
         *(Message.tool_result(f"c{i}", json.dumps({f"k{j}": "v" * 1000 for j in range(50)}))
-          for i in range(500))])
+          for i in range(200))])
     assert len(plan_answer(many_results).text) <= MAX_OUTPUT_CHARS
