@@ -47,8 +47,9 @@ def open_picker(page: Page) -> None:
     expect(page.get_by_role("dialog", name="Choose a model")).to_be_visible()
 
 
-def picker_row(page: Page, name: str):  # type: ignore[no-untyped-def]
-    return page.get_by_role("dialog", name="Choose a model").get_by_role("option", name=name)
+def acme_row(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("dialog", name="Choose a model").locator(
+        '.model-row[data-ref="acme:gpt-4o-mini"]')
 
 
 def test_provider_lifecycle_selector_and_vision(
@@ -105,8 +106,9 @@ def test_provider_lifecycle_selector_and_vision(
     page.goto("/")
     open_picker(page)
     page.get_by_role("dialog", name="Choose a model").get_by_label("Search models").fill("4o-mini")
-    expect(page.locator(".model-row")).to_have_count(1)
-    picker_row(page, "gpt-4o-mini").click()
+    # (the seeded openai provider lists gpt-4o-mini too, greyed: it has no key)
+    expect(page.locator(".model-row:not(:disabled)")).to_have_count(1)
+    acme_row(page).click()
     expect(page.locator("#model-button-name")).to_have_text("gpt-4o-mini")
     fake.then(Reply(chunks=["I see ", "a tiny ", "image."], input_tokens=90, output_tokens=4))
     page.locator("#file-input").set_input_files(
@@ -130,7 +132,7 @@ def test_provider_lifecycle_selector_and_vision(
     other = login(browser, server, "root")
     expect(other.locator("#model-button-name")).to_contain_text("Offline chat")
     open_picker(other)
-    expect(picker_row(other, "gpt-4o-mini")).to_have_attribute("aria-selected", "false")
+    expect(acme_row(other)).to_have_attribute("aria-selected", "false")
     shot(other, "model-selector")
     other.context.close()
 
@@ -142,7 +144,7 @@ def test_provider_lifecycle_selector_and_vision(
     page.goto("/")
     open_picker(page)
     expect(page.locator(".model-row")).not_to_have_count(0)
-    expect(picker_row(page, "gpt-4o-mini")).to_have_count(0)
+    expect(acme_row(page)).to_have_count(0)
     expect(page.get_by_role("dialog", name="Choose a model")).not_to_contain_text("acme")
     # the last used model no longer resolves: the chat falls back to the global default
     expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
@@ -162,22 +164,22 @@ def card_id(page: Page, name: str) -> str:
 def test_global_default_and_unconfigured_provider(browser: Browser, server: Running) -> None:
     make_user(server, "grace", "admin")
     page = login(browser, server, "grace")
-    # a provider without a key: enabled, its models greyed with a "Configure API key" action
+    # a provider without a key (seeded enabled: not configured is not disabled): its
+    # models greyed with a "Configure API key" action
     page.goto("/settings/providers")
     card = page.get_by_role("article", name="Provider anthropic")
-    card.get_by_role("switch", name="Enable anthropic").check()
-    expect(card).not_to_contain_text("Disabled")
+    expect(card.get_by_role("switch", name="Enable anthropic")).to_be_checked()
+    expect(card.locator(".pcard-head")).not_to_contain_text("Disabled")
     page.goto("/")
     open_picker(page)
     picker = page.get_by_role("dialog", name="Choose a model")
     first = picker.locator('.model-row[data-ref^="anthropic:"]').first
     expect(first).to_be_disabled()
-    picker.get_by_role("link", name="Configure API key").click()
+    picker.get_by_role("group", name="anthropic").get_by_role(
+        "link", name="Configure API key").click()
     expect(page).to_have_url(f"{server.url}/settings/providers#provider-{provider_id(page)}")
     expect(page.get_by_role("dialog", name="Edit anthropic")).to_be_visible()
     page.keyboard.press("Escape")
-    page.get_by_role("article", name="Provider anthropic").get_by_role(
-        "switch", name="Enable anthropic").uncheck()
 
     # set a global default on the Models page
     page.goto("/settings/models")

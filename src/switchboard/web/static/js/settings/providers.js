@@ -68,8 +68,10 @@ function card(p) {
     unlisted ? "Allowed (names not in the list are passed on)" : "Not allowed (only listed models)")),
   h("div.pcard-foot",
     testButton,
-    h("label.enable-label", toggle(p.enabled, p.enabled ? `${p.name} is enabled: switch off to disable it` : `${p.name} is disabled: switch on to enable it`,
-      (on, input) => setEnabled(p, on, input)), h("span.enable-text", p.enabled ? "Enabled" : "Disabled")),
+    // The switch keeps one accessible name (its state is its checked state); the words
+    // beside it say which state it is in.
+    h("label.enable-label", toggle(p.enabled, `Enable ${p.name}`, (on, input) => setEnabled(p, on, input)),
+      h("span.enable-text", p.enabled ? "Enabled" : "Disabled")),
     h("span.spacer"),
     h("button.btn.btn-sm.import-models", { type: "button", title: `Fetch the model list of ${p.name}`, "aria-label": `Import models of ${p.name}`, onclick: () => importModels(p) }, icon("download"), "Import models"),
     h("button.icon-btn", { type: "button", title: "Edit", "aria-label": `Edit ${p.name}`, onclick: () => edit(p) }, icon("pencil")),
