@@ -103,9 +103,15 @@ async function form(m = null) {
   const ctx = inp("context_window", { type: "number", min: 1, value: m?.context_window ?? "" });
   const maxOut = inp("max_output_tokens", { type: "number", min: 1, value: m?.max_output_tokens ?? "" });
   const price = (key, label) => field(label, inp(`price_${key}`, { type: "number", min: 0, step: "any", value: m?.price?.[key] ?? "", placeholder: "$ per 1M tokens" }));
+  // Tri-state (decision 0036): checked = it can, unchecked = it cannot (such requests are
+  // refused before the call), a dash = not known (the vendor decides). A click makes an
+  // unknown capability known; a new model starts with everything unknown but streaming.
   const caps = CAPABILITIES.map(([key, label]) => {
     const box = h("input", { type: "checkbox", name: `cap_${key}` });
-    box.checked = !!m?.capabilities?.[key];
+    const known = m ? m.capabilities?.[key] : (key === "streaming" ? true : null);
+    box.checked = known === true;
+    box.indeterminate = known === null || known === undefined;
+    box.title = box.indeterminate ? "Not known: the provider decides" : "";
     return h("label", box, label);
   });
   const enabled = h("input", { type: "checkbox", name: "is_enabled" });
@@ -117,7 +123,8 @@ async function form(m = null) {
     wide: true,
     body: [h("div.form-grid",
       field("Model SDK id", sdk, "The id the vendor's API expects."), field("Name", name),
-      h("fieldset.field.span-2", h("legend", "Capabilities"), h("div.checks", caps)),
+      h("fieldset.field.span-2", h("legend", "Capabilities"), h("div.checks", caps),
+        h("small.muted", "A dash means not known: requests that need it are passed to the provider, which decides.")),
       field("Context window", ctx), field("Max output tokens", maxOut),
       price("input", "Input price"), price("output", "Output price"),
       price("cached_input", "Cached input price"), price("cache_write", "Cache write price"),
@@ -133,7 +140,10 @@ async function form(m = null) {
       const body = {
         name: name.value.trim() || null,
         is_enabled: enabled.checked,
-        capabilities: Object.fromEntries(CAPABILITIES.map(([key]) => [key, formEl.querySelector(`[name=cap_${key}]`).checked])),
+        capabilities: Object.fromEntries(CAPABILITIES.map(([key]) => {
+          const box = formEl.querySelector(`[name=cap_${key}]`);
+          return [key, box.indeterminate ? null : box.checked];
+        })),
         context_window: num(ctx), max_output_tokens: num(maxOut),
         price_input: dec("input"), price_output: dec("output"),
         price_cached_input: dec("cached_input"), price_cache_write: dec("cache_write"),
