@@ -44,9 +44,9 @@ def _help(parser: argparse.ArgumentParser) -> int:
 async def _upgrade(args: argparse.Namespace) -> int:
     from switchboard.db import migrate
 
-    async with _connection_errors() as url:
-        before = await migrate.current()
-        after = await migrate.upgrade(revision=args.revision)
+    url = _url()
+    before = await migrate.current()
+    after = await migrate.upgrade(revision=args.revision)
     if before == after:
         print(f"{url}: already at {migrate.describe(after)}")
     else:
@@ -57,9 +57,9 @@ async def _upgrade(args: argparse.Namespace) -> int:
 async def _downgrade(args: argparse.Namespace) -> int:
     from switchboard.db import migrate
 
-    async with _connection_errors() as url:
-        before = await migrate.current()
-        after = await migrate.downgrade(revision=args.revision)
+    url = _url()
+    before = await migrate.current()
+    after = await migrate.downgrade(revision=args.revision)
     print(f"{url}: downgraded {migrate.describe(before)} -> {migrate.describe(after)}")
     return 0
 
@@ -67,31 +67,14 @@ async def _downgrade(args: argparse.Namespace) -> int:
 async def _current(_args: argparse.Namespace) -> int:
     from switchboard.db import migrate
 
-    async with _connection_errors():
-        rev = await migrate.current()
+    rev = await migrate.current()
     print(migrate.describe(rev))
     return 0
 
 
-def _connection_errors() -> Any:
-    """Yield the (password-masked) database URL; turn "cannot connect" into a clear error."""
-    from contextlib import asynccontextmanager
-
-    from sqlalchemy.exc import DBAPIError
-
+def _url() -> str:
+    """The configured database, password masked. (A database that cannot be reached is
+    reported by ``db.problems`` in one line, as for every command.)"""
     from switchboard.db import database_url, safe_url
-    from switchboard.db.migrate import MigrationError
 
-    @asynccontextmanager
-    async def guard() -> Any:
-        url = safe_url(database_url())
-        try:
-            yield url
-        except (OSError, DBAPIError) as exc:
-            reason = getattr(exc, "orig", None) or exc
-            raise MigrationError(
-                f"cannot use the database {url}: {reason}. Check SWITCHBOARD_DATABASE_URL "
-                "(or SWITCHBOARD_DATA_DIR for SQLite) and that the database server is running"
-            ) from exc
-
-    return guard()
+    return safe_url(database_url())

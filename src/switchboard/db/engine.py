@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,12 +42,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from switchboard.config import Settings, load_settings, normalise_database_url
+from switchboard.db.problems import bad_url, cannot_connect
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 PG_POOL_SIZE = 10
 PG_MAX_OVERFLOW = 10
 PG_POOL_RECYCLE_S = 3600
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def _json_dumps(value: Any) -> str:
@@ -64,7 +67,8 @@ def database_url(url: str | None = None) -> str:
 
 def safe_url(url: str | URL) -> str:
     """The URL with any password masked, fit for messages and logs."""
-    return make_url(url).render_as_string(hide_password=True)
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    return parsed.render_as_string(hide_password=True)
 
 
 def create_engine(
@@ -83,13 +87,13 @@ def create_engine(
     ALTER) with foreign keys ON would cascade-delete the children of the rebuilt table.
     """
     raw = url or (settings or load_settings()).database_url
-    parsed = make_url(normalise_database_url(raw))
+    parsed = parse_database_url(raw)
     kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_path(parsed)
         if not pooled:
             kwargs["poolclass"] = NullPool
-        engine = create_async_engine(parsed, **kwargs)
+        engine = _create(parsed, kwargs)
         _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys,
                               busy_timeout_ms=sqlite_busy_timeout_ms)
         return engine
@@ -99,7 +103,31 @@ def create_engine(
         )
     else:
         kwargs["poolclass"] = NullPool
-    return create_async_engine(parsed, **kwargs)
+    return _create(parsed, kwargs)
+
+
+def parse_database_url(raw: str) -> URL:
+    """The URL, parsed, of a database we can drive; else a one-line ``DatabaseConfigError``
+    (see ``db.problems``) instead of SQLAlchemy's traceback."""
+    try:
+        parsed = make_url(normalise_database_url(raw))
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise bad_url("is not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise bad_url(f"names a database Switchboard does not support ({backend!r})")
+    return parsed
+
+
+def _create(url: URL, kwargs: dict[str, Any]) -> AsyncEngine:
+    try:
+        return create_async_engine(url, **kwargs)
+    except (ArgumentError, InvalidRequestError, ImportError):
+        # NoSuchModuleError (an unknown driver) is an ArgumentError; a sync driver such as
+        # psycopg2 is an InvalidRequestError; a known driver not installed, ImportError.
+        raise bad_url(f"names a driver that is not installed or not asynchronous "
+                      f"({url.drivername!r}; use postgresql+asyncpg or sqlite+aiosqlite)"
+                      ) from None
 
 
 def _prepare_sqlite_path(url: URL) -> None:
@@ -110,8 +138,11 @@ def _prepare_sqlite_path(url: URL) -> None:
         return
     directory = Path(path).expanduser().parent
     if not directory.exists():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        except OSError as exc:
+            raise cannot_connect(url, exc, doing=f"create the directory {directory} for") from None
 
 
 def _ensure_wal(cursor: Any, busy_timeout_ms: int) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.db.engine import SQLITE_BEGIN_OPTION, create_engine, database_url, safe_url
+from switchboard.db.problems import connecting
 from switchboard.spec.errors import SwitchboardError
 
 if TYPE_CHECKING:  # Alembic is imported only when a migration actually runs
@@ -76,7 +77,7 @@ async def migration_connection(url: str | None = None) -> AsyncIterator[AsyncCon
     engine = create_engine(url=url, pooled=False, sqlite_foreign_keys=False,
                            sqlite_busy_timeout_ms=MIGRATION_BUSY_TIMEOUT_MS)
     try:
-        async with engine.connect() as conn:
+        async with connecting(engine) as conn:
             sqlite = engine.dialect.name == "sqlite"
             if sqlite:
                 await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
@@ -157,7 +158,7 @@ async def current(url: str | None = None) -> str | None:
     """The database's revision, or None for an empty (never migrated) database."""
     engine = create_engine(url=database_url(url), pooled=False)
     try:
-        async with engine.connect() as conn:
+        async with connecting(engine) as conn:
             return await conn.run_sync(_revision_of)
     finally:
         await engine.dispose()
@@ -174,7 +175,7 @@ async def _revision_sql(url: str | None) -> str | None:
     """``alembic_version``'s value by plain SQL; ``None`` if the table does not exist."""
     engine = create_engine(url=database_url(url), pooled=False)
     try:
-        async with engine.connect() as conn:
+        async with connecting(engine) as conn:
             exists = await conn.run_sync(
                 lambda c: c.dialect.has_table(c, "alembic_version"))
             if not exists:
