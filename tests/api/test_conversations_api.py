@@ -146,3 +146,43 @@ def test_export_as_markdown_and_json(alice: httpx.Client, server: Running) -> No
     assert bob.get(f"/api/conversations/{cid}/export").status_code == 404
     bad = alice.get(f"/api/conversations/{cid}/export", params={"format": "docx"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "format"
+
+
+def test_pinned_conversations_are_listed_first(alice: httpx.Client, server: Running) -> None:
+    ids = [_cid(_chat(alice, f"talk {i}")) for i in range(4)]
+    pinned = alice.patch(f"/api/conversations/{ids[0]}", json={"pinned": True})
+    assert pinned.status_code == 200 and pinned.json()["pinned"] is True
+    assert alice.patch(f"/api/conversations/{ids[2]}", json={"pinned": True}).status_code == 200
+    first = alice.get("/api/conversations", params={"limit": 1}).json()
+    # pinned first (most recently pinned on top), then one page of the others
+    assert [c["id"] for c in first["items"]] == [ids[2], ids[0], ids[3]]
+    assert [c["pinned"] for c in first["items"]] == [True, True, False]
+    second = alice.get("/api/conversations",
+                       params={"limit": 5, "before": first["next_before"]}).json()
+    assert [c["id"] for c in second["items"]] == [ids[1]]  # pinned ones are not repeated
+    # search keeps pinned matches first; unpinning puts it back in its place
+    found = alice.get("/api/conversations", params={"q": "talk"}).json()
+    assert [c["id"] for c in found["items"]] == [ids[2], ids[0], ids[3], ids[1]]
+    assert alice.patch(f"/api/conversations/{ids[2]}", json={"pinned": False}).json()[
+        "pinned"] is False
+    after = alice.get("/api/conversations").json()
+    assert [c["id"] for c in after["items"]] == [ids[0], ids[3], ids[2], ids[1]]
+    # a rename leaves the pin alone; a bad value is a 422 naming the field
+    assert alice.patch(f"/api/conversations/{ids[0]}", json={"title": "x"}).json()["pinned"]
+    bad = alice.patch(f"/api/conversations/{ids[0]}", json={"pinned": "maybe"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "pinned"
+    assert bad.json()["error"]["reason"] == "bool_parsing"
+
+
+def test_pins_are_bounded(alice: httpx.Client, server: Running,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.services import conversations
+
+    monkeypatch.setattr(conversations, "MAX_PINNED", 2)  # the server runs in this process
+    ids = [_cid(_chat(alice, f"talk {i}")) for i in range(3)]
+    for cid in ids[:2]:
+        assert alice.patch(f"/api/conversations/{cid}", json={"pinned": True}).status_code == 200
+    refused = alice.patch(f"/api/conversations/{ids[2]}", json={"pinned": True})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "pinned"
+    assert "unpin one first" in refused.json()["error"]["message"]

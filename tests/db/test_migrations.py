@@ -14,7 +14,8 @@ from tests.db.sample import dump, fill_every_table, fingerprint, triggers
 
 CATALOG = ["providers", "provider_models"]
 REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only",
-             "0004_message_tree", "0005_catalog_states", "0006_usage_estimates"]
+             "0004_message_tree", "0005_catalog_states", "0006_usage_estimates",
+             "0007_conversation_pins"]
 
 
 async def _snapshot(url: str) -> tuple[dict[str, object], dict[str, list[object]]]:

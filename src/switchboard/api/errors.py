@@ -50,8 +50,15 @@ class ApiError(SwitchboardError):
         self.headers = headers or {}
 
 
-def body(message: str, code: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "code": code, "field": field}}
+def body(message: str, code: str, field: str | None = None,
+         reason: str | None = None) -> dict[str, Any]:
+    """``reason`` (request validation only) is pydantic's stable error type for the
+    field, such as ``missing`` or ``string_too_short``: the web UI turns code, field and
+    reason into a sentence for people (static/js/errors.js); ``message`` is for developers."""
+    error: dict[str, Any] = {"message": message, "code": code, "field": field}
+    if reason is not None:
+        error["reason"] = reason
+    return {"error": error}
 
 
 def _json(data: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -96,7 +103,8 @@ def install(app: FastAPI) -> None:
         text = f"{field}: {msg}" if field else msg
         if more:
             text += f" (and {more} more problem{'s' if more > 1 else ''})"
-        return _json(body(text, "validation_failed", field), 422)
+        return _json(body(text, "validation_failed", field, str(first.get("type") or "")
+                          or None), 422)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -338,6 +338,8 @@ class Conversation(Base):
     to the newest message."""
     system_prompt: Mapped[str | None] = mapped_column(Text)
     """This conversation's own instructions; None = the user's preference."""
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the owner pinned it (pinned conversations are listed first); None = not pinned."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 

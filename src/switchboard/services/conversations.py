@@ -37,13 +37,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.db import Database
+from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
 from switchboard.services.message_tree import MessageTree, Node
 
 MAX_PAGE = 100
+MAX_PINNED = 50
 MAX_TITLE = 200
 
 
@@ -68,6 +69,7 @@ class ConversationView(_View):
     model: str | None
     provider: str | None
     system_prompt: str | None
+    pinned: bool
     created_at: datetime
     updated_at: datetime
     message_count: int
@@ -124,6 +126,7 @@ def conversation_view(row: m.Conversation, message_count: int) -> ConversationVi
     return ConversationView(
         id=row.id, title=row.title, model=_ref(row.provider, row.model),
         provider=row.provider, system_prompt=row.system_prompt,
+        pinned=row.pinned_at is not None,
         created_at=row.created_at, updated_at=row.updated_at,
         message_count=message_count,
     )
@@ -199,26 +202,33 @@ def _message_text_matches(dialect: str, pattern: str) -> ColumnElement[bool]:
 async def list_conversations(db: Database, user_id: int, *, limit: int = 30,
                              before: int | None = None,
                              q: str | None = None) -> tuple[list[ConversationView], int | None]:
-    """The user's conversations, newest first, ``limit`` at a time; ``next_before`` is the
-    cursor for the next page (None on the last page)."""
+    """The user's conversations: on the first page the pinned ones first (most recently
+    pinned on top; at most ``MAX_PINNED``, so the page may hold that many more than
+    ``limit``), then the others newest first, ``limit`` at a time; ``next_before`` is the
+    cursor for the next page of unpinned ones (None on the last page)."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    query = (select(m.Conversation, _count_messages().label("n"))
-             .where(m.Conversation.user_id == user_id)
-             .order_by(m.Conversation.id.desc()).limit(limit + 1))
-    if before is not None:
-        query = query.where(m.Conversation.id < before)
+    base = (select(m.Conversation, _count_messages().label("n"))
+            .where(m.Conversation.user_id == user_id))
     if q and q.strip():
         pattern = _like_pattern(q.strip())
-        query = query.where(or_(
+        base = base.where(or_(
             m.Conversation.title.ilike(pattern, escape="\\"),
             _message_text_matches(db.engine.dialect.name, pattern),
         ))
+    rest = (base.where(m.Conversation.pinned_at.is_(None))
+            .order_by(m.Conversation.id.desc()).limit(limit + 1))
+    if before is not None:
+        rest = rest.where(m.Conversation.id < before)
     async with db.session() as session:
-        rows = (await session.execute(query)).all()
+        pinned = [] if before is not None else (await session.execute(
+            base.where(m.Conversation.pinned_at.is_not(None))
+            .order_by(m.Conversation.pinned_at.desc(), m.Conversation.id.desc())
+            .limit(MAX_PINNED))).all()
+        rows = (await session.execute(rest)).all()
     items = [conversation_view(row, int(n or 0)) for row, n in rows[:limit]]
     next_before = items[-1].id if len(rows) > limit else None
-    return items, next_before
+    return [conversation_view(row, int(n or 0)) for row, n in pinned] + items, next_before
 
 
 # -- one conversation -----------------------------------------------------------------------
@@ -261,9 +271,11 @@ MAX_SYSTEM_PROMPT = 200_000
 async def update_conversation(db: Database, user_id: int, conversation_id: int, *,
                               title: str | None = None,
                               system_prompt: str | None = None,
-                              clear_system_prompt: bool = False) -> ConversationView:
+                              clear_system_prompt: bool = False,
+                              pinned: bool | None = None) -> ConversationView:
     """Rename, and/or set this conversation's own system prompt (an empty one, or
-    ``clear_system_prompt``, goes back to the user's preference)."""
+    ``clear_system_prompt``, goes back to the user's preference), and/or pin or unpin it
+    (at most ``MAX_PINNED`` pinned per user, so the first page of the list stays bounded)."""
     clean = clean_title(title) if title is not None else None
     if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT:
         raise ValidationFailed(f"the system prompt is longer than {MAX_SYSTEM_PROMPT} "
@@ -276,6 +288,15 @@ async def update_conversation(db: Database, user_id: int, conversation_id: int, 
             row.system_prompt = None
         elif system_prompt is not None:
             row.system_prompt = system_prompt if system_prompt.strip() else None
+        if pinned is False:
+            row.pinned_at = None
+        elif pinned and row.pinned_at is None:
+            count = await session.scalar(select(func.count()).select_from(m.Conversation).where(
+                m.Conversation.user_id == user_id, m.Conversation.pinned_at.is_not(None)))
+            if int(count or 0) >= MAX_PINNED:
+                raise ValidationFailed(f"at most {MAX_PINNED} conversations can be pinned: "
+                                       "unpin one first", field="pinned")
+            row.pinned_at = utcnow()
         await session.flush()
         return await load_conversation_view(session, row)
 

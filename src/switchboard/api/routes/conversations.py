@@ -26,6 +26,7 @@ class ConversationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(default=None, max_length=service.MAX_TITLE)
     system_prompt: str | None = Field(default=None, max_length=service.MAX_SYSTEM_PROMPT)
+    pinned: bool | None = None
 
 
 class VersionBody(BaseModel):
@@ -81,7 +82,7 @@ async def update_conversation(request: Request, conversation_id: int,
         state_of(request).db, who.user_id, conversation_id, title=body.title,
         system_prompt=body.system_prompt,
         clear_system_prompt="system_prompt" in body.model_fields_set
-        and body.system_prompt is None)
+        and body.system_prompt is None, pinned=body.pinned)
     return view.model_dump(mode="json")
 
 

@@ -1,5 +1,6 @@
-// The conversation list in the sidebar: grouped by day, searchable on the server, with
-// rename (inline) and delete; "Load more" pages with ?before=<id>.
+// The conversation list in the sidebar: pinned ones first, the others grouped by day;
+// searchable on the server, with pin, rename (inline) and delete; "Load more" pages with
+// ?before=<id> (the server sends the pinned ones with the first page only).
 
 import { get, patch, del } from "../api.js";
 import { clear, h, icon } from "../dom.js";
@@ -41,9 +42,11 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
         onOpen(conv.id);
       },
     }, title);
-    const row = h(`div.conv-item${conv.id === activeId ? ".active" : ""}`, { dataset: { id: conv.id } },
+    const pinLabel = conv.pinned ? "Unpin" : "Pin";
+    const row = h(`div.conv-item${conv.id === activeId ? ".active" : ""}${conv.pinned ? ".pinned" : ""}`, { dataset: { id: conv.id } },
       link,
       h("div.conv-actions",
+        h("button.icon-btn.pin-btn", { type: "button", "aria-label": `${pinLabel} “${title}”`, title: pinLabel, "aria-pressed": String(!!conv.pinned), onclick: () => setPinned(conv, !conv.pinned) }, icon("pin")),
         h("button.icon-btn", { type: "button", "aria-label": `Rename “${title}”`, title: "Rename", onclick: () => startRename(row, conv) }, icon("pencil")),
         h("button.icon-btn", { type: "button", "aria-label": `Delete “${title}”`, title: "Delete", onclick: () => remove(conv) }, icon("trash"))));
     return row;
@@ -58,7 +61,7 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     let group = null;
     let bucket = null;
     for (const conv of items) {
-      const b = dayBucket(conv.updated_at || conv.created_at);
+      const b = conv.pinned ? "Pinned" : dayBucket(conv.updated_at || conv.created_at);
       if (b !== bucket) {
         bucket = b;
         group = h("div.conv-group", h("h3", b));
@@ -100,6 +103,25 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     input.addEventListener("blur", () => finish(true));
   }
 
+  async function setPinned(conv, pinned) {
+    try {
+      const updated = await patch(`/api/conversations/${conv.id}`, { pinned });
+      items = items.filter((c) => c.id !== conv.id);
+      if (pinned) items.unshift(updated);
+      else items.splice(firstUnpinned(), 0, updated);
+      render();
+      toast(pinned ? "Pinned to the top of the list" : "Unpinned");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  /** Where the unpinned conversations start (pinned ones stay on top). */
+  function firstUnpinned() {
+    const at = items.findIndex((c) => !c.pinned);
+    return at < 0 ? items.length : at;
+  }
+
   async function remove(conv) {
     const ok = await confirmDialog("Delete conversation?",
       `“${conv.title || "New chat"}” and all its messages will be deleted. This cannot be undone.`);
@@ -119,8 +141,9 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     const at = items.findIndex((c) => c.id === conv.id);
     if (at >= 0 && !moveToTop) items[at] = { ...items[at], ...conv };
     else {
+      const pinned = at >= 0 ? items[at].pinned : conv.pinned;
       if (at >= 0) items.splice(at, 1);
-      if (!query) items.unshift(conv);
+      if (!query) items.splice(pinned ? 0 : firstUnpinned(), 0, { ...conv, pinned: !!pinned });
     }
     render();
   }
