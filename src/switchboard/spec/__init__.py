@@ -60,8 +60,8 @@ from switchboard.spec.request import (
     Tool,
     ToolChoice,
     ToolChoiceTool,
-    check_json_schema,
 )
+from switchboard.spec.schema_check import check_json_schema
 from switchboard.spec.usage import Price, Usage, cost
 
 __all__ = [

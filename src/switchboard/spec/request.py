@@ -7,13 +7,9 @@ not errors: the adapter reports them as ``CallWarning``s.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
 from typing import Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from switchboard.spec.limits import (
@@ -38,47 +34,9 @@ from switchboard.spec.messages import (
     ToolCallPart,
     ToolResultPart,
 )
+from switchboard.spec.schema_check import check_json_schema
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-# Schemas already found valid, by digest of their canonical JSON. Clients send the same
-# tools with every call, and the meta-schema check costs ~0.3 ms per schema node.
-_VALID_SCHEMAS: OrderedDict[bytes, None] = OrderedDict()
-_VALID_SCHEMAS_MAX = 2_048
-_VALID_LOCK = threading.Lock()  # validation may run in worker threads (large bodies)
-
-
-def check_json_schema(schema: dict[str, Any], where: str) -> None:
-    """Raise ``ValueError`` if ``schema`` is not a valid JSON Schema (draft 2020-12), or
-    larger than ``limits.MAX_SCHEMA_NODES`` / deeper than ``limits.MAX_SCHEMA_DEPTH``.
-
-    ``jsonschema`` is imported on first use, not at import time, to keep start-up fast.
-    A schema found valid is remembered (bounded LRU), so repeated tools cost one hash.
-    """
-    json_size(schema, max_nodes=MAX_SCHEMA_NODES, max_depth=MAX_SCHEMA_DEPTH, what=where)
-    try:
-        digest = hashlib.sha256(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)).digest()
-    except TypeError:  # not JSON (a Python caller's object): check it, remember nothing
-        digest = None
-    if digest is not None:
-        with _VALID_LOCK:
-            if digest in _VALID_SCHEMAS:
-                _VALID_SCHEMAS.move_to_end(digest)
-                return
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        path = "/".join(str(p) for p in exc.path) or "(root)"
-        raise ValueError(f"{where} is not a valid JSON Schema at {path}: {exc.message}") from None
-    if digest is not None:
-        with _VALID_LOCK:
-            _VALID_SCHEMAS[digest] = None
-            while len(_VALID_SCHEMAS) > _VALID_SCHEMAS_MAX:
-                _VALID_SCHEMAS.popitem(last=False)
-
 
 def _text_chars(message: Message) -> int:
     total = 0

@@ -21,7 +21,11 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from switchboard.api.encoded import EncodedJson, send
-from switchboard.api.openai.bounds import PARSE_IN_THREAD_BYTES, precheck
+from switchboard.api.openai.bounds import (
+    PARSE_IN_THREAD_BYTES,
+    VALIDATE_IN_THREAD_SCHEMA_NODES,
+    precheck,
+)
 from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.render import ChunkEncoder, completion_body
@@ -106,10 +110,18 @@ async def chat_completions(request: Request) -> Response:
     if isinstance(principal, Response):
         return principal
     raw = await request.body()
-    # A large body is parsed and validated in a worker thread, so the event loop keeps
-    # serving everyone else meanwhile (decision 0013; bench/large_bodies.py).
-    parsed = (await anyio.to_thread.run_sync(_parse, raw) if len(raw) > PARSE_IN_THREAD_BYTES
-              else _parse(raw))
+    # A large body, or one with large JSON Schemas, is parsed and validated in a worker
+    # thread, so the event loop keeps serving everyone else (decision 0013;
+    # bench/large_bodies.py). Small ones stay inline: the thread hop costs more.
+    if len(raw) > PARSE_IN_THREAD_BYTES:
+        parsed = await anyio.to_thread.run_sync(_parse, raw)
+    else:
+        loaded = _load(raw)
+        if isinstance(loaded, Response):
+            return loaded
+        data, schema_nodes = loaded
+        parsed = (await anyio.to_thread.run_sync(_validate, data)
+                  if schema_nodes > VALIDATE_IN_THREAD_SCHEMA_NODES else _validate(data))
     if isinstance(parsed, Response):
         return parsed
     body, chat_request, warnings = parsed
@@ -138,11 +150,14 @@ async def chat_completions(request: Request) -> Response:
                                       "x-accel-buffering": "no"})
 
 
-def _parse(raw: bytes) -> tuple[ChatCompletionRequest, ChatRequest, list[CallWarning]] | Response:
-    """The body as the wire model and the neutral request, or the 400 to answer.
+Parsed = tuple[ChatCompletionRequest, ChatRequest, list[CallWarning]]
 
-    Size limits are checked on the raw JSON first (``bounds.precheck``), so an oversized
-    body is refused before the costly validation."""
+
+def _load(raw: bytes) -> tuple[dict[str, Any], int] | Response:
+    """The JSON body and how many JSON Schema values it holds, or the 400 to answer.
+
+    Size limits are checked on the raw JSON (``bounds.precheck``), so an oversized body is
+    refused before the costly validation."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -152,7 +167,20 @@ def _parse(raw: bytes) -> tuple[ChatCompletionRequest, ChatRequest, list[CallWar
     if not isinstance(data, dict):
         return _json(openai_error("The request body must be a JSON object."), 400)
     try:
-        precheck(data)
+        return data, precheck(data)
+    except SwitchboardError as exc:
+        return _error(exc)
+
+
+def _parse(raw: bytes) -> Parsed | Response:
+    """``_load`` then ``_validate``: the whole of it, for a worker thread."""
+    loaded = _load(raw)
+    return loaded if isinstance(loaded, Response) else _validate(loaded[0])
+
+
+def _validate(data: dict[str, Any]) -> Parsed | Response:
+    """The body as the wire model and the neutral request, or the 400 to answer."""
+    try:
         body = ChatCompletionRequest.model_validate(data)
         chat_request, warnings = to_chat_request(body)
     except ValidationError as exc:

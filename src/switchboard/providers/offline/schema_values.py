@@ -190,10 +190,14 @@ class _Generator:
         if kind == "array":
             return self._array(schema, name, depth)
         if kind in ("number", "integer"):
-            return self._number(schema, name, kind == "integer", variant)
+            number = self._number(schema, name, kind == "integer", variant)
+            self._spend(len(str(number)) + 1, "too many values")
+            return number
         if kind == "boolean":
+            self._spend(6, "too many values")
             return bool(name) and self.hints.mentions(name)
         if kind == "null":
+            self._spend(5, "too many values")
             return None
         return self._string(schema, name, variant)
 
@@ -341,7 +345,6 @@ class _Generator:
 
     def _number(self, schema: dict[str, Any], name: str, integer: bool,
                 variant: int) -> int | float:
-        self._spend(24, "too many values")
         found = self.hints.take_number()
         value: float = found if found is not None else 1.0
         value += variant
