@@ -88,7 +88,13 @@ def create_engine(
     """
     raw = url or (settings or load_settings()).database_url
     parsed = parse_database_url(raw)
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {
+        "json_serializer": _json_dumps, "json_deserializer": orjson.loads,
+        # Never put SQL parameters in exception messages or SQL logging: they hold CSRF
+        # tokens, token and password hashes and key ciphertexts, and an exception's text
+        # ends up in the log (decision 0016).
+        "hide_parameters": True,
+    }
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_path(parsed)
         if not pooled:

@@ -140,6 +140,8 @@ class CatalogCache:
             self.stats.invalidations += 1
         for event in list(self._changed.values()):
             event.set()
+        log.debug("catalog cache dropped: now version %d (%s)", self.version,
+                  "changed in another process" if remote else "changed here")
 
     async def wait_for_change(self, since: int) -> int:
         """Wait until ``version`` moves past ``since`` (wrap in ``asyncio.timeout``)."""
