@@ -10,7 +10,8 @@ key:
 - ``/v1/chat/completions`` (status error, stream error chunk, response headers);
 - ``/api/chat`` and ``/api/chat/stream`` (the error event and the saved message);
 - ``/api/providers/{id}/test`` (and the ``status_error`` it stores), model import;
-- the CLI: ``switchboard models import``, ``providers test``, ``chat``;
+- the CLI: ``switchboard models import``, ``providers test``, ``chat`` (run in-process
+  through ``main()``, so every log record the commands emit is searched too);
 - the server's log (a real ``switchboard serve --log-level debug`` subprocess);
 - every row of every table (``audit_log``, ``usage_events``, ``messages``, ...).
 
@@ -21,6 +22,7 @@ redaction of the call's own key (and its spellings) stands between it and the ca
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -203,8 +205,10 @@ def _describe(response: httpx.Response) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_an_echoed_key_reaches_no_surface(stack: Stack, kind: str, mode: str,
                                           monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                          capsys: pytest.CaptureFixture[str],
+                                          caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(stack.data_dir))
+    caplog.set_level(logging.DEBUG)
     vendor = stack.vendors[kind]
     pid = stack.provider_ids[kind]
     name = f"echo-{kind.replace('_', '-')}"
@@ -258,6 +262,13 @@ def test_an_echoed_key_reaches_no_surface(stack: Stack, kind: str, mode: str,
             if found := leaks(text):
                 problems.append(f"{_describe(response)} {where}: {found}: {text[:400]}")
     problems += [f"CLI: {found}: {text[:400]}" for text in cli if (found := leaks(text))]
+    formatter = logging.Formatter()
+    for record in caplog.records:  # the CLI's own log records (and any traceback)
+        text = f"{record.getMessage()} {vars(record)!r}"
+        if record.exc_info:
+            text += formatter.formatException(record.exc_info)
+        if found := leaks(text):
+            problems.append(f"CLI log record {record.name}: {found}: {text[:400]}")
     if found := leaks(_dump_database(stack.database())):
         problems.append(f"database rows: {found}")
     log = stack.log.read_text(errors="replace")
