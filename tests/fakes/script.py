@@ -70,6 +70,14 @@ class InBandError:
 
 
 @dataclass
+class Slow:
+    """Stream ``reply`` with ``delay`` seconds between events (a long answer)."""
+
+    reply: Reply = field(default_factory=Reply)
+    delay: float = 0.1
+
+
+@dataclass
 class Stall:
     """Stream ``after`` chunks, then go silent for ``seconds`` (to trip a read timeout)."""
 
@@ -88,7 +96,7 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Step = Reply | Fail | Break | InBandError | Stall | Raw
+Step = Reply | Fail | Break | InBandError | Stall | Slow | Raw
 
 
 @dataclass

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from tests.fakes.script import Break, Fail, InBandError, Raw, Received, Reply, Stall, Step
+from tests.fakes.script import Break, Fail, InBandError, Raw, Received, Reply, Slow, Stall, Step
 
 
 class VendorWire(Protocol):
@@ -143,7 +143,7 @@ class FakeVendor:
                     await asyncio.sleep(step.seconds)
                     return
             yield event
-            await asyncio.sleep(0)
+            await asyncio.sleep(step.delay if isinstance(step, Slow) else 0)
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

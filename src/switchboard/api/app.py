@@ -2,8 +2,11 @@
 
 Startup order: settings -> database (pool) -> schema upgrade (``ensure_schema``: safe with
 several processes, it takes a lock on PostgreSQL) -> catalog seed -> registry -> usage
-recorder. Shutdown reverses it, after in-flight requests have finished (uvicorn's graceful
-shutdown) and partial answers have been persisted (``AppState.drain``).
+recorder -> answers left in progress by a dead process closed, progress saving started
+(``services.answer_progress``) -> SIGTERM/SIGINT hooked so open streams end with a last
+error event (``api.shutdown``). Shutdown reverses it, after in-flight requests have
+finished (uvicorn's graceful shutdown) and partial answers have been persisted
+(``AppState.drain``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
+from switchboard.api.shutdown import hook_signals
 from switchboard.api.state import AppState
 from switchboard.api.tokens import TokenAuthenticator
 from switchboard.api.transport_security import StrictTransportSecurity
@@ -33,6 +37,11 @@ from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services import accounts
+from switchboard.services.answer_progress import (
+    AnswerProgress,
+    close_abandoned,
+    registry_pricer,
+)
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
@@ -73,8 +82,15 @@ def create_app(settings: Settings | None = None,
         state = AppState(
             settings=settings, db=db, usage=usage, tokens=tokens,
             load_registry=(registry_loader or _default_registry_loader)(db),
-            sessions=SessionStore(db),
+            sessions=SessionStore(db), progress=AnswerProgress(db),
         )
+        progress = state.progress
+        assert progress is not None
+
+        async def close_abandoned_answers() -> None:
+            await close_abandoned(db, me=progress.writer, stale_after=progress.stale_after,
+                                  price=registry_pricer(await state.registry()),
+                                  record=usage.record)
 
         async def touch_tokens() -> None:  # last_used_at, batched with the usage writes
             await accounts.touch_tokens(db, tokens.take_touched())
@@ -82,6 +98,10 @@ def create_app(settings: Settings | None = None,
         usage.after_flush.append(touch_tokens)
         await state.registry()  # fail at startup, not on the first request
         usage.start()
+        await close_abandoned_answers()
+        progress.recover = close_abandoned_answers
+        progress.start()
+        unhook_signals = hook_signals(state.shutdown.request)
         if settings.redis_url:  # other processes' catalog writes drop our cache at once
             from switchboard.services.cache import catalog_cache
 
@@ -90,7 +110,10 @@ def create_app(settings: Settings | None = None,
         try:
             yield
         finally:
+            unhook_signals()
+            state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()
+            await progress.close()
             await usage.close()
             from switchboard.upstream import close_client
 

@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.throttle import LoginThrottle
 from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
+from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
@@ -33,6 +35,10 @@ class AppState:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     setup_throttle: LoginThrottle = field(default_factory=LoginThrottle)  # per address
     fingerprint: str = field(default_factory=lambda: "sb_" + secrets.token_hex(5))
+    progress: AnswerProgress | None = None
+    """Answers in progress, saved every second (so a crash keeps what was said)."""
+    shutdown: StreamShutdown = field(default_factory=StreamShutdown)
+    """Open streams, ended with a last error event when the server is asked to stop."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

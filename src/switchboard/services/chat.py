@@ -10,6 +10,9 @@ The order of writes is what makes "an answer is never lost" hold:
 2. The model's events flow through ``metered()``, which hands exactly one outcome to
    ``Turn.on_done`` however the stream ends: finished, failed before the first byte or
    midway, the client gone (the stop button), the server shutting down.
+   While it streams, ``AnswerProgress`` saves the parts said so far every second, so a
+   process killed outright leaves them behind, and the next start closes the answer
+   with the reason "interrupted by a crash" (``services.answer_progress``).
 3. ``on_done`` runs synchronously, possibly during cancellation, so it only queues the
    usage event (``UsageRecorder``) and *spawns* the final write as a tracked task (the
    server drains those at shutdown). That write fills the placeholder with text, parts,
@@ -41,6 +44,7 @@ from sqlalchemy import select
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.attachments import read_attachment
 from switchboard.services.chat_history import (
     StoredMessage,
@@ -90,12 +94,14 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]]
 
 @dataclass(frozen=True, slots=True)
 class ChatDeps:
-    """What a turn needs from the process: the database, the usage recorder, and a way
-    to run the final write as a task that shutdown waits for."""
+    """What a turn needs from the process: the database, the usage recorder, a way to
+    run the final write as a task that shutdown waits for, and where answers in progress
+    are saved every second (None: only the final save)."""
 
     db: Database
     usage: UsageRecorder
     spawn: Spawn
+    progress: AnswerProgress | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +144,12 @@ class Turn:
         self.client_stopped = True
 
     def events(self) -> AsyncIterator[StreamEvent]:
-        """The answer as a stream of events (metered; ``on_done`` saves it)."""
-        return metered(self.model, self.model.stream(self.request), self.on_done,
-                       request=self.request)
+        """The answer as a stream of events (metered; ``on_done`` saves it; its progress
+        saved every second on the way, so a crash keeps what was said)."""
+        source = self.model.stream(self.request)
+        if self.deps.progress is not None:
+            source = self.deps.progress.tap(self.assistant_id, source)
+        return metered(self.model, source, self.on_done, request=self.request)
 
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call, saved."""
@@ -294,7 +303,9 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             answer_parent = user_row.id
         answer = m.Message(conversation_id=conversation.id, role="assistant", parts=[],
                            parent_id=answer_parent, provider=model.provider_name,
-                           model=model.model_id, status="partial", error=IN_PROGRESS)
+                           model=model.model_id, status="partial", error=IN_PROGRESS,
+                           writer=deps.progress.writer if deps.progress else None,
+                           progress_at=utcnow())
         session.add(answer)
         await session.flush()
         conversation.leaf_id = answer.id
@@ -363,6 +374,8 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                     "error" if status == "error" else None)
                 row.status = status
                 row.error = reason
+                row.writer = None  # final: no progress write changes it any more
+                row.progress_at = utcnow()
                 conversation.provider = outcome.provider
                 conversation.model = outcome.model
                 conversation.updated_at = utcnow()

@@ -20,10 +20,13 @@ did not run it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from switchboard.providers.offline import tokens as heuristic
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
+    Part,
     ReasoningPart,
     TextPart,
     ToolCallPart,
@@ -31,10 +34,10 @@ from switchboard.spec import (
 )
 
 
-def output_tokens(result: ChatResult) -> int:
+def output_tokens(parts: Sequence[Part]) -> int:
     """Estimated tokens of what the model produced (text, reasoning, tool calls)."""
     total = 0
-    for part in result.parts:
+    for part in parts:
         if isinstance(part, TextPart | ReasoningPart):
             total += heuristic.text_tokens(part.text)
         elif isinstance(part, ToolCallPart):
@@ -60,10 +63,17 @@ def fill_usage(request: ChatRequest | None, result: ChatResult) -> tuple[Usage, 
     filled = Usage(
         input_tokens=(heuristic.input_tokens(request) if missing_input and request is not None
                       else usage.input_tokens),
-        output_tokens=output_tokens(result) if missing_output else usage.output_tokens,
+        output_tokens=output_tokens(result.parts) if missing_output else usage.output_tokens,
         cached_input_tokens=usage.cached_input_tokens,
         cache_write_tokens=usage.cache_write_tokens,
         reasoning_tokens=usage.reasoning_tokens,
         raw=usage.raw,
     )
     return filled, True
+
+
+def estimated_usage(request: ChatRequest, parts: Sequence[Part]) -> Usage:
+    """The whole usage of a call known only by its prompt and what it produced (an
+    answer closed after a crash)."""
+    return Usage(input_tokens=heuristic.input_tokens(request),
+                 output_tokens=output_tokens(parts))

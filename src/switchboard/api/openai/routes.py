@@ -7,6 +7,7 @@ FastAPI's 422), and the hot path carries no extra validation layer.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import weakref
@@ -30,6 +31,8 @@ from switchboard.api.openai.convert_request import invalid_from_validation, to_c
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
+from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.registry import Registry, ResolvedModel
@@ -145,7 +148,8 @@ async def chat_completions(request: Request) -> Response:
     except SwitchboardError as exc:
         return _error(exc)
     encoder = ChunkEncoder(completion_id, created, model.ref, state.fingerprint, include_usage)
-    return StreamingResponse(_sse(first, events, encoder), media_type="text/event-stream",
+    return StreamingResponse(_sse(first, events, encoder, state.shutdown),
+                             media_type="text/event-stream",
                              headers={**headers, "cache-control": "no-cache",
                                       "x-accel-buffering": "no"})
 
@@ -191,17 +195,29 @@ def _validate(data: dict[str, Any]) -> Parsed | Response:
 
 
 async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],
-               encoder: ChunkEncoder) -> AsyncIterator[bytes]:
-    try:
-        yield encoder.encode(first)
-        async for event in events:
-            data = encoder.encode(event)
-            if data:
-                yield data
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+               encoder: ChunkEncoder, shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+    stopping = False
+    with shutdown.streaming():
+        try:
+            yield encoder.encode(first)
+            async for event in events:
+                data = encoder.encode(event)
+                if data:
+                    yield data
+        except asyncio.CancelledError:
+            if not shutdown.absorb():
+                raise
+            stopping = True  # the answer is accounted (metered); tell the client why
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+    if stopping:
+        # In-band, as OpenAI reports errors once a stream has started (the SDK raises it).
+        yield b"data: " + orjson.dumps(openai_error(
+            f"{SHUTTING_DOWN.capitalize()}: the answer was cut short. "
+            "Retry the request in a moment.", kind="server_error",
+            code=SHUTDOWN_CODE)) + b"\n\n"
 
 
 async def _complete(model: ResolvedModel, request: ChatRequest, on_done: Any,

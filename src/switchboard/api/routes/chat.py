@@ -15,6 +15,7 @@ the answer is saved with the reason "stopped" rather than "interrupted".
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,8 @@ from starlette.types import Receive
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.errors import ApiError, status_of
+from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
+from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.services.chat import ChatDeps, Saved, Turn, start_turn
@@ -44,7 +47,8 @@ router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(requ
 
 
 def _deps(state: AppState) -> ChatDeps:
-    return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn)
+    return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
+                    progress=state.progress)
 
 
 async def _start(request: Request, body: ChatInput, who: Principal) -> Turn:
@@ -108,22 +112,28 @@ def _end_frame(saved: Saved) -> bytes:
     })
 
 
-async def _sse(turn: Turn, first: StreamEvent,
-               events: AsyncIterator[StreamEvent]) -> AsyncIterator[bytes]:
-    try:
-        yield _start_frame(turn, first)
-        async for event in events:
-            frame = _event_frame(event)
-            if frame is not None:
-                yield frame
-    except SwitchboardError:
-        pass  # handed to on_done with the partial answer; reported below
-    except Exception:
-        log.exception("chat stream of conversation %s failed", turn.conversation.id)
-    finally:
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+async def _sse(turn: Turn, first: StreamEvent, events: AsyncIterator[StreamEvent],
+               shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+    stopping = False
+    with shutdown.streaming():
+        try:
+            yield _start_frame(turn, first)
+            async for event in events:
+                frame = _event_frame(event)
+                if frame is not None:
+                    yield frame
+        except SwitchboardError:
+            pass  # handed to on_done with the partial answer; reported below
+        except asyncio.CancelledError:
+            if not shutdown.absorb():
+                raise
+            stopping = True  # the server is stopping: the answer is saved, then said so
+        except Exception:
+            log.exception("chat stream of conversation %s failed", turn.conversation.id)
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
     try:
         saved = await turn.saved()
     except Exception:
@@ -131,7 +141,17 @@ async def _sse(turn: Turn, first: StreamEvent,
                                "log)", "code": "save_failed", "retryable": True,
                                "message_id": None, "status": "error"})
         return
-    yield _end_frame(saved)
+    yield _shutdown_frame(saved) if stopping else _end_frame(saved)
+
+
+def _shutdown_frame(saved: Saved) -> bytes:
+    """The last event of a stream cut short by the server stopping (SIGTERM)."""
+    return _frame("error", {
+        "message": f"{SHUTTING_DOWN}: the answer so far is saved; send it again in a moment",
+        "code": SHUTDOWN_CODE, "retryable": True,
+        "message_id": saved.message.id if saved.message is not None else None,
+        "status": saved.status,
+    })
 
 
 class _ChatStream(StreamingResponse):
@@ -160,7 +180,7 @@ async def chat_stream(request: Request, body: ChatInput,
         saved = await turn.saved()
         raise _failed(ApiError(502, "the provider sent no answer", "provider_error"), turn,
                       saved) from None
-    return _ChatStream(turn, _sse(turn, first, events))
+    return _ChatStream(turn, _sse(turn, first, events, state_of(request).shutdown))
 
 
 @router.post("")
