@@ -20,12 +20,12 @@ import openai
 import pytest
 
 from tests.api.chat_support import add_provider, client, sse_events, wait_for
-from tests.api.server_process import prepare_database, server_process, wait_until
 from tests.fakes.openai import MODEL as OPENAI_MODEL
 from tests.fakes.openai import Wire as OpenAIWire
 from tests.fakes.script import Reply, Slow
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
+from tests.server_process import prepare_database, server_process, wait_until
 
 WORDS = [f" word{i}" for i in range(400)]  # ~40 s at 0.1 s a word: longer than any test
 LONG = Reply(chunks=WORDS, input_tokens=50, output_tokens=len(WORDS))
