@@ -205,3 +205,17 @@ def test_malformed_images_are_refused_on_api_chat(server: Running, image: dict[s
     assert response.status_code == 422, response.text[:300]
     error = response.json()["error"]
     assert error["field"] == field, error
+
+
+def test_api_chat_names_a_conversation_grown_past_the_limits() -> None:
+    """``/api/chat`` builds its request from the stored history: past the limits it is a
+    4xx naming the conversation, not the options (or a 500)."""
+    from switchboard.services.chat import _build_request
+    from switchboard.services.chat_input import ChatInput
+    from switchboard.services.errors import ValidationFailed
+
+    history = [Message.user("hi")] * (MAX_MESSAGES + 1)
+    with pytest.raises(ValidationFailed) as caught:
+        _build_request(ChatInput(text="hi"), history, None)
+    assert caught.value.field == "conversation_id"
+    assert "start a new one" in caught.value.message

@@ -242,8 +242,14 @@ def _build_request(body: ChatInput, history: list[Message],
                            max_output_tokens=options.max_output_tokens)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "request"
-        raise ValidationFailed(f"{where}: {first.get('msg')}", field="options") from None
+        loc = first.get("loc", ())
+        where = ".".join(str(p) for p in loc) or "request"
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        if not loc or loc[0] == "messages":  # over a request limit (spec/limits.py)
+            raise ValidationFailed(
+                f"{where}: {message}. This conversation has grown too large to send; "
+                "start a new one", field="conversation_id") from None
+        raise ValidationFailed(f"{where}: {message}", field="options") from None
 
 
 async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput, *,
