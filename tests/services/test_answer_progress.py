@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from switchboard.services.answer_progress import (
     new_writer_id,
 )
 from switchboard.services.usage import UsageRecord
-from switchboard.spec import StreamEvent, StreamStart, TextDelta, Usage
+from switchboard.spec import Collector, StreamStart, TextDelta, Usage
 
 HOST = socket.gethostname()
 
@@ -124,12 +123,6 @@ async def test_only_answers_of_dead_writers_are_closed(database: Database) -> No
                          ("partial", True, "interrupted")]
 
 
-async def _events(texts: list[str]) -> AsyncIterator[StreamEvent]:
-    yield StreamStart([])
-    for text in texts:
-        yield TextDelta(text)
-
-
 async def test_progress_is_saved_by_its_writer_and_never_after_the_final_save(
         database: Database) -> None:
     conversation, question = await _conversation(database)
@@ -142,9 +135,10 @@ async def test_progress_is_saved_by_its_writer_and_never_after_the_final_save(
             assert row is not None
             return list(row.parts)
 
-    tap = progress.tap(answer, _events(["Hello", ", ", "world", "!"]))
-    await anext(tap)
-    await anext(tap)
+    collector = Collector()  # what ``metered`` folds the stream into
+    progress.track(answer, collector)
+    collector.add(StreamStart([]))
+    collector.add(TextDelta("Hello"))
     assert await progress.save() == 1
     assert await parts() == [{"type": "text", "text": "Hello"}]
     assert await progress.save() == 0  # nothing new: no write
@@ -154,8 +148,8 @@ async def test_progress_is_saved_by_its_writer_and_never_after_the_final_save(
         await session.execute(update(m.Message).where(m.Message.id == answer).values(
             writer=None, parts=[{"type": "text", "text": "Hello, world!"}],
             status="complete", error=None))
-    await anext(tap)
+    collector.add(TextDelta(", world"))
     await progress.save()  # a late progress write changes nothing
     assert await parts() == [{"type": "text", "text": "Hello, world!"}]
-    await tap.aclose()
+    progress.forget(answer)
     assert await progress.save(beat=True) == 0  # the stream ended: forgotten

@@ -8,7 +8,8 @@ placeholder row stayed "in progress", empty, forever, and no usage was recorded.
 - **Who writes it.** The placeholder carries ``writer`` = ``host:pid:boot`` of the process
   streaming it (``boot`` is random per server start) and ``progress_at``; the final save
   clears ``writer``.
-- **Progress.** ``AnswerProgress.tap`` folds the answer's events as they stream; every
+- **Progress.** ``AnswerProgress.track`` watches the ``Collector`` that ``metered`` folds
+  the answer into (nothing added per event); every
   ``interval`` (1 s) ONE unit of work writes the parts of the answers that changed, and
   every ``heartbeat`` (10 s) touches ``progress_at`` of the rest (an answer that is only
   thinking silently is still alive). Cost: at most one short write transaction per second
@@ -32,8 +33,8 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -52,7 +53,6 @@ from switchboard.spec import (
     ChatRequest,
     Collector,
     Part,
-    StreamEvent,
     SwitchboardError,
     TextPart,
     Usage,
@@ -111,8 +111,8 @@ def writer_is_dead(writer: str, progress_at: datetime | None, *, me: str, now: d
 
 @dataclass(eq=False)
 class _Live:
-    collector: Collector = field(default_factory=Collector)
-    dirty: bool = False
+    collector: Collector
+    saved: int = 0  # how many of its events the last progress write covered
 
 
 class AnswerProgress:
@@ -132,28 +132,23 @@ class AnswerProgress:
         self.recover: Callable[[], Awaitable[object]] | None = None
         """Closes abandoned answers; run every ``stale_after`` seconds (set by the app)."""
 
-    async def tap(self, message_id: int,
-                  events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
-        """``events`` unchanged, folded on the way so their progress can be saved."""
-        live = self._live[message_id] = _Live()
-        try:
-            async for event in events:
-                live.collector.add(event)
-                live.dirty = True
-                yield event
-        finally:
-            self._live.pop(message_id, None)
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
+    def track(self, message_id: int, collector: Collector) -> None:
+        """Save the progress of answer ``message_id`` from ``collector`` — the one
+        ``metered`` folds the stream into, so tracking costs nothing per event."""
+        self._live[message_id] = _Live(collector)
+
+    def forget(self, message_id: int) -> None:
+        """The stream ended (its final save follows)."""
+        self._live.pop(message_id, None)
 
     async def save(self, *, beat: bool = False) -> int:
         """Write the parts of the answers that changed (and, ``beat``, touch the others);
         returns how many rows were written."""
         changed: list[tuple[int, list[dict[str, object]]]] = []
+        covered: list[tuple[_Live, int]] = []
         for message_id, live in list(self._live.items()):
-            if live.dirty:
-                live.dirty = False
+            if live.collector.events != live.saved:
+                covered.append((live, live.collector.events))
                 changed.append((message_id, dump_parts(live.collector.parts())))
         quiet = [i for i in self._live if i not in {c[0] for c in changed}] if beat else []
         if not changed and not quiet:
@@ -167,6 +162,8 @@ class AnswerProgress:
             if quiet:
                 await session.execute(update(m.Message).where(m.Message.id.in_(quiet), mine)
                                       .values(progress_at=now))
+        for live, events in covered:  # written: a failed write is retried next tick
+            live.saved = events
         self.writes += 1
         return len(changed) + len(quiet)
 

@@ -67,6 +67,7 @@ from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
+    Collector,
     ErrorEvent,
     Finish,
     FinishReason,
@@ -146,10 +147,11 @@ class Turn:
     def events(self) -> AsyncIterator[StreamEvent]:
         """The answer as a stream of events (metered; ``on_done`` saves it; its progress
         saved every second on the way, so a crash keeps what was said)."""
-        source = self.model.stream(self.request)
+        collector = Collector()
         if self.deps.progress is not None:
-            source = self.deps.progress.tap(self.assistant_id, source)
-        return metered(self.model, source, self.on_done, request=self.request)
+            self.deps.progress.track(self.assistant_id, collector)
+        return metered(self.model, self.model.stream(self.request), self.on_done,
+                       request=self.request, collector=collector)
 
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call, saved."""
@@ -168,6 +170,8 @@ class Turn:
         return await asyncio.shield(self._saving)
 
     def on_done(self, outcome: CallOutcome) -> None:
+        if self.deps.progress is not None:
+            self.deps.progress.forget(self.assistant_id)
         self.deps.usage.record(outcome.usage_record(
             "chat", user_id=self.user_id, api_token_id=self.api_token_id))
         self._saving = self.deps.spawn(_save_answer(self, outcome))

@@ -136,12 +136,15 @@ async def metered(
     on_done: Callable[[CallOutcome], None],
     *,
     request: ChatRequest | None,
+    collector: Collector | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Forward ``events``; report one ``CallOutcome`` when the stream ends in any way.
 
     ``request`` is what ``events`` answers: the prompt to estimate usage from when the
-    vendor reports none (None only where the prompt is not known)."""
-    collector = Collector()
+    vendor reports none (None only where the prompt is not known). ``collector``, if
+    given, is the one the events are folded into, so the caller can read the answer so
+    far while it streams (the chat saves its progress from it)."""
+    collector = collector if collector is not None else Collector()
     started = time.perf_counter()
     first: float | None = None
     error: SwitchboardError | None = None
