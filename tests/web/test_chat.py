@@ -6,6 +6,7 @@ preferences (theme) follow the user; the phone-sized layout."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -163,6 +164,17 @@ def test_stop_regenerate_rate(browser: Browser, server: Running, vendor: FakeVen
     page.keyboard.press("Escape")
     expect(answer.locator(".msg-meta")).to_contain_text("Stopped")
     expect(page.get_by_role("button", name="Send message")).to_be_visible()
+    # the vendor never sent its usage: once saved (in the background), the answer shows
+    # estimated figures; reload until the save is there
+    for _attempt in range(20):
+        page.reload()
+        try:
+            expect(answer.locator(".msg-meta")).to_contain_text("≈", timeout=500)
+            break
+        except AssertionError:
+            continue
+    expect(answer.locator(".msg-meta")).to_contain_text("≈")
+    expect(answer.locator(".msg-cost")).to_have_attribute("title", re.compile("estimated"))
 
     vendor.then(Reply(chunks=["A short ", "story."], input_tokens=20, output_tokens=3))
     answer.hover()
