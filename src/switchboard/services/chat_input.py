@@ -13,9 +13,6 @@ preference that no longer resolves falls back to the default, with a warning.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 
@@ -30,10 +27,10 @@ from switchboard.spec import (
     UnknownModelError,
     UnknownProviderError,
 )
+from switchboard.spec.limits import inline_data_problem
 
 MAX_TEXT = 200_000
 MAX_IMAGES = 8
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
 class ChatOptions(BaseModel):
@@ -62,12 +59,10 @@ class ImageInput(BaseModel):
     @field_validator("data")
     @classmethod
     def _data(cls, v: str) -> str:
-        if len(v) > MAX_IMAGE_BYTES * 4 // 3 + 4:
-            raise ValueError(f"image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
-        try:
-            base64.b64decode(v, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("must be base64 (without a 'data:' prefix)") from None
+        problem = inline_data_problem(v)  # the same check as /v1's data: URLs
+        if problem is not None:
+            hint = " (send the base64 without a 'data:' prefix)" if "base64" in problem else ""
+            raise ValueError(f"the image {problem}{hint}")
         return v
 
 
