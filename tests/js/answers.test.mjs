@@ -52,7 +52,7 @@ test("two answers stream at once without touching each other", () => {
   assert.equal(state.answers.left.streaming, true);
   assert.equal(state.answers.right.text, "R1 ");
   assert.equal(state.answers.right.streaming, false);
-  assert.deepEqual(state.answers.right.failure, { message: "over quota", status: "error" });
+  assert.deepEqual(state.answers.right.failure, { message: "Over quota.", status: "error" });
   assert.deepEqual(streamingKeys(state), ["left"]);
 });
 

@@ -58,6 +58,18 @@ def test_usage_users_and_tokens(browser: Browser, server: Running) -> None:
     page.get_by_role("link", name="Users").click()
     page.get_by_role("button", name="Add user").click()
     dialog = page.get_by_role("dialog", name="Add user")
+    # the server's validation error, in words a person can act on
+    dialog.get_by_role("button", name="Add user").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Choose a user name.")
+    expect(dialog.get_by_label("Username")).to_be_focused()
+    dialog.get_by_label("Username").fill("petra")
+    dialog.get_by_role("button", name="Add user").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Choose a password of at least 10 characters.")
+    dialog.get_by_label("Password").fill("short")
+    dialog.get_by_role("button", name="Add user").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Choose a longer password: at least 10 characters.")
     dialog.get_by_label("Username").fill("petra")
     dialog.get_by_label("Password").fill("a long password")
     dialog.get_by_role("button", name="Add user").click()

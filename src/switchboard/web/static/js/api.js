@@ -1,17 +1,21 @@
 // The one way pages talk to the server: JSON in and out, the CSRF token on every state
 // change, the REST error shape turned into an ApiError whose message says what to do.
 
+import { humanMessage } from "./errors.js";
 import { createSseDecoder } from "./sse.js";
 
 const csrfToken = () =>
   document.querySelector('meta[name="csrf-token"]')?.getAttribute("content") || "";
 
+/** A failed call. `message` is for people (errors.js); `detail` is the server's own text,
+ * kept for the console and bug reports. */
 export class ApiError extends Error {
-  constructor(status, message, code = "error", field = null) {
+  constructor(status, message, code = "error", field = null, detail = "") {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.detail = detail;
   }
 }
 
@@ -33,7 +37,7 @@ async function send(path, { method = "GET", body, signal } = {}) {
     });
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new ApiError(0, "Cannot reach the Switchboard server. Check your connection, then try again.", "network");
+    throw new ApiError(0, humanMessage({ code: "network" }), "network");
   }
 }
 
@@ -45,10 +49,10 @@ async function failure(res) {
     // The session ended (logout elsewhere, expiry): go log in and come back here.
     location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   }
-  const fallback = res.status >= 500
-    ? `The server had a problem (HTTP ${res.status}). Try again in a moment.`
-    : `Request failed (HTTP ${res.status}).`;
-  return new ApiError(res.status, err.message || fallback, err.code || "error", err.field || null);
+  const code = err.code || "error";
+  const field = err.field || null;
+  const message = humanMessage({ status: res.status, code, field, reason: err.reason || null, message: err.message || "" });
+  return new ApiError(res.status, message, code, field, err.message || `HTTP ${res.status}`);
 }
 
 /** Call a JSON endpoint; resolves to the parsed body (null for 204). */

@@ -3,6 +3,7 @@
 // between conversations uses history.pushState: no full-page reload while chatting.
 
 import { get, post, put } from "./api.js";
+import { humanMessage } from "./errors.js";
 import { $, h, icon } from "./dom.js";
 import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
@@ -142,7 +143,7 @@ function onServerEvent(event, data) {
     conversations.upsert(data.conversation);
     conversations.setActive(data.conversation.id);
   } else if (event === "error" && !data.retryable) {
-    banner(BANNER, data.message, { title: "The provider returned an error", action: errorAction(data) });
+    banner(BANNER, humanMessage({ code: data.code, message: data.message }), { title: "The provider returned an error", action: errorAction(data) });
   }
 }
 

@@ -18,6 +18,8 @@
 // Events for an unknown key, or for an answer that has already ended, change nothing (a
 // late delta after Stop must not reopen it).
 
+import { plainText } from "../errors.js";
+
 export const initialState = Object.freeze({ answers: Object.freeze({}) });
 
 /** The key of a saved answer (history). */
@@ -91,7 +93,7 @@ function fromServer(answer, event, data) {
         ...answer,
         streaming: false,
         message: { ...answer.message, id: data?.message_id ?? answer.message.id, status },
-        failure: { message: data?.message || "The model could not answer.", status },
+        failure: { message: plainText(data?.message) || "The model could not answer.", status },
       };
     }
     default:

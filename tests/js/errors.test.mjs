@@ -1,0 +1,56 @@
+// Error messages for people (static/js/errors.js).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { humanMessage, plainText } from "../../src/switchboard/web/static/js/errors.js";
+
+const TECHNICAL = /`|\/api\/|switchboard [a-z]|String should|Input should|--[a-z]/;
+
+test("raw validation text becomes what to do", () => {
+  assert.equal(humanMessage({ status: 422, code: "validation_failed", field: "username", reason: "string_too_short",
+    message: "username: String should have at least 1 character (and 1 more problem)" }), "Choose a user name.");
+  assert.equal(humanMessage({ status: 422, code: "validation_failed", field: "username", reason: "missing",
+    message: "username: Field required" }), "Choose a user name.");
+  assert.equal(humanMessage({ status: 422, code: "validation_failed", field: "password",
+    message: "the password must be at least 10 characters" }), "Choose a longer password: at least 10 characters.");
+  assert.equal(humanMessage({ status: 422, code: "validation_failed", field: "title", reason: "string_too_long",
+    message: "title: String should have at most 200 characters" }), "The title is too long. Shorten it and try again.");
+  assert.equal(humanMessage({ status: 422, code: "validation_failed", field: "pinned", message: "at most 50 conversations can be pinned: unpin one first" }),
+    "You have pinned as many conversations as you can. Unpin one first.");
+});
+
+test("an unknown field still gets no raw validation text", () => {
+  const text = humanMessage({ status: 422, code: "validation_failed", field: "zzz", reason: "int_parsing",
+    message: "zzz: Input should be a valid integer" });
+  assert.equal(text, "Check what you entered and try again.");
+});
+
+test("codes say what to click", () => {
+  assert.match(humanMessage({ status: 409, code: "missing_api_key", message: "provider 'openai' has no API key: set OPENAI_API_KEY or run `switchboard keys set openai`" }), /Settings → Providers/);
+  assert.match(humanMessage({ status: 403, code: "csrf_failed" }), /Reload/);
+  assert.match(humanMessage({ status: 0, code: "network" }), /Cannot reach/);
+  assert.match(humanMessage({ status: 503, code: "error", message: "Traceback..." }), /server had a problem/);
+});
+
+test("commands and API paths are cut out of server messages", () => {
+  assert.equal(plainText("no conversation 5 (it does not exist, or it is not yours); GET /api/conversations lists yours"),
+    "No conversation 5 (it does not exist, or it is not yours).");
+  assert.equal(plainText("provider 'acme' has models (delete them first, or use `switchboard providers remove acme --cascade`)"),
+    "Provider 'acme' has models.");
+  assert.equal(plainText("no user named 'x'; `switchboard users list` shows them"), "No user named 'x'.");
+  assert.equal(plainText("`switchboard keys set`"), null);
+  assert.equal(plainText("Wrong username or password"), "Wrong username or password.");
+  assert.equal(plainText("username: String should have at least 1 character"), null);
+});
+
+test("nothing technical ever comes out", () => {
+  const samples = [
+    { status: 404, code: "not_found", message: "no user named 'x'; `switchboard users list` shows them" },
+    { status: 409, code: "conflict", message: "change that one with `switchboard providers update openai`" },
+    { status: 422, code: "validation_failed", field: "body.items.0", reason: "missing", message: "body.items.0: Field required" },
+    { status: 400, code: "bad_request", message: "GET /api/model-registry lists the models you can use" },
+  ];
+  for (const sample of samples) {
+    const text = humanMessage(sample);
+    assert.ok(text && !TECHNICAL.test(text), `${JSON.stringify(sample)} → ${text}`);
+  }
+});
