@@ -285,6 +285,20 @@ def test_keyboard_shortcuts_and_overlay(browser: Browser, server: Running) -> No
     overlay.get_by_role("button", name="Done").click()
     expect(overlay).to_be_hidden()
 
+    # an error toast does not cover the message box
+    page.route("**/api/messages/*/rating", lambda route: route.fulfill(
+        status=500, content_type="application/json",
+        body='{"error": {"message": "boom", "code": "error", "field": null}}'))
+    answer.hover()
+    answer.get_by_role("button", name="Good answer").click()
+    toast = page.locator(".toast-error")
+    expect(toast).to_have_text("The server had a problem. Try again in a moment.")
+    box, composer = toast.bounding_box(), page.locator("#composer-box").bounding_box()
+    assert box and composer
+    assert box["y"] + box["height"] <= composer["y"] or box["y"] >= composer["y"] + composer[
+        "height"], (box, composer)
+    page.unroute("**/api/messages/*/rating")
+
     page.keyboard.press("Alt+Shift+KeyN")
     expect(page).to_have_url(f"{server.url}/")
     expect(page.get_by_text("How can I help today?")).to_be_visible()

@@ -47,6 +47,10 @@ def test_usage_users_and_tokens(browser: Browser, server: Running) -> None:
     expect(page.locator("#usage-chart")).to_contain_text("No cost in this period")
     page.get_by_role("radio", name="Requests").check()
     expect(page.locator("#usage-chart svg rect.bar")).not_to_have_count(0)
+    # the value axis: distinct labels, whole numbers for a count (was 0, 0.5, 1, 1.5, 2)
+    values = page.locator("#usage-chart text.axis-label[text-anchor=end]").all_text_contents()
+    assert len(values) >= 2 and len(set(values)) == len(values), values
+    assert all(v.isdigit() for v in values), values
     expect(page.locator("#by-provider")).to_contain_text("offline")
     expect(page.locator("#by-model")).to_contain_text("offline-chat")
     page.get_by_role("radio", name="Everyone").check()

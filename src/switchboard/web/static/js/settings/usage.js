@@ -7,6 +7,7 @@
 // estimated tokens (the provider reported none: stopped answers) are marked "≈".
 
 import { get } from "../api.js";
+import { axisTicks } from "../chart-scale.js";
 import { $, $$, h, svg } from "../dom.js";
 import { formatCompact, formatCost, formatInt, formatMs } from "../format.js";
 import { banner, clearBanner } from "../ui.js";
@@ -14,9 +15,9 @@ import { banner, clearBanner } from "../ui.js";
 const PALETTE = ["#5b5bd6", "#10a37f", "#d97757", "#4285f4", "#f59e0b", "#ec4899", "#14b8a6", "#8b5cf6", "#64748b"];
 const METRICS = {
   cost: { title: "Cost per day", value: (d) => Number(d.cost || 0), format: formatCost },
-  tokens: { title: "Tokens per day", value: (d) => (d.input_tokens || 0) + (d.output_tokens || 0), format: formatCompact },
-  requests: { title: "Requests per day", value: (d) => d.requests || 0, format: formatInt },
-  errors: { title: "Errors per day", value: (d) => d.errors || 0, format: formatInt },
+  tokens: { title: "Tokens per day", value: (d) => (d.input_tokens || 0) + (d.output_tokens || 0), format: formatCompact, integer: true },
+  requests: { title: "Requests per day", value: (d) => d.requests || 0, format: formatInt, integer: true },
+  errors: { title: "Errors per day", value: (d) => d.errors || 0, format: formatInt, integer: true },
 };
 const PRESETS = ["7", "30", "90"];
 const DEFAULT_PRESET = "30";
@@ -181,13 +182,6 @@ function providerNames() {
   return [...names];
 }
 
-function niceMax(value) {
-  if (value <= 0) return 1;
-  const exp = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 2.5, 5, 10].find((s) => s * exp >= value / 1) * exp;
-  return step;
-}
-
 function chart() {
   const metric = METRICS[view.metric] || METRICS.cost;
   $("#chart-title").textContent = metric.title;
@@ -201,13 +195,14 @@ function chart() {
   drawnWidth = W;
   const plotW = W - left - right, plotH = H - top - bottom;
   const totals = days.map((d) => metric.value(d));
-  const max = niceMax(Math.max(0, ...totals));
+  const ticks = axisTicks(Math.max(0, ...totals), { integer: !!metric.integer, format: metric.format });
+  const max = ticks[ticks.length - 1].value;
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img",
     "aria-label": `${metric.title}, ${days.length} days` });
-  for (let i = 0; i <= 4; i += 1) {
-    const y = top + plotH - (plotH * i) / 4;
+  for (const tick of ticks) {
+    const y = top + plotH - (plotH * tick.value) / max;
     root.append(svg("line", { x1: left, x2: W - right, y1: y, y2: y, class: "grid-line" }),
-      svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: "axis-label" }, metric.format((max * i) / 4)));
+      svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: "axis-label value-label" }, tick.label));
   }
   const slot = plotW / Math.max(days.length, 1);
   const barW = Math.max(2, Math.min(28, slot * 0.68));
