@@ -105,8 +105,11 @@ def test_heavy_bodies_do_not_stall_anyone(server: Running, make: Any) -> None:
         assert f"{MAX_MESSAGES:,}" in message and "1,000,000" in message
     else:
         assert response.status_code == 200, response.text[:300]
-    # A guard against runaway blocking, not a speed test: before, one request waited 17 s.
-    assert small_times and max(small_times) < 5, max(small_times)
+    # A guard against runaway blocking, not a speed test: before, other requests waited
+    # 17.5 s (a million messages) or 9 s (the schema). What remains for the million
+    # messages is orjson building them (one C call holding the GIL, ~0.5 s idle, a few
+    # seconds on a loaded 2-core machine), so the bound is generous.
+    assert small_times and max(small_times) < 8, max(small_times)
 
 
 @pytest.mark.parametrize(("extra", "param"), [
