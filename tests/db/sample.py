@@ -81,8 +81,9 @@ def one_row_per_table() -> list[m.Base]:
         id=1, token_hash="w" * 64, user_id=1, csrf_token="c" * 43, created_at=T0,
         last_seen_at=T0, expires_at=T0 + timedelta(days=14), user_agent="Mozilla/5.0",
     )
+    stamp = m.RevocationStamp(id=1, version=0)  # as migration 0008 seeds it
     return [provider, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session]
+            usage, audit, web_session, stamp]
 
 
 async def fill_every_table(session: AsyncSession) -> None:
@@ -93,7 +94,10 @@ async def fill_every_table(session: AsyncSession) -> None:
         f"{sorted(set(m.Base.metadata.tables) - filled)}"
     )
     for row in rows:  # in dependency order, flushing each (explicit ids, no ORM relationships)
-        session.add(row)
+        if isinstance(row, m.RevocationStamp):
+            await session.merge(row)  # migration 0005 seeds its one row already
+        else:
+            session.add(row)
         await session.flush()
     if session.bind.dialect.name == "postgresql":
         # Explicit ids do not advance PostgreSQL sequences; do it so later inserts work.

@@ -9,12 +9,9 @@ subprocess, as an operator would.
 from __future__ import annotations
 
 import asyncio
-import signal
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,37 +20,10 @@ import orjson
 from switchboard.config import load_settings
 from tests.fakes.server import free_port
 from tests.security_review.conftest import PASSWORD
-from tests.server import _make_user
+from tests.server import _make_user, serve
 from tests.tls import make_pki
 
 FORGED = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7"}
-
-
-@contextmanager
-def serve(*args: str) -> Iterator[list[str]]:
-    """``switchboard serve ARGS`` until uvicorn says the app is up (an event, not a
-    timer); yields its output lines, to which the rest is added once it stopped."""
-    proc = subprocess.Popen([sys.executable, "-m", "switchboard.cli.main", "serve",
-                             "--log-level", "info", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    try:
-        assert proc.stdout is not None
-        while True:
-            line = proc.stdout.readline()
-            assert line, "serve exited early:\n" + "".join(lines)
-            lines.append(line)
-            if "Application startup complete" in line:
-                break
-        yield lines
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            rest, _ = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rest, _ = proc.communicate()
-        lines.extend(rest.splitlines(keepends=True))
 
 
 def _user(name: str) -> None:

@@ -42,6 +42,7 @@ from switchboard.services.answer_progress import (
     close_abandoned,
     registry_pricer,
 )
+from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
@@ -78,11 +79,17 @@ def create_app(settings: Settings | None = None,
         db = Database.from_settings(settings)
         await _prepare_database(settings, db)
         usage = UsageRecorder(db)
-        tokens = TokenAuthenticator(db)
+        # Revocations anywhere (CLI, other workers) reach both auth caches within 1 s.
+        revocations = RevocationWatch(db)
+        await revocations.start()
+        tokens = TokenAuthenticator(db, revocations=revocations)
+        sessions = SessionStore(db, revocations=revocations)
+        revocations.on_revocation(tokens.invalidate)
+        revocations.on_revocation(sessions.forget_all)
         state = AppState(
             settings=settings, db=db, usage=usage, tokens=tokens,
             load_registry=(registry_loader or _default_registry_loader)(db),
-            sessions=SessionStore(db), progress=AnswerProgress(db),
+            sessions=sessions, revocations=revocations, progress=AnswerProgress(db),
         )
         progress = state.progress
         assert progress is not None
@@ -110,6 +117,7 @@ def create_app(settings: Settings | None = None,
         try:
             yield
         finally:
+            revocations.close()
             unhook_signals()
             state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()

@@ -20,6 +20,7 @@ from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services.answer_progress import AnswerProgress
+from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
@@ -32,6 +33,7 @@ class AppState:
     tokens: TokenAuthenticator
     load_registry: Callable[[], Awaitable[Registry]]
     sessions: SessionStore
+    revocations: RevocationWatch | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     setup_throttle: LoginThrottle = field(default_factory=LoginThrottle)  # per address
     fingerprint: str = field(default_factory=lambda: "sb_" + secrets.token_hex(5))

@@ -1,11 +1,11 @@
 """Bearer-token authentication with an in-process cache.
 
 A ``/v1`` call must not cost a database read (DESIGN §9), so a verified token is cached
-for ``ttl`` seconds by its SHA-256 digest. ``invalidate()`` is called when a token is
-revoked or a user deactivated in this process, so revocation is immediate here; other
-processes see it within ``ttl`` (or at once, through the catalog's Redis channel, once
-that carries auth events too). Unknown tokens are cached briefly as well, so a client
-hammering with a bad token cannot turn every request into a database query.
+for ``ttl`` seconds by its SHA-256 digest. A revocation anywhere (this process, another
+worker, the CLI) drops the cache within a second: the ``RevocationWatch``
+(``services.revocations``) calls ``invalidate()`` on a Redis message or when the
+revocation stamp moved. Unknown tokens are cached briefly as well, so a client hammering
+with a bad token cannot turn every request into a database query.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ from switchboard.db import Database
 from switchboard.db.models import ApiToken, User
 from switchboard.security.tokens import hash_token, looks_like_token
 from switchboard.services.principal import Principal as Principal  # re-exported for the surfaces
+from switchboard.services.revocations import RevocationWatch
 
 
 class TokenAuthenticator:
     def __init__(self, db: Database, *, ttl: float = 60.0, negative_ttl: float = 5.0,
-                 max_entries: int = 10_000) -> None:
+                 max_entries: int = 10_000,
+                 revocations: RevocationWatch | None = None) -> None:
         self.db = db
+        self.revocations = revocations
+        self._generation = 0  # moves on every invalidate()
         self.ttl = ttl
         self.negative_ttl = negative_ttl
         self.max_entries = max_entries
@@ -36,6 +40,8 @@ class TokenAuthenticator:
     async def authenticate(self, token: str) -> Principal | None:
         if not looks_like_token(token):
             return None
+        if self.revocations is not None:
+            await self.revocations.check()
         digest = hash_token(token)
         now = time.monotonic()
         cached = self._cache.get(digest)
@@ -46,11 +52,15 @@ class TokenAuthenticator:
             self.hits += 1
         else:
             self.misses += 1
+            generation = self._generation
             principal, expires_at = await self._load(digest)
             if len(self._cache) >= self.max_entries:
                 self._cache.clear()
             ttl = self.ttl if principal is not None else self.negative_ttl
-            self._cache[digest] = (principal, now + ttl, expires_at)
+            # A load that raced a revocation is answered but not kept: what it read may
+            # predate the revocation, and must not outlive it in the cache.
+            if generation == self._generation:
+                self._cache[digest] = (principal, now + ttl, expires_at)
         if principal is not None and principal.token_id is not None:
             self.touched[principal.token_id] = datetime.now(UTC)
         return principal
@@ -74,6 +84,7 @@ class TokenAuthenticator:
 
     def invalidate(self, token_hash: str | None = None) -> None:
         """Forget one token (revoked) or all of them (a user changed)."""
+        self._generation += 1
         if token_hash is None:
             self._cache.clear()
         else:

@@ -317,6 +317,20 @@ class WebSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
+class RevocationStamp(Base):
+    """One row (``id`` 1, migration 0008) whose ``version`` goes up in every transaction
+    that takes a credential away: a token revoked; a user deactivated, demoted or given a
+    new password; a session ended. Every server process compares it, at most once a
+    second, with the value it saw last, and drops its auth caches when it moved
+    (``services.revocations``): one small read per second instead of one per request."""
+
+    __tablename__ = "revocation_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0,
+                                         server_default=text("0"))
+
+
 # --- chat (migration 0002) ---------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from switchboard.db.models import ApiToken, SetupToken, User
 from switchboard.security.password_pool import password_pool
 from switchboard.security.tokens import generate_token
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
+from switchboard.services.revocations import revoking
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 10
@@ -144,7 +145,9 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
     if password is not None:
         check_password(password)
         hashed = await password_pool().hash(password)
-    async with db.unit_of_work() as session:
+    # ``revoking``: a deactivation, a demotion or a new password must reach every
+    # process's auth caches (any edit moves the stamp; edits are rare).
+    async with revoking(db) as session:
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id}")
@@ -235,8 +238,8 @@ async def list_tokens(db: Database, user_id: int | None = None) -> list[TokenVie
 
 async def revoke_token(db: Database, token_id: int, *, owner_id: int | None = None) -> str:
     """Revoke a token (of ``owner_id`` when given: users revoke only their own).
-    Returns its digest so callers can drop it from their auth cache."""
-    async with db.unit_of_work() as session:
+    Returns its digest. Every process's auth cache forgets it within a second."""
+    async with revoking(db) as session:
         token = await session.get(ApiToken, token_id)
         if token is None or (owner_id is not None and token.user_id != owner_id):
             raise NotFound(f"no API token with id {token_id}")

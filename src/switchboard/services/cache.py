@@ -18,6 +18,14 @@ ways:
 
 Counters (``stats``): hits, misses, local and remote invalidations, probe runs,
 publish failures — exposed so the docs and metrics can describe the behaviour.
+
+The same Redis link carries other process-to-process *notices* (one pub/sub connection
+per process, one place for reconnects): ``notify(channel, payload)`` publishes on a
+``switchboard:*`` channel, and ``on_notice(channel, handler)`` runs ``handler(payload)``
+for messages from other processes — and ``handler(None)`` after a reconnect, when
+messages may have been missed. The listener subscribes to the pattern ``switchboard:*``,
+so a channel can be added while it runs. Used for auth revocations
+(``services.revocations``).
 """
 
 from __future__ import annotations
@@ -35,11 +43,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 CHANNEL = "switchboard:catalog"
+PATTERN = "switchboard:*"
 DEFAULT_PROBE_INTERVAL = 5.0
 RETRY_LISTEN_AFTER = 30.0
 log = logging.getLogger(__name__)
 
 Probe = Callable[[], Awaitable[Hashable]]
+NoticeHandler = Callable[[dict[str, Any] | None], None]
 
 
 @dataclass(slots=True)
@@ -75,6 +85,7 @@ class CatalogCache:
             weakref.WeakKeyDictionary()
         )
         self.redis_url: str | None = None
+        self._notice_handlers: dict[str, list[NoticeHandler]] = {}
 
     # -- reads ---------------------------------------------------------------------
     async def get(
@@ -182,6 +193,48 @@ class CatalogCache:
         link = self._link()
         return link is not None and link.listening
 
+    def listening(self) -> bool:
+        """Whether this loop's Redis subscription is up (messages arrive as they are
+        published), so a process may rely on it instead of probing the database."""
+        return self._listening()
+
+    # -- notices for other concepts over the same link --------------------------------
+    def on_notice(self, channel: str, handler: NoticeHandler) -> Callable[[], None]:
+        """Run ``handler(payload)`` on each message another process publishes on
+        ``channel`` (and ``handler(None)`` after a reconnect); returns an unsubscribe."""
+        handlers = self._notice_handlers.setdefault(channel, [])
+        handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in handlers:
+                handlers.remove(handler)
+        return unsubscribe
+
+    async def notify(self, channel: str, payload: dict[str, Any]) -> None:
+        """Publish ``payload`` to the other processes (no-op without Redis). A failure is
+        counted and logged, not raised: the change itself has been committed."""
+        link = self._link()
+        if link is None:
+            return
+        try:
+            await link.publish(channel, {**payload, "origin": self.origin})
+        except Exception as exc:
+            self.stats.publish_errors += 1
+            log.warning("could not publish on %s to Redis: %s", channel, exc)
+
+    def _notice(self, channel: str, payload: dict[str, Any] | None) -> None:
+        for handler in list(self._notice_handlers.get(channel, ())):
+            try:
+                handler(payload)
+            except Exception:  # one bad handler must not stop the listener
+                log.exception("notice handler for %s failed", channel)
+
+    def _reconnected(self) -> None:
+        """Messages may have been missed while (re)connecting: everyone resyncs."""
+        self._drop(remote=True)
+        for channel in list(self._notice_handlers):
+            self._notice(channel, None)
+
     async def ensure_listener(self) -> None:
         """Start the listener on first use in this loop (cheap once it runs). If Redis
         cannot be reached, retry at most every ``RETRY_LISTEN_AFTER`` seconds and fall
@@ -226,9 +279,11 @@ class _RedisLink:
         self.listening = False
         self.failed_at = float("-inf")
 
-    async def publish(self) -> None:
-        payload = json.dumps({"origin": self.cache.origin, "version": self.cache.version})
-        await self.client.publish(CHANNEL, payload)
+    async def publish(self, channel: str = CHANNEL,
+                      payload: dict[str, Any] | None = None) -> None:
+        if payload is None:
+            payload = {"origin": self.cache.origin, "version": self.cache.version}
+        await self.client.publish(channel, json.dumps(payload))
 
     async def start(self) -> None:
         if self.task is not None and not self.task.done():
@@ -242,18 +297,18 @@ class _RedisLink:
         while True:
             try:
                 async with self.client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.psubscribe(PATTERN)
                     async for message in pubsub.listen():
-                        if message.get("type") == "subscribe":
+                        if message.get("type") == "psubscribe":
                             self.listening = True
                             # Messages may have been missed while (re)connecting.
                             if ready.done():
-                                self.cache._drop(remote=True)
+                                self.cache._reconnected()
                             else:
                                 ready.set_result(None)
                             backoff = 0.5
-                        elif message.get("type") == "message":
-                            self._on_message(message.get("data"))
+                        elif message.get("type") == "pmessage":
+                            self._on_message(message.get("channel"), message.get("data"))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep listening through outages
@@ -265,13 +320,20 @@ class _RedisLink:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
 
-    def _on_message(self, data: Any) -> None:
+    def _on_message(self, channel: Any, data: Any) -> None:
+        if isinstance(channel, bytes):
+            channel = channel.decode("utf-8", "replace")
         try:
-            origin = json.loads(data)["origin"]
+            payload = json.loads(data)
+            origin = payload["origin"]
         except (ValueError, TypeError, KeyError):
-            origin = None
-        if origin != self.cache.origin:
+            payload, origin = None, None
+        if origin == self.cache.origin:
+            return
+        if channel == CHANNEL:
             self.cache._drop(remote=True)
+        elif isinstance(payload, dict):
+            self.cache._notice(str(channel), payload)
 
     async def close(self) -> None:
         self.listening = False

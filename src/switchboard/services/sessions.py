@@ -6,8 +6,9 @@ and an expiry. Server-side rather than signed stateless cookies so that logout, 
 changes and deactivating a user end sessions at once.
 
 Lookups are cached in-process for a few seconds: every page and REST call checks the
-session, and a short cache keeps that off the database without delaying a logout here
-(``revoke`` drops the entry) by more than ``cache_ttl`` in other processes.
+session, and a short cache keeps that off the database. Ending sessions (logout, a
+password change, a deactivation) moves the revocation stamp (``services.revocations``),
+so every process drops its cache within a second, wherever the change was made.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Delete, delete, select
 
 from switchboard.db import Database, utcnow
 from switchboard.db.models import User, WebSession
+from switchboard.services import revocations
 from switchboard.services.principal import Principal
+from switchboard.services.revocations import RevocationWatch
 
 SESSION_TTL = timedelta(days=14)
 
@@ -40,11 +43,18 @@ class NewSession:
 
 class SessionStore:
     def __init__(self, db: Database, *, ttl: timedelta = SESSION_TTL,
-                 cache_ttl: float = 5.0) -> None:
+                 cache_ttl: float = 5.0, revocations: RevocationWatch | None = None) -> None:
         self.db = db
         self.ttl = ttl
         self.cache_ttl = cache_ttl
+        self.revocations = revocations
         self._cache: dict[str, tuple[tuple[Principal, str] | None, float]] = {}
+        self._generation = 0  # moves on every forget_all()
+
+    def forget_all(self) -> None:
+        """Drop every cached lookup (a revocation happened somewhere)."""
+        self._generation += 1
+        self._cache.clear()
 
     async def create(self, user_id: int, user_agent: str | None = None) -> NewSession:
         cookie = secrets.token_urlsafe(32)
@@ -61,11 +71,14 @@ class SessionStore:
     async def lookup(self, cookie: str) -> tuple[Principal, str] | None:
         if not cookie or len(cookie) > 200:
             return None
+        if self.revocations is not None:
+            await self.revocations.check()
         digest = _digest(cookie)
         now = time.monotonic()
         hit = self._cache.get(digest)
         if hit is not None and hit[1] > now:
             return hit[0]
+        generation = self._generation
         async with self.db.session() as session:
             row = (await session.execute(
                 select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username,
@@ -79,20 +92,31 @@ class SessionStore:
                 found = (Principal(user_id, username, role), csrf)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (found, now + self.cache_ttl)
+        if generation == self._generation:  # not if a revocation raced the read
+            self._cache[digest] = (found, now + self.cache_ttl)
         return found
 
     async def revoke(self, cookie: str) -> None:
         digest = _digest(cookie)
         self._cache.pop(digest, None)
-        async with self.db.unit_of_work() as session:
-            await session.execute(delete(WebSession).where(WebSession.token_hash == digest))
+        await self._end(delete(WebSession).where(WebSession.token_hash == digest))
 
     async def revoke_user(self, user_id: int, *, keep_cookie: str | None = None) -> None:
         """End every session of a user (password change, deactivation)."""
-        self._cache.clear()
+        self.forget_all()
+        query = delete(WebSession).where(WebSession.user_id == user_id)
+        if keep_cookie:
+            query = query.where(WebSession.token_hash != _digest(keep_cookie))
+        await self._end(query)
+
+    async def _end(self, query: Delete) -> None:
+        """Delete sessions; when any existed, move the revocation stamp with it, so other
+        processes drop their cached lookups. (Only then: a logout with a made-up cookie
+        needs no login to send, and must not make every process re-read its caches.)"""
         async with self.db.unit_of_work() as session:
-            query = delete(WebSession).where(WebSession.user_id == user_id)
-            if keep_cookie:
-                query = query.where(WebSession.token_hash != _digest(keep_cookie))
-            await session.execute(query)
+            done = await session.execute(query)
+            ended = bool(getattr(done, "rowcount", 1))
+            if ended:
+                await revocations.bump(session)
+        if ended:
+            await revocations.announce(self.db)

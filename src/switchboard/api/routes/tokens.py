@@ -53,6 +53,6 @@ async def create_token(body: NewTokenBody, request: Request,
 async def revoke_token(token_id: int, request: Request,
                        who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
-    digest = await accounts.revoke_token(state.db, token_id, owner_id=who.user_id)
-    state.tokens.invalidate(digest)
+    # every process's token cache forgets it (services.revocations)
+    await accounts.revoke_token(state.db, token_id, owner_id=who.user_id)
     return Response(status_code=204)

@@ -53,5 +53,6 @@ async def update_user(user_id: int, body: UserPatch, request: Request,
     if body.is_active is False or body.password is not None or body.role is not None:
         keep = request.cookies.get(SESSION_COOKIE) if user_id == who.user_id else None
         await state.sessions.revoke_user(user_id, keep_cookie=keep)
-        state.tokens.invalidate()
+        # (the update itself moved the revocation stamp: token caches are dropped in
+        # every process, services.revocations)
     return user_json(user)
