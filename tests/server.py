@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,44 +67,3 @@ def running_server(settings: Settings | None = None) -> Iterator[Running]:
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
         yield Running(url, settings)
 
-
-@contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
-    """``switchboard serve ARGS`` until uvicorn says the app is up (an event, not a
-    timer); yields its output lines, which keep coming in (read by a thread, so a chatty
-    server never blocks on a full pipe) until it has stopped."""
-    import os
-    import threading
-
-    proc = subprocess.Popen([sys.executable, "-m", "switchboard.cli.main", "serve",
-                             "--log-level", "info", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
-    lines: list[str] = []
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    reader: threading.Thread | None = None
-    try:
-        while True:
-            line = stdout.readline()
-            assert line, "serve exited early:\n" + "".join(lines)
-            lines.append(line)
-            if "Application startup complete" in line:
-                break
-        def read_rest() -> None:
-            for rest in stdout:
-                lines.append(rest)
-
-        reader = threading.Thread(target=read_rest, daemon=True)
-        reader.start()
-        yield lines
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if reader is not None:
-            reader.join(timeout=10)
-        stdout.close()

@@ -22,13 +22,15 @@ from tests.server import Running
 class ServerProcess:
     """One ``switchboard serve`` process; its output is collected as it runs."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None) -> None:
+        """``args``: more ``serve`` options; ``env``: added to the test's environment."""
         self.port = port
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "switchboard.cli.main", "serve", "--port", str(port),
-             "--log-level", "info"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+             "--log-level", "info", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, **(env or {})})
         self._started = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -63,6 +65,18 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+@contextmanager
+def serve(port: int, *args: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """``switchboard serve --port PORT ARGS`` while the block runs; yields its output
+    lines (still growing while it runs, complete once it stopped)."""
+    process = ServerProcess(port, *args, env=env)
+    try:
+        yield process.lines
+    finally:
+        process.stop()
+        process._reader.join(5)
 
 
 @contextmanager

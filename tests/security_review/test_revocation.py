@@ -22,7 +22,8 @@ from switchboard.config import load_settings
 from tests.cli.run import run_cli
 from tests.fakes.server import free_port, serve_in_thread
 from tests.security_review.conftest import PASSWORD, bearer, login
-from tests.server import Running, _make_user, serve
+from tests.server import Running, _make_user
+from tests.server_process import serve
 
 
 def _within(seconds: float, done: Callable[[], bool]) -> float:
@@ -88,7 +89,7 @@ def test_revocations_cross_server_processes_through_redis(redis_url: str) -> Non
     listening a server reads the stamp only every 30 s, so the message did it."""
     a, b = free_port(), free_port()
     env = {"SWITCHBOARD_REDIS_URL": redis_url}
-    with serve("--port", str(a), env=env), serve("--port", str(b), env=env):
+    with serve(a, env=env), serve(b, env=env):
         settings = load_settings()
         admin = asyncio.run(_make_user(settings, "root", "admin", PASSWORD))
         token = asyncio.run(_make_user(settings, "tom", "user", PASSWORD))

@@ -20,7 +20,8 @@ import orjson
 from switchboard.config import load_settings
 from tests.fakes.server import free_port
 from tests.security_review.conftest import PASSWORD
-from tests.server import _make_user, serve
+from tests.server import _make_user
+from tests.server_process import serve
 from tests.tls import make_pki
 
 FORGED = {"x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7"}
@@ -58,7 +59,7 @@ def _access_clients(lines: list[str]) -> set[str]:
 def test_direct_tls_gives_secure_cookies_and_hsts(tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
     port = free_port()
-    with serve("--port", str(port), "--tls-cert", str(pki.cert),
+    with serve(port, "--tls-cert", str(pki.cert),
                "--tls-key", str(pki.key)) as lines:
         assert any(f"open https://localhost:{port}/" in x for x in lines), lines
         assert not any("warning: serving plain HTTP" in x for x in lines)
@@ -85,8 +86,7 @@ def test_trusted_proxy_headers_mark_cookies_secure_and_key_the_throttle(
         tmp_path: Path) -> None:
     port = free_port()
     # non-loopback bind behind a proxy: no plain-HTTP warning
-    with serve("--host", "0.0.0.0", "--port", str(port),
-               "--forwarded-allow-ips", "127.0.0.1") as lines:
+    with serve(port, "--host", "0.0.0.0", "--forwarded-allow-ips", "127.0.0.1") as lines:
         assert not any("warning: serving plain HTTP" in x for x in lines), lines
         _user("fred")
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -103,7 +103,7 @@ def test_trusted_proxy_headers_mark_cookies_secure_and_key_the_throttle(
 
 def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
     port = free_port()
-    with serve("--port", str(port)) as lines:
+    with serve(port) as lines:
         assert not any("warning: serving plain HTTP" in x for x in lines)  # loopback
         _user("gwen")
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -118,7 +118,7 @@ def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(tmp_path: Pat
 
 def test_plain_http_on_a_public_address_warns_at_start() -> None:
     port = free_port()
-    with serve("--host", "0.0.0.0", "--port", str(port)) as lines:
+    with serve(port, "--host", "0.0.0.0") as lines:
         warning = [x for x in lines if "warning: serving plain HTTP on 0.0.0.0" in x]
         assert warning, lines
         assert "--tls-cert" in warning[0] and "--forwarded-allow-ips" in warning[0]
