@@ -27,4 +27,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     data = tmp_path / "sb-data"
     monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(data))
     monkeypatch.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
+    # Vendor fakes answer a script call by call; the title call after a first answer is
+    # tested on its own (tests/api/test_chat_api.py), with titles switched back on.
+    monkeypatch.setenv("SWITCHBOARD_AUTO_TITLES", "0")
     yield data

@@ -48,6 +48,8 @@ class Settings:
     redis_url: str | None
     max_body_bytes: int = int(DEFAULT_MAX_BODY_MB * MB)
     max_chat_body_bytes: int = int(DEFAULT_MAX_CHAT_BODY_MB * MB)
+    auto_titles: bool = True
+    """Ask a new conversation's model for its title (one small, metered call)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,4 +88,6 @@ def load_settings() -> Settings:
         max_body_bytes=_megabytes("SWITCHBOARD_MAX_BODY_MB", DEFAULT_MAX_BODY_MB),
         max_chat_body_bytes=_megabytes("SWITCHBOARD_MAX_CHAT_BODY_MB",
                                        DEFAULT_MAX_CHAT_BODY_MB),
+        auto_titles=os.environ.get("SWITCHBOARD_AUTO_TITLES", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
     )

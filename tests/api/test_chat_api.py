@@ -14,9 +14,11 @@ from tests.api.chat_support import (
     set_preference,
     sse_events,
     stream_chat,
+    wait_for,
 )
 from tests.fakes.openai import MODEL as OPENAI_MODEL
 from tests.fakes.openai import Wire as OpenAIWire
+from tests.fakes.script import Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.files.pdf import make_pdf
@@ -303,3 +305,32 @@ def test_attached_text_and_pdf_reach_the_model_as_text(alice: httpx.Client,
         {"filename": "tool.exe", "media_type": "application/x-msdownload", "data": "TVo="}]})
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "files.0"
     assert "PDF or a text file" in refused.json()["error"]["message"]
+
+
+def test_a_new_conversation_is_titled_by_its_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_AUTO_TITLES", "1")
+    fake = FakeVendor(OpenAIWire()).then(
+        Reply(chunks=["Plant", " tomatoes", " in May."]),
+        Reply(chunks=['"Title: Planting', ' tomatoes."']))
+    with serve_in_thread(fake) as url, running_server() as server:
+        alice = client(server, server.make_user("alice"))
+        ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
+        events = stream_chat(alice, {"text": "when should i plant tomatoes", "model": ref})
+        cid = events[-1][1]["conversation_id"]
+        stored = alice.get(f"/api/conversations/{cid}").json()["title"]
+        # The title call is paid for like any chat call: two usage rows for this user.
+        wait_for(server, "SELECT user_id FROM usage_events WHERE source = 'chat'",
+                 lambda rows: len(rows) == 2 and len(set(rows)) == 1)
+    names = [name for name, _ in events]
+    assert names[-2:] == ["done", "title"]
+    assert events[-1][1]["title"] == "Planting tomatoes" == stored
+    asked = fake.chat_requests()[1].body
+    assert (asked.get("max_tokens") or asked.get("max_completion_tokens")) == 30
+    assert "when should i plant tomatoes" in str(asked["messages"])
+    assert "Plant tomatoes in May." in str(asked["messages"])
+
+
+def test_the_offline_model_keeps_the_first_message_as_title(alice: httpx.Client) -> None:
+    events = stream_chat(alice, {"text": "Planning the garden this spring"})
+    assert events[-1][0] == "done"
+    assert events[-1][1]["conversation"]["title"] == "Planning the garden this spring"

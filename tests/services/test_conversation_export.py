@@ -12,13 +12,14 @@ WHEN = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
 def _conversation(title: str | None) -> ConversationView:
     return ConversationView(id=7, title=title, model="openai:gpt-4o", provider="openai",
+                            system_prompt=None,
                             created_at=WHEN, updated_at=WHEN, message_count=2)
 
 
 def _message(role: str, parts: list[dict[str, object]], status: str = "complete",
              error: str | None = None) -> MessageView:
     return MessageView(
-        id=1, conversation_id=7, role=role, text="", parts=parts,
+        id=1, conversation_id=7, parent_id=None, versions=[1], role=role, text="", parts=parts,
         model="openai:gpt-4o" if role == "assistant" else None, provider=None, kind=None,
         input_tokens=None, output_tokens=None, cached_tokens=None, reasoning_tokens=None,
         cost=None, latency_ms=None, ttft_ms=None, finish_reason=None, status=status,

@@ -63,6 +63,7 @@ from switchboard.services.conversations import (
 )
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.titles import suggest_title
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
@@ -103,6 +104,7 @@ class ChatDeps:
     usage: UsageRecorder
     spawn: Spawn
     progress: AnswerProgress | None = None
+    auto_titles: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,10 @@ class Turn:
     previous_leaf: int | None
     """The leaf shown before this turn (given back if a regenerate fails outright)."""
     regenerate: bool
+    new_conversation: bool = False
     client_stopped: bool = False
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
+    _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
     def stopped_by_client(self) -> None:
         """The client went away (the stop button): the reason saved is "stopped"."""
@@ -172,9 +176,20 @@ class Turn:
     def on_done(self, outcome: CallOutcome) -> None:
         if self.deps.progress is not None:
             self.deps.progress.forget(self.assistant_id)
+        self._record(outcome)
+        self._saving = self.deps.spawn(_save_answer(self, outcome))
+        if self.new_conversation and self.deps.auto_titles:
+            self._titling = self.deps.spawn(_retitle(self))
+
+    def _record(self, outcome: CallOutcome) -> None:
         self.deps.usage.record(outcome.usage_record(
             "chat", user_id=self.user_id, api_token_id=self.api_token_id))
-        self._saving = self.deps.spawn(_save_answer(self, outcome))
+
+    async def new_title(self) -> str | None:
+        """The title the model gave a new conversation (None: it keeps its first one)."""
+        if self._titling is None:
+            return None
+        return await asyncio.shield(self._titling)
 
 
 # -- starting a turn --------------------------------------------------------------------------
@@ -327,7 +342,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     return Turn(deps=deps, user_id=user_id, api_token_id=api_token_id, model=model,
                 request=request, warnings=warnings, conversation=conversation_view,
                 user_message=user_view, assistant_id=answer.id,
-                previous_leaf=thread.previous_leaf, regenerate=body.regenerate)
+                previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
+                new_conversation=body.conversation_id is None)
 
 
 # -- ending a turn ----------------------------------------------------------------------------
@@ -398,6 +414,24 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
         log.exception("saving answer %s of conversation %s failed", turn.assistant_id,
                       turn.conversation.id)
         raise
+
+
+async def _retitle(turn: Turn) -> str | None:
+    """After the first answer is saved complete: ask the model for a title, and keep it
+    unless the user renamed the conversation meanwhile."""
+    saved = await turn.saved()
+    if saved.status != "complete" or saved.message is None or turn.user_message is None:
+        return None
+    title = await suggest_title(turn.model, turn.user_message.text, saved.message.text,
+                                turn._record)
+    if title is None:
+        return None
+    async with turn.deps.db.unit_of_work() as session:
+        row = await session.get(m.Conversation, turn.conversation.id)
+        if row is None or row.title != turn.conversation.title:
+            return None
+        row.title = title
+    return title
 
 
 async def _replay(model: ResolvedModel, request: ChatRequest) -> AsyncIterator[StreamEvent]:

@@ -43,12 +43,13 @@ from switchboard.spec import (
 )
 
 log = logging.getLogger("switchboard.api.chat")
+TITLE_WAIT = 8.0
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_csrf)])
 
 
 def _deps(state: AppState) -> ChatDeps:
     return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
-                    progress=state.progress)
+                    progress=state.progress, auto_titles=state.settings.auto_titles)
 
 
 async def _start(request: Request, body: ChatInput, who: Principal) -> Turn:
@@ -141,7 +142,13 @@ async def _sse(turn: Turn, first: StreamEvent, events: AsyncIterator[StreamEvent
                                "log)", "code": "save_failed", "retryable": True,
                                "message_id": None, "status": "error"})
         return
-    yield _shutdown_frame(saved) if stopping else _end_frame(saved)
+    if stopping:
+        yield _shutdown_frame(saved)
+        return
+    yield _end_frame(saved)
+    title = await _title_of(turn)
+    if title is not None:
+        yield _frame("title", {"conversation_id": turn.conversation.id, "title": title})
 
 
 def _shutdown_frame(saved: Saved) -> bytes:
@@ -152,6 +159,18 @@ def _shutdown_frame(saved: Saved) -> bytes:
         "message_id": saved.message.id if saved.message is not None else None,
         "status": saved.status,
     })
+
+
+async def _title_of(turn: Turn) -> str | None:
+    """A new conversation's title, sent after ``done`` so the answer is never held up;
+    the stream waits for it at most ``TITLE_WAIT`` seconds (the title is saved anyway)."""
+    try:
+        return await asyncio.wait_for(turn.new_title(), TITLE_WAIT)
+    except TimeoutError:
+        return None
+    except Exception:
+        log.exception("titling conversation %s failed", turn.conversation.id)
+        return None
 
 
 class _ChatStream(StreamingResponse):

@@ -1,0 +1,74 @@
+"""A new conversation's title, written by its own model after the first exchange.
+
+The first message, cut at a word (``chat.title_from``), is the title from the start, so
+the sidebar never shows "Untitled". Once the first answer is complete, the conversation's
+model is asked for a few words that name the topic; the answer replaces the provisional
+title unless the user renamed the conversation meanwhile. The call is metered like any
+chat call (the user pays for it and sees it in the usage report), is small (the exchange
+cut to ``EXCERPT`` characters each way, ``MAX_OUTPUT_TOKENS``), and is skipped for the
+offline model, whose provisional title already is its summary: it cannot write a better
+one. A failed or empty answer keeps the provisional title: a title is never worth an
+error in the user's face.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from switchboard.registry import ResolvedModel
+from switchboard.services.metering import CallOutcome, metered_generate
+from switchboard.spec import ChatRequest, Message, SwitchboardError
+
+log = logging.getLogger("switchboard.titles")
+
+EXCERPT = 1500
+MAX_OUTPUT_TOKENS = 30
+MAX_TITLE_CHARS = 80
+NO_TITLE_KINDS = frozenset({"offline"})
+
+INSTRUCTIONS = (
+    "You name conversations. Reply with a title of at most six words for the conversation "
+    "below, in the language of the user's message: no quotes, no final full stop, no "
+    "explanation."
+)
+
+_PREFIX = re.compile("^(?:title|titre|titel|t\u00edtulo)\\s*[:\uff1a]\\s*", re.IGNORECASE)
+# Quotes and markdown a model may wrap a title in (typographic quotes included).
+_DECORATION = "\"'`*# \u201c\u201d\u2018\u2019\u00ab\u00bb"
+
+
+def clean_title(text: str) -> str | None:
+    """The model's answer as a title: first non-empty line, without quotes, markdown or a
+    "Title:" prefix, at most ``MAX_TITLE_CHARS``; None when nothing usable is left."""
+    line = next((ln for ln in (raw.strip() for raw in text.splitlines()) if ln), "")
+    line = _PREFIX.sub("", line.strip(_DECORATION)).strip(_DECORATION).rstrip(".")
+    line = " ".join(line.split())
+    if not line:
+        return None
+    if len(line) > MAX_TITLE_CHARS:
+        line = line[:MAX_TITLE_CHARS].rsplit(" ", 1)[0].rstrip() + "…"
+    return line
+
+
+def title_request(question: str, answer: str) -> ChatRequest:
+    excerpt = (f"User: {question[:EXCERPT]}\n\n"
+               f"Assistant: {answer[:EXCERPT]}")
+    return ChatRequest(messages=[Message.user(excerpt)], system=INSTRUCTIONS,
+                       max_output_tokens=MAX_OUTPUT_TOKENS)
+
+
+async def suggest_title(model: ResolvedModel, question: str, answer: str,
+                        on_done: Callable[[CallOutcome], None]) -> str | None:
+    """The model's title for this exchange, or None (offline model, failure, nothing)."""
+    if model.kind in NO_TITLE_KINDS or not question.strip():
+        return None
+    try:
+        result = await metered_generate(model, title_request(question, answer), on_done)
+    except SwitchboardError as exc:
+        log.info("no title from %s: %s", model.ref, exc.code)
+        return None
+    if result.error is not None:
+        return None
+    return clean_title(result.text)
