@@ -12,7 +12,7 @@ WHEN = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
 def _conversation(title: str | None) -> ConversationView:
     return ConversationView(id=7, title=title, model="openai:gpt-4o", provider="openai",
-                            system_prompt=None,
+                            system_prompt=None, pinned=False,
                             created_at=WHEN, updated_at=WHEN, message_count=2)
 
 
@@ -22,7 +22,8 @@ def _message(role: str, parts: list[dict[str, object]], status: str = "complete"
         id=1, conversation_id=7, parent_id=None, versions=[1], role=role, text="", parts=parts,
         model="openai:gpt-4o" if role == "assistant" else None, provider=None, kind=None,
         input_tokens=None, output_tokens=None, cached_tokens=None, reasoning_tokens=None,
-        cost=None, latency_ms=None, ttft_ms=None, finish_reason=None, status=status,
+        cost=None, usage_estimated=False, latency_ms=None, ttft_ms=None, finish_reason=None,
+        status=status,
         error=error, rating=None, created_at=WHEN)
 
 
