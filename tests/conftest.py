@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,12 @@ VENDOR_ENV = (
     "SWITCHBOARD_DATABASE_URL", "SWITCHBOARD_SECRET_KEY", "SWITCHBOARD_REDIS_URL",
 )
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+# ../shared/specs beside the clone; a git worktree one level deeper (wt/NAME) finds the
+# same folder one more level up; SWITCHBOARD_TEST_SPECS names another place.
+_HERE = Path(__file__).resolve()
+SPECS = Path(os.environ.get("SWITCHBOARD_TEST_SPECS") or next(
+    (p / "shared" / "specs" for p in _HERE.parents[2:4] if (p / "shared" / "specs").is_dir()),
+    _HERE.parents[2] / "shared" / "specs"))
 
 
 @pytest.fixture(autouse=True)

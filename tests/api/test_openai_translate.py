@@ -7,13 +7,16 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
+from switchboard.api.openai.convert_request import (
+    for_provider,
+    invalid_from_validation,
+    to_chat_request,
+)
 from switchboard.api.openai.errors import error_body, error_headers, error_status
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.spec import (
     AuthenticationError,
-    CallWarning,
     ContextLengthError,
     ErrorEvent,
     Finish,
@@ -94,13 +97,14 @@ def test_unknown_parameter_is_a_400_naming_it() -> None:
     with pytest.raises(ValidationError) as info:
         parse({"model": "m", "messages": [], "temprature": 1})
     err = invalid_from_validation(info.value)
-    assert err.param == "temprature" and "Extra inputs" in err.message
+    assert err.param == "temprature"
+    assert err.message == "Unrecognized request argument supplied: temprature"  # OpenAI's
 
 
 @pytest.mark.parametrize(
     ("body", "param", "needle"),
     [
-        ({"n": 2}, "n", "only n=1"),
+        ({"n": 9}, "n", "between 1 and 8"),
         ({"temperature": 5}, "temperature", "less than or equal to 2"),
         ({"messages": [{"role": "user", "content": [
             {"type": "image_url", "image_url": {"url": "ftp://x"}}]}]},
@@ -113,8 +117,12 @@ def test_unknown_parameter_is_a_400_naming_it() -> None:
         ({"tools": [{"type": "function", "function": {
             "name": "f", "parameters": {"type": "object", "properties": {"a": {"type": 1}}}}}]},
          "tools", "not a valid JSON Schema"),
-        ({"tool_choice": {"type": "function", "function": {"name": "nope"}}}, None,
+        ({"tool_choice": {"type": "function", "function": {"name": "nope"}}}, "tool_choice",
          "not among the tools"),
+        ({"max_tokens": 0}, "max_tokens", "greater than or equal to 1"),
+        ({"max_completion_tokens": 0}, "max_completion_tokens", "greater than or equal"),
+        ({"logprobs": True, "top_logprobs": 21}, "top_logprobs", "less than or equal"),
+        ({"top_logprobs": 2}, "top_logprobs", "needs 'logprobs'"),
     ],
 )
 def test_bad_input_names_the_param(body: dict[str, object], param: str | None,
@@ -127,12 +135,34 @@ def test_bad_input_names_the_param(body: dict[str, object], param: str | None,
         assert info.value.param is not None and info.value.param.startswith(param)
 
 
-def test_ignored_settings_are_reported() -> None:
-    _, warnings = to_chat_request(parse({"model": "m", "logit_bias": {"1": 2},
-                                         "messages": [{"role": "user", "content": "x"}]}))
-    assert warnings == [CallWarning("unsupported-setting",
-                                    "'logit_bias' is not supported and was ignored",
-                                    "logit_bias")]
+def test_vendor_only_settings_follow_the_policy() -> None:
+    """Forwarded (as provider options) to the kinds that have them, warned elsewhere;
+    the caller's own provider_options win."""
+    body = parse({"model": "m", "logit_bias": {"1": 2}, "service_tier": "flex",
+                  "provider_options": {"openai": {"service_tier": "priority"}},
+                  "messages": [{"role": "user", "content": "x"}]})
+    neutral, warnings = to_chat_request(body)
+    assert warnings == []
+    request, warnings = for_provider(body, neutral, "openai")
+    assert request.provider_options == {"openai": {"service_tier": "priority",
+                                                   "logit_bias": {"1": 2}}}
+    assert warnings == []
+    request, warnings = for_provider(body, neutral, "anthropic")
+    assert request.provider_options == {"openai": {"service_tier": "priority"}}
+    assert [w.setting for w in warnings] == ["service_tier", "logit_bias"]
+    assert "only forwarded to openai and openai_compatible" in warnings[1].message
+
+
+def test_top_k_is_neutral_except_for_compatible_servers() -> None:
+    body = parse({"model": "m", "top_k": 7, "min_p": 0.1,
+                  "messages": [{"role": "user", "content": "x"}]})
+    neutral, _ = to_chat_request(body)
+    assert neutral.top_k == 7
+    request, _ = for_provider(body, neutral, "openai_compatible")
+    assert request.top_k is None
+    assert request.provider_options == {"openai_compatible": {"top_k": 7, "min_p": 0.1}}
+    request, warnings = for_provider(body, neutral, "anthropic")
+    assert request.top_k == 7 and [w.setting for w in warnings] == ["min_p"]
 
 
 def chunks(raw: bytes) -> list[object]:
@@ -203,6 +233,6 @@ def test_error_mapping() -> None:
     assert error_status(auth)[0] == 502
     assert error_headers(auth) == {"x-should-retry": "false"}
     limited = RateLimitError("slow", retry_after=1.2, request_id="req_9")
-    assert error_headers(limited) == {"retry-after": "2", "x-should-retry": "true",
+    assert error_headers(limited) == {"retry-after": "2", "x-should-retry": "false",
                                       "x-upstream-request-id": "req_9"}
     assert error_body(InvalidRequestError("bad", param="n"))["error"]["param"] == "n"

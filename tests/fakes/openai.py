@@ -6,6 +6,8 @@ Routes: ``POST <anything>/chat/completions`` and ``GET <anything>/models``. The 
 is sent only when the request asked for it with ``stream_options.include_usage``, as
 OpenAI does; ``reasoning_field`` makes the same wire speak a compatible server's
 reasoning deltas (DeepSeek's ``reasoning_content``, OpenRouter's ``reasoning``).
+With ``logprobs: true`` in the request each text chunk is one token with log-probability
+``-0.5 * (i + 1)`` and ``top_logprobs`` alternatives named ``alt<k>``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Wire:
     def __init__(self, reasoning_field: str | None = None) -> None:
         self.reasoning_field = reasoning_field
         self._include_usage = True
+        self._top_logprobs: int | None = None  # None: logprobs not asked for
 
     # -- routing -------------------------------------------------------------------
     def route(self, method: str, path: str) -> str | None:
@@ -54,7 +57,17 @@ class Wire:
         # between), so this is where the request's usage wish is remembered.
         options = body.get("stream_options") or {}
         self._include_usage = bool(options.get("include_usage"))
+        self._top_logprobs = int(body.get("top_logprobs") or 0) if body.get("logprobs") else None
         return str(body.get("model", MODEL))
+
+    def _logprobs(self, chunks: list[str], first: int = 0) -> dict[str, Any] | None:
+        if self._top_logprobs is None:
+            return None
+        return {"refusal": None, "content": [
+            {"token": text, "logprob": -0.5 * (first + i + 1), "bytes": list(text.encode()),
+             "top_logprobs": [{"token": f"alt{k}", "logprob": -5.0 - k, "bytes": None}
+                              for k in range(self._top_logprobs)]}
+            for i, text in enumerate(chunks)]}
 
     # -- bodies --------------------------------------------------------------------
     def usage(self, reply: Reply) -> dict[str, Any]:
@@ -83,7 +96,8 @@ class Wire:
         return {
             "id": reply.response_id, "object": "chat.completion", "created": CREATED,
             "model": reply.model or model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
+            "choices": [{"index": 0, "message": message,
+                         "logprobs": self._logprobs(reply.chunks),
                          "finish_reason": reply.finish}],
             "usage": self.usage(reply),
             "service_tier": "default",
@@ -91,13 +105,14 @@ class Wire:
         }
 
     def _chunk(self, reply: Reply, model: str, delta: dict[str, Any] | None,
-               finish: str | None = None, usage: dict[str, Any] | None = None) -> bytes:
+               finish: str | None = None, usage: dict[str, Any] | None = None,
+               logprobs: dict[str, Any] | None = None) -> bytes:
         chunk: dict[str, Any] = {
             "id": reply.response_id, "object": "chat.completion.chunk", "created": CREATED,
             "model": reply.model or model, "service_tier": "default",
             "system_fingerprint": FINGERPRINT,
             "choices": [] if delta is None else [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
         }
         if self._include_usage:
             chunk["usage"] = usage  # null on every chunk but the last one
@@ -109,8 +124,9 @@ class Wire:
         if self.reasoning_field:
             for text in reply.reasoning:
                 events.append(self._chunk(reply, model, {self.reasoning_field: text}))
-        for text in reply.chunks:
-            events.append(self._chunk(reply, model, {"content": text}))
+        for i, text in enumerate(reply.chunks):
+            events.append(self._chunk(reply, model, {"content": text},
+                                      logprobs=self._logprobs([text], i)))
         for index, call in enumerate(reply.tool_calls):
             events.append(self._chunk(reply, model, {"tool_calls": [{
                 "index": index, "id": call.id, "type": "function",

@@ -177,9 +177,11 @@ def result_events(result: ChatResult) -> list[StreamEvent]:
     """A non-streaming result replayed as the events a stream would have given, so both
     modes go through the same metering and accounting."""
     events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
+    logprobs = result.logprobs  # they cover the whole text: carried by its first delta
     for i, part in enumerate(result.parts):
         if part.type == "text":
-            events.append(TextDelta(part.text))
+            events.append(TextDelta(part.text, logprobs))
+            logprobs = None
         elif part.type == "reasoning":
             events.append(ReasoningDelta(part.text, id=str(i),
                                          provider_metadata=part.provider_metadata))

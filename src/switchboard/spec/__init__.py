@@ -32,6 +32,7 @@ from switchboard.spec.events import (
     StreamEvent,
     StreamStart,
     TextDelta,
+    TokenLogprob,
     ToolCall,
     ToolCallDelta,
     ToolCallStart,
@@ -53,6 +54,7 @@ from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
 from switchboard.spec.request import (
     ChatRequest,
+    ReasoningEffort,
     ResponseFormat,
     ResponseFormatJson,
     ResponseFormatJsonSchema,
@@ -71,10 +73,10 @@ __all__ = [
     "KeyCheck", "Message", "MissingApiKeyError", "ModelInfo", "NotFoundError",
     "OverloadedError", "Part", "PermissionDeniedError", "Price", "Provider",
     "ProviderConfig", "ProviderError", "ProviderMetadata", "RateLimitError",
-    "ReasoningDelta", "ReasoningPart", "ResponseFormat", "ResponseFormatJson",
+    "ReasoningDelta", "ReasoningEffort", "ReasoningPart", "ResponseFormat", "ResponseFormatJson",
     "ResponseFormatJsonSchema", "ResponseFormatText", "ResponseMetadata", "Role",
     "ServerError", "StreamBrokenError", "StreamEvent", "StreamStart", "SwitchboardError",
-    "TextDelta", "TextPart", "Tool", "ToolCall", "ToolCallDelta", "ToolCallPart",
+    "TextDelta", "TextPart", "TokenLogprob", "Tool", "ToolCall", "ToolCallDelta", "ToolCallPart",
     "ToolCallStart", "ToolChoice", "ToolChoiceTool", "ToolResultPart", "UnifiedFinish",
     "UnknownModelError", "UnknownProviderError", "UpstreamConnectionError",
     "UpstreamTimeoutError", "Usage", "check_json_schema", "collect", "collect_stream",

@@ -22,6 +22,7 @@ from switchboard.spec.events import (
     StreamEvent,
     StreamStart,
     TextDelta,
+    TokenLogprob,
     ToolCall,
     ToolCallDelta,
     ToolCallStart,
@@ -47,6 +48,7 @@ class ChatResult:
     warnings: list[CallWarning]
     metadata: ResponseMetadata
     error: SwitchboardError | None = None
+    logprobs: list[TokenLogprob] | None = None  # the text's, when they were asked for
 
     @property
     def message(self) -> Message:
@@ -75,7 +77,7 @@ class Collector:
     """Accumulates events in order; ``result()`` may be called at any time (partial)."""
 
     __slots__ = ("_order", "_text", "_reasoning", "_pending", "_calls", "finish",
-                 "usage", "warnings", "metadata", "error", "events")
+                 "usage", "warnings", "metadata", "error", "events", "logprobs")
 
     def __init__(self) -> None:
         # _order keeps the parts in the order they began: ("text", i) / ("reasoning", id)
@@ -91,6 +93,7 @@ class Collector:
         self.metadata = ResponseMetadata()
         self.error: SwitchboardError | None = None
         self.events = 0
+        self.logprobs: list[TokenLogprob] | None = None
 
     def add(self, event: StreamEvent) -> None:
         self.events += 1
@@ -100,6 +103,10 @@ class Collector:
                 self._order.append(("text", key))
                 self._text[key] = []
             self._text[self._order[-1][1]].append(event.text)
+            if event.logprobs is not None:
+                if self.logprobs is None:
+                    self.logprobs = []
+                self.logprobs.extend(event.logprobs)
         elif isinstance(event, ReasoningDelta):
             block = self._reasoning.get(event.id)
             if block is None:
@@ -178,6 +185,7 @@ class Collector:
             warnings=list(self.warnings),
             metadata=self.metadata,
             error=self.error,
+            logprobs=list(self.logprobs) if self.logprobs is not None else None,
         )
 
 

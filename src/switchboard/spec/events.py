@@ -40,10 +40,26 @@ class StreamStart:
     warnings: list[CallWarning] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One answer token's log-probability (``ChatRequest.logprobs``). ``top`` holds the
+    most likely alternatives at that position (their own ``top`` is empty); ``bytes`` is
+    the token's UTF-8 bytes where the vendor gives them (a token may be part of a
+    character)."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top: tuple[TokenLogprob, ...] = ()
+
+
 @dataclass(slots=True)
 class TextDelta:
+    """Answer text; ``logprobs`` covers exactly the tokens of ``text`` when asked for."""
+
     type: ClassVar[str] = "text-delta"
     text: str
+    logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass(slots=True)

@@ -120,6 +120,10 @@ class ResponseFormatJsonSchema(BaseModel):
 
 ResponseFormat = ResponseFormatText | ResponseFormatJson | ResponseFormatJsonSchema
 
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+"""OpenAI's scale, the widest any vendor has. ``none`` asks for no reasoning where a model
+can skip it; adapters map each value to their vendor's nearest knob (and say so)."""
+
 
 class ChatRequest(BaseModel):
     """A provider-neutral chat call. The model is chosen separately (``chat_model()``)."""
@@ -140,8 +144,12 @@ class ChatRequest(BaseModel):
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = Field(default=None, discriminator="type")
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    reasoning_effort: ReasoningEffort | None = None
     user: str | None = None
+    # Log-probabilities of the answer's tokens, with this many most likely alternatives
+    # per position (0: only the chosen token's). Adapters that cannot return them warn;
+    # those that can put them on ``TextDelta.logprobs``.
+    logprobs: int | None = Field(default=None, ge=0, le=20)
     provider_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("messages")

@@ -1,9 +1,12 @@
 """OpenAI wire -> neutral ``ChatRequest``.
 
-Every rejection is an ``InvalidRequestError`` naming the offending parameter in OpenAI's
-``param`` style (``messages[2].content[0].image_url``), so the ``/v1`` surface can answer
-with OpenAI's error shape. Parameters with no neutral equivalent are either refused
-(``n > 1``, audio) or reported back as warnings (``logit_bias``).
+Every rejection is an ``InvalidRequestError`` naming the offending parameter as the
+caller wrote it, in OpenAI's one path syntax (``messages[2].content[0].image_url.url``):
+errors of the wire model and of the neutral request are both mapped back to wire names
+here, in ``invalid_from_validation`` (``max_output_tokens`` is reported as the
+``max_tokens`` or ``max_completion_tokens`` the caller sent). Parameters with no neutral
+equivalent follow ``params.PARAMS`` (decision 0031): forwarded to the vendors that have
+them through ``provider_options``, ignored with a warning elsewhere, or refused.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from switchboard.api.openai.params import MAX_N, PARAMS, vendor_params
 from switchboard.api.openai.wire import ChatCompletionRequest, ContentPart, MessageIn, ToolDef
 from switchboard.spec import (
     CallWarning,
@@ -164,9 +168,12 @@ def _response_format(body: ChatCompletionRequest) -> ResponseFormat | None:
         raise InvalidRequestError("response_format: type 'json_schema' needs 'json_schema'",
                                   param="response_format.json_schema")
     spec = rf.json_schema
-    return ResponseFormatJsonSchema.model_validate(
-        {"name": spec.name, "description": spec.description, "schema": spec.schema_,
-         "strict": spec.strict})
+    try:
+        return ResponseFormatJsonSchema.model_validate(
+            {"name": spec.name, "description": spec.description, "schema": spec.schema_,
+             "strict": spec.strict})
+    except ValidationError as exc:
+        raise invalid_from_validation(exc, prefix="response_format.json_schema.") from None
 
 
 def _tool(t: ToolDef, i: int) -> Tool:
@@ -181,28 +188,77 @@ def _tool(t: ToolDef, i: int) -> Tool:
         raise err from None
 
 
-def to_chat_request(body: ChatCompletionRequest) -> tuple[ChatRequest, list[CallWarning]]:
-    """Translate a parsed request; raise ``InvalidRequestError`` naming the param."""
-    if body.n is not None and body.n != 1:
-        raise InvalidRequestError("n: only n=1 is supported", param="n")
-    if body.functions is not None or body.function_call is not None:
+def requested_model(body: ChatCompletionRequest) -> str:
+    """The model ref to route; an empty one is the caller's mistake, not "the default"."""
+    ref = body.model.strip()
+    if not ref:
         raise InvalidRequestError(
-            "functions/function_call are deprecated; use tools/tool_choice", param="functions")
-    if body.audio is not None or (body.modalities and "audio" in body.modalities):
-        raise InvalidRequestError("audio output is not supported", param="modalities")
-    warnings = [
-        CallWarning("unsupported-setting", f"'{name}' is not supported and was ignored", name)
-        for name in ("logprobs", "top_logprobs", "logit_bias", "prediction",
-                     "web_search_options", "service_tier")
-        if getattr(body, name) not in (None, False)
-    ]
+            "model: you must name a model, e.g. 'openai:gpt-4o-mini' (GET /v1/models "
+            "lists them)", param="model")
+    return ref
+
+
+def _refuse(body: ChatCompletionRequest) -> None:
+    if body.n is not None and not 1 <= body.n <= MAX_N:
+        raise InvalidRequestError(
+            f"n: must be between 1 and {MAX_N} (each choice is a whole model call)", param="n")
+    if body.functions is not None or body.function_call is not None:
+        param = "functions" if body.functions is not None else "function_call"
+        raise InvalidRequestError(
+            f"{param}: {PARAMS[param].reason}", param=param)
+    if body.audio is not None:
+        raise InvalidRequestError(f"audio: {PARAMS['audio'].reason}", param="audio")
+    if body.modalities and "audio" in body.modalities:
+        raise InvalidRequestError("modalities: audio output is not supported",
+                                  param="modalities")
+    if body.top_logprobs is not None and not body.logprobs:
+        raise InvalidRequestError("top_logprobs: needs 'logprobs': true", param="top_logprobs")
+
+
+def for_provider(body: ChatCompletionRequest, request: ChatRequest,
+                 kind: str) -> tuple[ChatRequest, list[CallWarning]]:
+    """``request`` for a model of provider kind ``kind`` (known once the model is routed):
+    the vendor-only parameters added to ``provider_options`` for the kinds that take them
+    (the caller's own ``provider_options`` win over a parameter of the same name), a
+    warning for each one this kind does not take. For an OpenAI-compatible server
+    ``top_k`` travels as-is with the other sampler extras rather than as the neutral
+    setting. Cheap: no message is touched."""
+    warnings: list[CallWarning] = []
+    options = {k: dict(v) for k, v in request.provider_options.items()}
+    for name in vendor_params():
+        value = getattr(body, name)
+        if value is None:
+            continue
+        param = PARAMS[name]
+        if kind in param.kinds:
+            options.setdefault(kind, {}).setdefault(name, value)
+        elif name != "top_k" and value not in (False, {}, []):  # top_k: neutral elsewhere
+            where = " and ".join(sorted(param.kinds))
+            warnings.append(CallWarning(
+                "unsupported-setting",
+                f"'{name}' is only forwarded to {where} providers and was ignored", name))
+    if options == request.provider_options:
+        return request, warnings
+    update: dict[str, Any] = {"provider_options": options}
+    if "top_k" in options.get(kind, {}):
+        update["top_k"] = None
+    return request.model_copy(update=update), warnings
+
+
+def to_chat_request(body: ChatCompletionRequest) -> tuple[ChatRequest, list[CallWarning]]:
+    """Translate a parsed request (whatever model it goes to: see ``for_provider``);
+    raise ``InvalidRequestError`` naming the param."""
+    _refuse(body)
+    warnings: list[CallWarning] = []
     messages = [_message(m, i) for i, m in enumerate(body.messages)]
     stop = [body.stop] if isinstance(body.stop, str) else body.stop
     data: dict[str, Any] = {
         "messages": messages,
-        "max_output_tokens": body.max_completion_tokens or body.max_tokens,
+        "max_output_tokens": (body.max_completion_tokens if body.max_completion_tokens
+                              is not None else body.max_tokens),
         "temperature": body.temperature,
         "top_p": body.top_p,
+        "top_k": body.top_k,
         "frequency_penalty": body.frequency_penalty,
         "presence_penalty": body.presence_penalty,
         "stop": stop,
@@ -210,6 +266,7 @@ def to_chat_request(body: ChatCompletionRequest) -> tuple[ChatRequest, list[Call
         "parallel_tool_calls": body.parallel_tool_calls,
         "reasoning_effort": body.reasoning_effort,
         "user": body.user,
+        "logprobs": (body.top_logprobs or 0) if body.logprobs else None,
         "provider_options": body.provider_options or {},
     }
     if body.tools:
@@ -219,15 +276,64 @@ def to_chat_request(body: ChatCompletionRequest) -> tuple[ChatRequest, list[Call
         data["response_format"] = _response_format(body)
         return ChatRequest(**data), warnings
     except ValidationError as exc:
-        raise invalid_from_validation(exc) from None
+        raise invalid_from_validation(exc, body=body) from None
 
 
-def invalid_from_validation(exc: ValidationError, prefix: str = "") -> InvalidRequestError:
-    """A pydantic error as one readable ``InvalidRequestError`` naming the parameter."""
-    first = exc.errors()[0]
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("function-after", "tool")]
-    param = prefix + ".".join(loc) if loc else (prefix.rstrip(".") or None)
+# A pydantic location names union members too ("str", "list[ContentPart]",
+# "literal['none','auto']", "ToolChoiceNamed", "function-after[...]"): not parameters.
+_UNION_TAG = re.compile(r"[\[A-Z]|^(str|int|float|bool|list|dict|none)$|^function-")
+
+
+def _path(parts: tuple[Any, ...] | list[Any]) -> str:
+    """OpenAI's one path syntax: ``messages[2].content[0].image_url.url``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _UNION_TAG.search(str(part)):
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _wire_loc(loc: tuple[Any, ...], body: ChatCompletionRequest | None) -> tuple[Any, ...]:
+    """A neutral ``ChatRequest`` location as the parameter the caller sent."""
+    if not loc or body is None:
+        return loc
+    head, rest = loc[0], loc[1:]
+    if head == "max_output_tokens":
+        name = "max_completion_tokens" if body.max_completion_tokens is not None else "max_tokens"
+        return (name,)
+    if head == "logprobs":
+        return ("top_logprobs",)
+    if head == "messages":  # neutral parts need not line up with the wire's content list
+        return ("messages", rest[0], "content") if rest else ("messages",)
+    if head == "tools" and rest:
+        return ("tools", rest[0], "function", *rest[1:])
+    return loc
+
+
+def invalid_from_validation(exc: ValidationError, prefix: str = "",
+                            body: ChatCompletionRequest | None = None) -> InvalidRequestError:
+    """A pydantic error as one readable ``InvalidRequestError`` naming the parameter as
+    the caller wrote it. ``body`` is given for errors of the neutral ``ChatRequest``
+    (their names are mapped back to the wire's); ``prefix`` places a nested model's
+    errors (``tools[0].function.``)."""
+    errors = exc.errors()
+    unknown = [str(e["loc"][0]) for e in errors
+               if e.get("type") == "extra_forbidden" and len(e.get("loc", ())) == 1]
+    if unknown and not prefix and body is None:
+        return InvalidRequestError(
+            f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0])
+    # The most specific location wins: for a union, the member the value was meant for.
+    first = max(errors, key=lambda e: len(_path(e.get("loc", ()))))
+    loc = _wire_loc(tuple(first.get("loc", ())), body)
     msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+    if not loc and body is not None:  # a whole-request check names its field first
+        head = msg.split(" ", 1)[0]
+        if head in ChatRequest.model_fields:
+            loc = _wire_loc((head,), body)
+    path = _path(loc)
+    param = (prefix + path) if path else (prefix.rstrip(".") or None)
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     where = f"{param}: " if param else ""
     return InvalidRequestError(f"{where}{msg}{more}", param=param)

@@ -5,8 +5,8 @@ Choices worth knowing:
 - A vendor rejecting *our* stored key (401/403 upstream) is a 502 to the caller: their
   own token was fine, the gateway's upstream failed. Telling them 401 would send them
   hunting for a problem in their token.
-- Upstream 429 stays 429 with the vendor's Retry-After passed through.
-- Where the gateway has already retried (5xx, overloaded, timeouts) we send
+- Upstream 429 stays 429 with the vendor's Retry-After passed through (informative).
+- Where the gateway has already retried (429, 5xx, overloaded, timeouts) we send
   ``x-should-retry: false``, which the official SDKs obey, so one failure does not turn
   into 3 x 3 upstream calls.
 """
@@ -68,8 +68,13 @@ def error_headers(exc: SwitchboardError) -> dict[str, str]:
     if isinstance(exc, ProviderError):
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:
             headers["retry-after"] = str(max(int(exc.retry_after + 0.999), 0))
-            headers["x-should-retry"] = "true" if exc.retryable else "false"
-        elif exc.retryable or isinstance(exc, AuthenticationError | PermissionDeniedError):
+        # A retryable error reaching the caller is one the gateway already retried (the
+        # one retry layer, upstream/retry.py); a non-retryable one (a spent quota, a
+        # rejected key) will not get better by asking again. Either way the SDK must
+        # not add its own retries on top: 429 included (it used to say "true" when the
+        # vendor sent Retry-After, so one rate limit became 3 x 3 upstream calls).
+        if (exc.retryable or isinstance(exc, RateLimitError)
+                or isinstance(exc, AuthenticationError | PermissionDeniedError)):
             headers["x-should-retry"] = "false"
         if exc.request_id:
             headers["x-upstream-request-id"] = exc.request_id

@@ -10,6 +10,7 @@ OpenAI-compatible clients read); OpenAI's own API has no field for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from switchboard.spec import (
     StreamEvent,
     StreamStart,
     TextDelta,
+    TokenLogprob,
     ToolCall,
     ToolCallDelta,
     ToolCallStart,
@@ -57,20 +59,39 @@ def usage_body(usage: Usage) -> dict[str, Any]:
     }
 
 
+def _token(t: TokenLogprob) -> dict[str, Any]:
+    return {"token": t.token, "logprob": t.logprob, "bytes": t.bytes,
+            "top_logprobs": [{"token": a.token, "logprob": a.logprob, "bytes": a.bytes}
+                             for a in t.top]}
+
+
+def logprobs_body(tokens: list[TokenLogprob] | None) -> dict[str, Any] | None:
+    """A choice's ``logprobs`` object (None when they were not asked for)."""
+    if tokens is None:
+        return None
+    return {"content": [_token(t) for t in tokens], "refusal": None}
+
+
 class ChunkEncoder:
-    """Turns one stream's events into SSE ``data:`` lines, keeping tool-call indexes."""
+    """Turns one stream's events into SSE ``data:`` lines, keeping tool-call indexes.
+
+    ``index`` is the choice the events belong to (``n > 1`` runs one encoder per choice);
+    ``closes`` says whether its ``Finish`` also ends the response (usage chunk and
+    ``[DONE]``), which with several choices is the merger's job (``closing``)."""
 
     __slots__ = ("_prefix", "_suffix", "_head", "_include_usage", "_tools", "_streamed",
-                 "finished")
+                 "_closes", "finished")
 
     def __init__(self, completion_id: str, created: int, model: str, fingerprint: str,
-                 include_usage: bool) -> None:
+                 include_usage: bool, index: int = 0, closes: bool = True) -> None:
         head = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
                 "model": model, "system_fingerprint": fingerprint}
         self._head = head
-        self._prefix = b"data: " + orjson.dumps(head)[:-1] + b',"choices":[{"index":0,"delta":'
+        self._prefix = (b"data: " + orjson.dumps(head)[:-1] + b',"choices":[{"index":'
+                        + str(index).encode() + b',"delta":')
         self._suffix = b',"logprobs":null,"finish_reason":null}]}\n\n'
         self._include_usage = include_usage
+        self._closes = closes
         self._tools: dict[str, int] = {}
         self._streamed: dict[str, str] = {}
         self.finished = False
@@ -87,6 +108,10 @@ class ChunkEncoder:
     def encode(self, event: StreamEvent) -> bytes:
         """The bytes to send for one event (may be empty)."""
         if isinstance(event, TextDelta):
+            if event.logprobs is not None:
+                return (self._prefix + orjson.dumps({"content": event.text})
+                        + b',"logprobs":' + orjson.dumps(logprobs_body(event.logprobs))
+                        + b',"finish_reason":null}]}\n\n')
             return self._delta({"content": event.text}) if event.text else b""
         if isinstance(event, ToolCallDelta):
             self._streamed[event.id] = self._streamed.get(event.id, "") + event.arguments_delta
@@ -132,15 +157,29 @@ class ChunkEncoder:
         reason = FINISH[event.finish_reason.unified]
         last = (self._prefix + b"{}" + b',"logprobs":null,"finish_reason":'
                 + orjson.dumps(reason) + b"}]}\n\n")
+        return last + self.closing(event.usage) if self._closes else last
+
+    def closing(self, usage: Usage) -> bytes:
+        """The end of the response: the usage chunk (when asked for) and ``[DONE]``."""
         if self._include_usage:
-            usage = {**self._head, "choices": [], "usage": usage_body(event.usage)}
-            last += b"data: " + orjson.dumps(usage) + b"\n\n"
-        return last + DONE
+            body = {**self._head, "choices": [], "usage": usage_body(usage)}
+            return b"data: " + orjson.dumps(body) + b"\n\n" + DONE
+        return DONE
 
 
-def completion_body(result: ChatResult, completion_id: str, created: int, model: str,
-                    fingerprint: str) -> dict[str, Any]:
-    """The non-streaming ``chat.completion`` object."""
+def sum_usage(usages: Sequence[Usage]) -> Usage:
+    """Several calls' usage as one (``n > 1``): counts added, unknown counted as 0, as the
+    wire needs integers. Accounting keeps one row per call, each exact."""
+    def total(name: str) -> int | None:
+        values = [getattr(u, name) for u in usages]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+    return Usage(input_tokens=total("input_tokens"), output_tokens=total("output_tokens"),
+                 cached_input_tokens=total("cached_input_tokens"),
+                 cache_write_tokens=total("cache_write_tokens"),
+                 reasoning_tokens=total("reasoning_tokens"))
+
+
+def _choice(result: ChatResult, index: int) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
         "content": result.text if result.text or not result.tool_calls else None,
@@ -157,13 +196,21 @@ def completion_body(result: ChatResult, completion_id: str, created: int, model:
             for c in result.tool_calls
         ]
     finish = FINISH[result.finish_reason.unified] if result.finish_reason else "stop"
+    return {"index": index, "message": message, "logprobs": logprobs_body(result.logprobs),
+            "finish_reason": finish}
+
+
+def completion_body(result: ChatResult | Sequence[ChatResult], completion_id: str,
+                    created: int, model: str, fingerprint: str) -> dict[str, Any]:
+    """The non-streaming ``chat.completion`` object (one choice per result)."""
+    results = [result] if isinstance(result, ChatResult) else list(result)
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
         "model": model,
         "system_fingerprint": fingerprint,
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": finish}],
-        "usage": usage_body(result.usage),
+        "choices": [_choice(r, i) for i, r in enumerate(results)],
+        "usage": usage_body(sum_usage([r.usage for r in results])
+                            if len(results) > 1 else results[0].usage),
     }

@@ -8,10 +8,11 @@ FastAPI's 422), and the hot path carries no extra validation layer.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import anyio
@@ -27,8 +28,14 @@ from switchboard.api.openai.bounds import (
     VALIDATE_IN_THREAD_SCHEMA_NODES,
     precheck,
 )
-from switchboard.api.openai.convert_request import invalid_from_validation, to_chat_request
+from switchboard.api.openai.convert_request import (
+    for_provider,
+    invalid_from_validation,
+    requested_model,
+    to_chat_request,
+)
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
+from switchboard.api.openai.fanout import first_events, generate_all, merged_sse
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
@@ -43,10 +50,12 @@ from switchboard.spec import (
     ImagePart,
     InvalidRequestError,
     StreamEvent,
+    StreamStart,
     SwitchboardError,
 )
 
 JSON = "application/json"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -94,9 +103,15 @@ def _check_capabilities(model: ResolvedModel, request: ChatRequest) -> None:
 
 
 def _headers(model: ResolvedModel, warnings: list[CallWarning]) -> dict[str, str]:
+    """``x-switchboard-warnings``: what the gateway and the adapter could not honour (each
+    said once, also when n calls said it)."""
     headers = {"x-switchboard-model": model.ref}
     if warnings:
-        headers["x-switchboard-warnings"] = "; ".join(w.message for w in warnings)[:2000]
+        said = "; ".join(dict.fromkeys(w.message for w in warnings))[:2000]
+        # A warning may quote the caller's input (a stop sequence): keep the header one
+        # line of ASCII, whatever it holds.
+        said = _CONTROL.sub(" ", said.encode("ascii", "backslashreplace").decode("ascii"))
+        headers["x-switchboard-warnings"] = said
     return headers
 
 
@@ -129,7 +144,9 @@ async def chat_completions(request: Request) -> Response:
         return parsed
     body, chat_request, warnings = parsed
     try:
-        model = (await state.registry()).resolve(body.model)
+        model = (await state.registry()).resolve(requested_model(body))
+        chat_request, more = for_provider(body, chat_request, model.kind)
+        warnings = [*warnings, *more]
         _check_capabilities(model, chat_request)
     except SwitchboardError as exc:
         return _error(exc)
@@ -137,20 +154,26 @@ async def chat_completions(request: Request) -> Response:
     completion_id = "chatcmpl-" + secrets.token_urlsafe(18)
     created = int(time.time())
     on_done = _recorder(state, principal)
-    headers = _headers(model, warnings)
+    n = body.n or 1
     if not body.stream:
-        return await _complete(model, chat_request, on_done, headers, completion_id,
+        return await _complete(model, chat_request, n, on_done, warnings, completion_id,
                                created, state.fingerprint)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    try:
-        events = metered(model, model.stream(chat_request), on_done, request=chat_request)
-        first = await anext(events)  # errors before the first byte keep their HTTP status
+    encoders = [ChunkEncoder(completion_id, created, model.ref, state.fingerprint,
+                             include_usage, index=i, closes=n == 1) for i in range(n)]
+    try:  # errors before the first byte keep their HTTP status
+        streams = [metered(model, model.stream(chat_request), on_done, request=chat_request)
+                   for _ in range(n)]
+        firsts = [await anext(streams[0])] if n == 1 else await first_events(streams)
     except SwitchboardError as exc:
         return _error(exc)
-    encoder = ChunkEncoder(completion_id, created, model.ref, state.fingerprint, include_usage)
-    return StreamingResponse(_sse(first, events, encoder, state.shutdown),
-                             media_type="text/event-stream",
-                             headers={**headers, "cache-control": "no-cache",
+    for first in firsts:  # the adapter's own warnings come with its StreamStart
+        if isinstance(first, StreamStart):
+            warnings = [*warnings, *first.warnings]
+    chunks = (_encoded(firsts[0], streams[0], encoders[0]) if n == 1
+              else merged_sse(streams, firsts, encoders))
+    return StreamingResponse(_sse(chunks, state.shutdown), media_type="text/event-stream",
+                             headers={**_headers(model, warnings), "cache-control": "no-cache",
                                       "x-accel-buffering": "no"})
 
 
@@ -194,24 +217,32 @@ def _validate(data: dict[str, Any]) -> Parsed | Response:
     return body, chat_request, warnings
 
 
-async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],
-               encoder: ChunkEncoder, shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+async def _encoded(first: StreamEvent, events: AsyncGenerator[StreamEvent, None],
+                   encoder: ChunkEncoder) -> AsyncGenerator[bytes, None]:
+    """One call's events as SSE chunks (``n > 1``: ``fanout.merged_sse``)."""
+    try:
+        yield encoder.encode(first)
+        async for event in events:
+            data = encoder.encode(event)
+            if data:
+                yield data
+    finally:
+        await events.aclose()
+
+
+async def _sse(chunks: AsyncGenerator[bytes, None],
+               shutdown: StreamShutdown) -> AsyncIterator[bytes]:
     stopping = False
     with shutdown.streaming():
         try:
-            yield encoder.encode(first)
-            async for event in events:
-                data = encoder.encode(event)
-                if data:
-                    yield data
+            async for data in chunks:
+                yield data
         except asyncio.CancelledError:
             if not shutdown.absorb():
                 raise
             stopping = True  # the answer is accounted (metered); tell the client why
         finally:
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await chunks.aclose()
     if stopping:
         # In-band, as OpenAI reports errors once a stream has started (the SDK raises it).
         yield b"data: " + orjson.dumps(openai_error(
@@ -220,17 +251,19 @@ async def _sse(first: StreamEvent, events: AsyncIterator[StreamEvent],
             code=SHUTDOWN_CODE)) + b"\n\n"
 
 
-async def _complete(model: ResolvedModel, request: ChatRequest, on_done: Any,
-                    headers: dict[str, str], completion_id: str, created: int,
+async def _complete(model: ResolvedModel, request: ChatRequest, n: int, on_done: Any,
+                    warnings: list[CallWarning], completion_id: str, created: int,
                     fingerprint: str) -> Response:
     try:
-        result = await metered_generate(model, request, on_done)
+        results = await generate_all(n, lambda: metered_generate(model, request, on_done))
     except SwitchboardError as exc:
         return _error(exc)
-    if result.error is not None and not result.parts:
-        return _error(result.error)
-    return _json(completion_body(result, completion_id, created, model.ref, fingerprint),
-                 headers=headers)
+    for result in results:
+        if result.error is not None and not result.parts:
+            return _error(result.error)
+        warnings = [*warnings, *result.warnings]
+    return _json(completion_body(results, completion_id, created, model.ref, fingerprint),
+                 headers=_headers(model, warnings))
 
 
 class _ModelList:

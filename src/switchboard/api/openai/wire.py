@@ -98,16 +98,25 @@ class ResponseFormatIn(_Lenient):
 
 class StreamOptions(_Lenient):
     include_usage: bool = False
+    include_obfuscation: bool | None = None  # accepted; our chunks carry no padding
+
+
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
 
 class ChatCompletionRequest(BaseModel):
-    """Known top-level parameters; anything else is refused (as OpenAI does)."""
+    """Known top-level parameters; anything else is refused (as OpenAI does).
+
+    What happens to each one is decided in ``params.PARAMS`` (checked against OpenAI's
+    OpenAPI spec by ``tests/api/test_wire_spec.py``). Parameters we only forward to a
+    vendor are typed loosely (the vendor validates them); those we interpret are exact.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     model: str
     messages: list[MessageIn]
-    stream: bool = False
+    stream: bool | None = False
     stream_options: StreamOptions | None = None
     temperature: float | None = None
     top_p: float | None = None
@@ -122,23 +131,34 @@ class ChatCompletionRequest(BaseModel):
     tool_choice: Literal["none", "auto", "required"] | ToolChoiceNamed | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormatIn | None = None
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    reasoning_effort: ReasoningEffort | None = None
     user: str | None = None
-    # Accepted and ignored or reported: OpenAI features with no neutral equivalent.
     logprobs: bool | None = None
     top_logprobs: int | None = None
-    logit_bias: dict[str, float] | None = None
-    metadata: dict[str, str] | None = None
-    store: bool | None = None
+    modalities: list[Literal["text", "audio"]] | None = None
+    # Forwarded to the vendors that have them (params.PARAMS says which).
     service_tier: str | None = None
-    modalities: list[str] | None = None
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: str | None = None
+    prompt_cache_options: dict[str, Any] | None = None
+    safety_identifier: str | None = None
+    verbosity: str | None = None
+    logit_bias: dict[str, float] | None = None
     prediction: dict[str, Any] | None = None
+    web_search_options: dict[str, Any] | None = None
+    moderation: dict[str, Any] | None = None
+    # Refused with a reason.
     audio: dict[str, Any] | None = None
     functions: list[dict[str, Any]] | None = None
     function_call: Any | None = None
-    web_search_options: dict[str, Any] | None = None
-    prompt_cache_key: str | None = None
-    safety_identifier: str | None = None
-    verbosity: str | None = None
+    # Sampler extras that SDKs send through ``extra_body`` for OpenAI-compatible servers.
+    top_k: int | None = None
+    min_p: float | None = None
+    top_a: float | None = None
+    typical_p: float | None = None
+    repetition_penalty: float | None = None
+    min_tokens: int | None = None
     # Our escape hatch: vendor-only settings keyed by provider kind.
     provider_options: dict[str, dict[str, Any]] | None = None

@@ -101,7 +101,7 @@ def _sampling(request: ChatRequest, model_id: str, thinking: bool, body: dict[st
             body["top_k"] = request.top_k
     if request.stop:
         body["stop_sequences"] = list(request.stop)
-    for name in ("seed", "frequency_penalty", "presence_penalty"):
+    for name in ("seed", "frequency_penalty", "presence_penalty", "logprobs"):
         if getattr(request, name) is not None:
             warnings.append(_unsupported(name, "Anthropic has no such setting; it was ignored"))
 

@@ -10,7 +10,8 @@ Where the setting comes from, first match wins:
    ``enabled`` budget that does not fit under ``max_output_tokens`` is an error, since the
    caller chose both numbers.
 2. ``reasoning_effort`` — mapped to a budget: minimal 1024 (the API's minimum), low 4096,
-   medium 16384, high 32768. Without ``max_output_tokens``, ``max_tokens`` becomes the
+   medium 16384, high 32768, xhigh 49152, max 64000; ``none`` leaves thinking off (as
+   without an effort). Without ``max_output_tokens``, ``max_tokens`` becomes the
    budget plus the usual answer allowance (4096, or the configured default), capped at the
    model's ceiling (the budget shrinks to fit). With ``max_output_tokens``, that total is
    kept (our usage convention counts reasoning as output) and the budget shrinks to half
@@ -28,7 +29,8 @@ from switchboard.spec import CallWarning, ChatRequest, InvalidRequestError
 from .models import default_max_tokens, family
 
 MIN_BUDGET = 1024
-EFFORT_BUDGETS: dict[str, int] = {"minimal": 1024, "low": 4096, "medium": 16384, "high": 32768}
+EFFORT_BUDGETS: dict[str, int] = {"minimal": 1024, "low": 4096, "medium": 16384, "high": 32768,
+                                  "xhigh": 49152, "max": 64000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,7 @@ def plan_thinking(
         return _explicit(explicit, request, model_id, configured_default, warnings)
     allowance = default_max_tokens(model_id, configured_default)
     effort = request.reasoning_effort
-    if effort is None:
+    if effort is None or effort == "none":
         return ThinkingPlan(None, request.max_output_tokens or allowance)
     if not family(model_id).thinking:
         warnings.append(CallWarning(

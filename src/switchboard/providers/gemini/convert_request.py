@@ -165,6 +165,12 @@ def _unsupported(request: ChatRequest, warnings: list[CallWarning]) -> None:
             "Gemini has no end-user identifier field; 'user' was not sent",
             setting="user",
         ))
+    if request.logprobs is not None:
+        warnings.append(CallWarning(
+            "unsupported-setting",
+            "log-probabilities are not supported for Gemini here; 'logprobs' was not sent",
+            setting="logprobs",
+        ))
 
 
 def deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:

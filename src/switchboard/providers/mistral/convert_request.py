@@ -67,7 +67,10 @@ def build_body(
         if request.parallel_tool_calls is not None:
             body["parallel_tool_calls"] = request.parallel_tool_calls
     if request.reasoning_effort is not None:
-        body["reasoning_effort"] = request.reasoning_effort
+        body["reasoning_effort"] = _effort(request.reasoning_effort, warnings)
+    if request.logprobs is not None:
+        warnings.append(_unsupported("logprobs", "Mistral's chat API returns no "
+                                                 "log-probabilities; 'logprobs' was not sent"))
     if request.top_k is not None:
         warnings.append(_unsupported("top_k", "Mistral has no top_k setting; it was ignored"))
     if request.user is not None:
@@ -118,3 +121,16 @@ def _tool_choice(choice: ToolChoice) -> str | Json:
         return {"type": "function", "function": {"name": choice.name}}
     # Mistral's word for "must call a tool" is "any" ("required" is an alias there).
     return "any" if choice == "required" else choice
+
+
+# Mistral's scale stops at "high" (ReasoningEffort in its OpenAPI spec):
+# https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post
+_EFFORT_CEILING = {"xhigh": "high", "max": "high"}
+
+
+def _effort(effort: str, warnings: list[CallWarning]) -> str:
+    sent = _EFFORT_CEILING.get(effort, effort)
+    if sent != effort:
+        warnings.append(_unsupported("reasoning_effort", f"Mistral's highest reasoning "
+                                     f"effort is 'high'; sent it instead of {effort!r}"))
+    return sent

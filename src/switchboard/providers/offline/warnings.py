@@ -27,6 +27,12 @@ def call_warnings(request: ChatRequest) -> list[CallWarning]:
             "the offline model does not reason: reasoning_effort has no effect",
             setting="reasoning_effort",
         ))
+    if request.logprobs is not None:
+        warnings.append(CallWarning(
+            "unsupported-setting",
+            "the offline model has no token probabilities: logprobs were not returned",
+            setting="logprobs",
+        ))
     for key in sorted(request.options_for("offline")):
         warnings.append(CallWarning(
             "unsupported-setting",

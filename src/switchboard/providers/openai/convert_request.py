@@ -101,6 +101,15 @@ def build_body(
         else:
             body["reasoning_effort"] = request.reasoning_effort
 
+    if request.logprobs is not None:
+        if quirks.supports_logprobs:
+            body["logprobs"] = True
+            if request.logprobs:
+                body["top_logprobs"] = request.logprobs
+        else:
+            warnings.append(_unsupported("logprobs", "logprobs are not supported by this "
+                                                     "endpoint and were left out"))
+
     _tools(request, body, quirks, warnings)
     if request.response_format is not None:
         fmt = _response_format(request.response_format, quirks, warnings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.providers.openai.convert_stream import as_dict, metadata_of
+from switchboard.providers.openai.convert_stream import as_dict, logprobs_of, metadata_of
 from switchboard.providers.openai.convert_usage import convert_usage
 from switchboard.providers.openai.map_finish import map_finish
 from switchboard.providers.openai.quirks import ReasoningField
@@ -50,7 +50,7 @@ def convert_response(
             events.append(ReasoningDelta(text=reasoning))
     content = message.get("content")
     if isinstance(content, str) and content:
-        events.append(TextDelta(text=content))
+        events.append(TextDelta(text=content, logprobs=logprobs_of(choice)))
     refusal = message.get("refusal")
     if isinstance(refusal, str) and refusal:
         events.append(ResponseMetadata(extra={"refusal": True}))

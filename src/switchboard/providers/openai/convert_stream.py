@@ -29,6 +29,7 @@ from switchboard.spec.events import (
     ResponseMetadata,
     StreamEvent,
     TextDelta,
+    TokenLogprob,
     ToolCall,
     ToolCallDelta,
     ToolCallStart,
@@ -48,6 +49,24 @@ class _Call:
 
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _token(item: dict[str, Any], top: tuple[TokenLogprob, ...] = ()) -> TokenLogprob:
+    raw = item.get("bytes")
+    return TokenLogprob(token=str(item.get("token", "")),
+                        logprob=float(item.get("logprob") or 0.0),
+                        bytes=raw if isinstance(raw, list) else None, top=top)
+
+
+def logprobs_of(choice: dict[str, Any]) -> list[TokenLogprob] | None:
+    """A choice's ``logprobs.content`` (the answer's tokens), or None when absent.
+    https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices"""
+    content = as_dict(choice.get("logprobs")).get("content")
+    if not isinstance(content, list):
+        return None
+    return [_token(item, tuple(_token(alt) for alt in item.get("top_logprobs") or ()
+                               if isinstance(alt, dict)))
+            for item in content if isinstance(item, dict)]
 
 
 def metadata_of(payload: dict[str, Any], request_id: str | None) -> ResponseMetadata:
@@ -119,7 +138,7 @@ class StreamConverter:
                     events.append(ReasoningDelta(text=reasoning))
             content = delta.get("content")
             if isinstance(content, str) and content:
-                events.append(TextDelta(text=content))
+                events.append(TextDelta(text=content, logprobs=logprobs_of(choice)))
             refusal = delta.get("refusal")
             if isinstance(refusal, str) and refusal:
                 if not self._refusal:

@@ -38,6 +38,8 @@ class Quirks(BaseModel):
     # Send ``developer`` instead of ``system`` to OpenAI reasoning models.
     supports_developer_role: bool = True
     supports_reasoning_effort: bool = True
+    # ``logprobs`` / ``top_logprobs`` (Groq refuses them with a 400).
+    supports_logprobs: bool = True
     # Field of a (delta) message carrying reasoning text: DeepSeek, xAI, LM Studio and
     # Fireworks use ``reasoning_content``; OpenRouter, Groq, Ollama and vLLM >= 0.11 use
     # ``reasoning``. OpenAI's Chat Completions API streams no reasoning text (None).
