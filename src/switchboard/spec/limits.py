@@ -40,6 +40,11 @@ MAX_IMAGES = 500
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_OPTION_NODES = 10_000
 MAX_OPTION_DEPTH = 32
+MAX_BODY_STRINGS = 500_000
+"""JSON strings (keys and values) in one raw chat body; a request within the limits above
+holds at most about 300,000."""
+MAX_BODY_STRUCTURE = 500_000
+"""``{``, ``[`` and ``,`` outside strings in one raw chat body (objects, arrays, items)."""
 
 
 class TooLarge(ValueError):

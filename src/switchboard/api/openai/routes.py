@@ -27,6 +27,7 @@ from switchboard.api.openai.bounds import (
     PARSE_IN_THREAD_BYTES,
     VALIDATE_IN_THREAD_SCHEMA_NODES,
     precheck,
+    prescan,
 )
 from switchboard.api.openai.convert_request import (
     for_provider,
@@ -200,7 +201,12 @@ def _load(raw: bytes) -> tuple[dict[str, Any], int] | Response:
 
 
 def _parse(raw: bytes) -> Parsed | Response:
-    """``_load`` then ``_validate``: the whole of it, for a worker thread."""
+    """``prescan``, ``_load`` then ``_validate``: the whole of it, for a worker thread
+    (large bodies only: a small one cannot hold enough to need the prescan)."""
+    try:
+        prescan(raw)
+    except SwitchboardError as exc:
+        return _error(exc)
     loaded = _load(raw)
     return loaded if isinstance(loaded, Response) else _validate(loaded[0])
 
