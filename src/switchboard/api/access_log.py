@@ -14,6 +14,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.api.surface import REQUEST_ID_KEY
+
 log = logging.getLogger("switchboard.access")
 
 
@@ -37,6 +39,7 @@ class AccessLog:
                     request_id = candidate
                 break
         request_id = request_id or secrets.token_hex(8)
+        scope[REQUEST_ID_KEY] = request_id  # for error bodies (api.error_boundary)
         status = 500
 
         async def send_with_id(message: Message) -> None:

@@ -27,6 +27,7 @@ from switchboard.api import docs, errors
 from switchboard.api.access_log import AccessLog
 from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
+from switchboard.api.error_boundary import ErrorBoundary
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.shutdown import hook_signals
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
                        max_chat_body_bytes=settings.max_chat_body_bytes,
                        authorised=has_credential)
+    app.add_middleware(ErrorBoundary)  # any unhandled exception: its surface's error
     app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
     app.add_middleware(StrictTransportSecurity)  # on every HTTPS response, 413s included
     app.router.routes.extend(openai_routes)

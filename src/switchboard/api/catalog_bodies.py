@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from switchboard.api.params import RowId
 from switchboard.security.vault import clean_api_key
 from switchboard.services.errors import ValidationFailed
 from switchboard.spec.errors import SwitchboardError
@@ -85,7 +86,7 @@ class _ModelFields(Body):
 
 
 class ModelCreate(_ModelFields):
-    provider_id: int
+    provider_id: RowId
     model_sdk_id: str = Field(max_length=200)
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from switchboard.api.auth import optional_principal
+from switchboard.api.openapi import build_openapi
 from switchboard.api.tokens import Principal
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -59,11 +59,7 @@ def install(app: FastAPI) -> None:
         if denied is not None:
             return denied
         if app.openapi_schema is None:
-            # Declared as 3.0.3: the Swagger UI shipped by swagger-ui-bundle (4.x) refuses
-            # to render a document that says 3.1 ("Unable to render this definition").
-            # FastAPI's output uses nothing that 4.x cannot display.
-            app.openapi_schema = get_openapi(title=app.title, version=app.version,
-                                             routes=app.routes, openapi_version="3.0.3")
+            app.openapi_schema = build_openapi(app)
         return JSONResponse(app.openapi_schema)
 
     @router.get("/docs")

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from switchboard.api.surface import error_response as surface_error
+from switchboard.api.surface import page_response, surface_of
 from switchboard.spec import (
     ConfigurationError,
     InvalidRequestError,
@@ -88,6 +90,36 @@ def error_response(exc: SwitchboardError) -> Response:
     return _json(body(exc.message, code, field), status_of(exc), headers)
 
 
+V1_ROUTES = "POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}"
+
+
+def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Starlette's routing errors (unknown path 404, wrong method 405) and any other
+    ``HTTPException``, in the surface's shape, naming the method and path."""
+    surface = surface_of(request.url.path)
+    headers = dict(exc.headers or {})
+    method, path = request.method, request.url.path[:200]
+    status = exc.status_code
+    if status == 404 and exc.detail == "Not Found":
+        if surface == "openai":  # OpenAI's own wording: "Invalid URL (POST /v1/x)"
+            message = f"Invalid URL ({method} {path}); this gateway serves {V1_ROUTES}."
+        else:
+            message = f"there is no {method} {path}"
+        code = "unknown_url"
+    elif status == 405:
+        allowed = headers.get("Allow") or headers.get("allow") or ""
+        message = (f"{method} is not allowed for {path}"
+                   + (f"; use {allowed}" if allowed else ""))
+        code = "method_not_allowed"
+    else:
+        message, code = str(exc.detail), "http_error"
+    if surface == "page":
+        title = "Page not found" if status == 404 else "This request cannot be used"
+        text = "There is no page at this address." if status == 404 else message
+        return page_response(status, title, text, headers=headers)
+    return surface_error(surface, status, message, code=code, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     async def on_switchboard(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SwitchboardError)
@@ -95,6 +127,8 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if surface_of(request.url.path) == "page":  # e.g. /c/abc: not a page that exists
+            return page_response(404, "Page not found", "There is no page at this address.")
         first = exc.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
@@ -108,8 +142,7 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return _json(body(str(exc.detail), "http_error"), exc.status_code,
-                     dict(exc.headers or {}))
+        return http_error(request, exc)
 
     app.add_exception_handler(SwitchboardError, on_switchboard)
     app.add_exception_handler(RequestValidationError, on_validation)

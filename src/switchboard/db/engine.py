@@ -24,6 +24,7 @@ checkout); connections are recycled hourly instead.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from switchboard.config import Settings, load_settings, normalise_database_url
+from switchboard.db.errors import InvalidValue
+from switchboard.db.ids import MAX_ID
 from switchboard.db.problems import bad_url, cannot_connect
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -52,9 +55,61 @@ PG_POOL_RECYCLE_S = 3600
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
+# A JSON NUL escape not itself escaped: an even number of backslashes (maybe none) before
+# "\u0000". The text "\\u0000" (a user writing about escapes) is not a NUL.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def _json_dumps(value: Any) -> str:
+    """JSON for a JSON column. Refuses (``InvalidValue``) what the column cannot hold on
+    PostgreSQL — integers beyond 64 bits, NUL characters (jsonb rejects ``\u0000``) — on
+    every backend, so SQLite and PostgreSQL accept the same data."""
     # OPT_NON_STR_KEYS: like the standard json module, {1: x} becomes {"1": x}.
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        out = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidValue("a value in the request cannot be stored as JSON (numbers must "
+                           "fit in 64 bits)") from exc
+    if b"\\u0000" in out and _JSON_NUL.search(out):
+        raise InvalidValue(NUL_MESSAGE)
+    return out.decode()
+
+
+NUL_MESSAGE = "text must not contain NUL characters (\\u0000)"
+
+
+def _check_parameter(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidValue(NUL_MESSAGE)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not -MAX_ID - 1 <= value <= MAX_ID:
+            raise InvalidValue("a number in the request is too large (at most 2^63-1)")
+
+
+def _install_value_guard(engine: AsyncEngine) -> None:
+    """Refuse, before the driver sees them, the values a database cannot take: text with
+    NUL characters (PostgreSQL refuses them in ``text``; SQLite would store them and cut
+    them short in some functions) and integers beyond 64 bits (SQLite raises
+    ``OverflowError``, asyncpg a ``DataError``). Whatever the route or the column, the
+    caller gets a 4xx (``db.errors.InvalidValue``) instead of a 500. One pass over the
+    parameters of each statement: a few comparisons, far below a query's cost."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _guard(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
+        _check_parameters(parameters)
+
+
+def _check_parameters(parameters: Any) -> None:
+    """Every value in a statement's parameters: a dict or a sequence, or (executemany)
+    a list of them; "insertmanyvalues" batches arrive as one flat sequence."""
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    for value in values or ():
+        if isinstance(value, list | tuple | dict):
+            _check_parameters(value)
+        else:
+            _check_parameter(value)
 
 
 def database_url(url: str | None = None) -> str:
@@ -102,6 +157,7 @@ def create_engine(
         engine = _create(parsed, kwargs)
         _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys,
                               busy_timeout_ms=sqlite_busy_timeout_ms)
+        _install_value_guard(engine)
         return engine
     if pooled:
         kwargs.update(
@@ -109,7 +165,9 @@ def create_engine(
         )
     else:
         kwargs["poolclass"] = NullPool
-    return _create(parsed, kwargs)
+    engine = _create(parsed, kwargs)
+    _install_value_guard(engine)
+    return engine
 
 
 def parse_database_url(raw: str) -> URL:
@@ -210,18 +268,23 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 @asynccontextmanager
 async def unit_of_work(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool = False,
 ) -> AsyncIterator[AsyncSession]:
     """One transaction: commit when the block ends normally, roll back if it raises.
 
-    A unit of work is for writing (reads use ``Database.session()``). On SQLite it starts
-    with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails at
-    once with "database is locked" (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
-    cover) if another connection committed in between; taking the write lock up front
-    makes it wait its turn instead.
+    On SQLite a writing unit of work starts with ``BEGIN IMMEDIATE``: a deferred
+    transaction that reads and then writes fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not cover) if another connection
+    committed in between; taking the write lock up front makes it wait its turn instead.
+
+    ``read_only=True`` is for pure reads: a plain (deferred) ``BEGIN``, which on SQLite in
+    WAL mode never waits for the write lock, so a long write elsewhere (another process,
+    a migration, the CLI) does not stall the pages and ``/v1`` calls that only read
+    (decision 0027). Writing inside one is a bug; on SQLite it may fail when it races.
     """
     async with sessionmaker() as session, session.begin():
-        if session.bind is not None and session.bind.dialect.name == "sqlite":
+        if (not read_only and session.bind is not None
+                and session.bind.dialect.name == "sqlite"):
             await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         yield session
 
@@ -245,9 +308,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """``async with db.unit_of_work() as session:`` — one transaction."""
-        return unit_of_work(self.sessionmaker)
+    def unit_of_work(self, *, read_only: bool = False
+                     ) -> AbstractAsyncContextManager[AsyncSession]:
+        """``async with db.unit_of_work() as session:`` — one transaction.
+        ``read_only=True`` for pure reads: it never takes SQLite's write lock."""
+        return unit_of_work(self.sessionmaker, read_only=read_only)
 
     def session(self) -> AsyncSession:
         """A bare session (for reads; begin transactions yourself)."""

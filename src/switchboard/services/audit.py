@@ -78,6 +78,6 @@ async def list_entries(
         query = query.where(m.AuditLog.target_type == target_type)
     if target_id is not None:
         query = query.where(m.AuditLog.target_id == str(target_id))
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(query)).all()
         return [AuditEntry.model_validate(r, from_attributes=True) for r in rows]

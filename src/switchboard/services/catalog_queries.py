@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
+from switchboard.db.ids import parse_id
 from switchboard.registry.kinds import Kinds
 from switchboard.services.audit import SYSTEM, Actor, record
 from switchboard.services.cache import catalog_cache
@@ -104,7 +105,7 @@ async def catalog_derived(
 
 async def _build(db: Database) -> CatalogSnapshot:
     kinds = installed_kinds()
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
         views = [ProviderView.of(row) for row in rows]
     return CatalogSnapshot(tuple(describe(view, kinds) for view in views))
@@ -135,14 +136,16 @@ def _callable_without_stored_key(kinds: Kinds, view: ProviderView) -> bool:
 
 
 async def resolve_provider(db: Database, ref: str) -> ProviderView:
-    """The provider named ``ref``, else (when ``ref`` is all digits) the one with that id."""
-    async with db.unit_of_work() as session:
+    """The provider named ``ref``, else (when ``ref`` is an id: ASCII digits within 64
+    bits, ``db.ids.parse_id``) the one with that id."""
+    async with db.unit_of_work(read_only=True) as session:
         try:
             return ProviderView.of(await load_provider(session, ref))
         except NotFound:
-            if not ref.isdigit():
+            provider_id = parse_id(ref)
+            if provider_id is None:
                 raise
-        return ProviderView.of(await load_provider(session, int(ref)))
+        return ProviderView.of(await load_provider(session, provider_id))
 
 
 def future_expiry(expires_at: datetime | None) -> datetime | None:

@@ -31,7 +31,7 @@ MAX_ERROR_LENGTH = 1000
 
 
 async def _provider(db: Database, ref: ProviderRef) -> tuple[str, Provider]:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         name = (await load_provider(session, ref)).name
     registry = await build_registry(db)
     return name, registry.provider(name)

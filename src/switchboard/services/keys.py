@@ -81,7 +81,7 @@ async def remove_provider_key(
 
 
 async def get_key_status(db: Database, provider: ProviderRef) -> KeyStatus:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         return _status(await load_provider(session, provider))
 
 

@@ -196,13 +196,13 @@ async def create_model(
 
 
 async def get_models_by_provider_id(db: Database, provider: ProviderRef) -> list[ModelView]:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         owner = await load_provider(session, provider)
         return [ModelView.of(x) for x in owner.models]
 
 
 async def get_model_by_id(db: Database, model: ModelRef) -> ModelView:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         return ModelView.of(await load_model(session, model))
 
 

@@ -103,13 +103,13 @@ async def create_provider(
 
 
 async def get_providers(db: Database) -> list[ProviderView]:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
         return [ProviderView.of(r) for r in rows]
 
 
 async def get_provider_by_id(db: Database, provider_id: ProviderRef) -> ProviderView:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         return ProviderView.of(await load_provider(session, provider_id))
 
 

@@ -89,7 +89,7 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
     instances: list[ProviderInstance] = []
     sealed: dict[str, _Sealed] = {}
     default_ref: str | None = None
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
         for row in rows:
             models = [ModelView.of(x) for x in row.models if x.is_enabled]

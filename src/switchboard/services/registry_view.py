@@ -29,14 +29,14 @@ async def get_formatted_model_registry(db: Database) -> ModelRegistry:
 async def stamp(db: Database) -> int:
     """The catalog stamp of ``db`` (newest audit id): changes with every catalog write,
     from any process."""
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         return await audit.latest_id(session)
 
 
 async def _build(db: Database) -> ModelRegistry:
     version = catalog_cache().version
     kinds = installed_kinds()
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(
             select(m.Provider).where(m.Provider.enabled.is_(True)).order_by(m.Provider.name)
         )).all()

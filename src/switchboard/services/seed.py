@@ -38,7 +38,7 @@ SEED_LOCK_KEY = zlib.crc32(b"switchboard.catalog.seed")
 
 
 async def is_seeded(db: Database) -> bool:
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         return bool(await session.scalar(select(func.count()).select_from(m.Provider)))
 
 

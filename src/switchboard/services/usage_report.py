@@ -95,6 +95,9 @@ def default_range(today: date | None = None) -> tuple[date, date]:
 
 
 def check_range(start: date, end: date) -> None:
+    if end >= date.max:  # the report reads up to the day after ``end``, which must exist
+        raise ValidationFailed(f"to ({end}) is too far in the future; give a date before "
+                               f"{date.max.isoformat()}", field="to")
     if start > end:
         raise ValidationFailed(f"from ({start}) is after to ({end})", field="from")
     if (end - start).days + 1 > MAX_DAYS:

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from switchboard import __version__
 from switchboard.api.auth import optional_principal, state_of
+from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
 from switchboard.services.accounts import check_setup_token, has_accounts, needs_setup
 
@@ -122,7 +123,7 @@ async def chat_page(request: Request,
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
-async def conversation_page(request: Request, conversation_id: int,
+async def conversation_page(request: Request, conversation_id: PathId,
                             principal: Principal | None = Depends(optional_principal)
                             ) -> Response:
     if principal is None:

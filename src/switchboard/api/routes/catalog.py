@@ -34,6 +34,7 @@ from switchboard.api.catalog_bodies import (
 )
 from switchboard.api.encoded import EncodedJson, send
 from switchboard.api.errors import ApiError
+from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
 from switchboard.db.engine import Database
 from switchboard.services import catalog
@@ -122,7 +123,7 @@ async def create_provider(body: ProviderCreate, request: Request,
 
 
 @router.get("/config/providers/{provider_id}")
-async def get_provider(provider_id: int, request: Request,
+async def get_provider(provider_id: PathId, request: Request,
                        who: Principal = Depends(require_admin)) -> Response:
     entry = (await catalog_snapshot(db_of(request))).by_id(provider_id)
     if entry is None:
@@ -131,7 +132,7 @@ async def get_provider(provider_id: int, request: Request,
 
 
 @router.put("/config/providers/{provider_id}", dependencies=WRITE)
-async def update_provider(provider_id: int, body: ProviderUpdate, request: Request,
+async def update_provider(provider_id: PathId, body: ProviderUpdate, request: Request,
                           who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     if body.api_key is None and "api_key" in body.model_fields_set:
@@ -147,7 +148,7 @@ async def update_provider(provider_id: int, body: ProviderUpdate, request: Reque
 
 
 @router.delete("/config/providers/{provider_id}", dependencies=WRITE)
-async def delete_provider(provider_id: int, request: Request,
+async def delete_provider(provider_id: PathId, request: Request,
                           cascade: bool = Query(default=False),
                           who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
@@ -163,7 +164,7 @@ async def delete_provider(provider_id: int, request: Request,
 
 
 @router.post("/config/providers/{provider_id}/import-models", dependencies=WRITE)
-async def import_models(provider_id: int, request: Request,
+async def import_models(provider_id: PathId, request: Request,
                         who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     result = await catalog.import_models(db, provider_id, actor=actor_of(who))
@@ -190,7 +191,7 @@ async def create_model(body: ModelCreate, request: Request,
 
 
 @router.get("/config/models/provider/{provider_id}")
-async def models_of_provider(provider_id: int, request: Request,
+async def models_of_provider(provider_id: PathId, request: Request,
                              who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     entry = (await catalog_snapshot(db)).by_id(provider_id)
@@ -200,7 +201,7 @@ async def models_of_provider(provider_id: int, request: Request,
 
 
 @router.get("/config/models/{model_id}")
-async def get_model(model_id: int, request: Request,
+async def get_model(model_id: PathId, request: Request,
                     who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     for entry in (await catalog_snapshot(db)).entries:
@@ -211,7 +212,7 @@ async def get_model(model_id: int, request: Request,
 
 
 @router.put("/config/models/{model_id}", dependencies=WRITE)
-async def update_model(model_id: int, body: ModelUpdate, request: Request,
+async def update_model(model_id: PathId, body: ModelUpdate, request: Request,
                        who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     changes = body.given(not_null=ModelUpdate.NOT_NULL, rename={"is_enabled": "enabled"})
@@ -220,14 +221,14 @@ async def update_model(model_id: int, body: ModelUpdate, request: Request,
 
 
 @router.delete("/config/models/{model_id}", dependencies=WRITE)
-async def delete_model(model_id: int, request: Request,
+async def delete_model(model_id: PathId, request: Request,
                        who: Principal = Depends(require_admin)) -> Response:
     await catalog.delete_model(db_of(request), model_id, actor=actor_of(who))
     return Response(status_code=204)
 
 
 @router.post("/config/models/{model_id}/set-default", dependencies=WRITE)
-async def set_default(model_id: int, request: Request,
+async def set_default(model_id: PathId, request: Request,
                       who: Principal = Depends(require_admin)) -> Response:
     db = db_of(request)
     view = await catalog.set_default_model(db, model_id, actor=actor_of(who))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
+from switchboard.api.params import PathId, QueryId, RowId
 from switchboard.api.tokens import Principal
 from switchboard.services import conversations as service
 from switchboard.services.conversation_export import ExportFormat, export_conversation
@@ -31,7 +32,7 @@ class ConversationUpdate(BaseModel):
 
 class VersionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message_id: int = Field(ge=1, le=2**63 - 1)
+    message_id: RowId
 
 
 class RatingBody(BaseModel):
@@ -43,7 +44,7 @@ class RatingBody(BaseModel):
 async def list_conversations(
     request: Request,
     limit: int = Query(30, ge=1, le=service.MAX_PAGE),
-    before: int | None = Query(None, ge=1),
+    before: QueryId = None,
     q: str | None = Query(None, max_length=200),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
@@ -53,7 +54,7 @@ async def list_conversations(
 
 
 @router.get("/api/conversations/{conversation_id}")
-async def get_conversation(request: Request, conversation_id: int,
+async def get_conversation(request: Request, conversation_id: PathId,
                            who: Principal = Depends(current_principal)) -> dict[str, Any]:
     conversation, messages = await service.get_conversation(
         state_of(request).db, who.user_id, conversation_id)
@@ -62,7 +63,7 @@ async def get_conversation(request: Request, conversation_id: int,
 
 
 @router.get("/api/conversations/{conversation_id}/export")
-async def export(request: Request, conversation_id: int,
+async def export(request: Request, conversation_id: PathId,
                  format: ExportFormat = Query("markdown"),
                  who: Principal = Depends(current_principal)) -> Response:
     """The conversation as a file: ``markdown`` to read, ``json`` to archive (lossless)."""
@@ -75,7 +76,7 @@ async def export(request: Request, conversation_id: int,
 
 
 @router.patch("/api/conversations/{conversation_id}", dependencies=[Depends(require_csrf)])
-async def update_conversation(request: Request, conversation_id: int,
+async def update_conversation(request: Request, conversation_id: PathId,
                               body: ConversationUpdate,
                               who: Principal = Depends(current_principal)) -> dict[str, Any]:
     view = await service.update_conversation(
@@ -88,7 +89,7 @@ async def update_conversation(request: Request, conversation_id: int,
 
 @router.put("/api/conversations/{conversation_id}/version",
             dependencies=[Depends(require_csrf)])
-async def show_version(request: Request, conversation_id: int, body: VersionBody,
+async def show_version(request: Request, conversation_id: PathId, body: VersionBody,
                        who: Principal = Depends(current_principal)) -> dict[str, Any]:
     """Show another version of a message (and its newest continuation)."""
     conversation, messages = await service.show_version(
@@ -99,14 +100,14 @@ async def show_version(request: Request, conversation_id: int, body: VersionBody
 
 @router.delete("/api/conversations/{conversation_id}", status_code=204,
                dependencies=[Depends(require_csrf)])
-async def delete_conversation(request: Request, conversation_id: int,
+async def delete_conversation(request: Request, conversation_id: PathId,
                               who: Principal = Depends(current_principal)) -> Response:
     await service.delete_conversation(state_of(request).db, who.user_id, conversation_id)
     return Response(status_code=204)
 
 
 @router.put("/api/messages/{message_id}/rating", dependencies=[Depends(require_csrf)])
-async def rate_message(request: Request, message_id: int, body: RatingBody,
+async def rate_message(request: Request, message_id: PathId, body: RatingBody,
                        who: Principal = Depends(current_principal)) -> dict[str, Any]:
     view = await service.rate_message(state_of(request).db, who.user_id, message_id,
                                       body.rating)

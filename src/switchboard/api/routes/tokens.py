@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
+from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
 from switchboard.db import utcnow
 from switchboard.services import accounts
@@ -50,7 +51,7 @@ async def create_token(body: NewTokenBody, request: Request,
 
 @router.delete("/api/tokens/{token_id}", status_code=204,
                dependencies=[Depends(require_csrf)])
-async def revoke_token(token_id: int, request: Request,
+async def revoke_token(token_id: PathId, request: Request,
                        who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
     # every process's token cache forgets it (services.revocations)

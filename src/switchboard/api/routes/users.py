@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.api.auth import SESSION_COOKIE, require_admin, require_csrf, state_of
+from switchboard.api.params import PathId
 from switchboard.api.routes.session import user_json
 from switchboard.api.tokens import Principal
 from switchboard.services import accounts
@@ -44,7 +45,7 @@ async def create_user(body: NewUser, request: Request) -> dict[str, Any]:
 
 
 @router.patch("/api/users/{user_id}", dependencies=[Depends(require_csrf)])
-async def update_user(user_id: int, body: UserPatch, request: Request,
+async def update_user(user_id: PathId, body: UserPatch, request: Request,
                       who: Principal = Depends(require_admin)) -> dict[str, Any]:
     state = state_of(request)
     user = await accounts.update_user(state.db, user_id, role=body.role,
