@@ -111,6 +111,11 @@ def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = (f"{method} is not allowed for {path}"
                    + (f"; use {allowed}" if allowed else ""))
         code = "method_not_allowed"
+    elif status == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 JSON; other malformed JSON is
+        # already a 422 (RequestValidationError), so one status for both.
+        status, code = 422, "validation_failed"
+        message = "the request body is not valid JSON (it must be UTF-8)"
     else:
         message, code = str(exc.detail), "http_error"
     if surface == "page":

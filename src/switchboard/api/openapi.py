@@ -248,7 +248,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 responses[success] = ok
             for status in sorted(_statuses(dependant, path, method.upper(), operation)):
                 responses.setdefault(str(status), _response(status, API_ERROR))
-            if 401 in {int(s) for s in responses if s.isdigit()}:
+            if {current_principal, require_admin} & set(_calls(dependant)):
                 operation["security"] = [{"bearer": []}, {"session": []}]
             if (method.upper(), path) in _SSE and "200" in responses:
                 responses["200"]["content"] = {"text/event-stream": {
