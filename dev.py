@@ -61,6 +61,14 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, "SWITCHBOARD_SCREENSHOTS": "1"}
         return subprocess.call([str(PY), "-m", "pytest", "-m", "browser", "tests/web", *rest],
                                cwd=ROOT, env=env)
+    if cmd == "fuzz":  # the release check: the CI fuzzing gate with many more examples
+        ensure_env("dev")
+        examples = rest[0] if rest and rest[0].isdecimal() else "200"
+        extra = rest[1:] if rest and rest[0].isdecimal() else rest
+        env = {**os.environ, "SWITCHBOARD_FUZZ_EXAMPLES": examples}
+        return subprocess.call([str(PY), "-m", "pytest", "-m", "fuzz", "tests/fuzz", "-s",
+                                "-p", "no:cacheprovider", "-o", "timeout=0", *extra],
+                               cwd=ROOT, env=env)
     if cmd == "check":
         ensure_env("dev")
         run([str(PY), "-m", "ruff", "check", "src", "tests", "bench"], cwd=ROOT)

@@ -136,7 +136,8 @@ def _response(status: int, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error_schemas() -> dict[str, Any]:
-    nullable_str = {"type": "string", "nullable": True}
+    # The same spelling FastAPI uses for optional fields elsewhere in the document.
+    nullable_str = {"anyOf": [{"type": "string"}, {"type": "null"}]}
     return {
         "ApiError": {
             "type": "object", "required": ["error"],

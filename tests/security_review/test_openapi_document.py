@@ -1,0 +1,79 @@
+"""Issue 10 item 13: ``/openapi.json`` describes what the server really answers — every
+operation's error statuses in the ``{"error": …}`` shape actually sent (not FastAPI's
+default 422 ``HTTPValidationError``), ids with their real bounds, and the ``/v1``
+operations (plain Starlette handlers FastAPI cannot see) with their bodies and OpenAI's
+error shape. The fuzzing gate (tests/fuzz) checks every response against it; this checks
+the document itself and a few real errors against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jsonschema
+
+from tests.security_review.conftest import bearer
+from tests.server import Running
+
+MAX_ID = 2**63 - 1
+
+
+def _document(server: Running) -> tuple[dict[str, Any], httpx.Client]:
+    admin = bearer(server, server.make_user("root", role="admin"))
+    response = admin.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json(), admin
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the document's components reachable (for jsonschema)."""
+    return {**schema, "components": doc["components"]}
+
+
+def test_every_operation_documents_its_errors_in_the_real_shape(server: Running) -> None:
+    doc, _ = _document(server)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    operations = [(path, method, op) for path, item in doc["paths"].items()
+                  for method, op in item.items()]
+    assert {"/v1/chat/completions", "/v1/models", "/v1/models/{model}"} <= set(doc["paths"])
+    for path, method, op in operations:
+        label = f"{method.upper()} {path}"
+        responses = op["responses"]
+        assert {"500", "503"} <= set(responses), label
+        error_ref = ("#/components/schemas/OpenAIError" if path.startswith("/v1")
+                     else "#/components/schemas/ApiError")
+        for status, response in responses.items():
+            if int(status) >= 400:
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": error_ref}, (label, status)
+        params = op.get("parameters", [])
+        if any(p["in"] == "path" for p in params):
+            assert "404" in responses, label
+        for param in params:
+            if param["name"].endswith("_id") and param["schema"].get("type") == "integer":
+                assert param["schema"]["maximum"] == MAX_ID, (label, param["name"])
+        if op.get("requestBody"):
+            assert {"413", "422" if not path.startswith("/v1") else "400"} <= set(
+                responses), label
+        if op.get("security"):
+            assert "401" in responses, label
+
+
+def test_real_errors_match_the_documented_schemas(server: Running) -> None:
+    doc, admin = _document(server)
+    api_error = _resolve(doc, {"$ref": "#/components/schemas/ApiError"})
+    openai_error = _resolve(doc, {"$ref": "#/components/schemas/OpenAIError"})
+    request = doc["components"]["schemas"]["ChatCompletionRequest"]
+    assert {"model", "messages"} <= set(request["required"])
+    for response in (admin.post("/api/tokens", json={"name": ""}),
+                     admin.get(f"/api/conversations/{MAX_ID + 1}"),
+                     admin.get("/api/conversations/1"),
+                     httpx.get(f"{server.url}/api/me")):
+        assert response.status_code >= 400
+        jsonschema.validate(response.json(), api_error)
+    for response in (admin.post("/v1/chat/completions", json={"model": "x"}),
+                     admin.get("/v1/models/nope:nothing"),
+                     admin.post("/v1/unknown"),
+                     httpx.get(f"{server.url}/v1/models")):
+        assert response.status_code >= 400
+        jsonschema.validate(response.json(), openai_error)
