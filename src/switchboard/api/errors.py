@@ -112,10 +112,10 @@ def http_error(request: Request, exc: StarletteHTTPException) -> Response:
                    + (f"; use {allowed}" if allowed else ""))
         code = "method_not_allowed"
     elif status == 400 and exc.detail == "There was an error parsing the body":
-        # FastAPI's answer to a body that is not UTF-8 JSON; other malformed JSON is
-        # already a 422 (RequestValidationError), so one status for both.
-        status, code = 422, "validation_failed"
-        message = "the request body is not valid JSON (it must be UTF-8)"
+        # FastAPI's answer to a body it cannot decode (not UTF-8, nested too deeply).
+        code = "invalid_json"
+        message = ("the request body is not valid JSON (it must be UTF-8, and not nested "
+                   "too deeply)")
     else:
         message, code = str(exc.detail), "http_error"
     if surface == "page":

@@ -7,7 +7,7 @@ statuses it can really answer, each error in the shape the caller really receive
 - ``/api`` errors are ``ApiError`` (``{"error": {"message", "code", "field"}}``,
   ``api.errors``); the statuses follow from what the route depends on (a signed-in user:
   401; an admin or, for browser sessions, the CSRF token: 403; a path id: 404 and 422; a
-  body: 413 and 422), plus the few that only the route knows (``_EXTRA``). Every
+  body: 400, 413 and 422), plus the few that only the route knows (``_EXTRA``). Every
   operation can answer 500 (``api.error_boundary``) and 503 (a busy database).
 - ``/v1`` is plain Starlette (``api.openai.routes``), invisible to FastAPI: its
   operations are described here, the request body straight from the wire models
@@ -43,7 +43,7 @@ OPENAI_ERROR = {"$ref": "#/components/schemas/OpenAIError"}
 
 DESCRIPTIONS = {
     304: "Not modified: the client's copy (If-None-Match) is current",
-    400: "Bad request",
+    400: "Bad request (on /api: a body that is not UTF-8 JSON or is nested too deeply)",
     401: "Not signed in, or the token is unknown, revoked or expired",
     403: "Not allowed: needs an admin, or (browser sessions) the CSRF token",
     404: "Not found",
@@ -119,7 +119,7 @@ def _statuses(dependant: Dependant, path: str, method: str,
     if params or "requestBody" in operation:
         statuses.add(422)
     if "requestBody" in operation:
-        statuses.add(413)
+        statuses.update((400, 413))
     if any(p.get("in") == "path" for p in params):
         statuses.add(404)
     if method != "GET" and path.startswith(_CONFLICT_PREFIXES):
