@@ -18,7 +18,7 @@ from switchboard.services.keys import set_provider_key
 from switchboard.services.providers import create_provider, update_provider
 from tests.fakes import anthropic as anthropic_fake
 from tests.fakes import openai as openai_fake
-from tests.fakes.script import Fail, Reply
+from tests.fakes.script import Break, Fail, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running, running_server
@@ -284,3 +284,25 @@ def test_n_with_a_failing_call_is_an_error_and_every_call_is_accounted(edges: Ed
                                                n=2)
     rows = _usage_rows(edges, 2)
     assert sorted(r[3] for r in rows) == ["error", "ok"]
+
+
+def test_n_stream_with_a_broken_call_raises_and_accounts_both(edges: Edges) -> None:
+    edges.vendors["openai"].then(Reply(chunks=["fine", " answer"]),
+                                 Break(Reply(chunks=["cut", " short", " here"]), after=1))
+    stream = edges.client().chat.completions.create(
+        model="openai:gpt-4o-mini", messages=USER, n=2, stream=True)
+    with pytest.raises(openai.APIError):
+        for _ in stream:
+            pass
+    rows = _usage_rows(edges, 2)
+    assert len(rows) == 2 and "partial" in {r[3] for r in rows}  # the cut one, at least
+
+
+def test_warnings_header_stays_one_ascii_line(edges: Edges) -> None:
+    """Adapter warnings now reach the header, and one may quote the caller's input."""
+    raw = edges.raw({"model": "offline:offline-chat", "messages": USER, "seed": 1,
+                     "temperature": 0.5, "provider_options": {"offline": {"st\u00f6p\u2028": 1}}})
+    assert raw.status_code == 200, raw.text
+    header = raw.headers["x-switchboard-warnings"]
+    assert header.isascii() and "temperature has no effect" in header
+    assert "provider option 'st\\xf6p" in header
