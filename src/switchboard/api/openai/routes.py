@@ -36,7 +36,7 @@ from switchboard.api.openai.convert_request import (
     to_chat_request,
 )
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
-from switchboard.api.openai.fanout import first_events, generate_all, merged_sse
+from switchboard.api.openai.fanout import close_all, first_events, generate_all, merged_sse
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
@@ -171,9 +171,8 @@ async def chat_completions(request: Request) -> Response:
     for first in firsts:  # the adapter's own warnings come with its StreamStart
         if isinstance(first, StreamStart):
             warnings = [*warnings, *first.warnings]
-    chunks = (_encoded(firsts[0], streams[0], encoders[0]) if n == 1
-              else merged_sse(streams, firsts, encoders))
-    return StreamingResponse(_sse(chunks, state.shutdown), media_type="text/event-stream",
+    return StreamingResponse(_sse(streams, firsts, encoders, state.shutdown),
+                             media_type="text/event-stream",
                              headers={**_headers(model, warnings), "cache-control": "no-cache",
                                       "x-accel-buffering": "no"})
 
@@ -223,32 +222,32 @@ def _validate(data: dict[str, Any]) -> Parsed | Response:
     return body, chat_request, warnings
 
 
-async def _encoded(first: StreamEvent, events: AsyncGenerator[StreamEvent, None],
-                   encoder: ChunkEncoder) -> AsyncGenerator[bytes, None]:
-    """One call's events as SSE chunks (``n > 1``: ``fanout.merged_sse``)."""
-    try:
-        yield encoder.encode(first)
-        async for event in events:
-            data = encoder.encode(event)
-            if data:
-                yield data
-    finally:
-        await events.aclose()
-
-
-async def _sse(chunks: AsyncGenerator[bytes, None],
-               shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+async def _sse(streams: list[AsyncGenerator[StreamEvent, None]], firsts: list[StreamEvent],
+               encoders: list[ChunkEncoder], shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+    """The SSE body: one call's events encoded inline (the hot path: no extra generator
+    per chunk), or n calls merged by ``fanout.merged_sse``."""
     stopping = False
+    merged = merged_sse(streams, firsts, encoders) if len(streams) > 1 else None
     with shutdown.streaming():
         try:
-            async for data in chunks:
-                yield data
+            if merged is not None:
+                async for data in merged:
+                    yield data
+            else:
+                events, encoder = streams[0], encoders[0]
+                yield encoder.encode(firsts[0])
+                async for event in events:
+                    data = encoder.encode(event)
+                    if data:
+                        yield data
         except asyncio.CancelledError:
             if not shutdown.absorb():
                 raise
             stopping = True  # the answer is accounted (metered); tell the client why
         finally:
-            await chunks.aclose()
+            if merged is not None:
+                await merged.aclose()
+            await close_all(streams)  # each call's stream (a no-op for those closed)
     if stopping:
         # In-band, as OpenAI reports errors once a stream has started (the SDK raises it).
         yield b"data: " + orjson.dumps(openai_error(
