@@ -53,10 +53,12 @@ def test_end_to_end_add_key_import_chat(
 
     assert "added provider 'work'" in ok("providers", "add", "work", "--kind", "openai",
                                          "--base-url", url)
-    assert "(\u20269XyZ)" in ok("keys", "set", "work", input=KEY + "\n")
-    imported = ok("models", "import", "work")
-    assert "+ work:gpt-4o-mini" in imported
+    stored = ok("keys", "set", "work", input=KEY + "\n")
+    assert "(\u20269XyZ)" in stored
+    assert "3 model(s) found for work" in stored  # its first key lists its models at once
     assert app.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+    imported = ok("models", "import", "work")
+    assert "+ work:gpt-4o-mini" not in imported  # already there
 
     app.then(Reply(chunks=["Hello", " through", " the catalog"]))
     assert ok("chat", "-m", "work:gpt-4o-mini", "hi") == "Hello through the catalog\n"

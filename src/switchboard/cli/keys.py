@@ -53,18 +53,25 @@ def read_key(provider: str) -> str:
 
 
 async def run_set(args: argparse.Namespace) -> int:
+    from switchboard import upstream
     from switchboard.services import catalog
 
-    async with catalog_db() as db:
-        await catalog.get_provider(db, args.provider)  # fail before asking for the key
-        key = read_key(args.provider)
-        status = await catalog.set_provider_key(db, args.provider, key, actor=cli_actor())
-        del key
-        enabled = (await catalog.get_provider(db, args.provider)).enabled
-    print(f"stored the key of {status.provider!r} ({status.api_key_masked}), encrypted with "
-          f"master key {status.api_key_key_id!r}")
-    if not enabled:
-        print(f"note: provider {status.provider!r} is disabled; enable it with "
+    try:
+        async with catalog_db() as db:
+            before = await catalog.get_provider(db, args.provider)  # fail before the prompt
+            key = read_key(args.provider)
+            status = await catalog.set_provider_key(db, args.provider, key, actor=cli_actor())
+            del key
+            print(f"stored the key of {status.provider!r} ({status.api_key_masked}), "
+                  f"encrypted with master key {status.api_key_key_id!r}")
+            if not before.models:  # its first key: list its models at once (decision 0037)
+                found = await catalog.discover_models(db, args.provider, actor=cli_actor())
+                print(found.message if found.ok else f"note: {found.message}; retry with "
+                      f"`switchboard models import {status.provider}`")
+    finally:
+        await upstream.close_client()
+    if not before.enabled:
+        print(f"note: an admin switched provider {status.provider!r} off; enable it with "
               f"`switchboard providers update {status.provider} --enable`")
     return 0
 
