@@ -99,6 +99,7 @@ def test_plain_user_reaches_no_admin_surface(server: Running) -> None:
                 "extra_headers": {"x-proxy-auth": "header-secret-value"}}})
         assert made.status_code == 201, made.text
         pid = made.json()["id"]
+        heard = len(vendor.requests)  # the admin's create listed its models (decision 0037)
         for client, headers in ((plain_api, {}), (plain, write)):
             for path in ("/docs", "/openapi.json"):
                 assert client.get(path).status_code == 403, path
@@ -121,12 +122,15 @@ def test_plain_user_reaches_no_admin_surface(server: Running) -> None:
                 client.patch("/api/users/1", headers=headers, json={"role": "user"}),
             ]
             assert [r.status_code for r in attempts] == [403] * len(attempts)
-            # reads are open, but a header value (it may carry a credential) is masked
-            listed = client.get("/api/config/providers").json()
-            acme = next(p for p in listed if p["name"] == "acme")
-            assert "header-secret-value" not in str(listed)
-            assert acme["settings"]["extra_headers"] == {"x-proxy-auth": "…"}
-        assert vendor.requests == []
+            # provider configuration is an admin's to read too (decision 0037); what a
+            # member needs for the selector carries no setting
+            for path in ("/api/config/providers", f"/api/config/providers/{pid}"):
+                assert client.get(path).status_code == 403, path
+            for path in ("/api/providers", "/api/model-registry", "/api/models"):
+                seen = client.get(path)
+                assert seen.status_code == 200 and "header-secret-value" not in seen.text
+                assert url not in seen.text, path
+        assert len(vendor.requests) == heard
         assert server.query(f"SELECT base_url FROM providers WHERE id = {pid}") \
             == [(f"{url}/v1",)]
         assert server.query("SELECT count(*) FROM providers WHERE name = 'internal'") == [(0,)]
