@@ -57,6 +57,9 @@ def test_every_operation_documents_its_errors_in_the_real_shape(server: Running)
                 responses), label
         if op.get("security"):
             assert "401" in responses, label
+        stream = responses.get("200", {}).get("content", {}).get("text/event-stream")
+        if stream is not None:  # each event's data is a JSON object, not a string
+            assert stream["schema"].get("type") != "string", label
 
 
 def test_real_errors_match_the_documented_schemas(server: Running) -> None:

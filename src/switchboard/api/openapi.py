@@ -39,6 +39,9 @@ OPENAPI_VERSION = "3.0.3"
 
 REF = "#/components/schemas/{model}"
 API_ERROR = {"$ref": "#/components/schemas/ApiError"}
+# A stream of server-sent events whose ``data`` lines are JSON objects (schemathesis
+# validates each event's data against this schema, so it must not say "string").
+SSE_SCHEMA = {"description": "Server-sent events; each data line is one JSON object"}
 OPENAI_ERROR = {"$ref": "#/components/schemas/OpenAIError"}
 
 DESCRIPTIONS = {
@@ -191,7 +194,7 @@ def _v1_paths(schemas: dict[str, Any]) -> dict[str, Any]:
                         "content": {
                             "application/json": {"schema": {
                                 "$ref": REF.format(model="ChatCompletion")}},
-                            "text/event-stream": {"schema": {"type": "string"}}}},
+                            "text/event-stream": {"schema": SSE_SCHEMA}}},
                 **errors(400, 404, 413, 429, 502, 504)},
         }},
         "/v1/models": {"get": {
@@ -252,7 +255,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if {current_principal, require_admin} & set(_calls(dependant)):
                 operation["security"] = [{"bearer": []}, {"session": []}]
             if (method.upper(), path) in _SSE and "200" in responses:
-                responses["200"]["content"] = {"text/event-stream": {
-                    "schema": {"type": "string"}}}
+                responses["200"]["content"] = {"text/event-stream": {"schema": SSE_SCHEMA}}
     doc["paths"].update(_v1_paths(schemas))
     return doc
