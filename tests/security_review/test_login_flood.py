@@ -76,20 +76,23 @@ def test_concurrent_guesses_at_one_account_check_at_most_the_allowed_number(
     assert statuses.count(401) == checked <= _allowed(ACCOUNT_LIMIT.free, took)
     assert during < 3.0  # generous: guards against the event loop being blocked
 
-    # The real user gets in after the flood, within the documented slow-down (the
-    # refused guesses did not lengthen it).
-    deadline = time.monotonic() + ACCOUNT_LIMIT.max_delay
+    # The real user gets in after the flood, within the documented slow-down for the
+    # guesses that were checked (the refused ones did not lengthen it): 1 s after the
+    # free ones, doubling with each checked guess past them.
+    slow_down = 2 ** max(checked - ACCOUNT_LIMIT.free, 0)
     with httpx.Client(base_url=server.url, timeout=60) as client:
+        waited = 0
         while True:
             r = client.post("/api/session/login",
                             json={"username": "target", "password": PASSWORD})
             if r.status_code != 429:
                 break
             wait = int(r.headers["retry-after"])
-            assert wait <= 2, "one free window of failures costs the owner 1 s, not more"
-            assert time.monotonic() + wait < deadline
+            waited += wait
+            assert waited <= slow_down + 1, (waited, checked)
             time.sleep(wait)
         assert r.status_code == 200, r.text
+    print(f"the owner logged in after waiting {waited} s")
 
 
 def test_a_flood_of_names_from_one_address_is_bounded_and_does_not_stall_v1(
