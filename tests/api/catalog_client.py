@@ -54,5 +54,5 @@ def catalog_tables(server: Running) -> list[list[tuple[object, ...]]]:
 def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, f"{response.status_code} {response.text}"
     error: dict[str, Any] = response.json()["error"]
-    assert set(error) == {"message", "code", "field"}
+    assert {"message", "code", "field"} <= set(error) <= {"message", "code", "field", "reason"}
     return error

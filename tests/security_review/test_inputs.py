@@ -36,7 +36,7 @@ def small_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
 def _api_error(response: httpx.Response, status: int) -> dict[str, object]:
     assert response.status_code == status, (response.status_code, response.text[:300])
     error: dict[str, object] = response.json()["error"]
-    assert set(error) == {"message", "code", "field"}
+    assert {"message", "code", "field"} <= set(error) <= {"message", "code", "field", "reason"}
     return error
 
 
