@@ -120,7 +120,9 @@ def test_provider_lifecycle_selector_and_vision(
     expect(answer.locator(".md")).to_have_text("I see a tiny image.")
     expect(answer.locator(".msg-meta")).to_contain_text("90 in · 4 out tokens")
     expect(page.locator(".msg-user .msg-images img")).to_have_count(1)
-    sent = fake.chat_requests()[-1].body
+    # (the answer's request: a title request for the new conversation may follow it)
+    sent = next(r.body for r in reversed(fake.chat_requests())
+                if isinstance(r.body["messages"][-1]["content"], list))
     content = sent["messages"][-1]["content"]
     images = [p for p in content if p.get("type") == "image_url"]
     assert images and images[0]["image_url"]["url"].startswith("data:image/png;base64,")
