@@ -356,7 +356,11 @@ def test_search_and_delete_conversations(browser: Browser, server: Running) -> N
     expect(page.locator(".conv-item")).to_have_count(1)
     expect(page).to_have_url(f"{server.url}/")
     # a conversation of someone else is not shown
-    page.goto("/c/1")
+    stranger = make_user(server, "lin-stranger")
+    theirs = httpx.post(f"{server.url}/api/chat", json={"text": "mine"}, timeout=30,
+                        headers={"authorization": f"Bearer {stranger}"})
+    assert theirs.status_code == 200, theirs.text
+    page.goto(f"/c/{theirs.json()['conversation']['id']}")
     expect(page.get_by_text("Conversation not found")).to_be_visible()
     no_page_errors(page)
     page.context.close()
