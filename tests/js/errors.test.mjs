@@ -28,6 +28,9 @@ test("codes say what to click", () => {
   assert.match(humanMessage({ status: 409, code: "missing_api_key", message: "provider 'openai' has no API key: set OPENAI_API_KEY or run `switchboard keys set openai`" }), /Settings → Providers/);
   assert.match(humanMessage({ status: 403, code: "csrf_failed" }), /Reload/);
   assert.match(humanMessage({ status: 0, code: "network" }), /Cannot reach/);
+  assert.equal(humanMessage({ status: 429, code: "throttled", message: "too many failed attempts; try again in 3 s" }),
+    "Too many failed attempts; try again in 3 s.");
+  assert.match(humanMessage({ status: 429, code: "throttled", message: "" }), /Wait a minute/);
   assert.match(humanMessage({ status: 503, code: "error", message: "Traceback..." }), /server had a problem/);
 });
 

@@ -104,6 +104,8 @@ export function humanMessage({ status = 0, code = "", field = null, reason = nul
     const byField = fieldMessage(field, reason, message);
     if (byField) return byField;
   }
+  // the server's sentence says how long to wait, which the generic one cannot
+  if (code === "throttled" && plainText(message)) return plainText(message);
   if (CODES[code]) return CODES[code];
   if (status === 401) return CODES.unauthorized;
   if (status === 403) return CODES.forbidden;
