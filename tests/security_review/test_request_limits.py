@@ -238,3 +238,27 @@ def test_api_chat_names_a_conversation_grown_past_the_limits() -> None:
         _build_request(ChatInput(text="hi"), history, None)
     assert caught.value.field == "conversation_id"
     assert "start a new one" in caught.value.message
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream"])
+def test_api_chat_counts_a_large_body_before_parsing_it(server: Running, path: str) -> None:
+    """``json.loads`` of ``[1,1,1,...]`` under an unknown key held the GIL for seconds
+    and built gigabytes of objects before the input model refused the key."""
+    server.make_user("max")
+    client, csrf = login(server, "max")
+    junk = b'{"text": "hi", "junk": [' + b",".join([b"1"] * 5_000_000) + b"]}"
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024)).decode()
+    with closing(client):
+        refused = client.post(path, content=junk, headers={
+            "x-csrf-token": csrf, "content-type": "application/json"})
+        assert refused.status_code == 400, refused.text[:300]
+        error = refused.json()["error"]
+        assert set(error) == {"message", "code", "field"}
+        assert error["code"] == "request_too_complex"
+        assert "5,000,0" in error["message"]
+        # a large ordinary body still goes through, streamed or not
+        fine = client.post(path, json={"text": "what is this?", "images": [
+            {"media_type": "image/png", "data": image}]}, headers={"x-csrf-token": csrf})
+        assert fine.status_code == 200, fine.text[:300]
+        if path.endswith("/stream"):
+            assert "event: done" in fine.text

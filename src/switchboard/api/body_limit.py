@@ -19,6 +19,12 @@ Two limits:
 A ``Content-Length`` over the limit is refused at once, unread. A chunked body is
 counted as it arrives; when it passes the limit, reading stops and whatever the app
 then answers (an error about the broken body) is replaced by the 413.
+
+A body over ``max_body_bytes`` for ``/api/chat`` is also counted before FastAPI parses
+it (``spec.limits.raw_json_problem``, in a worker thread): ``json.loads`` of tens of
+megabytes of ``[1,1,1,...]`` would hold the GIL for seconds and build gigabytes of
+objects before the input model could refuse the unknown field. Such a body is a 400.
+(``/v1`` does the same in its own handler, which parses the body itself.)
 Errors come in the surface's own shape: OpenAI's on ``/v1``, ``{"error": ...}`` elsewhere.
 """
 
@@ -26,10 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.spec.limits import raw_json_problem
+
 CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions"})
+PRESCANNED_PATHS = frozenset({"/api/chat", "/api/chat/stream"})
 MB = 1024 * 1024
 
 Authorised = Callable[[Scope], Awaitable[bool]]
@@ -94,7 +104,46 @@ class BodyLimit:
         if declared is not None and declared > limit:
             await self._refuse(scope, send, limit)
             return
+        if scope["path"] in PRESCANNED_PATHS and scope.get("method") == "POST":
+            await self._prescanned(scope, receive, send, limit)
+            return
         await self._counted(scope, receive, send, limit)
+
+    async def _prescanned(self, scope: Scope, receive: Receive, send: Send,
+                          limit: int) -> None:
+        """Read the whole (large) body, count what it would parse into, then hand it to
+        the app as one message; later ``receive`` calls (disconnects) pass through."""
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before sending the body
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                await self._refuse(scope, send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        chunks.clear()
+        problem = await anyio.to_thread.run_sync(raw_json_problem, body)
+        if problem is not None:
+            await self._respond(send, 400, orjson.dumps({"error": {
+                "message": problem, "code": "request_too_complex", "field": None}}))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         received = 0
@@ -131,6 +180,10 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         status, body = too_large_response(scope["path"], limit)
+        await self._respond(send, status, body)
+
+    @staticmethod
+    async def _respond(send: Send, status: int, body: bytes) -> None:
         await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

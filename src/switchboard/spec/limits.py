@@ -92,3 +92,35 @@ def inline_data_problem(data: str) -> str | None:
     if not data:
         return "is empty"
     return None
+
+
+def raw_json_problem(raw: bytes) -> str | None:
+    """Why the raw JSON ``raw`` holds too many strings or objects to parse, or None.
+
+    Parsing (``orjson.loads``, ``json.loads``) is one C call holding the GIL: a 30 MB
+    body of a million tiny messages took ~2 s of it (and ``[{},{},...]`` in 64 MB, tens
+    of millions of objects, much longer), during which no other request is served,
+    worker thread or not. Counted here at C speed, without building anything: first two
+    passes that over-count (a ``"`` or a ``{``/``[``/``,`` inside a string counts too)
+    and clear every ordinary body, large images included; only a body they cannot clear
+    is counted exactly: escaped backslashes and quotes are blanked (left to right, as a
+    JSON parser pairs them), so every remaining ``"`` delimits a string, and the
+    structure is counted outside them. Malformed JSON is left to the parser's error."""
+    strings = raw.count(b'"') // 2
+    structure = len(raw) - len(raw.translate(None, b"{[,"))
+    if strings <= MAX_BODY_STRINGS and structure <= MAX_BODY_STRUCTURE:
+        return None
+    blanked = raw.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    strings = blanked.count(b'"') // 2
+    if strings > MAX_BODY_STRINGS:
+        return (f"the request body holds {strings:,} JSON strings; a chat request holds at "
+                f"most {MAX_BODY_STRINGS:,} (and at most {MAX_MESSAGES:,} messages, "
+                f"{MAX_PARTS:,} parts)")
+    if structure <= MAX_BODY_STRUCTURE:
+        return None
+    outside = blanked.split(b'"')[0::2]
+    structure = sum(len(s) - len(s.translate(None, b"{[,")) for s in outside)
+    if structure > MAX_BODY_STRUCTURE:
+        return (f"the request body holds {structure:,} JSON objects, arrays and items; a "
+                f"chat request holds at most {MAX_BODY_STRUCTURE:,}")
+    return None

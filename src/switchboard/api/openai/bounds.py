@@ -16,8 +16,6 @@ from typing import Any
 
 from switchboard.spec import InvalidRequestError
 from switchboard.spec.limits import (
-    MAX_BODY_STRINGS,
-    MAX_BODY_STRUCTURE,
     MAX_MESSAGES,
     MAX_OPTION_DEPTH,
     MAX_OPTION_NODES,
@@ -29,6 +27,7 @@ from switchboard.spec.limits import (
     MAX_TOOLS,
     TooLarge,
     json_size,
+    raw_json_problem,
 )
 
 KIB = 1024
@@ -41,36 +40,11 @@ thread too: the meta-schema check costs ~0.15 ms per value, whatever the body's 
 
 
 def prescan(raw: bytes) -> None:
-    """Refuse a large body that would parse into too many objects, before parsing it.
-
-    ``orjson.loads`` is one C call holding the GIL: a 30 MB body of a million tiny
-    messages took ~2 s of it (and ``[{},{},...]`` in 64 MB, tens of millions of objects),
-    during which no other request is served, worker thread or not. Counted here at C
-    speed, without building anything. First two passes that over-count (a ``"`` or a
-    ``{``/``[``/``,`` inside a string counts too) and settle every ordinary body, large
-    images included; only a body they cannot clear is counted exactly: escaped
-    backslashes and quotes are blanked (left to right, as a JSON parser pairs them), so
-    every remaining ``"`` delimits a string, and the structure is counted outside them.
-    A malformed body passes through to ``orjson``'s own error."""
-    strings = raw.count(b'"') // 2
-    structure = len(raw) - len(raw.translate(None, b"{[,"))
-    if strings <= MAX_BODY_STRINGS and structure <= MAX_BODY_STRUCTURE:
-        return
-    blanked = raw.replace(b"\\\\", b"__").replace(b'\\"', b"__")
-    strings = blanked.count(b'"') // 2
-    if strings > MAX_BODY_STRINGS:
-        raise InvalidRequestError(
-            f"the request body holds {strings:,} JSON strings; a chat request holds at most "
-            f"{MAX_BODY_STRINGS:,} (and at most {MAX_MESSAGES:,} messages, {MAX_PARTS:,} "
-            "parts)")
-    if structure <= MAX_BODY_STRUCTURE:
-        return
-    outside = blanked.split(b'"')[0::2]
-    structure = sum(len(s) - len(s.translate(None, b"{[,")) for s in outside)
-    if structure > MAX_BODY_STRUCTURE:
-        raise InvalidRequestError(
-            f"the request body holds {structure:,} JSON objects, arrays and items; a chat "
-            f"request holds at most {MAX_BODY_STRUCTURE:,}")
+    """Refuse a large body that would parse into too many objects, before parsing it
+    (``spec.limits.raw_json_problem``: counted at C speed, nothing built)."""
+    problem = raw_json_problem(raw)
+    if problem is not None:
+        raise InvalidRequestError(problem)
 
 
 def _count(value: Any, limit: int, param: str, what: str) -> int:
