@@ -26,14 +26,19 @@ SPECS = Path(os.environ.get("SWITCHBOARD_TEST_SPECS") or next(
     _HERE.parents[2] / "shared" / "specs"))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolate(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """The environment every test server runs in (also used by module-scoped servers)."""
     for name in VENDOR_ENV:
         monkeypatch.delenv(name, raising=False)
-    data = tmp_path / "sb-data"
     monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(data))
     monkeypatch.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
     # Vendor fakes answer a script call by call; the title call after a first answer is
     # tested on its own (tests/api/test_chat_api.py), with titles switched back on.
     monkeypatch.setenv("SWITCHBOARD_AUTO_TITLES", "0")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    data = tmp_path / "sb-data"
+    isolate(monkeypatch, data)
     yield data

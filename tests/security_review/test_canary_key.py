@@ -45,7 +45,7 @@ from switchboard.db import Database
 from switchboard.db.models import ApiToken, User
 from switchboard.security.passwords import hash_password
 from switchboard.security.tokens import generate_token
-from tests.conftest import VENDOR_ENV
+from tests.conftest import VENDOR_ENV, isolate
 from tests.fakes import anthropic as fake_anthropic
 from tests.fakes import gemini as fake_gemini
 from tests.fakes import mistral as fake_mistral
@@ -138,15 +138,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("canary")
     data_dir = root / "data"
     env = {k: v for k, v in os.environ.items() if k not in VENDOR_ENV}
-    env.update(SWITCHBOARD_DATA_DIR=str(data_dir), SWITCHBOARD_DISABLE_PLUGINS="1")
+    env.update(SWITCHBOARD_DATA_DIR=str(data_dir), SWITCHBOARD_DISABLE_PLUGINS="1",
+               SWITCHBOARD_AUTO_TITLES="0")
     log = root / "server.log"
     vendors = {name: EchoVendor(name if name != "openai_compatible" else "openai",
                                 kind.fake.Wire())
                for name, kind in KINDS.items()}
     with pytest.MonkeyPatch.context() as mp:
-        for name in VENDOR_ENV:
-            mp.delenv(name, raising=False)
-        mp.setenv("SWITCHBOARD_DATA_DIR", str(data_dir))
+        isolate(mp, data_dir)
         proc, url = _start_server(env, log)
         try:
             with _serve_all(vendors) as vendor_urls:

@@ -37,7 +37,7 @@ from switchboard.spec.limits import (
     MAX_TEXT_CHARS,
     MAX_TOOLS,
 )
-from tests.conftest import VENDOR_ENV
+from tests.conftest import isolate
 from tests.fakes.server import free_port
 from tests.server import Running
 
@@ -69,10 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs /proc to read the server's memory")
     with pytest.MonkeyPatch.context() as env:
-        for name in VENDOR_ENV:
-            env.delenv(name, raising=False)
-        env.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path_factory.mktemp("resources") / "data"))
-        env.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
+        isolate(env, tmp_path_factory.mktemp("resources") / "data")
         yield from _serve()
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.conftest import VENDOR_ENV
+from tests.conftest import isolate
 from tests.server import Running, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,10 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     from switchboard.config import load_settings
 
     with pytest.MonkeyPatch.context() as mp:
-        for name in VENDOR_ENV:
-            mp.delenv(name, raising=False)
-        mp.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path_factory.mktemp("web") / "sb-data"))
-        mp.setenv("SWITCHBOARD_DISABLE_PLUGINS", "1")
+        isolate(mp, tmp_path_factory.mktemp("web") / "sb-data")
         settings = load_settings()
         with running_server(settings) as running:
             yield running
