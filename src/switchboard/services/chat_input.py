@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from switchboard.db import Database
 from switchboard.db import models as m
+from switchboard.db.ids import MAX_ID
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.attachments import MAX_FILE_BYTES, MAX_FILENAME, MAX_FILES
 from switchboard.services.errors import ValidationFailed
@@ -85,10 +86,10 @@ class ChatInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    conversation_id: int | None = Field(default=None, ge=1)
+    conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     model: str | None = Field(default=None, max_length=400)
     regenerate: bool = False  # before ``text``: its validator reads it
-    edit_of: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    edit_of: int | None = Field(default=None, ge=1, le=MAX_ID)
     text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
     files: list[FileInput] = Field(default_factory=list, max_length=MAX_FILES)
