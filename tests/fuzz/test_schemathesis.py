@@ -37,7 +37,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from tests.server import Running, running_server
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.timeout(900)]
 
 EXAMPLES = int(os.environ.get("SWITCHBOARD_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
