@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.fakes.openai import Wire
-from tests.fakes.script import Fail, Received
+from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running
@@ -39,6 +39,10 @@ def payload(n: int) -> str:
     return f'<img src=x onerror="window.__xss={n}"><script>window.__xss={n}</script>'
 
 
+# \href and \url would be links with trust on; markup inside maths must stay text
+MATH_XSS = ("$$\\href{javascript:window.__xss=8}{x}$$ $\\url{javascript:window.__xss=8}$ "
+            '\\(<img src=x onerror="window.__xss=9">\\) '
+            "\\[\\text{<script>window.__xss=9</script>}\\]")
 EVIL_ID = "gpt-4o-<svg/onload=window.__xss=3>"
 
 
@@ -127,11 +131,22 @@ def test_names_ids_and_errors_from_admins_and_vendors_stay_text(
     inert(page, dialogs)
     page.keyboard.press("Escape")
 
+    # maths in an answer: KaTeX's output is the only markup, hostile TeX stays text
+    prompt = page.get_by_label("Message", exact=True)
+    fake.then(Reply(chunks=[MATH_XSS]))
+    prompt.fill("some maths")
+    prompt.press("Enter")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".katex, .katex-error")).to_have_count(4)  # bad TeX: its error span
+    expect(answer.locator(".md")).to_contain_text("window.__xss=9")
+    expect(answer.locator(".md a, .md img, .md script, .md [href], .md [onerror]")).to_have_count(0)
+    inert(page, dialogs)
+
     # a vendor's error, quoted in the chat's error display
     fake.then(Fail(400, message=payload(7)))
-    prompt = page.get_by_label("Message", exact=True)
     prompt.fill("hello")
     prompt.press("Enter")
     expect(page.locator("main")).to_contain_text("window.__xss=7")
     inert(page, dialogs)
+
     page.context.close()

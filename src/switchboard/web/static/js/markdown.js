@@ -3,10 +3,14 @@
 // of tags it writes itself. No tag or attribute from the input can survive, and links
 // keep only http, https and mailto targets. Supported: paragraphs, headings, emphasis,
 // strikethrough, inline code, fenced code blocks (highlighted), lists (nested),
-// blockquotes, tables, horizontal rules, links and bare URLs.
+// blockquotes, tables, horizontal rules, links and bare URLs, and LaTeX maths ($…$,
+// $$…$$, \(…\), \[…\]; math-delimiters.js finds it outside code, math.js renders it
+// with KaTeX, whose output is the only HTML not written here).
 
 import { escapeHtml, unescapeHtml } from "./escape.js";
 import { highlight, languageOf } from "./highlight.js";
+import { splitMath } from "./math-delimiters.js";
+import { renderMath } from "./math.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)[^`]*$/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -160,13 +164,19 @@ function table(lines, i, out) {
   return i;
 }
 
-/** Inline Markdown on escaped text. Code spans and links are set aside as placeholders
- * so emphasis rules never reach inside them. */
+/** Inline Markdown on escaped text. Code spans, maths and links are set aside as
+ * placeholders so emphasis rules never reach inside them (code first: `$x$` is code). */
 function inline(text) {
   const saved = [];
   const keep = (html) => `\u0000${saved.push(html) - 1}\u0000`;
   let s = text.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, __, code) =>
     keep(`<code>${code.trim() || code}</code>`));
+  s = splitMath(s).map((piece) => {
+    if (piece.tex === undefined) return piece.text;
+    if (piece.tex.includes("\u0000")) return piece.source; // a code span inside: not maths
+    // KaTeX reads the TeX as written (unescaped) and escapes what it prints itself
+    return keep(renderMath(unescapeHtml(piece.tex), piece.display));
+  }).join("");
   s = s.replace(/\[([^\]\n]+)\]\(\s*([^\s()]+)(?:\s+&quot;[^\n]*?&quot;)?\s*\)/g, (all, label, url) =>
     (SAFE_URL.test(unescapeHtml(url)) ? keep(link(url, emphasis(label))) : emphasis(label)));
   s = s.replace(/\bhttps?:\/\/(?:(?!&quot;|&lt;|&gt;|&#39;)[^\s\u0000])+/g, (url) => {
