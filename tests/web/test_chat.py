@@ -509,3 +509,133 @@ def test_message_sent_while_models_load_waits_for_them(browser: Browser,
     expect(page.get_by_role("alert")).to_have_count(0)
     no_page_errors(page)
     page.context.close()
+
+
+def test_maths_rendered_with_katex(browser: Browser, server: Running,
+                                   vendor: FakeVendor) -> None:
+    """LaTeX in an answer is typeset by the vendored KaTeX (no network); code is not."""
+    choose(server, "euler", "acme:gpt-4o-mini")
+    page = login(browser, server, "euler")
+    vendor.then(Reply(chunks=["Einstein: $$E=mc^2$$ and inline \\(a_1\\), ",
+                              "but `$x$` is code and it costs $5 or $6."]))
+    send(page, "maths please")
+    md = page.locator(".msg-assistant").last.locator(".md")
+    expect(md.locator(".katex-display .katex-html")).to_have_count(1)
+    expect(md.locator(".katex-display annotation")).to_have_text("E=mc^2")
+    expect(md.locator(".katex")).to_have_count(2)
+    expect(md.locator("code").first).to_have_text("$x$")
+    expect(md).to_contain_text("it costs $5 or $6.")
+    font = md.locator(".katex").first.evaluate("(el) => getComputedStyle(el).fontFamily")
+    assert "KaTeX" in font
+    no_page_errors(page)
+    page.context.close()
+
+
+def test_versions_of_regenerated_answers_and_edited_questions(
+        browser: Browser, server: Running, vendor: FakeVendor) -> None:
+    """Regenerate keeps the earlier answer ("1 / 2"); editing a question starts a new
+    branch and the earlier one stays reachable through the question's versions."""
+    choose(server, "verity", "acme:gpt-4o-mini")
+    page = login(browser, server, "verity")
+    # the first answer, then the title the model writes for the new conversation
+    vendor.then(Reply(chunks=["First answer"]), Reply(chunks=["Versions talk"]))
+    send(page, "Question one")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_have_text("First answer")
+    # the model-written title arrives after the answer: header and sidebar follow it
+    expect(page.locator("#chat-title")).to_have_text("Versions talk")
+    expect(page.locator(".conv-item a")).to_have_text(["Versions talk"])
+
+    vendor.then(Reply(chunks=["Second answer"]))
+    answer.get_by_role("button", name="Regenerate answer").click()
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_have_text("Second answer")
+    expect(answer.locator(".version-index")).to_have_text("2 / 2")
+    answer.get_by_role("button", name="Previous version").click()
+    expect(page.locator(".msg-assistant .md")).to_have_text(["First answer"])
+    expect(page.locator(".msg-assistant .version-index")).to_have_text("1 / 2")
+
+    vendor.then(Reply(chunks=["Answer to the edit"]))
+    question = page.locator(".msg-user").last
+    question.get_by_role("button", name="Edit message").click()
+    box = page.get_by_role("textbox", name="Edit your message")
+    expect(box).to_have_value("Question one")
+    box.fill("Question two")
+    page.get_by_role("button", name="Save & send").click()
+    expect(page.locator(".msg-assistant .md")).to_have_text(["Answer to the edit"])
+    expect(page.locator(".msg-user .bubble")).to_have_text(["Question two"])
+    expect(page.locator(".msg-user .version-index")).to_have_text("2 / 2")
+    assert "Question two" in str(vendor.requests[-1].body["messages"][-1])
+
+    page.locator(".msg-user").get_by_role("button", name="Previous version").click()
+    expect(page.locator(".msg-user .bubble")).to_have_text(["Question one"])
+    earlier = re.compile("First answer|Second answer")
+    expect(page.locator(".msg-assistant .md")).to_have_text([earlier])
+    page.reload()  # the branch shown is saved
+    expect(page.locator(".msg-user .bubble")).to_have_text(["Question one"])
+    expect(page.locator(".msg-user .version-index")).to_have_text("1 / 2")
+    no_page_errors(page)
+    page.context.close()
+
+
+def test_conversation_settings_instructions_name_and_export(browser: Browser,
+                                                            server: Running) -> None:
+    make_user(server, "iris")
+    page = login(browser, server, "iris")
+    send(page, "Hello there, offline model")
+    expect(page.locator(".msg-assistant").last).not_to_have_class(re.compile("streaming"))
+    expect(page.locator(".msg-assistant .msg-meta")).to_contain_text("tokens")
+
+    page.get_by_role("button", name="Conversation settings").click()
+    dialog = page.get_by_role("dialog", name="Conversation settings")
+    expect(dialog).to_contain_text("no instructions")
+    dialog.get_by_label("Name").fill("Greetings")
+    dialog.get_by_label("Instructions for this conversation").fill("Always answer in French.")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#chat-title")).to_have_text("Greetings")
+    expect(page.locator(".conv-item a")).to_have_text(["Greetings"])
+
+    page.reload()
+    expect(page.locator("#chat-title")).to_have_text("Greetings")
+    page.get_by_role("button", name="Conversation settings").click()
+    dialog = page.get_by_role("dialog", name="Conversation settings")
+    expect(dialog.get_by_label("Instructions for this conversation")).to_have_value(
+        "Always answer in French.")
+    expect(dialog).to_contain_text("uses its own instructions")
+    with page.expect_download() as download:
+        dialog.get_by_role("link", name="Markdown").click()
+    saved = download.value
+    assert saved.suggested_filename.endswith(".md")
+    text = open(saved.path(), encoding="utf-8").read()
+    assert "Greetings" in text and "Hello there, offline model" in text
+    dialog.get_by_role("button", name="Cancel").click()
+    no_page_errors(page)
+    page.context.close()
+
+
+def test_attach_a_text_file(browser: Browser, server: Running) -> None:
+    """A text file is shown as a chip with its size, reaches the model (the offline model
+    quotes the text it was shown) and stays on the sent message; other files are refused in words."""
+    make_user(server, "tess")
+    page = login(browser, server, "tess")
+    page.locator("#file-input").set_input_files([
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"remember the milk\n" * 100},
+        {"name": "setup.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ"},
+    ])
+    tray = page.locator("#attachments")
+    expect(tray.locator(".file-chip")).to_have_count(1)
+    expect(tray.locator(".file-chip")).to_contain_text("notes.txt")
+    expect(tray.locator(".file-chip")).to_contain_text("1.8 KB")
+    expect(page.locator("#toasts")).to_contain_text("setup.exe cannot be attached")
+    send(page, "Read my notes")
+    answer = page.locator(".msg-assistant").last
+    # the server read the file's text and showed it to the model, which quotes it
+    expect(answer.locator(".md")).to_contain_text('<attachment filename="notes.txt">')
+    expect(answer.locator(".md")).to_contain_text("remember the milk")
+    expect(page.locator(".msg-user .file-chip")).to_have_text(["notes.txt"])
+    expect(tray.locator(".file-chip")).to_have_count(0)
+    page.reload()
+    expect(page.locator(".msg-user .file-chip")).to_have_text(["notes.txt"])
+    no_page_errors(page)
+    page.context.close()

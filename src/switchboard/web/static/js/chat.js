@@ -2,7 +2,7 @@
 // message list and the composer; streams answers from POST /api/chat/stream. Navigation
 // between conversations uses history.pushState: no full-page reload while chatting.
 
-import { get, post, put } from "./api.js";
+import { get, patch, post, put } from "./api.js";
 import { humanMessage } from "./errors.js";
 import { $, h, icon } from "./dom.js";
 import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
@@ -10,6 +10,7 @@ import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
 import { initialState, reduce, savedKey } from "./chat/answers.js";
 import { AssistantView, userView } from "./chat/messages.js";
+import { conversationSettings } from "./chat/conversation-settings.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, state } from "./chat/store.js";
@@ -78,6 +79,7 @@ function renderModelChoice() {
 const store = createStore(reduce, initialState);
 const views = new Map(); // answer key → AssistantView
 const controllers = new Map(); // answer key → AbortController, while it streams
+const pendingQuestions = new Map(); // answer key → its question's element, until saved
 let nextKey = 0;
 
 function isNearBottom() {
@@ -102,6 +104,14 @@ const handlers = {
     }
   },
   onRegenerate: (view) => regenerate(view),
+  onVersion: (id) => showVersion(id),
+};
+
+// A saved question: edit it (a new version, answered again) or flip between its versions.
+const userHandlers = {
+  onEdit: (message, text) => editAndResend(message, text),
+  onVersion: (id) => showVersion(id),
+  busy: () => controllers.size > 0,
 };
 
 function markLast() {
@@ -121,12 +131,12 @@ store.subscribe((current, action) => {
     return;
   }
   if (view) view.update(answer);
-  if (action.type === "server") onServerEvent(action.event, action.data);
+  if (action.type === "server") onServerEvent(action.event, action.data, action.key);
   if (action.type === "server" && action.event === "delta") scrollToBottom();
 });
 
 /** What an answer's events mean for the rest of the page (the view renders itself). */
-function onServerEvent(event, data) {
+function onServerEvent(event, data, key) {
   if (event === "start") {
     const isNew = !state.conversation || state.conversation.id !== data.conversation.id;
     setConversation(data.conversation);
@@ -134,6 +144,13 @@ function onServerEvent(event, data) {
     conversations.setActive(data.conversation.id);
     if (isNew && location.pathname !== `/c/${data.conversation.id}`) {
       history.pushState({ id: data.conversation.id }, "", `/c/${data.conversation.id}`);
+    }
+    // the question as saved (its id: it can be edited; its versions, after an edit)
+    const pending = pendingQuestions.get(key);
+    if (pending && data.user_message) {
+      const saved = userView(data.user_message, userHandlers);
+      pending.replaceWith(saved);
+      pendingQuestions.set(key, saved);
     }
     if (data.warnings?.length) {
       banner(BANNER, data.warnings.join(" "), { kind: "warn", title: "The model ignored some settings" });
@@ -147,7 +164,8 @@ function onServerEvent(event, data) {
   }
 }
 
-function renderConversation(messages) {
+function renderConversation(messages, { keepScroll = false } = {}) {
+  const scrolled = scroller.scrollTop;
   messagesEl.replaceChildren();
   views.clear();
   store.dispatch({ type: "reset", messages });
@@ -158,7 +176,7 @@ function renderConversation(messages) {
   const { answers } = store.getState();
   for (const message of messages) {
     if (message.role === "user") {
-      messagesEl.append(userView(message));
+      messagesEl.append(userView(message, userHandlers));
     } else if (message.role === "assistant") {
       const answer = answers[savedKey(message.id)];
       const view = new AssistantView(answer, handlers);
@@ -167,7 +185,30 @@ function renderConversation(messages) {
     }
   }
   markLast();
-  requestAnimationFrame(() => scrollToBottom(true));
+  if (keepScroll) scroller.scrollTop = scrolled;
+  else requestAnimationFrame(() => scrollToBottom(true));
+}
+
+/** Show another version of a message (and the newest answers that follow it). */
+async function showVersion(messageId) {
+  if (controllers.size || !state.conversation) return;
+  try {
+    const { messages = [], ...conv } = await put(`/api/conversations/${state.conversation.id}/version`, { message_id: messageId });
+    setConversation(conv);
+    renderConversation(messages, { keepScroll: true });
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+/** Reload the open conversation's thread as saved (after an edit that was refused). */
+async function reloadThread() {
+  if (!state.conversation) return;
+  try {
+    const { messages = [], ...conv } = await get(`/api/conversations/${state.conversation.id}`);
+    setConversation(conv);
+    renderConversation(messages, { keepScroll: true });
+  } catch { /* the banner already explains what went wrong */ }
 }
 
 function welcome() {
@@ -222,6 +263,14 @@ function setConversation(conv) {
   state.conversation = conv;
   titleEl.textContent = conv?.title || "";
   document.title = conv?.title ? `${conv.title} · Switchboard` : "Switchboard";
+  $("#conv-settings-button").hidden = !conv;
+}
+
+/** The model-written title of a new conversation arrives after its first answer. */
+function onTitle({ conversation_id: id, title }) {
+  if (!title) return;
+  if (state.conversation?.id === id) setConversation({ ...state.conversation, title });
+  conversations.upsert({ ...(state.conversation?.id === id ? state.conversation : { id }), title }, { moveToTop: false });
 }
 
 async function openConversation(id, { push = true } = {}) {
@@ -277,7 +326,7 @@ function errorAction(err) {
   return null;
 }
 
-async function send({ text, images, previews }, { regenerateView = null } = {}) {
+async function send({ text, images, previews, files = [] }, { regenerateView = null, editOf = null } = {}) {
   // A message sent while the page is still loading the models waits for them, instead
   // of being refused with "no model is available".
   if (starting) await starting;
@@ -293,18 +342,29 @@ async function send({ text, images, previews }, { regenerateView = null } = {}) 
   rememberLastUsed(state.selected.ref);
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
+  if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
   const options = chatOptions(state.prefs);
   if (options) body.options = options;
 
   let userEl = null;
+  const key = `new${++nextKey}`;
   if (regenerateView) {
     body.regenerate = true;
     store.dispatch({ type: "withdraw", key: regenerateView.answer.key });
   } else {
-    userEl = userView({ text, parts: previews.map((p) => ({ type: "image", media_type: p.media_type, data: p.data })) });
+    if (editOf) {
+      // the edited question starts a new branch: what followed it leaves the view (it
+      // stays saved, one click away through the question's versions)
+      body.edit_of = editOf.id;
+      dropFrom(messagesEl.querySelector(`.msg-user[data-id="${editOf.id}"]`));
+    }
+    userEl = userView({ text, parts: [
+      ...previews.map((p) => ({ type: "image", media_type: p.media_type, data: p.data })),
+      ...files.map((f) => ({ type: "file", filename: f.filename })),
+    ] });
     messagesEl.append(userEl);
+    pendingQuestions.set(key, userEl);
   }
-  const key = `new${++nextKey}`;
   const { ref, provider } = state.selected;
   store.dispatch({ type: "begin", key, model: ref, provider: provider.name, kind: provider.kind });
   const view = new AssistantView(store.getState().answers[key], handlers);
@@ -317,18 +377,37 @@ async function send({ text, images, previews }, { regenerateView = null } = {}) 
   markLast();
   scrollToBottom(true);
   try {
-    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch });
+    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch, onTitle });
   } catch (err) {
     // Refused before it started (bad model, missing key, validation): nothing was
     // saved, so the answer is withdrawn; take the user's message back and give the text back.
-    if (userEl) { userEl.remove(); composer.restore(text); }
-    if (!messagesEl.querySelector(".msg")) renderConversation([]);
+    (pendingQuestions.get(key) || userEl)?.remove();
+    if (userEl && !editOf) composer.restore(text, files);
+    if (editOf) reloadThread(); // the earlier branch is still the one saved
+    else if (!messagesEl.querySelector(".msg")) renderConversation([]);
     banner(BANNER, err.message, { title: "Your message was not sent", action: errorAction(err) });
   } finally {
+    pendingQuestions.delete(key);
     controllers.delete(key);
     composer.setStreaming(controllers.size > 0);
     markLast();
   }
+}
+
+/** Remove `el` and every message after it from the view (and their answers from the store). */
+function dropFrom(el) {
+  let node = el;
+  while (node) {
+    const next = node.nextElementSibling;
+    if (node.dataset.key) store.dispatch({ type: "withdraw", key: node.dataset.key });
+    node.remove();
+    node = next;
+  }
+}
+
+function editAndResend(message, text) {
+  if (controllers.size || !state.conversation) return;
+  send({ text, images: [], previews: [] }, { editOf: message });
 }
 
 function regenerate(view) {
@@ -438,6 +517,19 @@ const prefsDialog = createPreferencesDialog({
   },
 });
 $("#prefs-button").addEventListener("click", () => prefsDialog.open());
+
+// This conversation's name, instructions and downloads (chat/conversation-settings.js).
+$("#conv-settings-button").addEventListener("click", async () => {
+  if (!state.conversation) return;
+  const updated = await conversationSettings(state.conversation, {
+    preference: state.prefs.settings?.advanced?.system_prompt || "",
+    save: (changes) => patch(`/api/conversations/${state.conversation.id}`, changes),
+  });
+  if (updated && typeof updated === "object") {
+    setConversation({ ...state.conversation, ...updated });
+    conversations.upsert(updated, { moveToTop: false });
+  }
+});
 
 window.addEventListener("popstate", () => {
   const m = /^\/c\/(\d+)$/.exec(location.pathname);

@@ -1,15 +1,16 @@
-// The composer: auto-growing textarea (Enter sends, Shift+Enter adds a line), image
-// attachments (button, paste, drag and drop) for vision-capable models, and the send
-// button that turns into a stop button while an answer streams.
+// The composer: auto-growing textarea (Enter sends, Shift+Enter adds a line),
+// attachments (button, paste, drag and drop): images for vision-capable models, text files
+// and PDFs for every model (chips with name and size, removable), and the send button
+// that turns into a stop button while an answer streams.
 
 import { h, icon } from "../dom.js";
 import { toast } from "../ui.js";
-
-const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
-const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+import { checkFile, formatSize, mediaTypeOf } from "./attachments.js";
+import { fileChips } from "./messages.js";
 
 export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach }) {
   let images = []; // {media_type, data, url, name}
+  let files = []; // {filename, media_type, data, size (words)}
   let streaming = false;
 
   const autosize = () => {
@@ -18,15 +19,13 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
   };
 
   function refresh() {
-    const empty = !textarea.value.trim() && !images.length;
+    const empty = !textarea.value.trim() && !images.length && !files.length;
     sendButton.classList.toggle("stop", streaming);
     sendButton.replaceChildren(icon(streaming ? "stop" : "send"));
     sendButton.setAttribute("aria-label", streaming ? "Stop answering" : "Send message");
     sendButton.title = streaming ? "Stop (Esc)" : "Send (Enter)";
     sendButton.disabled = !streaming && empty;
-    const allowed = canAttach();
-    attachButton.disabled = !allowed;
-    attachButton.title = allowed ? "Attach images" : "The selected model cannot read images";
+    attachButton.title = canAttach() ? "Attach images, text files or PDFs" : "Attach text files or PDFs";
     attachButton.setAttribute("aria-label", attachButton.title);
   }
 
@@ -36,30 +35,37 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
       h("button", {
         type: "button", "aria-label": `Remove ${img.name || "image"}`,
         onclick: () => { images.splice(index, 1); renderTray(); refresh(); },
-      }, icon("x")))));
+      }, icon("x")))),
+    fileChips(files, (index) => { files.splice(index, 1); renderTray(); refresh(); }) || []);
   }
 
-  async function addFiles(files) {
-    for (const file of files) {
-      if (!IMAGE_TYPES.includes(file.type)) {
-        toast(`${file.name || "That file"} is not a PNG, JPEG, WebP or GIF image.`, "error");
+  const readAsDataUrl = (file) => new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+
+  async function addFiles(picked) {
+    for (const file of picked) {
+      const checked = checkFile(file, { files: files.length, canSeeImages: canAttach() });
+      if (checked.problem) {
+        toast(checked.problem, "error");
         continue;
       }
-      if (file.size > MAX_IMAGE_BYTES) {
-        toast(`${file.name} is larger than 20 MB.`, "error");
+      let url;
+      try {
+        url = await readAsDataUrl(file);
+      } catch {
+        toast(`${file.name} could not be read from your device.`, "error");
         continue;
       }
-      if (!canAttach()) {
-        toast("The selected model cannot read images: choose a model with the Vision badge.", "error");
-        return;
+      const data = url.slice(url.indexOf(",") + 1);
+      if (checked.kind === "image") {
+        images.push({ media_type: file.type, data, url, name: file.name });
+      } else {
+        files.push({ filename: file.name || "file", media_type: mediaTypeOf(file, checked.kind), data, size: formatSize(file.size) });
       }
-      const url = await new Promise((resolve, reject) => {
-        const reader = new FileReader();
-        reader.onload = () => resolve(reader.result);
-        reader.onerror = () => reject(reader.error);
-        reader.readAsDataURL(file);
-      });
-      images.push({ media_type: file.type, data: String(url).split(",", 2)[1], url, name: file.name });
     }
     renderTray();
     refresh();
@@ -68,11 +74,12 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
   function submit() {
     if (streaming) return;
     const text = textarea.value.trim();
-    if (!text && !images.length) return;
+    if (!text && !images.length && !files.length) return;
     const sent = images;
-    onSend({ text, images: sent.map(({ media_type, data }) => ({ media_type, data })), previews: sent });
+    onSend({ text, images: sent.map(({ media_type, data }) => ({ media_type, data })), previews: sent, files });
     textarea.value = "";
     images = [];
+    files = [];
     renderTray();
     autosize();
     refresh();
@@ -90,12 +97,12 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
   });
   textarea.addEventListener("input", () => { autosize(); refresh(); });
   textarea.addEventListener("paste", (event) => {
-    const files = Array.from(event.clipboardData?.files || []).filter((f) => f.type.startsWith("image/"));
-    if (files.length) { event.preventDefault(); addFiles(files); }
+    const pasted = Array.from(event.clipboardData?.files || []);
+    if (pasted.length) { event.preventDefault(); addFiles(pasted); }
   });
   attachButton.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", () => { addFiles(Array.from(fileInput.files || [])); fileInput.value = ""; });
-  box.addEventListener("dragover", (event) => { if (canAttach()) { event.preventDefault(); box.classList.add("dragging"); } });
+  box.addEventListener("dragover", (event) => { event.preventDefault(); box.classList.add("dragging"); });
   box.addEventListener("dragleave", () => box.classList.remove("dragging"));
   box.addEventListener("drop", (event) => {
     event.preventDefault();
@@ -107,7 +114,11 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
   return {
     setStreaming(on) { streaming = on; refresh(); },
     refresh,
-    restore(text) { if (!textarea.value) { textarea.value = text; autosize(); refresh(); } },
+    restore(text, sentFiles = []) {
+      if (!textarea.value) { textarea.value = text; autosize(); }
+      if (!files.length && sentFiles.length) { files = sentFiles; renderTray(); }
+      refresh();
+    },
     focus() { textarea.focus(); },
     hasImages: () => images.length > 0,
     clearImages() { images = []; renderTray(); refresh(); },

@@ -12,6 +12,31 @@ import { formatCost, formatInt, formatMs } from "../format.js";
 import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
 import { describeRef } from "./store.js";
+import { versionLabel, versionPosition } from "./versions.js";
+
+/** "‹ 2 / 3 ›" for a message with other versions (null otherwise); `onVersion(id)` shows one. */
+export function versionControl(message, onVersion, disabled = false) {
+  const position = versionPosition(message);
+  if (!position || !onVersion) return null;
+  const label = versionLabel(position);
+  const step = (target, text, name) => h("button.icon-btn.version-step", {
+    type: "button", "aria-label": name, title: name,
+    disabled: disabled || target === null, onclick: () => onVersion(target),
+  }, text);
+  return h("div.versions", { role: "group", "aria-label": label.spoken },
+    step(position.previous, "‹", "Previous version"),
+    h("span.version-index", label.text),
+    step(position.next, "›", "Next version"));
+}
+
+/** Attached files as chips (name; size when known), for the composer and sent messages. */
+export function fileChips(files, onRemove = null) {
+  if (!files.length) return null;
+  return h("div.file-chips", files.map((file, index) => h("span.chip.file-chip", { title: file.filename },
+    icon("clip"), h("span.file-name", file.filename || "file"),
+    file.size ? h("small.muted", file.size) : null,
+    onRemove ? h("button.file-remove", { type: "button", "aria-label": `Remove ${file.filename}`, onclick: () => onRemove(index) }, icon("x")) : null)));
+}
 
 /** A tool call's arguments for display: pretty JSON when they parse, else the raw text. */
 function prettyArguments(text) {
@@ -43,14 +68,52 @@ const imageSrc = (part) => {
   return part.url && /^https?:\/\//i.test(part.url) ? part.url : null;
 };
 
-export function userView(message) {
+/**
+ * A question. Saved ones (with an id) get "Edit" (the bubble becomes a box with Save &
+ * send / Cancel; `onEdit(message, text)` sends it as a new version) and, when edited
+ * before, the versions control. `busy()` says an answer is streaming (no edits then).
+ */
+export function userView(message, { onEdit = null, onVersion = null, busy = () => false } = {}) {
   const parts = message.parts || [];
   const images = parts.filter((p) => p.type === "image").map(imageSrc).filter(Boolean);
+  const files = parts.filter((p) => p.type === "file").map((p) => ({ filename: p.filename || "file" }));
   const text = message.text ?? parts.filter((p) => p.type === "text").map((p) => p.text).join("\n");
-  const el = h("div.msg.msg-user", { dataset: { id: message.id ?? "" } },
-    h("div.user-col",
-      images.length ? h("div.msg-images", images.map((src) => h("img", { src, alt: "Attached image" }))) : null,
-      text ? h("div.bubble", text) : null));
+  const bubble = text ? h("div.bubble", text) : null;
+  const col = h("div.user-col",
+    images.length ? h("div.msg-images", images.map((src) => h("img", { src, alt: "Attached image" }))) : null,
+    fileChips(files),
+    bubble);
+  const el = h("div.msg.msg-user", { dataset: { id: message.id ?? "" } }, col);
+  if (!message.id) return el;
+  const tools = h("div.msg-actions.user-actions", { role: "toolbar", "aria-label": "Message actions" },
+    versionControl(message, onVersion),
+    onEdit ? h("button.icon-btn", {
+      type: "button", "aria-label": "Edit message", title: "Edit and resend",
+      onclick: () => { if (!busy()) startEdit(); },
+    }, icon("pencil")) : null);
+  col.append(tools);
+
+  function startEdit() {
+    const box = h("textarea.edit-box", { "aria-label": "Edit your message", rows: "3" });
+    box.value = text;
+    const cancel = () => { editor.replaceWith(...[bubble, tools].filter(Boolean)); };
+    const save = () => {
+      const changed = box.value.trim();
+      if (!changed || busy()) return;
+      onEdit(message, changed);
+    };
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); save(); }
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); cancel(); }
+    });
+    const editor = h("div.edit-form", box, h("div.edit-actions",
+      h("button.btn.btn-ghost.btn-sm", { type: "button", onclick: cancel }, "Cancel"),
+      h("button.btn.btn-primary.btn-sm", { type: "button", onclick: save }, "Save & send")));
+    bubble?.remove();
+    tools.replaceWith(editor);
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
   return el;
 }
 
@@ -61,9 +124,9 @@ export function userView(message) {
  * animation frame while streaming).
  */
 export class AssistantView {
-  constructor(answer, { onRegenerate, onRate, onCopy }) {
+  constructor(answer, { onRegenerate, onRate, onCopy, onVersion }) {
     this.answer = null;
-    this.handlers = { onRegenerate, onRate, onCopy };
+    this.handlers = { onRegenerate, onRate, onCopy, onVersion };
     this.frame = 0;
     this.last = false;
     this.avatar = h("div.msg-avatar");
@@ -206,7 +269,8 @@ export class AssistantView {
     if (this.last) {
       items.push(button("refresh", "Regenerate answer", () => this.handlers.onRegenerate(this)));
     }
-    this.actions.replaceChildren(...items);
+    const versions = versionControl(m, this.handlers.onVersion);
+    this.actions.replaceChildren(...[versions, ...items].filter(Boolean));
   }
 
   setLast(last) {
