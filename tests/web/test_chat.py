@@ -616,7 +616,8 @@ def test_conversation_settings_instructions_name_and_export(browser: Browser,
 
 def test_attach_a_text_file(browser: Browser, server: Running) -> None:
     """A text file is shown as a chip with its size, reaches the model (the offline model
-    quotes the text it was shown) and stays on the sent message; other files are refused in words."""
+    quotes the text it was shown) and stays on the sent message; other files are refused
+    in words."""
     make_user(server, "tess")
     page = login(browser, server, "tess")
     page.locator("#file-input").set_input_files([
