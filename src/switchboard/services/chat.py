@@ -62,26 +62,19 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
-from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.metering import CallOutcome, metered, metered_generate
 from switchboard.services.titles import suggest_title
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
     Collector,
-    ErrorEvent,
-    Finish,
-    FinishReason,
     ImagePart,
     Message,
     ProviderError,
-    ReasoningDelta,
     StreamEvent,
-    StreamStart,
     SwitchboardError,
-    TextDelta,
     TextPart,
-    ToolCall,
 )
 
 log = logging.getLogger("switchboard.chat")
@@ -160,9 +153,7 @@ class Turn:
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call, saved."""
         try:
-            async for _ in metered(self.model, _replay(self.model, self.request),
-                                   self.on_done, request=self.request):
-                pass
+            await metered_generate(self.model, self.request, self.on_done)
         except SwitchboardError:
             pass  # the outcome (with this error) was handed to on_done
         return await self.saved()
@@ -432,25 +423,6 @@ async def _retitle(turn: Turn) -> str | None:
             return None
         row.title = title
     return title
-
-
-async def _replay(model: ResolvedModel, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-    """A non-streaming call's result as events, so it is metered by the same code."""
-    result = await model.generate(request)
-    yield StreamStart(list(result.warnings))
-    yield result.metadata
-    for i, part in enumerate(result.parts):
-        if part.type == "text":
-            yield TextDelta(part.text)
-        elif part.type == "reasoning":
-            yield ReasoningDelta(part.text, id=str(i), provider_metadata=part.provider_metadata)
-        elif part.type == "tool-call":
-            yield ToolCall(part.id, part.name, part.arguments,
-                           provider_metadata=part.provider_metadata)
-    if result.error is not None:
-        yield ErrorEvent(result.error, result.usage)
-    else:
-        yield Finish(result.finish_reason or FinishReason("other"), result.usage)
 
 
 __all__ = ["ChatDeps", "ChatInput", "Saved", "Turn", "start_turn", "title_from"]
