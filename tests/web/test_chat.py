@@ -536,8 +536,18 @@ def test_versions_of_regenerated_answers_and_edited_questions(
     branch and the earlier one stays reachable through the question's versions."""
     choose(server, "verity", "acme:gpt-4o-mini")
     page = login(browser, server, "verity")
-    # the first answer, then the title the model writes for the new conversation
-    vendor.then(Reply(chunks=["First answer"]), Reply(chunks=["Versions talk"]))
+    # The model-written title event ends a new conversation's stream; the browser tests
+    # run with titles off (each vendor call is scripted), so it is added to the stream here.
+    def with_title(route: Route) -> None:
+        response = route.fetch()
+        body = response.text()
+        found = re.search(r'"conversation":\{"id":(\d+)', body)
+        assert found, body
+        title = f'{{"conversation_id":{found.group(1)},"title":"Versions talk"}}'
+        route.fulfill(response=response, body=f"{body}event: title\ndata: {title}\n\n")
+
+    page.route("**/api/chat/stream", with_title, times=1)
+    vendor.then(Reply(chunks=["First answer"]))
     send(page, "Question one")
     answer = page.locator(".msg-assistant").last
     expect(answer.locator(".md")).to_have_text("First answer")
