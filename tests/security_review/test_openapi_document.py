@@ -62,6 +62,30 @@ def test_every_operation_documents_its_errors_in_the_real_shape(server: Running)
             assert stream["schema"].get("type") != "string", label
 
 
+def _integer_branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The integer alternatives of a property (``int | None`` is an ``anyOf``)."""
+    branches = schema.get("anyOf", [schema])
+    return [branch for branch in branches if branch.get("type") == "integer"]
+
+
+def test_ids_in_request_bodies_state_their_bounds(server: Running) -> None:
+    """A body id above 2^63-1 is refused (a 422, by the engine's value guard at the
+    latest); the document must say so, or the fuzzing gate and generated clients send
+    ids the server cannot take. (Body bounds come out of FastAPI's schema model as
+    floats, so 2^63-1 reads 9.223372036854776e18: compared as floats here.)"""
+    doc, _ = _document(server)
+    unbounded = []
+    for name, schema in doc["components"]["schemas"].items():
+        for prop, spec in schema.get("properties", {}).items():
+            if not (prop.endswith("_id") or prop == "edit_of"):
+                continue
+            for branch in _integer_branches(spec):
+                if (float(branch.get("maximum", "inf")) != float(MAX_ID)
+                        or branch.get("minimum") != 1):
+                    unbounded.append(f"{name}.{prop}")
+    assert not unbounded, ", ".join(unbounded)
+
+
 def test_real_errors_match_the_documented_schemas(server: Running) -> None:
     doc, admin = _document(server)
     api_error = _resolve(doc, {"$ref": "#/components/schemas/ApiError"})
