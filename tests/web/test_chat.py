@@ -647,5 +647,15 @@ def test_attach_a_text_file(browser: Browser, server: Running) -> None:
     expect(tray.locator(".file-chip")).to_have_count(0)
     page.reload()
     expect(page.locator(".msg-user .file-chip")).to_have_text(["notes.txt"])
+
+    # an edited question keeps its attachments
+    page.locator(".msg-user").get_by_role("button", name="Edit message").click()
+    page.get_by_role("textbox", name="Edit your message").fill("Read my notes again")
+    page.get_by_role("button", name="Save & send").click()
+    expect(page.locator(".msg-user .version-index")).to_have_text("2 / 2")
+    expect(page.locator(".msg-user .file-chip")).to_have_text(["notes.txt"])
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_contain_text("Read my notes again")
+    expect(answer.locator(".md")).to_contain_text('<attachment filename="notes.txt">')
     no_page_errors(page)
     page.context.close()

@@ -405,9 +405,14 @@ function dropFrom(el) {
   }
 }
 
+/** An edited question is sent again with its attachments (a new version keeps them). */
 function editAndResend(message, text) {
   if (controllers.size || !state.conversation) return;
-  send({ text, images: [], previews: [] }, { editOf: message });
+  const parts = message.parts || [];
+  const images = parts.filter((p) => p.type === "image" && p.data).map(({ media_type, data }) => ({ media_type, data }));
+  const files = parts.filter((p) => p.type === "file" && p.data)
+    .map(({ filename, media_type, data }) => ({ filename: filename || "file", media_type, data }));
+  send({ text, images, previews: images, files }, { editOf: message });
 }
 
 function regenerate(view) {
