@@ -236,3 +236,19 @@ def test_error_mapping() -> None:
     assert error_headers(limited) == {"retry-after": "2", "x-should-retry": "false",
                                       "x-upstream-request-id": "req_9"}
     assert error_body(InvalidRequestError("bad", param="n"))["error"]["param"] == "n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"messages": []}, "messages must hold at least one message"),
+        ({"max_tokens": -1}, "max_tokens: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_message_names_its_parameter_once(body: dict[str, object], message: str) -> None:
+    """A whole-request check already starts with its field's name ("messages must hold
+    …"): the param is not put in front of it a second time ("messages: messages …")."""
+    data = {"model": "m", "messages": [{"role": "user", "content": "hi"}], **body}
+    with pytest.raises(InvalidRequestError) as info:
+        to_chat_request(parse(data))
+    assert info.value.message == message

@@ -335,5 +335,6 @@ def invalid_from_validation(exc: ValidationError, prefix: str = "",
     path = _path(loc)
     param = (prefix + path) if path else (prefix.rstrip(".") or None)
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    where = f"{param}: " if param else ""
+    named = param is None or msg.startswith(f"{param} ")  # "messages must hold …"
+    where = "" if named else f"{param}: "
     return InvalidRequestError(f"{where}{msg}{more}", param=param)
