@@ -8,6 +8,7 @@ handlers (``api.openai.errors``) and is not affected by these.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -86,8 +87,15 @@ def status_of(exc: SwitchboardError) -> int:
 def error_response(exc: SwitchboardError) -> Response:
     code = exc.code_value if isinstance(exc, ApiError) else exc.code
     field = getattr(exc, "field", None) or getattr(exc, "param", None)
-    headers = exc.headers if isinstance(exc, ApiError) else None
-    return _json(body(exc.message, code, field), status_of(exc), headers)
+    headers = dict(exc.headers or {}) if isinstance(exc, ApiError) else {}
+    status = status_of(exc)
+    if status in (429, 503) and "retry-after" not in {k.lower() for k in headers}:
+        # Any error that knows when to come back says so (a busy password pool, a
+        # provider's rate limit), whichever route raised it.
+        wait = getattr(exc, "retry_after", None)
+        if isinstance(wait, int | float) and wait > 0:
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+    return _json(body(exc.message, code, field), status, headers or None)
 
 
 V1_ROUTES = "POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}"

@@ -35,9 +35,9 @@ from switchboard.spec import (
 MODEL_ID = "offline-chat"
 
 HOW_TO_ADD = (
-    "To chat with a real model, add a provider (OpenAI, Anthropic, Mistral, Gemini or any "
-    "OpenAI-compatible endpoint) and its API key under **Settings → Providers** in the web "
-    "UI, or with `switchboard keys set <provider>` on the command line."
+    "To chat with a real model, an administrator adds a provider (OpenAI, Anthropic, "
+    "Mistral, Gemini or any OpenAI-compatible endpoint) and its API key under "
+    "**Settings → Providers**."
 )
 
 _GREETING = re.compile(
