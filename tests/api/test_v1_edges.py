@@ -306,3 +306,35 @@ def test_warnings_header_stays_one_ascii_line(edges: Edges) -> None:
     header = raw.headers["x-switchboard-warnings"]
     assert header.isascii() and "temperature has no effect" in header
     assert "provider option 'st\\xf6p" in header
+
+
+# -- unknown routes and methods, as the official SDK sees them ---------------------------
+
+
+def test_the_sdk_reads_unknown_routes_and_methods_as_openai_errors() -> None:
+    """Issue 11's "done when": the /v1 edges hold for the official SDK, not only for a raw
+    HTTP client. An endpoint this gateway does not serve (embeddings, the Responses API)
+    is a NotFoundError whose body names the route; a method it does not take is a 405
+    whose body names the allowed one; both parse as OpenAI errors (type, code, param)."""
+    with running_server() as server:
+        client = openai.OpenAI(base_url=server.v1, api_key=server.make_user("sdk-routes"),
+                               max_retries=0)
+        for call, route in ((lambda: client.embeddings.create(model="offline", input="x"),
+                             "POST /v1/embeddings"),
+                            (lambda: client.responses.create(model="offline", input="x"),
+                             "POST /v1/responses")):
+            with pytest.raises(openai.NotFoundError) as missing:
+                call()
+            body = missing.value.body
+            assert isinstance(body, dict), body
+            assert route in body["message"] and "/v1/chat/completions" in body["message"]
+            assert (body["type"], body["code"], body["param"]) == (
+                "invalid_request_error", "unknown_url", None)
+        with pytest.raises(openai.APIStatusError) as refused:
+            client.models.delete("offline:offline-chat")
+        assert refused.value.status_code == 405
+        allowed = refused.value.response.headers["allow"]
+        assert set(allowed.split(", ")) == {"GET", "HEAD"}
+        body = refused.value.body
+        assert isinstance(body, dict), body
+        assert body["code"] == "method_not_allowed" and "DELETE" in body["message"]
