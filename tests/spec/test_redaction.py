@@ -126,7 +126,7 @@ def test_each_non_streaming_converter_redacts_error_bodies() -> None:
         openai_response("p", _in_band("openai"), KEY, None, (KEY,))
     assert _clean(_shown(raised.value)), _shown(raised.value)
     for events in (anthropic_response(_in_band("anthropic"), request_id=KEY, secrets=(KEY,)),
-                   mistral_response(_in_band("mistral"), [], KEY, (KEY,))):
+                   mistral_response(_in_band("mistral"), KEY, (KEY,))):
         error = _error_of(events)
         assert _clean(_shown(error)), _shown(error)
     error = error_from_event("p", _in_band("openai"), request_id=KEY, secrets=(KEY,))

@@ -36,7 +36,7 @@ from switchboard.spec import (
     ToolCallStart,
     Usage,
 )
-from switchboard.upstream import error_from_event
+from switchboard.upstream import SSEEvent, error_from_event
 
 from .convert_usage import convert_usage, merge_raw
 from .map_finish import map_finish
@@ -90,6 +90,17 @@ class StreamConverter:
         kind = payload.get("type") or event
         handler = _HANDLERS.get(kind)
         return handler(self, payload) if handler is not None else []
+
+    def sse(self, event: SSEEvent) -> list[StreamEvent]:
+        """``upstream.driver``'s entry point: one SSE event."""
+        return self.feed(event.event, event.data)
+
+    def end(self) -> list[StreamEvent]:
+        """The body ended before ``message_stop``."""
+        return [ErrorEvent(StreamBrokenError(
+            f"{self.provider}: the stream ended before message_stop (connection closed early)",
+            provider=self.provider, request_id=self.request_id, secrets=self.secrets,
+        ), usage=self.usage)]
 
     # -- message level -------------------------------------------------------------
     def _message_start(self, data: dict[str, Any]) -> list[StreamEvent]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import httpx
 from pydantic import Field
 
 from switchboard.spec import (
@@ -23,19 +24,16 @@ from switchboard.spec import (
     ChatModel,
     ChatRequest,
     ChatResult,
-    ErrorEvent,
     KeyCheck,
     ModelInfo,
     PermissionDeniedError,
     ProviderConfig,
-    ProviderError,
     StreamBrokenError,
     StreamEvent,
-    StreamStart,
-    collect,
 )
 from switchboard.spec import Provider as _Provider
-from switchboard.upstream import aiter_sse, iter_bytes, open_stream, request_json
+from switchboard.upstream import request_json
+from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
 
 from .convert_request import build_request
 from .convert_response import convert_response
@@ -134,47 +132,35 @@ class AnthropicProvider(_Provider):
 class AnthropicChatModel(ChatModel):
     provider: AnthropicProvider
 
-    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+    def _call(self, request: ChatRequest, stream: bool) -> tuple[HttpCall, str | None]:
+        """The call, and the name of the forced tool whose input is the answer."""
         p = self.provider
         key = p.require_api_key()
-        plan = build_request(request, self.model_id, stream=True,
+        plan = build_request(request, self.model_id, stream=stream,
                              default_max_tokens=p.settings.default_max_tokens)
-        async with open_stream(
-            p.name, "POST", p.url("/v1/messages"), headers=p.headers(key), body=plan.body,
-            secrets=(key,), read_timeout=p.settings.timeout,
-        ) as response:
-            yield StreamStart(plan.warnings)
-            converter = StreamConverter(provider=p.name,
-                                        request_id=response.headers.get("request-id"),
-                                        answer_tool=plan.json_tool, secrets=(key,))
-            try:
-                async for sse in aiter_sse(iter_bytes(p.name, response)):
-                    for event in converter.feed(sse.event, sse.data):
-                        yield event
-                    if converter.done:
-                        return
-            except ProviderError as exc:
-                yield ErrorEvent(exc, usage=converter.usage)
-                return
-            yield ErrorEvent(StreamBrokenError(
-                f"{p.name}: the stream ended before message_stop (connection closed early)",
-                provider=p.name, request_id=converter.request_id, secrets=(key,),
-            ), usage=converter.usage)
+        return HttpCall(p.name, p.url("/v1/messages"), p.headers(key), plan.body, key,
+                        plan.warnings, read_timeout=p.settings.timeout), plan.json_tool
+
+    def _stream(self, request: ChatRequest) -> tuple[HttpCall, StartStream]:
+        call, answer_tool = self._call(request, stream=True)
+        return call, lambda headers: StreamConverter(
+            provider=call.instance, request_id=headers.get("request-id"),
+            answer_tool=answer_tool, secrets=call.secrets)
+
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        return stream_call(lambda: self._stream(request))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
-        p = self.provider
-        key = p.require_api_key()
-        plan = build_request(request, self.model_id, stream=False,
-                             default_max_tokens=p.settings.default_max_tokens)
-        data, headers = await request_json(
-            p.name, "POST", p.url("/v1/messages"), headers=p.headers(key), body=plan.body,
-            secrets=(key,), read_timeout=p.settings.timeout,
-        )
-        if not isinstance(data, dict):
-            raise StreamBrokenError(f"{p.name}: the response is not a JSON object",
-                                    provider=p.name, request_id=headers.get("request-id"),
-                                    secrets=(key,))
-        events: list[StreamEvent] = [StreamStart(plan.warnings)]
-        events += convert_response(data, provider=p.name, request_id=headers.get("request-id"),
-                                   answer_tool=plan.json_tool, secrets=(key,))
-        return collect(events)
+        call, answer_tool = self._call(request, stream=False)
+
+        def convert(headers: httpx.Headers, data: Any) -> list[StreamEvent]:
+            if not isinstance(data, dict):
+                raise StreamBrokenError(f"{call.instance}: the response is not a JSON object",
+                                        provider=call.instance,
+                                        request_id=headers.get("request-id"),
+                                        secrets=call.secrets)
+            return convert_response(data, provider=call.instance,
+                                    request_id=headers.get("request-id"),
+                                    answer_tool=answer_tool, secrets=call.secrets)
+
+        return await generate_call(call, convert)

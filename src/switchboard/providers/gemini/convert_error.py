@@ -47,11 +47,13 @@ def reclassify(error: ProviderError) -> ProviderError:
 
 
 def error_from_chunk(
-    error: Any, *, secrets: tuple[str, ...] = (), request_id: str | None = None
+    error: Any, *, secrets: tuple[str, ...] = (), request_id: str | None = None,
+    provider: str = KIND,
 ) -> ProviderError:
-    """The ``error`` object of a stream chunk as a ``ProviderError``."""
+    """The ``error`` object of a stream chunk as a ``ProviderError`` naming ``provider``
+    (the instance)."""
     if not isinstance(error, dict):
         error = {"message": str(error)}
     if not error.get("message"):
         error = {**error, "message": "unknown error"}
-    return error_from_event(KIND, {"error": error}, request_id=request_id, secrets=secrets)
+    return error_from_event(provider, {"error": error}, request_id=request_id, secrets=secrets)

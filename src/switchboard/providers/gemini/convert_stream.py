@@ -33,6 +33,8 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 from switchboard.providers.gemini.convert_error import error_from_chunk
 from switchboard.providers.gemini.convert_usage import convert_usage
 from switchboard.providers.gemini.map_finish import map_block, map_finish
@@ -49,17 +51,20 @@ from switchboard.spec import (
     ToolCallStart,
     Usage,
 )
+from switchboard.upstream.sse import SSEEvent
 
 KIND = "gemini"
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class ResponseConverter:
-    __slots__ = ("_request_id", "_secrets", "_started", "_response_id", "_usage", "_finish",
-                 "_block", "_calls", "_open_block", "_blocks", "_extra", "_unconverted",
+    __slots__ = ("_provider", "_request_id", "_secrets", "_started", "_response_id", "_usage",
+                 "_finish", "_block", "_calls", "_open_block", "_blocks", "_extra", "_unconverted",
                  "failed")
 
-    def __init__(self, *, request_id: str | None = None, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, request_id: str | None = None, secrets: tuple[str, ...] = (),
+                 provider: str = KIND) -> None:
+        self._provider = provider  # the instance name its errors carry
         self._request_id = request_id
         self._secrets = secrets
         self._started = False
@@ -79,14 +84,32 @@ class ResponseConverter:
         """The latest usage report (running totals), for an error mid-stream."""
         return self._usage
 
+    def sse(self, event: SSEEvent) -> list[StreamEvent]:
+        """``upstream.driver``'s entry point: one SSE event, a JSON chunk in ``data``."""
+        try:
+            chunk: Any = orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            return [ErrorEvent(StreamBrokenError(
+                f"{self._provider}: the stream sent a chunk that is not JSON",
+                provider=self._provider, request_id=self._request_id, secrets=self._secrets,
+            ), usage=self._usage)]
+        return self.feed(chunk)
+
+    def end(self) -> list[StreamEvent]:
+        return self.close()
+
+    def response(self, body: Any) -> list[StreamEvent]:
+        """A non-streaming answer: the same object once, with every part."""
+        return [*self.feed(body), *self.close()]
+
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """Events for one ``GenerateContentResponse`` (or an in-band ``error`` chunk)."""
         if not isinstance(chunk, dict):
-            return self._fail(f"{KIND}: a stream chunk is not a JSON object")
+            return self._fail(f"{self._provider}: a stream chunk is not a JSON object")
         if "error" in chunk:
             self.failed = True
             error = error_from_chunk(chunk["error"], secrets=self._secrets,
-                                     request_id=self._request_id)
+                                     request_id=self._request_id, provider=self._provider)
             return [ErrorEvent(error, usage=self._usage)]
         events: list[StreamEvent] = []
         if not self._started:
@@ -129,7 +152,7 @@ class ResponseConverter:
         elif self._block is not None:
             reason = map_block(self._block)
         else:
-            return self._fail(f"{KIND}: the stream ended without a finishReason "
+            return self._fail(f"{self._provider}: the stream ended without a finishReason "
                               "(the connection was probably cut)")
         events: list[StreamEvent] = []
         if self._unconverted:
@@ -141,7 +164,8 @@ class ResponseConverter:
 
     def _fail(self, message: str) -> list[StreamEvent]:
         self.failed = True
-        return [ErrorEvent(StreamBrokenError(message, provider=KIND, request_id=self._request_id,
+        return [ErrorEvent(StreamBrokenError(message, provider=self._provider,
+                                             request_id=self._request_id,
                                              secrets=self._secrets), usage=self._usage)]
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:

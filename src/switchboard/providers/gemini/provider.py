@@ -23,11 +23,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import quote
 
-import orjson
+import httpx
 from pydantic import Field
 
 from switchboard.providers.gemini.convert_error import reclassify
@@ -39,19 +38,16 @@ from switchboard.spec import (
     ChatModel,
     ChatRequest,
     ChatResult,
-    ErrorEvent,
     InvalidRequestError,
     MissingApiKeyError,
     ModelInfo,
     Provider,
     ProviderConfig,
     ProviderError,
-    StreamBrokenError,
     StreamEvent,
-    StreamStart,
-    collect,
 )
-from switchboard.upstream import aiter_sse, iter_bytes, open_stream, request_json
+from switchboard.upstream import request_json
+from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
 from switchboard.upstream.errors import request_id
 
 KIND = "gemini"
@@ -133,7 +129,7 @@ class GeminiProvider(Provider):
                 params["pageToken"] = token
             try:
                 data, _ = await request_json(
-                    KIND, "GET", f"{self.api_root}/models", headers=self.headers(key),
+                    self.name, "GET", f"{self.api_root}/models", headers=self.headers(key),
                     params=params, secrets=(key,), read_timeout=self.config.timeout,
                 )
             except ProviderError as exc:
@@ -171,53 +167,28 @@ class GeminiChatModel(ChatModel):
     def _url(self, method: str) -> str:
         return f"{self.provider.api_root}/{model_path(self.model_id)}:{method}"
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def _call(self, request: ChatRequest, method: str,
+              params: dict[str, str] | None = None) -> HttpCall:
         provider = self.provider
         key = provider.require_api_key()
         built = build_body(request, self.model_id)
-        url = self._url("streamGenerateContent")
-        async with AsyncExitStack() as stack:
-            try:
-                response = await stack.enter_async_context(open_stream(
-                    KIND, "POST", url, headers=provider.headers(key), body=built.body,
-                    params={"alt": "sse"}, secrets=(key,),
-                    read_timeout=provider.config.timeout,
-                ))
-            except ProviderError as exc:
-                raise reclassify(exc) from None
-            yield StreamStart(built.warnings)
-            converter = ResponseConverter(request_id=request_id(response.headers),
-                                          secrets=(key,))
-            try:
-                async for sse in aiter_sse(iter_bytes(KIND, response)):
-                    try:
-                        chunk: Any = orjson.loads(sse.data)
-                    except orjson.JSONDecodeError:
-                        yield ErrorEvent(StreamBrokenError(
-                            f"{KIND}: the stream sent a chunk that is not JSON", provider=KIND,
-                            request_id=request_id(response.headers), secrets=(key,),
-                        ), usage=converter.usage)
-                        return
-                    for event in converter.feed(chunk):
-                        yield event
-                    if converter.failed:
-                        return
-            except ProviderError as exc:
-                yield ErrorEvent(exc, usage=converter.usage)
-                return
-            for event in converter.close():
-                yield event
+        return HttpCall(provider.name, self._url(method), provider.headers(key), built.body,
+                        key, built.warnings, params=params,
+                        read_timeout=provider.config.timeout, map_error=reclassify)
+
+    @staticmethod
+    def _converter(call: HttpCall, headers: httpx.Headers) -> ResponseConverter:
+        return ResponseConverter(request_id=request_id(headers), secrets=call.secrets,
+                                 provider=call.instance)
+
+    def _stream(self, request: ChatRequest) -> tuple[HttpCall, StartStream]:
+        call = self._call(request, "streamGenerateContent", {"alt": "sse"})
+        return call, lambda headers: self._converter(call, headers)
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        return stream_call(lambda: self._stream(request))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
-        provider = self.provider
-        key = provider.require_api_key()
-        built = build_body(request, self.model_id)
-        try:
-            data, headers = await request_json(
-                KIND, "POST", self._url("generateContent"), headers=provider.headers(key),
-                body=built.body, secrets=(key,), read_timeout=provider.config.timeout,
-            )
-        except ProviderError as exc:
-            raise reclassify(exc) from None
-        converter = ResponseConverter(request_id=request_id(headers), secrets=(key,))
-        return collect([StreamStart(built.warnings), *converter.feed(data), *converter.close()])
+        call = self._call(request, "generateContent")
+        return await generate_call(call, lambda headers, data: self._converter(
+            call, headers).response(data))

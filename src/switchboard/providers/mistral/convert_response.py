@@ -10,22 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.providers.mistral.convert_stream import StreamConverter
-from switchboard.spec import CallWarning, ErrorEvent, StreamBrokenError, StreamEvent, StreamStart
+from switchboard.spec import ErrorEvent, StreamBrokenError, StreamEvent
 
 KIND = "mistral"
 
 
 def response_events(
-    data: Any, warnings: list[CallWarning], request_id: str | None = None,
-    secrets: tuple[str, ...] = (),
+    data: Any, request_id: str | None = None, secrets: tuple[str, ...] = (),
+    provider: str = KIND,
 ) -> list[StreamEvent]:
+    """Events from metadata to ``Finish`` (``upstream.driver.generate_call`` puts the
+    ``StreamStart`` first)."""
     if not isinstance(data, dict):
-        raise StreamBrokenError(f"{KIND}: the response is not a JSON object", provider=KIND,
-                                request_id=request_id, secrets=secrets)
-    converter = StreamConverter(request_id=request_id, secrets=secrets)
-    events: list[StreamEvent] = [StreamStart(warnings)]
-    events.extend(converter.feed(data))
-    if isinstance(events[-1], ErrorEvent):
+        raise StreamBrokenError(f"{provider}: the response is not a JSON object",
+                                provider=provider, request_id=request_id, secrets=secrets)
+    converter = StreamConverter(request_id=request_id, secrets=secrets, provider=provider)
+    events = converter.feed(data)
+    if events and isinstance(events[-1], ErrorEvent):
         return events
     events.extend(converter.done())
     return events

@@ -24,6 +24,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from switchboard.providers.mistral.convert_usage import convert_usage
 from switchboard.providers.mistral.map_finish import map_finish
 from switchboard.providers.mistral.tool_ids import mistral_tool_id
@@ -32,6 +34,7 @@ from switchboard.spec import (
     Finish,
     ReasoningDelta,
     ResponseMetadata,
+    StreamBrokenError,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -39,7 +42,7 @@ from switchboard.spec import (
     ToolCallStart,
     Usage,
 )
-from switchboard.upstream import error_from_event
+from switchboard.upstream import SSEEvent, error_from_event
 
 KIND = "mistral"
 
@@ -62,9 +65,12 @@ def is_error_payload(chunk: dict[str, Any]) -> bool:
 
 
 class StreamConverter:
-    """Feed decoded chunks; call ``done()`` at the end marker."""
+    """Feed decoded chunks; call ``done()`` at the end marker. ``provider`` is the
+    instance name its errors carry."""
 
-    def __init__(self, request_id: str | None = None, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(self, request_id: str | None = None, secrets: tuple[str, ...] = (),
+                 provider: str = KIND) -> None:
+        self.provider = provider
         self.request_id = request_id
         self.secrets = secrets  # the call's key: redacted from any error built here
         self.usage: Usage | None = None
@@ -79,7 +85,7 @@ class StreamConverter:
     # -- entry points ------------------------------------------------------------
     def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         if is_error_payload(chunk):
-            error = error_from_event(KIND, chunk, request_id=self.request_id,
+            error = error_from_event(self.provider, chunk, request_id=self.request_id,
                                      secrets=self.secrets)
             return [ErrorEvent(error, usage=self.usage)]
         events: list[StreamEvent] = []
@@ -112,6 +118,29 @@ class StreamConverter:
         events = self._complete_calls()
         events.append(Finish(map_finish(self.finish_raw), self.usage or Usage()))
         return events
+
+    def sse(self, event: SSEEvent) -> list[StreamEvent]:
+        """``upstream.driver``'s entry point: one SSE event (only its ``data`` matters)."""
+        if event.data == "[DONE]":
+            return self.done()
+        try:
+            chunk = orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            return [ErrorEvent(StreamBrokenError(
+                f"{self.provider}: the stream sent a chunk that is not a JSON object: "
+                f"{event.data[:200]!r}", provider=self.provider,
+                request_id=self.request_id, secrets=self.secrets,
+            ), usage=self.usage)]
+        return self.feed(chunk)
+
+    def end(self) -> list[StreamEvent]:
+        """The body ended without ``data: [DONE]``."""
+        return [ErrorEvent(StreamBrokenError(
+            f"{self.provider}: the stream ended without its end marker (data: [DONE])",
+            provider=self.provider, request_id=self.request_id, secrets=self.secrets,
+        ), usage=self.usage)]
 
     # -- content -----------------------------------------------------------------
     def _content(self, content: Any) -> list[StreamEvent]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
-import orjson
-
 from switchboard.providers.mistral.convert_models import convert_models
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.providers.mistral.convert_response import response_events
@@ -20,17 +18,13 @@ from switchboard.spec import (
     ChatModel,
     ChatRequest,
     ChatResult,
-    ErrorEvent,
     ModelInfo,
     Provider,
     ProviderConfig,
-    ProviderError,
-    StreamBrokenError,
     StreamEvent,
-    StreamStart,
-    collect,
 )
-from switchboard.upstream import aiter_sse, iter_bytes, open_stream, request_json
+from switchboard.upstream import request_json
+from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
 from switchboard.upstream.errors import request_id
 
 KIND = "mistral"
@@ -54,55 +48,26 @@ class MistralChatModel(ChatModel):
         headers["accept"] = accept
         return headers
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        key = self.provider.require_api_key()
-        body, warnings = build_body(self.model_id, request, stream=True)
-        async with open_stream(
-            KIND, "POST", self.provider.url(CHAT_PATH),
-            headers=self._headers(key, "text/event-stream"), body=body, secrets=(key,),
-            read_timeout=self.provider.config.timeout,
-        ) as response:
-            converter = StreamConverter(request_id=request_id(response.headers),
-                                        secrets=(key,))
-            yield StreamStart(warnings)
-            try:
-                async for sse in aiter_sse(iter_bytes(KIND, response)):
-                    if sse.data == "[DONE]":
-                        for event in converter.done():
-                            yield event
-                        return
-                    try:
-                        chunk = orjson.loads(sse.data)
-                    except orjson.JSONDecodeError:
-                        chunk = None
-                    if not isinstance(chunk, dict):
-                        yield ErrorEvent(StreamBrokenError(
-                            f"{KIND}: the stream sent a chunk that is not a JSON object: "
-                            f"{sse.data[:200]!r}", provider=KIND,
-                            request_id=converter.request_id, secrets=(key,),
-                        ), usage=converter.usage)
-                        return
-                    for event in converter.feed(chunk):
-                        yield event
-                        if isinstance(event, ErrorEvent):
-                            return
-            except ProviderError as exc:
-                yield ErrorEvent(exc, usage=converter.usage)
-                return
-            yield ErrorEvent(StreamBrokenError(
-                f"{KIND}: the stream ended without its end marker (data: [DONE])",
-                provider=KIND, request_id=converter.request_id, secrets=(key,),
-            ), usage=converter.usage)
+    def _call(self, request: ChatRequest, stream: bool) -> HttpCall:
+        p = self.provider
+        key = p.require_api_key()
+        body, warnings = build_body(self.model_id, request, stream=stream)
+        accept = "text/event-stream" if stream else "application/json"
+        return HttpCall(p.name, p.url(CHAT_PATH), self._headers(key, accept), body, key,
+                        warnings, read_timeout=p.config.timeout)
+
+    def _stream(self, request: ChatRequest) -> tuple[HttpCall, StartStream]:
+        call = self._call(request, stream=True)
+        return call, lambda headers: StreamConverter(request_id(headers), call.secrets,
+                                                     provider=call.instance)
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        return stream_call(lambda: self._stream(request))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
-        key = self.provider.require_api_key()
-        body, warnings = build_body(self.model_id, request, stream=False)
-        data, headers = await request_json(
-            KIND, "POST", self.provider.url(CHAT_PATH),
-            headers=self._headers(key, "application/json"), body=body, secrets=(key,),
-            read_timeout=self.provider.config.timeout,
-        )
-        return collect(response_events(data, warnings, request_id(headers), (key,)))
+        call = self._call(request, stream=False)
+        return await generate_call(call, lambda headers, data: response_events(
+            data, request_id(headers), call.secrets, provider=call.instance))
 
 
 class MistralProvider(Provider):
@@ -129,7 +94,7 @@ class MistralProvider(Provider):
         headers = dict(self.config.extra_headers)
         headers["authorization"] = f"Bearer {key}"
         data, _ = await request_json(
-            KIND, "GET", self.url(MODELS_PATH), headers=headers, secrets=(key,),
+            self.name, "GET", self.url(MODELS_PATH), headers=headers, secrets=(key,),
             read_timeout=self.config.timeout,
         )
         return convert_models(data)

@@ -36,6 +36,7 @@ from switchboard.spec.events import (
 )
 from switchboard.spec.usage import Usage
 from switchboard.upstream.errors import error_from_event
+from switchboard.upstream.sse import SSEEvent
 
 
 @dataclass(slots=True)
@@ -120,6 +121,19 @@ class StreamConverter:
             if isinstance(choice, dict) and choice.get("index", 0) == 0:
                 self._choice(choice, events)
         return events
+
+    def sse(self, event: SSEEvent) -> list[StreamEvent]:
+        """``upstream.driver``'s entry point: one SSE event (only its ``data`` matters)."""
+        try:
+            return self.feed(event.data)
+        except ValueError as exc:  # a chunk that is not JSON (or not an object)
+            self.done = True
+            return [ErrorEvent(StreamBrokenError(
+                f"{self.provider}: unreadable stream chunk ({exc})", provider=self.provider,
+                request_id=self.request_id, secrets=self.secrets), usage=self.usage)]
+
+    def end(self) -> list[StreamEvent]:
+        return [self.broken()]
 
     def broken(self) -> ErrorEvent:
         """The stream ended without ``[DONE]``."""

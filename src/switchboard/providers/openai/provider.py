@@ -20,14 +20,14 @@ from switchboard.providers.openai.convert_response import convert_response
 from switchboard.providers.openai.convert_stream import StreamConverter
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
-from switchboard.spec.collect import ChatResult, collect
-from switchboard.spec.errors import ProviderError, StreamBrokenError
-from switchboard.spec.events import CallWarning, ErrorEvent, StreamEvent, StreamStart
+from switchboard.spec.collect import ChatResult
+from switchboard.spec.errors import ProviderError
+from switchboard.spec.events import StreamEvent
 from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
 from switchboard.spec.request import ChatRequest
-from switchboard.upstream.client import iter_bytes, open_stream, request_json
-from switchboard.upstream.sse import aiter_sse
+from switchboard.upstream.client import request_json
+from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
 
 
 class OpenAIConfig(ProviderConfig):
@@ -41,48 +41,28 @@ class OpenAIConfig(ProviderConfig):
 class OpenAIChatModel(ChatModel):
     provider: OpenAIProvider
 
-    def _prepare(self, request: ChatRequest, stream: bool) -> tuple[
-            str, dict[str, str], dict[str, Any], list[CallWarning], tuple[str, ...]]:
+    def _call(self, request: ChatRequest, stream: bool) -> HttpCall:
         p = self.provider
         key = p.key_for_request()  # before any network I/O
         body, warnings = build_body(request, self.model_id, stream=stream, quirks=p.quirks,
                                     options=p.options_for(request))
-        return (f"{p.base_url}/chat/completions", p.headers(key), body, warnings,
-                (key,) if key else ())
+        return HttpCall(p.name, f"{p.base_url}/chat/completions", p.headers(key), body, key,
+                        warnings, read_timeout=p.config.timeout)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        p = self.provider
-        url, headers, body, warnings, secrets = self._prepare(request, stream=True)
-        async with open_stream(p.name, "POST", url, headers=headers, body=body,
-                               secrets=secrets, read_timeout=p.config.timeout) as response:
-            converter = StreamConverter(p.name, response.headers.get("x-request-id"),
-                                        p.quirks.reasoning_field, secrets)
-            yield StreamStart(warnings)
-            try:
-                async for sse in aiter_sse(iter_bytes(p.name, response)):
-                    for event in converter.feed(sse.data):
-                        yield event
-                    if converter.done:
-                        return
-            except ProviderError as exc:
-                yield ErrorEvent(exc, usage=converter.usage)
-                return
-            except ValueError as exc:  # a chunk that is not JSON
-                yield ErrorEvent(StreamBrokenError(
-                    f"{p.name}: unreadable stream chunk ({exc})", provider=p.name,
-                    request_id=converter.request_id, secrets=secrets), usage=converter.usage)
-                return
-            yield converter.broken()
+    def _stream(self, request: ChatRequest) -> tuple[HttpCall, StartStream]:
+        call = self._call(request, stream=True)
+        reasoning = self.provider.quirks.reasoning_field
+        return call, lambda headers: StreamConverter(
+            call.instance, headers.get("x-request-id"), reasoning, call.secrets)
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        return stream_call(lambda: self._stream(request))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
-        p = self.provider
-        url, headers, body, warnings, secrets = self._prepare(request, stream=False)
-        data, response_headers = await request_json(
-            p.name, "POST", url, headers=headers, body=body, secrets=secrets,
-            read_timeout=p.config.timeout)
-        events = convert_response(p.name, data, response_headers.get("x-request-id"),
-                                  p.quirks.reasoning_field, secrets)
-        return collect([StreamStart(warnings), *events])
+        call = self._call(request, stream=False)
+        reasoning = self.provider.quirks.reasoning_field
+        return await generate_call(call, lambda headers, data: convert_response(
+            call.instance, data, headers.get("x-request-id"), reasoning, call.secrets))
 
 
 class OpenAIProvider(Provider):
