@@ -57,3 +57,18 @@ test("nothing technical ever comes out", () => {
     assert.ok(text && !TECHNICAL.test(text), `${JSON.stringify(sample)} → ${text}`);
   }
 });
+
+test("a provider's failure blames the provider, not Switchboard or the person's rights", () => {
+  const vendor500 = humanMessage({ status: 502, code: "server_error", message: "openai: HTTP 500" });
+  assert.match(vendor500, /provider had a problem/);
+  assert.doesNotMatch(vendor500, /server had a problem/);
+  const vendor403 = humanMessage({ status: 502, code: "permission_denied", message: "openai: HTTP 403" });
+  assert.match(vendor403, /provider refused/);
+  assert.doesNotMatch(vendor403, /Only an administrator/);
+  // in-stream errors carry no HTTP status
+  assert.match(humanMessage({ code: "stream_broken" }), /broke off/);
+  // a provider's rate limit keeps its own words
+  assert.match(humanMessage({ status: 429, code: "rate_limited" }), /busy or your quota/);
+  // our own 403 still means rights
+  assert.match(humanMessage({ status: 403, code: "forbidden" }), /Only an administrator/);
+});

@@ -224,9 +224,9 @@ SETTINGS_PAGES = ("providers", "models", "usage", "users", "tokens")
 
 # Every visible button of every provider card, scrolled to the middle of the screen:
 # is the element at its centre that button (or its icon)?
-HIDDEN_CARD_BUTTONS = """() => {
+HIDDEN_BUTTONS = """(selector) => {
   const out = [];
-  for (const button of document.querySelectorAll('.pcard button')) {
+  for (const button of document.querySelectorAll(selector)) {
     const style = getComputedStyle(button);
     if (!button.offsetParent || style.visibility === 'hidden') continue;
     button.scrollIntoView({block: 'center', inline: 'center'});
@@ -255,9 +255,25 @@ def test_settings_fit_every_width(browser: Browser, server: Running) -> None:
             if slug == "providers":
                 expect(page.locator(".pcard").first).to_be_visible()
                 expect(page.locator(".pcard button").first).to_be_visible()
-                covered = page.evaluate(HIDDEN_CARD_BUTTONS)
+                covered = page.evaluate(HIDDEN_BUTTONS, ".pcard button")
                 assert not covered, f"{width} px: {covered}"
             wide = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
             assert wide[0] <= wide[1], f"/settings/{slug} scrolls sideways at {width} px: {wide}"
+    # The chat header of an open conversation: a long model name must not cover the
+    # buttons beside it (at 360 px it spilled over "Conversation settings").
+    page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+    page.goto("/")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("hello")
+    prompt.press("Enter")
+    expect(page.locator("#conv-settings-button")).to_be_visible(timeout=20_000)
+    page.evaluate("document.getElementById('model-button-name').textContent = "
+                  "'A model with a very long display name indeed, longer than any phone'")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        covered = page.evaluate(HIDDEN_BUTTONS, ".chat-header button")
+        assert not covered, f"chat header at {width} px: {covered}"
+        wide = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert wide[0] <= wide[1], f"the chat scrolls sideways at {width} px: {wide}"
     no_page_errors(page)
     page.context.close()

@@ -53,6 +53,18 @@ const CODES = {
   context_length_exceeded: "The conversation is too long for this model. Start a new chat, or choose a model that reads more.",
 };
 
+/** A provider's failure (the server answers 502 for those, or names it in the stream):
+ * the words must blame the provider, not Switchboard or the person's rights. */
+const PROVIDER_FAILED = "The provider had a problem answering. Try again, or choose another model.";
+const PROVIDER_CODES = {
+  server_error: PROVIDER_FAILED,
+  provider_error: PROVIDER_FAILED,
+  stream_broken: "The provider's answer broke off. What arrived is kept; try again, or choose another model.",
+  permission_denied: "The provider refused this request with its API key (the key may not have access to this model). Choose another model, or ask an administrator to check the key.",
+  bad_request: "The provider did not accept this request. Try a shorter message or another model.",
+  not_found: "The provider does not know this model any more. Choose another model.",
+};
+
 const BY_STATUS = {
   404: "It does not exist any more, or it is not yours. Reload the page to see what is there now.",
   409: "That clashes with something that already exists. Change it and try again.",
@@ -106,6 +118,9 @@ export function humanMessage({ status = 0, code = "", field = null, reason = nul
   }
   // the server's sentence says how long to wait, which the generic one cannot
   if (code === "throttled" && plainText(message)) return plainText(message);
+  if (status === 502 || (!status && PROVIDER_CODES[code])) {
+    return CODES[code] && !PROVIDER_CODES[code] ? CODES[code] : (PROVIDER_CODES[code] || PROVIDER_FAILED);
+  }
   if (CODES[code]) return CODES[code];
   if (status === 401) return CODES.unauthorized;
   if (status === 403) return CODES.forbidden;
