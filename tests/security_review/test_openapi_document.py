@@ -104,3 +104,17 @@ def test_real_errors_match_the_documented_schemas(server: Running) -> None:
                      httpx.get(f"{server.url}/v1/models")):
         assert response.status_code >= 400
         jsonschema.validate(response.json(), openai_error)
+
+
+def test_chat_bodies_read_by_the_route_itself_are_documented(server: Running) -> None:
+    """``/api/chat`` reads its own body (large ones are parsed in a worker thread), so
+    FastAPI no longer sees it: the document must still describe it, errors included."""
+    doc, _ = _document(server)
+    schemas = doc["components"]["schemas"]
+    for path in ("/api/chat", "/api/chat/stream"):
+        op = doc["paths"][path]["post"]
+        body = op["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/ChatInput"}, path
+        assert {"400", "413", "422"} <= set(op["responses"]), path
+    assert {"ChatInput", "ImageInput", "FileInput", "ChatOptions"} <= set(schemas)
+    assert schemas["ChatInput"]["properties"]["conversation_id"]["anyOf"][0]["maximum"] == MAX_ID

@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 
 from switchboard.api.auth import current_principal, require_admin, require_csrf
 from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.services.chat_input import ChatInput
 
 # Declared as 3.0.3: the Swagger UI shipped by swagger-ui-bundle (4.x) refuses to render a
 # document that says 3.1 ("Unable to render this definition"). FastAPI's output uses
@@ -83,6 +84,9 @@ _SUCCESS = {("POST", "/api/config/providers"): "201", ("POST", "/api/config/mode
             ("DELETE", "/api/config/providers/{provider_id}"): "204",
             ("DELETE", "/api/config/models/{model_id}"): "204"}
 _CONFLICT_PREFIXES = ("/api/config/", "/api/providers/", "/api/users", "/api/setup")
+# Bodies a route reads itself (``api.routes.chat.chat_input`` parses large ones in a worker
+# thread): the route documents them with ``openapi_extra``, FastAPI cannot list their schema.
+_OWN_BODIES = (ChatInput,)
 
 
 def _calls(dependant: Dependant) -> Iterator[Any]:
@@ -256,5 +260,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["security"] = [{"bearer": []}, {"session": []}]
             if (method.upper(), path) in _SSE and "200" in responses:
                 responses["200"]["content"] = {"text/event-stream": {"schema": SSE_SCHEMA}}
+    for model in _OWN_BODIES:
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
     doc["paths"].update(_v1_paths(schemas))
     return doc

@@ -20,13 +20,17 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.responses import StreamingResponse
 from starlette.types import Receive
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.errors import ApiError, status_of
+from switchboard.api.openai.bounds import PARSE_IN_THREAD_BYTES
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
@@ -45,6 +49,34 @@ from switchboard.spec import (
 log = logging.getLogger("switchboard.api.chat")
 TITLE_WAIT = 8.0
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_csrf)])
+# The body is read by ``chat_input``, not by FastAPI: this keeps it documented.
+_BODY_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ChatInput"}}}}}
+
+
+def _validated(raw: bytes) -> ChatInput:
+    """The body as ``ChatInput``; errors as FastAPI's own (``api.errors`` shapes them)."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",),
+                                       "msg": "JSON decode error", "input": None}]) from None
+    try:
+        return ChatInput.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+async def chat_input(request: Request) -> ChatInput:
+    """The chat body, parsed and validated in a worker thread when it is large (inline
+    images make it up to 64 MB): FastAPI would do it on the event loop, holding every
+    other request for up to a second. Small ones stay inline: the thread hop costs more.
+    The same threshold as ``/v1`` (``api.openai.bounds``, decision 0013)."""
+    raw = await request.body()
+    if len(raw) > PARSE_IN_THREAD_BYTES:
+        return await anyio.to_thread.run_sync(_validated, raw)
+    return _validated(raw)
 
 
 def _deps(state: AppState) -> ChatDeps:
@@ -186,8 +218,8 @@ class _ChatStream(StreamingResponse):
         self.turn.stopped_by_client()
 
 
-@router.post("/stream")
-async def chat_stream(request: Request, body: ChatInput,
+@router.post("/stream", openapi_extra=_BODY_DOC)
+async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
                       who: Principal = Depends(current_principal)) -> StreamingResponse:
     turn = await _start(request, body, who)
     events = turn.events()
@@ -202,8 +234,8 @@ async def chat_stream(request: Request, body: ChatInput,
     return _ChatStream(turn, _sse(turn, first, events, state_of(request).shutdown))
 
 
-@router.post("")
-async def chat(request: Request, body: ChatInput,
+@router.post("", openapi_extra=_BODY_DOC)
+async def chat(request: Request, body: ChatInput = Depends(chat_input),
                who: Principal = Depends(current_principal)) -> dict[str, Any]:
     turn = await _start(request, body, who)
     saved = await turn.complete()
