@@ -1,7 +1,7 @@
 // Error messages for people (static/js/errors.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { humanMessage, plainText } from "../../src/switchboard/web/static/js/errors.js";
+import { connectionCheck, humanMessage, plainText } from "../../src/switchboard/web/static/js/errors.js";
 
 const TECHNICAL = /`|\/api\/|switchboard [a-z]|String should|Input should|--[a-z]/;
 
@@ -71,4 +71,22 @@ test("a provider's failure blames the provider, not Switchboard or the person's 
   assert.match(humanMessage({ status: 429, code: "rate_limited" }), /busy or your quota/);
   // our own 403 still means rights
   assert.match(humanMessage({ status: 403, code: "forbidden" }), /Only an administrator/);
+});
+
+test("a failed connection test says what to fix; the provider's line is only the detail", () => {
+  const wrongKey = "openai: HTTP 401 (invalid_request_error): Incorrect API key provided: sk-…0000";
+  const said = connectionCheck({ message: wrongKey });
+  assert.equal(said.text, "The provider refused this API key. Edit the key and test again.");
+  assert.equal(said.detail, wrongKey);
+  assert.equal(connectionCheck({ code: "authentication_error", message: "x" }).text,
+    "The provider refused this API key. Edit the key and test again.");
+  assert.match(connectionCheck({ message: "acme: cannot connect (All connection attempts failed); check the base URL" }).text, /Cannot reach the provider at this address/);
+  assert.match(connectionCheck({ message: "acme: timed out waiting for the answer" }).text, /did not answer in time/);
+  assert.match(connectionCheck({ message: "acme: HTTP 404: Not Found" }).text, /Check the base URL/);
+  assert.match(connectionCheck({ message: "acme: HTTP 503 (overloaded_error): busy" }).text, /provider had a problem/);
+  assert.match(connectionCheck({ message: "something odd" }).text, /connection test failed/);
+  for (const line of [wrongKey, "acme: HTTP 429 (rate_limit_error): slow down", "acme: HTTP 403: no"]) {
+    const text = connectionCheck({ message: line }).text;
+    assert.ok(!TECHNICAL.test(text) && !/HTTP|_error/.test(text), text);
+  }
 });

@@ -73,7 +73,12 @@ def test_provider_lifecycle_selector_and_vision(
     expect(card).not_to_contain_text("sk-wrong")
     card.get_by_role("button", name="Test connection").click()
     expect(card.locator(".light-error")).to_be_visible()
-    expect(card.locator(".status-error")).to_contain_text("Incorrect API key")
+    # in a person's words, keyed on the failure; the vendor's own line is only a detail
+    expect(card.locator(".status-error")).to_contain_text(
+        "The provider refused this API key. Edit the key and test again.")
+    expect(card.locator(".status-error .status-vendor")).to_contain_text("Incorrect API key")
+    expect(page.locator(".toast").last).to_contain_text("refused this API key")
+    expect(page.locator(".toast").last).not_to_contain_text("HTTP 401")
 
     # -- fix the key: the test passes (green light, latency)
     card.get_by_role("button", name="Edit acme").click()

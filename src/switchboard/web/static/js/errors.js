@@ -131,3 +131,44 @@ export function humanMessage({ status = 0, code = "", field = null, reason = nul
   if (plain) return plain;
   return BY_STATUS[status] || "That did not work. Try again, or reload the page.";
 }
+
+/** "Test connection" failures, said to the administrator who can fix them. */
+const CHECK_CODES = {
+  authentication_error: "The provider refused this API key. Edit the key and test again.",
+  permission_denied: "The provider accepted the key but does not let it do this. Check the key's permissions with the provider, then test again.",
+  connection_error: "Cannot reach the provider at this address. Check the base URL, then test again.",
+  timeout: "The provider did not answer in time at this address. Check the base URL, or test again in a moment.",
+  not_found: "Something answered at this address, but not the provider's API. Check the base URL, then test again.",
+  rate_limited: "The provider is busy or this key's quota is used up. Wait a moment, then test again.",
+  server_error: "The provider had a problem answering. Test again in a moment.",
+};
+const CHECK_BY_STATUS = { 401: "authentication_error", 403: "permission_denied", 404: "not_found", 429: "rate_limited" };
+
+/**
+ * The code a connection test's stored line stands for. The line is the server's own
+ * (upstream/errors.py): "<provider>: HTTP <status> (<vendor type>): <vendor text>",
+ * "<provider>: timed out …" or "<provider>: cannot connect …" / "connection failed …".
+ * The HTTP status decides, not the vendor's type: OpenAI calls a wrong key
+ * "invalid_request_error".
+ */
+export function checkCode(line) {
+  const text = String(line || "");
+  const http = /\bHTTP (\d{3})\b/.exec(text);
+  if (http) {
+    const status = Number(http[1]);
+    return CHECK_BY_STATUS[status] || (status >= 500 ? "server_error" : null);
+  }
+  if (/timed out|timeout/i.test(text)) return "timeout";
+  if (/cannot connect|connection failed|ConnectionError/i.test(text)) return "connection_error";
+  return null;
+}
+
+/**
+ * A failed "Test connection" in a person's words ({text}), with the provider's own line
+ * kept as a secondary detail ({detail}) for whoever needs the exact reason.
+ */
+export function connectionCheck({ code = null, message = "" } = {}) {
+  const known = CHECK_CODES[code] ? code : checkCode(message);
+  const text = CHECK_CODES[known] || "The connection test failed. Check the provider's settings, then test again.";
+  return { text, detail: message || null };
+}

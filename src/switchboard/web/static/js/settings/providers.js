@@ -15,6 +15,7 @@
 import { ApiError, del, get, post, put } from "../api.js";
 import { providerBadge } from "../badges.js";
 import { $, h, icon } from "../dom.js";
+import { connectionCheck } from "../errors.js";
 import { formatDate, relativeTime } from "../format.js";
 import { banner, confirmDialog, field, modal, toast, toggle } from "../ui.js";
 
@@ -30,7 +31,10 @@ function statusOf(p) {
   const days = expires ? Math.ceil((expires - Date.now()) / 86400000) : null;
   if (days !== null && days <= 0) return { light: "error", label: "API key expired", detail: "Set a new key." };
   if (!p.configured) return { light: "warn", label: "Needs an API key", detail: "Add a key to use this provider.", needsKey: true };
-  if (s.state === "error") return { light: "error", label: "Error", detail: s.error || "The last check failed." };
+  if (s.state === "error") {
+    const said = connectionCheck({ message: s.error || "" });
+    return { light: "error", label: "Error", detail: said.text, vendor: said.detail };
+  }
   if (days !== null && days <= EXPIRY_WARNING_DAYS) return { light: "warn", label: `Key expires in ${days} day${days === 1 ? "" : "s"}` };
   if (s.state === "ok") return { light: "ok", label: `Connected${s.latency_ms !== null && s.latency_ms !== undefined ? ` · ${s.latency_ms} ms` : ""}` };
   return { light: "warn", label: "Not tested yet" };
@@ -55,7 +59,8 @@ function card(p) {
     h("dt", "Status"),
     h("dd.status-line", h(`span.light.light-${status.light}`, { "aria-hidden": "true" }),
       h("span.status-label", status.label), checked ? h("small.muted", `· ${checked}`) : null),
-    status.detail && status.light === "error" ? [h("dt", h("span.sr-only", "Last error")), h("dd.status-error", status.detail)] : null,
+    status.detail && status.light === "error" ? [h("dt", h("span.sr-only", "Last error")), h("dd.status-error", status.detail,
+      status.vendor ? h("small.status-vendor.muted", { title: status.vendor }, `Details: ${status.vendor}`) : null)] : null,
     h("dt", "Kind"), h("dd", h("code", p.kind)),
     h("dt", "Base URL"), h("dd", { title: p.base_url || "" }, p.base_url ? h("code", p.base_url) : h("span.muted", "Default")),
     h("dt", "API key"), h("dd.key-line", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText),
@@ -114,7 +119,7 @@ async function test(p, button) {
       state: result.ok ? "ok" : "error", latency_ms: result.latency_ms, error: result.ok ? null : result.message,
       checked_at: new Date().toISOString() } });
     if (result.ok) toast(`${p.name}: ${result.message || "connection works"}`);
-    else toast(result.message, "error");
+    else toast(`${p.name}: ${connectionCheck({ code: result.code, message: result.message }).text}`, "error");
   } catch (err) {
     toast(err.message, "error");
     await load();
