@@ -173,3 +173,18 @@ def test_unknown_v1_routes_and_methods_in_openai_shape(server: Running) -> None:
     rest_error(client.get("/api/nothing-here"), 404)
     page = client.get("/nothing-here")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/tokens"])
+@pytest.mark.parametrize("raw", [b'{"text": "hi",', b"{'text': 'hi'}", b"not json"])
+def test_malformed_json_on_api_names_no_byte_position(server: Running, path: str,
+                                                      raw: bytes) -> None:
+    """FastAPI reports a JSON syntax error at ``loc: ["body", <byte offset>]``, which came
+    out as ``field: "1"``: a field that does not exist. It is a body problem now."""
+    token = server.make_user("max")
+    with bearer(server, token) as api:
+        response = api.post(path, content=raw, headers={"content-type": "application/json"})
+    error = rest_error(response, 400)
+    assert error["code"] == "invalid_json", error
+    assert error["field"] is None, error
+    assert "JSON" in str(error["message"]) and "body" in str(error["message"]), error

@@ -53,6 +53,10 @@ class ApiError(SwitchboardError):
         self.headers = headers or {}
 
 
+INVALID_JSON = ("the request body is not valid JSON (it must be UTF-8, and not nested too "
+                "deeply)")
+
+
 def body(message: str, code: str, field: str | None = None,
          reason: str | None = None) -> dict[str, Any]:
     """``reason`` (request validation only) is pydantic's stable error type for the
@@ -121,9 +125,7 @@ def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = "method_not_allowed"
     elif status == 400 and exc.detail == "There was an error parsing the body":
         # FastAPI's answer to a body it cannot decode (not UTF-8, nested too deeply).
-        code = "invalid_json"
-        message = ("the request body is not valid JSON (it must be UTF-8, and not nested "
-                   "too deeply)")
+        code, message = "invalid_json", INVALID_JSON
     else:
         message, code = str(exc.detail), "http_error"
     if surface == "page":
@@ -143,6 +145,11 @@ def install(app: FastAPI) -> None:
         if surface_of(request.url.path) == "page":  # e.g. /c/abc: not a page that exists
             return page_response(404, "Page not found", "There is no page at this address.")
         first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            # A syntax error: FastAPI's ``loc`` ends with its byte offset, which is no
+            # field of the body (it read ``field: "1"``). One 400, as for a body that is
+            # not UTF-8.
+            return _json(body(INVALID_JSON, "invalid_json"), 400)
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
         msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
