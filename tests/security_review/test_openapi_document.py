@@ -7,10 +7,12 @@ the document itself and a few real errors against it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import jsonschema
+import orjson
 
 from tests.security_review.conftest import bearer
 from tests.server import Running
@@ -71,8 +73,7 @@ def _integer_branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
 def test_ids_in_request_bodies_state_their_bounds(server: Running) -> None:
     """A body id above 2^63-1 is refused (a 422, by the engine's value guard at the
     latest); the document must say so, or the fuzzing gate and generated clients send
-    ids the server cannot take. (Body bounds come out of FastAPI's schema model as
-    floats, so 2^63-1 reads 9.223372036854776e18: compared as floats here.)"""
+    ids the server cannot take. (Exact integers: ``test_integer_bounds_are_exact_integers``.)"""
     doc, _ = _document(server)
     unbounded = []
     for name, schema in doc["components"]["schemas"].items():
@@ -118,3 +119,28 @@ def test_chat_bodies_read_by_the_route_itself_are_documented(server: Running) ->
         assert {"400", "413", "422"} <= set(op["responses"]), path
     assert {"ChatInput", "ImageInput", "FileInput", "ChatOptions"} <= set(schemas)
     assert schemas["ChatInput"]["properties"]["conversation_id"]["anyOf"][0]["maximum"] == MAX_ID
+
+
+def _bounds(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+                yield f"{where}.{key}", value
+            else:
+                yield from _bounds(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _bounds(value, f"{where}[{i}]")
+
+
+def test_integer_bounds_are_exact_integers(server: Running) -> None:
+    """FastAPI's document model types every bound as a float, so a body id's maximum read
+    ``9.223372036854776e+18`` (that is 2^63, one past what the server takes). Generated
+    clients and the fuzzing gate then send an id the server refuses."""
+    admin = bearer(server, server.make_user("root", role="admin"))
+    raw = admin.get("/openapi.json").text
+    assert "e+18" not in raw and "9223372036854775807" in raw
+    doc = orjson.loads(raw)  # keeps 2^63-1 exact, as any JSON reader of integers does
+    floats = [(where, value) for where, value in _bounds(doc)
+              if isinstance(value, float) and value.is_integer()]
+    assert not floats, floats[:5]

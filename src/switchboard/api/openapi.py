@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 
 from switchboard.api.auth import current_principal, require_admin, require_csrf
 from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.db.ids import MAX_ID
 from switchboard.services.chat_input import ChatInput
 
 # Declared as 3.0.3: the Swagger UI shipped by swagger-ui-bundle (4.x) refuses to render a
@@ -226,6 +227,26 @@ def _v1_paths(schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_BOUNDS = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf")
+# Integral bounds that a float cannot hold exactly: the one such bound here is an id's.
+_EXACT = {float(MAX_ID): MAX_ID, float(-MAX_ID - 1): -MAX_ID - 1}
+
+
+def _exact_bounds(node: Any) -> None:
+    """Integral bounds as integers again, in place. FastAPI's document model types every
+    bound as a float, so ``le=MAX_ID`` came out as ``9.223372036854776e+18`` (2^63, which
+    no id column takes): clients and the fuzzing gate read it as a bound to send."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _BOUNDS and isinstance(value, float) and value.is_integer():
+                node[key] = _EXACT.get(value, int(value))
+            else:
+                _exact_bounds(value)
+    elif isinstance(node, list):
+        for item in node:
+            _exact_bounds(item)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(title=app.title, version=app.version, routes=app.routes,
                       openapi_version=OPENAPI_VERSION)
@@ -265,4 +286,5 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     doc["paths"].update(_v1_paths(schemas))
+    _exact_bounds(doc)
     return doc
