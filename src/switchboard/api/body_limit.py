@@ -24,7 +24,9 @@ A body over ``max_body_bytes`` for ``/api/chat`` is also counted before FastAPI 
 it (``spec.limits.raw_json_problem``, in a worker thread): ``json.loads`` of tens of
 megabytes of ``[1,1,1,...]`` would hold the GIL for seconds and build gigabytes of
 objects before the input model could refuse the unknown field. Such a body is a 400.
-(``/v1`` does the same in its own handler, which parses the body itself.)
+(``/v1`` does the same in its own handler, which parses the body itself.) The chat
+routes read their body themselves too (``api.routes.chat.chat_input``): a large one is
+parsed and validated in a worker thread, not by FastAPI on the event loop.
 Errors come in the surface's own shape: OpenAI's on ``/v1``, ``{"error": ...}`` elsewhere.
 """
 
