@@ -15,7 +15,8 @@ import asyncio
 import base64
 import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import Any
 
 import httpx
@@ -83,32 +84,42 @@ def _largest_schema() -> tuple[bytes, str | None]:
     return orjson.dumps(_chat(tools=[_tool(schema)])), None
 
 
-@pytest.mark.parametrize("make", [_million_messages, _ten_million_objects, _largest_schema],
-                         ids=["million messages", "ten million objects", "largest schema"])
-def test_heavy_bodies_do_not_stall_anyone(server: Running, make: Any) -> None:
-    token = server.make_user("max")
-    body, refusal = make()
-    small_times: list[float] = []
+@contextmanager
+def timed_small_requests(server: Running, token: str, path: str,
+                         pause: float) -> Iterator[list[float]]:
+    """While the block runs, another client keeps asking ``path``; yields how long each
+    of its requests took (filled in as they finish)."""
+    times: list[float] = []
     done = threading.Event()
 
     def small_requests() -> None:
         with closing(bearer(server, token)) as other:
             while not done.is_set():
                 started = time.perf_counter()
-                assert other.get("/v1/models").status_code == 200
-                small_times.append(time.perf_counter() - started)
-                time.sleep(0.05)
+                assert other.get(path).status_code == 200
+                times.append(time.perf_counter() - started)
+                time.sleep(pause)
 
-    with closing(bearer(server, token)) as api:
-        api.get("/v1/models")  # warm
-        watcher = threading.Thread(target=small_requests)
-        watcher.start()
-        try:
-            response = api.post("/v1/chat/completions", content=body,
-                                headers={"content-type": "application/json"}, timeout=120)
-        finally:
-            done.set()
-            watcher.join()
+    with closing(bearer(server, token)) as warm:
+        warm.get(path)
+    watcher = threading.Thread(target=small_requests)
+    watcher.start()
+    try:
+        yield times
+    finally:
+        done.set()
+        watcher.join()
+
+
+@pytest.mark.parametrize("make", [_million_messages, _ten_million_objects, _largest_schema],
+                         ids=["million messages", "ten million objects", "largest schema"])
+def test_heavy_bodies_do_not_stall_anyone(server: Running, make: Any) -> None:
+    token = server.make_user("max")
+    body, refusal = make()
+    with closing(bearer(server, token)) as api, \
+            timed_small_requests(server, token, "/v1/models", 0.05) as small_times:
+        response = api.post("/v1/chat/completions", content=body,
+                            headers={"content-type": "application/json"}, timeout=120)
     if refusal is not None:  # counted on the raw bytes, before anything is parsed
         assert refusal in _refused(response, None)
     else:
@@ -308,28 +319,11 @@ def test_a_large_api_chat_body_does_not_stall_anyone(server: Running) -> None:
     body = orjson.dumps({"model": MODEL, "text": "what is it?", "images": [
         {"media_type": "image/png", "data": image}] * 2, "options": {"temperature": 3}})
     assert len(body) > 50_000_000
-    small_times: list[float] = []
-    done = threading.Event()
-
-    def small_requests() -> None:
-        with closing(bearer(server, token)) as other:
-            while not done.is_set():
-                started = time.perf_counter()
-                assert other.get("/healthz").status_code == 200
-                small_times.append(time.perf_counter() - started)
-                time.sleep(0.02)
-
-    with closing(bearer(server, token)) as api:
-        api.get("/healthz")  # warm
-        watcher = threading.Thread(target=small_requests)
-        watcher.start()
-        try:
-            for _ in range(3):
-                response = api.post("/api/chat", content=body, timeout=120,
-                                    headers={"content-type": "application/json"})
-        finally:
-            done.set()
-            watcher.join()
+    with closing(bearer(server, token)) as api, \
+            timed_small_requests(server, token, "/healthz", 0.02) as small_times:
+        for _ in range(3):
+            response = api.post("/api/chat", content=body, timeout=120,
+                                headers={"content-type": "application/json"})
     # Refused only once all of it is validated (the last field is out of range).
     assert response.status_code == 422, response.text[:300]
     assert response.json()["error"]["field"] == "options.temperature"
