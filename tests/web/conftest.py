@@ -10,12 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from tests.conftest import isolate
+from tests.fakes.openai import Wire as OpenAIWire
+from tests.fakes.script import Received
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
 from tests.server import Running, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,3 +121,16 @@ def no_page_errors(page: Page) -> None:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@contextmanager
+def openai_vendor_with_key(key: str) -> Iterator[tuple[FakeVendor, str]]:
+    """A fake OpenAI on loopback that accepts only ``key`` (as the real one would refuse
+    a wrong key), and its base URL."""
+    fake = FakeVendor(OpenAIWire())
+
+    def check(request: Received) -> str | None:
+        ok = request.headers.get("authorization") == f"Bearer {key}"
+        return None if ok else "Incorrect API key provided"
+
+    fake.key_check = check
+    with serve_in_thread(fake) as url:
+        yield fake, f"{url}/v1"

@@ -16,12 +16,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.fakes.openai import Wire
-from tests.fakes.script import Received, Reply
-from tests.fakes.server import serve_in_thread
+from tests.fakes.script import Reply
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running
-from tests.web.conftest import login, make_user, no_page_errors, shot
+from tests.web.conftest import login, make_user, no_page_errors, openai_vendor_with_key, shot
 
 GOOD_KEY = "sk-good-test-key-7777"
 # A 1x1 PNG.
@@ -31,15 +29,8 @@ PNG = base64.b64decode(
 
 @pytest.fixture(scope="module")
 def vendor() -> Iterator[tuple[FakeVendor, str]]:
-    fake = FakeVendor(Wire())
-
-    def check(request: Received) -> str | None:
-        ok = request.headers.get("authorization") == f"Bearer {GOOD_KEY}"
-        return None if ok else "Incorrect API key provided"
-
-    fake.key_check = check
-    with serve_in_thread(fake) as url:
-        yield fake, f"{url}/v1"
+    with openai_vendor_with_key(GOOD_KEY) as served:
+        yield served
 
 
 def open_picker(page: Page) -> None:

@@ -14,27 +14,18 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.fakes.openai import Wire
-from tests.fakes.script import Received, Reply
-from tests.fakes.server import serve_in_thread
+from tests.fakes.script import Reply
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running
-from tests.web.conftest import login, make_user, no_page_errors
+from tests.web.conftest import login, make_user, no_page_errors, openai_vendor_with_key
 
 KEY = "sk-states-test-key-4242"
 
 
 @pytest.fixture(scope="module")
 def vendor() -> Iterator[tuple[FakeVendor, str]]:
-    fake = FakeVendor(Wire())
-
-    def check(request: Received) -> str | None:
-        ok = request.headers.get("authorization") == f"Bearer {KEY}"
-        return None if ok else "Incorrect API key provided"
-
-    fake.key_check = check
-    with serve_in_thread(fake) as url:
-        yield fake, f"{url}/v1"
+    with openai_vendor_with_key(KEY) as served:
+        yield served
 
 
 def open_picker(page: Page):  # type: ignore[no-untyped-def]
