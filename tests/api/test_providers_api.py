@@ -19,6 +19,10 @@ KEY = "sk-proj-RESTgoodKEY0123456789abcdef-L4ST"
 WRONG = "sk-proj-RESTwrongKEY0123456789abcdef-BAD9"
 
 
+CLOSED = {"key_id": None, "state": "closed", "consecutive_failures": 0, "requests": 0,
+          "failures": 0, "retry_in_seconds": None, "last_error": None}
+
+
 def _check(req: Received) -> str | None:
     sent = req.headers.get("authorization", "").removeprefix("Bearer ")
     if sent == KEY:
@@ -107,8 +111,11 @@ def test_connection_ok_and_failing_is_recorded(
     assert "3 models" in ok["message"]
     assert ok["status"]["state"] == "ok" and ok["status"]["error"] is None
     assert ok["status"]["checked_at"] and ok["status"]["latency_ms"] == ok["latency_ms"]
-    assert admin.ok("GET", "/api/providers/lab/status") == ok["status"]
-    assert admin.ok("GET", f"/api/providers/{pid}/status") == ok["status"]
+    status = admin.ok("GET", "/api/providers/lab/status")
+    assert status.pop("breakers") == [CLOSED]  # no call yet: the instance's, closed
+    assert status == ok["status"]
+    assert admin.ok("GET", f"/api/providers/{pid}/status") == {**ok["status"],
+                                                                "breakers": [CLOSED]}
 
     admin.ok("POST", "/api/providers/lab/key", {"api_key": WRONG})
     reset = admin.ok("GET", "/api/providers/lab/status")

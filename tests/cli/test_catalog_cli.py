@@ -147,3 +147,18 @@ def test_key_is_never_an_argument(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["keys", "set", "openai", "sk-on-the-command-line"])
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_models_fallbacks_set_show_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "fallbacks", "set", "openai:gpt-4o", "anthropic:claude-sonnet-4-5",
+                 "openai:gpt-4o-mini"]) == 0
+    assert "falls back to anthropic:claude-sonnet-4-5, openai:gpt-4o-mini" in (
+        capsys.readouterr().out)
+    assert main(["models", "fallbacks", "show", "openai:gpt-4o"]) == 0
+    assert capsys.readouterr().out.split() == ["anthropic:claude-sonnet-4-5",
+                                               "openai:gpt-4o-mini"]
+    assert main(["models", "fallbacks", "set", "openai:gpt-4o", "gpt-4o-mini"]) == 1
+    assert "write it as provider:model" in capsys.readouterr().err
+    assert main(["models", "fallbacks", "clear", "openai:gpt-4o"]) == 0
+    assert main(["models", "fallbacks", "show", "openai:gpt-4o"]) == 0
+    assert "has no fallbacks" in capsys.readouterr().out

@@ -16,7 +16,7 @@ CATALOG = ["providers", "provider_models"]
 REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only",
              "0004_message_tree", "0005_catalog_states", "0006_usage_estimates",
              "0007_conversation_pins",
-             "0008_revocation_stamp"]
+             "0008_revocation_stamp", "0009_fallbacks"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"}}
 
@@ -129,7 +129,10 @@ async def test_downgrade_to_catalog_keeps_catalog_rows(database_url: str) -> Non
             assert tables == sorted(["alembic_version", *CATALOG])
             added = {"allow_unlisted_models", "removed_models"}  # by 0005
             assert await dump(conn, CATALOG) == {**{t: rows[t] for t in CATALOG}, "providers": [
-                {k: v for k, v in row.items() if k not in added} for row in rows["providers"]]}
+                {k: v for k, v in row.items() if k not in added} for row in rows["providers"]],
+                "provider_models": [  # 0009 added the fallback chain
+                    {k: v for k, v in row.items() if k != "fallbacks"}
+                    for row in rows["provider_models"]]}
     finally:
         await db.dispose()
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from switchboard.api.params import RowId
 from switchboard.security.vault import clean_api_key
 from switchboard.services.errors import ValidationFailed
+from switchboard.services.fallback_chains import MAX_CHAIN, MAX_REF
 from switchboard.spec.errors import SwitchboardError
 
 
@@ -91,7 +92,12 @@ class ModelCreate(_ModelFields):
 
 
 class ModelUpdate(_ModelFields):
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "is_enabled", "capabilities"})
+    fallbacks: list[Annotated[str, Field(max_length=MAX_REF)]] | None = Field(
+        default=None, max_length=MAX_CHAIN)
+    """The model's fallback chain, replaced whole (``[]`` clears it)."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "is_enabled", "capabilities",
+                                                    "fallbacks"})
 
 
 class KeySet(Body):

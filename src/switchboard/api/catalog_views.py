@@ -7,11 +7,13 @@ decimals (never floats), times as ISO-8601 UTC, and a key only as its mask. Shar
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from switchboard.security.masking import ELLIPSIS
+from switchboard.services.breakers import Snapshot
 from switchboard.services.catalog_queries import CatalogEntry
 from switchboard.services.views import ModelView, ProviderView
 
@@ -38,6 +40,19 @@ def status(view: ProviderView, *, admin: bool = True) -> JSON:
     return {"state": view.status, "checked_at": iso(view.status_checked_at),
             "latency_ms": view.status_latency_ms,
             "error": view.status_error if admin else None}
+
+
+def breakers(snapshots: Iterable[Snapshot], *, admin: bool) -> list[JSON]:
+    """Circuit breakers (``services.breakers``). The last error is the vendor's text
+    (configuration, like the connection test's): admins only."""
+    out = []
+    for snapshot in snapshots:
+        item = snapshot.as_dict()
+        del item["provider"]
+        if not admin:
+            item["last_error"] = None
+        out.append(item)
+    return out
 
 
 def key(view: ProviderView) -> JSON | None:
@@ -105,6 +120,7 @@ def model(view: ModelView, provider_name: str) -> JSON:
         "is_enabled": view.is_enabled, "capabilities": dict(view.capabilities),
         "context_window": view.context_window, "max_output_tokens": view.max_output_tokens,
         "price": price(view), "description": view.description,
+        "fallbacks": list(view.fallbacks),
         "created_at": iso(view.created_at), "updated_at": iso(view.updated_at),
     }
 

@@ -20,6 +20,7 @@ from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services.answer_progress import AnswerProgress
+from switchboard.services.breakers import Breakers
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
@@ -41,6 +42,8 @@ class AppState:
     """Answers in progress, saved every second (so a crash keeps what was said)."""
     shutdown: StreamShutdown = field(default_factory=StreamShutdown)
     """Open streams, ended with a last error event when the server is asked to stop."""
+    breakers: Breakers = field(default_factory=Breakers)
+    """This process's circuit breakers, per provider instance and key (decision 0063)."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -1,4 +1,4 @@
-"""``switchboard models add | enable | disable | set-default | remove | import``.
+"""``switchboard models add | enable | disable | set-default | remove | import | fallbacks``.
 
 The catalog-changing sub-commands of ``switchboard models`` (``list`` lives in
 ``cli/models.py``, which appends these to its ``SUBCOMMANDS``).
@@ -55,7 +55,25 @@ def add_import(sub: Any) -> None:
     p.set_defaults(handler=run_import)
 
 
-SUBCOMMANDS = [add_add, add_enable, add_disable, add_set_default, add_remove, add_import]
+def add_fallbacks(sub: Any) -> None:
+    p = sub.add_parser("fallbacks", help="the models that answer when a model fails")
+    actions = p.add_subparsers(dest="fallbacks_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="print a model's fallback chain")
+    show.add_argument("model", metavar="PROVIDER:MODEL")
+    show.set_defaults(handler=run_fallbacks_show)
+    put = actions.add_parser(
+        "set", help="replace a model's fallback chain: tried in order when it fails")
+    put.add_argument("model", metavar="PROVIDER:MODEL")
+    put.add_argument("fallbacks", metavar="FALLBACK", nargs="+",
+                     help="provider:model refs, in the order they are tried")
+    put.set_defaults(handler=run_fallbacks_set)
+    clear = actions.add_parser("clear", help="remove a model's fallback chain")
+    clear.add_argument("model", metavar="PROVIDER:MODEL")
+    clear.set_defaults(handler=run_fallbacks_set, fallbacks=[])
+
+
+SUBCOMMANDS = [add_add, add_enable, add_disable, add_set_default, add_remove, add_import,
+               add_fallbacks]
 
 
 async def run_add(args: argparse.Namespace) -> int:
@@ -124,4 +142,29 @@ async def run_import(args: argparse.Namespace) -> int:
           f"{len(result.unchanged)} unchanged")
     for model_id in result.added:
         print(f"  + {result.provider}:{model_id}")
+    return 0
+
+
+async def run_fallbacks_show(args: argparse.Namespace) -> int:
+    from switchboard.services import catalog
+    from switchboard.services.fallback_chains import split_ref
+
+    async with catalog_db() as db:
+        view = await catalog.get_model_by_id(db, split_ref(args.model, "model"))
+    print("\n".join(view.fallbacks) if view.fallbacks
+          else f"{args.model} has no fallbacks")
+    return 0
+
+
+async def run_fallbacks_set(args: argparse.Namespace) -> int:
+    from switchboard.services import catalog
+    from switchboard.services.fallback_chains import split_ref
+
+    async with catalog_db() as db:
+        view = await catalog.update_model(db, split_ref(args.model, "model"),
+                                          fallbacks=list(args.fallbacks), actor=cli_actor())
+    if view.fallbacks:
+        print(f"{args.model} falls back to {', '.join(view.fallbacks)} (in that order)")
+    else:
+        print(f"{args.model} has no fallbacks")
     return 0

@@ -203,6 +203,11 @@ class ProviderModel(Base):
     price_output: Mapped[Decimal | None] = mapped_column(PricePerMillion)
     price_cache_write: Mapped[Decimal | None] = mapped_column(PricePerMillion)
     description: Mapped[str | None] = mapped_column(Text)
+    fallbacks: Mapped[list[str]] = mapped_column(
+        JSONType, nullable=False, default=list, server_default=text("'[]'")
+    )
+    """Model refs (``provider:model``) that answer, in order, when this model fails before
+    its first byte (migration 0009, decision 0064)."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -421,6 +426,10 @@ class Message(Base):
         String(16), nullable=False, default="complete", server_default=text("'complete'")
     )
     error: Mapped[str | None] = mapped_column(Text)
+    failed_models: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    """When a fallback answered: the models that failed first, in order
+    (``[{"ref": "provider:model", "error": "..."}]``); None when the first one answered
+    (migration 0009)."""
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     """-1 bad, 0 neutral, 1 good; None = not rated."""
     created_at: Mapped[datetime] = _created_at()

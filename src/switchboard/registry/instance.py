@@ -38,6 +38,9 @@ class ProviderInstance:
     unavailable: Mapping[str, str] = field(default_factory=dict)
     """Model ids the catalog refuses, with why ("is disabled", "was removed..."): they
     never pass through, whatever ``allow_unlisted`` says."""
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Model id -> the refs an admin chose to answer, in order, when it fails before its
+    first byte (the catalog's per-model fallback chain, decision 0064)."""
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name:
@@ -48,6 +51,7 @@ class ProviderInstance:
         # Read-only view: an instance is a value, shared between registries and tasks.
         object.__setattr__(self, "models", MappingProxyType(dict(self.models)))
         object.__setattr__(self, "unavailable", MappingProxyType(dict(self.unavailable)))
+        object.__setattr__(self, "fallbacks", MappingProxyType(dict(self.fallbacks)))
 
     def __hash__(self) -> int:  # the generated one would hash the (unhashable) config
         return hash((self.name, self.kind, self.version))

@@ -173,6 +173,13 @@ class Registry:
             "to see the known models"
         )
 
+    def fallbacks_of(self, model: ResolvedModel) -> tuple[str, ...]:
+        """The catalog's fallback chain of ``model`` (refs, in order; empty if none)."""
+        instance = self._instances.get(model.provider_name)
+        if instance is None:
+            return ()
+        return instance.fallbacks.get(model.model_id, ())
+
     def _resolve_default(self) -> ResolvedModel:
         if not self.default_model_ref:
             raise ConfigurationError(

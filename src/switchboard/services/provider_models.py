@@ -23,6 +23,7 @@ from switchboard.db.engine import Database
 from switchboard.services import validation
 from switchboard.services.audit import SYSTEM, Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
+from switchboard.services.fallback_chains import set_fallbacks
 from switchboard.services.pricing_info import known_model, lookup_price
 from switchboard.services.providers import UNSET, ProviderRef, load_provider
 from switchboard.services.transactions import catalog_write
@@ -220,8 +221,11 @@ async def update_model(
     price_cached_input: Decimal | float | str | None = UNSET,
     price_cache_write: Decimal | float | str | None = UNSET,
     description: str | None = UNSET,
+    fallbacks: list[str] = UNSET,
     actor: Actor = SYSTEM,
 ) -> ModelView:
+    """Change what is given; ``fallbacks`` replaces the model's fallback chain (checked
+    by ``services.fallback_chains``; ``[]`` clears it)."""
     values: dict[str, Any] = {}
     if name is not UNSET:
         values["name"] = validation.display_name(name, "")
@@ -252,6 +256,11 @@ async def update_model(
         changed = {k: v for k, v in values.items() if getattr(row, k) != v}
         for key, val in changed.items():
             setattr(row, key, val)
+        chain_changed = fallbacks is not UNSET and await set_fallbacks(
+            session, row, list(fallbacks), actor)
+        if chain_changed and not changed:
+            await session.flush()
+            await session.refresh(row)
         if changed:
             record(session, actor, "model.update", target_type="model", target_id=row.id,
                    details={"model_sdk_id": row.model_sdk_id,

@@ -113,6 +113,7 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
                 version=version,
                 allow_unlisted=row.allow_unlisted_models,
                 unavailable=unavailable,
+                fallbacks={x.model_sdk_id: tuple(x.fallbacks) for x in models if x.fallbacks},
             ))
             if row.api_key_ciphertext is not None:
                 sealed[row.name] = _Sealed(row.id, row.api_key_ciphertext.decode("ascii"))

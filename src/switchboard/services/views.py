@@ -39,6 +39,8 @@ class ModelView(_View):
     description: str | None
     created_at: datetime
     updated_at: datetime
+    fallbacks: tuple[str, ...] = ()
+    """The model's own fallback chain (``provider:model`` refs, in order)."""
 
     @classmethod
     def of(cls, row: m.ProviderModel) -> ModelView:
@@ -59,6 +61,7 @@ class ModelView(_View):
             description=row.description,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            fallbacks=tuple(row.fallbacks or ()),
         )
 
     @property

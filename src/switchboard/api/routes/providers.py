@@ -3,7 +3,8 @@
 ``{provider}`` is a provider's name or its id. A key goes from the request body straight
 to the vault (``services.keys``) and only its mask ever comes back. The test makes one
 real, cheap authenticated call through the adapter (``validate_key``) and records the
-outcome (state, latency, redacted error, time) on the provider row.
+outcome (state, latency, redacted error, time) on the provider row. ``/status`` adds the
+circuit breakers' state (``services.breakers``: per process, per instance and key).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from switchboard.api import catalog_views as views
-from switchboard.api.auth import current_principal, require_admin, require_csrf
+from switchboard.api.auth import current_principal, require_admin, require_csrf, state_of
 from switchboard.api.catalog_bodies import KeySet, api_key_value
 from switchboard.api.routes.catalog import actor_of, db_of, json, provider_entry
 from switchboard.api.tokens import Principal
@@ -79,5 +80,10 @@ async def test_connection(provider: str, request: Request,
 @router.get("/{provider}/status")
 async def provider_status(provider: str, request: Request,
                           who: Principal = Depends(current_principal)) -> Response:
+    """The last connection test and this process's circuit breakers for the provider
+    (the instance's, then one per key that has been used)."""
     target = await resolve_provider(db_of(request), provider)
-    return json(views.status(target, admin=who.is_admin))
+    out = views.status(target, admin=who.is_admin)
+    out["breakers"] = views.breakers(state_of(request).breakers.of_provider(target.name),
+                                     admin=who.is_admin)
+    return json(out)

@@ -1,6 +1,7 @@
 // Settings → Models: per provider, the models with name, SDK id, capabilities, prices,
 // enabled and default; add, edit, delete, enable/disable, set as global default, and
-// "Import models from provider" (the vendor's model list).
+// "Import models from provider" (the vendor's model list). Editing a model also sets its
+// fallback models: the ones that answer, in order, when it fails or is too slow to start.
 
 import { del, get, post, put } from "../api.js";
 import { $, h, icon } from "../dom.js";
@@ -94,9 +95,38 @@ async function remove(m) {
   }
 }
 
+const MAX_FALLBACKS = 5;
+
+// Up to MAX_FALLBACKS pickers, in order; each offers every model people can choose
+// (GET /api/model-registry) except this one. Empty pickers are ignored.
+async function fallbackPickers(m) {
+  let registry;
+  try {
+    registry = await get("/api/model-registry");
+  } catch {
+    return null;
+  }
+  const itself = m.ref;
+  const choices = registry.providers.flatMap((prov) => prov.models
+    .filter((x) => x.ref !== itself)
+    .map((x) => ({ ref: x.ref, label: `${x.name} (${prov.name})` })));
+  const chosen = m.fallbacks || [];
+  const pickers = Array.from({ length: MAX_FALLBACKS }, (_, i) => {
+    const sel = h("select", { name: `fallback_${i}`, "aria-label": `Fallback model ${i + 1}` },
+      h("option", { value: "" }, i === 0 ? "None" : "—"),
+      ...choices.map((c) => h("option", { value: c.ref }, c.label)));
+    const ref = chosen[i];
+    if (ref && !choices.some((c) => c.ref === ref)) sel.append(h("option", { value: ref }, `${ref} (not available now)`));
+    sel.value = ref || "";
+    return sel;
+  });
+  return pickers;
+}
+
 async function form(m = null) {
   const p = current();
   if (!p) return;
+  const pickers = m ? await fallbackPickers(m) : null;
   const inp = (name, attrs = {}) => h("input", { name, ...attrs });
   const sdk = inp("model_sdk_id", { value: m?.model_sdk_id || "", required: true, placeholder: "e.g. gpt-4o-mini", disabled: !!m });
   const name = inp("name", { value: m?.name || "", placeholder: "Display name (optional)" });
@@ -129,6 +159,9 @@ async function form(m = null) {
       price("input", "Input price"), price("output", "Output price"),
       price("cached_input", "Cached input price"), price("cache_write", "Cache write price"),
       h("div.span-2", field("Description", description)),
+      pickers ? h("fieldset.field.span-2.fallbacks", h("legend", "Fallback models"),
+        h("div.fallback-list", pickers),
+        h("small.muted", "If this model fails or takes too long to start answering, the first of these answers instead, then the next.")) : null,
       h("label.span-2.checks", h("label", enabled, "Enabled (people can choose it)")))],
     actions: [{ label: "Cancel", value: "cancel" }, { label: m ? "Save" : "Add model", value: "save", primary: true }],
     onSubmit: async (_, formEl) => {
@@ -149,6 +182,7 @@ async function form(m = null) {
         price_cached_input: dec("cached_input"), price_cache_write: dec("cache_write"),
         description: description.value.trim() || null,
       };
+      if (pickers) body.fallbacks = pickers.map((sel) => sel.value).filter(Boolean);
       if (m) {
         const updated = await put(`/api/config/models/${m.id}`, body);
         models = models.map((x) => (x.id === m.id ? updated : x));

@@ -40,8 +40,25 @@ function statusOf(p) {
   return { light: "warn", label: "Not tested yet" };
 }
 
+// The circuit breakers of this server process (GET /api/providers/{id}/status): the
+// provider's own and one per key. Said in people's words: a "paused" provider gets no
+// requests for a while (they go to the fallback models) and is then tried with one.
+function trafficOf(p) {
+  const breakers = p.breakers || [];
+  const worst = breakers.find((b) => b.state === "open") || breakers.find((b) => b.state === "half_open");
+  if (!worst) return breakers.length ? { light: "ok", label: "Requests flowing normally" } : null;
+  const whose = worst.key_id ? `One of its keys (${worst.key_id})` : "This provider";
+  if (worst.state === "half_open") {
+    return { light: "warn", label: "Trying again", detail: `${whose} failed repeatedly; one request is being sent to see whether it works again.` };
+  }
+  const wait = worst.retry_in_seconds ? ` It is tried again in ${Math.ceil(worst.retry_in_seconds)} s.` : " It is tried again with the next request.";
+  return { light: "error", label: "Paused after repeated failures",
+    detail: `${whose} failed repeatedly, so requests go to fallback models for now.${wait}` };
+}
+
 function card(p) {
   const status = statusOf(p);
+  const traffic = trafficOf(p);
   const checked = p.status?.checked_at ? `checked ${relativeTime(p.status.checked_at)}` : null;
   const testButton = p.configured
     ? h("button.btn.btn-sm", { type: "button", onclick: () => test(p, testButton) }, icon("zap"), "Test connection")
@@ -61,6 +78,8 @@ function card(p) {
       h("span.status-label", status.label), checked ? h("small.muted", `· ${checked}`) : null),
     status.detail && status.light === "error" ? [h("dt", h("span.sr-only", "Last error")), h("dd.status-error", status.detail,
       status.vendor ? h("small.status-vendor.muted", { title: status.vendor }, `Details: ${status.vendor}`) : null)] : null,
+    traffic ? [h("dt", "Requests"), h("dd.traffic-line", h(`span.light.light-${traffic.light}`, { "aria-hidden": "true" }),
+      h("span.traffic-label", traffic.label), traffic.detail ? h("small.traffic-detail.muted", ` ${traffic.detail}`) : null)] : null,
     h("dt", "Kind"), h("dd", h("code", p.kind)),
     h("dt", "Base URL"), h("dd", { title: p.base_url || "" }, p.base_url ? h("code", p.base_url) : h("span.muted", "Default")),
     h("dt", "API key"), h("dd.key-line", h("span.key-mask", { "aria-label": p.key ? `key ending in ${p.key.last4 || ""}` : keyText }, keyText),
@@ -100,7 +119,22 @@ async function load() {
   } catch (err) {
     grid.replaceChildren();
     banner("#banner-slot", err.message, { title: "Could not load providers" });
+    return;
   }
+  await loadTraffic();
+}
+
+// Breaker states are live (per server process), so they are not part of the cached
+// provider list: each card asks for its own, after the list is shown.
+async function loadTraffic() {
+  const states = await Promise.all(providers.map((p) => get(`/api/providers/${p.id}/status`)
+    .then((s) => [p.id, s.breakers || []], () => [p.id, null])));
+  let changed = false;
+  for (const [id, breakers] of states) {
+    const p = providers.find((x) => x.id === id);
+    if (p && breakers) { p.breakers = breakers; changed = true; }
+  }
+  if (changed) render();
 }
 
 function replace(updated) {
