@@ -218,3 +218,25 @@ async def test_closing_while_a_read_is_pending_closes_the_adapter() -> None:
     assert isinstance(await anext(stream), StreamStart)
     await stream.aclose()  # type: ignore[attr-defined]
     assert closed.is_set()
+
+
+async def test_a_budget_stops_retries_whose_wait_would_overrun_it() -> None:
+    # A Retry-After longer than the budget: no retry at all, the caller (the fallback
+    # router) gets the error at once.
+    s = Script([RateLimitError("429", retry_after=20)], [StreamStart(), TextDelta("ok"), DONE])
+    with pytest.raises(RateLimitError):
+        await run(s, RetryPolicy(max_retries=2, budget=1.0))
+    assert s.opened == 1 and waits == []
+    # Backoffs 0.5 then ~1.0: the second would take the total past 1.0 s.
+    s = Script([ServerError("500")], [ServerError("500")], [StreamStart(), TextDelta("x"), DONE])
+    with pytest.raises(ServerError):
+        await run(s, RetryPolicy(max_retries=5, budget=1.0, jitter=0.0))
+    assert s.opened == 2 and waits == [0.5]
+    # An in-band overload right after the start counts against the budget the same way.
+    s = Script([StreamStart(), ErrorEvent(OverloadedError("busy", retry_after=5))],
+               [StreamStart(), TextDelta("ok"), DONE])
+    events = await run(s, RetryPolicy(max_retries=2, budget=1.0))
+    assert isinstance(events[-1], ErrorEvent) and s.opened == 1
+    # Without a budget the same script is retried (today's behaviour).
+    s = Script([RateLimitError("429", retry_after=20)], [StreamStart(), TextDelta("ok"), DONE])
+    assert collect(await run(s)).text == "ok" and waits == [20]

@@ -31,6 +31,11 @@ class RetryPolicy:
     max_delay: float = 8.0
     jitter: float = 0.25
     retry_after_cap: float = 60.0
+    budget: float | None = None
+    """Seconds of waiting between attempts this call may spend in all (None: no limit
+    beyond ``max_retries``). Set when another model can answer instead (the fallback
+    router, decision 0064): a retry whose wait would overrun it — a ``Retry-After: 20``
+    say — is not made, and the error goes to the caller at once, who fails over."""
 
     def delay(self, attempt: int, error: ProviderError) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -38,6 +43,16 @@ class RetryPolicy:
             return min(float(error.retry_after), self.retry_after_cap)
         base: float = min(self.initial_delay * (2.0 ** (attempt - 1)), self.max_delay)
         return base * (1.0 - self.jitter * random.random())
+
+    def next_wait(self, attempt: int, error: ProviderError, waited: float) -> float | None:
+        """The wait before retry number ``attempt + 1`` after ``error``, or None when
+        there is no such retry (not retryable, retries or budget spent)."""
+        if not error.retryable or attempt >= self.max_retries:
+            return None
+        wait = self.delay(attempt + 1, error)
+        if self.budget is not None and waited + wait > self.budget:
+            return None
+        return wait
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -71,11 +86,13 @@ async def retrying_stream(
     the time to first token is unchanged.
     """
     attempt = 0
+    waited = 0.0
     loop = asyncio.get_running_loop()
     while True:
         events = open_stream()
         held: list[StreamEvent] = []
         failure: ProviderError | None = None
+        wait: float | None = None
         released = False
         pending: asyncio.Future[StreamEvent] | None = None
         try:
@@ -100,7 +117,8 @@ async def retrying_stream(
             return
         except ProviderError as exc:
             await events.aclose()
-            if released or not (exc.retryable and attempt < policy.max_retries):
+            wait = None if released else policy.next_wait(attempt, exc, waited)
+            if wait is None:
                 if not held and not released:
                     raise
                 # The adapter had started (its warnings are held): report in-band.
@@ -123,14 +141,14 @@ async def retrying_stream(
             and not released
             and isinstance(first, ErrorEvent)
             and isinstance(first.error, ProviderError)
-            and first.error.retryable
-            and attempt < policy.max_retries
         ):
-            await events.aclose()
-            failure = first.error
-        if failure is not None:
+            wait = policy.next_wait(attempt, first.error, waited)
+            if wait is not None:
+                await events.aclose()
+                failure = first.error
+        if failure is not None and wait is not None:
             attempt += 1
-            wait = policy.delay(attempt, failure)
+            waited += wait
             if on_retry is not None:
                 on_retry(attempt, failure, wait)
             await sleep(wait)
