@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.api.app import create_app
 from switchboard.config import Settings, load_settings
@@ -20,6 +21,8 @@ from tests.fakes.server import serve_in_thread
 class Running:
     url: str
     settings: Settings
+    app: Any = None
+    """The ASGI app (its ``state.sb`` holds what the process holds)."""
 
     @property
     def v1(self) -> str:
@@ -65,5 +68,5 @@ def running_server(settings: Settings | None = None) -> Iterator[Running]:
     settings = settings or load_settings()
     app = create_app(settings)
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
-        yield Running(url, settings)
+        yield Running(url, settings, app)
 

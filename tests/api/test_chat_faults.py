@@ -1,5 +1,6 @@
-"""An answer is never lost: the rows after a client abort, an upstream cut, an upstream
-500 before the first byte, and a server shutdown mid-stream."""
+"""An answer is never lost: the rows after an upstream cut, an upstream 500 before the
+first byte, and a server shutdown mid-stream. (The stop button and a dropped connection:
+tests/api/test_answer_jobs_api.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.api.chat_support import FAKE_KEY, add_provider, client, sse_events, wait_for
@@ -46,27 +46,6 @@ def _answer(server: Running, message_id: int) -> tuple[Any, ...]:
 def _usage(server: Running) -> list[tuple[Any, ...]]:
     return wait_for(server, "SELECT provider, model, source, status, error_code "
                             "FROM usage_events ORDER BY id", bool)
-
-
-def test_client_abort_saves_the_partial_answer_as_stopped(
-        server: Running, vendor: tuple[FakeVendor, str]) -> None:
-    fake, url = vendor
-    ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
-    fake.then(Stall(REPLY, after=2, seconds=30))
-    http = client(server, server.make_user())
-    with http.stream("POST", "/api/chat/stream",
-                     json={"text": "tell me a story", "model": ref}) as response:
-        assert response.status_code == 200
-        events = sse_events(response)
-        name, start = next(events)
-        assert name == "start"
-        assert next(events) == ("delta", {"text": "Once"})
-        assert next(events) == ("delta", {"text": " upon"})
-    # leaving the block closed the connection: the stop button
-    status, error, parts, _, _ = _answer(server, start["assistant_message_id"])
-    assert (status, error) == ("partial", "stopped")
-    assert parts == [{"type": "text", "text": "Once upon"}]
-    assert _usage(server) == [("fakeai", OPENAI_MODEL, "chat", "partial", None)]
 
 
 def test_upstream_cut_midway_saves_partial_with_the_reason(
@@ -163,17 +142,3 @@ def test_server_shutdown_mid_stream_saves_the_partial_answer(
     assert json.loads(str(parts)) == [{"type": "text", "text": "Once"}]
     usage = server.query("SELECT source, status FROM usage_events")
     assert usage == [("chat", "partial")]
-
-
-def test_stop_before_anything_arrived_is_an_error_row(
-        server: Running, vendor: tuple[FakeVendor, str]) -> None:
-    fake, url = vendor
-    ref = add_provider(server, "fakeai", "openai", url, OPENAI_MODEL)
-    fake.then(Stall(REPLY, after=0, seconds=30))
-    http = client(server, server.make_user())
-    with pytest.raises(httpx.ReadTimeout):
-        # the answer starts (headers, `start`) but nothing is said: the client gives up
-        http.post("/api/chat/stream", json={"text": "hi", "model": ref}, timeout=0.5)
-    rows = wait_for(server, "SELECT status, error FROM messages WHERE role = 'assistant'",
-                    lambda rows: rows and rows[0][1] != "in progress")
-    assert rows == [("error", "stopped")]

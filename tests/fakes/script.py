@@ -6,6 +6,7 @@ vendor's renderer (``tests/fakes/<vendor>.py``) says how that vendor puts it on 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,18 @@ class Stall:
 
 
 @dataclass
+class Hold:
+    """Stream ``after`` chunks, wait until the test sets ``release`` (a
+    ``threading.Event``; at most ``timeout`` seconds), then stream the rest: an answer
+    that is surely still being written while the test acts on it."""
+
+    reply: Reply = field(default_factory=Reply)
+    after: int = 1
+    release: threading.Event = field(default_factory=threading.Event)
+    timeout: float = 30.0
+
+
+@dataclass
 class Raw:
     """Send exactly this status, headers and body (a recorded fixture)."""
 
@@ -96,7 +109,7 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Step = Reply | Fail | Break | InBandError | Stall | Slow | Raw
+Step = Reply | Fail | Break | InBandError | Stall | Hold | Slow | Raw
 
 
 @dataclass

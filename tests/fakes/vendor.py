@@ -17,7 +17,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from tests.fakes.script import Break, Fail, InBandError, Raw, Received, Reply, Slow, Stall, Step
+from tests.fakes.script import (
+    Break,
+    Fail,
+    Hold,
+    InBandError,
+    Raw,
+    Received,
+    Reply,
+    Slow,
+    Stall,
+    Step,
+)
 
 
 class VendorWire(Protocol):
@@ -130,7 +141,7 @@ class FakeVendor:
     async def _stream(self, step: Step, reply: Reply, model: str,
                       events: list[bytes]) -> AsyncIterator[bytes]:
         cut: int | None = None
-        if isinstance(step, Break | InBandError | Stall):
+        if isinstance(step, Break | InBandError | Stall | Hold):
             cut = self.wire.text_event_index(reply, model, step.after)
         for i, event in enumerate(events):
             if cut is not None and i == cut:
@@ -142,6 +153,8 @@ class FakeVendor:
                 if isinstance(step, Stall):
                     await asyncio.sleep(step.seconds)
                     return
+                if isinstance(step, Hold):
+                    await asyncio.to_thread(step.release.wait, step.timeout)
             yield event
             await asyncio.sleep(step.delay if isinstance(step, Slow) else 0)
 

@@ -107,3 +107,33 @@ test("reset loads the saved answers of a conversation, with their failures", () 
   assert.deepEqual(state.answers[savedKey(5)].failure, { message: "The answer failed.", status: "error" });
   assert.deepEqual(answerFromMessage(messages[1]), two);
 });
+
+test("an answer being written when the page loads is followed: replayed start, snapshot, then live", () => {
+  const saved = { id: 7, role: "assistant", text: "Once up", parts: [{ type: "text", text: "Once up" }], status: "partial", error: "in progress" };
+  let state = reduce(initialState, { type: "reset", messages: [saved] });
+  const key = savedKey(7);
+  assert.equal(state.answers[key].streaming, true);
+  assert.equal(state.answers[key].failure, null); // "in progress" is not a failure
+  assert.deepEqual(streamingKeys(state), [key]);
+  state = run([
+    server(key, "start", { assistant_message_id: 7, model: "acme:m" }), // a replay starts over
+    server(key, "snapshot", { text: "Once upon", reasoning: "hm", tool_calls: [] }),
+    server(key, "delta", { text: " a time" }),
+  ], state);
+  assert.equal(state.answers[key].text, "Once upon a time");
+  assert.equal(state.answers[key].reasoning, "hm");
+});
+
+test("a stop (from any tab) ends the answer as stopped, not failed", () => {
+  const state = run([
+    begin("a"),
+    server("a", "start", { assistant_message_id: 12 }),
+    server("a", "delta", { text: "Once" }),
+    server("a", "error", { code: "stopped", message: "stopped", status: "partial", message_id: 12, retryable: false }),
+  ]);
+  const answer = state.answers.a;
+  assert.equal(answer.streaming, false);
+  assert.equal(answer.failure, null);
+  assert.equal(answer.text, "Once");
+  assert.deepEqual([answer.message.id, answer.message.status, answer.message.finish_reason], [12, "partial", "stopped"]);
+});

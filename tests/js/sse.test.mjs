@@ -47,3 +47,8 @@ test("a last event without its blank line is kept at the end", () => {
   assert.deepEqual(sse.end(), [{ event: "done", data: { ok: true } }]);
   assert.deepEqual(sse.end(), []);
 });
+
+test("an event's id comes out as `id` (what Last-Event-ID sends back)", () => {
+  assert.deepEqual(parseBlock("id: 42\nevent: delta\ndata: {\"text\":\"x\"}"), { event: "delta", data: { text: "x" }, id: "42" });
+  assert.deepEqual(parseBlock("id: a\0b\ndata: 1"), { event: "message", data: 1 });
+});

@@ -38,6 +38,8 @@ STATUS_BY_CODE = {
     "forbidden": 403,
     "csrf_failed": 403,
     "throttled": 429,
+    "too_many_answers": 429,
+    "too_many_followers": 429,
 }
 
 

@@ -68,6 +68,7 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/setup"): (409, 429),
     ("POST", "/api/chat"): (404, 409, 429, 502, 504),
     ("POST", "/api/chat/stream"): (404, 409, 429, 502, 504),
+    ("GET", "/api/messages/{message_id}/stream"): (429,),
     ("GET", "/api/usage"): (403,),
     ("POST", "/api/tokens"): (404,),
     ("PUT", "/api/me/preferences"): (404,),
@@ -78,7 +79,8 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/config/providers/{provider_id}/import-models"): (502, 504),
     ("POST", "/api/providers/{provider}/test"): (502, 504),
 }
-_SSE = {("POST", "/api/chat/stream")}  # 200 is a text/event-stream
+_SSE = {("POST", "/api/chat/stream"),  # 200 is a text/event-stream
+        ("GET", "/api/messages/{message_id}/stream")}
 # Routes that answer with an explicit Response whose success status is not the
 # decorator's (which is all FastAPI sees).
 _SUCCESS = {("POST", "/api/config/providers"): "201", ("POST", "/api/config/models"): "201",

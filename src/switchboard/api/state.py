@@ -19,6 +19,7 @@ from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
+from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.breakers import Breakers
 from switchboard.services.revocations import RevocationWatch
@@ -44,6 +45,8 @@ class AppState:
     """Open streams, ended with a last error event when the server is asked to stop."""
     breakers: Breakers = field(default_factory=Breakers)
     """This process's circuit breakers, per provider instance and key (decision 0063)."""
+    jobs: AnswerJobs = field(default_factory=AnswerJobs)
+    """The web chat's answers being written (jobs that outlive their request)."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

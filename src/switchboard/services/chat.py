@@ -138,7 +138,7 @@ class Turn:
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
     def stopped_by_client(self) -> None:
-        """The client went away (the stop button): the reason saved is "stopped"."""
+        """The stop button (``services.answer_jobs``): the reason saved is "stopped"."""
         self.client_stopped = True
 
     def events(self) -> AsyncIterator[StreamEvent]:

@@ -176,6 +176,24 @@ async def load_message_views(session: AsyncSession, conversation_id: int,
     return [message_view(*found[i], tree.versions(i)) for i in wanted if i in found]
 
 
+async def owned_answer(db: Database, user_id: int,
+                       message_id: int) -> tuple[MessageView, ConversationView]:
+    """An answer of ``user_id``'s, as saved, with its conversation (NotFound otherwise:
+    another user's answer does not exist for this one)."""
+    async with db.unit_of_work(read_only=True) as session:
+        row = await session.scalar(
+            select(m.Message)
+            .join(m.Conversation, and_(m.Conversation.id == m.Message.conversation_id,
+                                       m.Conversation.user_id == user_id))
+            .where(m.Message.id == message_id, m.Message.role == "assistant"))
+        if row is None:
+            raise NotFound(f"no answer {message_id} (it does not exist, or it is not yours)")
+        conversation = await session.get(m.Conversation, row.conversation_id)
+        assert conversation is not None
+        view = (await load_message_views(session, row.conversation_id, [row.id]))[0]
+        return view, await load_conversation_view(session, conversation)
+
+
 # -- list and search ------------------------------------------------------------------------
 
 def _like_pattern(q: str) -> str:

@@ -9,6 +9,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.catalog",
     "switchboard.api.routes.providers",
     "switchboard.api.routes.chat",
+    "switchboard.api.routes.answers",
     "switchboard.api.routes.conversations",
     "switchboard.api.routes.usage",
     "switchboard.web.views",

@@ -8,9 +8,12 @@ ordinary JSON error with its status (plus ``X-Switchboard-Conversation-Id`` /
 everything travels as SSE events: ``start``, ``delta``/``reasoning``/``tool_call``, then
 ``done`` or ``error``, both sent only once the answer is saved.
 
-The stop button aborts the request. Starlette notices the disconnect in
-``listen_for_disconnect`` and cancels the response; ``_ChatStream`` records it first, so
-the answer is saved with the reason "stopped" rather than "interrupted".
+The answer is written by a job (``services.answer_jobs``) that outlives the request: the
+response only *follows* the job's event log, so a dropped connection (a reload, a closed
+tab) no longer stops the answer. Every event carries an ``id:``; ``GET
+/api/messages/{id}/stream`` (``routes.answers``) reattaches after a ``Last-Event-ID``, and
+``POST /api/messages/{id}/stop`` is the stop button: the answer is saved with the reason
+"stopped" and the last event (``error``, code ``stopped``) reaches every follower.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import StreamingResponse
-from starlette.types import Receive
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.errors import ApiError, status_of
@@ -35,7 +37,8 @@ from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
-from switchboard.services.chat import ChatDeps, Saved, Turn, start_turn
+from switchboard.services.answer_jobs import AnswerJob, JobEvent
+from switchboard.services.chat import STOPPED, ChatDeps, Saved, Turn, start_turn
 from switchboard.services.chat_input import ChatInput
 from switchboard.spec import (
     ReasoningDelta,
@@ -100,97 +103,121 @@ def _failed(exc: SwitchboardError, turn: Turn, saved: Saved | None) -> ApiError:
     return ApiError(status_of(exc), exc.message, code, field, headers)
 
 
-def _frame(event: str, data: Any) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+Data = dict[str, Any]
+
+
+def frame(event: JobEvent) -> bytes:
+    """One SSE event with its id (what ``Last-Event-ID`` names on a reattach)."""
+    return (b"id: " + str(event.seq).encode() + b"\nevent: " + event.name.encode()
+            + b"\ndata: " + event.data + b"\n\n")
 
 
 def _dump(view: Any) -> Any:
     return view.model_dump(mode="json") if view is not None else None
 
 
-def _start_frame(turn: Turn, first: StreamEvent) -> bytes:
+def _start_data(turn: Turn, first: StreamEvent) -> Data:
     warnings = list(turn.warnings)
     if isinstance(first, StreamStart):
         warnings += [w.message for w in first.warnings]
     model = turn.model
-    return _frame("start", {
+    return {
         "conversation": _dump(turn.conversation), "user_message": _dump(turn.user_message),
         "assistant_message_id": turn.assistant_id, "model": model.ref,
         "provider": model.provider_name, "kind": model.kind, "warnings": warnings,
-    })
+    }
 
 
-def _event_frame(event: StreamEvent) -> bytes | None:
+def _event_data(event: StreamEvent) -> tuple[str, Data] | None:
     if isinstance(event, TextDelta):
-        return _frame("delta", {"text": event.text}) if event.text else None
+        return ("delta", {"text": event.text}) if event.text else None
     if isinstance(event, ReasoningDelta):
-        return _frame("reasoning", {"text": event.text}) if event.text else None
+        return ("reasoning", {"text": event.text}) if event.text else None
     if isinstance(event, ToolCall):
-        return _frame("tool_call", {"id": event.id, "name": event.name,
-                                    "arguments": event.arguments})
+        return "tool_call", {"id": event.id, "name": event.name, "arguments": event.arguments}
     return None
 
 
-def _end_frame(saved: Saved) -> bytes:
-    if saved.status == "complete":
-        return _frame("done", {"message": _dump(saved.message),
-                               "conversation": _dump(saved.conversation)})
+def end_data(status: str, message: Any, conversation: Any, *, reason: str | None,
+             code: str | None, retryable: bool) -> tuple[str, Data]:
+    """The last event of an answer (``done``, or ``error`` with what went wrong), the same
+    whether the answer just ended or was saved long ago (a reattach)."""
+    if status == "complete":
+        return "done", {"message": _dump(message), "conversation": _dump(conversation)}
+    return "error", {
+        "message": reason or "the answer did not finish",
+        "code": "stopped" if reason == STOPPED else (code or "incomplete"),
+        "retryable": retryable,
+        "message_id": message.id if message is not None else None,
+        "status": status,
+    }
+
+
+def _end(saved: Saved) -> tuple[str, Data]:
     error = saved.error
-    return _frame("error", {
-        "message": saved.reason or "the answer did not finish",
-        "code": error.code if error is not None else "incomplete",
-        "retryable": saved.retryable,
-        "message_id": saved.message.id if saved.message is not None else None,
-        "status": saved.status,
-    })
+    return end_data(saved.status, saved.message, saved.conversation, reason=saved.reason,
+                    code=error.code if error is not None else None,
+                    retryable=saved.retryable)
 
 
-async def _sse(turn: Turn, first: StreamEvent, events: AsyncIterator[StreamEvent],
-               shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+async def _produce(job: AnswerJob, turn: Turn, first: StreamEvent,
+                   events: AsyncIterator[StreamEvent],
+                   shutdown: StreamShutdown) -> AsyncIterator[tuple[str, Data]]:
+    """The answer as ``(event, data)`` pairs, run by the job (not by a request)."""
     stopping = False
     with shutdown.streaming():
         try:
-            yield _start_frame(turn, first)
+            yield "start", _start_data(turn, first)
             async for event in events:
-                frame = _event_frame(event)
-                if frame is not None:
-                    yield frame
+                pair = _event_data(event)
+                if pair is not None:
+                    yield pair
         except SwitchboardError:
             pass  # handed to on_done with the partial answer; reported below
         except asyncio.CancelledError:
-            if not shutdown.absorb():
+            if shutdown.absorb():
+                stopping = True  # the server is stopping: the answer is saved, then said so
+            elif not job.absorb_stop():
                 raise
-            stopping = True  # the server is stopping: the answer is saved, then said so
         except Exception:
             log.exception("chat stream of conversation %s failed", turn.conversation.id)
         finally:
+            job.model_done()
             aclose = getattr(events, "aclose", None)
             if aclose is not None:
                 await aclose()
     try:
         saved = await turn.saved()
     except Exception:
-        yield _frame("error", {"message": "the answer could not be saved (see the server "
-                               "log)", "code": "save_failed", "retryable": True,
-                               "message_id": None, "status": "error"})
+        yield "error", {"message": "the answer could not be saved (see the server log)",
+                        "code": "save_failed", "retryable": True, "message_id": None,
+                        "status": "error"}
         return
     if stopping:
-        yield _shutdown_frame(saved)
+        yield _shutdown_data(saved)
         return
-    yield _end_frame(saved)
+    yield _end(saved)
     title = await _title_of(turn)
     if title is not None:
-        yield _frame("title", {"conversation_id": turn.conversation.id, "title": title})
+        yield "title", {"conversation_id": turn.conversation.id, "title": title}
 
 
-def _shutdown_frame(saved: Saved) -> bytes:
-    """The last event of a stream cut short by the server stopping (SIGTERM)."""
-    return _frame("error", {
+async def follow(job: AnswerJob, after: int = 0, *,
+                 until_end: bool = False) -> AsyncIterator[bytes]:
+    """A response's body: the job's events after ``after`` as SSE. Leaving (the client
+    went away) only ends this follower, never the answer."""
+    async for event in job.follow(after, until_end=until_end):
+        yield frame(event)
+
+
+def _shutdown_data(saved: Saved) -> tuple[str, Data]:
+    """The last event of an answer cut short by the server stopping (SIGTERM)."""
+    return "error", {
         "message": f"{SHUTTING_DOWN}: the answer so far is saved; send it again in a moment",
         "code": SHUTDOWN_CODE, "retryable": True,
         "message_id": saved.message.id if saved.message is not None else None,
         "status": saved.status,
-    })
+    }
 
 
 async def _title_of(turn: Turn) -> str | None:
@@ -205,22 +232,16 @@ async def _title_of(turn: Turn) -> str | None:
         return None
 
 
-class _ChatStream(StreamingResponse):
-    """Tells the turn when the client went away, before the response is cancelled."""
-
-    def __init__(self, turn: Turn, content: AsyncIterator[bytes]) -> None:
-        super().__init__(content, media_type="text/event-stream",
-                         headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
-        self.turn = turn
-
-    async def listen_for_disconnect(self, receive: Receive) -> None:
-        await super().listen_for_disconnect(receive)
-        self.turn.stopped_by_client()
+def sse_response(body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(body, media_type="text/event-stream",
+                             headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
 
 @router.post("/stream", openapi_extra=_BODY_DOC)
 async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
                       who: Principal = Depends(current_principal)) -> StreamingResponse:
+    state = state_of(request)
+    state.jobs.check_room(who.user_id)
     turn = await _start(request, body, who)
     events = turn.events()
     try:
@@ -231,7 +252,11 @@ async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
         saved = await turn.saved()
         raise _failed(ApiError(502, "the provider sent no answer", "provider_error"), turn,
                       saved) from None
-    return _ChatStream(turn, _sse(turn, first, events, state_of(request).shutdown))
+    job = state.jobs.start(
+        turn.assistant_id, who.user_id,
+        lambda job: _produce(job, turn, first, events, state.shutdown), state.spawn,
+        on_stop=turn.stopped_by_client)
+    return sse_response(follow(job))
 
 
 @router.post("", openapi_extra=_BODY_DOC)

@@ -26,11 +26,11 @@ function headersFor(method, hasBody) {
   return headers;
 }
 
-async function send(path, { method = "GET", body, signal } = {}) {
+async function send(path, { method = "GET", body, signal, headers = {} } = {}) {
   try {
     return await fetch(path, {
       method,
-      headers: headersFor(method, body !== undefined),
+      headers: { ...headersFor(method, body !== undefined), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
       signal,
@@ -71,12 +71,15 @@ export const patch = (path, body) => api(path, { method: "PATCH", body });
 export const del = (path) => api(path, { method: "DELETE" });
 
 /**
- * POST a JSON body and read the Server-Sent Events answer:
- * yields {event, data} with data parsed from JSON. Errors before the stream starts
+ * POST a JSON body (or GET, when `body` is undefined) and read the Server-Sent Events
+ * answer: yields {event, data, id?} with data parsed from JSON. `lastEventId` resumes a
+ * stream after that event (the Last-Event-ID header). Errors before the stream starts
  * (a normal JSON error with a status) throw an ApiError.
  */
-export async function* streamEvents(path, body, signal) {
-  const res = await send(path, { method: "POST", body, signal });
+export async function* streamEvents(path, body, signal, { lastEventId = null } = {}) {
+  const headers = { Accept: "text/event-stream" };
+  if (lastEventId !== null) headers["Last-Event-ID"] = String(lastEventId);
+  const res = await send(path, { method: body === undefined ? "GET" : "POST", body, signal, headers });
   if (!res.ok) throw await failure(res);
   const reader = res.body.getReader();
   const text = new TextDecoder();

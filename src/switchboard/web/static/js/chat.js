@@ -1,6 +1,9 @@
 // The chat page: wires the sidebar, the model selector, the preferences dialog, the
 // message list and the composer; streams answers from POST /api/chat/stream. Navigation
 // between conversations uses history.pushState: no full-page reload while chatting.
+// The server writes an answer whatever the page does: a conversation opened while one of
+// its answers is being written (a reload, a second tab) follows it to the end, and the
+// stop button asks the server to stop it (every tab following it sees it stop).
 
 import { get, patch, post, put } from "./api.js";
 import { humanMessage } from "./errors.js";
@@ -8,14 +11,14 @@ import { $, h, icon } from "./dom.js";
 import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
-import { initialState, reduce, savedKey } from "./chat/answers.js";
+import { initialState, reduce, savedKey, streamingKeys } from "./chat/answers.js";
 import { AssistantView, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
-import { streamAnswer } from "./chat/transport.js";
+import { stopAnswer, streamAnswer } from "./chat/transport.js";
 
 const app = $("#app");
 const messagesEl = $("#messages");
@@ -79,6 +82,8 @@ function renderModelChoice() {
 const store = createStore(reduce, initialState);
 const views = new Map(); // answer key → AssistantView
 const controllers = new Map(); // answer key → AbortController, while it streams
+const stopWanted = new Set(); // answer keys stopped before the server named them
+const resumed = new Set(); // answer keys followed after they started elsewhere
 const pendingQuestions = new Map(); // answer key → its question's element, until saved
 let nextKey = 0;
 
@@ -152,7 +157,7 @@ function onServerEvent(event, data, key) {
       pending.replaceWith(saved);
       pendingQuestions.set(key, saved);
     }
-    if (data.warnings?.length) {
+    if (data.warnings?.length && !resumed.has(key)) {
       banner(BANNER, data.warnings.join(" "), { kind: "warn", title: "The model ignored some settings" });
     }
   } else if (event === "done" && data.conversation) {
@@ -187,6 +192,8 @@ function renderConversation(messages, { keepScroll = false } = {}) {
   markLast();
   if (keepScroll) scroller.scrollTop = scrolled;
   else requestAnimationFrame(() => scrollToBottom(true));
+  // answers the server is still writing (this page was reloaded, or another tab asked)
+  for (const key of streamingKeys(store.getState())) follow(key, answers[key].message.id);
 }
 
 /** Show another version of a message (and the newest answers that follow it). */
@@ -274,7 +281,7 @@ function onTitle({ conversation_id: id, title }) {
 }
 
 async function openConversation(id, { push = true } = {}) {
-  stopStreaming();
+  stopListening();
   clearBanner(BANNER);
   try {
     const data = await get(`/api/conversations/${id}`);
@@ -301,7 +308,7 @@ async function openConversation(id, { push = true } = {}) {
 }
 
 function newChat({ push = true } = {}) {
-  stopStreaming();
+  stopListening();
   clearBanner(BANNER);
   setConversation(null);
   resolveChatModel();
@@ -313,8 +320,44 @@ function newChat({ push = true } = {}) {
 }
 
 // ---------------------------------------------------------------- streaming
+/** The stop button: the server stops the answers this page is showing being written. */
 function stopStreaming() {
+  const { answers } = store.getState();
+  for (const key of controllers.keys()) {
+    const id = answers[key]?.message?.id;
+    if (id) requestStop(id);
+    else stopWanted.add(key); // stopped as soon as the server names it (onStart)
+  }
+}
+
+function requestStop(id) {
+  stopAnswer(id).catch((err) => toast(err.message, "error"));
+}
+
+/** Leaving a conversation: stop listening; its answers go on being written and saved. */
+function stopListening() {
   for (const controller of controllers.values()) controller.abort();
+  controllers.clear();
+  stopWanted.clear();
+  resumed.clear();
+  composer.setStreaming(false);
+}
+
+/** Follow answer `id` (shown as `key`) that the server is writing, to its end. */
+async function follow(key, id) {
+  if (controllers.has(key)) return;
+  const controller = new AbortController();
+  controllers.set(key, controller);
+  resumed.add(key);
+  composer.setStreaming(true);
+  markLast();
+  try {
+    await streamAnswer({ key, messageId: id, signal: controller.signal, dispatch: store.dispatch, onTitle });
+  } finally {
+    if (controllers.get(key) === controller) controllers.delete(key);
+    composer.setStreaming(controllers.size > 0);
+    markLast();
+  }
 }
 
 function errorAction(err) {
@@ -377,7 +420,8 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
   markLast();
   scrollToBottom(true);
   try {
-    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch, onTitle });
+    const onStart = (id) => { if (stopWanted.delete(key)) requestStop(id); };
+    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch, onTitle, onStart });
   } catch (err) {
     // Refused before it started (bad model, missing key, validation): nothing was
     // saved, so the answer is withdrawn; take the user's message back and give the text back.
@@ -388,7 +432,8 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
     banner(BANNER, err.message, { title: "Your message was not sent", action: errorAction(err) });
   } finally {
     pendingQuestions.delete(key);
-    controllers.delete(key);
+    stopWanted.delete(key);
+    if (controllers.get(key) === controller) controllers.delete(key);
     composer.setStreaming(controllers.size > 0);
     markLast();
   }

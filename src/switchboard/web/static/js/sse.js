@@ -3,12 +3,14 @@
 // the transport (api.js) only moves bytes.
 // Follows the WHATWG event-stream format: blocks end with a blank line; CRLF, CR and LF
 // all end a line; lines starting with ":" are comments; "field: value" drops one leading
-// space; several data lines join with "\n". Data that parses as JSON is parsed.
+// space; several data lines join with "\n". Data that parses as JSON is parsed. An "id"
+// field (no NUL) comes out as `id`, the Last-Event-ID to resume after.
 
-/** One block of lines → {event, data}, or null when it carries no data (a comment, a
- * keep-alive, a lone "event:" line). */
+/** One block of lines → {event, data} (plus `id` when it has one), or null when it
+ * carries no data (a comment, a keep-alive, a lone "event:" line). */
 export function parseBlock(block) {
   let event = "message";
+  let id = null;
   const data = [];
   for (const line of block.split("\n")) {
     if (!line || line.startsWith(":")) continue;
@@ -18,14 +20,17 @@ export function parseBlock(block) {
     if (value.startsWith(" ")) value = value.slice(1);
     if (field === "event") event = value || "message";
     else if (field === "data") data.push(value);
+    else if (field === "id" && !value.includes("\0")) id = value;
   }
   if (!data.length) return null;
   const raw = data.join("\n");
+  let parsed;
   try {
-    return { event, data: JSON.parse(raw) };
+    parsed = JSON.parse(raw);
   } catch {
-    return { event, data: raw };
+    parsed = raw;
   }
+  return id === null ? { event, data: parsed } : { event, data: parsed, id };
 }
 
 /**

@@ -10,7 +10,10 @@
 // Actions:
 //   {type: "reset", messages?}          the open conversation changed (history answers)
 //   {type: "begin", key, model, provider, kind}   a request was sent
-//   {type: "server", key, event, data}  one event of POST /api/chat/stream
+//   {type: "server", key, event, data}  one event of POST /api/chat/stream (or of
+//                                       GET /api/messages/{id}/stream: a "start" begins
+//                                       the answer again, a "snapshot" stands for what
+//                                       came before it)
 //   {type: "stopped", key}              the user stopped it
 //   {type: "cut", key, message}         the connection ended before "done"/"error"
 //   {type: "withdraw", key}             refused before it started: nothing was saved
@@ -25,8 +28,14 @@ export const initialState = Object.freeze({ answers: Object.freeze({}) });
 /** The key of a saved answer (history). */
 export const savedKey = (id) => `m${id}`;
 
+/** The placeholder of an answer the server is still writing (a reload, another tab):
+ * the page follows it instead of showing it as saved. */
+export const IN_PROGRESS = "in progress";
+export const inProgress = (message) => message?.status === "partial" && message?.error === IN_PROGRESS;
+
 /** A failed or interrupted saved answer keeps its reason ("stopped" is not a failure). */
 function savedFailure(message) {
+  if (inProgress(message)) return null;
   if (message.status === "error") return { message: message.error || "The answer failed.", status: "error" };
   if (message.status === "partial" && message.error && message.error !== "stopped") {
     return { message: message.error, status: "partial" };
@@ -42,14 +51,16 @@ function joinParts(parts, type) {
 export function answerFromMessage(message) {
   return {
     key: savedKey(message.id),
-    streaming: false,
+    streaming: inProgress(message),
     text: message.text || "",
     reasoning: joinParts(message.parts, "reasoning"),
     toolCalls: (message.parts || []).filter((p) => p.type === "tool-call"),
-    message: { ...message },
+    message: inProgress(message) ? { ...message, status: "streaming", error: null } : { ...message },
     failure: savedFailure(message),
   };
 }
+
+const STOPPED = { status: "partial", finish_reason: "stopped" };
 
 function begin({ key, model, provider, kind }) {
   return {
@@ -68,6 +79,9 @@ function fromServer(answer, event, data) {
     case "start":
       return {
         ...answer,
+        text: "",
+        reasoning: "",
+        toolCalls: [],
         message: {
           ...answer.message,
           id: data.assistant_message_id ?? answer.message.id,
@@ -82,6 +96,8 @@ function fromServer(answer, event, data) {
       return data?.text ? { ...answer, reasoning: answer.reasoning + data.text } : answer;
     case "tool_call":
       return { ...answer, toolCalls: [...answer.toolCalls, data] };
+    case "snapshot":
+      return { ...answer, text: data?.text || "", reasoning: data?.reasoning || "", toolCalls: [...(data?.tool_calls || [])] };
     case "done": {
       const message = { ...answer.message, ...(data?.message || {}) };
       const text = data?.message?.text ?? answer.text;
@@ -89,6 +105,10 @@ function fromServer(answer, event, data) {
     }
     case "error": {
       const status = data?.status || "error";
+      if (data?.code === "stopped") { // the stop button, in this tab or another one
+        const id = data?.message_id ?? answer.message.id;
+        return { ...answer, streaming: false, message: { ...answer.message, id, ...STOPPED, status, error: "stopped" } };
+      }
       return {
         ...answer,
         streaming: false,
@@ -106,7 +126,7 @@ function reduceAnswer(answer, action) {
     case "server":
       return fromServer(answer, action.event, action.data);
     case "stopped":
-      return { ...answer, streaming: false, message: { ...answer.message, status: "partial", finish_reason: "stopped" } };
+      return { ...answer, streaming: false, message: { ...answer.message, ...STOPPED } };
     case "cut":
       return {
         ...answer,

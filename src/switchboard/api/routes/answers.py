@@ -1,0 +1,88 @@
+"""``GET /api/messages/{id}/stream`` (reattach to an answer) and ``POST
+/api/messages/{id}/stop`` (the stop button, from any tab).
+
+An answer is written by a job (``services.answer_jobs``); these routes find it:
+
+- in this process: follow its log after the ``Last-Event-ID`` sent (0: from the start);
+- nowhere, because it has ended: its last event (``done`` or ``error``) at once, built
+  from the saved message — after the job the database is the truth.
+
+Another user's answer is a 404, whichever of these holds. The stream ends with the
+answer's last event: a reattaching tab does not wait for a new conversation's title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import StreamingResponse
+
+from switchboard.api.auth import current_principal, require_csrf, state_of
+from switchboard.api.params import PathId
+from switchboard.api.routes.chat import end_data, follow, frame, sse_response
+from switchboard.api.tokens import Principal
+from switchboard.services.answer_jobs import JobEvent
+from switchboard.services.chat import IN_PROGRESS
+from switchboard.services.conversations import MessageView, owned_answer
+
+router = APIRouter(tags=["chat"])
+
+MAX_EVENT_ID = 1 << 62
+
+
+def last_event_id(request: Request) -> int:
+    """The id of the last event the client has (``Last-Event-ID``); 0 when absent or not
+    one of ours (a client then gets the whole answer, which is never wrong)."""
+    raw = request.headers.get("last-event-id", "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        return min(int(raw), MAX_EVENT_ID)
+    return 0
+
+
+def in_progress(message: MessageView) -> bool:
+    return message.status == "partial" and message.error == IN_PROGRESS
+
+
+async def _once(event: JobEvent) -> AsyncIterator[bytes]:
+    yield frame(event)
+
+
+def _saved_end(message: MessageView, conversation: Any) -> JobEvent:
+    """The last event of an answer that has ended, from the saved message. Its id is
+    past any real one, so a client that sends it back gets nothing more."""
+    if in_progress(message):  # written by a process that cannot be followed from here
+        name, data = "error", {
+            "message": "the answer is still being written by another server; reload the "
+                       "page in a moment", "code": "in_progress_elsewhere",
+            "retryable": True, "message_id": message.id, "status": message.status}
+    else:
+        name, data = end_data(message.status, message, conversation, reason=message.error,
+                              code=None, retryable=message.status != "complete")
+    return JobEvent(MAX_EVENT_ID, name, orjson.dumps(data))
+
+
+@router.get("/api/messages/{message_id}/stream")
+async def reattach(request: Request, message_id: PathId,
+                   who: Principal = Depends(current_principal)) -> StreamingResponse:
+    state = state_of(request)
+    message, conversation = await owned_answer(state.db, who.user_id, message_id)
+    after = last_event_id(request)
+    job = state.jobs.get(message_id)
+    if job is not None:
+        return sse_response(follow(job, after, until_end=True))
+    return sse_response(_once(_saved_end(message, conversation)))
+
+
+@router.post("/api/messages/{message_id}/stop", dependencies=[Depends(require_csrf)])
+async def stop(request: Request, message_id: PathId,
+               who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """Stop the answer wherever it is being written. ``stopping`` is False when it had
+    already ended (nothing to stop); the followers get its last event either way."""
+    state = state_of(request)
+    await owned_answer(state.db, who.user_id, message_id)
+    if state.jobs.stop(message_id):
+        return {"message_id": message_id, "stopping": True}
+    return {"message_id": message_id, "stopping": False}

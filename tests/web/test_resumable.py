@@ -1,0 +1,149 @@
+"""Resumable answers in a real browser: a reload at a random point mid-answer ends with
+text byte-identical to an uninterrupted run; a second tab shows the same answer as it is
+written; the stop button of the second tab stops the answer in both.
+
+The fake vendor holds its stream after a chosen number of chunks (``Hold``) until the
+test lets it go, so "mid-answer" is certain without sleeping."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.fakes.script import Hold, Reply
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running
+from tests.web.conftest import login, make_user, no_page_errors, openai_vendor_with_key
+from tests.web.test_chat import choose, send
+
+KEY = "sk-resume-key-4321"
+# Markdown, code, maths-free: what the renderer turns into several kinds of element.
+CHUNKS = ["# A story\n\n", "Once upon ", "a time, ", "in a **land** ", "far away, ",
+          "there was ", "a list:\n\n", "- one\n", "- two\n", "- three\n\n",
+          "```python\n", "print('end')\n", "```\n\n", "The ", "end."]
+REPLY = Reply(chunks=CHUNKS, input_tokens=30, output_tokens=len(CHUNKS))
+
+
+@pytest.fixture(scope="module")
+def vendor(server: Running) -> Iterator[FakeVendor]:
+    """A fake OpenAI-compatible vendor registered as provider ``tales``."""
+    with openai_vendor_with_key(KEY) as (fake, url):
+        admin = make_user(server, "resume-admin", "admin")
+        with httpx.Client(base_url=server.url,
+                          headers={"authorization": f"Bearer {admin}"}) as api:
+            created = api.post("/api/config/providers", json={
+                "name": "tales", "kind": "openai_compatible", "base_url": url,
+                "api_key": KEY})
+            assert created.status_code == 201, created.text
+            imported = api.post(f"/api/config/providers/{created.json()['id']}/import-models")
+            assert imported.status_code == 200, imported.text
+        yield fake
+
+
+@pytest.fixture
+def holds() -> Iterator[list[Hold]]:
+    """Held vendor streams, all let go at the end whatever happened."""
+    made: list[Hold] = []
+    yield made
+    for hold in made:
+        hold.release.set()
+
+
+def held(holds: list[Hold], after: int) -> Hold:
+    hold = Hold(REPLY, after=after)
+    holds.append(hold)
+    return hold
+
+
+def finished(page: Page) -> str:
+    """The last answer's rendered HTML once it has been saved (tokens shown)."""
+    answer = page.locator(".msg-assistant").last
+    expect(answer).not_to_have_class("streaming")
+    expect(answer.locator(".msg-meta")).to_contain_text(f"{len(CHUNKS)} out tokens")
+    return answer.locator(".md").inner_html()
+
+
+def said_so_far(point: int) -> str:
+    """Words of the last chunk before ``point`` that show on the page ("" for a code
+    fence), so the test can see the answer has reached it."""
+    for chunk in reversed(CHUNKS[:point]):
+        words = re.sub(r"[#*`\-]|python", " ", chunk).split()
+        if words:
+            return words[-1]
+    return ""
+
+
+def shown_text(page: Page) -> str:
+    return page.locator(".msg-assistant").last.locator(".md").inner_text()
+
+
+def test_reload_mid_answer_ends_byte_identical(browser: Browser, server: Running,
+                                              vendor: FakeVendor, holds: list[Hold]) -> None:
+    choose(server, "rita", "tales:gpt-4o-mini")
+    page = login(browser, server, "rita")
+    vendor.then(REPLY)
+    send(page, "Tell me a story")
+    uninterrupted = finished(page)
+    text = page.locator(".msg-assistant").last.locator(".md").inner_text()
+
+    point = random.randrange(1, len(CHUNKS) - 1)
+    hold = held(holds, point)
+    vendor.then(hold)
+    page.get_by_role("button", name="New chat").first.click()
+    send(page, "Tell me a story")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_contain_text(said_so_far(point))
+    expect(page).to_have_url(f"{server.url}/c/2")
+    page.reload()  # mid-answer: the server goes on writing it
+    answer = page.locator(".msg-assistant").last
+    expect(answer).to_have_class("msg msg-assistant streaming")
+    expect(page.get_by_role("button", name="Stop answering")).to_be_visible()
+    expect(answer.locator(".md")).to_contain_text(said_so_far(point))
+    hold.release.set()
+    assert finished(page) == uninterrupted, f"reloaded after chunk {point}"
+    assert shown_text(page) == text
+    page.reload()  # and as saved
+    assert finished(page) == uninterrupted
+    no_page_errors(page)
+    page.context.close()
+
+
+def test_two_tabs_show_the_same_answer_and_either_stops_it(
+        browser: Browser, server: Running, vendor: FakeVendor, holds: list[Hold]) -> None:
+    choose(server, "tess", "tales:gpt-4o-mini")
+    first = login(browser, server, "tess")
+    hold = held(holds, 4)
+    vendor.then(hold)
+    send(first, "Tell me a story")
+    expect(first.locator(".msg-assistant .md")).to_contain_text("in a land")
+    second = login(browser, server, "tess")
+    second.goto(first.url)  # the conversation, opened in another tab mid-answer
+    expect(second.locator(".msg-assistant")).to_have_class("msg msg-assistant streaming")
+    expect(second.locator(".msg-assistant .md")).to_contain_text("in a land")
+    hold.release.set()
+    assert finished(second) == finished(first)
+    assert shown_text(second) == shown_text(first)
+
+    # the next answer is stopped from the second tab
+    hold = held(holds, 2)
+    vendor.then(hold)
+    send(first, "Another one")
+    expect(first.locator(".msg-assistant").last.locator(".md")).to_contain_text("Once upon")
+    second.reload()
+    expect(second.locator(".msg-assistant")).to_have_count(2)
+    expect(second.locator(".msg-assistant").last.locator(".md")).to_contain_text("Once upon")
+    second.get_by_role("button", name="Stop answering").click()
+    for page in (second, first):
+        answer = page.locator(".msg-assistant").last
+        expect(answer.locator(".msg-meta")).to_contain_text("Stopped")
+        expect(answer).not_to_have_class("streaming")
+        expect(page.get_by_role("button", name="Send message")).to_be_visible()
+        assert " ".join(shown_text(page).split()) == "A story Once upon"
+    for page in (first, second):
+        no_page_errors(page)
+        page.context.close()
