@@ -7,6 +7,8 @@
 - ``SWITCHBOARD_SECRET_KEY``: the master key(s) for provider keys at rest (see
   ``switchboard.security``); default: a key file generated in the data dir.
 - ``SWITCHBOARD_REDIS_URL``: enables cross-process cache invalidation.
+- ``SWITCHBOARD_BUDGET_TIMEZONE`` (``UTC``): the IANA time zone whose calendar budgets'
+  days, weeks (from Monday) and months follow (``services.budget_periods``).
 - ``SWITCHBOARD_MAX_BODY_MB`` (1) and ``SWITCHBOARD_MAX_CHAT_BODY_MB`` (64): the largest
   request body accepted, and the larger one of the chat calls that carry inline images
   (see ``switchboard.api.body_limit``).
@@ -50,6 +52,8 @@ class Settings:
     max_chat_body_bytes: int = int(DEFAULT_MAX_CHAT_BODY_MB * MB)
     auto_titles: bool = True
     """Ask a new conversation's model for its title (one small, metered call)."""
+    budget_timezone: str = "UTC"
+    """IANA zone name: budgets' periods start at midnight there (checked on load)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,4 +94,21 @@ def load_settings() -> Settings:
                                        DEFAULT_MAX_CHAT_BODY_MB),
         auto_titles=os.environ.get("SWITCHBOARD_AUTO_TITLES", "1").strip().lower()
         not in ("0", "false", "no", "off"),
+        budget_timezone=_timezone("SWITCHBOARD_BUDGET_TIMEZONE"),
     )
+
+
+def _timezone(name: str) -> str:
+    """A zone name the system's time zone database knows (an unknown one would make every
+    budgeted call fail later, so it is refused at start-up by name)."""
+    raw = os.environ.get(name, "").strip() or "UTC"
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        from switchboard.spec.errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a time zone name such as UTC or "
+                                 f"Europe/Berlin, got {raw!r}") from None
+    return raw

@@ -3,7 +3,7 @@ fingerprint of the schema as the database itself reports it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -82,8 +82,13 @@ def one_row_per_table() -> list[m.Base]:
         last_seen_at=T0, expires_at=T0 + timedelta(days=14), user_agent="Mozilla/5.0",
     )
     stamp = m.RevocationStamp(id=1, version=0)  # as migration 0008 seeds it
+    budget = m.Budget(id=1, scope="token", api_token_id=1, subject="token:1",
+                      amount=Decimal("12.5000000000"), period="month", soft=False,
+                      created_at=T0, updated_at=T0)
+    spend = m.BudgetSpend(budget_id=1, period_start=date(2025, 1, 1), spent=1_500_000_000,
+                          reserved=4_000)
     return [provider, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session, stamp]
+            usage, audit, web_session, stamp, budget, spend]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

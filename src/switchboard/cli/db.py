@@ -35,6 +35,15 @@ def register(subparsers: Any) -> None:
     cur = sub.add_parser("current", help="show the database's current revision")
     cur.set_defaults(handler=_current)
 
+    rev = sub.add_parser(
+        "revision", help="write the next migration script from the models (for contributors)",
+        description="Compare src/switchboard/db/models.py with the migrations and write the "
+        "difference as the next numbered script in switchboard/db/migrations/versions. "
+        "Read and edit it before committing (docs/howto/add-a-migration.md).")
+    rev.add_argument("-m", "--message", required=True,
+                     help="what the migration does, e.g. 'add budgets' (names the file)")
+    rev.set_defaults(handler=_revision)
+
 
 def _help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -69,6 +78,16 @@ async def _current(_args: argparse.Namespace) -> int:
 
     rev = await migrate.current()
     print(migrate.describe(rev))
+    return 0
+
+
+async def _revision(args: argparse.Namespace) -> int:
+    from switchboard.db import migrate
+
+    path = await migrate.revision(args.message)
+    print(f"wrote {path}")
+    print("next: read it, then update HEAD in switchboard/db/migrate.py and REVISIONS in "
+          "tests/db/test_migrations.py (docs/howto/add-a-migration.md)")
     return 0
 
 

@@ -16,6 +16,8 @@ DDL) and lets us serialise concurrent runs:
 
 from __future__ import annotations
 
+import re
+import tempfile
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -168,7 +170,7 @@ async def current(url: str | None = None) -> str | None:
 # plain query, so a server whose schema is current never imports Alembic (about 7 MB of
 # resident memory and its script parsing). tests/db/test_migrations.py keeps it equal to
 # the scripts' head.
-HEAD = "0009_fallbacks"
+HEAD = "0010_budgets"
 
 
 async def _revision_sql(url: str | None) -> str | None:
@@ -209,6 +211,59 @@ async def ensure_schema(url: str | None = None) -> str:
     return after
 
 
+async def revision(message: str, *, directory: Path | None = None) -> Path:
+    """Write the next migration script, generated from the models (Alembic autogenerate).
+
+    The models are compared with a scratch SQLite database migrated to head, not with the
+    configured database: that one may be behind, ahead or holding data, and the script
+    must describe the step from head to the models whatever it is. The script is named
+    and numbered like the others (``0010_budgets.py``, revision ``0010_budgets``, after the
+    current head), rendered for batch mode so its ALTERs also run on SQLite. Nothing is
+    written when models and migrations already agree. Read and edit the result (data
+    moves, server defaults, CHECK constraints are not detected): docs/howto/add-a-migration.md.
+    """
+    from alembic.operations.ops import MigrationScript
+
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40]
+    if not slug:
+        raise MigrationError("give the migration a name with letters or digits, such as "
+                             "'add budgets'")
+    current_head = head()
+    number = int(current_head.split("_", 1)[0]) + 1
+    rev_id = f"{number:04d}_{slug}"
+    written: list[Path] = []
+
+    def check(_context: object, _revision: object, directives: list[MigrationScript]) -> None:
+        if directives and directives[0].upgrade_ops is not None \
+                and directives[0].upgrade_ops.is_empty():
+            directives.clear()  # nothing differs: write no file
+
+    def action(cfg: Config) -> None:
+        from alembic import command
+
+        cfg.set_main_option("file_template", "%%(rev)s")
+        if directory is not None:  # tests: write elsewhere, still chained on ours
+            cfg.set_main_option("version_locations",
+                                f"{MIGRATIONS_DIR / 'versions'} {directory}")
+            cfg.set_main_option("path_separator", "space")
+        scripts = command.revision(
+            cfg, message=message, autogenerate=True, rev_id=rev_id,
+            version_path=str(directory) if directory is not None else None,
+            process_revision_directives=check)
+        for script in scripts if isinstance(scripts, list) else [scripts]:
+            if script is not None:
+                written.append(Path(script.path))
+
+    with tempfile.TemporaryDirectory(prefix="switchboard-revision-") as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'head.db'}"
+        await upgrade(url)
+        await _run(url, action)
+    if not written:
+        raise MigrationError(f"the models and the migrations already agree (head: "
+                             f"{current_head}); nothing to generate")
+    return written[0]
+
+
 def _known(rev: str) -> bool:
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
@@ -238,5 +293,6 @@ __all__ = [
     "ensure_schema",
     "head",
     "migration_connection",
+    "revision",
     "upgrade",
 ]

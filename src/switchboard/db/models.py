@@ -27,13 +27,15 @@ Changing this file means writing a migration in ``migrations/versions``; the dri
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +78,8 @@ MESSAGE_STATUSES = ("complete", "partial", "error")
 USAGE_SOURCES = ("chat", "api", "cli", "test")
 USAGE_STATUSES = ("ok", "error", "partial")
 SETUP_TOKEN_PURPOSES = ("admin_setup",)
+BUDGET_SCOPES = ("global", "user", "token")
+BUDGET_PERIODS = ("day", "week", "month")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -519,3 +523,72 @@ class AuditLog(Base):
     target_type: Mapped[str | None] = mapped_column(String(50))
     target_id: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+
+# --- budgets (migration 0010) ----------------------------------------------------------------
+
+
+class Budget(Base):
+    """A spending limit in US dollars over a calendar period, for everyone (``global``),
+    one user or one API token. ``soft`` ones warn instead of refusing.
+
+    ``subject`` (``global``, ``user:ID``, ``token:ID``) exists for the unique constraint:
+    NULLs are distinct in a unique index, so (user_id, api_token_id) alone could not stop
+    two global budgets for the same period. Deleting the user or token deletes its budgets.
+    """
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        CheckConstraint(_in("scope", BUDGET_SCOPES), name="scope"),
+        CheckConstraint(_in("period", BUDGET_PERIODS), name="period"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(scope = 'global' AND user_id IS NULL AND api_token_id IS NULL)"
+            " OR (scope = 'user' AND user_id IS NOT NULL AND api_token_id IS NULL)"
+            " OR (scope = 'token' AND api_token_id IS NOT NULL AND user_id IS NULL)",
+            name="subject"),
+        UniqueConstraint("subject", "period", "soft"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    api_token_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(40), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    """The limit in US dollars per period."""
+    period: Mapped[str] = mapped_column(String(16), nullable=False)
+    soft: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class BudgetSpend(Base):
+    """What one budget has spent and holds reserved in one period.
+
+    Integers in nano-dollars (1e-9 USD), not ``Money``: SQLite keeps NUMERIC as a double,
+    and these counters are added to and subtracted from by every call, where a double
+    would drift; the admission check compares them in one UPDATE, which integers make
+    exact on both databases. One row per period (``period_start`` is the period's first
+    day in the budget time zone), so a new period starts at zero without a reset job, and
+    a call is settled into the period it was reserved in.
+    """
+
+    __tablename__ = "budget_spend"
+
+    budget_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    spent: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )
+    reserved: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )

@@ -9,20 +9,52 @@ command with a config pointing here), we open one the same way through
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import TextClause
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import False_, True_
+from sqlalchemy.sql.functions import now
+from sqlalchemy.sql.schema import DefaultClause
 
+from switchboard.db import types as column_types
 from switchboard.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
+def _render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | Literal[False]:
+    """How ``switchboard db revision`` writes what Alembic would render for ONE dialect
+    (the scratch SQLite database): our column types by their import (Alembic would write
+    ``switchboard.db.types.UTCDateTime`` without importing it), and server defaults as
+    the portable expressions the models use (``sa.false()``, ``sa.func.now()``) instead
+    of SQLite's ``'0'`` and ``(CURRENT_TIMESTAMP)``, which PostgreSQL would refuse or
+    read differently. False: Alembic's own rendering."""
+    if kind == "type" and type(obj).__module__ == column_types.__name__:
+        name = type(obj).__name__
+        autogen.imports.add(f"from {column_types.__name__} import {name}")
+        return f"{name}()"
+    if kind == "server_default" and isinstance(obj, DefaultClause):
+        arg = obj.arg
+        if isinstance(arg, False_):
+            return "sa.false()"
+        if isinstance(arg, True_):
+            return "sa.true()"
+        if isinstance(arg, now):
+            return "sa.func.now()"
+        if isinstance(arg, TextClause):
+            return f"sa.text({arg.text!r})"
+    return False
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
+        render_item=_render_item,
         **kwargs,  # type: ignore[arg-type]
     )
 
