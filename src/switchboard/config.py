@@ -54,6 +54,9 @@ class Settings:
     """Ask a new conversation's model for its title (one small, metered call)."""
     budget_timezone: str = "UTC"
     """IANA zone name: budgets' periods start at midnight there (checked on load)."""
+    first_byte_deadline: float = 15.0
+    """Seconds a streaming model that has a fallback has to begin its response before the
+    fallback answers instead (decision 0064)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,6 +79,22 @@ def _megabytes(name: str, default: float) -> int:
     return int(value * MB)
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 3600:
+        from switchboard.spec.errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a number of seconds between 0 and 3600 "
+                                 f"such as {default:g}, got {raw!r}")
+    return value
+
+
 def load_settings() -> Settings:
     """Read the environment now (tests change it between cases, so no module cache)."""
     data_dir = Path(os.environ.get("SWITCHBOARD_DATA_DIR") or _default_data_dir()).expanduser()
@@ -95,6 +114,7 @@ def load_settings() -> Settings:
         auto_titles=os.environ.get("SWITCHBOARD_AUTO_TITLES", "1").strip().lower()
         not in ("0", "false", "no", "off"),
         budget_timezone=_timezone("SWITCHBOARD_BUDGET_TIMEZONE"),
+        first_byte_deadline=_seconds("SWITCHBOARD_FIRST_BYTE_DEADLINE", 15.0),
     )
 
 

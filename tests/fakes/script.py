@@ -100,6 +100,15 @@ class Hold:
 
 
 @dataclass
+class Hang:
+    """Say nothing — not even the status line — for ``seconds``, then answer ``then``
+    (an overloaded gateway holding the request; trips a first-byte deadline)."""
+
+    seconds: float = 5.0
+    then: Reply | Fail = field(default_factory=Reply)
+
+
+@dataclass
 class Raw:
     """Send exactly this status, headers and body (a recorded fixture)."""
 
@@ -109,7 +118,7 @@ class Raw:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Step = Reply | Fail | Break | InBandError | Stall | Hold | Slow | Raw
+Step = Reply | Fail | Break | InBandError | Stall | Hold | Slow | Raw | Hang
 
 
 @dataclass

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from tests.fakes.script import (
     Break,
     Fail,
+    Hang,
     Hold,
     InBandError,
     Raw,
@@ -125,6 +126,9 @@ class FakeVendor:
         if route == "models":
             return JSONResponse(self.wire.models_body())
         step: Step = self.script.popleft() if self.script else Reply()
+        if isinstance(step, Hang):
+            await asyncio.sleep(step.seconds)
+            step = step.then
         model = self.wire.model_of(req)
         if isinstance(step, Fail):
             return JSONResponse(self.wire.error_body(step), step.status, headers=step.headers)

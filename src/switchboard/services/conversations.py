@@ -101,6 +101,10 @@ class MessageView(_View):
     error: str | None
     rating: int | None
     created_at: datetime
+    failed_models: list[dict[str, str]] = []
+    """When a fallback answered: the models that failed first, in order, each
+    ``{"ref": "provider:model", "code": "overloaded"}`` (the chat says "answered by X
+    after Y failed")."""
 
 
 def _ref(provider: str | None, model: str | None) -> str | None:
@@ -119,6 +123,7 @@ def message_view(row: m.Message, kind: str | None,
         cost=row.cost, usage_estimated=row.usage_estimated, latency_ms=row.latency_ms,
         ttft_ms=row.ttft_ms, finish_reason=row.finish_reason, status=row.status, error=row.error,
         rating=row.rating, created_at=row.created_at,
+        failed_models=list(row.failed_models or []),
     )
 
 

@@ -47,6 +47,7 @@ const CODES = {
   unknown_provider: "This provider does not exist any more. Choose another model in the model selector.",
   rate_limited: "The provider is busy or your quota is used up. Wait a moment, then try again.",
   overloaded: "The provider is overloaded right now. Try again in a moment, or choose another model.",
+  provider_paused: "This provider failed several times in a row, so it is paused for a short while. Try again in a minute, or choose another model.",
   timeout: "The provider took too long to answer. Try again, or choose another model.",
   connection_error: "The provider could not be reached. Try again in a moment, or choose another model.",
   authentication_error: "The provider refused its API key. An administrator can check the key in Settings → Providers.",

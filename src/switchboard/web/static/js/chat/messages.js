@@ -117,6 +117,28 @@ export function userView(message, { onEdit = null, onVersion = null, busy = () =
   return el;
 }
 
+// Why the words are what they are: a person asked one model and another answered; they
+// should know which, and that it is not their doing. Failures are said by kind, not with
+// the provider's error text (that is for the administrator's provider card).
+const FAILED_BECAUSE = {
+  overloaded: "was overloaded", rate_limited: "was busy", timeout: "did not respond in time",
+  server_error: "had a problem", connection_error: "could not be reached",
+  context_length_exceeded: "could not take a conversation this long",
+  provider_paused: "is paused after repeated failures",
+};
+
+/** "Answered by X after Y failed" under an answer a fallback model gave (else null). */
+export function fallbackNote(m) {
+  const failed = m.failed_models || [];
+  if (!failed.length || !m.model) return null;
+  const answered = describeRef(m.model, m.provider, m.kind).name;
+  const names = failed.map((f) => describeRef(f.ref, null, null).name);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  const why = failed.map((f) => `${describeRef(f.ref, null, null).name} ${FAILED_BECAUSE[f.code] || "failed"}`).join("; ");
+  return h("span.msg-fallback", { title: `${why}, so ${answered} answered instead.` },
+    icon("refresh"), `Answered by ${answered} after ${list} failed`);
+}
+
 /**
  * An assistant message: header (model + provider), body, footer (meta + actions).
  * It renders an Answer (answers.js) and nothing else: update(answer) compares with the
@@ -235,6 +257,8 @@ export class AssistantView {
   renderFooter() {
     const m = this.answer.message;
     const meta = [];
+    const fallback = fallbackNote(m);
+    if (fallback) meta.push(fallback);
     if (m.status === "partial") meta.push(h("span.msg-status.chip.chip-warn", m.finish_reason === "stopped" || m.error === "stopped" ? "Stopped" : "Partial"));
     // "≈": the provider reported no usage (a stopped answer): the figures are estimates.
     const approx = m.usage_estimated ? "≈ " : "";
