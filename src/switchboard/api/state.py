@@ -1,7 +1,8 @@
 """What one server process holds for its lifetime, in ``app.state.sb``.
 
 Built once in the lifespan: the database (engine + pool), the registry (rebuilt only when
-the catalog changes), the usage recorder (batched writes), the token cache. Request
+the catalog changes), the usage recorder (batched writes), the token cache, the call
+pipeline. Request
 handlers only read from here: no per-request construction of any of these.
 """
 
@@ -22,6 +23,12 @@ from switchboard.registry import Registry
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.breakers import Breakers
+from switchboard.services.pipeline import (
+    Pipeline,
+    SequentialRouter,
+    default_policies,
+    usage_recorder,
+)
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
@@ -49,6 +56,12 @@ class AppState:
     """The web chat's answers being written (jobs that outlive their request)."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    pipeline: Pipeline = field(init=False)
+    """The one call pipeline every surface of this process calls (services.pipeline)."""
+
+    def __post_init__(self) -> None:
+        self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
+                                 SequentialRouter(), usage_recorder(self.usage))
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

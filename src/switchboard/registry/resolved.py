@@ -5,9 +5,10 @@ This is where the framework wraps every adapter, so adapters stay simple:
 - ``stream()`` runs the adapter's stream inside ``upstream.retrying_stream`` (the one
   retry layer: retries only before the first event reached the caller), with
   ``RetryPolicy(max_retries=<the instance's config.max_retries>)``.
-- ``generate()`` makes the adapter's one non-streaming call under the same policy,
-  retrying only a *retryable* ``ProviderError`` (raised, or returned in-band before any
-  output was produced).
+- ``generate_events()`` makes the adapter's one non-streaming call, replayed as events,
+  under the same ``retrying_stream`` and policy: a *retryable* ``ProviderError`` raised,
+  or returned in-band before any output was produced, is retried there — one retry loop
+  for both modes (issue 12). ``generate()`` folds it.
 - ``provider_options`` that try to set a field the gateway owns (the model, the stream
   protocol, the conversation, the instance's settings...) are refused before the adapter
   runs, for every adapter alike (``registry.passthrough``).
@@ -24,8 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from switchboard.registry.passthrough import check_provider_options
-from switchboard.spec.collect import ChatResult
-from switchboard.spec.errors import ProviderError
+from switchboard.spec.collect import ChatResult, collect_stream, result_events
 from switchboard.spec.events import StreamEvent
 from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import ChatModel, Provider
@@ -79,24 +79,24 @@ class ResolvedModel:
             sleep=self.sleep,
         )
 
-    async def generate(self, request: ChatRequest) -> ChatResult:
+    def generate_events(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """ONE non-streaming vendor call, replayed as the events of a stream, under the
+        same retry layer as ``stream()`` (a retryable error raised, or returned in-band
+        before any output, is retried; the retries are the one loop in
+        ``upstream.retry``, not a second copy here)."""
         check_provider_options(request, self.provider)
         model = self.chat_model()
-        attempt = 0
-        while True:
-            error: ProviderError | None = None
-            try:
-                result = await model.generate(request)
-            except ProviderError as exc:
-                error = exc
-            else:
-                if not (isinstance(result.error, ProviderError) and not result.parts):
-                    return result
-                error = result.error  # failed in-band before producing anything
-            if not error.retryable or attempt >= self.policy.max_retries:
-                raise error
-            attempt += 1
-            await self.sleep(self.policy.delay(attempt, error))
+        return retrying_stream(
+            lambda: _one_shot(model, request),
+            self.policy,
+            provider=self.provider.name,
+            sleep=self.sleep,
+        )
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        """``generate_events`` folded: the whole answer (its error, if it failed after
+        the retries, is in ``result.error``)."""
+        return await collect_stream(self.generate_events(request))
 
     def cost(self, usage: Usage) -> Decimal | None:
         return cost(usage, self.price)
@@ -108,6 +108,12 @@ def _generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent
     if isinstance(events, AsyncGenerator):
         return events
     return _wrap(events)
+
+
+async def _one_shot(model: ChatModel, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+    result = await model.generate(request)
+    for event in result_events(result):
+        yield event
 
 
 async def _wrap(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:

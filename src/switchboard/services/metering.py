@@ -33,14 +33,10 @@ from switchboard.spec import (
     ChatResult,
     Collector,
     ErrorEvent,
-    Finish,
-    FinishReason,
     ReasoningDelta,
     StreamEvent,
-    StreamStart,
     SwitchboardError,
     TextDelta,
-    ToolCall,
     ToolCallStart,
 )
 
@@ -173,38 +169,13 @@ async def metered(
             await aclose()
 
 
-def result_events(result: ChatResult) -> list[StreamEvent]:
-    """A non-streaming result replayed as the events a stream would have given, so both
-    modes go through the same metering and accounting."""
-    events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
-    logprobs = result.logprobs  # they cover the whole text: carried by its first delta
-    for i, part in enumerate(result.parts):
-        if part.type == "text":
-            events.append(TextDelta(part.text, logprobs))
-            logprobs = None
-        elif part.type == "reasoning":
-            events.append(ReasoningDelta(part.text, id=str(i),
-                                         provider_metadata=part.provider_metadata))
-        elif part.type == "tool-call":
-            events.append(ToolCall(part.id, part.name, part.arguments,
-                                   provider_metadata=part.provider_metadata))
-    if result.error is not None:
-        events.append(ErrorEvent(result.error, result.usage))
-    else:
-        events.append(Finish(result.finish_reason or FinishReason("other"), result.usage))
-    return events
-
-
 async def metered_generate(model: ResolvedModel, request: ChatRequest,
                            on_done: Callable[[CallOutcome], None]) -> ChatResult:
-    """One non-streaming call (with the model's retries), metered like a stream."""
-
-    async def one_shot() -> AsyncIterator[StreamEvent]:
-        result = await model.generate(request)
-        for event in result_events(result):
-            yield event
-
+    """One non-streaming call (the model's retries included), metered like a stream and
+    folded once, by metering's own collector. A vendor error is in the result (or
+    raised, when the vendor failed before answering at all)."""
     collector = Collector()
-    async for event in metered(model, one_shot(), on_done, request=request):
-        collector.add(event)
+    async for _ in metered(model, model.generate_events(request), on_done, request=request,
+                           collector=collector):
+        pass
     return collector.result()

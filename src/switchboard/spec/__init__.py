@@ -1,7 +1,14 @@
 """The provider contract: pure types, no I/O. Third-party provider plugins code
 against this package and nothing else of Switchboard's (``upstream`` is optional help)."""
 
-from switchboard.spec.collect import ChatResult, Collector, collect, collect_stream, parse_arguments
+from switchboard.spec.collect import (
+    ChatResult,
+    Collector,
+    collect,
+    collect_stream,
+    parse_arguments,
+    result_events,
+)
 from switchboard.spec.errors import (
     AuthenticationError,
     BadRequestError,
@@ -80,5 +87,5 @@ __all__ = [
     "ToolCallStart", "ToolChoice", "ToolChoiceTool", "ToolResultPart", "UnifiedFinish",
     "UnknownModelError", "UnknownProviderError", "UpstreamConnectionError",
     "UpstreamTimeoutError", "Usage", "check_json_schema", "collect", "collect_stream",
-    "cost", "parse_arguments",
+    "cost", "parse_arguments", "result_events",
 ]

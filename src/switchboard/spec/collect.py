@@ -217,3 +217,26 @@ def parse_arguments(arguments: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("tool call arguments must be a JSON object")
     return value
+
+
+def result_events(result: ChatResult) -> list[StreamEvent]:
+    """A non-streaming result replayed as the events a stream would have given, so both
+    modes go through the same retry layer, metering and accounting (``collect`` of them
+    gives the result back)."""
+    events: list[StreamEvent] = [StreamStart(list(result.warnings)), result.metadata]
+    logprobs = result.logprobs  # they cover the whole text: carried by its first delta
+    for i, part in enumerate(result.parts):
+        if part.type == "text":
+            events.append(TextDelta(part.text, logprobs))
+            logprobs = None
+        elif part.type == "reasoning":
+            events.append(ReasoningDelta(part.text, id=str(i),
+                                         provider_metadata=part.provider_metadata))
+        elif part.type == "tool-call":
+            events.append(ToolCall(part.id, part.name, part.arguments,
+                                   provider_metadata=part.provider_metadata))
+    if result.error is not None:
+        events.append(ErrorEvent(result.error, result.usage))
+    else:
+        events.append(Finish(result.finish_reason or FinishReason("other"), result.usage))
+    return events

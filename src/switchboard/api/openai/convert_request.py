@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from switchboard.api.openai.params import MAX_N, PARAMS, vendor_params
 from switchboard.api.openai.wire import ChatCompletionRequest, ContentPart, MessageIn, ToolDef
+from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
@@ -196,6 +197,26 @@ def requested_model(body: ChatCompletionRequest) -> str:
             "model: you must name a model, e.g. 'openai:gpt-4o-mini' (GET /v1/models "
             "lists them)", param="model")
     return ref
+
+
+def requested_fallbacks(body: ChatCompletionRequest) -> list[str]:
+    """``models``: the fallbacks after ``model`` (OpenRouter's field), bounded: each may
+    cost a whole upstream attempt. ``model`` itself and repeats are dropped."""
+    if not body.models:
+        return []
+    if len(body.models) > MAX_FALLBACKS:
+        raise InvalidRequestError(
+            f"models: at most {MAX_FALLBACKS} fallback models (got {len(body.models)})",
+            param="models")
+    refs: list[str] = []
+    for ref in (r.strip() for r in body.models):
+        if not ref or len(ref) > MAX_MODEL_REF:
+            raise InvalidRequestError(
+                "models: each entry must name a model, e.g. 'openai:gpt-4o-mini' "
+                "(GET /v1/models lists them)", param="models")
+        if ref != body.model.strip() and ref not in refs:
+            refs.append(ref)
+    return refs
 
 
 def _refuse(body: ChatCompletionRequest) -> None:

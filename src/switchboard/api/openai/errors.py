@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.services.policy import BudgetExceeded, Refused
 from switchboard.spec import (
     AuthenticationError,
     BadRequestError,
@@ -34,6 +35,9 @@ from switchboard.spec import (
 
 def error_status(exc: SwitchboardError) -> tuple[int, str, str | None]:
     """(HTTP status, OpenAI error type, code) for one of our errors."""
+    if isinstance(exc, Refused):  # a gateway limit (decision 0053): OpenAI's 429 shapes
+        kind = "insufficient_quota" if isinstance(exc, BudgetExceeded) else "requests"
+        return 429, kind, exc.code
     if isinstance(exc, InvalidRequestError):
         return 400, "invalid_request_error", exc.code
     if isinstance(exc, UnknownModelError | UnknownProviderError):
@@ -65,6 +69,13 @@ def error_body(exc: SwitchboardError) -> dict[str, Any]:
 
 def error_headers(exc: SwitchboardError) -> dict[str, str]:
     headers: dict[str, str] = {}
+    if isinstance(exc, Refused):
+        headers.update(exc.headers)
+        if exc.retry_after is not None:
+            headers["retry-after"] = str(max(int(exc.retry_after + 0.999), 0))
+        if isinstance(exc, BudgetExceeded):  # asking again will not help before the reset
+            headers["x-should-retry"] = "false"
+        return headers
     if isinstance(exc, ProviderError):
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:
             headers["retry-after"] = str(max(int(exc.retry_after + 0.999), 0))

@@ -1,9 +1,10 @@
 """``n > 1``: n choices as n independent model calls, merged into one response (decision
 0034).
 
-Every call is a whole ``metered()`` call, so accounting needs nothing special: each one
-records its own usage row (its tokens, latency, status) through the one exit point,
-``services.metering``. The caller sees OpenAI's shape: choices indexed ``0..n-1``, stream
+Every choice is one routed call of the pipeline (``Pipeline.open_n`` / ``complete_n``:
+one admission for the request, n routed and metered calls, decision 0054), so each
+records its own usage row (its tokens, latency, status); this module only merges their
+streams. The caller sees OpenAI's shape: choices indexed ``0..n-1``, stream
 chunks of the choices interleaved as they arrive (each carrying its ``index``), one usage
 block summing the calls, and one ``[DONE]``.
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from switchboard.api.openai.render import ChunkEncoder, sum_usage
-from switchboard.spec import ChatResult, ErrorEvent, Finish, StreamEvent, Usage
+from switchboard.spec import ErrorEvent, Finish, StreamEvent, Usage
 
 Events = AsyncGenerator[StreamEvent, None]
 
@@ -30,17 +31,6 @@ async def close_all(streams: Sequence[Events]) -> None:
     for stream in streams:
         with contextlib.suppress(Exception):
             await stream.aclose()
-
-
-async def first_events(streams: Sequence[Events]) -> list[StreamEvent]:
-    """Each call's first event, read concurrently. If one fails before its first event,
-    all are closed and that failure is raised (it keeps its HTTP status)."""
-    got = await asyncio.gather(*(anext(s) for s in streams), return_exceptions=True)
-    failure = next((g for g in got if isinstance(g, BaseException)), None)
-    if failure is not None:
-        await close_all(streams)
-        raise failure
-    return [g for g in got if not isinstance(g, BaseException)]
 
 
 async def merged_sse(streams: Sequence[Events], firsts: Sequence[StreamEvent],
@@ -82,14 +72,3 @@ async def merged_sse(streams: Sequence[Events], firsts: Sequence[StreamEvent],
             with contextlib.suppress(BaseException):
                 await read
         await close_all(streams)
-
-
-async def generate_all(n: int,
-                       generate: Callable[[], Awaitable[ChatResult]]) -> list[ChatResult]:
-    """n non-streaming calls at once; the first failure is raised (every call, failed or
-    not, has already been accounted by its own ``metered`` run)."""
-    got = await asyncio.gather(*(generate() for _ in range(n)), return_exceptions=True)
-    failure = next((g for g in got if isinstance(g, BaseException)), None)
-    if failure is not None:
-        raise failure
-    return [g for g in got if isinstance(g, ChatResult)]

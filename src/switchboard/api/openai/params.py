@@ -87,6 +87,8 @@ PARAMS: dict[str, Param] = {
     "functions": Param("rejected", "deprecated by OpenAI; use tools"),
     "function_call": Param("rejected", "deprecated by OpenAI; use tool_choice"),
     "provider_options": Param("gateway", "vendor-only settings keyed by provider kind"),
+    "models": Param("gateway", "fallback models tried in order after 'model' when it fails "
+                    "before answering (OpenRouter's field; at most 5; decision 0054)"),
     "top_k": Param("extra", "neutral top_k (Anthropic, Gemini); sent as-is to "
                    "OpenAI-compatible servers", COMPATIBLE),
     "min_p": Param("extra", "vLLM, llama.cpp, Together, OpenRouter...", COMPATIBLE),

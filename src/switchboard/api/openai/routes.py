@@ -32,11 +32,12 @@ from switchboard.api.openai.bounds import (
 from switchboard.api.openai.convert_request import (
     for_provider,
     invalid_from_validation,
+    requested_fallbacks,
     requested_model,
     to_chat_request,
 )
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
-from switchboard.api.openai.fanout import close_all, first_events, generate_all, merged_sse
+from switchboard.api.openai.fanout import close_all, merged_sse
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
@@ -44,14 +45,12 @@ from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.registry import Registry, ResolvedModel
-from switchboard.services.metering import CallOutcome, metered, metered_generate
+from switchboard.services.pipeline import Prepare
+from switchboard.services.policy import CallSpec
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
-    ImagePart,
-    InvalidRequestError,
     StreamEvent,
-    StreamStart,
     SwitchboardError,
 )
 
@@ -87,26 +86,11 @@ async def _principal(request: Request, state: AppState) -> Principal | Response:
     return principal
 
 
-def _check_capabilities(model: ResolvedModel, request: ChatRequest) -> None:
-    """Refuse only what the catalog KNOWS the model lacks (``False``); an unknown
-    capability (``None``) is the vendor's to accept or refuse (decision 0036)."""
-    if model.info is None:
-        return  # a model the catalog does not know yet: let the vendor decide
-    if model.capabilities.vision is False and any(
-        isinstance(p, ImagePart) for m in request.messages for p in m.parts
-    ):
-        raise InvalidRequestError(
-            f"model '{model.ref}' does not accept images; choose a vision-capable model "
-            "(GET /v1/models lists them)", param="messages")
-    if request.tools and model.capabilities.tools is False:
-        raise InvalidRequestError(f"model '{model.ref}' does not support tools",
-                                  param="tools")
-
-
-def _headers(model: ResolvedModel, warnings: list[CallWarning]) -> dict[str, str]:
-    """``x-switchboard-warnings``: what the gateway and the adapter could not honour (each
+def _headers(base: dict[str, str], warnings: list[CallWarning]) -> dict[str, str]:
+    """``base`` (the answering model, every admission grant's headers) and
+    ``x-switchboard-warnings``: what the gateway and the adapter could not honour (each
     said once, also when n calls said it)."""
-    headers = {"x-switchboard-model": model.ref}
+    headers = dict(base)
     if warnings:
         said = "; ".join(dict.fromkeys(w.message for w in warnings))[:2000]
         # A warning may quote the caller's input (a stop sequence): keep the header one
@@ -114,13 +98,6 @@ def _headers(model: ResolvedModel, warnings: list[CallWarning]) -> dict[str, str
         said = _CONTROL.sub(" ", said.encode("ascii", "backslashreplace").decode("ascii"))
         headers["x-switchboard-warnings"] = said
     return headers
-
-
-def _recorder(state: AppState, principal: Principal) -> Any:
-    def on_done(outcome: CallOutcome) -> None:
-        state.usage.record(outcome.usage_record("api", user_id=principal.user_id,
-                                                api_token_id=principal.token_id))
-    return on_done
 
 
 async def chat_completions(request: Request) -> Response:
@@ -145,35 +122,35 @@ async def chat_completions(request: Request) -> Response:
         return parsed
     body, chat_request, warnings = parsed
     try:
-        model = (await state.registry()).resolve(requested_model(body))
-        chat_request, more = for_provider(body, chat_request, model.kind)
-        warnings = [*warnings, *more]
-        _check_capabilities(model, chat_request)
+        spec = CallSpec(principal, "api", chat_request, requested_model(body),
+                        requested_fallbacks(body), stream=bool(body.stream))
     except SwitchboardError as exc:
         return _error(exc)
 
+    def prepare(model: ResolvedModel, neutral: ChatRequest) -> tuple[ChatRequest,
+                                                                    list[CallWarning]]:
+        return for_provider(body, neutral, model.kind)
+
     completion_id = "chatcmpl-" + secrets.token_urlsafe(18)
     created = int(time.time())
-    on_done = _recorder(state, principal)
     n = body.n or 1
     if not body.stream:
-        return await _complete(model, chat_request, n, on_done, warnings, completion_id,
-                               created, state.fingerprint)
+        return await _complete(state, spec, prepare, n, warnings, completion_id, created)
+    try:  # errors before the first byte keep their HTTP status
+        calls = await state.pipeline.open_n(spec, n, prepare=prepare)
+    except SwitchboardError as exc:
+        return _error(exc)
+    model = calls[0].model
+    for call in calls:  # the adapter's own warnings come with its StreamStart
+        warnings = [*warnings, *call.warnings]
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     encoders = [ChunkEncoder(completion_id, created, model.ref, state.fingerprint,
                              include_usage, index=i, closes=n == 1) for i in range(n)]
-    try:  # errors before the first byte keep their HTTP status
-        streams = [metered(model, model.stream(chat_request), on_done, request=chat_request)
-                   for _ in range(n)]
-        firsts = [await anext(streams[0])] if n == 1 else await first_events(streams)
-    except SwitchboardError as exc:
-        return _error(exc)
-    for first in firsts:  # the adapter's own warnings come with its StreamStart
-        if isinstance(first, StreamStart):
-            warnings = [*warnings, *first.warnings]
-    return StreamingResponse(_sse(streams, firsts, encoders, state.shutdown),
+    return StreamingResponse(_sse([c.events for c in calls], [c.first for c in calls],
+                                  encoders, state.shutdown),
                              media_type="text/event-stream",
-                             headers={**_headers(model, warnings), "cache-control": "no-cache",
+                             headers={**_headers(calls[0].headers, warnings),
+                                      "cache-control": "no-cache",
                                       "x-accel-buffering": "no"})
 
 
@@ -256,19 +233,18 @@ async def _sse(streams: list[AsyncGenerator[StreamEvent, None]], firsts: list[St
             code=SHUTDOWN_CODE)) + b"\n\n"
 
 
-async def _complete(model: ResolvedModel, request: ChatRequest, n: int, on_done: Any,
-                    warnings: list[CallWarning], completion_id: str, created: int,
-                    fingerprint: str) -> Response:
+async def _complete(state: AppState, spec: CallSpec, prepare: Prepare, n: int,
+                    warnings: list[CallWarning], completion_id: str,
+                    created: int) -> Response:
     try:
-        results = await generate_all(n, lambda: metered_generate(model, request, on_done))
+        done = await state.pipeline.complete_n(spec, n, prepare=prepare)
     except SwitchboardError as exc:
         return _error(exc)
-    for result in results:
-        if result.error is not None and not result.parts:
-            return _error(result.error)
-        warnings = [*warnings, *result.warnings]
-    return _json(completion_body(results, completion_id, created, model.ref, fingerprint),
-                 headers=_headers(model, warnings))
+    for completed in done:
+        warnings = [*warnings, *completed.warnings]
+    return _json(completion_body([c.result for c in done], completion_id, created,
+                                 done[0].model.ref, state.fingerprint),
+                 headers=_headers(done[0].headers, warnings))
 
 
 class _ModelList:

@@ -162,3 +162,5 @@ class ChatCompletionRequest(BaseModel):
     min_tokens: int | None = None
     # Our escape hatch: vendor-only settings keyed by provider kind.
     provider_options: dict[str, dict[str, Any]] | None = None
+    # Fallback models after ``model``, OpenRouter style (bounded in convert_request).
+    models: list[str] | None = None

@@ -1,0 +1,511 @@
+"""The one call pipeline every surface calls (issue 12, decisions 0053 and 0054).
+
+``/v1/chat/completions``, ``/api/chat`` and ``switchboard chat`` build a ``CallSpec`` and
+hand it here; they only parse their own input and render their own output. The steps,
+in order (each in ONE place):
+
+1. **routing** — a ``Router`` turns the spec into candidates (``spec.model``, then
+   ``spec.fallbacks``) and opens them in order through the pipeline's *opener* until one
+   produces its first event. ``SequentialRouter`` is the default; the ``fallback`` lane
+   swaps in one with catalog chains and circuit breakers without touching a surface.
+2. **per candidate** (the opener, ``_Call.attempt``): the surface's ``prepare`` (the
+   request adapted to the candidate's provider kind), the capability check (every
+   surface refuses images to a text-only model the same way), **admission** — once per
+   call, priced at the first candidate tried — then the model's stream, which carries
+   the one retry layer (``upstream.retrying_stream``: retries before the first event),
+   wrapped in **metering** (``services.metering.metered``: one outcome, so one usage row,
+   per upstream attempt, ``source`` = the surface).
+3. **settling** — every grant is settled exactly once with the outcome of the attempt
+   that answered (or of the last that failed; ``None`` if no attempt was made), however
+   the call ends: finished, failed, the client gone, cancelled. The surface's own
+   ``on_done`` (the chat saves its answer there) gets the same outcome at the same time.
+
+Non-streaming calls (``complete``) take the same steps; the vendor's non-streaming
+answer is replayed as events through the same metering, and the folded result is read
+from metering's own collector — folded once.
+
+Where the policies come from: ``default_policies`` below is the ONE list the rate-limit
+and budget steps are added to (docs/howto/add-a-policy-step.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Protocol
+
+from switchboard.config import Settings
+from switchboard.db import Database
+from switchboard.providers.offline import tokens as heuristic
+from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.policy import (
+    Admission,
+    AdmissionPolicy,
+    CallSpec,
+    Clock,
+    Grant,
+    wall_clock,
+)
+from switchboard.services.usage import UsageRecorder
+from switchboard.spec import (
+    CallWarning,
+    ChatRequest,
+    ChatResult,
+    Collector,
+    ContextLengthError,
+    ImagePart,
+    InvalidRequestError,
+    ProviderError,
+    StreamBrokenError,
+    StreamEvent,
+    StreamStart,
+    SwitchboardError,
+    Usage,
+)
+
+log = logging.getLogger("switchboard.pipeline")
+
+MAX_FALLBACKS = 5
+"""Per-request fallbacks (``models`` on ``/v1``, ``fallbacks`` on the chat API): each one
+may cost a whole upstream attempt, so a request names at most this many."""
+MAX_MODEL_REF = 400
+"""The longest model ref a fallback entry may be (as ``ChatInput.model``)."""
+DEFAULT_MAX_OUTPUT = 4096
+"""Output tokens assumed for a reservation when neither the request nor the catalog
+says (``Admission.max_output_tokens``)."""
+
+Events = AsyncGenerator[StreamEvent, None]
+RegistrySource = Callable[[], Awaitable[Registry]]
+Recorder = Callable[[CallSpec, CallOutcome], None]
+"""Records one upstream attempt (a usage row); synchronous, like ``metered``'s
+``on_done``, because it runs in ``finally`` blocks."""
+Prepare = Callable[[ResolvedModel, ChatRequest], tuple[ChatRequest, list[CallWarning]]]
+"""The surface's request for one candidate (``/v1`` adds vendor-only parameters for the
+candidate's provider kind) and the warnings that go with it."""
+Settle = Callable[[CallOutcome | None], None]
+
+
+def default_policies(settings: Settings, db: Database, *,
+                     clock: Clock = wall_clock) -> list[AdmissionPolicy]:
+    """THE list of admission steps, in the order they run (rate limits before budgets:
+    a call refused by a rate limit should not hold a budget reservation even for a
+    moment). Every surface's pipeline is built from it (``AppState``, the CLI).
+
+    Add a policy here — one line — and every surface enforces it (see
+    docs/howto/add-a-policy-step.md)."""
+    policies: list[AdmissionPolicy] = []
+    # rate limits (issue 12, lane ratelimits) go here
+    # budgets (issue 12, lane budgets) go here
+    del settings, db, clock  # used by the policies above once they exist
+    return policies
+
+
+def usage_recorder(usage: UsageRecorder) -> Recorder:
+    """The production recorder: one ``usage_events`` row per attempt, named after the
+    surface and the caller."""
+
+    def record(spec: CallSpec, outcome: CallOutcome) -> None:
+        principal = spec.principal
+        usage.record(outcome.usage_record(spec.surface, user_id=principal.user_id,
+                                          api_token_id=principal.token_id))
+    return record
+
+
+def check_capabilities(model: ResolvedModel, request: ChatRequest) -> None:
+    """Refuse only what the catalog KNOWS the model lacks (``False``); an unknown
+    capability (``None``) is the vendor's to accept or refuse (decision 0036)."""
+    if model.info is None:
+        return  # a model the catalog does not know yet: let the vendor decide
+    if model.capabilities.vision is False and any(
+        isinstance(p, ImagePart) for m in request.messages for p in m.parts
+    ):
+        raise InvalidRequestError(
+            f"model '{model.ref}' does not accept images; choose a vision-capable model "
+            "(GET /v1/models lists them)", param="messages")
+    if request.tools and model.capabilities.tools is False:
+        raise InvalidRequestError(f"model '{model.ref}' does not support tools",
+                                  param="tools")
+
+
+def falls_back(error: SwitchboardError) -> bool:
+    """May the next candidate answer after ``error`` (raised before the first byte)?
+    A retryable vendor failure (already retried by the model's own retry layer) or a
+    prompt too long for this model's context; never the caller's mistake or a refusal."""
+    return isinstance(error, ContextLengthError) or (
+        isinstance(error, ProviderError) and error.retryable)
+
+
+# -- the router seam ----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Attempt:
+    """One candidate, opened: its first event is in hand, the rest is in ``events``."""
+
+    model: ResolvedModel
+    request: ChatRequest
+    first: StreamEvent
+    events: Events
+    collector: Collector
+    warnings: list[CallWarning]
+
+
+class Opener(Protocol):
+    async def __call__(self, model: ResolvedModel) -> Attempt:
+        """Open ``model`` for the call (admission, metering included) or raise."""
+        ...
+
+
+@dataclass(slots=True)
+class Routed:
+    attempt: Attempt
+    failed: list[tuple[str, SwitchboardError]] = field(default_factory=list)
+    """The candidates that failed before the one that answered, in order."""
+
+
+class Router(Protocol):
+    """Routing and resilience across candidates: which models, in which order."""
+
+    async def route(self, spec: CallSpec, registry: Registry, open_one: Opener) -> Routed:
+        """Open candidates in order with ``open_one``; return the first that produced
+        its first event, or raise the error that ends the call."""
+        ...
+
+
+class SequentialRouter:
+    """``spec.model`` (None: the default model), then ``spec.fallbacks`` in order; the
+    next one is tried only on an error that ``falls_back`` (before the first byte).
+
+    Every ref is resolved up front: a fallback that names no model is the caller's
+    mistake, said at once rather than only when the first model fails."""
+
+    async def route(self, spec: CallSpec, registry: Registry, open_one: Opener) -> Routed:
+        models = [registry.resolve(spec.model)]
+        models.extend(registry.resolve(ref) for ref in spec.fallbacks)
+        failed: list[tuple[str, SwitchboardError]] = []
+        last = len(models) - 1
+        for i, model in enumerate(models):
+            try:
+                return Routed(await open_one(model), failed)
+            except SwitchboardError as exc:
+                if i == last or not falls_back(exc):
+                    raise
+                log.info("%s failed before its first byte (%s); trying %s", model.ref,
+                         exc.code, models[i + 1].ref)
+                failed.append((model.ref, exc))
+        raise AssertionError("unreachable: the last candidate raises")
+
+
+# -- what surfaces get back ---------------------------------------------------------------------
+
+@dataclass(slots=True)
+class OpenCall:
+    """A streaming call whose first event arrived. Iterate ``events`` to the end or
+    ``aclose()`` it: that is what settles the call."""
+
+    model: ResolvedModel
+    """The model that answered (after fallbacks, if any)."""
+    request: ChatRequest
+    first: StreamEvent
+    events: Events
+    collector: Collector
+    """The answer so far (the chat saves its progress from it)."""
+    headers: dict[str, str]
+    """``x-switchboard-model`` and every grant's headers (``x-ratelimit-*``)."""
+    warnings: list[CallWarning]
+    failed: list[tuple[str, SwitchboardError]]
+
+    async def aclose(self) -> None:
+        await self.events.aclose()
+
+
+@dataclass(slots=True)
+class Completed:
+    """A non-streaming call's folded answer."""
+
+    model: ResolvedModel
+    result: ChatResult
+    headers: dict[str, str]
+    warnings: list[CallWarning]
+    failed: list[tuple[str, SwitchboardError]]
+
+
+# -- the pipeline -------------------------------------------------------------------------------
+
+class Pipeline:
+    """See the module docstring. One per process (``AppState.pipeline``, the CLI's own)."""
+
+    def __init__(self, registry_source: RegistrySource, admission: Sequence[AdmissionPolicy],
+                 router: Router, recorder: Recorder, clock: Clock = wall_clock) -> None:
+        self.registry_source = registry_source
+        self.admission = list(admission)
+        self.router = router
+        self.recorder = recorder
+        self.clock = clock
+
+    async def open(self, spec: CallSpec, *, prepare: Prepare | None = None,
+                   on_done: Settle | None = None) -> OpenCall:
+        """Route ``spec`` until a model gives its first event. Raises ``Refused`` or the
+        error that ended routing (grants settled, usage recorded)."""
+        registry = await self.registry_source()
+        return await _Call(self, spec, _Ledger(self, 1), prepare, on_done,
+                           stream=True).open(registry)
+
+    async def open_n(self, spec: CallSpec, n: int, *,
+                     prepare: Prepare | None = None) -> list[OpenCall]:
+        """``n`` choices (``/v1``'s ``n``): ONE admission (reserving for all n), n routed
+        calls opened concurrently; the grants are settled once the last one ends, with
+        the n outcomes summed (decision 0054). If one fails before its first event, the
+        others are closed and its error raised."""
+        if n == 1:
+            return [await self.open(spec, prepare=prepare)]
+        registry = await self.registry_source()
+        ledger = _Ledger(self, n)
+        got = await asyncio.gather(
+            *(_Call(self, spec, ledger, prepare, None, stream=True).open(registry)
+              for _ in range(n)), return_exceptions=True)
+        failure = next((g for g in got if isinstance(g, BaseException)), None)
+        opened = [g for g in got if isinstance(g, OpenCall)]
+        if failure is not None:
+            for call in opened:
+                await call.aclose()
+            raise failure
+        return opened
+
+    async def complete(self, spec: CallSpec, *, prepare: Prepare | None = None,
+                       on_done: Settle | None = None) -> Completed:
+        """The same steps without streaming: the vendor's whole answer, folded once.
+        A call that produced nothing but an error raises it (after the fallbacks)."""
+        registry = await self.registry_source()
+        return await _Call(self, spec, _Ledger(self, 1), prepare, on_done,
+                           stream=False).complete(registry)
+
+    async def complete_n(self, spec: CallSpec, n: int, *,
+                         prepare: Prepare | None = None) -> list[Completed]:
+        """``n`` non-streaming choices; admission as in ``open_n``."""
+        if n == 1:
+            return [await self.complete(spec, prepare=prepare)]
+        registry = await self.registry_source()
+        ledger = _Ledger(self, n)
+        got = await asyncio.gather(
+            *(_Call(self, spec, ledger, prepare, None, stream=False).complete(registry)
+              for _ in range(n)), return_exceptions=True)
+        failure = next((g for g in got if isinstance(g, BaseException)), None)
+        if failure is not None:
+            raise failure
+        return [g for g in got if isinstance(g, Completed)]
+
+    async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
+                    choices: int = 1) -> list[Grant]:
+        """Every policy's grant, in order; if one refuses, the grants already given are
+        settled with ``None`` and the refusal is raised."""
+        if not self.admission:
+            return []  # the hot path without limits: no estimate, no allocation
+        max_output = (request.max_output_tokens
+                      or (model.info.max_output_tokens if model.info is not None else None)
+                      or DEFAULT_MAX_OUTPUT)
+        estimated = heuristic.input_tokens(request)
+        reserved = model.cost(Usage(input_tokens=estimated * choices,
+                                    output_tokens=max_output * choices))
+        admission = Admission(spec, model, estimated, max_output, reserved)
+        grants: list[Grant] = []
+        try:
+            for policy in self.admission:
+                grants.append(await policy.admit(admission))
+        except BaseException:
+            for grant in grants:
+                _settle(grant.settle, None)
+            raise
+        return grants
+
+
+def _settle(settle: Settle, outcome: CallOutcome | None) -> None:
+    """A grant must not raise (it runs in ``finally`` blocks); if one does anyway, the
+    others are still settled and the bug is logged, not sent to the caller."""
+    try:
+        settle(outcome)
+    except Exception:
+        log.exception("settling a grant failed")
+
+
+def combined(outcomes: Sequence[CallOutcome]) -> CallOutcome:
+    """n choices' outcomes as one (for the grants): tokens and cost summed (cost None if
+    any is unknown), the first outcome's other fields."""
+    first = outcomes[0]
+    if len(outcomes) == 1:
+        return first
+
+    def total(values: list[int | None]) -> int | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    usages = [o.result.usage for o in outcomes]
+    usage = Usage(input_tokens=total([u.input_tokens for u in usages]),
+                  output_tokens=total([u.output_tokens for u in usages]),
+                  cached_input_tokens=total([u.cached_input_tokens for u in usages]),
+                  cache_write_tokens=total([u.cache_write_tokens for u in usages]),
+                  reasoning_tokens=total([u.reasoning_tokens for u in usages]))
+    cost: Decimal | None = Decimal(0)
+    for outcome in outcomes:
+        cost = None if cost is None or outcome.cost is None else cost + outcome.cost
+    result = replace(first.result, usage=usage)
+    return replace(first, result=result, cost=cost)
+
+
+class _Ledger:
+    """What the n calls of one request share: one admission, one settlement."""
+
+    __slots__ = ("pipeline", "pending", "grants", "refusal", "outcomes", "_lock")
+
+    def __init__(self, pipeline: Pipeline, n: int) -> None:
+        self.pipeline = pipeline
+        self.pending = n
+        self.grants: list[Grant] | None = None
+        self.refusal: BaseException | None = None
+        self.outcomes: list[CallOutcome] = []
+        self._lock: asyncio.Lock | None = asyncio.Lock() if n > 1 else None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for grant in self.grants or ():
+            headers.update(grant.headers)
+        return headers
+
+    async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest) -> None:
+        if self.grants is not None:
+            return
+        if self._lock is None:
+            self.grants = await self.pipeline.admit(spec, model, request)
+            return
+        async with self._lock:  # n calls: the first one admits for all
+            if self.refusal is not None:
+                raise self.refusal
+            if self.grants is None:
+                try:
+                    self.grants = await self.pipeline.admit(spec, model, request,
+                                                            self.pending)
+                except BaseException as exc:
+                    self.refusal = exc
+                    raise
+
+    def done(self, outcome: CallOutcome | None) -> None:
+        """One of the n calls ended; the last one settles every grant, once."""
+        if outcome is not None:
+            self.outcomes.append(outcome)
+        self.pending -= 1
+        if self.pending or not self.grants:
+            return
+        final = combined(self.outcomes) if self.outcomes else None
+        for grant in self.grants:
+            _settle(grant.settle, final)
+
+
+class _Call:
+    """One routed call (one choice): the opener the router calls, and the settling."""
+
+    __slots__ = ("pipeline", "spec", "ledger", "prepare", "on_done", "stream", "last",
+                 "ended")
+
+    def __init__(self, pipeline: Pipeline, spec: CallSpec, ledger: _Ledger,
+                 prepare: Prepare | None, on_done: Settle | None, *, stream: bool) -> None:
+        self.pipeline = pipeline
+        self.spec = spec
+        self.ledger = ledger
+        self.prepare = prepare
+        self.on_done = on_done
+        self.stream = stream
+        self.last: CallOutcome | None = None
+        self.ended = False
+
+    def end(self, outcome: CallOutcome | None) -> None:
+        """The call is over: settle the grants and tell the surface — exactly once."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.on_done is not None:
+            _settle(self.on_done, outcome)
+        self.ledger.done(outcome)
+
+    async def attempt(self, model: ResolvedModel) -> Attempt:
+        """The opener: one candidate, from the surface's request to its first event."""
+        spec = self.spec
+        request, warnings = (self.prepare(model, spec.request) if self.prepare is not None
+                             else (spec.request, []))
+        check_capabilities(model, request)
+        await self.ledger.admit(spec, model, request)
+        collector = Collector()
+        opened = False
+        record = self.pipeline.recorder
+
+        def done(outcome: CallOutcome) -> None:
+            record(spec, outcome)
+            if opened:
+                self.end(outcome)
+            else:
+                self.last = outcome
+
+        source = model.stream(request) if self.stream else model.generate_events(request)
+        events = metered(model, source, done, request=request, collector=collector)
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:  # the retry layer always ends with an event; defensive
+            raise StreamBrokenError(f"{model.ref}: empty response",
+                                    provider=model.provider_name) from None
+        if self.stream:
+            opened = True
+        return Attempt(model, request, first, events, collector, warnings)
+
+    async def open(self, registry: Registry) -> OpenCall:
+        try:
+            routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
+        except BaseException:
+            self.end(self.last)
+            raise
+        attempt = routed.attempt
+        return OpenCall(attempt.model, attempt.request, attempt.first, attempt.events,
+                        attempt.collector, self._headers(attempt.model),
+                        self._warnings(attempt, attempt.first, routed.failed), routed.failed)
+
+    async def complete(self, registry: Registry) -> Completed:
+        try:
+            routed = await self.pipeline.router.route(self.spec, registry, self._fold)
+        except BaseException:
+            self.end(self.last)
+            raise
+        attempt = routed.attempt
+        self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
+        result = attempt.collector.result()
+        return Completed(attempt.model, result, self._headers(attempt.model),
+                         self._warnings(attempt, attempt.first, routed.failed), routed.failed)
+
+    async def _fold(self, model: ResolvedModel) -> Attempt:
+        """The non-streaming opener: the whole answer, folded by metering's collector;
+        one that is nothing but an error is raised, so the router may fall back."""
+        attempt = await self.attempt(model)
+        async for _ in attempt.events:
+            pass
+        result = attempt.collector.result()
+        if result.error is not None and not result.parts:
+            raise result.error
+        return attempt
+
+    def _headers(self, model: ResolvedModel) -> dict[str, str]:
+        headers = self.ledger.headers
+        headers["x-switchboard-model"] = model.ref
+        return headers
+
+    @staticmethod
+    def _warnings(attempt: Attempt, first: StreamEvent,
+                  failed: list[tuple[str, SwitchboardError]]) -> list[CallWarning]:
+        warnings = attempt.warnings
+        if isinstance(first, StreamStart) and first.warnings:
+            warnings = [*warnings, *first.warnings]
+        if failed:
+            tried = ", ".join(f"{ref} ({error.code})" for ref, error in failed)
+            warnings = [*warnings, CallWarning(
+                "other", f"answered by {attempt.model.ref} after {tried} failed")]
+        return warnings
