@@ -12,6 +12,10 @@
 - ``SWITCHBOARD_MAX_BODY_MB`` (1) and ``SWITCHBOARD_MAX_CHAT_BODY_MB`` (64): the largest
   request body accepted, and the larger one of the chat calls that carry inline images
   (see ``switchboard.api.body_limit``).
+- ``SWITCHBOARD_RATE_LIMITS`` (``on``): ``off`` turns every rate limit off.
+  ``SWITCHBOARD_RATE_LIMITS_USER`` / ``SWITCHBOARD_RATE_LIMITS_ADMIN``: the defaults per role,
+  e.g. ``rpm=120,tpm=1000000,concurrent=16`` (any subset; ``0`` or ``none``: no limit);
+  overrides per role, user and token live in the database (``services.rate_limit_rules``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MB = 1024 * 1024
+RoleLimits = tuple[int | None, int | None, int | None]
+"""Requests per minute, tokens per minute, concurrent calls; None: no limit."""
+DEFAULT_RATE_LIMITS: dict[str, RoleLimits] = {
+    # Generous enough that a person never meets them (a chat message is one call, a
+    # long answer a few thousand tokens); they stop a runaway script or a leaked token.
+    "user": (120, 1_000_000, 16),
+    "admin": (600, 5_000_000, 64),
+}
+_LIMIT_NAMES = {"rpm": 0, "tpm": 1, "concurrent": 2}
 DEFAULT_MAX_BODY_MB = 1.0
 DEFAULT_MAX_CHAT_BODY_MB = 64.0
 
@@ -57,6 +70,9 @@ class Settings:
     first_byte_deadline: float = 15.0
     """Seconds a streaming model that has a fallback has to begin its response before the
     fallback answers instead (decision 0064)."""
+    rate_limits: dict[str, RoleLimits] | None = None
+    """Default limits per role (None: rate limits off). ``DEFAULT_RATE_LIMITS`` unless
+    the environment says otherwise."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,6 +111,33 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def _role_limits(role: str, default: RoleLimits) -> RoleLimits:
+    name = f"SWITCHBOARD_RATE_LIMITS_{role.upper()}"
+    raw = os.environ.get(name, "").strip()
+    values = list(default)
+    for part in filter(None, (p.strip() for p in raw.replace(";", ",").split(","))):
+        key, _, value = part.partition("=")
+        index = _LIMIT_NAMES.get(key.strip().lower())
+        value = value.strip().lower()
+        number = 0 if value in ("none", "off") else int(value) if value.isdigit() else -1
+        if index is None or number < 0 or number > 2**31 - 1:
+            from switchboard.spec.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"{name} must look like rpm=120,tpm=1000000,concurrent=16 (0 or none: no "
+                f"limit), got {raw!r}")
+        values[index] = number or None
+    return values[0], values[1], values[2]
+
+
+def rate_limit_defaults() -> dict[str, RoleLimits] | None:
+    """The defaults per role from the environment (None: ``SWITCHBOARD_RATE_LIMITS=off``)."""
+    if os.environ.get("SWITCHBOARD_RATE_LIMITS", "on").strip().lower() in (
+            "0", "false", "no", "off"):
+        return None
+    return {role: _role_limits(role, limits) for role, limits in DEFAULT_RATE_LIMITS.items()}
+
+
 def load_settings() -> Settings:
     """Read the environment now (tests change it between cases, so no module cache)."""
     data_dir = Path(os.environ.get("SWITCHBOARD_DATA_DIR") or _default_data_dir()).expanduser()
@@ -115,6 +158,7 @@ def load_settings() -> Settings:
         not in ("0", "false", "no", "off"),
         budget_timezone=_timezone("SWITCHBOARD_BUDGET_TIMEZONE"),
         first_byte_deadline=_seconds("SWITCHBOARD_FIRST_BYTE_DEADLINE", 15.0),
+        rate_limits=rate_limit_defaults(),
     )
 
 

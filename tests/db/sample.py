@@ -87,8 +87,10 @@ def one_row_per_table() -> list[m.Base]:
                       created_at=T0, updated_at=T0)
     spend = m.BudgetSpend(budget_id=1, period_start=date(2025, 1, 1), spent=1_500_000_000,
                           reserved=4_000)
+    rule = m.RateLimitRule(id=1, scope="token", api_token_id=token.id, requests_per_minute=30,
+                           tokens_per_minute=0, concurrent=None, updated_at=T0)
     return [provider, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session, stamp, budget, spend]
+            usage, audit, web_session, stamp, budget, spend, rule]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

@@ -80,6 +80,7 @@ USAGE_STATUSES = ("ok", "error", "partial")
 SETUP_TOKEN_PURPOSES = ("admin_setup",)
 BUDGET_SCOPES = ("global", "user", "token")
 BUDGET_PERIODS = ("day", "week", "month")
+RATE_LIMIT_SCOPES = ("role", "user", "token")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -338,6 +339,44 @@ class RevocationStamp(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0,
                                          server_default=text("0"))
+
+
+class RateLimitRule(Base):
+    """An override of the rate limits (migration 0011) for a role, a user or an API token.
+
+    Exactly one target column is set, matching ``scope``. A limit column that is NULL
+    inherits (token -> nothing of its own; user -> its role's rule -> the configured role
+    default); 0 means "no limit". Read through a cache (``services.rate_limit_rules``), so
+    admitting a call never reads this table.
+    """
+
+    __tablename__ = "rate_limit_rules"
+    __table_args__ = (
+        CheckConstraint(_in("scope", RATE_LIMIT_SCOPES), name="scope"),
+        CheckConstraint(
+            "(scope = 'role' AND role IS NOT NULL AND user_id IS NULL AND api_token_id IS NULL)"
+            " OR (scope = 'user' AND role IS NULL AND user_id IS NOT NULL"
+            " AND api_token_id IS NULL)"
+            " OR (scope = 'token' AND role IS NULL AND user_id IS NULL"
+            " AND api_token_id IS NOT NULL)", name="one_target"),
+        CheckConstraint("role IS NULL OR " + _in("role", USER_ROLES), name="role"),
+        CheckConstraint("requests_per_minute >= 0 AND tokens_per_minute >= 0"
+                        " AND concurrent >= 0", name="not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    api_token_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("api_tokens.id", ondelete="CASCADE"), unique=True
+    )
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    tokens_per_minute: Mapped[int | None] = mapped_column(Integer)
+    concurrent: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = _updated_at()
 
 
 # --- chat (migration 0002) ---------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""Rate limits as an admission policy (issue 12; decisions 0053, 0060).
+
+Requests per minute, tokens per minute and concurrent calls, per user and per API token
+(``services.rate_limit_rules`` says which apply), counted in a sliding window of 60 s —
+in this process (``LocalLimiter``) or in Redis for every worker at once
+(``RedisLimiter``, when ``SWITCHBOARD_REDIS_URL`` is set).
+
+**Tokens are reserved, then corrected.** At admit the call books its estimated size: the
+prompt (``Admission.estimated_input_tokens``) plus its answer budget capped at
+``OUTPUT_RESERVE`` — the full ``max_tokens`` of a model that may write 64k tokens would
+make one call look like a minute's allowance although most answers are short. At settle
+the reservation is replaced by the real usage (prompt + answer as the vendor reported
+it, or as metering estimated it), so over a minute the count is exact; only the admit-time
+check is optimistic about long answers. A call that never reached a model books 0 tokens
+(its request still counts).
+
+**Headers are OpenAI's** (https://platform.openai.com/docs/guides/rate-limits):
+``x-ratelimit-limit-{requests,tokens}``, ``x-ratelimit-remaining-{requests,tokens}`` and
+``x-ratelimit-reset-{requests,tokens}`` as a duration (``"6m0s"``, ``"1s"``, ``"20ms"``).
+With a user and a token bucket the tighter one is reported. A sliding window has no single
+reset instant: ``reset`` is the time until the oldest counted use leaves the window,
+i.e. when ``remaining`` next grows — what a client waiting for room needs to know.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from switchboard.config import RoleLimits, Settings
+from switchboard.db.engine import Database
+from switchboard.services.metering import CallOutcome
+from switchboard.services.policy import Admission, Clock, Grant, RateLimited, wall_clock
+from switchboard.services.rate_limit_rules import Rules, checks_for, load_rules
+from switchboard.services.rate_limiter import (
+    Booking,
+    Denied,
+    Limiter,
+    LocalLimiter,
+    Standing,
+)
+from switchboard.services.rate_redis import RedisLimiter
+
+OUTPUT_RESERVE = 4096
+"""The most answer tokens reserved at admit (corrected to the real count at settle)."""
+log = logging.getLogger(__name__)
+
+RulesSource = Callable[[], Awaitable[Rules]]
+
+
+def duration(seconds: float) -> str:
+    """OpenAI's reset format: ``20ms``, ``1s``, ``1.5s``, ``6m0s``, ``1h2m3s``."""
+    if seconds < 1:
+        return f"{max(math.ceil(seconds * 1000), 0)}ms"
+    if seconds < 60:
+        return f"{round(seconds, 3):g}s"
+    whole = math.ceil(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
+
+
+def reserve(admission: Admission) -> int:
+    """Tokens booked at admit: the prompt plus the answer budget, capped."""
+    return max(admission.estimated_input_tokens, 0) + min(
+        max(admission.max_output_tokens, 0), OUTPUT_RESERVE)
+
+
+def headers_for(standings: Sequence[Standing]) -> dict[str, str]:
+    """The ``x-ratelimit-*`` headers for the tightest bucket of each dimension."""
+    out: dict[str, str] = {}
+    for dimension in ("requests", "tokens"):
+        best: tuple[int, int, float] | None = None
+        for s in standings:
+            limit = getattr(s.check.limits, dimension)
+            if limit is None:
+                continue
+            remaining = max(limit - getattr(s, dimension), 0)
+            if best is None or remaining < best[1]:
+                best = (limit, remaining, s.reset)
+        if best is not None:
+            out[f"x-ratelimit-limit-{dimension}"] = str(best[0])
+            out[f"x-ratelimit-remaining-{dimension}"] = str(best[1])
+            out[f"x-ratelimit-reset-{dimension}"] = duration(best[2])
+    return out
+
+
+class _NoGrant:
+    """Nothing limits this caller: nothing to hold, no headers."""
+
+    headers: Mapping[str, str] = {}
+
+    def settle(self, outcome: CallOutcome | None) -> None:
+        return None
+
+
+NO_GRANT = _NoGrant()
+
+
+class RateGrant:
+    """An admitted call's bookings; ``settle`` corrects the tokens and frees the slot."""
+
+    __slots__ = ("headers", "_booking", "_clock", "_reserved")
+
+    def __init__(self, booking: Booking, clock: Clock, reserved: int) -> None:
+        self.headers = headers_for(booking.standings)
+        self._booking = booking
+        self._clock = clock
+        self._reserved = reserved
+
+    def settle(self, outcome: CallOutcome | None) -> None:
+        real = 0
+        if outcome is not None:
+            total = outcome.result.usage.total_tokens
+            real = self._reserved if total is None else total
+        try:
+            self._booking.release(real, self._clock())
+        except Exception:  # settle must not raise (it runs in finally blocks)
+            log.exception("releasing a rate-limit booking failed")
+
+
+def _refusal(denied: Denied) -> RateLimited:
+    check, dimension = denied.check, denied.dimension
+    limit = getattr(check.limits, dimension)
+    if dimension == "concurrent":
+        what = f"{limit} calls at once"
+    elif dimension == "requests":
+        what = f"{limit} requests per minute"
+    else:
+        what = f"{limit} tokens per minute"
+    if denied.retry_after is None:
+        message = (f"Request too large: it needs more tokens than the limit of {what} of "
+                   f"{check.label}. Shorten the prompt or lower max_tokens.")
+    else:
+        message = (f"Rate limit reached for {check.label}: {what} "
+                   f"(used {denied.used}). Please try again in "
+                   f"{duration(denied.retry_after)}.")
+    headers: dict[str, str] = {}
+    if dimension != "concurrent":
+        headers[f"x-ratelimit-limit-{dimension}"] = str(limit)
+        headers[f"x-ratelimit-remaining-{dimension}"] = "0"
+        if denied.retry_after is not None:
+            headers[f"x-ratelimit-reset-{dimension}"] = duration(denied.retry_after)
+    error = RateLimited(message, retry_after=denied.retry_after, headers=headers)
+    error.limit_type = dimension  # type: ignore[attr-defined]  # OpenAI's error "type"
+    return error
+
+
+@dataclass(slots=True)
+class RateLimitPolicy:
+    """The ``AdmissionPolicy`` for rate limits (``services.policy``)."""
+
+    limiter: Limiter
+    rules: RulesSource
+    defaults: Mapping[str, RoleLimits]
+    clock: Clock = wall_clock
+    name: str = "ratelimits"
+
+    async def admit(self, admission: Admission) -> Grant:
+        checks = checks_for(admission.spec.principal, await self.rules(), self.defaults)
+        if not checks:
+            return NO_GRANT
+        tokens = reserve(admission)
+        try:
+            booking = await self.limiter.acquire(checks, tokens, self.clock())
+        except Denied as denied:
+            raise _refusal(denied) from None
+        return RateGrant(booking, self.clock, tokens)
+
+
+async def _no_rules() -> Rules:
+    return Rules()
+
+
+def rate_limit_policy(settings: Settings, db: Database | None = None, *,
+                      clock: Clock = wall_clock) -> RateLimitPolicy | None:
+    """The policy this process runs (None: ``SWITCHBOARD_RATE_LIMITS=off``): counts in
+    Redis when ``SWITCHBOARD_REDIS_URL`` is set, else in this process."""
+    if settings.rate_limits is None:
+        return None
+    limiter: Limiter
+    if settings.redis_url:
+        limiter = RedisLimiter(settings.redis_url)
+    else:
+        limiter = LocalLimiter()
+    rules: RulesSource = (lambda: load_rules(db)) if db is not None else _no_rules
+    return RateLimitPolicy(limiter, rules, settings.rate_limits, clock)
