@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "users",
     "tokens",
     "usage",
+    "limits",
 )
 
 
