@@ -38,11 +38,13 @@ from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services import accounts
+from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import (
     AnswerProgress,
     close_abandoned,
     registry_pricer,
 )
+from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
@@ -110,10 +112,16 @@ def create_app(settings: Settings | None = None,
         progress.recover = close_abandoned_answers
         progress.start()
         unhook_signals = hook_signals(state.shutdown.request)
+        unsubscribe_stops: Callable[[], None] | None = None
         if settings.redis_url:  # other processes' catalog writes drop our cache at once
             from switchboard.services.cache import catalog_cache
 
             await catalog_cache().start_listener()
+            # answers followed from, and stopped by, other workers (decision 0070)
+            state.relay = AnswerRelay(settings.redis_url)
+            state.jobs = AnswerJobs(mirror=state.relay)
+            unsubscribe_stops = catalog_cache().on_notice(STOP_CHANNEL,
+                                                          state.jobs.on_stop_notice)
         app.state.sb = state
         try:
             yield
@@ -122,6 +130,10 @@ def create_app(settings: Settings | None = None,
             unhook_signals()
             state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()
+            if unsubscribe_stops is not None:
+                unsubscribe_stops()
+            if state.relay is not None:
+                await state.relay.close()
             await progress.close()
             await usage.close()
             from switchboard.upstream import close_client

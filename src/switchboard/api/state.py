@@ -22,6 +22,7 @@ from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
+from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.breakers import Breakers
 from switchboard.services.pipeline import (
     Pipeline,
@@ -54,6 +55,8 @@ class AppState:
     """This process's circuit breakers, per provider instance and key (decision 0063)."""
     jobs: AnswerJobs = field(default_factory=AnswerJobs)
     """The web chat's answers being written (jobs that outlive their request)."""
+    relay: AnswerRelay | None = None
+    """With Redis: answers followed and stopped from another worker."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)

@@ -4,6 +4,7 @@
 An answer is written by a job (``services.answer_jobs``); these routes find it:
 
 - in this process: follow its log after the ``Last-Event-ID`` sent (0: from the start);
+- on another worker (Redis): follow the copy of its log (``services.answer_relay``);
 - nowhere, because it has ended: its last event (``done`` or ``error``) at once, built
   from the saved message — after the job the database is the truth.
 
@@ -13,6 +14,7 @@ answer's last event: a reattaching tab does not wait for a new conversation's ti
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,8 +25,10 @@ from starlette.responses import StreamingResponse
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.params import PathId
 from switchboard.api.routes.chat import end_data, follow, frame, sse_response
+from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import JobEvent
+from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.chat import IN_PROGRESS
 from switchboard.services.conversations import MessageView, owned_answer
 
@@ -44,6 +48,19 @@ def last_event_id(request: Request) -> int:
 
 def in_progress(message: MessageView) -> bool:
     return message.status == "partial" and message.error == IN_PROGRESS
+
+
+async def _relayed(relay: AnswerRelay, message_id: int, after: int,
+                   shutdown: StreamShutdown) -> AsyncIterator[bytes]:
+    """An answer written by another worker. When this worker is asked to stop, the
+    stream just closes: the answer goes on, and the client reattaches elsewhere."""
+    with shutdown.streaming():
+        try:
+            async for event in relay.follow(message_id, after):
+                yield frame(event)
+        except asyncio.CancelledError:
+            if not shutdown.absorb():
+                raise
 
 
 async def _once(event: JobEvent) -> AsyncIterator[bytes]:
@@ -73,6 +90,9 @@ async def reattach(request: Request, message_id: PathId,
     job = state.jobs.get(message_id)
     if job is not None:
         return sse_response(follow(job, after, until_end=True))
+    relay = state.relay
+    if relay is not None and in_progress(message) and await relay.exists(message_id):
+        return sse_response(_relayed(relay, message_id, after, state.shutdown))
     return sse_response(_once(_saved_end(message, conversation)))
 
 
@@ -82,7 +102,10 @@ async def stop(request: Request, message_id: PathId,
     """Stop the answer wherever it is being written. ``stopping`` is False when it had
     already ended (nothing to stop); the followers get its last event either way."""
     state = state_of(request)
-    await owned_answer(state.db, who.user_id, message_id)
+    message, _ = await owned_answer(state.db, who.user_id, message_id)
     if state.jobs.stop(message_id):
+        return {"message_id": message_id, "stopping": True}
+    if state.relay is not None and in_progress(message):  # written by another worker
+        await state.relay.stop(message_id)
         return {"message_id": message_id, "stopping": True}
     return {"message_id": message_id, "stopping": False}
