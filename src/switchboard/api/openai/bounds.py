@@ -12,6 +12,7 @@ in OpenAI's error shape. Decision 0013.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from switchboard.spec import InvalidRequestError
@@ -54,8 +55,8 @@ def _count(value: Any, limit: int, param: str, what: str) -> int:
     return len(value) if isinstance(value, list) else 0
 
 
-def _messages(messages: Any) -> None:
-    _count(messages, MAX_MESSAGES, "messages", "messages")
+def _messages(messages: Any, name: str = "messages") -> None:
+    _count(messages, MAX_MESSAGES, name, "messages")
     if not isinstance(messages, list):
         return
     parts = 0
@@ -64,7 +65,7 @@ def _messages(messages: Any) -> None:
             continue
         content = message.get("content")
         if isinstance(content, list) and len(content) > MAX_PARTS_PER_MESSAGE:
-            param = f"messages[{i}].content"
+            param = f"{name}[{i}].content"
             raise InvalidRequestError(
                 f"{param}: a message holds at most {MAX_PARTS_PER_MESSAGE:,} content parts; "
                 f"this one has {len(content):,}", param=param)
@@ -72,12 +73,17 @@ def _messages(messages: Any) -> None:
         calls = message.get("tool_calls")
         parts += len(calls) if isinstance(calls, list) else 0
     if parts > MAX_PARTS:
-        raise InvalidRequestError(f"messages: a request holds at most {MAX_PARTS:,} content "
+        raise InvalidRequestError(f"{name}: a request holds at most {MAX_PARTS:,} content "
                                   f"parts and tool calls in all; this one has {parts:,}",
-                                  param="messages")
+                                  param=name)
 
 
-def _schemas(data: dict[str, Any]) -> list[tuple[str, Any]]:
+SchemaFinder = Callable[[dict[str, Any]], list[tuple[str, Any]]]
+"""Where a wire keeps its JSON Schemas: (parameter as the caller wrote it, schema)."""
+
+
+def chat_schemas(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Chat Completions: ``tools[i].function.parameters`` and the response format's."""
     found: list[tuple[str, Any]] = []
     tools = data.get("tools")
     for i, tool in enumerate(tools if isinstance(tools, list) else []):
@@ -91,15 +97,17 @@ def _schemas(data: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def precheck(data: dict[str, Any]) -> int:
-    """Raise ``InvalidRequestError`` (naming the OpenAI parameter) if the raw body is over
+def precheck(data: dict[str, Any], *, messages: str = "messages", stop: str = "stop",
+             schemas: SchemaFinder = chat_schemas) -> int:
+    """Raise ``InvalidRequestError`` (naming the caller's parameter) if the raw body is over
     a limit of ``spec.limits``; else return how many JSON Schema values it holds. Costs
-    O(messages) plus at most ``MAX_SCHEMA_NODES`` steps."""
-    _messages(data.get("messages"))
+    O(messages) plus at most ``MAX_SCHEMA_NODES`` steps. The other wires (``/v1/messages``,
+    ``/v1/responses``) name their own list of messages, stop sequences and schemas."""
+    _messages(data.get(messages), messages)
     _count(data.get("tools"), MAX_TOOLS, "tools", "tools")
-    _count(data.get("stop"), MAX_STOP_SEQUENCES, "stop", "stop sequences")
+    _count(data.get(stop), MAX_STOP_SEQUENCES, stop, "stop sequences")
     budget = MAX_SCHEMA_NODES
-    for param, schema in _schemas(data):
+    for param, schema in schemas(data):
         try:
             budget -= json_size(schema, max_nodes=budget, max_depth=MAX_SCHEMA_DEPTH,
                                 what=param)

@@ -1,0 +1,1 @@
+"""``/v1/messages``: Anthropic's Messages API in front of every provider (issue 13)."""
