@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from switchboard.api.surface import error_response as surface_error
 from switchboard.api.surface import page_response, surface_of
+from switchboard.services.router import BreakerOpen
 from switchboard.spec import (
     ConfigurationError,
     InvalidRequestError,
@@ -85,6 +86,8 @@ def status_of(exc: SwitchboardError) -> int:
         return 409
     if isinstance(exc, RateLimitError):
         return 429
+    if isinstance(exc, BreakerOpen):  # paused provider, no upstream call: 503 + Retry-After
+        return 503
     if isinstance(exc, ProviderError):
         return 502
     return STATUS_BY_CODE.get(exc.code, 400)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.services.policy import BudgetExceeded, Refused
+from switchboard.services.router import BreakerOpen
 from switchboard.spec import (
     AuthenticationError,
     BadRequestError,
@@ -57,6 +58,8 @@ def error_status(exc: SwitchboardError) -> tuple[int, str, str | None]:
             return 429, "rate_limit_error", exc.vendor_code or "rate_limit_exceeded"
         if isinstance(exc, UpstreamTimeoutError):
             return 504, "upstream_error", "upstream_timeout"
+        if isinstance(exc, BreakerOpen):  # no upstream call was made: unavailable for now
+            return 503, "upstream_error", exc.code
         return 502, "upstream_error", exc.code
     return 500, "server_error", exc.code
 
@@ -77,7 +80,7 @@ def error_headers(exc: SwitchboardError) -> dict[str, str]:
             headers["x-should-retry"] = "false"
         return headers
     if isinstance(exc, ProviderError):
-        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        if isinstance(exc, RateLimitError | BreakerOpen) and exc.retry_after is not None:
             headers["retry-after"] = str(max(int(exc.retry_after + 0.999), 0))
         # A retryable error reaching the caller is one the gateway already retried (the
         # one retry layer, upstream/retry.py); a non-retryable one (a spent quota, a
