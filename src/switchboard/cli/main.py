@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "tokens",
     "usage",
     "limits",
+    "budgets",
 )
 
 

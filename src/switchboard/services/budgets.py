@@ -55,6 +55,11 @@ def usd(value: Decimal) -> str:
     return f"${value.normalize():f}"
 
 
+def _plain(value: Decimal) -> str:
+    """``2.5``, ``0``, ``10`` (never ``2.5000000000`` nor ``1E+1``): dollars as JSON strings."""
+    return f"{value.normalize():f}"
+
+
 def parse_amount(raw: object) -> Decimal:
     """A budget amount from a person (CLI, REST): a positive number of dollars."""
     try:
@@ -181,8 +186,8 @@ class BudgetState:
         return {
             "id": b.id, "scope": b.scope, "user_id": b.user_id, "api_token_id": b.api_token_id,
             "label": b.label, "period": b.period, "soft": b.soft,
-            "amount": str(b.amount), "spent": str(self.spent), "reserved": str(self.reserved),
-            "remaining": str(self.remaining),
+            "amount": _plain(b.amount), "spent": _plain(self.spent),
+            "reserved": _plain(self.reserved), "remaining": _plain(self.remaining),
             "period_start": self.window.starts_at.isoformat(),
             "resets_at": self.window.resets_at.isoformat(),
         }

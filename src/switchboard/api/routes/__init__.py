@@ -12,5 +12,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.answers",
     "switchboard.api.routes.conversations",
     "switchboard.api.routes.usage",
+    "switchboard.api.routes.budgets",
     "switchboard.web.views",
 )
