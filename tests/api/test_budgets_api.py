@@ -13,6 +13,14 @@ from tests.conftest import isolate
 from tests.server import Running, running_server
 
 
+@pytest.fixture(autouse=True)
+def _isolated_env() -> Iterator[None]:
+    """The module's server isolates the environment for the whole module (it reads the
+    master key file under SWITCHBOARD_DATA_DIR at request time: the env must not change
+    under it), so the suite's per-test isolation is switched off here."""
+    yield
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with pytest.MonkeyPatch.context() as mp:

@@ -136,6 +136,10 @@ def create_app(settings: Settings | None = None,
                 await state.relay.close()
             await progress.close()
             await usage.close()
+            for policy in state.pipeline.admission:  # budget settlements still being written
+                drain = getattr(policy, "drain", None)
+                if drain is not None:
+                    await drain()
             from switchboard.upstream import close_client
 
             await close_client()

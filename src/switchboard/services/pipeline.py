@@ -41,6 +41,7 @@ from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.providers.offline import tokens as heuristic
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.metering import CallOutcome, metered
 from switchboard.services.policy import (
     Admission,
@@ -99,8 +100,7 @@ def default_policies(settings: Settings, db: Database, *,
     docs/howto/add-a-policy-step.md)."""
     policies: list[AdmissionPolicy] = []
     # rate limits (issue 12, lane ratelimits) go here
-    # budgets (issue 12, lane budgets) go here
-    del settings, db, clock  # used by the policies above once they exist
+    policies.append(BudgetPolicy(db, timezone=settings.budget_timezone, clock=clock))
     return policies
 
 

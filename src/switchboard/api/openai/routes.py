@@ -92,7 +92,10 @@ def _headers(base: dict[str, str], warnings: list[CallWarning]) -> dict[str, str
     said once, also when n calls said it)."""
     headers = dict(base)
     if warnings:
-        said = "; ".join(dict.fromkeys(w.message for w in warnings))[:2000]
+        said = "; ".join(dict.fromkeys(w.message for w in warnings))
+        if "x-switchboard-warnings" in headers:  # a grant's (a soft budget's) comes first
+            said = f"{headers['x-switchboard-warnings']}; {said}"
+        said = said[:2000]
         # A warning may quote the caller's input (a stop sequence): keep the header one
         # line of ASCII, whatever it holds.
         said = _CONTROL.sub(" ", said.encode("ascii", "backslashreplace").decode("ascii"))
