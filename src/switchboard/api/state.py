@@ -26,7 +26,7 @@ from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.breakers import Breakers
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
 from switchboard.services.revocations import RevocationWatch
-from switchboard.services.router import FallbackRouter, RouterSettings
+from switchboard.services.router import process_router
 from switchboard.services.sessions import SessionStore
 from switchboard.services.usage import UsageRecorder
 
@@ -59,10 +59,9 @@ class AppState:
     """The one call pipeline every surface of this process calls (services.pipeline)."""
 
     def __post_init__(self) -> None:
-        router = FallbackRouter(self.breakers, RouterSettings(
-            first_byte_deadline=self.settings.first_byte_deadline))
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
-                                 router, usage_recorder(self.usage))
+                                 process_router(self.settings, self.breakers),
+                                 usage_recorder(self.usage))
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

@@ -41,6 +41,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from switchboard.config import Settings
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.breakers import Breaker, Breakers, Clock
 from switchboard.services.pipeline import Attempt, Opener, Routed, falls_back
@@ -65,6 +66,13 @@ class RouterSettings:
     """Seconds a streaming candidate with a successor has to begin its response."""
     retry_budget: float = DEFAULT_RETRY_BUDGET
     """Seconds of retry waits a candidate with a successor may spend."""
+
+
+def process_router(settings: Settings, breakers: Breakers | None = None) -> FallbackRouter:
+    """THE router a process's pipeline uses (the server's ``AppState``, the CLI): one
+    place, so every surface fails over the same way."""
+    return FallbackRouter(breakers if breakers is not None else Breakers(),
+                          RouterSettings(first_byte_deadline=settings.first_byte_deadline))
 
 
 class BreakerOpen(OverloadedError):
