@@ -4,6 +4,7 @@ first-byte deadline, a context-length error; breakers on a clock the test turns.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -244,3 +245,18 @@ async def test_the_callers_mistakes_do_not_trip_a_breaker(vendors: Vendors) -> N
     with pytest.raises(BadRequestError):
         await pipeline.open(spec())
     assert breakers.get("a").state is State.CLOSED
+
+
+async def test_a_caller_gone_during_a_hang_is_not_a_failover(vendors: Vendors) -> None:
+    vendors.a.then(Hang(seconds=1.5))
+    breakers = Breakers(BreakerPolicy(failure_threshold=1), vendors.clock)
+    pipeline = vendors.pipeline(vendors.registry(), breakers=breakers, deadline=5.0)
+    task = asyncio.create_task(pipeline.open(spec(["c:gpt-4.1"])))
+    # The fake vendor runs in its own thread: poll for the request to reach it.
+    while not vendors.a.chat_requests():  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert vendors.c.chat_requests() == []  # no failover for a caller who left
+    assert breakers.get("a").state is State.CLOSED  # and no failure counted

@@ -36,10 +36,13 @@ a prompt too long. A bad request, a refusal, a missing key end the call as they 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.config import Settings
 from switchboard.registry import Registry, ResolvedModel
@@ -168,12 +171,7 @@ class FallbackRouter:
             if deadline is None:
                 attempt = await open_one(model)
             else:
-                try:
-                    attempt = await asyncio.wait_for(open_one(model), deadline)
-                except TimeoutError:
-                    raise UpstreamTimeoutError(
-                        f"{model.ref}: the response had not begun after {deadline:g} s",
-                        provider=model.provider_name) from None
+                attempt = await _within(open_one(model), deadline, model)
         except SwitchboardError as exc:
             if _unwell(exc):
                 breaker.failure(exc.code)
@@ -193,3 +191,32 @@ class FallbackRouter:
         return BreakerOpen(
             f"{model.ref}: provider {model.provider_name!r} is paused after repeated "
             f"failures;{when}", provider=model.provider_name, retry_after=wait or None)
+
+
+async def _within(opening: Coroutine[Any, Any, Attempt], deadline: float,
+                  model: ResolvedModel) -> Attempt:
+    """``opening`` if it produces its first event within ``deadline`` seconds, else an
+    ``UpstreamTimeoutError``. Not ``asyncio.wait_for``: when the answer arrives just as
+    the deadline passes, wait_for (before Python 3.12) may drop it, and an opened attempt
+    dropped unclosed would end the whole call when it is collected; here an attempt that
+    made it is kept, and our own cancellation is never mistaken for the deadline."""
+    task = asyncio.ensure_future(opening)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=deadline)
+    except BaseException:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    if done:
+        return task.result()
+    task.cancel()
+    try:
+        return await task  # it finished as it was being cancelled: it answered
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # we are cancelled ourselves (the client went away)
+        raise UpstreamTimeoutError(
+            f"{model.ref}: the response had not begun after {deadline:g} s",
+            provider=model.provider_name) from None
