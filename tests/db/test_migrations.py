@@ -17,7 +17,7 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0004_message_tree", "0005_catalog_states", "0006_usage_estimates",
              "0007_conversation_pins",
              "0008_revocation_stamp", "0009_fallbacks", "0010_budgets",
-             "0011_rate_limit_rules"]
+             "0011_rate_limit_rules", "0012_model_types"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -135,10 +135,11 @@ async def test_downgrade_to_catalog_keeps_catalog_rows(database_url: str) -> Non
             )
             assert tables == sorted(["alembic_version", *CATALOG])
             added = {"allow_unlisted_models", "removed_models"}  # by 0005
+            typed = {"model_type", "embedding"}  # by 0012
             assert await dump(conn, CATALOG) == {**{t: rows[t] for t in CATALOG}, "providers": [
                 {k: v for k, v in row.items() if k not in added} for row in rows["providers"]],
-                "provider_models": [  # 0009 added the fallback chain
-                    {k: v for k, v in row.items() if k != "fallbacks"}
+                "provider_models": [  # 0009 added the fallback chain, 0012 the type
+                    {k: v for k, v in row.items() if k != "fallbacks" and k not in typed}
                     for row in rows["provider_models"]]}
     finally:
         await db.dispose()

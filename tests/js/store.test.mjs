@@ -21,7 +21,8 @@ const registry = normalizeRegistry({
   providers: [
     { id: 1, name: "nokey", kind: "openai", configured: false, models: [{ ref: "nokey:gpt", name: "GPT" }] },
     { id: 2, name: "acme", kind: "openai_compatible", configured: true, models: [
-      { ref: "acme:big", name: "Big", price_input: 1 }, { ref: "acme:small", name: "Small" }] },
+      { ref: "acme:big", name: "Big", price_input: 1 }, { ref: "acme:small", name: "Small" },
+      { ref: "acme:embed", name: "Embed", type: "embedding" }] },
   ],
 });
 
@@ -29,6 +30,11 @@ test("normalizeRegistry indexes models by ref and links their provider", () => {
   assert.equal(registry.byRef.get("acme:small").provider.name, "acme");
   assert.equal(registry.byRef.get("acme:big").price.input, 1);
   assert.equal(registry.defaultRef, "acme:big");
+});
+
+test("normalizeRegistry never offers an embedding model for chat", () => {
+  assert.equal(registry.byRef.get("acme:embed"), undefined);
+  assert.deepEqual(registry.providers[1].models.map((m) => m.ref), ["acme:big", "acme:small"]);
 });
 
 test("resolveSelected: first usable preference, else the default, else any usable model", () => {

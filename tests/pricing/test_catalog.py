@@ -37,14 +37,19 @@ def test_every_row_is_plausible(kind: str) -> None:
         assert table.source.startswith("https://")
         assert len(table.models) >= 5
     for model_id, row in table.models.items():
+        if row.type == "embedding":
+            assert row.dimensions is not None and row.custom_dimensions is not None, model_id
+            assert row.price.output == 0 and (kind == "offline" or row.input > 0), model_id
+            continue
         assert "streaming" in row.capabilities, model_id
+        assert row.max_output_tokens is not None
         assert row.max_output_tokens <= row.context_window, model_id
         if row.cached_input is not None:
             assert row.cached_input <= row.input, model_id
         if row.cache_write is not None:
             assert row.cache_write >= row.input, model_id
         if kind != "offline":
-            assert row.output >= row.input > 0, model_id
+            assert row.output is not None and row.output >= row.input > 0, model_id
 
 
 def test_anthropic_rows_carry_cache_write_prices() -> None:
@@ -67,9 +72,38 @@ def test_builtin_models_are_model_infos() -> None:
     assert builtin_models("nobody") == []
 
 
+def test_embedding_rows_are_embedding_models() -> None:
+    small = {m.id: m for m in builtin_models("openai")}["text-embedding-3-small"]
+    assert small.type == "embedding" and small.embedding is not None
+    assert (small.embedding.dimensions, small.embedding.custom_dimensions) == (1536, True)
+    assert small.price is not None and (small.price.input, small.price.output) == (
+        Decimal("0.02"), Decimal(0))
+    assert small.capabilities == Capabilities.exactly(()), "no chat capability"
+    assert {m.id: m for m in builtin_models("openai")}["gpt-4o"].type == "chat"
+
+
+@pytest.mark.parametrize("edit,message", [
+    ({"type": "embedding", "input": "0.1", "output": "1", "context_window": 10},
+     "no output price"),
+    ({"input": "0.1", "context_window": 10, "dimensions": 8, "output": "1",
+      "max_output_tokens": 5, "capabilities": []}, "dimensions are for embedding"),
+    ({"type": "vectors", "input": "0.1", "context_window": 10}, "type"),
+])
+def test_malformed_embedding_rows_fail(edit: dict[str, Any], message: str) -> None:
+    data = copy.deepcopy(raw())
+    data["vendors"]["openai"]["models"]["odd-embed"] = {"name": "Odd", **edit}
+    with pytest.raises(ValueError, match="odd-embed") as exc:
+        parse_catalog(data)
+    assert message in str(exc.value)
+
+
 async def test_offline_row_matches_the_offline_provider() -> None:
-    [listed] = await OfflineProvider().list_models()
-    [row] = builtin_models("offline")
+    [listed, embed] = await OfflineProvider().list_models()
+    [row, embed_row] = builtin_models("offline")
+    assert (embed.id, embed.type, embed.embedding, embed.context_window) == (
+        embed_row.id, embed_row.type, embed_row.embedding, embed_row.context_window)
+    assert embed.price is not None and embed_row.price is not None
+    assert (embed.price.input, embed_row.price.input) == (Decimal(0), Decimal(0))
     assert (row.id, row.capabilities, row.context_window, row.max_output_tokens) == (
         listed.id, listed.capabilities, listed.context_window, listed.max_output_tokens)
     assert row.price is not None and listed.price is not None

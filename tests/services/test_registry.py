@@ -21,8 +21,11 @@ async def test_seed_first_run_and_idempotent(database: Database) -> None:
     providers = {p.name: p for p in await catalog.get_providers(database)}
     assert set(providers) == {"offline", "openai", "anthropic", "mistral", "gemini"}
     assert providers["offline"].enabled
-    assert [x.model_sdk_id for x in providers["offline"].models] == ["offline-chat"]
-    assert providers["offline"].models[0].is_default
+    offline = providers["offline"].models
+    assert [(x.model_sdk_id, x.model_type) for x in offline] == [
+        ("offline-chat", "chat"), ("offline-embed", "embedding")]
+    assert offline[0].is_default and not offline[1].is_default
+    assert offline[1].embedding == {"dimensions": 256, "custom_dimensions": True}
     for name in ("openai", "anthropic", "mistral", "gemini"):
         # Enabled (no admin switched them off), not configured (no key): two states.
         assert providers[name].enabled and providers[name].models

@@ -40,7 +40,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.spec.limits import raw_json_problem
 
-CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions"})
+CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions",
+                        "/v1/embeddings"})
+"""Paths with the larger limit. ``/v1/embeddings`` is among them because RAG clients
+send batches of up to 2,048 chunks (LangChain's default is 1,000 per request), several
+megabytes; ``spec.limits.MAX_EMBEDDING_CHARS`` bounds what such a body may hold."""
+EMBEDDINGS_PATH = "/v1/embeddings"
 PRESCANNED_PATHS = frozenset({"/api/chat", "/api/chat/stream"})
 MB = 1024 * 1024
 
@@ -60,7 +65,8 @@ def too_large_response(path: str, limit: int) -> tuple[int, bytes]:
     """(status, JSON body) of the 413 for ``path``."""
     chat = path in CHAT_PATHS
     setting = "SWITCHBOARD_MAX_CHAT_BODY_MB" if chat else "SWITCHBOARD_MAX_BODY_MB"
-    hint = ("attach fewer or smaller images (inline images count about 4/3 of their "
+    hint = ("send fewer or shorter inputs per request" if path == EMBEDDINGS_PATH
+            else "attach fewer or smaller images (inline images count about 4/3 of their "
             "size)" if chat else "send less data")
     message = (f"the request body is larger than {_megabytes(limit)}, the limit for "
                f"{path}: {hint}, or ask the operator to raise {setting}")

@@ -61,6 +61,7 @@ from switchboard.db.types import (
     UTCDateTime,
     utcnow,
 )
+from switchboard.spec.model import MODEL_TYPES
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -173,6 +174,7 @@ class ProviderModel(Base):
     __tablename__ = "provider_models"
     __table_args__ = (
         UniqueConstraint("provider_id", "model_sdk_id"),
+        CheckConstraint(_in("model_type", MODEL_TYPES), name="model_type"),
         # At most one default model in the whole table. SQLite and PostgreSQL both support
         # partial indexes; a plain UNIQUE on a boolean would allow only one non-default.
         Index(
@@ -215,6 +217,12 @@ class ProviderModel(Base):
     its first byte (migration 0009, decision 0064)."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    model_type: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="chat", server_default="chat")
+    """``chat`` or ``embedding`` (migration 0012): embedding models answer only
+    ``/v1/embeddings`` and are never offered for chat."""
+    embedding: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """An embedding model's ``dimensions`` / ``custom_dimensions``; null for chat."""
 
     provider: Mapped[Provider] = relationship(back_populates="models", lazy="raise")
 

@@ -21,9 +21,9 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from switchboard.spec import Capabilities, ModelInfo, Price
+from switchboard.spec import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType, Price
 
 CapabilityName = Literal["streaming", "tools", "vision", "image_output", "json_output",
                          "reasoning"]
@@ -31,20 +31,40 @@ _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 
 
 class ModelRow(BaseModel):
-    """One model's catalog entry. Prices: USD per million tokens."""
+    """One model's catalog entry. Prices: USD per million tokens.
+
+    ``type: "embedding"`` rows are embedding models: priced per million input tokens
+    only (``output`` is absent, read as 0), no output limit or chat capabilities, and
+    ``dimensions`` (default vector length) / ``custom_dimensions`` (accepts a shorter
+    one) instead; ``context_window`` is then the most tokens one input may hold."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
+    type: ModelType = "chat"
     input: Decimal = Field(ge=0)
-    output: Decimal = Field(ge=0)
+    output: Decimal | None = Field(default=None, ge=0)
     cached_input: Decimal | None = Field(default=None, ge=0)
     cache_write: Decimal | None = Field(default=None, ge=0)
     context_window: int = Field(gt=0)
-    max_output_tokens: int = Field(gt=0)
-    capabilities: list[CapabilityName]
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    capabilities: list[CapabilityName] = Field(default_factory=list)
+    dimensions: int | None = Field(default=None, gt=0)
+    custom_dimensions: bool | None = None
     aliases: list[str] = Field(default_factory=list)
     tier: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_its_type(self) -> ModelRow:
+        if self.type == "chat":
+            if self.output is None or self.max_output_tokens is None:
+                raise ValueError("a chat model needs output and max_output_tokens")
+            if self.dimensions is not None or self.custom_dimensions is not None:
+                raise ValueError("dimensions are for embedding models")
+        elif self.output is not None or self.max_output_tokens is not None or self.capabilities:
+            raise ValueError("an embedding model has no output price, output limit or chat "
+                             "capabilities")
+        return self
 
     @field_validator("input", "output", "cached_input", "cache_write", mode="before")
     @classmethod
@@ -63,10 +83,13 @@ class ModelRow(BaseModel):
 
     @property
     def price(self) -> Price:
-        return Price(input=self.input, output=self.output,
+        return Price(input=self.input, output=self.output or Decimal(0),
                      cached_input=self.cached_input, cache_write=self.cache_write)
 
     def info(self, model_id: str, kind: str) -> ModelInfo:
+        embedding = None
+        if self.type == "embedding":
+            embedding = EmbeddingCapabilities(self.dimensions, self.custom_dimensions)
         return ModelInfo(
             id=model_id,
             name=self.name,
@@ -76,6 +99,8 @@ class ModelRow(BaseModel):
             price=self.price,
             description=self.tier,
             owned_by=kind,
+            type=self.type,
+            embedding=embedding,
         )
 
 

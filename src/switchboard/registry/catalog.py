@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from switchboard.spec.model import Capabilities
+from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelType
 from switchboard.spec.usage import Price
 
 
@@ -23,6 +23,8 @@ class CatalogEntry:
     configured: bool
     enabled: bool
     is_default: bool
+    type: ModelType = "chat"
+    embedding: EmbeddingCapabilities | None = None
 
     @property
     def ref(self) -> str:
@@ -52,6 +54,8 @@ class CatalogEntry:
             "configured": self.configured,
             "enabled": self.enabled,
             "default": self.is_default,
+            "type": self.type,
+            "embedding": self.embedding.as_dict() if self.embedding is not None else None,
         }
 
 

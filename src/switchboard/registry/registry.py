@@ -273,6 +273,8 @@ class Registry:
                     configured=configured,
                     enabled=instance.enabled,
                     is_default=default == f"{instance.name}:{model_id}",
+                    type=info.type,
+                    embedding=info.embedding,
                 ))
         return entries
 

@@ -15,6 +15,10 @@ This is where the framework wraps every adapter, so adapters stay simple:
 - A provider that needs a key and has none raises its ``MissingApiKeyError`` (naming the
   env var and ``switchboard keys set NAME``) when the call is made, before any network.
 - ``cost()`` prices a ``Usage`` with the catalog's price; ``None`` means unknown, never 0.
+- ``embed()`` splits an embedding request into the adapter's batches (its vendor's
+  limits), makes each call under the same retry policy as ``generate()`` (a failed batch
+  is retried alone) and returns the vectors in order; a model the catalog knows as the
+  other type is refused before any call (``chat_model()`` / ``embedding_model()``).
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from switchboard.registry.passthrough import check_provider_options
 from switchboard.spec.collect import ChatResult, collect_stream, result_events
+from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult, batches, merge
+from switchboard.spec.errors import InvalidRequestError
 from switchboard.spec.events import StreamEvent
-from switchboard.spec.model import Capabilities, ModelInfo
-from switchboard.spec.provider import ChatModel, Provider
+from switchboard.spec.model import Capabilities, ModelInfo, ModelType
+from switchboard.spec.provider import ChatModel, EmbeddingModel, Provider
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
-from switchboard.upstream.retry import RetryPolicy, retrying_stream
+from switchboard.upstream.retry import RetryPolicy, retrying_call, retrying_stream
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -63,11 +70,32 @@ class ResolvedModel:
     def display_name(self) -> str:
         return self.info.display_name if self.info is not None else self.model_id
 
+    @property
+    def model_type(self) -> ModelType:
+        """``chat`` or ``embedding``: the catalog's word, else the adapter's guess."""
+        if self.info is not None:
+            return self.info.type
+        return self.provider.model_type(self.model_id)
+
     def chat_model(self) -> ChatModel:
         """The adapter's model, after the key check (no network happens before it)."""
+        if self.model_type == "embedding":
+            raise InvalidRequestError(
+                f"model '{self.ref}' is an embedding model: it turns text into vectors "
+                "and cannot answer messages; choose a chat model", param="model")
         if self.provider.requires_api_key:
             self.provider.require_api_key()
         return self.provider.chat_model(self.model_id)
+
+    def embedding_model(self) -> EmbeddingModel:
+        """The adapter's embedding model, after the type and key checks."""
+        if self.info is not None and self.info.type != "embedding":
+            raise InvalidRequestError(
+                f"model '{self.ref}' is a {self.info.type} model and cannot make "
+                "embeddings; choose an embedding model", param="model")
+        if self.provider.requires_api_key:
+            self.provider.require_api_key()
+        return self.provider.embedding_model(self.model_id)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         check_provider_options(request, self.provider)
@@ -97,6 +125,30 @@ class ResolvedModel:
         """``generate_events`` folded: the whole answer (its error, if it failed after
         the retries, is in ``result.error``)."""
         return await collect_stream(self.generate_events(request))
+
+    def embedder(self, request: EmbeddingRequest) -> EmbeddingModel:
+        """The adapter's embedding model for ``request``: the model's type, the key and
+        what the adapter accepts (token arrays) are checked, without any network."""
+        model = self.embedding_model()
+        if not model.token_input:
+            request.texts()  # refuses token arrays before any call
+        known = self.info.embedding if self.info is not None else None
+        if (request.dimensions is not None and known is not None
+                and known.custom_dimensions is False):
+            size = f"{known.dimensions:,}" if known.dimensions else "its own number of"
+            raise InvalidRequestError(
+                f"model '{self.ref}' always makes vectors of {size} dimensions: it does "
+                "not accept dimensions", param="dimensions")
+        return model
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        """Vectors for every input, made in the adapter's batches (see module doc)."""
+        model = self.embedder(request)
+        results: list[EmbeddingResult] = []
+        for batch in batches(request, model.max_batch, model.max_batch_chars):
+            results.append(await retrying_call(partial(model.embed_batch, batch),
+                                               self.policy, sleep=self.sleep))
+        return merge(results)
 
     def cost(self, usage: Usage) -> Decimal | None:
         return cost(usage, self.price)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import ResolvedModel
 from switchboard.services.usage import UsageRecord
 from switchboard.services.usage_estimate import fill_usage
@@ -32,12 +33,17 @@ from switchboard.spec import (
     ChatRequest,
     ChatResult,
     Collector,
+    EmbeddingRequest,
+    EmbeddingResult,
     ErrorEvent,
+    FinishReason,
     ReasoningDelta,
+    ResponseMetadata,
     StreamEvent,
     SwitchboardError,
     TextDelta,
     ToolCallStart,
+    Usage,
 )
 
 Status = Literal["ok", "partial", "error"]
@@ -179,3 +185,52 @@ async def metered_generate(model: ResolvedModel, request: ChatRequest,
                            collector=collector):
         pass
     return collector.result()
+
+
+async def metered_embed(model: ResolvedModel, request: EmbeddingRequest,
+                        on_done: Callable[[CallOutcome], None]) -> EmbeddingResult:
+    """One embedding request (all its batches, with retries), accounted like a chat call:
+    exactly one ``CallOutcome`` however it ends, its usage the vendor's count or, when
+    the vendor gives none (Gemini), the offline estimate flagged ``estimated``, and its
+    cost at the model's price per million input tokens. Outcomes carry an empty answer
+    (``ChatResult`` with no parts) so usage rows, budgets and rate limits read them as
+    they read a chat call's."""
+    started = time.perf_counter()
+    result: EmbeddingResult | None = None
+    error: SwitchboardError | None = None
+    reason: str | None = None
+    try:
+        result = await model.embed(request)
+        return result
+    except SwitchboardError as exc:
+        error = scrub_key(model, exc)
+        raise
+    except BaseException as exc:  # cancellation, shutdown, a bug: still account for it
+        reason = f"interrupted ({type(exc).__name__})"
+        raise
+    finally:
+        on_done(_embedding_outcome(model, request, result, started, error, reason))
+
+
+def _embedding_outcome(model: ResolvedModel, request: EmbeddingRequest,
+                       result: EmbeddingResult | None, started: float,
+                       error: SwitchboardError | None, reason: str | None) -> CallOutcome:
+    usage = result.usage if result is not None else Usage()
+    estimated = False
+    if result is not None and usage.input_tokens is None:
+        usage = Usage(input_tokens=request_tokens(request), output_tokens=0)
+        result.usage = usage  # the caller reports the same figure the row holds
+        estimated = True
+    ok = result is not None
+    answer = ChatResult(
+        text="", parts=[], tool_calls=[],
+        finish_reason=FinishReason("stop", "embedding") if ok else None,
+        usage=usage, warnings=list(result.warnings) if result is not None else [],
+        metadata=ResponseMetadata(model=result.model if result is not None else None),
+        error=error)
+    latency = int((time.perf_counter() - started) * 1000)
+    return CallOutcome(
+        provider=model.provider_name, kind=model.kind, model=model.model_id, result=answer,
+        status="ok" if ok else "error", started_at=started, latency_ms=latency,
+        ttft_ms=latency if ok else None, cost=model.cost(usage) if ok else None,
+        error=error, reason=reason, estimated=estimated)

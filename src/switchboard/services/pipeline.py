@@ -40,9 +40,10 @@ from typing import Protocol
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.providers.offline import tokens as heuristic
+from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.budget_policy import BudgetPolicy
-from switchboard.services.metering import CallOutcome, metered
+from switchboard.services.metering import CallOutcome, metered, metered_embed
 from switchboard.services.policy import (
     Admission,
     AdmissionPolicy,
@@ -58,6 +59,8 @@ from switchboard.spec import (
     ChatResult,
     Collector,
     ContextLengthError,
+    EmbeddingRequest,
+    EmbeddingResult,
     ImagePart,
     InvalidRequestError,
     ProviderError,
@@ -233,6 +236,15 @@ class Completed:
     failed: list[tuple[str, SwitchboardError]]
 
 
+@dataclass(slots=True)
+class Embedded:
+    """An embedding call's vectors."""
+
+    model: ResolvedModel
+    result: EmbeddingResult
+    headers: dict[str, str]
+
+
 # -- the pipeline -------------------------------------------------------------------------------
 
 class Pipeline:
@@ -298,6 +310,37 @@ class Pipeline:
             raise failure
         return [g for g in got if isinstance(g, Completed)]
 
+    async def embed(self, spec: CallSpec) -> Embedded:
+        """An embedding call (``spec.request`` is an ``EmbeddingRequest``): the same
+        admission, metering (``metered_embed``: one outcome, one usage row) and
+        settling as a chat call, but ONE model: no fallbacks, because vectors of two
+        models live in different spaces and an index mixing them silently stops finding
+        things (decision 0076). Type, key and input are checked before admission."""
+        request = spec.request
+        if not isinstance(request, EmbeddingRequest):
+            raise TypeError("Pipeline.embed needs an EmbeddingRequest")
+        model = (await self.registry_source()).resolve(spec.model)
+        model.embedder(request)
+        grants = await self._admit(Admission(
+            spec, model, request_tokens(request), 0,
+            model.cost(Usage(input_tokens=request_tokens(request), output_tokens=0))))
+        outcomes: list[CallOutcome] = []
+
+        def done(outcome: CallOutcome) -> None:
+            self.recorder(spec, outcome)
+            outcomes.append(outcome)
+
+        try:
+            result = await metered_embed(model, request, done)
+        finally:
+            for grant in grants:
+                _settle(grant.settle, outcomes[0] if outcomes else None)
+        headers: dict[str, str] = {}
+        for grant in grants:
+            headers.update(grant.headers)
+        headers["x-switchboard-model"] = model.ref
+        return Embedded(model, result, headers)
+
     async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
                     choices: int = 1) -> list[Grant]:
         """Every policy's grant, in order; if one refuses, the grants already given are
@@ -310,7 +353,12 @@ class Pipeline:
         estimated = heuristic.input_tokens(request)
         reserved = model.cost(Usage(input_tokens=estimated * choices,
                                     output_tokens=max_output * choices))
-        admission = Admission(spec, model, estimated, max_output, reserved)
+        return await self._admit(Admission(spec, model, estimated, max_output, reserved))
+
+    async def _admit(self, admission: Admission) -> list[Grant]:
+        """Run every policy on ``admission`` (see ``admit``)."""
+        if not self.admission:
+            return []
         grants: list[Grant] = []
         try:
             for policy in self.admission:
@@ -433,6 +481,8 @@ class _Call:
     async def attempt(self, model: ResolvedModel) -> Attempt:
         """The opener: one candidate, from the surface's request to its first event."""
         spec = self.spec
+        if not isinstance(spec.request, ChatRequest):
+            raise TypeError("an embedding call goes through Pipeline.embed")
         request, warnings = (self.prepare(model, spec.request) if self.prepare is not None
                              else (spec.request, []))
         check_capabilities(model, request)

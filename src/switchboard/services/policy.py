@@ -34,6 +34,7 @@ from typing import Literal, Protocol
 from switchboard.registry import ResolvedModel
 from switchboard.services.metering import CallOutcome
 from switchboard.services.principal import Principal
+from switchboard.spec.embedding import EmbeddingRequest
 from switchboard.spec.errors import SwitchboardError
 from switchboard.spec.request import ChatRequest
 
@@ -50,7 +51,9 @@ class CallSpec:
 
     principal: Principal
     surface: Surface
-    request: ChatRequest
+    request: ChatRequest | EmbeddingRequest
+    """A chat call's request (``Pipeline.open`` / ``complete``), or an embedding call's
+    (``Pipeline.embed``: one model, no fallbacks, never streamed)."""
     model: str | None
     """The model ref asked for (None: the default model)."""
     fallbacks: list[str] = field(default_factory=list)

@@ -117,6 +117,10 @@ def fill_from_info(row: m.ProviderModel, info: ModelInfo, *, overwrite: bool) ->
         "max_output_tokens": info.max_output_tokens,
         "description": info.description,
     }
+    if info.type != "chat":
+        values["model_type"] = info.type
+    if info.embedding is not None:
+        values["embedding"] = info.embedding.as_dict()
     if info.price is not None:
         values.update(price_input=info.price.input, price_output=info.price.output,
                       price_cached_input=info.price.cached_input,

@@ -57,6 +57,7 @@ async def _build(db: Database) -> ModelRegistry:
                     capabilities=Capabilities.from_dict(model.capabilities).as_dict(),
                     context_window=model.context_window,
                     price_input=model.price_input, price_output=model.price_output,
+                    type="embedding" if model.model_type == "embedding" else "chat",
                 ))
             info = kinds.by_kind.get(row.kind)
             providers.append(RegistryProvider(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from switchboard.db import models as m
 from switchboard.security.masking import mask_last4
-from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
 from switchboard.spec.usage import Price
 
 
@@ -41,6 +41,8 @@ class ModelView(_View):
     updated_at: datetime
     fallbacks: tuple[str, ...] = ()
     """The model's own fallback chain (``provider:model`` refs, in order)."""
+    model_type: ModelType = "chat"
+    embedding: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: m.ProviderModel) -> ModelView:
@@ -62,6 +64,9 @@ class ModelView(_View):
             created_at=row.created_at,
             updated_at=row.updated_at,
             fallbacks=tuple(row.fallbacks or ()),
+            model_type="embedding" if row.model_type == "embedding" else "chat",
+            embedding=EmbeddingCapabilities.from_dict(row.embedding).as_dict()
+            if row.embedding is not None else None,
         )
 
     @property
@@ -84,6 +89,9 @@ class ModelView(_View):
             max_output_tokens=self.max_output_tokens,
             price=self.price,
             description=self.description,
+            type=self.model_type,
+            embedding=EmbeddingCapabilities.from_dict(self.embedding)
+            if self.embedding is not None else None,
         )
 
 
@@ -151,6 +159,9 @@ class RegistryModel(_View):
     context_window: int | None
     price_input: Decimal | None
     price_output: Decimal | None
+    type: ModelType = "chat"
+    """``embedding`` models are listed (the catalog shows them) but the chat page never
+    offers them: they cannot answer a message."""
 
 
 class RegistryProvider(_View):

@@ -9,6 +9,7 @@ from switchboard.spec.collect import (
     parse_arguments,
     result_events,
 )
+from switchboard.spec.embedding import EmbeddingInput, EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import (
     AuthenticationError,
     BadRequestError,
@@ -57,8 +58,14 @@ from switchboard.spec.messages import (
     ToolCallPart,
     ToolResultPart,
 )
-from switchboard.spec.model import Capabilities, ModelInfo
-from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
+from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
+from switchboard.spec.provider import (
+    ChatModel,
+    EmbeddingModel,
+    KeyCheck,
+    Provider,
+    ProviderConfig,
+)
 from switchboard.spec.request import (
     ChatRequest,
     ReasoningEffort,
@@ -76,6 +83,8 @@ from switchboard.spec.usage import Price, Usage, cost
 __all__ = [
     "AuthenticationError", "BadRequestError", "CallWarning", "Capabilities", "ChatModel",
     "ChatRequest", "ChatResult", "Collector", "ConfigurationError", "ContextLengthError",
+    "EmbeddingCapabilities", "EmbeddingInput", "EmbeddingModel", "EmbeddingRequest",
+    "EmbeddingResult", "ModelType",
     "ErrorEvent", "FilePart", "Finish", "FinishReason", "ImagePart", "InvalidRequestError",
     "KeyCheck", "Message", "MissingApiKeyError", "ModelInfo", "NotFoundError",
     "OverloadedError", "Part", "PermissionDeniedError", "Price", "Provider",

@@ -124,3 +124,18 @@ def raw_json_problem(raw: bytes) -> str | None:
         return (f"the request body holds {structure:,} JSON objects, arrays and items; a "
                 f"chat request holds at most {MAX_BODY_STRUCTURE:,}")
     return None
+
+# -- embeddings (``spec.embedding``, ``POST /v1/embeddings``) ------------------------------
+# OpenAI's own per-request limits are 2,048 inputs and 300,000 tokens
+# (https://platform.openai.com/docs/api-reference/embeddings/create); ours sit above them,
+# so no valid request meets them, and bound what one request can make us hold and send.
+MAX_EMBEDDING_INPUTS = 2_048
+MAX_EMBEDDING_CHARS = 4_000_000
+"""Characters of text in all inputs of one request (~1 M tokens)."""
+MAX_EMBEDDING_TOKEN_IDS = 400_000
+"""Token ids in all token-array inputs of one request (below ``MAX_BODY_STRUCTURE``, so
+a large body of ids is refused with this message rather than the raw-JSON one)."""
+MAX_TOKEN_ID = 2**31 - 1
+"""The largest token id accepted (vocabularies hold at most a few hundred thousand)."""
+MAX_EMBEDDING_DIMENSIONS = 65_536
+"""The largest ``dimensions`` one may ask for (the longest vectors offered today: 4,096)."""

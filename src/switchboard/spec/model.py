@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from switchboard.spec.usage import Price
 
@@ -49,6 +50,41 @@ _CAPABILITY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Capabilities))
 _CAPABILITY_SET = frozenset(_CAPABILITY_NAMES)
 
 
+ModelType = Literal["chat", "embedding"]
+"""What a model is called for: ``chat`` (``ChatModel``: messages in, an answer out) or
+``embedding`` (``EmbeddingModel``: texts in, one vector each). A model has one type; the
+chat selector offers only chat models and ``/v1/embeddings`` only embedding models."""
+
+MODEL_TYPES: tuple[ModelType, ...] = ("chat", "embedding")
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingCapabilities:
+    """What an embedding model can do, beside ``Capabilities`` (which describe chat).
+
+    ``dimensions``: the length of the vectors it returns by default (``None``: unknown).
+    ``custom_dimensions``: whether it accepts a requested, shorter length (OpenAI's
+    ``dimensions``, Gemini's ``outputDimensionality``, Mistral's ``output_dimension``);
+    tri-state like ``Capabilities``: only ``False`` refuses a request before the call.
+    """
+
+    dimensions: int | None = None
+    custom_dimensions: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dimensions": self.dimensions, "custom_dimensions": self.custom_dimensions}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> EmbeddingCapabilities:
+        data = data or {}
+        dims = data.get("dimensions")
+        custom = data.get("custom_dimensions")
+        return cls(
+            dimensions=dims if isinstance(dims, int) and not isinstance(dims, bool)
+            and dims > 0 else None,
+            custom_dimensions=None if custom is None else bool(custom))
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """A model as a provider lists it (``list_models``) or the price table knows it."""
@@ -62,6 +98,9 @@ class ModelInfo:
     description: str | None = None
     created: int | None = None
     owned_by: str | None = None
+    type: ModelType = "chat"
+    embedding: EmbeddingCapabilities | None = None
+    """Set for ``type == "embedding"`` when anything is known of the vectors."""
 
     @property
     def display_name(self) -> str:

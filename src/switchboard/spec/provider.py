@@ -19,9 +19,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from switchboard.spec.collect import ChatResult, collect_stream
-from switchboard.spec.errors import MissingApiKeyError
+from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
+from switchboard.spec.errors import InvalidRequestError, MissingApiKeyError
 from switchboard.spec.events import StreamEvent
-from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.limits import MAX_EMBEDDING_CHARS, MAX_EMBEDDING_INPUTS
+from switchboard.spec.model import Capabilities, ModelInfo, ModelType
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
 
@@ -75,6 +77,28 @@ class ChatModel(ABC):
         non-streaming endpoint, converting its response to the same neutral events and
         folding them with ``collect`` (one accumulation path for both modes)."""
         return await collect_stream(self.stream(request))
+
+
+class EmbeddingModel(ABC):
+    """One embedding model of one provider instance, ready to be called."""
+
+    max_batch: ClassVar[int] = MAX_EMBEDDING_INPUTS
+    """Inputs per upstream call the vendor accepts (its documented limit)."""
+    max_batch_chars: ClassVar[int] = MAX_EMBEDDING_CHARS
+    """Characters of text per upstream call (a stand-in for a per-request token limit,
+    at ~4 characters per token)."""
+    token_input: ClassVar[bool] = False
+    """Whether the vendor accepts token-id arrays; else they are refused before a call."""
+
+    def __init__(self, provider: Provider, model_id: str) -> None:
+        self.provider = provider
+        self.model_id = model_id
+
+    @abstractmethod
+    async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
+        """One upstream call for at most ``max_batch`` inputs. Raise a ``ProviderError``
+        on failure (the framework retries a retryable one)."""
+
 
 
 class Provider(ABC):
@@ -158,6 +182,18 @@ class Provider(ABC):
     # -- models --------------------------------------------------------------------
     @abstractmethod
     def chat_model(self, model_id: str) -> ChatModel: ...
+
+    def embedding_model(self, model_id: str) -> EmbeddingModel:
+        """The adapter's embedding model; kinds without embeddings keep this refusal."""
+        raise InvalidRequestError(
+            f"provider {self.name!r} ({self.display_name}) offers no embedding models",
+            param="model")
+
+    def model_type(self, model_id: str) -> ModelType:
+        """What ``model_id`` is: the catalog's word, else the adapter's guess from the
+        id (``chat`` when it has none)."""
+        info = self.known_models.get(model_id)
+        return info.type if info is not None else "chat"
 
     @abstractmethod
     async def list_models(self) -> list[ModelInfo]:

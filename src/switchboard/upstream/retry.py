@@ -18,6 +18,7 @@ import contextlib
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from switchboard.spec.errors import ProviderError, StreamBrokenError, SwitchboardError
 from switchboard.spec.events import ErrorEvent, Finish, ResponseMetadata, StreamEvent, StreamStart
@@ -56,6 +57,26 @@ class RetryPolicy:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def retrying_call(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
+                        sleep: Sleep = asyncio.sleep) -> T:
+    """``call()`` (one request/response vendor call that is not a stream: an embedding
+    batch) under the same policy: a ``ProviderError`` it raises is retried while
+    ``policy.next_wait`` allows, then raised."""
+    attempt = 0
+    waited = 0.0
+    while True:
+        try:
+            return await call()
+        except ProviderError as exc:
+            wait = policy.next_wait(attempt, exc, waited)
+            if wait is None:
+                raise
+            attempt += 1
+            waited += wait
+            await sleep(wait)
 
 
 def _as_provider_error(provider: str, exc: Exception) -> SwitchboardError:

@@ -36,6 +36,8 @@ from switchboard.api.openai.convert_request import (
     requested_model,
     to_chat_request,
 )
+from switchboard.api.openai.embeddings import parse_body as parse_embedding_body
+from switchboard.api.openai.embeddings import response_body as embedding_body
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.fanout import close_all, merged_sse
 from switchboard.api.openai.render import ChunkEncoder, completion_body
@@ -50,6 +52,7 @@ from switchboard.services.policy import CallSpec
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
+    EmbeddingRequest,
     StreamEvent,
     SwitchboardError,
 )
@@ -250,6 +253,59 @@ async def _complete(state: AppState, spec: CallSpec, prepare: Prepare, n: int,
                  headers=_headers(done[0].headers, warnings))
 
 
+EMBED_RENDER_IN_THREAD_FLOATS = 100_000
+"""Above this many numbers, the embeddings response is encoded in a worker thread."""
+
+
+async def embeddings(request: Request) -> Response:
+    """``POST /v1/embeddings`` (see ``api/openai/embeddings.py`` for the wire)."""
+    state: AppState = request.app.state.sb
+    principal = await _principal(request, state)
+    if isinstance(principal, Response):
+        return principal
+    raw = await request.body()
+    if len(raw) > PARSE_IN_THREAD_BYTES:
+        parsed = await anyio.to_thread.run_sync(_parse_embeddings, raw, True)
+    else:
+        parsed = _parse_embeddings(raw, False)
+    if isinstance(parsed, Response):
+        return parsed
+    ref, embed_request, fmt = parsed
+    try:  # admission (budgets, rate limits), metering and the usage row: the pipeline's
+        done = await state.pipeline.embed(
+            CallSpec(principal, "api", embed_request, ref, stream=False))
+    except SwitchboardError as exc:
+        return _error(exc)
+    result = done.result
+    body = embedding_body(result, done.model.ref, fmt)
+    headers = _headers(done.headers, result.warnings)
+    if sum(len(v) for v in result.vectors) > EMBED_RENDER_IN_THREAD_FLOATS:
+        encoded = await anyio.to_thread.run_sync(orjson.dumps, body)
+        return Response(encoded, headers=headers, media_type=JSON)
+    return _json(body, headers=headers)
+
+
+def _parse_embeddings(raw: bytes, large: bool) -> tuple[str | None, EmbeddingRequest,
+                                                         Any] | Response:
+    if large:
+        try:
+            prescan(raw)
+        except SwitchboardError as exc:
+            return _error(exc)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _json(openai_error(
+            "We could not parse the JSON body of your request. Send a JSON object with "
+            "Content-Type: application/json."), 400)
+    if not isinstance(data, dict):
+        return _json(openai_error("The request body must be a JSON object."), 400)
+    try:
+        return parse_embedding_body(data)
+    except SwitchboardError as exc:
+        return _error(exc)
+
+
 class _ModelList:
     """``/v1/models`` of one registry state: the listing encoded once, and each model's
     object by ref and by bare id (the first match in listing order, as a scan finds)."""
@@ -313,6 +369,7 @@ async def get_model(request: Request) -> Response:
 
 routes = [
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+    Route("/v1/embeddings", embeddings, methods=["POST"]),
     Route("/v1/models", list_models, methods=["GET"]),
     Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
 ]

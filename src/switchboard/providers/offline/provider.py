@@ -19,15 +19,25 @@ from pydantic import Field
 from switchboard.providers.offline.answer import Answer, plan_answer
 from switchboard.providers.offline.chunks import argument_pieces, text_pieces
 from switchboard.providers.offline.compose import MODEL_ID
+from switchboard.providers.offline.embed import (
+    EMBED_CAPABILITIES,
+    EMBED_MODEL_ID,
+    embed,
+)
 from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, MAX_STREAM_PAUSE_S
 from switchboard.spec import (
     Capabilities,
     ChatModel,
     ChatRequest,
     ChatResult,
+    EmbeddingModel,
+    EmbeddingRequest,
+    EmbeddingResult,
     Finish,
+    InvalidRequestError,
     KeyCheck,
     ModelInfo,
+    ModelType,
     Price,
     Provider,
     ProviderConfig,
@@ -56,6 +66,22 @@ MODEL_INFO = ModelInfo(
     description="Deterministic built-in model: works without a key or network.",
     owned_by="switchboard",
 )
+
+EMBED_MODEL_INFO = ModelInfo(
+    id=EMBED_MODEL_ID,
+    name="Offline embeddings (built-in)",
+    capabilities=Capabilities.exactly(()),
+    context_window=CONTEXT_WINDOW,
+    price=FREE,
+    description="Deterministic built-in embeddings (hashed character n-grams): same "
+                "text, same vector; similar spelling, closer vectors. For tests and demos.",
+    owned_by="switchboard",
+    type="embedding",
+    embedding=EMBED_CAPABILITIES,
+)
+EMBED_IN_THREAD_CHARS = 64 * 1024
+"""Above this much text, vectors are computed in a worker thread (the loop keeps
+serving): hashing costs about a microsecond per character."""
 
 
 class OfflineConfig(ProviderConfig):
@@ -99,6 +125,16 @@ class OfflineChatModel(ChatModel):
         return collect(answer_events(plan_answer(request, self.model_id), self.model_id))
 
 
+class OfflineEmbeddingModel(EmbeddingModel):
+    token_input = True
+
+    async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
+        size = sum(len(i) for i in request.inputs)
+        if size > EMBED_IN_THREAD_CHARS:
+            return await asyncio.to_thread(embed, request)
+        return embed(request)
+
+
 class OfflineProvider(Provider):
     kind: ClassVar[str] = "offline"
     display_name: ClassVar[str] = "Offline (built-in)"
@@ -108,6 +144,9 @@ class OfflineProvider(Provider):
     config: OfflineConfig
 
     def chat_model(self, model_id: str) -> OfflineChatModel:
+        if model_id == EMBED_MODEL_ID:
+            raise InvalidRequestError(_wrong_type(model_id, "an embedding", "chat"),
+                                      param="model")
         if model_id != MODEL_ID:
             raise UnknownModelError(
                 f"the offline provider has no model {model_id!r}: its only model is "
@@ -115,14 +154,33 @@ class OfflineProvider(Provider):
             )
         return OfflineChatModel(self, model_id)
 
+    def embedding_model(self, model_id: str) -> OfflineEmbeddingModel:
+        if model_id == MODEL_ID:
+            raise InvalidRequestError(_wrong_type(model_id, "a chat", "make embeddings"),
+                                      param="model")
+        if model_id != EMBED_MODEL_ID:
+            raise UnknownModelError(
+                f"the offline provider has no embedding model {model_id!r}: its embedding "
+                f"model is {EMBED_MODEL_ID!r}")
+        return OfflineEmbeddingModel(self, model_id)
+
+    def model_type(self, model_id: str) -> ModelType:
+        return "embedding" if model_id == EMBED_MODEL_ID else super().model_type(model_id)
+
     async def list_models(self) -> list[ModelInfo]:
-        return [MODEL_INFO]
+        return [MODEL_INFO, EMBED_MODEL_INFO]
 
     def capabilities(self, model_id: str) -> Capabilities:
+        if model_id == EMBED_MODEL_ID:
+            return EMBED_MODEL_INFO.capabilities
         return CAPABILITIES if model_id == MODEL_ID else super().capabilities(model_id)
 
     def price_for(self, model_id: str) -> Price | None:
-        return FREE if model_id == MODEL_ID else super().price_for(model_id)
+        return FREE if model_id in (MODEL_ID, EMBED_MODEL_ID) else super().price_for(model_id)
 
     async def validate_key(self) -> KeyCheck:
-        return KeyCheck(True, 0.0, "ok: the offline model needs no key", 1)
+        return KeyCheck(True, 0.0, "ok: the offline model needs no key", 2)
+
+
+def _wrong_type(model_id: str, what: str, cannot: str) -> str:
+    return f"model 'offline:{model_id}' is {what} model and cannot {cannot}"

@@ -49,11 +49,15 @@ function priceOf(model) {
   };
 }
 
+/** Models the chat can offer: embedding models turn text into vectors for other programs
+ * and cannot answer a message, so the chat page never lists them. */
+export const isChatModel = (model) => (model?.type || "chat") === "chat";
+
 export function normalizeRegistry(data) {
   const byRef = new Map();
   const providers = (data?.providers || []).map((p) => {
     const provider = { ...p, configured: isConfigured(p) };
-    provider.models = (p.models || []).map((m) => {
+    provider.models = (p.models || []).filter(isChatModel).map((m) => {
       const model = { ...m, price: priceOf(m), capabilities: m.capabilities || {}, provider };
       byRef.set(model.ref, model);
       return model;
