@@ -34,6 +34,13 @@ test("codes say what to click", () => {
   assert.match(humanMessage({ status: 503, code: "error", message: "Traceback..." }), /server had a problem/);
 });
 
+test("a spent budget is named, with when it starts again", () => {
+  const said = "The daily budget of $5.00 for user 'ada' is used up ($4.98 spent; this call could cost up to $0.04). It resets on 2026-12-05 at 00:00 (UTC).";
+  assert.equal(humanMessage({ status: 429, code: "insufficient_quota", message: said }), said);
+  assert.match(humanMessage({ status: 429, code: "insufficient_quota", message: "" }), /spending limit is used up/);
+  assert.match(humanMessage({ status: 422, code: "invalid_value", field: "amount", reason: "string_pattern_mismatch", message: "String should match pattern" }), /such as 25 or 12.50/);
+});
+
 test("commands and API paths are cut out of server messages", () => {
   assert.equal(plainText("no conversation 5 (it does not exist, or it is not yours); GET /api/conversations lists yours"),
     "No conversation 5 (it does not exist, or it is not yours).");

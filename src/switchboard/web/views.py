@@ -47,6 +47,7 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "usage": ("Usage", False),
     "users": ("Users", True),
     "tokens": ("API tokens", False),
+    "budgets": ("Budgets", False),
 }
 
 

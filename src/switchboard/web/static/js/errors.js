@@ -29,6 +29,7 @@ const FIELDS = {
   pinned: { label: "pin", other: "You have pinned as many conversations as you can. Unpin one first." },
   expires_at: { label: "expiry date", other: "Choose an expiry date in the future." },
   role: { label: "role" },
+  amount: { label: "amount", empty: "Enter an amount in US dollars.", other: "Enter an amount in US dollars, such as 25 or 12.50." },
   from: { label: "start date" },
   to: { label: "end date" },
 };
@@ -52,6 +53,7 @@ const CODES = {
   connection_error: "The provider could not be reached. Try again in a moment, or choose another model.",
   authentication_error: "The provider refused its API key. An administrator can check the key in Settings → Providers.",
   context_length_exceeded: "The conversation is too long for this model. Start a new chat, or choose a model that reads more.",
+  insufficient_quota: "Your spending limit is used up. New requests can be made when it starts again; an administrator can change it.",
 };
 
 /** A provider's failure (the server answers 502 for those, or names it in the stream):
@@ -119,6 +121,8 @@ export function humanMessage({ status = 0, code = "", field = null, reason = nul
   }
   // the server's sentence says how long to wait, which the generic one cannot
   if (code === "throttled" && plainText(message)) return plainText(message);
+  // a budget's refusal names the budget and when it starts again
+  if (code === "insufficient_quota" && plainText(message)) return plainText(message);
   if (status === 502 || (!status && PROVIDER_CODES[code])) {
     return CODES[code] && !PROVIDER_CODES[code] ? CODES[code] : (PROVIDER_CODES[code] || PROVIDER_FAILED);
   }
