@@ -146,3 +146,16 @@ async def test_a_finished_job_is_dropped_after_keep_finished() -> None:
     assert jobs.get(20) is job  # kept until the timer runs
     await asyncio.sleep(0)
     assert jobs.get(20) is None
+
+
+async def test_answers_starting_hold_their_place() -> None:
+    """Requests sent at once: each holds a place while its model has not answered yet."""
+    jobs = AnswerJobs(max_per_user=2)
+    with jobs.admitting(7), jobs.admitting(7):
+        with pytest.raises(TooManyAnswers):
+            jobs.check_room(7)
+        with pytest.raises(TooManyAnswers), jobs.admitting(7):
+            pass
+    jobs.check_room(7)  # both places given back (started or failed)
+    with jobs.admitting(7), jobs.admitting(7):
+        pass

@@ -34,7 +34,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -249,6 +250,7 @@ class AnswerJobs:
         self.keep_finished = keep_finished
         self.mirror = mirror
         self._jobs: dict[int, AnswerJob] = {}
+        self._admitting: dict[int, int] = {}
         self.started = 0
         self.folds = 0
 
@@ -260,10 +262,26 @@ class AnswerJobs:
                    if not j.finished and (user_id is None or j.user_id == user_id))
 
     def check_room(self, user_id: int) -> None:
-        """Refuse a new answer while the user has ``max_per_user`` running."""
-        if self.running(user_id) >= self.max_per_user:
+        """Refuse a new answer while the user has ``max_per_user`` running or starting."""
+        if self.running(user_id) + self._admitting.get(user_id, 0) >= self.max_per_user:
             raise TooManyAnswers(f"{self.max_per_user} answers are already being written "
                                  "for you; wait for one to finish or stop one")
+
+    @contextmanager
+    def admitting(self, user_id: int) -> Iterator[None]:
+        """Hold one of the user's places while an answer starts (the question saved, the
+        model's first byte awaited: seconds), so requests sent at once cannot all pass
+        ``check_room`` before any of them has a job."""
+        self.check_room(user_id)
+        self._admitting[user_id] = self._admitting.get(user_id, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._admitting[user_id] - 1
+            if left:
+                self._admitting[user_id] = left
+            else:
+                del self._admitting[user_id]
 
     def start(self, message_id: int, user_id: int, produce: Produce, spawn: Spawn,
               *, on_stop: Callable[[], None] | None = None) -> AnswerJob:

@@ -241,21 +241,21 @@ def sse_response(body: AsyncIterator[bytes]) -> StreamingResponse:
 async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
                       who: Principal = Depends(current_principal)) -> StreamingResponse:
     state = state_of(request)
-    state.jobs.check_room(who.user_id)
-    turn = await _start(request, body, who)
-    events = turn.events()
-    try:
-        first = await anext(events)
-    except SwitchboardError as exc:
-        raise _failed(exc, turn, await turn.saved()) from None
-    except StopAsyncIteration:
-        saved = await turn.saved()
-        raise _failed(ApiError(502, "the provider sent no answer", "provider_error"), turn,
-                      saved) from None
-    job = state.jobs.start(
-        turn.assistant_id, who.user_id,
-        lambda job: _produce(job, turn, first, events, state.shutdown), state.spawn,
-        on_stop=turn.stopped_by_client)
+    with state.jobs.admitting(who.user_id):
+        turn = await _start(request, body, who)
+        events = turn.events()
+        try:
+            first = await anext(events)
+        except SwitchboardError as exc:
+            raise _failed(exc, turn, await turn.saved()) from None
+        except StopAsyncIteration:
+            saved = await turn.saved()
+            raise _failed(ApiError(502, "the provider sent no answer", "provider_error"),
+                          turn, saved) from None
+        job = state.jobs.start(
+            turn.assistant_id, who.user_id,
+            lambda job: _produce(job, turn, first, events, state.shutdown), state.spawn,
+            on_stop=turn.stopped_by_client)
     return sse_response(follow(job))
 
 
