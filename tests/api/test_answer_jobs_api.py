@@ -88,6 +88,7 @@ def test_every_event_has_an_id_in_order(server: Running, vendor: tuple[FakeVendo
 
 def test_reattach_after_last_event_id_gets_only_what_came_after(
         server: Running, vendor: tuple[FakeVendor, str], hold: Hold) -> None:
+    fake, _ = vendor
     http, ref = _setup(server, vendor, hold)
     with http.stream("POST", "/api/chat/stream", json={"text": "story", "model": ref}) as r:
         stream = events_of(r)
@@ -112,6 +113,7 @@ def test_reattach_after_last_event_id_gets_only_what_came_after(
         replay = list(events_of(r))
     assert [n for _, n, _ in replay] == ["start", "delta", "delta", "delta", "delta", "done"]
     assert text_of(replay) == "Once upon a time"
+    assert len(fake.chat_requests()) == 1  # followed three times, generated once
 
 
 def test_a_dropped_connection_does_not_stop_the_answer(

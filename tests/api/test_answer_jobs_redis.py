@@ -99,6 +99,7 @@ def test_started_on_a_followed_and_stopped_on_b(redis_url: str,
             assert head[1][2]["text"].startswith("w0 w1 ")
             assert replay[-1][1] == "done"
             assert head[1][2]["text"] + text_of(replay) == "".join(long.chunks)
+            assert len(fake.chat_requests()) == 3  # three answers, each generated once
     finally:
         for hold in (first, second, late):
             hold.release.set()

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from switchboard.services.answer_jobs import KEEP_FINISHED, JobEvent
+from switchboard.services.answer_jobs import KEEP_FINISHED, JobEvent, TooManyFollowers
 from switchboard.services.cache import catalog_cache
 
 log = logging.getLogger("switchboard.chat.relay")
@@ -43,6 +43,9 @@ LIVE_TTL = 3600
 """Seconds a log outlives its last event while the answer is written (a dead writer)."""
 BLOCK_MS = 5_000
 """How long a follower waits on Redis before checking that the log still exists."""
+MAX_FOLLOWERS = 256
+"""Followers of other workers' answers in this process (each holds a Redis connection
+while it waits)."""
 
 
 def _key(message_id: int) -> str:
@@ -65,13 +68,16 @@ class AnswerRelay:
     """The Redis copy of this process's answer logs, and followers of any worker's."""
 
     def __init__(self, url: str, *, live_ttl: int = LIVE_TTL,
-                 done_ttl: float = KEEP_FINISHED, block_ms: int = BLOCK_MS) -> None:
+                 done_ttl: float = KEEP_FINISHED, block_ms: int = BLOCK_MS,
+                 max_followers: int = MAX_FOLLOWERS) -> None:
         from redis import asyncio as aioredis  # optional dependency, imported on use
 
         self.client: Any = aioredis.from_url(url)
         self.live_ttl = live_ttl
         self.done_ttl = max(1, int(done_ttl))
         self.block_ms = block_ms
+        self.max_followers = max_followers
+        self.followers = 0
 
     # -- the job's side (``answer_jobs.Mirror``) -----------------------------------------
     async def append(self, message_id: int, event: JobEvent) -> None:
@@ -118,8 +124,23 @@ class AnswerRelay:
                 events.append(JobEvent(data["seq"], "snapshot", data["d"].encode()))
         return sorted((e for e in events if e.seq > after), key=lambda e: e.seq)
 
-    async def follow(self, message_id: int, after: int = 0) -> AsyncIterator[JobEvent]:
-        """The events after ``after``, then live ones, until the answer's last event."""
+    def follow(self, message_id: int, after: int = 0) -> AsyncIterator[JobEvent]:
+        """The events after ``after``, then live ones, until the answer's last event.
+        Refused at once (``TooManyFollowers``) when this process follows too many."""
+        if self.followers >= self.max_followers:
+            raise TooManyFollowers(f"this server already follows {self.max_followers} "
+                                   "answers of other workers")
+        return self._follow(message_id, after)
+
+    async def _follow(self, message_id: int, after: int) -> AsyncIterator[JobEvent]:
+        self.followers += 1
+        try:
+            async for event in self._read_on(message_id, after):
+                yield event
+        finally:
+            self.followers -= 1
+
+    async def _read_on(self, message_id: int, after: int) -> AsyncIterator[JobEvent]:
         key = _key(message_id)
         seen = after
         pending = await self._read(message_id, seen)

@@ -28,7 +28,6 @@ from switchboard.api.routes.chat import end_data, follow, frame, sse_response
 from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import JobEvent
-from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.chat import IN_PROGRESS
 from switchboard.services.conversations import MessageView, owned_answer
 
@@ -50,13 +49,13 @@ def in_progress(message: MessageView) -> bool:
     return message.status == "partial" and message.error == IN_PROGRESS
 
 
-async def _relayed(relay: AnswerRelay, message_id: int, after: int,
+async def _relayed(events: AsyncIterator[JobEvent],
                    shutdown: StreamShutdown) -> AsyncIterator[bytes]:
     """An answer written by another worker. When this worker is asked to stop, the
     stream just closes: the answer goes on, and the client reattaches elsewhere."""
     with shutdown.streaming():
         try:
-            async for event in relay.follow(message_id, after):
+            async for event in events:
                 yield frame(event)
         except asyncio.CancelledError:
             if not shutdown.absorb():
@@ -92,7 +91,7 @@ async def reattach(request: Request, message_id: PathId,
         return sse_response(follow(job, after, until_end=True))
     relay = state.relay
     if relay is not None and in_progress(message) and await relay.exists(message_id):
-        return sse_response(_relayed(relay, message_id, after, state.shutdown))
+        return sse_response(_relayed(relay.follow(message_id, after), state.shutdown))
     return sse_response(_once(_saved_end(message, conversation)))
 
 
