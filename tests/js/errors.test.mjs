@@ -97,3 +97,9 @@ test("a failed connection test says what to fix; the provider's line is only the
     assert.ok(!TECHNICAL.test(text) && !/HTTP|_error/.test(text), text);
   }
 });
+
+test("too many answers at once says what to do, not the server's count", () => {
+  const text = humanMessage({ status: 429, code: "too_many_answers", message: "4 answers are already being written for you; wait for one to finish or stop one" });
+  assert.match(text, /Wait for one to finish, or stop one/);
+  assert.doesNotMatch(text, /4 answers/);
+});

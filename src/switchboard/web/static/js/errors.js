@@ -53,6 +53,8 @@ const CODES = {
   connection_error: "The provider could not be reached. Try again in a moment, or choose another model.",
   authentication_error: "The provider refused its API key. An administrator can check the key in Settings → Providers.",
   context_length_exceeded: "The conversation is too long for this model. Start a new chat, or choose a model that reads more.",
+  too_many_answers: "Several answers are already being written for you. Wait for one to finish, or stop one, then send again.",
+  in_progress_elsewhere: "This answer is still being written on another server. Reload the page in a moment to see it.",
   insufficient_quota: "Your spending limit is used up. New requests can be made when it starts again; an administrator can change it.",
 };
 
