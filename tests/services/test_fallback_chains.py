@@ -17,7 +17,7 @@ async def _catalog(database: Database) -> None:
     await catalog.create_provider(database, name="oa", kind="openai")
     await catalog.create_provider(database, name="an", kind="anthropic",
                                   allow_unlisted_models=False)
-    for model_id in ("gpt-4o", "gpt-4o-mini", "gpt-4.1"):
+    for model_id in ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "text-embedding-3-small"):
         await catalog.create_model(database, "oa", model_id)
     await catalog.create_model(database, "an", "claude-sonnet-4-5")
     await catalog.create_model(database, "an", "claude-haiku-4-5", enabled=False)
@@ -59,6 +59,7 @@ BAD_CHAINS: list[tuple[list[str], str]] = [
     (["oa:gpt-4.1", "oa:gpt-4.1"], "named twice"),
     (["an:claude-haiku-4-5"], "that model is disabled"),
     (["an:claude-opus-9"], "has no such model in its catalog"),  # unlisted not allowed
+    (["oa:text-embedding-3-small"], "is not a chat model (its type is embedding)"),
     ([f"oa:m{i}" for i in range(6)], "at most 5 fallbacks"),
 ]
 

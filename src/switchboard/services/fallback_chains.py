@@ -9,7 +9,8 @@ named (``services.router``).
 Checked when set, so a typo is said at once: at most ``MAX_CHAIN`` refs, each written
 ``provider:model`` with an existing provider, a model that provider would route to (in
 its catalog, or unlisted on a provider that lets unlisted ids through; never one an admin
-removed or disabled), not the model itself, no repeats. A model deleted LATER leaves its
+removed or disabled) and of the same type (an embedding model cannot answer a chat), not
+the model itself, no repeats. A model deleted LATER leaves its
 ref in other chains; the router skips a ref that no longer resolves (and logs it) rather
 than failing the call over a stale chain.
 
@@ -44,7 +45,7 @@ def split_ref(ref: str, field: str = "fallbacks") -> tuple[str, str]:
     return provider, model_id
 
 
-async def _check_ref(session: AsyncSession, ref: str) -> str:
+async def _check_ref(session: AsyncSession, ref: str, model_type: str) -> str:
     provider_name, model_id = split_ref(ref)
     provider = await session.scalar(select(m.Provider).where(m.Provider.name == provider_name))
     if provider is None:
@@ -53,6 +54,10 @@ async def _check_ref(session: AsyncSession, ref: str) -> str:
     listed = next((x for x in provider.models if x.model_sdk_id == model_id), None)
     if listed is not None and not listed.is_enabled:
         raise ValidationFailed(f"fallback {ref!r}: that model is disabled",
+                               field="fallbacks")
+    if listed is not None and listed.model_type != model_type:
+        raise ValidationFailed(f"fallback {ref!r} is not a {model_type} model (its type is "
+                               f"{listed.model_type}): it cannot answer in this model's place",
                                field="fallbacks")
     if listed is None and (model_id in (provider.removed_models or [])
                            or not provider.allow_unlisted_models):
@@ -74,7 +79,7 @@ async def set_fallbacks(session: AsyncSession, row: m.ProviderModel, refs: list[
     itself = f"{owner.name}:{row.model_sdk_id}"
     chain: list[str] = []
     for ref in refs:
-        checked = await _check_ref(session, ref)
+        checked = await _check_ref(session, ref, row.model_type)
         if checked == itself:
             raise ValidationFailed(f"{itself} cannot be its own fallback", field="fallbacks")
         if checked in chain:
