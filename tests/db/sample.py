@@ -89,8 +89,13 @@ def one_row_per_table() -> list[m.Base]:
                           reserved=4_000)
     rule = m.RateLimitRule(id=1, scope="token", api_token_id=token.id, requests_per_minute=30,
                            tokens_per_minute=0, concurrent=None, updated_at=T0)
+    stored = m.StoredResponse(
+        id=1, response_id="resp_" + "0" * 32, user_id=1, created_at=T0,
+        model="openai:gpt-4o-mini", body={"id": "resp_" + "0" * 32, "object": "response"},
+        conversation=[{"role": "user", "parts": [{"type": "text", "text": "Hi"}]}],
+    )
     return [provider, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session, stamp, budget, spend, rule]
+            usage, audit, web_session, stamp, budget, spend, rule, stored]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

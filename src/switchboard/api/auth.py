@@ -44,8 +44,12 @@ async def optional_principal(request: Request) -> Principal | None:
     principal: Principal | None = None
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    api_key = request.headers.get("x-api-key", "").strip()  # Anthropic's clients
     if scheme.lower() == "bearer" and token.strip():
         principal = await state.tokens.authenticate(token.strip())
+        request.state.via = "token"
+    elif api_key:
+        principal = await state.tokens.authenticate(api_key)
         request.state.via = "token"
     else:
         cookie = request.cookies.get(SESSION_COOKIE)

@@ -10,7 +10,8 @@ Two limits:
 - ``max_body_bytes`` (``SWITCHBOARD_MAX_BODY_MB``, 1 MB) for every request;
 - ``max_chat_body_bytes`` (``SWITCHBOARD_MAX_CHAT_BODY_MB``, 64 MB) for the chat calls
   that carry images inline as base64 (``/api/chat``, ``/api/chat/stream``,
-  ``/v1/chat/completions``). OpenAI accepts up to 50 MB of image bytes per request
+  ``/v1/chat/completions``, ``/v1/responses``, ``/v1/messages``). OpenAI accepts up to
+  50 MB of image bytes per request
   (https://platform.openai.com/docs/guides/images-vision), about 67 MB as base64; the
   default covers ordinary use with a few large images. The higher limit applies only
   when the request carries a valid credential: an anonymous client would be refused
@@ -38,10 +39,12 @@ import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.api.anthropic.errors import anthropic_error
+from switchboard.api.surface import surface_of
 from switchboard.spec.limits import raw_json_problem
 
 CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions",
-                        "/v1/embeddings"})
+                        "/v1/embeddings", "/v1/responses", "/v1/messages"})
 """Paths with the larger limit. ``/v1/embeddings`` is among them because RAG clients
 send batches of up to 2,048 chunks (LangChain's default is 1,000 per request), several
 megabytes; ``spec.limits.MAX_EMBEDDING_CHARS`` bounds what such a body may hold."""
@@ -70,7 +73,9 @@ def too_large_response(path: str, limit: int) -> tuple[int, bytes]:
             "size)" if chat else "send less data")
     message = (f"the request body is larger than {_megabytes(limit)}, the limit for "
                f"{path}: {hint}, or ask the operator to raise {setting}")
-    if path.startswith("/v1/"):
+    if surface_of(path) == "anthropic":
+        body = anthropic_error(message, 413)
+    elif path.startswith("/v1/"):
         body = {"error": {"message": message, "type": "invalid_request_error",
                           "param": None, "code": "request_too_large"}}
     else:

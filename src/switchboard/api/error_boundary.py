@@ -59,7 +59,7 @@ class ErrorBoundary:
         surface = surface_of(scope.get("path", ""))
         invalid = invalid_value(exc)
         if invalid is not None:
-            status = 400 if surface == "openai" else 422
+            status = 400 if surface in ("openai", "anthropic") else 422
             return error_response(surface, status, str(invalid), code="invalid_value",
                                   request_id=request_id, title="This request cannot be used")
         if is_busy(exc):

@@ -107,7 +107,9 @@ def error_response(exc: SwitchboardError) -> Response:
     return _json(body(exc.message, code, field), status, headers or None)
 
 
-V1_ROUTES = "POST /v1/chat/completions, GET /v1/models and GET /v1/models/{model}"
+V1_ROUTES = ("POST /v1/chat/completions, POST /v1/responses, GET and DELETE "
+             "/v1/responses/{id}, POST /v1/messages, POST /v1/messages/count_tokens, "
+             "GET /v1/models and GET /v1/models/{model}")
 
 
 def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -118,7 +120,7 @@ def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     method, path = request.method, request.url.path[:200]
     status = exc.status_code
     if status == 404 and exc.detail == "Not Found":
-        if surface == "openai":  # OpenAI's own wording: "Invalid URL (POST /v1/x)"
+        if surface in ("openai", "anthropic"):  # OpenAI's own wording: "Invalid URL (POST /v1/x)"
             message = f"Invalid URL ({method} {path}); this gateway serves {V1_ROUTES}."
         else:
             message = f"there is no {method} {path}"

@@ -1,9 +1,11 @@
 """Which surface a request belongs to, and each surface's error body.
 
-Three surfaces, three error shapes (docs/architecture.md, "Errors"):
+Four surfaces, four error shapes (docs/architecture.md, "Errors"):
 
 - ``openai`` — ``/v1/*``: OpenAI's ``{"error": {"message", "type", "param", "code"}}``,
   which the official SDKs parse.
+- ``anthropic`` — ``/v1/messages`` and below (Anthropic's wire, for its SDK and the
+  tools built on it): ``{"type": "error", "error": {"type", "message"}}``.
 - ``rest`` — ``/api/*`` and the machine endpoints (``/openapi.json``, ``/healthz``,
   ``/readyz``): ``{"error": {"message", "code", "field"}}``.
 - ``page`` — everything else (the web UI's pages, static files): an HTML page a person
@@ -22,9 +24,10 @@ from typing import Literal
 import orjson
 from starlette.responses import Response
 
+from switchboard.api.anthropic.errors import anthropic_error
 from switchboard.api.openai.errors import openai_error
 
-Surface = Literal["openai", "rest", "page"]
+Surface = Literal["openai", "anthropic", "rest", "page"]
 REQUEST_ID_KEY = "switchboard.request_id"
 """Where ``AccessLog`` leaves the request id in the ASGI scope for error bodies."""
 
@@ -32,6 +35,8 @@ _REST_EXACT = frozenset({"/openapi.json", "/healthz", "/readyz"})
 
 
 def surface_of(path: str) -> Surface:
+    if path == "/v1/messages" or path.startswith("/v1/messages/"):
+        return "anthropic"
     if path == "/v1" or path.startswith("/v1/"):
         return "openai"
     if path == "/api" or path.startswith("/api/") or path in _REST_EXACT:
@@ -62,6 +67,8 @@ def error_response(surface: Surface, status: int, message: str, *, code: str,
     if surface == "openai":
         return json_response(openai_error(message, kind=openai_type, param=param, code=code),
                              status, headers)
+    if surface == "anthropic":
+        return json_response(anthropic_error(message, status), status, headers)
     if surface == "rest":
         return json_response(rest_body(message, code, param, request_id), status, headers)
     return page_response(status, title or "Something went wrong", message, request_id,

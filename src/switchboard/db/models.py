@@ -639,3 +639,27 @@ class BudgetSpend(Base):
     reserved: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=0, server_default=text("0")
     )
+# --- stored Responses API answers (migration 0013) ----------------------------------------
+
+
+class StoredResponse(Base):
+    """An answer of ``POST /v1/responses`` kept for ``GET /v1/responses/{id}`` and for
+    ``previous_response_id`` (``services.stored_responses``). Per user: another user's id
+    is "not found". ``conversation`` holds the neutral messages that led to the answer
+    and the answer itself (without ``instructions``, which OpenAI does not carry over), so
+    the next turn can go to a model of any provider."""
+
+    __tablename__ = "stored_responses"
+    __table_args__ = (Index(None, "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    response_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = _created_at()
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    """The ``response`` object as it was returned."""
+    conversation: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
+    """The neutral messages (``spec`` JSON), the answer's own last."""

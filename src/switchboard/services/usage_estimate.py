@@ -77,3 +77,9 @@ def estimated_usage(request: ChatRequest, parts: Sequence[Part]) -> Usage:
     answer closed after a crash)."""
     return Usage(input_tokens=heuristic.input_tokens(request),
                  output_tokens=output_tokens(parts))
+
+
+def prompt_tokens(request: ChatRequest) -> int:
+    """The prompt's estimated size in tokens (``/v1/messages/count_tokens``: no vendor
+    is asked, so every provider answers, and no call is billed)."""
+    return heuristic.input_tokens(request)

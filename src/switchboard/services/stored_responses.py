@@ -1,0 +1,77 @@
+"""Stored answers of ``POST /v1/responses``: ``GET`` / ``DELETE /v1/responses/{id}`` and
+``previous_response_id`` (issue 13, decision 0072).
+
+OpenAI keeps a response (``store`` defaults to true) so the next request can name it
+instead of resending the conversation. We keep the *neutral* conversation that led to
+the answer plus the answer itself, so the next turn may go to a model of any provider,
+and the response object as it was returned, for ``GET``. Per user: a response of
+another user is "not found", never "forbidden" (its existence is not disclosed).
+
+A conversation larger than ``MAX_STORED_BYTES`` as JSON (inline images count) is not
+stored; the caller is told with a warning and must resend the conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, select
+
+from switchboard.db import Database
+from switchboard.db.models import StoredResponse
+from switchboard.spec import Message
+
+MAX_STORED_BYTES = 16 * 1024 * 1024
+_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
+
+
+def dump_conversation(messages: list[Message]) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json", exclude_none=True) for m in messages]
+
+
+def fits(conversation: list[dict[str, Any]], body: dict[str, Any]) -> bool:
+    """Whether a conversation and body are small enough to store."""
+    return len(orjson.dumps(conversation)) + len(orjson.dumps(body)) <= MAX_STORED_BYTES
+
+
+async def save(db: Database, *, user_id: int, response_id: str, model: str,
+               body: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
+    async with db.unit_of_work() as session:
+        session.add(StoredResponse(response_id=response_id, user_id=user_id, model=model,
+                                   body=body, conversation=conversation))
+
+
+async def body_of(db: Database, *, user_id: int, response_id: str) -> dict[str, Any] | None:
+    """The response object, or None (unknown, or another user's)."""
+    async with db.unit_of_work(read_only=True) as session:
+        found = (await session.execute(
+            select(StoredResponse.body).where(StoredResponse.response_id == response_id,
+                                              StoredResponse.user_id == user_id))).first()
+    return found[0] if found is not None else None
+
+
+async def conversation_of(db: Database, *, user_id: int,
+                          response_id: str) -> list[Message] | None:
+    """The neutral conversation up to and including that answer, or None."""
+    async with db.unit_of_work(read_only=True) as session:
+        found = (await session.execute(
+            select(StoredResponse.conversation).where(
+                StoredResponse.response_id == response_id,
+                StoredResponse.user_id == user_id))).first()
+    if found is None:
+        return None
+    try:
+        return _MESSAGES.validate_python(found[0])
+    except ValidationError:  # written by a version whose parts this one cannot read
+        return None
+
+
+async def remove(db: Database, *, user_id: int, response_id: str) -> bool:
+    """Delete one stored response; False when there was none (of this user)."""
+    async with db.unit_of_work() as session:
+        result = await session.execute(
+            delete(StoredResponse).where(StoredResponse.response_id == response_id,
+                                         StoredResponse.user_id == user_id))
+    return bool(getattr(result, "rowcount", 0))
