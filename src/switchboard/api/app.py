@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None,
                 await state.relay.close()
             await progress.close()
             await usage.close()
-            for policy in state.pipeline.admission:  # budget settlements still being written
+            for policy in state.pipeline.admission:  # budget settlements, rate-limit releases
                 drain = getattr(policy, "drain", None)
                 if drain is not None:
                     await drain()

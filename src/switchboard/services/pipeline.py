@@ -52,6 +52,7 @@ from switchboard.services.policy import (
     Grant,
     wall_clock,
 )
+from switchboard.services.ratelimits import rate_limit_policy
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     CallWarning,
@@ -102,7 +103,9 @@ def default_policies(settings: Settings, db: Database, *,
     Add a policy here — one line — and every surface enforces it (see
     docs/howto/add-a-policy-step.md)."""
     policies: list[AdmissionPolicy] = []
-    # rate limits (issue 12, lane ratelimits) go here
+    limits = rate_limit_policy(settings, db, clock=clock)  # None: SWITCHBOARD_RATE_LIMITS=off
+    if limits is not None:
+        policies.append(limits)
     policies.append(BudgetPolicy(db, timezone=settings.budget_timezone, clock=clock))
     return policies
 

@@ -169,6 +169,12 @@ class RateLimitPolicy:
             raise _refusal(denied) from None
         return RateGrant(booking, self.clock, tokens)
 
+    async def drain(self) -> None:
+        """At shutdown: finish the releases in flight, close the limiter's connections."""
+        close = getattr(self.limiter, "close", None)
+        if close is not None:
+            await close()
+
 
 async def _no_rules() -> Rules:
     return Rules()

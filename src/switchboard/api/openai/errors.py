@@ -37,7 +37,9 @@ from switchboard.spec import (
 def error_status(exc: SwitchboardError) -> tuple[int, str, str | None]:
     """(HTTP status, OpenAI error type, code) for one of our errors."""
     if isinstance(exc, Refused):  # a gateway limit (decision 0053): OpenAI's 429 shapes
-        kind = "insufficient_quota" if isinstance(exc, BudgetExceeded) else "requests"
+        # OpenAI's type names the exhausted limit: "requests" or "tokens"
+        kind = ("insufficient_quota" if isinstance(exc, BudgetExceeded)
+                else "tokens" if getattr(exc, "limit_type", None) == "tokens" else "requests")
         return 429, kind, exc.code
     if isinstance(exc, InvalidRequestError):
         return 400, "invalid_request_error", exc.code
