@@ -204,11 +204,6 @@ class AnswerJob:
                 self.task.cancel("stopped")
         return True
 
-    @property
-    def ended(self) -> bool:
-        """The answer's last event (done/error) is in the log."""
-        return any(e.ends for e in self.log[-2:])
-
     def after(self, seq: int) -> list[JobEvent]:
         """The events a follower that has seen ``seq`` still needs (0: everything)."""
         return [e for e in self.log if e.seq > seq]

@@ -78,6 +78,8 @@ class AnswerRelay:
         self.block_ms = block_ms
         self.max_followers = max_followers
         self.followers = 0
+        self.resyncs = 0
+        """Times a follower found entries folded away under it and read again."""
 
     # -- the job's side (``answer_jobs.Mirror``) -----------------------------------------
     async def append(self, message_id: int, event: JobEvent) -> None:
@@ -158,6 +160,7 @@ class AnswerRelay:
                 continue
             entries = [_event(i, f) for i, f in reply[0][1]]
             if entries and entries[0].seq != seen + 1:  # folded meanwhile: read again
+                self.resyncs += 1
                 pending = await self._read(message_id, seen)
             else:
                 pending = entries

@@ -1,0 +1,89 @@
+"""``services.answer_relay`` against a real Redis: a follower on "another worker" reads
+the mirrored log live, and a fold that deletes entries it has not read yet makes it read
+the snapshot instead (never a gap). The job and the follower share this process; they
+talk only through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import pytest
+
+from switchboard.services.answer_jobs import AnswerJob, AnswerJobs, TooManyFollowers
+from switchboard.services.answer_relay import AnswerRelay
+from tests.services.test_answer_jobs import apply, spawn
+
+Pair = tuple[str, dict[str, Any]]
+
+
+@pytest.mark.redis
+async def test_a_follower_elsewhere_reads_through_folds(redis_url: str) -> None:
+    relay = AnswerRelay(redis_url, block_ms=200)
+    reader = AnswerRelay(redis_url, block_ms=200)  # "the other worker"
+    message_id = 10_000_000 + secrets.randbelow(10_000_000)
+    words = [f"w{i} " for i in range(120)]
+    steps = [asyncio.Event() for _ in range(3)]
+    read_some, resume = asyncio.Event(), asyncio.Event()
+
+    async def produce(job: AnswerJob) -> AsyncIterator[Pair]:
+        yield "start", {"assistant_message_id": message_id}
+        for i, word in enumerate(words):
+            if i in (10, 60):  # wait for the follower, then outrun it (folds)
+                await steps[0 if i == 10 else 1].wait()
+            yield "delta", {"text": word}
+        await steps[2].wait()
+        yield "done", {"message": {"text": "".join(words)}}
+
+    jobs = AnswerJobs(max_events=16, max_bytes=100_000, mirror=relay)
+    try:
+        job = jobs.start(message_id, 7, produce, spawn)
+        seen: list[Any] = []
+
+        async def follow() -> None:
+            async for event in reader.follow(message_id, 0):
+                seen.append(event)
+                if len(seen) == 5:  # pause while the job runs far ahead and folds
+                    read_some.set()
+                    await resume.wait()
+
+        following = asyncio.create_task(follow())
+        steps[0].set()
+        await read_some.wait()
+        steps[1].set()
+        steps[2].set()
+        assert job.task is not None
+        await job.task
+        assert jobs.folds > 0
+        resume.set()
+        await asyncio.wait_for(following, 10)
+        assert reader.resyncs >= 1  # the entries after its id were folded away
+        assert seen[-1].name == "done"
+        assert apply("", seen) == "".join(words)
+        assert [e.seq for e in seen] == sorted({e.seq for e in seen})  # in order, no repeats
+        # a follower arriving after the end reads start + snapshot + the rest
+        late = [e async for e in reader.follow(message_id, 0)]
+        assert late[0].name == "start" and late[1].name == "snapshot"
+        assert apply("", late) == "".join(words)
+        assert orjson.loads(late[-1].data)["message"]["text"] == "".join(words)
+    finally:
+        await relay.client.delete(f"switchboard:answer:{message_id}",
+                                  f"switchboard:answer:{message_id}:snap")
+        await relay.close()
+        await reader.close()
+
+
+@pytest.mark.redis
+async def test_followers_of_other_workers_are_bounded(redis_url: str) -> None:
+    relay = AnswerRelay(redis_url, max_followers=1)
+    try:
+        first = relay.follow(1, 0)
+        relay.followers = 1  # the first one is waiting on Redis
+        with pytest.raises(TooManyFollowers):
+            relay.follow(2, 0)
+        await first.aclose()
+    finally:
+        await relay.close()
