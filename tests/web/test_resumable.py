@@ -1,6 +1,7 @@
 """Resumable answers in a real browser: a reload at a random point mid-answer ends with
 text byte-identical to an uninterrupted run; a second tab shows the same answer as it is
-written; the stop button of the second tab stops the answer in both.
+written; the stop button of the second tab stops the answer in both; a connection cut
+mid-answer is picked up again after its last event.
 
 The fake vendor holds its stream after a chosen number of chunks (``Hold``) until the
 test lets it go, so "mid-answer" is certain without sleeping."""
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.fakes.script import Hold, Reply
 from tests.fakes.vendor import FakeVendor
@@ -145,5 +146,49 @@ def test_two_tabs_show_the_same_answer_and_either_stops_it(
         expect(page.get_by_role("button", name="Send message")).to_be_visible()
         assert " ".join(shown_text(page).split()) == "A story Once upon"
     for page in (first, second):
+        no_page_errors(page)
+        page.context.close()
+
+
+def test_a_dropped_connection_resumes_after_the_last_event(
+        browser: Browser, server: Running, vendor: FakeVendor, holds: list[Hold]) -> None:
+    """The page's stream of a new answer is cut after four events (start and three
+    chunks): the page reattaches with Last-Event-ID 4 and shows the whole answer."""
+    token = make_user(server, "dina")
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"authorization": f"Bearer {token}"}) as api:
+        assert api.put("/api/me/preferences", json={
+            "selected_model": "tales:gpt-4o-mini", "settings": {}}).status_code == 200
+        page = login(browser, server, "dina")
+        hold = held(holds, 3)
+        vendor.then(hold)
+        reattached: list[dict[str, str]] = []
+        page.on("request", lambda r: reattached.append(r.headers)
+                if "/api/messages/" in r.url and r.url.endswith("/stream") else None)
+
+        def cut_short(route: Route) -> None:
+            """The real answer (asked by the same user), but only its first 4 events."""
+            lines: list[str] = []
+            with api.stream("POST", "/api/chat/stream",
+                            json=route.request.post_data_json) as r:
+                for line in r.iter_lines():
+                    lines.append(line)
+                    if sum(x.startswith("data: ") for x in lines) == 4:
+                        break
+            route.fulfill(status=200, content_type="text/event-stream",
+                          body="\n".join(lines) + "\n\n")
+
+        page.route("**/api/chat/stream", cut_short)
+        send(page, "Tell me a story")
+        answer = page.locator(".msg-assistant").last
+        expect(answer).to_have_class("msg msg-assistant streaming")
+        expect(answer.locator(".md")).to_contain_text("a time")
+        hold.release.set()
+        whole = finished(page)
+        page.unroute("**/api/chat/stream")
+        assert [h.get("last-event-id") for h in reattached] == ["4"]
+        page.reload()
+        assert finished(page) == whole  # what was shown is what was saved
+        assert " ".join(shown_text(page).split()).startswith("A story Once upon a time, in a")
         no_page_errors(page)
         page.context.close()
