@@ -22,8 +22,10 @@ from tests.server import Running
 class ServerProcess:
     """One ``switchboard serve`` process; its output is collected as it runs."""
 
-    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None) -> None:
-        """``args``: more ``serve`` options; ``env``: added to the test's environment."""
+    def __init__(self, port: int, *args: str, env: dict[str, str] | None = None,
+                 start_timeout: float = 60) -> None:
+        """``args``: more ``serve`` options; ``env``: added to the test's environment;
+        ``start_timeout``: seconds until the first worker must be up."""
         self.port = port
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
@@ -34,7 +36,7 @@ class ServerProcess:
         self._started = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        if not self._started.wait(60):
+        if not self._started.wait(start_timeout):
             self.proc.kill()
             raise RuntimeError("the server did not start:\n" + self.log)
 
@@ -68,10 +70,11 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(port: int, *args: str, env: dict[str, str] | None = None) -> Iterator[list[str]]:
+def serve(port: int, *args: str, env: dict[str, str] | None = None,
+          start_timeout: float = 60) -> Iterator[list[str]]:
     """``switchboard serve --port PORT ARGS`` while the block runs; yields its output
     lines (still growing while it runs, complete once it stopped)."""
-    process = ServerProcess(port, *args, env=env)
+    process = ServerProcess(port, *args, env=env, start_timeout=start_timeout)
     try:
         yield process.lines
     finally:
