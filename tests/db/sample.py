@@ -20,12 +20,16 @@ def one_row_per_table() -> list[m.Base]:
     """A small, fully linked data set touching every table and most column types."""
     provider = m.Provider(
         id=1, name="openai-main", kind="openai", base_url="https://api.openai.com/v1",
-        api_key_ciphertext=b"\x00\x01ciphertext\xff", api_key_key_id="k1", api_key_last4="abcd",
-        api_key_set_at=T0, api_key_expires_at=T0 + timedelta(days=90),
         image_url="/static/openai.svg", enabled=True, status="ok", status_checked_at=T0,
         status_latency_ms=123, status_error=None,
         settings={"headers": {"X-Org": "acme"}, "timeout": 30.5, "flags": [1, "two", None]},
         created_at=T0, updated_at=T0,
+    )
+    # One key, as migration 0009 makes of a single stored key (round trips keep it whole).
+    key = m.ProviderKey(
+        id=1, provider_id=1, label="default", ciphertext=b"\x00\x01ciphertext\xff",
+        master_key_id="k1", last4="abcd", weight=1, rpm=None, tpm=None, enabled=True,
+        expires_at=T0 + timedelta(days=90), failed_at=None, set_at=T0, updated_at=T0,
     )
     model = m.ProviderModel(
         id=1, provider_id=1, name="GPT-4o mini", model_sdk_id="gpt-4o-mini", is_default=True,
@@ -94,7 +98,7 @@ def one_row_per_table() -> list[m.Base]:
         model="openai:gpt-4o-mini", body={"id": "resp_" + "0" * 32, "object": "response"},
         conversation=[{"role": "user", "parts": [{"type": "text", "text": "Hi"}]}],
     )
-    return [provider, model, user, prefs, token, setup, conversation, question, answer,
+    return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, audit, web_session, stamp, budget, spend, rule, stored]
 
 

@@ -59,14 +59,14 @@ async def test_unit_of_work_commits_or_rolls_back(sqlite_database: Database) -> 
 async def test_timestamps_are_utc_aware_and_naive_ones_are_refused(database: Database) -> None:
     paris_noon = datetime(2025, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     async with database.unit_of_work() as session:
-        added = m.Provider(name="p", kind="openai", api_key_set_at=paris_noon)
+        added = m.Provider(name="p", kind="openai", status_checked_at=paris_noon)
         session.add(added)
     async with database.session() as session:
         provider = await session.get(m.Provider, added.id)
     assert provider is not None
-    assert provider.api_key_set_at == paris_noon
-    assert provider.api_key_set_at.tzinfo == UTC
-    assert provider.api_key_set_at.hour == 10
+    assert provider.status_checked_at == paris_noon
+    assert provider.status_checked_at.tzinfo == UTC
+    assert provider.status_checked_at.hour == 10
     # Defaults (Python side) and server defaults (raw SQL) are aware UTC too.
     assert provider.created_at.tzinfo == UTC
     async with database.unit_of_work() as session:
@@ -79,7 +79,7 @@ async def test_timestamps_are_utc_aware_and_naive_ones_are_refused(database: Dat
 
     with pytest.raises(StatementError, match=r"naive datetime .* datetime.now\(UTC\)"):
         async with database.unit_of_work() as session:
-            session.add(m.Provider(name="n", kind="openai", api_key_set_at=datetime(2025, 1, 1)))
+            session.add(m.Provider(name="n", kind="openai", status_checked_at=datetime(2025, 1, 1)))
 
 
 async def test_decimals_and_json_round_trip(database: Database) -> None:

@@ -100,8 +100,7 @@ def test_debug_log_shows_no_stored_secret(tmp_path: Path) -> None:
                 stored[f"{table} hash {i}"] = value
         for (value,) in db.execute("SELECT csrf_token FROM web_sessions"):
             stored["csrf token"] = value
-        for (value,) in db.execute("SELECT api_key_ciphertext FROM providers "
-                                   "WHERE api_key_ciphertext IS NOT NULL"):
+        for (value,) in db.execute("SELECT ciphertext FROM provider_keys"):
             stored["key ciphertext"] = value
     assert {"password hash", "csrf token", "key ciphertext"} <= set(stored), stored
     assert any(name.startswith("web_sessions") for name in stored)

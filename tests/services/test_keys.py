@@ -39,10 +39,10 @@ async def test_key_is_stored_encrypted_masked_and_audited(database: Database) ->
 
     async with database.unit_of_work() as s:
         row = await s.get(m.Provider, p.id)
-        assert row is not None and row.api_key_ciphertext is not None
-        assert row.api_key_ciphertext.startswith(b"v1:")
-        assert KEY.encode() not in row.api_key_ciphertext
-        assert row.api_key_last4 == "WXYZ" and row.api_key_set_at is not None
+        assert row is not None and [k.label for k in row.keys] == ["default"]
+        assert row.keys[0].ciphertext.startswith(b"v1:")
+        assert KEY.encode() not in row.keys[0].ciphertext
+        assert row.keys[0].last4 == "WXYZ" and row.keys[0].set_at is not None
     if database.is_sqlite:
         raw = _raw_bytes(database)
         assert raw and KEY.encode() not in raw and b"TOPSECRET" not in raw
@@ -116,12 +116,14 @@ async def test_ciphertext_moved_to_another_row_does_not_decrypt(database: Databa
     await catalog.create_provider(database, name="a", kind="openai")
     await catalog.create_provider(database, name="b", kind="openai")
     await catalog.set_provider_key(database, "a", KEY)
+    await catalog.set_provider_key(database, "b", OTHER)
     async with database.unit_of_work() as s:
         a = await s.scalar(select(m.Provider).where(m.Provider.name == "a"))
-        assert a is not None
-        await s.execute(update(m.Provider).where(m.Provider.name == "b").values(
-            api_key_ciphertext=a.api_key_ciphertext, api_key_key_id=a.api_key_key_id,
-            api_key_last4=a.api_key_last4))
+        b = await s.scalar(select(m.Provider).where(m.Provider.name == "b"))
+        assert a is not None and b is not None
+        await s.execute(update(m.ProviderKey).where(m.ProviderKey.provider_id == b.id).values(
+            ciphertext=a.keys[0].ciphertext, master_key_id=a.keys[0].master_key_id,
+            last4=a.keys[0].last4))
     registry = await build_registry(database)
     assert registry.provider("a").api_key == KEY
     with pytest.raises(DecryptionError, match="copied from another provider row"):
@@ -144,9 +146,8 @@ async def test_rotate_master_key_with_key_file(database: Database, tmp_path: Pat
     registry = await build_registry(database)  # the file now holds only the new key
     assert registry.provider("a").api_key == KEY and registry.provider("b").api_key == OTHER
     async with database.unit_of_work() as s:
-        rows = (await s.scalars(select(m.Provider).where(
-            m.Provider.api_key_ciphertext.is_not(None)))).all()
-        assert {r.api_key_key_id for r in rows} == {new.current.key_id}
+        rows = (await s.scalars(select(m.ProviderKey))).all()
+        assert len(rows) == 2 and {r.master_key_id for r in rows} == {new.current.key_id}
     # The old key alone opens nothing.
     (data_dir / "secret.key").write_text(old.encode())
     for name in ("a", "b"):

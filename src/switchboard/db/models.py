@@ -120,13 +120,7 @@ class Provider(Base):
     base_url: Mapped[str | None] = mapped_column(Text)
     """None = the kind's default base URL."""
 
-    # The API key, encrypted by switchboard.security (AES-256-GCM); never stored in clear.
-    api_key_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    api_key_key_id: Mapped[str | None] = mapped_column(String(64))
-    """Id of the master key that encrypted it (so the master key can rotate)."""
-    api_key_last4: Mapped[str | None] = mapped_column(String(8))
-    api_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    api_key_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Its API keys live in ``provider_keys`` (the key pool, migration 0014).
 
     image_url: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(
@@ -162,6 +156,12 @@ class Provider(Base):
         lazy="selectin",
         order_by="ProviderModel.id",
         passive_deletes="all",  # the database RESTRICTs deleting a provider that has models
+    )
+    keys: Mapped[list[ProviderKey]] = relationship(
+        back_populates="provider",
+        lazy="selectin",  # every reader of a provider asks whether it has a key
+        order_by="ProviderKey.id",
+        passive_deletes=True,  # the database CASCADEs a provider's keys
     )
 
     def __repr__(self) -> str:
@@ -219,7 +219,7 @@ class ProviderModel(Base):
     updated_at: Mapped[datetime] = _updated_at()
     model_type: Mapped[str] = mapped_column(
         String(16), nullable=False, default="chat", server_default="chat")
-    """``chat`` or ``embedding`` (migration 0012): embedding models answer only
+    """``chat`` or ``embedding`` (migration 0014): embedding models answer only
     ``/v1/embeddings`` and are never offered for chat."""
     embedding: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     """An embedding model's ``dimensions`` / ``custom_dimensions``; null for chat."""
@@ -231,6 +231,62 @@ class ProviderModel(Base):
             f"ProviderModel(id={self.id!r}, provider_id={self.provider_id!r}, "
             f"model_sdk_id={self.model_sdk_id!r})"
         )
+
+
+class ProviderKey(Base):
+    """One API key of a provider's key pool (migration 0014, decision 0066).
+
+    The key is encrypted by ``switchboard.security`` (AES-256-GCM) with the PROVIDER's
+    row id as associated data: a ciphertext copied onto another provider fails to open
+    (a key cannot be sent to another vendor's base URL), and the key that migration 0009
+    moved here from ``providers`` keeps opening without being decrypted by a migration.
+    Only the last four characters are kept in clear, for people to tell keys apart.
+
+    Whether a key serves is derived: ``enabled`` (an admin's switch), ``failed_at`` (the
+    vendor refused it with 401: it left the pool until an admin enables it again) and
+    ``expires_at``. Retiring a key deletes its row; the audit log keeps its label and tail.
+    """
+
+    __tablename__ = "provider_keys"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "label"),
+        CheckConstraint("weight >= 1 AND weight <= 1000", name="weight"),
+        CheckConstraint("rpm IS NULL OR rpm >= 1", name="rpm"),
+        CheckConstraint("tpm IS NULL OR tpm >= 1", name="tpm"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("providers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    """Unique per provider; what people and the CLI name the key by ("default", "2026-q1")."""
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    master_key_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    """Id of the master key that encrypted it (so the master key can rotate)."""
+    last4: Mapped[str] = mapped_column(String(8), nullable=False)
+    weight: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=1, server_default=text("1")
+    )
+    """Share of the calls relative to the other keys (3 vs 1: three calls in four)."""
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    """This key's own requests-per-minute limit (None: none); the pool skips it when full."""
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    """This key's own tokens-per-minute limit (None: none)."""
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the vendor refused the key (401); None while it serves."""
+    set_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    provider: Mapped[Provider] = relationship(back_populates="keys", lazy="raise")
+
+    def __repr__(self) -> str:  # never the ciphertext
+        return (f"ProviderKey(id={self.id!r}, provider_id={self.provider_id!r}, "
+                f"label={self.label!r})")
 
 
 # --- accounts (migration 0002) -----------------------------------------------------------
@@ -639,7 +695,7 @@ class BudgetSpend(Base):
     reserved: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=0, server_default=text("0")
     )
-# --- stored Responses API answers (migration 0013) ----------------------------------------
+# --- stored Responses API answers (migration 0014) ----------------------------------------
 
 
 class StoredResponse(Base):

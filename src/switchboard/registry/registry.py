@@ -22,14 +22,19 @@ passes through; ``ModelUnavailableError`` names it and says why (decision 0036).
 call time with ``MissingApiKeyError`` naming where the key goes (decision 0035).
 
 Providers are built lazily and cached per instance; the cache entry is rebuilt only when
-the instance changes (see ``ProviderInstance``). ``version`` counts changes, so a caller
-holding derived state (a formatted catalog) can tell when to refresh it.
+the instance changes (see ``ProviderInstance``). An instance with a key pool
+(``registry.keypool``) gets one provider per key, built when that key is first chosen;
+``provider(name)`` is then the one of its first serving key (listings, discovery, tests),
+while a call chooses its key per attempt (``ResolvedModel``). ``version`` counts changes,
+so a caller holding derived state (a formatted catalog) can tell when to refresh it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 
 from pydantic import ValidationError
 
@@ -41,6 +46,7 @@ from switchboard.registry.errors import (
     ProviderDisabledError,
 )
 from switchboard.registry.instance import ProviderInstance
+from switchboard.registry.keypool import KeyPool, PoolKey
 from switchboard.registry.kinds import Kinds, load_kinds
 from switchboard.registry.resolved import ResolvedModel
 from switchboard.spec.errors import (
@@ -62,8 +68,13 @@ class Registry:
         kinds: Kinds | Mapping[str, type[Provider]] | Iterable[type[Provider]],
         instances: Iterable[ProviderInstance],
         default_model_ref: str | None = DEFAULT_MODEL_REF,
+        pools: Mapping[str, KeyPool] | None = None,
     ) -> None:
         self.kinds = kinds if isinstance(kinds, Kinds) else Kinds.of(kinds)
+        self._pools = {name: pool for name, pool in (pools or {}).items() if len(pool)}
+        """Instances whose keys are stored; the others read their key from the config
+        or the kind's environment variable (the implicit one-key pool)."""
+        self._keyed: dict[tuple[str, int], tuple[ProviderInstance, Provider]] = {}
         self.default_model_ref = default_model_ref
         self._instances: dict[str, ProviderInstance] = {}
         for instance in instances:
@@ -105,14 +116,36 @@ class Registry:
         self._built.pop(name, None)
         self.version += 1
 
+    def key_pool(self, name: str) -> KeyPool | None:
+        """The instance's stored keys (None: it has none; its key comes from its config
+        or the environment)."""
+        return self._pools.get(name)
+
     def provider(self, name: str) -> Provider:
-        """The configured ``Provider`` of an instance (built once per instance state)."""
+        """The configured ``Provider`` of an instance (built once per instance state);
+        for a key pool, the one of its first serving key."""
+        pool = self._pools.get(name)
+        if pool is not None:
+            serving = pool.serving()
+            return self.keyed_provider(name, serving[0] if serving else pool.keys[0])
         instance = self.instance(name)
         cached = self._built.get(name)
         if cached is not None and (cached[0] is instance or cached[0] == instance):
             return cached[1]
         provider = self._build(instance)
         self._built[name] = (instance, provider)
+        return provider
+
+    def keyed_provider(self, name: str, key: PoolKey) -> Provider:
+        """The instance's ``Provider`` calling with ``key`` (its secret opened here, once
+        per instance state and key; it then lives only in that provider's config)."""
+        instance = self.instance(name)
+        cached = self._keyed.get((name, key.id))
+        if cached is not None and (cached[0] is instance or cached[0] == instance):
+            return cached[1]
+        config = instance.config.model_copy(update={"api_key": key.open()})
+        provider = self._build(dataclasses.replace(instance, config=config))
+        self._keyed[(name, key.id)] = (instance, provider)
         return provider
 
     def _build(self, instance: ProviderInstance) -> Provider:
@@ -218,6 +251,7 @@ class Registry:
                 "listed model, or ask an administrator to add this one"
             )
         provider = self.provider(instance.name)
+        pool = self._pools.get(instance.name)
         return ResolvedModel(
             provider=provider,
             model_id=model_id,
@@ -225,6 +259,8 @@ class Registry:
             price=provider.price_for(model_id),
             capabilities=provider.capabilities(model_id),
             policy=RetryPolicy(max_retries=provider.config.max_retries),
+            keys=pool,
+            keyed=partial(self.keyed_provider, instance.name) if pool is not None else None,
         )
 
     @staticmethod

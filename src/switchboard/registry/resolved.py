@@ -14,6 +14,14 @@ This is where the framework wraps every adapter, so adapters stay simple:
   runs, for every adapter alike (``registry.passthrough``).
 - A provider that needs a key and has none raises its ``MissingApiKeyError`` (naming the
   env var and ``switchboard keys set NAME``) when the call is made, before any network.
+- A provider with a key pool (``registry.keypool``) gets its key per ATTEMPT: each try
+  (and each retry) leases a key, counted in flight until the attempt ends; a 401 before
+  the first event takes that key out of the pool and the attempt is made again with
+  another key at once (not counted as a retry: nothing reached the caller, and the next
+  key is a different credential, not the same call again). ``key_id`` / ``key_label``
+  name the key of the latest attempt, for breakers and usage; ``skip_key`` lets a caller
+  keep keys out (an open breaker). Embeddings use the pool's first serving key (not
+  leased per attempt yet). Decision 0066.
 - ``cost()`` prices a ``Usage`` with the catalog's price; ``None`` means unknown, never 0.
 - ``embed()`` splits an embedding request into the adapter's batches (its vendor's
   limits), makes each call under the same retry policy as ``generate()`` (a failed batch
@@ -29,11 +37,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
+from switchboard.registry.keypool import KeyLease, KeyPool, PoolKey
 from switchboard.registry.passthrough import check_provider_options
 from switchboard.spec.collect import ChatResult, collect_stream, result_events
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult, batches, merge
-from switchboard.spec.errors import InvalidRequestError
-from switchboard.spec.events import StreamEvent
+from switchboard.spec.errors import AuthenticationError, InvalidRequestError, MissingApiKeyError
+from switchboard.spec.events import Finish, StreamEvent
 from switchboard.spec.model import Capabilities, ModelInfo, ModelType
 from switchboard.spec.provider import ChatModel, EmbeddingModel, Provider
 from switchboard.spec.request import ChatRequest
@@ -41,6 +50,8 @@ from switchboard.spec.usage import Price, Usage, cost
 from switchboard.upstream.retry import RetryPolicy, retrying_call, retrying_stream
 
 Sleep = Callable[[float], Awaitable[None]]
+Attempt = Callable[[ChatModel], AsyncGenerator[StreamEvent, None]]
+"""One vendor call with a given adapter model, as events (a stream, or one replayed)."""
 
 
 @dataclass(slots=True)
@@ -52,6 +63,15 @@ class ResolvedModel:
     capabilities: Capabilities
     policy: RetryPolicy
     sleep: Sleep = field(default=asyncio.sleep, repr=False)
+    keys: KeyPool | None = field(default=None, repr=False)
+    """The provider's stored keys (None: its one key from the config or environment)."""
+    keyed: Callable[[PoolKey], Provider] | None = field(default=None, repr=False)
+    """The provider built with a given key of ``keys`` (the registry's cache)."""
+    skip_key: Callable[[PoolKey], bool] | None = field(default=None, repr=False)
+    """Keys this call must not use (a circuit breaker that is open for a key)."""
+    key_id: int | None = None
+    """The stored key the latest attempt used (None: no pool, or no attempt yet)."""
+    key_label: str | None = None
 
     @property
     def provider_name(self) -> str:
@@ -78,14 +98,20 @@ class ResolvedModel:
         return self.provider.model_type(self.model_id)
 
     def chat_model(self) -> ChatModel:
-        """The adapter's model, after the key check (no network happens before it)."""
+        """The adapter's model, after the key check (no network happens before it);
+        with a key pool, of its first serving key (a call leases its own per attempt)."""
         if self.model_type == "embedding":
             raise InvalidRequestError(
                 f"model '{self.ref}' is an embedding model: it turns text into vectors "
                 "and cannot answer messages; choose a chat model", param="model")
-        if self.provider.requires_api_key:
-            self.provider.require_api_key()
+        self._check_key()
         return self.provider.chat_model(self.model_id)
+
+    def _check_key(self) -> None:
+        if self.keys is not None:
+            self.keys.check()
+        elif self.provider.requires_api_key:
+            self.provider.require_api_key()
 
     def embedding_model(self) -> EmbeddingModel:
         """The adapter's embedding model, after the type and key checks."""
@@ -93,19 +119,70 @@ class ResolvedModel:
             raise InvalidRequestError(
                 f"model '{self.ref}' is a {self.info.type} model and cannot make "
                 "embeddings; choose an embedding model", param="model")
-        if self.provider.requires_api_key:
-            self.provider.require_api_key()
+        self._check_key()
         return self.provider.embedding_model(self.model_id)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         check_provider_options(request, self.provider)
-        model = self.chat_model()
+        return self._retrying(lambda model: _generator(model.stream(request)))
+
+    def _retrying(self, attempt: Attempt) -> AsyncIterator[StreamEvent]:
+        """``attempt`` under the one retry layer; with a key pool, each try leases its
+        key (``_pooled``)."""
+        model = self.chat_model()  # the key check, before any network
         return retrying_stream(
-            lambda: _generator(model.stream(request)),
+            (lambda: attempt(model)) if self.keys is None else (lambda: self._pooled(attempt)),
             self.policy,
             provider=self.provider.name,
             sleep=self.sleep,
         )
+
+    def _lease(self, tried: set[int], refused: AuthenticationError | None) -> KeyLease:
+        """A key for the next try, none of ``tried``; when every key was refused during
+        this call, the vendor's own 401 is the answer."""
+        assert self.keys is not None
+        skip = self.skip_key
+        try:
+            lease = self.keys.acquire(
+                lambda k: k.id in tried or (skip is not None and skip(k)))
+        except MissingApiKeyError:
+            if refused is not None:
+                raise refused from None
+            raise
+        self.key_id, self.key_label = lease.key.id, lease.key.label
+        return lease
+
+    async def _pooled(self, attempt: Attempt) -> AsyncGenerator[StreamEvent, None]:
+        """One try with a leased key (see the module docstring)."""
+        assert self.keyed is not None
+        tried: set[int] = set()
+        refused: AuthenticationError | None = None
+        while True:
+            lease = self._lease(tried, refused)
+            try:
+                events = attempt(self.keyed(lease.key).chat_model(self.model_id))
+                try:
+                    event = await anext(events)
+                except AuthenticationError as exc:
+                    await events.aclose()
+                    lease.fail(exc)
+                    tried.add(lease.key.id)
+                    refused = exc
+                    continue
+                except StopAsyncIteration:
+                    return
+                try:
+                    while True:
+                        if isinstance(event, Finish):
+                            lease.record_tokens(event.usage.total_tokens)
+                        yield event
+                        event = await anext(events)
+                except StopAsyncIteration:
+                    return
+                finally:
+                    await events.aclose()
+            finally:
+                lease.release()
 
     def generate_events(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """ONE non-streaming vendor call, replayed as the events of a stream, under the
@@ -113,13 +190,7 @@ class ResolvedModel:
         before any output, is retried; the retries are the one loop in
         ``upstream.retry``, not a second copy here)."""
         check_provider_options(request, self.provider)
-        model = self.chat_model()
-        return retrying_stream(
-            lambda: _one_shot(model, request),
-            self.policy,
-            provider=self.provider.name,
-            sleep=self.sleep,
-        )
+        return self._retrying(lambda model: _one_shot(model, request))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
         """``generate_events`` folded: the whole answer (its error, if it failed after

@@ -1,4 +1,4 @@
-"""Catalog reads for the REST API, and the one write the key services do not cover.
+"""Catalog reads for the REST API.
 
 - ``catalog_snapshot``: every provider (enabled or not) with every model, plus what the UI
   needs beside the rows (kind display name, whether the provider can be called). Built
@@ -9,16 +9,12 @@
   bodies), cached beside it under the same version, so it is dropped by exactly the
   writes (local, Redis, or the audit-stamp probe) that drop the snapshot.
 - ``resolve_provider``: ``{provider}`` in a URL is a name or an id.
-- ``set_key_expiry``: the REST contract lets an admin say when a key expires;
-  ``keys.set_provider_key`` stores the key only, so the expiry is written here (its own
-  transaction, with its audit row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -27,12 +23,11 @@ from switchboard.db import models as m
 from switchboard.db.engine import Database
 from switchboard.db.ids import parse_id
 from switchboard.registry.kinds import Kinds
-from switchboard.services.audit import SYSTEM, Actor, record
 from switchboard.services.cache import catalog_cache
-from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.errors import NotFound
 from switchboard.services.providers import load_provider
 from switchboard.services.registry_view import stamp
-from switchboard.services.transactions import cache_scope, catalog_write
+from switchboard.services.transactions import cache_scope
 from switchboard.services.validation import installed_kinds
 from switchboard.services.views import ProviderView
 
@@ -146,40 +141,6 @@ async def resolve_provider(db: Database, ref: str) -> ProviderView:
             if provider_id is None:
                 raise
         return ProviderView.of(await load_provider(session, provider_id))
-
-
-def future_expiry(expires_at: datetime | None) -> datetime | None:
-    """``expires_at`` as an aware UTC time (naive means UTC); refused when not in the
-    future."""
-    if expires_at is None:
-        return None
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
-    if expires_at <= datetime.now(UTC):
-        raise ValidationFailed(
-            f"expires_at {expires_at.isoformat()} is in the past; give a future date-time "
-            "(ISO-8601, e.g. 2030-01-31T00:00:00Z) or leave it out", field="expires_at")
-    return expires_at
-
-
-async def set_key_expiry(
-    db: Database, provider_id: int, expires_at: datetime | None, *, actor: Actor = SYSTEM
-) -> None:
-    """Record when the stored key expires (``None``: it does not). The provider must
-    have a key, and a date must be in the future."""
-    expires_at = future_expiry(expires_at)
-    async with catalog_write(db, f"setting the key expiry of provider {provider_id}") as session:
-        row = await load_provider(session, provider_id)
-        if row.api_key_ciphertext is None:
-            raise ValidationFailed(f"provider {row.name!r} has no stored key to expire; "
-                                   "set the key first", field="expires_at")
-        if row.api_key_expires_at == expires_at:
-            return
-        row.api_key_expires_at = expires_at
-        record(session, actor, "provider.key.expiry", target_type="provider",
-               target_id=row.id, details={
-                   "name": row.name,
-                   "expires_at": expires_at.isoformat() if expires_at else None})
 
 
 async def provider_name(db: Database, provider_id: int) -> str:

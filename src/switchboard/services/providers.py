@@ -92,7 +92,7 @@ async def create_provider(
         await _check_name_free(session, name, None)
         row = m.Provider(name=name, kind=kind, base_url=url, enabled=enabled,
                          settings=values, image_url=image_url,
-                         allow_unlisted_models=allow_unlisted_models, removed_models=[])
+                         allow_unlisted_models=allow_unlisted_models, removed_models=[], keys=[])
         session.add(row)
         await session.flush()
         record(session, actor, "provider.create", target_type="provider", target_id=row.id,

@@ -5,11 +5,13 @@
   refuses (disabled models, ids an admin removed), whether unlisted ids pass through, and
   the row's settings as the kind's ``Config``. The default model is the row marked
   ``is_default``.
-- Keys are decrypted late: the instance's config carries no key; ``DatabaseRegistry``
-  opens the row's ciphertext only when it builds that provider (first use), and the clear
-  key then lives only inside that provider's config, as a ``SecretStr``. A provider whose
-  key cannot be decrypted fails alone, with the vault's clear error, when it is used.
-- A row without a stored key falls back to the kind's environment variable
+- Keys are decrypted late: the instance's config carries no key; each row's stored keys
+  become its ``KeyPool`` (decision 0066), and a key is opened by the vault only when the
+  registry builds the provider for it (the first attempt that chooses it); the clear key
+  then lives only inside that provider's config, as a ``SecretStr``. A key that cannot
+  be decrypted fails alone, with the vault's clear error, when it is used. A key the
+  vendor refuses is marked in the database by ``DatabaseKeyEvents``.
+- A row without a stored key (an empty pool) falls back to the kind's environment variable
   (``OPENAI_API_KEY``...), which the adapter reads itself. Instances the environment
   defines under a name that has no row (an OpenAI-compatible preset such as ``deepseek``
   when ``DEEPSEEK_API_KEY`` is set) are added as well, so configuring by environment
@@ -23,17 +25,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
 from switchboard.registry.instance import ProviderInstance
+from switchboard.registry.keypool import KeyPool, PoolKey
 from switchboard.registry.kinds import Kinds
 from switchboard.registry.registry import Registry
 from switchboard.security.vault import Vault
 from switchboard.services.cache import catalog_cache
-from switchboard.services.keys import open_vault
+from switchboard.services.keys import DatabaseKeyEvents, open_vault
 from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope
 from switchboard.services.validation import installed_kinds
@@ -41,38 +44,55 @@ from switchboard.services.views import ModelView
 from switchboard.spec.provider import Provider, ProviderConfig
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Sealed:
-    row_id: int
-    ciphertext: str
-
-
 class DatabaseRegistry(Registry):
-    """A ``Registry`` whose providers get their key from the vault when first built."""
+    """A ``Registry`` whose key pools come from ``provider_keys``."""
 
     def __init__(
         self,
         kinds: Kinds,
         instances: list[ProviderInstance],
         default_model_ref: str | None,
-        sealed: dict[str, _Sealed],
+        pools: dict[str, KeyPool],
         catalog_version: int,
     ) -> None:
-        super().__init__(kinds, instances, default_model_ref)
-        self._sealed = sealed
-        self._vault: Vault | None = None
+        super().__init__(kinds, instances, default_model_ref, pools)
         self.catalog_version = catalog_version
 
-    def _build(self, instance: ProviderInstance) -> Provider:
-        sealed = self._sealed.get(instance.name)
-        if sealed is not None:
-            if self._vault is None:
-                self._vault = open_vault(create=False)
-            key = self._vault.open(sealed.row_id, sealed.ciphertext,
-                                   label=f"provider {instance.name!r}")
-            config = instance.config.model_copy(update={"api_key": key})
-            instance = dataclasses.replace(instance, config=config)
-        return super()._build(instance)
+
+class _LazyVault:
+    """The process's vault, loaded on first use by one registry build (a registry whose
+    providers have no stored keys never reads the master key; a registry built after a
+    master-key rotation reads the new one)."""
+
+    def __init__(self) -> None:
+        self._vault: Vault | None = None
+
+    def get(self) -> Vault:
+        if self._vault is None:
+            self._vault = open_vault(create=False)
+        return self._vault
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Opener:
+    """Opens one stored key (``PoolKey.open``)."""
+
+    vault: _LazyVault
+    provider_id: int
+    what: str
+    ciphertext: str = dataclasses.field(repr=False)
+
+    def __call__(self) -> SecretStr:
+        return self.vault.get().open(self.provider_id, self.ciphertext, label=self.what)
+
+
+def _pool(db: Database, vault: _LazyVault, row: m.Provider) -> KeyPool:
+    return KeyPool(row.name, [PoolKey(
+        id=k.id, label=k.label, last4=k.last4, weight=k.weight, rpm=k.rpm, tpm=k.tpm,
+        enabled=k.enabled, expires_at=k.expires_at, failed=k.failed_at is not None,
+        open=_Opener(vault, row.id, f"provider {row.name!r} (key {k.label!r})",
+                     k.ciphertext.decode("ascii")),
+    ) for k in row.keys], events=DatabaseKeyEvents(db))
 
 
 async def load_registry(db: Database) -> DatabaseRegistry:
@@ -87,7 +107,8 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
     kinds = kinds if kinds is not None else installed_kinds()
     version = catalog_cache().version
     instances: list[ProviderInstance] = []
-    sealed: dict[str, _Sealed] = {}
+    pools: dict[str, KeyPool] = {}
+    vault = _LazyVault()
     default_ref: str | None = None
     async with db.unit_of_work(read_only=True) as session:
         rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
@@ -115,13 +136,13 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
                 unavailable=unavailable,
                 fallbacks={x.model_sdk_id: tuple(x.fallbacks) for x in models if x.fallbacks},
             ))
-            if row.api_key_ciphertext is not None:
-                sealed[row.name] = _Sealed(row.id, row.api_key_ciphertext.decode("ascii"))
+            if row.keys:
+                pools[row.name] = _pool(db, vault, row)
     from switchboard.registry.environment import environment_instances
 
     names = {i.name for i in instances}
     instances.extend(i for i in environment_instances(kinds) if i.name not in names)
-    return DatabaseRegistry(kinds, instances, default_ref, sealed, version)
+    return DatabaseRegistry(kinds, instances, default_ref, pools, version)
 
 
 def _config(cls: type[Provider] | None, row: m.Provider) -> ProviderConfig:

@@ -15,7 +15,12 @@ from switchboard.services import audit
 from switchboard.services.cache import catalog_cache
 from switchboard.services.transactions import cache_scope
 from switchboard.services.validation import installed_kinds
-from switchboard.services.views import ModelRegistry, RegistryModel, RegistryProvider
+from switchboard.services.views import (
+    ModelRegistry,
+    RegistryModel,
+    RegistryProvider,
+    primary_key,
+)
 from switchboard.spec.model import Capabilities
 
 
@@ -64,7 +69,7 @@ async def _build(db: Database) -> ModelRegistry:
                 id=row.id, name=row.name, kind=row.kind,
                 display_name=info.display_name if info is not None else row.kind,
                 image_url=row.image_url, status=row.status,
-                has_api_key=row.api_key_ciphertext is not None, models=models,
+                has_api_key=primary_key(row) is not None, models=models,
             ))
     return ModelRegistry(providers=providers, default_model_id=default_id,
                          default_model_ref=default_ref, version=version)

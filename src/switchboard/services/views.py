@@ -6,13 +6,14 @@ Pydantic rather than dataclasses because the REST API serialises them as they ar
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from switchboard.db import models as m
+from switchboard.registry.keypool import PROCESS_LEDGER
 from switchboard.security.masking import mask_last4
 from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
 from switchboard.spec.usage import Price
@@ -95,6 +96,58 @@ class ModelView(_View):
         )
 
 
+KeyState = Literal["active", "disabled", "failed", "expired"]
+
+
+def key_state(row: m.ProviderKey, now: datetime | None = None) -> KeyState:
+    """Whether a stored key serves, and if not why (the first reason that applies).
+    "failed" covers a refusal this process saw and the database has not recorded yet."""
+    now = now or datetime.now(UTC)
+    if not row.enabled:
+        return "disabled"
+    if row.failed_at is not None or PROCESS_LEDGER.state(row.id).failed:
+        return "failed"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+class ProviderKeyView(_View):
+    """One key of a provider's pool, as people see it: never the key, only its tail."""
+
+    id: int
+    provider_id: int
+    label: str
+    masked: str
+    master_key_id: str
+    weight: int
+    rpm: int | None
+    tpm: int | None
+    enabled: bool
+    expires_at: datetime | None
+    failed_at: datetime | None
+    set_at: datetime
+    state: KeyState
+    in_flight: int
+    """Calls using this key right now, in THIS process (the counters are per process)."""
+
+    @classmethod
+    def of(cls, row: m.ProviderKey, now: datetime | None = None) -> ProviderKeyView:
+        return cls(
+            id=row.id, provider_id=row.provider_id, label=row.label,
+            masked=mask_last4(row.last4), master_key_id=row.master_key_id,
+            weight=row.weight, rpm=row.rpm, tpm=row.tpm, enabled=row.enabled,
+            expires_at=row.expires_at, failed_at=row.failed_at, set_at=row.set_at,
+            state=key_state(row, now), in_flight=PROCESS_LEDGER.in_flight(row.id),
+        )
+
+
+def primary_key(row: m.Provider) -> m.ProviderKey | None:
+    """The key a provider's card shows as "the key": its first serving one."""
+    now = datetime.now(UTC)
+    return next((k for k in row.keys if key_state(k, now) == "active"), None)
+
+
 class ProviderView(_View):
     id: int
     name: str
@@ -119,9 +172,12 @@ class ProviderView(_View):
     updated_at: datetime
     models: list[ModelView]
 
+    keys: list[ProviderKeyView]
+    """The key pool (``api_key_*`` above describe its first serving key)."""
+
     @classmethod
     def of(cls, row: m.Provider, models: list[m.ProviderModel] | None = None) -> ProviderView:
-        has_key = row.api_key_ciphertext is not None
+        key = primary_key(row)
         return cls(
             id=row.id,
             name=row.name,
@@ -130,11 +186,12 @@ class ProviderView(_View):
             enabled=row.enabled,
             allow_unlisted_models=row.allow_unlisted_models,
             removed_models=list(row.removed_models or []),
-            has_api_key=has_key,
-            api_key_masked=mask_last4(row.api_key_last4 or "") if has_key else None,
-            api_key_key_id=row.api_key_key_id,
-            api_key_set_at=row.api_key_set_at,
-            api_key_expires_at=row.api_key_expires_at,
+            has_api_key=key is not None,
+            api_key_masked=mask_last4(key.last4) if key is not None else None,
+            api_key_key_id=key.master_key_id if key is not None else None,
+            api_key_set_at=key.set_at if key is not None else None,
+            api_key_expires_at=key.expires_at if key is not None else None,
+            keys=[ProviderKeyView.of(k) for k in row.keys],
             image_url=row.image_url,
             status=row.status,
             status_checked_at=row.status_checked_at,

@@ -19,12 +19,8 @@ from switchboard.api.catalog_bodies import KeySet, api_key_value
 from switchboard.api.routes.catalog import actor_of, db_of, json, provider_entry
 from switchboard.api.tokens import Principal
 from switchboard.services import catalog
-from switchboard.services.catalog_queries import (
-    catalog_snapshot,
-    future_expiry,
-    resolve_provider,
-    set_key_expiry,
-)
+from switchboard.services.catalog_queries import catalog_snapshot, resolve_provider
+from switchboard.services.keys import future_expiry
 
 router = APIRouter(prefix="/api/providers")
 WRITE = [Depends(require_csrf)]
@@ -45,8 +41,8 @@ async def set_key(provider: str, body: KeySet, request: Request,
     assert key is not None  # the body model requires it
     target = await resolve_provider(db, provider)
     expires_at = future_expiry(body.expires_at)  # refused before the key is stored
-    await catalog.set_provider_key(db, target.id, key, actor=actor_of(who))
-    await set_key_expiry(db, target.id, expires_at, actor=actor_of(who))
+    await catalog.set_provider_key(db, target.id, key, actor=actor_of(who),
+                                   expires_at=expires_at)
     discovery = None
     if not target.models:  # a provider's first key: show its models at once (issue 11)
         found = await catalog.discover_models(db, target.id, actor=actor_of(who))
