@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from switchboard.providers.gemini import GeminiConfig, GeminiProvider
+from tests.fakes.embeddings import gemini_body
 from tests.fakes.script import Fail, Received, Reply
 
 KIND = "gemini"
@@ -41,6 +42,7 @@ _IN_BAND = {"overloaded_error": (503, "UNAVAILABLE"),
             "invalid_request_error": (400, "INVALID_ARGUMENT")}
 _FINISH = {"stop": "STOP", "tool_calls": "STOP", "length": "MAX_TOKENS",
            "content_filter": "SAFETY"}
+_EMBED = re.compile(r"^/v1beta/models/[^/:]+:(embedContent|batchEmbedContents)$")
 
 DEFAULT_MODELS: list[dict[str, Any]] = [
     {"name": "models/gemini-2.5-flash", "version": "001", "displayName": "Gemini 2.5 Flash",
@@ -70,6 +72,8 @@ class Wire:
             return "chat"
         if method == "GET" and path == "/v1beta/models":
             return "models"
+        if method == "POST" and _EMBED.match(path):
+            return "embeddings"
         return None
 
     def is_stream(self, request: Received) -> bool:
@@ -144,6 +148,9 @@ class Wire:
     def error_body(self, fail: Fail) -> Any:
         status = _STATUS.get(fail.status, "UNKNOWN")
         return {"error": {"code": fail.status, "message": fail.message, "status": status}}
+
+    def embeddings_body(self, request: Received) -> Any:
+        return gemini_body(request.path, request.body if isinstance(request.body, dict) else {})
 
     def models_body(self) -> Any:
         if not self.model_pages:

@@ -22,6 +22,7 @@ from typing import Any
 
 from switchboard.providers.mistral import MistralConfig, MistralProvider
 from switchboard.spec import Provider
+from tests.fakes.embeddings import openai_body
 from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.vendor import sse
 
@@ -29,6 +30,9 @@ KIND = "mistral"
 MODEL = "mistral-small-latest"
 VISION_MODEL = "pixtral-12b-latest"
 CREATED = 1702256327
+
+EMBEDDING_FIELDS = frozenset({"model", "metadata", "input", "output_dimension",
+                              "output_dtype", "encoding_format"})
 
 # -- what the request schema allows (ChatCompletionRequest and its parts) ------------
 TOP_LEVEL = frozenset({
@@ -194,9 +198,19 @@ class Wire:
             return "chat"
         if method == "GET" and path == "/v1/models":
             return "models"
+        if method == "POST" and path == "/v1/embeddings":
+            return "embeddings"
         return None
 
     def reject(self, route: str, request: Received) -> tuple[int, Any] | None:
+        if route == "embeddings":  # EmbeddingRequest: additionalProperties false
+            body = request.body if isinstance(request.body, dict) else {}
+            extra = sorted(set(body) - EMBEDDING_FIELDS)
+            if extra or "input" not in body or "model" not in body:
+                return 422, {"detail": [{"type": "extra_forbidden", "loc": ["body", k],
+                                         "msg": "Extra inputs are not permitted"}
+                                        for k in extra]}
+            return None
         if route != "chat":
             return None
         errors = schema_errors(request.body)
@@ -270,6 +284,10 @@ class Wire:
                                                                          "invalid_request_error")
         return {"object": "error", "message": fail.message, "type": fail.error_type or default,
                 "param": None, "code": fail.code}
+
+    def embeddings_body(self, request: Received) -> Any:
+        body = request.body if isinstance(request.body, dict) else {}
+        return openai_body(body, dimensions_field="output_dimension", with_id=True)
 
     def models_body(self) -> Any:
         def card(model_id: str, context: int, **caps: bool) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from switchboard.providers.openai import OpenAIConfig, OpenAIProvider
 from switchboard.spec import Provider
+from tests.fakes.embeddings import openai_body
 from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.vendor import sse
 
@@ -46,6 +47,8 @@ class Wire:
             return "chat"
         if method == "GET" and path.endswith("/models"):
             return "models"
+        if method == "POST" and path.endswith("/embeddings"):
+            return "embeddings"
         return None
 
     def is_stream(self, request: Received) -> bool:
@@ -153,6 +156,9 @@ class Wire:
         return {"error": {"message": fail.message, "type": fail.error_type or default,
                           "param": None, "code": fail.code}}
 
+    def embeddings_body(self, request: Received) -> Any:
+        return openai_body(request.body if isinstance(request.body, dict) else {})
+
     def models_body(self) -> Any:
         ids = ["gpt-4o-mini", "gpt-4o", "o3-mini", "text-embedding-3-small", "dall-e-3"]
         return {"object": "list", "data": [
@@ -164,4 +170,3 @@ def _split(text: str, parts: int) -> list[str]:
     parts = max(1, min(parts, len(text) or 1))
     size = -(-len(text) // parts) if text else 0
     return [text[i:i + size] for i in range(0, len(text), size)] if text else [""]
-

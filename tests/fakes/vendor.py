@@ -36,7 +36,7 @@ class VendorWire(Protocol):
     """How one vendor renders the neutral script. Implemented per vendor."""
 
     def route(self, method: str, path: str) -> str | None:
-        """'chat' / 'models' / None (404) for a request path."""
+        """'chat' / 'models' / 'embeddings' / None (404) for a request path."""
 
     def is_stream(self, request: Received) -> bool: ...
 
@@ -57,6 +57,9 @@ class VendorWire(Protocol):
     def error_body(self, fail: Fail) -> Any: ...
 
     def models_body(self) -> Any: ...
+
+    # Optional too: def embeddings_body(self, request: Received) -> Any
+    #     """The answer to an embeddings request (``tests/fakes/embeddings.py``)."""
 
     # Optional (looked up with getattr, so existing wires need not define it):
     # def reject(self, route: str, request: Received) -> tuple[int, Any] | None
@@ -125,6 +128,20 @@ class FakeVendor:
                 return JSONResponse(payload, status)
         if route == "models":
             return JSONResponse(self.wire.models_body())
+        if route == "embeddings":  # a scripted Fail or Raw applies; else: vectors
+            scripted = self.script[0] if self.script else None
+            if isinstance(scripted, Fail):
+                self.script.popleft()
+                return JSONResponse(self.wire.error_body(scripted), scripted.status,
+                                    headers=scripted.headers)
+            if isinstance(scripted, Raw):
+                self.script.popleft()
+                return Response(scripted.body, scripted.status, headers=scripted.headers,
+                                media_type=scripted.content_type)
+            answer = getattr(self.wire, "embeddings_body", None)  # optional, as reject
+            if answer is None:
+                return JSONResponse(self.wire.error_body(Fail(404, "no such route")), 404)
+            return JSONResponse(answer(req))
         step: Step = self.script.popleft() if self.script else Reply()
         if isinstance(step, Hang):
             await asyncio.sleep(step.seconds)

@@ -131,12 +131,19 @@ async def stream_call(
         raise call.map_error(exc) from None  # a status error: nothing was yielded
 
 
-async def generate_call(call: HttpCall, convert: ConvertResponse) -> ChatResult:
-    """Run ``call`` without streaming and fold the converted body with ``collect``."""
+async def post_call(call: HttpCall) -> tuple[Any, httpx.Headers]:
+    """Run ``call`` without streaming: the decoded JSON body and the response headers,
+    or the ``ProviderError`` (refined by ``call.map_error``). The one non-streaming POST
+    of the HTTP adapters: chat (``generate_call``) and embeddings alike."""
     try:
-        data, headers = await request_json(
+        return await request_json(
             call.instance, "POST", call.url, headers=call.headers, body=call.body,
             params=call.params, secrets=call.secrets, read_timeout=call.read_timeout)
     except ProviderError as exc:
         raise call.map_error(exc) from None
+
+
+async def generate_call(call: HttpCall, convert: ConvertResponse) -> ChatResult:
+    """Run ``call`` without streaming and fold the converted body with ``collect``."""
+    data, headers = await post_call(call)
     return collect([StreamStart(call.warnings), *convert(headers, data)])

@@ -32,22 +32,35 @@ from pydantic import Field
 from switchboard.providers.gemini.convert_error import reclassify
 from switchboard.providers.gemini.convert_request import build_body
 from switchboard.providers.gemini.convert_stream import ResponseConverter
+from switchboard.providers.gemini.embeddings import MAX_BATCH
+from switchboard.providers.gemini.embeddings import build_body as build_embedding_body
+from switchboard.providers.gemini.embeddings import parse_response as parse_embeddings
 from switchboard.providers.gemini.models import guess_capabilities, model_info
 from switchboard.spec import (
     Capabilities,
     ChatModel,
     ChatRequest,
     ChatResult,
+    EmbeddingModel,
+    EmbeddingRequest,
+    EmbeddingResult,
     InvalidRequestError,
     MissingApiKeyError,
     ModelInfo,
+    ModelType,
     Provider,
     ProviderConfig,
     ProviderError,
     StreamEvent,
 )
 from switchboard.upstream import request_json
-from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
+from switchboard.upstream.driver import (
+    HttpCall,
+    StartStream,
+    generate_call,
+    post_call,
+    stream_call,
+)
 from switchboard.upstream.errors import request_id
 
 KIND = "gemini"
@@ -113,6 +126,16 @@ class GeminiProvider(Provider):
     # -- models --------------------------------------------------------------------
     def chat_model(self, model_id: str) -> GeminiChatModel:
         return GeminiChatModel(self, model_id)
+
+    def embedding_model(self, model_id: str) -> GeminiEmbeddingModel:
+        return GeminiEmbeddingModel(self, model_id)
+
+    def model_type(self, model_id: str) -> ModelType:
+        """The catalog's word, else the id: Gemini's embedding models are named
+        ``*embedding*`` (https://ai.google.dev/gemini-api/docs/models)."""
+        if model_id in self.known_models:
+            return super().model_type(model_id)
+        return "embedding" if "embedding" in model_id.lower() else "chat"
 
     def capabilities(self, model_id: str) -> Capabilities:
         info = self.known_models.get(model_id)
@@ -192,3 +215,22 @@ class GeminiChatModel(ChatModel):
         call = self._call(request, "generateContent")
         return await generate_call(call, lambda headers, data: self._converter(
             call, headers).response(data))
+
+
+class GeminiEmbeddingModel(EmbeddingModel):
+    """``embedContent`` / ``batchEmbedContents`` (see ``embeddings.py``)."""
+
+    provider: GeminiProvider
+    max_batch = MAX_BATCH
+
+    async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
+        provider = self.provider
+        key = provider.require_api_key()
+        path = model_path(self.model_id)
+        method, body = build_embedding_body(path, request)
+        call = HttpCall(provider.name, f"{provider.api_root}/{path}:{method}",
+                        provider.headers(key), body, key,
+                        read_timeout=provider.config.timeout, map_error=reclassify)
+        data, headers = await post_call(call)
+        return parse_embeddings(data, len(request.inputs), provider=call.instance,
+                                request_id=request_id(headers), secrets=call.secrets)

@@ -14,17 +14,27 @@ from switchboard.providers.mistral.convert_models import convert_models
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.providers.mistral.convert_response import response_events
 from switchboard.providers.mistral.convert_stream import StreamConverter
+from switchboard.providers.openai.embeddings import parse_response as parse_embeddings
 from switchboard.spec import (
     ChatModel,
     ChatRequest,
     ChatResult,
+    EmbeddingModel,
+    EmbeddingRequest,
+    EmbeddingResult,
     ModelInfo,
     Provider,
     ProviderConfig,
     StreamEvent,
 )
 from switchboard.upstream import request_json
-from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
+from switchboard.upstream.driver import (
+    HttpCall,
+    StartStream,
+    generate_call,
+    post_call,
+    stream_call,
+)
 from switchboard.upstream.errors import request_id
 
 KIND = "mistral"
@@ -32,6 +42,7 @@ KIND = "mistral"
 # ``x-kong-request-id``): both are among ``upstream.errors.request_id``'s names.
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
+EMBEDDINGS_PATH = "/v1/embeddings"
 
 
 class MistralConfig(ProviderConfig):
@@ -70,6 +81,34 @@ class MistralChatModel(ChatModel):
             data, request_id(headers), call.secrets, provider=call.instance))
 
 
+class MistralEmbeddingModel(EmbeddingModel):
+    """``POST /v1/embeddings`` (https://docs.mistral.ai/api/#tag/embeddings): text only;
+    ``dimensions`` travels as ``output_dimension`` (Codestral Embed; Mistral Embed has
+    one size). The response has OpenAI's shape, read by the same function. Mistral
+    refuses a batch over 16,384 tokens in all ("Too many tokens overall"): batches hold
+    at most 32,000 characters (2 characters per token, a margin for dense text) and 512
+    inputs."""
+
+    provider: MistralProvider
+    max_batch = 512
+    max_batch_chars = 32_000
+
+    async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
+        p = self.provider
+        key = p.require_api_key()
+        body: dict[str, object] = {"model": self.model_id, "input": request.texts()}
+        if request.dimensions is not None:
+            body["output_dimension"] = request.dimensions
+        headers = dict(p.config.extra_headers)
+        headers["authorization"] = f"Bearer {key}"
+        headers["accept"] = "application/json"
+        call = HttpCall(p.name, p.url(EMBEDDINGS_PATH), headers, body, key,
+                        read_timeout=p.config.timeout)
+        data, response_headers = await post_call(call)
+        return parse_embeddings(data, len(request.inputs), provider=call.instance,
+                                request_id=request_id(response_headers), secrets=call.secrets)
+
+
 class MistralProvider(Provider):
     kind: ClassVar[str] = KIND
     display_name: ClassVar[str] = "Mistral AI"
@@ -88,6 +127,9 @@ class MistralProvider(Provider):
 
     def chat_model(self, model_id: str) -> MistralChatModel:
         return MistralChatModel(self, model_id)
+
+    def embedding_model(self, model_id: str) -> MistralEmbeddingModel:
+        return MistralEmbeddingModel(self, model_id)
 
     async def list_models(self) -> list[ModelInfo]:
         key = self.require_api_key()

@@ -18,16 +18,32 @@ from pydantic import Field
 from switchboard.providers.openai.convert_request import build_body
 from switchboard.providers.openai.convert_response import convert_response
 from switchboard.providers.openai.convert_stream import StreamConverter
+from switchboard.providers.openai.embeddings import build_body as build_embedding_body
+from switchboard.providers.openai.embeddings import parse_response as parse_embeddings
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
 from switchboard.spec.collect import ChatResult
+from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import ProviderError
 from switchboard.spec.events import StreamEvent
-from switchboard.spec.model import Capabilities, ModelInfo
-from switchboard.spec.provider import ChatModel, KeyCheck, Provider, ProviderConfig
+from switchboard.spec.model import Capabilities, ModelInfo, ModelType
+from switchboard.spec.provider import (
+    ChatModel,
+    EmbeddingModel,
+    KeyCheck,
+    Provider,
+    ProviderConfig,
+)
 from switchboard.spec.request import ChatRequest
 from switchboard.upstream.client import request_json
-from switchboard.upstream.driver import HttpCall, StartStream, generate_call, stream_call
+from switchboard.upstream.driver import (
+    HttpCall,
+    StartStream,
+    generate_call,
+    post_call,
+    stream_call,
+)
+from switchboard.upstream.errors import request_id
 
 
 class OpenAIConfig(ProviderConfig):
@@ -63,6 +79,25 @@ class OpenAIChatModel(ChatModel):
         reasoning = self.provider.quirks.reasoning_field
         return await generate_call(call, lambda headers, data: convert_response(
             call.instance, data, headers.get("x-request-id"), reasoning, call.secrets))
+
+
+class OpenAIEmbeddingModel(EmbeddingModel):
+    """``POST {base}/embeddings`` (see ``embeddings.py`` for the wire and its limits)."""
+
+    provider: OpenAIProvider
+    max_batch = 2_048
+    max_batch_chars = 800_000
+    token_input = True
+
+    async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
+        p = self.provider
+        key = p.key_for_request()
+        call = HttpCall(p.name, f"{p.base_url}/embeddings", p.headers(key),
+                        build_embedding_body(self.model_id, request), key,
+                        read_timeout=p.config.timeout)
+        data, headers = await post_call(call)
+        return parse_embeddings(data, len(request.inputs), provider=call.instance,
+                                request_id=request_id(headers), secrets=call.secrets)
 
 
 class OpenAIProvider(Provider):
@@ -109,6 +144,16 @@ class OpenAIProvider(Provider):
 
     def chat_model(self, model_id: str) -> ChatModel:
         return OpenAIChatModel(self, model_id)
+
+    def embedding_model(self, model_id: str) -> EmbeddingModel:
+        return OpenAIEmbeddingModel(self, model_id)
+
+    def model_type(self, model_id: str) -> ModelType:
+        """The catalog's word, else the id: OpenAI's embedding models are all named
+        ``text-embedding-*`` (https://platform.openai.com/docs/models)."""
+        if model_id in self.known_models:
+            return super().model_type(model_id)
+        return "embedding" if "embedding" in model_id.lower() else "chat"
 
     def capabilities(self, model_id: str) -> Capabilities:
         info = self.known_models.get(model_id)
