@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
-from switchboard.services.answer_jobs import AnswerJob, AnswerJobs, TooManyFollowers
+from switchboard.services.answer_jobs import AnswerJob, AnswerJobs, JobEvent, TooManyFollowers
 from switchboard.services.answer_relay import AnswerRelay
 from tests.services.test_answer_jobs import apply, spawn
 
@@ -86,4 +86,27 @@ async def test_followers_of_other_workers_are_bounded(redis_url: str) -> None:
             relay.follow(2, 0)
         await first.aclose()
     finally:
+        await relay.close()
+
+
+@pytest.mark.redis
+async def test_a_follower_stops_waiting_once_the_answer_is_closed(redis_url: str) -> None:
+    """The writer died after two events (its log stays in Redis); the crash recovery
+    closed the row, so the next silent wait ends the follow instead of blocking."""
+    relay = AnswerRelay(redis_url, block_ms=50)
+    message_id = 20_000_000 + secrets.randbelow(10_000_000)
+    checks: list[bool] = []
+
+    async def alive() -> bool:
+        checks.append(len(checks) < 2)  # still in progress twice, then closed
+        return checks[-1]
+
+    try:
+        await relay.append(message_id, JobEvent(1, "start", b"{}"))
+        await relay.append(message_id, JobEvent(2, "delta", b'{"text":"Once"}'))
+        events = [e async for e in relay.follow(message_id, 0, alive=alive)]
+        assert [e.name for e in events] == ["start", "delta"]
+        assert checks == [True, True, False]
+    finally:
+        await relay.client.delete(f"switchboard:answer:{message_id}")
         await relay.close()

@@ -14,8 +14,9 @@ same number on every worker):
 - ``follow``: in one ``MULTI``, ``GET …:snap`` and ``XRANGE`` after the follower's id
   (the snapshot first when it covers events the follower lacks); then ``XREAD BLOCK``
   for the live entries. An entry that is not the next id means a fold happened in
-  between: read again the same way. A stream that expired ends the follow (the client
-  reattaches and gets the saved message).
+  between: read again the same way. A stream that expired, or an answer the database
+  says is closed (its writer died and was recovered), ends the follow after a silent
+  wait: the client reattaches and gets the saved message.
 - ``stop``: a notice on ``switchboard:answer-stop`` over the process's existing pub/sub
   link (``services.cache``); the worker running the job stops it.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -46,6 +47,10 @@ BLOCK_MS = 5_000
 MAX_FOLLOWERS = 256
 """Followers of other workers' answers in this process (each holds a Redis connection
 while it waits)."""
+
+
+Alive = Callable[[], Awaitable[bool]]
+"""Whether the answer is still being written (read from the database)."""
 
 
 def _key(message_id: int) -> str:
@@ -126,23 +131,29 @@ class AnswerRelay:
                 events.append(JobEvent(data["seq"], "snapshot", data["d"].encode()))
         return sorted((e for e in events if e.seq > after), key=lambda e: e.seq)
 
-    def follow(self, message_id: int, after: int = 0) -> AsyncIterator[JobEvent]:
+    def follow(self, message_id: int, after: int = 0, *,
+               alive: Alive | None = None) -> AsyncIterator[JobEvent]:
         """The events after ``after``, then live ones, until the answer's last event.
-        Refused at once (``TooManyFollowers``) when this process follows too many."""
+        ``alive()`` is asked after each silent ``block_ms``: False (the answer was closed
+        in the database, e.g. its writer died and was recovered) ends the follow, and
+        the client's reattach then gets the saved message. Refused at once
+        (``TooManyFollowers``) when this process follows too many."""
         if self.followers >= self.max_followers:
             raise TooManyFollowers(f"this server already follows {self.max_followers} "
                                    "answers of other workers")
-        return self._follow(message_id, after)
+        return self._follow(message_id, after, alive)
 
-    async def _follow(self, message_id: int, after: int) -> AsyncIterator[JobEvent]:
+    async def _follow(self, message_id: int, after: int,
+                      alive: Alive | None) -> AsyncIterator[JobEvent]:
         self.followers += 1
         try:
-            async for event in self._read_on(message_id, after):
+            async for event in self._read_on(message_id, after, alive):
                 yield event
         finally:
             self.followers -= 1
 
-    async def _read_on(self, message_id: int, after: int) -> AsyncIterator[JobEvent]:
+    async def _read_on(self, message_id: int, after: int,
+                       alive: Alive | None) -> AsyncIterator[JobEvent]:
         key = _key(message_id)
         seen = after
         pending = await self._read(message_id, seen)
@@ -156,6 +167,8 @@ class AnswerRelay:
             if not reply:
                 if not await self.exists(message_id):
                     return  # expired: the saved message is the truth now
+                if alive is not None and not await alive():
+                    return  # closed without its writer: the saved message is the truth
                 pending = []
                 continue
             entries = [_event(i, f) for i, f in reply[0][1]]

@@ -30,6 +30,7 @@ from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import JobEvent
 from switchboard.services.chat import IN_PROGRESS
 from switchboard.services.conversations import MessageView, owned_answer
+from switchboard.services.errors import NotFound
 
 router = APIRouter(tags=["chat"])
 
@@ -91,7 +92,14 @@ async def reattach(request: Request, message_id: PathId,
         return sse_response(follow(job, after, until_end=True))
     relay = state.relay
     if relay is not None and in_progress(message) and await relay.exists(message_id):
-        return sse_response(_relayed(relay.follow(message_id, after), state.shutdown))
+        async def alive() -> bool:
+            try:
+                return in_progress((await owned_answer(state.db, who.user_id, message_id))[0])
+            except NotFound:  # the conversation was deleted meanwhile
+                return False
+
+        return sse_response(_relayed(relay.follow(message_id, after, alive=alive),
+                                     state.shutdown))
     return sse_response(_once(_saved_end(message, conversation)))
 
 
