@@ -8,11 +8,15 @@ and the response object as it was returned, for ``GET``. Per user: a response of
 another user is "not found", never "forbidden" (its existence is not disclosed).
 
 A conversation larger than ``MAX_STORED_BYTES`` as JSON (inline images count) is not
-stored; the caller is told with a warning and must resend the conversation.
+stored; the caller is told with a warning and must resend the conversation. Stored
+responses are kept ``RETENTION`` (30 days, as OpenAI keeps them): each save removes the
+same user's expired ones, so what a user can make the database hold is bounded by what
+they can send in 30 days, with no sweeper job.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -24,6 +28,7 @@ from switchboard.db.models import StoredResponse
 from switchboard.spec import Message
 
 MAX_STORED_BYTES = 16 * 1024 * 1024
+RETENTION = timedelta(days=30)
 _MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
 
 
@@ -37,29 +42,41 @@ def fits(conversation: list[dict[str, Any]], body: dict[str, Any]) -> bool:
 
 
 async def save(db: Database, *, user_id: int, response_id: str, model: str,
-               body: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
+               body: dict[str, Any], conversation: list[dict[str, Any]],
+               now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
     async with db.unit_of_work() as session:
+        await session.execute(delete(StoredResponse).where(
+            StoredResponse.user_id == user_id,
+            StoredResponse.created_at < now - RETENTION))
         session.add(StoredResponse(response_id=response_id, user_id=user_id, model=model,
-                                   body=body, conversation=conversation))
+                                   body=body, conversation=conversation, created_at=now))
 
 
-async def body_of(db: Database, *, user_id: int, response_id: str) -> dict[str, Any] | None:
-    """The response object, or None (unknown, or another user's)."""
+def _live(now: datetime | None) -> Any:
+    """Rows within the retention (an expired row not yet removed is not found)."""
+    return StoredResponse.created_at >= (now or datetime.now(UTC)) - RETENTION
+
+
+async def body_of(db: Database, *, user_id: int, response_id: str,
+                  now: datetime | None = None) -> dict[str, Any] | None:
+    """The response object, or None (unknown, expired, or another user's)."""
     async with db.unit_of_work(read_only=True) as session:
         found = (await session.execute(
             select(StoredResponse.body).where(StoredResponse.response_id == response_id,
-                                              StoredResponse.user_id == user_id))).first()
+                                              StoredResponse.user_id == user_id,
+                                              _live(now)))).first()
     return found[0] if found is not None else None
 
 
-async def conversation_of(db: Database, *, user_id: int,
-                          response_id: str) -> list[Message] | None:
+async def conversation_of(db: Database, *, user_id: int, response_id: str,
+                          now: datetime | None = None) -> list[Message] | None:
     """The neutral conversation up to and including that answer, or None."""
     async with db.unit_of_work(read_only=True) as session:
         found = (await session.execute(
             select(StoredResponse.conversation).where(
                 StoredResponse.response_id == response_id,
-                StoredResponse.user_id == user_id))).first()
+                StoredResponse.user_id == user_id, _live(now)))).first()
     if found is None:
         return None
     try:
