@@ -42,7 +42,8 @@ def test_every_operation_documents_its_errors_in_the_real_shape(server: Running)
         label = f"{method.upper()} {path}"
         responses = op["responses"]
         assert {"500", "503"} <= set(responses), label
-        error_ref = ("#/components/schemas/OpenAIError" if path.startswith("/v1")
+        error_ref = ("#/components/schemas/AnthropicError" if path.startswith("/v1/messages")
+                     else "#/components/schemas/OpenAIError" if path.startswith("/v1")
                      else "#/components/schemas/ApiError")
         for status, response in responses.items():
             if int(status) >= 400:

@@ -29,8 +29,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from switchboard.api.anthropic.wire import CountTokensRequest, MessagesRequest
 from switchboard.api.auth import current_principal, require_admin, require_csrf
 from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.api.responses.wire import ResponsesRequest
 from switchboard.db.ids import MAX_ID
 from switchboard.services.chat_input import ChatInput
 
@@ -157,6 +159,12 @@ def _error_schemas() -> dict[str, Any]:
                                "field": nullable_str,
                                "request_id": {"type": "string"}}}},
         },
+        "AnthropicError": {
+            "type": "object", "required": ["type", "error"],
+            "properties": {"type": {"type": "string"}, "error": {
+                "type": "object", "required": ["type", "message"],
+                "properties": {"type": {"type": "string"}, "message": {"type": "string"}}}},
+        },
         "OpenAIError": {
             "type": "object", "required": ["error"],
             "properties": {"error": {
@@ -229,6 +237,99 @@ def _v1_paths(schemas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _body(model: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {
+        "schema": {"$ref": REF.format(model=model)}, "example": example}}}
+
+
+def _wire_paths(schemas: dict[str, Any]) -> dict[str, Any]:
+    """``/v1/responses`` (OpenAI's errors) and ``/v1/messages`` (Anthropic's errors):
+    issue 13, decision 0072."""
+    for model in (ResponsesRequest, MessagesRequest, CountTokensRequest):
+        schema = model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    schemas["Response"] = {
+        "type": "object", "required": ["id", "object", "created_at", "status", "model",
+                                       "output"],
+        "properties": {"id": {"type": "string"}, "object": {"type": "string"},
+                       "created_at": {"type": "integer"}, "status": {"type": "string"},
+                       "model": {"type": "string"},
+                       "output": {"type": "array", "items": {"type": "object"}},
+                       "usage": {"type": "object"}}}
+    schemas["AnthropicMessage"] = {
+        "type": "object", "required": ["id", "type", "role", "content", "model",
+                                       "stop_reason", "usage"],
+        "properties": {"id": {"type": "string"}, "type": {"type": "string"},
+                       "role": {"type": "string"}, "model": {"type": "string"},
+                       "content": {"type": "array", "items": {"type": "object"}},
+                       "stop_reason": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                       "usage": {"type": "object"}}}
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    either: list[dict[str, list[str]]] = [{"x-api-key": []}, {"bearer": []}]
+    anthropic_error = {"$ref": REF.format(model="AnthropicError")}
+
+    def openai(*codes: int) -> dict[str, Any]:
+        return {str(c): _response(c, OPENAI_ERROR) for c in (*codes, 401, 500, 503)}
+
+    def anthropic(*codes: int) -> dict[str, Any]:
+        return {str(c): _response(c, anthropic_error) for c in (*codes, 401, 500, 503)}
+
+    response_id = [{"name": "response_id", "in": "path", "required": True,
+                    "schema": {"type": "string", "minLength": 1}}]
+    one = {"content": {"application/json": {"schema": {"$ref": REF.format(
+        model="Response")}}}}
+    ask = {"model": "offline:offline-chat", "max_tokens": 256,
+           "messages": [{"role": "user", "content": "Hello"}]}
+    return {
+        "/v1/responses": {"post": {
+            "tags": ["openai"], "operationId": "create_response",
+            "summary": "Create a response (OpenAI's Responses API, any provider)",
+            "security": bearer,
+            "requestBody": _body("ResponsesRequest", {"model": "offline:offline-chat",
+                                                      "input": "Hello"}),
+            "responses": {
+                "200": {"description": "The response, or its events when `stream` is true",
+                        "content": {**one["content"],
+                                    "text/event-stream": {"schema": SSE_SCHEMA}}},
+                **openai(400, 404, 413, 429, 502, 504)}}},
+        "/v1/responses/{response_id}": {
+            "get": {"tags": ["openai"], "operationId": "retrieve_response",
+                    "summary": "A stored response of yours", "security": bearer,
+                    "parameters": response_id,
+                    "responses": {"200": {"description": "The response", **one},
+                                  **openai(400, 404)}},
+            "delete": {"tags": ["openai"], "operationId": "delete_response",
+                       "summary": "Delete a stored response of yours", "security": bearer,
+                       "parameters": response_id,
+                       "responses": {"200": {"description": "Deleted", "content": {
+                           "application/json": {"schema": {"type": "object"}}}},
+                           **openai(400, 404)}}},
+        "/v1/messages": {"post": {
+            "tags": ["anthropic"], "operationId": "create_message",
+            "summary": "Create a message (Anthropic's Messages API, any provider)",
+            "security": either, "requestBody": _body("MessagesRequest", ask),
+            "responses": {
+                "200": {"description": "The message, or its events when `stream` is true",
+                        "content": {
+                            "application/json": {"schema": {
+                                "$ref": REF.format(model="AnthropicMessage")}},
+                            "text/event-stream": {"schema": SSE_SCHEMA}}},
+                **anthropic(400, 404, 413, 429, 502, 504, 529)}}},
+        "/v1/messages/count_tokens": {"post": {
+            "tags": ["anthropic"], "operationId": "count_message_tokens",
+            "summary": "Estimate a prompt's tokens (no provider is called)",
+            "security": either,
+            "requestBody": _body("CountTokensRequest", {
+                "model": ask["model"], "messages": ask["messages"]}),
+            "responses": {
+                "200": {"description": "The estimate", "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["input_tokens"],
+                               "properties": {"input_tokens": {"type": "integer"}}}}}},
+                **anthropic(400, 404, 413)}}},
+    }
+
+
 _BOUNDS = ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "multipleOf")
 # Integral bounds that a float cannot hold exactly: the one such bound here is an id's.
 _EXACT = {float(MAX_ID): MAX_ID, float(-MAX_ID - 1): -MAX_ID - 1}
@@ -288,5 +389,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     doc["paths"].update(_v1_paths(schemas))
+    doc["paths"].update(_wire_paths(schemas))
+    components["securitySchemes"]["x-api-key"] = {
+        "type": "apiKey", "in": "header", "name": "x-api-key",
+        "description": "An API token (sb-...) as Anthropic's clients send it"}
     _exact_bounds(doc)
     return doc

@@ -121,10 +121,11 @@ def _model(kinds: dict[str, type[BaseModel]], raw: Any, where: str) -> BaseModel
     if not isinstance(raw, dict):
         raise InvalidRequestError(f"{where}: expected an object", param=where)
     kind = raw.get("type", "message" if kinds is _ITEMS else None)
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         what = "input items" if kinds is _ITEMS else "content parts"
         hint = (" (items are resolved from previous_response_id instead)"
                 if kind == "item_reference" else "")
+        kind = str(kind)[:100]
         raise InvalidRequestError(f"{where}.type: {what} of type {kind!r} are not "
                                   f"supported by this gateway{hint}", param=f"{where}.type")
     try:
