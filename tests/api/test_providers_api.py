@@ -247,3 +247,52 @@ def test_plain_user_reads_status_but_cannot_touch_keys(
         assert error_of(r, 403)["code"] == "forbidden"
     assert catalog_tables(server) == before
     user.http.close()
+
+
+def test_key_pool_over_rest(admin: Api, server: Running,
+                            vendor: tuple[FakeVendor, str]) -> None:
+    """Decision 0066: list, add, switch and retire keys; only admins; never the key."""
+    _, url = vendor
+    pid = add_lab(admin, url, api_key=KEY)
+    user = Api(server, server.make_user("bob"), admin.seen)
+    assert user.http.get("/api/providers/lab/keys").status_code == 403
+    assert user.http.post("/api/providers/lab/keys", json={"api_key": WRONG}).status_code == 403
+
+    listed = admin.ok("GET", "/api/providers/lab/keys")
+    assert listed["provider"] == "lab"
+    assert [(k["label"], k["masked"], k["state"], k["in_flight"]) for k in listed["keys"]] == [
+        ("default", "\u2026L4ST", "active", 0)]
+    added = admin.ok("POST", f"/api/providers/{pid}/keys",
+                     {"api_key": WRONG, "label": "spare", "weight": 2, "rpm": 60,
+                      "expires_at": "2099-01-31T00:00:00Z"}, 201)
+    assert added["label"] == "spare" and added["masked"] == "\u2026BAD9"
+    assert added["weight"] == 2 and added["rpm"] == 60 and added["tpm"] is None
+
+    bad = admin.http.post("/api/providers/lab/keys", json={"api_key": WRONG, "weight": 0})
+    assert error_of(bad, 422)["field"] == "weight"
+    taken = admin.http.post("/api/providers/lab/keys", json={"api_key": WRONG,
+                                                              "label": "spare"})
+    assert taken.status_code == 409 and "already has a key labelled" in taken.text
+
+    off = admin.ok("PATCH", f"/api/providers/lab/keys/{added['id']}", {"enabled": False})
+    assert off["state"] == "disabled" and off["enabled"] is False
+    unlimited = admin.ok("PATCH", "/api/providers/lab/keys/spare", {"rpm": None})
+    assert unlimited["rpm"] is None and unlimited["weight"] == 2
+    assert admin.http.patch("/api/providers/lab/keys/nope",
+                            json={"enabled": True}).status_code == 404
+
+    retired = admin.ok("DELETE", "/api/providers/lab/keys/default")
+    assert retired["label"] == "default"
+    left = admin.ok("GET", "/api/providers/lab/keys")["keys"]
+    assert [k["label"] for k in left] == ["spare"]
+    view = admin.ok("GET", f"/api/config/providers/{pid}")
+    assert view["configured"] is False  # its one key left is switched off
+
+    audit = server.query("SELECT action FROM audit_log WHERE action LIKE 'provider.key%' "
+                         "ORDER BY id")
+    assert [a for (a,) in audit] == ["provider.key.set", "provider.key.add",
+                                     "provider.key.update", "provider.key.update",
+                                     "provider.key.retire"]
+    for body in admin.seen:
+        assert KEY not in body and WRONG not in body and "RESTwrongKEY" not in body
+    user.http.close()

@@ -103,3 +103,25 @@ class ModelUpdate(_ModelFields):
 class KeySet(Body):
     api_key: SecretStr
     expires_at: datetime | None = None
+
+
+class PoolKeyAdd(Body):
+    """A key added to a provider's pool (``POST /api/providers/{p}/keys``)."""
+
+    api_key: SecretStr
+    label: str | None = Field(default=None, max_length=100)
+    weight: int = Field(default=1, ge=1, le=1000)
+    rpm: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    tpm: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    expires_at: datetime | None = None
+
+
+class PoolKeyUpdate(Body):
+    """What ``PATCH /api/providers/{p}/keys/{key}`` changes (fields left out stay)."""
+
+    label: str | None = Field(default=None, max_length=100)
+    enabled: bool | None = None
+    weight: int | None = Field(default=None, ge=1, le=1000)
+    rpm: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    tpm: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    expires_at: datetime | None = None

@@ -1,4 +1,10 @@
-"""``/api/providers``: connection state, the API key, and "Test connection".
+"""``/api/providers``: connection state, the API keys, and "Test connection".
+
+``/api/providers/{provider}/keys`` is the provider's key pool (decision 0066), admins
+only: list (label, masked tail, state, weight, limits, expiry, calls in flight in this
+process), add (``POST``), change or switch one (``PATCH .../keys/{key}``, ``{key}`` its
+id or label), retire one (``DELETE .../keys/{key}``). ``POST .../key`` (one key) makes
+the pool that one key, as ``switchboard keys set`` does.
 
 ``{provider}`` is a provider's name or its id. A key goes from the request body straight
 to the vault (``services.keys``) and only its mask ever comes back. The test makes one
@@ -15,10 +21,16 @@ from starlette.responses import Response
 
 from switchboard.api import catalog_views as views
 from switchboard.api.auth import current_principal, require_admin, require_csrf, state_of
-from switchboard.api.catalog_bodies import KeySet, api_key_value
+from switchboard.api.catalog_bodies import (
+    KeySet,
+    PoolKeyAdd,
+    PoolKeyUpdate,
+    api_key_value,
+)
 from switchboard.api.routes.catalog import actor_of, db_of, json, provider_entry
 from switchboard.api.tokens import Principal
 from switchboard.services import catalog
+from switchboard.services import keys as pool
 from switchboard.services.catalog_queries import catalog_snapshot, resolve_provider
 from switchboard.services.keys import future_expiry
 
@@ -60,6 +72,48 @@ async def remove_key(provider: str, request: Request,
     target = await resolve_provider(db, provider)
     await catalog.remove_provider_key(db, target.id, actor=actor_of(who))
     return json(views.provider(await provider_entry(db, target.id), admin=True))
+
+
+@router.get("/{provider}/keys")
+async def list_keys(provider: str, request: Request,
+                    who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    target = await resolve_provider(db, provider)
+    return json({"provider": target.name, "keys": [
+        k.model_dump(mode="json") for k in await pool.list_provider_keys(db, target.id)]})
+
+
+@router.post("/{provider}/keys", dependencies=WRITE)
+async def add_key(provider: str, body: PoolKeyAdd, request: Request,
+                  who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    key = api_key_value(body.api_key)
+    assert key is not None  # the body model requires it
+    target = await resolve_provider(db, provider)
+    added = await pool.add_provider_key(
+        db, target.id, key, label=body.label, weight=body.weight, rpm=body.rpm,
+        tpm=body.tpm, expires_at=body.expires_at, actor=actor_of(who))
+    return json(added.model_dump(mode="json"), 201)
+
+
+@router.patch("/{provider}/keys/{key}", dependencies=WRITE)
+async def update_key(provider: str, key: str, body: PoolKeyUpdate, request: Request,
+                     who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    target = await resolve_provider(db, provider)
+    changed = await pool.update_provider_key(
+        db, target.id, key, **body.given(not_null=frozenset({"enabled", "weight", "label"})),
+        actor=actor_of(who))
+    return json(changed.model_dump(mode="json"))
+
+
+@router.delete("/{provider}/keys/{key}", dependencies=WRITE)
+async def retire_key(provider: str, key: str, request: Request,
+                     who: Principal = Depends(require_admin)) -> Response:
+    db = db_of(request)
+    target = await resolve_provider(db, provider)
+    retired = await pool.retire_provider_key(db, target.id, key, actor=actor_of(who))
+    return json(retired.model_dump(mode="json"))
 
 
 @router.post("/{provider}/test", dependencies=WRITE)
