@@ -22,8 +22,9 @@ releases the others, and no two calls lock rows in opposite orders.
 
 Cheap for everyone else: the list of budgets is cached (``budgets.book``), so a call by
 a principal with no applicable budget touches no database row. With budgets, a call
-costs one short write transaction to reserve and one (spawned, off the call's path) to
-settle — ``bench`` numbers in docs/performance.md.
+costs one short write transaction to reserve; settlements are queued and written off the
+call's path, many calls' in one transaction under load (``python -m bench.budgets``;
+numbers in docs/performance.md).
 
 A crash between reserve and settle leaves the reservation held until the period ends
 (the next period's row starts from zero): the safe direction for a limit.
@@ -32,6 +33,7 @@ A crash between reserve and settle leaves the reservation held until the period 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
@@ -122,8 +124,15 @@ class BudgetPolicy:
         self.timezone = timezone
         self.tz = zone(timezone)
         self.clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: dict[tuple[int, date], tuple[int, int]] = {}
+        """(budget id, period start) -> (reservations to give back, real cost to add)."""
+        self._writer: asyncio.Task[None] | None = None
         self.settle_failures = 0
+        # SQLite has one write lock per database and hands it out unfairly (a waiter
+        # polls until its busy timeout): this process's budget writes queue here instead,
+        # in order, and meet the lock one at a time. PostgreSQL locks only the rows.
+        self._sqlite_turn = (asyncio.Lock() if db.engine.dialect.name == "sqlite"
+                             else contextlib.nullcontext())
 
     async def admit(self, admission: Admission) -> Grant:
         book = await budgets.book(self.db)
@@ -135,7 +144,7 @@ class BudgetPolicy:
         now = self.clock()
         holds: list[tuple[int, date]] = []
         warnings: list[str] = []
-        async with self.db.unit_of_work() as session:
+        async with self._sqlite_turn, self.db.unit_of_work() as session:
             for budget in applicable:
                 span = window(budget.period, now, self.tz)
                 taken = await _reserve(session, budget, span.start, nanos)
@@ -171,36 +180,42 @@ class BudgetPolicy:
 
     # -- settling ------------------------------------------------------------------------
     def _spawn_settle(self, holds: list[tuple[int, date]], reserved: int, spent: int) -> None:
-        """``settle`` is synchronous (it runs in ``finally`` blocks): the write is a task,
-        tracked so shutdown and tests can wait for it (``drain``)."""
+        """``settle`` is synchronous (it runs in ``finally`` blocks): the write is queued
+        and one task writes the queue. Settlements that arrive while it writes are
+        summed per budget row and written together in its next transaction, so under
+        load a call costs one write transaction (its reservation), not two."""
+        for hold in holds:
+            was = self._pending.get(hold, (0, 0))
+            self._pending[hold] = (was[0] + reserved, was[1] + spent)
+        if self._writer is not None and not self._writer.done():
+            return
         try:
-            task = asyncio.get_running_loop().create_task(
-                self._settle(holds, reserved, spent), name="budget-settle")
-        except RuntimeError:  # no loop (interpreter shutdown): the hold expires with its period
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_settlements(), name="budget-settle")
+        except RuntimeError:  # no loop (interpreter shutdown): held until the period ends
             self.settle_failures += 1
             log.warning("could not settle a budget reservation: no event loop")
-            return
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-    async def _settle(self, holds: list[tuple[int, date]], reserved: int, spent: int) -> None:
-        try:
-            async with self.db.unit_of_work() as session:
-                for budget_id, start in holds:
-                    await session.execute(
-                        update(m.BudgetSpend)
-                        .where(m.BudgetSpend.budget_id == budget_id,
-                               m.BudgetSpend.period_start == start)
-                        .values(reserved=m.BudgetSpend.reserved - reserved,
-                                spent=m.BudgetSpend.spent + spent))
-        except Exception:  # the call is over; the hold expires with its period
-            self.settle_failures += 1
-            log.exception("could not settle a budget reservation")
+    async def _write_settlements(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            try:
+                async with self._sqlite_turn, self.db.unit_of_work() as session:
+                    for (budget_id, start), (reserved, spent) in sorted(batch.items()):
+                        await session.execute(
+                            update(m.BudgetSpend)
+                            .where(m.BudgetSpend.budget_id == budget_id,
+                                   m.BudgetSpend.period_start == start)
+                            .values(reserved=m.BudgetSpend.reserved - reserved,
+                                    spent=m.BudgetSpend.spent + spent))
+            except Exception:  # the calls are over; their holds expire with the period
+                self.settle_failures += 1
+                log.exception("could not settle %d budget reservations", len(batch))
 
     async def drain(self) -> None:
-        """Wait for every settlement in flight (tests; shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every settlement queued so far is written (tests; shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
 
 async def _reserve(session: AsyncSession, budget: Definition, start: date,
