@@ -73,6 +73,9 @@ class Settings:
     rate_limits: dict[str, RoleLimits] | None = None
     """Default limits per role (None: rate limits off). ``DEFAULT_RATE_LIMITS`` unless
     the environment says otherwise."""
+    sse_keep_alive: float = 15.0
+    """Seconds of silence on an SSE stream (``/v1``, the web chat) after which a comment
+    line is sent, so proxies do not close a connection whose model is thinking."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -159,6 +162,7 @@ def load_settings() -> Settings:
         budget_timezone=_timezone("SWITCHBOARD_BUDGET_TIMEZONE"),
         first_byte_deadline=_seconds("SWITCHBOARD_FIRST_BYTE_DEADLINE", 15.0),
         rate_limits=rate_limit_defaults(),
+        sse_keep_alive=_seconds("SWITCHBOARD_SSE_KEEP_ALIVE", 15.0),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from switchboard.services.metering import CallOutcome
 from switchboard.services.policy import Admission, BudgetExceeded, RateLimited, Refused
 from switchboard.services.providers import create_provider, update_provider
 from tests.fakes import openai as openai_fake
-from tests.fakes.script import Fail, Reply
+from tests.fakes.script import Fail, Hold, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running, running_server
@@ -187,3 +187,21 @@ def test_grant_headers_are_on_every_response_and_grants_are_settled(setup: Setup
         time.sleep(0.02)  # the stream's end is settled in the server's thread
     assert len(limit.grants) == 2  # n=2 was admitted once
     assert [len(g.settled) for g in limit.grants] == [1, 1]
+
+
+def test_a_silent_model_gets_keep_alive_comments(setup: Setup) -> None:
+    setup.server.app.state.sb.settings = replace(setup.server.app.state.sb.settings,
+                                                 sse_keep_alive=0.05)
+    hold = Hold(Reply(chunks=["slow ", "thought"]), after=1)
+    setup.oa.then(hold)
+    body = {"model": "openai:gpt-4o-mini", "messages": USER, "stream": True}
+    with httpx.stream("POST", f"{setup.server.v1}/chat/completions", json=body, timeout=30,
+                      headers={"authorization": f"Bearer {setup.token}"}) as response:
+        lines = response.iter_lines()
+        for line in lines:
+            if line == ": keep-alive":
+                break
+        hold.release.set()
+        rest = list(lines)
+    assert "data: [DONE]" in rest
+    assert any(line.startswith("data: {") for line in rest)  # the answer went on

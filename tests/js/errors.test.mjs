@@ -41,6 +41,12 @@ test("a spent budget is named, with when it starts again", () => {
   assert.match(humanMessage({ status: 422, code: "invalid_value", field: "amount", reason: "string_pattern_mismatch", message: "String should match pattern" }), /such as 25 or 12.50/);
 });
 
+test("a gateway rate limit says which limit and when, else a sentence of its own", () => {
+  assert.equal(humanMessage({ status: 429, code: "rate_limit_exceeded", message: "you have sent 10 messages this minute, the most allowed; wait 42 seconds" }),
+    "You have sent 10 messages this minute, the most allowed; wait 42 seconds.");
+  assert.match(humanMessage({ status: 429, code: "rate_limit_exceeded", message: "" }), /too many messages/);
+});
+
 test("commands and API paths are cut out of server messages", () => {
   assert.equal(plainText("no conversation 5 (it does not exist, or it is not yours); GET /api/conversations lists yours"),
     "No conversation 5 (it does not exist, or it is not yours).");

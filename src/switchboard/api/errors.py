@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from switchboard.api.surface import error_response as surface_error
 from switchboard.api.surface import page_response, surface_of
+from switchboard.services.policy import Refused
 from switchboard.services.router import BreakerOpen
 from switchboard.spec import (
     ConfigurationError,
@@ -84,7 +85,7 @@ def status_of(exc: SwitchboardError) -> int:
         return 422
     if isinstance(exc, ConfigurationError):
         return 409
-    if isinstance(exc, RateLimitError):
+    if isinstance(exc, RateLimitError | Refused):  # a vendor's limit, or one of ours
         return 429
     if isinstance(exc, BreakerOpen):  # paused provider, no upstream call: 503 + Retry-After
         return 503

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # imported inside the handler: `switchboard --help` stays instant
-    from collections.abc import Callable
-
     from switchboard.registry import ResolvedModel
-    from switchboard.services.metering import CallOutcome
-    from switchboard.spec import ChatRequest, ChatResult, ImagePart, Usage
+    from switchboard.services.pipeline import Pipeline
+    from switchboard.services.policy import CallSpec
+    from switchboard.spec import ChatRequest, ImagePart, Usage
 
 # Magic numbers of the image formats every vision-capable vendor accepts.
 _IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -52,6 +51,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("-m", "--model", metavar="PROVIDER:MODEL",
                    help="model to ask, e.g. openai:gpt-4o-mini (default: the default model; "
                         "see `switchboard models`)")
+    p.add_argument("--fallback", action="append", default=[], metavar="PROVIDER:MODEL",
+                   help="a model to ask instead if the first one fails before answering "
+                        "(overloaded, rate limited, down); repeatable, at most 5, tried in "
+                        "order")
     p.add_argument("--no-stream", action="store_true",
                    help="make one non-streaming call and print the whole answer")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
@@ -63,43 +66,55 @@ def register(subparsers: Any) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    """One call through the same pipeline as the server's surfaces (admission, fallbacks,
+    metering: one usage row per upstream attempt, source ``cli``)."""
     from switchboard import upstream
+    from switchboard.config import load_settings
+    from switchboard.db import Database
+    from switchboard.registry import Registry
+    from switchboard.services.pipeline import (
+        MAX_FALLBACKS,
+        Pipeline,
+        SequentialRouter,
+        default_policies,
+        usage_recorder,
+    )
+    from switchboard.services.policy import CallSpec
+    from switchboard.services.principal import LOCAL_OPERATOR
     from switchboard.services.registry_source import open_database_registry
+    from switchboard.services.usage import UsageRecorder
 
     prompt = _read_prompt(args.prompt)
     images = [_read_image(path) for path in args.image]
     request = _build_request(args, prompt, images)
+    if len(args.fallback) > MAX_FALLBACKS:
+        raise _fail(f"--fallback: at most {MAX_FALLBACKS} fallback models")
     registry = await open_database_registry()
     resolved = registry.resolve(args.model)
-    outcomes: list[CallOutcome] = []
+
+    async def source() -> Registry:
+        return registry
+
+    settings = load_settings()
+    db = Database.from_url(settings.database_url, pooled=False)
+    usage = UsageRecorder(db)
+    pipeline = Pipeline(source, default_policies(settings, db), SequentialRouter(),
+                        usage_recorder(usage))
+    spec = CallSpec(LOCAL_OPERATOR, "cli", request, resolved.ref,
+                    [ref.strip() for ref in args.fallback], stream=not args.no_stream)
     try:
         if args.no_stream:
-            return await _generate(resolved, request, outcomes.append)
-        return await _stream(resolved, request, outcomes.append)
+            return await _generate(pipeline, spec)
+        return await _stream(pipeline, spec)
     except Exception as exc:
         _add_hint(exc, resolved)
         raise
     finally:
         await upstream.close_client()
-        await _record_usage(outcomes)
-
-
-async def _record_usage(outcomes: list[CallOutcome]) -> None:
-    """Account the call like any other (source ``cli``): one usage row per call."""
-    if not outcomes:
-        return
-    from switchboard.config import load_settings
-    from switchboard.db import Database
-    from switchboard.services.usage import UsageRecorder
-
-    db = Database.from_url(load_settings().database_url, pooled=False)
-    try:
-        recorder = UsageRecorder(db)
-        for outcome in outcomes:
-            recorder.record(outcome.usage_record("cli"))
-        await recorder.flush()
-    finally:
-        await db.dispose()
+        try:
+            await usage.flush()
+        finally:
+            await db.dispose()
 
 
 # -- input -------------------------------------------------------------------------
@@ -216,29 +231,21 @@ class _Printer:
             self.err.flush()
 
 
-async def _stream(resolved: ResolvedModel, request: ChatRequest,
-                  on_done: Callable[[CallOutcome], None]) -> int:
+async def _stream(pipeline: Pipeline, spec: CallSpec) -> int:
     from contextlib import aclosing
 
-    from switchboard.services.metering import metered
-    from switchboard.spec import (
-        Collector,
-        ErrorEvent,
-        ReasoningDelta,
-        StreamStart,
-        TextDelta,
-        ToolCall,
-    )
+    from switchboard.spec import ErrorEvent, ReasoningDelta, TextDelta, ToolCall
 
     printer = _Printer(sys.stdout, sys.stderr)
-    collector = Collector()
     started = time.perf_counter()
+    call = await pipeline.open(spec)
+    for warning in call.warnings:  # the adapter's (its StreamStart) and the fallbacks'
+        printer.warning(warning.message)
     first: float | None = None
     try:
-        async with aclosing(metered(resolved, resolved.stream(request), on_done,
-                                    request=request)) as events:
-            async for event in events:
-                collector.add(event)
+        async with aclosing(call.events) as rest:
+            event = call.first
+            while True:
                 if isinstance(event, TextDelta):
                     first = first or time.perf_counter()
                     printer.text(event.text)
@@ -248,28 +255,27 @@ async def _stream(resolved: ResolvedModel, request: ChatRequest,
                 elif isinstance(event, ToolCall):
                     first = first or time.perf_counter()
                     printer.tool_call(event.name, event.arguments)
-                elif isinstance(event, StreamStart):
-                    for warning in event.warnings:
-                        printer.warning(warning.message)
                 elif isinstance(event, ErrorEvent):
                     break
+                next_event = await anext(rest, None)
+                if next_event is None:
+                    break
+                event = next_event
     finally:
         printer.finish_answer()
-    result = collector.result()
-    _report(resolved, result.usage, started, first)
+    result = call.collector.result()  # metering folded the answer as it streamed
+    _report(call.model, result.usage, started, first)
     if result.error is not None:
         raise result.error
     return 0
 
 
-async def _generate(resolved: ResolvedModel, request: ChatRequest,
-                    on_done: Callable[[CallOutcome], None]) -> int:
-    from switchboard.services.metering import metered_generate
-
+async def _generate(pipeline: Pipeline, spec: CallSpec) -> int:
     printer = _Printer(sys.stdout, sys.stderr)
     started = time.perf_counter()
-    result: ChatResult = await metered_generate(resolved, request, on_done)
-    for warning in result.warnings:
+    done = await pipeline.complete(spec)
+    result = done.result
+    for warning in done.warnings:
         printer.warning(warning.message)
     for part in result.parts:
         if part.type == "reasoning":
@@ -279,7 +285,7 @@ async def _generate(resolved: ResolvedModel, request: ChatRequest,
         elif part.type == "tool-call":
             printer.tool_call(part.name, part.arguments)
     printer.finish_answer()
-    _report(resolved, result.usage, started, None)
+    _report(done.model, result.usage, started, None)
     if result.error is not None:
         raise result.error
     return 0

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +52,12 @@ from switchboard.services.chat_history import (
     dump_parts,
     model_parts,
 )
-from switchboard.services.chat_input import ChatInput, choose_model, vision_suggestion
+from switchboard.services.chat_input import (
+    ChatInput,
+    choose_model,
+    resolve_enabled,
+    vision_suggestion,
+)
 from switchboard.services.conversations import (
     ConversationView,
     MessageView,
@@ -62,13 +67,15 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
-from switchboard.services.metering import CallOutcome, metered, metered_generate
+from switchboard.services.metering import CallOutcome, failed_outcome
+from switchboard.services.pipeline import OpenCall, Pipeline
+from switchboard.services.policy import CallSpec
+from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
-    Collector,
     ImagePart,
     Message,
     ProviderError,
@@ -96,6 +103,8 @@ class ChatDeps:
     db: Database
     usage: UsageRecorder
     spawn: Spawn
+    pipeline: Pipeline
+    """The process's call pipeline: admission, routing, fallbacks, metering."""
     progress: AnswerProgress | None = None
     auto_titles: bool = True
 
@@ -134,6 +143,10 @@ class Turn:
     regenerate: bool
     new_conversation: bool = False
     client_stopped: bool = False
+    principal: Principal | None = None
+    fallbacks: list[str] = field(default_factory=list)
+    failed: list[tuple[str, SwitchboardError]] = field(default_factory=list)
+    """The models that failed before the one that answered (saved with the answer)."""
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
@@ -141,22 +154,66 @@ class Turn:
         """The stop button (``services.answer_jobs``): the reason saved is "stopped"."""
         self.client_stopped = True
 
-    def events(self) -> AsyncIterator[StreamEvent]:
-        """The answer as a stream of events (metered; ``on_done`` saves it; its progress
-        saved every second on the way, so a crash keeps what was said)."""
-        collector = Collector()
+    def spec(self, *, stream: bool = True) -> CallSpec:
+        principal = self.principal or Principal(self.user_id, "", "user", self.api_token_id)
+        return CallSpec(principal, "chat", self.request, self.model.ref, self.fallbacks,
+                        stream=stream)
+
+    async def open(self) -> OpenCall:
+        """The answer, opened through the pipeline (its first event in hand); ``on_done``
+        saves it however it ends, its progress saved every second on the way so a crash
+        keeps what was said. Raises what ended the turn before the first event."""
+        try:
+            call = await self.deps.pipeline.open(self.spec(), on_done=self._settled)
+        except BaseException as exc:
+            self._never_answered(exc)
+            raise
+        self._answered_by(call.model, call.failed)
+        self.warnings += [w.message for w in call.warnings
+                          if w.message.startswith("answered by ")]
         if self.deps.progress is not None:
-            self.deps.progress.track(self.assistant_id, collector)
-        return metered(self.model, self.model.stream(self.request), self.on_done,
-                       request=self.request, collector=collector)
+            self.deps.progress.track(self.assistant_id, call.collector)
+        return call
+
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """``open()`` as one stream of events, first included."""
+        return self._events()
+
+    async def _events(self) -> AsyncGenerator[StreamEvent, None]:
+        call = await self.open()
+        try:
+            yield call.first
+            async for event in call.events:
+                yield event
+        finally:
+            await call.aclose()
 
     async def complete(self) -> Saved:
-        """The answer from ONE non-streaming vendor call, saved."""
+        """The answer from ONE non-streaming vendor call (after fallbacks), saved."""
         try:
-            await metered_generate(self.model, self.request, self.on_done)
-        except SwitchboardError:
-            pass  # the outcome (with this error) was handed to on_done
+            done = await self.deps.pipeline.complete(self.spec(stream=False),
+                                                     on_done=self._settled)
+            self._answered_by(done.model, done.failed)
+        except SwitchboardError as exc:
+            self._never_answered(exc)  # else the outcome (with this error) was saved
         return await self.saved()
+
+    def _answered_by(self, model: ResolvedModel, failed: list[tuple[str, SwitchboardError]],
+                     ) -> None:
+        self.model = model
+        self.failed = failed
+
+    def _settled(self, outcome: CallOutcome | None) -> None:
+        if outcome is not None:  # None: no model was reached (see _never_answered)
+            self.on_done(outcome)
+
+    def _never_answered(self, exc: BaseException) -> None:
+        """Ended before any model was called (a limit refused it, cancelled): the
+        placeholder answer is still closed, with what went wrong."""
+        if self._saving is None:
+            error = exc if isinstance(exc, SwitchboardError) else None
+            reason = None if error is not None else f"interrupted ({type(exc).__name__})"
+            self.on_done(failed_outcome(self.model, self.request, error, reason))
 
     async def saved(self) -> Saved:
         """Wait for the final write. Shielded: the caller going away must not cancel it."""
@@ -167,7 +224,7 @@ class Turn:
     def on_done(self, outcome: CallOutcome) -> None:
         if self.deps.progress is not None:
             self.deps.progress.forget(self.assistant_id)
-        self._record(outcome)
+        # The usage rows are the pipeline's (one per upstream attempt, source "chat").
         self._saving = self.deps.spawn(_save_answer(self, outcome))
         if self.new_conversation and self.deps.auto_titles:
             self._titling = self.deps.spawn(_retitle(self))
@@ -263,10 +320,14 @@ def _build_request(body: ChatInput, history: list[Message],
 
 
 async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput, *,
-                     api_token_id: int | None = None) -> Turn:
+                     api_token_id: int | None = None,
+                     principal: Principal | None = None) -> Turn:
     """Check the request, then write the question and a placeholder answer."""
     model, warnings = await choose_model(deps.db, registry, user_id, body.model)
     model.chat_model()  # a missing key is refused here, before anything is written
+    # Fallbacks must be enabled models too; said now, before anything is written.
+    fallbacks = [resolve_enabled(registry, ref, field="fallbacks").ref
+                 for ref in body.fallbacks]
     if body.images and model.capabilities.vision is False:  # unknown: the vendor decides
         other = vision_suggestion(registry)
         pick = f"pick a vision model such as {other!r}" if other else (
@@ -334,7 +395,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 request=request, warnings=warnings, conversation=conversation_view,
                 user_message=user_view, assistant_id=answer.id,
                 previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
-                new_conversation=body.conversation_id is None)
+                new_conversation=body.conversation_id is None, principal=principal,
+                fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref])
 
 
 # -- ending a turn ----------------------------------------------------------------------------
@@ -393,6 +455,10 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                 row.error = reason
                 row.writer = None  # final: no progress write changes it any more
                 row.progress_at = utcnow()
+                row.provider = outcome.provider  # the model that really answered
+                row.model = outcome.model
+                row.failed_models = [{"ref": ref, "code": error.code}
+                                     for ref, error in turn.failed] or None
                 conversation.provider = outcome.provider
                 conversation.model = outcome.model
                 conversation.updated_at = utcnow()

@@ -13,7 +13,16 @@ preference that no longer resolves falls back to the default, with a warning.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy import select
 
 from switchboard.db import Database
@@ -22,6 +31,7 @@ from switchboard.db.ids import MAX_ID
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.attachments import MAX_FILE_BYTES, MAX_FILENAME, MAX_FILES
 from switchboard.services.errors import ValidationFailed
+from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
 from switchboard.spec import (
     ConfigurationError,
     InvalidRequestError,
@@ -78,6 +88,10 @@ class FileInput(BaseModel):
     data: str = Field(max_length=MAX_FILE_BYTES * 4 // 3 + 4)
 
 
+ModelRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=MAX_MODEL_REF)]
+
+
 class ChatInput(BaseModel):
     """One chat call. ``regenerate`` re-answers the conversation's last user message
     (then ``text`` and ``images`` must be left out); the earlier answer stays as a
@@ -87,7 +101,10 @@ class ChatInput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    model: str | None = Field(default=None, max_length=400)
+    model: str | None = Field(default=None, max_length=MAX_MODEL_REF)
+    fallbacks: list[ModelRef] = Field(default_factory=list, max_length=MAX_FALLBACKS)
+    """Models tried in order when ``model`` fails before answering (overloaded, rate
+    limited, down, the conversation too long for it); decision 0054."""
     regenerate: bool = False  # before ``text``: its validator reads it
     edit_of: int | None = Field(default=None, ge=1, le=MAX_ID)
     text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
@@ -130,19 +147,26 @@ class ModelNotAvailable(UnknownModelError):
     field = "model"
 
 
-def resolve_enabled(registry: Registry, ref: str) -> ResolvedModel:
-    """``ref`` routed to an ENABLED catalog model, or ``ModelNotAvailable`` naming it."""
+def resolve_enabled(registry: Registry, ref: str, *, field: str = "model") -> ResolvedModel:
+    """``ref`` routed to an ENABLED catalog model, or ``ModelNotAvailable`` naming it
+    (and the request ``field`` it came from)."""
     hint = "GET /api/model-registry lists the models you can use"
     try:
         model = registry.resolve(ref)
     except (UnknownModelError, UnknownProviderError) as exc:
-        raise ModelNotAvailable(f"model {ref!r} is not available: {exc.message}") from None
+        raise _unavailable(f"model {ref!r} is not available: {exc.message}", field) from None
     except InvalidRequestError as exc:
-        raise ValidationFailed(exc.message, field="model") from None
+        raise ValidationFailed(exc.message, field=field) from None
     if model.info is None:
-        raise ModelNotAvailable(f"model {ref!r} is not available: it is not an enabled model "
-                                f"of provider {model.provider_name!r}; {hint}")
+        raise _unavailable(f"model {ref!r} is not available: it is not an enabled model "
+                           f"of provider {model.provider_name!r}; {hint}", field)
     return model
+
+
+def _unavailable(message: str, field: str) -> ModelNotAvailable:
+    error = ModelNotAvailable(message)
+    error.field = field
+    return error
 
 
 async def saved_preference(db: Database, user_id: int) -> str | None:

@@ -132,6 +132,14 @@ def _outcome(model: ResolvedModel, request: ChatRequest | None, collector: Colle
     )
 
 
+def failed_outcome(model: ResolvedModel, request: ChatRequest | None,
+                   error: SwitchboardError | None, reason: str | None = None) -> CallOutcome:
+    """The outcome of a call that ended before any upstream attempt (refused by a
+    policy, cancelled while admitted): nothing said, nothing spent."""
+    now = time.perf_counter()
+    return _outcome(model, request, Collector(), now, None, error, reason)
+
+
 async def metered(
     model: ResolvedModel,
     events: AsyncIterator[StreamEvent],

@@ -116,7 +116,8 @@ def usage_recorder(usage: UsageRecorder) -> Recorder:
 
     def record(spec: CallSpec, outcome: CallOutcome) -> None:
         principal = spec.principal
-        usage.record(outcome.usage_record(spec.surface, user_id=principal.user_id,
+        # user id 0: the local operator (the CLI), who has no account row.
+        usage.record(outcome.usage_record(spec.surface, user_id=principal.user_id or None,
                                           api_token_id=principal.token_id))
     return record
 

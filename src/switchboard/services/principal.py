@@ -21,3 +21,8 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+LOCAL_OPERATOR = Principal(user_id=0, username="local operator", role="admin")
+"""Whoever runs ``switchboard chat`` at the server's own terminal: no account (user id 0
+is never a row), so usage rows carry no user; admission policies see an admin."""

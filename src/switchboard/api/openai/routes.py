@@ -19,10 +19,11 @@ import anyio
 import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard.api.encoded import EncodedJson, send
+from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import (
     PARSE_IN_THREAD_BYTES,
     VALIDATE_IN_THREAD_SCHEMA_NODES,
@@ -152,12 +153,10 @@ async def chat_completions(request: Request) -> Response:
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     encoders = [ChunkEncoder(completion_id, created, model.ref, state.fingerprint,
                              include_usage, index=i, closes=n == 1) for i in range(n)]
-    return StreamingResponse(_sse([c.events for c in calls], [c.first for c in calls],
-                                  encoders, state.shutdown),
-                             media_type="text/event-stream",
-                             headers={**_headers(calls[0].headers, warnings),
-                                      "cache-control": "no-cache",
-                                      "x-accel-buffering": "no"})
+    return EventStream(_sse([c.events for c in calls], [c.first for c in calls], encoders,
+                            state.shutdown),
+                       keep_alive=state.settings.sse_keep_alive,
+                       headers=_headers(calls[0].headers, warnings))
 
 
 Parsed = tuple[ChatCompletionRequest, ChatRequest, list[CallWarning]]

@@ -89,7 +89,7 @@ async def reattach(request: Request, message_id: PathId,
     after = last_event_id(request)
     job = state.jobs.get(message_id)
     if job is not None:
-        return sse_response(follow(job, after, until_end=True))
+        return sse_response(follow(job, after, until_end=True), state.settings.sse_keep_alive)
     relay = state.relay
     if relay is not None and in_progress(message) and await relay.exists(message_id):
         async def alive() -> bool:
@@ -99,8 +99,8 @@ async def reattach(request: Request, message_id: PathId,
                 return False
 
         return sse_response(_relayed(relay.follow(message_id, after, alive=alive),
-                                     state.shutdown))
-    return sse_response(_once(_saved_end(message, conversation)))
+                                     state.shutdown), state.settings.sse_keep_alive)
+    return sse_response(_once(_saved_end(message, conversation)), None)
 
 
 @router.post("/api/messages/{message_id}/stop", dependencies=[Depends(require_csrf)])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,6 +33,7 @@ from starlette.responses import StreamingResponse
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
 from switchboard.api.errors import ApiError, status_of
+from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import PARSE_IN_THREAD_BYTES
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
@@ -40,6 +42,7 @@ from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import AnswerJob, JobEvent
 from switchboard.services.chat import STOPPED, ChatDeps, Saved, Turn, start_turn
 from switchboard.services.chat_input import ChatInput
+from switchboard.services.policy import Refused
 from switchboard.spec import (
     ReasoningDelta,
     StreamEvent,
@@ -84,13 +87,14 @@ async def chat_input(request: Request) -> ChatInput:
 
 def _deps(state: AppState) -> ChatDeps:
     return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
-                    progress=state.progress, auto_titles=state.settings.auto_titles)
+                    pipeline=state.pipeline, progress=state.progress,
+                    auto_titles=state.settings.auto_titles)
 
 
 async def _start(request: Request, body: ChatInput, who: Principal) -> Turn:
     state = state_of(request)
     return await start_turn(_deps(state), await state.registry(), who.user_id, body,
-                            api_token_id=who.token_id)
+                            api_token_id=who.token_id, principal=who)
 
 
 def _failed(exc: SwitchboardError, turn: Turn, saved: Saved | None) -> ApiError:
@@ -98,6 +102,10 @@ def _failed(exc: SwitchboardError, turn: Turn, saved: Saved | None) -> ApiError:
     code = exc.code_value if isinstance(exc, ApiError) else exc.code
     field = getattr(exc, "field", None) or getattr(exc, "param", None)
     headers = {"x-switchboard-conversation-id": str(turn.conversation.id)}
+    if isinstance(exc, Refused):  # a limit: when to come back, and the policy's headers
+        headers.update(exc.headers)
+        if exc.retry_after is not None:
+            headers["retry-after"] = str(max(1, math.ceil(exc.retry_after)))
     if saved is not None and saved.message is not None:
         headers["x-switchboard-message-id"] = str(saved.message.id)
     return ApiError(status_of(exc), exc.message, code, field, headers)
@@ -232,9 +240,10 @@ async def _title_of(turn: Turn) -> str | None:
         return None
 
 
-def sse_response(body: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(body, media_type="text/event-stream",
-                             headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+def sse_response(body: AsyncIterator[bytes], keep_alive: float | None) -> StreamingResponse:
+    """The SSE response of an answer, with keep-alive comments while the model is
+    silent (``api.event_stream``)."""
+    return EventStream(body, keep_alive=keep_alive)
 
 
 @router.post("/stream", openapi_extra=_BODY_DOC)
@@ -256,7 +265,7 @@ async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
             turn.assistant_id, who.user_id,
             lambda job: _produce(job, turn, first, events, state.shutdown), state.spawn,
             on_stop=turn.stopped_by_client)
-    return sse_response(follow(job))
+    return sse_response(follow(job), state.settings.sse_keep_alive)
 
 
 @router.post("", openapi_extra=_BODY_DOC)

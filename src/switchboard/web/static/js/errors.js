@@ -56,7 +56,13 @@ const CODES = {
   too_many_answers: "Several answers are already being written for you. Wait for one to finish, or stop one, then send again.",
   in_progress_elsewhere: "This answer is still being written on another server. Reload the page in a moment to see it.",
   insufficient_quota: "Your spending limit is used up. New requests can be made when it starts again; an administrator can change it.",
+  // a gateway rate limit (an administrator sets it): the server's sentence, naming the
+  // limit and when to come back, is preferred; this is for when it cannot be shown
+  rate_limit_exceeded: "You have sent too many messages in a short time. Wait a minute, then try again.",
 };
+
+/** Codes whose server sentence says what people need (how long to wait, which limit). */
+const SAYS_WHEN = new Set(["throttled", "rate_limit_exceeded", "insufficient_quota"]);
 
 /** A provider's failure (the server answers 502 for those, or names it in the stream):
  * the words must blame the provider, not Switchboard or the person's rights. */
@@ -121,10 +127,8 @@ export function humanMessage({ status = 0, code = "", field = null, reason = nul
     const byField = fieldMessage(field, reason, message);
     if (byField) return byField;
   }
-  // the server's sentence says how long to wait, which the generic one cannot
-  if (code === "throttled" && plainText(message)) return plainText(message);
-  // a budget's refusal names the budget and when it starts again
-  if (code === "insufficient_quota" && plainText(message)) return plainText(message);
+  // the server's sentence says how long to wait, or which limit and when it starts again
+  if (SAYS_WHEN.has(code) && plainText(message)) return plainText(message);
   if (status === 502 || (!status && PROVIDER_CODES[code])) {
     return CODES[code] && !PROVIDER_CODES[code] ? CODES[code] : (PROVIDER_CODES[code] || PROVIDER_FAILED);
   }

@@ -1,0 +1,87 @@
+"""``EventStream``: an SSE response that says "still here" while the model is silent.
+
+A reasoning model can think for minutes before its first token, and a tool-heavy answer
+can pause as long between two. Proxies and load balancers in front of the gateway
+(nginx: 60 s by default) and some HTTP clients close a connection that carried nothing
+for a while, which cuts the answer off although nothing failed. So after
+``keep_alive`` seconds without a byte, an SSE comment line goes out
+(``: keep-alive``): every SSE parser ignores comments (the WHATWG rule: a line starting
+with a colon), the OpenAI and Anthropic SDKs included, so no client sees an event.
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+Cost on the hot path: per chunk one uncontended lock and one clock read; the comment
+is written by a side task that wakes once per ``keep_alive`` seconds, not per chunk.
+The lock keeps the two writers from interleaving (one ASGI ``send`` at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, Mapping
+
+from starlette.responses import StreamingResponse
+from starlette.types import Send
+
+KEEP_ALIVE = b": keep-alive\n\n"
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+class EventStream(StreamingResponse):
+    """``text/event-stream`` with keep-alive comments after ``keep_alive`` quiet seconds
+    (None or 0: none)."""
+
+    def __init__(self, content: AsyncIterable[bytes], *, keep_alive: float | None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(content, media_type="text/event-stream",
+                         headers={**SSE_HEADERS, **(headers or {})})
+        self.keep_alive = keep_alive
+
+    async def stream_response(self, send: Send) -> None:
+        quiet = self.keep_alive
+        if not quiet:
+            await super().stream_response(send)
+            return
+        loop = asyncio.get_running_loop()
+        sending = asyncio.Lock()
+        last = loop.time()
+        failed: list[BaseException] = []
+        streaming = asyncio.current_task()
+
+        async def ping() -> None:
+            nonlocal last
+            try:
+                while True:
+                    await asyncio.sleep(last + quiet - loop.time())
+                    if loop.time() - last >= quiet:
+                        async with sending:
+                            await send({"type": "http.response.body", "body": KEEP_ALIVE,
+                                        "more_body": True})
+                        last = loop.time()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the client is gone: stop waiting for the model
+                failed.append(exc)
+                if streaming is not None:
+                    streaming.cancel()
+
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        pinger = asyncio.create_task(ping())
+        try:
+            async for chunk in self.body_iterator:
+                body = chunk if isinstance(chunk, bytes | memoryview) else chunk.encode(
+                    self.charset)
+                async with sending:
+                    await send({"type": "http.response.body", "body": body,
+                                "more_body": True})
+                last = loop.time()
+        except asyncio.CancelledError:
+            if failed:  # cancelled by the pinger: report the disconnect it met
+                raise OSError("the client went away") from failed[0]
+            raise
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(BaseException):
+                await pinger
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
