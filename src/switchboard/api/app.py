@@ -138,10 +138,7 @@ def create_app(settings: Settings | None = None,
                 await state.relay.close()
             await progress.close()
             await usage.close()
-            for policy in state.pipeline.admission:  # budget settlements, rate-limit releases
-                drain = getattr(policy, "drain", None)
-                if drain is not None:
-                    await drain()
+            await state.pipeline.drain()  # budget settlements, rate-limit releases
             from switchboard.upstream import close_client
 
             await close_client()

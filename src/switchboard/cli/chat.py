@@ -75,13 +75,13 @@ async def run(args: argparse.Namespace) -> int:
     from switchboard.services.pipeline import (
         MAX_FALLBACKS,
         Pipeline,
-        SequentialRouter,
         default_policies,
         usage_recorder,
     )
     from switchboard.services.policy import CallSpec
     from switchboard.services.principal import LOCAL_OPERATOR
     from switchboard.services.registry_source import open_database_registry
+    from switchboard.services.router import process_router
     from switchboard.services.usage import UsageRecorder
 
     prompt = _read_prompt(args.prompt)
@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     db = Database.from_url(settings.database_url, pooled=False)
     usage = UsageRecorder(db)
-    pipeline = Pipeline(source, default_policies(settings, db), SequentialRouter(),
+    pipeline = Pipeline(source, default_policies(settings, db), process_router(settings),
                         usage_recorder(usage))
     spec = CallSpec(LOCAL_OPERATOR, "cli", request, resolved.ref,
                     [ref.strip() for ref in args.fallback], stream=not args.no_stream)
@@ -112,6 +112,7 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await upstream.close_client()
         try:
+            await pipeline.drain()
             await usage.flush()
         finally:
             await db.dispose()

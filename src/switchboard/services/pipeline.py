@@ -345,6 +345,15 @@ class Pipeline:
         headers["x-switchboard-model"] = model.ref
         return Embedded(model, result, headers)
 
+    async def drain(self) -> None:
+        """Wait for what the policies still write after their calls ended (a budget's
+        settlement is spawned: ``settle`` cannot await). Called once when the process
+        stops: the server's lifespan, the end of a CLI command."""
+        for policy in self.admission:
+            drain = getattr(policy, "drain", None)  # optional: only writers have one
+            if drain is not None:
+                await drain()
+
     async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
                     choices: int = 1) -> list[Grant]:
         """Every policy's grant, in order; if one refuses, the grants already given are
