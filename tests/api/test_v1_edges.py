@@ -313,14 +313,14 @@ def test_warnings_header_stays_one_ascii_line(edges: Edges) -> None:
 
 def test_the_sdk_reads_unknown_routes_and_methods_as_openai_errors() -> None:
     """Issue 11's "done when": the /v1 edges hold for the official SDK, not only for a raw
-    HTTP client. An endpoint this gateway does not serve (embeddings, images) is a
+    HTTP client. An endpoint this gateway does not serve (moderations, images) is a
     NotFoundError whose body names the route; a method it does not take is a 405
     whose body names the allowed one; both parse as OpenAI errors (type, code, param)."""
     with running_server() as server:
         client = openai.OpenAI(base_url=server.v1, api_key=server.make_user("sdk-routes"),
                                max_retries=0)
-        for call, route in ((lambda: client.embeddings.create(model="offline", input="x"),
-                             "POST /v1/embeddings"),
+        for call, route in ((lambda: client.moderations.create(input="x"),
+                             "POST /v1/moderations"),
                             (lambda: client.images.generate(model="offline", prompt="x"),
                              "POST /v1/images/generations")):
             with pytest.raises(openai.NotFoundError) as missing:

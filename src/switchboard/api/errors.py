@@ -110,7 +110,7 @@ def error_response(exc: SwitchboardError) -> Response:
 
 V1_ROUTES = ("POST /v1/chat/completions, POST /v1/responses, GET and DELETE "
              "/v1/responses/{id}, POST /v1/messages, POST /v1/messages/count_tokens, "
-             "GET /v1/models and GET /v1/models/{model}")
+             "POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}")
 
 
 def http_error(request: Request, exc: StarletteHTTPException) -> Response:
