@@ -192,3 +192,33 @@ async def test_rotation_is_all_or_nothing(
         await catalog.rotate_master_key(sqlite_database)
     after = await table_snapshot(sqlite_database)
     assert after == before
+
+
+async def test_pool_keys_refused_enabled_again_and_deleted_with_their_provider(
+    database: Database,
+) -> None:
+    from switchboard.registry.keypool import PoolKey
+    from switchboard.services import keys
+
+    await catalog.create_provider(database, name="oa", kind="openai")
+    first = await keys.add_provider_key(database, "oa", KEY)
+    second = await keys.add_provider_key(database, "oa", OTHER, weight=3, rpm=10)
+    assert (first.label, second.label) == ("default", "key-2")
+    assert await keys.record_key_failure(database, PoolKey(id=first.id, label="default"), "oa")
+    assert not await keys.record_key_failure(  # once: a second 401 changes nothing
+        database, PoolKey(id=first.id, label="default"), "oa")
+    view = await catalog.get_provider(database, "oa")
+    assert [k.state for k in view.keys] == ["failed", "active"]
+    assert view.api_key_masked == "\u2026QRST"  # the card's "key" is the one serving
+    registry = await build_registry(database)
+    pool = registry.key_pool("oa")
+    assert pool is not None and [k.label for k in pool.serving()] == ["key-2"]
+
+    again = await keys.update_provider_key(database, "oa", "default", enabled=True)
+    assert again.state == "active" and again.failed_at is None
+    entries = [e.action for e in await list_entries(database, target_type="provider")]
+    assert entries[:3] == ["provider.key.update", "provider.key.failed", "provider.key.add"]
+
+    await catalog.delete_provider(database, "oa")
+    async with database.unit_of_work() as s:
+        assert (await s.scalars(select(m.ProviderKey))).all() == []

@@ -161,7 +161,10 @@ class Provider(Base):
         back_populates="provider",
         lazy="selectin",  # every reader of a provider asks whether it has a key
         order_by="ProviderKey.id",
-        passive_deletes=True,  # the database CASCADEs a provider's keys
+        # A provider's keys go with it (the database CASCADEs too); the loaded
+        # collection must not be "orphaned" by setting provider_id to NULL.
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     def __repr__(self) -> str:

@@ -7,12 +7,18 @@
 // admin's switch, and the switch's label says which state it is in. A provider with a
 // new key gets its models imported at once (the server answers with `discovery`).
 //
+// Keys (decision 0066): a provider can hold several keys, all serving, shared by weight.
+// The card lists them (name, last four characters, expiry, whether it is switched on,
+// requests in progress on this server, state in words) with "Add key", a switch per key
+// and "Retire". The list is live (GET /api/providers/{id}/keys), loaded after the cards
+// like the breaker states. Saving a key in the Edit form replaces every key with it.
+//
 // A key's expiry date is set together with the key (POST /api/providers/{id}/key takes
 // {api_key, expires_at}): the API has no call that changes the date of a stored key, so
 // the date field is enabled once a key is pasted. The date is a local calendar day; the
 // key counts as expired from the start (local midnight) of that day.
 
-import { ApiError, del, get, post, put } from "../api.js";
+import { ApiError, del, get, patch, post, put } from "../api.js";
 import { providerBadge } from "../badges.js";
 import { $, h, icon } from "../dom.js";
 import { connectionCheck } from "../errors.js";
@@ -47,13 +53,51 @@ function trafficOf(p) {
   const breakers = p.breakers || [];
   const worst = breakers.find((b) => b.state === "open") || breakers.find((b) => b.state === "half_open");
   if (!worst) return breakers.length ? { light: "ok", label: "Requests flowing normally" } : null;
-  const whose = worst.key_id ? `One of its keys (${worst.key_id})` : "This provider";
+  const named = worst.key_id ? (p.keys || []).find((k) => String(k.id) === String(worst.key_id)) : null;
+  const whose = worst.key_id ? `Its key ${named ? `“${named.label}”` : "one of its keys"}` : "This provider";
   if (worst.state === "half_open") {
     return { light: "warn", label: "Trying again", detail: `${whose} failed repeatedly; one request is being sent to see whether it works again.` };
   }
   const wait = worst.retry_in_seconds ? ` It is tried again in ${Math.ceil(worst.retry_in_seconds)} s.` : " It is tried again with the next request.";
   return { light: "error", label: "Paused after repeated failures",
     detail: `${whose} failed repeatedly, so requests go to fallback models for now.${wait}` };
+}
+
+// What each key state means to the person reading the card.
+const KEY_STATES = {
+  active: { light: "ok", label: "In use" },
+  disabled: { light: "warn", label: "Switched off" },
+  failed: { light: "error", label: "Refused by the provider", detail: "The provider said this key is not valid, so it is no longer used. Switch it back on once it works again." },
+  expired: { light: "error", label: "Expired" },
+};
+
+function keyRow(p, k) {
+  const state = KEY_STATES[k.state] || KEY_STATES.active;
+  const expired = k.expires_at && new Date(k.expires_at) <= Date.now();
+  const tail = k.masked.replace(/^\u2026/, "");
+  return h("li.key-row", { dataset: { label: k.label, state: k.state } },
+    h("div.key-main",
+      h(`span.light.light-${state.light}`, { "aria-hidden": "true" }),
+      h("span.key-name", { title: k.label }, k.label),
+      h("span.key-mask", { "aria-label": tail ? `key ending in ${tail}` : "key" }, k.masked),
+      h("span.spacer"),
+      toggle(k.enabled && !k.failed_at, `Use key ${k.label}`, (on, input) => setKeyEnabled(p, k, on, input)),
+      h("button.icon-btn", { type: "button", title: "Retire this key", "aria-label": `Retire key ${k.label}`,
+        onclick: () => retireKey(p, k) }, icon("trash"))),
+    h("small.key-info.muted", { title: state.detail || "" },
+      h("span.key-state", state.label),
+      k.expires_at ? ` · ${expired ? "expired" : "expires"} ${formatDate(k.expires_at)}` : null,
+      k.in_flight ? ` · ${k.in_flight} request${k.in_flight === 1 ? "" : "s"} in progress` : null,
+      k.weight !== 1 ? ` · share ${k.weight}` : null));
+}
+
+function keysSection(p) {
+  if (!p.keys) return null;
+  return h("section.pcard-keys", { "aria-label": `Keys of ${p.name}` },
+    h("div.pcard-keys-head", h("h4", p.keys.length === 1 ? "1 key" : `${p.keys.length} keys`),
+      h("button.btn.btn-sm.btn-ghost.add-key", { type: "button", onclick: () => addKey(p) }, icon("plus"), "Add key")),
+    p.keys.length ? h("ul.key-list", p.keys.map((k) => keyRow(p, k)))
+      : h("p.muted.key-empty", p.configured ? "No stored key: the key from the server's environment is used." : "No key yet."));
 }
 
 function card(p) {
@@ -90,6 +134,7 @@ function card(p) {
       ? "Model names that are not in this provider's list are passed on to it (new models work before anyone adds them)."
       : "Only the models in this provider's list can be used." },
     unlisted ? "Allowed (names not in the list are passed on)" : "Not allowed (only listed models)")),
+  keysSection(p),
   h("div.pcard-foot",
     testButton,
     // The switch keeps one accessible name (its state is its checked state); the words
@@ -127,14 +172,83 @@ async function load() {
 // Breaker states are live (per server process), so they are not part of the cached
 // provider list: each card asks for its own, after the list is shown.
 async function loadTraffic() {
-  const states = await Promise.all(providers.map((p) => get(`/api/providers/${p.id}/status`)
-    .then((s) => [p.id, s.breakers || []], () => [p.id, null])));
+  const states = await Promise.all(providers.map((p) => Promise.all([
+    get(`/api/providers/${p.id}/status`).then((s) => s.breakers || [], () => null),
+    get(`/api/providers/${p.id}/keys`).then((k) => k.keys, () => null),
+  ]).then(([breakers, keys]) => [p.id, breakers, keys])));
   let changed = false;
-  for (const [id, breakers] of states) {
+  for (const [id, breakers, keys] of states) {
     const p = providers.find((x) => x.id === id);
     if (p && breakers) { p.breakers = breakers; changed = true; }
+    if (p && keys) { p.keys = keys; changed = true; }
   }
   if (changed) render();
+}
+
+/** The provider (its summary: configured, key) and its keys again, after a key change. */
+async function reloadKeys(p) {
+  try {
+    const [summary, keys] = await Promise.all([get(`/api/config/providers/${p.id}`),
+      get(`/api/providers/${p.id}/keys`)]);
+    replace({ ...summary, keys: keys.keys });
+  } catch (err) {
+    toast(err.message, "error");
+  }
+}
+
+async function setKeyEnabled(p, k, on, input) {
+  try {
+    await patch(`/api/providers/${p.id}/keys/${k.id}`, { enabled: on });
+    toast(on ? `Key “${k.label}” of ${p.name} is in use again` : `Key “${k.label}” of ${p.name} switched off`);
+  } catch (err) {
+    input.checked = !on;
+    toast(err.message, "error");
+    return;
+  }
+  await reloadKeys(p);
+}
+
+async function retireKey(p, k) {
+  const others = (p.keys || []).filter((x) => x.id !== k.id && x.state === "active").length;
+  const warning = others ? `Requests already using it finish normally; new ones use the other key${others === 1 ? "" : "s"}.`
+    : `It is the last key in use: ${p.name} cannot answer until a new key is added.`;
+  if (!await confirmDialog(`Retire key “${k.label}”?`, `The key ending in ${k.masked.replace(/^\u2026/, "")} is removed from ${p.name}. ${warning}`, { confirm: "Retire key" })) return;
+  try {
+    await del(`/api/providers/${p.id}/keys/${k.id}`);
+    toast(`Key “${k.label}” of ${p.name} retired`);
+  } catch (err) {
+    toast(err.message, "error");
+    return;
+  }
+  await reloadKeys(p);
+}
+
+async function addKey(p) {
+  const label = input("label", { placeholder: "e.g. 2027 key", maxlength: 100 });
+  const apiKey = input("api_key", { type: "password", autocomplete: "off", placeholder: "Paste the API key", required: true });
+  const expires = expiryInput(apiKey);
+  const weight = input("weight", { type: "number", min: 1, max: 1000, value: 1 });
+  await modal({
+    title: `Add a key to ${p.name}`,
+    wide: true,
+    body: [h("p.muted", "The new key is used beside the keys already here. To replace a key without interrupting anyone, add the new one, then retire the old one."),
+      h("div.form-grid",
+        field("Name", label, "Optional. Helps tell the keys apart."), field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown."),
+        field("Key expires on", expires, EXPIRY_HELP),
+        field("Share", weight, "How many requests it takes compared with the other keys (2 takes twice as many as 1)."))],
+    actions: [{ label: "Cancel", value: "cancel" }, { label: "Add key", value: "add", primary: true }],
+    onSubmit: async () => {
+      const key = apiKey.value.trim();
+      if (!key) throw new ApiError(422, "Paste the API key to add.", "validation_failed", "api_key");
+      const body = { api_key: key, weight: Number(weight.value) || 1 };
+      if (label.value.trim()) body.label = label.value.trim();
+      const expiresAt = expiryValue(expires);
+      if (expiresAt) body.expires_at = expiresAt;
+      const added = await post(`/api/providers/${p.id}/keys`, body);
+      toast(`Key “${added.label}” added to ${p.name}`);
+    },
+  });
+  await reloadKeys(p);
 }
 
 function replace(updated) {
@@ -261,7 +375,9 @@ async function edit(p, { focusKey = false } = {}) {
     body: [h("div.form-grid",
       field("Name", name), field("Logo URL", imageUrl),
       h("div.span-2", field("Base URL", baseUrl)),
-      field("API key", apiKey, "Stored encrypted; only the last four characters are ever shown."),
+      field("API key", apiKey, (p.keys || []).length > 1
+        ? `Saving a key here replaces all ${p.keys.length} keys with it; use "Add key" on the card to add one beside them.`
+        : "Stored encrypted; only the last four characters are ever shown."),
       field("Key expires on", expires, p.key ? "Set with a new key: paste the key to change or clear its date." : EXPIRY_HELP),
       h("div.span-2.check-field", unlisted, h("label", { for: unlisted.id }, "Allow models not in the catalog"),
         h("small.muted", "When on, a model name that is not in this provider's list is passed on to it, so new models work at once. Turn off to allow only the listed models.")),
