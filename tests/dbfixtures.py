@@ -189,11 +189,25 @@ async def sqlite_database(
 REDIS_ENV = "SWITCHBOARD_TEST_REDIS_URL"
 
 
+def _per_process(url: str | None) -> str | None:
+    """Under pytest-xdist, each test process gets its own Redis database (15, 14, …):
+    servers started by tests in two processes at once would otherwise share rate-limit
+    buckets, answer streams and invalidation channels (keys are per installation, and
+    both test installations have a user 1)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    if not db.isdigit():
+        return url
+    return f"{base}/{(int(db) - int(worker[2:])) % 16}"
+
+
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
     """The test Redis URL; skipped when unset or unreachable, failed instead when
     ``SWITCHBOARD_TEST_REQUIRE_SERVICES=1`` (CI)."""
-    url = os.environ.get(REDIS_ENV)
+    url = _per_process(os.environ.get(REDIS_ENV))
     required = os.environ.get("SWITCHBOARD_TEST_REQUIRE_SERVICES") == "1"
     if not url:
         if required:
