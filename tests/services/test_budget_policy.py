@@ -13,6 +13,7 @@ from switchboard.db import Database
 from switchboard.services import budgets
 from switchboard.services.audit import CLI
 from switchboard.services.budget_policy import NO_BUDGET, BudgetPolicy
+from switchboard.services.cache import CatalogCache, reset_catalog_cache
 from switchboard.services.policy import AdmissionPolicy, BudgetExceeded
 from tests.services.budget_support import Clock, add_user, admission, outcome
 
@@ -177,3 +178,20 @@ async def test_concurrent_calls_never_overrun_a_budget(database: Database) -> No
     await p.drain()
     assert sum(admitted) == 18
     assert await state(db, b.id, clock) == (Decimal("0.36"), Decimal(0))
+
+
+async def test_a_budget_set_by_another_process_applies_after_its_probe(
+        sqlite_database: Database) -> None:
+    """Without Redis, another process's budget write reaches this one through the catalog
+    stamp (the audit row it adds), read at most every probe interval (here: every call)."""
+    db, clock = sqlite_database, Clock(NOON)
+    ada = await add_user(db, "ada")
+    here = reset_catalog_cache(CatalogCache(probe_interval=0.0))
+    p = policy(db, clock)
+    assert await p.admit(admission(ada, "1")) is NO_BUDGET  # cached: no budgets
+    reset_catalog_cache(CatalogCache())  # "another process": its own cache drops, not ours
+    await budgets.set_budget(db, CLI, scope="global", amount="0.5", period="day")
+    reset_catalog_cache(here)
+    assert here.version == 0  # nothing told this process's cache directly
+    with pytest.raises(BudgetExceeded):
+        await p.admit(admission(ada, "1"))
