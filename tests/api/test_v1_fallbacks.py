@@ -69,7 +69,9 @@ def test_an_open_breaker_shows_on_the_status_and_skips_the_vendor(
                                        extra_body={"models": ["local:llama3"]})
     calls = len(setup.oa.chat_requests())
     status = admin.ok("GET", "/api/providers/openai/status")
-    [breaker] = status["breakers"]
+    breaker, *keys = status["breakers"]  # the provider's, then its keys' (closed: a 503
+    assert breaker["key_id"] is None     # says nothing about the key)
+    assert [k["state"] for k in keys] == ["closed"] * len(keys)
     assert breaker["state"] == "open" and breaker["consecutive_failures"] == 2
     assert breaker["last_error"] == "overloaded" and 0 < breaker["retry_in_seconds"] <= 60
     member = Api(setup.server, setup.token)
@@ -90,3 +92,18 @@ def test_an_open_breaker_shows_on_the_status_and_skips_the_vendor(
     assert 0 < int(info.value.response.headers["retry-after"]) <= 60
     assert "paused after repeated failures" in info.value.message
     assert len(setup.oa.chat_requests()) == calls
+
+
+def test_a_keys_breaker_is_shown_with_the_keys_label(setup: Setup, admin: Api) -> None:
+    admin.ok("POST", "/api/providers/openai/keys",
+             {"api_key": "sk-test-openai-0000000000005678", "label": "backup"}, 201)
+    keys = admin.ok("GET", "/api/providers/openai/keys")["keys"]
+    backup = next(k for k in keys if k["label"] == "backup")
+    key_id = str(backup["id"])
+    breakers = setup.server.app.state.sb.breakers
+    for _ in range(breakers.policy.failure_threshold):
+        breakers.get("openai", key_id).failure("rate_limited")
+    status = admin.ok("GET", "/api/providers/openai/status")
+    by_key = {b["key_id"]: b for b in status["breakers"]}
+    assert by_key[None]["state"] == "closed"
+    assert by_key[key_id]["state"] == "open" and by_key[key_id]["key_label"] == "backup"

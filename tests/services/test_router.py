@@ -5,14 +5,17 @@ first-byte deadline, a context-length error; breakers on a clock the test turns.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from pydantic import SecretStr
 
 from switchboard.providers.anthropic import AnthropicProvider
 from switchboard.providers.openai import OpenAIProvider
 from switchboard.registry import ProviderInstance, Registry
+from switchboard.registry.keypool import KeyLedger, KeyPool, PoolKey
 from switchboard.services.breakers import BreakerPolicy, Breakers, State
 from switchboard.services.metering import CallOutcome
 from switchboard.services.pipeline import OpenCall, Pipeline
@@ -30,7 +33,7 @@ from switchboard.spec import (
 )
 from tests.fakes import anthropic as fake_anthropic
 from tests.fakes import openai as fake_openai
-from tests.fakes.script import Fail, Hang, Reply
+from tests.fakes.script import Fail, Hang, Received, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 
@@ -260,3 +263,45 @@ async def test_a_caller_gone_during_a_hang_is_not_a_failover(vendors: Vendors) -
         await task
     assert vendors.c.chat_requests() == []  # no failover for a caller who left
     assert breakers.get("a").state is State.CLOSED  # and no failure counted
+
+
+def _pooled(vendors: Vendors) -> Registry:
+    """``a`` with a key pool of two keys (k1, k2); ``c`` as before."""
+    keys = [PoolKey(id=i, label=f"k{i}", open=lambda i=i: SecretStr(f"sk-pool-{i}-0123456789"))
+            for i in (1, 2)]
+    base = vendors.registry(retries=0)
+    instances = [i if i.name != "a" else dataclasses.replace(
+        i, config=i.config.model_copy(update={"api_key": None})) for i in base]
+    return Registry([OpenAIProvider, AnthropicProvider], instances,
+                    pools={"a": KeyPool("a", keys, ledger=KeyLedger(vendors.clock))})
+
+
+def key_used(request: Received) -> str:
+    return request.headers["authorization"].removeprefix("Bearer sk-pool-")[0]
+
+
+async def test_a_rate_limited_key_rests_alone_and_the_pool_serves_with_the_other(
+        vendors: Vendors) -> None:
+    breakers = Breakers(BreakerPolicy(failure_threshold=1, cooldown=30), vendors.clock)
+    pipeline = vendors.pipeline(_pooled(vendors), breakers=breakers)
+    vendors.a.then(Fail(429, "Rate limit reached for requests", error_type="requests",
+                        code="rate_limit_exceeded", headers={"retry-after": "20"}))
+    call = await pipeline.open(spec(["c:gpt-4.1"]))
+    assert call.model.ref == "c:gpt-4.1" and await answer(call)
+    tired = key_used(vendors.a.chat_requests()[0])
+    assert breakers.get("a", tired).state is State.OPEN  # the key rests...
+    assert breakers.get("a").state is State.CLOSED  # ...not the provider
+
+    for _ in range(3):  # every call now goes to the other key, none to the tired one
+        call = await pipeline.open(spec(["c:gpt-4.1"]))
+        assert call.model.ref == "a:gpt-4o" and await answer(call)
+    assert {key_used(r) for r in vendors.a.chat_requests()[1:]} == {"12".replace(tired, "")}
+
+    other = "12".replace(tired, "")
+    breakers.get("a", other).failure("rate_limited")  # both keys resting now
+    call = await pipeline.open(spec(["c:gpt-4.1"]))
+    assert call.model.ref == "c:gpt-4.1" and await answer(call)
+    assert failed(call) == [("a:gpt-4o", "provider_paused")]
+    assert len(vendors.a.chat_requests()) == 4  # no call with a resting key
+    states = {s.key_id: s.state for s in breakers.of_provider("a")}
+    assert states == {None: State.CLOSED, "1": State.OPEN, "2": State.OPEN}

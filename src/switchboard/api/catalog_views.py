@@ -7,7 +7,7 @@ decimals (never floats), times as ISO-8601 UTC, and a key only as its mask. Shar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -42,13 +42,16 @@ def status(view: ProviderView, *, admin: bool = True) -> JSON:
             "error": view.status_error if admin else None}
 
 
-def breakers(snapshots: Iterable[Snapshot], *, admin: bool) -> list[JSON]:
-    """Circuit breakers (``services.breakers``). The last error is the vendor's text
-    (configuration, like the connection test's): admins only."""
+def breakers(snapshots: Iterable[Snapshot], key_labels: Mapping[str, str], *,
+             admin: bool) -> list[JSON]:
+    """Circuit breakers (``services.breakers``), a key's with its label. The last error
+    is the error's code, but kept for admins like the connection test's error."""
     out = []
     for snapshot in snapshots:
         item = snapshot.as_dict()
         del item["provider"]
+        if snapshot.key_id is not None:
+            item["key_label"] = key_labels.get(snapshot.key_id)
         if not admin:
             item["last_error"] = None
         out.append(item)

@@ -12,8 +12,12 @@ It plugs into the pipeline's ``Router`` seam (``services.pipeline``). For one ca
 2. **Breakers** (``services.breakers``), per provider instance: consulted before each
    candidate; an open breaker skips it (straight to the next one, no upstream call) and
    is fed after the attempt — success at the first event, failure on an error that says
-   the provider is unwell. When every candidate is skipped or has failed, the call ends
-   with the last error (an open breaker's is a 503 saying when it is tried again).
+   the provider is unwell. With a key pool, each key has its breaker too: the pool skips
+   a key whose breaker is open (``ResolvedModel.skip_key``), a 429 rests only the key
+   that got it (one key's quota is not the provider's health), and when every key is
+   resting the candidate is skipped like an open provider. When every candidate is
+   skipped or has failed, the call ends with the last error (an open breaker's is a 503
+   saying when it is tried again).
 3. **Failing fast** when another model can answer (``rest`` is not empty):
    - the candidate's retries get a **budget** (``retry_budget`` seconds of waiting in
      all; a ``Retry-After`` longer than that is not waited for), so a failover costs at
@@ -46,13 +50,16 @@ from typing import Any
 
 from switchboard.config import Settings
 from switchboard.registry import Registry, ResolvedModel
-from switchboard.services.breakers import Breaker, Breakers, Clock
+from switchboard.registry.keypool import PoolKey
+from switchboard.services.breakers import Breaker, Breakers, Clock, State
 from switchboard.services.pipeline import Attempt, Opener, Routed, falls_back
 from switchboard.services.policy import CallSpec
 from switchboard.spec import (
     ContextLengthError,
+    MissingApiKeyError,
     OverloadedError,
     ProviderError,
+    RateLimitError,
     SwitchboardError,
     UpstreamTimeoutError,
 )
@@ -162,26 +169,49 @@ class FallbackRouter:
 
     async def _attempt(self, spec: CallSpec, model: ResolvedModel, open_one: Opener,
                        breaker: Breaker, *, fail_fast: bool) -> Attempt:
-        """One candidate, with the breaker told how it went."""
+        """One candidate, with the breakers told how it went."""
         if fail_fast:
             model = dataclasses.replace(model, policy=dataclasses.replace(
                 model.policy, budget=self.settings.retry_budget))
+        keys = _KeyBreakers(self.breakers, model.provider_name)
+        if model.keys is not None:
+            model = dataclasses.replace(model, skip_key=keys.skip, key_id=None)
         deadline = self.settings.first_byte_deadline if fail_fast and spec.stream else None
         try:
             if deadline is None:
                 attempt = await open_one(model)
             else:
                 attempt = await _within(open_one(model), deadline, model)
+        except MissingApiKeyError as exc:
+            keys.done(model.key_id)
+            breaker.release()
+            if keys.skipped:  # the keys left were all paused: a fallback may answer
+                raise keys.paused(model) from exc
+            raise
         except SwitchboardError as exc:
-            if _unwell(exc):
+            key = keys.done(model.key_id)
+            if isinstance(exc, RateLimitError) and key is not None:
+                key.failure(exc.code)  # one key's quota: that key rests, not the provider
+                breaker.release()
+            elif _unwell(exc):
                 breaker.failure(exc.code)
+                if key is not None:
+                    key.release()
             else:
                 breaker.release()
+                if key is not None:
+                    key.release()
             raise
         except BaseException:
+            key = keys.done(model.key_id)
             breaker.release()  # cancelled (the client went away): says nothing
+            if key is not None:
+                key.release()
             raise
+        key = keys.done(model.key_id)
         breaker.success()
+        if key is not None:
+            key.success()
         return attempt
 
     def _paused(self, model: ResolvedModel, breaker: Breaker) -> BreakerOpen:
@@ -191,6 +221,48 @@ class FallbackRouter:
         return BreakerOpen(
             f"{model.ref}: provider {model.provider_name!r} is paused after repeated "
             f"failures;{when}", provider=model.provider_name, retry_after=wait or None)
+
+
+class _KeyBreakers:
+    """The per-key breakers of one attempt on a provider with a key pool: ``skip`` is
+    the pool's filter (an open key is skipped; a half-open one is let through as its
+    probe), ``done`` says which key the attempt ended with and gives back the probes
+    claimed for keys the pool did not choose."""
+
+    __slots__ = ("breakers", "provider", "claimed", "skipped")
+
+    def __init__(self, breakers: Breakers, provider: str) -> None:
+        self.breakers = breakers
+        self.provider = provider
+        self.claimed: dict[int, Breaker] = {}
+        self.skipped: list[Breaker] = []
+
+    def skip(self, key: PoolKey) -> bool:
+        breaker = self.breakers.get(self.provider, str(key.id))
+        if breaker.state is State.CLOSED or key.id in self.claimed:
+            return False
+        if breaker.allow():
+            self.claimed[key.id] = breaker
+            return False
+        self.skipped.append(breaker)
+        return True
+
+    def done(self, key_id: int | None) -> Breaker | None:
+        """The breaker of the key the attempt used (None: no pool key), after giving
+        back every other probe this attempt claimed."""
+        for other, breaker in self.claimed.items():
+            if other != key_id:
+                breaker.release()
+        if key_id is None:
+            return None
+        return self.claimed.get(key_id) or self.breakers.get(self.provider, str(key_id))
+
+    def paused(self, model: ResolvedModel) -> BreakerOpen:
+        waits = [b.snapshot(self.provider, None).retry_in for b in self.skipped]
+        wait = min((w for w in waits if w is not None), default=None)
+        return BreakerOpen(
+            f"{model.ref}: every key of provider {self.provider!r} is paused after "
+            "repeated failures", provider=self.provider, retry_after=wait or None)
 
 
 async def _within(opening: Coroutine[Any, Any, Attempt], deadline: float,

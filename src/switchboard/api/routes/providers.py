@@ -132,8 +132,11 @@ async def provider_status(provider: str, request: Request,
                           who: Principal = Depends(current_principal)) -> Response:
     """The last connection test and this process's circuit breakers for the provider
     (the instance's, then one per key that has been used)."""
+    state = state_of(request)
     target = await resolve_provider(db_of(request), provider)
     out = views.status(target, admin=who.is_admin)
-    out["breakers"] = views.breakers(state_of(request).breakers.of_provider(target.name),
+    pool = (await state.registry()).key_pool(target.name)
+    labels = {str(k.id): k.label for k in pool.keys} if pool is not None else {}
+    out["breakers"] = views.breakers(state.breakers.of_provider(target.name), labels,
                                      admin=who.is_admin)
     return json(out)

@@ -53,8 +53,8 @@ function trafficOf(p) {
   const breakers = p.breakers || [];
   const worst = breakers.find((b) => b.state === "open") || breakers.find((b) => b.state === "half_open");
   if (!worst) return breakers.length ? { light: "ok", label: "Requests flowing normally" } : null;
-  const named = worst.key_id ? (p.keys || []).find((k) => String(k.id) === String(worst.key_id)) : null;
-  const whose = worst.key_id ? `Its key ${named ? `“${named.label}”` : "one of its keys"}` : "This provider";
+  const named = worst.key_label || (p.keys || []).find((k) => String(k.id) === String(worst.key_id))?.label;
+  const whose = worst.key_id ? `Its key ${named ? `“${named}”` : "one of its keys"}` : "This provider";
   if (worst.state === "half_open") {
     return { light: "warn", label: "Trying again", detail: `${whose} failed repeatedly; one request is being sent to see whether it works again.` };
   }
