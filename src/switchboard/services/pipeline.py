@@ -43,6 +43,7 @@ from switchboard.providers.offline import tokens as heuristic
 from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.budget_policy import BudgetPolicy
+from switchboard.services.keys import DatabaseKeyEvents
 from switchboard.services.metering import CallOutcome, metered, metered_embed
 from switchboard.services.policy import (
     Admission,
@@ -347,12 +348,14 @@ class Pipeline:
 
     async def drain(self) -> None:
         """Wait for what the policies still write after their calls ended (a budget's
-        settlement is spawned: ``settle`` cannot await). Called once when the process
-        stops: the server's lifespan, the end of a CLI command."""
+        settlement is spawned: ``settle`` cannot await), and for the marks of keys a
+        vendor refused during a call (``services.keys.DatabaseKeyEvents``). Called once
+        when the process stops: the server's lifespan, the end of a CLI command."""
         for policy in self.admission:
             drain = getattr(policy, "drain", None)  # optional: only writers have one
             if drain is not None:
                 await drain()
+        await DatabaseKeyEvents.drain()  # keys the vendor refused, being marked (0066)
 
     async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
                     choices: int = 1) -> list[Grant]:
