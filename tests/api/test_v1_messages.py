@@ -213,3 +213,25 @@ def test_usage_rows_are_recorded_as_api(wires: Wires) -> None:
             break
         time.sleep(0.05)
     assert rows == [("api", "offline-chat")]
+
+
+def test_hostile_bodies_are_refused_cheaply_in_anthropics_shape(wires: Wires) -> None:
+    """The raw limits (``bounds.precheck``, decision 0013) run before validation and name
+    this wire's own fields."""
+    many = [{"role": "user", "content": "x"}] * 10_001
+    deep: dict[str, Any] = {"type": "object"}
+    for _ in range(100):
+        deep = {"type": "object", "properties": {"a": deep}}
+    cases = [
+        ({"model": REFS["offline"], "max_tokens": 5, "messages": many}, "messages"),
+        ({"model": REFS["offline"], "max_tokens": 5, "stop_sequences": ["s"] * 17,
+          "messages": [{"role": "user", "content": "x"}]}, "stop_sequences"),
+        ({"model": REFS["offline"], "max_tokens": 5, "tools": [
+            {"name": "t", "input_schema": deep}],
+          "messages": [{"role": "user", "content": "x"}]}, "tools.0.input_schema"),
+    ]
+    for body, field in cases:
+        r = raw(wires, body)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["type"] == "invalid_request_error"
+        assert r.json()["error"]["message"].startswith(field), r.json()

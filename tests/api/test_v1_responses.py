@@ -175,3 +175,11 @@ def test_auth_and_bad_json_are_openai_errors(wires: Wires) -> None:
                    headers={"authorization": f"Bearer {wires.token}",
                             "content-type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_hostile_bodies_are_refused_cheaply(wires: Wires) -> None:
+    many = [{"role": "user", "content": "x"}] * 10_001
+    r = raw(wires, {"model": REFS["offline"], "input": many})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "input", r.text
+    r = raw(wires, {"model": REFS["offline"], "input": "x", "previous_response_id": "r" * 5000})
+    assert r.status_code == 404 and len(r.text) < 500, r.text
