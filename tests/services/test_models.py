@@ -109,3 +109,25 @@ async def test_concurrent_set_default_leaves_exactly_one(database: Database) -> 
         defaults = (await s.scalars(select(m.ProviderModel.id).where(
             m.ProviderModel.is_default.is_(True)))).all()
     assert len(defaults) == 1 and defaults[0] in ids
+
+
+async def test_embedding_models_have_their_type(database: Database) -> None:
+    await catalog.create_provider(database, name="oa", kind="openai")
+    await catalog.create_provider(database, name="local", kind="openai_compatible",
+                                  base_url="http://127.0.0.1:9/v1")
+    known = await catalog.create_model(database, "oa", "text-embedding-3-small")
+    assert known.model_type == "embedding" and known.price_input == Decimal("0.02")
+    assert known.embedding == {"dimensions": 1536, "custom_dimensions": True}
+    assert known.info().type == "embedding"
+    named = await catalog.create_model(database, "local", "nomic-embed-text",
+                                       model_type="embedding")
+    assert named.model_type == "embedding" and named.embedding is None
+    chat = await catalog.create_model(database, "local", "llama3")
+    assert chat.model_type == "chat"
+    with pytest.raises(Conflict, match="embedding model"):
+        await catalog.set_default_model(database, ("oa", "text-embedding-3-small"))
+    with pytest.raises(ValidationFailed, match="model_type"):
+        await catalog.create_model(database, "local", "odd", model_type="vectors")
+    back = await catalog.update_model(database, ("local", "nomic-embed-text"),
+                                      model_type="chat")
+    assert back.model_type == "chat"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -84,6 +84,8 @@ class _ModelFields(Body):
     price_output: Decimal | None = None
     price_cache_write: Decimal | None = None
     description: str | None = Field(default=None, max_length=5000)
+    model_type: Literal["chat", "embedding"] | None = None
+    """What the model is: ``embedding`` models answer ``/v1/embeddings`` only."""
 
 
 class ModelCreate(_ModelFields):
@@ -97,7 +99,7 @@ class ModelUpdate(_ModelFields):
     """The model's fallback chain, replaced whole (``[]`` clears it)."""
 
     NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "is_enabled", "capabilities",
-                                                    "fallbacks"})
+                                                    "fallbacks", "model_type"})
 
 
 class KeySet(Body):

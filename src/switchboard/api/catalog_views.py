@@ -124,6 +124,7 @@ def model(view: ModelView, provider_name: str) -> JSON:
         "context_window": view.context_window, "max_output_tokens": view.max_output_tokens,
         "price": price(view), "description": view.description,
         "fallbacks": list(view.fallbacks),
+        "model_type": view.model_type, "embedding": view.embedding,
         "created_at": iso(view.created_at), "updated_at": iso(view.updated_at),
     }
 

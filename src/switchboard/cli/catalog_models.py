@@ -23,6 +23,10 @@ def add_add(sub: Any) -> None:
     p.add_argument("--price-output", metavar="USD", help="USD per million output tokens")
     p.add_argument("--context-window", type=int, metavar="TOKENS")
     p.add_argument("--max-output-tokens", type=int, metavar="TOKENS")
+    p.add_argument("--type", dest="model_type", choices=("chat", "embedding"),
+                   help="what the model is when the catalog does not know it (default: "
+                        "the catalog's word, else chat); embedding models answer only "
+                        "/v1/embeddings")
     p.set_defaults(handler=run_add)
 
 
@@ -84,7 +88,8 @@ async def run_add(args: argparse.Namespace) -> int:
             db, args.provider, args.model_sdk_id, name=args.name, enabled=not args.disabled,
             price_input=args.price_input, price_cached_input=args.price_cached_input,
             price_output=args.price_output, context_window=args.context_window,
-            max_output_tokens=args.max_output_tokens, actor=cli_actor())
+            max_output_tokens=args.max_output_tokens, model_type=args.model_type,
+            actor=cli_actor())
     price = ("unknown price" if view.price_input is None
              else f"${view.price_input} in / ${view.price_output} out per 1M tokens")
     print(f"added {args.provider}:{view.model_sdk_id} ({view.name}, {price})")

@@ -28,7 +28,7 @@ from switchboard.services.pricing_info import known_model, lookup_price
 from switchboard.services.providers import UNSET, ProviderRef, load_provider
 from switchboard.services.transactions import catalog_write
 from switchboard.services.views import ModelView
-from switchboard.spec.model import Capabilities, ModelInfo
+from switchboard.spec.model import MODEL_TYPES, Capabilities, ModelInfo
 
 DEFAULT_LOCK_KEY = zlib.crc32(b"switchboard.catalog.default_model")
 
@@ -106,6 +106,13 @@ def _capabilities(value: dict[str, bool | None] | None) -> dict[str, bool | None
     return Capabilities.from_dict(value).as_dict()
 
 
+def _model_type(value: str) -> str:
+    if value not in MODEL_TYPES:
+        raise ValidationFailed(f"model_type must be one of {', '.join(MODEL_TYPES)}",
+                               field="model_type")
+    return value
+
+
 def fill_from_info(row: m.ProviderModel, info: ModelInfo, *, overwrite: bool) -> bool:
     """Copy what ``info`` knows onto ``row`` (only empty fields unless ``overwrite``);
     True when something changed."""
@@ -150,10 +157,13 @@ async def create_model(
     price_cached_input: Decimal | float | str | None = None,
     price_cache_write: Decimal | float | str | None = None,
     description: str | None = None,
+    model_type: str | None = None,
     actor: Actor = SYSTEM,
 ) -> ModelView:
     """Add a model to a provider. What is not given comes from ``switchboard.pricing``
-    when it knows the model (prices stay unknown otherwise, never zero)."""
+    when it knows the model (prices stay unknown otherwise, never zero). ``model_type``
+    (``chat`` / ``embedding``): what the model is, when the catalog does not know it (an
+    embedding model of an OpenAI-compatible server, say)."""
     sdk_id = validation.model_sdk_id(model_sdk_id)
     row = m.ProviderModel(
         model_sdk_id=sdk_id,
@@ -168,6 +178,8 @@ async def create_model(
         price_cache_write=_price(price_cache_write, "price_cache_write"),
         description=description,
     )
+    if model_type is not None:
+        row.model_type = _model_type(model_type)
     async with catalog_write(db, f"adding model {sdk_id!r}") as session:
         owner = await load_provider(session, provider)
         if any(x.model_sdk_id == sdk_id for x in owner.models):
@@ -226,6 +238,7 @@ async def update_model(
     price_cache_write: Decimal | float | str | None = UNSET,
     description: str | None = UNSET,
     fallbacks: list[str] = UNSET,
+    model_type: str = UNSET,
     actor: Actor = SYSTEM,
 ) -> ModelView:
     """Change what is given; ``fallbacks`` replaces the model's fallback chain (checked
@@ -250,8 +263,14 @@ async def update_model(
             values[key] = _price(price, key)
     if description is not UNSET:
         values["description"] = description
+    if model_type is not UNSET:
+        values["model_type"] = _model_type(model_type)
     async with catalog_write(db, f"updating model {model!r}") as session:
         row = await load_model(session, model)
+        if values.get("model_type") == "embedding" and row.is_default:
+            raise Conflict(
+                f"{row.model_sdk_id!r} is the default model, which must be able to chat; "
+                "choose another default first")
         if values.get("is_enabled") is False and row.is_default:
             raise Conflict(
                 f"cannot disable {row.model_sdk_id!r}: it is the default model; choose "
@@ -305,6 +324,9 @@ async def set_default_model(db: Database, model: ModelRef, *, actor: Actor = SYS
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                                   {"k": DEFAULT_LOCK_KEY})
         row = await load_model(session, model)
+        if row.model_type == "embedding":
+            raise Conflict(f"{row.model_sdk_id!r} is an embedding model: it cannot answer "
+                           "chats, so it cannot be the default model")
         owner = await session.get(m.Provider, row.provider_id)
         assert owner is not None
         if not row.is_enabled or not owner.enabled:
