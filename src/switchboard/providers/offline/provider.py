@@ -81,7 +81,7 @@ EMBED_MODEL_INFO = ModelInfo(
 )
 EMBED_IN_THREAD_CHARS = 64 * 1024
 """Above this much text, vectors are computed in a worker thread (the loop keeps
-serving): hashing costs about a microsecond per character."""
+serving): about 1.7 microseconds per character (1 M characters: 1.7 s)."""
 
 
 class OfflineConfig(ProviderConfig):
