@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-env", metavar="KEY=VALUE", action="append", default=[],
                         help="extra environment for the server (repeatable), e.g. "
                         "SWITCHBOARD_HTTP_TRANSPORT=httpcore")
+    parser.add_argument("--limits", action="store_true",
+                        help="rate limits on (so high none refuses): measures the limiter, "
+                        "in Redis with --redis")
     parser.add_argument("--no-save", action="store_true", help="do not write results JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
     args = parser.parse_args(argv)
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         mock_cpus=_cpus(args.mock_cpus), server_cpus=_cpus(args.server_cpus),
         log_level=args.log_level, keep=args.keep, profile=args.profile,
         server_env=dict(item.split("=", 1) for item in args.server_env),
+        limits=args.limits,
     )
     result = run(options, say=lambda m: print(m, file=sys.stderr, flush=True))
     print(table(result))

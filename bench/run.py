@@ -43,6 +43,9 @@ class Options:
     keep: bool = False
     profile: Path | None = None  # py-spy collapsed stacks of the server under load
     server_env: dict[str, str] = field(default_factory=dict)  # extra env for the server
+    limits: bool = False
+    """Rate limits on, set so high that no call is refused: every call pays the limiter
+    (in Redis with ``redis_url``) without the load being shaped by refusals."""
 
 
 @dataclass
@@ -92,6 +95,10 @@ class RunResult:
     rss_after_mb: float = 0.0
     usage_rows: int | None = None
     usage_expected: int = 0
+
+
+BENCH_LIMITS = {"SWITCHBOARD_RATE_LIMITS": "on", "SWITCHBOARD_RATE_LIMITS_USER":
+                "rpm=2000000000,tpm=2000000000,concurrent=1000000"}
 
 
 def free_port() -> int:
@@ -202,7 +209,7 @@ def run(options: Options, say: Any = print) -> RunResult:
         "redis": bool(options.redis_url), "mock_cpus": sorted(options.mock_cpus or []),
         "server_cpus": sorted(options.server_cpus or []), "log_level": options.log_level,
         "python": sys.version.split()[0], "cpus": os.cpu_count(),
-        "server_env": options.server_env,
+        "server_env": options.server_env, "limits": options.limits,
     })
     tmp = Path(tempfile.mkdtemp(prefix="sb-bench-"))
     mock_port, server_port = free_port(), free_port()
@@ -214,6 +221,8 @@ def run(options: Options, say: Any = print) -> RunResult:
         "OPENAI_API_KEY": BENCH_KEY,
         "OPENAI_BASE_URL": f"http://127.0.0.1:{mock_port}/v1",
         "PYTHONPATH": str(ROOT),
+        # thousands of calls a minute from one user: off, unless measured (``--limits``)
+        **(BENCH_LIMITS if options.limits else {"SWITCHBOARD_RATE_LIMITS": "off"}),
     })
     pg_name: str | None = None
     if options.database_url:
@@ -249,7 +258,9 @@ def run(options: Options, say: Any = print) -> RunResult:
             "--workers", str(options.workers), "--log-level", options.log_level],
             cpus=options.server_cpus, env=env, log=log)
         procs.append(server)
-        asyncio.run(first_success(through, chat_body(MODEL, False), server, log))
+        # each worker migrates nothing but imports everything: give a loaded machine time
+        asyncio.run(first_success(through, chat_body(MODEL, False), server, log,
+                                  limit=60.0 * max(options.workers, 1)))
         result.startup_s = time.perf_counter() - started
         time.sleep(0.5)
         result.rss_idle_mb = server.rss() / 2**20

@@ -79,7 +79,8 @@ def catalog_scale(database_url: str | None, requests: int, say: Any) -> dict[str
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env.update({"SWITCHBOARD_DATA_DIR": str(tmp / "data"), "OPENAI_API_KEY": BENCH_KEY,
-                "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "PYTHONPATH": str(ROOT)})
+                "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "PYTHONPATH": str(ROOT),
+                "SWITCHBOARD_RATE_LIMITS": "off"})
     pg_name = None
     if database_url:
         env["SWITCHBOARD_DATABASE_URL"], pg_name = make_pg_database(database_url)
