@@ -48,6 +48,7 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "users": ("Users", True),
     "tokens": ("API tokens", False),
     "budgets": ("Budgets", False),
+    "limits": ("Rate limits", True),
 }
 
 
