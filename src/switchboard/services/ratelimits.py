@@ -27,15 +27,17 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchboard.config import RoleLimits, Settings
 from switchboard.db.engine import Database
 from switchboard.services.metering import CallOutcome
 from switchboard.services.policy import Admission, Clock, Grant, RateLimited, wall_clock
+from switchboard.services.principal import Principal
 from switchboard.services.rate_limit_rules import Rules, checks_for, load_rules
 from switchboard.services.rate_limiter import (
     Booking,
+    Check,
     Denied,
     Limiter,
     LocalLimiter,
@@ -148,6 +150,9 @@ def _refusal(denied: Denied) -> RateLimited:
     return error
 
 
+MAX_RESOLVED = 10_000
+
+
 @dataclass(slots=True)
 class RateLimitPolicy:
     """The ``AdmissionPolicy`` for rate limits (``services.policy``)."""
@@ -157,9 +162,22 @@ class RateLimitPolicy:
     defaults: Mapping[str, RoleLimits]
     clock: Clock = wall_clock
     name: str = "ratelimits"
+    _resolved: dict[Principal, list[Check]] = field(default_factory=dict)
+    _resolved_from: Rules | None = None
+
+    def checks(self, principal: Principal, rules: Rules) -> list[Check]:
+        """``checks_for``, remembered per principal while the rules snapshot is the same
+        object (a write anywhere replaces it): one dict lookup per call."""
+        if rules is not self._resolved_from or len(self._resolved) > MAX_RESOLVED:
+            self._resolved = {}
+            self._resolved_from = rules
+        checks = self._resolved.get(principal)
+        if checks is None:
+            checks = self._resolved[principal] = checks_for(principal, rules, self.defaults)
+        return checks
 
     async def admit(self, admission: Admission) -> Grant:
-        checks = checks_for(admission.spec.principal, await self.rules(), self.defaults)
+        checks = self.checks(admission.spec.principal, await self.rules())
         if not checks:
             return NO_GRANT
         tokens = reserve(admission)
