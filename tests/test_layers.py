@@ -121,3 +121,19 @@ def test_the_check_sees_a_violation() -> None:
     found = [t for node in ast.walk(tree) for t in _imported(node, fake)]
     assert found == ["services"]
     assert "services" not in ALLOWED["registry"]
+
+
+# The call pipeline and its contract sit under every surface: a function-local import in
+# them could only be hiding a cycle (they have no start-up cost to save), so there is none.
+PIPELINE = [ROOT / "services" / "pipeline.py", ROOT / "services" / "policy.py"]
+
+
+def test_the_pipeline_is_checked_and_imports_only_at_module_level() -> None:
+    assert all(path in _sources() for path in PIPELINE)
+    hidden = []
+    for path in PIPELINE:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                hidden += [f"{path.name}:{inner.lineno}" for inner in ast.walk(node)
+                           if _imported(inner, path)]
+    assert not hidden, f"function-local first-party imports: {hidden}"
