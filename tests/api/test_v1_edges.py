@@ -242,21 +242,65 @@ def _usage_rows(edges: Edges, count: int) -> list[tuple[object, ...]]:
         time.sleep(0.1)
 
 
-def test_n_choices_non_stream(edges: Edges) -> None:
-    edges.vendors["openai"].then(Reply(chunks=["one"]), Reply(chunks=["two"]),
-                                 Reply(chunks=["three"]))
+def test_n_choices_non_stream_is_one_openai_call(edges: Edges) -> None:
+    """OpenAI takes ``n`` itself (decision 0084): ONE request carrying ``n``, the prompt
+    billed once; the usage shown and the rows are the vendor's."""
+    edges.vendors["openai"].then(Reply(chunks=["one"], input_tokens=12, output_tokens=7))
     reply = edges.client().chat.completions.create(model="openai:gpt-4o-mini",
                                                    messages=USER, n=3)
     assert [c.index for c in reply.choices] == [0, 1, 2]
-    assert sorted(c.message.content or "" for c in reply.choices) == ["one", "three", "two"]
-    assert len(edges.sent("openai")) == 3
+    assert [c.message.content for c in reply.choices] == ["one (0)", "one (1)", "one (2)"]
+    assert [c.finish_reason for c in reply.choices] == ["stop"] * 3
+    sent = edges.sent("openai")
+    assert len(sent) == 1 and sent[0]["n"] == 3
     assert reply.usage is not None
-    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (36, 21)
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (12, 21)
     rows = _usage_rows(edges, 3)
-    assert sorted(rows) == [("openai", 12, 7, "ok")] * 3  # one exact row per call
+    assert sorted(rows) == [("openai", 0, 0, "ok"), ("openai", 0, 0, "ok"),
+                            ("openai", 12, 21, "ok")]  # they sum to what was billed
 
 
-def test_n_choices_stream(edges: Edges) -> None:
+def test_n_choices_stream_is_one_openai_call(edges: Edges) -> None:
+    edges.vendors["openai"].then(Reply(chunks=["A", "a"], input_tokens=5, output_tokens=2))
+    chunks = list(edges.client().chat.completions.create(
+        model="openai:gpt-4o-mini", messages=USER, n=2, stream=True,
+        stream_options={"include_usage": True}))
+    texts: dict[int, str] = {0: "", 1: ""}
+    finishes: dict[int, str | None] = {}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+            if choice.finish_reason:
+                finishes[choice.index] = choice.finish_reason
+    assert texts == {0: "Aa (0)", 1: "Aa (1)"}
+    assert finishes == {0: "stop", 1: "stop"}
+    assert chunks[-1].usage is not None and chunks[-1].choices == []
+    assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (5, 4)
+    sent = edges.sent("openai")
+    assert len(sent) == 1 and sent[0]["n"] == 2 and sent[0]["stream"] is True
+    assert sorted(_usage_rows(edges, 2)) == [("openai", 0, 0, "ok"), ("openai", 5, 4, "ok")]
+
+
+def test_n_to_openai_retries_the_one_call_before_the_first_byte(edges: Edges) -> None:
+    edges.vendors["openai"].then(Fail(503, "overloaded", headers={"retry-after": "0"}),
+                                 Reply(chunks=["ok"]))
+    reply = edges.client().chat.completions.create(model="openai:gpt-4o-mini",
+                                                   messages=USER, n=2)
+    assert [c.message.content for c in reply.choices] == ["ok (0)", "ok (1)"]
+    assert [body["n"] for body in edges.sent("openai")] == [2, 2]
+
+
+def test_n_with_a_fallback_of_another_kind_fans_out(edges: Edges) -> None:
+    """A chain mixing kinds fans out, so the fallback answers in the same shape."""
+    edges.vendors["openai"].then(Reply(chunks=["x"]), Reply(chunks=["y"]))
+    reply = edges.client().chat.completions.create(
+        model="openai:gpt-4o-mini", messages=USER, n=2,
+        extra_body={"models": ["anthropic:claude-sonnet-4-5"]})
+    assert sorted(c.message.content or "" for c in reply.choices) == ["x", "y"]
+    assert [body.get("n") for body in edges.sent("openai")] == [None, None]
+
+
+def test_n_choices_stream_fans_out_for_anthropic(edges: Edges) -> None:
     edges.vendors["anthropic"].then(Reply(chunks=["A", "a"], input_tokens=5, output_tokens=2),
                                     Reply(chunks=["B", "b"], input_tokens=5, output_tokens=2))
     chunks = list(edges.client().chat.completions.create(
@@ -277,25 +321,56 @@ def test_n_choices_stream(edges: Edges) -> None:
     assert sorted(_usage_rows(edges, 2)) == [("anthropic", 5, 2, "ok")] * 2
 
 
+def test_n_choices_non_stream_fans_out_for_a_compatible_server(edges: Edges) -> None:
+    """``openai_compatible`` servers are not trusted with ``n`` (several ignore it)."""
+    edges.vendors["local"].then(Reply(chunks=["one"]), Reply(chunks=["two"]))
+    reply = edges.client().chat.completions.create(model="local:llama3", messages=USER, n=2)
+    assert sorted(c.message.content or "" for c in reply.choices) == ["one", "two"]
+    assert [body.get("n") for body in edges.sent("local")] == [None, None]
+    assert sorted(_usage_rows(edges, 2)) == [("local", 12, 7, "ok")] * 2
+
+
 def test_n_with_a_failing_call_is_an_error_and_every_call_is_accounted(edges: Edges) -> None:
-    edges.vendors["openai"].then(Reply(), Fail(400, "bad thing", code="bad"))
+    edges.vendors["anthropic"].then(Reply(), Fail(400, "bad thing",
+                                                  error_type="invalid_request_error"))
     with pytest.raises(openai.BadRequestError):
-        edges.client().chat.completions.create(model="openai:gpt-4o-mini", messages=USER,
-                                               n=2)
+        edges.client().chat.completions.create(model="anthropic:claude-sonnet-4-5",
+                                               messages=USER, n=2)
     rows = _usage_rows(edges, 2)
     assert sorted(r[3] for r in rows) == ["error", "ok"]
 
 
+def test_n_to_openai_refused_is_one_error_row(edges: Edges) -> None:
+    edges.vendors["openai"].then(Fail(400, "bad thing", code="bad"))
+    with pytest.raises(openai.BadRequestError):
+        edges.client().chat.completions.create(model="openai:gpt-4o-mini", messages=USER,
+                                               n=2)
+    assert _usage_rows(edges, 1) == [("openai", 0, 0, "error")]
+    assert len(edges.sent("openai")) == 1
+
+
 def test_n_stream_with_a_broken_call_raises_and_accounts_both(edges: Edges) -> None:
-    edges.vendors["openai"].then(Reply(chunks=["fine", " answer"]),
-                                 Break(Reply(chunks=["cut", " short", " here"]), after=1))
+    edges.vendors["anthropic"].then(Reply(chunks=["fine", " answer"]),
+                                    Break(Reply(chunks=["cut", " short", " here"]), after=1))
+    stream = edges.client().chat.completions.create(
+        model="anthropic:claude-sonnet-4-5", messages=USER, n=2, stream=True)
+    with pytest.raises(openai.APIError):
+        for _ in stream:
+            pass
+    rows = _usage_rows(edges, 2)
+    assert len(rows) == 2 and "partial" in {r[3] for r in rows}  # the cut one, at least
+
+
+def test_n_stream_to_openai_cut_short_raises_and_accounts_every_choice(edges: Edges) -> None:
+    edges.vendors["openai"].then(Break(Reply(chunks=["cut", " short", " here"]), after=2))
     stream = edges.client().chat.completions.create(
         model="openai:gpt-4o-mini", messages=USER, n=2, stream=True)
     with pytest.raises(openai.APIError):
         for _ in stream:
             pass
     rows = _usage_rows(edges, 2)
-    assert len(rows) == 2 and "partial" in {r[3] for r in rows}  # the cut one, at least
+    assert len(rows) == 2 and {r[3] for r in rows} <= {"partial", "error"}
+    assert len(edges.sent("openai")) == 1
 
 
 def test_warnings_header_stays_one_ascii_line(edges: Edges) -> None:

@@ -40,6 +40,7 @@ class Wire:
         self.reasoning_field = reasoning_field
         self._include_usage = True
         self._top_logprobs: int | None = None  # None: logprobs not asked for
+        self._n = 1  # the request's ``n``: that many choices in one response
 
     # -- routing -------------------------------------------------------------------
     def route(self, method: str, path: str) -> str | None:
@@ -61,6 +62,7 @@ class Wire:
         options = body.get("stream_options") or {}
         self._include_usage = bool(options.get("include_usage"))
         self._top_logprobs = int(body.get("top_logprobs") or 0) if body.get("logprobs") else None
+        self._n = int(body.get("n") or 1)
         return str(body.get("model", MODEL))
 
     def _logprobs(self, chunks: list[str], first: int = 0) -> dict[str, Any] | None:
@@ -73,11 +75,18 @@ class Wire:
             for i, text in enumerate(chunks)]}
 
     # -- bodies --------------------------------------------------------------------
+    def choice_chunks(self, reply: Reply, index: int) -> list[str]:
+        """Choice ``index``'s deltas: with ``n`` > 1 each choice ends with its own
+        `` (index)``, so a test can tell them apart."""
+        return reply.chunks if self._n == 1 else [*reply.chunks, f" ({index})"]
+
     def usage(self, reply: Reply) -> dict[str, Any]:
+        # With ``n``, OpenAI counts the prompt once and every choice's completion.
+        completion = reply.output_tokens * self._n
         return {
             "prompt_tokens": reply.input_tokens,
-            "completion_tokens": reply.output_tokens,
-            "total_tokens": reply.input_tokens + reply.output_tokens,
+            "completion_tokens": completion,
+            "total_tokens": reply.input_tokens + completion,
             "prompt_tokens_details": {"cached_tokens": reply.cached_tokens, "audio_tokens": 0},
             "completion_tokens_details": {
                 "reasoning_tokens": reply.reasoning_tokens, "audio_tokens": 0,
@@ -86,7 +95,18 @@ class Wire:
         }
 
     def json_body(self, reply: Reply, model: str) -> Any:
-        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None,
+        return {
+            "id": reply.response_id, "object": "chat.completion", "created": CREATED,
+            "model": reply.model or model,
+            "choices": [self._choice(reply, i) for i in range(self._n)],
+            "usage": self.usage(reply),
+            "service_tier": "default",
+            "system_fingerprint": FINGERPRINT,
+        }
+
+    def _choice(self, reply: Reply, index: int) -> dict[str, Any]:
+        chunks = self.choice_chunks(reply, index)
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks) or None,
                                    "refusal": None, "annotations": []}
         if self.reasoning_field and reply.reasoning:
             message[self.reasoning_field] = "".join(reply.reasoning)
@@ -96,32 +116,27 @@ class Wire:
                  "function": {"name": c.name, "arguments": c.arguments}}
                 for c in reply.tool_calls
             ]
-        return {
-            "id": reply.response_id, "object": "chat.completion", "created": CREATED,
-            "model": reply.model or model,
-            "choices": [{"index": 0, "message": message,
-                         "logprobs": self._logprobs(reply.chunks),
-                         "finish_reason": reply.finish}],
-            "usage": self.usage(reply),
-            "service_tier": "default",
-            "system_fingerprint": FINGERPRINT,
-        }
+        return {"index": index, "message": message, "logprobs": self._logprobs(chunks),
+                "finish_reason": reply.finish}
 
     def _chunk(self, reply: Reply, model: str, delta: dict[str, Any] | None,
                finish: str | None = None, usage: dict[str, Any] | None = None,
-               logprobs: dict[str, Any] | None = None) -> bytes:
+               logprobs: dict[str, Any] | None = None, index: int = 0) -> bytes:
         chunk: dict[str, Any] = {
             "id": reply.response_id, "object": "chat.completion.chunk", "created": CREATED,
             "model": reply.model or model, "service_tier": "default",
             "system_fingerprint": FINGERPRINT,
             "choices": [] if delta is None else [
-                {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
+                {"index": index, "delta": delta, "logprobs": logprobs,
+                 "finish_reason": finish}],
         }
         if self._include_usage:
             chunk["usage"] = usage  # null on every chunk but the last one
         return sse(chunk)
 
     def sse_events(self, reply: Reply, model: str) -> list[bytes]:
+        if self._n > 1:
+            return self._choices_events(reply, model)
         events = [self._chunk(reply, model, {"role": "assistant", "content": "",
                                              "refusal": None})]
         if self.reasoning_field:
@@ -139,6 +154,26 @@ class Wire:
                     "index": index, "function": {"arguments": piece}}]}))
         events.append(self._chunk(reply, model, {}, reply.finish))
         if self._include_usage:  # the usage chunk: empty choices
+            events.append(self._chunk(reply, model, None, usage=self.usage(reply)))
+        events.append(sse("[DONE]"))
+        return events
+
+    def _choices_events(self, reply: Reply, model: str) -> list[bytes]:
+        """``n`` > 1, as OpenAI streams it: one choice per chunk, the choices' chunks
+        interleaved (0, 1, .., n-1 at each step), each choice's own ``finish_reason``
+        chunk, then ONE usage chunk with empty choices."""
+        n = self._n
+        per_choice = [self.choice_chunks(reply, i) for i in range(n)]
+        events = [self._chunk(reply, model, {"role": "assistant", "content": "",
+                                             "refusal": None}, index=i) for i in range(n)]
+        for step in range(max(len(c) for c in per_choice)):
+            for i, chunks in enumerate(per_choice):
+                if step < len(chunks):
+                    events.append(self._chunk(reply, model, {"content": chunks[step]},
+                                              logprobs=self._logprobs([chunks[step]], step),
+                                              index=i))
+        events.extend(self._chunk(reply, model, {}, reply.finish, index=i) for i in range(n))
+        if self._include_usage:
             events.append(self._chunk(reply, model, None, usage=self.usage(reply)))
         events.append(sse("[DONE]"))
         return events

@@ -192,6 +192,24 @@ class ResolvedModel:
         check_provider_options(request, self.provider)
         return self._retrying(lambda model: _one_shot(model, request))
 
+    @property
+    def native_choices(self) -> bool:
+        """Whether this model answers ``n`` choices in ONE vendor call (decision 0084)."""
+        return self.model_type == "chat" and self.provider.chat_model(
+            self.model_id).native_choices
+
+    def stream_choices(self, request: ChatRequest, n: int) -> AsyncIterator[StreamEvent]:
+        """``stream`` of ONE call answering ``n`` choices (``Choice``-tagged events, for
+        ``spec.choices.split_choices``), under the same retry layer and key pool."""
+        check_provider_options(request, self.provider)
+        return self._retrying(lambda model: _generator(model.stream_choices(request, n)))
+
+    def generate_choice_events(self, request: ChatRequest,
+                               n: int) -> AsyncIterator[StreamEvent]:
+        """``generate_events`` of ONE non-streaming call answering ``n`` choices."""
+        check_provider_options(request, self.provider)
+        return self._retrying(lambda model: _choices_shot(model, request, n))
+
     async def generate(self, request: ChatRequest) -> ChatResult:
         """``generate_events`` folded: the whole answer (its error, if it failed after
         the retries, is in ``result.error``)."""
@@ -231,6 +249,12 @@ def _generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent
     if isinstance(events, AsyncGenerator):
         return events
     return _wrap(events)
+
+
+async def _choices_shot(model: ChatModel, request: ChatRequest,
+                        n: int) -> AsyncGenerator[StreamEvent, None]:
+    for event in await model.generate_choices(request, n):
+        yield event
 
 
 async def _one_shot(model: ChatModel, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:

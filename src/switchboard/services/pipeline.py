@@ -72,6 +72,7 @@ from switchboard.spec import (
     SwitchboardError,
     Usage,
 )
+from switchboard.spec.choices import split_choices
 
 log = logging.getLogger("switchboard.pipeline")
 
@@ -280,6 +281,8 @@ class Pipeline:
         if n == 1:
             return [await self.open(spec, prepare=prepare)]
         registry = await self.registry_source()
+        if _native(registry, spec):
+            return await _Choices(self, spec, prepare, n, stream=True).open_all(registry)
         ledger = _Ledger(self, n)
         got = await asyncio.gather(
             *(_Call(self, spec, ledger, prepare, None, stream=True).open(registry)
@@ -306,6 +309,8 @@ class Pipeline:
         if n == 1:
             return [await self.complete(spec, prepare=prepare)]
         registry = await self.registry_source()
+        if _native(registry, spec):
+            return await _Choices(self, spec, prepare, n, stream=False).complete_all(registry)
         ledger = _Ledger(self, n)
         got = await asyncio.gather(
             *(_Call(self, spec, ledger, prepare, None, stream=False).complete(registry)
@@ -422,11 +427,13 @@ def combined(outcomes: Sequence[CallOutcome]) -> CallOutcome:
 class _Ledger:
     """What the n calls of one request share: one admission, one settlement."""
 
-    __slots__ = ("pipeline", "pending", "grants", "refusal", "outcomes", "_lock")
+    __slots__ = ("pipeline", "pending", "choices", "grants", "refusal", "outcomes", "_lock")
 
-    def __init__(self, pipeline: Pipeline, n: int) -> None:
+    def __init__(self, pipeline: Pipeline, n: int, choices: int | None = None) -> None:
         self.pipeline = pipeline
         self.pending = n
+        self.choices = n if choices is None else choices
+        """Choices to reserve for: n calls of one choice, or one call of n (0084)."""
         self.grants: list[Grant] | None = None
         self.refusal: BaseException | None = None
         self.outcomes: list[CallOutcome] = []
@@ -443,7 +450,7 @@ class _Ledger:
         if self.grants is not None:
             return
         if self._lock is None:
-            self.grants = await self.pipeline.admit(spec, model, request)
+            self.grants = await self.pipeline.admit(spec, model, request, self.choices)
             return
         async with self._lock:  # n calls: the first one admits for all
             if self.refusal is not None:
@@ -451,7 +458,7 @@ class _Ledger:
             if self.grants is None:
                 try:
                     self.grants = await self.pipeline.admit(spec, model, request,
-                                                            self.pending)
+                                                            self.choices)
                 except BaseException as exc:
                     self.refusal = exc
                     raise
@@ -575,3 +582,109 @@ class _Call:
             warnings = [*warnings, CallWarning(
                 "other", f"answered by {attempt.model.ref} after {tried} failed")]
         return warnings
+
+
+# -- n choices in one vendor call (decision 0084) ---------------------------------------------
+
+def _native(registry: Registry, spec: CallSpec) -> bool:
+    """``n`` goes to the vendor in ONE call when every candidate (the model and each
+    fallback) takes it natively; a chain mixing kinds fans out, so a fallback answers
+    in the same shape as the model it replaces. A ref that resolves to nothing is left
+    to the fan-out path, which reports it."""
+    try:
+        models = [registry.resolve(spec.model),
+                  *(registry.resolve(ref) for ref in spec.fallbacks)]
+    except SwitchboardError:
+        return False
+    return all(model.native_choices for model in models)
+
+
+class _Choices(_Call):
+    """``n`` choices as ONE routed, admitted call: the vendor's one response is split
+    into n event streams (``spec.choices``), each metered on its own (one usage row per
+    choice: the vendor's usage on choice 0, zeros on the others, so the rows sum to
+    what was billed). The grants are settled once, when the last choice ends, with the
+    choices' outcomes combined. Routing, retries and fallbacks apply to the one call."""
+
+    __slots__ = ("n", "others")
+
+    def __init__(self, pipeline: Pipeline, spec: CallSpec, prepare: Prepare | None, n: int,
+                 *, stream: bool) -> None:
+        super().__init__(pipeline, spec, _Ledger(pipeline, 1, choices=n), prepare, None,
+                         stream=stream)
+        self.n = n
+        self.others: list[Attempt] = []
+        """Choices 1..n-1 of the attempt that answered (choice 0 is the router's)."""
+
+    async def attempt(self, model: ResolvedModel) -> Attempt:
+        spec = self.spec
+        if not isinstance(spec.request, ChatRequest):
+            raise TypeError("an embedding call goes through Pipeline.embed")
+        request, warnings = (self.prepare(model, spec.request) if self.prepare is not None
+                             else (spec.request, []))
+        check_capabilities(model, request)
+        await self.ledger.admit(spec, model, request)
+        n = self.n
+        record = self.pipeline.recorder
+        outcomes: list[CallOutcome] = []
+        opened = False
+
+        def done(outcome: CallOutcome) -> None:
+            record(spec, outcome)
+            if not opened:  # failed before its first event: the one attempt's row
+                self.last = outcome
+                return
+            outcomes.append(outcome)
+            if len(outcomes) == n:
+                self.last = combined(outcomes)
+                if self.stream:
+                    self.end(self.last)
+
+        source = (model.stream_choices(request, n) if self.stream
+                  else model.generate_choice_events(request, n))
+        collectors = [Collector() for _ in range(n)]
+        streams = [metered(model, events, done, request=request, collector=collector)
+                   for events, collector in zip(split_choices(source, n), collectors,
+                                                strict=True)]
+        try:
+            first = await anext(streams[0])
+        except StopAsyncIteration:
+            raise StreamBrokenError(f"{model.ref}: empty response",
+                                    provider=model.provider_name) from None
+        opened = True
+        # Every choice started now, so each one's metering ends exactly once.
+        firsts = [first, *[await anext(stream) for stream in streams[1:]]]
+        attempts = [Attempt(model, request, f, e, c, warnings)
+                    for f, e, c in zip(firsts, streams, collectors, strict=True)]
+        self.others = attempts[1:]
+        if not self.stream:
+            for each in attempts:
+                async for _ in each.events:
+                    pass
+            result = collectors[0].result()
+            if result.error is not None and not result.parts:
+                raise result.error
+        return attempts[0]
+
+    async def open_all(self, registry: Registry) -> list[OpenCall]:
+        try:
+            routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
+        except BaseException:
+            self.end(self.last)
+            raise
+        headers = self._headers(routed.attempt.model)
+        return [OpenCall(a.model, a.request, a.first, a.events, a.collector, dict(headers),
+                         self._warnings(a, a.first, routed.failed), routed.failed)
+                for a in (routed.attempt, *self.others)]
+
+    async def complete_all(self, registry: Registry) -> list[Completed]:
+        try:
+            routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
+        except BaseException:
+            self.end(self.last)
+            raise
+        self.end(self.last)  # the n choices' outcomes, combined
+        headers = self._headers(routed.attempt.model)
+        return [Completed(a.model, a.collector.result(), dict(headers),
+                          self._warnings(a, a.first, routed.failed), routed.failed)
+                for a in (routed.attempt, *self.others)]

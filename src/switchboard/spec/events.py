@@ -124,6 +124,19 @@ class ErrorEvent:
     usage: Usage | None = None
 
 
+@dataclass(slots=True)
+class Choice:
+    """An event of choice ``index`` (>= 1) of a stream carrying several choices (``n``
+    forwarded natively to a vendor that supports it, decision 0084). Only such a stream
+    has them, and ``spec.choices.split_choices`` unwraps them before anything else reads
+    the events: unwrapped events belong to choice 0, except ``StreamStart`` and
+    ``ErrorEvent``, which belong to every choice."""
+
+    type: ClassVar[str] = "choice"
+    index: int
+    event: StreamEvent
+
+
 StreamEvent = (
     StreamStart
     | TextDelta
@@ -134,4 +147,5 @@ StreamEvent = (
     | ResponseMetadata
     | Finish
     | ErrorEvent
+    | Choice
 )

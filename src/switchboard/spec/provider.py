@@ -72,6 +72,23 @@ class ChatModel(ABC):
         and the framework's wrapper turns it into one).
         """
 
+    @property
+    def native_choices(self) -> bool:
+        """Whether the vendor answers ``n`` choices in one call (decision 0084). A model
+        that says so implements ``stream_choices`` and ``generate_choices``; every other
+        model's ``n`` is n calls (``api/openai/fanout.py``)."""
+        return False
+
+    def stream_choices(self, request: ChatRequest, n: int) -> AsyncIterator[StreamEvent]:
+        """As ``stream``, ONE vendor call answering ``n`` choices: the events of choice
+        ``i >= 1`` wrapped in ``Choice`` (``spec.choices.split_choices`` unwraps them);
+        the vendor's usage on choice 0's ``Finish``, explicit zeros on the others'."""
+        raise NotImplementedError(f"{type(self).__name__} has no native n")
+
+    async def generate_choices(self, request: ChatRequest, n: int) -> list[StreamEvent]:
+        """As ``stream_choices``, non-streaming: the whole answer as the same events."""
+        raise NotImplementedError(f"{type(self).__name__} has no native n")
+
     async def generate(self, request: ChatRequest) -> ChatResult:
         """One non-streaming call. Adapters override this to use the vendor's
         non-streaming endpoint, converting its response to the same neutral events and

@@ -7,12 +7,19 @@ Refusals are text, marked in the metadata, as in ``convert_stream``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from switchboard.providers.openai.convert_stream import as_dict, logprobs_of, metadata_of
+from switchboard.providers.openai.convert_stream import (
+    as_dict,
+    logprobs_of,
+    metadata_of,
+    tagged,
+)
 from switchboard.providers.openai.convert_usage import convert_usage
 from switchboard.providers.openai.map_finish import map_finish
 from switchboard.providers.openai.quirks import ReasoningField
+from switchboard.spec.choices import ZERO_USAGE
 from switchboard.spec.errors import StreamBrokenError
 from switchboard.spec.events import (
     Finish,
@@ -32,6 +39,7 @@ def convert_response(
     request_id: str | None,
     reasoning_field: ReasoningField | None,
     secrets: tuple[str, ...] = (),
+    n: int = 1,
 ) -> list[StreamEvent]:
     """Events from ``metadata`` to ``Finish``; raises a ``ProviderError`` for an error body
     (some compatible servers answer 200 with ``{"error": ...}``)."""
@@ -40,9 +48,33 @@ def convert_response(
                                 provider=provider, request_id=request_id, secrets=secrets)
     if body.get("error"):
         raise error_from_event(provider, body, request_id=request_id, secrets=secrets)
-    events: list[StreamEvent] = [metadata_of(body, request_id)]
-    choices = body.get("choices") or []
-    choice = as_dict(choices[0]) if choices else {}
+    metadata = metadata_of(body, request_id)
+    choices = [as_dict(c) for c in body.get("choices") or ()]
+    by_index = {c.get("index", 0): c for c in choices}
+    usage = convert_usage(body.get("usage")) or Usage()
+    if n == 1:
+        return [metadata, *_choice_events(choices[0] if choices else {}, reasoning_field),
+                Finish(map_finish((choices[0] if choices else {}).get("finish_reason")),
+                       usage)]
+    # ``n`` forwarded (decision 0084): choice i >= 1 tagged, its usage explicit zeros;
+    # choice 0 last, untagged, with the vendor's usage (as ``StreamConverter`` does).
+    events: list[StreamEvent] = []
+    for index in range(1, n):
+        choice = as_dict(by_index.get(index))
+        events.extend(tagged(index, [
+            replace(metadata, extra=dict(metadata.extra)),
+            *_choice_events(choice, reasoning_field),
+            Finish(map_finish(choice.get("finish_reason")), ZERO_USAGE)]))
+    first = as_dict(by_index.get(0))
+    events.extend([metadata, *_choice_events(first, reasoning_field),
+                   Finish(map_finish(first.get("finish_reason")), usage)])
+    return events
+
+
+def _choice_events(choice: dict[str, Any],
+                   reasoning_field: ReasoningField | None) -> list[StreamEvent]:
+    """One choice's answer, from its reasoning to its tool calls."""
+    events: list[StreamEvent] = []
     message = as_dict(choice.get("message"))
     if reasoning_field is not None:
         reasoning = message.get(reasoning_field)
@@ -60,6 +92,4 @@ def convert_response(
         if isinstance(fn, dict):
             events.append(ToolCall(id=tc.get("id") or f"call_{index}", name=fn.get("name", ""),
                                    arguments=fn.get("arguments") or "", index=index))
-    usage = convert_usage(body.get("usage")) or Usage()
-    events.append(Finish(map_finish(choice.get("finish_reason")), usage))
     return events

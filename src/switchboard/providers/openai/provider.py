@@ -25,7 +25,7 @@ from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
 from switchboard.spec.collect import ChatResult
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import ProviderError
-from switchboard.spec.events import StreamEvent
+from switchboard.spec.events import StreamEvent, StreamStart
 from switchboard.spec.model import Capabilities, ModelInfo, ModelType
 from switchboard.spec.provider import (
     ChatModel,
@@ -57,22 +57,41 @@ class OpenAIConfig(ProviderConfig):
 class OpenAIChatModel(ChatModel):
     provider: OpenAIProvider
 
-    def _call(self, request: ChatRequest, stream: bool) -> HttpCall:
+    @property
+    def native_choices(self) -> bool:
+        """OpenAI itself takes ``n`` (billing the prompt once); compatible servers are
+        not trusted to (several ignore it and answer one choice), so they fan out.
+        https://platform.openai.com/docs/api-reference/chat/create#chat-create-n"""
+        return self.provider.kind == "openai"
+
+    def _call(self, request: ChatRequest, stream: bool, n: int = 1) -> HttpCall:
         p = self.provider
         key = p.key_for_request()  # before any network I/O
         body, warnings = build_body(request, self.model_id, stream=stream, quirks=p.quirks,
                                     options=p.options_for(request))
+        if n > 1:
+            body["n"] = n  # a gateway-owned field: provider_options cannot set it
         return HttpCall(p.name, f"{p.base_url}/chat/completions", p.headers(key), body, key,
                         warnings, read_timeout=p.config.timeout)
 
-    def _stream(self, request: ChatRequest) -> tuple[HttpCall, StartStream]:
-        call = self._call(request, stream=True)
+    def _stream(self, request: ChatRequest, n: int = 1) -> tuple[HttpCall, StartStream]:
+        call = self._call(request, stream=True, n=n)
         reasoning = self.provider.quirks.reasoning_field
         return call, lambda headers: StreamConverter(
-            call.instance, headers.get("x-request-id"), reasoning, call.secrets)
+            call.instance, headers.get("x-request-id"), reasoning, call.secrets, choices=n)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         return stream_call(lambda: self._stream(request))
+
+    def stream_choices(self, request: ChatRequest, n: int) -> AsyncIterator[StreamEvent]:
+        return stream_call(lambda: self._stream(request, n))
+
+    async def generate_choices(self, request: ChatRequest, n: int) -> list[StreamEvent]:
+        call = self._call(request, stream=False, n=n)
+        data, headers = await post_call(call)
+        return [StreamStart(call.warnings), *convert_response(
+            call.instance, data, headers.get("x-request-id"),
+            self.provider.quirks.reasoning_field, call.secrets, n=n)]
 
     async def generate(self, request: ChatRequest) -> ChatResult:
         call = self._call(request, stream=False)
