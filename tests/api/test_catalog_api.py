@@ -152,7 +152,7 @@ def test_model_registry_groups_enabled_models(admin: Api, user: Api) -> None:
         "id": on["id"], "ref": "lab:on-model", "name": on["name"],
         "model_sdk_id": "on-model", "capabilities": on["capabilities"],
         "price": on["price"], "context_window": on["context_window"],
-        "max_output_tokens": on["max_output_tokens"], "is_default": True}
+        "max_output_tokens": on["max_output_tokens"], "is_default": True, "type": "chat"}
     assert set(lab) == {"id", "name", "kind", "display_name", "image_url", "configured",
                         "enabled", "usable", "status", "models"}
 

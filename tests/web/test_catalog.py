@@ -184,6 +184,10 @@ def test_global_default_and_unconfigured_provider(browser: Browser, server: Runn
     page.locator("#model-provider").select_option(label="offline")
     offline_row = page.locator("tr", has=page.locator("code", has_text="offline-chat"))
     expect(offline_row).to_contain_text("Default")
+    # the embedding model says what it is, and cannot be made the default
+    embed_row = page.locator("tr", has=page.locator("code", has_text="offline-embed"))
+    expect(embed_row).to_contain_text("Embeddings · 256 dimensions")
+    expect(embed_row.get_by_role("button", name="Set default")).to_have_count(0)
     page.get_by_role("button", name="Add model").click()
     form = page.get_by_role("dialog", name="Add a model to offline")
     form.get_by_label("Model SDK id").fill("offline-echo")
@@ -200,6 +204,7 @@ def test_global_default_and_unconfigured_provider(browser: Browser, server: Runn
     make_user(server, "newbie")
     fresh = login(browser, server, "newbie")
     open_picker(fresh)
+    expect(fresh.locator('.model-row[data-ref="offline:offline-embed"]')).to_have_count(0)
     row = fresh.locator(f'.model-row[data-ref="offline:{sdk}"]')
     expect(row).to_have_attribute("aria-selected", "true")
     expect(row.locator(".default-tag")).to_be_visible()

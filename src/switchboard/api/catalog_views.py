@@ -136,6 +136,7 @@ def registry_model(view: ModelView, provider_name: str, *, with_enabled: bool) -
         "model_sdk_id": view.model_sdk_id, "capabilities": dict(view.capabilities),
         "price": price(view), "context_window": view.context_window,
         "max_output_tokens": view.max_output_tokens, "is_default": view.is_default,
+        "type": view.model_type,  # the chat page never offers "embedding" models
     }
     if with_enabled:
         item["is_enabled"] = view.is_enabled

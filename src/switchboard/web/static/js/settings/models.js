@@ -37,13 +37,23 @@ async function loadModels() {
   }
 }
 
+/** An embedding model turns text into vectors for other programs (search, RAG): it has
+ * no chat capabilities, is never offered in the chat, and cannot be the default. */
+function embeddingChip(m) {
+  const dims = m.embedding?.dimensions;
+  return h("span.chip", { title: "Turns text into vectors for search and retrieval; not offered in the chat" },
+    dims ? `Embeddings · ${dims} dimensions` : "Embeddings");
+}
+
 function row(m) {
+  const embedding = m.model_type === "embedding";
   const defaultCell = m.is_default
     ? h("span.chip.chip-accent.default-star", { title: "Global default model" }, icon("star"), "Default")
+    : embedding ? h("span.muted", { title: "An embedding model cannot answer chats" }, "—")
     : h("button.btn.btn-sm.btn-ghost", { type: "button", onclick: () => setDefault(m), title: `Make ${m.name} the global default` }, "Set default");
   return h(`tr${m.is_enabled ? "" : ".is-disabled"}`, { dataset: { id: m.id, sdk: m.model_sdk_id } },
     h("td", h("div.model-cell", h("strong", m.name), h("code", m.model_sdk_id))),
-    h("td", h("div.caps-cell", capabilityBadges(m.capabilities, CAPABILITIES.map(([k]) => k)))),
+    h("td", h("div.caps-cell", embedding ? embeddingChip(m) : capabilityBadges(m.capabilities, CAPABILITIES.map(([k]) => k)))),
     h("td.num", formatPrice(m.price?.input) ?? "—"),
     h("td.num", formatPrice(m.price?.output) ?? "—"),
     h("td", toggle(m.is_enabled, `Enable ${m.name}`, (on, input) => update(m, { is_enabled: on }, input))),
