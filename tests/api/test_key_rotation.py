@@ -169,3 +169,42 @@ def test_rotation_under_continuous_load_fails_no_request(
     with vendor.lock:
         after = vendor.sent[sent_when_revoked:]
     assert after and set(after) == {NEW}  # the retired key is never sent again
+
+
+def test_a_revoked_key_leaves_the_pool_and_no_call_fails(
+    setup: tuple[Running, Vendor], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The vendor revokes a key nobody retired: the call that meets the 401 is answered
+    with the other key, the key is marked refused (audit row, alert-worthy log line
+    without the key) and is not sent again."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    server, vendor = setup
+    with vendor.lock:
+        vendor.accepted = {NEW}  # OLD is revoked at the vendor
+    run(server, lambda db: add_provider_key(db, "openai", NEW, label="new"))
+    client = openai.OpenAI(base_url=server.v1, api_key=server.make_user("one"),
+                           max_retries=0, timeout=30)
+    for i in range(6):
+        answer = client.chat.completions.create(
+            model="openai:gpt-4o-mini", messages=[{"role": "user", "content": f"call {i}"}],
+            stream=bool(i % 2))
+        if i % 2:
+            text = "".join(c.choices[0].delta.content or "" for c in answer if c.choices)
+        else:
+            text = answer.choices[0].message.content
+        assert text == "Hello, world!"
+    client.close()
+    with vendor.lock:
+        # The first call tried the old key first (a quiet pool, equal weights: the
+        # first key), met the 401 and was answered with the new one; none since.
+        assert vendor.sent.count(OLD) == 1
+        assert vendor.sent.count(NEW) == 6
+    wait_for(lambda: server.query("SELECT failed_at FROM provider_keys WHERE label = 'old'")
+             [0][0] is not None, "the refused key's mark")
+    audit = server.query("SELECT details FROM audit_log WHERE action = 'provider.key.failed'")
+    assert len(audit) == 1 and "old" in str(audit[0][0]) and OLD not in str(audit)
+    failed = [r for r in caplog.records if getattr(r, "event", None) == "key_failed"]
+    assert [r.label for r in failed] == ["old"]  # type: ignore[attr-defined]
+    assert OLD not in caplog.text and NEW not in caplog.text

@@ -18,7 +18,10 @@ with another key before anything reached the caller. A key found expired leaves 
 way, reported once per process (``key_expired``).
 
 Counters (in flight, the minute windows, the round-robin weights, "refused") live in a
-``KeyLedger`` keyed by the key's row id, shared by every registry the process builds: a
+``KeyLedger`` keyed by the key's row id AND the time it was stored (``PoolKey.ref``: a
+row id can be reused, by SQLite after the newest key is retired, or by another database
+in the same process, and a new key must not inherit a refused one's mark), shared by
+every registry the process builds: a
 key added or retired rebuilds the registry, and the calls in flight on the old one still
 count against the same keys. The ledger is per process (as the breakers are); per-key
 rpm/tpm are therefore per process too, which is what a vendor limit shared by N workers
@@ -67,25 +70,50 @@ class PoolKey:
     expires_at: datetime | None = None
     failed: bool = False
     """Refused by the vendor (``provider_keys.failed_at``)."""
+    set_at: datetime | None = None
+    """When the key was stored: with ``id``, what names it in the ledger."""
     open: Callable[[], SecretStr] = field(default=_never_opened, compare=False, repr=False)
     """Decrypts the key (the vault); called once per registry when its provider is built."""
+
+
+KeyRef = tuple[int, float]
+"""A key in the ledger: its row id and when it was stored (see the module docstring)."""
+
+
+def key_ref(key_id: int, set_at: datetime | None) -> KeyRef:
+    return (key_id, set_at.timestamp() if set_at is not None else 0.0)
+
+
+def _ref(key: PoolKey) -> KeyRef:
+    return key_ref(key.id, key.set_at)
 
 
 class KeyEvents(Protocol):
     """Where a pool reports keys leaving it (the database marks and audits them)."""
 
-    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError) -> None: ...
+    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError, *,
+                   kept: bool) -> None:
+        """``kept``: it was the last serving key, so it stays in the pool."""
+        ...
 
     def key_expired(self, provider: str, key: PoolKey) -> None: ...
+
+
+def log_key_failed(provider: str, key: PoolKey, error: AuthenticationError, *,
+                   kept: bool) -> None:
+    """The alert-worthy ``key_failed`` line: provider, label, key id; never the key."""
+    log.error("the provider refused a key (401); %s",
+              "it is the last key serving, so it stays" if kept else "it left the pool",
+              extra={"event": "key_failed", "provider": provider, "label": key.label,
+                     "key_id": key.id, "status": error.status, "kept": kept})
 
 
 class LoggedKeyEvents:
     """The events as log lines only (a registry without a database)."""
 
-    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError) -> None:
-        log.error("the provider refused a key (401); it left the pool",
-                  extra={"event": "key_failed", "provider": provider, "label": key.label,
-                         "key_id": key.id, "status": error.status})
+    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError, *,
+                   kept: bool) -> None:
+        log_key_failed(provider, key, error, kept=kept)
 
     def key_expired(self, provider: str, key: PoolKey) -> None:
         log.warning("a key expired; it left the pool",
@@ -101,6 +129,8 @@ class KeyState:
     current: int = 0
     """Smooth weighted round robin's running weight."""
     failed: bool = False
+    kept_reported: bool = False
+    """Refused while it was the last serving key (kept; reported once)."""
     expired_reported: bool = False
     requests: deque[float] = field(default_factory=deque)
     tokens: deque[tuple[float, int]] = field(default_factory=deque)
@@ -119,23 +149,27 @@ class KeyLedger:
 
     def __init__(self, clock: Clock = time.time) -> None:
         self.clock = clock
-        self._states: dict[int, KeyState] = {}
+        self._states: dict[KeyRef, KeyState] = {}
 
-    def state(self, key_id: int) -> KeyState:
-        state = self._states.get(key_id)
+    def state(self, ref: KeyRef) -> KeyState:
+        state = self._states.get(ref)
         if state is None:
-            state = self._states[key_id] = KeyState()
+            state = self._states[ref] = KeyState()
         return state
 
-    def in_flight(self, key_id: int) -> int:
-        state = self._states.get(key_id)
+    def in_flight(self, ref: KeyRef) -> int:
+        state = self._states.get(ref)
         return state.in_flight if state is not None else 0
 
-    def forget_failure(self, key_id: int) -> None:
+    def refused(self, ref: KeyRef) -> bool:
+        state = self._states.get(ref)
+        return state is not None and state.failed
+
+    def forget_failure(self, ref: KeyRef) -> None:
         """An admin enabled the key again: it may serve (and fail) anew."""
-        state = self._states.get(key_id)
+        state = self._states.get(ref)
         if state is not None:
-            state.failed = state.expired_reported = False
+            state.failed = state.expired_reported = state.kept_reported = False
 
 
 PROCESS_LEDGER = KeyLedger()
@@ -156,21 +190,32 @@ class KeyLease:
         """Tokens the call used (input + output), counted in the key's minute window
         (None: the vendor did not say; nothing is counted)."""
         if tokens:
-            state = self._pool.ledger.state(self.key.id)
+            state = self._pool.ledger.state(_ref(self.key))
             state.tokens.append((self._pool.ledger.clock(), tokens))
             state.token_total += tokens
 
     def fail(self, error: AuthenticationError) -> None:
-        """The vendor refused this key: it leaves the pool (reported once per process)."""
-        state = self._pool.ledger.state(self.key.id)
-        if not state.failed:
-            state.failed = True
-            self._pool.events.key_failed(self._pool.provider, self.key, error)
+        """The vendor refused this key: it leaves the pool (reported once per process),
+        unless it is the last key serving. Then it stays: with nothing to move the calls
+        to, taking it out would turn one refusal (a vendor's passing glitch, say) into a
+        provider that stays down until an admin acts; each call gets the vendor's 401, as
+        with a single key before pools, and the refusal is still reported (once)."""
+        state = self._pool.ledger.state(_ref(self.key))
+        if state.failed:
+            return
+        last = not any(k.id != self.key.id for k in self._pool.serving())
+        if last:
+            if not state.kept_reported:
+                state.kept_reported = True
+                self._pool.events.key_failed(self._pool.provider, self.key, error, kept=True)
+            return
+        state.failed = True
+        self._pool.events.key_failed(self._pool.provider, self.key, error, kept=False)
 
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._pool.ledger.state(self.key.id).in_flight -= 1
+            self._pool.ledger.state(_ref(self.key)).in_flight -= 1
 
 
 class KeyPool:
@@ -199,7 +244,7 @@ class KeyPool:
     def _serves(self, key: PoolKey, now: float) -> bool:
         if not key.enabled or key.failed:
             return False
-        state = self.ledger.state(key.id)
+        state = self.ledger.state(_ref(key))
         if state.failed:
             return False
         if key.expires_at is not None and key.expires_at.timestamp() <= now:
@@ -226,7 +271,7 @@ class KeyPool:
             raise self._none_serving()
         candidates: list[tuple[PoolKey, KeyState]] = []
         for key in serving:
-            state = self.ledger.state(key.id)
+            state = self.ledger.state(_ref(key))
             state.trim(now)
             if self._under_limits(key, state):
                 candidates.append((key, state))
@@ -256,7 +301,7 @@ class KeyPool:
         for key in self.keys:
             if not key.enabled:
                 reasons.append(f"{key.label!r} is switched off")
-            elif key.failed or self.ledger.state(key.id).failed:
+            elif key.failed or self.ledger.state(_ref(key)).failed:
                 reasons.append(f"{key.label!r} was refused by the provider")
             elif (key.expires_at is not None
                   and key.expires_at.timestamp() <= self.ledger.clock()):
@@ -270,6 +315,6 @@ class KeyPool:
 
     def _next_free(self, now: float) -> float:
         """Seconds until the oldest counted request or tokens leave some key's window."""
-        oldest = [s.requests[0] for k in self.keys if (s := self.ledger.state(k.id)).requests]
-        oldest += [s.tokens[0][0] for k in self.keys if (s := self.ledger.state(k.id)).tokens]
+        oldest = [s.requests[0] for k in self.keys if (s := self.ledger.state(_ref(k))).requests]
+        oldest += [s.tokens[0][0] for k in self.keys if (s := self.ledger.state(_ref(k))).tokens]
         return max(1.0, min(oldest) + WINDOW_SECONDS - now) if oldest else 1.0

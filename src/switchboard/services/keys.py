@@ -34,7 +34,8 @@ from switchboard.config import load_settings
 from switchboard.db import models as m
 from switchboard.db.engine import Database
 from switchboard.db.types import utcnow
-from switchboard.registry.keypool import PROCESS_LEDGER, PoolKey
+from switchboard.registry.keypool import PROCESS_LEDGER, PoolKey, log_key_failed
+from switchboard.registry.keypool import key_ref as ledger_ref
 from switchboard.security import secretbox
 from switchboard.security.masking import mask_last4
 from switchboard.security.masterkey import KeyRing
@@ -214,7 +215,7 @@ async def update_provider_key(
             key.enabled = enabled
             if enabled:
                 key.failed_at = None
-                PROCESS_LEDGER.forget_failure(key.id)
+                PROCESS_LEDGER.forget_failure(ledger_ref(key.id, key.set_at))
         if weight is not None and weight != key.weight:
             changes["weight"] = _bounded(weight, "weight", MAX_WEIGHT)
             key.weight = weight
@@ -305,11 +306,11 @@ class DatabaseKeyEvents:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError) -> None:
-        log.error("the provider refused a key (401); it left the pool",
-                  extra={"event": "key_failed", "provider": provider, "label": key.label,
-                         "key_id": key.id, "status": error.status})
-        self._spawn(self._persist(key, provider))
+    def key_failed(self, provider: str, key: PoolKey, error: AuthenticationError, *,
+                   kept: bool) -> None:
+        log_key_failed(provider, key, error, kept=kept)
+        if not kept:
+            self._spawn(self._persist(key, provider))
 
     def key_expired(self, provider: str, key: PoolKey) -> None:
         log.warning("a key expired; it left the pool",

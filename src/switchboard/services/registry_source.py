@@ -90,6 +90,7 @@ def _pool(db: Database, vault: _LazyVault, row: m.Provider) -> KeyPool:
     return KeyPool(row.name, [PoolKey(
         id=k.id, label=k.label, last4=k.last4, weight=k.weight, rpm=k.rpm, tpm=k.tpm,
         enabled=k.enabled, expires_at=k.expires_at, failed=k.failed_at is not None,
+        set_at=k.set_at,
         open=_Opener(vault, row.id, f"provider {row.name!r} (key {k.label!r})",
                      k.ciphertext.decode("ascii")),
     ) for k in row.keys], events=DatabaseKeyEvents(db))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from switchboard.db import models as m
-from switchboard.registry.keypool import PROCESS_LEDGER
+from switchboard.registry.keypool import PROCESS_LEDGER, key_ref
 from switchboard.security.masking import mask_last4
 from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
 from switchboard.spec.usage import Price
@@ -105,7 +105,7 @@ def key_state(row: m.ProviderKey, now: datetime | None = None) -> KeyState:
     now = now or datetime.now(UTC)
     if not row.enabled:
         return "disabled"
-    if row.failed_at is not None or PROCESS_LEDGER.state(row.id).failed:
+    if row.failed_at is not None or PROCESS_LEDGER.refused(key_ref(row.id, row.set_at)):
         return "failed"
     if row.expires_at is not None and row.expires_at <= now:
         return "expired"
@@ -138,7 +138,8 @@ class ProviderKeyView(_View):
             masked=mask_last4(row.last4), master_key_id=row.master_key_id,
             weight=row.weight, rpm=row.rpm, tpm=row.tpm, enabled=row.enabled,
             expires_at=row.expires_at, failed_at=row.failed_at, set_at=row.set_at,
-            state=key_state(row, now), in_flight=PROCESS_LEDGER.in_flight(row.id),
+            state=key_state(row, now),
+            in_flight=PROCESS_LEDGER.in_flight(key_ref(row.id, row.set_at)),
         )
 
 
