@@ -18,7 +18,7 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0007_conversation_pins",
              "0008_revocation_stamp", "0009_fallbacks", "0010_budgets",
              "0011_rate_limit_rules", "0012_model_types", "0013_stored_responses",
-             "0014_provider_keys"]
+             "0014_provider_keys", "0015_image_models"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -140,7 +140,7 @@ async def test_downgrade_to_catalog_keeps_catalog_rows(database_url: str) -> Non
             )
             assert tables == sorted(["alembic_version", *CATALOG])
             added = {"allow_unlisted_models", "removed_models"}  # by 0005
-            typed = {"model_type", "embedding"}  # by 0012
+            typed = {"model_type", "embedding", "image"}  # by 0012 and 0015
             assert await dump(conn, CATALOG) == {**{t: rows[t] for t in CATALOG}, "providers": [
                 {k: v for k, v in row.items() if k not in added} for row in rows["providers"]],
                 "provider_models": [  # 0009 added the fallback chain, 0012 the type

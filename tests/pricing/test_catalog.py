@@ -10,8 +10,10 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from switchboard.pricing import builtin_models, catalog_kinds, load_catalog, parse_catalog
+from switchboard.pricing.catalog import ModelRow
 from switchboard.providers.offline import OfflineProvider
 from switchboard.spec import Capabilities
 
@@ -40,6 +42,13 @@ def test_every_row_is_plausible(kind: str) -> None:
         if row.type == "embedding":
             assert row.dimensions is not None and row.custom_dimensions is not None, model_id
             assert row.price.output == 0 and (kind == "offline" or row.input > 0), model_id
+            continue
+        if row.type == "image":
+            info = row.info(model_id, kind).image
+            assert info is not None and info.default_size in info.sizes, model_id
+            assert info.price_of(None, None) is not None, model_id  # the defaults are priced
+            assert all(p > 0 for by in info.prices.values() for p in by.values()) or (
+                kind == "offline"), model_id
             continue
         assert "streaming" in row.capabilities, model_id
         assert row.max_output_tokens is not None
@@ -98,8 +107,10 @@ def test_malformed_embedding_rows_fail(edit: dict[str, Any], message: str) -> No
 
 
 async def test_offline_row_matches_the_offline_provider() -> None:
-    [listed, embed] = await OfflineProvider().list_models()
-    [row, embed_row] = builtin_models("offline")
+    [listed, embed, image] = await OfflineProvider().list_models()
+    [row, embed_row, image_row] = builtin_models("offline")
+    assert (image.id, image.type, image.image, image.capabilities) == (
+        image_row.id, image_row.type, image_row.image, image_row.capabilities)
     assert (embed.id, embed.type, embed.embedding, embed.context_window) == (
         embed_row.id, embed_row.type, embed_row.embedding, embed_row.context_window)
     assert embed.price is not None and embed_row.price is not None
@@ -131,3 +142,26 @@ def test_malformed_rows_fail_loudly(edit: Any, message: str) -> None:
     with pytest.raises(ValueError, match=r"models\.json: invalid entry at vendors\.openai") as exc:
         parse_catalog(_broken(edit))
     assert message in str(exc.value)
+
+
+def test_image_models_are_priced_per_picture() -> None:
+    """Prices as OpenAI publishes them (https://platform.openai.com/docs/pricing)."""
+    gpt = {m.id: m for m in builtin_models("openai")}["gpt-image-1"]
+    assert gpt.type == "image" and gpt.capabilities.image_output
+    assert gpt.image is not None
+    assert gpt.image.price_of("1024x1536", "high") == Decimal("0.25")
+    assert gpt.image.price_of(None, None) == Decimal("0.042")  # 1024x1024, medium
+    assert gpt.image.price_of("256x256", "low") is None  # unknown, never zero
+    dalle = {m.id: m for m in builtin_models("openai")}["dall-e-3"]
+    assert dalle.image is not None and dalle.image.max_n == 1
+    assert dalle.image.price_of("1792x1024", "hd") == Decimal("0.12")
+
+
+def test_an_image_row_needs_prices_and_no_output_price() -> None:
+    with pytest.raises(ValidationError):
+        ModelRow(name="x", type="image", input=Decimal(0), context_window=10,
+                 capabilities=["image_output"])
+    with pytest.raises(ValidationError):
+        ModelRow(name="x", type="image", input=Decimal(0), output=Decimal(1), context_window=10,
+                 capabilities=["image_output"], per_image={"standard": {"1x1": "1"}},
+                 default_size="1x1")

@@ -23,9 +23,11 @@ async def test_seed_first_run_and_idempotent(database: Database) -> None:
     assert providers["offline"].enabled
     offline = providers["offline"].models
     assert [(x.model_sdk_id, x.model_type) for x in offline] == [
-        ("offline-chat", "chat"), ("offline-embed", "embedding")]
+        ("offline-chat", "chat"), ("offline-embed", "embedding"), ("offline-image", "image")]
     assert offline[0].is_default and not offline[1].is_default
     assert offline[1].embedding == {"dimensions": 256, "custom_dimensions": True}
+    assert offline[2].image is not None and offline[2].image["default_size"] == "512x512"
+    assert offline[2].image["prices"]["standard"]["256x256"] == "0"
     for name in ("openai", "anthropic", "mistral", "gemini"):
         # Enabled (no admin switched them off), not configured (no key): two states.
         assert providers[name].enabled and providers[name].models

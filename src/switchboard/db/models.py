@@ -226,6 +226,9 @@ class ProviderModel(Base):
     ``/v1/embeddings`` and are never offered for chat."""
     embedding: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     """An embedding model's ``dimensions`` / ``custom_dimensions``; null for chat."""
+    image: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """An image model's sizes, qualities and price per picture (migration 0015,
+    ``spec.ImageCapabilities``); null for other types."""
 
     provider: Mapped[Provider] = relationship(back_populates="models", lazy="raise")
 

@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from switchboard.spec import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType, Price
+from switchboard.spec import (
+    Capabilities,
+    EmbeddingCapabilities,
+    ImageCapabilities,
+    ModelInfo,
+    ModelType,
+    Price,
+)
 
 CapabilityName = Literal["streaming", "tools", "vision", "image_output", "json_output",
                          "reasoning"]
@@ -51,11 +58,28 @@ class ModelRow(BaseModel):
     capabilities: list[CapabilityName] = Field(default_factory=list)
     dimensions: int | None = Field(default=None, gt=0)
     custom_dimensions: bool | None = None
+    per_image: dict[str, dict[str, Decimal]] | None = None
+    """Image models: USD per picture by quality then size, as the vendor publishes it
+    (quality ``standard`` for models without a quality setting)."""
+    default_size: str | None = None
+    default_quality: str | None = None
+    max_n: int | None = Field(default=None, gt=0)
+    backgrounds: list[str] = Field(default_factory=list)
+    output_formats: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     tier: str | None = None
 
     @model_validator(mode="after")
     def _fields_of_its_type(self) -> ModelRow:
+        if self.type == "image":
+            if not self.per_image or self.default_size is None:
+                raise ValueError("an image model needs per_image prices and a default_size")
+            if self.output is not None or self.capabilities != ["image_output"]:
+                raise ValueError("an image model has no output price; its one capability "
+                                 "is image_output")
+            return self
+        if self.per_image is not None:
+            raise ValueError("per_image prices are for image models")
         if self.type == "chat":
             if self.output is None or self.max_output_tokens is None:
                 raise ValueError("a chat model needs output and max_output_tokens")
@@ -65,6 +89,16 @@ class ModelRow(BaseModel):
             raise ValueError("an embedding model has no output price, output limit or chat "
                              "capabilities")
         return self
+
+    @field_validator("per_image", mode="before")
+    @classmethod
+    def _image_prices(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for by_size in v.values():
+                for price in (by_size.values() if isinstance(by_size, dict) else ()):
+                    if not isinstance(price, str):
+                        raise ValueError("prices are decimal strings")
+        return v
 
     @field_validator("input", "output", "cached_input", "cache_write", mode="before")
     @classmethod
@@ -90,6 +124,13 @@ class ModelRow(BaseModel):
         embedding = None
         if self.type == "embedding":
             embedding = EmbeddingCapabilities(self.dimensions, self.custom_dimensions)
+        image = None
+        if self.type == "image" and self.per_image is not None:
+            image = ImageCapabilities(
+                prices=self.per_image, default_size=self.default_size,
+                default_quality=self.default_quality, max_n=self.max_n or 1,
+                backgrounds=tuple(self.backgrounds),
+                output_formats=tuple(self.output_formats or ["png"]))
         return ModelInfo(
             id=model_id,
             name=self.name,
@@ -101,6 +142,7 @@ class ModelRow(BaseModel):
             owned_by=kind,
             type=self.type,
             embedding=embedding,
+            image=image,
         )
 
 

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelType
+from switchboard.spec.model import (
+    Capabilities,
+    EmbeddingCapabilities,
+    ImageCapabilities,
+    ModelType,
+)
 from switchboard.spec.usage import Price
 
 
@@ -25,6 +30,7 @@ class CatalogEntry:
     is_default: bool
     type: ModelType = "chat"
     embedding: EmbeddingCapabilities | None = None
+    image: ImageCapabilities | None = None
 
     @property
     def ref(self) -> str:
@@ -56,6 +62,7 @@ class CatalogEntry:
             "default": self.is_default,
             "type": self.type,
             "embedding": self.embedding.as_dict() if self.embedding is not None else None,
+            "image": self.image.as_dict() if self.image is not None else None,
         }
 
 

@@ -311,6 +311,7 @@ class Registry:
                     is_default=default == f"{instance.name}:{model_id}",
                     type=info.type,
                     embedding=info.embedding,
+                    image=info.image,
                 ))
         return entries
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 
@@ -43,8 +43,10 @@ from switchboard.spec.collect import ChatResult, collect_stream, result_events
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult, batches, merge
 from switchboard.spec.errors import AuthenticationError, InvalidRequestError, MissingApiKeyError
 from switchboard.spec.events import Finish, StreamEvent
-from switchboard.spec.model import Capabilities, ModelInfo, ModelType
-from switchboard.spec.provider import ChatModel, EmbeddingModel, Provider
+from switchboard.spec.image import ImageRequest, ImageResult, image_cost
+from switchboard.spec.image import merge as merge_images
+from switchboard.spec.model import Capabilities, ImageCapabilities, ModelInfo, ModelType
+from switchboard.spec.provider import ChatModel, EmbeddingModel, ImageModel, Provider
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
 from switchboard.upstream.retry import RetryPolicy, retrying_call, retrying_stream
@@ -104,6 +106,10 @@ class ResolvedModel:
             raise InvalidRequestError(
                 f"model '{self.ref}' is an embedding model: it turns text into vectors "
                 "and cannot answer messages; choose a chat model", param="model")
+        if self.model_type == "image":
+            raise InvalidRequestError(
+                f"model '{self.ref}' is an image model: it draws pictures from a prompt "
+                "and cannot answer messages; choose a chat model", param="model")
         self._check_key()
         return self.provider.chat_model(self.model_id)
 
@@ -121,6 +127,50 @@ class ResolvedModel:
                 "embeddings; choose an embedding model", param="model")
         self._check_key()
         return self.provider.embedding_model(self.model_id)
+
+    def image_model(self) -> ImageModel:
+        """The adapter's image model, after the type and key checks."""
+        if self.info is not None and self.info.type != "image":
+            raise InvalidRequestError(
+                f"model '{self.ref}' is a {self.info.type} model and cannot make images; "
+                "choose an image model", param="model")
+        self._check_key()
+        return self.provider.image_model(self.model_id)
+
+    @property
+    def image_capabilities(self) -> ImageCapabilities | None:
+        if self.info is not None and self.info.image is not None:
+            return self.info.image
+        return self.provider.image_capabilities(self.model_id)
+
+    def image_request(self, request: ImageRequest) -> ImageRequest:
+        """``request`` with this model's defaults, refused (naming the field) when the
+        model does not make what it asks; type and key checked; no network."""
+        self.image_model()
+        return request.settled(self.image_capabilities)
+
+    async def generate_images(self, request: ImageRequest) -> ImageResult:
+        """``request.n`` pictures in calls of at most the model's ``max_n`` (dall-e-3
+        draws one per call), each under the one retry layer."""
+        model = self.image_model()
+        settled = request.settled(self.image_capabilities)
+        per_call = self.image_capabilities.max_n if self.image_capabilities else 1
+        results: list[ImageResult] = []
+        left = settled.n
+        while left > 0:
+            part = replace(settled, n=min(left, per_call))
+            results.append(await retrying_call(partial(model.generate_images, part),
+                                               self.policy, sleep=self.sleep))
+            left -= part.n
+        merged = merge_images(results)
+        merged.size = merged.size or settled.size
+        merged.quality = merged.quality or settled.quality
+        return merged
+
+    def image_cost(self, result: ImageResult) -> Decimal | None:
+        """The price of ``result``'s pictures (``spec.image_cost``)."""
+        return image_cost(self.image_capabilities, self.price, result.size, result.quality,
+                          len(result.images), result.usage)
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         check_provider_options(request, self.provider)

@@ -37,6 +37,8 @@ from switchboard.spec import (
     EmbeddingResult,
     ErrorEvent,
     FinishReason,
+    ImageRequest,
+    ImageResult,
     ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
@@ -242,3 +244,39 @@ def _embedding_outcome(model: ResolvedModel, request: EmbeddingRequest,
         status="ok" if ok else "error", started_at=started, latency_ms=latency,
         ttft_ms=latency if ok else None, cost=model.cost(usage) if ok else None,
         error=error, reason=reason, estimated=estimated)
+
+
+async def metered_images(model: ResolvedModel, request: ImageRequest,
+                         on_done: Callable[[CallOutcome], None]) -> ImageResult:
+    """One image request (all its upstream calls, with retries), accounted like a chat
+    call: exactly one ``CallOutcome`` however it ends, priced per picture by size and
+    quality (``ResolvedModel.image_cost``), with an empty answer as for embeddings."""
+    started = time.perf_counter()
+    result: ImageResult | None = None
+    error: SwitchboardError | None = None
+    reason: str | None = None
+    try:
+        result = await model.generate_images(request)
+        return result
+    except SwitchboardError as exc:
+        error = scrub_key(model, exc)
+        raise
+    except BaseException as exc:  # cancellation, shutdown, a bug: still account for it
+        reason = f"interrupted ({type(exc).__name__})"
+        raise
+    finally:
+        usage = result.usage if result is not None else Usage()
+        ok = result is not None
+        answer = ChatResult(
+            text="", parts=[], tool_calls=[],
+            finish_reason=FinishReason("stop", "images") if ok else None,
+            usage=usage, warnings=list(result.warnings) if result is not None else [],
+            metadata=ResponseMetadata(model=result.model if result is not None else None),
+            error=error)
+        latency = int((time.perf_counter() - started) * 1000)
+        on_done(CallOutcome(
+            provider=model.provider_name, kind=model.kind, model=model.model_id,
+            result=answer, status="ok" if ok else "error", started_at=started,
+            latency_ms=latency, ttft_ms=latency if ok else None,
+            cost=model.image_cost(result) if result is not None else None,
+            error=error, reason=reason))

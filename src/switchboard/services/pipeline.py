@@ -44,7 +44,7 @@ from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.keys import DatabaseKeyEvents
-from switchboard.services.metering import CallOutcome, metered, metered_embed
+from switchboard.services.metering import CallOutcome, metered, metered_embed, metered_images
 from switchboard.services.policy import (
     Admission,
     AdmissionPolicy,
@@ -64,6 +64,8 @@ from switchboard.spec import (
     EmbeddingRequest,
     EmbeddingResult,
     ImagePart,
+    ImageRequest,
+    ImageResult,
     InvalidRequestError,
     ProviderError,
     StreamBrokenError,
@@ -71,6 +73,7 @@ from switchboard.spec import (
     StreamStart,
     SwitchboardError,
     Usage,
+    image_cost,
 )
 from switchboard.spec.choices import split_choices
 
@@ -251,6 +254,16 @@ class Embedded:
     headers: dict[str, str]
 
 
+@dataclass(slots=True)
+class Imaged:
+    """An image call's pictures, and what they cost (``None``: unknown)."""
+
+    model: ResolvedModel
+    result: ImageResult
+    headers: dict[str, str]
+    cost: Decimal | None
+
+
 # -- the pipeline -------------------------------------------------------------------------------
 
 class Pipeline:
@@ -350,6 +363,38 @@ class Pipeline:
             headers.update(grant.headers)
         headers["x-switchboard-model"] = model.ref
         return Embedded(model, result, headers)
+
+    async def images(self, spec: CallSpec) -> Imaged:
+        """An image call (``spec.request`` is an ``ImageRequest``): the same admission,
+        reserving the price of all ``n`` pictures at the settled size and quality,
+        metering (``metered_images``: one outcome, one usage row with the pictures'
+        cost) and settling as a chat call. One model, no fallbacks: a fallback would
+        draw a different picture at a different price than the one admitted. Type, key
+        and what the model makes are checked before admission."""
+        request = spec.request
+        if not isinstance(request, ImageRequest):
+            raise TypeError("Pipeline.images needs an ImageRequest")
+        model = (await self.registry_source()).resolve(spec.model)
+        settled = model.image_request(request)
+        reserved = image_cost(model.image_capabilities, model.price, settled.size,
+                              settled.quality, settled.n)
+        grants = await self._admit(Admission(spec, model, 0, 0, reserved))
+        outcomes: list[CallOutcome] = []
+
+        def done(outcome: CallOutcome) -> None:
+            self.recorder(spec, outcome)
+            outcomes.append(outcome)
+
+        try:
+            result = await metered_images(model, settled, done)
+        finally:
+            for grant in grants:
+                _settle(grant.settle, outcomes[0] if outcomes else None)
+        headers: dict[str, str] = {}
+        for grant in grants:
+            headers.update(grant.headers)
+        headers["x-switchboard-model"] = model.ref
+        return Imaged(model, result, headers, outcomes[0].cost if outcomes else None)
 
     async def drain(self) -> None:
         """Wait for what the policies still write after their calls ended (a budget's
@@ -505,7 +550,7 @@ class _Call:
         """The opener: one candidate, from the surface's request to its first event."""
         spec = self.spec
         if not isinstance(spec.request, ChatRequest):
-            raise TypeError("an embedding call goes through Pipeline.embed")
+            raise TypeError("an embedding or image call goes through Pipeline.embed or .images")
         request, warnings = (self.prepare(model, spec.request) if self.prepare is not None
                              else (spec.request, []))
         check_capabilities(model, request)

@@ -36,6 +36,7 @@ from switchboard.services.metering import CallOutcome
 from switchboard.services.principal import Principal
 from switchboard.spec.embedding import EmbeddingRequest
 from switchboard.spec.errors import SwitchboardError
+from switchboard.spec.image import ImageRequest
 from switchboard.spec.request import ChatRequest
 
 Surface = Literal["api", "chat", "cli"]
@@ -51,9 +52,10 @@ class CallSpec:
 
     principal: Principal
     surface: Surface
-    request: ChatRequest | EmbeddingRequest
+    request: ChatRequest | EmbeddingRequest | ImageRequest
     """A chat call's request (``Pipeline.open`` / ``complete``), or an embedding call's
-    (``Pipeline.embed``: one model, no fallbacks, never streamed)."""
+    (``Pipeline.embed``) or an image call's (``Pipeline.images``): one model, no
+    fallbacks, never streamed."""
     model: str | None
     """The model ref asked for (None: the default model)."""
     fallbacks: list[str] = field(default_factory=list)

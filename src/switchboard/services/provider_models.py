@@ -128,6 +128,8 @@ def fill_from_info(row: m.ProviderModel, info: ModelInfo, *, overwrite: bool) ->
         values["model_type"] = info.type
     if info.embedding is not None:
         values["embedding"] = info.embedding.as_dict()
+    if info.image is not None:
+        values["image"] = info.image.as_dict()
     if info.price is not None:
         values.update(price_input=info.price.input, price_output=info.price.output,
                       price_cached_input=info.price.cached_input,

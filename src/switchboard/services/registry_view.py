@@ -21,7 +21,7 @@ from switchboard.services.views import (
     RegistryProvider,
     primary_key,
 )
-from switchboard.spec.model import Capabilities
+from switchboard.spec.model import Capabilities, model_type_of
 
 
 async def get_formatted_model_registry(db: Database) -> ModelRegistry:
@@ -62,7 +62,7 @@ async def _build(db: Database) -> ModelRegistry:
                     capabilities=Capabilities.from_dict(model.capabilities).as_dict(),
                     context_window=model.context_window,
                     price_input=model.price_input, price_output=model.price_output,
-                    type="embedding" if model.model_type == "embedding" else "chat",
+                    type=model_type_of(model.model_type),
                 ))
             info = kinds.by_kind.get(row.kind)
             providers.append(RegistryProvider(

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict
 from switchboard.db import models as m
 from switchboard.registry.keypool import PROCESS_LEDGER, key_ref
 from switchboard.security.masking import mask_last4
-from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
+from switchboard.spec.model import (
+    Capabilities,
+    EmbeddingCapabilities,
+    ImageCapabilities,
+    ModelInfo,
+    ModelType,
+    model_type_of,
+)
 from switchboard.spec.usage import Price
 
 
@@ -44,6 +51,7 @@ class ModelView(_View):
     """The model's own fallback chain (``provider:model`` refs, in order)."""
     model_type: ModelType = "chat"
     embedding: dict[str, Any] | None = None
+    image: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: m.ProviderModel) -> ModelView:
@@ -65,9 +73,11 @@ class ModelView(_View):
             created_at=row.created_at,
             updated_at=row.updated_at,
             fallbacks=tuple(row.fallbacks or ()),
-            model_type="embedding" if row.model_type == "embedding" else "chat",
+            model_type=model_type_of(row.model_type),
             embedding=EmbeddingCapabilities.from_dict(row.embedding).as_dict()
             if row.embedding is not None else None,
+            image=ImageCapabilities.from_dict(row.image).as_dict()
+            if row.image is not None else None,
         )
 
     @property
@@ -93,6 +103,7 @@ class ModelView(_View):
             type=self.model_type,
             embedding=EmbeddingCapabilities.from_dict(self.embedding)
             if self.embedding is not None else None,
+            image=ImageCapabilities.from_dict(self.image) if self.image is not None else None,
         )
 
 

@@ -46,6 +46,7 @@ from switchboard.spec.events import (
     ToolCallStart,
     UnifiedFinish,
 )
+from switchboard.spec.image import GeneratedImage, ImageRequest, ImageResult, image_cost
 from switchboard.spec.messages import (
     FilePart,
     ImagePart,
@@ -58,10 +59,17 @@ from switchboard.spec.messages import (
     ToolCallPart,
     ToolResultPart,
 )
-from switchboard.spec.model import Capabilities, EmbeddingCapabilities, ModelInfo, ModelType
+from switchboard.spec.model import (
+    Capabilities,
+    EmbeddingCapabilities,
+    ImageCapabilities,
+    ModelInfo,
+    ModelType,
+)
 from switchboard.spec.provider import (
     ChatModel,
     EmbeddingModel,
+    ImageModel,
     KeyCheck,
     Provider,
     ProviderConfig,
@@ -84,7 +92,8 @@ __all__ = [
     "AuthenticationError", "BadRequestError", "CallWarning", "Capabilities", "ChatModel",
     "ChatRequest", "ChatResult", "Collector", "ConfigurationError", "ContextLengthError",
     "EmbeddingCapabilities", "EmbeddingInput", "EmbeddingModel", "EmbeddingRequest",
-    "EmbeddingResult", "ModelType",
+    "EmbeddingResult", "ModelType", "GeneratedImage", "ImageCapabilities", "ImageModel",
+    "ImageRequest", "ImageResult", "image_cost",
     "ErrorEvent", "FilePart", "Finish", "FinishReason", "ImagePart", "InvalidRequestError",
     "KeyCheck", "Message", "MissingApiKeyError", "ModelInfo", "NotFoundError",
     "OverloadedError", "Part", "PermissionDeniedError", "Price", "Provider",

@@ -139,3 +139,17 @@ MAX_TOKEN_ID = 2**31 - 1
 """The largest token id accepted (vocabularies hold at most a few hundred thousand)."""
 MAX_EMBEDDING_DIMENSIONS = 65_536
 """The largest ``dimensions`` one may ask for (the longest vectors offered today: 4,096)."""
+
+# -- image generation (``spec.image``, ``POST /v1/images/generations``) ---------------------
+# OpenAI's limits: a prompt of 32,000 characters for gpt-image-1 (4,000 for dall-e-3) and
+# n up to 10 (https://platform.openai.com/docs/api-reference/images/create). Ours are
+# tighter on n: each picture is priced and held in memory, and a chat turn shows a few.
+MAX_IMAGE_PROMPT_CHARS = 32_000
+MAX_IMAGES_PER_REQUEST = 4
+IMAGE_SIZES = ("auto", "256x256", "512x512", "1024x1024", "1536x1024", "1024x1536",
+               "1792x1024", "1024x1792")
+"""Every size any built-in image model makes (a model accepts those its price table
+lists); anything else is refused before a call."""
+IMAGE_QUALITIES = ("auto", "low", "medium", "high", "standard", "hd")
+IMAGE_BACKGROUNDS = ("auto", "transparent", "opaque")
+IMAGE_FORMATS = ("png", "jpeg", "webp")

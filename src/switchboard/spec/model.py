@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from typing import Any, Literal
 
 from switchboard.spec.usage import Price
@@ -50,12 +51,22 @@ _CAPABILITY_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Capabilities))
 _CAPABILITY_SET = frozenset(_CAPABILITY_NAMES)
 
 
-ModelType = Literal["chat", "embedding"]
-"""What a model is called for: ``chat`` (``ChatModel``: messages in, an answer out) or
-``embedding`` (``EmbeddingModel``: texts in, one vector each). A model has one type; the
-chat selector offers only chat models and ``/v1/embeddings`` only embedding models."""
+ModelType = Literal["chat", "embedding", "image"]
+"""What a model is called for: ``chat`` (``ChatModel``: messages in, an answer out),
+``embedding`` (``EmbeddingModel``: texts in, one vector each) or ``image``
+(``ImageModel``: a prompt in, pictures out; capability ``image_output``). A model has one
+type; the chat selector offers only chat models, ``/v1/embeddings`` only embedding models
+and ``/v1/images/generations`` only image models."""
 
-MODEL_TYPES: tuple[ModelType, ...] = ("chat", "embedding")
+MODEL_TYPES: tuple[ModelType, ...] = ("chat", "embedding", "image")
+
+
+def model_type_of(text: str | None) -> ModelType:
+    """A stored type word as a ``ModelType`` (anything unknown reads as ``chat``)."""
+    for known in MODEL_TYPES:
+        if text == known:
+            return known
+    return "chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +97,69 @@ class EmbeddingCapabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageCapabilities:
+    """What an image model makes and what each picture costs, beside ``Capabilities``.
+
+    ``prices``: USD per image by quality then size, as vendors publish them (OpenAI's
+    pricing page lists gpt-image-1 and dall-e-3 this way); the sizes and qualities a
+    model accepts are the keys. ``default_quality`` is the quality asked for when the
+    request names none (``None``: the model has no quality setting, key ``"standard"``).
+    ``max_n``: pictures per upstream call (dall-e-3 makes one)."""
+
+    prices: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+    default_size: str | None = None
+    default_quality: str | None = None
+    max_n: int = 1
+    backgrounds: tuple[str, ...] = ()
+    """Background settings it accepts besides none (``transparent``, ``opaque``)."""
+    output_formats: tuple[str, ...] = ("png",)
+
+    @property
+    def qualities(self) -> tuple[str, ...]:
+        return tuple(self.prices)
+
+    @property
+    def sizes(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for by_size in self.prices.values():
+            seen.update(dict.fromkeys(by_size))
+        return tuple(seen)
+
+    def price_of(self, size: str | None, quality: str | None) -> Decimal | None:
+        """USD for one picture of ``size``/``quality`` (defaults filled in), or ``None``
+        when the table has no such entry (unknown is never zero)."""
+        by_size = self.prices.get(quality or self.default_quality or "standard")
+        if by_size is None:
+            return None
+        return by_size.get(size or self.default_size or "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"prices": {q: {s: str(p) for s, p in by.items()}
+                           for q, by in self.prices.items()},
+                "default_size": self.default_size, "default_quality": self.default_quality,
+                "max_n": self.max_n, "backgrounds": list(self.backgrounds),
+                "output_formats": list(self.output_formats)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ImageCapabilities:
+        data = data or {}
+        prices: dict[str, dict[str, Decimal]] = {}
+        raw = data.get("prices")
+        for quality, by_size in (raw.items() if isinstance(raw, Mapping) else ()):
+            if isinstance(quality, str) and isinstance(by_size, Mapping):
+                prices[quality] = {s: Decimal(str(p)) for s, p in by_size.items()
+                                   if isinstance(s, str) and isinstance(p, str | int | float)}
+        max_n = data.get("max_n")
+        size, quality = data.get("default_size"), data.get("default_quality")
+        return cls(prices=prices,
+                   default_size=size if isinstance(size, str) else None,
+                   default_quality=quality if isinstance(quality, str) else None,
+                   max_n=max_n if isinstance(max_n, int) and max_n > 0 else 1,
+                   backgrounds=tuple(str(b) for b in data.get("backgrounds") or ()),
+                   output_formats=tuple(str(f) for f in data.get("output_formats") or ("png",)))
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """A model as a provider lists it (``list_models``) or the price table knows it."""
 
@@ -101,6 +175,8 @@ class ModelInfo:
     type: ModelType = "chat"
     embedding: EmbeddingCapabilities | None = None
     """Set for ``type == "embedding"`` when anything is known of the vectors."""
+    image: ImageCapabilities | None = None
+    """Set for ``type == "image"``: sizes, qualities and the price of each picture."""
 
     @property
     def display_name(self) -> str:

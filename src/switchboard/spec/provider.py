@@ -22,8 +22,9 @@ from switchboard.spec.collect import ChatResult, collect_stream
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import InvalidRequestError, MissingApiKeyError
 from switchboard.spec.events import StreamEvent
+from switchboard.spec.image import ImageRequest, ImageResult
 from switchboard.spec.limits import MAX_EMBEDDING_CHARS, MAX_EMBEDDING_INPUTS
-from switchboard.spec.model import Capabilities, ModelInfo, ModelType
+from switchboard.spec.model import Capabilities, ImageCapabilities, ModelInfo, ModelType
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
 
@@ -118,6 +119,20 @@ class EmbeddingModel(ABC):
 
 
 
+class ImageModel(ABC):
+    """One image-generation model of one provider instance, ready to be called."""
+
+    def __init__(self, provider: Provider, model_id: str) -> None:
+        self.provider = provider
+        self.model_id = model_id
+
+    @abstractmethod
+    async def generate_images(self, request: ImageRequest) -> ImageResult:
+        """One upstream call for ``request.n`` pictures (at most the model's
+        ``ImageCapabilities.max_n``; size and quality already settled). Raise a
+        ``ProviderError`` on failure (the framework retries a retryable one)."""
+
+
 class Provider(ABC):
     """A provider kind. Class attributes describe it; an instance is configured."""
 
@@ -206,6 +221,12 @@ class Provider(ABC):
             f"provider {self.name!r} ({self.display_name}) offers no embedding models",
             param="model")
 
+    def image_model(self, model_id: str) -> ImageModel:
+        """The adapter's image model; kinds without image generation keep this refusal."""
+        raise InvalidRequestError(
+            f"provider {self.name!r} ({self.display_name}) offers no image models",
+            param="model")
+
     def model_type(self, model_id: str) -> ModelType:
         """What ``model_id`` is: the catalog's word, else the adapter's guess from the
         id (``chat`` when it has none)."""
@@ -219,6 +240,12 @@ class Provider(ABC):
     def capabilities(self, model_id: str) -> Capabilities:
         info = self.known_models.get(model_id)
         return info.capabilities if info else Capabilities(streaming=True)
+
+    def image_capabilities(self, model_id: str) -> ImageCapabilities | None:
+        """An image model's sizes, qualities and prices (the catalog's, else ``None``:
+        then any allowed size is passed on and the cost is unknown)."""
+        info = self.known_models.get(model_id)
+        return info.image if info is not None else None
 
     async def validate_key(self) -> KeyCheck:
         """A cheap authenticated call: by default, list the models."""

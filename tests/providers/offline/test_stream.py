@@ -184,9 +184,11 @@ async def test_provider_surface() -> None:
     assert provider.kind == "offline" and provider.display_name == "Offline (built-in)"
     assert provider.requires_api_key is False and provider.is_configured
     assert provider.default_model == "offline-chat"
-    [info, embed] = await provider.list_models()
+    [info, embed, image] = await provider.list_models()
     assert info.id == "offline-chat" and info.type == "chat"
     assert embed.id == "offline-embed" and embed.type == "embedding"
+    assert image.id == "offline-image" and image.type == "image"
+    assert image.capabilities.image_output and provider.model_type("offline-image") == "image"
     caps = info.capabilities
     assert caps.streaming and caps.tools and caps.vision and caps.json_output
     assert provider.capabilities("offline-chat") == caps

@@ -41,6 +41,8 @@ from switchboard.api.openai.embeddings import parse_body as parse_embedding_body
 from switchboard.api.openai.embeddings import response_body as embedding_body
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.fanout import close_all, merged_sse
+from switchboard.api.openai.images import parse_body as parse_image_body
+from switchboard.api.openai.images import response_body as image_body
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
@@ -305,6 +307,33 @@ def _parse_embeddings(raw: bytes, large: bool) -> tuple[str | None, EmbeddingReq
         return _error(exc)
 
 
+async def images_generations(request: Request) -> Response:
+    """``POST /v1/images/generations`` (see ``api/openai/images.py`` for the wire)."""
+    state: AppState = request.app.state.sb
+    principal = await _principal(request, state)
+    if isinstance(principal, Response):
+        return principal
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return _json(openai_error(
+            "We could not parse the JSON body of your request. Send a JSON object with "
+            "Content-Type: application/json."), 400)
+    if not isinstance(data, dict):
+        return _json(openai_error("The request body must be a JSON object."), 400)
+    try:
+        ref, image_request = parse_image_body(data)
+        # admission (budgets, rate limits: the price of n pictures), metering, usage row
+        done = await state.pipeline.images(CallSpec(principal, "api", image_request, ref,
+                                                    stream=False))
+    except SwitchboardError as exc:
+        return _error(exc)
+    body = image_body(done.result, image_request)
+    headers = _headers(done.headers, done.result.warnings)
+    encoded = await anyio.to_thread.run_sync(orjson.dumps, body)  # megabytes of base64
+    return Response(encoded, headers=headers, media_type=JSON)
+
+
 class _ModelList:
     """``/v1/models`` of one registry state: the listing encoded once, and each model's
     object by ref and by bare id (the first match in listing order, as a scan finds)."""
@@ -369,6 +398,7 @@ async def get_model(request: Request) -> Response:
 routes = [
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/embeddings", embeddings, methods=["POST"]),
+    Route("/v1/images/generations", images_generations, methods=["POST"]),
     Route("/v1/models", list_models, methods=["GET"]),
     Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
 ]

@@ -24,6 +24,7 @@ from switchboard.providers.offline.embed import (
     EMBED_MODEL_ID,
     embed,
 )
+from switchboard.providers.offline.image import IMAGE_CAPABILITIES, IMAGE_MODEL_ID, generate
 from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, MAX_STREAM_PAUSE_S
 from switchboard.spec import (
     Capabilities,
@@ -34,6 +35,10 @@ from switchboard.spec import (
     EmbeddingRequest,
     EmbeddingResult,
     Finish,
+    ImageCapabilities,
+    ImageModel,
+    ImageRequest,
+    ImageResult,
     InvalidRequestError,
     KeyCheck,
     ModelInfo,
@@ -78,6 +83,18 @@ EMBED_MODEL_INFO = ModelInfo(
     owned_by="switchboard",
     type="embedding",
     embedding=EMBED_CAPABILITIES,
+)
+IMAGE_MODEL_INFO = ModelInfo(
+    id=IMAGE_MODEL_ID,
+    name="Offline images (built-in)",
+    capabilities=Capabilities.exactly(("image_output",)),
+    context_window=CONTEXT_WINDOW,
+    price=FREE,
+    description="Deterministic built-in pictures: shapes coloured by the prompt and the "
+                "prompt's words, as a real PNG. For tests and demos.",
+    owned_by="switchboard",
+    type="image",
+    image=IMAGE_CAPABILITIES,
 )
 EMBED_IN_THREAD_CHARS = 64 * 1024
 """Above this much text, vectors are computed in a worker thread (the loop keeps
@@ -135,6 +152,11 @@ class OfflineEmbeddingModel(EmbeddingModel):
         return embed(request)
 
 
+class OfflineImageModel(ImageModel):
+    async def generate_images(self, request: ImageRequest) -> ImageResult:
+        return await asyncio.to_thread(generate, request)  # ~0.1 s per 1024x1024
+
+
 class OfflineProvider(Provider):
     kind: ClassVar[str] = "offline"
     display_name: ClassVar[str] = "Offline (built-in)"
@@ -146,6 +168,9 @@ class OfflineProvider(Provider):
     def chat_model(self, model_id: str) -> OfflineChatModel:
         if model_id == EMBED_MODEL_ID:
             raise InvalidRequestError(_wrong_type(model_id, "an embedding", "chat"),
+                                      param="model")
+        if model_id == IMAGE_MODEL_ID:
+            raise InvalidRequestError(_wrong_type(model_id, "an image", "chat"),
                                       param="model")
         if model_id != MODEL_ID:
             raise UnknownModelError(
@@ -164,19 +189,37 @@ class OfflineProvider(Provider):
                 f"model is {EMBED_MODEL_ID!r}")
         return OfflineEmbeddingModel(self, model_id)
 
+    def image_model(self, model_id: str) -> OfflineImageModel:
+        if model_id != IMAGE_MODEL_ID:
+            raise InvalidRequestError(
+                f"model 'offline:{model_id}' cannot make images: the offline image model "
+                f"is {IMAGE_MODEL_ID!r}", param="model")
+        return OfflineImageModel(self, model_id)
+
     def model_type(self, model_id: str) -> ModelType:
+        if model_id == IMAGE_MODEL_ID:
+            return "image"
         return "embedding" if model_id == EMBED_MODEL_ID else super().model_type(model_id)
 
     async def list_models(self) -> list[ModelInfo]:
-        return [MODEL_INFO, EMBED_MODEL_INFO]
+        return [MODEL_INFO, EMBED_MODEL_INFO, IMAGE_MODEL_INFO]
 
     def capabilities(self, model_id: str) -> Capabilities:
         if model_id == EMBED_MODEL_ID:
             return EMBED_MODEL_INFO.capabilities
+        if model_id == IMAGE_MODEL_ID:
+            return IMAGE_MODEL_INFO.capabilities
         return CAPABILITIES if model_id == MODEL_ID else super().capabilities(model_id)
 
+    def image_capabilities(self, model_id: str) -> ImageCapabilities | None:
+        if model_id == IMAGE_MODEL_ID:
+            return IMAGE_CAPABILITIES
+        return super().image_capabilities(model_id)
+
     def price_for(self, model_id: str) -> Price | None:
-        return FREE if model_id in (MODEL_ID, EMBED_MODEL_ID) else super().price_for(model_id)
+        if model_id in (MODEL_ID, EMBED_MODEL_ID, IMAGE_MODEL_ID):
+            return FREE
+        return super().price_for(model_id)
 
     async def validate_key(self) -> KeyCheck:
         return KeyCheck(True, 0.0, "ok: the offline model needs no key", 2)
