@@ -189,6 +189,31 @@ def test_grant_headers_are_on_every_response_and_grants_are_settled(setup: Setup
     assert [len(g.settled) for g in limit.grants] == [1, 1]
 
 
+def test_n_to_openai_is_admitted_and_settled_once_with_the_vendors_usage(
+        setup: Setup) -> None:
+    """``n`` forwarded to OpenAI (decision 0084): one admission, one settlement, and the
+    outcome the policies see holds what the vendor billed (choice 0's usage plus the
+    other choices' zeros), for a stream too."""
+    limit = setup.policy(Limit())
+    setup.oa.then(Reply(input_tokens=11, output_tokens=3), Reply(input_tokens=11,
+                                                                 output_tokens=3))
+    reply = setup.client().chat.completions.create(model="openai:gpt-4o-mini",
+                                                   messages=USER, n=2)
+    assert [c.index for c in reply.choices] == [0, 1]
+    with setup.client().chat.completions.with_streaming_response.create(
+            model="openai:gpt-4o-mini", messages=USER, n=2, stream=True) as response:
+        list(response.parse())
+    deadline = time.monotonic() + 10
+    while any(not g.settled for g in limit.grants) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(limit.grants) == 2 and len(setup.oa.chat_requests()) == 2
+    for grant in limit.grants:
+        (outcome,) = grant.settled
+        assert outcome is not None
+        usage = outcome.result.usage
+        assert (usage.input_tokens, usage.output_tokens) == (11, 6)  # 3 per choice
+
+
 def test_a_silent_model_gets_keep_alive_comments(setup: Setup) -> None:
     setup.server.app.state.sb.settings = replace(setup.server.app.state.sb.settings,
                                                  sse_keep_alive=0.05)
