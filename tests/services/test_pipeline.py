@@ -275,14 +275,17 @@ async def test_complete_falls_back_on_a_503(vendors: Vendors) -> None:
 
 
 async def test_n_choices_are_admitted_once_and_settled_once_summed(vendors: Vendors) -> None:
-    vendors.a.then(Reply(chunks=["x"], output_tokens=5), Reply(chunks=["y"], output_tokens=6))
+    """The ``openai`` kind takes ``n`` itself (decision 0084): one vendor call, n rows
+    (the vendor's usage on choice 0, zeros on the other), one settlement of the sum."""
+    vendors.a.then(Reply(chunks=["x"], output_tokens=5))
     policy = Recording()
     done = await vendors.pipeline(policy).complete_n(spec(), 2)
-    assert sorted(d.result.text for d in done) == ["x", "y"]
+    assert [d.result.text for d in done] == ["x (0)", "x (1)"]
+    assert [r.body["n"] for r in vendors.a.chat_requests()] == [2]
     assert len(policy.admitted) == 1 and len(policy.grants) == 1
     [outcome] = policy.grants[0].settled
-    assert outcome is not None and outcome.result.usage.output_tokens == 11
-    assert len(vendors.rows) == 2
+    assert outcome is not None and outcome.result.usage.output_tokens == 10  # 5 per choice
+    assert sorted(o.result.usage.output_tokens or 0 for _, o in vendors.rows) == [0, 10]
 
 
 async def test_n_streams_settle_once_when_the_last_one_ends(vendors: Vendors) -> None:
