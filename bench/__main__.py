@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-env", metavar="KEY=VALUE", action="append", default=[],
                         help="extra environment for the server (repeatable), e.g. "
                         "SWITCHBOARD_HTTP_TRANSPORT=httpcore")
+    parser.add_argument("--budgets", action="store_true",
+                        help="a hard budget (never reached) on the benchmark's user and token: "
+                             "measures reservation and settlement")
     parser.add_argument("--limits", action="store_true",
                         help="rate limits on (so high none refuses): measures the limiter, "
                         "in Redis with --redis")
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         log_level=args.log_level, keep=args.keep, profile=args.profile,
         server_env=dict(item.split("=", 1) for item in args.server_env),
         limits=args.limits,
+        budgets=args.budgets,
     )
     result = run(options, say=lambda m: print(m, file=sys.stderr, flush=True))
     print(table(result))

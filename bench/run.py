@@ -44,6 +44,9 @@ class Options:
     profile: Path | None = None  # py-spy collapsed stacks of the server under load
     server_env: dict[str, str] = field(default_factory=dict)  # extra env for the server
     limits: bool = False
+    budgets: bool = False
+    """A hard budget on the benchmark's user and token (never reached): every call pays a
+    reservation before it starts and a settlement after (``bench.prepare``)."""
     """Rate limits on, set so high that no call is refused: every call pays the limiter
     (in Redis with ``redis_url``) without the load being shaped by refusals."""
 
@@ -210,6 +213,7 @@ def run(options: Options, say: Any = print) -> RunResult:
         "server_cpus": sorted(options.server_cpus or []), "log_level": options.log_level,
         "python": sys.version.split()[0], "cpus": os.cpu_count(),
         "server_env": options.server_env, "limits": options.limits,
+        "budgets": options.budgets,
     })
     tmp = Path(tempfile.mkdtemp(prefix="sb-bench-"))
     mock_port, server_port = free_port(), free_port()
@@ -223,6 +227,7 @@ def run(options: Options, say: Any = print) -> RunResult:
         "PYTHONPATH": str(ROOT),
         # thousands of calls a minute from one user: off, unless measured (``--limits``)
         **(BENCH_LIMITS if options.limits else {"SWITCHBOARD_RATE_LIMITS": "off"}),
+        **({"BENCH_BUDGETS": "1"} if options.budgets else {}),
     })
     pg_name: str | None = None
     if options.database_url:
