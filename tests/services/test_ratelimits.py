@@ -240,3 +240,16 @@ def test_in_process_admit_costs_microseconds() -> None:
     bucket = limiter.buckets.get("u1")
     assert len(bucket.log) <= 241 and bucket.in_flight == 0
     assert bucket.tokens == sum(e.tokens for e in bucket.log)
+
+
+async def test_redis_unreachable_counts_in_the_process_instead() -> None:
+    """A Redis outage weakens the limit to per-process; it never fails or refuses a call."""
+    limiter = RedisLimiter("redis://127.0.0.1:1")  # nothing listens on port 1
+    clock = Clock()
+    p = policy(limiter, clock, rpm=2)
+    (await p.admit(admission())).settle(None)
+    await p.admit(admission())
+    with pytest.raises(RateLimited):
+        await p.admit(admission())
+    assert limiter.fallback.buckets.get("u1").requests == 2
+    await limiter.close()
