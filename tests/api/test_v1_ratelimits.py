@@ -146,3 +146,24 @@ def test_concurrency_slot_is_freed_when_the_client_disconnects(setup: Setup) -> 
     setup.vendor.then(Reply(chunks=["again"]))
     assert setup.client().chat.completions.create(
         model=MODEL, messages=USER).choices[0].message.content == "again"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("path", "body", "refused_type"), [
+    ("/messages", {"model": "offline:offline-chat", "max_tokens": 50,
+                   "messages": [{"role": "user", "content": "hi"}]}, "rate_limit_error"),
+    ("/responses", {"model": "offline:offline-chat", "input": "hi"}, "requests"),
+])
+def test_the_other_v1_wires_carry_the_headers_and_refuse_alike(
+        setup: Setup, path: str, body: dict[str, object], refused_type: str) -> None:
+    headers = {"authorization": f"Bearer {setup.token}", "x-api-key": setup.token,
+               "anthropic-version": "2023-06-01"}
+    with httpx.Client(base_url=setup.server.v1, headers=headers, timeout=30) as http:
+        for remaining in ("2", "1", "0"):
+            ok = http.post(path, json=body)
+            assert ok.status_code == 200, ok.text
+            assert ok.headers["x-ratelimit-limit-requests"] == "3"
+            assert ok.headers["x-ratelimit-remaining-requests"] == remaining
+        refused = http.post(path, json=body)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+    error = refused.json()["error"]
+    assert error["type"] == refused_type and "3 requests per minute" in error["message"]
