@@ -17,6 +17,7 @@ from typing import Any
 from switchboard.providers.openai import OpenAIConfig, OpenAIProvider
 from switchboard.spec import Provider
 from tests.fakes.embeddings import openai_body
+from tests.fakes.images import openai_images_body
 from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.vendor import sse
 
@@ -50,6 +51,8 @@ class Wire:
             return "models"
         if method == "POST" and path.endswith("/embeddings"):
             return "embeddings"
+        if method == "POST" and path.endswith("/images/generations"):
+            return "images"
         return None
 
     def is_stream(self, request: Received) -> bool:
@@ -190,6 +193,9 @@ class Wire:
         default = _DEFAULT_TYPES.get(fail.status, "server_error")
         return {"error": {"message": fail.message, "type": fail.error_type or default,
                           "param": None, "code": fail.code}}
+
+    def images_body(self, request: Received) -> Any:
+        return openai_images_body(request.body if isinstance(request.body, dict) else {})
 
     def embeddings_body(self, request: Received) -> Any:
         return openai_body(request.body if isinstance(request.body, dict) else {})

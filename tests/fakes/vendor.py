@@ -60,6 +60,8 @@ class VendorWire(Protocol):
 
     # Optional too: def embeddings_body(self, request: Received) -> Any
     #     """The answer to an embeddings request (``tests/fakes/embeddings.py``)."""
+    # and def images_body(self, request: Received) -> Any (route 'images',
+    #     ``tests/fakes/images.py``).
 
     # Optional (looked up with getattr, so existing wires need not define it):
     # def reject(self, route: str, request: Received) -> tuple[int, Any] | None
@@ -128,7 +130,8 @@ class FakeVendor:
                 return JSONResponse(payload, status)
         if route == "models":
             return JSONResponse(self.wire.models_body())
-        if route == "embeddings":  # a scripted Fail or Raw applies; else: vectors
+        if route in ("embeddings", "images"):  # a scripted Fail or Raw applies; else: the
+            # wire's answer (vectors, pictures)
             scripted = self.script[0] if self.script else None
             if isinstance(scripted, Fail):
                 self.script.popleft()
@@ -138,7 +141,7 @@ class FakeVendor:
                 self.script.popleft()
                 return Response(scripted.body, scripted.status, headers=scripted.headers,
                                 media_type=scripted.content_type)
-            answer = getattr(self.wire, "embeddings_body", None)  # optional, as reject
+            answer = getattr(self.wire, f"{route}_body", None)  # optional, as reject
             if answer is None:
                 return JSONResponse(self.wire.error_body(Fail(404, "no such route")), 404)
             return JSONResponse(answer(req))

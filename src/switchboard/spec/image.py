@@ -119,6 +119,20 @@ class ImageResult:
     warnings: list[CallWarning] = field(default_factory=list)
 
 
+def sniff_media_type(data: bytes) -> str | None:
+    """The media type of picture bytes by their signature (PNG, JPEG, WebP, GIF), or
+    ``None``: a vendor's word for the format is checked, never trusted."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
 def image_cost(caps: ImageCapabilities | None, price: Price | None, size: str | None,
                quality: str | None, images: int, usage: Usage | None = None) -> Decimal | None:
     """USD for ``images`` pictures of ``size``/``quality``, plus the prompt's counted

@@ -20,16 +20,20 @@ from switchboard.providers.openai.convert_response import convert_response
 from switchboard.providers.openai.convert_stream import StreamConverter
 from switchboard.providers.openai.embeddings import build_body as build_embedding_body
 from switchboard.providers.openai.embeddings import parse_response as parse_embeddings
+from switchboard.providers.openai.images import build_body as build_image_body
+from switchboard.providers.openai.images import parse_response as parse_images
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
 from switchboard.spec.collect import ChatResult
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import ProviderError
 from switchboard.spec.events import StreamEvent, StreamStart
+from switchboard.spec.image import ImageRequest, ImageResult
 from switchboard.spec.model import Capabilities, ModelInfo, ModelType
 from switchboard.spec.provider import (
     ChatModel,
     EmbeddingModel,
+    ImageModel,
     KeyCheck,
     Provider,
     ProviderConfig,
@@ -119,6 +123,22 @@ class OpenAIEmbeddingModel(EmbeddingModel):
                                 request_id=request_id(headers), secrets=call.secrets)
 
 
+class OpenAIImageModel(ImageModel):
+    """``POST {base}/images/generations`` (see ``images.py`` for the wire)."""
+
+    provider: OpenAIProvider
+
+    async def generate_images(self, request: ImageRequest) -> ImageResult:
+        p = self.provider
+        key = p.key_for_request()
+        call = HttpCall(p.name, f"{p.base_url}/images/generations", p.headers(key),
+                        build_image_body(self.model_id, request), key,
+                        read_timeout=p.config.timeout)
+        data, headers = await post_call(call)
+        return parse_images(data, request.n, provider=call.instance,
+                            request_id=request_id(headers), secrets=call.secrets)
+
+
 class OpenAIProvider(Provider):
     kind: ClassVar[str] = "openai"
     display_name: ClassVar[str] = "OpenAI"
@@ -167,12 +187,19 @@ class OpenAIProvider(Provider):
     def embedding_model(self, model_id: str) -> EmbeddingModel:
         return OpenAIEmbeddingModel(self, model_id)
 
+    def image_model(self, model_id: str) -> ImageModel:
+        return OpenAIImageModel(self, model_id)
+
     def model_type(self, model_id: str) -> ModelType:
         """The catalog's word, else the id: OpenAI's embedding models are all named
-        ``text-embedding-*`` (https://platform.openai.com/docs/models)."""
+        ``text-embedding-*``, its image models ``gpt-image-*`` and ``dall-e-*``
+        (https://platform.openai.com/docs/models)."""
         if model_id in self.known_models:
             return super().model_type(model_id)
-        return "embedding" if "embedding" in model_id.lower() else "chat"
+        lowered = model_id.lower()
+        if lowered.startswith(("gpt-image", "dall-e")):
+            return "image"
+        return "embedding" if "embedding" in lowered else "chat"
 
     def capabilities(self, model_id: str) -> Capabilities:
         info = self.known_models.get(model_id)
