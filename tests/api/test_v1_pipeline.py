@@ -230,3 +230,32 @@ def test_a_silent_model_gets_keep_alive_comments(setup: Setup) -> None:
         rest = list(lines)
     assert "data: [DONE]" in rest
     assert any(line.startswith("data: {") for line in rest)  # the answer went on
+
+
+@pytest.mark.parametrize(("path", "body", "last"), [
+    ("/messages", {"max_tokens": 50}, "event: message_stop"),
+    ("/responses", {}, "event: response.completed"),
+])
+def test_the_other_wires_get_keep_alive_comments_too(setup: Setup, path: str,
+                                                      body: dict[str, Any],
+                                                      last: str) -> None:
+    """``/v1/messages`` and ``/v1/responses`` stream through ``EventStream`` as well: a
+    model that goes silent after its first chunk gets comments, and the answer goes on."""
+    setup.server.app.state.sb.settings = replace(setup.server.app.state.sb.settings,
+                                                 sse_keep_alive=0.05)
+    hold = Hold(Reply(chunks=["slow ", "thought"]), after=1)
+    setup.oa.then(hold)
+    body = {"model": "openai:gpt-4o-mini", "messages": USER, "stream": True, **body}
+    if path == "/responses":
+        body["input"] = body.pop("messages")
+    with httpx.stream("POST", f"{setup.server.v1}{path}", json=body, timeout=30,
+                      headers={"authorization": f"Bearer {setup.token}"}) as response:
+        assert response.status_code == 200
+        lines = response.iter_lines()
+        for line in lines:
+            if line == ": keep-alive":
+                break
+        hold.release.set()
+        rest = list(lines)
+    assert last in rest
+    assert not any(line.startswith("event: error") for line in rest)

@@ -93,9 +93,6 @@ def warning_headers(base: dict[str, str], warnings: list[CallWarning]) -> dict[s
     return headers
 
 
-SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-
-
 class Encoder(Protocol):
     finished: bool
 

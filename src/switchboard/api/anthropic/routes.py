@@ -16,19 +16,19 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard.api.anthropic.convert_request import parse
 from switchboard.api.anthropic.errors import anthropic_error, error_body, headers_of, status_of
 from switchboard.api.anthropic.render import EventEncoder, message_body
 from switchboard.api.anthropic.wire import CountTokensRequest, MessagesRequest
+from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import precheck
 from switchboard.api.shutdown import SHUTTING_DOWN
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.api.wire_call import (
-    SSE_HEADERS,
     api_token,
     principal_of,
     read_body,
@@ -102,10 +102,10 @@ async def messages(request: Request) -> Response:
         return b"event: error\ndata: " + orjson.dumps(error) + b"\n\n"
 
     encoder = EventEncoder(message_id, call.model.ref)
-    return StreamingResponse(
+    return EventStream(
         sse(call.first, call.events, call, encoder, state.shutdown, last_words),
-        media_type="text/event-stream",
-        headers={**warning_headers(call.headers, [*warnings, *call.warnings]), **SSE_HEADERS})
+        keep_alive=state.settings.sse_keep_alive,
+        headers=warning_headers(call.headers, [*warnings, *call.warnings]))
 
 
 async def count_tokens(request: Request) -> Response:

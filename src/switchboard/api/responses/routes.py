@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import precheck
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.responses.convert_request import parse, to_chat_request
@@ -29,7 +30,6 @@ from switchboard.api.shutdown import SHUTTING_DOWN
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.api.wire_call import (
-    SSE_HEADERS,
     api_token,
     principal_of,
     read_body,
@@ -190,10 +190,10 @@ async def create(request: Request) -> Response:
             "message": f"{SHUTTING_DOWN.capitalize()}: the answer was cut short. Retry "
                        "the request in a moment.", "sequence_number": 0}) + b"\n\n"
 
-    return StreamingResponse(
+    return EventStream(
         sse(call.first, call.events, call, encoder, state.shutdown, last_words, keep),
-        media_type="text/event-stream",
-        headers={**warning_headers(call.headers, [*warnings, *call.warnings]), **SSE_HEADERS})
+        keep_alive=state.settings.sse_keep_alive,
+        headers=warning_headers(call.headers, [*warnings, *call.warnings]))
 
 
 async def retrieve(request: Request) -> Response:
