@@ -288,6 +288,24 @@ async def test_n_choices_are_admitted_once_and_settled_once_summed(vendors: Vend
     assert sorted(o.result.usage.output_tokens or 0 for _, o in vendors.rows) == [0, 10]
 
 
+async def test_n_to_openai_falls_back_as_one_call_on_a_503(vendors: Vendors) -> None:
+    """The one call carrying ``n`` is routed like any call: the next candidate gets it
+    whole (``n`` again, one request), and the grants are settled once, by the answer."""
+    vendors.a.then(Fail(503, headers=NOW))
+    vendors.b.then(Reply(chunks=["b"], output_tokens=2))
+    policy = Recording()
+    calls = await vendors.pipeline(policy).open_n(spec(fallbacks=["b:gpt-4o"]), 2)
+    texts = ["".join(e.text for e in await drain(c) if isinstance(e, TextDelta))
+             for c in calls]
+    assert texts == ["b (0)", "b (1)"] and {c.model.ref for c in calls} == {"b:gpt-4o"}
+    assert [r.body["n"] for r in vendors.a.chat_requests() + vendors.b.chat_requests()] \
+        == [2, 2]
+    [outcome] = policy.grants[0].settled
+    assert outcome is not None and outcome.provider == "b"
+    assert outcome.result.usage.output_tokens == 4
+    assert sorted(o.status for _, o in vendors.rows) == ["error", "ok", "ok"]
+
+
 async def test_n_streams_settle_once_when_the_last_one_ends(vendors: Vendors) -> None:
     vendors.a.then(Reply(chunks=["x"]), Reply(chunks=["y"]))
     policy = Recording()
