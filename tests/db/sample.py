@@ -98,8 +98,10 @@ def one_row_per_table() -> list[m.Base]:
         model="openai:gpt-4o-mini", body={"id": "resp_" + "0" * 32, "object": "response"},
         conversation=[{"role": "user", "parts": [{"type": "text", "text": "Hi"}]}],
     )
+    stored_file = m.StoredFile(id=1, owner_id=1, sha256="ab" * 32, media_type="image/png",
+                               size=2_048, created_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session, stamp, budget, spend, rule, stored]
+            usage, audit, web_session, stamp, budget, spend, rule, stored, stored_file]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

@@ -18,13 +18,14 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0007_conversation_pins",
              "0008_revocation_stamp", "0009_fallbacks", "0010_budgets",
              "0011_rate_limit_rules", "0012_model_types", "0013_stored_responses",
-             "0014_provider_keys", "0015_image_models"]
+             "0014_provider_keys", "0015_image_models", "0016_files"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
                 "0011_rate_limit_rules": {"rate_limit_rules"},
                 "0013_stored_responses": {"stored_responses"},
-                "0014_provider_keys": {"provider_keys"}}
+                "0014_provider_keys": {"provider_keys"},
+                "0016_files": {"files"}}
 
 
 def kept_at(revision: str, rows: dict[str, list[object]]) -> dict[str, int]:

@@ -704,6 +704,24 @@ class BudgetSpend(Base):
 # --- stored Responses API answers (migration 0014) ----------------------------------------
 
 
+class StoredFile(Base):
+    """A file a user owns (``services.files``, decision 0081): its bytes live once per
+    content (SHA-256) in the data directory; this row says who may read them and as what
+    media type. Another user's file is "not found"."""
+
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("owner_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
 class StoredResponse(Base):
     """An answer of ``POST /v1/responses`` kept for ``GET /v1/responses/{id}`` and for
     ``previous_response_id`` (``services.stored_responses``). Per user: another user's id

@@ -14,5 +14,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.usage",
     "switchboard.api.routes.limits",
     "switchboard.api.routes.budgets",
+    "switchboard.api.routes.files",
     "switchboard.web.views",
 )

@@ -1,0 +1,38 @@
+"""``GET /api/files/{sha256}``: a stored file, to its owner only (decision 0081).
+
+Served so that no stored file can run in the page: ``X-Content-Type-Options: nosniff``,
+a sandboxing ``Content-Security-Policy``, and only raster pictures shown inline with
+their own type; anything else (HTML, SVG, scripts, unknown) is a download of
+``application/octet-stream``, whatever it was stored as. Another user's file, a
+malformed name and a missing one are all the same 404.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from switchboard.api.auth import current_principal, state_of
+from switchboard.api.tokens import Principal
+from switchboard.services import files
+
+router = APIRouter(tags=["files"])
+
+INLINE = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+
+@router.get("/api/files/{sha256}")
+async def get_file(sha256: str, request: Request,
+                   who: Principal = Depends(current_principal)) -> Response:
+    state = state_of(request)
+    ref, data = await files.read(state.db, state.settings.data_dir, who.user_id, sha256)
+    extension = INLINE.get(ref.media_type)
+    name = f"{ref.sha256[:16]}.{extension or 'bin'}"
+    headers = {
+        "content-disposition": f'{"inline" if extension else "attachment"}; filename="{name}"',
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; sandbox",
+        "cache-control": "private, max-age=31536000, immutable",
+    }
+    media_type = ref.media_type if extension else "application/octet-stream"
+    return Response(data, media_type=media_type, headers=headers)

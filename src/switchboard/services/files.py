@@ -1,0 +1,97 @@
+"""The file store: content-addressed bytes in the data directory, per-owner access.
+
+The smallest correct version of issue 15's file store (decision 0081). Bytes are written
+once per content, under ``<data_dir>/files/<first two hex digits>/<sha256>`` (written to
+a temporary name and renamed, so a reader never sees half a file); a ``files`` row per
+owner says who may read them and as what media type. Two users storing the same picture
+share the bytes but not the access: each has their own row, and another user's file is
+"not found" (never "forbidden": that would confirm the content exists).
+
+Bounded: ``MAX_FILE_BYTES`` per file. Not yet: per-user quotas, deleting bytes no row
+references, and a shared store (database or object store) for several servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from switchboard.db import Database
+from switchboard.db.models import StoredFile
+from switchboard.services.errors import NotFound, ValidationFailed
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""The largest file stored (OpenAI's limit for one image input is the same)."""
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """What a message or an answer keeps of a file: its content's name and type."""
+
+    sha256: str
+    media_type: str
+    size: int
+
+
+def _path(root: Path, sha256: str) -> Path:
+    return root / "files" / sha256[:2] / sha256
+
+
+def _write(root: Path, sha256: str, data: bytes) -> None:
+    path = _path(root, sha256)
+    if path.exists():
+        return  # content-addressed: the same name holds the same bytes
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{sha256}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+async def store(db: Database, root: Path, owner_id: int, data: bytes,
+                media_type: str) -> FileRef:
+    """Keep ``data`` for ``owner_id`` (idempotent: the same bytes again are the same
+    file). Refuses an empty or oversized file and a malformed media type."""
+    if not data:
+        raise ValidationFailed("the file is empty", field="file")
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            f"the file is {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are kept",
+            field="file")
+    media_type = media_type.lower().strip()
+    if len(media_type) > 100 or not _MEDIA_TYPE.match(media_type):
+        raise ValidationFailed("the file's media type is not one", field="media_type")
+    sha256 = hashlib.sha256(data).hexdigest()
+    await asyncio.to_thread(_write, root, sha256, data)
+    async with db.unit_of_work() as session:
+        row = (await session.execute(select(StoredFile).where(
+            StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
+        if row is None:
+            session.add(StoredFile(owner_id=owner_id, sha256=sha256, media_type=media_type,
+                                   size=len(data)))
+    return FileRef(sha256, media_type, len(data))
+
+
+async def read(db: Database, root: Path, owner_id: int, sha256: str) -> tuple[FileRef, bytes]:
+    """The owner's file and its bytes; ``NotFound`` for a malformed name, another
+    user's file, or bytes missing from the disk."""
+    if not _SHA256.match(sha256):
+        raise NotFound("no such file")
+    async with db.unit_of_work(read_only=True) as session:
+        row = (await session.execute(select(StoredFile).where(
+            StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
+        if row is None:
+            raise NotFound("no such file")
+        ref = FileRef(row.sha256, row.media_type, row.size)
+    try:
+        data = await asyncio.to_thread(_path(root, sha256).read_bytes)
+    except FileNotFoundError:
+        raise NotFound("no such file") from None
+    return ref, data
