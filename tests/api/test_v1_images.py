@@ -63,6 +63,20 @@ def test_n_pictures_and_the_models_default_size(setup: Setup) -> None:
     assert {read_png(p)[:2] for p in pngs} == {(512, 512)}
 
 
+def test_url_pictures_are_kept_for_the_caller_in_the_file_store(setup: Setup) -> None:
+    got = setup.client.images.generate(model=MODEL, prompt="kept for later", size="256x256",
+                                       response_format="url")
+    assert got.data is not None and got.data[0].b64_json is None
+    url = got.data[0].url or ""
+    assert url.startswith(f"{setup.server.url}/api/files/")
+    mine = httpx.get(url, headers={"authorization": f"Bearer {setup.token}"}, timeout=30)
+    assert mine.status_code == 200 and mine.headers["content-type"] == "image/png"
+    assert read_panel_text(mine.content) == ["KEPT FOR LATER"]
+    stranger = setup.server.make_user("stranger")
+    theirs = httpx.get(url, headers={"authorization": f"Bearer {stranger}"}, timeout=30)
+    assert theirs.status_code == 404
+
+
 def test_response_matches_openai_spec(setup: Setup) -> None:
     raw = setup.raw({"model": MODEL, "prompt": "spec check", "size": "256x256"})
     assert raw.status_code == 200, raw.text
@@ -85,8 +99,8 @@ def test_response_matches_openai_spec(setup: Setup) -> None:
      "cannot make a transparent background"),
     ({"model": MODEL, "prompt": "x", "output_format": "webp"}, "output_format",
      "this model makes output_format png"),
-    ({"model": MODEL, "prompt": "x", "response_format": "url"}, "response_format",
-     "b64_json"),
+    ({"model": MODEL, "prompt": "x", "response_format": "link"}, "response_format",
+     "'b64_json' or 'url'"),
     ({"model": MODEL, "prompt": "x", "stream": True}, "stream", "not supported"),
     ({"model": MODEL, "prompt": "x", "style": "vivid"}, "style", "Unrecognized"),
     ({"prompt": "x"}, "model", "model is required"),

@@ -5,11 +5,11 @@ The body is parsed by hand, as for embeddings, so each field gets a precise Open
 error naming it; sizes, qualities, ``n`` and the prompt are bounded by ``spec.limits``
 (``ImageRequest`` checks them) and by what the model makes (its price table).
 
-Pictures are returned as ``b64_json`` only. OpenAI's ``response_format: "url"`` (the
-dall-e default) would need a public URL for each picture; Switchboard has no file store
-yet (issue 15), and handing back the vendor's own URL would leak which vendor drew it and
-expire within the hour, so ``url`` is refused with a sentence saying to ask for
-``b64_json``. ``usage`` is reported as OpenAI reports it for gpt-image-1 (input and
+Pictures are returned as ``b64_json`` unless ``response_format: "url"`` is asked for:
+then each picture is kept in the file store (``services.files``, decision 0081) for the
+caller and the URL is ``/api/files/{sha256}`` on this server, readable with the same
+token — never the vendor's own URL, which would name the vendor and expire within the
+hour. ``usage`` is reported as OpenAI reports it for gpt-image-1 (input and
 output tokens, input split into text and image tokens), 0 where a model counts none.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
+from typing import Any, Literal
 
 from switchboard.spec import ImageRequest, ImageResult, InvalidRequestError
 
@@ -38,8 +38,11 @@ def _optional_str(data: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest]:
-    """(model ref, the neutral request) or ``InvalidRequestError``."""
+ResponseFormat = Literal["b64_json", "url"]
+
+
+def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest, ResponseFormat]:
+    """(model ref, the neutral request, response format) or ``InvalidRequestError``."""
     unknown = sorted(set(data) - _FIELDS)
     if unknown:
         raise InvalidRequestError(
@@ -61,14 +64,10 @@ def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest]:
     if data.get("stream") not in (None, False):
         raise InvalidRequestError("streaming partial images is not supported; leave "
                                   "stream unset", param="stream")
-    fmt = data.get("response_format")
-    if fmt == "url":
-        raise InvalidRequestError(
-            "response_format 'url' is not supported here: pictures are returned as "
-            "b64_json (ask for response_format 'b64_json', or leave it unset)",
-            param="response_format")
-    if fmt not in (None, "b64_json"):
-        raise InvalidRequestError("response_format must be 'b64_json'",
+    raw_fmt = data.get("response_format")
+    fmt: ResponseFormat = "url" if raw_fmt == "url" else "b64_json"
+    if raw_fmt not in (None, "b64_json", "url"):
+        raise InvalidRequestError("response_format must be 'b64_json' or 'url'",
                                   param="response_format")
     moderation = data.get("moderation")
     if moderation not in (None, "auto", "low"):
@@ -77,15 +76,17 @@ def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest]:
         prompt, n, _optional_str(data, "size"), _optional_str(data, "quality"),
         _optional_str(data, "background"), _optional_str(data, "output_format"),
         _optional_str(data, "user"))
-    return model.strip(), request
+    return model.strip(), request, fmt
 
 
 def response_body(result: ImageResult, request: ImageRequest,
-                  created: int | None = None) -> dict[str, Any]:
-    """OpenAI's ``ImagesResponse``."""
+                  urls: list[str] | None = None, created: int | None = None) -> dict[str, Any]:
+    """OpenAI's ``ImagesResponse``: each picture as ``b64_json``, or as its URL in
+    ``urls`` (same order) when given."""
     data: list[dict[str, Any]] = []
-    for image in result.images:
-        item: dict[str, Any] = {"b64_json": base64.b64encode(image.data).decode("ascii")}
+    for i, image in enumerate(result.images):
+        item: dict[str, Any] = ({"url": urls[i]} if urls is not None else
+                                {"b64_json": base64.b64encode(image.data).decode("ascii")})
         if image.revised_prompt:
             item["revised_prompt"] = image.revised_prompt
         data.append(item)

@@ -50,6 +50,7 @@ from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services import files
 from switchboard.services.pipeline import Prepare
 from switchboard.services.policy import CallSpec
 from switchboard.spec import (
@@ -322,13 +323,24 @@ async def images_generations(request: Request) -> Response:
     if not isinstance(data, dict):
         return _json(openai_error("The request body must be a JSON object."), 400)
     try:
-        ref, image_request = parse_image_body(data)
+        ref, image_request, fmt = parse_image_body(data)
         # admission (budgets, rate limits: the price of n pictures), metering, usage row
         done = await state.pipeline.images(CallSpec(principal, "api", image_request, ref,
                                                     stream=False))
     except SwitchboardError as exc:
         return _error(exc)
-    body = image_body(done.result, image_request)
+    urls: list[str] | None = None
+    if fmt == "url":  # kept for the caller in the file store, served by /api/files
+        base = str(request.base_url).rstrip("/")
+        urls = []
+        try:
+            for image in done.result.images:
+                kept = await files.store(state.db, state.settings.data_dir,
+                                         principal.user_id, image.data, image.media_type)
+                urls.append(f"{base}/api/files/{kept.sha256}")
+        except SwitchboardError as exc:
+            return _error(exc)
+    body = image_body(done.result, image_request, urls)
     headers = _headers(done.headers, done.result.warnings)
     encoded = await anyio.to_thread.run_sync(orjson.dumps, body)  # megabytes of base64
     return Response(encoded, headers=headers, media_type=JSON)
