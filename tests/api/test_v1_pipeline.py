@@ -189,6 +189,32 @@ def test_grant_headers_are_on_every_response_and_grants_are_settled(setup: Setup
     assert [len(g.settled) for g in limit.grants] == [1, 1]
 
 
+def test_a_call_failing_after_admission_still_carries_the_grant_headers(
+        setup: Setup) -> None:
+    """Every model failed (the vendor's 503, retried): the error response carries the
+    grants' ``x-ratelimit-*`` as a success would (OpenAI sends them on every response),
+    streamed or not, on /v1/messages too; each grant is settled once."""
+    limit = setup.policy(Limit())
+    setup.oa.then(*[Fail(503, "overloaded", headers=NOW)] * 9)  # 3 calls, 1 try + 2 retries
+    with pytest.raises(openai.APIStatusError) as info:
+        setup.client().chat.completions.create(model="openai:gpt-4o-mini", messages=USER)
+    assert info.value.status_code == 502  # the vendor failed: a bad gateway
+    assert info.value.response.headers["x-ratelimit-remaining-requests"] == "9"
+    with pytest.raises(openai.APIStatusError) as info:
+        setup.client().chat.completions.create(model="openai:gpt-4o-mini", messages=USER,
+                                               stream=True)
+    assert info.value.response.headers["x-ratelimit-remaining-requests"] == "9"
+    messages = httpx.post(f"{setup.server.v1}/messages", timeout=30,
+                          headers={"authorization": f"Bearer {setup.token}"},
+                          json={"model": "openai:gpt-4o-mini", "messages": USER,
+                                "max_tokens": 50})
+    assert messages.status_code >= 500
+    assert messages.json()["type"] == "error"
+    assert messages.headers["x-ratelimit-remaining-requests"] == "9"
+    assert len(setup.oa.chat_requests()) == 9
+    assert [len(g.settled) for g in limit.grants] == [1, 1, 1]
+
+
 def test_n_to_openai_is_admitted_and_settled_once_with_the_vendors_usage(
         setup: Setup) -> None:
     """``n`` forwarded to OpenAI (decision 0084): one admission, one settlement, and the

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
@@ -355,12 +355,13 @@ class Pipeline:
 
         try:
             result = await metered_embed(model, request, done)
+        except BaseException as exc:
+            _carry(exc, _grant_headers(grants))
+            raise
         finally:
             for grant in grants:
                 _settle(grant.settle, outcomes[0] if outcomes else None)
-        headers: dict[str, str] = {}
-        for grant in grants:
-            headers.update(grant.headers)
+        headers = _grant_headers(grants)
         headers["x-switchboard-model"] = model.ref
         return Embedded(model, result, headers)
 
@@ -387,12 +388,13 @@ class Pipeline:
 
         try:
             result = await metered_images(model, settled, done)
+        except BaseException as exc:
+            _carry(exc, _grant_headers(grants))
+            raise
         finally:
             for grant in grants:
                 _settle(grant.settle, outcomes[0] if outcomes else None)
-        headers: dict[str, str] = {}
-        for grant in grants:
-            headers.update(grant.headers)
+        headers = _grant_headers(grants)
         headers["x-switchboard-model"] = model.ref
         return Imaged(model, result, headers, outcomes[0].cost if outcomes else None)
 
@@ -434,6 +436,22 @@ class Pipeline:
                 _settle(grant.settle, None)
             raise
         return grants
+
+
+def _carry(exc: BaseException, headers: Mapping[str, str]) -> None:
+    """Give a call's error the headers its grants earned (``x-ratelimit-*``), so the
+    error response carries them as a success would: OpenAI sends them on every response,
+    and a client pacing itself by them must not lose them on a 502. Nothing to add when
+    admission refused (the refusal carries its own) or never ran."""
+    if headers and isinstance(exc, SwitchboardError):
+        exc.call_headers = {**headers, **exc.call_headers}
+
+
+def _grant_headers(grants: Sequence[Grant]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for grant in grants:
+        headers.update(grant.headers)
+    return headers
 
 
 def _settle(settle: Settle, outcome: CallOutcome | None) -> None:
@@ -486,10 +504,7 @@ class _Ledger:
 
     @property
     def headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for grant in self.grants or ():
-            headers.update(grant.headers)
-        return headers
+        return _grant_headers(self.grants or ())
 
     async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest) -> None:
         if self.grants is not None:
@@ -580,8 +595,9 @@ class _Call:
     async def open(self, registry: Registry) -> OpenCall:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
-        except BaseException:
+        except BaseException as exc:
             self.end(self.last)
+            _carry(exc, self.ledger.headers)
             raise
         attempt = routed.attempt
         return OpenCall(attempt.model, attempt.request, attempt.first, attempt.events,
@@ -591,8 +607,9 @@ class _Call:
     async def complete(self, registry: Registry) -> Completed:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self._fold)
-        except BaseException:
+        except BaseException as exc:
             self.end(self.last)
+            _carry(exc, self.ledger.headers)
             raise
         attempt = routed.attempt
         self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
@@ -714,8 +731,9 @@ class _Choices(_Call):
     async def open_all(self, registry: Registry) -> list[OpenCall]:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
-        except BaseException:
+        except BaseException as exc:
             self.end(self.last)
+            _carry(exc, self.ledger.headers)
             raise
         headers = self._headers(routed.attempt.model)
         return [OpenCall(a.model, a.request, a.first, a.events, a.collector, dict(headers),
@@ -725,8 +743,9 @@ class _Choices(_Call):
     async def complete_all(self, registry: Registry) -> list[Completed]:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
-        except BaseException:
+        except BaseException as exc:
             self.end(self.last)
+            _carry(exc, self.ledger.headers)
             raise
         self.end(self.last)  # the n choices' outcomes, combined
         headers = self._headers(routed.attempt.model)

@@ -12,7 +12,8 @@ CLI, logs, saved messages) can show a key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import ClassVar
 
 from switchboard.spec.redaction import redact, redact_optional
@@ -27,6 +28,10 @@ class SwitchboardError(Exception):
     """Base of every error this package raises on purpose."""
 
     code: ClassVar[str] = "error"
+    call_headers: Mapping[str, str] = MappingProxyType({})
+    """Headers the call had earned before it failed, for the error response to carry:
+    the admission grants' ``x-ratelimit-*`` (set by ``services.pipeline`` when a call
+    fails after admission; OpenAI sends them on every response, errors included)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -73,7 +73,7 @@ def error_body(exc: SwitchboardError) -> dict[str, Any]:
 
 
 def error_headers(exc: SwitchboardError) -> dict[str, str]:
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(exc.call_headers)  # the grants' (x-ratelimit-*)
     if isinstance(exc, Refused):
         headers.update(exc.headers)
         if exc.retry_after is not None:
