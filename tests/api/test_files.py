@@ -69,7 +69,8 @@ def test_the_owner_gets_a_picture_inline(setup: Setup) -> None:
 
 def test_another_user_a_bad_name_and_no_login_get_nothing(setup: Setup) -> None:
     ref = setup.store("owner", PNG + b"x", "image/png")
-    assert setup.get("other", ref.sha256).status_code == 404
+    theirs = setup.get("other", ref.sha256)
+    assert theirs.status_code == 404 and theirs.json()["error"]["code"] == "not_found"
     assert setup.get("owner", "../../etc/passwd").status_code == 404
     assert setup.get("owner", "0" * 64).status_code == 404
     assert httpx.get(f"{setup.server.url}/api/files/{ref.sha256}").status_code == 401

@@ -21,7 +21,12 @@ router = APIRouter(tags=["files"])
 INLINE = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
-@router.get("/api/files/{sha256}")
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get("/api/files/{sha256}", response_class=Response, responses={200: {
+    "description": "The file's bytes: a picture inline, anything else as a download",
+    "content": {**{t: _BINARY for t in INLINE}, "application/octet-stream": _BINARY}}})
 async def get_file(sha256: str, request: Request,
                    who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
