@@ -49,6 +49,7 @@ async def test_a_hard_budget_refuses_the_call_that_could_take_it_over(
                         "$0.90 held by calls in progress; this call could cost up to $0.30). "
                         "It resets on 2026-12-05 at 00:00 (UTC).")
     assert err.retry_after == 12 * 3600
+    await p.drain()  # SQLite: the counters are written behind (decision 0088)
     assert await state(db, b.id, clock) == (Decimal(0), Decimal("0.9"))
 
     grants[0].settle(outcome("0.10"))  # cheaper than reserved: the rest is given back
@@ -101,6 +102,7 @@ async def test_a_refusal_by_one_budget_holds_nothing_on_the_others(
     await p.admit(admission(ada, "0.40"))
     with pytest.raises(BudgetExceeded, match=r"API token \d+ \('ci'\)"):
         await p.admit(admission(ada, "0.40"))
+    await p.drain()
     assert await state(db, everyone.id, clock) == (Decimal(0), Decimal("0.4"))
     assert await state(db, token.id, clock) == (Decimal(0), Decimal("0.4"))
     # The same user through the browser (no token) is limited by the global budget only.
@@ -145,8 +147,9 @@ async def test_no_applicable_budget_means_no_database_statement(
     for _ in range(100):
         assert await p.admit(admission(ada, "0.1")) is NO_BUDGET
     assert statements == []
-    await p.admit(admission(bob, "0.1"))  # bob's budget is there: one write transaction
-    assert any("UPDATE budget_spend" in s for s in statements)
+    await p.admit(admission(bob, "0.1"))  # bob's budget is there: counted, written behind
+    await p.drain()
+    assert any("budget_spend" in s for s in statements)
     # A write drops the cache at once: ada's new budget applies to her next call.
     await budgets.set_budget(db, CLI, scope="user", user_id=ada.user_id, amount="0.05",
                              period="day")
@@ -195,3 +198,39 @@ async def test_a_budget_set_by_another_process_applies_after_its_probe(
     assert here.version == 0  # nothing told this process's cache directly
     with pytest.raises(BudgetExceeded):
         await p.admit(admission(ada, "1"))
+
+
+async def test_sqlite_counts_in_memory_writes_behind_and_a_restart_reloads(
+        sqlite_database: Database) -> None:
+    """One process owns a SQLite database: a reservation is no database statement; the
+    counters reach the database at the latest after ``flush_every`` changes (or a second,
+    or drain), and a new process (policy) starts from what was written."""
+    db, clock = sqlite_database, Clock(NOON)
+    ada = await add_user(db, "ada")
+    b = await budgets.set_budget(db, CLI, scope="user", user_id=ada.user_id, amount="1",
+                                 period="day")
+    p = policy(db, clock)
+    assert p.ledger is not None
+    p.ledger.flush_every = 4
+    first = await p.admit(admission(ada, "0.10"))  # loads the row: one SELECT
+    statements: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute",
+                 lambda *a: statements.append(a[2]))
+    first.settle(outcome("0.05"))
+    second = await p.admit(admission(ada, "0.10"))
+    second.settle(outcome("0.05"))  # 4 changes: the writer is woken
+    assert statements == []  # nothing written on the calls' path
+    await asyncio.sleep(0)  # (the writer task runs: not waiting for time to pass)
+    await asyncio.sleep(0)
+    await p.drain()
+    assert any("UPDATE budget_spend" in s or "INSERT INTO budget_spend" in s
+               for s in statements)
+    assert await state(db, b.id, clock) == (Decimal("0.1"), Decimal(0))
+    held = await p.admit(admission(ada, "0.80"))  # 0.10 + 0.80 fits; written behind
+    await p.drain()
+    restarted = policy(db, clock)
+    with pytest.raises(BudgetExceeded, match=r"\$0.10 spent, \$0.80 held"):
+        await restarted.admit(admission(ada, "0.20"))
+    await restarted.admit(admission(ada, "0.10"))  # exactly 1.00
+    held.settle(outcome("0.80"))
+    await p.drain()

@@ -5,50 +5,57 @@ the request's maximum output, at the first model's catalog price (``reservation`
 *reserved* on every budget that applies to the caller (everyone's, the user's, the API
 token's). After the call, ``settle`` gives the reservation back and adds the real cost.
 
-Exactness under concurrency, across processes, comes from the database: a hard budget's
-reservation is ONE statement,
+Exactness under concurrency — two ways, by database (decision 0088, after 0057):
 
-    UPDATE budget_spend SET reserved = reserved + :cost
-    WHERE budget_id = :id AND period_start = :start
-      AND spent + reserved + :cost <= :limit AND spent < :limit
+- **SQLite** (one process owns the database; ``serve`` refuses ``--workers`` there): the
+  counters live in this process (``budget_ledger.MemoryLedger``), read once per budget
+  row and written behind in batches. Every budget of a call is checked, then every one
+  added to, with no ``await`` between: atomic on the event loop's one thread. A call
+  pays no database statement; a crash loses at most the unwritten batch (one second).
+- **PostgreSQL** (several workers): a hard budget's reservation is ONE Core statement per
+  budget, no ORM session,
 
-which PostgreSQL evaluates under the row's lock (a concurrent UPDATE re-checks the WHERE
-on the row it waited for) and SQLite runs inside a ``BEGIN IMMEDIATE`` transaction that
-holds the only write lock. So the sum of reservations never passes the limit, and the
-overrun is bounded by how far real costs exceed their reservations (none, when the
-vendor honours ``max_tokens`` and the estimate of the prompt is not short). All budgets
-of one call are reserved in one transaction, in budget-id order: a refusal by one
-releases the others, and no two calls lock rows in opposite orders.
+      INSERT INTO budget_spend ... VALUES (:id, :start, 0, :cost)
+      ON CONFLICT (budget_id, period_start) DO UPDATE SET reserved = reserved + :cost
+      WHERE spent + reserved + :cost <= :limit AND spent < :limit RETURNING spent, reserved
+
+  which PostgreSQL evaluates under the row's lock (a concurrent UPDATE re-checks the
+  WHERE on the row it waited for). All budgets of one call are reserved in one
+  transaction, in budget-id order: a refusal by one releases the others, and no two calls
+  lock rows in opposite orders.
+
+Either way the sum of reservations never passes the limit, and the overrun is bounded by
+how far real costs exceed their reservations (none, when the vendor honours
+``max_tokens`` and the estimate of the prompt is not short).
 
 Cheap for everyone else: the list of budgets is cached (``budgets.book``), so a call by
-a principal with no applicable budget touches no database row. With budgets, a call
-costs one short write transaction to reserve; settlements are queued and written off the
-call's path, many calls' in one transaction under load (``python -m bench.budgets``;
-numbers in docs/performance.md).
+a principal with no applicable budget touches no database row. Settlements are queued
+and written off the call's path (``python -m bench.budgets``; numbers in
+docs/performance.md).
 
-A crash between reserve and settle leaves the reservation held until the period ends
-(the next period's row starts from zero): the safe direction for a limit.
+A crash between reserve and settle leaves a written reservation held until the period
+ends (the next period's row starts from zero): the safe direction for a limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import budgets
+from switchboard.services.budget_ledger import Key, MemoryLedger
 from switchboard.services.budget_periods import Window, window, zone
 from switchboard.services.budgets import Definition, to_nanos, to_usd, usd
 from switchboard.services.metering import CallOutcome
@@ -56,6 +63,7 @@ from switchboard.services.policy import Admission, BudgetExceeded, Clock, Grant,
 from switchboard.spec.usage import Usage
 
 log = logging.getLogger(__name__)
+_TABLE = cast(Table, m.BudgetSpend.__table__)
 WARNING_HEADER = "x-switchboard-warnings"
 _UNSAFE_HEADER = re.compile(r"[^\x20-\x7e]")
 
@@ -92,7 +100,7 @@ class BudgetGrant:
 
     __slots__ = ("_holds", "_policy", "_reserved", "_settled", "headers", "warnings")
 
-    def __init__(self, policy: BudgetPolicy, holds: list[tuple[int, date]], reserved: int,
+    def __init__(self, policy: BudgetPolicy, holds: list[Key], reserved: int,
                  warnings: list[str]) -> None:
         self._policy = policy
         self._holds = holds
@@ -110,7 +118,7 @@ class BudgetGrant:
         self._settled = True
         cost = outcome.cost if outcome is not None and outcome.cost is not None else None
         spent = to_nanos(cost) if cost is not None and cost > 0 else 0
-        self._policy._spawn_settle(self._holds, self._reserved, spent)
+        self._policy._settle(self._holds, self._reserved, spent)
 
 
 class BudgetPolicy:
@@ -124,15 +132,13 @@ class BudgetPolicy:
         self.timezone = timezone
         self.tz = zone(timezone)
         self.clock = clock
-        self._pending: dict[tuple[int, date], tuple[int, int]] = {}
-        """(budget id, period start) -> (reservations to give back, real cost to add)."""
+        self.ledger = MemoryLedger(db) if db.engine.dialect.name == "sqlite" else None
+        """SQLite: one process owns the database, counters live here (decision 0088)."""
+        self._pending: dict[Key, tuple[int, int]] = {}
+        """(PostgreSQL) (budget id, period start) -> (reservations to give back, real
+        cost to add)."""
         self._writer: asyncio.Task[None] | None = None
         self.settle_failures = 0
-        # SQLite has one write lock per database and hands it out unfairly (a waiter
-        # polls until its busy timeout): this process's budget writes queue here instead,
-        # in order, and meet the lock one at a time. PostgreSQL locks only the rows.
-        self._sqlite_turn = (asyncio.Lock() if db.engine.dialect.name == "sqlite"
-                             else contextlib.nullcontext())
 
     async def admit(self, admission: Admission) -> Grant:
         book = await budgets.book(self.db)
@@ -142,32 +148,63 @@ class BudgetPolicy:
         cost = reservation(admission)
         nanos = to_nanos(cost, up=True) if cost > 0 else 0
         now = self.clock()
-        holds: list[tuple[int, date]] = []
-        warnings: list[str] = []
-        async with self._sqlite_turn, self.db.unit_of_work() as session:
-            for budget in applicable:
-                span = window(budget.period, now, self.tz)
-                taken = await _reserve(session, budget, span.start, nanos)
-                if taken is None:
-                    raise await self._refusal(session, budget, span, nanos, now)
-                spent, reserved = taken
-                if budget.soft and spent + reserved > budget.limit:
-                    warnings.append(_soft_warning(budget, spent, reserved, span,
-                                                  self.timezone))
-                holds.append((budget.id, span.start))
+        spans = [window(budget.period, now, self.tz) for budget in applicable]
+        if self.ledger is not None:
+            counters = await self._reserve_in_memory(applicable, spans, nanos, now)
+        else:
+            counters = await self._reserve_in_database(applicable, spans, nanos, now)
+        warnings = [_soft_warning(budget, spent, reserved, span, self.timezone)
+                    for budget, span, (spent, reserved) in zip(applicable, spans, counters,
+                                                               strict=True)
+                    if budget.soft and spent + reserved > budget.limit]
         for text in warnings:
             log.warning("soft budget exceeded: %s", text, extra={
                 "event": "budget.soft_exceeded", "user_id": admission.spec.principal.user_id,
                 "api_token_id": admission.spec.principal.token_id})
-        return BudgetGrant(self, holds, nanos, warnings)
+        return BudgetGrant(self, [(b.id, s.start) for b, s in zip(applicable, spans,
+                                                                  strict=True)],
+                           nanos, warnings)
 
-    async def _refusal(self, session: AsyncSession, budget: Definition, span: Window,
-                       nanos: int, now: float) -> BudgetExceeded:
-        row = (await session.execute(
-            select(m.BudgetSpend.spent, m.BudgetSpend.reserved).where(
-                m.BudgetSpend.budget_id == budget.id,
-                m.BudgetSpend.period_start == span.start))).first()
-        spent, reserved = (row[0], row[1]) if row is not None else (0, 0)
+    async def _reserve_in_memory(self, applicable: list[Definition], spans: list[Window],
+                                 nanos: int, now: float) -> list[tuple[int, int]]:
+        """Check every budget, then add to every one, with no ``await`` between: atomic
+        on the event loop's one thread, so exact without the database."""
+        ledger = self.ledger
+        assert ledger is not None
+        keys = [(b.id, s.start) for b, s in zip(applicable, spans, strict=True)]
+        if any(key not in ledger.rows for key in keys):
+            await ledger.load(keys)
+        for budget, span, key in zip(applicable, spans, keys, strict=True):
+            spent, reserved = ledger.rows[key]
+            if not budget.soft and not _fits(spent, reserved, nanos, budget.limit):
+                raise self._refused(budget, span, spent, reserved, nanos, now)
+        for key in keys:
+            ledger.add(key, 0, nanos)
+        return [(ledger.rows[k][0], ledger.rows[k][1]) for k in keys]
+
+    async def _reserve_in_database(self, applicable: list[Definition], spans: list[Window],
+                                   nanos: int, now: float) -> list[tuple[int, int]]:
+        """One lean statement per budget (Core, no ORM session), all in one transaction
+        in budget-id order: a refusal rolls back the others."""
+        counters: list[tuple[int, int]] = []
+        async with self.db.engine.begin() as conn:
+            for budget, span in zip(applicable, spans, strict=True):
+                row = None
+                if budget.soft or nanos <= budget.limit:  # else no row could take it
+                    row = (await conn.execute(_reserve_statement(budget, span.start, nanos)
+                                              )).first()
+                if row is None:
+                    found = (await conn.execute(
+                        select(_TABLE.c.spent, _TABLE.c.reserved).where(
+                            _TABLE.c.budget_id == budget.id,
+                            _TABLE.c.period_start == span.start))).first()
+                    spent, reserved = (int(found[0]), int(found[1])) if found else (0, 0)
+                    raise self._refused(budget, span, spent, reserved, nanos, now)
+                counters.append((int(row[0]), int(row[1])))
+        return counters
+
+    def _refused(self, budget: Definition, span: Window, spent: int, reserved: int,
+                 nanos: int, now: float) -> BudgetExceeded:
         held = f", {usd(to_usd(reserved))} held by calls in progress" if reserved else ""
         cost = f"; this call could cost up to {usd(to_usd(nanos))}" if nanos else ""
         message = (f"{budget.title[0].upper()}{budget.title[1:]} is used up "
@@ -179,11 +216,15 @@ class BudgetPolicy:
             span.resets_at.timestamp() - now)))
 
     # -- settling ------------------------------------------------------------------------
-    def _spawn_settle(self, holds: list[tuple[int, date]], reserved: int, spent: int) -> None:
-        """``settle`` is synchronous (it runs in ``finally`` blocks): the write is queued
-        and one task writes the queue. Settlements that arrive while it writes are
-        summed per budget row and written together in its next transaction, so under
-        load a call costs one write transaction (its reservation), not two."""
+    def _settle(self, holds: list[Key], reserved: int, spent: int) -> None:
+        """``settle`` is synchronous (it runs in ``finally`` blocks). SQLite: the ledger
+        changes now and writes behind. PostgreSQL: the write is queued and one task
+        writes the queue; settlements that arrive while it writes are summed per budget
+        row and written together in its next transaction."""
+        if self.ledger is not None:
+            for hold in holds:
+                self.ledger.add(hold, spent, -reserved)
+            return
         for hold in holds:
             was = self._pending.get(hold, (0, 0))
             self._pending[hold] = (was[0] + reserved, was[1] + spent)
@@ -200,54 +241,44 @@ class BudgetPolicy:
         while self._pending:
             batch, self._pending = self._pending, {}
             try:
-                async with self._sqlite_turn, self.db.unit_of_work() as session:
+                async with self.db.engine.begin() as conn:
                     for (budget_id, start), (reserved, spent) in sorted(batch.items()):
-                        await session.execute(
-                            update(m.BudgetSpend)
-                            .where(m.BudgetSpend.budget_id == budget_id,
-                                   m.BudgetSpend.period_start == start)
-                            .values(reserved=m.BudgetSpend.reserved - reserved,
-                                    spent=m.BudgetSpend.spent + spent))
+                        await conn.execute(
+                            update(_TABLE)
+                            .where(_TABLE.c.budget_id == budget_id,
+                                   _TABLE.c.period_start == start)
+                            .values(reserved=_TABLE.c.reserved - reserved,
+                                    spent=_TABLE.c.spent + spent))
             except Exception:  # the calls are over; their holds expire with the period
                 self.settle_failures += 1
                 log.exception("could not settle %d budget reservations", len(batch))
 
     async def drain(self) -> None:
         """Wait until every settlement queued so far is written (tests; shutdown)."""
+        if self.ledger is not None:
+            await self.ledger.drain()
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
 
-async def _reserve(session: AsyncSession, budget: Definition, start: date,
-                   nanos: int) -> tuple[int, int] | None:
-    """Add ``nanos`` to the period's reservations; for a hard budget only if it fits.
-    Returns (spent, reserved) after, or None when a hard budget has no room."""
-    row = await _try_reserve(session, budget, start, nanos)
-    if row is None:  # no row yet this period (or no room): make sure it exists, once
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(insert(m.BudgetSpend)
-                              .values(budget_id=budget.id, period_start=start, spent=0,
-                                      reserved=0)
-                              .on_conflict_do_nothing())
-        row = await _try_reserve(session, budget, start, nanos)
-    return row
+def _fits(spent: int, reserved: int, nanos: int, limit: int) -> bool:
+    """THE admission rule of a hard budget (the same as the UPDATE's WHERE below)."""
+    return spent + reserved + nanos <= limit and spent < limit
 
 
-async def _try_reserve(session: AsyncSession, budget: Definition, start: date,
-                       nanos: int) -> tuple[int, int] | None:
-    statement = (update(m.BudgetSpend)
-                 .where(m.BudgetSpend.budget_id == budget.id,
-                        m.BudgetSpend.period_start == start)
-                 .values(reserved=m.BudgetSpend.reserved + nanos)
-                 .returning(m.BudgetSpend.spent, m.BudgetSpend.reserved))
-    if not budget.soft:
-        limit = budget.limit
-        statement = statement.where(
-            m.BudgetSpend.spent + m.BudgetSpend.reserved + nanos <= limit,
-            m.BudgetSpend.spent < limit)
-    row = (await session.execute(statement)).first()
-    return (int(row[0]), int(row[1])) if row is not None else None
+def _reserve_statement(budget: Definition, start: date, nanos: int) -> Executable:
+    """Create the period's row holding ``nanos``, or add ``nanos`` to it — for a hard
+    budget only if it fits (PostgreSQL re-checks the WHERE under the row lock a
+    concurrent UPDATE waited for). Returns (spent, reserved) after, or no row."""
+    insert = pg_insert(_TABLE).values(budget_id=budget.id, period_start=start, spent=0,
+                                      reserved=nanos)
+    hard = None if budget.soft else (
+        (_TABLE.c.spent + _TABLE.c.reserved + nanos <= budget.limit)
+        & (_TABLE.c.spent < budget.limit))
+    return (insert.on_conflict_do_update(
+        index_elements=[_TABLE.c.budget_id, _TABLE.c.period_start],
+        set_={"reserved": _TABLE.c.reserved + nanos}, where=hard)
+        .returning(_TABLE.c.spent, _TABLE.c.reserved))
 
 
 def _soft_warning(budget: Definition, spent: int, reserved: int, span: Window,
