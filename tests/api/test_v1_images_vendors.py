@@ -17,7 +17,7 @@ import pytest
 from switchboard.db import Database
 from switchboard.services.keys import set_provider_key
 from switchboard.services.providers import create_provider, update_provider
-from tests.api.chat_support import wait_for
+from tests.api.chat_support import client, wait_for
 from tests.fakes import openai as openai_fake
 from tests.fakes.script import Fail
 from tests.fakes.server import serve_in_thread
@@ -100,8 +100,8 @@ def test_dall_e_3_one_picture_per_call_with_its_revised_prompt(setup: Setup) -> 
 def test_what_the_model_does_not_make_is_refused_before_the_call(setup: Setup) -> None:
     for extra in ({"size": "256x256"}, {"quality": "low"}, {"background": "transparent"}):
         with pytest.raises(openai.BadRequestError) as caught:
-            setup.client.images.generate(model="openai:dall-e-3", prompt="x",
-                                         **extra)  # type: ignore[arg-type]
+            setup.client.images.generate(  # type: ignore[call-overload]
+                model="openai:dall-e-3", prompt="x", **extra)
         assert caught.value.body["param"] == next(iter(extra))  # type: ignore[index]
     assert setup.sent("openai") == []
 
@@ -126,3 +126,26 @@ def test_a_vendor_failure_is_an_openai_error(setup: Setup) -> None:
     rows = wait_for(setup.server, "SELECT status, cost FROM usage_events "
                     "WHERE model = 'gpt-image-1'", bool)
     assert rows[0] == ("error", None)
+
+
+def test_a_budget_is_reserved_for_every_picture_asked(setup: Setup) -> None:
+    """$0.30 a day: two high 1024x1536 pictures ($0.50) are refused before any call; one
+    ($0.25) is made; then the next one no longer fits what is left."""
+    admin = client(setup.server, setup.server.make_user("root", role="admin"))
+    me = client(setup.server, setup.token).get("/api/me").json()["id"]
+    made = admin.post("/api/budgets", json={"scope": "user", "user_id": me,
+                                            "amount": "0.30", "period": "day"})
+    assert made.status_code == 200, made.text
+    ask = {"model": "openai:gpt-image-1", "prompt": "a kite", "size": "1024x1536",
+           "quality": "high"}
+    with pytest.raises(openai.RateLimitError) as refused:
+        setup.client.images.generate(n=2, **ask)  # type: ignore[call-overload]
+    assert refused.value.code == "insufficient_quota"
+    assert setup.sent("openai") == []  # refused before the vendor
+    got = setup.client.images.generate(n=1, **ask)  # type: ignore[call-overload]
+    assert got.data is not None and len(got.data) == 1
+    wait_for(setup.server, "SELECT cost FROM usage_events WHERE model = 'gpt-image-1'", bool)
+    with pytest.raises(openai.RateLimitError) as again:  # $0.25 spent (or still held)
+        setup.client.images.generate(n=1, **ask)  # type: ignore[call-overload]
+    assert again.value.code == "insufficient_quota"
+    assert len(setup.sent("openai")) == 1
