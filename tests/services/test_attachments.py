@@ -61,14 +61,3 @@ async def test_unusable_files_are_refused_clearly(name: str, media_type: str, ra
 async def test_bad_base64_is_refused() -> None:
     with pytest.raises(ValidationFailed, match="base64"):
         await read_attachment("a.txt", "text/plain", "not base64!")
-
-
-def test_the_server_does_not_load_the_pdf_reader_until_a_pdf_arrives() -> None:
-    """pypdf is ~8 MB of resident memory: a server that never sees a PDF does not pay it."""
-    import subprocess
-    import sys
-
-    code = "import sys, switchboard.api.app; print('pypdf' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"

@@ -25,12 +25,11 @@ from starlette.routing import Route
 from switchboard import __version__
 from switchboard.api import docs, errors
 from switchboard.api.access_log import AccessLog
-from switchboard.api.anthropic.routes import routes as anthropic_routes
 from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
 from switchboard.api.error_boundary import ErrorBoundary
+from switchboard.api.lazy_routes import DEFERRED_ROUTES
 from switchboard.api.openai.routes import routes as openai_routes
-from switchboard.api.responses.routes import routes as responses_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.shutdown import hook_signals
 from switchboard.api.state import AppState
@@ -160,7 +159,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(ErrorBoundary)  # any unhandled exception: its surface's error
     app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
     app.add_middleware(StrictTransportSecurity)  # on every HTTPS response, 413s included
-    app.router.routes.extend([*openai_routes, *responses_routes, *anthropic_routes])
+    app.router.routes.extend([*openai_routes, *DEFERRED_ROUTES])
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     app.router.routes.extend([

@@ -21,7 +21,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from switchboard.api.auth import optional_principal
-from switchboard.api.openapi import build_openapi
 from switchboard.api.tokens import Principal
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -59,6 +58,11 @@ def install(app: FastAPI) -> None:
         if denied is not None:
             return denied
         if app.openapi_schema is None:
+            # Imported on the first request for the document: it pulls in every surface's
+            # wire models, which a start that serves only /v1/chat/completions skips
+            # (issue 12; api's own module, no cycle hidden).
+            from switchboard.api.openapi import build_openapi
+
             app.openapi_schema = build_openapi(app)
         return JSONResponse(app.openapi_schema)
 

@@ -12,14 +12,14 @@ open redirect.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from switchboard import __version__
 from switchboard.api.auth import optional_principal, state_of
@@ -27,8 +27,25 @@ from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
 from switchboard.services.accounts import check_setup_token, has_accounts, needs_setup
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")  # autoescape is on by default
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The pages' Jinja2 environment, built on the first page rendered.
+
+    Jinja2 costs a server about 50 ms of start-up and a few MB of resident memory, and a
+    gateway serving only ``/v1`` never renders a page (issue 12): it is imported here, a
+    third-party leaf imported late for start-up cost, not to hide a cycle.
+    tests/test_startup_imports.py keeps it out of the server's start. Autoescape is on by
+    default.
+    """
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=HERE / "templates")
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -79,7 +96,7 @@ def _render(request: Request, template: str, principal: Principal | None,
         "settings_pages": SETTINGS_PAGES,
     }
     base.update(context)
-    response = templates.TemplateResponse(request, template, base, status_code=status_code)
+    response = templates().TemplateResponse(request, template, base, status_code=status_code)
     # Pages carry a per-session CSRF token: never cache them in a shared cache.
     response.headers["cache-control"] = "no-store"
     response.headers["x-frame-options"] = "DENY"

@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import precheck
@@ -223,8 +222,5 @@ async def delete(request: Request) -> Response:
     return _json({"id": response_id, "object": "response", "deleted": True})
 
 
-routes = [
-    Route("/v1/responses", create, methods=["POST"]),
-    Route("/v1/responses/{response_id}", retrieve, methods=["GET"]),
-    Route("/v1/responses/{response_id}", delete, methods=["DELETE"]),
-]
+# Mounted by ``api.app`` through ``api.lazy_routes.DEFERRED_ROUTES`` (imported on the
+# first request to one of these paths, issue 12): the paths and methods are listed there.

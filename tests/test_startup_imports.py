@@ -1,0 +1,61 @@
+"""Start-up loads only what the first request needs (issue 12: start-up time, idle memory).
+
+A real server start (the app's lifespan on an already migrated database, the ordinary
+case) and a first ``/v1`` request must not import the modules below; each is deferred to
+the first request that needs it. A module that creeps back into the start fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# module -> why a start does not need it
+DEFERRED = {
+    "pypdf": "about 8 MB resident; imported with the first PDF attachment",
+    "alembic": "only when the schema is behind head (db.migrate.ensure_schema)",
+    "jinja2": "the web pages' templates, built on the first page (web.views.templates)",
+    "redis": "only when SWITCHBOARD_REDIS_URL is set",
+    "jsonschema": "only when a response schema is checked (spec.schema_check)",
+    "switchboard.api.openapi": "the API document, built on its first request (api.docs)",
+    "switchboard.api.anthropic.wire": "/v1/messages, on its first request (api.lazy_routes)",
+    "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",
+    "switchboard.api.responses.wire": "/v1/responses, on its first request",
+    "switchboard.api.responses.render": "/v1/responses, on its first request",
+}
+
+_SCRIPT = """
+import asyncio, json, sys
+from switchboard.db.migrate import ensure_schema
+if sys.argv[1] == "migrate":
+    asyncio.run(ensure_schema())
+    raise SystemExit
+from starlette.testclient import TestClient
+from switchboard.api.app import create_app
+with TestClient(create_app()) as client:
+    first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
+    loaded = sorted(m for m in json.loads(sys.argv[2]) if m in sys.modules)
+    later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
+    print(json.dumps({"first": first.status_code, "loaded": loaded,
+                      "messages": [later.status_code, later.json()["type"]],
+                      "wire_after": "switchboard.api.anthropic.wire" in sys.modules}))
+"""
+
+
+def _run(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-c", _SCRIPT, *args], capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
+        _isolated_env: Path) -> None:
+    _run("migrate")  # a database at head: the start then needs no migration tooling
+    report = json.loads(_run("serve", json.dumps(sorted(DEFERRED))).strip().splitlines()[-1])
+    assert report["first"] == 401  # the request was answered, by the OpenAI surface
+    assert report["loaded"] == [], {m: DEFERRED[m] for m in report["loaded"]}
+    # the deferred surface still answers, in its own error shape, once asked
+    assert report["messages"] == [401, "error"] and report["wire_after"] is True
