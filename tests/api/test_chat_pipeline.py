@@ -11,7 +11,7 @@ import pytest
 
 from switchboard.config import load_settings
 from switchboard.services.metering import CallOutcome
-from switchboard.services.policy import Admission, RateLimited
+from switchboard.services.policy import Admission, BudgetExceeded, RateLimited
 from tests.api.chat_support import add_provider, client, stream_chat, wait_for
 from tests.fakes import openai as openai_fake
 from tests.fakes.script import Fail, Hold, Reply
@@ -138,3 +138,53 @@ def test_a_silent_model_gets_keep_alive_comments(setup: Setup) -> None:
                   if line.startswith("event: ")]
     assert "event: delta" in seen  # the model had started, then fell silent
     assert events[-1] in ("done", "title") and "done" in events
+
+
+@dataclass
+class Budget:
+    """A hard budget that the first call spends: later calls are refused."""
+
+    admitted: list[Admission] = field(default_factory=list)
+    spent_after: int = 1
+    name: str = "budget"
+
+    async def admit(self, admission: Admission) -> Held:
+        if len(self.admitted) >= self.spent_after:
+            raise BudgetExceeded("Your monthly budget of $1.00 is spent")
+        self.admitted.append(admission)
+        return Held({})
+
+
+def _titled(setup: Setup, budget: Budget) -> list[tuple[str, dict[str, object]]]:
+    primary, _ = setup.refs
+    state = setup.server.app.state.sb
+    state.settings = replace(state.settings, auto_titles=True)
+    state.pipeline.admission[:] = [budget]
+    with client(setup.server, setup.token) as http:
+        return stream_chat(http, {"text": "when should i plant tomatoes", "model": primary})
+
+
+def test_the_title_goes_through_the_pipeline_and_is_metered_once(setup: Setup) -> None:
+    setup.first.then(Reply(chunks=["Plant in May."]), Reply(chunks=["Planting tomatoes"]))
+    budget = Budget(spent_after=2)
+    events = _titled(setup, budget)
+    assert events[-1][0] == "title" and events[-1][1]["title"] == "Planting tomatoes"
+    answer, title = budget.admitted  # the title was admitted like the answer
+    assert (title.spec.surface, title.spec.principal.user_id) == (
+        "chat", answer.spec.principal.user_id)
+    assert title.max_output_tokens == 30 and not title.spec.stream
+    rows = wait_for(setup.server, "SELECT provider, status, source, user_id FROM "
+                    "usage_events ORDER BY id", lambda r: len(r) >= 2)
+    assert [r[:3] for r in rows] == [("first", "ok", "chat")] * 2  # one row per call
+    assert rows[0][3] == rows[1][3] is not None
+
+
+def test_a_spent_budget_skips_the_title_not_the_answer(setup: Setup) -> None:
+    setup.first.then(Reply(chunks=["Plant in May."]))
+    events = _titled(setup, Budget(spent_after=1))
+    names = [name for name, _ in events]
+    assert names[-1] == "done" and "error" not in names and "title" not in names
+    done = dict(events)["done"]
+    assert done["message"]["text"] == "Plant in May."  # type: ignore[index]
+    assert done["conversation"]["title"] == "when should i plant tomatoes"  # type: ignore[index]
+    assert len(setup.first.chat_requests()) == 1  # no title call reached the vendor

@@ -154,9 +154,13 @@ class Turn:
         """The stop button (``services.answer_jobs``): the reason saved is "stopped"."""
         self.client_stopped = True
 
+    @property
+    def caller(self) -> Principal:
+        """Who the turn's calls are made for (the answer's and the title's)."""
+        return self.principal or Principal(self.user_id, "", "user", self.api_token_id)
+
     def spec(self, *, stream: bool = True) -> CallSpec:
-        principal = self.principal or Principal(self.user_id, "", "user", self.api_token_id)
-        return CallSpec(principal, "chat", self.request, self.model.ref, self.fallbacks,
+        return CallSpec(self.caller, "chat", self.request, self.model.ref, self.fallbacks,
                         stream=stream)
 
     async def open(self) -> OpenCall:
@@ -228,10 +232,6 @@ class Turn:
         self._saving = self.deps.spawn(_save_answer(self, outcome))
         if self.new_conversation and self.deps.auto_titles:
             self._titling = self.deps.spawn(_retitle(self))
-
-    def _record(self, outcome: CallOutcome) -> None:
-        self.deps.usage.record(outcome.usage_record(
-            "chat", user_id=self.user_id, api_token_id=self.api_token_id))
 
     async def new_title(self) -> str | None:
         """The title the model gave a new conversation (None: it keeps its first one)."""
@@ -479,8 +479,8 @@ async def _retitle(turn: Turn) -> str | None:
     saved = await turn.saved()
     if saved.status != "complete" or saved.message is None or turn.user_message is None:
         return None
-    title = await suggest_title(turn.model, turn.user_message.text, saved.message.text,
-                                turn._record)
+    title = await suggest_title(turn.deps.pipeline, turn.caller, turn.model,
+                                turn.user_message.text, saved.message.text)
     if title is None:
         return None
     async with turn.deps.db.unit_of_work() as session:

@@ -185,18 +185,6 @@ async def metered(
             await aclose()
 
 
-async def metered_generate(model: ResolvedModel, request: ChatRequest,
-                           on_done: Callable[[CallOutcome], None]) -> ChatResult:
-    """One non-streaming call (the model's retries included), metered like a stream and
-    folded once, by metering's own collector. A vendor error is in the result (or
-    raised, when the vendor failed before answering at all)."""
-    collector = Collector()
-    async for _ in metered(model, model.generate_events(request), on_done, request=request,
-                           collector=collector):
-        pass
-    return collector.result()
-
-
 async def metered_embed(model: ResolvedModel, request: EmbeddingRequest,
                         on_done: Callable[[CallOutcome], None]) -> EmbeddingResult:
     """One embedding request (all its batches, with retries), accounted like a chat call:

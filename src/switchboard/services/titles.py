@@ -3,22 +3,25 @@
 The first message, cut at a word (``chat.title_from``), is the title from the start, so
 the sidebar never shows "Untitled". Once the first answer is complete, the conversation's
 model is asked for a few words that name the topic; the answer replaces the provisional
-title unless the user renamed the conversation meanwhile. The call is metered like any
-chat call (the user pays for it and sees it in the usage report), is small (the exchange
-cut to ``EXCERPT`` characters each way, ``MAX_OUTPUT_TOKENS``), and is skipped for the
-offline model, whose provisional title already is its summary: it cannot write a better
-one. A failed or empty answer keeps the provisional title: a title is never worth an
-error in the user's face.
+title unless the user renamed the conversation meanwhile. The call goes through the call
+pipeline like the answer (surface ``chat``, the user as principal), so the user's budgets
+and rate limits admit it and it is metered once (the user pays for it and sees it in the
+usage report). It is small (the exchange cut to ``EXCERPT`` characters each way,
+``MAX_OUTPUT_TOKENS``, not streamed), and is skipped for the offline model, whose
+provisional title already is its summary: it cannot write a better one. A refused (a
+spent budget, a rate limit), failed or empty answer keeps the provisional title: a title
+is never worth an error in the user's face.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 
 from switchboard.registry import ResolvedModel
-from switchboard.services.metering import CallOutcome, metered_generate
+from switchboard.services.pipeline import Pipeline
+from switchboard.services.policy import CallSpec
+from switchboard.services.principal import Principal
 from switchboard.spec import ChatRequest, Message, SwitchboardError
 
 log = logging.getLogger("switchboard.titles")
@@ -59,13 +62,16 @@ def title_request(question: str, answer: str) -> ChatRequest:
                        max_output_tokens=MAX_OUTPUT_TOKENS)
 
 
-async def suggest_title(model: ResolvedModel, question: str, answer: str,
-                        on_done: Callable[[CallOutcome], None]) -> str | None:
-    """The model's title for this exchange, or None (offline model, failure, nothing)."""
+async def suggest_title(pipeline: Pipeline, principal: Principal, model: ResolvedModel,
+                        question: str, answer: str) -> str | None:
+    """The title ``model`` (the one that answered) gives this exchange, or None (offline
+    model, refused, failed, nothing usable)."""
     if model.kind in NO_TITLE_KINDS or not question.strip():
         return None
+    spec = CallSpec(principal, "chat", title_request(question, answer), model.ref,
+                    stream=False)
     try:
-        result = await metered_generate(model, title_request(question, answer), on_done)
+        result = (await pipeline.complete(spec)).result
     except SwitchboardError as exc:
         log.info("no title from %s: %s", model.ref, exc.code)
         return None
