@@ -388,7 +388,7 @@ def test_warnings_header_stays_one_ascii_line(edges: Edges) -> None:
 
 def test_the_sdk_reads_unknown_routes_and_methods_as_openai_errors() -> None:
     """Issue 11's "done when": the /v1 edges hold for the official SDK, not only for a raw
-    HTTP client. An endpoint this gateway does not serve (moderations, images) is a
+    HTTP client. An endpoint this gateway does not serve (moderations, speech) is a
     NotFoundError whose body names the route; a method it does not take is a 405
     whose body names the allowed one; both parse as OpenAI errors (type, code, param)."""
     with running_server() as server:
@@ -396,8 +396,9 @@ def test_the_sdk_reads_unknown_routes_and_methods_as_openai_errors() -> None:
                                max_retries=0)
         for call, route in ((lambda: client.moderations.create(input="x"),
                              "POST /v1/moderations"),
-                            (lambda: client.images.generate(model="offline", prompt="x"),
-                             "POST /v1/images/generations")):
+                            (lambda: client.audio.speech.create(
+                                model="offline", voice="alloy", input="x"),
+                             "POST /v1/audio/speech")):
             with pytest.raises(openai.NotFoundError) as missing:
                 call()
             body = missing.value.body
