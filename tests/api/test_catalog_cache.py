@@ -65,21 +65,23 @@ class Raw:
 
 
 def test_gzip_copy_is_the_same_json(admin: httpx.Client) -> None:
-    embed = None
+    others: list[dict[str, Any]] = []
     for provider in ok(admin, "GET", "/api/config/providers"):
         if provider["name"] != "offline":
             ok(admin, "PUT", f"/api/config/providers/{provider['id']}", {"enabled": False})
-        else:  # its embedding model too: one small model left
-            embed = next(m for m in ok(admin, "GET", "/api/config/models/provider/"
-                                       f"{provider['id']}") if m["model_type"] == "embedding")
-            ok(admin, "PUT", f"/api/config/models/{embed['id']}", {"is_enabled": False})
+        else:  # its embedding and image models too: one small model left
+            others = [m for m in ok(admin, "GET", "/api/config/models/provider/"
+                                    f"{provider['id']}") if m["model_type"] != "chat"]
+            for model in others:
+                ok(admin, "PUT", f"/api/config/models/{model['id']}", {"is_enabled": False})
     small = Raw(admin, "/api/model-registry", "gzip")  # only offline-chat
     assert len(small.content) < 1024 and "content-encoding" not in small.headers
     assert small.headers["vary"] == "Accept-Encoding"  # the choice depends on it all the same
     for provider in ok(admin, "GET", "/api/config/providers"):
         ok(admin, "PUT", f"/api/config/providers/{provider['id']}", {"enabled": True})
-    assert embed is not None
-    ok(admin, "PUT", f"/api/config/models/{embed['id']}", {"is_enabled": True})
+    assert others
+    for model in others:
+        ok(admin, "PUT", f"/api/config/models/{model['id']}", {"is_enabled": True})
     for path in PICKERS:
         plain = Raw(admin, path, "identity")
         zipped = Raw(admin, path, "br;q=1.0, gzip;q=0.8")

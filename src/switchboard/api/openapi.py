@@ -73,6 +73,7 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/messages/{message_id}/stream"): (429,),
     ("GET", "/api/usage"): (403,),
     ("POST", "/api/tokens"): (404,),
+    ("POST", "/api/budgets"): (404,),  # the user or token it names does not exist
     ("PUT", "/api/me/preferences"): (404,),
     ("GET", "/api/model-registry"): (304,),
     ("GET", "/api/models"): (304,),
