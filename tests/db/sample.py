@@ -100,8 +100,18 @@ def one_row_per_table() -> list[m.Base]:
     )
     stored_file = m.StoredFile(id=1, owner_id=1, sha256="ab" * 32, media_type="image/png",
                                size=2_048, created_at=T0)
+    # The roll-ups of ``usage``, exactly as migration 0017's backfill computes them (the
+    # round trip drops and rebuilds them).
+    daily = m.UsageDaily(
+        id=1, day=T0.date(), user_id=1, provider="openai-main", model="gpt-4o-mini",
+        source="api", requests=1, errors=0, input_tokens=10, output_tokens=5,
+        cached_tokens=2, reasoning_tokens=0, cost=Decimal("0.0000045000"), priced=1,
+        latency_total=800, latency_count=1, estimated=0)
+    latency = m.UsageDailyLatency(id=1, day=T0.date(), provider="openai-main",
+                                  model="gpt-4o-mini", bucket=6, calls=1)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
-            usage, audit, web_session, stamp, budget, spend, rule, stored, stored_file]
+            usage, daily, latency, audit, web_session, stamp, budget, spend, rule, stored,
+            stored_file]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

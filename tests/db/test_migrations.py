@@ -18,14 +18,16 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0007_conversation_pins",
              "0008_revocation_stamp", "0009_fallbacks", "0010_budgets",
              "0011_rate_limit_rules", "0012_model_types", "0013_stored_responses",
-             "0014_provider_keys", "0015_image_models", "0016_files"]
+             "0014_provider_keys", "0015_image_models", "0016_files",
+             "0017_usage_rollups"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
                 "0011_rate_limit_rules": {"rate_limit_rules"},
                 "0013_stored_responses": {"stored_responses"},
                 "0014_provider_keys": {"provider_keys"},
-                "0016_files": {"files"}}
+                "0016_files": {"files"},
+                "0017_usage_rollups": {"usage_daily", "usage_daily_latency"}}
 
 
 def kept_at(revision: str, rows: dict[str, list[object]]) -> dict[str, int]:
@@ -107,7 +109,9 @@ async def test_round_trip_one_step_keeps_every_row(database_url: str) -> None:
     # the downgrade dropped); every other row is kept.
     # provider_keys is the exception: 0014's downgrade puts each provider's first key
     # back on its row and the upgrade moves it in again, so one key per provider returns.
-    recreated = ADDED_TABLES.get(REVISIONS[-1], set()) - {"provider_keys"}
+    # The usage roll-ups too: 0017's upgrade rebuilds them from usage_events.
+    recreated = ADDED_TABLES.get(REVISIONS[-1], set()) - {
+        "provider_keys", "usage_daily", "usage_daily_latency"}
     assert await _snapshot(database_url) == (schema, {
         t: ([] if t in recreated else r) for t, r in rows.items()})
 

@@ -607,6 +607,60 @@ class UsageEvent(Base):
     """Token counts estimated by Switchboard (the vendor sent none), not reported."""
 
 
+class UsageDaily(Base):
+    """``usage_events`` summed per UTC day x user x provider x model x source, kept up to
+    date by the usage recorder in the same transaction as the rows it sums (decision
+    0129). Every report reads this, never the raw events: a month is at most
+    days x users x models x sources rows, however many calls there were.
+
+    ``user_id`` 0 stands for "no account" (the CLI; a NULL would make every such row its
+    own group under the unique key) and is not a foreign key: the bill outlives the
+    account, and a report shows a deleted user's spend as nobody's. ``cost`` sums the
+    priced calls; ``priced`` counts them, so "no call had a price" (unknown) stays
+    distinguishable from "free".
+    """
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (
+        UniqueConstraint("day", "user_id", "provider", "model", "source"),
+        Index(None, "user_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    provider: Mapped[str] = mapped_column(String(100), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    errors: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cached_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cost: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    priced: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_total: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    estimated: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageDailyLatency(Base):
+    """How many calls per UTC day x provider x model took how long: a histogram with
+    fixed buckets (``services.usage_rollup.LATENCY_BOUNDS_MS``), so p50 / p95 over any
+    period are read from a few rows instead of sorting every call's latency."""
+
+    __tablename__ = "usage_daily_latency"
+    __table_args__ = (UniqueConstraint("day", "provider", "model", "bucket"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    provider: Mapped[str] = mapped_column(String(100), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    bucket: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    calls: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 class AuditLog(Base):
     """Append-only record of what admins (and the CLI) did. UPDATE and DELETE are rejected
     by database triggers (migration 0003).

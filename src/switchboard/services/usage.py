@@ -5,8 +5,10 @@ would put a database round trip (and, on SQLite, the single writer lock) on the 
 of every call; instead ``UsageRecorder.record()`` appends to an in-memory buffer and a
 background task inserts the buffer in one multi-row statement every ``interval`` seconds
 or as soon as ``batch_size`` rows are waiting. ``close()`` flushes what is left at
-shutdown. A failed flush keeps its rows and tries again (bounded by ``max_buffer``, past
-which the oldest rows are dropped and counted — logged loudly, never silently).
+shutdown. The same transaction adds the batch to the daily roll-ups every report reads
+(``usage_rollup``, decision 0129). A failed flush keeps its rows and tries again
+(bounded by ``max_buffer``, past which the oldest rows are dropped and counted — logged
+loudly, never silently).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import insert
 
 from switchboard.db import Database, utcnow
 from switchboard.db.models import UsageEvent
+from switchboard.services import usage_rollup
 
 log = logging.getLogger("switchboard.usage")
 
@@ -133,6 +136,7 @@ class UsageRecorder:
             try:
                 async with self.db.unit_of_work() as session:
                     await session.execute(insert(UsageEvent), rows)
+                    await usage_rollup.add(session, rows)  # same transaction: decision 0129
             except asyncio.CancelledError:
                 self._buffer[:0] = rows  # rolled back: keep them for whoever flushes next
                 raise

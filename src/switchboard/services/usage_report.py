@@ -1,15 +1,10 @@
-"""The usage report: requests, errors, tokens, cost and latency from ``usage_events``.
+"""The usage report: requests, errors, tokens, cost and latency, from the daily roll-ups.
 
-ONE aggregate query groups the range's events by (day, provider, model, source); the
-totals, per-provider, per-model, per-source and per-day figures are sums of those few
-groups (at most days x models x sources rows, never the raw events). Every call is there:
-chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
-
-Day bucketing is the one dialect-specific part: SQLite keeps timestamps as naive UTC text,
-so ``date(created_at)``; PostgreSQL keeps ``timestamptz``, so the day is taken in UTC
-explicitly (``CAST(timezone('UTC', created_at) AS date)``). The constants are
-inlined (not bound) so the GROUP BY expression is textually the SELECT expression, as
-PostgreSQL requires.
+ONE aggregate query groups the range's roll-up rows (``usage_daily``, kept up to date with
+every batch of ``usage_events``: ``usage_rollup``, decision 0129) by (day, provider, model,
+source); the totals, per-provider, per-model, per-source and per-day figures are sums of
+those few groups. The report never reads the raw events, so its cost does not grow with
+traffic. Every call is there: chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
 
 Cost: a sum of the known costs; ``None`` (unknown) only when the group has events and
 none of them had a price (a day without events costs ``"0"``). Average latency is
@@ -26,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, literal_column, select
+from sqlalchemy import func, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
@@ -105,31 +100,21 @@ def check_range(start: date, end: date) -> None:
                                field="from")
 
 
-def _day_bucket(dialect: str) -> Any:
-    if dialect == "postgresql":
-        # A ``date``, not ``to_char`` text: PostgreSQL estimates the number of groups from
-        # the type, and for text it guessed one group per row, then sorted every row (and
-        # spilled to disk). Measured on one million rows: 566 -> 180 ms (docs/scaling.md).
-        utc = func.timezone(literal_column("'UTC'"), m.UsageEvent.created_at)
-        return cast(utc, Date)
-    return func.date(m.UsageEvent.created_at)
-
-
 def _sums() -> tuple[Any, ...]:
-    """The aggregate columns of one group, in ``_group``'s order."""
-    e = m.UsageEvent
-    return (func.count(), func.sum(case((e.status == "error", 1), else_=0)),
-            func.sum(e.input_tokens), func.sum(e.output_tokens),
-            func.sum(e.cached_tokens), func.sum(e.reasoning_tokens), func.sum(e.cost),
-            func.sum(e.latency_ms), func.count(e.latency_ms),
-            func.sum(case((e.estimated, 1), else_=0)))
+    """The aggregate columns of one group of roll-up rows, in ``_group``'s order."""
+    d = m.UsageDaily
+    return (func.sum(d.requests), func.sum(d.errors), func.sum(d.input_tokens),
+            func.sum(d.output_tokens), func.sum(d.cached_tokens),
+            func.sum(d.reasoning_tokens), func.sum(d.cost), func.sum(d.priced),
+            func.sum(d.latency_total), func.sum(d.latency_count), func.sum(d.estimated))
 
 
 def _group(values: Sequence[Any]) -> _Sum:
-    n, errors, inp, out, cached, reasoning, cost, latency, latency_n, estimated = values
-    return _Sum(int(n), int(errors or 0), int(inp or 0), int(out or 0),
+    n, errors, inp, out, cached, reasoning, cost, priced, latency, latency_n, estimated = values
+    return _Sum(int(n or 0), int(errors or 0), int(inp or 0), int(out or 0),
                 int(cached or 0), int(reasoning or 0),
-                Decimal(str(cost)) if cost is not None else None,
+                # No priced call in the group: the cost is unknown, not zero.
+                Decimal(str(cost)) if priced else None,
                 int(latency or 0), int(latency_n or 0), int(estimated or 0))
 
 
@@ -138,16 +123,14 @@ async def usage_report(db: Database, start: date, end: date, *,
     """The report for ``[start, end]`` (whole UTC days); ``user_id`` None = everyone.
     ``by_user`` adds ``by_user``: the same figures per user."""
     check_range(start, end)
-    e = m.UsageEvent
-    day = _day_bucket(db.engine.dialect.name)
-    in_range = (e.created_at >= datetime.combine(start, time(), UTC),
-                e.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
-    mine = (e.user_id == user_id,) if user_id is not None else ()
-    query = (select(day, e.provider, e.model, e.source, *_sums())
-             .where(*in_range, *mine).group_by(day, e.provider, e.model, e.source))
-    per_user = (select(e.user_id, m.User.username, *_sums())
-                .outerjoin(m.User, m.User.id == e.user_id)
-                .where(*in_range, *mine).group_by(e.user_id, m.User.username))
+    d = m.UsageDaily
+    in_range = (d.day >= start, d.day <= end)
+    mine = (d.user_id == user_id,) if user_id is not None else ()
+    query = (select(d.day, d.provider, d.model, d.source, *_sums())
+             .where(*in_range, *mine).group_by(d.day, d.provider, d.model, d.source))
+    per_user = (select(d.user_id, m.User.username, *_sums())
+                .outerjoin(m.User, m.User.id == d.user_id)
+                .where(*in_range, *mine).group_by(d.user_id, m.User.username))
     async with db.session() as session:
         groups = (await session.execute(query)).all()
         users = (await session.execute(per_user)).all() if by_user else []
@@ -186,7 +169,12 @@ async def usage_report(db: Database, start: date, end: date, *,
                  for d, v in sorted(days.items())],
     }
     if by_user:
-        per = [(uid, name, _group(values)) for uid, name, *values in users]
+        # No account (the CLI) and a deleted account are both "nobody": one row.
+        merged: dict[tuple[int | None, str | None], _Sum] = {}
+        for uid, name, *values in users:
+            key = (uid, name) if name is not None else (None, None)
+            merged.setdefault(key, _Sum()).add(_group(values))
+        per = [(uid, name, s) for (uid, name), s in merged.items()]
         report["by_user"] = [
             {"user_id": uid, "username": name if uid is not None else None, **s.as_dict()}
             for uid, name, s in sorted(per, key=lambda r: (-r[2].requests, r[1] or ""))]

@@ -1,0 +1,189 @@
+"""Daily roll-ups of usage, maintained as the usage rows are written (decision 0129).
+
+The dashboard must answer in well under a second with a million usage rows; grouping the
+raw rows costs ~180 ms per report on PostgreSQL at that size and grows with traffic
+(docs/scaling.md). So the usage recorder, in the SAME transaction as each batch of raw
+rows, adds the batch's sums to ``usage_daily`` (per UTC day x user x provider x model x
+source) and its latencies to ``usage_daily_latency`` (a fixed-bucket histogram per day x
+provider x model). Same transaction: a roll-up never counts a row that was rolled back,
+and never misses one that was written.
+
+The batch is folded in Python first (200 calls of one model are one upsert, not 200) and
+each group is one ``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` (SQLite and
+PostgreSQL both have it); groups are written in key order so two workers upserting the
+same rows lock them in the same order and cannot deadlock.
+
+Percentiles from the histogram are approximate: linear within a bucket, and the buckets
+are ~1.5x apart, so p95 is within half a bucket of the truth — plenty for "is a provider
+slow today".
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, case, cast, delete, func, literal, literal_column, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from switchboard.db import Database
+from switchboard.db import models as m
+
+LATENCY_BOUNDS_MS: tuple[int, ...] = (
+    50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000,
+    15_000, 20_000, 30_000, 60_000, 120_000)
+"""Upper bounds of the latency buckets; bucket ``i`` holds latencies below
+``LATENCY_BOUNDS_MS[i]`` (and at least the previous bound); the last bucket, index
+``len(LATENCY_BOUNDS_MS)``, holds everything from two minutes up."""
+NO_USER = 0
+"""``usage_daily.user_id`` for calls linked to no account (the CLI's)."""
+
+_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cached_tokens",
+         "reasoning_tokens", "cost", "priced", "latency_total", "latency_count",
+         "estimated")
+_DAILY_KEY = ("day", "user_id", "provider", "model", "source")
+_LATENCY_KEY = ("day", "provider", "model", "bucket")
+
+
+def latency_bucket(latency_ms: int) -> int:
+    return bisect.bisect_right(LATENCY_BOUNDS_MS, latency_ms)
+
+
+def _day(created_at: object) -> date:
+    if isinstance(created_at, datetime):
+        return created_at.astimezone(UTC).date()
+    raise TypeError(f"created_at must be a datetime, got {type(created_at).__name__}")
+
+
+def fold(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                     list[dict[str, Any]]]:
+    """A batch of ``usage_events`` rows (as the recorder inserts them) -> the roll-up
+    rows to add, daily and latency, each sorted by key."""
+    daily: dict[tuple[Any, ...], dict[str, Any]] = {}
+    latency: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        day = _day(row["created_at"])
+        key = (day, row.get("user_id") or NO_USER, row["provider"], row["model"],
+               row["source"])
+        group = daily.get(key)
+        if group is None:
+            group = daily[key] = dict(zip(_DAILY_KEY, key, strict=True))
+            group.update(dict.fromkeys(_SUMS, 0))
+            group["cost"] = Decimal(0)
+        group["requests"] += 1
+        group["errors"] += row["status"] == "error"
+        group["input_tokens"] += row.get("input_tokens") or 0
+        group["output_tokens"] += row.get("output_tokens") or 0
+        group["cached_tokens"] += row.get("cached_tokens") or 0
+        group["reasoning_tokens"] += row.get("reasoning_tokens") or 0
+        cost = row.get("cost")
+        if cost is not None:
+            group["cost"] += Decimal(cost)
+            group["priced"] += 1
+        ms = row.get("latency_ms")
+        if ms is not None:
+            group["latency_total"] += ms
+            group["latency_count"] += 1
+            bucket_key = (day, row["provider"], row["model"], latency_bucket(ms))
+            latency[bucket_key] = latency.get(bucket_key, 0) + 1
+        group["estimated"] += bool(row.get("estimated"))
+    daily_rows = [daily[k] for k in sorted(daily, key=_sortable)]
+    latency_rows = [{**dict(zip(_LATENCY_KEY, k, strict=True)), "calls": latency[k]}
+                    for k in sorted(latency, key=_sortable)]
+    return daily_rows, latency_rows
+
+
+def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(str(part) for part in key)
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise RuntimeError(f"usage roll-ups support SQLite and PostgreSQL, not {dialect}")
+
+
+async def add(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add a batch of raw usage rows to the roll-ups, in the caller's transaction."""
+    if not rows:
+        return
+    daily, latency = fold(rows)
+    insert = _insert(session.get_bind().dialect.name)
+    table = m.UsageDaily.__table__
+    stmt = insert(table).values(daily)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(_DAILY_KEY),
+        set_={name: table.c[name] + stmt.excluded[name] for name in _SUMS})
+    await session.execute(stmt)
+    if latency:
+        ltable = m.UsageDailyLatency.__table__
+        lstmt = insert(ltable).values(latency)
+        lstmt = lstmt.on_conflict_do_update(
+            index_elements=list(_LATENCY_KEY),
+            set_={"calls": ltable.c.calls + lstmt.excluded.calls})
+        await session.execute(lstmt)
+
+
+def day_of(dialect: str, column: Any) -> Any:
+    """A timestamp column's UTC day, in SQL (the one dialect-specific expression)."""
+    if dialect == "postgresql":
+        # A ``date``, not text: PostgreSQL then estimates the groups well (docs/scaling.md).
+        return cast(func.timezone(literal_column("'UTC'"), column), Date)
+    return func.date(column)
+
+
+async def rebuild(db: Database) -> int:
+    """Recompute every roll-up from ``usage_events`` (after a bulk import, or to repair);
+    returns the number of daily rows. One transaction: readers see the old or the new."""
+    e = m.UsageEvent
+    dialect = db.engine.dialect.name
+    day = day_of(dialect, e.created_at)
+    user = func.coalesce(e.user_id, NO_USER)
+    daily = select(
+        day, user, e.provider, e.model, e.source, func.count(),
+        func.sum(case((e.status == "error", 1), else_=0)),
+        func.sum(e.input_tokens), func.sum(e.output_tokens), func.sum(e.cached_tokens),
+        func.sum(e.reasoning_tokens), func.coalesce(func.sum(e.cost), 0), func.count(e.cost),
+        func.coalesce(func.sum(e.latency_ms), 0), func.count(e.latency_ms),
+        func.sum(case((e.estimated, 1), else_=0)),
+    ).group_by(day, user, e.provider, e.model, e.source)
+    bucket = case(*((e.latency_ms < bound, literal(i))
+                    for i, bound in enumerate(LATENCY_BOUNDS_MS)),
+                  else_=literal(len(LATENCY_BOUNDS_MS)))
+    latency = (select(day, e.provider, e.model, bucket, func.count())
+               .where(e.latency_ms.is_not(None))
+               .group_by(day, e.provider, e.model, bucket))
+    async with db.unit_of_work() as session:
+        await session.execute(delete(m.UsageDaily))
+        await session.execute(delete(m.UsageDailyLatency))
+        await session.execute(m.UsageDaily.__table__.insert().from_select(
+            [*_DAILY_KEY, *_SUMS], daily))
+        await session.execute(m.UsageDailyLatency.__table__.insert().from_select(
+            [*_LATENCY_KEY, "calls"], latency))
+        return int((await session.execute(select(func.count()).select_from(
+            m.UsageDaily))).scalar_one())
+
+
+def percentile(histogram: Mapping[int, int], q: float) -> int | None:
+    """The ``q`` quantile (0..1) of a latency histogram {bucket: calls}, in ms, linear
+    within the bucket it falls in; None for an empty histogram."""
+    total = sum(histogram.values())
+    if total <= 0:
+        return None
+    target = q * total
+    seen = 0
+    for bucket in sorted(histogram):
+        calls = histogram[bucket]
+        if seen + calls >= target and calls > 0:
+            low = LATENCY_BOUNDS_MS[bucket - 1] if bucket > 0 else 0
+            high = (LATENCY_BOUNDS_MS[bucket] if bucket < len(LATENCY_BOUNDS_MS)
+                    else LATENCY_BOUNDS_MS[-1] * 2)
+            return round(low + (high - low) * (target - seen) / calls)
+        seen += calls
+    return LATENCY_BOUNDS_MS[-1] * 2

@@ -1,0 +1,114 @@
+"""The daily roll-ups equal the raw rows' aggregates, however the rows arrive (in one
+batch, in many, from two recorders at once), on SQLite and PostgreSQL; a rebuild gives
+the same; percentiles read from the histogram."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from switchboard.db import Database
+from switchboard.db import models as m
+from switchboard.services import usage_rollup
+from switchboard.services.usage import UsageRecord, UsageRecorder
+from switchboard.services.usage_rollup import LATENCY_BOUNDS_MS, latency_bucket, percentile
+
+DAY = datetime(2026, 11, 30, 23, 59, 0, tzinfo=UTC)
+
+
+def records(count: int, seed: int) -> list[UsageRecord]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        cost = None if rng.random() < 0.2 else Decimal(rng.randint(0, 10_000)) / 10**7
+        out.append(UsageRecord(
+            provider=rng.choice(["openai", "anthropic"]), model=rng.choice(["a", "b", "c"]),
+            source=rng.choice(["chat", "api", "cli"]),
+            status=rng.choice(["ok", "ok", "ok", "error", "partial"]),
+            input_tokens=rng.randint(0, 500), output_tokens=rng.randint(0, 500),
+            cached_tokens=rng.randint(0, 50), reasoning_tokens=rng.randint(0, 50),
+            cost=cost, latency_ms=None if rng.random() < 0.1 else rng.randint(1, 200_000),
+            user_id=None, estimated=rng.random() < 0.1,
+            # Across midnight UTC: both sides of the day boundary.
+            created_at=DAY + timedelta(seconds=rng.randint(0, 120) + i % 2)))
+    return out
+
+
+async def raw_groups(db: Database) -> dict[tuple[object, ...], tuple[object, ...]]:
+    e = m.UsageEvent
+    day = usage_rollup.day_of(db.engine.dialect.name, e.created_at)
+    query = select(day, e.provider, e.model, e.source, func.count(),
+                   func.sum(e.input_tokens), func.sum(e.output_tokens),
+                   func.sum(e.cost), func.count(e.cost), func.count(e.latency_ms),
+                   ).group_by(day, e.provider, e.model, e.source)
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {(str(r[0]), *r[1:4]): (int(r[4]), int(r[5]), int(r[6]),
+                                   Decimal(r[7] or 0).normalize(), int(r[8]), int(r[9]))
+            for r in rows}
+
+
+async def rolled_groups(db: Database) -> dict[tuple[object, ...], tuple[object, ...]]:
+    d = m.UsageDaily
+    query = select(d.day, d.provider, d.model, d.source, func.sum(d.requests),
+                   func.sum(d.input_tokens), func.sum(d.output_tokens), func.sum(d.cost),
+                   func.sum(d.priced), func.sum(d.latency_count),
+                   ).group_by(d.day, d.provider, d.model, d.source)
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {(str(r[0]), *r[1:4]): (int(r[4]), int(r[5]), int(r[6]),
+                                   Decimal(r[7] or 0).normalize(), int(r[8]), int(r[9]))
+            for r in rows}
+
+
+async def histogram_total(db: Database) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.sum(m.UsageDailyLatency.calls))) or 0)
+
+
+async def test_two_recorders_in_small_batches_sum_to_the_raw_rows(database: Database) -> None:
+    first, second = (UsageRecorder(database, batch_size=7) for _ in range(2))
+    batch = records(300, seed=1)
+
+    async def feed(recorder: UsageRecorder, part: list[UsageRecord]) -> None:
+        for i, record in enumerate(part):
+            recorder.record(record)
+            if i % 7 == 6:
+                await recorder.flush()
+        await recorder.flush()
+
+    await asyncio.gather(feed(first, batch[::2]), feed(second, batch[1::2]))
+    raw = await raw_groups(database)
+    assert len(raw) > 20 and {k[0] for k in raw} == {"2026-11-30", "2026-12-01"}
+    assert await rolled_groups(database) == raw
+    with_latency = sum(1 for r in batch if r.latency_ms is not None)
+    assert await histogram_total(database) == with_latency
+
+    # A rebuild from the raw rows gives exactly the incremental result.
+    assert await usage_rollup.rebuild(database) > 0
+    assert await rolled_groups(database) == raw
+    assert await histogram_total(database) == with_latency
+
+
+def test_buckets_and_percentiles() -> None:
+    assert latency_bucket(0) == 0
+    assert latency_bucket(49) == 0 and latency_bucket(50) == 1
+    assert latency_bucket(10**9) == len(LATENCY_BOUNDS_MS)
+    assert percentile({}, 0.5) is None
+    # 100 calls spread evenly in [1000, 1500): p50 ~ 1250.
+    assert percentile({latency_bucket(1200): 100}, 0.5) == 1250
+    # 95 fast calls and 5 slow ones: p95 is at the top of the fast bucket.
+    fast, slow = latency_bucket(120), latency_bucket(40_000)
+    assert percentile({fast: 95, slow: 5}, 0.95) == 200
+    assert percentile({fast: 95, slow: 5}, 0.99) > 30_000
+
+
+def test_fold_refuses_a_naive_or_missing_timestamp() -> None:
+    with pytest.raises(TypeError):
+        usage_rollup.fold([{"created_at": "2026-01-01", "provider": "p", "model": "m",
+                            "source": "api", "status": "ok"}])
