@@ -110,7 +110,13 @@ def _catalog_lines(c: dict[str, Any]) -> list[str]:
 def _usage_lines(u: dict[str, Any]) -> list[str]:
     lines = [f"usage: {u['rows']:,} events over {u['days']} days, {u['table_mb']:.0f} MB; "
              f"COPY {u['insert_s']:.1f} s; heaviest user {u['heavy_user_rows']:,} events",
-             f"{'query':10} {'first ms':>9} {'median ms':>9} {'events':>9}  plan"]
+             f"roll-ups rebuilt in {u.get('rollup_s', 0):.1f} s "
+             f"({u.get('rollup_rows', 0):,} daily rows)"]
+    for period, d in u.get("dashboard", {}).items():
+        lines.append(f"dashboard {period:4} first {d['first_ms']:7.1f} ms, median "
+                     f"{d['median_ms']:7.1f} ms, max {d['max_ms']:7.1f} ms "
+                     f"({d['events']:,} events)")
+    lines.append(f"{'query':10} {'first ms':>9} {'median ms':>9} {'events':>9}  plan")
     for key, q in u["queries"].items():
         plan = u["plans"].get(key, "")
         lines.append(f"{key:10} {q['first_ms']:9.1f} {q['median_ms']:9.1f} {q['events']:9,}  "

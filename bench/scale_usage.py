@@ -6,6 +6,11 @@ long tail), 70 % ``api`` / 30 % ``chat``, 2 % errors and 1 % partial answers. Th
 written with ``COPY`` (asyncpg ``copy_records_to_table``), then ``VACUUM ANALYZE`` — what
 autovacuum would have done to a table that grew over 90 days.
 
+The daily roll-ups (decision 0129) are then rebuilt from the rows (``usage_rollup.rebuild``,
+timed): the usage recorder keeps them up to date as rows arrive, COPY bypasses it. The
+admin dashboard (``services.dashboard``, what ``GET /api/dashboard`` returns) is timed for
+each of its periods.
+
 Measured through the real service ``switchboard.services.usage_report.usage_report``
 (what ``GET /api/usage`` returns after flushing the recorder): scope ``all`` and scope
 ``me`` (the heaviest user: the worst case of "me"), 30- and 90-day ranges. The SQL the
@@ -61,6 +66,9 @@ class UsageResult:
     vacuum_s: float = 0.0
     table_mb: float = 0.0
     heavy_user_rows: int = 0
+    rollup_s: float = 0.0
+    rollup_rows: int = 0
+    dashboard: dict[str, dict[str, Any]] = field(default_factory=dict)
     queries: dict[str, dict[str, Any]] = field(default_factory=dict)
     plans: dict[str, str] = field(default_factory=dict)
     experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,7 +78,8 @@ class UsageResult:
         return {"rows": self.rows, "days": self.days, "users": self.users,
                 "insert_s": self.insert_s, "vacuum_analyze_s": self.vacuum_s,
                 "table_mb": self.table_mb, "heavy_user_rows": self.heavy_user_rows,
-                "queries": self.queries, "plans": self.plans,
+                "rollup_s": self.rollup_s, "rollup_rows": self.rollup_rows,
+                "dashboard": self.dashboard, "queries": self.queries, "plans": self.plans,
                 "experiments": self.experiments}
 
 
@@ -133,7 +142,41 @@ async def load_rows(url: str, result: UsageResult, seed: int = 6) -> list[int]:
             "SELECT count(*) FROM usage_events WHERE user_id = $1", user_ids[0])
     finally:
         await conn.close()
+    # The rows went in by COPY, past the usage recorder that keeps the roll-ups: build
+    # them as migration 0017's backfill would (decision 0129).
+    from switchboard.db import Database
+    from switchboard.services import usage_rollup
+
+    db = Database.from_url(url)
+    try:
+        started = time.perf_counter()
+        result.rollup_rows = await usage_rollup.rebuild(db)
+        result.rollup_s = time.perf_counter() - started
+    finally:
+        await db.dispose()
     return user_ids
+
+
+async def measure_dashboard(url: str, result: UsageResult, reps: int) -> None:
+    """``GET /api/dashboard``'s service over the million rows, per period."""
+    from switchboard.db import Database
+    from switchboard.services.breakers import Breakers
+    from switchboard.services.dashboard import dashboard
+
+    db = Database.from_url(url)
+    try:
+        for days in (1, 7, 30, 90):
+            times = []
+            for _ in range(reps):
+                started = time.perf_counter()
+                data = await dashboard(db, days=days, now=datetime.now(UTC),
+                                       breakers=Breakers())
+                times.append((time.perf_counter() - started) * 1000)
+            result.dashboard[f"{days}d"] = {
+                "first_ms": times[0], "median_ms": statistics.median(times),
+                "max_ms": max(times), "events": data["totals"]["requests"]}
+    finally:
+        await db.dispose()
 
 
 def ranges(days: int) -> dict[str, tuple[date, date]]:
@@ -156,7 +199,7 @@ async def measure(url: str, result: UsageResult, heavy_user: int, reps: int,
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "usage_events" in statement:
+        if "usage_daily" in statement:
             sent.append((statement, parameters))
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
@@ -304,7 +347,10 @@ async def run_usage(url: str, *, rows: int, days: int, users: int, reps: int,
     say(f"  {result.insert_s:.1f} s COPY, {result.vacuum_s:.1f} s VACUUM ANALYZE, "
         f"{result.table_mb:.0f} MB")
     say("· usage_report: scope all / me x ranges, then EXPLAIN (ANALYZE, BUFFERS)")
+    say(f"  roll-ups rebuilt in {result.rollup_s:.1f} s: {result.rollup_rows:,} daily rows")
     result.queries = await measure(url, result, user_ids[0], reps)
+    say("· dashboard: 1 / 7 / 30 / 90 days")
+    await measure_dashboard(url, result, reps)
     if with_experiments:
         say("· candidate improvements (covering index, daily roll-up)")
         await experiments(url, result, user_ids[0], reps)

@@ -59,8 +59,11 @@ def test_usage_scale_tiny() -> None:
     assert 0 < usage["queries"]["all-30d"]["events"] < usage["queries"]["all-90d"]["events"]
     assert usage["queries"]["all-90d"]["events"] <= 3000
     assert usage["queries"]["me-90d"]["events"] <= usage["heavy_user_rows"]
-    for plan in usage["plans"].values():
-        assert "usage_events" in plan and "Execution Time" in plan
+    for plan in usage["plans"].values():  # the report reads the roll-ups (decision 0129)
+        assert "usage_daily" in plan and "Execution Time" in plan
+    assert usage["rollup_rows"] > 0
+    assert set(usage["dashboard"]) == {"1d", "7d", "30d", "90d"}
+    assert usage["dashboard"]["90d"]["events"] == usage["queries"]["all-90d"]["events"]
     assert set(usage["experiments"]) == {"day_as_date", "covering_index_me",
                                          "daily_rollup"}
     assert all("median_ms" in q for q in usage["experiments"]["day_as_date"]["queries"].values())

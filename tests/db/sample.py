@@ -107,11 +107,20 @@ def one_row_per_table() -> list[m.Base]:
         source="api", requests=1, errors=0, input_tokens=10, output_tokens=5,
         cached_tokens=2, reasoning_tokens=0, cost=Decimal("0.0000045000"), priced=1,
         latency_total=800, latency_count=1, estimated=0)
+    daily_model = m.UsageDailyModel(
+        id=1, day=T0.date(), provider="openai-main", model="gpt-4o-mini", source="api",
+        requests=1, errors=0, input_tokens=10, output_tokens=5, cached_tokens=2,
+        reasoning_tokens=0, cost=Decimal("0.0000045000"), priced=1, latency_total=800,
+        latency_count=1, estimated=0)
+    daily_user = m.UsageDailyUser(
+        id=1, day=T0.date(), user_id=1, requests=1, errors=0, input_tokens=10,
+        output_tokens=5, cached_tokens=2, reasoning_tokens=0, cost=Decimal("0.0000045000"),
+        priced=1, latency_total=800, latency_count=1, estimated=0)
     latency = m.UsageDailyLatency(id=1, day=T0.date(), provider="openai-main",
                                   model="gpt-4o-mini", bucket=6, calls=1)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
-            usage, daily, latency, audit, web_session, stamp, budget, spend, rule, stored,
-            stored_file]
+            usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
+            spend, rule, stored, stored_file]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

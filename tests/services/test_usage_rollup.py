@@ -8,20 +8,21 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services import usage_rollup
+from switchboard.services import accounts, usage_rollup
 from switchboard.services.usage import UsageRecord, UsageRecorder
 from switchboard.services.usage_rollup import LATENCY_BOUNDS_MS, latency_bucket, percentile
 
 DAY = datetime(2026, 11, 30, 23, 59, 0, tzinfo=UTC)
 
 
-def records(count: int, seed: int) -> list[UsageRecord]:
+def records(count: int, seed: int, users: list[int | None]) -> list[UsageRecord]:
     rng = random.Random(seed)
     out = []
     for i in range(count):
@@ -33,7 +34,7 @@ def records(count: int, seed: int) -> list[UsageRecord]:
             input_tokens=rng.randint(0, 500), output_tokens=rng.randint(0, 500),
             cached_tokens=rng.randint(0, 50), reasoning_tokens=rng.randint(0, 50),
             cost=cost, latency_ms=None if rng.random() < 0.1 else rng.randint(1, 200_000),
-            user_id=None, estimated=rng.random() < 0.1,
+            user_id=rng.choice(users), estimated=rng.random() < 0.1,
             # Across midnight UTC: both sides of the day boundary.
             created_at=DAY + timedelta(seconds=rng.randint(0, 120) + i % 2)))
     return out
@@ -53,8 +54,8 @@ async def raw_groups(db: Database) -> dict[tuple[object, ...], tuple[object, ...
             for r in rows}
 
 
-async def rolled_groups(db: Database) -> dict[tuple[object, ...], tuple[object, ...]]:
-    d = m.UsageDaily
+async def rolled_groups(db: Database, d: Any = m.UsageDaily
+                        ) -> dict[tuple[object, ...], tuple[object, ...]]:
     query = select(d.day, d.provider, d.model, d.source, func.sum(d.requests),
                    func.sum(d.input_tokens), func.sum(d.output_tokens), func.sum(d.cost),
                    func.sum(d.priced), func.sum(d.latency_count),
@@ -66,6 +67,13 @@ async def rolled_groups(db: Database) -> dict[tuple[object, ...], tuple[object, 
             for r in rows}
 
 
+async def per_user(db: Database, d: Any) -> dict[object, tuple[int, Decimal]]:
+    query = select(d.user_id, func.sum(d.requests), func.sum(d.cost)).group_by(d.user_id)
+    async with db.session() as session:
+        return {r[0]: (int(r[1]), Decimal(r[2]).normalize())
+                for r in (await session.execute(query)).all()}
+
+
 async def histogram_total(db: Database) -> int:
     async with db.session() as session:
         return int(await session.scalar(select(func.sum(m.UsageDailyLatency.calls))) or 0)
@@ -73,7 +81,9 @@ async def histogram_total(db: Database) -> int:
 
 async def test_two_recorders_in_small_batches_sum_to_the_raw_rows(database: Database) -> None:
     first, second = (UsageRecorder(database, batch_size=7) for _ in range(2))
-    batch = records(300, seed=1)
+    users = [(await accounts.create_user(database, name, "a long password 1")).id
+             for name in ("ada", "bob")]
+    batch = records(300, seed=1, users=[None, *users])
 
     async def feed(recorder: UsageRecorder, part: list[UsageRecord]) -> None:
         for i, record in enumerate(part):
@@ -86,12 +96,16 @@ async def test_two_recorders_in_small_batches_sum_to_the_raw_rows(database: Data
     raw = await raw_groups(database)
     assert len(raw) > 20 and {k[0] for k in raw} == {"2026-11-30", "2026-12-01"}
     assert await rolled_groups(database) == raw
+    assert await rolled_groups(database, m.UsageDailyModel) == raw
+    assert await per_user(database, m.UsageDailyUser) == await per_user(database, m.UsageDaily)
     with_latency = sum(1 for r in batch if r.latency_ms is not None)
     assert await histogram_total(database) == with_latency
 
     # A rebuild from the raw rows gives exactly the incremental result.
     assert await usage_rollup.rebuild(database) > 0
     assert await rolled_groups(database) == raw
+    assert await rolled_groups(database, m.UsageDailyModel) == raw
+    assert await per_user(database, m.UsageDailyUser) == await per_user(database, m.UsageDaily)
     assert await histogram_total(database) == with_latency
 
 

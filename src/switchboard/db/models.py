@@ -607,17 +607,32 @@ class UsageEvent(Base):
     """Token counts estimated by Switchboard (the vendor sent none), not reported."""
 
 
-class UsageDaily(Base):
+class _UsageSums:
+    """The sums every usage roll-up keeps (``services.usage_rollup``). ``cost`` sums the
+    priced calls; ``priced`` counts them, so "no call had a price" (unknown) stays
+    distinguishable from "free"."""
+
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    errors: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cached_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cost: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    priced: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_total: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    estimated: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageDaily(_UsageSums, Base):
     """``usage_events`` summed per UTC day x user x provider x model x source, kept up to
     date by the usage recorder in the same transaction as the rows it sums (decision
-    0129). Every report reads this, never the raw events: a month is at most
-    days x users x models x sources rows, however many calls there were.
+    0129): what a person's own report reads.
 
     ``user_id`` 0 stands for "no account" (the CLI; a NULL would make every such row its
     own group under the unique key) and is not a foreign key: the bill outlives the
-    account, and a report shows a deleted user's spend as nobody's. ``cost`` sums the
-    priced calls; ``priced`` counts them, so "no call had a price" (unknown) stays
-    distinguishable from "free".
+    account, and a report shows a deleted user's spend as nobody's.
     """
 
     __tablename__ = "usage_daily"
@@ -632,17 +647,33 @@ class UsageDaily(Base):
     provider: Mapped[str] = mapped_column(String(100), nullable=False)
     model: Mapped[str] = mapped_column(String(200), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
-    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    errors: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    input_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    output_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    cached_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    cost: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    priced: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latency_total: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    estimated: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UsageDailyModel(_UsageSums, Base):
+    """The same sums per UTC day x provider x model x source, everyone together: what the
+    team-wide report and the dashboard read (a team of 40 makes ``usage_daily`` 40 times
+    larger than this; decision 0129)."""
+
+    __tablename__ = "usage_daily_models"
+    __table_args__ = (UniqueConstraint("day", "provider", "model", "source"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    provider: Mapped[str] = mapped_column(String(100), nullable=False)
+    model: Mapped[str] = mapped_column(String(200), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class UsageDailyUser(_UsageSums, Base):
+    """The same sums per UTC day x user: "who spent what" (``user_id`` as in
+    ``usage_daily``)."""
+
+    __tablename__ = "usage_daily_users"
+    __table_args__ = (UniqueConstraint("day", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class UsageDailyLatency(Base):

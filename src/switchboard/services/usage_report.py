@@ -1,10 +1,11 @@
 """The usage report: requests, errors, tokens, cost and latency, from the daily roll-ups.
 
-ONE aggregate query groups the range's roll-up rows (``usage_daily``, kept up to date with
-every batch of ``usage_events``: ``usage_rollup``, decision 0129) by (day, provider, model,
-source); the totals, per-provider, per-model, per-source and per-day figures are sums of
-those few groups. The report never reads the raw events, so its cost does not grow with
-traffic. Every call is there: chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
+ONE aggregate query groups the range's roll-up rows by (day, provider, model, source):
+``usage_daily_models`` for everyone, ``usage_daily`` for one person — both kept up to date
+with every batch of ``usage_events`` (``usage_rollup``, decision 0129). The totals,
+per-provider, per-model, per-source and per-day figures are sums of those few groups; the
+report never reads the raw events, so its cost does not grow with traffic. Every call is
+there: chat (source ``chat``), the ``/v1`` API (``api``), the CLI.
 
 Cost: a sum of the known costs; ``None`` (unknown) only when the group has events and
 none of them had a price (a day without events costs ``"0"``). Average latency is
@@ -12,9 +13,9 @@ weighted by events (sum / count of the events that have one). ``estimated`` coun
 events whose tokens Switchboard estimated (the vendor reported none: a stopped answer),
 so a reader knows how much of a figure is approximate.
 
-"Who spent what" (``by_user=True``) is a second small aggregate grouped by user, joined to
-the user's name; calls linked to no account (the CLI's, or a user's since deleted:
-``user_id`` SET NULL) are one row with ``user_id`` and ``username`` null.
+"Who spent what" (``by_user=True``) is a second small aggregate over ``usage_daily_users``
+grouped by user, joined to the user's name; calls linked to no account (the CLI's, or a
+user's since deleted) are one row with ``user_id`` and ``username`` null.
 """
 
 from __future__ import annotations
@@ -100,9 +101,8 @@ def check_range(start: date, end: date) -> None:
                                field="from")
 
 
-def _sums() -> tuple[Any, ...]:
+def _sums(d: Any) -> tuple[Any, ...]:
     """The aggregate columns of one group of roll-up rows, in ``_group``'s order."""
-    d = m.UsageDaily
     return (func.sum(d.requests), func.sum(d.errors), func.sum(d.input_tokens),
             func.sum(d.output_tokens), func.sum(d.cached_tokens),
             func.sum(d.reasoning_tokens), func.sum(d.cost), func.sum(d.priced),
@@ -123,14 +123,19 @@ async def usage_report(db: Database, start: date, end: date, *,
     """The report for ``[start, end]`` (whole UTC days); ``user_id`` None = everyone.
     ``by_user`` adds ``by_user``: the same figures per user."""
     check_range(start, end)
-    d = m.UsageDaily
-    in_range = (d.day >= start, d.day <= end)
+    # One person's figures from the per-user table; everyone's from the per-model one,
+    # which has no user column and so ~users times fewer rows (decision 0129).
+    d: Any = m.UsageDaily if user_id is not None else m.UsageDailyModel
     mine = (d.user_id == user_id,) if user_id is not None else ()
-    query = (select(d.day, d.provider, d.model, d.source, *_sums())
-             .where(*in_range, *mine).group_by(d.day, d.provider, d.model, d.source))
-    per_user = (select(d.user_id, m.User.username, *_sums())
-                .outerjoin(m.User, m.User.id == d.user_id)
-                .where(*in_range, *mine).group_by(d.user_id, m.User.username))
+    query = (select(d.day, d.provider, d.model, d.source, *_sums(d))
+             .where(d.day >= start, d.day <= end, *mine)
+             .group_by(d.day, d.provider, d.model, d.source))
+    u = m.UsageDailyUser
+    per_user = (select(u.user_id, m.User.username, *_sums(u))
+                .outerjoin(m.User, m.User.id == u.user_id)
+                .where(u.day >= start, u.day <= end,
+                       *((u.user_id == user_id,) if user_id is not None else ()))
+                .group_by(u.user_id, m.User.username))
     async with db.session() as session:
         groups = (await session.execute(query)).all()
         users = (await session.execute(per_user)).all() if by_user else []

@@ -8,6 +8,9 @@ source) and its latencies to ``usage_daily_latency`` (a fixed-bucket histogram p
 provider x model). Same transaction: a roll-up never counts a row that was rolled back,
 and never misses one that was written.
 
+There are three roll-up tables of the same sums, grouped three ways (``SHAPES``): per
+user and model (a person's own report), per model for everyone (the team report and the
+dashboard: a team of 40 makes the first 40 times larger), and per user (who spent what).
 The batch is folded in Python first (200 calls of one model are one upsert, not 200) and
 each group is one ``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` (SQLite and
 PostgreSQL both have it); groups are written in key order so two workers upserting the
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, case, cast, delete, func, literal, literal_column, select
+from sqlalchemy import Date, case, cast, delete, func, insert, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +49,26 @@ NO_USER = 0
 _SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cached_tokens",
          "reasoning_tokens", "cost", "priced", "latency_total", "latency_count",
          "estimated")
-_DAILY_KEY = ("day", "user_id", "provider", "model", "source")
 _LATENCY_KEY = ("day", "provider", "model", "bucket")
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One roll-up table: the columns it groups by (the rest are ``_SUMS``)."""
+
+    model: type[Any]
+    key: tuple[str, ...]
+
+
+SHAPES: tuple[Shape, ...] = (
+    # A person's own figures (their report; "by user" per model).
+    Shape(m.UsageDaily, ("day", "user_id", "provider", "model", "source")),
+    # Everyone's figures per model: the team report and the dashboard read ~users times
+    # fewer rows here than in usage_daily.
+    Shape(m.UsageDailyModel, ("day", "provider", "model", "source")),
+    # Who spent what.
+    Shape(m.UsageDailyUser, ("day", "user_id")),
+)
 
 
 def latency_bucket(latency_ms: int) -> int:
@@ -59,42 +81,45 @@ def _day(created_at: object) -> date:
     raise TypeError(f"created_at must be a datetime, got {type(created_at).__name__}")
 
 
-def fold(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]],
+def fold(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[Shape, list[dict[str, Any]]],
                                                      list[dict[str, Any]]]:
-    """A batch of ``usage_events`` rows (as the recorder inserts them) -> the roll-up
-    rows to add, daily and latency, each sorted by key."""
-    daily: dict[tuple[Any, ...], dict[str, Any]] = {}
+    """A batch of ``usage_events`` rows (as the recorder inserts them) -> the rows to add
+    to each roll-up table and to the latency histogram, each sorted by key."""
+    groups: dict[Shape, dict[tuple[Any, ...], dict[str, Any]]] = {s: {} for s in SHAPES}
     latency: dict[tuple[Any, ...], int] = {}
     for row in rows:
-        day = _day(row["created_at"])
-        key = (day, row.get("user_id") or NO_USER, row["provider"], row["model"],
-               row["source"])
-        group = daily.get(key)
-        if group is None:
-            group = daily[key] = dict(zip(_DAILY_KEY, key, strict=True))
-            group.update(dict.fromkeys(_SUMS, 0))
-            group["cost"] = Decimal(0)
-        group["requests"] += 1
-        group["errors"] += row["status"] == "error"
-        group["input_tokens"] += row.get("input_tokens") or 0
-        group["output_tokens"] += row.get("output_tokens") or 0
-        group["cached_tokens"] += row.get("cached_tokens") or 0
-        group["reasoning_tokens"] += row.get("reasoning_tokens") or 0
+        values = {"day": _day(row["created_at"]), "user_id": row.get("user_id") or NO_USER,
+                  "provider": row["provider"], "model": row["model"], "source": row["source"]}
         cost = row.get("cost")
-        if cost is not None:
-            group["cost"] += Decimal(cost)
-            group["priced"] += 1
         ms = row.get("latency_ms")
+        for shape, table in groups.items():
+            key = tuple(values[name] for name in shape.key)
+            group = table.get(key)
+            if group is None:
+                group = table[key] = dict(zip(shape.key, key, strict=True))
+                group.update(dict.fromkeys(_SUMS, 0))
+                group["cost"] = Decimal(0)
+            group["requests"] += 1
+            group["errors"] += row["status"] == "error"
+            group["input_tokens"] += row.get("input_tokens") or 0
+            group["output_tokens"] += row.get("output_tokens") or 0
+            group["cached_tokens"] += row.get("cached_tokens") or 0
+            group["reasoning_tokens"] += row.get("reasoning_tokens") or 0
+            if cost is not None:
+                group["cost"] += Decimal(cost)
+                group["priced"] += 1
+            if ms is not None:
+                group["latency_total"] += ms
+                group["latency_count"] += 1
+            group["estimated"] += bool(row.get("estimated"))
         if ms is not None:
-            group["latency_total"] += ms
-            group["latency_count"] += 1
-            bucket_key = (day, row["provider"], row["model"], latency_bucket(ms))
+            bucket_key = (values["day"], row["provider"], row["model"], latency_bucket(ms))
             latency[bucket_key] = latency.get(bucket_key, 0) + 1
-        group["estimated"] += bool(row.get("estimated"))
-    daily_rows = [daily[k] for k in sorted(daily, key=_sortable)]
+    out = {shape: [table[k] for k in sorted(table, key=_sortable)]
+           for shape, table in groups.items()}
     latency_rows = [{**dict(zip(_LATENCY_KEY, k, strict=True)), "calls": latency[k]}
                     for k in sorted(latency, key=_sortable)]
-    return daily_rows, latency_rows
+    return out, latency_rows
 
 
 def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
@@ -113,17 +138,18 @@ async def add(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add a batch of raw usage rows to the roll-ups, in the caller's transaction."""
     if not rows:
         return
-    daily, latency = fold(rows)
-    insert = _insert(session.get_bind().dialect.name)
-    table = m.UsageDaily.__table__
-    stmt = insert(table).values(daily)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(_DAILY_KEY),
-        set_={name: table.c[name] + stmt.excluded[name] for name in _SUMS})
-    await session.execute(stmt)
+    shapes, latency = fold(rows)
+    upsert = _insert(session.get_bind().dialect.name)
+    for shape, groups in shapes.items():
+        table = shape.model.__table__
+        stmt = upsert(table).values(groups)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(shape.key),
+            set_={name: table.c[name] + stmt.excluded[name] for name in _SUMS})
+        await session.execute(stmt)
     if latency:
         ltable = m.UsageDailyLatency.__table__
-        lstmt = insert(ltable).values(latency)
+        lstmt = upsert(ltable).values(latency)
         lstmt = lstmt.on_conflict_do_update(
             index_elements=list(_LATENCY_KEY),
             set_={"calls": ltable.c.calls + lstmt.excluded.calls})
@@ -140,31 +166,33 @@ def day_of(dialect: str, column: Any) -> Any:
 
 async def rebuild(db: Database) -> int:
     """Recompute every roll-up from ``usage_events`` (after a bulk import, or to repair);
-    returns the number of daily rows. One transaction: readers see the old or the new."""
+    returns the number of ``usage_daily`` rows. One transaction: readers see the old or
+    the new figures, never a mix."""
     e = m.UsageEvent
     dialect = db.engine.dialect.name
-    day = day_of(dialect, e.created_at)
-    user = func.coalesce(e.user_id, NO_USER)
-    daily = select(
-        day, user, e.provider, e.model, e.source, func.count(),
-        func.sum(case((e.status == "error", 1), else_=0)),
-        func.sum(e.input_tokens), func.sum(e.output_tokens), func.sum(e.cached_tokens),
-        func.sum(e.reasoning_tokens), func.coalesce(func.sum(e.cost), 0), func.count(e.cost),
-        func.coalesce(func.sum(e.latency_ms), 0), func.count(e.latency_ms),
-        func.sum(case((e.estimated, 1), else_=0)),
-    ).group_by(day, user, e.provider, e.model, e.source)
+    columns = {"day": day_of(dialect, e.created_at),
+               "user_id": func.coalesce(e.user_id, NO_USER),
+               "provider": e.provider, "model": e.model, "source": e.source}
+    sums = (func.count(), func.sum(case((e.status == "error", 1), else_=0)),
+            func.sum(e.input_tokens), func.sum(e.output_tokens), func.sum(e.cached_tokens),
+            func.sum(e.reasoning_tokens), func.coalesce(func.sum(e.cost), 0),
+            func.count(e.cost), func.coalesce(func.sum(e.latency_ms), 0),
+            func.count(e.latency_ms), func.sum(case((e.estimated, 1), else_=0)))
     bucket = case(*((e.latency_ms < bound, literal(i))
                     for i, bound in enumerate(LATENCY_BOUNDS_MS)),
                   else_=literal(len(LATENCY_BOUNDS_MS)))
+    day = columns["day"]
     latency = (select(day, e.provider, e.model, bucket, func.count())
                .where(e.latency_ms.is_not(None))
                .group_by(day, e.provider, e.model, bucket))
     async with db.unit_of_work() as session:
-        await session.execute(delete(m.UsageDaily))
+        for shape in SHAPES:
+            keys = [columns[name] for name in shape.key]
+            await session.execute(delete(shape.model))
+            await session.execute(insert(shape.model).from_select(
+                [*shape.key, *_SUMS], select(*keys, *sums).group_by(*keys)))
         await session.execute(delete(m.UsageDailyLatency))
-        await session.execute(m.UsageDaily.__table__.insert().from_select(
-            [*_DAILY_KEY, *_SUMS], daily))
-        await session.execute(m.UsageDailyLatency.__table__.insert().from_select(
+        await session.execute(insert(m.UsageDailyLatency).from_select(
             [*_LATENCY_KEY, "calls"], latency))
         return int((await session.execute(select(func.count()).select_from(
             m.UsageDaily))).scalar_one())

@@ -59,6 +59,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     # slug: (title, admin only)
+    "dashboard": ("Dashboard", True),
     "providers": ("Providers", True),
     "models": ("Models", True),
     "usage": ("Usage", False),

@@ -12,6 +12,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.answers",
     "switchboard.api.routes.conversations",
     "switchboard.api.routes.usage",
+    "switchboard.api.routes.dashboard",
     "switchboard.api.routes.limits",
     "switchboard.api.routes.budgets",
     "switchboard.api.routes.files",

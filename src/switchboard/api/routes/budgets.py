@@ -40,7 +40,7 @@ def _timezone(request: Request) -> str:
     return state_of(request).settings.budget_timezone
 
 
-async def _written(request: Request) -> Database:
+async def written_budgets(request: Request) -> Database:
     """The database, with this process's budget counters written first: on SQLite they
     live in memory and are written behind (decision 0088), and whoever looks at a budget
     should see the call that just ended. One short write, only when someone looks."""
@@ -53,7 +53,7 @@ async def _written(request: Request) -> Database:
 
 @router.get("/api/budgets", dependencies=[Depends(require_admin)])
 async def list_budgets(request: Request) -> dict[str, Any]:
-    found = await budgets.list_budgets(await _written(request), now=wall_clock(),
+    found = await budgets.list_budgets(await written_budgets(request), now=wall_clock(),
                                        timezone=_timezone(request))
     return {"timezone": _timezone(request), "budgets": [s.as_dict() for s in found]}
 
@@ -61,7 +61,7 @@ async def list_budgets(request: Request) -> dict[str, Any]:
 @router.post("/api/budgets", dependencies=[Depends(require_admin), Depends(require_csrf)])
 async def set_budget(body: BudgetBody, request: Request,
                      who: Principal = Depends(require_admin)) -> dict[str, Any]:
-    db = await _written(request)
+    db = await written_budgets(request)
     budget = await budgets.set_budget(
         db, actor_of(who), scope=body.scope, user_id=body.user_id,
         token_id=body.api_token_id, amount=body.amount, period=body.period, soft=body.soft)
@@ -79,6 +79,6 @@ async def remove_budget(budget_id: PathId, request: Request,
 @router.get("/api/me/budgets")
 async def my_budgets(request: Request,
                      who: Principal = Depends(current_principal)) -> dict[str, Any]:
-    found = await budgets.budgets_of(await _written(request), who.user_id, now=wall_clock(),
+    found = await budgets.budgets_of(await written_budgets(request), who.user_id, now=wall_clock(),
                                      timezone=_timezone(request))
     return {"timezone": _timezone(request), "budgets": [s.as_dict() for s in found]}

@@ -5,6 +5,7 @@ Revises: 0016_files
 Create Date: 2026-12-04
 
 ``usage_daily``: usage summed per UTC day x user x provider x model x source;
+``usage_daily_models``: the same without the user; ``usage_daily_users``: per day x user;
 ``usage_daily_latency``: a latency histogram per day x provider x model. The usage
 recorder keeps both up to date in the transaction that writes the raw rows; every report
 reads them (decision 0129). The backfill below is plain SQL frozen with this revision (a
@@ -29,20 +30,30 @@ _BOUNDS = (50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+_SUMS = ("requests", "errors", "input_tokens", "output_tokens", "cached_tokens",
+         "reasoning_tokens", "cost", "priced", "latency_total", "latency_count",
+         "estimated")
+_SUMS_SQL = ("count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
+             "sum(input_tokens), sum(output_tokens), sum(cached_tokens), "
+             "sum(reasoning_tokens), COALESCE(sum(cost), 0), count(cost), "
+             "COALESCE(sum(latency_ms), 0), count(latency_ms), "
+             "sum(CASE WHEN estimated THEN 1 ELSE 0 END)")
+# table -> the columns it groups by
+_SHAPES = {"usage_daily": ("day", "user_id", "provider", "model", "source"),
+           "usage_daily_models": ("day", "provider", "model", "source"),
+           "usage_daily_users": ("day", "user_id")}
+
+
 def _backfill() -> None:
     dialect = op.get_bind().dialect.name
     day = ("CAST(timezone('UTC', created_at) AS date)" if dialect == "postgresql"
            else "date(created_at)")
-    op.execute(
-        "INSERT INTO usage_daily (day, user_id, provider, model, source, requests, errors, "
-        "input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost, priced, "
-        "latency_total, latency_count, estimated) "
-        f"SELECT {day}, COALESCE(user_id, 0), provider, model, source, count(*), "
-        "sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), sum(input_tokens), "
-        "sum(output_tokens), sum(cached_tokens), sum(reasoning_tokens), "
-        "COALESCE(sum(cost), 0), count(cost), COALESCE(sum(latency_ms), 0), "
-        "count(latency_ms), sum(CASE WHEN estimated THEN 1 ELSE 0 END) "
-        f"FROM usage_events GROUP BY {day}, COALESCE(user_id, 0), provider, model, source")
+    expressions = {"day": day, "user_id": "COALESCE(user_id, 0)", "provider": "provider",
+                   "model": "model", "source": "source"}
+    for table, key in _SHAPES.items():
+        grouped = ", ".join(expressions[name] for name in key)
+        op.execute(f"INSERT INTO {table} ({', '.join(key + _SUMS)}) "
+                   f"SELECT {grouped}, {_SUMS_SQL} FROM usage_events GROUP BY {grouped}")
     bucket = ("CASE " + " ".join(f"WHEN latency_ms < {b} THEN {i}"
                                  for i, b in enumerate(_BOUNDS))
               + f" ELSE {len(_BOUNDS)} END")
@@ -50,6 +61,11 @@ def _backfill() -> None:
         "INSERT INTO usage_daily_latency (day, provider, model, bucket, calls) "
         f"SELECT {day}, provider, model, {bucket}, count(*) FROM usage_events "
         f"WHERE latency_ms IS NOT NULL GROUP BY {day}, provider, model, {bucket}")
+
+
+def _sum_columns() -> list[sa.Column[object]]:
+    return [sa.Column(name, sa.Numeric(precision=20, scale=10) if name == "cost"
+                      else sa.BigInteger(), nullable=False) for name in _SUMS]
 
 
 def upgrade() -> None:
@@ -61,17 +77,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=100), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("requests", sa.BigInteger(), nullable=False),
-        sa.Column("errors", sa.BigInteger(), nullable=False),
-        sa.Column("input_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("output_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("cached_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("reasoning_tokens", sa.BigInteger(), nullable=False),
-        sa.Column("cost", sa.Numeric(precision=20, scale=10), nullable=False),
-        sa.Column("priced", sa.BigInteger(), nullable=False),
-        sa.Column("latency_total", sa.BigInteger(), nullable=False),
-        sa.Column("latency_count", sa.BigInteger(), nullable=False),
-        sa.Column("estimated", sa.BigInteger(), nullable=False),
+        *_sum_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_daily")),
         sa.UniqueConstraint("day", "user_id", "provider", "model", "source",
                             name=op.f("uq_usage_daily_day_user_id_provider_model_source")),
@@ -79,6 +85,27 @@ def upgrade() -> None:
     with op.batch_alter_table("usage_daily", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_usage_daily_user_id_day"), ["user_id", "day"],
                               unique=False)
+    op.create_table(
+        "usage_daily_models",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("provider", sa.String(length=100), nullable=False),
+        sa.Column("model", sa.String(length=200), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        *_sum_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_daily_models")),
+        sa.UniqueConstraint("day", "provider", "model", "source",
+                            name=op.f("uq_usage_daily_models_day_provider_model_source")),
+    )
+    op.create_table(
+        "usage_daily_users",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        *_sum_columns(),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_daily_users")),
+        sa.UniqueConstraint("day", "user_id", name=op.f("uq_usage_daily_users_day_user_id")),
+    )
     op.create_table(
         "usage_daily_latency",
         sa.Column("id", _ID, nullable=False),
@@ -96,6 +123,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("usage_daily_latency")
+    op.drop_table("usage_daily_users")
+    op.drop_table("usage_daily_models")
     with op.batch_alter_table("usage_daily", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_usage_daily_user_id_day"))
     op.drop_table("usage_daily")
