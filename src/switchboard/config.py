@@ -76,6 +76,13 @@ class Settings:
     sse_keep_alive: float = 15.0
     """Seconds of silence on an SSE stream (``/v1``, the web chat) after which a comment
     line is sent, so proxies do not close a connection whose model is thinking."""
+    tools_fetch_allow_private: bool = False
+    """Let the ``fetch_url`` tool reach private, loopback and link-local addresses
+    (``SWITCHBOARD_TOOLS_FETCH_ALLOW_PRIVATE``; off: a model cannot probe the server's
+    own network, decision 0095)."""
+    tools_image_model: str | None = None
+    """The model ``generate_image`` draws with (``SWITCHBOARD_TOOLS_IMAGE_MODEL``; None:
+    the catalog's first usable image model, else the offline one; decision 0098)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,6 +170,10 @@ def load_settings() -> Settings:
         first_byte_deadline=_seconds("SWITCHBOARD_FIRST_BYTE_DEADLINE", 15.0),
         rate_limits=rate_limit_defaults(),
         sse_keep_alive=_seconds("SWITCHBOARD_SSE_KEEP_ALIVE", 15.0),
+        tools_fetch_allow_private=os.environ.get(
+            "SWITCHBOARD_TOOLS_FETCH_ALLOW_PRIVATE", "").strip().lower()
+        in ("1", "true", "yes", "on"),
+        tools_image_model=os.environ.get("SWITCHBOARD_TOOLS_IMAGE_MODEL", "").strip() or None,
     )
 
 

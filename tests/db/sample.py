@@ -118,9 +118,11 @@ def one_row_per_table() -> list[m.Base]:
         priced=1, latency_total=800, latency_count=1, estimated=0)
     latency = m.UsageDailyLatency(id=1, day=T0.date(), provider="openai-main",
                                   model="gpt-4o-mini", bucket=6, calls=1)
+    tool_setting = m.ToolSetting(name="calculator", enabled=True, default_on=None,
+                                 policy="ask", updated_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
-            spend, rule, stored, stored_file]
+            spend, rule, stored, stored_file, tool_setting]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

@@ -28,6 +28,7 @@ from switchboard.services.pipeline import Pipeline, default_policies, usage_reco
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.router import process_router
 from switchboard.services.sessions import SessionStore
+from switchboard.services.tools.toolbox import Toolbox, process_toolbox
 from switchboard.services.usage import UsageRecorder
 
 
@@ -57,11 +58,15 @@ class AppState:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)
     """The one call pipeline every surface of this process calls (services.pipeline)."""
+    toolbox: Toolbox = field(init=False)
+    """The tools a model may use in this process: built-ins, later MCP servers
+    (services.tools.toolbox)."""
 
     def __post_init__(self) -> None:
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
                                  process_router(self.settings, self.breakers),
                                  usage_recorder(self.usage))
+        self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

@@ -82,6 +82,7 @@ SETUP_TOKEN_PURPOSES = ("admin_setup",)
 BUDGET_SCOPES = ("global", "user", "token")
 BUDGET_PERIODS = ("day", "week", "month")
 RATE_LIMIT_SCOPES = ("role", "user", "token")
+TOOL_POLICIES = ("allow", "ask", "deny")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -828,3 +829,28 @@ class StoredResponse(Base):
     """The ``response`` object as it was returned."""
     conversation: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
     """The neutral messages (``spec`` JSON), the answer's own last."""
+
+
+# --- tools (migration 0018) --------------------------------------------------------------
+
+
+class ToolSetting(Base):
+    """An administrator's choice for one tool (``services.tools.toolbox``, decision 0097):
+    whether it may be used, whether it is on in a new turn, and its policy. A row exists
+    only for a tool someone changed; a NULL column keeps the tool's own default, so a
+    built-in's defaults can change in a release without rewriting rows.
+
+    ``name`` is the tool's public name (``calculator``, ``server.tool`` for MCP), never a
+    foreign key: an MCP server's tools come and go, and its settings should survive a
+    server that is down."""
+
+    __tablename__ = "tool_settings"
+    __table_args__ = (
+        CheckConstraint("policy IS NULL OR " + _in("policy", TOOL_POLICIES), name="policy"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    enabled: Mapped[bool | None] = mapped_column(Boolean)
+    default_on: Mapped[bool | None] = mapped_column(Boolean)
+    policy: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = _updated_at()
