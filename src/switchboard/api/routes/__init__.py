@@ -16,5 +16,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.limits",
     "switchboard.api.routes.budgets",
     "switchboard.api.routes.files",
+    "switchboard.api.routes.tools",
     "switchboard.web.views",
 )
