@@ -193,7 +193,7 @@ async def test_connects_to_the_checked_address_keeping_the_name(
     port = origin.rsplit(":", 1)[1]
     answers = iter([[ip_address("127.0.0.1")]])
 
-    async def resolve_once(host: str, port: int) -> list[object]:
+    async def resolve_once(host: str, port: int) -> list[module.IpAddress]:
         assert host == "docs.example.test"
         return next(answers)  # a second lookup would raise StopIteration
 
