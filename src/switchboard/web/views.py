@@ -67,6 +67,7 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "tokens": ("API tokens", False),
     "budgets": ("Budgets", False),
     "limits": ("Rate limits", True),
+    "tools": ("Tools", True),
 }
 
 
