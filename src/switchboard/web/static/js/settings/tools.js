@@ -40,7 +40,7 @@ function policySelect(t) {
 function row(t) {
   return h(`tr${t.enabled ? "" : ".is-disabled"}`, { dataset: { tool: t.name } },
     h("td", h("div.model-cell", h("strong", label(t)), h("span.muted", about(t)))),
-    h("td", origin(t)),
+    h("td", h("span.chip", origin(t))),
     h("td", toggle(t.enabled, `Let people use ${label(t)}`, (on, input) => update(t, { enabled: on }, input))),
     h("td", toggle(t.default_on, `${label(t)} on in new chats`, (on, input) => update(t, { default_on: on }, input))),
     h("td", policySelect(t)));
