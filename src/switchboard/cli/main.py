@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "usage",
     "limits",
     "budgets",
+    "tools",
 )
 
 
