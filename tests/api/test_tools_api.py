@@ -8,15 +8,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.conftest import isolate
 from tests.server import Running, running_server
 
 BUILTINS = ["calculator", "datetime", "fetch_url", "generate_image", "search_conversations"]
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Running]:
-    with running_server() as running:
-        yield running
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with pytest.MonkeyPatch.context() as env:  # module-scoped: isolated here, not per test
+        isolate(env, tmp_path_factory.mktemp("tools") / "sb-data")
+        with running_server() as running:
+            yield running
 
 
 def client(server: Running, token: str) -> httpx.Client:

@@ -37,9 +37,10 @@ class ToolSettingsBody(BaseModel):
 
 
 @router.get("/api/tools")
-async def list_tools(request: Request, all: bool = Query(default=False),
+async def list_tools(request: Request,
+                     everything_asked: bool = Query(default=False, alias="all"),
                      who: Principal = Depends(current_principal)) -> dict[str, Any]:
-    everything = all and who.is_admin
+    everything = everything_asked and who.is_admin
     tools = await state_of(request).toolbox.catalog(everything=everything)
     return {"data": [t.as_dict() if everything else {
         k: v for k, v in t.as_dict().items() if k not in ("enabled", "changed")}
