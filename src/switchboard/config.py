@@ -16,6 +16,13 @@
   ``SWITCHBOARD_RATE_LIMITS_USER`` / ``SWITCHBOARD_RATE_LIMITS_ADMIN``: the defaults per role,
   e.g. ``rpm=120,tpm=1000000,concurrent=16`` (any subset; ``0`` or ``none``: no limit);
   overrides per role, user and token live in the database (``services.rate_limit_rules``).
+- ``SWITCHBOARD_METRICS`` (``on``): ``off`` turns ``GET /metrics`` and every counter off.
+  ``SWITCHBOARD_METRICS_TOKEN``: a scrape token for ``/metrics`` (besides an admin's
+  credentials). ``SWITCHBOARD_METRICS_USERS`` (0): how many users per process get their own
+  token and cost series (decision 0119).
+- ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``): traces are
+  exported over OTLP/HTTP when set and the ``otel`` extra is installed;
+  ``SWITCHBOARD_OTEL_CAPTURE_CONTENT`` (``off``): ``on`` puts prompts and answers on spans.
 """
 
 from __future__ import annotations
@@ -83,6 +90,17 @@ class Settings:
     tools_image_model: str | None = None
     """The model ``generate_image`` draws with (``SWITCHBOARD_TOOLS_IMAGE_MODEL``; None:
     the catalog's first usable image model, else the offline one; decision 0098)."""
+
+    metrics: bool = True
+    """``GET /metrics`` and the counters behind it (decision 0118)."""
+    metrics_token: str | None = None
+    """A scrape token accepted by ``/metrics`` as ``Authorization: Bearer ...``."""
+    metrics_users: int = 0
+    """Users per process with their own series (the rest are ``other``; 0: no user label)."""
+    otel_endpoint: str | None = None
+    """Where traces go (OTLP/HTTP); None: no tracing, nothing of OpenTelemetry imported."""
+    otel_capture_content: bool = False
+    """Put prompts and answers on spans (an admin's explicit choice; decision 0121)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -174,7 +192,32 @@ def load_settings() -> Settings:
             "SWITCHBOARD_TOOLS_FETCH_ALLOW_PRIVATE", "").strip().lower()
         in ("1", "true", "yes", "on"),
         tools_image_model=os.environ.get("SWITCHBOARD_TOOLS_IMAGE_MODEL", "").strip() or None,
+        metrics=_switch("SWITCHBOARD_METRICS", True),
+        metrics_token=os.environ.get("SWITCHBOARD_METRICS_TOKEN", "").strip() or None,
+        metrics_users=_count("SWITCHBOARD_METRICS_USERS", 0, 1000),
+        otel_endpoint=(os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+                       or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None),
+        otel_capture_content=_switch("SWITCHBOARD_OTEL_CAPTURE_CONTENT", False),
     )
+
+
+def _switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in ("0", "false", "no", "off")
+
+
+def _count(name: str, default: int, most: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > most:
+        from switchboard.spec.errors import ConfigurationError
+
+        raise ConfigurationError(f"{name} must be a whole number from 0 to {most}, "
+                                 f"got {raw!r}")
+    return int(raw)
 
 
 def _timezone(name: str) -> str:

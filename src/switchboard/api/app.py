@@ -29,6 +29,7 @@ from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
 from switchboard.api.error_boundary import ErrorBoundary
 from switchboard.api.lazy_routes import DEFERRED_ROUTES
+from switchboard.api.metrics import metrics_endpoint
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.shutdown import hook_signals
@@ -46,8 +47,11 @@ from switchboard.services.answer_progress import (
     registry_pricer,
 )
 from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
+from switchboard.services.metrics import NULL_METRICS, build_metrics
+from switchboard.services.metrics import install as install_metrics
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
+from switchboard.services.tracing import build_tracer
 from switchboard.services.usage import UsageRecorder
 
 log = logging.getLogger("switchboard.server")
@@ -80,6 +84,8 @@ def create_app(settings: Settings | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = build_metrics(settings.metrics, users=settings.metrics_users)
+        install_metrics(metrics)  # the catalog cache (a process singleton) counts hits
         db = Database.from_settings(settings)
         await _prepare_database(settings, db)
         usage = UsageRecorder(db)
@@ -94,6 +100,7 @@ def create_app(settings: Settings | None = None,
             settings=settings, db=db, usage=usage, tokens=tokens,
             load_registry=(registry_loader or _default_registry_loader)(db),
             sessions=sessions, revocations=revocations, progress=AnswerProgress(db),
+            metrics=metrics, tracer=build_tracer(settings),
         )
         progress = state.progress
         assert progress is not None
@@ -138,6 +145,10 @@ def create_app(settings: Settings | None = None,
             await progress.close()
             await usage.close()
             await state.pipeline.drain()  # budget settlements, rate-limit releases
+            if state.tracer is not None:
+                state.tracer.shutdown()  # the spans still batched
+            metrics.close()
+            install_metrics(NULL_METRICS)
             from switchboard.upstream import close_client
 
             await close_client()
@@ -165,6 +176,7 @@ def create_app(settings: Settings | None = None,
     app.router.routes.extend([
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ])
     return app
 

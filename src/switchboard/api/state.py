@@ -24,11 +24,13 @@ from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.breakers import Breakers
+from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.router import process_router
 from switchboard.services.sessions import SessionStore
 from switchboard.services.tools.toolbox import Toolbox, process_toolbox
+from switchboard.services.tracing import Tracer
 from switchboard.services.usage import UsageRecorder
 
 
@@ -54,6 +56,10 @@ class AppState:
     """The web chat's answers being written (jobs that outlive their request)."""
     relay: AnswerRelay | None = None
     """With Redis: answers followed and stopped from another worker."""
+    metrics: Hooks = NULL_METRICS
+    """This process's Prometheus series (``NULL_METRICS``: SWITCHBOARD_METRICS=off)."""
+    tracer: Tracer | None = None
+    """Spans over OTLP when an endpoint is configured (decision 0120); else None."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)
@@ -63,9 +69,13 @@ class AppState:
     (services.tools.toolbox)."""
 
     def __post_init__(self) -> None:
+        if self.metrics.enabled:  # each fact reported where it is known
+            self.breakers.on_change = self.metrics.breaker
+            self.usage.metrics = self.metrics
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
                                  process_router(self.settings, self.breakers),
-                                 usage_recorder(self.usage))
+                                 usage_recorder(self.usage, self.metrics),
+                                 metrics=self.metrics, tracer=self.tracer)
         self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)
 
     async def registry(self) -> Registry:

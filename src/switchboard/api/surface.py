@@ -7,7 +7,7 @@ Four surfaces, four error shapes (docs/architecture.md, "Errors"):
 - ``anthropic`` — ``/v1/messages`` and below (Anthropic's wire, for its SDK and the
   tools built on it): ``{"type": "error", "error": {"type", "message"}}``.
 - ``rest`` — ``/api/*`` and the machine endpoints (``/openapi.json``, ``/healthz``,
-  ``/readyz``): ``{"error": {"message", "code", "field"}}``.
+  ``/readyz``, ``/metrics``): ``{"error": {"message", "code", "field"}}``.
 - ``page`` — everything else (the web UI's pages, static files): an HTML page a person
   can read.
 
@@ -31,7 +31,7 @@ Surface = Literal["openai", "anthropic", "rest", "page"]
 REQUEST_ID_KEY = "switchboard.request_id"
 """Where ``AccessLog`` leaves the request id in the ASGI scope for error bodies."""
 
-_REST_EXACT = frozenset({"/openapi.json", "/healthz", "/readyz"})
+_REST_EXACT = frozenset({"/openapi.json", "/healthz", "/readyz", "/metrics"})
 
 
 def surface_of(path: str) -> Surface:

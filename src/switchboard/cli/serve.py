@@ -103,6 +103,27 @@ async def _prepare() -> str | None:
         await db.dispose()
 
 
+def prepare_metrics_dir(data_dir: Path, port: int, workers: int) -> str | None:
+    """Point the workers' Prometheus values at one directory, emptied now (decision 0118).
+
+    With several workers a scrape reaches one of them, which must answer for all: each
+    worker writes its series to memory-mapped files in ``PROMETHEUS_MULTIPROC_DIR`` and
+    the scrape sums them. Files left by an earlier run would add its counts to this one,
+    so the directory is emptied before any worker starts. One worker keeps its series in
+    memory (no files), unless the operator set the variable themselves."""
+    from switchboard.services.metrics import MULTIPROC_ENV
+
+    chosen = os.environ.get(MULTIPROC_ENV)
+    if not chosen and workers <= 1:
+        return None
+    path = Path(chosen) if chosen else data_dir / "prometheus" / str(port)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)  # inherited by the workers uvicorn starts
+    return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -125,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr, flush=True)
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     base = f"{'https' if tls else 'http'}://{host}:{args.port}"
+    if settings.metrics:
+        prepare_metrics_dir(settings.data_dir, args.port, args.workers)
     setup_token = asyncio.run(_prepare())
     print(f"Switchboard is starting: open {base}/", flush=True)
     print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)

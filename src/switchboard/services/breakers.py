@@ -45,6 +45,8 @@ BUCKETS = 12
 """The rate window is kept as this many counters (each ``window / BUCKETS`` seconds)."""
 
 BreakerKey = tuple[str, str | None]
+OnChange = Callable[[str, "str | None", str], None]
+"""Told ``(provider, key_id, state)`` at each transition (the metrics' breaker gauge)."""
 """(provider instance name, key id or None for the instance as a whole)."""
 
 
@@ -122,6 +124,8 @@ class Breaker:
     probe_at: float | None = None
     """When the half-open probe was let through (None: no probe out)."""
     last_error: str | None = None
+    on_change: Callable[[State], None] | None = None
+    """Called with the state entered, at each transition (never on the hot path)."""
     _buckets: list[_Bucket] = field(default_factory=lambda: [_Bucket() for _ in range(BUCKETS)])
 
     # -- asking ----------------------------------------------------------------------
@@ -136,6 +140,7 @@ class Breaker:
                 return False
             self.state = State.HALF_OPEN
             self.probe_at = None
+            self._changed()
         if self.probe_at is not None and now - self.probe_at < self.policy.probe_timeout:
             return False  # the one probe is out
         self.probe_at = now
@@ -188,15 +193,21 @@ class Breaker:
         return (calls >= self.policy.minimum_requests
                 and failures >= self.policy.failure_rate * calls)
 
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.state)
+
     def _open(self) -> None:
         self.state = State.OPEN
         self.opened_at = self.clock()
         self.probe_at = None
+        self._changed()
 
     def _close(self) -> None:
         self.state = State.CLOSED
         self.probe_at = None
         self.consecutive = 0
+        self._changed()
         for bucket in self._buckets:  # a fresh start: old failures say nothing now
             bucket.start, bucket.calls, bucket.failures = -1.0, 0, 0
 
@@ -221,17 +232,25 @@ class Breakers:
     (``key_id`` None: the instance as a whole; the key pool's ids otherwise)."""
 
     def __init__(self, policy: BreakerPolicy | None = None,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, on_change: OnChange | None = None) -> None:
         self.policy = policy or BreakerPolicy()
         self.clock = clock
+        self.on_change = on_change
         self._breakers: dict[BreakerKey, Breaker] = {}
 
     def get(self, provider: str, key_id: str | None = None) -> Breaker:
         key = (provider, key_id)
         breaker = self._breakers.get(key)
         if breaker is None:
-            breaker = self._breakers[key] = Breaker(self.policy, self.clock)
+            breaker = self._breakers[key] = Breaker(self.policy, self.clock,
+                                                    on_change=self._reporter(provider, key_id))
         return breaker
+
+    def _reporter(self, provider: str, key_id: str | None) -> Callable[[State], None] | None:
+        hook = self.on_change
+        if hook is None:
+            return None
+        return lambda state: hook(provider, key_id, state.value)
 
     def known(self, provider: str, key_id: str | None = None) -> Breaker | None:
         """The breaker if one was ever used (reads never create one)."""

@@ -41,6 +41,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
+from switchboard.services import metrics
+
 T = TypeVar("T")
 CHANNEL = "switchboard:catalog"
 PATTERN = "switchboard:*"
@@ -111,8 +113,10 @@ class CatalogCache:
         entry = self._entries.get(key)
         if entry is not None and entry[0] == self.version:
             self.stats.hits += 1
+            metrics.current().cache(True)
             return entry[1]  # type: ignore[no-any-return]
         self.stats.misses += 1
+        metrics.current().cache(False)
         version = self.version
         value = await loader()
         if version == self.version:

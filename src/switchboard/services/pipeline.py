@@ -45,15 +45,18 @@ from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.keys import DatabaseKeyEvents
 from switchboard.services.metering import CallOutcome, metered, metered_embed, metered_images
+from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.policy import (
     Admission,
     AdmissionPolicy,
     CallSpec,
     Clock,
     Grant,
+    Refused,
     wall_clock,
 )
 from switchboard.services.ratelimits import rate_limit_policy
+from switchboard.services.tracing import CallTrace, Tracer
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     CallWarning,
@@ -115,15 +118,19 @@ def default_policies(settings: Settings, db: Database, *,
     return policies
 
 
-def usage_recorder(usage: UsageRecorder) -> Recorder:
+def usage_recorder(usage: UsageRecorder, metrics: Hooks = NULL_METRICS) -> Recorder:
     """The production recorder: one ``usage_events`` row per attempt, named after the
-    surface and the caller."""
+    surface and the caller, and the same attempt counted in the process's metrics
+    (metering's outcome is the one place a call's result is known)."""
+    attempt = metrics.attempt
 
     def record(spec: CallSpec, outcome: CallOutcome) -> None:
         principal = spec.principal
         # user id 0: the local operator (the CLI), who has no account row.
-        usage.record(outcome.usage_record(spec.surface, user_id=principal.user_id or None,
+        user_id = principal.user_id or None
+        usage.record(outcome.usage_record(spec.surface, user_id=user_id,
                                           api_token_id=principal.token_id))
+        attempt(spec.surface, outcome, user_id)
     return record
 
 
@@ -270,19 +277,24 @@ class Pipeline:
     """See the module docstring. One per process (``AppState.pipeline``, the CLI's own)."""
 
     def __init__(self, registry_source: RegistrySource, admission: Sequence[AdmissionPolicy],
-                 router: Router, recorder: Recorder, clock: Clock = wall_clock) -> None:
+                 router: Router, recorder: Recorder, clock: Clock = wall_clock, *,
+                 metrics: Hooks = NULL_METRICS, tracer: Tracer | None = None) -> None:
         self.registry_source = registry_source
         self.admission = list(admission)
         self.router = router
         self.recorder = recorder
         self.clock = clock
+        self.metrics = metrics
+        """Refusals and streams in flight (attempts are counted by the recorder)."""
+        self.tracer = tracer
+        """None (no tracing configured): no trace object is made for any call."""
 
     async def open(self, spec: CallSpec, *, prepare: Prepare | None = None,
                    on_done: Settle | None = None) -> OpenCall:
         """Route ``spec`` until a model gives its first event. Raises ``Refused`` or the
         error that ended routing (grants settled, usage recorded)."""
         registry = await self.registry_source()
-        return await _Call(self, spec, _Ledger(self, 1), prepare, on_done,
+        return await _Call(self, spec, _Ledger(self, spec, 1), prepare, on_done,
                            stream=True).open(registry)
 
     async def open_n(self, spec: CallSpec, n: int, *,
@@ -296,7 +308,7 @@ class Pipeline:
         registry = await self.registry_source()
         if _native(registry, spec):
             return await _Choices(self, spec, prepare, n, stream=True).open_all(registry)
-        ledger = _Ledger(self, n)
+        ledger = _Ledger(self, spec, n)
         got = await asyncio.gather(
             *(_Call(self, spec, ledger, prepare, None, stream=True).open(registry)
               for _ in range(n)), return_exceptions=True)
@@ -313,7 +325,7 @@ class Pipeline:
         """The same steps without streaming: the vendor's whole answer, folded once.
         A call that produced nothing but an error raises it (after the fallbacks)."""
         registry = await self.registry_source()
-        return await _Call(self, spec, _Ledger(self, 1), prepare, on_done,
+        return await _Call(self, spec, _Ledger(self, spec, 1), prepare, on_done,
                            stream=False).complete(registry)
 
     async def complete_n(self, spec: CallSpec, n: int, *,
@@ -324,7 +336,7 @@ class Pipeline:
         registry = await self.registry_source()
         if _native(registry, spec):
             return await _Choices(self, spec, prepare, n, stream=False).complete_all(registry)
-        ledger = _Ledger(self, n)
+        ledger = _Ledger(self, spec, n)
         got = await asyncio.gather(
             *(_Call(self, spec, ledger, prepare, None, stream=False).complete(registry)
               for _ in range(n)), return_exceptions=True)
@@ -342,25 +354,33 @@ class Pipeline:
         request = spec.request
         if not isinstance(request, EmbeddingRequest):
             raise TypeError("Pipeline.embed needs an EmbeddingRequest")
-        model = (await self.registry_source()).resolve(spec.model)
-        model.embedder(request)
-        grants = await self._admit(Admission(
-            spec, model, request_tokens(request), 0,
-            model.cost(Usage(input_tokens=request_tokens(request), output_tokens=0))))
+        trace = self.tracer.call(spec, "embeddings") if self.tracer is not None else None
         outcomes: list[CallOutcome] = []
+        grants: list[Grant] = []
 
         def done(outcome: CallOutcome) -> None:
             self.recorder(spec, outcome)
             outcomes.append(outcome)
+            if trace is not None:
+                trace.attempt(outcome)
 
         try:
+            model = (await self.registry_source()).resolve(spec.model)
+            model.embedder(request)
+            grants = await self._admit(Admission(
+                spec, model, request_tokens(request), 0,
+                model.cost(Usage(input_tokens=request_tokens(request), output_tokens=0))))
             result = await metered_embed(model, request, done)
         except BaseException as exc:
             _carry(exc, _grant_headers(grants))
+            if trace is not None:
+                trace.fail(exc)
             raise
         finally:
             for grant in grants:
                 _settle(grant.settle, outcomes[0] if outcomes else None)
+            if trace is not None:
+                trace.end()
         headers = _grant_headers(grants)
         headers["x-switchboard-model"] = model.ref
         return Embedded(model, result, headers)
@@ -375,25 +395,34 @@ class Pipeline:
         request = spec.request
         if not isinstance(request, ImageRequest):
             raise TypeError("Pipeline.images needs an ImageRequest")
-        model = (await self.registry_source()).resolve(spec.model)
-        settled = model.image_request(request)
-        reserved = image_cost(model.image_capabilities, model.price, settled.size,
-                              settled.quality, settled.n)
-        grants = await self._admit(Admission(spec, model, 0, 0, reserved))
+        trace = (self.tracer.call(spec, "generate_content") if self.tracer is not None
+                 else None)
         outcomes: list[CallOutcome] = []
+        grants: list[Grant] = []
 
         def done(outcome: CallOutcome) -> None:
             self.recorder(spec, outcome)
             outcomes.append(outcome)
+            if trace is not None:
+                trace.attempt(outcome)
 
         try:
+            model = (await self.registry_source()).resolve(spec.model)
+            settled = model.image_request(request)
+            reserved = image_cost(model.image_capabilities, model.price, settled.size,
+                                  settled.quality, settled.n)
+            grants = await self._admit(Admission(spec, model, 0, 0, reserved))
             result = await metered_images(model, settled, done)
         except BaseException as exc:
             _carry(exc, _grant_headers(grants))
+            if trace is not None:
+                trace.fail(exc)
             raise
         finally:
             for grant in grants:
                 _settle(grant.settle, outcomes[0] if outcomes else None)
+            if trace is not None:
+                trace.end()
         headers = _grant_headers(grants)
         headers["x-switchboard-model"] = model.ref
         return Imaged(model, result, headers, outcomes[0].cost if outcomes else None)
@@ -431,9 +460,14 @@ class Pipeline:
         try:
             for policy in self.admission:
                 grants.append(await policy.admit(admission))
-        except BaseException:
+        except BaseException as exc:
             for grant in grants:
                 _settle(grant.settle, None)
+            if isinstance(exc, Refused):
+                model = admission.model
+                self.metrics.refused(admission.spec.surface,
+                                     model.provider_name if model is not None else "",
+                                     model.model_id if model is not None else "", exc.code)
             raise
         return grants
 
@@ -490,10 +524,15 @@ def combined(outcomes: Sequence[CallOutcome]) -> CallOutcome:
 class _Ledger:
     """What the n calls of one request share: one admission, one settlement."""
 
-    __slots__ = ("pipeline", "pending", "choices", "grants", "refusal", "outcomes", "_lock")
+    __slots__ = ("pipeline", "pending", "choices", "grants", "refusal", "outcomes", "_lock",
+                 "trace")
 
-    def __init__(self, pipeline: Pipeline, n: int, choices: int | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, spec: CallSpec, n: int,
+                 choices: int | None = None) -> None:
         self.pipeline = pipeline
+        self.trace: CallTrace | None = (pipeline.tracer.call(spec)
+                                        if pipeline.tracer is not None else None)
+        """The request's trace (None: tracing off), ended with the last call."""
         self.pending = n
         self.choices = n if choices is None else choices
         """Choices to reserve for: n calls of one choice, or one call of n (0084)."""
@@ -528,7 +567,11 @@ class _Ledger:
         if outcome is not None:
             self.outcomes.append(outcome)
         self.pending -= 1
-        if self.pending or not self.grants:
+        if self.pending:
+            return
+        if self.trace is not None:
+            self.trace.end()
+        if not self.grants:
             return
         final = combined(self.outcomes) if self.outcomes else None
         for grant in self.grants:
@@ -539,7 +582,7 @@ class _Call:
     """One routed call (one choice): the opener the router calls, and the settling."""
 
     __slots__ = ("pipeline", "spec", "ledger", "prepare", "on_done", "stream", "last",
-                 "ended")
+                 "ended", "flowing")
 
     def __init__(self, pipeline: Pipeline, spec: CallSpec, ledger: _Ledger,
                  prepare: Prepare | None, on_done: Settle | None, *, stream: bool) -> None:
@@ -551,12 +594,16 @@ class _Call:
         self.stream = stream
         self.last: CallOutcome | None = None
         self.ended = False
+        self.flowing = False
+        """A stream handed to the surface: counted in flight until ``end``."""
 
     def end(self, outcome: CallOutcome | None) -> None:
         """The call is over: settle the grants and tell the surface — exactly once."""
         if self.ended:
             return
         self.ended = True
+        if self.flowing:
+            self.pipeline.metrics.stream_closed()
         if self.on_done is not None:
             _settle(self.on_done, outcome)
         self.ledger.done(outcome)
@@ -574,8 +621,12 @@ class _Call:
         opened = False
         record = self.pipeline.recorder
 
+        trace = self.ledger.trace
+
         def done(outcome: CallOutcome) -> None:
             record(spec, outcome)
+            if trace is not None:
+                trace.attempt(outcome)
             if opened:
                 self.end(outcome)
             else:
@@ -592,14 +643,27 @@ class _Call:
             opened = True
         return Attempt(model, request, first, events, collector, warnings)
 
+    def fail(self, exc: BaseException) -> None:
+        """Routing ended in ``exc``: end the call with the last attempt's outcome."""
+        if self.ledger.trace is not None:
+            self.ledger.trace.fail(exc)
+        self.end(self.last)
+        _carry(exc, self.ledger.headers)
+
+    def flow(self) -> None:
+        """The stream goes to the surface now (its end is ``end``)."""
+        self.flowing = True
+        self.pipeline.metrics.stream_opened()
+
     async def open(self, registry: Registry) -> OpenCall:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
         except BaseException as exc:
-            self.end(self.last)
-            _carry(exc, self.ledger.headers)
+            self.fail(exc)
             raise
         attempt = routed.attempt
+        if not self.ended:  # a stream whose end came with its first event is not flowing
+            self.flow()
         return OpenCall(attempt.model, attempt.request, attempt.first, attempt.events,
                         attempt.collector, self._headers(attempt.model),
                         self._warnings(attempt, attempt.first, routed.failed), routed.failed)
@@ -608,8 +672,7 @@ class _Call:
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self._fold)
         except BaseException as exc:
-            self.end(self.last)
-            _carry(exc, self.ledger.headers)
+            self.fail(exc)
             raise
         attempt = routed.attempt
         self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
@@ -672,8 +735,8 @@ class _Choices(_Call):
 
     def __init__(self, pipeline: Pipeline, spec: CallSpec, prepare: Prepare | None, n: int,
                  *, stream: bool) -> None:
-        super().__init__(pipeline, spec, _Ledger(pipeline, 1, choices=n), prepare, None,
-                         stream=stream)
+        super().__init__(pipeline, spec, _Ledger(pipeline, spec, 1, choices=n), prepare,
+                         None, stream=stream)
         self.n = n
         self.others: list[Attempt] = []
         """Choices 1..n-1 of the attempt that answered (choice 0 is the router's)."""
@@ -690,15 +753,20 @@ class _Choices(_Call):
         record = self.pipeline.recorder
         outcomes: list[CallOutcome] = []
         opened = False
+        trace = self.ledger.trace
 
         def done(outcome: CallOutcome) -> None:
             record(spec, outcome)
             if not opened:  # failed before its first event: the one attempt's row
                 self.last = outcome
+                if trace is not None:
+                    trace.attempt(outcome)
                 return
             outcomes.append(outcome)
             if len(outcomes) == n:
                 self.last = combined(outcomes)
+                if trace is not None:  # one upstream call: one span, choices combined
+                    trace.attempt(self.last)
                 if self.stream:
                     self.end(self.last)
 
@@ -732,9 +800,10 @@ class _Choices(_Call):
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
         except BaseException as exc:
-            self.end(self.last)
-            _carry(exc, self.ledger.headers)
+            self.fail(exc)
             raise
+        if not self.ended:
+            self.flow()
         headers = self._headers(routed.attempt.model)
         return [OpenCall(a.model, a.request, a.first, a.events, a.collector, dict(headers),
                          self._warnings(a, a.first, routed.failed), routed.failed)
@@ -744,8 +813,7 @@ class _Choices(_Call):
         try:
             routed = await self.pipeline.router.route(self.spec, registry, self.attempt)
         except BaseException as exc:
-            self.end(self.last)
-            _carry(exc, self.ledger.headers)
+            self.fail(exc)
             raise
         self.end(self.last)  # the n choices' outcomes, combined
         headers = self._headers(routed.attempt.model)

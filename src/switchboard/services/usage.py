@@ -25,6 +25,7 @@ from sqlalchemy import insert
 from switchboard.db import Database, utcnow
 from switchboard.db.models import UsageEvent
 from switchboard.services import usage_rollup
+from switchboard.services.metrics import NULL_METRICS, Hooks
 
 log = logging.getLogger("switchboard.usage")
 
@@ -87,6 +88,8 @@ class UsageRecorder:
         self.written = 0
         self.dropped = 0
         self.failures = 0
+        self.metrics: Hooks = NULL_METRICS
+        """Told the backlog after each flush, and the rows an overflow drops."""
 
     def record(self, record: UsageRecord) -> None:
         """Queue one event (never blocks, never raises)."""
@@ -97,6 +100,7 @@ class UsageRecorder:
             overflow = len(self._buffer) - self.max_buffer
             del self._buffer[:overflow]
             self.dropped += overflow
+            self.metrics.usage_dropped(overflow)
             log.error("usage buffer full: dropped %d oldest events (database down?)", overflow)
         if len(self._buffer) >= self.batch_size:
             self._wake.set()
@@ -118,6 +122,7 @@ class UsageRecorder:
                 pass
             self._wake.clear()
             await self.flush()
+            self.metrics.usage_backlog(len(self._buffer))
             await self._run_hooks()
 
     async def _run_hooks(self) -> None:

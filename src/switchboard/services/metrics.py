@@ -1,0 +1,364 @@
+"""Prometheus metrics: what the process counts, fed from the one place each fact is known.
+
+- **Calls** — the pipeline's recorder (``pipeline.usage_recorder``), called once per
+  upstream attempt with metering's ``CallOutcome``: requests by surface, provider, model
+  and outcome; errors by class; latency and time-to-first-token histograms; tokens and
+  cost by provider, model and source (and, opted in, by user: decision 0119).
+- **Refusals** — ``Pipeline._admit``: a policy's 429 is a request with outcome
+  ``refused`` and an error of its class (``rate_limit_exceeded``, ``insufficient_quota``).
+- **In-flight streams** — ``Pipeline``: a streaming call counts from its first event to
+  its end (``_Call.end``, exactly once).
+- **Breakers** — ``Breakers``' transition hook: the state per provider and key, and the
+  transitions.
+- **Usage recorder** — its loop, after each flush: rows still queued (the backlog), and
+  rows dropped on overflow.
+- **Catalog cache** — ``CatalogCache.get``: hits and misses.
+- **Budgets** — read at scrape time from the budgets' own counters (``budgets.states``):
+  spent, reserved and the limit of each budget's current period.
+
+The hot path is one dict lookup on a tuple of strings the outcome already holds, then a
+few ``inc``/``observe`` on pre-bound children: no label dict, no ``labels()`` call per
+request (``bench/metrics.py`` measures it). Label values come from the catalog, but a
+pass-through model id is the caller's text: after ``MAX_SERIES`` label sets a process
+folds new models into ``other``, so a token holder cannot grow the scrape without bound.
+
+Several workers (decision 0118): ``switchboard serve --workers N`` points
+``PROMETHEUS_MULTIPROC_DIR`` at a directory it empties at start; each worker writes its
+values to its own memory-mapped files there and a scrape, answered by any worker, sums
+them (``MultiProcessCollector``). One process keeps them in memory.
+
+``prometheus_client`` is imported by ``build_metrics`` only: with
+``SWITCHBOARD_METRICS=off`` the process never loads it and ``NULL_METRICS`` answers
+every hook with nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: the module is loaded by build_metrics
+    from prometheus_client import CollectorRegistry
+
+    from switchboard.services.budgets import BudgetState
+    from switchboard.services.metering import CallOutcome
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+MAX_SERIES = 2000
+"""Label sets per process for calls (surface, provider, model, outcome); past it, new
+models are counted as ``other``."""
+OTHER = "other"
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+TTFT_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class NullMetrics:
+    """Metrics off: every hook does nothing (and nothing of prometheus is imported)."""
+
+    enabled = False
+
+    def attempt(self, surface: str, outcome: CallOutcome, user_id: int | None) -> None:
+        return None
+
+    def refused(self, surface: str, provider: str, model: str, code: str) -> None:
+        return None
+
+    def stream_opened(self) -> None:
+        return None
+
+    def stream_closed(self) -> None:
+        return None
+
+    def breaker(self, provider: str, key_id: str | None, state: str) -> None:
+        return None
+
+    def usage_backlog(self, pending: int) -> None:
+        return None
+
+    def usage_dropped(self, rows: int) -> None:
+        return None
+
+    def cache(self, hit: bool) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+NULL_METRICS = NullMetrics()
+
+
+class _Bound:
+    """One label set's children, bound once (the per-request path only calls them)."""
+
+    __slots__ = ("requests", "latency", "ttft", "tokens_in", "tokens_out", "cost")
+
+    def __init__(self, requests: Any, latency: Any, ttft: Any, tokens_in: Any,
+                 tokens_out: Any, cost: Any) -> None:
+        self.requests = requests
+        self.latency = latency
+        self.ttft = ttft
+        self.tokens_in = tokens_in
+        self.tokens_out = tokens_out
+        self.cost = cost
+
+
+class Metrics:
+    """This process's series. One per process (``AppState.metrics``)."""
+
+    enabled = True
+
+    def __init__(self, *, users: int = 0, multiproc_dir: str | None = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.multiproc_dir = multiproc_dir
+        # Multiprocess: values live in the directory, a scrape reads them all; the
+        # series are registered nowhere (registering them too would count them twice).
+        self.registry: CollectorRegistry | None = (
+            None if multiproc_dir else CollectorRegistry(auto_describe=True))
+        reg = self.registry
+        calls = ("surface", "provider", "model")
+        self._requests = Counter(
+            "switchboard_requests", "Upstream attempts (and refusals) by surface, provider, "
+            "model and outcome: ok, partial, error, refused.",
+            [*calls, "outcome"], registry=reg)
+        self._errors = Counter(
+            "switchboard_errors", "Failed attempts and refusals by error class.",
+            ["surface", "provider", "class"], registry=reg)
+        self._latency = Histogram(
+            "switchboard_request_duration_seconds", "Upstream attempt duration, from the "
+            "call to its last event.", calls, buckets=LATENCY_BUCKETS, registry=reg)
+        self._ttft = Histogram(
+            "switchboard_time_to_first_token_seconds", "Time from the call to its first "
+            "token (text, reasoning or tool call).", calls, buckets=TTFT_BUCKETS,
+            registry=reg)
+        self._tokens = Counter(
+            "switchboard_tokens", "Tokens by provider, model, source and direction (input "
+            "includes cached; output includes reasoning).",
+            ["provider", "model", "source", "direction"], registry=reg)
+        self._cost = Counter(
+            "switchboard_cost_dollars", "Cost in US dollars by provider, model and source "
+            "(calls of unknown price add nothing).", ["provider", "model", "source"],
+            registry=reg)
+        self._user_tokens = self._user_cost = None
+        self._users: dict[int, tuple[Any, Any, Any]] = {}
+        self._max_users = users
+        if users:
+            self._user_tokens = Counter(
+                "switchboard_user_tokens", "Tokens by user id (the first "
+                "SWITCHBOARD_METRICS_USERS users a process sees; the rest: other).",
+                ["user", "direction"], registry=reg)
+            self._user_cost = Counter(
+                "switchboard_user_cost_dollars", "Cost in US dollars by user id (as "
+                "switchboard_user_tokens).", ["user"], registry=reg)
+        self._in_flight = Gauge(
+            "switchboard_streams_in_flight", "Streaming calls between their first event and "
+            "their end.", registry=reg, multiprocess_mode="livesum")
+        self._breaker_state = Gauge(
+            "switchboard_breaker_state", "Circuit breaker per provider and key: 0 closed, "
+            "1 half-open, 2 open (the worst of the live workers).", ["provider", "key"],
+            registry=reg, multiprocess_mode="livemax")
+        self._breaker_changes = Counter(
+            "switchboard_breaker_transitions", "Circuit breaker transitions by the state "
+            "entered.", ["provider", "key", "state"], registry=reg)
+        self._backlog = Gauge(
+            "switchboard_usage_queue_depth", "Usage rows still queued after the recorder's "
+            "last flush (grows when the database falls behind).", registry=reg,
+            multiprocess_mode="livesum")
+        self._dropped = Counter(
+            "switchboard_usage_dropped_rows", "Usage rows dropped because the queue "
+            "overflowed.", registry=reg)
+        cache = Counter("switchboard_catalog_cache", "Catalog cache reads by result.",
+                        ["result"], registry=reg)
+        self._cache_hit = cache.labels("hit")
+        self._cache_miss = cache.labels("miss")
+        self._bound: dict[tuple[str, str, str, str], _Bound] = {}
+        self._failed: dict[tuple[str, str, str], Any] = {}
+        self._in_flight_inc = self._in_flight.inc
+        self._in_flight_dec = self._in_flight.dec
+
+    # -- hooks (the per-request ones first) ------------------------------------------
+    def attempt(self, surface: str, outcome: CallOutcome, user_id: int | None) -> None:
+        """One upstream attempt ended (the pipeline's recorder)."""
+        key = (surface, outcome.provider, outcome.model, outcome.status)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = self._bind(key)
+        bound.requests.inc()
+        bound.latency.observe(outcome.latency_ms / 1000)
+        if outcome.ttft_ms is not None:
+            bound.ttft.observe(outcome.ttft_ms / 1000)
+        usage = outcome.result.usage
+        if usage.input_tokens:
+            bound.tokens_in.inc(usage.input_tokens)
+        if usage.output_tokens:
+            bound.tokens_out.inc(usage.output_tokens)
+        if outcome.cost:
+            bound.cost.inc(float(outcome.cost))
+        if outcome.error is not None:
+            self._error(surface, outcome.provider, outcome.error.code)
+        if self._max_users and user_id is not None:
+            self._user(user_id, usage.input_tokens, usage.output_tokens, outcome.cost)
+
+    def refused(self, surface: str, provider: str, model: str, code: str) -> None:
+        key = (surface, provider, model, "refused")
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = self._bind(key)
+        bound.requests.inc()
+        self._error(surface, provider, code)
+
+    def stream_opened(self) -> None:
+        self._in_flight_inc()
+
+    def stream_closed(self) -> None:
+        self._in_flight_dec()
+
+    def breaker(self, provider: str, key_id: str | None, state: str) -> None:
+        key = key_id or ""
+        self._breaker_state.labels(provider, key).set(BREAKER_VALUES.get(state, 0))
+        self._breaker_changes.labels(provider, key, state).inc()
+
+    def usage_backlog(self, pending: int) -> None:
+        self._backlog.set(pending)
+
+    def usage_dropped(self, rows: int) -> None:
+        self._dropped.inc(rows)
+
+    def cache(self, hit: bool) -> None:
+        (self._cache_hit if hit else self._cache_miss).inc()
+
+    # -- binding -----------------------------------------------------------------------
+    def _bind(self, key: tuple[str, str, str, str]) -> _Bound:
+        surface, provider, model, outcome = key
+        if len(self._bound) >= MAX_SERIES:
+            folded = (surface, provider, OTHER, outcome)
+            found = self._bound.get(folded)
+            if found is not None:
+                return found  # not stored under the new key: the dict stays bounded
+            key, model = folded, OTHER
+        shared = next((b for k, b in self._bound.items()
+                       if k[:3] == (surface, provider, model)), None)
+        if shared is not None:  # the other outcomes of the same model share the rest
+            bound = _Bound(self._requests.labels(surface, provider, model, outcome),
+                           shared.latency, shared.ttft, shared.tokens_in,
+                           shared.tokens_out, shared.cost)
+        else:
+            bound = _Bound(
+                self._requests.labels(surface, provider, model, outcome),
+                self._latency.labels(surface, provider, model),
+                self._ttft.labels(surface, provider, model),
+                self._tokens.labels(provider, model, surface, "input"),
+                self._tokens.labels(provider, model, surface, "output"),
+                self._cost.labels(provider, model, surface))
+        self._bound[key] = bound
+        return bound
+
+    def _error(self, surface: str, provider: str, code: str) -> None:
+        key = (surface, provider, code)
+        child = self._failed.get(key)
+        if child is None:
+            if len(self._failed) >= MAX_SERIES:
+                key = (surface, provider, OTHER)
+            child = self._failed.get(key) or self._errors.labels(*key)
+            self._failed[key] = child
+        child.inc()
+
+    def _user(self, user_id: int, input_tokens: int | None, output_tokens: int | None,
+              cost: Any) -> None:
+        children = self._users.get(user_id)
+        if children is None:
+            assert self._user_tokens is not None and self._user_cost is not None
+            label = str(user_id) if len(self._users) < self._max_users else OTHER
+            children = (self._user_tokens.labels(label, "input"),
+                        self._user_tokens.labels(label, "output"),
+                        self._user_cost.labels(label))
+            if label != OTHER:
+                self._users[user_id] = children
+        if input_tokens:
+            children[0].inc(input_tokens)
+        if output_tokens:
+            children[1].inc(output_tokens)
+        if cost:
+            children[2].inc(float(cost))
+
+    # -- scraping ----------------------------------------------------------------------
+    def render(self, budgets: Iterable[BudgetState] = ()) -> bytes:
+        """The exposition text: every worker's series (multiprocess) or this process's,
+        then the budgets' gauges (read from the database by the caller)."""
+        from prometheus_client import CollectorRegistry, generate_latest
+
+        if self.multiproc_dir:
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self.multiproc_dir)  # type: ignore[no-untyped-call]
+        else:
+            assert self.registry is not None
+            registry = self.registry
+        text = generate_latest(registry)
+        found = list(budgets)
+        if found:
+            extra = CollectorRegistry(auto_describe=False)
+            extra.register(_BudgetCollector(found))
+            text += generate_latest(extra)
+        return text
+
+    def close(self) -> None:
+        """This worker is stopping: its live gauges leave the sums (multiprocess)."""
+        if self.multiproc_dir:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid(), self.multiproc_dir)  # type: ignore[no-untyped-call]
+
+
+class _BudgetCollector:
+    """Each budget's current period, as read for this scrape."""
+
+    def __init__(self, states: list[BudgetState]) -> None:
+        self.states = states
+
+    def collect(self) -> Iterable[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        labels = ["budget", "scope", "period", "soft"]
+        spent = GaugeMetricFamily("switchboard_budget_spent_dollars",
+                                  "Spent in the budget's current period.", labels=labels)
+        reserved = GaugeMetricFamily("switchboard_budget_reserved_dollars",
+                                     "Held for calls still running.", labels=labels)
+        limit = GaugeMetricFamily("switchboard_budget_limit_dollars",
+                                  "The budget's limit per period.", labels=labels)
+        for state in self.states:
+            b = state.budget
+            values = [str(b.id), b.scope, b.period, "true" if b.soft else "false"]
+            spent.add_metric(values, float(state.spent))
+            reserved.add_metric(values, float(state.reserved))
+            limit.add_metric(values, float(b.amount))
+        return [spent, reserved, limit]
+
+
+Hooks = Metrics | NullMetrics
+
+
+def build_metrics(enabled: bool, *, users: int = 0) -> Hooks:
+    """The process's metrics: ``NULL_METRICS`` when off; multiprocess when
+    ``PROMETHEUS_MULTIPROC_DIR`` is set (``serve --workers N`` sets it)."""
+    if not enabled:
+        return NULL_METRICS
+    return Metrics(users=users, multiproc_dir=os.environ.get(MULTIPROC_ENV) or None)
+
+
+_current: Hooks = NULL_METRICS
+
+
+def current() -> Hooks:
+    """The process's metrics, for the process-wide singletons (the catalog cache)."""
+    return _current
+
+
+def install(metrics: Hooks) -> None:
+    global _current
+    _current = metrics
