@@ -18,6 +18,8 @@ DEFERRED = {
     "alembic": "only when the schema is behind head (db.migrate.ensure_schema)",
     "jinja2": "the web pages' templates, built on the first page (web.views.templates)",
     "redis": "only when SWITCHBOARD_REDIS_URL is set",
+    "opentelemetry.sdk": "traces: only when OTEL_EXPORTER_OTLP_ENDPOINT is set (decision 0120)",
+    "switchboard.services.otel": "the same",
     "jsonschema": "only when a response schema is checked (spec.schema_check)",
     "switchboard.api.openapi": "the API document, built on its first request (api.docs)",
     "switchboard.api.anthropic.wire": "/v1/messages, on its first request (api.lazy_routes)",
