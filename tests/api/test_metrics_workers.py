@@ -14,8 +14,13 @@ import pytest
 
 from tests.api.chat_support import add_provider
 from tests.api.test_metrics import SCRAPE_TOKEN, scrape, value
-from tests.dbfixtures import PG_URL_ENV, _create_database, _drop_database, _postgres_url
-from tests.dbfixtures import postgres_unavailable
+from tests.dbfixtures import (
+    PG_URL_ENV,
+    _create_database,
+    _drop_database,
+    _postgres_url,
+    postgres_unavailable,
+)
 from tests.fakes.openai import MODEL
 from tests.fakes.openai import Wire as OpenAIWire
 from tests.fakes.script import Reply
