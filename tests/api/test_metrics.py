@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from switchboard.api.app import create_app
 from switchboard.config import load_settings
-from tests.api.chat_support import add_provider, client
+from tests.api.chat_support import add_provider, client, stream_chat
 from tests.conftest import isolate
 from tests.fakes.openai import MODEL
 from tests.fakes.openai import Wire as OpenAIWire
@@ -67,7 +67,7 @@ def test_known_traffic_gives_exact_counts(env: tuple[Running, FakeVendor, str]) 
     server, fake, ref = env
     admin = client(server, server.make_user("root", role="admin"))
     token = server.make_user("ada")
-    fake.then(Reply(), Reply(), Reply(), Reply(), Fail(400, "bad things"))
+    fake.then(Reply(), Reply(), Reply(), Reply(), Fail(400, "bad things"), Reply())
     sdk = openai.OpenAI(base_url=server.v1, api_key=token, max_retries=0)
     for _ in range(3):
         stream = sdk.chat.completions.create(model=ref, messages=MESSAGES,  # type: ignore[call-overload]
@@ -76,6 +76,9 @@ def test_known_traffic_gives_exact_counts(env: tuple[Running, FakeVendor, str]) 
     sdk.chat.completions.create(model=ref, messages=MESSAGES)  # type: ignore[call-overload]
     with pytest.raises(openai.BadRequestError):
         sdk.chat.completions.create(model=ref, messages=MESSAGES)  # type: ignore[call-overload]
+    # the web chat: the same pipeline, surface "chat"
+    events = stream_chat(client(server, token), {"text": "hello from the page", "model": ref})
+    assert events[-1][0] == "done", events[-1]
     # a member whose budget is spent: refused before any upstream byte
     poor = server.make_user("poor")
     poor_id = server.query("SELECT id FROM users WHERE username = 'poor'")[0][0]
@@ -86,7 +89,9 @@ def test_known_traffic_gives_exact_counts(env: tuple[Running, FakeVendor, str]) 
         openai.OpenAI(base_url=server.v1, api_key=poor, max_retries=0).chat.completions.create(
             model=ref, messages=MESSAGES)  # type: ignore[call-overload]
 
-    rows = _usage_rows(server, 5)
+    rows = _usage_rows(server, 6)
+    assert value(scrape(server.url), "switchboard_requests_total", surface="chat",
+                 provider="fakeai", model=MODEL, outcome="ok") == 1
     s = scrape(server.url)
     call = {"surface": "api", "provider": "fakeai", "model": MODEL}
     assert value(s, "switchboard_requests_total", **call, outcome="ok") == 4
@@ -122,14 +127,16 @@ def _errors(s: Samples) -> dict[str, float]:
 
 
 def _usage_rows(server: Running, expected: int) -> list[tuple[int, int, object, object]]:
-    """The usage rows once written (batched every 0.5 s: wait for the state)."""
+    """The ``/v1`` usage rows once all ``expected`` rows are written (batched every 0.5 s:
+    wait for the state)."""
     deadline = time.monotonic() + 10
     while True:
-        rows = server.query("SELECT input_tokens, output_tokens, cost, ttft_ms "
+        rows = server.query("SELECT input_tokens, output_tokens, cost, ttft_ms, source "
                             "FROM usage_events")
         if len(rows) >= expected or time.monotonic() > deadline:
             assert len(rows) == expected, rows
-            return [(int(str(r[0])), int(str(r[1])), r[2], r[3]) for r in rows]
+            return [(int(str(r[0])), int(str(r[1])), r[2], r[3]) for r in rows
+                    if r[4] == "api"]
         time.sleep(0.05)
 
 
@@ -147,7 +154,7 @@ def test_who_may_scrape(env: tuple[Running, FakeVendor, str]) -> None:
     admin = server.make_user("boss", role="admin")
     assert httpx.get(url, headers={"authorization": f"Bearer {admin}"}).status_code == 200
     scraped = httpx.get(url, headers={"authorization": f"Bearer {SCRAPE_TOKEN}"})
-    assert scraped.status_code == 200 and "# TYPE switchboard_requests counter" in scraped.text
+    assert scraped.status_code == 200 and "# TYPE switchboard_requests_total counter" in scraped.text
 
 
 def test_metrics_turned_off_is_a_404_and_nothing_is_counted(
