@@ -154,7 +154,8 @@ def test_who_may_scrape(env: tuple[Running, FakeVendor, str]) -> None:
     admin = server.make_user("boss", role="admin")
     assert httpx.get(url, headers={"authorization": f"Bearer {admin}"}).status_code == 200
     scraped = httpx.get(url, headers={"authorization": f"Bearer {SCRAPE_TOKEN}"})
-    assert scraped.status_code == 200 and "# TYPE switchboard_requests_total counter" in scraped.text
+    assert scraped.status_code == 200
+    assert "# TYPE switchboard_requests_total counter" in scraped.text
 
 
 def test_metrics_turned_off_is_a_404_and_nothing_is_counted(
