@@ -28,7 +28,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -93,7 +93,7 @@ class Settings:
 
     metrics: bool = True
     """``GET /metrics`` and the counters behind it (decision 0118)."""
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     """A scrape token accepted by ``/metrics`` as ``Authorization: Bearer ...``."""
     metrics_users: int = 0
     """Users per process with their own series (the rest are ``other``; 0: no user label)."""
