@@ -20,16 +20,17 @@ or spawned as a tracked task by the caller.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import ResolvedModel
 from switchboard.services.usage import UsageRecord
 from switchboard.services.usage_estimate import fill_usage
 from switchboard.spec import (
+    CallWarning,
     ChatRequest,
     ChatResult,
     Collector,
@@ -190,61 +191,57 @@ async def metered_embed(model: ResolvedModel, request: EmbeddingRequest,
     """One embedding request (all its batches, with retries), accounted like a chat call:
     exactly one ``CallOutcome`` however it ends, its usage the vendor's count or, when
     the vendor gives none (Gemini), the offline estimate flagged ``estimated``, and its
-    cost at the model's price per million input tokens. Outcomes carry an empty answer
-    (``ChatResult`` with no parts) so usage rows, budgets and rate limits read them as
-    they read a chat call's."""
-    started = time.perf_counter()
-    result: EmbeddingResult | None = None
-    error: SwitchboardError | None = None
-    reason: str | None = None
-    try:
-        result = await model.embed(request)
-        return result
-    except SwitchboardError as exc:
-        error = scrub_key(model, exc)
-        raise
-    except BaseException as exc:  # cancellation, shutdown, a bug: still account for it
-        reason = f"interrupted ({type(exc).__name__})"
-        raise
-    finally:
-        on_done(_embedding_outcome(model, request, result, started, error, reason))
+    cost at the model's price per million input tokens."""
 
-
-def _embedding_outcome(model: ResolvedModel, request: EmbeddingRequest,
-                       result: EmbeddingResult | None, started: float,
-                       error: SwitchboardError | None, reason: str | None) -> CallOutcome:
-    usage = result.usage if result is not None else Usage()
-    estimated = False
-    if result is not None and usage.input_tokens is None:
+    def account(result: EmbeddingResult) -> tuple[Usage, Decimal | None, bool]:
+        if result.usage.input_tokens is not None:
+            return result.usage, model.cost(result.usage), False
         usage = Usage(input_tokens=request_tokens(request), output_tokens=0)
         result.usage = usage  # the caller reports the same figure the row holds
-        estimated = True
-    ok = result is not None
-    answer = ChatResult(
-        text="", parts=[], tool_calls=[],
-        finish_reason=FinishReason("stop", "embedding") if ok else None,
-        usage=usage, warnings=list(result.warnings) if result is not None else [],
-        metadata=ResponseMetadata(model=result.model if result is not None else None),
-        error=error)
-    latency = int((time.perf_counter() - started) * 1000)
-    return CallOutcome(
-        provider=model.provider_name, kind=model.kind, model=model.model_id, result=answer,
-        status="ok" if ok else "error", started_at=started, latency_ms=latency,
-        ttft_ms=latency if ok else None, cost=model.cost(usage) if ok else None,
-        error=error, reason=reason, estimated=estimated)
+        return usage, model.cost(usage), True
+
+    return await _metered_one(model, lambda: model.embed(request), "embedding", account,
+                              on_done)
 
 
 async def metered_images(model: ResolvedModel, request: ImageRequest,
                          on_done: Callable[[CallOutcome], None]) -> ImageResult:
     """One image request (all its upstream calls, with retries), accounted like a chat
     call: exactly one ``CallOutcome`` however it ends, priced per picture by size and
-    quality (``ResolvedModel.image_cost``), with an empty answer as for embeddings."""
+    quality (``ResolvedModel.image_cost``)."""
+
+    def account(result: ImageResult) -> tuple[Usage, Decimal | None, bool]:
+        return result.usage, model.image_cost(result), False
+
+    return await _metered_one(model, lambda: model.generate_images(request), "images",
+                              account, on_done)
+
+
+class _Answered(Protocol):
+    """What a one-shot (non-chat) result shares: embeddings' and images' alike."""
+
+    usage: Usage
+    model: str | None
+    warnings: list[CallWarning]
+
+
+_R = TypeVar("_R", bound=_Answered)
+
+
+async def _metered_one(model: ResolvedModel, call: Callable[[], Awaitable[_R]], kind: str,
+                       account: Callable[[_R], tuple[Usage, Decimal | None, bool]],
+                       on_done: Callable[[CallOutcome], None]) -> _R:
+    """The one exit of a call that answers all at once (embeddings, images): exactly one
+    ``CallOutcome`` however it ends. ``account`` turns a result into its usage, cost and
+    whether the usage is an estimate. The outcome carries an empty answer (a
+    ``ChatResult`` with no parts, finished ``kind``) so usage rows, budgets and rate
+    limits read it as they read a chat call's."""
     started = time.perf_counter()
-    result: ImageResult | None = None
+    result: _R | None = None
     error: SwitchboardError | None = None
     reason: str | None = None
     try:
-        result = await model.generate_images(request)
+        result = await call()
         return result
     except SwitchboardError as exc:
         error = scrub_key(model, exc)
@@ -253,11 +250,12 @@ async def metered_images(model: ResolvedModel, request: ImageRequest,
         reason = f"interrupted ({type(exc).__name__})"
         raise
     finally:
-        usage = result.usage if result is not None else Usage()
+        usage, cost, estimated = (account(result) if result is not None
+                                  else (Usage(), None, False))
         ok = result is not None
         answer = ChatResult(
             text="", parts=[], tool_calls=[],
-            finish_reason=FinishReason("stop", "images") if ok else None,
+            finish_reason=FinishReason("stop", kind) if ok else None,
             usage=usage, warnings=list(result.warnings) if result is not None else [],
             metadata=ResponseMetadata(model=result.model if result is not None else None),
             error=error)
@@ -265,6 +263,5 @@ async def metered_images(model: ResolvedModel, request: ImageRequest,
         on_done(CallOutcome(
             provider=model.provider_name, kind=model.kind, model=model.model_id,
             result=answer, status="ok" if ok else "error", started_at=started,
-            latency_ms=latency, ttft_ms=latency if ok else None,
-            cost=model.image_cost(result) if result is not None else None,
-            error=error, reason=reason))
+            latency_ms=latency, ttft_ms=latency if ok else None, cost=cost,
+            error=error, reason=reason, estimated=estimated))
