@@ -35,7 +35,7 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from switchboard.config import Settings
 from switchboard.db import Database
@@ -271,6 +271,11 @@ class Imaged:
     cost: Decimal | None
 
 
+_R = TypeVar("_R")
+_Plan = tuple[Admission, Callable[[Callable[[CallOutcome], None]], Awaitable[_R]]]
+"""What a one-shot call admits, and the metered call to run with the outcome's sink."""
+
+
 # -- the pipeline -------------------------------------------------------------------------------
 
 class Pipeline:
@@ -354,35 +359,15 @@ class Pipeline:
         request = spec.request
         if not isinstance(request, EmbeddingRequest):
             raise TypeError("Pipeline.embed needs an EmbeddingRequest")
-        trace = self.tracer.call(spec, "embeddings") if self.tracer is not None else None
-        outcomes: list[CallOutcome] = []
-        grants: list[Grant] = []
 
-        def done(outcome: CallOutcome) -> None:
-            self.recorder(spec, outcome)
-            outcomes.append(outcome)
-            if trace is not None:
-                trace.attempt(outcome)
-
-        try:
-            model = (await self.registry_source()).resolve(spec.model)
+        def plan(model: ResolvedModel) -> _Plan[EmbeddingResult]:
             model.embedder(request)
-            grants = await self._admit(Admission(
-                spec, model, request_tokens(request), 0,
-                model.cost(Usage(input_tokens=request_tokens(request), output_tokens=0))))
-            result = await metered_embed(model, request, done)
-        except BaseException as exc:
-            _carry(exc, _grant_headers(grants))
-            if trace is not None:
-                trace.fail(exc)
-            raise
-        finally:
-            for grant in grants:
-                _settle(grant.settle, outcomes[0] if outcomes else None)
-            if trace is not None:
-                trace.end()
-        headers = _grant_headers(grants)
-        headers["x-switchboard-model"] = model.ref
+            tokens = request_tokens(request)
+            cost = model.cost(Usage(input_tokens=tokens, output_tokens=0))
+            return (Admission(spec, model, tokens, 0, cost),
+                    lambda done: metered_embed(model, request, done))
+
+        model, result, headers, _ = await self._single_call(spec, "embeddings", plan)
         return Embedded(model, result, headers)
 
     async def images(self, spec: CallSpec) -> Imaged:
@@ -395,8 +380,28 @@ class Pipeline:
         request = spec.request
         if not isinstance(request, ImageRequest):
             raise TypeError("Pipeline.images needs an ImageRequest")
-        trace = (self.tracer.call(spec, "generate_content") if self.tracer is not None
-                 else None)
+
+        def plan(model: ResolvedModel) -> _Plan[ImageResult]:
+            settled = model.image_request(request)
+            reserved = image_cost(model.image_capabilities, model.price, settled.size,
+                                  settled.quality, settled.n)
+            return (Admission(spec, model, 0, 0, reserved),
+                    lambda done: metered_images(model, settled, done))
+
+        model, result, headers, outcome = await self._single_call(spec, "generate_content",
+                                                                  plan)
+        return Imaged(model, result, headers, outcome.cost if outcome is not None else None)
+
+    async def _single_call(self, spec: CallSpec, operation: str,
+                           plan: Callable[[ResolvedModel], _Plan[_R]]
+                           ) -> tuple[ResolvedModel, _R, dict[str, str], CallOutcome | None]:
+        """The skeleton of a one-model, one-shot call (embeddings, images): resolve
+        ``spec.model``; ``plan`` checks what the model can do (raising before anything
+        is admitted) and says what to admit and how to run the metered call; admit;
+        run; settle every grant exactly once with the call's outcome however it ends.
+        Returns the model, the result, the response headers and the outcome.
+        ``operation`` names the call on its trace span (GenAI conventions)."""
+        trace = self.tracer.call(spec, operation) if self.tracer is not None else None
         outcomes: list[CallOutcome] = []
         grants: list[Grant] = []
 
@@ -408,11 +413,9 @@ class Pipeline:
 
         try:
             model = (await self.registry_source()).resolve(spec.model)
-            settled = model.image_request(request)
-            reserved = image_cost(model.image_capabilities, model.price, settled.size,
-                                  settled.quality, settled.n)
-            grants = await self._admit(Admission(spec, model, 0, 0, reserved))
-            result = await metered_images(model, settled, done)
+            admission, run = plan(model)
+            grants = await self._admit(admission)
+            result = await run(done)
         except BaseException as exc:
             _carry(exc, _grant_headers(grants))
             if trace is not None:
@@ -425,7 +428,7 @@ class Pipeline:
                 trace.end()
         headers = _grant_headers(grants)
         headers["x-switchboard-model"] = model.ref
-        return Imaged(model, result, headers, outcomes[0].cost if outcomes else None)
+        return model, result, headers, outcomes[0] if outcomes else None
 
     async def drain(self) -> None:
         """Wait for what the policies still write after their calls ended (a budget's
