@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import Field
 
@@ -48,6 +48,9 @@ from switchboard.upstream.driver import (
     stream_call,
 )
 from switchboard.upstream.errors import request_id
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
 
 
 class OpenAIConfig(ProviderConfig):
@@ -113,14 +116,9 @@ class OpenAIEmbeddingModel(EmbeddingModel):
     token_input = True
 
     async def embed_batch(self, request: EmbeddingRequest) -> EmbeddingResult:
-        p = self.provider
-        key = p.key_for_request()
-        call = HttpCall(p.name, f"{p.base_url}/embeddings", p.headers(key),
-                        build_embedding_body(self.model_id, request), key,
-                        read_timeout=p.config.timeout)
-        data, headers = await post_call(call)
-        return parse_embeddings(data, len(request.inputs), provider=call.instance,
-                                request_id=request_id(headers), secrets=call.secrets)
+        return await _post_json(self.provider, "/embeddings",
+                                lambda: build_embedding_body(self.model_id, request),
+                                parse_embeddings, len(request.inputs))
 
 
 class OpenAIImageModel(ImageModel):
@@ -129,14 +127,30 @@ class OpenAIImageModel(ImageModel):
     provider: OpenAIProvider
 
     async def generate_images(self, request: ImageRequest) -> ImageResult:
-        p = self.provider
-        key = p.key_for_request()
-        call = HttpCall(p.name, f"{p.base_url}/images/generations", p.headers(key),
-                        build_image_body(self.model_id, request), key,
-                        read_timeout=p.config.timeout)
-        data, headers = await post_call(call)
-        return parse_images(data, request.n, provider=call.instance,
-                            request_id=request_id(headers), secrets=call.secrets)
+        return await _post_json(self.provider, "/images/generations",
+                                lambda: build_image_body(self.model_id, request),
+                                parse_images, request.n)
+
+
+class _Parse(Protocol[_T_co]):
+    """The shape of ``embeddings.parse_response`` and ``images.parse_response``."""
+
+    def __call__(self, body: Any, expected: int, *, provider: str, request_id: str | None,
+                 secrets: tuple[str, ...] = ()) -> _T_co: ...
+
+
+async def _post_json(p: OpenAIProvider, path: str, body: Callable[[], dict[str, Any]],
+                     parse: _Parse[_T], expected: int) -> _T:
+    """One non-streaming JSON call to ``{base}{path}`` (embeddings, images): the key
+    taken before any network I/O and before the body is built, as for chat; the
+    answer parsed with the instance's name, the vendor's request id and the key to scrub
+    from any error."""
+    key = p.key_for_request()
+    call = HttpCall(p.name, f"{p.base_url}{path}", p.headers(key), body(), key,
+                    read_timeout=p.config.timeout)
+    data, headers = await post_call(call)
+    return parse(data, expected, provider=call.instance, request_id=request_id(headers),
+                 secrets=call.secrets)
 
 
 class OpenAIProvider(Provider):
