@@ -1,40 +1,16 @@
-"""``switchboard budgets set | list | remove`` as an operator runs them (the first call in
-a subprocess through the installed entry point; the rest in-process, which is the same
-``main()`` without paying an interpreter start each)."""
+"""``switchboard budgets set | list | remove`` as an operator runs them (in-process:
+``tests/cli/run.py``)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 
-import pytest
-
-from switchboard.cli.main import main
+from tests.cli.run import run_main as sb
 from tests.cli.test_serve_and_accounts_cli import PASSWORD
-from tests.cli.test_serve_and_accounts_cli import sb as subprocess_sb
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture
-def sb(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        capsys.readouterr()
-        with monkeypatch.context() as mp:
-            for name, value in (env or {}).items():
-                mp.setenv(name, value)
-            try:
-                code = main(list(args))
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, out.out, out.err)
-    return run
-
-
-def test_budgets_cli(sb: Run) -> None:
-    assert subprocess_sb("users", "add", "ada", stdin=f"{PASSWORD}\n").returncode == 0
+def test_budgets_cli() -> None:
+    assert sb("users", "add", "ada", input=f"{PASSWORD}\n").returncode == 0
     assert sb("tokens", "create", "--user", "ada", "--name", "ci").returncode == 0
     token_id = sb("tokens", "list").stdout.splitlines()[1].split()[0]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli.run import run_cli
+from tests.cli.run import run_main as run_cli
 
 PASSWORD = "correct horse battery"
 
