@@ -1,5 +1,6 @@
-"""``switchboard chat``: in-process through ``main()`` where no server is needed, and as
-a real subprocess against fake vendors (configured only through env vars)."""
+"""``switchboard chat``: in-process through ``main()`` (``run_main``: stdin, env and
+output as a process has them), against fake vendors configured only through env vars; the
+first test runs it as a real subprocess, proving the program itself starts and answers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from switchboard.cli.chat import format_cost, image_media_type
 from switchboard.cli.main import main
-from tests.cli.run import run_cli
+from tests.cli.run import run_cli, run_main
 from tests.fakes import openai as fake_openai
 from tests.fakes.script import Fail, Reply, ScriptToolCall
 from tests.fakes.server import serve_in_thread
@@ -42,13 +43,13 @@ def test_with_no_configuration_the_offline_model_answers() -> None:
 
 
 def test_the_prompt_can_come_from_stdin() -> None:
-    done = run_cli("chat", "--no-stream", input="please summarise: the cat sat\n")
+    done = run_main("chat", "--no-stream", input="please summarise: the cat sat\n")
     assert done.returncode == 0, done.stderr
     assert "the cat sat" in done.stdout
 
 
 def test_no_prompt_at_all_is_a_clear_error() -> None:
-    done = run_cli("chat", input="")
+    done = run_main("chat", input="")
     assert done.returncode == 1
     assert done.stderr.startswith("error: the prompt is empty")
 
@@ -130,7 +131,7 @@ def test_streams_from_openai_through_env_vars(
     app, env = openai_env
     app.then(Reply(chunks=["Hello", " from", " the fake"], input_tokens=1000,
                    cached_tokens=200, output_tokens=50))
-    done = run_cli("chat", "-m", "openai:gpt-4o-mini", "--temperature", "0.5",
+    done = run_main("chat", "-m", "openai:gpt-4o-mini", "--temperature", "0.5",
                    "--max-tokens", "99", "--system", "terse", "hi there", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Hello from the fake\n"
@@ -146,7 +147,7 @@ def test_streams_from_openai_through_env_vars(
 def test_no_stream_against_openai(openai_env: tuple[FakeVendor, dict[str, str]]) -> None:
     app, env = openai_env
     app.then(Reply(chunks=["one", " shot"]))
-    done = run_cli("chat", "--no-stream", "-m", "openai:gpt-4o-mini", "hi", env=env)
+    done = run_main("chat", "--no-stream", "-m", "openai:gpt-4o-mini", "hi", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "one shot\n"
     assert len(app.chat_requests()) == 1 and "stream" not in app.last.body
@@ -157,7 +158,7 @@ def test_tool_calls_are_printed_readably(
     app, env = openai_env
     app.then(Reply(chunks=[], finish="tool_calls", tool_calls=[
         ScriptToolCall("call_1", "get_weather", '{"city":"Paris"}')]))
-    done = run_cli("chat", "-m", "openai:gpt-4o-mini", "weather?", env=env)
+    done = run_main("chat", "-m", "openai:gpt-4o-mini", "weather?", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == '[tool call] get_weather({"city":"Paris"})\n'
 
@@ -166,7 +167,7 @@ def test_a_rejected_key_is_one_error_line_without_the_key(
         openai_env: tuple[FakeVendor, dict[str, str]]) -> None:
     app, env = openai_env
     app.then(Fail(401, f"Incorrect API key provided: {KEY}"))
-    done = run_cli("chat", "-m", "openai:gpt-4o-mini", "hi", env=env)
+    done = run_main("chat", "-m", "openai:gpt-4o-mini", "hi", env=env)
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("error: openai: HTTP 401")
@@ -180,7 +181,7 @@ def test_a_stream_broken_midway_keeps_the_text_and_fails(
 
     app, env = openai_env
     app.then(Break(Reply(chunks=["partial ", "answer ", "lost"]), after=2))
-    done = run_cli("chat", "-m", "openai:gpt-4o-mini", "hi", env=env)
+    done = run_main("chat", "-m", "openai:gpt-4o-mini", "hi", env=env)
     assert done.returncode == 1
     assert done.stdout == "partial answer \n"
     lines = done.stderr.strip().splitlines()
@@ -192,7 +193,7 @@ def test_reasoning_goes_to_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
     app = FakeVendor(fake_openai.Wire(reasoning_field="reasoning_content"))
     app.then(Reply(reasoning=["Think", "ing."], chunks=["Answer."]))
     with serve_in_thread(app) as base:
-        done = run_cli("chat", "-m", "deepseek:deepseek-reasoner", "why?", env={
+        done = run_main("chat", "-m", "deepseek:deepseek-reasoner", "why?", env={
             "DEEPSEEK_API_KEY": KEY, "DEEPSEEK_BASE_URL": base})
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Answer.\n"

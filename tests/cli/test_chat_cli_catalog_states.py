@@ -3,8 +3,9 @@ anywhere: the catalog is seeded), then the same user exports the vendor SDK's va
 and names an OpenAI model. The seeded ``openai`` row has no key, which makes it "not
 configured", never "disabled": the environment's key makes it work at once.
 
-Both commands are real subprocesses sharing ``SWITCHBOARD_DATA_DIR`` (tests/conftest.py);
-the vendor is the fake OpenAI server on loopback.
+Every command is ``main()`` in-process (``tests/cli/run.py``), each with its own
+environment, sharing ``SWITCHBOARD_DATA_DIR`` (tests/conftest.py); the vendor is the fake
+OpenAI server on loopback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cli.run import run_cli
+from tests.cli.run import run_main as run_cli
 from tests.fakes import openai as fake_openai
 from tests.fakes.script import Reply
 from tests.fakes.server import serve_in_thread
