@@ -1,6 +1,6 @@
 """``switchboard providers | keys | models add/import/...``: scriptable catalog admin.
 
-The end-to-end test runs the real CLI in subprocesses against a vendor-shaped fake server
+The end-to-end test runs the CLI's ``main()`` command after command against a vendor-shaped fake server
 on loopback: add a provider, pipe its key on stdin, import its models, chat through it —
 and checks that the key exists only encrypted.
 """
@@ -15,7 +15,7 @@ import pytest
 
 from switchboard.cli.main import main
 from switchboard.security import generate_master_key
-from tests.cli.run import run_cli
+from tests.cli.run import run_main as run_cli
 from tests.fakes import openai as fake_openai
 from tests.fakes.script import Received, Reply
 from tests.fakes.server import serve_in_thread

@@ -1,16 +1,15 @@
 """``switchboard chat -m <vendor>:<model>`` against each vendor's wire format, configured
 ONLY through the variables the vendor's own SDK reads (``<VENDOR>_API_KEY``,
-``<VENDOR>_BASE_URL``), as a real subprocess.
+``<VENDOR>_BASE_URL``), through ``main()`` in-process with each run's own environment
+(``tests/cli/run.py``; ``tests/cli/test_chat_cli.py`` proves the real program starts).
 
 The CLI opens the database-backed registry in ``SWITCHBOARD_DATA_DIR`` (set per test by
-``tests/conftest.py`` and inherited by the subprocess): the first run seeds each vendor's
-provider row, enabled when its key variable is set, and the row (which stores no key and
-no base URL) falls back to the environment when the adapter is called.
+``tests/conftest.py``): the first run seeds each vendor's provider row, enabled when its
+key variable is set, and the row (which stores no key and no base URL) falls back to the
+environment when the adapter is called.
 
 What differs per vendor is only where things land on the wire, spelled out in ``Vendor``
-below in each vendor's own field names. The missing-key checks run in-process through
-``main()`` (same registry, same data dir, no network happens): each subprocess costs
-about two seconds of interpreter start-up and first-run migrations.
+below in each vendor's own field names.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import pytest
 from switchboard.cli.chat import format_cost
 from switchboard.cli.main import main
 from switchboard.pricing import lookup
-from tests.cli.run import run_cli
+from tests.cli.run import run_main as run_cli
 from tests.fakes import anthropic as fake_anthropic
 from tests.fakes import gemini as fake_gemini
 from tests.fakes import mistral as fake_mistral
