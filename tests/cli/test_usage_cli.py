@@ -1,4 +1,4 @@
-"""``switchboard usage`` reads what the server recorded."""
+"""``switchboard usage`` reads what the server recorded (the CLI in-process: tests/cli/run.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import openai
 
-from tests.cli.test_serve_and_accounts_cli import sb
+from tests.cli.run import run_main as sb
 from tests.server import running_server
 
 
