@@ -50,6 +50,7 @@ from switchboard.api.anthropic.wire import (
     UrlSource,
 )
 from switchboard.api.openai.convert_request import invalid_from_validation
+from switchboard.api.wire_parts import check_inline, url_media_type
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
@@ -66,7 +67,6 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
-from switchboard.spec.limits import inline_data_problem
 
 KIND = "anthropic"
 _BLOCKS: dict[str, type[BaseModel]] = {
@@ -100,33 +100,18 @@ def _block(raw: dict[str, Any], where: str, allowed: frozenset[str]) -> BaseMode
         raise invalid_from_validation(exc, prefix=f"{where}.") from None
 
 
-def _inline(data: str, where: str) -> None:
-    problem = inline_data_problem(data)
-    if problem is not None:
-        raise InvalidRequestError(f"{where}: the data {problem}", param=where)
-
-
 def _image(block: ImageBlock, where: str) -> ImagePart:
     source = block.source
     try:
         if isinstance(source, Base64Source):
-            _inline(source.data, f"{where}.source.data")
+            check_inline(source.data, f"{where}.source.data")
             return ImagePart(media_type=source.media_type, data=source.data)
         if isinstance(source, UrlSource) and source.url.startswith(("https://", "http://")):
-            return ImagePart(url=source.url, media_type=_media_of(source.url))
+            return ImagePart(url=source.url, media_type=url_media_type(source.url))
     except ValidationError as exc:
         raise invalid_from_validation(exc, prefix=f"{where}.source.") from None
     raise InvalidRequestError(f"{where}.source: an image is given as base64 data or an "
                               "https:// URL", param=f"{where}.source")
-
-
-def _media_of(url: str) -> str:
-    lower = url.lower().split("?", 1)[0]
-    for ext, media in ((".jpg", "image/jpeg"), (".jpeg", "image/jpeg"),
-                       (".gif", "image/gif"), (".webp", "image/webp")):
-        if lower.endswith(ext):
-            return media
-    return "image/png"
 
 
 def _document(block: DocumentBlock, where: str) -> Part:
@@ -134,7 +119,7 @@ def _document(block: DocumentBlock, where: str) -> Part:
     if isinstance(source, TextSource):
         return TextPart(text=source.data)
     if isinstance(source, Base64Source):
-        _inline(source.data, f"{where}.source.data")
+        check_inline(source.data, f"{where}.source.data")
         return FilePart(media_type=source.media_type, data=source.data, filename=block.title)
     if isinstance(source, UrlSource):
         return FilePart(media_type="application/pdf", url=source.url, filename=block.title)

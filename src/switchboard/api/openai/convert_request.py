@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from switchboard.api.openai.params import MAX_N, PARAMS, vendor_params
 from switchboard.api.openai.wire import ChatCompletionRequest, ContentPart, MessageIn, ToolDef
+from switchboard.api.wire_parts import DATA_URL, check_inline, tool_parameters, url_media_type
 from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
 from switchboard.spec import (
     CallWarning,
@@ -38,46 +39,26 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
-from switchboard.spec.limits import inline_data_problem
-
-_DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?;base64,(.*)$", re.S)
 
 
 def _image(url: str, detail: str | None, where: str) -> ImagePart:
-    match = _DATA_URL.match(url)
+    match = DATA_URL.match(url)
     try:
         if match:
             if not match.group(1):
                 raise InvalidRequestError(
                     f"{where}: a data: URL must name the image's media type "
                     "(data:image/png;base64,...)", param=where)
-            _check_inline(match.group(3), "image", where)
+            check_inline(match.group(3), where, "image")
             return ImagePart(media_type=match.group(1), data=match.group(3), detail=detail)
         if url.startswith(("http://", "https://")):
-            return ImagePart(url=url, media_type=_guess_media(url), detail=detail)
+            return ImagePart(url=url, media_type=url_media_type(url), detail=detail)
     except ValidationError as exc:
         raise InvalidRequestError(f"{where}: {exc.errors()[0]['msg']}", param=where) from None
     raise InvalidRequestError(
         f"{where}: an image URL must be https://... or a data:image/...;base64 URL",
         param=where,
     )
-
-
-def _check_inline(data: str, what: str, where: str) -> None:
-    """Refuse inline base64 that is broken or too large (``spec.limits``), naming the
-    part: a vendor would refuse it too, but only after the call was paid for."""
-    problem = inline_data_problem(data)
-    if problem is not None:
-        raise InvalidRequestError(f"{where}: the {what} data {problem}", param=where)
-
-
-def _guess_media(url: str) -> str:
-    lower = url.lower().split("?", 1)[0]
-    for ext, media in ((".jpg", "image/jpeg"), (".jpeg", "image/jpeg"), (".gif", "image/gif"),
-                       (".webp", "image/webp")):
-        if lower.endswith(ext):
-            return media
-    return "image/png"
 
 
 def _parts(content: str | list[ContentPart] | None, where: str,
@@ -102,12 +83,12 @@ def _parts(content: str | list[ContentPart] | None, where: str,
             out.append(_image(part.image_url.url, part.image_url.detail, f"{here}.image_url"))
         elif part.type == "file":
             f = part.file
-            match = _DATA_URL.match(f.file_data or "") if f else None
+            match = DATA_URL.match(f.file_data or "") if f else None
             if f is None or match is None:
                 raise InvalidRequestError(
                     f"{here}: only inline files are supported (file.file_data as a "
                     "data:...;base64 URL); uploaded file ids are not", param=here)
-            _check_inline(match.group(3), "file", f"{here}.file.file_data")
+            check_inline(match.group(3), f"{here}.file.file_data", "file")
             out.append(FilePart(media_type=match.group(1) or "application/octet-stream",
                                 data=match.group(3), filename=f.filename))
         elif part.type == "input_audio":
@@ -180,7 +161,7 @@ def _response_format(body: ChatCompletionRequest) -> ResponseFormat | None:
 def _tool(t: ToolDef, i: int) -> Tool:
     try:
         return Tool(name=t.function.name, description=t.function.description,
-                    parameters=t.function.parameters or {"type": "object", "properties": {}},
+                    parameters=tool_parameters(t.function.parameters),
                     strict=t.function.strict)
     except ValidationError as exc:
         err = invalid_from_validation(exc, prefix=f"tools[{i}].function.")

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
 import orjson
@@ -50,6 +49,7 @@ from switchboard.api.responses.wire import (
     Refusal,
     ResponsesRequest,
 )
+from switchboard.api.wire_parts import DATA_URL, check_inline, tool_parameters, url_media_type
 from switchboard.spec import (
     CallWarning,
     ChatRequest,
@@ -74,12 +74,10 @@ from switchboard.spec.limits import (
     MAX_OPTION_DEPTH,
     MAX_OPTION_NODES,
     TooLarge,
-    inline_data_problem,
     json_size,
 )
 from switchboard.spec.messages import Role
 
-_DATA_URL = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[^,]*)?;base64,(.*)$", re.S)
 _ITEMS: dict[str, type[BaseModel]] = {
     "message": MessageItem, "function_call": FunctionCallItem,
     "function_call_output": FunctionCallOutputItem, "reasoning": ReasoningItem,
@@ -134,29 +132,19 @@ def _model(kinds: dict[str, type[BaseModel]], raw: Any, where: str) -> BaseModel
         raise invalid_from_validation(exc, prefix=f"{where}.") from None
 
 
-def _inline(data: str, where: str) -> None:
-    problem = inline_data_problem(data)
-    if problem is not None:
-        raise InvalidRequestError(f"{where}: the data {problem}", param=where)
-
-
 def _image(part: InputImage, where: str) -> ImagePart:
     url = part.image_url
     if url is None:
         raise InvalidRequestError(f"{where}: uploaded file ids are not supported; send "
                                   "image_url (https:// or a data: URL)", param=where)
-    match = _DATA_URL.match(url)
+    match = DATA_URL.match(url)
     try:
         if match and match.group(1):
-            _inline(match.group(3), f"{where}.image_url")
+            check_inline(match.group(3), f"{where}.image_url")
             return ImagePart(media_type=match.group(1), data=match.group(3),
                              detail=part.detail)
         if url.startswith(("https://", "http://")):
-            lower = url.lower().split("?", 1)[0]
-            media = next((m for ext, m in ((".jpg", "image/jpeg"), (".jpeg", "image/jpeg"),
-                                           (".gif", "image/gif"), (".webp", "image/webp"))
-                          if lower.endswith(ext)), "image/png")
-            return ImagePart(url=url, media_type=media, detail=part.detail)
+            return ImagePart(url=url, media_type=url_media_type(url), detail=part.detail)
     except ValidationError as exc:
         raise invalid_from_validation(exc, prefix=f"{where}.") from None
     raise InvalidRequestError(f"{where}.image_url: an image URL must be https://... or a "
@@ -167,12 +155,12 @@ def _file(part: InputFile, where: str) -> FilePart:
     if part.file_url:
         return FilePart(media_type="application/pdf", url=part.file_url,
                         filename=part.filename)
-    match = _DATA_URL.match(part.file_data or "")
+    match = DATA_URL.match(part.file_data or "")
     if match is None:
         raise InvalidRequestError(f"{where}: only inline files (file_data as a "
                                   "data:...;base64 URL) or file_url are supported; uploaded "
                                   "file ids are not", param=where)
-    _inline(match.group(3), f"{where}.file_data")
+    check_inline(match.group(3), f"{where}.file_data")
     return FilePart(media_type=match.group(1) or "application/octet-stream",
                     data=match.group(3), filename=part.filename)
 
@@ -263,8 +251,7 @@ def _tools(tools: list[dict[str, Any]] | None) -> list[Tool] | None:
         try:
             tool = FunctionTool.model_validate(raw)
             out.append(Tool(name=tool.name, description=tool.description,
-                            parameters=tool.parameters or {"type": "object",
-                                                           "properties": {}},
+                            parameters=tool_parameters(tool.parameters),
                             strict=tool.strict))
         except ValidationError as exc:
             raise invalid_from_validation(exc, prefix=f"{where}.") from None
