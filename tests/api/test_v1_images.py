@@ -13,32 +13,20 @@ import openai
 import pytest
 
 from tests.api.chat_support import wait_for
-from tests.conftest import isolate
+from tests.api.v1_support import V1Member, v1_member
 from tests.png_read import read_panel_text, read_png
-from tests.server import Running, running_server
 from tests.spec_validation import spec_available, validate_component
 
 MODEL = "offline:offline-image"
 
 
-class Setup:
-    def __init__(self, server: Running) -> None:
-        self.server = server
-        self.token = server.make_user("painter")
-        self.client = openai.OpenAI(base_url=server.v1, api_key=self.token, max_retries=0,
-                                    _strict_response_validation=True)
-
-    def raw(self, body: object) -> httpx.Response:
-        return httpx.post(f"{self.server.v1}/images/generations", json=body, timeout=60,
-                          headers={"authorization": f"Bearer {self.token}"})
+Setup = V1Member
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    with pytest.MonkeyPatch.context() as env:
-        isolate(env, tmp_path_factory.mktemp("images") / "data")
-        with running_server() as server:
-            yield Setup(server)
+    with v1_member(tmp_path_factory, "painter", "/images/generations") as member:
+        yield member
 
 
 def test_the_sdk_gets_a_png_with_the_prompts_words(setup: Setup) -> None:
