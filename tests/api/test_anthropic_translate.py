@@ -36,10 +36,10 @@ from switchboard.spec import (
     Usage,
     collect,
 )
+from tests.api.translate_support import PIXEL
+from tests.api.translate_support import named_events as sse_events
 from tests.spec_validation import spec_available, validate_component
 
-PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
-         "AAAABJRU5ErkJggg==")
 TOOL = {"name": "get_weather", "description": "Weather for a city",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
 
@@ -118,14 +118,6 @@ def test_count_tokens_takes_no_max_tokens() -> None:
 
 
 STREAM_EVENTS = TypeAdapter(RawMessageStreamEvent)
-
-
-def sse_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for block in raw.decode().strip().split("\n\n"):
-        name, data = block.split("\n", 1)
-        out.append((name.removeprefix("event: "), json.loads(data.removeprefix("data: "))))
-    return out
 
 
 _COMPONENTS = {"message_start": "MessageStartEvent",

@@ -3,7 +3,6 @@ against OpenAI's OpenAPI spec (../shared/specs) and the official SDK's types."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -39,10 +38,9 @@ from switchboard.spec import (
     Usage,
     collect,
 )
+from tests.api.translate_support import PIXEL, named_events
 from tests.spec_validation import spec_available, validate_component
 
-PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
-         "AAAABJRU5ErkJggg==")
 FN = {"type": "function", "name": "get_weather", "description": "Weather",
       "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
 
@@ -135,13 +133,10 @@ ECHO = {"instructions": None, "max_output_tokens": None, "metadata": {},
 
 
 def sse(raw: bytes) -> list[dict[str, Any]]:
-    out = []
-    for block in raw.decode().strip().split("\n\n"):
-        name, data = block.split("\n", 1)
-        event = json.loads(data.removeprefix("data: "))
-        assert event["type"] == name.removeprefix("event: ")
-        out.append(event)
-    return out
+    """The events' data, each checked to carry its event's name as its ``type``."""
+    events = named_events(raw)
+    assert all(data["type"] == name for name, data in events)
+    return [data for _, data in events]
 
 
 _COMPONENTS = {
