@@ -16,8 +16,8 @@ import binascii
 import struct
 from typing import Any
 
-from switchboard.spec import EmbeddingRequest, EmbeddingResult, StreamBrokenError, Usage
-from switchboard.upstream.errors import error_from_event
+from switchboard.providers.openai.answer import Broken, data_items
+from switchboard.spec import EmbeddingRequest, EmbeddingResult, Usage
 
 
 def build_body(model_id: str, request: EmbeddingRequest) -> dict[str, Any]:
@@ -36,19 +36,9 @@ def parse_response(body: Any, expected: int, *, provider: str, request_id: str |
     """``{"data": [{"index", "embedding"}], "model", "usage"}`` -> vectors in input
     order; a body that is not that (or holds the wrong number of vectors) is an error
     naming the instance, never a silent misalignment of vectors and texts."""
-
-    def broken(why: str) -> StreamBrokenError:
-        return StreamBrokenError(f"{provider}: embeddings response {why}", provider=provider,
-                                 request_id=request_id, secrets=secrets)
-
-    if not isinstance(body, dict):
-        raise broken("is not a JSON object")
-    if body.get("error"):
-        raise error_from_event(provider, body, request_id=request_id, secrets=secrets)
-    data = body.get("data")
-    if not isinstance(data, list) or len(data) != expected:
-        got = len(data) if isinstance(data, list) else "no"
-        raise broken(f"holds {got} vectors for {expected} inputs")
+    data, broken = data_items(body, expected, what="embeddings",
+                              counted="vectors for {expected} inputs", provider=provider,
+                              request_id=request_id, secrets=secrets)
     vectors: list[list[float] | None] = [None] * expected
     for position, item in enumerate(data):
         item = item if isinstance(item, dict) else {}
@@ -65,7 +55,7 @@ def parse_response(body: Any, expected: int, *, provider: str, request_id: str |
         model if isinstance(model, str) else None)
 
 
-def _vector(value: Any, broken: Any) -> list[float]:
+def _vector(value: Any, broken: Broken) -> list[float]:
     if isinstance(value, str):  # base64 of little-endian float32, as OpenAI sends it
         try:
             raw = base64.b64decode(value, validate=True)

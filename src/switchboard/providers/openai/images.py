@@ -16,9 +16,9 @@ import base64
 import binascii
 from typing import Any
 
-from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, StreamBrokenError, Usage
+from switchboard.providers.openai.answer import data_items
+from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, Usage
 from switchboard.spec.image import sniff_media_type
-from switchboard.upstream.errors import error_from_event
 
 
 def is_gpt_image(model_id: str) -> bool:
@@ -42,19 +42,9 @@ def parse_response(body: Any, expected: int, *, provider: str, request_id: str |
     """``{"created", "data": [{"b64_json", "revised_prompt"?}], "usage"?, ...}`` -> the
     pictures; anything else (a URL only, bad base64, bytes that are not a picture, the
     wrong count) is an error naming the instance."""
-
-    def broken(why: str) -> StreamBrokenError:
-        return StreamBrokenError(f"{provider}: images response {why}", provider=provider,
-                                 request_id=request_id, secrets=secrets)
-
-    if not isinstance(body, dict):
-        raise broken("is not a JSON object")
-    if body.get("error"):
-        raise error_from_event(provider, body, request_id=request_id, secrets=secrets)
-    data = body.get("data")
-    if not isinstance(data, list) or len(data) != expected:
-        got = len(data) if isinstance(data, list) else "no"
-        raise broken(f"holds {got} pictures for {expected} asked")
+    data, broken = data_items(body, expected, what="images",
+                              counted="pictures for {expected} asked", provider=provider,
+                              request_id=request_id, secrets=secrets)
     images: list[GeneratedImage] = []
     for i, item in enumerate(data):
         item = item if isinstance(item, dict) else {}
