@@ -17,6 +17,7 @@ import base64
 import struct
 from typing import Any, Literal
 
+from switchboard.api.openai.hand_parsed import model_ref
 from switchboard.spec import EmbeddingInput, EmbeddingRequest, EmbeddingResult, InvalidRequestError
 from switchboard.spec.limits import MAX_EMBEDDING_INPUTS
 
@@ -26,15 +27,7 @@ _FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 
 def parse_body(data: dict[str, Any]) -> tuple[str | None, EmbeddingRequest, EncodingFormat]:
     """(model ref, the neutral request, encoding format) or ``InvalidRequestError``."""
-    unknown = sorted(set(data) - _FIELDS)
-    if unknown:
-        raise InvalidRequestError(
-            f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0])
-    model = data.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise InvalidRequestError("model is required: the embedding model to use, as "
-                                  "'provider:model' (GET /v1/models lists them)",
-                                  param="model")
+    model = model_ref(data, _FIELDS, "embedding")
     raw_fmt = data.get("encoding_format")
     fmt: EncodingFormat
     if raw_fmt is None or raw_fmt == "float":
@@ -52,7 +45,7 @@ def parse_body(data: dict[str, Any]) -> tuple[str | None, EmbeddingRequest, Enco
     if user is not None and not isinstance(user, str):
         raise InvalidRequestError("user must be a string", param="user")
     request = EmbeddingRequest(_inputs(data.get("input")), dimensions, user)
-    return model.strip(), request, fmt
+    return model, request, fmt
 
 
 def _inputs(value: Any) -> tuple[EmbeddingInput, ...]:

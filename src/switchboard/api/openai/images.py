@@ -19,6 +19,7 @@ import base64
 import time
 from typing import Any, Literal
 
+from switchboard.api.openai.hand_parsed import model_ref
 from switchboard.spec import ImageRequest, ImageResult, InvalidRequestError
 
 _FIELDS = frozenset({"model", "prompt", "n", "size", "quality", "background",
@@ -43,15 +44,7 @@ ResponseFormat = Literal["b64_json", "url"]
 
 def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest, ResponseFormat]:
     """(model ref, the neutral request, response format) or ``InvalidRequestError``."""
-    unknown = sorted(set(data) - _FIELDS)
-    if unknown:
-        raise InvalidRequestError(
-            f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0])
-    model = data.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise InvalidRequestError("model is required: the image model to use, as "
-                                  "'provider:model' (GET /v1/models lists them)",
-                                  param="model")
+    model = model_ref(data, _FIELDS, "image")
     prompt = data.get("prompt")
     if not isinstance(prompt, str):
         raise InvalidRequestError("prompt is required: a text describing the picture",
@@ -76,7 +69,7 @@ def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest, ResponseFormat]
         prompt, n, _optional_str(data, "size"), _optional_str(data, "quality"),
         _optional_str(data, "background"), _optional_str(data, "output_format"),
         _optional_str(data, "user"))
-    return model.strip(), request, fmt
+    return model, request, fmt
 
 
 def response_body(result: ImageResult, request: ImageRequest,
