@@ -1,8 +1,8 @@
 """``switchboard providers | keys | models add/import/...``: scriptable catalog admin.
 
-The end-to-end test runs the CLI's ``main()`` command after command against a vendor-shaped fake server
-on loopback: add a provider, pipe its key on stdin, import its models, chat through it —
-and checks that the key exists only encrypted.
+The end-to-end test runs the CLI's ``main()`` in-process, command after command, against a
+vendor-shaped fake server on loopback: add a provider, pipe its key on stdin, import its
+models, chat through it — and checks that the key exists only encrypted.
 """
 
 from __future__ import annotations
