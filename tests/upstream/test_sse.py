@@ -71,3 +71,17 @@ async def test_async_iteration() -> None:
         yield b"\ndata: 2\n\n"
 
     assert [e.data async for e in aiter_sse(chunks())] == ["1", "2"]
+
+
+def test_every_two_way_split_decodes_like_the_whole() -> None:
+    """The decoder splits lines with string operations, not a per-character loop: wherever
+    a chunk boundary falls (inside a CRLF, a CR CR LF, a multi-byte character), the events
+    are the same as for the undivided stream."""
+    raw = ("data: a\r\r\nevent: é\rdata: b\r\ndata: c\n\r\n: x\r\rid: 7\ndata: ü\n\n"
+           "data: tail").encode()
+    whole = decode(raw)
+    assert [(e.event, e.data, e.id) for e in whole] == [
+        ("message", "a", None), ("é", "b\nc", None), ("message", "ü", "7"),
+        ("message", "tail", "7")]
+    for cut in range(1, len(raw)):
+        assert decode(raw[:cut], raw[cut:]) == whole, cut
