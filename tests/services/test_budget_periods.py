@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from switchboard.services.budget_periods import window, zone
+from switchboard.services.budget_periods import PERIODS, _window, window, zone
 
 BERLIN = zone("Europe/Berlin")
 
@@ -63,3 +63,15 @@ def test_periods_tile_time_in_zones_whose_clocks_jump(name: str, period: str) ->
             assert w.start > current.start
             current = w
         now += timedelta(hours=3).total_seconds()
+
+
+def test_the_remembered_window_is_the_one_computed_afresh() -> None:
+    """``window`` keeps the last window per period and zone; walking through a year in
+    uneven steps (across both daylight-saving changes, month and year ends, and a zone
+    whose midnight does not exist once a year) it always equals a fresh computation."""
+    for tz in (BERLIN, zone("America/Havana"), zone("UTC")):
+        now = ts(2026, 1, 1) - 1.0
+        for step in [1.0, 3599.0, 7200.5, 86399.0, 3 * 86400.0] * 400:
+            now += step
+            for period in PERIODS:
+                assert window(period, now, tz) == _window(period, now, tz), (tz, period, now)
