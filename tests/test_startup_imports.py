@@ -21,6 +21,12 @@ DEFERRED = {
     "opentelemetry.sdk": "traces: only when OTEL_EXPORTER_OTLP_ENDPOINT is set (decision 0120)",
     "switchboard.services.otel": "the same",
     "jsonschema": "only when a response schema is checked (spec.schema_check)",
+    "cryptography": "about 6 MB resident; the first provider key sealed or opened "
+                    "(security.secretbox)",
+    "httpx._main": "httpx's command-line client and its rich/pygments, never run by "
+                   "a server (switchboard/__init__.py, decision 0089)",
+    "rich": "only httpx's command-line client imported it",
+    "pygments": "only httpx's command-line client imported it",
     "switchboard.api.openapi": "the API document, built on its first request (api.docs)",
     "switchboard.api.anthropic.wire": "/v1/messages, on its first request (api.lazy_routes)",
     "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",
@@ -38,7 +44,7 @@ from starlette.testclient import TestClient
 from switchboard.api.app import create_app
 with TestClient(create_app()) as client:
     first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
-    loaded = sorted(m for m in json.loads(sys.argv[2]) if m in sys.modules)
+    loaded = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
     print(json.dumps({"first": first.status_code, "loaded": loaded,
                       "messages": [later.status_code, later.json()["type"]],

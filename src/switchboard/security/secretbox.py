@@ -19,12 +19,13 @@ import base64
 import binascii
 import secrets
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from switchboard.security.errors import DecryptionError
 from switchboard.security.masterkey import KeyRing
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT_VERSION = "v1"
 NONCE_BYTES = 12
@@ -40,6 +41,15 @@ class Sealed:
     blob: bytes
 
 
+def _aesgcm(key: bytes) -> AESGCM:
+    """The cipher, with cryptography imported on the first key sealed or opened: its
+    bindings cost ~6 MB resident and a start-up import, and a server whose provider keys
+    come from the environment never needs them (tests/test_startup_imports.py)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
 def _associated_data(row_id: object) -> bytes:
     return _PURPOSE + b"|" + str(row_id).encode("utf-8")
 
@@ -48,7 +58,7 @@ def encrypt(ring: KeyRing, plaintext: str, row_id: object) -> str:
     """Seal ``plaintext`` for row ``row_id`` under the ring's current key."""
     key = ring.current
     nonce = secrets.token_bytes(NONCE_BYTES)
-    ct = AESGCM(key.key).encrypt(nonce, plaintext.encode("utf-8"), _associated_data(row_id))
+    ct = _aesgcm(key.key).encrypt(nonce, plaintext.encode("utf-8"), _associated_data(row_id))
     blob = base64.urlsafe_b64encode(nonce + ct).decode("ascii").rstrip("=")
     return f"{FORMAT_VERSION}:{key.key_id}:{blob}"
 
@@ -94,9 +104,11 @@ def decrypt(ring: KeyRing, stored: str, row_id: object, *, label: str = "a provi
             "SWITCHBOARD_SECRET_KEY (ID:BASE64KEY, comma-separated) or set the provider "
             "key again"
         )
+    from cryptography.exceptions import InvalidTag  # with the cipher (see _aesgcm)
+
     nonce, ct = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
     try:
-        plain = AESGCM(key.key).decrypt(nonce, ct, _associated_data(row_id))
+        plain = _aesgcm(key.key).decrypt(nonce, ct, _associated_data(row_id))
     except InvalidTag:
         raise DecryptionError(
             f"the stored API key of {label} cannot be decrypted with master key "
