@@ -94,6 +94,9 @@ class RunResult:
     import_switchboard_s: float = 0.0
     import_app_s: float = 0.0
     startup_s: float = 0.0
+    startup_cpu_s: float = 0.0
+    """The server's own CPU time (utime + stime) from spawn to the first answer: on a
+    shared machine the wall-clock start-up is mostly waiting for a core, this is not."""
     rss_idle_mb: float = 0.0
     rss_after_mb: float = 0.0
     usage_rows: int | None = None
@@ -267,6 +270,7 @@ def run(options: Options, say: Any = print) -> RunResult:
         asyncio.run(first_success(through, chat_body(MODEL, False), server, log,
                                   limit=60.0 * max(options.workers, 1)))
         result.startup_s = time.perf_counter() - started
+        result.startup_cpu_s = server.cpu()
         time.sleep(0.5)
         result.rss_idle_mb = server.rss() / 2**20
         profiler = _profiler(options.profile, server) if options.profile else None

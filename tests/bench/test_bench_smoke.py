@@ -52,5 +52,5 @@ def test_quick_run_end_to_end() -> None:
         if row["stream"]:
             assert row["through_ttft_p50_ms"] > 0
     assert result.usage_rows == result.usage_expected
-    assert result.startup_s > 0 and result.rss_idle_mb > 0
+    assert result.startup_s > 0 and result.startup_cpu_s > 0 and result.rss_idle_mb > 0
     assert "json-c32" in table(result)
