@@ -5,6 +5,7 @@ most inclusive and self samples, as a share of all non-idle samples."""
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,14 +16,33 @@ IDLE = ("select (selectors.py", "_run_once (asyncio/base_events.py", "run_foreve
 LINE = re.compile(r":\d+\)$")
 
 
+def _aiosqlite_wait() -> str | None:
+    """The frame of aiosqlite's worker thread waiting for work (``tx.get()``): py-spy
+    counts that thread as busy while it blocks there (a third of a stream profile's
+    samples), so it is idle here. None when aiosqlite is not importable."""
+    try:
+        from aiosqlite import core
+    except ImportError:
+        return None
+    lines, first = inspect.getsourcelines(core._connection_worker_thread)
+    for offset, text in enumerate(lines):
+        if "tx.get()" in text:
+            return f"_connection_worker_thread (aiosqlite/core.py:{first + offset})"
+    return None
+
+
 def load(path: Path) -> list[tuple[list[str], int]]:
     """Stacks with line numbers dropped, so a function counts once however many of its
-    lines were sampled."""
+    lines were sampled; aiosqlite's idle worker thread left out."""
+    waiting = _aiosqlite_wait()
     stacks = []
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            stacks.append(([LINE.sub(")", f) for f in stack.split(";")], int(count)))
+            frames = stack.split(";")
+            if waiting is not None and frames[-1] == waiting:
+                continue
+            stacks.append(([LINE.sub(")", f) for f in frames], int(count)))
     return stacks
 
 

@@ -301,10 +301,15 @@ def run(options: Options, say: Any = print) -> RunResult:
 
 
 def _profiler(path: Path, server: Proc) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server (and its workers) while the scenarios run."""
+    """py-spy sampling the server (and its workers) while the scenarios run.
+
+    Blocking sampling (py-spy pauses the process for each sample): with ``--nonblocking``
+    the stacks were torn — suspended coroutines showed as busy — which misled a profile
+    (docs/performance.md, issue 12's figures). A profiled run's CPU figures are therefore
+    not comparable with an unprofiled one's."""
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen([str(spy), "record", "--pid", str(server.pid), "--subprocesses",
-                             "--rate", "500", "--format", "raw", "--nonblocking",
+                             "--rate", "500", "--format", "raw",
                              "-o", str(path)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
