@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "limits",
     "budgets",
     "tools",
+    "classify",
 )
 
 

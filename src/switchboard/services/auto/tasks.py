@@ -39,9 +39,9 @@ TASK_TYPES: Final[tuple[TaskType, ...]] = (
     "code", "writing", "analysis", "chat", "summarize", "translation", "math",
     "extraction", "brainstorming", "qa", "vision", "image")
 
-HEAD: Final = 1500
+HEAD: Final = 700
 """Characters read from the start of a prompt."""
-TAIL: Final = 400
+TAIL: Final = 300
 """Characters read from its end (an instruction after a pasted text)."""
 LEAD: Final = 60
 """The first characters, where an imperative verb counts double."""
