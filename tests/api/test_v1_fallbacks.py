@@ -61,7 +61,7 @@ def test_an_open_breaker_shows_on_the_status_and_skips_the_vendor(
         setup: Setup, admin: Api) -> None:
     state = setup.server.app.state.sb
     state.breakers = Breakers(BreakerPolicy(failure_threshold=2, cooldown=60))
-    state.pipeline.router.breakers = state.breakers  # type: ignore[attr-defined]
+    state.pipeline.router.inner.breakers = state.breakers  # type: ignore[attr-defined]
     setup.oa.then(*[OVERLOADED] * 6)
     client = setup.client()
     for _ in range(2):

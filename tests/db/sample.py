@@ -120,9 +120,11 @@ def one_row_per_table() -> list[m.Base]:
                                   model="gpt-4o-mini", bucket=6, calls=1)
     tool_setting = m.ToolSetting(name="calculator", enabled=True, default_on=None,
                                  policy="ask", updated_at=T0)
+    task_default = m.TaskDefault(task="code", model_ref="openai-main:gpt-4o-mini",
+                                 updated_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
-            spend, rule, stored, stored_file, tool_setting]
+            spend, rule, stored, stored_file, tool_setting, task_default]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

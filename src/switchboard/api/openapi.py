@@ -75,6 +75,7 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/tokens"): (404,),
     ("POST", "/api/budgets"): (404,),  # the user or token it names does not exist
     ("PUT", "/api/me/preferences"): (404,),
+    ("PUT", "/api/task-defaults"): (404, 409),  # an unknown model; a disabled provider
     ("GET", "/api/model-registry"): (304,),
     ("GET", "/api/models"): (304,),
     ("GET", "/api/config/providers"): (304,),

@@ -23,6 +23,8 @@ from switchboard.registry import Registry
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.answer_relay import AnswerRelay
+from switchboard.services.auto.defaults import DatabaseDefaults
+from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
@@ -73,7 +75,8 @@ class AppState:
             self.breakers.on_change = self.metrics.breaker
             self.usage.metrics = self.metrics
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
-                                 process_router(self.settings, self.breakers),
+                                 AutoRouter(process_router(self.settings, self.breakers),
+                                            DatabaseDefaults(self.db)),
                                  usage_recorder(self.usage, self.metrics),
                                  metrics=self.metrics, tracer=self.tracer)
         self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)

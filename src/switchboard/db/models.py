@@ -808,6 +808,19 @@ class StoredFile(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
+class TaskDefault(Base):
+    """The model an administrator chose for one task type (issue 16 item 2): what
+    ``auto`` picks for it first. A task type without a row falls back to the global
+    default model. ``model_ref`` is TEXT, not a foreign key: it survives the model
+    being removed, and routing then says so rather than the row vanishing."""
+
+    __tablename__ = "task_defaults"
+
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_ref: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = _updated_at()
+
+
 class StoredResponse(Base):
     """An answer of ``POST /v1/responses`` kept for ``GET /v1/responses/{id}`` and for
     ``previous_response_id`` (``services.stored_responses``). Per user: another user's id

@@ -42,6 +42,7 @@ from switchboard.db import Database
 from switchboard.providers.offline import tokens as heuristic
 from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services.auto.picker import AutoPick
 from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.keys import DatabaseKeyEvents
 from switchboard.services.metering import CallOutcome, metered, metered_embed, metered_images
@@ -183,6 +184,9 @@ class Routed:
     attempt: Attempt
     failed: list[tuple[str, SwitchboardError]] = field(default_factory=list)
     """The candidates that failed before the one that answered, in order."""
+    auto: AutoPick | None = None
+    """Set when the call asked for ``auto``: the model chosen and why
+    (``services.auto.route.AutoRouter``)."""
 
 
 class Router(Protocol):
@@ -236,6 +240,8 @@ class OpenCall:
     """``x-switchboard-model`` and every grant's headers (``x-ratelimit-*``)."""
     warnings: list[CallWarning]
     failed: list[tuple[str, SwitchboardError]]
+    auto: AutoPick | None = None
+    """The ``auto`` pick (None: the caller named the model)."""
 
     async def aclose(self) -> None:
         await self.events.aclose()
@@ -250,6 +256,7 @@ class Completed:
     headers: dict[str, str]
     warnings: list[CallWarning]
     failed: list[tuple[str, SwitchboardError]]
+    auto: AutoPick | None = None
 
 
 @dataclass(slots=True)
@@ -668,8 +675,9 @@ class _Call:
         if not self.ended:  # a stream whose end came with its first event is not flowing
             self.flow()
         return OpenCall(attempt.model, attempt.request, attempt.first, attempt.events,
-                        attempt.collector, self._headers(attempt.model),
-                        self._warnings(attempt, attempt.first, routed.failed), routed.failed)
+                        attempt.collector, self._headers(attempt.model, routed.auto),
+                        self._warnings(attempt, attempt.first, routed.failed), routed.failed,
+                        routed.auto)
 
     async def complete(self, registry: Registry) -> Completed:
         try:
@@ -680,8 +688,9 @@ class _Call:
         attempt = routed.attempt
         self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
         result = attempt.collector.result()
-        return Completed(attempt.model, result, self._headers(attempt.model),
-                         self._warnings(attempt, attempt.first, routed.failed), routed.failed)
+        return Completed(attempt.model, result, self._headers(attempt.model, routed.auto),
+                         self._warnings(attempt, attempt.first, routed.failed), routed.failed,
+                         routed.auto)
 
     async def _fold(self, model: ResolvedModel) -> Attempt:
         """The non-streaming opener: the whole answer, folded by metering's collector;
@@ -694,9 +703,11 @@ class _Call:
             raise result.error
         return attempt
 
-    def _headers(self, model: ResolvedModel) -> dict[str, str]:
+    def _headers(self, model: ResolvedModel, auto: AutoPick | None = None) -> dict[str, str]:
         headers = self.ledger.headers
         headers["x-switchboard-model"] = model.ref
+        if auto is not None:
+            headers["x-switchboard-auto"] = auto.header
         return headers
 
     @staticmethod

@@ -51,6 +51,7 @@ from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services import files
+from switchboard.services.auto.picker import AUTO_REFS
 from switchboard.services.pipeline import Prepare
 from switchboard.services.policy import CallSpec
 from switchboard.spec import (
@@ -355,15 +356,21 @@ class _ModelList:
     def __init__(self, registry: Registry) -> None:
         data: list[dict[str, Any]] = []
         self.by_id: dict[str, bytes] = {}
-        for entry in registry.catalog():
-            if not (entry.enabled and entry.configured):
-                continue
+        usable = [e for e in registry.catalog() if e.enabled and e.configured]
+        for entry in usable:
             item = {"id": entry.ref, "object": "model", "created": 0,
                     "owned_by": entry.provider}
             data.append(item)
             encoded = orjson.dumps(item)
             self.by_id.setdefault(entry.ref, encoded)
             self.by_id.setdefault(entry.model_id, encoded)
+        if any(entry.type == "chat" for entry in usable):
+            # Auto is a model a client may name (decision 0114): listed, so a client that
+            # checks its model against this list accepts it.
+            for ref in AUTO_REFS:
+                item = {"id": ref, "object": "model", "created": 0, "owned_by": "switchboard"}
+                data.append(item)
+                self.by_id[ref] = orjson.dumps(item)
         self.listing = EncodedJson({"object": "list", "data": data})
 
 

@@ -17,5 +17,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.budgets",
     "switchboard.api.routes.files",
     "switchboard.api.routes.tools",
+    "switchboard.api.routes.auto",
     "switchboard.web.views",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +12,9 @@ from switchboard.api.errors import ApiError
 from switchboard.api.routes.session import user_json
 from switchboard.api.tokens import Principal
 from switchboard.services import accounts
+from switchboard.services.auto.defaults import check_model
+from switchboard.services.auto.picker import auto_tier
+from switchboard.services.auto.tasks import TaskType
 from switchboard.services.preferences import get_preferences, set_preferences
 from switchboard.spec import SwitchboardError
 
@@ -29,6 +32,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="allow")  # UI settings may grow; known ones are checked
     theme: Literal["light", "dark", "system"] = "system"
     advanced: Advanced = Field(default_factory=Advanced)
+    task_models: dict[TaskType, Annotated[str, Field(min_length=1, max_length=300)]] | None = (
+        None)
+    """The user's own model per task type, which ``auto`` picks first (issue 16 item 2)."""
 
 
 class PreferencesBody(BaseModel):
@@ -59,12 +65,20 @@ async def write_preferences(body: PreferencesBody, request: Request,
                             who: Principal = Depends(current_principal)) -> dict[str, Any]:
     state = state_of(request)
     selected = body.selected_model
-    if selected:
+    registry = await state.registry()
+    if selected and auto_tier(selected) is None:  # auto is a choice, not a model
         try:
-            selected = (await state.registry()).resolve(selected).ref
+            selected = registry.resolve(selected).ref
         except SwitchboardError as exc:
             raise ApiError(422, f"selected_model: {exc.message}", "validation_failed",
                            "selected_model") from None
+    for task, ref in (body.settings.task_models or {}).items():
+        try:
+            body.settings.task_models[task] = check_model(registry, ref)  # type: ignore[index]
+        except SwitchboardError as exc:
+            field = f"settings.task_models.{task}"
+            raise ApiError(422, f"{field}: {exc.message}", "validation_failed",
+                           field) from None
     prefs = await set_preferences(state.db, who.user_id, selected_model=selected,
                                   settings=body.settings.model_dump(exclude_none=True))
     return _prefs_json(prefs.selected_model, prefs.settings)

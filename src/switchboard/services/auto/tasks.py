@@ -125,10 +125,11 @@ _CUES: Final[dict[TaskType, tuple[tuple[re.Pattern[str], float], ...]]] = {
              r"\bintegra(?:l|te)\b|\beigen|\bdeterminant\b|\bprobability\b|\bprove\b|"
              r"\bshow that\b|\bsimplify\b|\blimit\b|\blímite\b|\bequation\b|\béquation\b|"
              r"\bstandard deviation\b|\bmean of\b|\baverage of\b|\bmoyenne\b|\bfactor(?:ise|ize)\b|"
-             r"\bsquare root\b|\d\s*(?:mal|times|fois|por)\s*\d|\bsqrt\b|\blog(?: base)?\b|\bprime\b|\bcombinations\b|"
+             r"\bsquare root\b|\d\s*(?:mal|times|fois|por)\s*\d|"
+             r"\bsqrt\b|\blog(?: base)?\b|\bprime\b|\bcombinations\b|"
              r"\bpermutations\b|\bhow many ways\b|\barea of\b|\bperimeter\b|\bvolume of\b|"
              r"\bcompound interest\b|\bpercent|\bconvert \d"), 2.5),
-        (_rx(r"\d\s*[-+*/^×x÷]\s*\d", r"\d+\s*%", r"\b[xy]\s*[=^²]", r"\d[xy]\b",
+        (_rx(r"\d\s*[-+*/^\u00d7x\u00f7]\s*\d", r"\d+\s*%", r"\b[xy]\s*[=^²]", r"\d[xy]\b",
              r"[=<>]\s*-?\d", r"\bx²", r"\bsin\b|\bcos\b|\btan\b|\bln\b",
              r"\bwhat(?:'s| is) -?\d", r"\bwie viel ist\b", r"\baverage speed\b",
              r"\bhow (?:far|much|long) (?:does|will|do)\b.*\d", r"\bp\("), 1.5),
@@ -136,7 +137,8 @@ _CUES: Final[dict[TaskType, tuple[tuple[re.Pattern[str], float], ...]]] = {
              r"marbles|dice|heads|km|miles|mph|fahrenheit|celsius)\b"), 1.0),
     ),
     "summarize": (
-        (_rx(r"\bsummar|\btl;?dr\b|\brésum|\bresume (?:este|esta|el|la|en)\b|\bresumen\b|\bzusammen|"
+        (_rx(r"\bsummar|\btl;?dr\b|\brésum|\bresume (?:este|esta|el|la|en)\b|"
+             r"\bresumen\b|\bzusammen|"
              r"\bcondense\b|\bshorten\b|\bgist\b|\brecap\b|\bsynopsis\b|\bboil (?:this|it) down\b|"
              r"\bsum (?:this |it )?up\b|\bkey (?:points|takeaways)\b|\bmain (?:points|arguments)\b|"
              r"\bin (?:a )?(?:one|few|two|three|\d) (?:sentences?|lines?|bullet points?)\b|"
@@ -147,8 +149,10 @@ _CUES: Final[dict[TaskType, tuple[tuple[re.Pattern[str], float], ...]]] = {
         (_rx(r"\bextract|\bextrae\b|\bextrahiere\b|\bextrais\b|\bpull (?:out|the)\b|"
              r"\bparse\b|\bclassify\b|\blabel\b|\btag each\b|\bcategori[sz]e\b|"
              r"\bsentiment\b|\bdetect the language\b|\bfind all\b|\bget the\b[^.?!]{0,40}\bfrom\b|"
-             r"\b(?:identify|find) the\b[^.?!]{0,60}\b(?:in|from)\b|\bwhich\b[^.?!]{0,40}\b(?:are |is )?(?:mentioned|appear)|"
-             r"\bwhat\b[^.?!]{0,40}\bappear\b|\b(?:list|name) (?:all )?the\b[^.?!]{0,40}\bmentioned\b|"
+             r"\b(?:identify|find) the\b[^.?!]{0,60}\b(?:in|from)\b|"
+             r"\bwhich\b[^.?!]{0,40}\b(?:are |is )?(?:mentioned|appear)|"
+             r"\bwhat\b[^.?!]{0,40}\bappear\b|\b(?:list|"
+             r"name) (?:all )?the\b[^.?!]{0,40}\bmentioned\b|"
              r"\bmentioned\b|\b(?:into|to|as|return a|with) (?:json|csv)\b|\bjson with\b|"
              r"\bonly the rows\b|\bspam or\b|\bpositive,? (?:or )?negative\b|\btracking number\b"),
          3.0),
