@@ -34,7 +34,7 @@ test("normalizeRegistry indexes models by ref and links their provider", () => {
 
 test("normalizeRegistry never offers an embedding model for chat", () => {
   assert.equal(registry.byRef.get("acme:embed"), undefined);
-  assert.deepEqual(registry.providers[1].models.map((m) => m.ref), ["acme:big", "acme:small"]);
+  assert.deepEqual(registry.providers[2].models.map((m) => m.ref), ["acme:big", "acme:small"]);
 });
 
 test("resolveSelected: first usable preference, else the default, else any usable model", () => {
@@ -44,9 +44,18 @@ test("resolveSelected: first usable preference, else the default, else any usabl
   assert.equal(resolveSelected(registry, []).ref, "acme:big");
   const noDefault = { ...registry, defaultRef: null };
   assert.equal(resolveSelected(noDefault, []).ref, "acme:big");
-  const nothingUsable = normalizeRegistry({ providers: [registry.providers[0]] });
+  const nothingUsable = normalizeRegistry({ providers: [registry.providers[1]] });
   assert.equal(resolveSelected(nothingUsable, ["nokey:gpt"]).ref, "nokey:gpt");
   assert.equal(resolveSelected(normalizeRegistry({}), []), null);
+});
+
+test("Auto is offered first when a model can answer, never chosen for the user", () => {
+  assert.deepEqual(registry.providers[0].models.map((m) => m.ref), ["auto", "auto:cheap", "auto:best"]);
+  assert.equal(registry.byRef.get("auto").auto, true);
+  assert.equal(resolveSelected(registry, ["auto"]).ref, "auto");
+  assert.equal(resolveSelected({ ...registry, defaultRef: null }, ["gone:x"]).ref, "acme:big");
+  const nothingUsable = normalizeRegistry({ providers: [registry.providers[1]] });
+  assert.equal(nothingUsable.byRef.get("auto"), undefined);
 });
 
 test("describeRef names a model that left the catalog from its ref", () => {

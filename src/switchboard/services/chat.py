@@ -46,6 +46,8 @@ from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.attachments import read_attachment
+from switchboard.services.auto.picker import AutoPick, auto_tier
+from switchboard.services.auto.route import AutoRouter, preview_turn
 from switchboard.services.chat_history import (
     StoredMessage,
     build_history,
@@ -147,6 +149,8 @@ class Turn:
     fallbacks: list[str] = field(default_factory=list)
     failed: list[tuple[str, SwitchboardError]] = field(default_factory=list)
     """The models that failed before the one that answered (saved with the answer)."""
+    auto: AutoPick | None = None
+    """Set when the user picked Auto: the model chosen for this turn and why."""
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
@@ -323,6 +327,9 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                      api_token_id: int | None = None,
                      principal: Principal | None = None) -> Turn:
     """Check the request, then write the question and a placeholder answer."""
+    auto = await _auto_pick(deps, registry, user_id, body, principal)
+    if auto is not None:
+        body = body.model_copy(update={"model": auto.ref})
     model, warnings = await choose_model(deps.db, registry, user_id, body.model)
     model.chat_model()  # a missing key is refused here, before anything is written
     # Fallbacks must be enabled models too; said now, before anything is written.
@@ -396,7 +403,41 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 user_message=user_view, assistant_id=answer.id,
                 previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
                 new_conversation=body.conversation_id is None, principal=principal,
-                fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref])
+                fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref],
+                auto=auto)
+
+
+async def _auto_pick(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput,
+                     principal: Principal | None) -> AutoPick | None:
+    """Auto in the chat: the model is chosen up front, by the same routing step as on
+    ``/v1`` (``AutoRouter.choose``), from the question and its images, so the turn is
+    then an ordinary turn with that model — saved, shown and continued as it. (A
+    regenerate has no new text: the question it answers again is classified.)"""
+    tier = auto_tier(body.model)
+    if tier is None:
+        return None
+    router = deps.pipeline.router
+    auto = router if isinstance(router, AutoRouter) else AutoRouter(router)
+    text = body.text
+    if not text and body.conversation_id is not None:
+        text = await _last_question(deps.db, user_id, body.conversation_id)
+    who = principal or Principal(user_id=user_id, username="", role="user")
+    return await auto.choose(who, tier, preview_turn(text, images=len(body.images)),
+                             registry)
+
+
+async def _last_question(db: Database, user_id: int, conversation_id: int) -> str:
+    async with db.session() as session:
+        conversation = await session.get(m.Conversation, conversation_id)
+        if conversation is None or conversation.user_id != user_id:
+            return ""
+        row = await session.scalar(
+            select(m.Message).where(m.Message.conversation_id == conversation_id,
+                                    m.Message.role == "user")
+            .order_by(m.Message.id.desc()).limit(1))
+    if row is None:
+        return ""
+    return " ".join(p.get("text", "") for p in row.parts or [] if p.get("type") == "text")
 
 
 # -- ending a turn ----------------------------------------------------------------------------

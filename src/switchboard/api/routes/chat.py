@@ -133,6 +133,7 @@ def _start_data(turn: Turn, first: StreamEvent) -> Data:
         "conversation": _dump(turn.conversation), "user_message": _dump(turn.user_message),
         "assistant_message_id": turn.assistant_id, "model": model.ref,
         "provider": model.provider_name, "kind": model.kind, "warnings": warnings,
+        "auto": turn.auto.as_dict() if turn.auto is not None else None,
     }
 
 

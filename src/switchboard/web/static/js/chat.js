@@ -12,11 +12,11 @@ import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
 import { initialState, reduce, savedKey, streamingKeys } from "./chat/answers.js";
-import { AssistantView, userView } from "./chat/messages.js";
+import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
-import { chatOptions, createStore, describeRef, modelForChat, normalizeRegistry, state } from "./chat/store.js";
+import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
 import { stopAnswer, streamAnswer } from "./chat/transport.js";
 
@@ -70,7 +70,9 @@ function renderModelChoice() {
   picker.renderButton();
   const model = state.selected;
   $("#composer-model").textContent = model
-    ? (model.capabilities?.vision ? `${model.name} · can read images` : model.name) : "";
+    ? (isAuto(model) ? `${model.name}: a model is chosen for each message`
+      : model.capabilities?.vision ? `${model.name} · can read images` : model.name) : "";
+  previewAuto();
   const line = messagesEl.querySelector(".welcome-model");
   if (line) line.replaceWith(welcomeModelLine());
   composer.refresh();
@@ -465,6 +467,37 @@ function regenerate(view) {
   send({ text: "", images: [], previews: [] }, { regenerateView: view });
 }
 
+// ---------------------------------------------------------------- Auto's pick, as the user types
+// With Auto selected, the composer names the model Auto would choose for what is typed
+// (asked at most every 400 ms, only the latest answer shown); picking another model in
+// the selector before sending overrides it.
+const PREVIEW_DELAY_MS = 400;
+const PREVIEW_MAX_CHARS = 20000;
+let previewTimer = 0;
+let previewSeq = 0;
+
+function previewAuto() {
+  clearTimeout(previewTimer);
+  const model = state.selected;
+  const text = $("#prompt").value.trim();
+  if (!isAuto(model) || (!text && !composer?.hasImages())) return;
+  previewTimer = setTimeout(async () => {
+    const seq = ++previewSeq;
+    try {
+      const pick = await post("/api/auto/preview", {
+        prompt: text.slice(0, PREVIEW_MAX_CHARS), model: model.ref,
+        images: composer.hasImages() ? 1 : 0,
+      });
+      if (seq !== previewSeq || state.selected !== model) return;
+      const line = $("#composer-model");
+      line.textContent = autoReason(pick);
+      line.title = line.textContent;
+    } catch {
+      /* the preview is a hint: the message is still sent and Auto chooses then */
+    }
+  }, PREVIEW_DELAY_MS);
+}
+
 // ---------------------------------------------------------------- composer & chrome
 const composer = createComposer({
   form: $("#composer"),
@@ -478,6 +511,7 @@ const composer = createComposer({
   onStop: stopStreaming,
   canAttach: () => !!state.selected?.capabilities?.vision,
 });
+$("#prompt").addEventListener("input", previewAuto);
 
 // ---------------------------------------------------------------- keyboard shortcuts
 const shortcutActions = {

@@ -88,6 +88,7 @@ function fromServer(answer, event, data) {
           model: data.model ?? answer.message.model,
           provider: data.provider ?? answer.message.provider,
           kind: data.kind ?? answer.message.kind,
+          auto: data.auto ?? answer.message.auto ?? null,
         },
       };
     case "delta":

@@ -127,6 +127,27 @@ const FAILED_BECAUSE = {
   provider_paused: "is paused after repeated failures",
 };
 
+// Task types in words (the server's names are for programs).
+export const TASK_WORDS = {
+  code: "code", writing: "writing", analysis: "analysis", chat: "conversation",
+  summarize: "summary", translation: "translation", math: "maths",
+  extraction: "extracting facts", brainstorming: "ideas", qa: "a factual question",
+  vision: "reading an image", image: "making an image",
+};
+
+const TIER_WORDS = { auto: "Auto", cheap: "Auto (cheapest)", best: "Auto (best)" };
+
+/** Why Auto chose a model, in words: "Auto chose it for code: task default for code". */
+export function autoReason(pick) {
+  const name = describeRef(pick.model, null, null).name;
+  const task = TASK_WORDS[pick.task] || pick.task;
+  return `${TIER_WORDS[pick.tier] || "Auto"} chose ${name} for ${task}: ${pick.why}`;
+}
+
+function autoNote(pick) {
+  return h("span.msg-auto", { title: autoReason(pick) }, icon("star"), autoReason(pick));
+}
+
 /** "Answered by X after Y failed" under an answer a fallback model gave (else null). */
 export function fallbackNote(m) {
   const failed = m.failed_models || [];
@@ -178,8 +199,10 @@ export class AssistantView {
     this.el.dataset.id = m.id ?? "";
     this.el.classList.toggle("streaming", answer.streaming);
     this.el.setAttribute("aria-busy", answer.streaming ? "true" : "false");
-    if (!pm || pm.model !== m.model || pm.provider !== m.provider || pm.kind !== m.kind) {
+    if (!pm || pm.model !== m.model || pm.provider !== m.provider || pm.kind !== m.kind
+        || pm.auto !== m.auto) {
       this.renderModel(m.model, m.provider, m.kind);
+      if (m.auto) this.head.append(autoNote(m.auto));
     }
     if (answer.reasoning !== (before?.reasoning ?? "")) this.renderReasoning(answer.reasoning);
     const shown = before?.toolCalls.length ?? 0;

@@ -64,7 +64,33 @@ export function normalizeRegistry(data) {
     });
     return provider;
   });
+  if (providers.some((p) => p.configured && p.models.length)) {
+    const auto = autoProvider();
+    for (const model of auto.models) byRef.set(model.ref, model);
+    providers.unshift(auto);
+  }
   return { providers, byRef, defaultRef: data?.default_model_ref || null };
+}
+
+/** "Auto": the server picks a model for each message by what it asks (its task type),
+ * listed first in the picker as a provider of its own with three choices. */
+export const AUTO_CHOICES = [
+  ["auto", "Auto", "Picks a model for each message by what it asks"],
+  ["auto:cheap", "Auto · cheapest", "The cheapest model that can answer the message"],
+  ["auto:best", "Auto · best", "The most capable model for the message"],
+];
+
+export const isAuto = (model) => !!model?.auto;
+
+function autoProvider() {
+  const provider = { id: "auto", name: "auto", display_name: "Auto", kind: "auto",
+    configured: true, models: [] };
+  provider.models = AUTO_CHOICES.map(([ref, name, description]) => ({
+    ref, name, model_sdk_id: description, auto: true, description, type: "chat",
+    price: { input: null, output: null, cached_input: null },
+    capabilities: { vision: true }, provider,
+  }));
+  return provider;
 }
 
 /** The model to use: the first of `preferred` (refs, most specific first) that can
@@ -79,7 +105,7 @@ export function resolveSelected(registry, preferred = []) {
   const fallback = byRef.get(defaultRef);
   if (usable(fallback)) return fallback;
   for (const p of providers) {
-    const m = p.models.find(usable);
+    const m = p.models.find((x) => usable(x) && !x.auto);
     if (m) return m;
   }
   return byRef.get(preferred.find(Boolean)) || fallback || null;

@@ -230,7 +230,50 @@ select.addEventListener("change", () => {
 $("#add-model").addEventListener("click", () => form());
 $("#import-models").addEventListener("click", importModels);
 
+// ---------------------------------------------------------------- default model per task
+// One picker per task type (GET/PUT /api/task-defaults); a change is saved at once.
+const TASK_LABELS = {
+  code: "Code", writing: "Writing", analysis: "Analysis", chat: "Conversation",
+  summarize: "Summaries", translation: "Translation", math: "Maths",
+  extraction: "Extracting facts", brainstorming: "Ideas", qa: "Factual questions",
+  vision: "Reading images", image: "Making images",
+};
+
+async function taskDefaults() {
+  const formEl = $("#task-defaults-form");
+  let saved;
+  let registry;
+  try {
+    [saved, registry] = await Promise.all([get("/api/task-defaults"), get("/api/model-registry")]);
+  } catch (err) {
+    banner("#banner-slot", err.message, { title: "Could not load the defaults per task" });
+    return;
+  }
+  const choices = registry.providers.flatMap((prov) => prov.models
+    .filter((x) => (x.type || "chat") === "chat")
+    .map((x) => ({ ref: x.ref, label: `${x.name} (${prov.name})` })));
+  formEl.replaceChildren(...saved.task_types.map((task) => {
+    const label = TASK_LABELS[task] || task;
+    const sel = h("select", { name: task, "aria-label": `Default model for ${label}` },
+      h("option", { value: "" }, "Global default"),
+      ...choices.map((c) => h("option", { value: c.ref }, c.label)));
+    const ref = saved.defaults[task];
+    if (ref && !choices.some((c) => c.ref === ref)) sel.append(h("option", { value: ref }, `${ref} (not available now)`));
+    sel.value = ref || "";
+    sel.addEventListener("change", async () => {
+      try {
+        await put("/api/task-defaults", { defaults: { [task]: sel.value || null } });
+        toast(`${label}: ${sel.value ? sel.selectedOptions[0].textContent : "the global default"} answers when Auto is chosen`);
+      } catch (err) {
+        banner("#banner-slot", err.message, { title: `Could not save the default for ${label}` });
+      }
+    });
+    return h("label.field", h("span", label), sel);
+  }));
+}
+
 (async () => {
+  taskDefaults();
   try {
     await loadProviders();
     await loadModels();
