@@ -56,6 +56,17 @@ def test_auto_answers_with_the_task_default_and_says_why(setup: Setup, admin: Ap
     assert preview["model"] == "openai:gpt-4o-mini" and preview["task"] == "code"
     assert preview["reason"] == "code → openai:gpt-4o-mini, task default for code"
     assert member.post("/api/auto/preview", json={"prompt": "x" * 20_001}).status_code == 422
+
+    # The user's own model for a task comes first; a bad one is refused by name.
+    prefs = member.ok("PUT", "/api/me/preferences", {
+        "selected_model": "auto", "settings": {"task_models": {"code": "gpt-4o"}}})
+    assert prefs["selected_model"] == "auto"
+    assert prefs["settings"]["task_models"] == {"code": "openai:gpt-4o"}
+    bad = error_of(member.put("/api/me/preferences", json={
+        "settings": {"task_models": {"code": "nope:nothing"}}}), 422)
+    assert bad["field"] == "settings.task_models.code"
+    preview = member.ok("POST", "/api/auto/preview", {"prompt": CODE[0]["content"]})
+    assert preview["why"] == "your default for code" and preview["model"] == "openai:gpt-4o"
     member.http.close()
 
 

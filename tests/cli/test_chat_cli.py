@@ -63,6 +63,15 @@ def test_no_stream_makes_one_call_and_reports_without_first_token(
     assert "first token" not in err
 
 
+def test_auto_names_the_model_it_chose_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chat", "--no-stream", "-m", "auto",
+                 "Write a Python function that reverses a string"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip()
+    assert err.startswith("auto: code → offline:offline-chat, ")
+    assert "offline:offline-chat · " in err
+
+
 # -- bad input -------------------------------------------------------------------------
 @pytest.mark.parametrize(("args", "message"), [
     (["--temperature", "5"],

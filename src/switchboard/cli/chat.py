@@ -49,8 +49,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("prompt", nargs="*", metavar="PROMPT",
                    help="the question (read from stdin when omitted and stdin is piped)")
     p.add_argument("-m", "--model", metavar="PROVIDER:MODEL",
-                   help="model to ask, e.g. openai:gpt-4o-mini (default: the default model; "
-                        "see `switchboard models`)")
+                   help="model to ask, e.g. openai:gpt-4o-mini, or auto / auto:cheap / "
+                        "auto:best to have one chosen for the prompt (default: the default "
+                        "model; see `switchboard models`)")
     p.add_argument("--fallback", action="append", default=[], metavar="PROVIDER:MODEL",
                    help="a model to ask instead if the first one fails before answering "
                         "(overloaded, rate limited, down); repeatable, at most 5, tried in "
@@ -72,6 +73,9 @@ async def run(args: argparse.Namespace) -> int:
     from switchboard.config import load_settings
     from switchboard.db import Database
     from switchboard.registry import Registry
+    from switchboard.services.auto.defaults import DatabaseDefaults
+    from switchboard.services.auto.picker import auto_tier
+    from switchboard.services.auto.route import AutoRouter, turn_of
     from switchboard.services.pipeline import (
         MAX_FALLBACKS,
         Pipeline,
@@ -90,13 +94,23 @@ async def run(args: argparse.Namespace) -> int:
     if len(args.fallback) > MAX_FALLBACKS:
         raise _fail(f"--fallback: at most {MAX_FALLBACKS} fallback models")
     registry = await open_database_registry()
+    settings = load_settings()
+    db = Database.from_url(settings.database_url, pooled=False)
+    tier = auto_tier(args.model)
+    if tier is not None:  # -m auto: the same choice as the server's (decision 0114)
+        try:
+            chosen = await AutoRouter(process_router(settings), DatabaseDefaults(db)).choose(
+                LOCAL_OPERATOR, tier, turn_of(request), registry)
+        except BaseException:
+            await db.dispose()
+            raise
+        print(f"auto: {chosen.reason}", file=sys.stderr)
+        args.model = chosen.ref
     resolved = registry.resolve(args.model)
 
     async def source() -> Registry:
         return registry
 
-    settings = load_settings()
-    db = Database.from_url(settings.database_url, pooled=False)
     usage = UsageRecorder(db)
     pipeline = Pipeline(source, default_policies(settings, db), process_router(settings),
                         usage_recorder(usage))

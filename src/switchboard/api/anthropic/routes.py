@@ -34,6 +34,7 @@ from switchboard.api.wire_call import (
     sse,
     warning_headers,
 )
+from switchboard.services.auto.picker import auto_tier
 from switchboard.services.policy import CallSpec
 from switchboard.services.usage_estimate import prompt_tokens
 from switchboard.spec import SwitchboardError
@@ -117,7 +118,8 @@ async def count_tokens(request: Request) -> Response:
     try:
         body, chat, _ = await read_body(request, _precheck,
                                         partial(parse, model=CountTokensRequest))
-        (await state.registry()).resolve(body.model.strip())
+        if auto_tier(body.model) is None:  # auto names no model yet: any will do
+            (await state.registry()).resolve(body.model.strip())
     except SwitchboardError as exc:
         return _error(exc)
     return _json({"input_tokens": prompt_tokens(chat)})

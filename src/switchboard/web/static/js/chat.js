@@ -480,7 +480,12 @@ function previewAuto() {
   clearTimeout(previewTimer);
   const model = state.selected;
   const text = $("#prompt").value.trim();
-  if (!isAuto(model) || (!text && !composer?.hasImages())) return;
+  if (!isAuto(model)) return;
+  if (!text && !composer.hasImages()) {  // nothing typed (or just sent): say what Auto is
+    previewSeq++;
+    $("#composer-model").textContent = `${model.name}: a model is chosen for each message`;
+    return;
+  }
   previewTimer = setTimeout(async () => {
     const seq = ++previewSeq;
     try {
@@ -507,7 +512,7 @@ const composer = createComposer({
   fileInput: $("#file-input"),
   tray: $("#attachments"),
   box: $("#composer-box"),
-  onSend: (message) => send(message),
+  onSend: (message) => { send(message); queueMicrotask(previewAuto); },
   onStop: stopStreaming,
   canAttach: () => !!state.selected?.capabilities?.vision,
 });

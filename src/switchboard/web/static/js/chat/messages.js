@@ -130,7 +130,7 @@ const FAILED_BECAUSE = {
 // Task types in words (the server's names are for programs).
 export const TASK_WORDS = {
   code: "code", writing: "writing", analysis: "analysis", chat: "conversation",
-  summarize: "summary", translation: "translation", math: "maths",
+  summarize: "a summary", translation: "a translation", math: "maths",
   extraction: "extracting facts", brainstorming: "ideas", qa: "a factual question",
   vision: "reading an image", image: "making an image",
 };

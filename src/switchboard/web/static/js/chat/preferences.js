@@ -5,6 +5,7 @@
 import { put } from "../api.js";
 import { $, $$, clear, h } from "../dom.js";
 import { toast } from "../ui.js";
+import { TASK_WORDS } from "./messages.js";
 import { state } from "./store.js";
 
 export function applyTheme(theme) {
@@ -65,7 +66,30 @@ export function createPreferencesDialog({ onSaved }) {
     max.value = advanced.max_output_tokens ?? "";
     system.value = advanced.system_prompt ?? "";
     $("#pref-advanced").open = tempSet || !!max.value || !!system.value;
+    fillTasks();
     error.hidden = true;
+  }
+
+  // Auto: one picker per task type, "your administrator's choice" by default.
+  const tasks = $("#pref-task-models");
+  function fillTasks() {
+    const chosen = state.prefs.settings.task_models || {};
+    const models = state.registry.providers.filter((p) => p.configured)
+      .flatMap((p) => p.models.filter((m) => !m.auto).map((m) => ({ ref: m.ref, label: `${m.name} (${p.name})` })));
+    tasks.replaceChildren(...Object.entries(TASK_WORDS).map(([task, words]) => {
+      const sel = h("select", { name: `task_${task}`, dataset: { task } },
+        h("option", { value: "" }, "Your administrator's choice"),
+        ...models.map((m) => h("option", { value: m.ref }, m.label)));
+      sel.value = chosen[task] && models.some((m) => m.ref === chosen[task]) ? chosen[task] : "";
+      return h("label.field", h("span", `For ${words}`), sel);
+    }));
+    $("#pref-tasks").open = Object.keys(chosen).length > 0;
+  }
+
+  function taskModels() {
+    const picked = {};
+    for (const sel of $$("select[data-task]", tasks)) if (sel.value) picked[sel.dataset.task] = sel.value;
+    return picked;
   }
 
   form.addEventListener("submit", async (event) => {
@@ -87,7 +111,7 @@ export function createPreferencesDialog({ onSaved }) {
     const theme = $('input[name="theme"]:checked', form)?.value || "system";
     const next = {
       selected_model: model.value || null,
-      settings: { ...state.prefs.settings, theme, advanced },
+      settings: { ...state.prefs.settings, theme, advanced, task_models: taskModels() },
     };
     const defaultChanged = next.selected_model !== state.prefs.selected_model;
     try {
