@@ -418,26 +418,44 @@ async def _auto_pick(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         return None
     router = deps.pipeline.router
     auto = router if isinstance(router, AutoRouter) else AutoRouter(router)
+    questions: list[str] = []
+    size = 0
+    if body.conversation_id is not None:
+        questions, size = await _earlier(deps.db, user_id, body.conversation_id)
     text = body.text
-    if not text and body.conversation_id is not None:
-        text = await _last_question(deps.db, user_id, body.conversation_id)
+    if not text and questions:  # a regenerate answers the last question again
+        text = questions.pop()
+    size += len(text) + sum(len(f.data) for f in body.files)
     who = principal or Principal(user_id=user_id, username="", role="user")
-    return await auto.choose(who, tier, preview_turn(text, images=len(body.images)),
-                             registry)
+    turn = preview_turn(text, images=len(body.images), history=questions,
+                        tokens=max(size // 4, 1))
+    return await auto.choose(who, tier, turn, registry)
 
 
-async def _last_question(db: Database, user_id: int, conversation_id: int) -> str:
+EARLIER_MESSAGES = 200
+"""Messages of a conversation read to size it for Auto (the newest; a longer one is
+measured by them, and routing falls back on a context error anyway)."""
+
+
+async def _earlier(db: Database, user_id: int, conversation_id: int) -> tuple[list[str], int]:
+    """The conversation's user questions (oldest first) and its size in characters,
+    for Auto's choice (the context filter and the follow-up rule)."""
     async with db.session() as session:
         conversation = await session.get(m.Conversation, conversation_id)
         if conversation is None or conversation.user_id != user_id:
-            return ""
-        row = await session.scalar(
-            select(m.Message).where(m.Message.conversation_id == conversation_id,
-                                    m.Message.role == "user")
-            .order_by(m.Message.id.desc()).limit(1))
-    if row is None:
-        return ""
-    return " ".join(p.get("text", "") for p in row.parts or [] if p.get("type") == "text")
+            return [], 0  # the turn refuses it with its own error a moment later
+        rows = (await session.scalars(
+            select(m.Message).where(m.Message.conversation_id == conversation_id)
+            .order_by(m.Message.id.desc()).limit(EARLIER_MESSAGES))).all()
+    questions: list[str] = []
+    size = 0
+    for row in reversed(rows):
+        text = " ".join(str(p.get("text", "")) for p in row.parts or []
+                        if p.get("type") in ("text", "reasoning"))
+        size += len(text)
+        if row.role == "user":
+            questions.append(text)
+    return questions, size
 
 
 # -- ending a turn ----------------------------------------------------------------------------
