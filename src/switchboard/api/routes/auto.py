@@ -35,7 +35,8 @@ MAX_PREVIEW_CHARS = 20_000
 
 class TaskDefaultsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    defaults: dict[TaskType, str | None] = Field(max_length=len(TASK_TYPES))
+    defaults: dict[TaskType, Annotated[str, Field(max_length=300)] | None] = Field(
+        max_length=len(TASK_TYPES))
 
 
 class PreviewBody(BaseModel):

@@ -52,9 +52,12 @@ def auto_tier(ref: str | None) -> Tier | None:
 
 class Grades(Protocol):
     """What Auto asks of the grades (issue 16 item 5, built by another lane): a grade
-    per (model, task type), higher is better, on a scale shared by all models of a task
-    (a Bradley-Terry strength, say). Models without enough votes are left out; an empty
-    mapping means "no grades yet" and Auto decides without them."""
+    per (model, task type), higher is better, on a RATIO scale shared by all models of a
+    task — a Bradley-Terry strength ``p`` (``services.bradley_terry``: ``exp(theta)``,
+    1 = the average model) or a win probability against the average model, NOT the
+    Elo-like rating (``1000 + 400·log10 p``), because "grade per cost" divides it by a
+    price. Models without enough votes are left out; an empty mapping means "no grades
+    yet" and Auto decides without them."""
 
     def for_task(self, task: TaskType, refs: Sequence[str]) -> Mapping[str, float]:
         ...
