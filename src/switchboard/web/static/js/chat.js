@@ -227,7 +227,7 @@ function welcome() {
     ["Brainstorm", "names for a team chat bot", "Brainstorm ten short, friendly names for a team chat bot."],
     ["Summarise", "the pros and cons of SQLite", "What are the pros and cons of SQLite for a small web app? Answer as a table."],
   ];
-  const onlyOffline = !state.registry.providers.some((p) => p.kind !== "offline" && p.configured);
+  const onlyOffline = !state.registry.providers.some((p) => p.kind !== "offline" && p.kind !== "auto" && p.configured);
   let hint = null;
   if (onlyOffline) {
     hint = h("div.banner.banner-info.hint", { role: "note" }, icon("sparkles"),
