@@ -122,9 +122,15 @@ def one_row_per_table() -> list[m.Base]:
                                  policy="ask", updated_at=T0)
     task_default = m.TaskDefault(task="code", model_ref="openai-main:gpt-4o-mini",
                                  updated_at=T0)
+    mcp_server = m.McpServer(
+        id=1, name="files", transport="stdio", command="/usr/bin/mcp-files", args=["--root", "/"],
+        env={"TOKEN": {"ciphertext": "v1:k:abc", "masked": "****wxyz"}}, enabled=True,
+        timeout_seconds=30, default_policy="ask", tool_policies={"read": "allow"},
+        created_at=T0, updated_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
-            spend, rule, stored, stored_file, tool_setting, task_default]
+            spend, rule, stored, stored_file, tool_setting, task_default,
+            mcp_server]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

@@ -82,6 +82,7 @@ SETUP_TOKEN_PURPOSES = ("admin_setup",)
 BUDGET_SCOPES = ("global", "user", "token")
 BUDGET_PERIODS = ("day", "week", "month")
 RATE_LIMIT_SCOPES = ("role", "user", "token")
+MCP_TRANSPORTS = ("stdio", "http")
 TOOL_POLICIES = ("allow", "ask", "deny")
 
 
@@ -866,4 +867,56 @@ class ToolSetting(Base):
     enabled: Mapped[bool | None] = mapped_column(Boolean)
     default_on: Mapped[bool | None] = mapped_column(Boolean)
     policy: Mapped[str | None] = mapped_column(String(8))
+# --- MCP servers (migration 0020) ----------------------------------------------------------
+
+
+class McpServer(Base):
+    """An MCP server an admin configured as a source of tools (``services.mcp``).
+
+    ``name`` is the namespace of its tools (``name.tool``). Over ``stdio`` Switchboard
+    starts ``command`` with ``args`` and ``env``; over ``http`` it speaks Streamable HTTP
+    to ``url`` with ``headers``. Values of ``env`` and ``headers`` are sealed by the vault
+    (``{"NAME": {"ciphertext": ..., "masked": ...}}``, bound to the row and the name), so
+    no secret is stored in clear. ``tool_policies`` maps a tool's own name to ``allow``,
+    ``ask`` or ``deny``; a tool it does not list gets ``default_policy`` (decision 0107).
+    """
+
+    __tablename__ = "mcp_servers"
+    __table_args__ = (
+        CheckConstraint(_in("transport", MCP_TRANSPORTS), name="transport"),
+        CheckConstraint(_in("default_policy", TOOL_POLICIES), name="default_policy"),
+        CheckConstraint(
+            "(transport = 'stdio' AND command IS NOT NULL AND url IS NULL)"
+            " OR (transport = 'http' AND url IS NOT NULL AND command IS NULL)",
+            name="endpoint"),
+        CheckConstraint("timeout_seconds > 0", name="timeout_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    transport: Mapped[str] = mapped_column(String(8), nullable=False)
+    command: Mapped[str | None] = mapped_column(Text)
+    args: Mapped[list[str]] = mapped_column(
+        JSONType, nullable=False, default=list, server_default=text("'[]'")
+    )
+    env: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    url: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    timeout_seconds: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=30, server_default=text("30")
+    )
+    default_policy: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="ask", server_default=text("'ask'")
+    )
+    tool_policies: Mapped[dict[str, str]] = mapped_column(
+        JSONType, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
