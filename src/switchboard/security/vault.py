@@ -19,6 +19,7 @@ from switchboard.security.masterkey import KeyRing, load_keyring
 from switchboard.spec.errors import InvalidRequestError
 
 MAX_KEY_LENGTH = 4096
+MAX_VALUE_LENGTH = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,28 @@ def clean_api_key(raw: str) -> str:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class SealedValue:
+    """A secret setting that is not an API key (an MCP server's env value or HTTP header
+    value): what the database stores, and the masked form people see."""
+
+    ciphertext: str
+    masked: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"ciphertext": self.ciphertext, "masked": self.masked}
+
+
+def clean_value(raw: str) -> str:
+    """A secret setting may hold spaces (``Bearer abc``) but no control character (a
+    header or an environment value with a newline would smuggle another one)."""
+    if len(raw) > MAX_VALUE_LENGTH:
+        raise InvalidRequestError(f"the value is longer than {MAX_VALUE_LENGTH} characters")
+    if any(not c.isprintable() for c in raw):
+        raise InvalidRequestError("the value contains control characters")
+    return raw
+
+
 class Vault:
     def __init__(self, ring: KeyRing) -> None:
         self.ring = ring
@@ -64,6 +87,13 @@ class Vault:
             masked=mask(key),
             set_at=datetime.now(UTC),
         )
+
+    def seal_value(self, binding: str, value: str) -> SealedValue:
+        """Seal a secret setting bound to ``binding`` (e.g. ``mcp:3:env:TOKEN``): a
+        ciphertext copied to another row or another name does not decrypt."""
+        clean = clean_value(value)
+        return SealedValue(secretbox.encrypt(self.ring, clean, binding),
+                           mask(clean) if len(clean) >= 8 else "****")
 
     def open(self, row_id: object, ciphertext: str, *, label: str) -> SecretStr:
         return SecretStr(secretbox.decrypt(self.ring, ciphertext, row_id, label=label))

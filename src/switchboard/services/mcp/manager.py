@@ -1,0 +1,103 @@
+"""The MCP servers of one process: one ``Connection`` per enabled server, kept in step
+with the configuration, closed at shutdown.
+
+``sources()`` is what the toolbox asks on every turn: it reads the cached server list
+(no database read while nothing changed), starts nothing (connections start lazily, on
+the first ``list_tools``), closes the connections of servers that were removed, disabled
+or re-pointed, and hands back one ``ToolSource`` per enabled server. ``test()`` connects
+afresh, beside the shared session, for the admin's "Test" button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard.db import Database
+from switchboard.security.vault import Vault
+from switchboard.services.mcp import servers
+from switchboard.services.mcp.connection import Connection
+from switchboard.services.mcp.servers import ServerConfig
+from switchboard.services.mcp.source import McpToolSource
+from switchboard.services.tools.contract import ToolSource
+
+
+@dataclass(frozen=True, slots=True)
+class TestReport:
+    """What "Test" found: whether it connected, how long it took, its tools (with the
+    policy each would run under) or the error, and the server's last stderr lines."""
+
+    ok: bool
+    elapsed_ms: int
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    stderr: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "elapsed_ms": self.elapsed_ms, "tools": self.tools,
+                "error": self.error, "stderr": self.stderr}
+
+
+class McpManager:
+    def __init__(self, db: Database, vault: Callable[[], Vault], *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.db = db
+        self._vault = vault
+        self._clock = clock
+        self.connections: dict[str, Connection] = {}
+        self._closed = False
+
+    async def sources(self) -> list[ToolSource]:
+        """One source per enabled server, in name order."""
+        configs = [c for c in await servers.configs(self.db) if c.enabled]
+        self._reconcile(configs)
+        return [McpToolSource(self.connections[c.name]) for c in configs]
+
+    def _reconcile(self, configs: list[ServerConfig]) -> None:
+        wanted = {c.name: c for c in configs}
+        for name in list(self.connections):
+            conn = self.connections[name]
+            config = wanted.get(name)
+            if config is None or config.connection_key() != conn.key:
+                del self.connections[name]
+                asyncio.get_running_loop().create_task(conn.close())
+        if self._closed:
+            return
+        for name, config in wanted.items():
+            live = self.connections.get(name)
+            if live is None:
+                self.connections[name] = Connection(config, self._vault, clock=self._clock)
+            else:
+                live.config = config  # policies and timeout apply at once
+
+    async def connection(self, name: str) -> Connection | None:
+        await self.sources()
+        return self.connections.get(name)
+
+    async def test(self, name: str) -> TestReport:
+        """Connect to ``name`` afresh, list its tools, disconnect."""
+        config = await servers.get(self.db, name)
+        conn = Connection(config, self._vault, clock=self._clock)
+        started = time.perf_counter()
+        try:
+            client = await conn.ensure()
+            elapsed = round((time.perf_counter() - started) * 1000)
+            stderr = conn.stderr.tail(10) if conn.stderr else []
+            if client is None:
+                return TestReport(False, elapsed, error=conn.last_error, stderr=stderr)
+            source = McpToolSource(conn)
+            tools = [{"name": t.name, "description": t.description,
+                      "policy": config.policy_of(t.name),
+                      "public_name": source.spec_of(t).name} for t in conn.tools]
+            return TestReport(True, elapsed, tools=tools, stderr=stderr)
+        finally:
+            await conn.close()
+
+    async def aclose(self) -> None:
+        """At shutdown: every session ends, every stdio server process with it."""
+        self._closed = True
+        conns, self.connections = list(self.connections.values()), {}
+        await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)

@@ -1,0 +1,157 @@
+"""MCP servers as sources of tools, against REAL servers written with the SDK: one over
+stdio (a script run with this interpreter), one over Streamable HTTP (uvicorn on
+loopback, shared by the module). Discovery, calls (text, image, structured, error), a
+list change, a timeout, a crash and the reconnection after it."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from switchboard.db import Database
+from switchboard.services import audit
+from switchboard.services.keys import open_vault
+from switchboard.services.mcp import servers
+from switchboard.services.mcp.manager import McpManager
+from switchboard.services.principal import Principal
+from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput
+from tests.mcp.http_server import serving
+
+SCRIPT = Path(__file__).with_name("fixture_server.py")
+STDIO = shlex.join([sys.executable, str(SCRIPT)])
+CONTEXT = ToolContext(principal=Principal(user_id=1, username="ada", role="user"))
+
+
+class Clock:
+    """The connections' clock: the backoff after a crash passes when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def http_url() -> Iterator[str]:
+    with serving() as url:
+        yield url
+
+
+async def tools_of(manager: McpManager) -> dict[str, RunnableTool]:
+    out: dict[str, RunnableTool] = {}
+    for source in await manager.sources():
+        for tool in await source.list_tools():
+            out[tool.spec.name] = tool
+    return out
+
+
+async def run(tools: dict[str, RunnableTool], name: str, **arguments: object) -> ToolOutput:
+    return await tools[name].run(arguments, CONTEXT)
+
+
+async def check_calls(manager: McpManager, server: str) -> None:
+    tools = await tools_of(manager)
+    assert {f"{server}.echo", f"{server}.weather", f"{server}.picture",
+            f"{server}.fail"} <= set(tools)
+    echo = tools[f"{server}.echo"].spec
+    assert echo.source == f"mcp:{server}" and echo.wire_name == f"{server}__echo"
+    assert echo.policy == "ask"  # nobody looked at it yet (decision 0107)
+    assert echo.parameters["properties"]["text"]["type"] == "string"
+
+    out = await run(tools, f"{server}.echo", text="hi")
+    assert (out.text, out.is_error) == ("echo: hi", False)
+    out = await run(tools, f"{server}.weather", city="Oslo")
+    assert out.structured == {"city": "Oslo", "celsius": 21.5}
+    out = await run(tools, f"{server}.picture")
+    assert [i.media_type for i in out.images] == ["image/png"]
+    assert out.images[0].data and out.images[0].data.startswith("iVBOR")
+    out = await run(tools, f"{server}.fail")
+    assert out.is_error and "fail" in out.text
+
+    # A list change: the server adds a tool and says so; the next turn sees it.
+    conn = manager.connections[server]
+    before = conn.generation
+    assert (await run(tools, f"{server}.grow")).text == "grown"
+    async with asyncio.timeout(10):
+        await conn.refreshed(before)
+    tools = await tools_of(manager)
+    assert (await run(tools, f"{server}.added", x=4)).text == "8"
+
+    # A slow tool: one error result within the server's timeout, and the server lives on.
+    started = time.monotonic()
+    out = await run(tools, f"{server}.slow", seconds=30)
+    assert out.is_error and "did not answer within 1 seconds" in out.text
+    assert time.monotonic() - started < 5
+    assert (await run(tools, f"{server}.echo", text="still")).text == "echo: still"
+
+
+async def test_stdio_server(database: Database) -> None:
+    await servers.add(database, audit.CLI, open_vault(), name="local", command=STDIO,
+                      env={"FIXTURE_TOKEN": "tok-123456789"}, timeout_seconds=1)
+    manager = McpManager(database, open_vault)
+    try:
+        await check_calls(manager, "local")
+        tools = await tools_of(manager)
+        assert (await run(tools, "local.secret_env")).text == "set"
+    finally:
+        await manager.aclose()
+    assert manager.connections == {}
+
+
+async def test_http_server(database: Database, http_url: str) -> None:
+    await servers.add(database, audit.CLI, open_vault(), name="remote", url=http_url,
+                      headers={"Authorization": "Bearer abc-123456789"}, timeout_seconds=1)
+    manager = McpManager(database, open_vault)
+    try:
+        await check_calls(manager, "remote")
+    finally:
+        await manager.aclose()
+
+
+async def test_a_crash_breaks_only_that_server_and_it_comes_back(database: Database) -> None:
+    clock = Clock()
+    await servers.add(database, audit.CLI, open_vault(), name="shaky", command=STDIO,
+                      timeout_seconds=5)
+    manager = McpManager(database, open_vault, clock=clock)
+    try:
+        tools = await tools_of(manager)
+        out = await run(tools, "shaky.crash")
+        assert out.is_error and "shaky.crash failed" in out.text
+        # Within the backoff: no respawn, one clear error, the source lists nothing.
+        out = await run(tools, "shaky.echo", text="x")
+        assert out.is_error and "cannot be reached" in out.text
+        assert await tools_of(manager) == {}
+        clock.now += 1.0  # the first backoff is 0.5 s
+        tools = await tools_of(manager)
+        assert (await run(tools, "shaky.echo", text="back")).text == "echo: back"
+    finally:
+        await manager.aclose()
+
+
+async def test_policies_and_a_server_that_cannot_start(database: Database) -> None:
+    vault = open_vault()
+    await servers.add(database, audit.CLI, vault, name="local", command=STDIO)
+    await servers.update(database, audit.CLI, vault, "local", default_policy="allow",
+                         tool_policies={"crash": "deny", "fail": "ask"})
+    await servers.add(database, audit.CLI, vault, name="missing",
+                      command="/nonexistent/mcp-server --flag")
+    manager = McpManager(database, open_vault)
+    try:
+        tools = await tools_of(manager)
+        assert "local.crash" not in tools  # denied: never offered
+        assert tools["local.fail"].spec.policy == "ask"
+        assert tools["local.echo"].spec.policy == "allow"
+        assert not any(name.startswith("missing.") for name in tools)
+        report = await manager.test("missing")
+        assert not report.ok and "not found" in (report.error or "")
+        report = await manager.test("local")
+        assert report.ok and "echo" in {t["name"] for t in report.tools}
+    finally:
+        await manager.aclose()
