@@ -27,6 +27,8 @@ DEFERRED = {
                    "a server (switchboard/__init__.py, decision 0089)",
     "rich": "only httpx's command-line client imported it",
     "pygments": "only httpx's command-line client imported it",
+    "mcp": "the MCP SDK (seconds, tens of MB), when a configured MCP server is first used",
+    "switchboard.services.mcp.connection": "imports the MCP SDK (services.mcp.manager)",
     "switchboard.api.openapi": "the API document, built on its first request (api.docs)",
     "switchboard.api.anthropic.wire": "/v1/messages, on its first request (api.lazy_routes)",
     "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",

@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None,
             unhook_signals()
             state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()
+            await state.mcp.aclose()  # MCP sessions end; stdio servers exit with them
             if unsubscribe_stops is not None:
                 unsubscribe_stops()
             if state.relay is not None:

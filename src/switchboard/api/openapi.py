@@ -90,7 +90,8 @@ _SSE = {("POST", "/api/chat/stream"),  # 200 is a text/event-stream
 _SUCCESS = {("POST", "/api/config/providers"): "201", ("POST", "/api/config/models"): "201",
             ("DELETE", "/api/config/providers/{provider_id}"): "204",
             ("DELETE", "/api/config/models/{model_id}"): "204"}
-_CONFLICT_PREFIXES = ("/api/config/", "/api/providers/", "/api/users", "/api/setup")
+_CONFLICT_PREFIXES = ("/api/config/", "/api/providers/", "/api/users", "/api/setup",
+                      "/api/mcp-servers")
 # Bodies a route reads itself (``api.routes.chat.chat_input`` parses large ones in a worker
 # thread): the route documents them with ``openapi_extra``, FastAPI cannot list their schema.
 _OWN_BODIES = (ChatInput,)

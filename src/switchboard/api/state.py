@@ -9,6 +9,7 @@ handlers only read from here: no per-request construction of any of these.
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from switchboard.api.tokens import TokenAuthenticator
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
+from switchboard.security.vault import Vault
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.auto.defaults import DatabaseDefaults
 from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
+from switchboard.services.mcp.manager import McpManager
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
 from switchboard.services.revocations import RevocationWatch
@@ -69,11 +72,16 @@ class AppState:
     toolbox: Toolbox = field(init=False)
     """The tools a model may use in this process: built-ins, later MCP servers
     (services.tools.toolbox)."""
+    mcp: McpManager = field(init=False)
+    """This process's MCP sessions, one per enabled server, started on first use; its
+    ``sources()`` are the MCP sources of tools (issue 14)."""
 
     def __post_init__(self) -> None:
         if self.metrics.enabled:  # each fact reported where it is known
             self.breakers.on_change = self.metrics.breaker
             self.usage.metrics = self.metrics
+        data_dir = self.settings.data_dir
+        self.mcp = McpManager(self.db, functools.cache(lambda: Vault.load(data_dir)))
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
                                  AutoRouter(process_router(self.settings, self.breakers),
                                             DatabaseDefaults(self.db)),

@@ -18,5 +18,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.files",
     "switchboard.api.routes.tools",
     "switchboard.api.routes.auto",
+    "switchboard.api.routes.mcp",
     "switchboard.web.views",
 )

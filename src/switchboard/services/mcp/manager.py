@@ -6,6 +6,10 @@ with the configuration, closed at shutdown.
 the first ``list_tools``), closes the connections of servers that were removed, disabled
 or re-pointed, and hands back one ``ToolSource`` per enabled server. ``test()`` connects
 afresh, beside the shared session, for the admin's "Test" button.
+
+The SDK is imported only when a server is configured (``_sdk()``): importing it costs
+seconds and tens of MB (it brings an HTTP client, Starlette, OpenTelemetry), which a
+gateway without MCP servers should not pay at start (tests/test_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -14,15 +18,25 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from switchboard.db import Database
 from switchboard.security.vault import Vault
 from switchboard.services.mcp import servers
-from switchboard.services.mcp.connection import Connection
 from switchboard.services.mcp.servers import ServerConfig
-from switchboard.services.mcp.source import McpToolSource
 from switchboard.services.tools.contract import ToolSource
+
+if TYPE_CHECKING:
+    from switchboard.services.mcp.connection import Connection
+
+
+def _sdk() -> tuple[ModuleType, ModuleType]:
+    """``connection`` and ``source`` (which import the SDK), on first need."""
+    import importlib
+
+    return (importlib.import_module("switchboard.services.mcp.connection"),
+            importlib.import_module("switchboard.services.mcp.source"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +64,17 @@ class McpManager:
         self.connections: dict[str, Connection] = {}
         self._closed = False
 
+    def vault(self) -> Vault:
+        return self._vault()
+
     async def sources(self) -> list[ToolSource]:
         """One source per enabled server, in name order."""
         configs = [c for c in await servers.configs(self.db) if c.enabled]
         self._reconcile(configs)
-        return [McpToolSource(self.connections[c.name]) for c in configs]
+        if not configs:
+            return []
+        source = _sdk()[1]
+        return [source.McpToolSource(self.connections[c.name]) for c in configs]
 
     def _reconcile(self, configs: list[ServerConfig]) -> None:
         wanted = {c.name: c for c in configs}
@@ -69,7 +89,8 @@ class McpManager:
         for name, config in wanted.items():
             live = self.connections.get(name)
             if live is None:
-                self.connections[name] = Connection(config, self._vault, clock=self._clock)
+                self.connections[name] = _sdk()[0].Connection(config, self._vault,
+                                                              clock=self._clock)
             else:
                 live.config = config  # policies and timeout apply at once
 
@@ -80,7 +101,8 @@ class McpManager:
     async def test(self, name: str) -> TestReport:
         """Connect to ``name`` afresh, list its tools, disconnect."""
         config = await servers.get(self.db, name)
-        conn = Connection(config, self._vault, clock=self._clock)
+        connection, _source = _sdk()
+        conn = connection.Connection(config, self._vault, clock=self._clock)
         started = time.perf_counter()
         try:
             client = await conn.ensure()
@@ -88,10 +110,9 @@ class McpManager:
             stderr = conn.stderr.tail(10) if conn.stderr else []
             if client is None:
                 return TestReport(False, elapsed, error=conn.last_error, stderr=stderr)
-            source = McpToolSource(conn)
             tools = [{"name": t.name, "description": t.description,
                       "policy": config.policy_of(t.name),
-                      "public_name": source.spec_of(t).name} for t in conn.tools]
+                      "public_name": f"{config.name}.{t.name}"} for t in conn.tools]
             return TestReport(True, elapsed, tools=tools, stderr=stderr)
         finally:
             await conn.close()

@@ -21,7 +21,7 @@ from switchboard.services.mcp import servers
 from switchboard.services.mcp.manager import McpManager
 from switchboard.services.principal import Principal
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput
-from tests.mcp.http_server import serving
+from tests.mcp_servers.http_server import serving
 
 SCRIPT = Path(__file__).with_name("fixture_server.py")
 STDIO = shlex.join([sys.executable, str(SCRIPT)])

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from tests.mcp.fixture_server import build
+from tests.mcp_servers.fixture_server import build
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """A real MCP server for the tests, written with the official SDK (``MCPServer``, the
 SDK's FastMCP): run as a script it serves stdio; ``build()`` is also served over
-Streamable HTTP on loopback by ``tests/mcp/http_server.py``.
+Streamable HTTP on loopback by ``tests/mcp_servers/http_server.py``.
 
 Its tools cover what a client must carry: text, an image, structured content, an error,
 a slow call, a crash (the process exits mid-call) and a list change (``grow`` adds a
