@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "budgets",
     "tools",
     "classify",
+    "mcp",
 )
 
 
