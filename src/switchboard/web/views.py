@@ -68,6 +68,7 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "budgets": ("Budgets", False),
     "limits": ("Rate limits", True),
     "tools": ("Tools", True),
+    "mcp": ("MCP servers", True),
 }
 
 
