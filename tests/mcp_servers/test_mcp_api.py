@@ -9,7 +9,6 @@ import shlex
 import sys
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.api.chat_support import client

@@ -6,6 +6,7 @@ list change, a timeout, a crash and the reconnection after it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shlex
 import sys
 import time
@@ -21,6 +22,7 @@ from switchboard.services.mcp import servers
 from switchboard.services.mcp.manager import McpManager
 from switchboard.services.principal import Principal
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput
+from switchboard.spec.errors import SwitchboardError
 from tests.mcp_servers.http_server import serving
 
 SCRIPT = Path(__file__).with_name("fixture_server.py")
@@ -155,3 +157,27 @@ async def test_policies_and_a_server_that_cannot_start(database: Database) -> No
         assert report.ok and "echo" in {t["name"] for t in report.tools}
     finally:
         await manager.aclose()
+
+
+async def test_secrets_are_sealed_bound_and_follow_a_master_key_rotation(
+        database: Database) -> None:
+    from switchboard.services.keys import rotate_master_key
+
+    await servers.add(database, audit.CLI, open_vault(), name="sealed", command="prog",
+                      env={"TOKEN": "tok-123456789", "OTHER": "x"})
+    rows = await database_rows(database)
+    assert "tok-123456789" not in rows and "\u20266789" in rows
+    await rotate_master_key(database)
+    config = await servers.get(database, "sealed")
+    assert config.open_env(open_vault()) == {"TOKEN": "tok-123456789", "OTHER": "x"}
+    # A value copied to another name does not open (bound to server, kind and name).
+    swapped = {"TOKEN": config.env["OTHER"], "OTHER": config.env["TOKEN"]}
+    with pytest.raises(SwitchboardError, match=r"setting (TOKEN|OTHER)"):
+        dataclasses.replace(config, env=swapped).open_env(open_vault())
+
+
+async def database_rows(database: Database) -> str:
+    from sqlalchemy import text
+
+    async with database.unit_of_work(read_only=True) as session:
+        return str((await session.execute(text("SELECT env FROM mcp_servers"))).all())

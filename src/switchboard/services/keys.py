@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import load_settings
 from switchboard.db import models as m
@@ -42,6 +43,7 @@ from switchboard.security.masterkey import KeyRing
 from switchboard.security.vault import Vault
 from switchboard.services.audit import SYSTEM, Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
+from switchboard.services.mcp.servers import binding
 from switchboard.services.providers import ProviderRef, load_provider
 from switchboard.services.transactions import catalog_write
 from switchboard.services.views import KeyStatus, ProviderKeyView, primary_key
@@ -365,11 +367,29 @@ async def reencrypt_all(
                 f"provider {name!r} (key {key.label!r})").encode("ascii")
             key.master_key_id = new.current.key_id
             count += 1
+        count += await _reseal_mcp_secrets(session, old, new)
         record(session, actor, "security.master_key.rotate", target_type="master_key",
                target_id=new.current.key_id,
                details={"re_encrypted": count, "old_key_ids": old.key_ids,
                         "at": utcnow().isoformat()})
     return Rotation(count, new.current.key_id, old.key_ids)
+
+
+async def _reseal_mcp_secrets(session: AsyncSession, old: KeyRing, new: KeyRing) -> int:
+    """MCP servers' env and header values are sealed by the same master key (bound to
+    ``mcp:<id>:<kind>:<name>``, see ``services.mcp.servers``): they move with the keys."""
+    count = 0
+    servers = (await session.scalars(select(m.McpServer).order_by(m.McpServer.id))).all()
+    for server in servers:
+        for column, kind in (("env", "env"), ("headers", "header")):
+            values = dict(getattr(server, column))
+            for name, sealed in values.items():
+                values[name] = {**sealed, "ciphertext": secretbox.reencrypt(
+                    old, new, sealed["ciphertext"], binding(server.id, kind, name),
+                    f"MCP server {server.name!r} ({kind} {name})")}
+                count += 1
+            setattr(server, column, values)
+    return count
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,13 +115,15 @@ class ServerConfig:
         }
 
 
-def _binding(server_id: int, kind: str, name: str) -> str:
+def binding(server_id: int, kind: str, name: str) -> str:
+    """What a sealed value is bound to (the vault's associated data): a ciphertext copied
+    to another server, or to another name, does not open."""
     return f"mcp:{server_id}:{kind}:{name}"
 
 
 def _open(vault: Vault, server_id: int, kind: str, name: str,
           sealed: Mapping[str, str]) -> str:
-    return vault.open(_binding(server_id, kind, name), sealed["ciphertext"],
+    return vault.open(binding(server_id, kind, name), sealed["ciphertext"],
                       label=f"MCP server setting {name}").get_secret_value()
 
 
@@ -238,7 +240,7 @@ def _seal_into(vault: Vault, row: m.McpServer, kind: str, current: dict[str, Any
             out.pop(key, None)
             continue
         try:
-            out[key] = vault.seal_value(_binding(row.id, kind, key), value).as_json()
+            out[key] = vault.seal_value(binding(row.id, kind, key), value).as_json()
         except InvalidRequestError as exc:
             raise ValidationFailed(f"{key}: {exc.message}",
                                    "env" if kind == "env" else "headers") from None
