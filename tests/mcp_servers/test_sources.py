@@ -151,6 +151,9 @@ async def test_policies_and_a_server_that_cannot_start(database: Database) -> No
         assert tools["local.fail"].spec.policy == "ask"
         assert tools["local.echo"].spec.policy == "allow"
         assert not any(name.startswith("missing.") for name in tools)
+        together = manager.as_source()  # one source for a toolbox built at start-up
+        assert together.name == "mcp"
+        assert {t.spec.name for t in await together.list_tools()} == set(tools)
         report = await manager.test("missing")
         assert not report.ok and "not found" in (report.error or "")
         report = await manager.test("local")

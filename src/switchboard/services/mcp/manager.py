@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from switchboard.db import Database
 from switchboard.security.vault import Vault
 from switchboard.services.mcp import servers
 from switchboard.services.mcp.servers import ServerConfig
-from switchboard.services.tools.contract import ToolSource
+from switchboard.services.tools.contract import RunnableTool, ToolSource
 
 if TYPE_CHECKING:
     from switchboard.services.mcp.connection import Connection
@@ -55,6 +55,37 @@ class TestReport:
                 "error": self.error, "stderr": self.stderr}
 
 
+LIST_TIMEOUT_S = 4.0
+"""How long one turn waits for one server's tools (a stdio server's first start included;
+below the toolbox's own 5 s per source, so one slow server cannot hide the others):
+a server slower than that offers no tools this turn and keeps starting in the
+background, so the next turn has them."""
+
+
+class AllServers:
+    """Every enabled server as ONE ``ToolSource`` named ``mcp`` (each tool still carries
+    its own ``mcp:<server>`` source): a toolbox built once at start-up adds it once and
+    sees servers added, changed or removed later."""
+
+    name = "mcp"
+
+    def __init__(self, manager: McpManager) -> None:
+        self.manager = manager
+
+    async def list_tools(self) -> Sequence[RunnableTool]:
+        sources = await self.manager.sources()
+        listed = await asyncio.gather(*(_bounded(s) for s in sources))
+        return [tool for tools in listed for tool in tools]
+
+
+async def _bounded(source: ToolSource) -> Sequence[RunnableTool]:
+    try:
+        async with asyncio.timeout(LIST_TIMEOUT_S):
+            return await source.list_tools()
+    except TimeoutError:
+        return ()
+
+
 class McpManager:
     def __init__(self, db: Database, vault: Callable[[], Vault], *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -63,6 +94,10 @@ class McpManager:
         self._clock = clock
         self.connections: dict[str, Connection] = {}
         self._closed = False
+
+    def as_source(self) -> ToolSource:
+        """All servers as one source, for a toolbox that takes sources once."""
+        return AllServers(self)
 
     def vault(self) -> Vault:
         return self._vault()
