@@ -146,6 +146,8 @@ class Connection:
         self._client: Client | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
+        self._starting: tuple[asyncio.Task[None], asyncio.Event, asyncio.Event, float] | None \
+            = None
         self._closing = False
         self._start_lock = asyncio.Lock()
         self._failures = 0
@@ -168,23 +170,30 @@ class Connection:
 
     async def ensure(self) -> Client | None:
         """The live client, starting it if needed; ``None`` (with ``last_error``) when the
-        server cannot be reached or is still in its backoff after a failure."""
+        server cannot be reached or is still in its backoff after a failure.
+
+        A caller that gives up waiting (the toolbox's own timeout) leaves the start
+        running: the next caller waits for the same start instead of spawning another."""
         if self._client is not None:
             return self._client
         async with self._start_lock:
             if self._client is not None:
                 return self._client
-            if self._closing or self._clock() < self._retry_at:
-                return None
-            ready, stop = asyncio.Event(), asyncio.Event()
-            self._stop = stop
-            task = asyncio.get_running_loop().create_task(self._run(ready, stop),
-                                                          name=f"mcp:{self.name}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if self._starting is None:
+                if self._closing or self._clock() < self._retry_at:
+                    return None
+                ready, stop = asyncio.Event(), asyncio.Event()
+                self._stop = stop
+                task = asyncio.get_running_loop().create_task(self._run(ready, stop),
+                                                              name=f"mcp:{self.name}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                self._starting = (task, ready, stop, self._clock() + CONNECT_TIMEOUT_S)
+            task, ready, stop, deadline = self._starting
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                async with asyncio.timeout(max(0.0, deadline - self._clock())):
                     await ready.wait()
+            self._starting = None
             if self._client is None:
                 if self.last_error is None:
                     self.last_error = "the server did not answer in time"
