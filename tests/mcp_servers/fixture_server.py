@@ -84,4 +84,7 @@ def build() -> MCPServer:
 
 
 if __name__ == "__main__":
+    if pid_file := os.environ.get("FIXTURE_PID_FILE"):  # lets a test see it is gone
+        with open(pid_file, "w") as out:
+            out.write(str(os.getpid()))
     build().run()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import shlex
 import sys
 import time
@@ -94,9 +95,11 @@ async def check_calls(manager: McpManager, server: str) -> None:
     assert (await run(tools, f"{server}.echo", text="still")).text == "echo: still"
 
 
-async def test_stdio_server(database: Database) -> None:
+async def test_stdio_server(database: Database, tmp_path: Path) -> None:
+    pid_file = tmp_path / "server.pid"
     await servers.add(database, audit.CLI, open_vault(), name="local", command=STDIO,
-                      env={"FIXTURE_TOKEN": "tok-123456789"}, timeout_seconds=3)
+                      env={"FIXTURE_TOKEN": "tok-123456789",
+                           "FIXTURE_PID_FILE": str(pid_file)}, timeout_seconds=3)
     manager = McpManager(database, open_vault)
     try:
         # A caller that gives up (the toolbox's timeout) leaves the start running; the
@@ -113,6 +116,9 @@ async def test_stdio_server(database: Database) -> None:
     finally:
         await manager.aclose()
     assert manager.connections == {}
+    # Shutdown ended the server process (the SDK waits for it and reaps it).
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
 
 
 async def test_http_server(database: Database, http_url: str) -> None:
