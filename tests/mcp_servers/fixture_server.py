@@ -65,7 +65,9 @@ def build() -> MCPServer:
     @app.tool()
     def crash() -> str:
         """The process exits mid-call."""
-        print("fixture: crashing now", file=sys.stderr, flush=True)
+        # A careless server prints its secret: Switchboard must not repeat it.
+        print(f"fixture: crashing now (token {os.environ.get('FIXTURE_TOKEN')})",
+              file=sys.stderr, flush=True)
         os._exit(3)
 
     @app.tool()

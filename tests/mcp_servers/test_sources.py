@@ -134,12 +134,18 @@ async def test_http_server(database: Database, http_url: str) -> None:
 async def test_a_crash_breaks_only_that_server_and_it_comes_back(database: Database) -> None:
     clock = Clock()
     await servers.add(database, audit.CLI, open_vault(), name="shaky", command=STDIO,
-                      timeout_seconds=5)
+                      env={"FIXTURE_TOKEN": "tok-123456789"}, timeout_seconds=5)
     manager = McpManager(database, open_vault, clock=clock)
     try:
         tools = await tools_of(manager)
         out = await run(tools, "shaky.crash")
         assert out.is_error and "shaky.crash failed" in out.text
+        assert "tok-123456789" not in out.text
+        conn = manager.connections["shaky"]
+        assert conn.stderr is not None
+        await asyncio.to_thread(conn.stderr._reader.join, 10)  # the pipe closed
+        said = " ".join(conn.stderr_tail())
+        assert "crashing now" in said and "tok-123456789" not in said
         # Within the backoff: no respawn, one clear error, the source lists nothing.
         out = await run(tools, "shaky.echo", text="x")
         assert out.is_error and "cannot be reached" in out.text

@@ -50,6 +50,7 @@ from switchboard.security.vault import Vault
 from switchboard.services.mcp.results import to_output
 from switchboard.services.mcp.servers import ServerConfig
 from switchboard.services.tools.contract import ToolOutput
+from switchboard.spec.redaction import redact
 
 log = logging.getLogger("switchboard.mcp")
 
@@ -143,6 +144,8 @@ class Connection:
         self.tools: list[DiscoveredTool] = []
         self.last_error: str | None = None
         self.stderr: StderrTail | None = None
+        self._secrets: tuple[str, ...] = ()
+        """The opened env / header values: redacted from whatever the server says."""
         self._client: Client | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
@@ -218,7 +221,7 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a server's failure stays its own
-            self.last_error = describe(exc, self.stderr)
+            self.last_error = self.say(exc)
             log.warning("mcp.connection_failed",
                         extra={"server": self.name, "error": self.last_error})
         finally:
@@ -235,12 +238,16 @@ class Connection:
             assert config.command is not None
             self.stderr = StderrTail()
             stack.callback(self.stderr.close_writer)
+            env = config.open_env(vault)
+            self._secrets = tuple(env.values())
             params = StdioServerParameters(command=config.command, args=list(config.args),
-                                           env=config.open_env(vault) or None)
+                                           env=env or None)
             transport: Any = stdio_client(params, errlog=self.stderr.writer)
         else:
             assert config.url is not None
-            http = httpx2.AsyncClient(headers=config.open_headers(vault),
+            headers = config.open_headers(vault)
+            self._secrets = tuple(headers.values())
+            http = httpx2.AsyncClient(headers=headers,
                                       timeout=httpx2.Timeout(30.0, read=300.0))
             transport = streamable_http_client(config.url, http_client=http)
             stack.push_async_callback(http.aclose)
@@ -336,6 +343,15 @@ class Connection:
             if pending:
                 await asyncio.wait(pending, timeout=2.0)
 
+    def say(self, exc: BaseException) -> str:
+        """``describe(exc)`` with the server's secrets taken out (a server may well print
+        its own token on stderr, and this text reaches a model, a log and the admin)."""
+        return redact(describe(exc, self.stderr), self._secrets)
+
+    def stderr_tail(self, n: int = 10) -> list[str]:
+        return [redact(line, self._secrets) for line in self.stderr.tail(n)] \
+            if self.stderr is not None else []
+
     # -- use -----------------------------------------------------------------------------
 
     async def list_tools(self) -> list[DiscoveredTool]:
@@ -362,7 +378,7 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the model hears it; the turn goes on
-            message = describe(exc, self.stderr)
+            message = self.say(exc)
             if "timed out" in message:
                 return _timed_out(public, timeout)
             if "closed" in message.lower():

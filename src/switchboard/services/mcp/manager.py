@@ -142,7 +142,7 @@ class McpManager:
         try:
             client = await conn.ensure()
             elapsed = round((time.perf_counter() - started) * 1000)
-            stderr = conn.stderr.tail(10) if conn.stderr else []
+            stderr = conn.stderr_tail(10)
             if client is None:
                 return TestReport(False, elapsed, error=conn.last_error, stderr=stderr)
             tools = [{"name": t.name, "description": t.description,
