@@ -125,7 +125,7 @@ def one_row_per_table() -> list[m.Base]:
     mcp_server = m.McpServer(
         id=1, name="files", transport="stdio", command="/usr/bin/mcp-files", args=["--root", "/"],
         env={"TOKEN": {"ciphertext": "v1:k:abc", "masked": "****wxyz"}}, enabled=True,
-        timeout_seconds=30, default_policy="ask", tool_policies={"read": "allow"},
+        timeout_seconds=30, default_policy="ask",
         created_at=T0, updated_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,

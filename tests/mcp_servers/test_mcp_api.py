@@ -68,15 +68,22 @@ def test_admins_manage_mcp_servers(server: Running, http_url: str) -> None:
     assert {"echo", "weather", "picture"} <= {t["name"] for t in report["tools"]}
     assert report["elapsed_ms"] >= 0
 
-    changed = admin.patch("/api/mcp-servers/remote", json={
-        "default_policy": "allow", "tool_policies": {"fail": "deny"}})
+    changed = admin.patch("/api/mcp-servers/remote", json={"default_policy": "allow"})
     assert changed.status_code == 200, changed.text
-    assert changed.json()["tool_policies"] == {"fail": "deny"}
+    assert changed.json()["default_policy"] == "allow"
     tools = admin.get("/api/mcp-servers/remote/tools").json()
     assert tools["connected"] is True
-    policies = {t["name"]: t["policy"] for t in tools["tools"]}
-    assert policies["fail"] == "deny" and policies["echo"] == "allow"
     assert next(t for t in tools["tools"] if t["name"] == "echo")["public_name"] == "remote.echo"
+
+    # The server's tools are the toolbox's like any tool: listed with their source and
+    # the server's default policy, and one tool's policy is set in the tool settings.
+    listed = {t["name"]: t for t in admin.get("/api/tools?all=true").json()["data"]}
+    assert listed["remote.echo"]["source"] == "mcp:remote"
+    assert listed["remote.echo"]["policy"] == "allow"
+    assert "local.echo" not in listed or listed["local.echo"]["source"] == "mcp:local"
+    denied = admin.patch("/api/tools/remote.fail", json={"policy": "deny"})
+    assert denied.status_code == 200, denied.text
+    assert denied.json()["policy"] == "deny"
 
     # Removing a header (null) keeps the others; the mask follows.
     assert admin.patch("/api/mcp-servers/remote", json={

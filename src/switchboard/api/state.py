@@ -88,6 +88,8 @@ class AppState:
                                  usage_recorder(self.usage, self.metrics),
                                  metrics=self.metrics, tracer=self.tracer)
         self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)
+        # Every enabled MCP server, as one source that follows changes (decision 0108).
+        self.toolbox.add_source(self.mcp.as_source())
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

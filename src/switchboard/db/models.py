@@ -867,6 +867,9 @@ class ToolSetting(Base):
     enabled: Mapped[bool | None] = mapped_column(Boolean)
     default_on: Mapped[bool | None] = mapped_column(Boolean)
     policy: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = _updated_at()
+
+
 # --- MCP servers (migration 0020) ----------------------------------------------------------
 
 
@@ -877,8 +880,9 @@ class McpServer(Base):
     starts ``command`` with ``args`` and ``env``; over ``http`` it speaks Streamable HTTP
     to ``url`` with ``headers``. Values of ``env`` and ``headers`` are sealed by the vault
     (``{"NAME": {"ciphertext": ..., "masked": ...}}``, bound to the row and the name), so
-    no secret is stored in clear. ``tool_policies`` maps a tool's own name to ``allow``,
-    ``ask`` or ``deny``; a tool it does not list gets ``default_policy`` (decision 0107).
+    no secret is stored in clear. ``default_policy`` (``allow``, ``ask`` or ``deny``) is
+    what its tools get until an administrator sets one otherwise in ``tool_settings``
+    (decision 0107).
     """
 
     __tablename__ = "mcp_servers"
@@ -914,9 +918,6 @@ class McpServer(Base):
     )
     default_policy: Mapped[str] = mapped_column(
         String(8), nullable=False, default="ask", server_default=text("'ask'")
-    )
-    tool_policies: Mapped[dict[str, str]] = mapped_column(
-        JSONType, nullable=False, default=dict, server_default=text("'{}'")
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()

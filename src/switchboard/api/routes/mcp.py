@@ -1,11 +1,12 @@
 """``/api/mcp-servers``: MCP servers as sources of tools, admins only (issue 14).
 
-List, add, change (``PATCH``: env, headers and tool policies merge; ``null`` removes
-one), remove, and ``POST .../{name}/test`` (connects afresh, lists the tools, says how
+List, add, change (``PATCH``: env and headers merge; ``null`` removes one), remove,
+and ``POST .../{name}/test`` (connects afresh, lists the tools, says how
 long it took or what went wrong: always a 200 with ``ok``, since a server that is down is
 an answer, not an error of this API). Env and header values go from the body to the
 vault; only their masks come back. ``GET .../{name}/tools`` is what this process's
-shared session discovered (the settings page's list, with each tool's policy).
+shared session discovered. One tool's policy is set like any tool's:
+``PATCH /api/tools/{name}`` (the toolbox's settings).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ WRITE = [Depends(require_admin), Depends(require_csrf)]
 ServerName = Annotated[str, Path(min_length=1, max_length=32, pattern=servers.NAME.pattern)]
 SecretName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 SecretValue = Annotated[str, StringConstraints(max_length=8192)]
-ToolName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class ServerBody(BaseModel):
@@ -60,8 +60,6 @@ class ServerChange(BaseModel):
     enabled: bool | None = None
     timeout_seconds: int | None = Field(None, ge=1, le=servers.MAX_TIMEOUT_S)
     default_policy: ToolPolicy | None = None
-    tool_policies: dict[ToolName, ToolPolicy | None] | None = Field(
-        None, max_length=servers.MAX_POLICIES)
 
 
 @router.get("", dependencies=[Depends(require_admin)])
@@ -93,8 +91,7 @@ async def change_server(name: ServerName, body: ServerChange, request: Request,
     changed = await servers.update(
         state.db, actor_of(who), state.mcp.vault(), name, command=body.command,
         url=body.url, env=body.env, headers=body.headers, enabled=body.enabled,
-        timeout_seconds=body.timeout_seconds, default_policy=body.default_policy,
-        tool_policies=body.tool_policies)
+        timeout_seconds=body.timeout_seconds, default_policy=body.default_policy)
     return changed.as_dict()
 
 
@@ -112,7 +109,7 @@ async def test_server(name: ServerName, request: Request) -> dict[str, Any]:
 @router.get("/{name}/tools", dependencies=[Depends(require_admin)])
 async def server_tools(name: ServerName, request: Request) -> dict[str, Any]:
     """The tools this process's session to the server discovered (it connects if it has
-    not yet), each with the policy it runs under."""
+    not yet)."""
     state = state_of(request)
     config = await servers.get(state.db, name)
     conn = await state.mcp.connection(name)
@@ -122,6 +119,6 @@ async def server_tools(name: ServerName, request: Request) -> dict[str, Any]:
         "connected": conn is not None and conn.connected,
         "error": conn.last_error if conn is not None else None,
         "tools": [{"name": t.name, "public_name": f"{name}.{t.name}",
-                   "description": t.description, "policy": config.policy_of(t.name)}
+                   "description": t.description}
                   for t in tools],
     }

@@ -146,7 +146,7 @@ class McpManager:
             if client is None:
                 return TestReport(False, elapsed, error=conn.last_error, stderr=stderr)
             tools = [{"name": t.name, "description": t.description,
-                      "policy": config.policy_of(t.name),
+                      "policy": config.default_policy,
                       "public_name": f"{config.name}.{t.name}"} for t in conn.tools]
             return TestReport(True, elapsed, tools=tools, stderr=stderr)
         finally:

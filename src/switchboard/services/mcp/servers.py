@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -49,12 +49,10 @@ RESERVED_HEADERS = frozenset({"host", "content-length", "content-type", "accept"
                               "connection", "transfer-encoding", "mcp-session-id",
                               "mcp-protocol-version", "last-event-id"})
 """Headers the transport itself sets: an admin's value would break the protocol."""
-TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 MAX_COMMAND_CHARS = 4096
 MAX_ARGS = 64
 MAX_URL_CHARS = 2048
 MAX_SECRETS = 32
-MAX_POLICIES = 256
 MAX_TIMEOUT_S = 600
 
 
@@ -73,15 +71,11 @@ class ServerConfig:
     enabled: bool
     timeout_seconds: int
     default_policy: ToolPolicy
-    tool_policies: Mapping[str, ToolPolicy] = field(default_factory=dict)
     updated_at: datetime | None = None
 
     @property
     def source(self) -> str:
         return f"mcp:{self.name}"
-
-    def policy_of(self, tool: str) -> ToolPolicy:
-        return self.tool_policies.get(tool, self.default_policy)
 
     def connection_key(self) -> tuple[object, ...]:
         """What a live connection depends on: a change here means reconnecting; a
@@ -110,7 +104,6 @@ class ServerConfig:
             "headers": {k: v["masked"] for k, v in sorted(self.headers.items())},
             "timeout_seconds": self.timeout_seconds,
             "default_policy": self.default_policy,
-            "tool_policies": dict(sorted(self.tool_policies.items())),
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
 
@@ -133,7 +126,6 @@ def _config(row: m.McpServer) -> ServerConfig:
         command=row.command, args=tuple(row.args), url=row.url, env=dict(row.env),
         headers=dict(row.headers), enabled=row.enabled, timeout_seconds=row.timeout_seconds,
         default_policy=row.default_policy,  # type: ignore[arg-type]
-        tool_policies=dict(row.tool_policies),  # type: ignore[arg-type]
         updated_at=row.updated_at)
 
 
@@ -283,8 +275,7 @@ async def add(db: Database, actor: audit.Actor, vault: Vault, *, name: str,
             raise Conflict(f"an MCP server named {name!r} exists already")
         row = m.McpServer(name=name, transport="stdio" if program else "http",
                           command=program, args=args, url=url, enabled=enabled,
-                          timeout_seconds=timeout_seconds, default_policy=policy,
-                          tool_policies={})
+                          timeout_seconds=timeout_seconds, default_policy=policy)
         session.add(row)
         await session.flush()  # the id binds the sealed values to this row
         row.env = _seal_into(vault, row, "env", {}, env or {})
@@ -302,18 +293,12 @@ async def update(db: Database, actor: audit.Actor, vault: Vault, name: str, *,
                  env: Mapping[str, str | None] | None = None,
                  headers: Mapping[str, str | None] | None = None,
                  enabled: bool | None = None, timeout_seconds: int | None = None,
-                 default_policy: str | None = None,
-                 tool_policies: Mapping[str, str | None] | None = None) -> ServerConfig:
-    """Change what is given; env / header / policy maps merge (``None`` removes one)."""
+                 default_policy: str | None = None) -> ServerConfig:
+    """Change what is given; env and header maps merge (``None`` removes one)."""
     if default_policy is not None:
         check_policy(default_policy)
     if timeout_seconds is not None:
         _check_timeout(timeout_seconds)
-    for tool, policy in (tool_policies or {}).items():
-        if not TOOL_NAME.fullmatch(tool):
-            raise ValidationFailed(f"{tool[:70]!r} is not a tool name", "tool_policies")
-        if policy is not None:
-            check_policy(policy, "tool_policies")
     _check_secret_names(env or {}, "env")
     _check_secret_names(headers or {}, "header")
     async with catalog_write(db, f"changing MCP server {name!r}") as session:
@@ -351,18 +336,6 @@ async def update(db: Database, actor: audit.Actor, vault: Vault, name: str, *,
             row.timeout_seconds = changed["timeout_seconds"] = timeout_seconds
         if default_policy is not None:
             row.default_policy = changed["default_policy"] = default_policy
-        if tool_policies:
-            merged = dict(row.tool_policies)
-            for tool, policy in tool_policies.items():
-                if policy is None:
-                    merged.pop(tool, None)
-                else:
-                    merged[tool] = policy
-            if len(merged) > MAX_POLICIES:
-                raise ValidationFailed(f"at most {MAX_POLICIES} tool policies per server",
-                                       "tool_policies")
-            row.tool_policies = merged
-            changed["tool_policies"] = dict(tool_policies)
         audit.record(session, actor, "mcp_server.update", target_type="mcp_server",
                      target_id=name, details=changed)
     return await get(db, name)

@@ -33,8 +33,9 @@ class McpTool:
 
 
 class McpToolSource:
-    """The tools one server offers now. A tool the admin denied is not listed at all;
-    a server that is down lists nothing (the connection logged why)."""
+    """The tools one server offers now, with the server's default policy (the toolbox
+    applies an administrator's per-tool settings, ``deny`` included); a server that is
+    down lists nothing (the connection logged why)."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -47,14 +48,10 @@ class McpToolSource:
         config = self.connection.config
         return ToolSpec(name=f"{config.name}.{tool.name}", description=tool.description,
                         parameters=tool.parameters, source=config.source,
-                        policy=config.policy_of(tool.name),
+                        policy=config.default_policy,
                         timeout_s=float(config.timeout_seconds),
                         max_result_chars=DEFAULT_MAX_RESULT_CHARS)
 
     async def list_tools(self) -> Sequence[RunnableTool]:
-        out: list[RunnableTool] = []
-        for tool in await self.connection.list_tools():
-            spec = self.spec_of(tool)
-            if spec.policy != "deny":
-                out.append(McpTool(spec, tool.name, self.connection))
-        return out
+        return [McpTool(self.spec_of(tool), tool.name, self.connection)
+                for tool in await self.connection.list_tools()]

@@ -6,7 +6,7 @@ Create Date: 2026-12-04
 
 ``mcp_servers``: one row per configured MCP server (stdio command or Streamable HTTP
 URL), its sealed env / header values, whether it is on, its call timeout and the policy
-of its tools (decision 0107).
+its tools get by default (decision 0107; per tool: ``tool_settings``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ def upgrade() -> None:
                   server_default=sa.text("30")),
         sa.Column("default_policy", sa.String(length=8), nullable=False,
                   server_default=sa.text("'ask'")),
-        sa.Column("tool_policies", JSONType, nullable=False, server_default=sa.text("'{}'")),
         sa.Column("created_at", UTCDateTime(), server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_mcp_servers"),

@@ -1,6 +1,6 @@
 // Settings → MCP servers (administrators): add, change, switch on/off and remove tool
-// servers; "Test" connects afresh and lists the server's tools, each with its policy
-// (run at once, ask first, never offer), changed in place.
+// servers; "Test" connects afresh and lists the server's tools. One tool's settings
+// (available, on in new chats, when it runs) are in Settings → Tools, as for every tool.
 
 import { del, get, patch, post } from "../api.js";
 import { $, h, icon } from "../dom.js";
@@ -148,27 +148,10 @@ async function remove(s) {
   }
 }
 
-async function setPolicy(s, tool, value, select) {
-  const before = select.dataset.value;
-  try {
-    const saved = await patch(`/api/mcp-servers/${encodeURIComponent(s.name)}`, { tool_policies: { [tool]: value } });
-    Object.assign(s, saved);
-    select.dataset.value = value;
-    toast(`${s.name}.${tool}: ${POLICIES[value].toLowerCase()}`);
-  } catch (err) {
-    select.value = before;
-    toast(err.message, "error");
-  }
-}
-
-function toolRow(s, t) {
-  const select = policySelect(t.policy, `${t.public_name}: when a model calls it`);
-  select.dataset.value = t.policy;
-  select.addEventListener("change", () => setPolicy(s, t.name, select.value, select));
+function toolRow(t) {
   return h("tr", { dataset: { tool: t.name } },
     h("td", h("code", t.public_name)),
-    h("td", (t.description || "").split("\n")[0] || h("span.muted", "No description")),
-    h("td", select));
+    h("td", (t.description || "").split("\n")[0] || h("span.muted", "No description")));
 }
 
 async function test(s) {
@@ -190,7 +173,7 @@ async function test(s) {
     status.className = "muted";
     const n = report.tools.length;
     status.textContent = `Connected in ${report.elapsed_ms} ms. ${n === 1 ? "1 tool" : `${n} tools`}.`;
-    body.replaceChildren(...report.tools.map((t) => toolRow(s, t)));
+    body.replaceChildren(...report.tools.map(toolRow));
   } catch (err) {
     status.className = "banner banner-error";
     status.textContent = err.message;
