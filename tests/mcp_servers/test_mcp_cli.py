@@ -44,6 +44,11 @@ def test_mcp_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, out
     assert "files: connected in" in out and "files.echo" in out and "ask" in out
 
+    # Its tools are set like any tool (the CLI's toolbox starts the servers to list them).
+    code, out, err = sb(capsys, "tools", "set", "files.echo", "--policy", "allow")
+    assert code == 0, err
+    assert out.startswith("files.echo:") and "policy allow" in out
+
     code, out, _ = sb(capsys, "mcp", "test", "web")  # nothing listens on port 9
     assert code == 1 and "web: could not connect" in out
 

@@ -11,6 +11,7 @@ them (the same toolbox and audit rows as Settings → Tools; decision 0097).
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,9 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st.set_defaults(handler=_set)
 
 
-async def _toolbox() -> tuple[Toolbox, Any]:
+async def _toolbox() -> tuple[Toolbox, Any, Any]:
+    """The toolbox of this command, with the configured MCP servers' tools (each server
+    started and listed first: a command has no later turn to wait for a slow start),
+    the database, and the MCP manager to close."""
     from switchboard.cli.users import _db
     from switchboard.config import load_settings
+    from switchboard.services.keys import open_vault
+    from switchboard.services.mcp.manager import McpManager
     from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
     from switchboard.services.registry_source import open_database_registry
     from switchboard.services.router import process_router
@@ -61,7 +67,11 @@ async def _toolbox() -> tuple[Toolbox, Any]:
 
     pipeline = Pipeline(registry, default_policies(settings, db), process_router(settings),
                         usage_recorder(UsageRecorder(db)))
-    return process_toolbox(settings, db, pipeline), db
+    box = process_toolbox(settings, db, pipeline)
+    mcp = McpManager(db, open_vault)
+    await asyncio.gather(*(s.list_tools() for s in await mcp.sources()))
+    box.add_source(mcp.as_source())
+    return box, db, mcp
 
 
 def _row(name: str, source: str, enabled: str, default_on: str, policy: str) -> str:
@@ -69,10 +79,11 @@ def _row(name: str, source: str, enabled: str, default_on: str, policy: str) -> 
 
 
 async def _list(args: argparse.Namespace) -> int:
-    box, db = await _toolbox()
+    box, db, mcp = await _toolbox()
     try:
         tools = await box.catalog(everything=True)
     finally:
+        await mcp.aclose()
         await db.dispose()
     print(_row("TOOL", "SOURCE", "ENABLED", "DEFAULT ON", "POLICY"))
     for t in tools:
@@ -97,10 +108,11 @@ async def _set(args: argparse.Namespace) -> int:
     if not changes:
         raise SystemExit("error: give at least one of --enable, --disable, --default-on, "
                          "--default-off, --policy, --reset")
-    box, db = await _toolbox()
+    box, db, mcp = await _toolbox()
     try:
         info = await box.configure(CLI, args.name, changes)
     finally:
+        await mcp.aclose()
         await db.dispose()
     print(f"{info.name}: {'enabled' if info.enabled else 'disabled'}, "
           f"{'on' if info.default_on else 'off'} in new chats, policy {info.policy}")
