@@ -101,6 +101,11 @@ class Settings:
     """Where traces go (OTLP/HTTP); None: no tracing, nothing of OpenTelemetry imported."""
     otel_capture_content: bool = False
     """Put prompts and answers on spans (an admin's explicit choice; decision 0121)."""
+    public_url: str = ""
+    """The address people open Switchboard at (``https://ai.example.com``): alert notices
+    link back to its dashboard. Empty: the links are relative."""
+    alert_interval: float = 30.0
+    """Seconds between two alert evaluation rounds (``services.alerts``)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -198,6 +203,8 @@ def load_settings() -> Settings:
         otel_endpoint=(os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
                        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None),
         otel_capture_content=_switch("SWITCHBOARD_OTEL_CAPTURE_CONTENT", False),
+        public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").strip().rstrip("/"),
+        alert_interval=_seconds("SWITCHBOARD_ALERT_INTERVAL", 30.0),
     )
 
 

@@ -20,7 +20,8 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0011_rate_limit_rules", "0012_model_types", "0013_stored_responses",
              "0014_provider_keys", "0015_image_models", "0016_files",
              "0017_usage_rollups", "0018_tool_settings",
-             "0019_task_defaults", "0020_mcp_servers"]
+             "0019_task_defaults", "0020_mcp_servers",
+             "0021_alerts"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -32,7 +33,9 @@ ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                                        "usage_daily_users", "usage_daily_latency"},
                 "0018_tool_settings": {"tool_settings"},
                 "0019_task_defaults": {"task_defaults"},
-                "0020_mcp_servers": {"mcp_servers"}}
+                "0020_mcp_servers": {"mcp_servers"},
+                "0021_alerts": {"alert_rules", "alert_channels", "alerts",
+                                "alert_deliveries", "alert_signals"}}
 
 
 def kept_at(revision: str, rows: dict[str, list[object]]) -> dict[str, int]:

@@ -40,6 +40,8 @@ from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.services import accounts
+from switchboard.services.alert_signals import SignalReporter
+from switchboard.services.alerts import Evaluator
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import (
     AnswerProgress,
@@ -47,6 +49,7 @@ from switchboard.services.answer_progress import (
     registry_pricer,
 )
 from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
+from switchboard.services.keys import open_vault
 from switchboard.services.metrics import NULL_METRICS, build_metrics
 from switchboard.services.metrics import install as install_metrics
 from switchboard.services.revocations import RevocationWatch
@@ -114,11 +117,17 @@ def create_app(settings: Settings | None = None,
             await accounts.touch_tokens(db, tokens.take_touched())
 
         usage.after_flush.append(touch_tokens)
+        SignalReporter(db).install(state.breakers, usage)  # breakers, backlog -> alerts
+        state.alerts = Evaluator(db, vault=open_vault, timezone=settings.budget_timezone,
+                                 base_url=settings.public_url,
+                                 interval=settings.alert_interval)
+        state.alerts.before_round.append(state.write_budgets)
         await state.registry()  # fail at startup, not on the first request
         usage.start()
         await close_abandoned_answers()
         progress.recover = close_abandoned_answers
         progress.start()
+        state.alerts.start()
         unhook_signals = hook_signals(state.shutdown.request)
         unsubscribe_stops: Callable[[], None] | None = None
         if settings.redis_url:  # other processes' catalog writes drop our cache at once
@@ -139,6 +148,7 @@ def create_app(settings: Settings | None = None,
             state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()
             await state.mcp.aclose()  # MCP sessions end; stdio servers exit with them
+            await state.alerts.close()
             if unsubscribe_stops is not None:
                 unsubscribe_stops()
             if state.relay is not None:

@@ -74,6 +74,8 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/usage"): (403,),
     ("POST", "/api/tokens"): (404,),
     ("POST", "/api/budgets"): (404,),  # the user or token it names does not exist
+    ("POST", "/api/alerts/channels"): (409,),  # the name is taken, or 20 channels exist
+    ("PATCH", "/api/alerts/channels/{channel_id}"): (409,),  # the new name is taken
     ("PUT", "/api/me/preferences"): (404,),
     ("PUT", "/api/task-defaults"): (404, 409),  # an unknown model; a disabled provider
     ("GET", "/api/model-registry"): (304,),

@@ -22,6 +22,7 @@ from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.registry import Registry
 from switchboard.security.vault import Vault
+from switchboard.services.alerts import Evaluator
 from switchboard.services.answer_jobs import AnswerJobs
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.answer_relay import AnswerRelay
@@ -29,6 +30,7 @@ from switchboard.services.auto.defaults import DatabaseDefaults
 from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
 from switchboard.services.mcp.manager import McpManager
+from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
 from switchboard.services.revocations import RevocationWatch
@@ -65,6 +67,8 @@ class AppState:
     """This process's Prometheus series (``NULL_METRICS``: SWITCHBOARD_METRICS=off)."""
     tracer: Tracer | None = None
     """Spans over OTLP when an endpoint is configured (decision 0120); else None."""
+    alerts: Evaluator | None = None
+    """The alert evaluator of this process (one round at a time across workers)."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)
@@ -90,6 +94,14 @@ class AppState:
         self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)
         # Every enabled MCP server, as one source that follows changes (decision 0108).
         self.toolbox.add_source(self.mcp.as_source())
+
+    async def write_budgets(self) -> None:
+        """This process's budget counters written now: on SQLite they live in memory
+        and are written behind (decision 0088); whoever looks at a budget (a page, the
+        alert evaluator) should see the call that just ended."""
+        for policy in self.pipeline.admission:
+            if isinstance(policy, BudgetPolicy):
+                await policy.drain()
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

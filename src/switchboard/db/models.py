@@ -36,6 +36,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -921,3 +922,117 @@ class McpServer(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+
+
+# --- alerts (migration 0021) ---------------------------------------------------------------
+
+ALERT_CHANNEL_KINDS = ("email", "webhook", "slack")
+ALERT_DELIVERY_STATUSES = ("pending", "sent", "failed")
+ALERT_DELIVERY_EVENTS = ("opened", "resolved")
+
+
+class AlertRule(Base):
+    """One alert rule's settings (``services.alert_rules``, decision 0130): the rules
+    themselves are code; an admin switches them and turns their numbers. Seeded with
+    the defaults on first evaluation, one row per ``kind``."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    threshold: Mapped[float] = mapped_column(Float, nullable=False)
+    window_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_requests: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class AlertChannel(Base):
+    """Where alerts are sent besides the dashboard: e-mail (SMTP), a generic JSON
+    webhook or a Slack-compatible one. The secret (the SMTP password, or the webhook's
+    URL, which is its own credential) is encrypted like provider keys (``Vault``) with
+    ``alert-channel:ID`` as associated data; ``settings`` holds nothing secret."""
+
+    __tablename__ = "alert_channels"
+    __table_args__ = (CheckConstraint(_in("kind", ALERT_CHANNEL_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    enabled: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    secret: Mapped[str | None] = mapped_column(Text)
+    secret_hint: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Alert(Base):
+    """One alert: a rule's condition held for one subject from ``opened_at`` until
+    ``resolved_at``. At most one open alert per (rule, subject): a partial unique index,
+    so two evaluators that raced could not open it twice."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("uq_alerts_open", "rule", "subject", unique=True,
+              sqlite_where=text("resolved_at IS NULL"),
+              postgresql_where=text("resolved_at IS NULL")),
+        Index(None, "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertDelivery(Base):
+    """One notice (an alert opened or resolved) to one channel, retried a bounded number
+    of times by the evaluator; the last error is kept for the Alerts page."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("status", ALERT_DELIVERY_STATUSES), name="status"),
+        CheckConstraint(_in("event", ALERT_DELIVERY_EVENTS), name="event"),
+        Index(None, "status", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    channel_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False,
+        index=True,
+    )
+    event: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertSignal(Base):
+    """Something a server process saw that only it can see (breakers and the usage
+    recorder are per process): a breaker opening, the usage recorder's backlog. Each
+    process writes its own; the one evaluator reads them all by time."""
+
+    __tablename__ = "alert_signals"
+    __table_args__ = (Index(None, "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

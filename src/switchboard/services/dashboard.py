@@ -25,7 +25,7 @@ from sqlalchemy import case, func, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services import usage_rollup
+from switchboard.services import alerts, usage_rollup
 from switchboard.services.breakers import Breakers, State
 from switchboard.services.budgets import BudgetState
 from switchboard.services.conversations import money_text
@@ -211,4 +211,5 @@ async def dashboard(db: Database, *, days: int, now: datetime, breakers: Breaker
                        for (p, mo), t in models[:TOP] if t.requests],
         "providers": health,
         "budgets": _near_limit(budgets),
+        "alerts": await alerts.open_alerts(db, limit=TOP * 4),
     }

@@ -13,6 +13,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.conversations",
     "switchboard.api.routes.usage",
     "switchboard.api.routes.dashboard",
+    "switchboard.api.routes.alerts",
     "switchboard.api.routes.limits",
     "switchboard.api.routes.budgets",
     "switchboard.api.routes.files",

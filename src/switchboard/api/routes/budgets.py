@@ -14,7 +14,6 @@ from switchboard.api.routes.catalog import actor_of
 from switchboard.api.tokens import Principal
 from switchboard.db import Database
 from switchboard.services import budgets
-from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.policy import wall_clock
 
 router = APIRouter(tags=["budgets"])
@@ -41,13 +40,10 @@ def _timezone(request: Request) -> str:
 
 
 async def written_budgets(request: Request) -> Database:
-    """The database, with this process's budget counters written first: on SQLite they
-    live in memory and are written behind (decision 0088), and whoever looks at a budget
-    should see the call that just ended. One short write, only when someone looks."""
+    """The database, with this process's budget counters written first
+    (``AppState.write_budgets``). One short write, only when someone looks."""
     state = state_of(request)
-    for policy in state.pipeline.admission:
-        if isinstance(policy, BudgetPolicy):
-            await policy.drain()
+    await state.write_budgets()
     return state.db
 
 
