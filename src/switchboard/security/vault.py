@@ -1,4 +1,4 @@
-"""The one door to provider keys in clear.
+"""The one door to provider keys (and other stored credentials) in clear.
 
 Services hand a key to ``Vault.seal`` (getting back only a ciphertext and display hints)
 and the registry asks ``Vault.open`` for a ``SecretStr`` to put in the provider's config
@@ -94,6 +94,14 @@ class Vault:
         clean = clean_value(value)
         return SealedValue(secretbox.encrypt(self.ring, clean, binding),
                            mask(clean) if len(clean) >= 8 else "****")
+
+    def seal_secret(self, row_id: object, secret: str) -> str:
+        """Encrypt another credential than an API key (an SMTP password may hold spaces;
+        a webhook URL is checked by its owner): the same cipher and key ring, the caller's
+        associated data. Returns the ciphertext."""
+        if not secret or len(secret) > MAX_KEY_LENGTH:
+            raise InvalidRequestError(f"the secret must be 1 to {MAX_KEY_LENGTH} characters")
+        return secretbox.encrypt(self.ring, secret, row_id)
 
     def open(self, row_id: object, ciphertext: str, *, label: str) -> SecretStr:
         return SecretStr(secretbox.decrypt(self.ring, ciphertext, row_id, label=label))

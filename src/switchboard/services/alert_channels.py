@@ -144,7 +144,7 @@ def _seal(vault: Vault, row: m.AlertChannel, secret: str | None) -> None:
         raise ValidationFailed(f"the secret is longer than {MAX_SECRET} characters", "secret")
     if row.kind != "email":
         secret = _webhook_url(secret)
-    row.secret = vault.seal(_aad(row.id), secret).ciphertext
+    row.secret = vault.seal_secret(_aad(row.id), secret)
     row.secret_hint = last4(secret) or None
 
 
