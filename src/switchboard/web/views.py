@@ -60,6 +60,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     # slug: (title, admin only)
     "dashboard": ("Dashboard", True),
+    "alerts": ("Alerts", True),
     "providers": ("Providers", True),
     "models": ("Models", True),
     "usage": ("Usage", False),

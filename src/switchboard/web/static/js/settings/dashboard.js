@@ -92,6 +92,7 @@ function render() {
   models();
   users();
   budgets();
+  openAlerts();
 }
 
 function chart() {
@@ -177,6 +178,14 @@ function budgets() {
       h("td.num", h(`span.chip.${b.used >= 1 ? "chip-danger" : "chip-warn"}`, percent(b.used))),
       h("td.num", formatCost(b.spent)), h("td.num", formatCost(b.amount)),
       h("td.num", relativeTime(b.resets_at))))) : empty(5, "Every budget is below 80% of its limit"));
+}
+
+function openAlerts() {
+  const rows = data.alerts || [];
+  $("#dashboard-alerts").replaceChildren(h("thead", h("tr", h("th", "Alert"), h("th", "Since"), h("th", "What happened"))),
+    rows.length ? h("tbody", rows.map((a) => h("tr",
+      h("td", h("span.chip.chip-danger", a.title)), h("td", relativeTime(a.opened_at)), h("td", a.message))))
+      : empty(3, "Nothing needs attention right now"));
 }
 
 for (const input of $$('input[name="days"]')) {
