@@ -127,10 +127,23 @@ def one_row_per_table() -> list[m.Base]:
         env={"TOKEN": {"ciphertext": "v1:k:abc", "masked": "****wxyz"}}, enabled=True,
         timeout_seconds=30, default_policy="ask",
         created_at=T0, updated_at=T0)
+    alert_rule = m.AlertRule(id=1, kind="error_rate", enabled=True, threshold=0.25,
+                             window_seconds=300, min_requests=20, updated_at=T0)
+    channel = m.AlertChannel(id=1, name="ops", kind="webhook", enabled=True, settings={},
+                             secret="v1:sealed", secret_hint="abcd", created_at=T0,
+                             updated_at=T0)
+    alert = m.Alert(id=1, rule="key_rejected", subject="key:1", value=1.0,
+                    message="Provider openai-main refused the key 'default'.", opened_at=T0,
+                    resolved_at=None)
+    delivery = m.AlertDelivery(id=1, alert_id=1, channel_id=1, event="opened",
+                               status="failed", attempts=4, next_at=T0,
+                               last_error="the receiver answered HTTP 500", sent_at=None)
+    signal = m.AlertSignal(id=1, kind="breaker_open", subject="openai-main", value=1.0,
+                           detail="HTTP 503", created_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
-            spend, rule, stored, stored_file, tool_setting, task_default,
-            mcp_server]
+            spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
+            alert_rule, channel, alert, delivery, signal]
 
 
 async def fill_every_table(session: AsyncSession) -> None:
