@@ -85,7 +85,7 @@ async def test_every_rule_opens_once_and_resolves_when_it_clears(database: Datab
     reporter.install(breakers, usage)
     breakers.get("flaky").failure("HTTP 503")
     breakers.get("flaky").failure("HTTP 503")
-    for i in range(1200):
+    for _ in range(1200):
         usage.record(call("fine", ms=100, at=NOW))
     await reporter.flush()
 

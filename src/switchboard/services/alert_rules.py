@@ -72,7 +72,7 @@ RULES: dict[str, RuleInfo] = dict([
     _rule("budget_exhausted", "A budget is used up", "share", 1.0, low=0.01, high=10.0),
     _rule("error_rate", "A provider fails too many calls", "share", 0.2, window=300,
           minimum=20, low=0.01, high=1.0),
-    _rule("latency_p95", "A provider answers slowly (95th percentile)", "ms", 20_000,
+    _rule("latency_p95", "A provider is slow (its slowest 5% of calls)", "ms", 20_000,
           window=300, minimum=20, low=1, high=600_000),
     _rule("key_expiring", "A provider key expires soon", "days", 14, low=0.01, high=365),
     _rule("key_expiring_urgent", "A provider key expires within a day", "days", 1,

@@ -27,8 +27,10 @@ const UNITS = {
 
 function when(rule) {
   const unit = UNITS[rule.unit] || UNITS.count;
-  const parts = [`at ${unit.show(rule.threshold)}`];
-  if (rule.window_seconds) parts.push(`over ${Math.round(rule.window_seconds / 60)} minutes`);
+  const parts = [rule.unit === "days" ? `${unit.show(rule.threshold)} before it expires`
+    : rule.unit === "count" ? (rule.threshold === 1 ? "each time" : `after ${unit.show(rule.threshold)}`)
+      : `at ${unit.show(rule.threshold)}`];
+  if (rule.window_seconds) parts.push(`within ${Math.round(rule.window_seconds / 60)} minutes`);
   if (rule.min_requests) parts.push(`once there are ${formatInt(rule.min_requests)} requests`);
   return parts.join(", ");
 }
