@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -173,6 +174,26 @@ async def test_one_evaluator_at_a_time_on_postgresql(database: Database,
             assert await first.run_once() is None
         assert await first.run_once() is not None  # released with its transaction
         assert await second.run_once() is not None
+
+        # Two evaluators at once: the one that took the lock runs, the other skips.
+        entered, release = asyncio.Event(), asyncio.Event()
+        real = alert_rules.CHECKS["key_rejected"]
+
+        async def slow(ctx: alert_rules.Context,
+                       rule: alert_rules.RuleSettings) -> list[alert_rules.Finding]:
+            entered.set()
+            await release.wait()
+            return await real(ctx, rule)
+
+        alert_rules.CHECKS["key_rejected"] = slow
+        try:
+            running = asyncio.create_task(first.run_once())
+            await entered.wait()  # the first is inside its round, holding the lock
+            assert await second.run_once() is None
+            release.set()
+            assert await running is not None
+        finally:
+            alert_rules.CHECKS["key_rejected"] = real
     finally:
         await other.dispose()
 
