@@ -29,8 +29,8 @@ from switchboard.services.answer_relay import AnswerRelay
 from switchboard.services.auto.defaults import DatabaseDefaults
 from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
-from switchboard.services.mcp.manager import McpManager
 from switchboard.services.budget_policy import BudgetPolicy
+from switchboard.services.mcp.manager import McpManager
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
 from switchboard.services.revocations import RevocationWatch
