@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 
 import httpx
@@ -225,7 +226,9 @@ def test_image_to_a_model_without_vision_names_a_vision_model(alice: httpx.Clien
                                        "images": [{"media_type": "image/png", "data": PNG}]})
     assert ok.status_code == 200, ok.text
     parts = ok.json()["user_message"]["parts"]
-    assert parts[1] == {"type": "image", "media_type": "image/png", "data": PNG}
+    raw = base64.b64decode(PNG)  # kept in the file store, referenced (decision 0141)
+    assert parts[1] == {"type": "image", "media_type": "image/png",
+                        "file": {"sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}}
 
 
 def test_another_users_conversation_is_not_found(alice: httpx.Client,

@@ -23,6 +23,11 @@ An upstream failure before the first byte leaves an ``error`` answer row (the qu
 stays answered by "what went wrong", and ``regenerate`` retries it), and the caller gets
 the error with its HTTP status.
 
+An image model (decision 0141) answers a turn with pictures instead of words: the
+question's text is the prompt, ``Pipeline.images`` draws (admitted, metered once, as
+``/v1/images/generations``), the pictures are kept in the file store and the answer's
+parts reference them (``services.message_files``); the turn is saved the same way.
+
 Messages form a tree (``services.message_tree``): a new question follows the branch the
 conversation shows; ``regenerate`` adds a sibling of the last answer and ``edit_of`` a
 sibling of an earlier question, so every earlier version is kept. The conversation's leaf
@@ -33,9 +38,12 @@ its empty answer and gives the leaf back to the answer that was shown.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,6 +61,7 @@ from switchboard.services.chat_history import (
     build_history,
     dump_parts,
     model_parts,
+    text_of,
 )
 from switchboard.services.chat_input import (
     ChatInput,
@@ -69,8 +78,9 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
+from switchboard.services.message_files import inline_files, keep_image, keep_pictures
 from switchboard.services.metering import CallOutcome, failed_outcome
-from switchboard.services.pipeline import OpenCall, Pipeline
+from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
@@ -78,10 +88,13 @@ from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
+    FinishReason,
     ImagePart,
+    ImageRequest,
     Message,
     ProviderError,
     StreamEvent,
+    StreamStart,
     SwitchboardError,
     TextPart,
 )
@@ -109,6 +122,9 @@ class ChatDeps:
     """The process's call pipeline: admission, routing, fallbacks, metering."""
     progress: AnswerProgress | None = None
     auto_titles: bool = True
+    data_dir: Path | None = None
+    """The file store's root: images in messages are kept there and referenced (None:
+    they stay inline in the row, as before the store; decision 0141)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +162,11 @@ class Turn:
     new_conversation: bool = False
     client_stopped: bool = False
     principal: Principal | None = None
+    prompt: str | None = None
+    """An image model's turn: what to draw (None: a chat turn)."""
+    stored_parts: list[dict[str, Any]] | None = None
+    """The answer's parts as saved, when they are not the result's (pictures kept in the
+    file store)."""
     fallbacks: list[str] = field(default_factory=list)
     failed: list[tuple[str, SwitchboardError]] = field(default_factory=list)
     """The models that failed before the one that answered (saved with the answer)."""
@@ -166,6 +187,38 @@ class Turn:
     def spec(self, *, stream: bool = True) -> CallSpec:
         return CallSpec(self.caller, "chat", self.request, self.model.ref, self.fallbacks,
                         stream=stream)
+
+    async def draw(self) -> StreamStart:
+        """An image model's turn: the pictures drawn through ``Pipeline.images``, kept in
+        the file store, and the answer saved with parts referencing them. Raises what
+        ended the turn (the answer is saved with it, as for a chat call)."""
+        assert self.prompt is not None
+        started = time.perf_counter()
+        try:
+            done = await self.deps.pipeline.images(CallSpec(
+                self.caller, "chat", ImageRequest(prompt=self.prompt), self.model.ref,
+                stream=False))
+            self.stored_parts = await self._keep(done)
+        except BaseException as exc:
+            self._never_answered(exc)
+            raise
+        self.model = done.model
+        base = failed_outcome(done.model, None, None)
+        result = base.result
+        result.finish_reason = FinishReason("stop", "images")
+        result.usage = done.result.usage
+        result.warnings = list(done.result.warnings)
+        self.on_done(replace(base, status="ok", cost=done.cost, result=result,
+                             latency_ms=int((time.perf_counter() - started) * 1000)))
+        return StreamStart(warnings=list(done.result.warnings))
+
+    async def _keep(self, done: Imaged) -> list[dict[str, Any]]:
+        assert self.prompt is not None
+        pictures = done.result.images
+        if self.deps.data_dir is None:
+            return dump_parts(ImagePart.from_bytes(p.data, p.media_type) for p in pictures)
+        return await keep_pictures(self.deps.db, self.deps.data_dir, self.user_id, pictures,
+                                   prompt=self.prompt, size=done.result.size)
 
     async def open(self) -> OpenCall:
         """The answer, opened through the pipeline (its first event in hand); ``on_done``
@@ -188,6 +241,9 @@ class Turn:
         return self._events()
 
     async def _events(self) -> AsyncGenerator[StreamEvent, None]:
+        if self.prompt is not None:
+            yield await self.draw()
+            return
         call = await self.open()
         try:
             yield call.first
@@ -198,6 +254,12 @@ class Turn:
 
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call (after fallbacks), saved."""
+        if self.prompt is not None:
+            try:
+                await self.draw()
+            except SwitchboardError:
+                pass  # saved with the answer
+            return await self.saved()
         try:
             done = await self.deps.pipeline.complete(self.spec(stream=False),
                                                      on_done=self._settled)
@@ -331,11 +393,19 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     if auto is not None:
         body = body.model_copy(update={"model": auto.ref})
     model, warnings = await choose_model(deps.db, registry, user_id, body.model)
-    model.chat_model()  # a missing key is refused here, before anything is written
+    drawing = model.model_type == "image"
+    if drawing:  # type, key and the model's defaults checked before anything is written
+        model.image_request(ImageRequest(prompt=body.text or "-"))
+        if body.images or body.files:
+            raise ValidationFailed(f"model {model.ref!r} draws pictures from words only: "
+                                   "send the description without attachments",
+                                   field="images")
+    else:
+        model.chat_model()  # a missing key is refused here, before anything is written
     # Fallbacks must be enabled models too; said now, before anything is written.
     fallbacks = [resolve_enabled(registry, ref, field="fallbacks").ref
                  for ref in body.fallbacks]
-    if body.images and model.capabilities.vision is False:  # unknown: the vendor decides
+    if not drawing and body.images and model.capabilities.vision is False:
         other = vision_suggestion(registry)
         pick = f"pick a vision model such as {other!r}" if other else (
             "no configured model accepts images; an admin can enable one")
@@ -347,22 +417,31 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     elif body.regenerate or body.edit_of is not None:
         raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
                                "conversation", field="conversation_id")
+    inline: dict[str, dict[str, Any]] = {}
+    if deps.data_dir is not None and not drawing:
+        inline = await inline_files(deps.db, deps.data_dir, user_id,
+                                    [r.parts for r in thread.history])
     history, history_warnings = build_history(
-        thread.history, vision=model.capabilities.vision is not False)  # unknown: vendor's
+        thread.history, vision=model.capabilities.vision is not False,  # unknown: vendor's
+        inline=inline)
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
         files = [await read_attachment(f.filename, f.media_type, f.data, field=f"files.{i}")
                  for i, f in enumerate(body.files)]
         warnings += [w for f in files for w in f.warnings]
-        user_parts = [*dump_parts([TextPart(text=body.text), *(
-            ImagePart(media_type=i.media_type, data=i.data) for i in body.images)]),
-            *(f.as_part() for f in files)]
-        history.append(Message(role="user", parts=model_parts(user_parts)))
+        images = [await _kept_image(deps, user_id, i.media_type, i.data, inline)
+                  for i in body.images]
+        user_parts = [*dump_parts([TextPart(text=body.text)]), *images,
+                      *(f.as_part() for f in files)]
+        _ask(history, Message(role="user", parts=model_parts(user_parts, inline)))
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
     request = _build_request(body, history, thread.system_prompt)
+    prompt = None
+    if drawing:
+        prompt = body.text if not body.regenerate else text_of(thread.history[-1].parts)
 
     async with deps.db.unit_of_work() as session:
         if body.conversation_id is None:
@@ -403,6 +482,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 user_message=user_view, assistant_id=answer.id,
                 previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
                 new_conversation=body.conversation_id is None, principal=principal,
+                prompt=prompt,
                 fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref],
                 auto=auto)
 
@@ -458,6 +538,28 @@ async def _earlier(db: Database, user_id: int, conversation_id: int) -> tuple[li
     return questions, size
 
 
+async def _kept_image(deps: ChatDeps, user_id: int, media_type: str, data: str,
+                      inline: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A sent image as its stored part: kept in the file store and referenced (its
+    inline form added to ``inline`` for this turn's request), or inline without one."""
+    part = ImagePart(media_type=media_type, data=data)
+    if deps.data_dir is None:
+        return dump_parts([part])[0]
+    kept = await keep_image(deps.db, deps.data_dir, user_id, base64.b64decode(data),
+                            media_type)
+    inline[kept["file"]["sha256"]] = dump_parts([part])[0]
+    return kept
+
+
+def _ask(history: list[Message], question: Message) -> None:
+    """Append the question; after a question already there (the last answer's pictures,
+    ``chat_history``) the two become one, so the roles still alternate."""
+    if history and history[-1].role == "user":
+        history[-1] = Message(role="user", parts=[*history[-1].parts, *question.parts])
+    else:
+        history.append(question)
+
+
 # -- ending a turn ----------------------------------------------------------------------------
 
 def _said_something(result: ChatResult) -> bool:
@@ -497,7 +599,8 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                 if conversation.leaf_id == row.id:
                     conversation.leaf_id = turn.previous_leaf
             else:
-                row.parts = dump_parts(result.parts)
+                row.parts = (turn.stored_parts if turn.stored_parts is not None
+                             else dump_parts(result.parts))
                 row.input_tokens = usage.input_tokens
                 row.output_tokens = usage.output_tokens
                 row.cached_tokens = usage.cached_input_tokens

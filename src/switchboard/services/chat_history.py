@@ -12,6 +12,11 @@ The history is cleaned here of what no vendor should be sent:
   rejects a call that was never answered);
 - attached files become text: a stored ``file`` part that carries the ``text`` read from
   it (``services.attachments``) is shown to the model as an ``<attachment>`` block;
+- images kept in the file store (``services.message_files``, decision 0141) are shown
+  inline, read once per turn (``inline``); one whose file is gone is left out;
+- images an assistant answered with (an image model's pictures): no vendor takes images
+  in an assistant turn, so a vision model is shown them at the start of the next
+  question, introduced as the earlier answer's pictures;
 - images, when the chosen model cannot see: left out with a warning, so switching an
   image conversation to a text model keeps working (new images are refused instead, see
   ``services.chat``);
@@ -26,6 +31,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from switchboard.services.message_files import resolve
 from switchboard.spec import (
     ImagePart,
     Message,
@@ -48,10 +54,17 @@ def load_parts(data: Sequence[dict[str, Any]] | None) -> list[Part]:
     return _PARTS.validate_python(list(data or []))
 
 
-def model_parts(data: Sequence[dict[str, Any]]) -> list[Part]:
-    """Stored parts as the model is shown them: an attachment as its text."""
-    return load_parts([_attachment_as_text(p) if p.get("type") == "file" and "text" in p
-                       else p for p in data])
+def model_parts(data: Sequence[dict[str, Any]],
+                inline: dict[str, dict[str, Any]] | None = None) -> list[Part]:
+    """Stored parts as the model is shown them: an attachment as its text, an image kept
+    in the file store as the inline image ``inline`` holds for it (left out if none)."""
+    shown: list[dict[str, Any]] = []
+    for p in data:
+        if p.get("type") == "file" and "text" in p:
+            shown.append(_attachment_as_text(p))
+        elif (resolved := resolve(p, inline or {})) is not None:
+            shown.append(resolved)
+    return load_parts(shown)
 
 
 def _attachment_as_text(part: dict[str, Any]) -> dict[str, Any]:
@@ -84,18 +97,24 @@ def _answered_calls(rows: Sequence[StoredMessage]) -> set[str]:
     return answered
 
 
-def build_history(rows: Sequence[StoredMessage], *, vision: bool) -> tuple[list[Message],
-                                                                           list[str]]:
-    """The spec messages to send for ``rows`` (oldest first), and warnings for the user."""
+EARLIER_PICTURES = "(The pictures of your previous answer:)"
+
+
+def build_history(rows: Sequence[StoredMessage], *, vision: bool,
+                  inline: dict[str, dict[str, Any]] | None = None,
+                  ) -> tuple[list[Message], list[str]]:
+    """The spec messages to send for ``rows`` (oldest first), and warnings for the user.
+    ``inline``: the files the rows reference, as inline images (``message_files``)."""
     answered = _answered_calls(rows)
     messages: list[Message] = []
     warnings: list[str] = []
     images_dropped = 0
+    carried: list[Part] = []  # an answer's pictures, shown with the next question
     for row in rows:
         if row.role == "system" or not row.parts:
             continue
         try:
-            parts = model_parts(row.parts)
+            parts = model_parts(row.parts, inline)
         except ValidationError:
             warnings.append(f"message {row.id} could not be read and was left out")
             continue
@@ -103,9 +122,15 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool) -> tuple[list[
             kept: list[Part] = [p for p in parts if not isinstance(p, ImagePart)]
             images_dropped += len(parts) - len(kept)
             parts = kept
+        if row.role == "user" and carried:
+            parts = [TextPart(text=EARLIER_PICTURES), *carried, *parts]
+            carried = []
         if row.role == "assistant":
-            parts = [p for p in parts
-                     if not isinstance(p, ToolCallPart) or p.id in answered]
+            carried = [p for p in parts if isinstance(p, ImagePart)]
+            parts = [p for p in parts if not isinstance(p, ImagePart)
+                     and (not isinstance(p, ToolCallPart) or p.id in answered)]
+            if carried and not any(isinstance(p, TextPart) and p.text for p in parts):
+                parts = [TextPart(text=f"[{len(carried)} picture(s) drawn]"), *parts]
             if not any(not isinstance(p, TextPart) or p.text for p in parts):
                 continue  # nothing was said (an error, or an answer being written)
         if row.role == "tool":
@@ -113,6 +138,9 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool) -> tuple[list[
         if not parts:
             continue
         messages.append(Message(role=row.role, parts=parts))
+    if carried:  # the last answer's pictures: the question that follows starts with them
+        messages.append(Message(role="user", parts=[TextPart(text=EARLIER_PICTURES),
+                                                    *carried]))
     if images_dropped:
         warnings.append(f"{images_dropped} earlier image(s) were left out: this model does "
                         "not accept images")

@@ -88,7 +88,8 @@ async def chat_input(request: Request) -> ChatInput:
 def _deps(state: AppState) -> ChatDeps:
     return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
                     pipeline=state.pipeline, progress=state.progress,
-                    auto_titles=state.settings.auto_titles)
+                    auto_titles=state.settings.auto_titles,
+                    data_dir=state.settings.data_dir)
 
 
 async def _start(request: Request, body: ChatInput, who: Principal) -> Turn:

@@ -1,0 +1,93 @@
+"""Images in messages kept as references to the file store, not as base64 in the row.
+
+The stored shape of such a part (decision 0141) is the spec's image part with a
+``file`` reference in place of its ``data``::
+
+    {"type": "image", "media_type": "image/png",
+     "file": {"sha256": "<64 hex>", "size": 1234},
+     "meta": {"prompt": "...", "size": "1024x1024", "revised_prompt": "..."}}
+
+``meta`` is only on pictures an image model drew (what the page shows under them).
+The browser reads the bytes from ``/api/files/{sha256}`` (the owner's access check);
+a model is shown them inline: ``inline_files`` reads each referenced file once per
+turn and turns the part back into the spec's ``ImagePart`` (``data``), so every
+adapter keeps its one way of sending an inline image. The spec does not learn about
+the store: ``/v1`` callers never see a reference.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from switchboard.db import Database
+from switchboard.services import files
+from switchboard.services.errors import NotFound
+from switchboard.spec.image import GeneratedImage
+
+Part = dict[str, Any]
+
+
+def file_sha256(part: Part) -> str | None:
+    """The sha256 a stored part references (None: an inline part, or no file)."""
+    ref = part.get("file")
+    if isinstance(ref, dict) and isinstance(ref.get("sha256"), str):
+        return str(ref["sha256"])
+    return None
+
+
+def reference(ref: files.FileRef, meta: dict[str, Any] | None = None) -> Part:
+    """The stored image part for a file kept in the store."""
+    part: Part = {"type": "image", "media_type": ref.media_type,
+                  "file": {"sha256": ref.sha256, "size": ref.size}}
+    if meta:
+        part["meta"] = meta
+    return part
+
+
+async def keep_image(db: Database, root: Path, owner_id: int, data: bytes, media_type: str,
+                     meta: dict[str, Any] | None = None) -> Part:
+    """Store ``data`` for ``owner_id`` and give the part that references it."""
+    return reference(await files.store(db, root, owner_id, data, media_type), meta)
+
+
+async def keep_pictures(db: Database, root: Path, owner_id: int,
+                        pictures: Sequence[GeneratedImage], *, prompt: str,
+                        size: str | None) -> list[Part]:
+    """An image model's pictures as stored parts, each with what it was drawn from."""
+    parts: list[Part] = []
+    for picture in pictures:
+        meta: dict[str, Any] = {"prompt": prompt[:2_000], "size": size}
+        if picture.revised_prompt:
+            meta["revised_prompt"] = picture.revised_prompt[:2_000]
+        parts.append(await keep_image(db, root, owner_id, picture.data, picture.media_type,
+                                      meta))
+    return parts
+
+
+async def inline_files(db: Database, root: Path, owner_id: int,
+                       rows: Sequence[Sequence[Part]]) -> dict[str, Part]:
+    """Each file the rows reference, read once, as the spec's inline image part (keyed
+    by sha256). A file that is gone (deleted, another owner's) is left out: the
+    history then says so instead of failing the turn."""
+    wanted = {sha for parts in rows for p in parts if (sha := file_sha256(p))}
+    inline: dict[str, Part] = {}
+    for sha in sorted(wanted):
+        try:
+            ref, data = await files.read(db, root, owner_id, sha)
+        except NotFound:
+            continue
+        inline[sha] = {"type": "image", "media_type": ref.media_type,
+                       "data": base64.b64encode(data).decode("ascii")}
+    return inline
+
+
+def resolve(part: Part, inline: dict[str, Part]) -> Part | None:
+    """A stored part as the spec takes it: a reference becomes the inline image (None
+    when its file is missing); other parts pass unchanged."""
+    sha = file_sha256(part)
+    if sha is None:
+        return part
+    return inline.get(sha)

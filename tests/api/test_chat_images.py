@@ -1,0 +1,111 @@
+"""Image models in the chat (decision 0141): the question is the prompt, the answer's
+parts reference pictures kept in the file store (never base64 in the row), served to
+their owner only, and a vision model in the next turn is shown them inline."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchboard.providers.offline.image import draw
+from tests.api.chat_support import add_provider, client, set_offline_delay, stream_chat
+from tests.conftest import isolate
+from tests.fakes import openai as openai_fake
+from tests.fakes.script import Reply
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+IMAGE_MODEL = "offline:offline-image"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env() -> Iterator[None]:
+    """The module's server isolates the environment for the whole module."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def openai() -> Iterator[tuple[FakeVendor, str]]:
+    vendor = FakeVendor(openai_fake.Wire())
+    with serve_in_thread(vendor) as url:
+        yield vendor, url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, tmp_path_factory.mktemp("chat-images") / "sb-data")
+        with running_server() as running:
+            set_offline_delay(running, 0)
+            yield running
+
+
+def _end(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    name, data = events[-1]
+    assert name == "done", events
+    return data
+
+
+def test_an_image_model_answers_with_stored_pictures_a_vision_model_then_sees(
+        server: Running, openai: tuple[FakeVendor, str]) -> None:
+    vendor, url = openai
+    gpt = add_provider(server, "gptv", "openai", url, openai_fake.MODEL, vision=True)
+    http = client(server, server.make_user("painter"))
+    events = stream_chat(http, {"model": IMAGE_MODEL, "text": "a red lighthouse"})
+    assert events[0][0] == "start" and events[0][1]["model"] == IMAGE_MODEL
+    message = _end(events)["message"]
+    [part] = message["parts"]
+    assert part["type"] == "image" and "data" not in part
+    assert part["meta"] == {"prompt": "a red lighthouse", "size": "512x512"}
+    sha = part["file"]["sha256"]
+    [(stored,)] = server.query(f"SELECT parts FROM messages WHERE id = {message['id']}")
+    assert sha in str(stored) and "iVBOR" not in str(stored)  # a reference, no base64
+    picture = http.get(f"/api/files/{sha}")
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert picture.content == draw("a red lighthouse", "512x512")
+    stranger = client(server, server.make_user("stranger"))
+    assert stranger.get(f"/api/files/{sha}").status_code == 404
+
+    vendor.then(Reply(chunks=["A lighthouse."]))
+    cid = _end(events)["conversation"]["id"]
+    answer = _end(stream_chat(http, {"conversation_id": cid, "model": gpt,
+                                     "text": "What did you draw?"}))
+    assert answer["message"]["text"] == "A lighthouse."
+    sent = vendor.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[1]["content"] == "[1 picture(s) drawn]"
+    images = [c["image_url"]["url"] for c in sent[2]["content"] if c["type"] == "image_url"]
+    assert images == ["data:image/png;base64,"
+                      + base64.b64encode(picture.content).decode("ascii")]
+
+
+def test_a_sent_image_is_kept_in_the_store_and_referenced(server: Running) -> None:
+    http = client(server, server.make_user("sender"))
+    png = draw("sent picture", "256x256")
+    data = base64.b64encode(png).decode("ascii")
+    events = stream_chat(http, {"text": "What is this?",
+                                "images": [{"media_type": "image/png", "data": data}]})
+    user = events[0][1]["user_message"]
+    image = next(p for p in user["parts"] if p["type"] == "image")
+    assert "data" not in image and image["file"]["size"] == len(png)
+    assert http.get(f"/api/files/{image['file']['sha256']}").content == png
+    _end(events)
+    again = stream_chat(http, {"conversation_id": events[0][1]["conversation"]["id"],
+                               "text": "And now?"})
+    _end(again)  # the stored picture is read back for the next turn
+
+
+def test_an_image_model_refuses_attachments_and_a_too_long_prompt(server: Running) -> None:
+    http = client(server, server.make_user("refused"))
+    data = base64.b64encode(draw("x", "256x256")).decode("ascii")
+    refused = http.post("/api/chat/stream", json={
+        "model": IMAGE_MODEL, "text": "edit this",
+        "images": [{"media_type": "image/png", "data": data}]})
+    assert refused.status_code == 422, refused.text
+    too_long = http.post("/api/chat/stream", json={"model": IMAGE_MODEL, "text": "x" * 40_000})
+    assert too_long.status_code == 422, too_long.text
+    assert "prompt" in too_long.json()["error"]["message"]
