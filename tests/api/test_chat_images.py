@@ -72,6 +72,8 @@ def test_an_image_model_answers_with_stored_pictures_a_vision_model_then_sees(
 
     vendor.then(Reply(chunks=["A lighthouse."]))
     cid = _end(events)["conversation"]["id"]
+    exported = http.get(f"/api/conversations/{cid}/export", params={"format": "markdown"})
+    assert "_[picture (512x512) drawn from: a red lighthouse]_" in exported.text
     answer = _end(stream_chat(http, {"conversation_id": cid, "model": gpt,
                                      "text": "What did you draw?"}))
     assert answer["message"]["text"] == "A lighthouse."

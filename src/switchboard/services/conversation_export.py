@@ -3,9 +3,10 @@
 Both are built from the same views the UI reads (``get_conversation``), so an export
 never shows more than its owner may see, and never less than the conversation holds:
 
-- **JSON** is lossless: every message with all its parts (images and files with their
-  data, tool calls and results, reasoning), the model that answered, tokens, cost and
-  status. ``format``/``version`` name the layout so a later import can read old files.
+- **JSON** is lossless: every message with all its parts (files with their data; an
+  image kept in the file store by its ``file.sha256`` reference, decision 0141; tool
+  calls and results, reasoning), the model that answered, tokens, cost and status.
+  ``format``/``version`` name the layout so a later import can read old files.
 - **Markdown** is for people: the text, tool calls and results as fenced blocks,
   reasoning folded in ``<details>``, and a short note where a part is binary (an image is
   named by its media type, not pasted as base64) or an answer was cut short.
@@ -122,6 +123,10 @@ def _part_markdown(part: dict[str, Any]) -> list[str]:
         url = part.get("url")
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             return [f"![image]({url})", ""]
+        meta = part.get("meta") if isinstance(part.get("meta"), dict) else None
+        if meta and meta.get("prompt"):  # an image model's picture (decision 0141)
+            size = f" ({_one_line(str(meta.get('size')))})" if meta.get("size") else ""
+            return [f"_[picture{size} drawn from: {_one_line(str(meta['prompt']))}]_", ""]
         return [f"_[image: {_one_line(str(part.get('media_type', 'image')))}]_", ""]
     if kind == "file":
         name = part.get("filename") or part.get("media_type") or "file"
