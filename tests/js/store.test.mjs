@@ -80,3 +80,14 @@ test("modelForChat: a conversation keeps its model; a new chat starts with the l
   assert.equal(modelForChat(registry, { lastUsedRef: "gone:x", defaultRef: "acme:small" }).ref, "acme:small");
   assert.equal(modelForChat(registry).ref, "acme:big");
 });
+
+test("image models are offered, but never chosen for a chat nobody pointed at them", () => {
+  const withImages = normalizeRegistry({
+    default_model_ref: null,
+    providers: [{ id: 3, name: "paint", kind: "offline", configured: true, models: [
+      { ref: "paint:draw", name: "Draw", type: "image" }, { ref: "paint:talk", name: "Talk" }] }],
+  });
+  assert.equal(withImages.byRef.get("paint:draw").type, "image");
+  assert.equal(resolveSelected(withImages, []).ref, "paint:talk");
+  assert.equal(resolveSelected(withImages, ["paint:draw"]).ref, "paint:draw");
+});

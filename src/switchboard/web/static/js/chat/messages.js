@@ -11,6 +11,7 @@ import { escapeHtml } from "../escape.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
+import { openLightbox, picturesOf, pictureSrc } from "./pictures.js";
 import { describeRef } from "./store.js";
 import { versionLabel, versionPosition } from "./versions.js";
 
@@ -63,10 +64,6 @@ export function toolCallCard(call) {
     h("pre.tool-args", { "aria-label": "Arguments" }, code));
 }
 
-const imageSrc = (part) => {
-  if (part.data) return `data:${part.media_type || "image/png"};base64,${part.data}`;
-  return part.url && /^https?:\/\//i.test(part.url) ? part.url : null;
-};
 
 /**
  * A question. Saved ones (with an id) get "Edit" (the bubble becomes a box with Save &
@@ -75,12 +72,14 @@ const imageSrc = (part) => {
  */
 export function userView(message, { onEdit = null, onVersion = null, busy = () => false } = {}) {
   const parts = message.parts || [];
-  const images = parts.filter((p) => p.type === "image").map(imageSrc).filter(Boolean);
+  const images = parts.filter((p) => p.type === "image").map(pictureSrc).filter(Boolean);
   const files = parts.filter((p) => p.type === "file").map((p) => ({ filename: p.filename || "file" }));
   const text = message.text ?? parts.filter((p) => p.type === "text").map((p) => p.text).join("\n");
   const bubble = text ? h("div.bubble", text) : null;
   const col = h("div.user-col",
-    images.length ? h("div.msg-images", images.map((src) => h("img", { src, alt: "Attached image" }))) : null,
+    images.length ? h("div.msg-images", images.map((src) => h("button.picture-open", {
+      type: "button", "aria-label": "Enlarge attached image", onclick: () => openLightbox(src, "", "image"),
+    }, h("img", { src, alt: "Attached image" })))) : null,
     fileChips(files),
     bubble);
   const el = h("div.msg.msg-user", { dataset: { id: message.id ?? "" } }, col);
@@ -178,12 +177,13 @@ export class AssistantView {
     this.reasoningSlot = h("div.reasoning-slot");
     this.tools = h("div.tool-calls");
     this.body = h("div.md");
+    this.pictures = h("div.msg-pictures");
     this.error = h("div.msg-error");
     this.meta = h("div.msg-meta");
     this.actions = h("div.msg-actions", { role: "toolbar", "aria-label": "Message actions" });
     this.el = h("div.msg.msg-assistant", { dataset: { key: answer.key } },
       this.avatar,
-      h("div.msg-body", this.head, this.reasoningSlot, this.body, this.tools, this.error,
+      h("div.msg-body", this.head, this.reasoningSlot, this.body, this.pictures, this.tools, this.error,
         h("div.msg-foot", this.actions, this.meta)));
     this.update(answer);
   }
@@ -213,7 +213,10 @@ export class AssistantView {
     }
     this.renderReasoningLabel();
     if (answer.failure !== before?.failure) this.renderFailure(answer.failure);
-    if (!before || m !== pm || answer.streaming !== before.streaming) this.renderFooter();
+    if (!before || m !== pm || answer.streaming !== before.streaming) {
+      this.pictures.replaceChildren(...picturesOf(m));
+      this.renderFooter();
+    }
   }
 
   renderModel(ref, provider, kind) {

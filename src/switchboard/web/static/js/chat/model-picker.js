@@ -6,7 +6,7 @@
 import { providerBadge } from "../badges.js";
 import { $$, clear, h, icon } from "../dom.js";
 import { capabilityBadges, priceLabel } from "./caps.js";
-import { state } from "./store.js";
+import { isImageModel, state } from "./store.js";
 
 export function createModelPicker({ button, popover, onSelect }) {
   let query = "";
@@ -66,16 +66,27 @@ export function createModelPicker({ button, popover, onSelect }) {
       h("span.group-name", provider.name, label), action);
   }
 
-  function renderList() {
-    clear(list);
+  // Chat models first, grouped by provider; then a section of image models, which
+  // answer a message with pictures drawn from it.
+  function renderSection(kind) {
     let count = 0;
     for (const provider of state.registry.providers) {
-      const models = provider.models.filter(matches);
+      const models = provider.models.filter((m) => matches(m) && isImageModel(m) === (kind === "image"));
       if (!models.length) continue;
+      if (kind === "image" && !count) {
+        list.append(h("div.picker-section-head", { id: "picker-image-models" }, icon("image"), "Image models",
+          h("small", "Answer with pictures drawn from your message")));
+      }
       count += models.length;
-      list.append(h("div.picker-group", { role: "group", "aria-label": provider.name },
+      list.append(h("div.picker-group", { role: "group", "aria-label": kind === "image" ? `${provider.name} image models` : provider.name },
         groupHead(provider), models.map(modelRow)));
     }
+    return count;
+  }
+
+  function renderList() {
+    clear(list);
+    const count = renderSection("chat") + renderSection("image");
     if (!count) {
       list.append(h("div.picker-empty", state.registry.providers.length
         ? "No model matches your search." : "No models are enabled yet."));

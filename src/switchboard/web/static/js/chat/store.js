@@ -49,9 +49,11 @@ function priceOf(model) {
   };
 }
 
-/** Models the chat can offer: embedding models turn text into vectors for other programs
- * and cannot answer a message, so the chat page never lists them. */
-export const isChatModel = (model) => (model?.type || "chat") === "chat";
+/** Models the chat can offer: chat models answer in words, image models in pictures
+ * (the message is what they draw). Embedding models turn text into vectors for other
+ * programs and cannot answer a message, so the chat page never lists them. */
+export const isChatModel = (model) => ["chat", "image"].includes(model?.type || "chat");
+export const isImageModel = (model) => model?.type === "image";
 
 export function normalizeRegistry(data) {
   const byRef = new Map();
@@ -105,7 +107,7 @@ export function resolveSelected(registry, preferred = []) {
   const fallback = byRef.get(defaultRef);
   if (usable(fallback)) return fallback;
   for (const p of providers) {
-    const m = p.models.find((x) => usable(x) && !x.auto);
+    const m = p.models.find((x) => usable(x) && !x.auto && !isImageModel(x));  // words by default
     if (m) return m;
   }
   return byRef.get(preferred.find(Boolean)) || fallback || null;
