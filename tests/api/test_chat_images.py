@@ -99,6 +99,13 @@ def test_a_sent_image_is_kept_in_the_store_and_referenced(server: Running) -> No
     again = stream_chat(http, {"conversation_id": events[0][1]["conversation"]["id"],
                                "text": "And now?"})
     _end(again)  # the stored picture is read back for the next turn
+    sha = image["file"]["sha256"]
+    by_ref = stream_chat(http, {"text": "Once more", "images": [{"file": sha}]})
+    assert by_ref[0][1]["user_message"]["parts"][1]["file"]["sha256"] == sha
+    _end(by_ref)
+    other = client(server, server.make_user("thief"))
+    stolen = other.post("/api/chat/stream", json={"text": "Mine?", "images": [{"file": sha}]})
+    assert stolen.status_code == 404, stolen.text
 
 
 def test_an_image_model_refuses_attachments_and_a_too_long_prompt(server: Running) -> None:

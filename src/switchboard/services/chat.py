@@ -52,6 +52,7 @@ from sqlalchemy import select
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
+from switchboard.services import files
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.attachments import read_attachment
 from switchboard.services.auto.picker import AutoPick, auto_tier
@@ -65,6 +66,7 @@ from switchboard.services.chat_history import (
 )
 from switchboard.services.chat_input import (
     ChatInput,
+    ImageInput,
     choose_model,
     resolve_enabled,
     vision_suggestion,
@@ -78,7 +80,12 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
-from switchboard.services.message_files import inline_files, keep_image, keep_pictures
+from switchboard.services.message_files import (
+    inline_files,
+    keep_image,
+    keep_pictures,
+    reference,
+)
 from switchboard.services.metering import CallOutcome, failed_outcome
 from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
@@ -427,13 +434,13 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
-        files = [await read_attachment(f.filename, f.media_type, f.data, field=f"files.{i}")
-                 for i, f in enumerate(body.files)]
-        warnings += [w for f in files for w in f.warnings]
-        images = [await _kept_image(deps, user_id, i.media_type, i.data, inline)
-                  for i in body.images]
+        attached = [await read_attachment(f.filename, f.media_type, f.data,
+                                          field=f"files.{i}")
+                    for i, f in enumerate(body.files)]
+        warnings += [w for f in attached for w in f.warnings]
+        images = [await _kept_image(deps, user_id, i, inline) for i in body.images]
         user_parts = [*dump_parts([TextPart(text=body.text)]), *images,
-                      *(f.as_part() for f in files)]
+                      *(f.as_part() for f in attached)]
         _ask(history, Message(role="user", parts=model_parts(user_parts, inline)))
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
@@ -538,15 +545,26 @@ async def _earlier(db: Database, user_id: int, conversation_id: int) -> tuple[li
     return questions, size
 
 
-async def _kept_image(deps: ChatDeps, user_id: int, media_type: str, data: str,
+async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,
                       inline: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A sent image as its stored part: kept in the file store and referenced (its
-    inline form added to ``inline`` for this turn's request), or inline without one."""
-    part = ImagePart(media_type=media_type, data=data)
+    inline form added to ``inline`` for this turn's request), or inline without one. A
+    ``file`` reference must name a file of the sender's (else the same 404 as
+    ``GET /api/files``)."""
+    if image.file is not None:
+        if deps.data_dir is None:
+            raise ValidationFailed("this server keeps no files: send the image's data",
+                                   field="images")
+        ref, data = await files.read(deps.db, deps.data_dir, user_id, image.file)
+        part = ImagePart.from_bytes(data, ref.media_type)
+        inline[ref.sha256] = dump_parts([part])[0]
+        return reference(ref)
+    assert image.data is not None
+    part = ImagePart(media_type=image.media_type, data=image.data)
     if deps.data_dir is None:
         return dump_parts([part])[0]
-    kept = await keep_image(deps.db, deps.data_dir, user_id, base64.b64decode(data),
-                            media_type)
+    kept = await keep_image(deps.db, deps.data_dir, user_id, base64.b64decode(image.data),
+                            image.media_type)
     inline[kept["file"]["sha256"]] = dump_parts([part])[0]
     return kept
 

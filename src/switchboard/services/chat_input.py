@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from sqlalchemy import select
 
@@ -53,12 +54,22 @@ class ChatOptions(BaseModel):
 
 
 class ImageInput(BaseModel):
-    """An image sent with the message, inline as base64."""
+    """An image sent with the message: inline as base64 (``data``), or a file of the
+    sender's already in the file store, by its sha256 (``file``: an edited question
+    sends its pictures again this way). Exactly one of them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    media_type: str
-    data: str
+    media_type: str = "image/png"
+    data: str | None = None
+    file: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImageInput:
+        if (self.data is None) == (self.file is None):
+            raise ValueError("an image needs exactly one of 'data' (base64) or 'file' "
+                             "(the sha256 of a stored file)")
+        return self
 
     @field_validator("media_type")
     @classmethod
@@ -69,7 +80,9 @@ class ImageInput(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _data(cls, v: str) -> str:
+    def _data(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
         problem = inline_data_problem(v)  # the same check as /v1's data: URLs
         if problem is not None:
             hint = " (send the base64 without a 'data:' prefix)" if "base64" in problem else ""

@@ -404,7 +404,7 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
       dropFrom(messagesEl.querySelector(`.msg-user[data-id="${editOf.id}"]`));
     }
     userEl = userView({ text, parts: [
-      ...previews.map((p) => ({ type: "image", media_type: p.media_type, data: p.data })),
+      ...previews.map((p) => ({ type: "image", media_type: p.media_type, data: p.data, file: p.file })),
       ...files.map((f) => ({ type: "file", filename: f.filename })),
     ] });
     messagesEl.append(userEl);
@@ -456,10 +456,13 @@ function dropFrom(el) {
 function editAndResend(message, text) {
   if (controllers.size || !state.conversation) return;
   const parts = message.parts || [];
-  const images = parts.filter((p) => p.type === "image" && p.data).map(({ media_type, data }) => ({ media_type, data }));
+  // a picture kept in the file store goes again by its reference, never re-uploaded
+  const images = parts.filter((p) => p.type === "image" && (p.data || p.file?.sha256))
+    .map((p) => (p.file?.sha256 ? { media_type: p.media_type, file: p.file.sha256 } : { media_type: p.media_type, data: p.data }));
+  const previews = parts.filter((p) => p.type === "image");
   const files = parts.filter((p) => p.type === "file" && p.data)
     .map(({ filename, media_type, data }) => ({ filename: filename || "file", media_type, data }));
-  send({ text, images, previews: images, files }, { editOf: message });
+  send({ text, images, previews, files }, { editOf: message });
 }
 
 function regenerate(view) {
