@@ -303,7 +303,8 @@ class Turn:
             self.deps.progress.forget(self.assistant_id)
         # The usage rows are the pipeline's (one per upstream attempt, source "chat").
         self._saving = self.deps.spawn(_save_answer(self, outcome))
-        if self.new_conversation and self.deps.auto_titles:
+        # An image model cannot name the conversation: it keeps its first message.
+        if self.new_conversation and self.deps.auto_titles and self.prompt is None:
             self._titling = self.deps.spawn(_retitle(self))
 
     async def new_title(self) -> str | None:

@@ -97,7 +97,7 @@ def _answered_calls(rows: Sequence[StoredMessage]) -> set[str]:
     return answered
 
 
-EARLIER_PICTURES = "(The pictures of your previous answer:)"
+EARLIER_PICTURES = "(The pictures of your previous answer:)\n"
 
 
 def build_history(rows: Sequence[StoredMessage], *, vision: bool,

@@ -289,11 +289,13 @@ export class AssistantView {
     // "≈": the provider reported no usage (a stopped answer): the figures are estimates.
     const approx = m.usage_estimated ? "≈ " : "";
     const estimatedNote = m.usage_estimated ? " (estimated: the provider did not report usage)" : "";
-    if (m.input_tokens !== undefined && m.input_tokens !== null) {
+    // pictures an image model drew carry their size and cost themselves (pictures.js)
+    const drawn = (m.parts || []).some((p) => p.type === "image" && p.meta);
+    if (!drawn && m.input_tokens !== undefined && m.input_tokens !== null) {
       meta.push(h("span.msg-tokens", { title: `${formatInt(m.input_tokens)} input tokens${m.cached_tokens ? ` (${formatInt(m.cached_tokens)} cached)` : ""}, ${formatInt(m.output_tokens)} output tokens${m.reasoning_tokens ? ` (${formatInt(m.reasoning_tokens)} reasoning)` : ""}${estimatedNote}` },
         `${approx}${formatInt(m.input_tokens)} in · ${formatInt(m.output_tokens)} out tokens`));
     }
-    if (m.id && m.status !== "streaming" && m.input_tokens !== undefined) {
+    if (!drawn && m.id && m.status !== "streaming" && m.input_tokens !== undefined) {
       meta.push(h("span.msg-cost", { title: `Cost of this answer${estimatedNote}` }, m.cost === null || m.cost === undefined ? "cost unknown" : `${approx}${formatCost(m.cost)}`));
     }
     if (m.latency_ms !== undefined && m.latency_ms !== null) {
