@@ -105,3 +105,24 @@ def test_empty_oversized_and_bad_types_are_refused(setup: Setup) -> None:
                              (b"x", "not a type"), (b"x", "text/html\r\nx-evil: 1")):
         with pytest.raises(ValidationFailed):
             setup.store("owner", data, media_type)
+
+
+def test_each_owner_keeps_at_most_their_quota(setup: Setup) -> None:
+    setup.server.make_user("hoarder")
+    owner = setup.user_id("hoarder")
+
+    async def run() -> None:
+        db = Database.from_url(setup.server.settings.database_url, pooled=False)
+        root = setup.server.settings.data_dir
+        try:
+            first = await files.store(db, root, owner, b"a" * 600, "text/plain", quota=1000)
+            again = await files.store(db, root, owner, b"a" * 600, "text/plain", quota=1000)
+            assert again == first  # the same bytes again take no more room
+            with pytest.raises(ValidationFailed, match="each person may keep 1,000"):
+                await files.store(db, root, owner, b"b" * 600, "text/plain", quota=1000)
+            with pytest.raises(ValidationFailed):
+                await files.check_room(db, owner, 500, quota=1000)
+            await files.check_room(db, owner, 400, quota=1000)
+        finally:
+            await db.dispose()
+    asyncio.run(run())

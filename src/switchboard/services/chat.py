@@ -408,6 +408,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             raise ValidationFailed(f"model {model.ref!r} draws pictures from words only: "
                                    "send the description without attachments",
                                    field="images")
+        if deps.data_dir is not None:  # the pictures must fit before they are paid for
+            await files.check_room(deps.db, user_id, 1)
     else:
         model.chat_model()  # a missing key is refused here, before anything is written
     # Fallbacks must be enabled models too; said now, before anything is written.

@@ -7,8 +7,9 @@ owner says who may read them and as what media type. Two users storing the same 
 share the bytes but not the access: each has their own row, and another user's file is
 "not found" (never "forbidden": that would confirm the content exists).
 
-Bounded: ``MAX_FILE_BYTES`` per file. Not yet: per-user quotas, deleting bytes no row
-references, and a shared store (database or object store) for several servers.
+Bounded: ``MAX_FILE_BYTES`` per file and ``MAX_USER_BYTES`` per owner (the sum of the
+owner's rows; bytes shared with another owner count for each). Not yet: deleting bytes
+no row references, and a shared store (database or object store) for several servers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
 from switchboard.db.models import StoredFile
@@ -28,6 +30,8 @@ from switchboard.services.errors import NotFound, ValidationFailed
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """The largest file stored (OpenAI's limit for one image input is the same)."""
+MAX_USER_BYTES = 1024 * 1024 * 1024
+"""What one user may keep in all (1 GiB): pictures they sent and pictures drawn for them."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 
@@ -55,10 +59,32 @@ def _write(root: Path, sha256: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+async def _kept_bytes(session: AsyncSession, owner_id: int) -> int:
+    return int(await session.scalar(select(func.coalesce(func.sum(StoredFile.size), 0))
+                                    .where(StoredFile.owner_id == owner_id)) or 0)
+
+
+def _over_quota(kept: int, incoming: int, quota: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"your files would take {kept + incoming:,} bytes; each person may keep "
+        f"{quota:,}. Delete conversations with pictures you no longer need", field="file")
+
+
+async def check_room(db: Database, owner_id: int, incoming: int, *,
+                     quota: int = MAX_USER_BYTES) -> None:
+    """Refuse, before anything is spent, when ``incoming`` more bytes would not fit the
+    owner's quota (an image model's turn asks before drawing)."""
+    async with db.unit_of_work(read_only=True) as session:
+        kept = await _kept_bytes(session, owner_id)
+    if kept + incoming > quota:
+        raise _over_quota(kept, incoming, quota)
+
+
 async def store(db: Database, root: Path, owner_id: int, data: bytes,
-                media_type: str) -> FileRef:
+                media_type: str, *, quota: int = MAX_USER_BYTES) -> FileRef:
     """Keep ``data`` for ``owner_id`` (idempotent: the same bytes again are the same
-    file). Refuses an empty or oversized file and a malformed media type."""
+    file). Refuses an empty or oversized file, one over the owner's ``quota``, and a
+    malformed media type."""
     if not data:
         raise ValidationFailed("the file is empty", field="file")
     if len(data) > MAX_FILE_BYTES:
@@ -74,6 +100,9 @@ async def store(db: Database, root: Path, owner_id: int, data: bytes,
         row = (await session.execute(select(StoredFile).where(
             StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
         if row is None:
+            kept = await _kept_bytes(session, owner_id)
+            if kept + len(data) > quota:
+                raise _over_quota(kept, len(data), quota)
             session.add(StoredFile(owner_id=owner_id, sha256=sha256, media_type=media_type,
                                    size=len(data)))
     return FileRef(sha256, media_type, len(data))
