@@ -118,3 +118,20 @@ def test_an_image_model_refuses_attachments_and_a_too_long_prompt(server: Runnin
     too_long = http.post("/api/chat/stream", json={"model": IMAGE_MODEL, "text": "x" * 40_000})
     assert too_long.status_code == 422, too_long.text
     assert "prompt" in too_long.json()["error"]["message"]
+
+
+def test_deleting_conversations_deletes_the_files_nothing_else_names(server: Running) -> None:
+    http = client(server, server.make_user("tidy"))
+    drawn = _end(stream_chat(http, {"model": IMAGE_MODEL, "text": "a small boat"}))
+    sha = drawn["message"]["parts"][0]["file"]["sha256"]
+    reused = _end(stream_chat(http, {"text": "Look again", "images": [{"file": sha}]}))
+    path = server.settings.data_dir / "files" / sha[:2] / sha
+    assert path.exists()
+
+    first = http.delete(f"/api/conversations/{drawn['conversation']['id']}")
+    assert first.status_code == 204
+    assert http.get(f"/api/files/{sha}").status_code == 200  # still named by the other one
+    second = http.delete(f"/api/conversations/{reused['conversation']['id']}")
+    assert second.status_code == 204
+    assert http.get(f"/api/files/{sha}").status_code == 404
+    assert not path.exists()

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 from sqlalchemy import (
     ColumnElement,
@@ -39,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
+from switchboard.services import files
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
 from switchboard.services.message_tree import MessageTree, Node
@@ -324,11 +327,20 @@ async def update_conversation(db: Database, user_id: int, conversation_id: int, 
         return await load_conversation_view(session, row)
 
 
-async def delete_conversation(db: Database, user_id: int, conversation_id: int) -> None:
-    """Delete a conversation and (by the database's CASCADE) its messages."""
+async def delete_conversation(db: Database, user_id: int, conversation_id: int,
+                              data_dir: Path | None = None) -> None:
+    """Delete a conversation and (by the database's CASCADE) its messages; with the file
+    store's root, then the files it named that no other message of the owner's names
+    (``files.forget``, decision 0141)."""
     async with db.unit_of_work() as session:
         row = await owned_conversation(session, user_id, conversation_id)
+        named: set[str] = set()
+        for parts in (await session.scalars(select(m.Message.parts).where(
+                m.Message.conversation_id == row.id))).all():
+            named.update(files.SHA256_IN_TEXT.findall(orjson.dumps(parts).decode()))
         await session.execute(delete(m.Conversation).where(m.Conversation.id == row.id))
+    if data_dir is not None:
+        await files.forget(db, data_dir, user_id, named)
 
 
 async def rate_message(db: Database, user_id: int, message_id: int,

@@ -8,8 +8,10 @@ share the bytes but not the access: each has their own row, and another user's f
 "not found" (never "forbidden": that would confirm the content exists).
 
 Bounded: ``MAX_FILE_BYTES`` per file and ``MAX_USER_BYTES`` per owner (the sum of the
-owner's rows; bytes shared with another owner count for each). Not yet: deleting bytes
-no row references, and a shared store (database or object store) for several servers.
+owner's rows; bytes shared with another owner count for each). When a conversation is
+deleted, ``forget`` drops the owner's rows no other message of theirs mentions, and the
+bytes no row names any more. Not yet: a shared store (database or object store) for
+several servers.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
+from switchboard.db import models as m
 from switchboard.db.models import StoredFile
 from switchboard.services.errors import NotFound, ValidationFailed
 
@@ -124,3 +127,37 @@ async def read(db: Database, root: Path, owner_id: int, sha256: str) -> tuple[Fi
     except FileNotFoundError:
         raise NotFound("no such file") from None
     return ref, data
+
+
+SHA256_IN_TEXT = re.compile(r"[0-9a-f]{64}")
+"""How a message names a stored file (a part's ``file.sha256``, a tool result's file
+list): every such name in the parts' JSON text is a candidate; only the owner's rows
+count, so a stray hex string deletes nothing that is not theirs."""
+
+
+async def forget(db: Database, root: Path, owner_id: int, candidates: set[str]) -> list[str]:
+    """After a conversation of ``owner_id`` was deleted: of the ``candidates`` its
+    messages named, drop the owner's rows that no remaining message of theirs names,
+    then the bytes that no owner's row names. Returns the sha256s whose rows went."""
+    if not candidates:
+        return []
+    dropped: list[str] = []
+    async with db.unit_of_work() as session:
+        owned = set((await session.scalars(select(StoredFile.sha256).where(
+            StoredFile.owner_id == owner_id, StoredFile.sha256.in_(candidates)))).all())
+        for sha256 in sorted(owned):
+            named = await session.scalar(
+                select(m.Message.id)
+                .join(m.Conversation, m.Conversation.id == m.Message.conversation_id)
+                .where(m.Conversation.user_id == owner_id,
+                       cast(m.Message.parts, String).contains(sha256))
+                .limit(1))
+            if named is None:
+                await session.execute(delete(StoredFile).where(
+                    StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))
+                dropped.append(sha256)
+        orphans = [sha for sha in dropped if await session.scalar(
+            select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None]
+    for sha256 in orphans:
+        await asyncio.to_thread(_path(root, sha256).unlink, missing_ok=True)
+    return dropped

@@ -102,7 +102,9 @@ async def show_version(request: Request, conversation_id: PathId, body: VersionB
                dependencies=[Depends(require_csrf)])
 async def delete_conversation(request: Request, conversation_id: PathId,
                               who: Principal = Depends(current_principal)) -> Response:
-    await service.delete_conversation(state_of(request).db, who.user_id, conversation_id)
+    state = state_of(request)
+    await service.delete_conversation(state.db, who.user_id, conversation_id,
+                                      state.settings.data_dir)
     return Response(status_code=204)
 
 
