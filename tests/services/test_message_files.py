@@ -1,0 +1,58 @@
+"""Stored pictures referenced by messages (decision 0141), on every backend: deleting a
+conversation forgets the files only it named (the JSON text search runs on SQLite and
+PostgreSQL alike), and the history shows references inline, an answer's pictures carried
+to the next question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from switchboard.db import Database
+from switchboard.db import models as m
+from switchboard.services import files
+from switchboard.services.chat_history import EARLIER_PICTURES, StoredMessage, build_history
+from switchboard.services.conversations import delete_conversation
+from switchboard.services.message_files import inline_files, keep_image
+from switchboard.spec import ImagePart, TextPart
+
+
+async def _conversation(db: Database, user_id: int, parts: list[dict[str, object]]) -> int:
+    async with db.unit_of_work() as session:
+        conversation = m.Conversation(user_id=user_id, title="t", provider="p", model="x")
+        session.add(conversation)
+        await session.flush()
+        session.add(m.Message(conversation_id=conversation.id, role="user", parts=parts,
+                              status="complete"))
+        return conversation.id
+
+
+async def test_deleting_a_conversation_forgets_only_what_nothing_else_names(
+        database: Database, tmp_path: Path) -> None:
+    async with database.unit_of_work() as session:
+        user = m.User(username="keeper", role="user")
+        session.add(user)
+        await session.flush()
+        uid = user.id
+    part = await keep_image(database, tmp_path, uid, b"\x89PNG picture", "image/png")
+    sha = part["file"]["sha256"]
+    first = await _conversation(database, uid, [{"type": "text", "text": "a"}, part])
+    second = await _conversation(database, uid, [{"type": "text", "text": "b"}, part])
+    await delete_conversation(database, uid, first, tmp_path)
+    assert (await files.read(database, tmp_path, uid, sha))[1] == b"\x89PNG picture"
+    await delete_conversation(database, uid, second, tmp_path)
+    assert await files.forget(database, tmp_path, uid, {sha}) == []
+    assert not (tmp_path / "files" / sha[:2] / sha).exists()
+
+    # the history: a reference shown inline, an answer's picture carried forward
+    part = await keep_image(database, tmp_path, uid, b"\x89PNG drawn", "image/png")
+    rows = [StoredMessage(1, "user", [{"type": "text", "text": "draw"}], "complete"),
+            StoredMessage(2, "assistant", [part], "complete")]
+    inline = await inline_files(database, tmp_path, uid, [r.parts for r in rows])
+    history, warnings = build_history(rows, vision=True, inline=inline)
+    assert warnings == []
+    assert [x.role for x in history] == ["user", "assistant", "user"]
+    assert history[1].parts == [TextPart(text="[1 picture(s) drawn]")]
+    assert history[2].parts == [TextPart(text=EARLIER_PICTURES),
+                                ImagePart.from_bytes(b"\x89PNG drawn", "image/png")]
+    text_only, _ = build_history(rows, vision=False, inline=inline)
+    assert [x.role for x in text_only] == ["user"]  # nothing was said in words
