@@ -211,21 +211,23 @@ def test_bad_input_is_refused_before_anything_is_written(alice: httpx.Client,
     assert server.query("SELECT count(*) FROM messages") == before
 
 
-def test_image_to_a_model_without_vision_names_a_vision_model(alice: httpx.Client,
-                                                               server: Running) -> None:
-    with serve_in_thread(FakeVendor(OpenAIWire())) as url:
+def test_image_to_a_model_without_vision_is_read_by_the_vision_model(
+        alice: httpx.Client, server: Running) -> None:
+    """No vendor 400: the default vision model answers that turn and says so; the
+    conversation goes on with the model that was chosen (decision 0141)."""
+    vendor = FakeVendor(OpenAIWire())
+    with serve_in_thread(vendor) as url:
         ref = add_provider(server, "textonly", "openai", url, OPENAI_MODEL, vision=False)
         response = alice.post("/api/chat", json={
             "text": "what is this?", "model": ref,
             "images": [{"media_type": "image/png", "data": PNG}]})
-    assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["field"] == "images"
-    assert ref in error["message"] and "offline:offline-chat" in error["message"]
-    ok = alice.post("/api/chat", json={"text": "what is this?",
-                                       "images": [{"media_type": "image/png", "data": PNG}]})
-    assert ok.status_code == 200, ok.text
-    parts = ok.json()["user_message"]["parts"]
+    assert response.status_code == 200, response.text
+    assert vendor.requests == []  # the text-only model was never sent the image
+    body = response.json()
+    assert body["assistant_message"]["model"] == "offline:offline-chat"
+    assert any(w.startswith("answered by offline:offline-chat") for w in body["warnings"])
+    assert body["conversation"]["model"] == ref
+    parts = body["user_message"]["parts"]
     raw = base64.b64decode(PNG)  # kept in the file store, referenced (decision 0141)
     assert parts[1] == {"type": "image", "media_type": "image/png",
                         "file": {"sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}}

@@ -171,6 +171,9 @@ class Turn:
     principal: Principal | None = None
     prompt: str | None = None
     """An image model's turn: what to draw (None: a chat turn)."""
+    continued: ResolvedModel | None = None
+    """The model the conversation goes on with when another answered this turn (a
+    vision model read images the chosen model cannot; decision 0141)."""
     stored_parts: list[dict[str, Any]] | None = None
     """The answer's parts as saved, when they are not the result's (pictures kept in the
     file store)."""
@@ -415,12 +418,11 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     # Fallbacks must be enabled models too; said now, before anything is written.
     fallbacks = [resolve_enabled(registry, ref, field="fallbacks").ref
                  for ref in body.fallbacks]
+    continued = model  # what the conversation goes on with after this turn
     if not drawing and body.images and model.capabilities.vision is False:
-        other = vision_suggestion(registry)
-        pick = f"pick a vision model such as {other!r}" if other else (
-            "no configured model accepts images; an admin can enable one")
-        raise ValidationFailed(f"model {model.ref!r} does not accept images: {pick}",
-                               field="images")
+        model = _image_reader(registry, model)
+        warnings.append(f"answered by {model.ref}: {continued.ref} cannot read images, so "
+                        "the default vision model read this message")
     thread = _Thread([], None, None, None)
     if body.conversation_id is not None:
         thread = await _thread(deps.db, user_id, body.conversation_id, body)
@@ -456,15 +458,16 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     async with deps.db.unit_of_work() as session:
         if body.conversation_id is None:
             conversation = m.Conversation(user_id=user_id, title=title_from(body.text),
-                                          provider=model.provider_name, model=model.model_id)
+                                          provider=continued.provider_name,
+                                          model=continued.model_id)
             session.add(conversation)
             await session.flush()
         else:  # again, inside the transaction: it may have been deleted meanwhile
             conversation = await owned_conversation(session, user_id, body.conversation_id)
             # The conversation continues with the model of its latest turn from now on,
             # even if this answer fails or is still streaming when the page reloads.
-            conversation.provider = model.provider_name
-            conversation.model = model.model_id
+            conversation.provider = continued.provider_name
+            conversation.model = continued.model_id
         user_row = None
         answer_parent = thread.parent_id
         if user_parts:
@@ -492,7 +495,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 user_message=user_view, assistant_id=answer.id,
                 previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
                 new_conversation=body.conversation_id is None, principal=principal,
-                prompt=prompt,
+                prompt=prompt, continued=None if continued is model else continued,
                 fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref],
                 auto=auto)
 
@@ -546,6 +549,18 @@ async def _earlier(db: Database, user_id: int, conversation_id: int) -> tuple[li
         if row.role == "user":
             questions.append(text)
     return questions, size
+
+
+def _image_reader(registry: Registry, asked: ResolvedModel) -> ResolvedModel:
+    """The model that reads a turn's images for ``asked``, which cannot: the default
+    vision model (the catalog's first enabled, usable chat model that reads images).
+    Refused in words when there is none."""
+    other = vision_suggestion(registry)
+    if other is None:
+        raise ValidationFailed(f"model {asked.ref!r} does not accept images, and no "
+                               "configured model does; an admin can enable one",
+                               field="images")
+    return resolve_enabled(registry, other, field="images")
 
 
 async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,
@@ -642,8 +657,9 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                 row.model = outcome.model
                 row.failed_models = [{"ref": ref, "code": error.code}
                                      for ref, error in turn.failed] or None
-                conversation.provider = outcome.provider
-                conversation.model = outcome.model
+                kept = turn.continued
+                conversation.provider = kept.provider_name if kept else outcome.provider
+                conversation.model = kept.model_id if kept else outcome.model
                 conversation.updated_at = utcnow()
             await session.flush()
             if not keep_previous:

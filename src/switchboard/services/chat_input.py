@@ -210,6 +210,7 @@ async def choose_model(db: Database, registry: Registry, user_id: int,
 def vision_suggestion(registry: Registry) -> str | None:
     """A configured, enabled model that accepts images, to name in an error."""
     for entry in registry.catalog():
-        if entry.enabled and entry.configured and entry.capabilities.vision:
+        if entry.enabled and entry.configured and entry.capabilities.vision \
+                and entry.type == "chat":
             return entry.ref
     return None
