@@ -44,6 +44,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -91,11 +92,23 @@ from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
+from switchboard.services.tools.contract import ToolContext
+from switchboard.services.tools.loop import (
+    LoopEvent,
+    StepRun,
+    Toolbox,
+    ToolStep,
+    TurnTools,
+    default_cost_cap,
+    run_calls,
+)
+from switchboard.services.tools.steps import save_step
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
     FinishReason,
+    Collector,
     ImagePart,
     ImageRequest,
     Message,
@@ -104,6 +117,8 @@ from switchboard.spec import (
     StreamStart,
     SwitchboardError,
     TextPart,
+    ToolCallPart,
+    Usage,
 )
 
 log = logging.getLogger("switchboard.chat")
@@ -132,6 +147,16 @@ class ChatDeps:
     data_dir: Path | None = None
     """The file store's root: images in messages are kept there and referenced (None:
     they stay inline in the row, as before the store; decision 0141)."""
+    toolbox: Toolbox | None = None
+    """Where a turn's ``tools`` come from (None: this process offers no tools)."""
+    budget_timezone: str = "UTC"
+    """For the tool loop's default cost cap (the budgets' periods)."""
+
+
+class LoopLimit(SwitchboardError):
+    """A tool loop ended before the model answered in text (its cost cap)."""
+
+    code = "tool_loop_limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +207,14 @@ class Turn:
     """The models that failed before the one that answered (saved with the answer)."""
     auto: AutoPick | None = None
     """Set when the user picked Auto: the model chosen for this turn and why."""
+    tools: TurnTools | None = None
+    """The turn's tools (None: one model call, no loop)."""
+    step: int = 0
+    """Model calls made so far in this turn (the tool loop's steps)."""
+    _steps: list[CallOutcome] = field(default_factory=list, repr=False)
+    """The outcomes of the steps that ended in tool calls (saved as their own rows)."""
+    _step_ended: CallOutcome | None = field(default=None, repr=False)
+    _tool_cost: Decimal = Decimal(0)
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
@@ -231,6 +264,10 @@ class Turn:
                                    prompt=self.prompt, size=done.result.size)
 
     async def open(self) -> OpenCall:
+        self.step += 1
+        return await self._open()
+
+    async def _open(self) -> OpenCall:
         """The answer, opened through the pipeline (its first event in hand); ``on_done``
         saves it however it ends, its progress saved every second on the way so a crash
         keeps what was said. Raises what ended the turn before the first event."""
@@ -246,9 +283,10 @@ class Turn:
             self.deps.progress.track(self.assistant_id, call.collector)
         return call
 
-    def events(self) -> AsyncIterator[StreamEvent]:
-        """``open()`` as one stream of events, first included."""
-        return self._events()
+    def events(self) -> AsyncIterator[StreamEvent | LoopEvent]:
+        """``open()`` as one stream of events, first included; with tools, every step
+        of the tool loop (decision 0100)."""
+        return self._events() if self.tools is None else self._loop(self.tools)
 
     async def _events(self) -> AsyncGenerator[StreamEvent, None]:
         if self.prompt is not None:
@@ -262,13 +300,84 @@ class Turn:
         finally:
             await call.aclose()
 
+    async def _loop(self, tools: TurnTools) -> AsyncGenerator[StreamEvent | LoopEvent, None]:
+        """The tool loop: a model step (one pipeline call), its tool calls saved, run
+        concurrently, their results saved, the next step, until the model answers in
+        text, the step cap (the last step is asked for text) or the cost cap. The final
+        answer is saved by ``on_done`` as for any turn; whatever ends the loop early
+        (stop, shutdown, an error) closes it through ``_never_answered``."""
+        try:
+            while True:
+                async for event in self._events():
+                    yield event
+                ended, self._step_ended = self._step_ended, None
+                if ended is None:
+                    return  # the model answered (or failed): on_done is saving it
+                async for loop_event in self._run_step(tools, ended):
+                    yield loop_event
+                spent = self._spent()
+                if tools.max_cost is not None and spent is not None and spent >= tools.max_cost:
+                    self._never_answered(LoopLimit(
+                        f"this answer stopped using tools after {self.step} steps: they "
+                        f"cost ${spent}, and what is left of your budget was "
+                        f"${tools.max_cost}; the steps so far are saved"))
+                    return
+                if self.step + 1 >= tools.max_steps:  # the last step: text only
+                    self.request = self.request.model_copy(update={"tool_choice": "none"})
+        except BaseException as exc:
+            self._never_answered(exc)
+            raise
+
+    async def _run_step(self, tools: TurnTools,
+                        ended: CallOutcome) -> AsyncGenerator[LoopEvent, None]:
+        """Save the step's tool calls, run them, save their results, and add both to the
+        request of the next step."""
+        self._steps.append(ended)
+        parts = ended.result.parts
+        calls = [p for p in parts if isinstance(p, ToolCallPart)]
+        step_id = await save_step(self.deps.db, self.assistant_id, "assistant",
+                                  dump_parts(parts), outcome=ended)
+        yield ToolStep(self.step, step_id, "assistant")
+        if self.deps.progress is not None:  # heartbeats while the tools run (decision 0024)
+            self.deps.progress.track(self.assistant_id, Collector())
+        run = StepRun(calls)
+        context = ToolContext(self.caller, self.conversation.id)
+        async for event in run_calls(run, tools, context):
+            yield event
+        self._tool_cost += run.cost
+        results = [r.part() for r in run.ordered()]
+        result_id = await save_step(self.deps.db, self.assistant_id, "tool",
+                                    dump_parts([*results, *run.images()]))
+        yield ToolStep(self.step, result_id, "tool")
+        self.request = self.request.model_copy(update={"messages": [
+            *self.request.messages, Message(role="assistant", parts=parts),
+            Message(role="tool", parts=results)]})
+
+    def _spent(self) -> Decimal | None:
+        """What the turn's steps and tools have cost so far (None: a price unknown)."""
+        total = self._tool_cost
+        for outcome in self._steps:
+            if outcome.cost is None:
+                return None
+            total += outcome.cost
+        return total
+
     async def complete(self) -> Saved:
-        """The answer from ONE non-streaming vendor call (after fallbacks), saved."""
+        """The answer from ONE non-streaming vendor call (after fallbacks), saved. An image
+        model draws; with tools, the tool loop runs (streaming each step) and its final
+        answer is saved."""
         if self.prompt is not None:
             try:
                 await self.draw()
             except SwitchboardError:
                 pass  # saved with the answer
+            return await self.saved()
+        if self.tools is not None:
+            try:
+                async for _ in self.events():
+                    pass
+            except SwitchboardError:
+                pass  # the outcome with this error was saved
             return await self.saved()
         try:
             done = await self.deps.pipeline.complete(self.spec(stream=False),
@@ -284,8 +393,20 @@ class Turn:
         self.failed = failed
 
     def _settled(self, outcome: CallOutcome | None) -> None:
-        if outcome is not None:  # None: no model was reached (see _never_answered)
-            self.on_done(outcome)
+        if outcome is None:  # no model was reached (see _never_answered)
+            return
+        if self._continues(outcome):  # a step of the tool loop: ``_loop`` saves it
+            self._step_ended = outcome
+            if self.deps.progress is not None:
+                self.deps.progress.forget(self.assistant_id)
+            return
+        self.on_done(outcome)
+
+    def _continues(self, outcome: CallOutcome) -> bool:
+        """Did this model call end in tool calls the loop should run?"""
+        return (self.tools is not None and outcome.status == "ok"
+                and bool(outcome.result.tool_calls) and not self.client_stopped
+                and self.step < self.tools.max_steps)
 
     def _never_answered(self, exc: BaseException) -> None:
         """Ended before any model was called (a limit refused it, cancelled): the
@@ -302,6 +423,9 @@ class Turn:
         return await asyncio.shield(self._saving)
 
     def on_done(self, outcome: CallOutcome) -> None:
+        if self._saving is not None:
+            return  # saved once: a later cancellation of the loop changes nothing
+        outcome = self._turn_total(outcome)
         if self.deps.progress is not None:
             self.deps.progress.forget(self.assistant_id)
         # The usage rows are the pipeline's (one per upstream attempt, source "chat").
@@ -309,6 +433,31 @@ class Turn:
         # An image model cannot name the conversation: it keeps its first message.
         if self.new_conversation and self.deps.auto_titles and self.prompt is None:
             self._titling = self.deps.spawn(_retitle(self))
+
+    def _turn_total(self, outcome: CallOutcome) -> CallOutcome:
+        """The final outcome with the tokens and cost of the loop's earlier steps and of
+        its tools added: what the answer shows as its cost (decision 0101). The usage
+        rows stay one per upstream attempt."""
+        if not self._steps and not self._tool_cost:
+            return outcome
+        reached = bool(outcome.result.parts) or outcome.result.usage.input_tokens is not None
+        counted = [*self._steps, *([outcome] if reached else [])]
+
+        def total(values: list[int | None]) -> int | None:
+            known = [v for v in values if v is not None]
+            return sum(known) if known else None
+
+        usages = [o.result.usage for o in counted]
+        usage = Usage(input_tokens=total([u.input_tokens for u in usages]),
+                      output_tokens=total([u.output_tokens for u in usages]),
+                      cached_input_tokens=total([u.cached_input_tokens for u in usages]),
+                      cache_write_tokens=total([u.cache_write_tokens for u in usages]),
+                      reasoning_tokens=total([u.reasoning_tokens for u in usages]))
+        cost: Decimal | None = self._tool_cost
+        for each in counted:
+            cost = None if cost is None or each.cost is None else cost + each.cost
+        return replace(outcome, result=replace(outcome.result, usage=usage), cost=cost,
+                       estimated=any(o.estimated for o in counted))
 
     async def new_title(self) -> str | None:
         """The title the model gave a new conversation (None: it keeps its first one)."""
@@ -377,23 +526,53 @@ async def _thread(db: Database, user_id: int, conversation_id: int,
 
 
 def _build_request(body: ChatInput, history: list[Message],
-                   conversation_prompt: str | None) -> ChatRequest:
+                   conversation_prompt: str | None, tools: TurnTools | None) -> ChatRequest:
     options = body.options
     try:
         return ChatRequest(messages=history,
                            system=conversation_prompt or options.system_prompt or None,
                            temperature=options.temperature,
-                           max_output_tokens=options.max_output_tokens)
+                           max_output_tokens=options.max_output_tokens,
+                           tools=tools.specs() if tools is not None else None)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first.get("loc", ())
         where = ".".join(str(p) for p in loc) or "request"
         message = str(first.get("msg", "")).removeprefix("Value error, ")
+        if loc and loc[0] == "tools":
+            raise ValidationFailed(f"{where}: {message}", field="tools") from None
         if not loc or loc[0] == "messages":  # over a request limit (spec/limits.py)
             raise ValidationFailed(
                 f"{where}: {message}. This conversation has grown too large to send; "
                 "start a new one", field="conversation_id") from None
         raise ValidationFailed(f"{where}: {message}", field="options") from None
+
+
+async def _turn_tools(deps: ChatDeps, names: list[str], model: ResolvedModel,
+                      caller: Principal) -> TurnTools | None:
+    """The tools the turn asked for, from the toolbox; a name it does not offer (unknown,
+    disabled, or denied by policy) is refused before anything is written."""
+    if not names:
+        return None
+    if deps.toolbox is None:
+        raise ValidationFailed("this server offers no tools yet", field="tools")
+    found = list(await deps.toolbox.for_turn(names, caller))
+    known = {t.spec.name for t in found}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValidationFailed(f"no tool named {', '.join(map(repr, unknown))} is available "
+                               "to you; GET /api/tools lists the tools you can use",
+                               field="tools")
+    if model.capabilities.tools is False:
+        raise ValidationFailed(f"model {model.ref!r} cannot call tools; pick a model that "
+                               "can, or send the message without tools", field="tools")
+    tools = TurnTools.of([t for t in found if t.spec.name in names],
+                         max_cost=await default_cost_cap(deps.db, caller,
+                                                         timezone=deps.budget_timezone))
+    if len(tools.by_wire) < len(known):
+        raise ValidationFailed("two of these tools have the same name for a model "
+                               f"({', '.join(sorted(known))}); leave one out", field="tools")
+    return tools
 
 
 async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput, *,
@@ -450,7 +629,9 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
-    request = _build_request(body, history, thread.system_prompt)
+    caller = principal or Principal(user_id, "", "user", api_token_id)
+    tools = await _turn_tools(deps, body.tools, model, caller)
+    request = _build_request(body, history, thread.system_prompt, tools)
     prompt = None
     if drawing:
         prompt = body.text if not body.regenerate else text_of(thread.history[-1].parts)
@@ -497,7 +678,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 new_conversation=body.conversation_id is None, principal=principal,
                 prompt=prompt, continued=None if continued is model else continued,
                 fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref],
-                auto=auto)
+                auto=auto, tools=tools)
 
 
 async def _auto_pick(deps: ChatDeps, registry: Registry, user_id: int, body: ChatInput,
@@ -690,4 +871,4 @@ async def _retitle(turn: Turn) -> str | None:
     return title
 
 
-__all__ = ["ChatDeps", "ChatInput", "Saved", "Turn", "start_turn", "title_from"]
+__all__ = ["ChatDeps", "ChatInput", "LoopLimit", "Saved", "Turn", "start_turn", "title_from"]

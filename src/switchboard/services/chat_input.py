@@ -33,6 +33,7 @@ from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.attachments import MAX_FILE_BYTES, MAX_FILENAME, MAX_FILES
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
+from switchboard.services.tools.loop import MAX_TURN_TOOLS
 from switchboard.spec import (
     ConfigurationError,
     InvalidRequestError,
@@ -103,6 +104,8 @@ class FileInput(BaseModel):
 
 ModelRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=MAX_MODEL_REF)]
+ToolName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=200)]
 
 
 class ChatInput(BaseModel):
@@ -124,6 +127,10 @@ class ChatInput(BaseModel):
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
     files: list[FileInput] = Field(default_factory=list, max_length=MAX_FILES)
     options: ChatOptions = Field(default_factory=ChatOptions)
+    tools: list[ToolName] = Field(default_factory=list, max_length=MAX_TURN_TOOLS)
+    """Tools the model may call in this turn, by public name (``calculator``,
+    ``server.tool``): the server runs them and feeds the results back until the model
+    answers in text (the tool loop, decision 0100)."""
 
     @field_validator("text")
     @classmethod
@@ -135,6 +142,11 @@ class ChatInput(BaseModel):
         if not regenerate and not v.strip():
             raise ValueError("must not be empty: write the message to send")
         return v
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))  # a name given twice is one tool
 
     @field_validator("images")
     @classmethod

@@ -43,6 +43,7 @@ from switchboard.services.answer_jobs import AnswerJob, JobEvent
 from switchboard.services.chat import STOPPED, ChatDeps, Saved, Turn, start_turn
 from switchboard.services.chat_input import ChatInput
 from switchboard.services.policy import Refused
+from switchboard.services.tools.loop import LoopEvent, ToolResult, ToolRunning, ToolStep
 from switchboard.spec import (
     ReasoningDelta,
     StreamEvent,
@@ -50,6 +51,7 @@ from switchboard.spec import (
     SwitchboardError,
     TextDelta,
     ToolCall,
+    ToolCallStart,
 )
 
 log = logging.getLogger("switchboard.api.chat")
@@ -89,7 +91,8 @@ def _deps(state: AppState) -> ChatDeps:
     return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
                     pipeline=state.pipeline, progress=state.progress,
                     auto_titles=state.settings.auto_titles,
-                    data_dir=state.settings.data_dir)
+                    data_dir=state.settings.data_dir, toolbox=state.toolbox,
+                    budget_timezone=state.settings.budget_timezone)
 
 
 async def _start(request: Request, body: ChatInput, who: Principal) -> Turn:
@@ -125,7 +128,7 @@ def _dump(view: Any) -> Any:
     return view.model_dump(mode="json") if view is not None else None
 
 
-def _start_data(turn: Turn, first: StreamEvent) -> Data:
+def _start_data(turn: Turn, first: StreamEvent | LoopEvent) -> Data:
     warnings = list(turn.warnings)
     if isinstance(first, StreamStart):
         warnings += [w.message for w in first.warnings]
@@ -138,7 +141,11 @@ def _start_data(turn: Turn, first: StreamEvent) -> Data:
     }
 
 
-def _event_data(event: StreamEvent) -> tuple[str, Data] | None:
+def _event_data(event: StreamEvent | LoopEvent) -> tuple[str, Data] | None:
+    if isinstance(event, ToolStep | ToolRunning | ToolResult):  # the tool loop's own
+        return event.sse()
+    if isinstance(event, ToolCallStart):  # the card appears as the model starts the call
+        return "tool_call_start", {"id": event.id, "name": event.name}
     if isinstance(event, TextDelta):
         return ("delta", {"text": event.text}) if event.text else None
     if isinstance(event, ReasoningDelta):
@@ -170,8 +177,8 @@ def _end(saved: Saved) -> tuple[str, Data]:
                     retryable=saved.retryable)
 
 
-async def _produce(job: AnswerJob, turn: Turn, first: StreamEvent,
-                   events: AsyncIterator[StreamEvent],
+async def _produce(job: AnswerJob, turn: Turn, first: StreamEvent | LoopEvent,
+                   events: AsyncIterator[StreamEvent | LoopEvent],
                    shutdown: StreamShutdown) -> AsyncIterator[tuple[str, Data]]:
     """The answer as ``(event, data)`` pairs, run by the job (not by a request)."""
     stopping = False

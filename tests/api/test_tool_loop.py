@@ -1,0 +1,268 @@
+"""The server-side tool loop of the web chat (issue 14) on a real server: the model's calls
+run (concurrently, bounded), every step saved as it happens, the next step sees the
+results, the turn's cost is the sum of its steps, and what the chat API refuses.
+
+The tools are small ``RunnableTool``s written here (the toolbox of lane ``tools-builtin``
+gives the real ones); the models are the offline model and the OpenAI-shaped fake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from switchboard.services.principal import Principal
+from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
+from tests.api.chat_support import add_provider, client, stream_chat, wait_for
+from tests.conftest import isolate
+from tests.fakes import openai as openai_fake
+from tests.fakes.script import Fail, Reply, ScriptToolCall
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+OBJECT: dict[str, Any] = {"type": "object", "properties": {"text": {"type": "string"}}}
+
+
+@dataclass
+class Echo:
+    """Echoes its ``text`` argument. With a ``meeting`` (a barrier) it returns only once
+    every party has arrived: calls run one after another would wait there in vain and
+    say "alone" (after the barrier's deadline)."""
+
+    spec: ToolSpec
+    meeting: asyncio.Barrier | None = None
+    seen: list[tuple[Mapping[str, Any], ToolContext]] = field(default_factory=list)
+    cost: Decimal = Decimal(0)
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
+        self.seen.append((arguments, context))
+        how = ""
+        if self.meeting is not None:
+            try:
+                await asyncio.wait_for(self.meeting.wait(), 10)
+                how = " (together)"
+            except TimeoutError:
+                how = " (alone)"
+        return ToolOutput(text=f"echo: {arguments.get('text', '')}{how}", cost=self.cost)
+
+
+class Boom:
+    spec = ToolSpec("boom", "Always fails.", OBJECT, "builtin")
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
+        raise RuntimeError("kaput")
+
+
+class Sleepy:
+    spec = ToolSpec("sleepy", "Never answers in time.", OBJECT, "builtin", timeout_s=0.05)
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
+        await asyncio.sleep(30)
+        return ToolOutput(text="too late")
+
+
+class Box:
+    """A toolbox: ``for_turn`` as the real one (unknown names simply left out)."""
+
+    def __init__(self, *tools: RunnableTool) -> None:
+        self.tools = {t.spec.name: t for t in tools}
+
+    async def for_turn(self, names: Sequence[str],
+                       principal: Principal) -> Sequence[RunnableTool]:
+        return [self.tools[n] for n in names if n in self.tools]
+
+
+def echo(name: str = "echo_text", **kw: Any) -> Echo:
+    return Echo(ToolSpec(name, "Repeats the text it is given.", OBJECT, "builtin"), **kw)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env() -> Iterator[None]:
+    """One server for the module (set up in its own data directory below), so the
+    suite's per-test isolation is switched off here."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, tmp_path_factory.mktemp("tool-loop") / "sb-data")
+        with running_server() as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def vendor(server: Running) -> Iterator[tuple[FakeVendor, str]]:
+    fake = FakeVendor(openai_fake.Wire())
+    with serve_in_thread(fake) as url:
+        ref = add_provider(server, "fake", "openai", f"{url}/v1", "gpt-4o-mini")
+        yield fake, ref
+
+
+def use(server: Running, *tools: RunnableTool) -> None:
+    server.app.state.sb.toolbox = Box(*tools)
+
+
+def rows(server: Running, conversation_id: int) -> list[tuple[Any, ...]]:
+    return server.query(
+        "SELECT id, role, status, parent_id, parts, input_tokens, output_tokens, cost, "
+        f"finish_reason FROM messages WHERE conversation_id = {conversation_id} ORDER BY id")
+
+
+def parts(row: tuple[Any, ...]) -> list[dict[str, Any]]:
+    value = row[4]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def chain(found: list[tuple[Any, ...]], leaf: int) -> list[tuple[Any, ...]]:
+    """The rows from the first question down to ``leaf`` (the branch shown)."""
+    by_id = {r[0]: r for r in found}
+    out = []
+    at: int | None = leaf
+    while at is not None:
+        out.append(by_id[at])
+        at = by_id[at][3]
+    return out[::-1]
+
+
+def test_offline_model_calls_a_tool_and_answers_with_its_result(server: Running) -> None:
+    tool = echo()
+    use(server, tool)
+    http = client(server, server.make_user("ada"))
+    events = stream_chat(http, {"text": "Please use echo_text on the word banana",
+                                "tools": ["echo_text"]})
+    names = [n for n, _ in events]
+    assert names[0] == "start" and names[-1] == "done"
+    for expected in ("tool_call", "step", "tool_running", "tool_result"):
+        assert expected in names, names
+    assert names.index("tool_call") < names.index("tool_running") < names.index("tool_result")
+    call = dict(events)["tool_call"]
+    assert call["name"] == "echo_text"
+    result = dict(events)["tool_result"]
+    assert result["id"] == call["id"] and result["is_error"] is False
+    assert result["text"].startswith("echo: ") and result["duration_ms"] >= 0
+    assert len(tool.seen) == 1 and tool.seen[0][1].principal.user_id > 0
+
+    done = dict(events)["done"]["message"]
+    assert result["text"] in done["text"]  # the answer uses the result
+    cid = done["conversation_id"] if "conversation_id" in done else dict(events)["start"][
+        "conversation"]["id"]
+    found = chain(rows(server, cid), done["id"])
+    assert [r[1] for r in found] == ["user", "assistant", "tool", "assistant"]
+    assert all(r[2] == "complete" for r in found)
+    step, results, final = found[1], found[2], found[3]
+    assert parts(step)[0]["type"] == "tool-call" and step[8] == "tool_calls"
+    assert parts(results)[0] == {"type": "tool-result", "tool_call_id": call["id"],
+                                 "name": "echo_text", "content": result["text"],
+                                 "is_error": False}
+    # The answer shows the turn (both model calls); the step row its own call.
+    assert final[0] == done["id"] and done["input_tokens"] == final[5] > step[5] > 0
+    assert done["cost"] == "0"
+
+
+def test_unknown_tools_and_too_many_are_refused_before_anything_is_written(
+        server: Running) -> None:
+    use(server, echo())
+    http = client(server, server.make_user("bob"))
+    before = server.query("SELECT count(*) FROM messages")
+    unknown = http.post("/api/chat", json={"text": "hi", "tools": ["echo_text", "nope"]})
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["error"]["field"] == "tools"
+    assert "'nope'" in unknown.json()["error"]["message"]
+    many = http.post("/api/chat", json={"text": "hi", "tools": [f"t{i}" for i in range(33)]})
+    assert many.status_code == 422, many.text
+    assert server.query("SELECT count(*) FROM messages") == before
+
+
+def test_parallel_calls_run_at_once_and_the_loop_goes_on_until_text(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    fake, ref = vendor
+    meeting = asyncio.Barrier(2)
+    first = echo("first_tool", meeting=meeting)
+    second = echo("second.tool", meeting=meeting, cost=Decimal("0.5"))
+    use(server, first, second, Boom(), Sleepy())
+    fake.then(
+        Reply(chunks=[], finish="tool_calls", input_tokens=10, output_tokens=5, tool_calls=[
+            ScriptToolCall("call_a", "first_tool", '{"text": "one"}'),
+            ScriptToolCall("call_b", "second__tool", '{"text": "two"}')]),
+        Reply(chunks=[], finish="tool_calls", input_tokens=20, output_tokens=5, tool_calls=[
+            ScriptToolCall("call_c", "boom", "{}"),
+            ScriptToolCall("call_d", "sleepy", "{}"),
+            ScriptToolCall("call_e", "first_tool", "not json")]),
+        Reply(chunks=["All ", "done."], input_tokens=30, output_tokens=3))
+    http = client(server, server.make_user("cy"))
+    events = stream_chat(http, {"text": "go", "model": ref,
+                                "tools": ["first_tool", "second.tool", "boom", "sleepy"]})
+    results = {d["id"]: d for n, d in events if n == "tool_result"}
+    assert results["call_a"]["text"] == "echo: one (together)"
+    assert results["call_b"]["name"] == "second.tool" and results["call_b"]["cost"] == "0.5"
+    assert results["call_c"]["is_error"] and "failed (RuntimeError)" in results["call_c"]["text"]
+    assert results["call_d"]["is_error"] and "did not answer within" in results["call_d"]["text"]
+    assert results["call_e"]["is_error"] and "not valid JSON" in results["call_e"]["text"]
+    done = dict(events)["done"]["message"]
+    assert done["text"] == "All done."
+    assert done["input_tokens"] == 60 and done["output_tokens"] == 13
+
+    # Each step's request carried the previous steps; the tools by their wire names.
+    requests = fake.chat_requests()[-3:]
+    sent = [r.body for r in requests]
+    assert {t["function"]["name"] for t in sent[0]["tools"]} == {
+        "first_tool", "second__tool", "boom", "sleepy"}
+    last = sent[2]["messages"]
+    tool_messages = [m for m in last if m["role"] == "tool"]
+    assert [m["tool_call_id"] for m in tool_messages] == [
+        "call_a", "call_b", "call_c", "call_d", "call_e"]
+    assert sent[2].get("tool_choice") in (None, "auto")
+
+    cid = dict(events)["start"]["conversation"]["id"]
+    found = chain(rows(server, cid), done["id"])
+    assert [r[1] for r in found] == ["user", "assistant", "tool", "assistant", "tool",
+                                     "assistant"]
+    assert [r[5] for r in found if r[1] == "assistant"] == [10, 20, 60]
+
+
+def test_the_step_cap_asks_the_last_step_for_text(server: Running,
+                                                   vendor: tuple[FakeVendor, str]) -> None:
+    fake, ref = vendor
+    use(server, echo())
+    calls = [Reply(chunks=[], finish="tool_calls", tool_calls=[
+        ScriptToolCall(f"call_{i}", "echo_text", '{"text": "x"}')]) for i in range(9)]
+    fake.then(*calls, Reply(chunks=["Enough."]))
+    http = client(server, server.make_user("dee"))
+    events = stream_chat(http, {"text": "loop", "model": ref, "tools": ["echo_text"]})
+    assert dict(events)["done"]["message"]["text"] == "Enough."
+    sent = [r.body for r in fake.chat_requests()[-10:]]
+    assert [s.get("tool_choice") for s in sent][-1] == "none"
+    assert all(s.get("tool_choice") != "none" for s in sent[:-1])
+    assert sum(1 for n, _ in events if n == "tool_result") == 9
+
+
+def test_a_crash_mid_loop_keeps_the_steps_and_the_conversation_continues(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    fake, ref = vendor
+    use(server, echo())
+    fake.then(Reply(chunks=[], finish="tool_calls", tool_calls=[
+        ScriptToolCall("call_1", "echo_text", '{"text": "kept"}')]))
+    # The second step fails outright: the turn ends in an error, the first step and its
+    # result stay, and the next message continues from them.
+    fake.then(Fail(400, "bad request"))
+    http = client(server, server.make_user("eve"))
+    events = stream_chat(http, {"text": "go", "model": ref, "tools": ["echo_text"]})
+    assert events[-1][0] == "error"
+    cid = dict(events)["start"]["conversation"]["id"]
+    found = wait_for(server, f"SELECT role, status FROM messages WHERE conversation_id = {cid} "
+                     "ORDER BY id", lambda r: len(r) == 4 and r[-1][1] != "partial")
+    assert [r[0] for r in found] == ["user", "assistant", "assistant", "tool"] or \
+        sorted(r[0] for r in found) == ["assistant", "assistant", "tool", "user"]
+    fake.then(Reply(chunks=["Continued."]))
+    again = stream_chat(http, {"conversation_id": cid, "text": "and now?", "model": ref})
+    assert dict(again)["done"]["message"]["text"] == "Continued."
+    history = fake.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in history] == ["user", "assistant", "tool", "user"]
+    assert history[2]["content"] == "echo: kept"
