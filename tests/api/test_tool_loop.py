@@ -117,7 +117,8 @@ def rows(server: Running, conversation_id: int) -> list[tuple[Any, ...]]:
 
 def parts(row: tuple[Any, ...]) -> list[dict[str, Any]]:
     value = row[4]
-    return json.loads(value) if isinstance(value, str) else value
+    loaded: list[dict[str, Any]] = json.loads(value) if isinstance(value, str) else value
+    return loaded
 
 
 def chain(found: list[tuple[Any, ...]], leaf: int) -> list[tuple[Any, ...]]:
@@ -164,6 +165,53 @@ def test_offline_model_calls_a_tool_and_answers_with_its_result(server: Running)
     # The answer shows the turn (both model calls); the step row its own call.
     assert final[0] == done["id"] and done["input_tokens"] == final[5] > step[5] > 0
     assert done["cost"] == "0"
+
+
+@dataclass
+class Recorder:
+    """A tool that answers ``reply`` and remembers its arguments."""
+
+    spec: ToolSpec
+    reply: str
+    seen: list[Mapping[str, Any]] = field(default_factory=list)
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
+        self.seen.append(arguments)
+        return ToolOutput(text=self.reply)
+
+
+def test_offline_model_chains_time_then_calculator_then_answers(server: Running) -> None:
+    """The issue's three-step chain, driven by the offline model: it asks for the time,
+    then for the sum written in the prompt, then answers with both results; every step
+    is a saved message."""
+    clock = Recorder(ToolSpec("datetime", "The current date and time in a time zone.", {
+        "type": "object", "properties": {"timezone": {"type": "string"}}}, "builtin"),
+        "2026-12-04 21:00 UTC")
+    calc = Recorder(ToolSpec("calculator", "Evaluates an arithmetic expression.", {
+        "type": "object", "properties": {"expression": {"type": "string"}},
+        "required": ["expression"]}, "builtin"), "84")
+    use(server, clock, calc)
+    http = client(server, server.make_user("fay"))
+    events = stream_chat(http, {"text": "What time is it? Then compute 12 * (3 + 4).",
+                                "tools": ["calculator", "datetime"]})
+    assert clock.seen == [{"timezone": "UTC"}]
+    assert calc.seen == [{"expression": "12 * (3 + 4)"}]
+    calls = [d["name"] for n, d in events if n == "tool_call"]
+    assert calls == ["datetime", "calculator"]
+    done = dict(events)["done"]["message"]
+    assert "2026-12-04 21:00 UTC" in done["text"] and "84" in done["text"]
+    cid = dict(events)["start"]["conversation"]["id"]
+    found = chain(rows(server, cid), done["id"])
+    assert [r[1] for r in found] == ["user", "assistant", "tool", "assistant", "tool",
+                                     "assistant"]
+    assert [parts(r)[0]["name"] for r in found[1:3]] == ["datetime", "datetime"]
+    assert [parts(r)[0]["name"] for r in found[3:5]] == ["calculator", "calculator"]
+    assert parts(found[4])[0]["content"] == "84"
+    assert all(r[2] == "complete" for r in found)
+    steps = [d for n, d in events if n == "step"]
+    assert [(s["step"], s["role"]) for s in steps] == [
+        (1, "assistant"), (1, "tool"), (2, "assistant"), (2, "tool")]
+    assert [s["message_id"] for s in steps] == [r[0] for r in found[1:5]]
 
 
 def test_unknown_tools_and_too_many_are_refused_before_anything_is_written(
@@ -258,8 +306,10 @@ def test_a_crash_mid_loop_keeps_the_steps_and_the_conversation_continues(
     cid = dict(events)["start"]["conversation"]["id"]
     found = wait_for(server, f"SELECT role, status FROM messages WHERE conversation_id = {cid} "
                      "ORDER BY id", lambda r: len(r) == 4 and r[-1][1] != "partial")
-    assert [r[0] for r in found] == ["user", "assistant", "assistant", "tool"] or \
-        sorted(r[0] for r in found) == ["assistant", "assistant", "tool", "user"]
+    # By id: the question, the placeholder answer (closed with the error), then the step
+    # and its results, saved before it in the tree.
+    assert [r[0] for r in found] == ["user", "assistant", "assistant", "tool"]
+    assert found[1][1] == "error" and found[2][1] == found[3][1] == "complete"
     fake.then(Reply(chunks=["Continued."]))
     again = stream_chat(http, {"conversation_id": cid, "text": "and now?", "model": ref})
     assert dict(again)["done"]["message"]["text"] == "Continued."

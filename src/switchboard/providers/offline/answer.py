@@ -3,8 +3,11 @@ reason, usage and warnings. Streaming then only cuts it into events, so the stre
 ``generate()`` give the same result by construction.
 
 Precedence: a history ending in tool results is answered in text (so a tool loop always
-ends); otherwise a tool is called when ``tool_choice`` forces one or the user plainly asks
-for it; otherwise the reply is text, shaped as JSON when ``response_format`` asks.
+ends) — unless the user plainly asked for another tool that has not been called since
+their message (a chain such as "what time is it, then compute 6 * 7": one call per step,
+each tool at most once, so the loop still ends); otherwise a tool is called when
+``tool_choice`` forces one or the user plainly asks for it; otherwise the reply is text,
+shaped as JSON when ``response_format`` asks.
 ``stop`` then cuts the text at the first stop sequence (finish ``stop``, raw
 ``stop_sequence``), and ``max_output_tokens`` truncates what remains (finish ``length``).
 A tool call cut by ``max_output_tokens`` keeps its truncated (invalid) JSON arguments, as
@@ -23,9 +26,9 @@ from switchboard.providers.offline.compose import MODEL_ID, compose_reply, user_
 from switchboard.providers.offline.hints import Hints
 from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, READ_CHARS
 from switchboard.providers.offline.schema_values import value_for
-from switchboard.providers.offline.tool_select import choose_tool
+from switchboard.providers.offline.tool_select import choose_tool, plain_requests
 from switchboard.providers.offline.warnings import call_warnings
-from switchboard.spec import CallWarning, ChatRequest, FinishReason, Usage
+from switchboard.spec import CallWarning, ChatRequest, FinishReason, Tool, ToolCallPart, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,8 @@ def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
     prompt = tokens.input_tokens(request)
     turns = user_turns(request)
     user_text = turns[-1].text[:READ_CHARS] if turns else ""
-    tool = None if request.messages[-1].role == "tool" else choose_tool(request, user_text)
+    tool = (_next_in_chain(request, user_text) if request.messages[-1].role == "tool"
+            else choose_tool(request, user_text))
     if tool is not None:
         args = json.dumps(value_for(tool.parameters, Hints(user_text, tool.name),
                                     param="tools"), ensure_ascii=False)
@@ -88,6 +92,17 @@ def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
         usage=_usage(prompt, tokens.text_tokens(text), model_id),
         warnings=warnings,
     )
+
+
+def _next_in_chain(request: ChatRequest, user_text: str) -> Tool | None:
+    """After tool results: the next tool the user asked for that has not been called
+    since their last message (None: answer in text)."""
+    last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"),
+                    default=-1)
+    called = {p.name for m in request.messages[last_user + 1:] for p in m.parts
+              if isinstance(p, ToolCallPart)}
+    return next((t for t in plain_requests(request, user_text) if t.name not in called),
+                None)
 
 
 def _shaped_text(request: ChatRequest, user_text: str) -> str:

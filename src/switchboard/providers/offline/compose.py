@@ -225,11 +225,14 @@ def inline_size(data: str) -> int:
 
 
 def _after_tools(request: ChatRequest) -> str:
+    """The results of every tool called since the user's last message (a chain of calls
+    over several steps is answered with all of them), oldest first."""
     results: list[ToolResultPart] = []
     for message in reversed(request.messages):
-        if message.role != "tool":
+        if message.role == "user":
             break
-        results[:0] = [p for p in message.parts if isinstance(p, ToolResultPart)]
+        if message.role == "tool":
+            results[:0] = [p for p in message.parts if isinstance(p, ToolResultPart)]
     names = _call_names(request)
     blocks = [_describe_result(r, names.get(r.tool_call_id)) for r in results[:MAX_LISTED]]
     if len(results) > MAX_LISTED:

@@ -16,6 +16,11 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*[A-Za-z])")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 _AFTER_PREP = re.compile(r"\b(?:in|at|near|for|from|to)\s+([a-z][a-z-]{2,})\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+)$")
+_URL = re.compile(r"https?://[^\s<>\"'`)\]]+", re.IGNORECASE)
+_OPERAND = r"(?:\d+(?:\.\d+)?|\((?:[^()]|\([^()]*\))*\))"
+# An arithmetic expression: numbers (or brackets) joined by at least one operator.
+EXPRESSION = re.compile(
+    rf"-?{_OPERAND}(?:\s*(?:\*\*|[-+*/%^\u00d7\u00f7x])\s*-?{_OPERAND})+")
 # Capitalised words that are not names: sentence openers, pronouns, polite words.
 _NOT_NAMES = frozenset(
     "i i'm i'd a an the what what's whats where when who why how which is are can could "
@@ -42,6 +47,8 @@ class Hints:
         self.places: deque[str] = deque(
             w.title() for w in _AFTER_PREP.findall(unquoted) if w not in ignore
         )
+        self.urls: deque[str] = deque(u.rstrip(".,;:!?") for u in _URL.findall(text))
+        self.expressions: deque[str] = deque(expressions(_URL.sub(" ", text)))
 
     def take_quoted(self) -> str | None:
         return self.quoted.popleft() if self.quoted else None
@@ -54,6 +61,16 @@ class Hints:
 
     def take_number(self) -> float | None:
         return self.numbers.popleft() if self.numbers else None
+
+    def take_url(self) -> str | None:
+        """An http(s) URL written in the text (for ``fetch_url``'s ``url``)."""
+        return self.urls.popleft() if self.urls else None
+
+    def take_expression(self) -> str | None:
+        """An arithmetic expression written in the text ("what is 12 * (3 + 4)?"), with
+        ``x`` and the multiplication and division signs written as ``*`` and ``/`` (for
+        ``calculator``)."""
+        return self.expressions.popleft() if self.expressions else None
 
     def mentions(self, phrase: str) -> bool:
         """Whether ``phrase`` occurs in the text as whole words (case-insensitive).
@@ -83,6 +100,18 @@ def mentions(lower: str, phrase: str, tokens: frozenset[str] | None = None) -> b
         return False
     return re.search(r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"\b",
                      lower) is not None
+
+
+def expressions(text: str) -> list[str]:
+    """The arithmetic expressions in ``text`` (a date such as 2026-12-04 is not one)."""
+    found = []
+    for match in EXPRESSION.finditer(text):
+        raw = match.group(0)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()) or re.fullmatch(r"[\d\s-]+", raw):
+            continue  # dates, phone numbers, ranges: not sums
+        found.append(re.sub(r"\s+", " ", raw.replace("\u00d7", "*").replace("\u00f7", "/")
+                            .replace("^", "**")).replace(" x ", " * ").strip())
+    return found
 
 
 def _names(text: str, ignore: set[str]) -> list[str]:

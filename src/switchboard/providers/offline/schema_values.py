@@ -62,6 +62,10 @@ _PERSON = frozenset("name person user username author recipient owner who".split
 _FREE_TEXT = frozenset("query q search text prompt question input message content topic "
                        "keyword keywords term terms subject body comment description "
                        "summary answer reply note".split())
+_URL_NAMES = frozenset("url uri link href website page".split())
+_EXPRESSION_NAMES = frozenset("expression expr formula calculation equation sum".split())
+_ZONE_NAMES = frozenset("timezone tz zone".split())
+_IANA_ZONE = re.compile(r"\b(?:UTC|[A-Z][a-z]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?)\b")
 _PLACE_DEFAULT = "London"
 _PERSON_DEFAULT = "Ada Lovelace"
 
@@ -317,10 +321,20 @@ class _Generator:
     # -- scalars -------------------------------------------------------------------
     def _string(self, schema: dict[str, Any], name: str, variant: int) -> str:
         fmt = schema.get("format")
+        words = set(_words(name))
+        # A URL or a sum written in the text, where the schema asks for one (fetch_url,
+        # calculator): what makes the offline model drive the tool loop (issue 14).
+        found = (self.hints.take_url() if words & _URL_NAMES or fmt in ("uri", "url", "iri")
+                 else self.hints.take_expression() if words & _EXPRESSION_NAMES else None)
+        if found is None and words & _ZONE_NAMES:  # ``datetime``'s zone: as written, or UTC
+            zone = _IANA_ZONE.search(self.hints.text)
+            found = zone.group(0) if zone is not None else "UTC"
+        if found is not None:
+            self._spend(len(found) + 3, "too many values")
+            return found
         if isinstance(fmt, str) and fmt in _FORMATS:
             self._spend(len(_FORMATS[fmt]) + 3, "too many values")
             return _FORMATS[fmt]
-        words = set(_words(name))
         text: str | None = None
         if words & _PLACE:
             text = self.hints.take_name() or self.hints.take_quoted() or _PLACE_DEFAULT
