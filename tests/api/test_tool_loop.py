@@ -18,7 +18,7 @@ import pytest
 
 from switchboard.services.principal import Principal
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
-from tests.api.chat_support import add_provider, client, stream_chat, wait_for
+from tests.api.chat_support import add_provider, client, sse_events, stream_chat, wait_for
 from tests.conftest import isolate
 from tests.fakes import openai as openai_fake
 from tests.fakes.script import Fail, Reply, ScriptToolCall
@@ -316,3 +316,53 @@ def test_a_crash_mid_loop_keeps_the_steps_and_the_conversation_continues(
     history = fake.chat_requests()[-1].body["messages"]
     assert [m["role"] for m in history] == ["user", "assistant", "tool", "user"]
     assert history[2]["content"] == "echo: kept"
+
+
+class Stuck:
+    """Runs until the answer is stopped (its own timeout is far away)."""
+
+    spec = ToolSpec("stuck", "Waits.", OBJECT, "builtin", timeout_s=60)
+
+    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
+        await asyncio.Event().wait()
+        return ToolOutput(text="never")
+
+
+def test_stop_while_tools_run_keeps_every_step_and_reattach_sees_the_cards(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    fake, ref = vendor
+    use(server, echo(), Stuck())
+    fake.then(Reply(chunks=[], finish="tool_calls", tool_calls=[
+        ScriptToolCall("call_fast", "echo_text", '{"text": "quick"}'),
+        ScriptToolCall("call_slow", "stuck", "{}")]))
+    http = client(server, server.make_user("gus"))
+    with http.stream("POST", "/api/chat/stream",
+                     json={"text": "go", "model": ref, "tools": ["echo_text", "stuck"]}) as r:
+        stream = sse_events(r)
+        seen: list[tuple[str, dict[str, Any]]] = []
+        for name, data in stream:
+            seen.append((name, data))
+            if name == "tool_result":
+                break  # the quick one is done; the stuck one runs on
+        answer = seen[0][1]["assistant_message_id"]
+        # A second tab reattaches from the start and sees the same cards.
+        with http.stream("GET", f"/api/messages/{answer}/stream") as other:
+            replay = []
+            for name, _data in sse_events(other):
+                replay.append(name)
+                if name == "tool_result":
+                    break
+        assert replay == [n for n, _ in seen]
+        assert http.post(f"/api/messages/{answer}/stop").json()["stopping"] is True
+        rest = list(stream)
+    assert rest[-1][0] == "error" and rest[-1][1]["code"] == "stopped"
+    cid = seen[0][1]["conversation"]["id"]
+    found = wait_for(server, f"SELECT id, role, status, parent_id, parts FROM messages "
+                     f"WHERE conversation_id = {cid} ORDER BY id",
+                     lambda r: len(r) == 4 and r[1][2] != "partial")
+    by_role = {r[1]: r for r in found[2:]}
+    assert found[1][0] == answer and found[1][2] == "error"
+    assert found[1][3] == by_role["tool"][0]  # the answer hangs under the results
+    results = {p["tool_call_id"]: p for p in parts(by_role["tool"])}
+    assert results["call_fast"]["content"] == "echo: quick"
+    assert results["call_slow"]["is_error"] and "stopped" in results["call_slow"]["content"]

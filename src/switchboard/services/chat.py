@@ -342,8 +342,16 @@ class Turn:
             self.deps.progress.track(self.assistant_id, Collector())
         run = StepRun(calls)
         context = ToolContext(self.caller, self.conversation.id)
-        async for event in run_calls(run, tools, context):
-            yield event
+        try:
+            async for event in run_calls(run, tools, context):
+                yield event
+        except BaseException:
+            # Stopped (or shut down) while tools ran: the calls that finished keep their
+            # results, the others say why they have none, so every saved call is answered
+            # and the conversation goes on from here. Spawned: cancellation is under way.
+            self.deps.spawn(save_step(self.deps.db, self.assistant_id, "tool",
+                                      dump_parts(run.interrupted())))
+            raise
         self._tool_cost += run.cost
         results = [r.part() for r in run.ordered()]
         result_id = await save_step(self.deps.db, self.assistant_id, "tool",

@@ -215,6 +215,14 @@ class StepRun:
     def cost(self) -> Decimal:
         return sum((r.output.cost for r in self.results.values()), Decimal(0))
 
+    def interrupted(self) -> list[ToolResultPart]:
+        """The results so far, and an error result for each call that had not finished
+        when the answer was stopped."""
+        return [self.results[c.id].part() if c.id in self.results else ToolResultPart(
+                    tool_call_id=c.id, name=c.name, is_error=True,
+                    content="the answer was stopped before this tool finished")
+                for c in self.calls]
+
     def images(self) -> list[ImagePart]:
         return [i for r in self.ordered() for i in r.output.images]
 
