@@ -20,6 +20,9 @@ from switchboard.services.principal import Principal
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
 from tests.api.chat_support import add_provider, client, sse_events, stream_chat, wait_for
 from tests.conftest import isolate
+from tests.fakes import anthropic as anthropic_fake
+from tests.fakes import gemini as gemini_fake
+from tests.fakes import mistral as mistral_fake
 from tests.fakes import openai as openai_fake
 from tests.fakes.script import Fail, Reply, ScriptToolCall
 from tests.fakes.server import serve_in_thread
@@ -366,3 +369,30 @@ def test_stop_while_tools_run_keeps_every_step_and_reattach_sees_the_cards(
     results = {p["tool_call_id"]: p for p in parts(by_role["tool"])}
     assert results["call_fast"]["content"] == "echo: quick"
     assert results["call_slow"]["is_error"] and "stopped" in results["call_slow"]["content"]
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "gemini", "mistral"])
+def test_native_loops_with_parallel_calls_on_every_vendor(server: Running, kind: str) -> None:
+    """The loop over each vendor's own tool-call wire: two calls in one step, both
+    results sent back in the vendor's shape, then the answer in text."""
+    module = {"anthropic": anthropic_fake, "gemini": gemini_fake, "mistral": mistral_fake}[kind]
+    fake = FakeVendor(module.Wire())
+    meeting = asyncio.Barrier(2)
+    first, second = echo("first_tool", meeting=meeting), echo("second.tool", meeting=meeting)
+    use(server, first, second)
+    fake.then(
+        Reply(chunks=[], finish="tool_calls", tool_calls=[
+            ScriptToolCall("call_1", "first_tool", '{"text": "one"}'),
+            ScriptToolCall("call_2", "second__tool", '{"text": "two"}')]),
+        Reply(chunks=["Both ", "ran."]))
+    with serve_in_thread(fake) as url:
+        ref = add_provider(server, f"loop-{kind}", kind, url, module.MODEL)
+        http = client(server, server.make_user(f"user-{kind}"))
+        events = stream_chat(http, {"text": "go", "model": ref,
+                                    "tools": ["first_tool", "second.tool"]})
+    assert dict(events)["done"]["message"]["text"] == "Both ran."
+    texts = sorted(d["text"] for n, d in events if n == "tool_result")
+    assert texts == ["echo: one (together)", "echo: two (together)"]
+    first_body, second_body = (json.dumps(r.body) for r in fake.chat_requests()[-2:])
+    assert "second__tool" in first_body and "first_tool" in first_body
+    assert "echo: one (together)" in second_body and "echo: two (together)" in second_body
