@@ -16,9 +16,13 @@ from typing import Any
 
 import pytest
 
+from switchboard.db import Database
+from switchboard.services.keys import set_provider_key
 from switchboard.services.principal import Principal
+from switchboard.services.provider_models import create_model
+from switchboard.services.providers import create_provider
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
-from tests.api.chat_support import add_provider, client, sse_events, stream_chat, wait_for
+from tests.api.chat_support import FAKE_KEY, add_provider, client, sse_events, stream_chat, wait_for
 from tests.conftest import isolate
 from tests.fakes import anthropic as anthropic_fake
 from tests.fakes import gemini as gemini_fake
@@ -396,3 +400,65 @@ def test_native_loops_with_parallel_calls_on_every_vendor(server: Running, kind:
     first_body, second_body = (json.dumps(r.body) for r in fake.chat_requests()[-2:])
     assert "second__tool" in first_body and "first_tool" in first_body
     assert "echo: one (together)" in second_body and "echo: two (together)" in second_body
+
+
+def _model_without_tools(server: Running, name: str, url: str) -> str:
+    async def work(db: Database) -> None:
+        await create_provider(db, name=name, kind="openai", base_url=f"{url}/v1",
+                              settings={"max_retries": 0})
+        await set_provider_key(db, name, FAKE_KEY)
+        await create_model(db, name, "gpt-4o-mini", capabilities={
+            "streaming": True, "tools": False, "vision": False})
+
+    async def run() -> None:
+        db = Database.from_url(server.settings.database_url, pooled=False)
+        try:
+            await work(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    return f"{name}:gpt-4o-mini"
+
+
+def test_emulated_loop_for_a_model_without_tools_repairs_one_malformed_reply(
+        server: Running) -> None:
+    """A model the catalog says has no tool calling: the tools and a JSON reply format go
+    in the system prompt, the reply is read as calls or the answer, one malformed reply is
+    asked for again, and what is saved is neutral (native tool-call and result parts)."""
+    fake = FakeVendor(openai_fake.Wire())
+    use(server, echo())
+    fake.then(
+        Reply(chunks=['```json\n{"tool_calls": [{"name": "echo_text", ',
+                      '"arguments": {"text": "hi"}}]}\n```']),
+        Reply(chunks=["Sure! Here it is: {answer: oops"]),
+        Reply(chunks=['{"answer": "The tool said echo: hi"}']))
+    with serve_in_thread(fake) as url:
+        ref = _model_without_tools(server, "plain", url)
+        http = client(server, server.make_user("hal"))
+        events = stream_chat(http, {"text": "say hi with echo_text", "model": ref,
+                                    "tools": ["echo_text"]})
+    names = [n for n, _ in events]
+    assert names[-1] == "done", events[-1]
+    done = dict(events)["done"]["message"]
+    assert done["text"] == "The tool said echo: hi"
+    shown = "".join(d["text"] for n, d in events if n == "delta")
+    assert shown == "The tool said echo: hi"  # the JSON replies are read, never shown
+    assert dict(events)["tool_call"]["name"] == "echo_text"
+    assert dict(events)["tool_result"]["text"] == "echo: hi"
+
+    sent = [r.body for r in fake.chat_requests()[-3:]]
+    assert all("tools" not in body for body in sent)
+    system = sent[0]["messages"][0]
+    assert system["role"] == "system" and "echo_text" in system["content"]
+    assert '{"answer":' in system["content"]
+    assert sent[1]["messages"][-1]["role"] == "user"
+    assert "Tool results (JSON)" in str(sent[1]["messages"][-1]["content"])
+    assert "could not be read" in str(sent[2]["messages"][-1]["content"])
+
+    cid = dict(events)["start"]["conversation"]["id"]
+    found = chain(rows(server, cid), done["id"])
+    assert [r[1] for r in found] == ["user", "assistant", "tool", "assistant"]
+    assert parts(found[1])[0]["type"] == "tool-call"
+    assert parts(found[2])[0]["content"] == "echo: hi"
+    assert parts(found[3]) == [{"type": "text", "text": "The tool said echo: hi"}]

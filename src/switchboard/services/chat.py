@@ -92,6 +92,7 @@ from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
+from switchboard.services.tools import emulated
 from switchboard.services.tools.contract import ToolContext
 from switchboard.services.tools.loop import (
     LoopEvent,
@@ -109,6 +110,7 @@ from switchboard.spec import (
     ChatResult,
     FinishReason,
     Collector,
+    FinishReason,
     ImagePart,
     ImageRequest,
     Message,
@@ -116,8 +118,12 @@ from switchboard.spec import (
     StreamEvent,
     StreamStart,
     SwitchboardError,
+    TextDelta,
     TextPart,
+    ToolCall,
+    ToolCallDelta,
     ToolCallPart,
+    ToolCallStart,
     Usage,
 )
 
@@ -215,6 +221,11 @@ class Turn:
     """The outcomes of the steps that ended in tool calls (saved as their own rows)."""
     _step_ended: CallOutcome | None = field(default=None, repr=False)
     _tool_cost: Decimal = Decimal(0)
+    _repair: list[Message] = field(default_factory=list, repr=False)
+    """Emulated mode: the malformed reply and the request to fix it (next call only)."""
+    _repairing: bool = False
+    _answer: str | None = field(default=None, repr=False)
+    """Emulated mode: the answer read from the final reply (sent as the answer's text)."""
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
 
@@ -228,7 +239,10 @@ class Turn:
         return self.principal or Principal(self.user_id, "", "user", self.api_token_id)
 
     def spec(self, *, stream: bool = True) -> CallSpec:
-        return CallSpec(self.caller, "chat", self.request, self.model.ref, self.fallbacks,
+        request = self.request
+        if self.tools is not None and self.tools.emulated:
+            request = emulated.lower(request, self._repair)
+        return CallSpec(self.caller, "chat", request, self.model.ref, self.fallbacks,
                         stream=stream)
 
     async def draw(self) -> StreamStart:
@@ -309,10 +323,20 @@ class Turn:
         try:
             while True:
                 async for event in self._events():
-                    yield event
+                    if not (tools.emulated and isinstance(event, _EMULATED_RAW)):
+                        yield event  # emulated: the JSON reply is read, not shown
                 ended, self._step_ended = self._step_ended, None
+                if tools.emulated and self._answer is not None:
+                    yield TextDelta(self._answer)
                 if ended is None:
                     return  # the model answered (or failed): on_done is saving it
+                if self._repairing:  # a malformed emulated reply: asked once more
+                    self._repairing = False
+                    self._steps.append(ended)
+                    continue
+                if tools.emulated:
+                    for call in ended.result.tool_calls:
+                        yield ToolCall(call.id, call.name, call.arguments)
                 async for loop_event in self._run_step(tools, ended):
                     yield loop_event
                 spent = self._spent()
@@ -403,12 +427,38 @@ class Turn:
     def _settled(self, outcome: CallOutcome | None) -> None:
         if outcome is None:  # no model was reached (see _never_answered)
             return
+        if self.tools is not None and self.tools.emulated and outcome.status == "ok":
+            outcome = self._lifted(outcome)
+            if self._repairing:
+                self._step_ended = outcome
+                return
         if self._continues(outcome):  # a step of the tool loop: ``_loop`` saves it
             self._step_ended = outcome
             if self.deps.progress is not None:
                 self.deps.progress.forget(self.assistant_id)
             return
         self.on_done(outcome)
+
+    def _lifted(self, outcome: CallOutcome) -> CallOutcome:
+        """Emulated mode: the reply read as tool calls or the answer (decision 0103). A
+        malformed reply is asked for once more; malformed again, it is the answer."""
+        reply = outcome.result.text
+        lifted = emulated.lift(reply, self.step)
+        if lifted.error is not None and not self._repair:
+            self._repair = emulated.repair(reply, lifted.error)
+            self._repairing = True
+            return outcome
+        self._repair = []
+        if lifted.error is not None:
+            self._answer = reply
+            return outcome
+        calls = lifted.calls
+        text = "".join(p.text for p in lifted.parts if isinstance(p, TextPart))
+        if not calls:
+            self._answer = text
+        finish = FinishReason("tool_calls", "emulated") if calls else outcome.result.finish_reason
+        return replace(outcome, result=replace(outcome.result, parts=lifted.parts, text=text,
+                                               tool_calls=calls, finish_reason=finish))
 
     def _continues(self, outcome: CallOutcome) -> bool:
         """Did this model call end in tool calls the loop should run?"""
@@ -472,6 +522,10 @@ class Turn:
         if self._titling is None:
             return None
         return await asyncio.shield(self._titling)
+
+
+_EMULATED_RAW = (TextDelta, ToolCallStart, ToolCallDelta, ToolCall)
+"""A model's own text and call events, which emulated mode reads instead of showing."""
 
 
 # -- starting a turn --------------------------------------------------------------------------
@@ -571,12 +625,10 @@ async def _turn_tools(deps: ChatDeps, names: list[str], model: ResolvedModel,
         raise ValidationFailed(f"no tool named {', '.join(map(repr, unknown))} is available "
                                "to you; GET /api/tools lists the tools you can use",
                                field="tools")
-    if model.capabilities.tools is False:
-        raise ValidationFailed(f"model {model.ref!r} cannot call tools; pick a model that "
-                               "can, or send the message without tools", field="tools")
     tools = TurnTools.of([t for t in found if t.spec.name in names],
                          max_cost=await default_cost_cap(deps.db, caller,
-                                                         timezone=deps.budget_timezone))
+                                                         timezone=deps.budget_timezone),
+                         emulated=model.capabilities.tools is False)  # decision 0103
     if len(tools.by_wire) < len(known):
         raise ValidationFailed("two of these tools have the same name for a model "
                                f"({', '.join(sorted(known))}); leave one out", field="tools")

@@ -69,11 +69,13 @@ class TurnTools:
     max_steps: int = MAX_STEPS
     max_cost: Decimal | None = None
     """None: no cost cap (no hard budget applies; the step cap still holds)."""
+    emulated: bool = False
+    """The model has no native tool calling: tools in the prompt (``tools.emulated``)."""
 
     @classmethod
     def of(cls, tools: Sequence[RunnableTool], *, max_steps: int = MAX_STEPS,
-           max_cost: Decimal | None = None) -> TurnTools:
-        return cls({t.spec.wire_name: t for t in tools}, max_steps, max_cost)
+           max_cost: Decimal | None = None, emulated: bool = False) -> TurnTools:
+        return cls({t.spec.wire_name: t for t in tools}, max_steps, max_cost, emulated)
 
     def specs(self) -> list[Tool]:
         """The request's ``tools``: what the model is told (wire names)."""

@@ -19,43 +19,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert, literal, select, update
+
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.services.metering import CallOutcome
+
+_COLUMNS = m.Message.__table__.c
 
 
 async def save_step(db: Database, answer_id: int, role: str, parts: list[dict[str, Any]], *,
                     outcome: CallOutcome | None = None) -> int | None:
     """Save one step (``assistant`` with its tool calls and the call's usage, or ``tool``
     with the results) just before answer ``answer_id``; returns its id (None: the
-    conversation was deleted meanwhile)."""
+    conversation was deleted meanwhile).
+
+    Two statements in one transaction (``INSERT … SELECT … RETURNING``, then the
+    placeholder re-hung and emptied): a step is on the loop's path, and on a busy
+    machine each round trip to the database costs more than the work (bench.tool_loop)."""
+    now = utcnow()
+    values: dict[str, Any] = {"role": role, "parts": parts, "status": "complete",
+                              "usage_estimated": False, "created_at": now}
+    if outcome is not None:
+        usage = outcome.result.usage
+        finish = outcome.result.finish_reason
+        values.update(
+            provider=outcome.provider, model=outcome.model,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_input_tokens, cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost=outcome.cost,
+            usage_estimated=outcome.estimated, latency_ms=outcome.latency_ms,
+            ttft_ms=outcome.ttft_ms, finish_reason=finish.unified if finish else None)
+    copied = ["conversation_id", "parent_id", *(c for c in ("provider", "model")
+                                                if c not in values)]
+    source = select(*(_COLUMNS[c] for c in copied),
+                    *(literal(v, type_=_COLUMNS[k].type) for k, v in values.items())
+                    ).where(m.Message.id == answer_id)
     async with db.unit_of_work() as session:
-        answer = await session.get(m.Message, answer_id)
-        if answer is None:
+        step_id = (await session.execute(
+            insert(m.Message).from_select([*copied, *values], source)
+            .returning(m.Message.id))).scalar_one_or_none()
+        if step_id is None:
             return None
-        row = m.Message(conversation_id=answer.conversation_id, role=role,
-                        parent_id=answer.parent_id, parts=parts, status="complete",
-                        provider=answer.provider, model=answer.model)
-        if outcome is not None:
-            usage = outcome.result.usage
-            finish = outcome.result.finish_reason
-            row.provider, row.model = outcome.provider, outcome.model
-            row.input_tokens = usage.input_tokens
-            row.output_tokens = usage.output_tokens
-            row.cached_tokens = usage.cached_input_tokens
-            row.cache_write_tokens = usage.cache_write_tokens
-            row.reasoning_tokens = usage.reasoning_tokens
-            row.cost = outcome.cost
-            row.usage_estimated = outcome.estimated
-            row.latency_ms = outcome.latency_ms
-            row.ttft_ms = outcome.ttft_ms
-            row.finish_reason = finish.unified if finish else None
-        session.add(row)
-        await session.flush()
-        answer.parent_id = row.id
-        answer.parts = []
-        answer.progress_at = utcnow()
-        return row.id
+        await session.execute(update(m.Message).where(m.Message.id == answer_id)
+                              .values(parent_id=step_id, parts=[], progress_at=now))
+        return step_id
 
 
 __all__ = ["save_step"]
