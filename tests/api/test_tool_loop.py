@@ -462,3 +462,59 @@ def test_emulated_loop_for_a_model_without_tools_repairs_one_malformed_reply(
     assert parts(found[1])[0]["type"] == "tool-call"
     assert parts(found[2])[0]["content"] == "echo: hi"
     assert parts(found[3]) == [{"type": "text", "text": "The tool said echo: hi"}]
+
+
+def test_ask_tools_wait_for_the_owner_to_approve_or_deny(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    fake, ref = vendor
+    asked = Echo(ToolSpec("careful", "Needs a yes.", OBJECT, "builtin", policy="ask"))
+    use(server, asked)
+    fake.then(
+        Reply(chunks=[], finish="tool_calls", tool_calls=[
+            ScriptToolCall("call_yes", "careful", '{"text": "go"}'),
+            ScriptToolCall("call_no", "careful", '{"text": "stop"}')]),
+        Reply(chunks=["Done."]))
+    owner = client(server, server.make_user("ida"))
+    stranger = client(server, server.make_user("jon"))
+    with owner.stream("POST", "/api/chat/stream",
+                      json={"text": "go", "model": ref, "tools": ["careful"]}) as r:
+        stream = sse_events(r)
+        seen: list[tuple[str, dict[str, Any]]] = []
+        for name, data in stream:
+            seen.append((name, data))
+            if [n for n, _ in seen].count("approval_needed") == 2:
+                break
+        answer = seen[0][1]["assistant_message_id"]
+        waiting = [d for n, d in seen if n == "approval_needed"]
+        assert [(w["id"], w["name"], w["arguments"]) for w in waiting] == [
+            ("call_yes", "careful", '{"text": "go"}'), ("call_no", "careful", '{"text": "stop"}')]
+        assert asked.seen == []  # nothing runs before the owner says so
+        # The wait is saved: a page loaded from the database shows it.
+        note = wait_for(server, f"SELECT error FROM messages WHERE id = {answer}",
+                        lambda rows: "approval" in str(rows[0][0]))
+        assert note[0][0] == "waiting for your approval: careful"
+        # A reloaded tab reattaches and sees the same request for approval.
+        with owner.stream("GET", f"/api/messages/{answer}/stream") as other:
+            replay = []
+            for name, _data in sse_events(other):
+                replay.append(name)
+                if replay.count("approval_needed") == 2:
+                    break
+        base = f"/api/messages/{answer}/tool-calls"
+        assert stranger.post(f"{base}/call_yes/approve").status_code == 404
+        assert owner.post(f"{base}/nope/approve").status_code == 409
+        assert owner.post(f"{base}/call_yes/approve").json() == {
+            "message_id": answer, "call_id": "call_yes", "approved": True}
+        assert owner.post(f"{base}/call_yes/deny").status_code == 409  # decided already
+        assert owner.post(f"{base}/call_no/deny").status_code == 200
+        rest = list(stream)
+    events = seen + rest
+    decisions = {d["id"]: d["approved"] for n, d in events if n == "approval"}
+    assert decisions == {"call_yes": True, "call_no": False}
+    results = {d["id"]: d for n, d in events if n == "tool_result"}
+    assert results["call_yes"]["text"] == "echo: go"
+    assert results["call_no"]["is_error"] and results["call_no"]["text"] == (
+        "the user declined this tool call")
+    assert [a["text"] for a, _ in asked.seen] == ["go"]
+    assert events[-1][0] == "done" and events[-1][1]["message"]["text"] == "Done."
+    assert events[-1][1]["message"]["error"] is None

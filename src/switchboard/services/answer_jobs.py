@@ -134,6 +134,9 @@ class AnswerJob:
     stop_requested: bool = False
     followers: int = 0
     on_stop: Callable[[], None] | None = None
+    on_decision: Callable[[str, bool], bool] | None = None
+    """The user's approve / deny of a tool call waiting in this answer (the tool loop):
+    True when a call of that id was waiting."""
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     _bytes: int = 0
     _seq: int = 0
@@ -279,10 +282,11 @@ class AnswerJobs:
                 del self._admitting[user_id]
 
     def start(self, message_id: int, user_id: int, produce: Produce, spawn: Spawn,
-              *, on_stop: Callable[[], None] | None = None) -> AnswerJob:
+              *, on_stop: Callable[[], None] | None = None,
+              on_decision: Callable[[str, bool], bool] | None = None) -> AnswerJob:
         """Run ``produce(job)`` as a task (``spawn``: tracked, shutdown waits for it)."""
         job = AnswerJob(message_id, user_id, self.max_events, self.max_bytes,
-                        self.max_followers, on_stop=on_stop)
+                        self.max_followers, on_stop=on_stop, on_decision=on_decision)
         self._jobs[message_id] = job
         self.started += 1
         job.task = spawn(self._run(job, produce(job)))
@@ -291,6 +295,14 @@ class AnswerJobs:
     def stop(self, message_id: int) -> bool:
         job = self._jobs.get(message_id)
         return job.stop() if job is not None else False
+
+    def decide(self, message_id: int, call_id: str, approved: bool) -> bool:
+        """Approve / deny a tool call waiting in answer ``message_id`` of this process;
+        False when no such call is waiting here."""
+        job = self._jobs.get(message_id)
+        if job is None or job.finished or job.on_decision is None:
+            return False
+        return job.on_decision(call_id, approved)
 
     def on_stop_notice(self, payload: dict[str, Any] | None) -> None:
         """A stop asked on another worker (``services.answer_relay``)."""

@@ -95,6 +95,9 @@ from switchboard.services.titles import suggest_title
 from switchboard.services.tools import emulated
 from switchboard.services.tools.contract import ToolContext
 from switchboard.services.tools.loop import (
+    APPROVAL_WAIT,
+    ApprovalGiven,
+    ApprovalNeeded,
     LoopEvent,
     StepRun,
     Toolbox,
@@ -103,7 +106,7 @@ from switchboard.services.tools.loop import (
     default_cost_cap,
     run_calls,
 )
-from switchboard.services.tools.steps import save_step
+from switchboard.services.tools.steps import save_step, set_note
 from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
@@ -226,8 +229,20 @@ class Turn:
     _repairing: bool = False
     _answer: str | None = field(default=None, repr=False)
     """Emulated mode: the answer read from the final reply (sent as the answer's text)."""
+    _pending: dict[str, asyncio.Future[bool]] = field(default_factory=dict, repr=False)
+    """Calls of ``ask`` tools waiting for the user's approve / deny, by call id."""
+    approval_wait: float = APPROVAL_WAIT
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
+
+    def decide(self, call_id: str, approved: bool) -> bool:
+        """The user's approve / deny of a waiting call (``POST …/tool-calls/{id}/approve``);
+        False when no such call is waiting (decided already, or never asked)."""
+        waiting = self._pending.get(call_id)
+        if waiting is None or waiting.done():
+            return False
+        waiting.set_result(approved)
+        return True
 
     def stopped_by_client(self) -> None:
         """The stop button (``services.answer_jobs``): the reason saved is "stopped"."""
@@ -364,10 +379,15 @@ class Turn:
         yield ToolStep(self.step, step_id, "assistant")
         if self.deps.progress is not None:  # heartbeats while the tools run (decision 0024)
             self.deps.progress.track(self.assistant_id, Collector())
+        declined: set[str] = set()
+        async for asked in self._approvals(tools, calls):
+            if isinstance(asked, ApprovalGiven) and not asked.approved:
+                declined.add(asked.id)
+            yield asked
         run = StepRun(calls)
         context = ToolContext(self.caller, self.conversation.id)
         try:
-            async for event in run_calls(run, tools, context):
+            async for event in run_calls(run, tools, context, frozenset(declined)):
                 yield event
         except BaseException:
             # Stopped (or shut down) while tools ran: the calls that finished keep their
@@ -384,6 +404,28 @@ class Turn:
         self.request = self.request.model_copy(update={"messages": [
             *self.request.messages, Message(role="assistant", parts=parts),
             Message(role="tool", parts=results)]})
+
+    async def _approvals(self, tools: TurnTools, calls: list[ToolCallPart]
+                         ) -> AsyncGenerator[ApprovalNeeded | ApprovalGiven, None]:
+        """Ask the user about each call of an ``ask`` tool and wait for every answer
+        (``approval_wait`` at most: then declined). The wait is said on the saved answer,
+        so a page loaded from the database shows it; the events reach every tab."""
+        asks = [c for c in calls if tools.asks(c.name)]
+        if not asks:
+            return
+        loop = asyncio.get_running_loop()
+        for call in asks:
+            self._pending[call.id] = loop.create_future()
+            yield ApprovalNeeded(call.id, tools.public_name(call.name), call.arguments)
+        names = ", ".join(dict.fromkeys(tools.public_name(c.name) for c in asks))
+        await set_note(self.deps.db, self.assistant_id, f"waiting for your approval: {names}")
+        try:
+            await asyncio.wait([self._pending[c.id] for c in asks], timeout=self.approval_wait)
+        finally:
+            futures = [self._pending.pop(c.id) for c in asks]
+        for call, decided in zip(asks, futures, strict=True):
+            yield ApprovalGiven(call.id, decided.done() and decided.result())
+        await set_note(self.deps.db, self.assistant_id, IN_PROGRESS)
 
     def _spent(self) -> Decimal | None:
         """What the turn's steps and tools have cost so far (None: a price unknown)."""

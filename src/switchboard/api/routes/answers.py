@@ -1,5 +1,6 @@
-"""``GET /api/messages/{id}/stream`` (reattach to an answer) and ``POST
-/api/messages/{id}/stop`` (the stop button, from any tab).
+"""``GET /api/messages/{id}/stream`` (reattach to an answer), ``POST
+/api/messages/{id}/stop`` (the stop button, from any tab) and ``POST
+/api/messages/{id}/tool-calls/{call_id}/approve|deny`` (a tool of policy ``ask``).
 
 An answer is written by a job (``services.answer_jobs``); these routes find it:
 
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import StreamingResponse
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
@@ -30,7 +31,7 @@ from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import JobEvent
 from switchboard.services.chat import IN_PROGRESS
 from switchboard.services.conversations import MessageView, owned_answer
-from switchboard.services.errors import NotFound
+from switchboard.services.errors import Conflict, NotFound
 
 router = APIRouter(tags=["chat"])
 
@@ -116,3 +117,33 @@ async def stop(request: Request, message_id: PathId,
         await state.relay.stop(message_id)
         return {"message_id": message_id, "stopping": True}
     return {"message_id": message_id, "stopping": False}
+
+
+CallId = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+async def _decide(request: Request, message_id: int, call_id: str, approved: bool,
+                  who: Principal) -> dict[str, Any]:
+    state = state_of(request)
+    await owned_answer(state.db, who.user_id, message_id)  # another user's: 404
+    if not state.jobs.decide(message_id, call_id, approved):
+        raise Conflict(f"no tool call {call_id!r} is waiting for approval in answer "
+                       f"{message_id} (it was decided already, the answer has ended, or "
+                       "another server is writing it)")
+    return {"message_id": message_id, "call_id": call_id, "approved": approved}
+
+
+@router.post("/api/messages/{message_id}/tool-calls/{call_id}/approve",
+             dependencies=[Depends(require_csrf)])
+async def approve(request: Request, message_id: PathId, call_id: CallId,
+                  who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """Run a waiting call of an ``ask`` tool (the owner of the answer only)."""
+    return await _decide(request, message_id, call_id, True, who)
+
+
+@router.post("/api/messages/{message_id}/tool-calls/{call_id}/deny",
+             dependencies=[Depends(require_csrf)])
+async def deny(request: Request, message_id: PathId, call_id: CallId,
+               who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """Decline a waiting call: the model reads "the user declined this tool call"."""
+    return await _decide(request, message_id, call_id, False, who)

@@ -43,7 +43,7 @@ from switchboard.services.answer_jobs import AnswerJob, JobEvent
 from switchboard.services.chat import STOPPED, ChatDeps, Saved, Turn, start_turn
 from switchboard.services.chat_input import ChatInput
 from switchboard.services.policy import Refused
-from switchboard.services.tools.loop import LoopEvent, ToolResult, ToolRunning, ToolStep
+from switchboard.services.tools.loop import LOOP_EVENTS, LoopEvent
 from switchboard.spec import (
     ReasoningDelta,
     StreamEvent,
@@ -142,7 +142,7 @@ def _start_data(turn: Turn, first: StreamEvent | LoopEvent) -> Data:
 
 
 def _event_data(event: StreamEvent | LoopEvent) -> tuple[str, Data] | None:
-    if isinstance(event, ToolStep | ToolRunning | ToolResult):  # the tool loop's own
+    if isinstance(event, LOOP_EVENTS):  # the tool loop's own
         return event.sse()
     if isinstance(event, ToolCallStart):  # the card appears as the model starts the call
         return "tool_call_start", {"id": event.id, "name": event.name}
@@ -273,7 +273,7 @@ async def chat_stream(request: Request, body: ChatInput = Depends(chat_input),
         job = state.jobs.start(
             turn.assistant_id, who.user_id,
             lambda job: _produce(job, turn, first, events, state.shutdown), state.spawn,
-            on_stop=turn.stopped_by_client)
+            on_stop=turn.stopped_by_client, on_decision=turn.decide)
     return sse_response(follow(job), state.settings.sse_keep_alive)
 
 

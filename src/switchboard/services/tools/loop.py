@@ -46,6 +46,10 @@ step's prompt."""
 MAX_CALLS_PER_STEP = 16
 """Calls of one step that are run; any beyond get an error result (every call must be
 answered, or the next vendor call is refused)."""
+APPROVAL_WAIT = 600.0
+"""Seconds a turn waits for the user's approve / deny of an ``ask`` tool; then the call
+is declined (a turn holds one of the user's answer slots while it waits)."""
+DECLINED = "the user declined this tool call"
 PREVIEW_CHARS = 2_000
 """Characters of a result sent in the ``tool_result`` event (the whole result is in the
 saved tool message): keeps the answer job's event log small."""
@@ -81,6 +85,11 @@ class TurnTools:
         """The request's ``tools``: what the model is told (wire names)."""
         return [Tool(name=wire, description=t.spec.description,
                      parameters=dict(t.spec.parameters)) for wire, t in self.by_wire.items()]
+
+    def asks(self, wire: str) -> bool:
+        """Does a call of this tool wait for the user's approval (policy ``ask``)?"""
+        tool = self.by_wire.get(wire)
+        return tool is not None and tool.spec.policy == "ask"
 
     def public_name(self, wire: str) -> str:
         tool = self.by_wire.get(wire)
@@ -118,6 +127,30 @@ class ToolStep:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalNeeded:
+    """A call to an ``ask`` tool waits for the user's approve / deny."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "approval_needed", {"id": self.id, "name": self.name,
+                                   "arguments": self.arguments}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalGiven:
+    """The user's decision on a call (or none in time: declined)."""
+
+    id: str
+    approved: bool
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "approval", {"id": self.id, "approved": self.approved}
+
+
+@dataclass(frozen=True, slots=True)
 class ToolRunning:
     id: str
     name: str
@@ -151,7 +184,9 @@ class ToolResult:
             "model": self.output.model}
 
 
-LoopEvent = ToolStep | ToolRunning | ToolResult
+LoopEvent = ToolStep | ToolRunning | ToolResult | ApprovalNeeded | ApprovalGiven
+LOOP_EVENTS = (ToolStep, ToolRunning, ToolResult, ApprovalNeeded, ApprovalGiven)
+"""The loop's own events (each has ``sse()``), for ``isinstance``."""
 
 
 # -- running one step's calls -----------------------------------------------------------------
@@ -229,14 +264,17 @@ class StepRun:
         return [i for r in self.ordered() for i in r.output.images]
 
 
-async def run_calls(run: StepRun, tools: TurnTools,
-                    context: ToolContext) -> AsyncIterator[LoopEvent]:
+async def run_calls(run: StepRun, tools: TurnTools, context: ToolContext,
+                    declined: frozenset[str] = frozenset()) -> AsyncIterator[LoopEvent]:
     """Run ``run.calls`` concurrently; yield ``ToolRunning`` for each, then each
-    ``ToolResult`` as it finishes (filling ``run.results``). Cancelled (the stop
-    button), the calls still running are cancelled too."""
+    ``ToolResult`` as it finishes (filling ``run.results``). Calls in ``declined`` (ids)
+    are not run: their result says the user declined. Cancelled (the stop button), the
+    calls still running are cancelled too."""
     async def timed(call: ToolCallPart, allowed: bool) -> ToolResult:
         started = time.perf_counter()
-        if allowed:
+        if call.id in declined:
+            output = _error(DECLINED)
+        elif allowed:
             output = await run_one(tools.by_wire.get(call.name), call, context)
         else:
             output = _error(f"at most {MAX_CALLS_PER_STEP} tool calls are run per step; "
@@ -258,5 +296,7 @@ async def run_calls(run: StepRun, tools: TurnTools,
             task.cancel()
 
 
-__all__ = ["MAX_STEPS", "MAX_TURN_TOOLS", "LoopEvent", "StepRun", "ToolResult", "ToolRunning",
-           "ToolStep", "Toolbox", "TurnTools", "default_cost_cap", "run_calls", "run_one"]
+__all__ = ["APPROVAL_WAIT", "DECLINED", "LOOP_EVENTS", "MAX_STEPS", "MAX_TURN_TOOLS",
+           "ApprovalGiven", "ApprovalNeeded", "LoopEvent", "StepRun", "ToolResult",
+           "ToolRunning", "ToolStep", "Toolbox", "TurnTools", "default_cost_cap", "run_calls",
+           "run_one"]

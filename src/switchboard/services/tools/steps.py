@@ -66,4 +66,13 @@ async def save_step(db: Database, answer_id: int, role: str, parts: list[dict[st
         return step_id
 
 
-__all__ = ["save_step"]
+async def set_note(db: Database, answer_id: int, note: str) -> None:
+    """Say on the answer being written what it is doing ("waiting for your approval"), so
+    a page loaded from the database (another tab, after a reload) shows it. Only while
+    it is being written (``writer`` set): never over a final answer."""
+    async with db.unit_of_work() as session:
+        await session.execute(update(m.Message).where(
+            m.Message.id == answer_id, m.Message.writer.is_not(None)).values(error=note))
+
+
+__all__ = ["save_step", "set_note"]
