@@ -1,7 +1,7 @@
 // The answers reducer (static/js/chat/answers.js): events → state, purely.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerFromMessage, initialState, reduce, savedKey, streamingKeys } from "../../src/switchboard/web/static/js/chat/answers.js";
+import { answerFromMessage, initialState, reduce, savedKey, streamingKeys, waitingCalls } from "../../src/switchboard/web/static/js/chat/answers.js";
 
 const run = (actions, state = initialState) => actions.reduce(reduce, state);
 const server = (key, event, data) => ({ type: "server", key, event, data });
@@ -136,4 +136,32 @@ test("a stop (from any tab) ends the answer as stopped, not failed", () => {
   assert.equal(answer.failure, null);
   assert.equal(answer.text, "Once");
   assert.deepEqual([answer.message.id, answer.message.status, answer.message.finish_reason], [12, "partial", "stopped"]);
+});
+
+test("tool loop cards: one per call, from start to result, with approval", () => {
+  const state = run([
+    begin("t"),
+    server("t", "start", { assistant_message_id: 5 }),
+    server("t", "tool_call_start", { id: "c1", name: "calculator" }),
+    server("t", "tool_call", { id: "c1", name: "calculator", arguments: "{\"expression\": \"6 * 7\"}" }),
+    server("t", "tool_call", { id: "c2", name: "server.write", arguments: "{}" }),
+    server("t", "step", { step: 1, role: "assistant", message_id: 6 }),
+    server("t", "approval_needed", { id: "c2", name: "server.write", arguments: "{}" }),
+  ]);
+  assert.deepEqual(state.answers.t.toolCalls.map((c) => [c.id, c.state]), [["c1", "calling"], ["c2", "waiting"]]);
+  assert.deepEqual(waitingCalls(state.answers.t).map((c) => c.id), ["c2"]);
+  const after = run([
+    server("t", "approval", { id: "c2", approved: false }),
+    server("t", "tool_running", { id: "c1", name: "calculator" }),
+    server("t", "tool_result", { id: "c1", name: "calculator", text: "42", is_error: false, duration_ms: 3, images: 0 }),
+    server("t", "tool_result", { id: "c2", name: "server.write", text: "the user declined this tool call", is_error: true, duration_ms: 0 }),
+    server("t", "delta", { text: "It is 42." }),
+  ], state);
+  const [calc, write] = after.answers.t.toolCalls;
+  assert.equal(calc.state, "done");
+  assert.deepEqual(calc.result, { text: "42", isError: false, durationMs: 3, images: 0, truncated: false });
+  assert.equal(calc.arguments, "{\"expression\": \"6 * 7\"}");
+  assert.equal(write.state, "declined");
+  assert.deepEqual(waitingCalls(after.answers.t), []);
+  assert.equal(after.answers.t.text, "It is 42.");
 });

@@ -18,7 +18,7 @@ import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
-import { stopAnswer, streamAnswer } from "./chat/transport.js";
+import { decideToolCall, stopAnswer, streamAnswer } from "./chat/transport.js";
 
 const app = $("#app");
 const messagesEl = $("#messages");
@@ -112,6 +112,15 @@ const handlers = {
   },
   onRegenerate: (view) => regenerate(view),
   onVersion: (id) => showVersion(id),
+  // A tool that asks first: the card changes when the server's "approval" event comes.
+  onDecide: async (messageId, callId, approve) => {
+    try {
+      await decideToolCall(messageId, callId, approve);
+    } catch (err) {
+      toast("Your choice could not be sent. Try again in a moment.", "error");
+      throw err;
+    }
+  },
 };
 
 // A saved question: edit it (a new version, answered again) or flip between its versions.

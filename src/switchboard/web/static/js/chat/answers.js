@@ -62,6 +62,48 @@ export function answerFromMessage(message) {
 
 const STOPPED = { status: "partial", finish_reason: "stopped" };
 
+// Tool cards of the server-side tool loop: one per call id, updated as its events come
+// ("tool_call_start" → "tool_call" → "approval_needed"/"approval" → "tool_running" →
+// "tool_result"). A card's `state`: "calling" | "waiting" | "running" | "done" | "failed"
+// | "declined"; `result`: { text, isError, durationMs, images, truncated }.
+function upsertCall(calls, id, patch) {
+  const index = calls.findIndex((c) => c.id === id);
+  if (index < 0) return [...calls, { id, ...patch }];
+  const next = [...calls];
+  next[index] = { ...calls[index], ...patch };
+  return next;
+}
+
+function toolEvent(answer, event, data) {
+  if (!data?.id) return answer;
+  const calls = answer.toolCalls;
+  switch (event) {
+    case "tool_call_start":
+      return { ...answer, toolCalls: upsertCall(calls, data.id, { name: data.name, state: "calling" }) };
+    case "tool_call":
+      return { ...answer, toolCalls: upsertCall(calls, data.id, { name: data.name, arguments: data.arguments, state: "calling" }) };
+    case "approval_needed":
+      return { ...answer, toolCalls: upsertCall(calls, data.id, { name: data.name, arguments: data.arguments, state: "waiting" }) };
+    case "approval":
+      return { ...answer, toolCalls: upsertCall(calls, data.id, { approved: !!data.approved, state: data.approved ? "calling" : "declined" }) };
+    case "tool_running":
+      return { ...answer, toolCalls: upsertCall(calls, data.id, { name: data.name, state: "running" }) };
+    case "tool_result":
+      return {
+        ...answer,
+        toolCalls: upsertCall(calls, data.id, {
+          state: data.is_error ? (calls.find((c) => c.id === data.id)?.approved === false ? "declined" : "failed") : "done",
+          result: { text: data.text || "", isError: !!data.is_error, durationMs: data.duration_ms ?? null, images: data.images || 0, truncated: !!data.truncated },
+        }),
+      };
+    default:
+      return answer;
+  }
+}
+
+/** The cards waiting for the user's approve / deny. */
+export const waitingCalls = (answer) => (answer?.toolCalls || []).filter((c) => c.state === "waiting");
+
 function begin({ key, model, provider, kind }) {
   return {
     key,
@@ -95,8 +137,13 @@ function fromServer(answer, event, data) {
       return data?.text ? { ...answer, text: answer.text + data.text } : answer;
     case "reasoning":
       return data?.text ? { ...answer, reasoning: answer.reasoning + data.text } : answer;
+    case "tool_call_start":
     case "tool_call":
-      return { ...answer, toolCalls: [...answer.toolCalls, data] };
+    case "approval_needed":
+    case "approval":
+    case "tool_running":
+    case "tool_result":
+      return toolEvent(answer, event, data);
     case "snapshot":
       return { ...answer, text: data?.text || "", reasoning: data?.reasoning || "", toolCalls: [...(data?.tool_calls || [])] };
     case "done": {

@@ -50,18 +50,55 @@ function prettyArguments(text) {
   }
 }
 
-export function toolCallCard(call) {
+/** What a tool card says about its call, in words (the tool loop's states). */
+function toolState(call) {
+  const took = call.result?.durationMs != null ? ` in ${formatMs(call.result.durationMs)}` : "";
+  switch (call.state) {
+    case "waiting": return h("span.chip.chip-warn", "Waiting for your approval");
+    case "running": return h("span.chip.tool-running", "Running…");
+    case "done": return h("span.chip", `Done${took}`);
+    case "failed": return h("span.chip.chip-warn", `Failed${took}`);
+    case "declined": return h("span.chip", "Not allowed");
+    default: return null;
+  }
+}
+
+/** A tool call as a card: its name and arguments, and — when the server runs it (the
+ * tool loop) — its state, its result and, while it waits, Allow / Don't allow buttons
+ * (`onDecide(approve)` returns a promise; the card changes when the server says so). */
+export function toolCallCard(call, { onDecide } = {}) {
   const args = prettyArguments(call.arguments);
   const code = h("code");
   // Safe: escapeHtml runs first, and highlight() only wraps escaped tokens in spans.
   code.innerHTML = args.valid ? highlight(escapeHtml(args.text), "json") : escapeHtml(args.text);
-  return h("div.tool-call", { role: "group", "aria-label": `Tool call ${call.name}`, title: call.id ? `Call id: ${call.id}` : undefined },
+  const result = call.result;
+  let buttons = null;
+  if (call.state === "waiting" && onDecide) {
+    const decide = (approve) => async (event) => {
+      for (const b of buttons.querySelectorAll("button")) b.disabled = true;
+      try {
+        await onDecide(approve);
+      } catch {
+        for (const b of buttons.querySelectorAll("button")) b.disabled = false;
+        event.target.title = "That did not reach the server; try again";
+      }
+    };
+    buttons = h("div.tool-approval", { role: "group", "aria-label": "Allow this tool to run?" },
+      h("button.btn.btn-primary.btn-sm", { type: "button", onclick: decide(true) }, "Allow"),
+      h("button.btn.btn-sm", { type: "button", onclick: decide(false) }, "Don't allow"));
+  }
+  return h(`div.tool-call${call.state ? `.tool-${call.state}` : ""}`, { role: "group", "aria-label": `Tool call ${call.name}`, title: call.id ? `Call id: ${call.id}` : undefined },
     h("div.tool-call-head",
       h("span.tool-call-icon", icon("wrench")),
       h("span.tool-call-label", "Tool call"),
       h("code.tool-name", call.name || "(unnamed)"),
-      args.valid ? null : h("span.chip.chip-warn", { title: "The model sent arguments that are not valid JSON" }, "invalid JSON")),
-    h("pre.tool-args", { "aria-label": "Arguments" }, code));
+      args.valid ? null : h("span.chip.chip-warn", { title: "The model sent arguments that are not valid JSON" }, "invalid JSON"),
+      toolState(call)),
+    h("pre.tool-args", { "aria-label": "Arguments" }, code),
+    buttons,
+    result ? h(`pre.tool-result${result.isError ? ".tool-result-error" : ""}`, { "aria-label": "Result" },
+      result.text + (result.truncated ? "\n…" : ""),
+      result.images ? `\n(${result.images} image${result.images === 1 ? "" : "s"})` : "") : null);
 }
 
 
@@ -166,9 +203,9 @@ export function fallbackNote(m) {
  * animation frame while streaming).
  */
 export class AssistantView {
-  constructor(answer, { onRegenerate, onRate, onCopy, onVersion }) {
+  constructor(answer, { onRegenerate, onRate, onCopy, onVersion, onDecide }) {
     this.answer = null;
-    this.handlers = { onRegenerate, onRate, onCopy, onVersion };
+    this.handlers = { onRegenerate, onRate, onCopy, onVersion, onDecide };
     this.frame = 0;
     this.last = false;
     this.avatar = h("div.msg-avatar");
@@ -205,8 +242,7 @@ export class AssistantView {
       if (m.auto) this.head.append(autoNote(m.auto));
     }
     if (answer.reasoning !== (before?.reasoning ?? "")) this.renderReasoning(answer.reasoning);
-    const shown = before?.toolCalls.length ?? 0;
-    for (const call of answer.toolCalls.slice(shown)) this.tools.append(toolCallCard(call));
+    this.renderToolCalls(answer, before);
     if (!before || answer.text !== before.text || answer.streaming !== before.streaming) {
       if (answer.streaming && before?.streaming) this.scheduleBody();
       else this.renderBody();
@@ -217,6 +253,23 @@ export class AssistantView {
       this.pictures.replaceChildren(...picturesOf(m));
       this.renderFooter();
     }
+  }
+
+  /** One card per call id; a card whose call changed (running, result, approval) is
+   * drawn again in place. */
+  renderToolCalls(answer, before) {
+    const old = new Map((before?.toolCalls || []).map((c) => [c.id, c]));
+    this.cards = this.cards || new Map();
+    answer.toolCalls.forEach((call, index) => {
+      const key = call.id ?? `#${index}`;
+      const card = this.cards.get(key);
+      if (card && old.get(call.id) === call) return;
+      const id = answer.message.id;
+      const next = toolCallCard(call, { onDecide: id && this.handlers.onDecide ? (approve) => this.handlers.onDecide(id, call.id, approve) : undefined });
+      if (card) card.replaceWith(next);
+      else this.tools.append(next);
+      this.cards.set(key, next);
+    });
   }
 
   renderModel(ref, provider, kind) {

@@ -83,3 +83,8 @@ export async function stopAnswer(id) {
   const result = await post(`/api/messages/${id}/stop`);
   return !!result?.stopping;
 }
+
+/** Allow (or not) a tool call the answer `id` waits on (a tool whose policy is "ask"). */
+export async function decideToolCall(id, callId, approve) {
+  return post(`/api/messages/${id}/tool-calls/${encodeURIComponent(callId)}/${approve ? "approve" : "deny"}`);
+}
