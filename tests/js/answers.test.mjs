@@ -165,3 +165,17 @@ test("tool loop cards: one per call, from start to result, with approval", () =>
   assert.deepEqual(waitingCalls(after.answers.t), []);
   assert.equal(after.answers.t.text, "It is 42.");
 });
+
+test("a saved tool loop: each step's results land on its cards", () => {
+  const state = reduce(initialState, { type: "reset", messages: [
+    { id: 1, role: "user", text: "go", parts: [] },
+    { id: 2, role: "assistant", status: "complete", text: "", parts: [{ type: "tool-call", id: "c1", name: "calculator", arguments: "{}" }] },
+    { id: 3, role: "tool", status: "complete", text: "", parts: [{ type: "tool-result", tool_call_id: "c1", name: "calculator", content: "42", is_error: false }] },
+    { id: 4, role: "assistant", status: "complete", text: "It is 42.", parts: [{ type: "text", text: "It is 42." }] },
+  ] });
+  const [call] = state.answers[savedKey(2)].toolCalls;
+  assert.equal(call.state, "done");
+  assert.equal(call.result.text, "42");
+  assert.equal(state.answers[savedKey(4)].text, "It is 42.");
+  assert.equal(state.answers[savedKey(3)], undefined);
+});

@@ -101,6 +101,19 @@ function toolEvent(answer, event, data) {
   }
 }
 
+/** A saved answer's cards with the results of the tool message saved after it. */
+function withResults(answer, parts) {
+  let toolCalls = answer.toolCalls;
+  for (const part of parts || []) {
+    if (part.type !== "tool-result" || !toolCalls.some((c) => c.id === part.tool_call_id)) continue;
+    toolCalls = upsertCall(toolCalls, part.tool_call_id, {
+      state: part.is_error ? "failed" : "done",
+      result: { text: part.content || "", isError: !!part.is_error, durationMs: null, images: 0, truncated: false },
+    });
+  }
+  return toolCalls === answer.toolCalls ? answer : { ...answer, toolCalls };
+}
+
 /** The cards waiting for the user's approve / deny. */
 export const waitingCalls = (answer) => (answer?.toolCalls || []).filter((c) => c.state === "waiting");
 
@@ -193,10 +206,14 @@ export function reduce(state, action) {
   switch (action.type) {
     case "reset": {
       const next = {};
+      let last = null;
       for (const message of action.messages || []) {
         if (message.role === "assistant") {
           const answer = answerFromMessage(message);
           next[answer.key] = answer;
+          last = answer.key;
+        } else if (message.role === "tool" && last) { // a tool loop's results: on the cards
+          next[last] = withResults(next[last], message.parts);
         }
       }
       return { ...state, answers: next };
