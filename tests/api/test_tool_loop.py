@@ -22,6 +22,7 @@ from switchboard.services.principal import Principal
 from switchboard.services.provider_models import create_model
 from switchboard.services.providers import create_provider
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
+from switchboard.services.tools.toolbox import process_toolbox
 from tests.api.chat_support import FAKE_KEY, add_provider, client, sse_events, stream_chat, wait_for
 from tests.conftest import isolate
 from tests.fakes import anthropic as anthropic_fake
@@ -230,7 +231,7 @@ def test_unknown_tools_and_too_many_are_refused_before_anything_is_written(
     assert unknown.status_code == 422, unknown.text
     assert unknown.json()["error"]["field"] == "tools"
     assert "'nope'" in unknown.json()["error"]["message"]
-    many = http.post("/api/chat", json={"text": "hi", "tools": [f"t{i}" for i in range(33)]})
+    many = http.post("/api/chat", json={"text": "hi", "tools": [f"t{i}" for i in range(65)]})
     assert many.status_code == 422, many.text
     assert server.query("SELECT count(*) FROM messages") == before
 
@@ -518,3 +519,24 @@ def test_ask_tools_wait_for_the_owner_to_approve_or_deny(
     assert [a["text"] for a, _ in asked.seen] == ["go"]
     assert events[-1][0] == "done" and events[-1][1]["message"]["text"] == "Done."
     assert events[-1][1]["message"]["error"] is None
+
+
+def test_the_real_built_ins_chain_with_the_offline_model(server: Running) -> None:
+    """The issue's chain with the server's own toolbox: datetime, then calculator, then
+    the answer, all driven by the offline model."""
+    state = server.app.state.sb
+    state.toolbox = process_toolbox(state.settings, state.db, state.pipeline)
+    http = client(server, server.make_user("kim"))
+    events = stream_chat(http, {"text": "What time is it in Europe/Paris? "
+                                        "Then compute 12 * (3 + 4).",
+                                "tools": ["datetime", "calculator"]})
+    calls = [(d["name"], json.loads(d["arguments"])) for n, d in events if n == "tool_call"]
+    assert calls == [("datetime", {"timezone": "Europe/Paris"}),
+                     ("calculator", {"expression": "12 * (3 + 4)"})]
+    results = [d for n, d in events if n == "tool_result"]
+    assert not any(r["is_error"] for r in results), results
+    assert "Europe/Paris" in results[0]["text"] and "84" in results[1]["text"]
+    done = dict(events)["done"]["message"]
+    assert "84" in done["text"] and "Europe/Paris" in done["text"]
+    unknown = http.post("/api/chat", json={"text": "hi", "tools": ["datetime", "nope"]})
+    assert unknown.status_code == 422 and "'nope'" in unknown.json()["error"]["message"]

@@ -100,9 +100,9 @@ from switchboard.services.tools.loop import (
     ApprovalNeeded,
     LoopEvent,
     StepRun,
-    Toolbox,
     ToolStep,
     TurnTools,
+    TurnToolSource,
     default_cost_cap,
     run_calls,
 )
@@ -156,7 +156,7 @@ class ChatDeps:
     data_dir: Path | None = None
     """The file store's root: images in messages are kept there and referenced (None:
     they stay inline in the row, as before the store; decision 0141)."""
-    toolbox: Toolbox | None = None
+    toolbox: TurnToolSource | None = None
     """Where a turn's ``tools`` come from (None: this process offers no tools)."""
     budget_timezone: str = "UTC"
     """For the tool loop's default cost cap (the budgets' periods)."""

@@ -33,7 +33,7 @@ from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.attachments import MAX_FILE_BYTES, MAX_FILENAME, MAX_FILES
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
-from switchboard.services.tools.loop import MAX_TURN_TOOLS
+from switchboard.services.tools.toolbox import MAX_NAME_CHARS, MAX_TOOLS_PER_TURN
 from switchboard.spec import (
     ConfigurationError,
     InvalidRequestError,
@@ -105,7 +105,7 @@ class FileInput(BaseModel):
 ModelRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=MAX_MODEL_REF)]
 ToolName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=200)]
+                                            max_length=MAX_NAME_CHARS)]
 
 
 class ChatInput(BaseModel):
@@ -127,7 +127,7 @@ class ChatInput(BaseModel):
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
     files: list[FileInput] = Field(default_factory=list, max_length=MAX_FILES)
     options: ChatOptions = Field(default_factory=ChatOptions)
-    tools: list[ToolName] = Field(default_factory=list, max_length=MAX_TURN_TOOLS)
+    tools: list[ToolName] = Field(default_factory=list, max_length=MAX_TOOLS_PER_TURN)
     """Tools the model may call in this turn, by public name (``calculator``,
     ``server.tool``): the server runs them and feeds the results back until the model
     answers in text (the tool loop, decision 0100)."""

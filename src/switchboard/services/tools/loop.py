@@ -14,8 +14,9 @@ two steps:
   failing tool never breaks a turn). It yields ``ToolRunning`` / ``ToolResult`` events as
   things happen, so the answer job can show them to every follower.
 
-Where the tools come from is the toolbox's business (lane ``tools-builtin``): anything with
-``for_turn(names, principal)`` (the ``Toolbox`` protocol below) will do.
+Where the tools come from is the toolbox's business (``tools.toolbox.Toolbox``,
+``AppState.toolbox``): the loop needs only ``for_turn(names, principal)`` (the
+``TurnToolSource`` protocol below; tests and the bench give their own).
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ log = logging.getLogger("switchboard.tools.loop")
 
 MAX_STEPS = 10
 """Model calls in one turn (decision 0100): the last one is asked to answer in text."""
-MAX_TURN_TOOLS = 32
-"""Tools one turn may offer (``tools`` of the chat API): each one's schema is part of every
-step's prompt."""
 MAX_CALLS_PER_STEP = 16
 """Calls of one step that are run; any beyond get an error result (every call must be
 answered, or the next vendor call is refused)."""
@@ -55,13 +53,14 @@ PREVIEW_CHARS = 2_000
 saved tool message): keeps the answer job's event log small."""
 
 
-class Toolbox(Protocol):
-    """What gives a turn its tools (the toolbox of lane ``tools-builtin`` implements it)."""
+class TurnToolSource(Protocol):
+    """What gives a turn its tools (``tools.toolbox.Toolbox`` in a server process)."""
 
     async def for_turn(self, names: Sequence[str],
                        principal: Principal) -> Sequence[RunnableTool]:
-        """The tools named, as far as ``principal`` may use them (a tool the admin
-        disabled or whose policy is ``deny`` is simply left out)."""
+        """The tools named, with their effective policy. A name that cannot be used
+        (unknown, disabled, denied) is either refused (``ValidationFailed``, field
+        ``tools``: the toolbox) or left out (the loop then names it)."""
         ...
 
 
@@ -296,7 +295,6 @@ async def run_calls(run: StepRun, tools: TurnTools, context: ToolContext,
             task.cancel()
 
 
-__all__ = ["APPROVAL_WAIT", "DECLINED", "LOOP_EVENTS", "MAX_STEPS", "MAX_TURN_TOOLS",
-           "ApprovalGiven", "ApprovalNeeded", "LoopEvent", "StepRun", "ToolResult",
-           "ToolRunning", "ToolStep", "Toolbox", "TurnTools", "default_cost_cap", "run_calls",
-           "run_one"]
+__all__ = ["APPROVAL_WAIT", "DECLINED", "LOOP_EVENTS", "MAX_STEPS", "ApprovalGiven",
+           "ApprovalNeeded", "LoopEvent", "StepRun", "ToolResult", "ToolRunning", "ToolStep",
+           "TurnToolSource", "TurnTools", "default_cost_cap", "run_calls", "run_one"]
