@@ -1,81 +1,58 @@
-"""The tool loop in a real browser: the offline model chains a calculator and a tool that
-asks first; the cards show each call running, waiting for approval (Allow / Don't allow),
-its result and duration, and the answer uses the results.
-
-The composer's tools menu arrives with ``GET /api/tools`` (lane tools-builtin); until then
-the test adds ``tools`` to the page's own chat request on its way to the server."""
+"""The tool loop in a real browser, with the server's own tools: the composer's tools
+menu (GET /api/tools) sends the switched-on tools, the offline model chains the
+calculator and the clock (made to ask first), the cards show each call running, waiting
+for approval (Allow / Don't allow), its result and duration, and a reload shows the saved
+steps with their results."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+import httpx
+from playwright.sync_api import Browser, expect
 
-from playwright.sync_api import Browser, Route, expect
-
-from switchboard.services.principal import Principal
-from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
 from tests.server import Running
 from tests.web.conftest import login, make_user, no_page_errors, shot
 from tests.web.test_chat import send
 
-TEXT = {"type": "object", "properties": {"text": {"type": "string"}}}
 
-
-class Fixed:
-    def __init__(self, spec: ToolSpec, reply: str) -> None:
-        self.spec = spec
-        self.reply = reply
-        self.runs = 0
-
-    async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:
-        self.runs += 1
-        return ToolOutput(text=self.reply)
-
-
-class Box:
-    def __init__(self, *tools: RunnableTool) -> None:
-        self.tools = {t.spec.name: t for t in tools}
-
-    async def for_turn(self, names: Sequence[str],
-                       principal: Principal) -> Sequence[RunnableTool]:
-        return [self.tools[n] for n in names if n in self.tools]
-
-
-def test_tool_cards_and_approval_in_the_chat(browser: Browser, server: Running) -> None:
-    calculator = Fixed(ToolSpec("calculator", "Evaluates arithmetic.", {
-        "type": "object", "properties": {"expression": {"type": "string"}}}, "builtin"), "42")
-    careful = Fixed(ToolSpec("careful", "Writes somewhere; asks first.", TEXT, "builtin",
-                             policy="ask"), "written")
-    server.app.state.sb.toolbox = Box(calculator, careful)
+def test_tools_menu_cards_and_approval_in_the_chat(browser: Browser, server: Running) -> None:
+    admin = make_user(server, "tool-admin", "admin")
+    asked = httpx.patch(f"{server.url}/api/tools/datetime", json={"policy": "ask"},
+                        headers={"authorization": f"Bearer {admin}"})
+    assert asked.status_code == 200, asked.text
     make_user(server, "tess")
     page = login(browser, server, "tess")
 
-    def with_tools(route: Route) -> None:
-        body = json.loads(route.request.post_data or "{}")
-        route.continue_(post_data=json.dumps({**body, "tools": ["calculator", "careful"]}))
+    menu_button = page.get_by_role("button", name="Tools")
+    expect(menu_button).to_be_visible()
+    menu_button.click()
+    menu = page.get_by_role("group", name="Tools the model may use")
+    expect(menu.get_by_label("Calculator")).to_be_checked()  # on in new chats
+    menu.get_by_label("Fetch url").uncheck()
+    expect(menu_button).to_contain_text("Tools (4)")
+    shot(page, "chat-tools-menu")
+    menu_button.click()
 
-    page.route("**/api/chat/stream", with_tools)
-    send(page, "Compute 6 * 7, then use careful to save it.")
+    with page.expect_request("**/api/chat/stream") as sent:
+        send(page, "Compute 6 * 7, then tell me what time it is.")
+    body = sent.value.post_data_json
+    assert "fetch_url" not in body["tools"] and {"calculator", "datetime"} <= set(body["tools"])
+
     answer = page.locator(".msg-assistant").last
     calc_card = answer.locator(".tool-call", has_text="calculator")
     expect(calc_card.get_by_text("Done")).to_be_visible()
-    expect(calc_card.get_by_label("Result")).to_have_text("42")
-    ask_card = answer.locator(".tool-call", has_text="careful")
-    expect(ask_card.get_by_text("Waiting for your approval")).to_be_visible()
-    assert careful.runs == 0
+    expect(calc_card.get_by_label("Result")).to_contain_text("42")
+    clock_card = answer.locator(".tool-call", has_text="datetime")
+    expect(clock_card.get_by_text("Waiting for your approval")).to_be_visible()
     shot(page, "chat-tool-approval")
-    ask_card.get_by_role("button", name="Allow", exact=True).click()
-    expect(ask_card.get_by_label("Result")).to_have_text("written")
-    expect(ask_card.get_by_role("button", name="Allow", exact=True)).to_have_count(0)
+    clock_card.get_by_role("button", name="Allow", exact=True).click()
+    expect(clock_card.get_by_label("Result")).to_contain_text("UTC")
+    expect(clock_card.get_by_role("button", name="Allow", exact=True)).to_have_count(0)
     expect(answer.locator(".md")).to_contain_text("42")
-    expect(answer.locator(".md")).to_contain_text("written")
-    assert careful.runs == 1
     shot(page, "chat-tool-cards")
-    # Reloaded, the saved steps show the same cards with their results.
-    page.reload()
-    saved = page.locator(".tool-call", has_text="careful")
-    expect(saved.get_by_label("Result")).to_have_text("written")
+
+    page.reload()  # the saved steps show the same cards with their results
     expect(page.locator(".tool-call", has_text="calculator").get_by_label("Result")
-           ).to_have_text("42")
+           ).to_contain_text("42")
+    expect(page.locator(".tool-call", has_text="datetime").get_by_label("Result")
+           ).to_contain_text("UTC")
     no_page_errors(page)

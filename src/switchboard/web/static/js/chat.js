@@ -19,6 +19,7 @@ import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/pref
 import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
 import { decideToolCall, stopAnswer, streamAnswer } from "./chat/transport.js";
+import { initialSelection, offeredTools, requestTools, toggled, toolTitle, toolsLabel } from "./chat/tools.js";
 
 const app = $("#app");
 const messagesEl = $("#messages");
@@ -399,6 +400,8 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
   if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
   const options = chatOptions(state.prefs);
   if (options) body.options = options;
+  const tools = requestTools(toolsMenu.selected, toolsMenu.tools);
+  if (tools) body.tools = tools;
 
   let userEl = null;
   const key = `new${++nextKey}`;
@@ -530,6 +533,45 @@ const composer = createComposer({
 });
 $("#prompt").addEventListener("input", previewAuto);
 
+// ---------------------------------------------------------------- tools menu
+// The tools the model may use in the next messages (GET /api/tools; the pure part is
+// chat/tools.js). No list (an older server, an error): no menu, no tools sent.
+const toolsMenu = { tools: [], selected: new Set() };
+
+function renderToolsMenu() {
+  const button = $("#tools-button");
+  const menu = $("#tools-menu");
+  button.hidden = !toolsMenu.tools.length;
+  $("#tools-label").textContent = toolsLabel(toolsMenu.selected, toolsMenu.tools);
+  menu.replaceChildren(...toolsMenu.tools.map((tool) => h("label.tools-item", { title: tool.description },
+    h("input", { type: "checkbox", checked: toolsMenu.selected.has(tool.name),
+      onchange: () => { toolsMenu.selected = toggled(toolsMenu.selected, tool.name); renderToolsMenu(); } }),
+    h("span", toolTitle(tool.name)),
+    tool.asks ? h("small.muted", "asks first") : null)));
+}
+
+async function loadTools() {
+  try {
+    toolsMenu.tools = offeredTools(await get("/api/tools"));
+  } catch {
+    toolsMenu.tools = [];
+  }
+  toolsMenu.selected = initialSelection(toolsMenu.tools);
+  renderToolsMenu();
+}
+
+$("#tools-button").addEventListener("click", () => {
+  const menu = $("#tools-menu");
+  menu.hidden = !menu.hidden;
+  $("#tools-button").setAttribute("aria-expanded", String(!menu.hidden));
+});
+document.addEventListener("click", (event) => {
+  if (!event.target.closest?.(".tools-anchor")) {
+    $("#tools-menu").hidden = true;
+    $("#tools-button").setAttribute("aria-expanded", "false");
+  }
+});
+
 // ---------------------------------------------------------------- keyboard shortcuts
 const shortcutActions = {
   newChat: () => newChat(),
@@ -643,6 +685,7 @@ async function start() {
   state.isAdmin = document.body.dataset.role === "admin";
   const conversationId = Number(app.dataset.conversation) || null;
   conversations.load();
+  loadTools();
   try {
     const [registry, prefs] = await Promise.all([
       get("/api/model-registry"),
