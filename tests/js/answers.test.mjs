@@ -1,7 +1,7 @@
 // The answers reducer (static/js/chat/answers.js): events → state, purely.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerFromMessage, initialState, reduce, savedKey, streamingKeys, waitingCalls } from "../../src/switchboard/web/static/js/chat/answers.js";
+import { answerFromMessage, initialState, reduce, savedKey, shownMessages, streamingKeys, waitingCalls } from "../../src/switchboard/web/static/js/chat/answers.js";
 
 const run = (actions, state = initialState) => actions.reduce(reduce, state);
 const server = (key, event, data) => ({ type: "server", key, event, data });
@@ -178,4 +178,20 @@ test("a saved tool loop: each step's results land on its cards", () => {
   assert.equal(call.result.text, "42");
   assert.equal(state.answers[savedKey(4)].text, "It is 42.");
   assert.equal(state.answers[savedKey(3)], undefined);
+});
+
+test("a tool loop still being written: its saved steps are left to the replay", () => {
+  const messages = [
+    { id: 1, role: "user" }, { id: 2, role: "assistant", status: "complete" },
+    { id: 3, role: "user" },
+    { id: 4, role: "assistant", status: "complete" }, { id: 5, role: "tool", status: "complete" },
+    { id: 6, role: "assistant", status: "partial", error: "in progress" },
+  ];
+  assert.deepEqual(shownMessages(messages).map((m) => m.id), [1, 2, 3, 6]);
+  const done = messages.slice(0, 5);
+  assert.equal(shownMessages(done), done);
+  assert.deepEqual(shownMessages(undefined), []);
+  const waiting = [...done, { id: 6, role: "assistant", status: "partial", error: "waiting for your approval: datetime" }];
+  assert.deepEqual(shownMessages(waiting).map((m) => m.id), [1, 2, 3, 6]);
+  assert.equal(answerFromMessage(waiting[5]).streaming, true);
 });

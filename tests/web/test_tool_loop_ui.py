@@ -2,7 +2,7 @@
 menu (GET /api/tools) sends the switched-on tools, the offline model chains the
 calculator and the clock (made to ask first), the cards show each call running, waiting
 for approval (Allow / Don't allow), its result and duration, and a reload shows the saved
-steps with their results."""
+steps with their results — while it waits for approval and after it ended."""
 
 from __future__ import annotations
 
@@ -44,15 +44,23 @@ def test_tools_menu_cards_and_approval_in_the_chat(browser: Browser, server: Run
     clock_card = answer.locator(".tool-call", has_text="datetime")
     expect(clock_card.get_by_text("Waiting for your approval")).to_be_visible()
     shot(page, "chat-tool-approval")
+
+    # Reloaded while it waits: the answer is followed again, each card shown once, and the
+    # buttons are back.
+    page.reload()
+    answer = page.locator(".msg-assistant").last
+    expect(page.locator(".tool-call", has_text="calculator")).to_have_count(1)
+    clock_card = answer.locator(".tool-call", has_text="datetime")
     clock_card.get_by_role("button", name="Allow", exact=True).click()
     expect(clock_card.get_by_label("Result")).to_contain_text("UTC")
     expect(clock_card.get_by_role("button", name="Allow", exact=True)).to_have_count(0)
+    expect(page.locator(".msg-assistant.streaming")).to_have_count(0)
     expect(answer.locator(".md")).to_contain_text("42")
     shot(page, "chat-tool-cards")
 
-    page.reload()  # the saved steps show the same cards with their results
-    expect(page.locator(".tool-call", has_text="calculator").get_by_label("Result")
-           ).to_contain_text("42")
-    expect(page.locator(".tool-call", has_text="datetime").get_by_label("Result")
-           ).to_contain_text("UTC")
+    page.reload()  # ended: the saved steps show the same cards with their results
+    for name, text in (("calculator", "42"), ("datetime", "UTC")):
+        card = page.locator(".tool-call", has_text=name)
+        expect(card).to_have_count(1)
+        expect(card.get_by_label("Result")).to_contain_text(text)
     no_page_errors(page)

@@ -134,6 +134,15 @@ log = logging.getLogger("switchboard.chat")
 
 TITLE_LENGTH = 60
 IN_PROGRESS = "in progress"
+WAITING = "waiting for your approval"
+"""The note of an answer whose tool loop waits for the user (decision 0104): it is still
+being written, as "in progress"."""
+
+
+def being_written(status: str, error: str | None) -> bool:
+    """Is this saved answer still being written (in progress, or waiting for approval)?"""
+    return status == "partial" and (error == IN_PROGRESS
+                                    or (error or "").startswith(WAITING))
 STOPPED = "stopped"
 INTERRUPTED = "interrupted: the server stopped before the answer was finished"
 
@@ -418,7 +427,7 @@ class Turn:
             self._pending[call.id] = loop.create_future()
             yield ApprovalNeeded(call.id, tools.public_name(call.name), call.arguments)
         names = ", ".join(dict.fromkeys(tools.public_name(c.name) for c in asks))
-        await set_note(self.deps.db, self.assistant_id, f"waiting for your approval: {names}")
+        await set_note(self.deps.db, self.assistant_id, f"{WAITING}: {names}")
         try:
             await asyncio.wait([self._pending[c.id] for c in asks], timeout=self.approval_wait)
         finally:

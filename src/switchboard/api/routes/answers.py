@@ -29,7 +29,7 @@ from switchboard.api.routes.chat import end_data, follow, frame, sse_response
 from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import JobEvent
-from switchboard.services.chat import IN_PROGRESS
+from switchboard.services.chat import being_written
 from switchboard.services.conversations import MessageView, owned_answer
 from switchboard.services.errors import Conflict, NotFound
 
@@ -48,7 +48,7 @@ def last_event_id(request: Request) -> int:
 
 
 def in_progress(message: MessageView) -> bool:
-    return message.status == "partial" and message.error == IN_PROGRESS
+    return being_written(message.status, message.error)
 
 
 async def _relayed(events: AsyncIterator[JobEvent],

@@ -11,7 +11,7 @@ import { $, h, icon } from "./dom.js";
 import { banner, clearBanner, copyText, modal, toast } from "./ui.js";
 import { createComposer } from "./chat/composer.js";
 import { createConversationList } from "./chat/conversations.js";
-import { initialState, reduce, savedKey, streamingKeys } from "./chat/answers.js";
+import { initialState, reduce, savedKey, shownMessages, streamingKeys } from "./chat/answers.js";
 import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { createModelPicker } from "./chat/model-picker.js";
@@ -181,7 +181,8 @@ function onServerEvent(event, data, key) {
   }
 }
 
-function renderConversation(messages, { keepScroll = false } = {}) {
+function renderConversation(loaded, { keepScroll = false } = {}) {
+  const messages = shownMessages(loaded);
   const scrolled = scroller.scrollTop;
   messagesEl.replaceChildren();
   views.clear();

@@ -31,7 +31,23 @@ export const savedKey = (id) => `m${id}`;
 /** The placeholder of an answer the server is still writing (a reload, another tab):
  * the page follows it instead of showing it as saved. */
 export const IN_PROGRESS = "in progress";
-export const inProgress = (message) => message?.status === "partial" && message?.error === IN_PROGRESS;
+/** …or its tool loop waits for the user's approval (still being written). */
+export const WAITING = "waiting for your approval";
+export const inProgress = (message) => message?.status === "partial"
+  && (message?.error === IN_PROGRESS || String(message?.error || "").startsWith(WAITING));
+
+/** The messages to draw for a conversation loaded from the server. The steps of a tool
+ * loop still being written (the tool-call answers and tool results saved between the
+ * last question and the answer in progress) are left out: following that answer replays
+ * every step's events from its start, so they would show twice. */
+export function shownMessages(messages) {
+  const list = messages || [];
+  const live = list.findIndex((m) => m.role === "assistant" && inProgress(m));
+  if (live < 0) return list;
+  let question = live - 1;
+  while (question >= 0 && list[question].role !== "user") question -= 1;
+  return [...list.slice(0, question + 1), ...list.slice(live)];
+}
 
 /** A failed or interrupted saved answer keeps its reason ("stopped" is not a failure). */
 function savedFailure(message) {
