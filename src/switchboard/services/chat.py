@@ -43,8 +43,8 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -111,7 +111,6 @@ from switchboard.services.usage import UsageRecorder
 from switchboard.spec import (
     ChatRequest,
     ChatResult,
-    FinishReason,
     Collector,
     FinishReason,
     ImagePart,
