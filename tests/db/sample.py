@@ -140,10 +140,14 @@ def one_row_per_table() -> list[m.Base]:
                                last_error="the receiver answered HTTP 500", sent_at=None)
     signal = m.AlertSignal(id=1, kind="breaker_open", subject="openai-main", value=1.0,
                            detail="HTTP 503", created_at=T0)
+    chain = m.AuditChain(id=1, seq=0, hash="0" * 64, checkpoint_seq=0,
+                         checkpoint_hash="0" * 64)  # as migration 0022 seeds it
+    flag = m.FeatureFlag(name="mcp", mode="rollout", percent=10, user_ids=[1], roles=["admin"],
+                         updated_at=T0, updated_by="ada")
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
             spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
-            alert_rule, channel, alert, delivery, signal]
+            alert_rule, channel, alert, delivery, signal, chain, flag]
 
 
 async def fill_every_table(session: AsyncSession) -> None:
@@ -154,7 +158,7 @@ async def fill_every_table(session: AsyncSession) -> None:
         f"{sorted(set(m.Base.metadata.tables) - filled)}"
     )
     for row in rows:  # in dependency order, flushing each (explicit ids, no ORM relationships)
-        if isinstance(row, m.RevocationStamp):
+        if isinstance(row, m.RevocationStamp | m.AuditChain):
             await session.merge(row)  # migration 0005 seeds its one row already
         else:
             session.add(row)

@@ -15,6 +15,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.api.surface import REQUEST_ID_KEY
+from switchboard.services.audit import RequestContext, request_context
 
 log = logging.getLogger("switchboard.access")
 
@@ -40,6 +41,10 @@ class AccessLog:
                 break
         request_id = request_id or secrets.token_hex(8)
         scope[REQUEST_ID_KEY] = request_id  # for error bodies (api.error_boundary)
+        client = scope.get("client")
+        # Who did it, from where, for the audit rows this request may write
+        # (services.audit): the peer, or the forwarded client behind a trusted proxy.
+        request_context.set(RequestContext(client[0] if client else None, request_id))
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -55,7 +60,6 @@ class AccessLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
                 log.info("request", extra={
                     "request_id": request_id, "method": scope["method"],
                     "path": scope["path"], "status": status,

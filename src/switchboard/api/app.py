@@ -52,6 +52,7 @@ from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
 from switchboard.services.keys import open_vault
 from switchboard.services.metrics import NULL_METRICS, build_metrics
 from switchboard.services.metrics import install as install_metrics
+from switchboard.services.flags import FlagBook
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.tracing import build_tracer
@@ -139,11 +140,14 @@ def create_app(settings: Settings | None = None,
             state.jobs = AnswerJobs(mirror=state.relay)
             unsubscribe_stops = catalog_cache().on_notice(STOP_CHANNEL,
                                                           state.jobs.on_stop_notice)
+        state.flags = FlagBook(db)  # a kill switch anywhere reaches us within 1 s
+        await state.flags.start()
         app.state.sb = state
         try:
             yield
         finally:
             revocations.close()
+            await state.flags.close()
             unhook_signals()
             state.shutdown.request()  # streams still open (a server run in a thread)
             await state.drain()

@@ -38,6 +38,7 @@ STATUS_BY_CODE = {
     "validation_failed": 422,
     "unauthorized": 401,
     "forbidden": 403,
+    "feature_disabled": 403,
     "csrf_failed": 403,
     "throttled": 429,
     "too_many_answers": 429,

@@ -70,10 +70,11 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/setup"): (409, 429),
     ("POST", "/api/chat"): (404, 409, 429, 502, 504),
     ("POST", "/api/chat/stream"): (404, 409, 429, 502, 504),
-    ("GET", "/api/messages/{message_id}/stream"): (429,),
+    ("GET", "/api/messages/{message_id}/stream"): (403, 429),
     # No call of that id waits for approval (decided, ended, or on another worker).
     ("POST", "/api/messages/{message_id}/tool-calls/{call_id}/approve"): (409,),
     ("POST", "/api/messages/{message_id}/tool-calls/{call_id}/deny"): (409,),
+    ("PUT", "/api/flags/{name}"): (404,),
     ("GET", "/api/usage"): (403,),
     ("POST", "/api/tokens"): (404,),
     ("POST", "/api/budgets"): (404,),  # the user or token it names does not exist

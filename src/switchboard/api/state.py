@@ -30,9 +30,12 @@ from switchboard.services.auto.defaults import DatabaseDefaults
 from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
 from switchboard.services.budget_policy import BudgetPolicy
+from switchboard.services.flags import FlagBook
+from switchboard.services.flags import enabled as flags_enabled
 from switchboard.services.mcp.manager import McpManager
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
+from switchboard.services.principal import Principal
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.router import process_router
 from switchboard.services.sessions import SessionStore
@@ -69,6 +72,8 @@ class AppState:
     """Spans over OTLP when an endpoint is configured (decision 0120); else None."""
     alerts: Evaluator | None = None
     """The alert evaluator of this process (one round at a time across workers)."""
+    flags: FlagBook | None = None
+    """The feature flags of this process (services.flags; every flag on when None)."""
     _registry: Registry | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)
@@ -102,6 +107,12 @@ class AppState:
         for policy in self.pipeline.admission:
             if isinstance(policy, BudgetPolicy):
                 await policy.drain()
+
+    def feature_on(self, name: str, principal: Principal) -> bool:
+        """Whether feature flag ``name`` is on for ``principal`` (memory only)."""
+        if self.flags is None:
+            return flags_enabled(name, principal)
+        return self.flags.enabled(name, principal)
 
     async def registry(self) -> Registry:
         """The current registry; ``load_registry`` answers from its cache when the

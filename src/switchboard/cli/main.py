@@ -32,6 +32,8 @@ COMMANDS: tuple[str, ...] = (
     "tools",
     "classify",
     "mcp",
+    "audit",
+    "flags",
 )
 
 

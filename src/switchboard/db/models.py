@@ -401,10 +401,11 @@ class WebSession(Base):
 
 
 class RevocationStamp(Base):
-    """One row (``id`` 1, migration 0008) whose ``version`` goes up in every transaction
-    that takes a credential away: a token revoked; a user deactivated, demoted or given a
-    new password; a session ended. Every server process compares it, at most once a
-    second, with the value it saw last, and drops its auth caches when it moved
+    """One row per watched state whose ``version`` goes up in every transaction that
+    changes it. Row 1 (migration 0008): a credential taken away (a token revoked; a user
+    deactivated, demoted or given a new password; a session ended). Row 2 (migration
+    0022): a feature flag changed. Every server process compares them, about once a
+    second, with the values it saw last, and drops what it cached when one moved
     (``services.revocations``): one small read per second instead of one per request."""
 
     __tablename__ = "revocation_stamp"
@@ -708,6 +709,7 @@ class AuditLog(Base):
     __table_args__ = (
         Index(None, "created_at"),
         Index(None, "target_type", "target_id"),
+        Index(None, "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -720,6 +722,50 @@ class AuditLog(Base):
     target_type: Mapped[str | None] = mapped_column(String(50))
     target_id: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    address: Mapped[str | None] = mapped_column(String(64))
+    """The client's address (the peer, or the forwarded client behind a trusted proxy)."""
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None] = mapped_column(BigIntPK)
+    """Position in the hash chain (1, 2, ...; migration 0022, decision 0123)."""
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the row's canonical form, ``prev_hash`` included (``db.audit_chain``)."""
+
+
+class AuditChain(Base):
+    """The head of the audit chain, one row (``id`` 1): the last row's ``seq`` and
+    ``hash``, and the checkpoint left by retention (the last deleted row's ``seq`` and
+    ``hash``; 0 and ``GENESIS`` before any deletion). Appends lock this row (PostgreSQL:
+    ``FOR UPDATE``; SQLite: the write lock) so the chain has one order across workers,
+    and ``verify`` compares the last row with it, so removing the newest rows is noticed.
+    The triggers on ``audit_log`` allow a DELETE only of rows at or below the checkpoint."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    checkpoint_seq: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0)
+    checkpoint_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeatureFlag(Base):
+    """A feature flag's rule (migration 0022, ``services.flags``). A known flag without a
+    row is on. ``mode``: ``on``, ``off`` (the kill switch) or ``rollout`` — on for the
+    users and roles listed and for ``percent`` % of the others, picked by a sticky hash
+    of the user id."""
+
+    __tablename__ = "feature_flags"
+    __table_args__ = (CheckConstraint(_in("mode", ("on", "off", "rollout")), name="mode"),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False)
+    percent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    user_ids: Mapped[list[int]] = mapped_column(JSONType, nullable=False, default=list)
+    roles: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    updated_at: Mapped[datetime] = _updated_at()
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 # --- budgets (migration 0010) ----------------------------------------------------------------

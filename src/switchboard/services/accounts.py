@@ -25,6 +25,7 @@ from switchboard.db import Database, utcnow
 from switchboard.db.models import ApiToken, SetupToken, User
 from switchboard.security.password_pool import password_pool
 from switchboard.security.tokens import generate_token
+from switchboard.services.audit import CLI, Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
 from switchboard.services.revocations import revoking
 
@@ -96,7 +97,7 @@ def check_password(password: str) -> None:
 
 
 async def create_user(db: Database, username: str, password: str, *, role: str = "user",
-                      display_name: str | None = None) -> UserView:
+                      display_name: str | None = None, actor: Actor = CLI) -> UserView:
     username = check_username(username)
     check_password(password)
     if role not in ("admin", "user"):
@@ -111,6 +112,9 @@ async def create_user(db: Database, username: str, password: str, *, role: str =
                     display_name=display_name)
         session.add(user)
         await session.flush()
+        record(session, actor, "user.create", target_type="user", target_id=user.id,
+               details={"after": {"username": username, "role": role,
+                                  "display_name": display_name}})
         return _user(user)
 
 
@@ -138,7 +142,7 @@ async def list_users(db: Database) -> list[UserView]:
 
 async def update_user(db: Database, user_id: int, *, role: str | None = None,
                       is_active: bool | None = None, display_name: str | None = None,
-                      password: str | None = None) -> UserView:
+                      password: str | None = None, actor: Actor = CLI) -> UserView:
     if role is not None and role not in ("admin", "user"):
         raise ValidationFailed("role must be 'admin' or 'user'", field="role")
     hashed = None
@@ -154,6 +158,8 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
         demoting = (role == "user" or is_active is False) and user.role == "admin"
         if demoting and await _admin_count(session) <= 1:
             raise Conflict("this is the last active admin; make another user admin first")
+        before = {"role": user.role, "is_active": user.is_active,
+                  "display_name": user.display_name}
         if role is not None:
             user.role = role
         if is_active is not None:
@@ -162,6 +168,14 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
             user.display_name = display_name or None
         if hashed is not None:
             user.password_hash = hashed
+        after = {"role": user.role, "is_active": user.is_active,
+                 "display_name": user.display_name}
+        changed = {k for k in before if before[k] != after[k]}
+        record(session, actor, "user.update", target_type="user", target_id=user.id,
+               details={"username": user.username,
+                        "before": {k: before[k] for k in changed},
+                        "after": {k: after[k] for k in changed},
+                        "password_changed": hashed is not None})
         return _user(user)
 
 
@@ -191,8 +205,10 @@ async def authenticate(db: Database, username: str, password: str) -> UserView |
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await pool.hash(secrets.token_urlsafe(16))
         await pool.verify(_DUMMY_HASH, password)
+        await _login_failed(db, username, None)
         return None
     if not await pool.verify(user.password_hash, password) or not user.is_active:
+        await _login_failed(db, username, user.id)
         return None
     verified = user.password_hash
     changes: dict[str, object] = {"last_login_at": utcnow()}
@@ -202,15 +218,29 @@ async def authenticate(db: Database, username: str, password: str) -> UserView |
         done = await session.execute(
             update(User).where(User.id == user.id, User.password_hash == verified,
                                User.is_active.is_(True)).values(**changes))
+        if getattr(done, "rowcount", 1):
+            record(session, Actor(user.username, user.id), "auth.login", target_type="user",
+                   target_id=user.id)
     if getattr(done, "rowcount", 1) == 0:
         return None  # changed or deactivated while the password was being checked
     user.last_login_at = changes["last_login_at"]  # type: ignore[assignment]
     return _user(user)
 
 
+async def _login_failed(db: Database, username: str, user_id: int | None) -> None:
+    """A failed login, recorded (the name tried, never the password). Attempts are
+    throttled per name and address before they get here (``api.throttle``), so a flood
+    cannot turn into a flood of writes."""
+    async with db.unit_of_work() as session:
+        record(session, Actor(username.strip()[:100] or "?", None), "auth.login_failed",
+               target_type="user", target_id=user_id,
+               details={"username": username.strip()[:100]})
+
+
 # -- API tokens ------------------------------------------------------------------------
 async def create_token(db: Database, user_id: int, name: str = "default",
-                       expires_at: datetime | None = None) -> tuple[str, TokenView]:
+                       expires_at: datetime | None = None, *, actor: Actor = CLI
+                       ) -> tuple[str, TokenView]:
     """A new token; the plain value is returned here and never again."""
     name = name.strip() or "default"
     if len(name) > 200:
@@ -225,6 +255,9 @@ async def create_token(db: Database, user_id: int, name: str = "default",
                          prefix=new.hint, expires_at=expires_at)
         session.add(token)
         await session.flush()
+        record(session, actor, "token.create", target_type="token", target_id=token.id,
+               details={"user_id": user_id, "name": name, "hint": new.hint,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
         return new.token, _token(token)
 
 
@@ -236,7 +269,8 @@ async def list_tokens(db: Database, user_id: int | None = None) -> list[TokenVie
         return [_token(t) for t in await session.scalars(query)]
 
 
-async def revoke_token(db: Database, token_id: int, *, owner_id: int | None = None) -> str:
+async def revoke_token(db: Database, token_id: int, *, owner_id: int | None = None,
+                       actor: Actor = CLI) -> str:
     """Revoke a token (of ``owner_id`` when given: users revoke only their own).
     Returns its digest. Every process's auth cache forgets it within a second."""
     async with revoking(db) as session:
@@ -245,6 +279,9 @@ async def revoke_token(db: Database, token_id: int, *, owner_id: int | None = No
             raise NotFound(f"no API token with id {token_id}")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            record(session, actor, "token.revoke", target_type="token", target_id=token.id,
+                   details={"user_id": token.user_id, "name": token.name,
+                            "hint": token.prefix})
         return token.token_hash
 
 
@@ -323,4 +360,7 @@ async def complete_setup(db: Database, token: str, username: str,
         user = User(username=username, password_hash=hashed, role="admin")
         session.add(user)
         await session.flush()
+        record(session, Actor(username, user.id), "user.create", target_type="user",
+               target_id=user.id, details={"after": {"username": username, "role": "admin"},
+                                           "via": "setup link"})
         return _user(user)

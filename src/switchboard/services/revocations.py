@@ -22,6 +22,10 @@ used to wait out the cache. Now:
 
 Dropping is coarse (every cached token and session; they are re-read on next use):
 revocations are rare, and a per-credential message could be lost where a counter cannot.
+
+The same watch serves other process-wide snapshots that must follow a change within a
+second: each has its own stamp row and channel (``stamp_id``, ``channel``). Row 2 is the
+feature flags' (``services.flags``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from switchboard.db.models import RevocationStamp
 from switchboard.services.cache import catalog_cache
 
 CHANNEL = "switchboard:auth"
+AUTH_STAMP = 1
+"""The stamp row of revocations (the other rows: see ``RevocationStamp``)."""
 log = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0
 BACKSTOP_INTERVAL = 30.0
@@ -49,19 +55,19 @@ BACKSTOP_INTERVAL = 30.0
 _watches: weakref.WeakKeyDictionary[Database, RevocationWatch] = weakref.WeakKeyDictionary()
 
 
-async def bump(session: AsyncSession) -> None:
+async def bump(session: AsyncSession, stamp_id: int = AUTH_STAMP) -> None:
     """Move the stamp, inside the caller's transaction."""
-    done = await session.execute(update(RevocationStamp).where(RevocationStamp.id == 1)
+    done = await session.execute(update(RevocationStamp).where(RevocationStamp.id == stamp_id)
                                  .values(version=RevocationStamp.version + 1))
     if getattr(done, "rowcount", 1) == 0:  # the row was deleted by hand: recreate it
-        session.add(RevocationStamp(id=1, version=1))
+        session.add(RevocationStamp(id=stamp_id, version=1))
 
 
-async def read_stamp(db: Database) -> int:
+async def read_stamp(db: Database, stamp_id: int = AUTH_STAMP) -> int:
     """The stamp now (a plain read: no write lock)."""
     async with db.session() as session:
         value = await session.scalar(select(RevocationStamp.version)
-                                     .where(RevocationStamp.id == 1))
+                                     .where(RevocationStamp.id == stamp_id))
     return int(value or 0)
 
 
@@ -98,8 +104,11 @@ class RevocationWatch:
     """Tells this process's auth caches when a credential was revoked anywhere."""
 
     def __init__(self, db: Database, *, interval: float = CHECK_INTERVAL,
-                 backstop: float = BACKSTOP_INTERVAL) -> None:
+                 backstop: float = BACKSTOP_INTERVAL, stamp_id: int = AUTH_STAMP,
+                 channel: str = CHANNEL) -> None:
         self.db = db
+        self.stamp_id = stamp_id
+        self.channel = channel
         self.interval = interval
         self.backstop = backstop
         self.stats = WatchStats()
@@ -115,10 +124,11 @@ class RevocationWatch:
 
     async def start(self) -> None:
         """Read the current stamp and listen for revocations (call once, at startup)."""
-        _watches[self.db] = self
-        self._unsubscribe = catalog_cache().on_notice(CHANNEL, self._on_notice)
+        if self.stamp_id == AUTH_STAMP:
+            _watches[self.db] = self
+        self._unsubscribe = catalog_cache().on_notice(self.channel, self._on_notice)
         self._checked_at = time.monotonic()
-        self._stamp = await read_stamp(self.db)
+        self._stamp = await read_stamp(self.db, self.stamp_id)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -155,7 +165,7 @@ class RevocationWatch:
         started = time.monotonic()
         self.stats.checks += 1
         try:
-            stamp = await read_stamp(self.db)
+            stamp = await read_stamp(self.db, self.stamp_id)
         except Exception as exc:  # nothing can be revoked while the database is down
             log.warning("could not read the revocation stamp: %s", type(exc).__name__)
             self._checked_at = started

@@ -70,6 +70,8 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "limits": ("Rate limits", True),
     "tools": ("Tools", True),
     "mcp": ("MCP servers", True),
+    "flags": ("Features", True),
+    "audit": ("Audit", True),
 }
 
 

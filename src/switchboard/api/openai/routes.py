@@ -315,6 +315,10 @@ async def images_generations(request: Request) -> Response:
     principal = await _principal(request, state)
     if isinstance(principal, Response):
         return principal
+    if not state.feature_on("image_generation", principal):  # an admin's switch (flags)
+        return _json(openai_error(
+            "Image generation is turned off on this server; an admin can turn it on.",
+            kind="permission_error", code="feature_disabled"), 403)
     try:
         data = orjson.loads(await request.body())
     except orjson.JSONDecodeError:

@@ -20,5 +20,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.tools",
     "switchboard.api.routes.auto",
     "switchboard.api.routes.mcp",
+    "switchboard.api.routes.audit",
+    "switchboard.api.routes.flags",
     "switchboard.web.views",
 )

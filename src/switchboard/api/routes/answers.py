@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import StreamingResponse
 
 from switchboard.api.auth import current_principal, require_csrf, state_of
+from switchboard.api.errors import ApiError
 from switchboard.api.params import PathId
 from switchboard.api.routes.chat import end_data, follow, frame, sse_response
 from switchboard.api.shutdown import StreamShutdown
@@ -86,6 +87,9 @@ def _saved_end(message: MessageView, conversation: Any) -> JobEvent:
 async def reattach(request: Request, message_id: PathId,
                    who: Principal = Depends(current_principal)) -> StreamingResponse:
     state = state_of(request)
+    if not state.feature_on("resumable_streams", who):  # an admin's switch (flags)
+        raise ApiError(403, "following an answer again is turned off on this server",
+                       "feature_disabled")
     message, conversation = await owned_answer(state.db, who.user_id, message_id)
     after = last_event_id(request)
     job = state.jobs.get(message_id)

@@ -14,6 +14,7 @@ from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
 from switchboard.db import utcnow
 from switchboard.services import accounts
+from switchboard.services.audit import Actor
 
 router = APIRouter(tags=["tokens"])
 
@@ -45,7 +46,7 @@ async def create_token(body: NewTokenBody, request: Request,
                        who: Principal = Depends(current_principal)) -> dict[str, Any]:
     expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     token, view = await accounts.create_token(state_of(request).db, who.user_id, body.name,
-                                              expires)
+                                              expires, actor=Actor(who.username, who.user_id))
     return {"token": token, "item": token_json(view)}
 
 
@@ -55,5 +56,6 @@ async def revoke_token(token_id: PathId, request: Request,
                        who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
     # every process's token cache forgets it (services.revocations)
-    await accounts.revoke_token(state.db, token_id, owner_id=who.user_id)
+    await accounts.revoke_token(state.db, token_id, owner_id=who.user_id,
+                                actor=Actor(who.username, who.user_id))
     return Response(status_code=204)

@@ -12,6 +12,7 @@ from switchboard.api.params import PathId
 from switchboard.api.routes.session import user_json
 from switchboard.api.tokens import Principal
 from switchboard.services import accounts
+from switchboard.services.audit import Actor
 
 router = APIRouter(tags=["users"], dependencies=[Depends(require_admin)])
 
@@ -38,9 +39,11 @@ async def list_users(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/api/users", status_code=201, dependencies=[Depends(require_csrf)])
-async def create_user(body: NewUser, request: Request) -> dict[str, Any]:
+async def create_user(body: NewUser, request: Request,
+                      who: Principal = Depends(require_admin)) -> dict[str, Any]:
     user = await accounts.create_user(state_of(request).db, body.username, body.password,
-                                      role=body.role, display_name=body.display_name)
+                                      role=body.role, display_name=body.display_name,
+                                      actor=Actor(who.username, who.user_id))
     return user_json(user)
 
 
@@ -50,7 +53,8 @@ async def update_user(user_id: PathId, body: UserPatch, request: Request,
     state = state_of(request)
     user = await accounts.update_user(state.db, user_id, role=body.role,
                                       is_active=body.is_active, password=body.password,
-                                      display_name=body.display_name)
+                                      display_name=body.display_name,
+                                      actor=Actor(who.username, who.user_id))
     if body.is_active is False or body.password is not None or body.role is not None:
         keep = request.cookies.get(SESSION_COOKIE) if user_id == who.user_id else None
         await state.sessions.revoke_user(user_id, keep_cookie=keep)
