@@ -49,10 +49,10 @@ from switchboard.services.answer_progress import (
     registry_pricer,
 )
 from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
+from switchboard.services.flags import FlagBook
 from switchboard.services.keys import open_vault
 from switchboard.services.metrics import NULL_METRICS, build_metrics
 from switchboard.services.metrics import install as install_metrics
-from switchboard.services.flags import FlagBook
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.sessions import SessionStore
 from switchboard.services.tracing import build_tracer
