@@ -104,3 +104,21 @@ async def test_refusals_are_tool_errors(sqlite_database: Database, tmp_path: Pat
         out = await tool.run(args, context)
         assert out.is_error and error in out.text, out.text
     assert rows == []
+
+
+async def test_image_generation_turned_off_is_a_tool_error(sqlite_database: Database,
+                                                            tmp_path: Path) -> None:
+    from switchboard.services import flags
+    from switchboard.services.audit import CLI
+
+    rows: list[CallOutcome] = []
+    book = flags.FlagBook(sqlite_database)
+    await book.start()
+    try:
+        await flags.set_flag(sqlite_database, "image_generation", CLI, mode="off")
+        tool = GenerateImage(pipeline(rows), sqlite_database, tmp_path)
+        out = await tool.run({"prompt": "a cat"}, ToolContext(LOCAL_OPERATOR))
+        assert out.is_error and "turned off" in out.text
+    finally:
+        await book.close()
+    assert rows == []  # nothing was drawn, nothing admitted or metered

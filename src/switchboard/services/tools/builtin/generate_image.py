@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.db import Database
-from switchboard.services import files
+from switchboard.services import files, flags
 from switchboard.services.pipeline import Imaged, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.tools.contract import ToolContext, ToolOutput, ToolSpec
@@ -95,6 +95,9 @@ class GenerateImage:
                               f"at most {MAX_PROMPT_CHARS:,}", is_error=True)
         if size is not None and size not in SIZES:
             return ToolOutput(f"generate_image: size must be one of {', '.join(SIZES)}",
+                              is_error=True)
+        if not flags.enabled("image_generation", context.principal):  # an admin's switch
+            return ToolOutput("generate_image: image generation is turned off on this server",
                               is_error=True)
         try:
             ref = await self.image_model()
