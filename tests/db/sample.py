@@ -145,8 +145,8 @@ def one_row_per_table() -> list[m.Base]:
     flag = m.FeatureFlag(name="mcp", mode="rollout", percent=10, user_ids=[1], roles=["admin"],
                          updated_at=T0, updated_by="ada")
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
-            chain, usage, daily, daily_model, daily_user, latency, audit, web_session, stamp, budget,
-            spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
+            chain, usage, daily, daily_model, daily_user, latency, audit, web_session, stamp,
+            budget, spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
             alert_rule, channel, alert, delivery, signal, flag]
 
 
