@@ -144,10 +144,17 @@ def one_row_per_table() -> list[m.Base]:
                          checkpoint_hash="0" * 64)  # as migration 0022 seeds it
     flag = m.FeatureFlag(name="mcp", mode="rollout", percent=10, user_ids=[1], roles=["admin"],
                          updated_at=T0, updated_by="ada")
+    # The answer's thumbs up, exactly as migration 0023 copies it (the round trip drops
+    # and re-creates it).
+    vote = m.GradeVote(id=1, created_at=T0 + timedelta(seconds=1), user_id=1, task=None,
+                       a="openai-main:gpt-4o-mini", b=None, winner="a", source="rating",
+                       message_id=2)
+    exclusion = m.GradeExclusion(model="openai-main:gpt-4o", created_at=T0)
+    suggestions = m.SuggestionDaily(id=1, day=T0.date(), user_id=1, shown=3, taken=2)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             chain, usage, daily, daily_model, daily_user, latency, audit, web_session, stamp,
             budget, spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
-            alert_rule, channel, alert, delivery, signal, flag]
+            alert_rule, channel, alert, delivery, signal, flag, vote, exclusion, suggestions]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

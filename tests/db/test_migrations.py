@@ -21,7 +21,7 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0014_provider_keys", "0015_image_models", "0016_files",
              "0017_usage_rollups", "0018_tool_settings",
              "0019_task_defaults", "0020_mcp_servers",
-             "0021_alerts", "0022_audit_chain_flags"]
+             "0021_alerts", "0022_audit_chain_flags", "0023_grades"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -36,7 +36,8 @@ ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0020_mcp_servers": {"mcp_servers"},
                 "0021_alerts": {"alert_rules", "alert_channels", "alerts",
                                 "alert_deliveries", "alert_signals"},
-                "0022_audit_chain_flags": {"audit_chain", "feature_flags"}}
+                "0022_audit_chain_flags": {"audit_chain", "feature_flags"},
+                "0023_grades": {"grade_votes", "grade_exclusions", "suggestion_daily"}}
 
 
 def kept_at(revision: str, rows: dict[str, list[object]]) -> dict[str, int]:
@@ -118,11 +119,12 @@ async def test_round_trip_one_step_keeps_every_row(database_url: str) -> None:
     # the downgrade dropped); every other row is kept.
     # provider_keys is the exception: 0014's downgrade puts each provider's first key
     # back on its row and the upgrade moves it in again, so one key per provider returns.
-    # The usage roll-ups too: 0017's upgrade rebuilds them from usage_events; and
-    # audit_chain: 0022 chains the audit rows that exist, so its head comes back the same.
+    # The usage roll-ups too: 0017's upgrade rebuilds them from usage_events; audit_chain:
+    # 0022 chains the audit rows that exist; 0023 copies the answers' thumbs into
+    # grade_votes.
     recreated = ADDED_TABLES.get(REVISIONS[-1], set()) - {
         "provider_keys", "usage_daily", "usage_daily_models", "usage_daily_users",
-        "usage_daily_latency", "audit_chain"}
+        "usage_daily_latency", "audit_chain", "grade_votes"}
     assert await _snapshot(database_url) == (schema, {
         t: ([] if t in recreated else r) for t, r in rows.items()})
 

@@ -82,6 +82,7 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH", "/api/alerts/channels/{channel_id}"): (409,),  # the new name is taken
     ("PUT", "/api/me/preferences"): (404,),
     ("PUT", "/api/task-defaults"): (404, 409),  # an unknown model; a disabled provider
+    ("POST", "/api/comparisons/vote"): (404,),  # an answer that is not the caller's
     ("GET", "/api/model-registry"): (304,),
     ("GET", "/api/models"): (304,),
     ("GET", "/api/config/providers"): (304,),

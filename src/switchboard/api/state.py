@@ -32,6 +32,7 @@ from switchboard.services.breakers import Breakers
 from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.flags import FlagBook
 from switchboard.services.flags import enabled as flags_enabled
+from switchboard.services.grades import Leaderboard
 from switchboard.services.mcp.manager import McpManager
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
@@ -66,6 +67,8 @@ class AppState:
     """The web chat's answers being written (jobs that outlive their request)."""
     relay: AnswerRelay | None = None
     """With Redis: answers followed and stopped from another worker."""
+    leaderboard: Leaderboard = field(default_factory=Leaderboard)
+    """Grades fitted from feedback, cached per task type (``services.grades``)."""
     metrics: Hooks = NULL_METRICS
     """This process's Prometheus series (``NULL_METRICS``: SWITCHBOARD_METRICS=off)."""
     tracer: Tracer | None = None
@@ -86,6 +89,7 @@ class AppState:
     ``sources()`` are the MCP sources of tools (issue 14)."""
 
     def __post_init__(self) -> None:
+        self.leaderboard.db = self.db  # Auto's grades refresh from this database
         if self.metrics.enabled:  # each fact reported where it is known
             self.breakers.on_change = self.metrics.breaker
             self.usage.metrics = self.metrics
@@ -93,7 +97,7 @@ class AppState:
         self.mcp = McpManager(self.db, functools.cache(lambda: Vault.load(data_dir)))
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
                                  AutoRouter(process_router(self.settings, self.breakers),
-                                            DatabaseDefaults(self.db)),
+                                            DatabaseDefaults(self.db), self.leaderboard),
                                  usage_recorder(self.usage, self.metrics),
                                  metrics=self.metrics, tracer=self.tracer)
         self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)

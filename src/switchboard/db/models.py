@@ -85,6 +85,8 @@ BUDGET_PERIODS = ("day", "week", "month")
 RATE_LIMIT_SCOPES = ("role", "user", "token")
 MCP_TRANSPORTS = ("stdio", "http")
 TOOL_POLICIES = ("allow", "ask", "deny")
+GRADE_SOURCES = ("rating", "regenerate", "compare")
+GRADE_OUTCOMES = ("a", "b", "tie")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -549,6 +551,9 @@ class Message(Base):
     (migration 0009)."""
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     """-1 bad, 0 neutral, 1 good; None = not rated."""
+    task: Mapped[str | None] = mapped_column(String(32))
+    """The question's task type (issue 16), on the answer: what grades and suggestions
+    are kept per; None = not classified (migration 0023)."""
     created_at: Mapped[datetime] = _created_at()
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
@@ -1082,3 +1087,66 @@ class AlertSignal(Base):
     value: Mapped[float] = mapped_column(Float, nullable=False)
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+# --- grades from feedback (migration 0023; decision 0136) ----------------------------------
+
+
+class GradeVote(Base):
+    """One piece of feedback about a model's answer, as a Bradley-Terry comparison
+    (``services.grades``): ``a`` against ``b`` (a model ref), or against the virtual
+    average model when ``b`` is NULL (a thumbs up is a win against it, a thumbs down or a
+    regenerated answer a loss). Kept when the conversation is deleted (``message_id`` SET
+    NULL): the grade outlives the chat. Rating an answer again replaces its vote
+    (``services.grades`` deletes the old one in the same transaction)."""
+
+    __tablename__ = "grade_votes"
+    __table_args__ = (
+        CheckConstraint(_in("source", GRADE_SOURCES), name="source"),
+        CheckConstraint(_in("winner", GRADE_OUTCOMES), name="winner"),
+        Index(None, "message_id", "source"),
+        Index(None, "task"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    created_at: Mapped[datetime] = _created_at()
+    user_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    task: Mapped[str | None] = mapped_column(String(32))
+    """The answer's task type (``Message.task``); None = not classified."""
+    a: Mapped[str] = mapped_column(String(301), nullable=False)
+    b: Mapped[str | None] = mapped_column(String(301))
+    """None = the virtual average model."""
+    winner: Mapped[str] = mapped_column(String(4), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    message_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    """The answer voted on (for a comparison: ``a``'s answer)."""
+
+
+class GradeExclusion(Base):
+    """A model the administrator left off the leaderboard (and out of Auto's grades)."""
+
+    __tablename__ = "grade_exclusions"
+
+    model: Mapped[str] = mapped_column(String(301), primary_key=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class SuggestionDaily(Base):
+    """How often the model picker showed suggestions to a user on a UTC day, and how often
+    the model sent was one of them (``services.suggestions``): the hit rate. Counters,
+    not events: one row per user and day whatever a client reports."""
+
+    __tablename__ = "suggestion_daily"
+    __table_args__ = (UniqueConstraint("day", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

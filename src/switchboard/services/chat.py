@@ -57,7 +57,8 @@ from switchboard.services import files
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.attachments import read_attachment
 from switchboard.services.auto.picker import AutoPick, auto_tier
-from switchboard.services.auto.route import AutoRouter, preview_turn
+from switchboard.services.auto.route import AutoRouter, preview_turn, turn_of
+from switchboard.services.auto.tasks import classify
 from switchboard.services.chat_history import (
     StoredMessage,
     build_history,
@@ -81,6 +82,7 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
+from switchboard.services.grade_votes import record_regenerate
 from switchboard.services.message_files import (
     inline_files,
     keep_image,
@@ -745,6 +747,11 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     prompt = None
     if drawing:
         prompt = body.text if not body.regenerate else text_of(thread.history[-1].parts)
+    # The question's task type goes on the answer: what grades and suggestions are kept
+    # per (decision 0136). Auto classified it already; otherwise ~0.1 ms, no network.
+    turn = turn_of(request)
+    task = auto.task if auto is not None else classify(
+        turn.prompt, images=turn.images, history=turn.history).task
 
     async with deps.db.unit_of_work() as session:
         if body.conversation_id is None:
@@ -770,11 +777,14 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             answer_parent = user_row.id
         answer = m.Message(conversation_id=conversation.id, role="assistant", parts=[],
                            parent_id=answer_parent, provider=model.provider_name,
-                           model=model.model_id, status="partial", error=IN_PROGRESS,
+                           model=model.model_id, task=task, status="partial",
+                           error=IN_PROGRESS,
                            writer=deps.progress.writer if deps.progress else None,
                            progress_at=utcnow())
         session.add(answer)
         await session.flush()
+        if body.regenerate and not body.compare:  # asked again: a vote against it
+            await record_regenerate(session, thread.previous_leaf, user_id)
         conversation.leaf_id = answer.id
         await session.flush()
         conversation_view = await load_conversation_view(session, conversation)

@@ -122,6 +122,9 @@ class ChatInput(BaseModel):
     """Models tried in order when ``model`` fails before answering (overloaded, rate
     limited, down, the conversation too long for it); decision 0054."""
     regenerate: bool = False  # before ``text``: its validator reads it
+    compare: bool = False
+    """With ``regenerate``: another answer to set beside the one shown (a side-by-side
+    comparison), not a verdict on it, so it casts no regenerate vote (decision 0136)."""
     edit_of: int | None = Field(default=None, ge=1, le=MAX_ID)
     text: str = Field(default="", max_length=MAX_TEXT, validate_default=True)
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
@@ -147,6 +150,14 @@ class ChatInput(BaseModel):
     @classmethod
     def _tools(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(v))  # a name given twice is one tool
+
+    @field_validator("compare")
+    @classmethod
+    def _compare(cls, v: bool, info: ValidationInfo) -> bool:
+        if v and not info.data.get("regenerate"):
+            raise ValueError("needs regenerate (a comparison answers the last question "
+                             "again with another model)")
+        return v
 
     @field_validator("images")
     @classmethod

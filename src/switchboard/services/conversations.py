@@ -44,6 +44,7 @@ from switchboard.db import models as m
 from switchboard.services import files
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.grade_votes import record_rating
 from switchboard.services.message_tree import MessageTree, Node
 
 MAX_PAGE = 100
@@ -359,5 +360,6 @@ async def rate_message(db: Database, user_id: int, message_id: int,
             raise ValidationFailed(f"message {message_id} is not an answer: only assistant "
                                    "messages can be rated", field="rating")
         row.rating = rating
+        await record_rating(session, row, user_id, rating)  # the grades' vote, same commit
         await session.flush()
         return (await load_message_views(session, row.conversation_id, [row.id]))[0]

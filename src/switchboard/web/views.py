@@ -64,6 +64,7 @@ SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
     "providers": ("Providers", True),
     "models": ("Models", True),
     "usage": ("Usage", False),
+    "leaderboard": ("Leaderboard", False),
     "users": ("Users", True),
     "tokens": ("API tokens", False),
     "budgets": ("Budgets", False),

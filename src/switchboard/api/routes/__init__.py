@@ -22,5 +22,6 @@ ROUTER_MODULES: tuple[str, ...] = (
     "switchboard.api.routes.mcp",
     "switchboard.api.routes.audit",
     "switchboard.api.routes.flags",
+    "switchboard.api.routes.grades",
     "switchboard.web.views",
 )

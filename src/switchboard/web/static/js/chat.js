@@ -14,6 +14,7 @@ import { createConversationList } from "./chat/conversations.js";
 import { initialState, reduce, savedKey, shownMessages, streamingKeys } from "./chat/answers.js";
 import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
+import { compareAnswers } from "./chat/compare.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
@@ -120,6 +121,17 @@ const handlers = {
     } catch (err) {
       toast("Your choice could not be sent. Try again in a moment.", "error");
       throw err;
+    }
+  },
+  onCompare: async (view) => {
+    if (controllers.size || !state.conversation) return;
+    try {
+      const voted = await compareAnswers({ message: view.message, registry: state.registry,
+        conversationId: state.conversation.id });
+      await reloadThread(); // the chosen answer is the conversation's now; the others its versions
+      if (voted) toast("Thanks: your choice is now the answer, and counts for the leaderboard");
+    } catch (err) {
+      toast(err.message, "error");
     }
   },
 };

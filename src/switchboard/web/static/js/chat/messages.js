@@ -203,9 +203,9 @@ export function fallbackNote(m) {
  * animation frame while streaming).
  */
 export class AssistantView {
-  constructor(answer, { onRegenerate, onRate, onCopy, onVersion, onDecide }) {
+  constructor(answer, { onRegenerate, onRate, onCopy, onVersion, onDecide, onCompare }) {
     this.answer = null;
-    this.handlers = { onRegenerate, onRate, onCopy, onVersion, onDecide };
+    this.handlers = { onRegenerate, onRate, onCopy, onVersion, onDecide, onCompare };
     this.frame = 0;
     this.last = false;
     this.avatar = h("div.msg-avatar");
@@ -373,6 +373,9 @@ export class AssistantView {
     }
     if (this.last) {
       items.push(button("refresh", "Regenerate answer", () => this.handlers.onRegenerate(this)));
+      if (m.id && this.handlers.onCompare) {
+        items.push(button("star", "Compare with other models", () => this.handlers.onCompare(this)));
+      }
     }
     const versions = versionControl(m, this.handlers.onVersion);
     this.actions.replaceChildren(...[versions, ...items].filter(Boolean));

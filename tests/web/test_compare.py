@@ -1,0 +1,47 @@
+"""Side by side in a real browser: an answer of the offline model compared with a second
+offline provider's; the second is chosen, becomes the conversation's answer (the first
+stays a version) and counts as a vote for the leaderboard."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.api.chat_support import add_provider
+from tests.server import Running
+from tests.web.conftest import in_thread, login, make_user, no_page_errors, shot
+
+
+def test_compare_two_models_and_vote(browser: Browser, server: Running) -> None:
+    other = in_thread(add_provider, server, "local", "offline", "", "offline-chat")
+    make_user(server, "vera")
+    page = login(browser, server, "vera")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("Name three rivers of Europe.")
+    prompt.press("Enter")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".msg-meta")).to_contain_text("tokens")
+
+    answer.get_by_role("button", name="Compare with other models").click()
+    page.locator(f'input[name="model"][value="{other}"]').check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    cards = page.locator(".compare-card")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(1)).to_contain_text(other)
+    expect(cards.nth(1).locator(".compare-meta")).to_contain_text("tokens")
+    expect(cards.nth(0).locator(".compare-meta")).to_contain_text("tokens")
+    shot(page, "chat-compare")
+    page.get_by_role("button", name="Answer 2 is better").click()
+    expect(page.locator(".compare-grid")).to_have_count(0)
+    expect(page.locator(".msg-assistant")).to_have_count(1)
+    shown = page.locator(".msg-assistant").last
+    expect(shown).to_contain_text("local")  # the chosen answer, the other a version of it
+    expect(shown.get_by_role("group", name="Version 2 of 2")).to_be_visible()
+
+    votes = in_thread(server.query, "SELECT source, a, b, winner FROM grade_votes")
+    assert votes == [("compare", "offline:offline-chat", other, "b")]
+    leaf = in_thread(server.query, "SELECT c.leaf_id, m.provider FROM conversations c "
+                     "JOIN messages m ON m.id = c.leaf_id")
+    assert leaf[0][1] == "local"
+    text = page.locator("main").inner_text()
+    assert "/api/" not in text
+    no_page_errors(page)
