@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from switchboard.api.coalesce import MAX_BATCH, coalesced
+from switchboard.api.event_stream import EventStream
 
 
 async def _reads(reads: list[list[bytes]], gate: asyncio.Queue[None]) -> AsyncIterator[bytes]:
@@ -110,3 +111,21 @@ async def test_closed_with_a_pending_read_cleans_the_source_up() -> None:
     assert await anext(out) == b"a"
     await out.aclose()
     assert seen == ["cleaned"]
+
+
+@pytest.mark.parametrize("keep_alive", [None, 15.0])
+async def test_an_event_stream_writes_one_read_in_one_send(keep_alive: float | None) -> None:
+    gate: asyncio.Queue[None] = asyncio.Queue()
+    gate.put_nowait(None)
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            gate.put_nowait(None)  # the vendor's next read arrives after this write
+
+    stream = EventStream(_reads([[b"data: 1\n\n", b"data: 2\n\n"], [b"data: 3\n\n"]], gate),
+                         keep_alive=keep_alive)
+    await stream.stream_response(send)  # type: ignore[arg-type]
+    bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
+    assert bodies == [b"data: 1\n\ndata: 2\n\n", b"data: 3\n\n", b""]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import types
-from collections.abc import AsyncIterable, AsyncIterator, Coroutine, Generator
+from collections.abc import AsyncGenerator, AsyncIterable, Coroutine, Generator
 from typing import Any
 
 MAX_BATCH = 64 * 1024
@@ -63,7 +63,7 @@ def _resume(step: Coroutine[Any, Any, bytes], signal: Any,
                 return done.value  # type: ignore[no-any-return]
 
 
-async def coalesced(source: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def coalesced(source: AsyncIterable[bytes]) -> AsyncGenerator[bytes, None]:
     """``source``'s bytes, those that are ready together joined into one chunk."""
     chunks = aiter(source)
     try:
