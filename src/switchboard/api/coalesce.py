@@ -64,7 +64,10 @@ def _resume(step: Coroutine[Any, Any, bytes], signal: Any,
 
 
 async def coalesced(source: AsyncIterable[bytes]) -> AsyncGenerator[bytes, None]:
-    """``source``'s bytes, those that are ready together joined into one chunk."""
+    """``source``'s bytes, those that are ready together joined into one chunk.
+
+    ``source`` is an async generator (every SSE body is one): its ``__anext__`` returns a
+    coroutine-like object that can be stepped with ``send``."""
     chunks = aiter(source)
     try:
         nxt: bytes = await anext(chunks)
@@ -90,10 +93,10 @@ async def coalesced(source: AsyncIterable[bytes]) -> AsyncGenerator[bytes, None]
             else:
                 step = None
         except StopAsyncIteration:
-            ended = True
+            ended, step = True, None
         except BaseException:
-            if parts:  # what came before the failure goes out, as it would unjoined
-                yield b"".join(parts)
+            # what came before the failure goes out first, as it would unjoined
+            yield b"".join(parts)
             raise
         try:
             yield parts[0] if len(parts) == 1 else b"".join(parts)
