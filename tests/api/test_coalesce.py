@@ -129,3 +129,29 @@ async def test_an_event_stream_writes_one_read_in_one_send(keep_alive: float | N
     await stream.stream_response(send)  # type: ignore[arg-type]
     bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
     assert bodies == [b"data: 1\n\ndata: 2\n\n", b"data: 3\n\n", b""]
+
+
+async def test_an_event_stream_whose_write_fails_cleans_the_source_up_at_once() -> None:
+    """The client went away during a write while the vendor's next read was pending: the
+    source's clean-up runs before ``stream_response`` returns, in the same task."""
+    seen: list[object] = []
+    gate = asyncio.Event()
+
+    async def source() -> AsyncIterator[bytes]:
+        try:
+            yield b"data: 1\n\n"
+            await gate.wait()
+            yield b"data: 2\n\n"  # pragma: no cover
+        finally:
+            seen.append(asyncio.current_task())
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body":
+            raise OSError("the client went away")
+
+    for keep_alive in (None, 15.0):
+        seen.clear()
+        with pytest.raises(OSError):
+            await EventStream(source(), keep_alive=keep_alive).stream_response(
+                send)  # type: ignore[arg-type]
+        assert seen == [asyncio.current_task()]

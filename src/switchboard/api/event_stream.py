@@ -37,11 +37,21 @@ class EventStream(StreamingResponse):
 
     def __init__(self, content: AsyncIterable[bytes], *, keep_alive: float | None,
                  headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(coalesced(content), media_type="text/event-stream",
+        self._batches = coalesced(content)
+        super().__init__(self._batches, media_type="text/event-stream",
                          headers={**SSE_HEADERS, **(headers or {})})
         self.keep_alive = keep_alive
 
     async def stream_response(self, send: Send) -> None:
+        try:
+            await self._stream(send)
+        finally:
+            # A write failed or was cancelled (the client went away): close the batching
+            # in this task, so a vendor read it had begun is cancelled here, in the task
+            # that started it, rather than by a finaliser in another (decision 0090).
+            await self._batches.aclose()
+
+    async def _stream(self, send: Send) -> None:
         quiet = self.keep_alive
         if not quiet:
             await super().stream_response(send)
