@@ -21,7 +21,8 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0014_provider_keys", "0015_image_models", "0016_files",
              "0017_usage_rollups", "0018_tool_settings",
              "0019_task_defaults", "0020_mcp_servers",
-             "0021_alerts", "0022_audit_chain_flags", "0023_grades"]
+             "0021_alerts", "0022_audit_chain_flags", "0023_grades",
+             "0024_image_captions"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -37,7 +38,8 @@ ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0021_alerts": {"alert_rules", "alert_channels", "alerts",
                                 "alert_deliveries", "alert_signals"},
                 "0022_audit_chain_flags": {"audit_chain", "feature_flags"},
-                "0023_grades": {"grade_votes", "grade_exclusions", "suggestion_daily"}}
+                "0023_grades": {"grade_votes", "grade_exclusions", "suggestion_daily"},
+                "0024_image_captions": {"image_captions"}}
 
 
 def kept_at(revision: str, rows: dict[str, list[object]]) -> dict[str, int]:

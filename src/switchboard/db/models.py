@@ -874,6 +874,19 @@ class TaskDefault(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
+class ImageCaption(Base):
+    """What a vision model said an image shows (``services.captions``, decision 0148):
+    made once per image (the SHA-256 of its bytes) and captioning model, then shown to
+    text-only models in place of the image."""
+
+    __tablename__ = "image_captions"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
+    caption: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
 class StoredResponse(Base):
     """An answer of ``POST /v1/responses`` kept for ``GET /v1/responses/{id}`` and for
     ``previous_response_id`` (``services.stored_responses``). Per user: another user's id

@@ -59,6 +59,12 @@ from switchboard.services.attachments import read_attachment
 from switchboard.services.auto.picker import AutoPick, auto_tier
 from switchboard.services.auto.route import AutoRouter, preview_turn, turn_of
 from switchboard.services.auto.tasks import classify
+from switchboard.services.captions import (
+    describe_images,
+    has_images,
+    image_handling,
+    vision_model,
+)
 from switchboard.services.chat_history import (
     StoredMessage,
     build_history,
@@ -71,7 +77,6 @@ from switchboard.services.chat_input import (
     ImageInput,
     choose_model,
     resolve_enabled,
-    vision_suggestion,
 )
 from switchboard.services.conversations import (
     ConversationView,
@@ -710,10 +715,22 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     fallbacks = [resolve_enabled(registry, ref, field="fallbacks").ref
                  for ref in body.fallbacks]
     continued = model  # what the conversation goes on with after this turn
-    if not drawing and body.images and model.capabilities.vision is False:
-        model = _image_reader(registry, model)
-        warnings.append(f"answered by {model.ref}: {continued.ref} cannot read images, so "
-                        "the default vision model read this message")
+    # A text-only model is never sent an image (a vendor 400): a vision model reads it
+    # (services.captions, decision 0147). Unknown vision (None): the vendor decides.
+    blind = not drawing and model.capabilities.vision is False
+    reader = None
+    if blind and body.images and not body.regenerate:
+        reader = await vision_model(deps.db, registry, user_id)
+        if reader is None:
+            raise ValidationFailed(f"model {model.ref!r} does not accept images, and no "
+                                   "configured model does; an admin can enable one",
+                                   field="images")
+        if await image_handling(deps.db, user_id) == "vision":
+            model = reader  # the vision model answers this turn only
+            fallbacks = [ref for ref in fallbacks
+                         if registry.resolve(ref).capabilities.vision is not False]
+            warnings.append(f"read by {reader.ref}: {continued.ref} cannot see images")
+            blind = False
     thread = _Thread([], None, None, None)
     if body.conversation_id is not None:
         thread = await _thread(deps.db, user_id, body.conversation_id, body)
@@ -724,9 +741,12 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     if deps.data_dir is not None and not drawing:
         inline = await inline_files(deps.db, deps.data_dir, user_id,
                                     [r.parts for r in thread.history])
-    history, history_warnings = build_history(
-        thread.history, vision=model.capabilities.vision is not False,  # unknown: vendor's
-        inline=inline)
+    history, history_warnings = build_history(thread.history, vision=True, inline=inline)
+    if blind and has_images(history):
+        reader = reader or await vision_model(deps.db, registry, user_id)
+        if reader is None:  # nobody can describe them: left out, as before
+            history, history_warnings = build_history(thread.history, vision=False,
+                                                      inline=inline)
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
@@ -738,6 +758,12 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         user_parts = [*dump_parts([TextPart(text=body.text)]), *images,
                       *(f.as_part() for f in attached)]
         _ask(history, Message(role="user", parts=model_parts(user_parts, inline)))
+    if blind and reader is not None and has_images(history):
+        history, caption_warnings = await describe_images(
+            deps.pipeline, deps.db, principal or Principal(user_id, "", "user", api_token_id),
+            reader, history)
+        warnings += caption_warnings
+        warnings.append(f"images described by {reader.ref}: {model.ref} cannot see images")
     if not history:
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
@@ -850,18 +876,6 @@ async def _earlier(db: Database, user_id: int, conversation_id: int) -> tuple[li
         if row.role == "user":
             questions.append(text)
     return questions, size
-
-
-def _image_reader(registry: Registry, asked: ResolvedModel) -> ResolvedModel:
-    """The model that reads a turn's images for ``asked``, which cannot: the default
-    vision model (the catalog's first enabled, usable chat model that reads images).
-    Refused in words when there is none."""
-    other = vision_suggestion(registry)
-    if other is None:
-        raise ValidationFailed(f"model {asked.ref!r} does not accept images, and no "
-                               "configured model does; an admin can enable one",
-                               field="images")
-    return resolve_enabled(registry, other, field="images")
 
 
 async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,

@@ -1,0 +1,160 @@
+"""Images never reach a model that cannot see them (issue 15 item 3, decision 0147): a
+vision model answers the turn or describes the image once (cached by the bytes' SHA-256),
+on a real server with two OpenAI-shaped fakes — one whose text-only model answers an
+image with OpenAI's own 400, as the vendor does."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.chat_support import add_provider, client, wait_for
+from tests.conftest import isolate
+from tests.fakes.openai import MODEL as TEXT_MODEL
+from tests.fakes.openai import VISION_MODEL
+from tests.fakes.openai import Wire as OpenAIWire
+from tests.fakes.script import Received, Reply
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+
+class TextOnlyWire(OpenAIWire):
+    """OpenAI refusing an image for a model without vision, with its real error body
+    (https://platform.openai.com/docs/guides/images-vision: only vision models)."""
+
+    def reject(self, route: str, request: Received) -> tuple[int, Any] | None:
+        body = request.body if isinstance(request.body, dict) else {}
+        for message in body.get("messages", []):
+            content = message.get("content")
+            if isinstance(content, list) and any(
+                    isinstance(p, dict) and p.get("type") == "image_url" for p in content):
+                return 400, {"error": {
+                    "message": "Invalid content type. image_url is only supported by "
+                               "certain models.",
+                    "type": "invalid_request_error",
+                    "param": "messages.[0].content.[1].type", "code": None}}
+        return None
+
+
+def _png(seed: int) -> str:
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes([seed]) * 16).decode()
+
+
+@dataclass
+class Setup:
+    server: Running
+    text: FakeVendor
+    seer: FakeVendor
+    text_ref: str
+    seer_ref: str
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    text, seer = FakeVendor(TextOnlyWire()), FakeVendor(OpenAIWire())
+    with pytest.MonkeyPatch.context() as mp, ExitStack() as stack:
+        isolate(mp, tmp_path_factory.mktemp("vision-route") / "sb-data")
+        server = stack.enter_context(running_server())
+        text_url = stack.enter_context(serve_in_thread(text))
+        seer_url = stack.enter_context(serve_in_thread(seer))
+        text_ref = add_provider(server, "textonly", "openai", text_url, TEXT_MODEL,
+                                vision=False)
+        seer_ref = add_provider(server, "seer", "openai", seer_url, VISION_MODEL,
+                                vision=True)
+        yield Setup(server, text, seer, text_ref, seer_ref)
+
+
+@pytest.fixture(autouse=True)
+def _server_data(setup: Setup, _isolated_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-test isolation points the data directory elsewhere; the module's server
+    reads its key file from its own (the vault is opened per registry build)."""
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(setup.server.settings.data_dir))
+
+
+def _user(setup: Setup, name: str, **settings: Any) -> httpx.Client:
+    """A user whose vision model is the ``seer`` fake (their ``vision`` task model)."""
+    http = client(setup.server, setup.server.make_user(name))
+    saved = http.put("/api/me/preferences", json={"settings": {
+        "task_models": {"vision": setup.seer_ref}, **settings}})
+    assert saved.status_code == 200, saved.text
+    return http
+
+
+def _images_in(request: Received) -> int:
+    return sum(1 for m in request.body["messages"] if isinstance(m.get("content"), list)
+               for p in m["content"] if p.get("type") == "image_url")
+
+
+def _said_to(request: Received) -> str:
+    return "\n".join(str(m.get("content")) for m in request.body["messages"])
+
+
+def _chat(http: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = http.post("/api/chat", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_vision_text_vision_captions_each_image_once(setup: Setup) -> None:
+    http = _user(setup, "vera")
+    text_before, seer_before = len(setup.text.chat_requests()), len(setup.seer.chat_requests())
+    image = _png(1)
+    first = _chat(http, text="what is this?", model=setup.seer_ref,
+                  images=[{"media_type": "image/png", "data": image}])
+    cid = first["conversation"]["id"]
+    assert _images_in(setup.seer.last) == 1
+    setup.seer.then(Reply(chunks=["A red square with the word HELLO."]))
+    second = _chat(http, conversation_id=cid, text="what word is on it?",
+                   model=setup.text_ref)
+    assert second["assistant_message"]["model"] == setup.text_ref
+    asked = setup.text.chat_requests()[-1]
+    assert _images_in(asked) == 0 and "A red square with the word HELLO." in _said_to(asked)
+    assert f"images described by {setup.seer_ref}" in " ".join(second["warnings"])
+    third = _chat(http, conversation_id=cid, text="and its colour?", model=setup.text_ref)
+    assert third["assistant_message"]["status"] == "complete"
+    fourth = _chat(http, conversation_id=cid, text="look again", model=setup.seer_ref)
+    assert fourth["assistant_message"]["model"] == setup.seer_ref
+    assert _images_in(setup.seer.last) == 1  # the vision model sees the image itself
+    # seer: turn 1, ONE caption, turn 4; the text model: turns 2 and 3, never refused.
+    assert len(setup.seer.chat_requests()) - seer_before == 3
+    assert len(setup.text.chat_requests()) - text_before == 2
+    digest = setup.server.query("SELECT count(*) FROM image_captions WHERE model_ref = "
+                                f"'{setup.seer_ref}'")
+    assert digest[0][0] >= 1
+    # The caption is an ordinary metered call of the chat, on the user's account.
+    rows = wait_for(  # usage rows are written in the background
+        setup.server, "SELECT count(*) FROM usage_events u JOIN users s ON s.id = u.user_id "
+        f"WHERE s.username = 'vera' AND u.source = 'chat' AND u.model = '{VISION_MODEL}'",
+        lambda rows: rows[0][0] >= 3)
+    assert rows[0][0] == 3
+
+
+def test_a_new_image_to_a_text_model_is_read_by_the_vision_model(setup: Setup) -> None:
+    http = _user(setup, "tess")
+    seer_before = len(setup.seer.chat_requests())
+    read = _chat(http, text="what is this?", model=setup.text_ref,
+                 images=[{"media_type": "image/png", "data": _png(2)}])
+    assert read["assistant_message"]["model"] == setup.seer_ref
+    assert (f"read by {setup.seer_ref}: {setup.text_ref} cannot see images"
+            in read["warnings"])
+    assert read["conversation"]["model"] == setup.text_ref  # the turn only, not the chat
+    assert _images_in(setup.seer.last) == 1
+    # By preference, the image is described and the text model answers.
+    described = _user(setup, "dora", text_model_images="describe")
+    setup.seer.then(Reply(chunks=["A blue circle."]))
+    answer = _chat(described, text="what is this?", model=setup.text_ref,
+                   images=[{"media_type": "image/png", "data": _png(3)}])
+    assert answer["assistant_message"]["model"] == setup.text_ref
+    assert "A blue circle." in _said_to(setup.text.chat_requests()[-1])
+    assert answer["user_message"]["parts"][1]["type"] == "image"  # kept as sent
+    assert len(setup.seer.chat_requests()) - seer_before == 2
+    bad = described.put("/api/me/preferences",
+                        json={"settings": {"text_model_images": "guess"}})
+    assert bad.status_code == 422
