@@ -225,7 +225,7 @@ def test_image_to_a_model_without_vision_is_read_by_the_vision_model(
     assert vendor.requests == []  # the text-only model was never sent the image
     body = response.json()
     assert body["assistant_message"]["model"] == "offline:offline-chat"
-    assert any(w.startswith("answered by offline:offline-chat") for w in body["warnings"])
+    assert f"read by offline:offline-chat: {ref} cannot see images" in body["warnings"]
     assert body["conversation"]["model"] == ref
     parts = body["user_message"]["parts"]
     raw = base64.b64decode(PNG)  # kept in the file store, referenced (decision 0141)
