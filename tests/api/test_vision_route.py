@@ -16,12 +16,14 @@ import pytest
 
 from tests.api.chat_support import add_provider, client, wait_for
 from tests.conftest import isolate
+from tests.fakes import anthropic as anthropic_fake
 from tests.fakes.openai import MODEL as TEXT_MODEL
 from tests.fakes.openai import VISION_MODEL
 from tests.fakes.openai import Wire as OpenAIWire
 from tests.fakes.script import Received, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
+from tests.files.pdf import make_pdf
 from tests.server import Running, running_server
 
 
@@ -52,13 +54,16 @@ class Setup:
     server: Running
     text: FakeVendor
     seer: FakeVendor
+    claude: FakeVendor
     text_ref: str
     seer_ref: str
+    claude_ref: str
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     text, seer = FakeVendor(TextOnlyWire()), FakeVendor(OpenAIWire())
+    claude = FakeVendor(anthropic_fake.Wire())
     with pytest.MonkeyPatch.context() as mp, ExitStack() as stack:
         isolate(mp, tmp_path_factory.mktemp("vision-route") / "sb-data")
         server = stack.enter_context(running_server())
@@ -68,7 +73,10 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
                                 vision=False)
         seer_ref = add_provider(server, "seer", "openai", seer_url, VISION_MODEL,
                                 vision=True)
-        yield Setup(server, text, seer, text_ref, seer_ref)
+        claude_url = stack.enter_context(serve_in_thread(claude))
+        claude_ref = add_provider(server, "claude", "anthropic", claude_url,
+                                  anthropic_fake.MODEL, vision=True)
+        yield Setup(server, text, seer, claude, text_ref, seer_ref, claude_ref)
 
 
 @pytest.fixture(autouse=True)
@@ -158,3 +166,21 @@ def test_a_new_image_to_a_text_model_is_read_by_the_vision_model(setup: Setup) -
     bad = described.put("/api/me/preferences",
                         json={"settings": {"text_model_images": "guess"}})
     assert bad.status_code == 422
+
+
+def test_a_pdf_goes_whole_to_models_that_read_pdfs_and_as_text_to_the_others(
+        setup: Setup) -> None:
+    http = _user(setup, "pia")
+    pdf = base64.b64encode(make_pdf("The launch is on Tuesday")).decode()
+    files = [{"filename": "plan.pdf", "media_type": "application/pdf", "data": pdf}]
+    first = _chat(http, text="when is the launch?", model=setup.claude_ref, files=files)
+    blocks = setup.claude.last.body["messages"][-1]["content"]
+    assert {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                           "data": pdf}} in [
+        {k: v for k, v in b.items() if k in ("type", "source")} for b in blocks]
+    assert "The launch is on Tuesday" not in str(blocks)
+    _chat(http, conversation_id=first["conversation"]["id"], text="and the year?",
+          model=setup.text_ref)
+    said = _said_to(setup.text.chat_requests()[-1])
+    assert "The launch is on Tuesday" in said and "<attachment" in said
+    assert "file_data" not in said

@@ -13,7 +13,12 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import usage_rollup
 from switchboard.services.chat import title_from
-from switchboard.services.chat_history import StoredMessage, build_history, dump_parts
+from switchboard.services.chat_history import (
+    StoredMessage,
+    build_history,
+    dump_parts,
+    reads_pdfs,
+)
 from switchboard.services.conversations import list_conversations, money_text
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.usage_report import usage_report
@@ -52,6 +57,23 @@ def test_history_keeps_what_vendors_accept_and_warns_about_the_rest() -> None:
                         "1 earlier image(s) were left out: this model does not accept images"]
     with_vision, none = build_history(rows[:2], vision=True)
     assert [p.type for p in with_vision[0].parts] == ["text", "image"] and none == []
+
+
+def test_a_pdf_is_sent_whole_only_to_models_that_read_pdfs_and_only_when_short() -> None:
+    pdf = {"type": "file", "media_type": "application/pdf", "data": "JVBERi0=",
+           "filename": "plan.pdf", "text": "the plan", "pages": 3}
+    long = {**pdf, "pages": 101}
+    rows = [StoredMessage(1, "user", [{"type": "text", "text": "read"}, pdf, long],
+                          "complete")]
+    native, _ = build_history(rows, vision=True, pdfs=True)
+    assert [p.type for p in native[0].parts] == ["text", "file", "text"]
+    assert native[0].parts[1].model_dump(exclude_none=True) == {
+        "type": "file", "media_type": "application/pdf", "data": "JVBERi0=",
+        "filename": "plan.pdf"}
+    as_text, _ = build_history(rows, vision=True)
+    assert [p.type for p in as_text[0].parts] == ["text", "text", "text"]
+    assert reads_pdfs("anthropic", True) and reads_pdfs("gemini", True)
+    assert not reads_pdfs("openai", False) and not reads_pdfs("mistral", True)
 
 
 def test_title_is_the_first_message_on_one_line_cut_at_a_word() -> None:

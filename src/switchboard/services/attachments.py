@@ -3,8 +3,8 @@
 Every model can read text, few can read a PDF, and none can read a ``.csv`` as a file, so
 the text is extracted here, when the message is sent, and stored with the file. The model
 is shown the text (``chat_history`` wraps it in an ``<attachment>`` block); the original
-file stays in the message for the user (export, download). Native document input for the
-vendors that have it is left for when the catalog knows which models do (decision 0044).
+file stays in the message for the user (export, download) and, for a model that reads
+PDFs itself (``chat_history.reads_pdfs``, decision 0149), is sent whole instead.
 
 Hostile input is bounded: the file count and size (``ChatInput``), the pages read
 (``MAX_PDF_PAGES``) and the characters kept (``MAX_TEXT_CHARS``, with a warning when cut).
@@ -58,12 +58,18 @@ class ReadFile:
     data: str
     text: str
     warnings: tuple[str, ...] = ()
+    pages: int | None = None
+    """A PDF's page count: whether a model that reads PDFs itself may be sent it whole."""
 
     def as_part(self) -> dict[str, object]:
         """The ``messages.parts`` entry: a spec ``file`` part plus the extracted ``text``
         (read back by ``chat_history``, which turns it into a text part for the model)."""
-        return {"type": "file", "media_type": self.media_type, "data": self.data,
-                "filename": self.filename, "text": self.text}
+        part: dict[str, object] = {"type": "file", "media_type": self.media_type,
+                                   "data": self.data, "filename": self.filename,
+                                   "text": self.text}
+        if self.pages is not None:
+            part["pages"] = self.pages
+        return part
 
 
 def kind_of(filename: str, media_type: str) -> str | None:
@@ -98,8 +104,9 @@ async def read_attachment(filename: str, media_type: str, data: str, *,
         raise ValidationFailed(f"{name!r} cannot be attached: attach a PDF or a text file "
                                "(images go with the image button)", field=field)
     raw = decode(data, field)
+    pages: int | None = None
     if kind == "pdf":
-        text, warnings = await asyncio.to_thread(_pdf_text, raw, name, field)
+        text, warnings, pages = await asyncio.to_thread(_pdf_text, raw, name, field)
         media_type = PDF
     else:
         text, warnings = _plain_text(raw, name, field)
@@ -109,7 +116,7 @@ async def read_attachment(filename: str, media_type: str, data: str, *,
         text = text[:MAX_TEXT_CHARS]
         warnings.append(f"{name}: only the first {MAX_TEXT_CHARS:,} characters are shown "
                         "to the model")
-    return ReadFile(name, media_type, data, text, tuple(warnings))
+    return ReadFile(name, media_type, data, text, tuple(warnings), pages)
 
 
 def _plain_text(raw: bytes, name: str, field: str) -> tuple[str, list[str]]:
@@ -126,7 +133,7 @@ def _plain_text(raw: bytes, name: str, field: str) -> tuple[str, list[str]]:
     return text.replace("\x00", ""), []
 
 
-def _pdf_text(raw: bytes, name: str, field: str) -> tuple[str, list[str]]:
+def _pdf_text(raw: bytes, name: str, field: str) -> tuple[str, list[str], int]:
     # Imported here, in the worker thread of the first PDF: pypdf costs a server that
     # never sees one about 8 MB of resident memory and start-up time.
     from pypdf import PdfReader
@@ -158,6 +165,6 @@ def _pdf_text(raw: bytes, name: str, field: str) -> tuple[str, list[str]]:
         warnings.append(f"{name}: only the first {MAX_PDF_PAGES} of {count} pages are read")
     text = "\n\n".join(t.strip() for t in texts).strip().replace("\x00", "")
     if not text:
-        warnings.append(f"{name}: no text was found (a scanned PDF?); the model sees only "
-                        "its name")
-    return text, warnings
+        warnings.append(f"{name}: no text was found (a scanned PDF?); a model that reads "
+                        "PDFs itself sees its pages, the others only its name")
+    return text, warnings, count

@@ -190,9 +190,9 @@ async def describe_images(pipeline: Pipeline, db: Database, principal: Principal
             if not isinstance(part, ImagePart):
                 parts.append(part)
                 continue
-            caption = captions.get(image_key(part))
-            if caption is not None:
-                parts.append(caption_part(reader.ref, caption))
+            found = captions.get(image_key(part))
+            if found is not None:
+                parts.append(caption_part(reader.ref, found))
         if parts:
             out.append(msg.model_copy(update={"parts": parts}))
     warnings = []

@@ -70,6 +70,7 @@ from switchboard.services.chat_history import (
     build_history,
     dump_parts,
     model_parts,
+    reads_pdfs,
     text_of,
 )
 from switchboard.services.chat_input import (
@@ -741,12 +742,14 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     if deps.data_dir is not None and not drawing:
         inline = await inline_files(deps.db, deps.data_dir, user_id,
                                     [r.parts for r in thread.history])
-    history, history_warnings = build_history(thread.history, vision=True, inline=inline)
+    pdfs = reads_pdfs(model.kind, model.capabilities.vision)
+    history, history_warnings = build_history(thread.history, vision=True, inline=inline,
+                                              pdfs=pdfs)
     if blind and has_images(history):
         reader = reader or await vision_model(deps.db, registry, user_id)
         if reader is None:  # nobody can describe them: left out, as before
             history, history_warnings = build_history(thread.history, vision=False,
-                                                      inline=inline)
+                                                      inline=inline, pdfs=pdfs)
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
@@ -757,7 +760,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         images = [await _kept_image(deps, user_id, i, inline) for i in body.images]
         user_parts = [*dump_parts([TextPart(text=body.text)]), *images,
                       *(f.as_part() for f in attached)]
-        _ask(history, Message(role="user", parts=model_parts(user_parts, inline)))
+        _ask(history, Message(role="user", parts=model_parts(user_parts, inline,
+                                                             pdfs=pdfs)))
     if blind and reader is not None and has_images(history):
         history, caption_warnings = await describe_images(
             deps.pipeline, deps.db, principal or Principal(user_id, "", "user", api_token_id),

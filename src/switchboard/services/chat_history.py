@@ -11,15 +11,15 @@ The history is cleaned here of what no vendor should be sent:
 - tool calls without a tool result after them (an answer cut mid-call: every vendor
   rejects a call that was never answered);
 - attached files become text: a stored ``file`` part that carries the ``text`` read from
-  it (``services.attachments``) is shown to the model as an ``<attachment>`` block;
+  it (``services.attachments``) is shown to the model as an ``<attachment>`` block —
+  except a PDF to a model that reads PDFs itself, sent whole (``reads_pdfs``);
 - images kept in the file store (``services.message_files``, decision 0141) are shown
   inline, read once per turn (``inline``); one whose file is gone is left out;
 - images an assistant answered with (an image model's pictures): no vendor takes images
   in an assistant turn, so a vision model is shown them at the start of the next
   question, introduced as the earlier answer's pictures;
-- images, when the chosen model cannot see: left out with a warning, so switching an
-  image conversation to a text model keeps working (new images are refused instead, see
-  ``services.chat``);
+- images, when the chosen model cannot see and nothing can describe them: left out with
+  a warning (with a vision model configured, ``services.captions`` describes them);
 - a row whose parts no longer parse (written by a newer version): skipped with a warning.
 """
 
@@ -54,17 +54,51 @@ def load_parts(data: Sequence[dict[str, Any]] | None) -> list[Part]:
     return _PARTS.validate_python(list(data or []))
 
 
+NATIVE_PDF_KINDS = frozenset({"anthropic", "gemini", "openai"})
+"""Provider kinds whose adapters send a PDF as the vendor's own document input (decision
+0149): Anthropic ``document`` blocks
+(https://docs.anthropic.com/en/docs/build-with-claude/pdf-support), Gemini ``inline_data``
+(https://ai.google.dev/gemini-api/docs/document-processing), OpenAI ``file`` parts
+(https://platform.openai.com/docs/guides/pdf-files). All three read a PDF's pages as
+images, so only their vision models take one."""
+NATIVE_PDF_PAGES = 100
+"""The most pages sent as a PDF: Anthropic's and OpenAI's per-request limit (Gemini's is
+higher). A longer PDF goes as its extracted text."""
+
+
+def reads_pdfs(kind: str, vision: bool | None) -> bool:
+    """May a model of provider ``kind`` be sent a PDF itself (else: its text)?"""
+    return kind in NATIVE_PDF_KINDS and vision is True
+
+
 def model_parts(data: Sequence[dict[str, Any]],
-                inline: dict[str, dict[str, Any]] | None = None) -> list[Part]:
-    """Stored parts as the model is shown them: an attachment as its text, an image kept
-    in the file store as the inline image ``inline`` holds for it (left out if none)."""
+                inline: dict[str, dict[str, Any]] | None = None, *,
+                pdfs: bool = False) -> list[Part]:
+    """Stored parts as the model is shown them: an attachment as its text (or — a PDF of
+    at most ``NATIVE_PDF_PAGES`` pages to a model that ``reads_pdfs`` — the file itself),
+    an image kept in the file store as the inline image ``inline`` holds for it (left
+    out if none)."""
     shown: list[dict[str, Any]] = []
     for p in data:
-        if p.get("type") == "file" and "text" in p:
+        if pdfs and _sendable_pdf(p):
+            shown.append(_native_pdf(p))
+        elif p.get("type") == "file" and "text" in p:
             shown.append(_attachment_as_text(p))
         elif (resolved := resolve(p, inline or {})) is not None:
             shown.append(resolved)
     return load_parts(shown)
+
+
+def _sendable_pdf(part: dict[str, Any]) -> bool:
+    pages = part.get("pages")
+    return (part.get("type") == "file" and part.get("media_type") == "application/pdf"
+            and isinstance(part.get("data"), str) and isinstance(pages, int)
+            and 0 < pages <= NATIVE_PDF_PAGES)
+
+
+def _native_pdf(part: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "file", "media_type": "application/pdf", "data": part["data"],
+            "filename": str(part.get("filename") or "document.pdf")}
 
 
 def _attachment_as_text(part: dict[str, Any]) -> dict[str, Any]:
@@ -101,10 +135,11 @@ EARLIER_PICTURES = "(The pictures of your previous answer:)\n"
 
 
 def build_history(rows: Sequence[StoredMessage], *, vision: bool,
-                  inline: dict[str, dict[str, Any]] | None = None,
+                  inline: dict[str, dict[str, Any]] | None = None, pdfs: bool = False,
                   ) -> tuple[list[Message], list[str]]:
     """The spec messages to send for ``rows`` (oldest first), and warnings for the user.
-    ``inline``: the files the rows reference, as inline images (``message_files``)."""
+    ``inline``: the files the rows reference, as inline images (``message_files``);
+    ``pdfs``: the model reads PDFs itself (``reads_pdfs``)."""
     answered = _answered_calls(rows)
     messages: list[Message] = []
     warnings: list[str] = []
@@ -114,7 +149,7 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool,
         if row.role == "system" or not row.parts:
             continue
         try:
-            parts = model_parts(row.parts, inline)
+            parts = model_parts(row.parts, inline, pdfs=pdfs)
         except ValidationError:
             warnings.append(f"message {row.id} could not be read and was left out")
             continue
