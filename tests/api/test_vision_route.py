@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openai import BadRequestError, OpenAI
 
 from tests.api.chat_support import add_provider, client, wait_for
 from tests.conftest import isolate
@@ -20,7 +21,7 @@ from tests.fakes import anthropic as anthropic_fake
 from tests.fakes.openai import MODEL as TEXT_MODEL
 from tests.fakes.openai import VISION_MODEL
 from tests.fakes.openai import Wire as OpenAIWire
-from tests.fakes.script import Received, Reply
+from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.files.pdf import make_pdf
@@ -184,3 +185,43 @@ def test_a_pdf_goes_whole_to_models_that_read_pdfs_and_as_text_to_the_others(
     said = _said_to(setup.text.chat_requests()[-1])
     assert "The launch is on Tuesday" in said and "<attachment" in said
     assert "file_data" not in said
+
+
+def test_v1_keeps_its_400_unless_the_request_opts_in(setup: Setup) -> None:
+    token = setup.server.make_user("olga")
+    saved = client(setup.server, token).put("/api/me/preferences", json={"settings": {
+        "task_models": {"vision": setup.seer_ref}}})
+    assert saved.status_code == 200, saved.text
+    sdk = OpenAI(base_url=setup.server.url + "/v1", api_key=token, max_retries=0)
+    messages: Any = [{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{_png(4)}"}}]}]
+    text_before = len(setup.text.chat_requests())
+    with pytest.raises(BadRequestError, match="does not accept images"):
+        sdk.chat.completions.create(model=setup.text_ref, messages=messages)
+    raw = sdk.chat.completions.with_raw_response.create(
+        model=setup.text_ref, messages=messages,
+        extra_headers={"x-switchboard-images": "vision"})
+    assert raw.headers["x-switchboard-model"] == setup.seer_ref
+    assert (f"read by {setup.seer_ref}: {setup.text_ref} cannot see images"
+            in raw.headers["x-switchboard-warnings"])
+    assert raw.parse().choices[0].message.content
+    assert _images_in(setup.seer.last) == 1
+    assert len(setup.text.chat_requests()) == text_before  # never sent the image
+
+
+def test_a_failed_caption_is_not_kept_and_is_made_next_turn(setup: Setup) -> None:
+    http = _user(setup, "fay", text_model_images="describe")
+    seer_before = len(setup.seer.chat_requests())
+    setup.seer.then(Fail(503, "overloaded", error_type="server_error"))
+    first = _chat(http, text="what is this?", model=setup.text_ref,
+                  images=[{"media_type": "image/png", "data": _png(5)}])
+    assert first["assistant_message"]["status"] == "complete"
+    assert (f"1 image(s) could not be described by {setup.seer_ref} and were left out"
+            in first["warnings"])
+    assert _images_in(setup.text.chat_requests()[-1]) == 0
+    setup.seer.then(Reply(chunks=["A green star."]))
+    _chat(http, conversation_id=first["conversation"]["id"], text="and now?",
+          model=setup.text_ref)
+    assert "A green star." in _said_to(setup.text.chat_requests()[-1])
+    assert len(setup.seer.chat_requests()) - seer_before == 2

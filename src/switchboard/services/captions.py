@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
 from sqlalchemy import select
@@ -44,6 +45,7 @@ from switchboard.services.policy import CallSpec
 from switchboard.services.preferences import get_preferences
 from switchboard.services.principal import Principal
 from switchboard.spec import (
+    CallWarning,
     ChatRequest,
     ImagePart,
     Message,
@@ -205,6 +207,37 @@ async def describe_images(pipeline: Pipeline, db: Database, principal: Principal
     return out, warnings
 
 
+async def vision_stand_in(db: Database, registry: Registry, spec: CallSpec,
+                          ) -> tuple[CallSpec, CallWarning | None]:
+    """``/v1``'s opt-in (header ``x-switchboard-images: vision``; decision 0147): a call
+    with images to a model known not to see goes to the caller's vision model instead,
+    with a warning saying so. Anything else — no images, a model that sees or may, an
+    unknown ref (the pipeline reports it), no vision model — is left as it was, so the
+    pipeline's capability check still answers 400 when nothing can read the images."""
+    request = spec.request
+    if not isinstance(request, ChatRequest) or not has_images(request.messages):
+        return spec, None
+    try:
+        asked = registry.resolve(spec.model or registry.default_model_ref or "")
+    except SwitchboardError:
+        return spec, None
+    if asked.info is None or asked.capabilities.vision is not False:
+        return spec, None
+    reader = await vision_model(db, registry, spec.principal.user_id)
+    if reader is None:
+        return spec, None
+    fallbacks = [ref for ref in spec.fallbacks if _may_see(registry, ref)]
+    warning = CallWarning("other", f"read by {reader.ref}: {asked.ref} cannot see images")
+    return replace(spec, model=reader.ref, fallbacks=fallbacks), warning
+
+
+def _may_see(registry: Registry, ref: str) -> bool:
+    try:
+        return registry.resolve(ref).capabilities.vision is not False
+    except SwitchboardError:
+        return True  # the pipeline reports it as it would have
+
+
 __all__ = ["IMAGE_HANDLINGS", "MAX_CAPTIONS_PER_TURN", "PREFERENCE_KEY", "ImageHandling",
            "caption_part", "describe_images", "has_images", "image_handling", "image_key",
-           "vision_model"]
+           "vision_model", "vision_stand_in"]

@@ -52,6 +52,7 @@ from switchboard.api.tokens import Principal
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services import files
 from switchboard.services.auto.picker import AUTO_REFS
+from switchboard.services.captions import vision_stand_in
 from switchboard.services.pipeline import Prepare
 from switchboard.services.policy import CallSpec
 from switchboard.spec import (
@@ -64,6 +65,11 @@ from switchboard.spec import (
 
 JSON = "application/json"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+IMAGES_HEADER = "x-switchboard-images"
+"""``vision``: images for a model that cannot see go to the caller's vision model (the
+``vision`` task's) instead of a 400 (decision 0147). Without it, the 400 stays."""
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -137,6 +143,10 @@ async def chat_completions(request: Request) -> Response:
                         requested_fallbacks(body), stream=bool(body.stream))
     except SwitchboardError as exc:
         return _error(exc)
+    if request.headers.get(IMAGES_HEADER, "").strip().lower() == "vision":
+        spec, stand_in = await vision_stand_in(state.db, await state.registry(), spec)
+        if stand_in is not None:
+            warnings = [*warnings, stand_in]
 
     def prepare(model: ResolvedModel, neutral: ChatRequest) -> tuple[ChatRequest,
                                                                     list[CallWarning]]:
