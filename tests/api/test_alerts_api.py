@@ -51,7 +51,7 @@ def test_admins_manage_alerts_end_to_end(server: Running) -> None:
     receiver = Receiver()
     try:
         rules = admin.get("/api/alerts/rules").json()["rules"]
-        assert len(rules) == 9 and all(r["enabled"] for r in rules)
+        assert len(rules) == 10 and all(r["enabled"] for r in rules)
         changed = admin.put("/api/alerts/rules/error_rate",
                             json={"threshold": 0.5, "window_seconds": 600})
         assert changed.status_code == 200, changed.text

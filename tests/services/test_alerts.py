@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services import alert_rules, alerts, budget_periods, catalog, keys
+from switchboard.services import accounts, alert_rules, alerts, budget_periods, catalog, keys
 from switchboard.services.alert_signals import SignalReporter
 from switchboard.services.audit import SYSTEM
 from switchboard.services.breakers import BreakerPolicy, Breakers
@@ -217,3 +217,26 @@ async def test_breaker_openings_are_told_once_per_opening_beside_other_listeners
 
 def test_money_in_messages() -> None:
     assert alert_rules._dollars(Decimal("8.5")) == "$8.50"
+
+
+async def test_repeated_failed_logins_open_one_alert_per_name(database: Database) -> None:
+    """From the audit trail's ``auth.login_failed`` rows (the real login path): a name
+    tried past the threshold within the window opens one alert; one below it none; the
+    alert resolves once the failures leave the window."""
+    await accounts.create_user(database, "ada", "a long password 1")
+    for _ in range(11):
+        assert await accounts.authenticate(database, "ada", "wrong guess") is None
+    for _ in range(3):
+        assert await accounts.authenticate(database, "nobody", "x") is None
+    clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
+    evaluator = alerts.Evaluator(database, vault=keys.open_vault, now=clock)
+    first = await evaluator.run_once()
+    assert first is not None and first.errors == []
+    logins = [a for a in first.opened if a.rule == "failed_logins"]
+    assert [(a.subject, a.value) for a in logins] == [("login:ada", 11.0)]
+    assert "11 failed logins as 'ada' from one address" in logins[0].message
+    clock.at += timedelta(hours=1)
+    later = await evaluator.run_once()
+    assert later is not None
+    assert [(a.rule, a.subject) for a in later.resolved
+            if a.rule == "failed_logins"] == [("failed_logins", "login:ada")]

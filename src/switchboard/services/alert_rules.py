@@ -82,6 +82,8 @@ RULES: dict[str, RuleInfo] = dict([
           window=600, low=1, high=1_000_000),
     _rule("usage_behind", "Usage records are not being written", "rows", 1000, window=120,
           low=1, high=1e9),
+    _rule("failed_logins", "Repeated failed logins", "count", 10, window=900, low=1,
+          high=1_000_000),
 ])
 """Every rule, in the order the Alerts page lists them."""
 
@@ -262,6 +264,29 @@ async def _usage_behind(ctx: Context, rule: RuleSettings) -> list[Finding]:
                     f"{_minutes(rule.window_seconds)}. Spend and budgets may lag.")]
 
 
+async def _failed_logins(ctx: Context, rule: RuleSettings) -> list[Finding]:
+    """Failed logins per name tried, from the audit trail (``auth.login_failed``: the
+    name, never the password), over the window; the login throttle has already slowed
+    each name and address, so what reaches this count is a persistent attempt."""
+    a = m.AuditLog
+    query = (select(a.actor, func.count(), func.count(func.distinct(a.address)))
+             .where(a.action == "auth.login_failed", a.created_at >= _since(ctx, rule),
+                    a.created_at <= ctx.now)
+             .group_by(a.actor).order_by(func.count().desc(), a.actor).limit(MAX_SUBJECTS))
+    async with ctx.db.unit_of_work(read_only=True) as session:
+        rows = (await session.execute(query)).all()
+    found = []
+    for name, failures, addresses in rows:
+        if failures < rule.threshold:
+            continue
+        where = "one address" if addresses <= 1 else f"{addresses} addresses"
+        found.append(Finding(
+            rule.kind, f"login:{name}", float(failures),
+            f"{failures} failed logins as '{name}' from {where} in the last "
+            f"{_minutes(rule.window_seconds)}."))
+    return found
+
+
 SIGNAL_BREAKER_OPEN = "breaker_open"
 SIGNAL_USAGE_BACKLOG = "usage_backlog"
 SIGNAL_USAGE_FAILED = "usage_failed"
@@ -276,6 +301,7 @@ CHECKS: dict[str, Check] = {
     "key_rejected": _rejected,
     "breaker_open": _breakers,
     "usage_behind": _usage_behind,
+    "failed_logins": _failed_logins,
 }
 assert CHECKS.keys() == RULES.keys()
 

@@ -24,7 +24,7 @@ _ADMIN_WRITE = [Depends(require_admin), Depends(require_csrf)]
 
 RuleKind = Literal["budget_warning", "budget_exhausted", "error_rate", "latency_p95",
                    "key_expiring", "key_expiring_urgent", "key_rejected", "breaker_open",
-                   "usage_behind"]
+                   "usage_behind", "failed_logins"]
 assert set(RuleKind.__args__) == set(RULES)  # type: ignore[attr-defined]
 
 
