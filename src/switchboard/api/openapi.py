@@ -68,8 +68,9 @@ DESCRIPTIONS = {
 _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/session/login"): (401, 429),
     ("POST", "/api/setup"): (409, 429),
-    ("POST", "/api/chat"): (404, 409, 429, 502, 504),
-    ("POST", "/api/chat/stream"): (404, 409, 429, 502, 504),
+    # 403: a feature the turn asks for (tools, comparison, Auto) is turned off (flags).
+    ("POST", "/api/chat"): (403, 404, 409, 429, 502, 504),
+    ("POST", "/api/chat/stream"): (403, 404, 409, 429, 502, 504),
     ("GET", "/api/messages/{message_id}/stream"): (403, 429),
     # No call of that id waits for approval (decided, ended, or on another worker).
     ("POST", "/api/messages/{message_id}/tool-calls/{call_id}/approve"): (409,),
@@ -82,7 +83,7 @@ _EXTRA: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH", "/api/alerts/channels/{channel_id}"): (409,),  # the new name is taken
     ("PUT", "/api/me/preferences"): (404,),
     ("PUT", "/api/task-defaults"): (404, 409),  # an unknown model; a disabled provider
-    ("POST", "/api/comparisons/vote"): (404,),  # an answer that is not the caller's
+    ("POST", "/api/comparisons/vote"): (403, 404),  # off (flags); not the caller's answer
     ("GET", "/api/model-registry"): (304,),
     ("GET", "/api/models"): (304,),
     ("GET", "/api/config/providers"): (304,),

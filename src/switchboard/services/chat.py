@@ -53,7 +53,7 @@ from sqlalchemy import select
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
-from switchboard.services import files
+from switchboard.services import files, flags
 from switchboard.services.answer_progress import AnswerProgress
 from switchboard.services.attachments import read_attachment
 from switchboard.services.auto.picker import AutoPick, auto_tier
@@ -674,6 +674,7 @@ async def _turn_tools(deps: ChatDeps, names: list[str], model: ResolvedModel,
     disabled, or denied by policy) is refused before anything is written."""
     if not names:
         return None
+    flags.require("tool_loop", caller)  # an admin's switch (decision 0124)
     if deps.toolbox is None:
         raise ValidationFailed("this server offers no tools yet", field="tools")
     found = list(await deps.toolbox.for_turn(names, caller))
@@ -772,6 +773,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         raise ValidationFailed("there is nothing to answer in this conversation",
                                field="regenerate")
     caller = principal or Principal(user_id, "", "user", api_token_id)
+    if body.compare:
+        flags.require("comparison", caller)  # an admin's switch (decision 0124)
     tools = await _turn_tools(deps, body.tools, model, caller)
     request = _build_request(body, history, thread.system_prompt, tools)
     prompt = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.services.flags import FeatureDisabled
 from switchboard.services.policy import BudgetExceeded, Refused
 from switchboard.services.router import BreakerOpen
 from switchboard.spec import (
@@ -41,6 +42,8 @@ def error_status(exc: SwitchboardError) -> tuple[int, str, str | None]:
         kind = ("insufficient_quota" if isinstance(exc, BudgetExceeded)
                 else "tokens" if getattr(exc, "limit_type", None) == "tokens" else "requests")
         return 429, kind, exc.code
+    if isinstance(exc, FeatureDisabled):  # an admin's switch (decision 0124)
+        return 403, "permission_error", exc.code
     if isinstance(exc, InvalidRequestError):
         return 400, "invalid_request_error", exc.code
     if isinstance(exc, UnknownModelError | UnknownProviderError):

@@ -20,7 +20,7 @@ from switchboard.api.auth import current_principal, require_admin, require_csrf,
 from switchboard.api.params import RowId
 from switchboard.api.routes.catalog import actor_of
 from switchboard.api.tokens import Principal
-from switchboard.services import grade_votes, grades, suggestions
+from switchboard.services import flags, grade_votes, grades, suggestions
 from switchboard.services.chat_input import ModelNotAvailable, resolve_enabled
 from switchboard.services.errors import ValidationFailed
 
@@ -82,6 +82,7 @@ async def put_exclusions(request: Request, body: ExclusionsBody,
 @router.post("/api/comparisons/vote", dependencies=[Depends(require_csrf)])
 async def vote(request: Request, body: ComparisonVote,
                who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    flags.require("comparison", who)  # an admin's switch (decision 0124): 403
     conversation_id, votes = await grade_votes.record_comparison(
         state_of(request).db, who.user_id, body.answers, body.winner)
     return {"conversation_id": conversation_id, "votes": votes}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from switchboard.registry import Registry
 from switchboard.registry.catalog import CatalogEntry
+from switchboard.services import flags
 from switchboard.services.auto.picker import (
     DEFAULT_ANSWER_ROOM,
     AutoPick,
@@ -95,7 +96,9 @@ class AutoRouter:
 
     async def choose(self, principal: Principal, tier: Tier, turn: Turn,
                      registry: Registry) -> AutoPick:
-        """The model for ``turn`` (the preview endpoint asks this too)."""
+        """The model for ``turn`` (the preview endpoint asks this too). Refused with
+        ``FeatureDisabled`` when an admin turned Auto off for ``principal``."""
+        flags.require("auto_model", principal)
         found = classify(turn.prompt, images=turn.images, history=turn.history)
         return pick(found.task, found.confidence, tier, turn.needs, chat_catalog(registry),
                     await self.defaults(principal), self.grades, registry.default_model_ref)

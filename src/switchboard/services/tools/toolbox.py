@@ -31,7 +31,7 @@ from sqlalchemy import select
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services import audit
+from switchboard.services import audit, flags
 from switchboard.services.errors import NotFound, ValidationFailed
 from switchboard.services.pipeline import Pipeline
 from switchboard.services.principal import Principal
@@ -183,6 +183,8 @@ class Toolbox:
                 raise ValidationFailed(f"a tool name is text of at most {MAX_NAME_CHARS} "
                                        "characters", field="tools")
         tools, rows = await self.tools(), await self._rows()
+        if not flags.enabled("mcp", principal):  # an admin's switch: no MCP tools
+            tools = {n: t for n, t in tools.items() if not t.spec.source.startswith("mcp:")}
         infos = {name: _info(tool, rows.get(name)) for name, tool in tools.items()}
         usable = {name for name, i in infos.items() if i.enabled and i.policy != "deny"}
         if names is None:
