@@ -106,6 +106,10 @@ class Settings:
     link back to its dashboard. Empty: the links are relative."""
     alert_interval: float = 30.0
     """Seconds between two alert evaluation rounds (``services.alerts``)."""
+    audit_retention_days: int = 0
+    """Keep audit rows this many days (``SWITCHBOARD_AUDIT_RETENTION_DAYS``); older ones
+    are deleted about once an hour behind a checkpoint, so the chain still verifies
+    (``services.audit_trail.Retention``). 0: keep everything."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -205,6 +209,7 @@ def load_settings() -> Settings:
         otel_capture_content=_switch("SWITCHBOARD_OTEL_CAPTURE_CONTENT", False),
         public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").strip().rstrip("/"),
         alert_interval=_seconds("SWITCHBOARD_ALERT_INTERVAL", 30.0),
+        audit_retention_days=_count("SWITCHBOARD_AUDIT_RETENTION_DAYS", 0, 36_500),
     )
 
 

@@ -185,3 +185,27 @@ async def test_accounts_logins_and_tokens_are_audited(sqlite_database: Database)
     assert "wrong password" not in repr([r.details for r in rows])
     assert rows[5].details["hint"].startswith("sb-")
     assert (await audit_trail.verify(db)).ok
+
+
+async def test_configured_retention_prunes_at_most_once_an_hour(database: Database) -> None:
+    """SWITCHBOARD_AUDIT_RETENTION_DAYS as the server applies it: rows older than the
+    retention go behind a checkpoint on the first round, not again within the hour, and
+    the chain still verifies."""
+    await _append(database, 3)
+    clock = utcnow() + timedelta(days=31)  # these rows are now 31 days old
+    retention = audit_trail.Retention(database, 30, now=lambda: clock)
+    await retention()
+    assert retention.deleted == 3
+    await _append(database, 2)
+    clock += timedelta(days=40)  # everything is old now, but the hour has not passed...
+    retention.now = lambda: clock
+    retention._last = clock - timedelta(minutes=10)
+    await retention()
+    assert retention.deleted == 3
+    retention._last = clock - timedelta(hours=2)  # ...now it has
+    await retention()
+    assert retention.deleted == 3 + 3  # the two appended and the first prune's own row
+    verdict = await audit_trail.verify(database)
+    assert verdict.ok
+    assert (await _rows(database))[-1].actor == "retention"
+    await audit_trail.Retention(database, 0)()  # 0: keep everything, never prunes

@@ -39,7 +39,7 @@ from switchboard.api.transport_security import StrictTransportSecurity
 from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.registry import Registry
-from switchboard.services import accounts
+from switchboard.services import accounts, audit_trail
 from switchboard.services.alert_signals import SignalReporter
 from switchboard.services.alerts import Evaluator
 from switchboard.services.answer_jobs import AnswerJobs
@@ -123,6 +123,9 @@ def create_app(settings: Settings | None = None,
                                  base_url=settings.public_url,
                                  interval=settings.alert_interval)
         state.alerts.before_round.append(state.write_budgets)
+        if settings.audit_retention_days:  # the configured retention, about once an hour
+            state.alerts.before_round.append(
+                audit_trail.Retention(db, settings.audit_retention_days))
         await state.registry()  # fail at startup, not on the first request
         usage.start()
         await close_abandoned_answers()

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -37,6 +37,9 @@ from switchboard.db.engine import Database
 from switchboard.db.types import utcnow
 from switchboard.services.audit import Actor, AuditEntry, record
 from switchboard.services.errors import ValidationFailed
+
+RETENTION = Actor("retention")
+"""Who prunes on the configured schedule (the audit row of each prune names it)."""
 
 PAGE = 1000
 MAX_LIMIT = 500
@@ -106,6 +109,28 @@ def _broken(base: Verdict, checked: int, row_id: int | None, seq: int | None,
             reason: str) -> Verdict:
     return Verdict(False, checked, base.head_seq, base.head_hash, base.checkpoint_seq,
                    broken_id=row_id, broken_seq=seq, reason=reason)
+
+
+class Retention:
+    """The configured retention (``SWITCHBOARD_AUDIT_RETENTION_DAYS``), applied at most
+    once per ``every`` seconds from a periodic task (the alert evaluator's rounds): rows
+    older than ``days`` go behind a checkpoint through ``prune``, so ``verify`` still
+    passes. Several workers may run it; ``prune`` locks the chain's head, so the second
+    finds nothing left to delete. The clock is injected: tests never sleep."""
+
+    def __init__(self, db: Database, days: int, *, every: float = 3600.0,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self.db, self.days, self.every, self.now = db, days, every, now
+        self._last: datetime | None = None
+        self.deleted = 0
+
+    async def __call__(self) -> None:
+        now = self.now()
+        if self.days <= 0 or (self._last is not None
+                              and (now - self._last).total_seconds() < self.every):
+            return
+        self._last = now
+        self.deleted += await prune(self.db, now - timedelta(days=self.days), RETENTION)
 
 
 async def prune(db: Database, before: datetime, actor: Actor) -> int:
