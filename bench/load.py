@@ -66,6 +66,18 @@ def request_bytes(target: Target, body: bytes) -> bytes:
             ).encode() + body
 
 
+def _has_token(chunk: bytes) -> bool:
+    """Does this piece of the body carry a non-empty content delta? Every occurrence is
+    checked: the server writes all the events of one upstream read at once (decision
+    0090), so the role chunk's empty content and the first token often share a write."""
+    at = chunk.find(FIRST_TOKEN)
+    while at >= 0:
+        if chunk[at + len(FIRST_TOKEN):at + len(FIRST_TOKEN) + 1] != b'"':
+            return True
+        at = chunk.find(FIRST_TOKEN, at + len(FIRST_TOKEN))
+    return False
+
+
 class HttpError(Exception):
     pass
 
@@ -87,10 +99,8 @@ async def read_response(reader: asyncio.StreamReader, started: float,
             if size == 0:
                 break
             chunk = data[:-2]
-            if first is None:
-                at = chunk.find(FIRST_TOKEN)
-                if at >= 0 and chunk[at + len(FIRST_TOKEN):at + len(FIRST_TOKEN) + 1] != b'"':
-                    first = time.perf_counter()
+            if first is None and _has_token(chunk):
+                first = time.perf_counter()
             parts.append(chunk)
         return status, b"".join(parts), first
     at = lower.find(b"content-length:")

@@ -248,7 +248,7 @@ def test_api_chat_names_a_conversation_grown_past_the_limits() -> None:
 
     history = [Message.user("hi")] * (MAX_MESSAGES + 1)
     with pytest.raises(ValidationFailed) as caught:
-        _build_request(ChatInput(text="hi"), history, None)
+        _build_request(ChatInput(text="hi"), history, None, None)
     assert caught.value.field == "conversation_id"
     assert "start a new one" in caught.value.message
 

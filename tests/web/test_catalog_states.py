@@ -43,7 +43,7 @@ def test_configure_api_key_then_chat_and_the_switch_says_its_state(
 
     # -- the selector: openai is there, greyed, with "Configure API key" (not hidden)
     picker = open_picker(page)
-    group = picker.get_by_role("group", name="openai")
+    group = picker.get_by_role("group", name="openai", exact=True)
     expect(group.get_by_role("link", name="Configure API key")).to_be_visible()
     expect(group.locator('.model-row[data-ref="openai:gpt-4o-mini"]')).to_be_disabled()
 
@@ -78,7 +78,7 @@ def test_configure_api_key_then_chat_and_the_switch_says_its_state(
     # -- back in the chat, its models are usable at once: pick one and get an answer
     page.goto("/")
     picker = open_picker(page)
-    group = picker.get_by_role("group", name="openai")
+    group = picker.get_by_role("group", name="openai", exact=True)
     expect(group.get_by_role("link", name="Configure API key")).to_have_count(0)
     row = group.locator('.model-row[data-ref="openai:gpt-4o-mini"]')
     expect(row).to_be_enabled()

@@ -409,8 +409,21 @@ def thinking_reply() -> Reply:
                  finish="tool_calls", input_tokens=64, output_tokens=90, reasoning_tokens=42)
 
 
+def _no_tools_by_default(server: Running) -> None:
+    """Built-in tools off in new chats: this test is about a model's own tool calls shown
+    as cards (a turn without server tools), not the server's tool loop
+    (tests/web/test_tool_loop_ui.py)."""
+    token = make_user(server, "toolkeeper", "admin")
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"authorization": f"Bearer {token}"}) as admin:
+        for tool in admin.get("/api/tools", params={"all": "true"}).json()["data"]:
+            changed = admin.patch(f"/api/tools/{tool['name']}", json={"default_on": False})
+            assert changed.status_code == 200, changed.text
+
+
 def test_reasoning_and_tool_calls(browser: Browser, server: Running,
                                   thinker: FakeVendor) -> None:
+    _no_tools_by_default(server)
     choose(server, "theo", "deepthink:o3-mini")
     page = login(browser, server, "theo")
     expect(page.locator("#model-button-name")).to_have_text("o3-mini")
