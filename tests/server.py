@@ -8,12 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from switchboard.api.app import create_app
 from switchboard.config import Settings, load_settings
 from switchboard.db import Database
 from switchboard.db.models import ApiToken, User
 from switchboard.security.passwords import hash_password
 from switchboard.security.tokens import generate_token
+from tests.conftest import isolate
 from tests.fakes.server import serve_in_thread
 
 
@@ -70,3 +73,14 @@ def running_server(settings: Settings | None = None) -> Iterator[Running]:
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
         yield Running(url, settings, app)
 
+
+@contextmanager
+def isolated_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Running]:
+    """A module-scoped server with its own data directory. Such a server starts before the
+    suite's per-test isolation and reads files under ``SWITCHBOARD_DATA_DIR`` at request
+    time, so it isolates the environment itself, for the module's whole life (the module
+    switches the per-test isolation off)."""
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, tmp_path_factory.mktemp(name) / "sb-data")
+        with running_server() as running:
+            yield running

@@ -17,8 +17,7 @@ from switchboard.db import models as m
 from switchboard.services import catalog, keys
 from tests.alert_support import Receiver
 from tests.api.chat_support import client
-from tests.conftest import isolate
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +27,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("alerts") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "alerts") as running:
+        yield running
 
 
 async def _refused_key(url: str) -> None:

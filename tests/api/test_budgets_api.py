@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from tests.api.chat_support import client
-from tests.conftest import isolate
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +22,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("budgets") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "budgets") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

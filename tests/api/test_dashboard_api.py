@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.chat_support import client
-from tests.conftest import isolate
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 
 @pytest.fixture(autouse=True)
@@ -20,10 +19,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("dashboard") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "dashboard") as running:
+        yield running
 
 
 def test_admins_see_the_calls_just_made_and_members_cannot(server: Running) -> None:

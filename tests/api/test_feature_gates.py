@@ -11,8 +11,7 @@ import openai
 import pytest
 
 from tests.api.chat_support import client
-from tests.conftest import isolate
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +21,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("gates") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "gates") as running:
+        yield running
 
 
 def test_features_off_for_one_person_and_on_for_another(server: Running) -> None:

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from tests.api.chat_support import add_provider, client
-from tests.conftest import isolate
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 FIRST = "offline:offline-chat"
 
@@ -26,10 +25,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("grades") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "grades") as running:
+        yield running
 
 
 def _chat(http: httpx.Client, **body: Any) -> dict[str, Any]:

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.chat_support import client
-from tests.conftest import isolate
 from tests.mcp_servers.http_server import serving
 from tests.mcp_servers.test_sources import SCRIPT
-from tests.server import Running, running_server
+from tests.server import Running, isolated_server
 
 SECRET_ENV = "tok-123456789"
 SECRET_HEADER = "Bearer hdr-secret-987654321"
@@ -29,10 +28,8 @@ def _isolated_env() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, tmp_path_factory.mktemp("mcp") / "sb-data")
-        with running_server() as running:
-            yield running
+    with isolated_server(tmp_path_factory, "mcp") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
