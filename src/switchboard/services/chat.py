@@ -95,7 +95,7 @@ from switchboard.services.message_files import (
     keep_pictures,
     reference,
 )
-from switchboard.services.metering import CallOutcome, failed_outcome
+from switchboard.services.metering import CallOutcome, failed_outcome, total_usage
 from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
@@ -134,7 +134,6 @@ from switchboard.spec import (
     ToolCallDelta,
     ToolCallPart,
     ToolCallStart,
-    Usage,
 )
 
 log = logging.getLogger("switchboard.chat")
@@ -559,16 +558,7 @@ class Turn:
         reached = bool(outcome.result.parts) or outcome.result.usage.input_tokens is not None
         counted = [*self._steps, *([outcome] if reached else [])]
 
-        def total(values: list[int | None]) -> int | None:
-            known = [v for v in values if v is not None]
-            return sum(known) if known else None
-
-        usages = [o.result.usage for o in counted]
-        usage = Usage(input_tokens=total([u.input_tokens for u in usages]),
-                      output_tokens=total([u.output_tokens for u in usages]),
-                      cached_input_tokens=total([u.cached_input_tokens for u in usages]),
-                      cache_write_tokens=total([u.cache_write_tokens for u in usages]),
-                      reasoning_tokens=total([u.reasoning_tokens for u in usages]))
+        usage = total_usage([o.result.usage for o in counted])
         cost: Decimal | None = self._tool_cost
         for each in counted:
             cost = None if cost is None or each.cost is None else cost + each.cost

@@ -20,7 +20,7 @@ or spawned as a tracked task by the caller.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar
@@ -265,3 +265,18 @@ async def _metered_one(model: ResolvedModel, call: Callable[[], Awaitable[_R]], 
             result=answer, status="ok" if ok else "error", started_at=started,
             latency_ms=latency, ttft_ms=latency if ok else None, cost=cost,
             error=error, reason=reason, estimated=estimated))
+
+
+def total_usage(usages: Sequence[Usage]) -> Usage:
+    """Several calls' token counts as one (``n`` choices, a tool loop's steps): each count
+    summed over the calls that reported it, None where none did."""
+
+    def total(values: list[int | None]) -> int | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    return Usage(input_tokens=total([u.input_tokens for u in usages]),
+                 output_tokens=total([u.output_tokens for u in usages]),
+                 cached_input_tokens=total([u.cached_input_tokens for u in usages]),
+                 cache_write_tokens=total([u.cache_write_tokens for u in usages]),
+                 reasoning_tokens=total([u.reasoning_tokens for u in usages]))

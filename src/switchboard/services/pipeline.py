@@ -45,7 +45,13 @@ from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.auto.picker import AutoPick
 from switchboard.services.budget_policy import BudgetPolicy
 from switchboard.services.keys import DatabaseKeyEvents
-from switchboard.services.metering import CallOutcome, metered, metered_embed, metered_images
+from switchboard.services.metering import (
+    CallOutcome,
+    metered,
+    metered_embed,
+    metered_images,
+    total_usage,
+)
 from switchboard.services.metrics import NULL_METRICS, Hooks
 from switchboard.services.policy import (
     Admission,
@@ -514,16 +520,7 @@ def combined(outcomes: Sequence[CallOutcome]) -> CallOutcome:
     if len(outcomes) == 1:
         return first
 
-    def total(values: list[int | None]) -> int | None:
-        known = [v for v in values if v is not None]
-        return sum(known) if known else None
-
-    usages = [o.result.usage for o in outcomes]
-    usage = Usage(input_tokens=total([u.input_tokens for u in usages]),
-                  output_tokens=total([u.output_tokens for u in usages]),
-                  cached_input_tokens=total([u.cached_input_tokens for u in usages]),
-                  cache_write_tokens=total([u.cache_write_tokens for u in usages]),
-                  reasoning_tokens=total([u.reasoning_tokens for u in usages]))
+    usage = total_usage([o.result.usage for o in outcomes])
     cost: Decimal | None = Decimal(0)
     for outcome in outcomes:
         cost = None if cost is None or outcome.cost is None else cost + outcome.cost
