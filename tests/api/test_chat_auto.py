@@ -40,6 +40,17 @@ def test_auto_in_the_chat(server: Running) -> None:
                                 "text": "thanks"})
     assert named[0][1]["auto"] is None
 
+    # Saved with the answer: a reload (another tab) shows why, and so does an export.
+    saved = alice.get(f"/api/conversations/{cid}").json()["messages"]
+    answers = [m for m in saved if m["role"] == "assistant"]
+    assert answers[-2]["auto"]["tier"] == "cheap"
+    assert answers[-2]["auto"]["reason"] == again[0][1]["auto"]["reason"]
+    assert answers[-2]["auto"]["model"] == answers[-2]["model"]
+    assert answers[-1]["auto"] is None
+    exported = alice.get(f"/api/conversations/{cid}/export?format=markdown").text
+    assert f"_Auto: {again[0][1]['auto']['reason']}_" in exported
+    assert exported.count("_Auto: ") == 2  # the branch shown: first answer, regenerated one
+
     bob = client(server, server.make_user("bob"))
     refused = bob.post("/api/chat", json={"model": "auto", "conversation_id": cid,
                                           "text": "hi"})

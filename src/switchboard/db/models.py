@@ -554,6 +554,10 @@ class Message(Base):
     task: Mapped[str | None] = mapped_column(String(32))
     """The question's task type (issue 16), on the answer: what grades and suggestions
     are kept per; None = not classified (migration 0023)."""
+    auto: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """When the user asked Auto: the pick (``task``, ``confidence``, ``tier``,
+    ``model``, ``why``) shown with the answer after a reload, in another tab and in an
+    export; None for a model chosen by name (migration 0025)."""
     created_at: Mapped[datetime] = _created_at()
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")

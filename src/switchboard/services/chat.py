@@ -801,6 +801,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         answer = m.Message(conversation_id=conversation.id, role="assistant", parts=[],
                            parent_id=answer_parent, provider=model.provider_name,
                            model=model.model_id, task=task, status="partial",
+                           auto=auto.as_dict() if auto is not None else None,
                            error=IN_PROGRESS,
                            writer=deps.progress.writer if deps.progress else None,
                            progress_at=utcnow())

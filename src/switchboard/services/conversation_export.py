@@ -93,6 +93,8 @@ def _message_markdown(message: MessageView) -> list[str]:
     if message.role == "assistant" and message.model:
         heading += f" · {message.model}"
     lines = [f"## {heading}", ""]
+    if message.auto and message.auto.get("reason"):  # why Auto chose this model
+        lines += [f"_Auto: {_one_line(str(message.auto['reason']))}_", ""]
     for part in message.parts:
         lines += _part_markdown(part)
     if message.status != "complete":

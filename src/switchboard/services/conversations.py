@@ -109,6 +109,9 @@ class MessageView(_View):
     """When a fallback answered: the models that failed first, in order, each
     ``{"ref": "provider:model", "code": "overloaded"}`` (the chat says "answered by X
     after Y failed")."""
+    auto: dict[str, Any] | None = None
+    """When the user asked Auto: what it chose and why (``task``, ``confidence``,
+    ``tier``, ``model``, ``why``, ``reason``), as saved with the answer."""
 
 
 def _ref(provider: str | None, model: str | None) -> str | None:
@@ -128,6 +131,7 @@ def message_view(row: m.Message, kind: str | None,
         ttft_ms=row.ttft_ms, finish_reason=row.finish_reason, status=row.status, error=row.error,
         rating=row.rating, created_at=row.created_at,
         failed_models=list(row.failed_models or []),
+        auto=dict(row.auto) if row.auto else None,
     )
 
 
