@@ -147,6 +147,30 @@ def test_suggestions_and_their_hit_rate(server: Running) -> None:
     assert (rate["shown"], rate["taken"], rate["hit_rate"]) == (4, 3, 0.75)
     bad = admin.get("/api/suggestions/hit-rate", params={"days": 5})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "days"
+    # …and the same figures are in the admin dashboard's data.
+    board = admin.get("/api/dashboard", params={"days": 7}).json()["suggestions"]
+    assert (board["shown"], board["taken"], board["hit_rate"], board["users"]) == (
+        4, 3, 0.75, 1)
+
+
+def test_suggestions_for_a_draft(server: Running) -> None:
+    """The picker posts what is being typed: it is classified, and the user's history of
+    that task type suggests; a draft too large or with too many images is a 422."""
+    finn = client(server, server.make_user("finn"))
+    _chat(finn, text="Write a Python function that reverses a string", model=FIRST)
+    _chat(finn, text="Translate 'good night' into French", model=FIRST)
+    draft = finn.post("/api/suggestions",
+                      json={"prompt": "Fix this Python function: def f(x) return x"})
+    assert draft.status_code == 200, draft.text
+    found = draft.json()
+    assert found["task"] == "code" and 0 < found["confidence"] <= 1
+    assert [(s["model"], s["reason"]) for s in found["suggestions"]] == [
+        (FIRST, "you chose it once for code")]
+    chat = finn.post("/api/suggestions", json={"prompt": "hello there, how are you?"})
+    assert chat.json()["task"] == "chat" and chat.json()["suggestions"] == []
+    for bad in ({"prompt": "x" * 20_001}, {"prompt": "hi", "images": 33},
+                {"prompt": "hi", "extra": 1}, {"prompt": ["a"]}):
+        assert finn.post("/api/suggestions", json=bad).status_code == 422, bad
 
 
 def test_an_answer_for_comparison_is_not_a_regenerate_vote(server: Running) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import case, func, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services import alerts, usage_rollup
+from switchboard.services import alerts, suggestions, usage_rollup
 from switchboard.services.breakers import Breakers, State
 from switchboard.services.budgets import BudgetState
 from switchboard.services.conversations import money_text
@@ -212,4 +212,6 @@ async def dashboard(db: Database, *, days: int, now: datetime, breakers: Breaker
         "providers": health,
         "budgets": _near_limit(budgets),
         "alerts": await alerts.open_alerts(db, limit=TOP * 4),
+        # the model picker's suggestions over the period: shown, taken, hit rate
+        "suggestions": await suggestions.hit_rate(db, today, days),
     }

@@ -9,8 +9,9 @@ suggestions' hit rate.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,11 +21,16 @@ from switchboard.api.auth import current_principal, require_admin, require_csrf,
 from switchboard.api.params import RowId
 from switchboard.api.routes.catalog import actor_of
 from switchboard.api.tokens import Principal
+from switchboard.registry import Registry
 from switchboard.services import flags, grade_votes, grades, suggestions
+from switchboard.services.auto.tasks import classify
 from switchboard.services.chat_input import ModelNotAvailable, resolve_enabled
 from switchboard.services.errors import ValidationFailed
 
 router = APIRouter(tags=["grades"])
+
+MAX_DRAFT_CHARS: Final = 20_000
+"""As the Auto preview's bound (``api.routes.auto``): the classifier reads less anyway."""
 
 
 class ExclusionsBody(BaseModel):
@@ -93,6 +99,34 @@ class SuggestionOutcome(BaseModel):
     taken: bool = Field(description="the turn was sent with one of the suggested models")
 
 
+class DraftBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(default="", max_length=MAX_DRAFT_CHARS,
+                        description="what is being typed (the classifier reads its start)")
+    images: int = Field(default=0, ge=0, le=32, description="images attached to it")
+
+
+def _usable(registry: Registry) -> Container[str]:
+    """The models this user can pick now (enabled, provider configured)."""
+
+    class Usable:
+        def __contains__(self, ref: object) -> bool:
+            try:
+                resolve_enabled(registry, str(ref))
+            except (ModelNotAvailable, ValidationFailed):
+                return False
+            return True
+
+    return Usable()
+
+
+def _suggestions_json(task: str, found: list[suggestions.Suggestion]) -> dict[str, Any]:
+    return {"task": task, "suggestions": [
+        {"model": s.model, "reason": s.reason, "chosen": s.chosen, "kept": s.kept,
+         "rated_up": s.rated_up, "rated_down": s.rated_down, "won": s.won}
+        for s in found]}
+
+
 @router.get("/api/suggestions")
 async def get_suggestions(
     request: Request,
@@ -102,24 +136,23 @@ async def get_suggestions(
 ) -> dict[str, Any]:
     state = state_of(request)
     grades.check_task(task)
-    registry = await state.registry()
-
-    class Usable:
-        """The models this user can pick now (enabled, provider configured)."""
-
-        def __contains__(self, ref: object) -> bool:
-            try:
-                resolve_enabled(registry, str(ref))
-            except (ModelNotAvailable, ValidationFailed):
-                return False
-            return True
-
     found = await suggestions.suggest(state.db, who.user_id,
-                                      None if task == grades.ALL else task, Usable())
-    return {"task": task, "suggestions": [
-        {"model": s.model, "reason": s.reason, "chosen": s.chosen, "kept": s.kept,
-         "rated_up": s.rated_up, "rated_down": s.rated_down, "won": s.won}
-        for s in found]}
+                                      None if task == grades.ALL else task,
+                                      _usable(await state.registry()))
+    return _suggestions_json(task, found)
+
+
+@router.post("/api/suggestions", dependencies=[Depends(require_csrf)])
+async def suggest_for_draft(request: Request, body: DraftBody,
+                            who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """The model picker's suggestions for what is being typed: the draft is classified
+    here (the local classifier, no model called), then the user's own history of that
+    task type is read. A POST because a draft does not belong in a URL."""
+    state = state_of(request)
+    found = classify(body.prompt, images=body.images)
+    picked = await suggestions.suggest(state.db, who.user_id, found.task,
+                                       _usable(await state.registry()))
+    return {**_suggestions_json(found.task, picked), "confidence": found.confidence}
 
 
 @router.post("/api/suggestions/outcome", status_code=204, dependencies=[Depends(require_csrf)])

@@ -16,6 +16,7 @@ import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { compareAnswers } from "./chat/compare.js";
 import { createModelPicker } from "./chat/model-picker.js";
+import { createSuggestions } from "./chat/suggestions.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
 import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
@@ -30,10 +31,17 @@ const BANNER = "#banner-slot";
 let starting = null; // the page's start-up (models, preferences) until it has finished
 
 // ---------------------------------------------------------------- model selection
+// Up to three models suggested for what is being typed, from this user's own use
+// (chat/suggestions.js), listed first in the picker.
+const suggestions = createSuggestions({
+  resolve: (ref) => state.registry.byRef.get(ref) || null,
+  onChange: () => picker.refresh(),
+});
 const picker = createModelPicker({
   button: $("#model-button"),
   popover: $("#model-popover"),
   onSelect: selectModel,
+  suggestions,
 });
 
 // The picker changes the model of this chat only (the conversation records it with its
@@ -408,6 +416,7 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
 
   const body = { model: state.selected.ref, text };
   rememberLastUsed(state.selected.ref);
+  if (!regenerateView && !editOf) suggestions.sent(state.selected.ref); // the hit rate
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
   if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
@@ -540,11 +549,16 @@ const composer = createComposer({
   fileInput: $("#file-input"),
   tray: $("#attachments"),
   box: $("#composer-box"),
-  onSend: (message) => { send(message); queueMicrotask(previewAuto); },
+  onSend: (message) => { send(message); queueMicrotask(onDraft); },
   onStop: stopStreaming,
   canAttach: () => !!state.selected?.capabilities?.vision,
 });
-$("#prompt").addEventListener("input", previewAuto);
+/** The draft changed (typed, or cleared by sending): Auto's pick and the suggestions follow. */
+function onDraft() {
+  previewAuto();
+  suggestions.update($("#prompt").value, composer.hasImages() ? 1 : 0);
+}
+$("#prompt").addEventListener("input", onDraft);
 
 // ---------------------------------------------------------------- tools menu
 // The tools the model may use in the next messages (GET /api/tools; the pure part is

@@ -2,13 +2,16 @@
 // a search box and a provider filter, capability badges, prices per million tokens,
 // greyed models of providers without a key (with a "Configure API key" action), the
 // global default marked. Keyboard: arrows move, Enter picks, Esc closes.
+// Above them, up to three models suggested for what is being typed, from the user's own
+// use, each with its reason (chat/suggestions.js); hidden while searching or filtering.
 
 import { providerBadge } from "../badges.js";
 import { $$, clear, h, icon } from "../dom.js";
 import { capabilityBadges, priceLabel } from "./caps.js";
+import { TASK_WORDS } from "./messages.js";
 import { isImageModel, state } from "./store.js";
 
-export function createModelPicker({ button, popover, onSelect }) {
+export function createModelPicker({ button, popover, onSelect, suggestions = null }) {
   let query = "";
   let providerFilter = null;
   let search = null;
@@ -36,21 +39,41 @@ export function createModelPicker({ button, popover, onSelect }) {
     return query.split(/\s+/).every((word) => hay.includes(word));
   }
 
-  function modelRow(model) {
+  function modelRow(model, reason = null) {
     const configured = model.provider.configured;
     const selected = state.selected?.ref === model.ref;
     const price = priceLabel(model.price);
-    return h("button.model-row", {
-      type: "button", role: "option", "aria-selected": selected ? "true" : "false",
-      disabled: !configured, dataset: { ref: model.ref },
+    return h(`button.model-row${reason ? ".suggested-row" : ""}`, {
+      // a suggestion is the same model again: it is never "the" selected row, and it
+      // is found by data-suggested (data-ref stays unique to the catalog's row)
+      type: "button", role: "option", "aria-selected": selected && !reason ? "true" : "false",
+      disabled: !configured, dataset: reason ? { suggested: model.ref } : { ref: model.ref },
       title: configured ? model.model_sdk_id : `${model.provider.display_name || model.provider.name} has no API key yet`,
-      onclick: () => { close(); onSelect(model); },
+      onclick: () => {
+        close();
+        if (reason) suggestions?.take(model.ref);
+        onSelect(model);
+      },
     },
     h("span.mname", h("span", model.name),
       model.is_default ? h("span.default-tag", { title: "Global default model" }, icon("star"), "Default") : null,
       selected ? icon("check", "check") : null),
     price ? h("span.mprice", price) : null,
-    h("span.msub", h("span.msdk", model.model_sdk_id), capabilityBadges(model.capabilities)));
+    reason
+      ? h("span.msub", h("span.mreason", reason))
+      : h("span.msub", h("span.msdk", model.model_sdk_id), capabilityBadges(model.capabilities)));
+  }
+
+  // The suggestions for the draft's task type, first; only on the full list (a search
+  // or a provider filter says the user is looking for something else).
+  function renderSuggested() {
+    const { task, items } = suggestions?.current() || { items: [] };
+    if (!items.length || query || providerFilter !== null) return;
+    list.append(h("div.picker-group.picker-suggested", { role: "group", "aria-label": "Suggested for you" },
+      h("div.picker-group-head", icon("sparkles"),
+        h("span.group-name", `Suggested for ${TASK_WORDS[task] || "this message"}`, h("small", "from what you use"))),
+      items.map(({ model, reason }) => modelRow(model, reason))));
+    suggestions.markShown();
   }
 
   function groupHead(provider) {
@@ -86,6 +109,7 @@ export function createModelPicker({ button, popover, onSelect }) {
 
   function renderList() {
     clear(list);
+    renderSuggested();
     const count = renderSection("chat") + renderSection("image");
     if (!count) {
       list.append(h("div.picker-empty", state.registry.providers.length
@@ -161,5 +185,8 @@ export function createModelPicker({ button, popover, onSelect }) {
     }
   });
 
-  return { renderButton, open, close, isOpen };
+  /** The suggestions changed: redraw the list if it is open. */
+  function refresh() { if (isOpen()) renderList(); }
+
+  return { renderButton, open, close, isOpen, refresh };
 }

@@ -86,13 +86,21 @@ function render() {
     stat("Error rate", percent(t.error_rate), t.errors ? `${formatInt(t.errors)} failed` : "no failures"),
     stat("Typical time (p50)", formatMs(t.p50_ms)),
     stat("Slowest 5% (p95)", formatMs(t.p95_ms)),
-    stat("Answers being written", formatInt(live.answers_in_progress)));
+    stat("Answers being written", formatInt(live.answers_in_progress)),
+    suggestionStat(data.suggestions));
   chart();
   providers();
   models();
   users();
   budgets();
   openAlerts();
+}
+
+/** How often the model picker's suggestions were taken (none shown: said so). */
+function suggestionStat(found) {
+  if (!found || !found.shown) return stat("Suggested models taken", "–", "none shown yet");
+  return stat("Suggested models taken", percent(found.hit_rate),
+    `${formatInt(found.taken)} of ${formatInt(found.shown)} messages sent with suggestions`);
 }
 
 function chart() {
