@@ -67,6 +67,9 @@ def test_feedback_votes_and_the_leaderboard(server: Running) -> None:
     assert alice.post("/api/comparisons/vote",
                       json={"answers": [a1, a2], "winner": None}).json()["votes"] == 1
     assert _votes(server)[1:] == [("compare", FIRST, second, "tie")]
+    # …and a tie gives the conversation back the answer listed first (shown before).
+    alice.post("/api/comparisons/vote", json={"answers": [a2, a1], "winner": None})
+    assert server.query(f"SELECT leaf_id FROM conversations WHERE id = {cid}") == [(a2,)]
     alice.post("/api/comparisons/vote", json={"answers": [a2, a1], "winner": a2})
 
     # Bounded, owned, answers to one question only.

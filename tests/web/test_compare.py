@@ -4,6 +4,8 @@ stays a version) and counts as a vote for the leaderboard."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, expect
 
 from tests.api.chat_support import add_provider
@@ -44,4 +46,52 @@ def test_compare_two_models_and_vote(browser: Browser, server: Running) -> None:
     assert leaf[0][1] == "local"
     text = page.locator("main").inner_text()
     assert "/api/" not in text
+    no_page_errors(page)
+
+
+def test_answers_stream_side_by_side(browser: Browser, server: Running) -> None:
+    """Two slow offline providers answer at once: both cards show text while both are
+    still being written, then each its tokens, cost and time; a tie keeps the answer
+    shown before the comparison."""
+    slow = [in_thread(lambda n=n: add_provider(server, n, "offline", "", "offline-chat",
+                                               settings={"chunk_delay_ms": 200}))
+            for n in ("slowa", "slowb")]
+    make_user(server, "walt")
+    page = login(browser, server, "walt")
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("Explain in detail how rivers form, with several paragraphs.")
+    prompt.press("Enter")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".msg-meta")).to_contain_text("tokens")
+    first_text = answer.locator(".md").first.inner_text()
+
+    answer.get_by_role("button", name="Compare with other models").click()
+    for ref in slow:
+        page.locator(f'input[name="model"][value="{ref}"]').check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    cards = page.locator(".compare-card")
+    expect(cards).to_have_count(3)
+    # Side by side: both new answers have words on screen while both are still written.
+    page.wait_for_function("""() => {
+      const busy = [...document.querySelectorAll('.compare-card[aria-busy="true"]')];
+      return busy.length === 2 && busy.every((c) => {
+        const t = c.querySelector('.compare-text').textContent;
+        return t.length > 0 && !t.includes('Writing');
+      });
+    }""")
+    for i in (1, 2):
+        expect(cards.nth(i)).to_have_attribute("aria-busy", "false", timeout=30_000)
+        expect(cards.nth(i).locator(".compare-meta")).to_contain_text("tokens")
+        expect(cards.nth(i).locator(".compare-meta")).to_contain_text(re.compile(r"\d+ ms|s$"))
+        expect(cards.nth(i)).to_contain_text(slow[i - 1])
+    page.get_by_role("button", name="It's a tie").click()
+    expect(page.locator(".compare-grid")).to_have_count(0)
+    shown = page.locator(".msg-assistant").last
+    expect(shown.get_by_role("group", name="Version 1 of 3")).to_be_visible()
+    assert shown.locator(".md").first.inner_text() == first_text
+    votes = in_thread(server.query, "SELECT a, b, winner FROM grade_votes "
+                      "WHERE source = 'compare' AND (a LIKE 'slow%' OR b LIKE 'slow%')")
+    assert sorted(votes) == sorted([("offline:offline-chat", slow[0], "tie"),
+                                    ("offline:offline-chat", slow[1], "tie"),
+                                    (slow[0], slow[1], "tie")])
     no_page_errors(page)

@@ -82,7 +82,9 @@ async def record_comparison(db: Database, user_id: int, answer_ids: Sequence[int
                             winner_id: int | None) -> tuple[int, int]:
     """A side-by-side vote among the user's own answers to one question (siblings in the
     conversation's tree). The chosen answer becomes the conversation's answer (the others
-    stay as its versions); a tie keeps the one shown. Votes are recorded once per
+    stay as its versions); a tie makes it the first listed — the answer shown before the
+    comparison (each compared answer, written as a regenerate, moved the conversation
+    on to itself while it was written). Votes are recorded once per
     comparison: voting again on the same answers replaces the earlier vote. Returns the
     conversation's id and the number of pairwise votes."""
     ids = list(dict.fromkeys(answer_ids))
@@ -119,10 +121,9 @@ async def record_comparison(db: Database, user_id: int, answer_ids: Sequence[int
                                     task=answers[0].task, source="compare",
                                     message_id=by_ref[a]))
         conversation_id = answers[0].conversation_id
-        if winner_id is not None:
-            conversation = await session.get(m.Conversation, conversation_id)
-            if conversation is not None:
-                conversation.leaf_id = winner_id
+        conversation = await session.get(m.Conversation, conversation_id)
+        if conversation is not None:
+            conversation.leaf_id = winner_id if winner_id is not None else ids[0]
     return conversation_id, len(pairs)
 
 

@@ -1,12 +1,18 @@
-// Side by side (issue 16 item 6, decision 0136): the last question answered again by 1-3
-// other models, each a normal answer of the conversation (a version of the one shown,
-// metered like any other); the user picks the better one, or a tie. The choice becomes
-// the conversation's answer and a vote for the leaderboard.
+// Side by side (issue 16 item 6, decisions 0136, 0158): the last question answered again
+// by 1-3 other models, each a normal answer of the conversation (a version of the one
+// shown, metered like any other). The answers stream side by side through the chat's own
+// stream (POST /api/chat/stream, one per model, all at once) into the chat's answers
+// reducer (answers.js), each card showing its text as it comes, then its tokens, cost
+// and time. The user picks the better one, or a tie: the choice becomes the
+// conversation's answer and a vote for the leaderboard.
 
 import { post } from "../api.js";
 import { h } from "../dom.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { modal } from "../ui.js";
+import { initialState, reduce } from "./answers.js";
+import { createStore, describeRef } from "./store.js";
+import { streamAnswer } from "./transport.js";
 
 const MAX_OTHERS = 3;
 
@@ -34,20 +40,34 @@ async function chooseModels(registry, shown) {
   return result === "go" ? picked : [];
 }
 
-function card(label, model) {
+/** "120 tokens · $0.0012 · 1.4 s" for a saved answer. */
+export function answerFigures(message) {
+  const tokens = (message.input_tokens ?? 0) + (message.output_tokens ?? 0);
+  return [`${formatInt(tokens)} tokens`, formatCost(message.cost),
+    message.latency_ms != null ? formatMs(message.latency_ms) : null].filter(Boolean).join(" · ");
+}
+
+function card(label, ref) {
   const body = h("div.compare-text", h("span.muted", "Writing…"));
   const meta = h("div.compare-meta.muted");
-  const el = h("section.compare-card", { "aria-label": label },
-    h("header", h("strong", label), h("span.muted", ` ${model}`)), body, meta);
+  const el = h("section.compare-card", { "aria-label": label, "aria-busy": "true" },
+    h("header", h("strong", label), h("span.muted", ` ${describeRef(ref, null, null).name}`),
+      h("span.muted.compare-ref", ` ${ref}`)), body, meta);
   return {
     el,
-    fill(message) {
-      body.replaceChildren(message.text || "(no text)");
-      const tokens = (message.input_tokens ?? 0) + (message.output_tokens ?? 0);
-      meta.textContent = [`${formatInt(tokens)} tokens`, formatCost(message.cost),
-        message.latency_ms != null ? formatMs(message.latency_ms) : null].filter(Boolean).join(" · ");
+    /** Draw an answer of the reducer (streaming or ended). */
+    show(answer) {
+      if (answer.text) body.replaceChildren(answer.text);
+      el.classList.toggle("streaming", answer.streaming);
+      el.setAttribute("aria-busy", String(answer.streaming));
+      if (answer.failure) {
+        body.replaceChildren(answer.text || "", h("span.muted", ` No answer: ${answer.failure.message}`));
+      } else if (!answer.streaming) {
+        if (!answer.text) body.replaceChildren(h("span.muted", "(no text)"));
+        meta.textContent = answerFigures(answer.message);
+      }
     },
-    fail(text) { body.replaceChildren(h("span.muted", text)); },
+    fail(text) { el.setAttribute("aria-busy", "false"); body.replaceChildren(h("span.muted", text)); },
   };
 }
 
@@ -59,27 +79,36 @@ export async function compareAnswers({ message, registry, conversationId }) {
   const shownRef = message.model || null; // a message view names its model by ref
   const others = await chooseModels(registry, shownRef);
   if (!others.length) return false;
-  const answers = [{ model: shownRef || "this answer", message }];
-  const cards = [card("Answer 1", answers[0].model)];
-  cards[0].fill(message);
-  others.forEach((ref, i) => {
-    answers.push({ model: ref, message: null });
-    cards.push(card(`Answer ${i + 2}`, ref));
+  const first = card("Answer 1", shownRef || "this answer");
+  first.show({ text: message.text, streaming: false, failure: null, message });
+  const cards = [first, ...others.map((ref, i) => card(`Answer ${i + 2}`, ref))];
+  // The compared answers' own store: the chat's reducer, one key per card.
+  const store = createStore(reduce, initialState);
+  const keys = others.map((_, i) => `compare${i + 1}`);
+  store.subscribe((state, action) => {
+    const index = keys.indexOf(action.key);
+    if (index >= 0 && state.answers[action.key]) cards[index + 1].show(state.answers[action.key]);
   });
-  // One after the other: each is a regenerate of the same question, and the server takes
-  // one write at a time anyway; the cards fill in as they come.
-  const done = (async () => {
-    for (let i = 1; i < answers.length; i += 1) {
-      try {
-        const reply = await post("/api/chat", { conversation_id: conversationId, regenerate: true,
-          compare: true, model: answers[i].model });
-        answers[i].message = reply.assistant_message;
-        cards[i].fill(reply.assistant_message);
-      } catch (err) {
-        cards[i].fail(`No answer: ${err.message}`);
-      }
+  const listening = new AbortController();
+  // All at once: each is a regenerate of the same question (a version of it), written by
+  // its own job on the server; "compare" keeps them from counting as "asked again".
+  const done = Promise.all(others.map(async (ref, i) => {
+    const key = keys[i];
+    const model = registry.byRef.get(ref);
+    store.dispatch({ type: "begin", key, model: ref, provider: model?.provider.name, kind: model?.provider.kind });
+    try {
+      await streamAnswer({ key, signal: listening.signal, dispatch: store.dispatch,
+        body: { conversation_id: conversationId, regenerate: true, compare: true, model: ref } });
+    } catch (err) {
+      cards[i + 1].fail(`No answer: ${err.message}`);
     }
-  })();
+  }));
+  const answerOf = (i) => (i === 0 ? message : store.getState().answers[keys[i - 1]]?.message);
+  const ended = (i) => {
+    if (i === 0) return true;
+    const answer = store.getState().answers[keys[i - 1]];
+    return !!answer && !answer.streaming && !answer.failure && answer.message.status === "complete";
+  };
   const result = await modal({
     title: "Which answer is better?",
     wide: true,
@@ -87,19 +116,19 @@ export async function compareAnswers({ message, registry, conversationId }) {
     actions: [{ label: "Cancel", value: "cancel" },
       { label: "It's a tie", value: "tie" },
       // none stands out: the buttons must not lean the vote
-      ...answers.map((_, i) => ({ label: `Answer ${i + 1} is better`, value: `win:${i}` }))],
+      ...cards.map((_, i) => ({ label: `Answer ${i + 1} is better`, value: `win:${i}` }))],
     onSubmit: async (value) => {
       await done;
-      const voted = answers.filter((a) => a.message && a.message.status !== "error");
+      const voted = cards.map((_, i) => i).filter(ended);
       if (voted.length < 2) throw new Error("There is nothing to compare: the other answers failed.");
-      const winner = value.startsWith("win:") ? answers[Number(value.slice(4))].message : null;
-      if (value.startsWith("win:") && !voted.includes(answers[Number(value.slice(4))])) {
-        throw new Error("That answer failed; choose another one.");
-      }
-      await post("/api/comparisons/vote", { answers: voted.map((a) => a.message.id), winner: winner ? winner.id : null });
+      const index = value.startsWith("win:") ? Number(value.slice(4)) : null;
+      if (index !== null && !voted.includes(index)) throw new Error("That answer failed; choose another one.");
+      await post("/api/comparisons/vote", { answers: voted.map((i) => answerOf(i).id),
+        winner: index !== null ? answerOf(index).id : null });
       return "voted";
     },
   });
+  listening.abort(); // cancelled mid-way: the answers go on being written, as versions
   await done;
   return result === "voted";
 }
