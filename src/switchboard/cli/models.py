@@ -38,6 +38,16 @@ def _catalog_subcommands() -> list[Callable[[Any], None]]:
 
 SUBCOMMANDS += _catalog_subcommands()
 
+
+def _task_default_subcommands() -> list[Callable[[Any], None]]:
+    # task-defaults list / set / clear (Auto's model per task type)
+    from switchboard.cli.task_defaults import SUBCOMMANDS as task_default_subcommands
+
+    return list(task_default_subcommands)
+
+
+SUBCOMMANDS += _task_default_subcommands()
+
 _LIST_DESCRIPTION = (
     "List the known models of every provider: capabilities, prices in USD per million "
     "tokens (input / cached input / output), context window, and whether the provider "
