@@ -102,7 +102,7 @@ export function createModelPicker({ button, popover, onSelect, suggestions = nul
       }
       count += models.length;
       list.append(h("div.picker-group", { role: "group", "aria-label": kind === "image" ? `${provider.name} image models` : provider.name },
-        groupHead(provider), models.map(modelRow)));
+        groupHead(provider), models.map((model) => modelRow(model))));
     }
     return count;
   }
