@@ -151,7 +151,10 @@ export function createModelPicker({ button, popover, onSelect, suggestions = nul
     popover.hidden = false;
     button.setAttribute("aria-expanded", "true");
     search.focus();
-    popover.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: "nearest" });
+    // the suggestions are at the top: the list stays there when there are some
+    if (!popover.querySelector(".picker-suggested")) {
+      popover.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: "nearest" });
+    }
   }
 
   function close({ focus = false } = {}) {
@@ -186,7 +189,13 @@ export function createModelPicker({ button, popover, onSelect, suggestions = nul
   });
 
   /** The suggestions changed: redraw the list if it is open. */
-  function refresh() { if (isOpen()) renderList(); }
+  function refresh() {
+    if (!isOpen()) return;
+    const had = !!list.querySelector(".picker-suggested");
+    renderList();
+    // suggestions that arrive while it is open are shown: the list goes back to the top
+    if (!had && list.querySelector(".picker-suggested")) list.scrollTop = 0;
+  }
 
   return { renderButton, open, close, isOpen, refresh };
 }
