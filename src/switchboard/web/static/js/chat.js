@@ -135,7 +135,7 @@ const handlers = {
     if (controllers.size || !state.conversation) return;
     try {
       const voted = await compareAnswers({ message: view.message, registry: state.registry,
-        conversationId: state.conversation.id });
+        conversationId: state.conversation.id, turn: turnSettings() });
       await reloadThread(); // the chosen answer is the conversation's now; the others its versions
       if (voted) toast("Thanks: your choice is now the answer, and counts for the leaderboard");
     } catch (err) {
@@ -420,10 +420,7 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
   if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
-  const options = chatOptions(state.prefs);
-  if (options) body.options = options;
-  const tools = requestTools(toolsMenu.selected, toolsMenu.tools);
-  if (tools) body.tools = tools;
+  Object.assign(body, turnSettings());
 
   let userEl = null;
   const key = `new${++nextKey}`;
@@ -473,6 +470,17 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
     composer.setStreaming(controllers.size > 0);
     markLast();
   }
+}
+
+/** What a turn sent now carries besides its text and model: the options of Preferences
+ * and the tools switched on in the menu (a comparison's answers are asked the same way). */
+function turnSettings() {
+  const settings = {};
+  const options = chatOptions(state.prefs);
+  if (options) settings.options = options;
+  const tools = requestTools(toolsMenu.selected, toolsMenu.tools);
+  if (tools) settings.tools = tools;
+  return settings;
 }
 
 /** Remove `el` and every message after it from the view (and their answers from the store). */

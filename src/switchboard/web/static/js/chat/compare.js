@@ -73,9 +73,11 @@ function card(label, ref) {
 
 /**
  * Compare the answer `message` (the last one shown) with other models; resolves once the
- * user voted (true) or gave up (false). `conversationId` is the open conversation.
+ * user voted (true) or gave up (false). `conversationId` is the open conversation;
+ * `turn` what a message sent now would carry besides its text (options, tools), so the
+ * other models answer on the same terms.
  */
-export async function compareAnswers({ message, registry, conversationId }) {
+export async function compareAnswers({ message, registry, conversationId, turn = {} }) {
   const shownRef = message.model || null; // a message view names its model by ref
   const others = await chooseModels(registry, shownRef);
   if (!others.length) return false;
@@ -98,7 +100,7 @@ export async function compareAnswers({ message, registry, conversationId }) {
     store.dispatch({ type: "begin", key, model: ref, provider: model?.provider.name, kind: model?.provider.kind });
     try {
       await streamAnswer({ key, signal: listening.signal, dispatch: store.dispatch,
-        body: { conversation_id: conversationId, regenerate: true, compare: true, model: ref } });
+        body: { ...turn, conversation_id: conversationId, regenerate: true, compare: true, model: ref } });
     } catch (err) {
       cards[i + 1].fail(`No answer: ${err.message}`);
     }
