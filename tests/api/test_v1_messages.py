@@ -235,3 +235,21 @@ def test_hostile_bodies_are_refused_cheaply_in_anthropics_shape(wires: Wires) ->
         assert r.status_code == 400, r.text
         assert r.json()["error"]["type"] == "invalid_request_error"
         assert r.json()["error"]["message"].startswith(field), r.json()
+
+
+def test_auto_names_the_real_model(wires: Wires) -> None:
+    """``model: "auto"`` on /v1/messages and /v1/responses: the body's ``model`` (and the
+    ``x-switchboard-model`` header) name the model that answered, never "auto"."""
+    for kind in VENDOR_KINDS:
+        wires.fake(kind).then(Reply(chunks=["Hi"]), Reply(chunks=["Hi"]))
+    messages = raw(wires, {"model": "auto", "max_tokens": 256,
+                           "messages": [{"role": "user", "content": "hello there!"}]})
+    assert messages.status_code == 200, messages.text
+    answered = messages.headers["x-switchboard-model"]
+    assert messages.json()["model"] == answered and ":" in answered
+    assert messages.headers["x-switchboard-auto"].startswith(f"chat -> {answered}, ")
+    responses = raw(wires, {"model": "auto", "input": "hello there!"}, path="/v1/responses",
+                    headers={"authorization": f"Bearer {wires.token}"})
+    assert responses.status_code == 200, responses.text
+    assert responses.json()["model"] == responses.headers["x-switchboard-model"]
+    assert responses.json()["model"] != "auto"
