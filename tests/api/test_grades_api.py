@@ -171,6 +171,10 @@ def test_suggestions_for_a_draft(server: Running) -> None:
         (FIRST, "you chose it once for code")]
     chat = finn.post("/api/suggestions", json={"prompt": "hello there, how are you?"})
     assert chat.json()["task"] == "chat" and chat.json()["suggestions"] == []
+    # the reason names the task in words ("for translation"; "for factual questions")
+    words = finn.post("/api/suggestions", json={"prompt": "Translate 'thank you' into German"})
+    assert words.json()["task"] == "translation"
+    assert words.json()["suggestions"][0]["reason"] == "you chose it once for translation"
     for bad in ({"prompt": "x" * 20_001}, {"prompt": "hi", "images": 33},
                 {"prompt": "hi", "extra": 1}, {"prompt": ["a"]}):
         assert finn.post("/api/suggestions", json=bad).status_code == 422, bad

@@ -9,7 +9,14 @@ from datetime import date
 from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import accounts
-from switchboard.services.suggestions import MAX_SHOWN_PER_DAY, hit_rate, record_outcome, suggest
+from switchboard.services.suggestions import (
+    MAX_SHOWN_PER_DAY,
+    _reason,
+    _Tally,
+    hit_rate,
+    record_outcome,
+    suggest,
+)
 
 
 async def _history(database: Database, user_id: int, answers: list[tuple[str, str, int | None,
@@ -86,3 +93,9 @@ async def test_hit_rate_counts_per_user_and_day(database: Database) -> None:
         row.shown = MAX_SHOWN_PER_DAY
     await record_outcome(database, ada.id, today, taken=True)
     assert (await hit_rate(database, today, 1))["shown"] == MAX_SHOWN_PER_DAY + 1
+
+
+def test_the_reason_names_the_task_in_words() -> None:
+    assert _reason(_Tally(chosen=2, up=1), "qa") == (
+        "you chose it 2 times for factual questions, rated it up once")
+    assert _reason(_Tally(chosen=1), None) == "you chose it once"

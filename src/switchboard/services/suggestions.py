@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from switchboard.db import Database
 from switchboard.db import models as m
+from switchboard.services.auto.tasks import TASK_WORDS
 
 HISTORY: Final = 500
 """The user's most recent answers (of the task type) read per suggestion: bounded work,
@@ -66,7 +67,7 @@ def _times(n: int) -> str:
 
 
 def _reason(t: _Tally, task: str | None) -> str:
-    where = f" for {task}" if task else ""
+    where = f" for {TASK_WORDS.get(task, task)}" if task else ""
     parts = [f"you chose it {_times(t.chosen)}{where}"]
     if t.regenerated:
         parts.append(f"kept {t.chosen - t.regenerated}")

@@ -39,6 +39,14 @@ TASK_TYPES: Final[tuple[TaskType, ...]] = (
     "code", "writing", "analysis", "chat", "summarize", "translation", "math",
     "extraction", "brainstorming", "qa", "vision", "image")
 
+TASK_WORDS: Final[dict[str, str]] = {
+    "code": "code", "writing": "writing", "analysis": "analysis", "chat": "conversation",
+    "summarize": "summaries", "translation": "translation", "math": "maths",
+    "extraction": "extracting facts", "brainstorming": "ideas",
+    "qa": "factual questions", "vision": "reading images", "image": "making images"}
+"""A task type in words, after "for" (the names are for programs; a reason shown to a
+person says "for factual questions", not "for qa")."""
+
 HEAD: Final = 700
 """Characters read from the start of a prompt."""
 TAIL: Final = 300
