@@ -11,15 +11,16 @@ import { h } from "../dom.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { modal } from "../ui.js";
 import { initialState, reduce } from "./answers.js";
-import { createStore, describeRef } from "./store.js";
+import { createStore, describeRef, isAuto, isImageModel } from "./store.js";
 import { streamAnswer } from "./transport.js";
 
 const MAX_OTHERS = 3;
 
 /** Ask which models to compare with; [] when cancelled. */
 async function chooseModels(registry, shown) {
+  // models that answer in words, by name: Auto is a way of choosing one, not a model
   const usable = registry.providers.filter((p) => p.configured)
-    .flatMap((p) => p.models).filter((m) => m.ref !== shown);
+    .flatMap((p) => p.models).filter((m) => m.ref !== shown && !isAuto(m) && !isImageModel(m));
   if (!usable.length) throw new Error("There is no other model to compare with.");
   const boxes = usable.map((m) => h("label.check",
     h("input", { type: "checkbox", name: "model", value: m.ref }), ` ${m.name || m.ref}`,
