@@ -1,6 +1,7 @@
 """Auto in a real browser: an admin sets the default model for code in Settings →
 Models; a member picks Auto in the chat's model selector, the composer names the model
-Auto would choose as they type, and the answer says which model answered and why."""
+Auto would choose as they type, and the answer says which model answered and why, also
+after a reload."""
 
 from __future__ import annotations
 
@@ -37,4 +38,7 @@ def test_auto_is_picked_in_the_chat_and_explains_itself(browser: Browser,
     expect(answer.locator(".model-name")).not_to_have_text("Auto")
     expect(answer).not_to_have_class(re.compile(r"\bstreaming\b"))
     shot(page, "chat-auto")
+    page.reload()  # saved with the answer: the reason is still there
+    expect(page.locator(".msg-assistant").last.locator(".msg-auto")).to_contain_text(
+        "task default for code")
     no_page_errors(page)
