@@ -106,6 +106,11 @@ class Settings:
     link back to its dashboard. Empty: the links are relative."""
     alert_interval: float = 30.0
     """Seconds between two alert evaluation rounds (``services.alerts``)."""
+    file_store: str = "directory"
+    """Where stored files' bytes live (``SWITCHBOARD_FILE_STORE``): ``directory`` (the
+    data directory) or ``database`` (the ``file_blobs`` table, which every worker on one
+    PostgreSQL sees). Default: ``database`` on PostgreSQL, ``directory`` on SQLite
+    (decision 0171)."""
     audit_retention_days: int = 0
     """Keep audit rows this many days (``SWITCHBOARD_AUDIT_RETENTION_DAYS``); older ones
     are deleted about once an hour behind a checkpoint, so the chain still verifies
@@ -210,7 +215,22 @@ def load_settings() -> Settings:
         public_url=os.environ.get("SWITCHBOARD_PUBLIC_URL", "").strip().rstrip("/"),
         alert_interval=_seconds("SWITCHBOARD_ALERT_INTERVAL", 30.0),
         audit_retention_days=_count("SWITCHBOARD_AUDIT_RETENTION_DAYS", 0, 36_500),
+        file_store=_file_store(url),
     )
+
+
+def _file_store(url: str) -> str:
+    """``SWITCHBOARD_FILE_STORE``: ``directory``, ``database``, or empty/``auto`` (the
+    database on PostgreSQL, where several workers may share it; decision 0171)."""
+    raw = os.environ.get("SWITCHBOARD_FILE_STORE", "").strip().lower()
+    if raw in ("", "auto"):
+        return "directory" if url.startswith("sqlite") else "database"
+    if raw not in ("directory", "database"):
+        from switchboard.spec.errors import ConfigurationError
+
+        raise ConfigurationError("SWITCHBOARD_FILE_STORE must be directory, database or "
+                                 f"auto, got {raw!r}")
+    return raw
 
 
 def _switch(name: str, default: bool) -> bool:

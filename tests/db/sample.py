@@ -153,11 +153,12 @@ def one_row_per_table() -> list[m.Base]:
     suggestions = m.SuggestionDaily(id=1, day=T0.date(), user_id=1, shown=3, taken=2)
     caption = m.ImageCaption(sha256="ab" * 32, model_ref="openai-main:gpt-4o",
                              caption="A red square.", created_at=T0)
+    blob = m.FileBlob(sha256="ab" * 32, size=4, data=b"\x89PNG", created_at=T0)
     return [provider, key, model, user, prefs, token, setup, conversation, question, answer,
             chain, usage, daily, daily_model, daily_user, latency, audit, web_session, stamp,
             budget, spend, rule, stored, stored_file, tool_setting, task_default, mcp_server,
             alert_rule, channel, alert, delivery, signal, flag, vote, exclusion, suggestions,
-            caption]
+            caption, blob]
 
 
 async def fill_every_table(session: AsyncSession) -> None:

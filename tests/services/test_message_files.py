@@ -7,13 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from switchboard.config import load_settings
 from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import files
 from switchboard.services.chat_history import EARLIER_PICTURES, StoredMessage, build_history
 from switchboard.services.conversations import delete_conversation
+from switchboard.services.errors import NotFound
+from switchboard.services.file_bytes import DatabaseBytes, DirectoryBytes, configured
 from switchboard.services.message_files import inline_files, keep_image
 from switchboard.spec import ImagePart, TextPart
+from switchboard.spec.errors import ConfigurationError
 
 
 async def _conversation(db: Database, user_id: int, parts: list[dict[str, object]]) -> int:
@@ -56,3 +63,48 @@ async def test_deleting_a_conversation_forgets_only_what_nothing_else_names(
                                 ImagePart.from_bytes(b"\x89PNG drawn", "image/png")]
     text_only, _ = build_history(rows, vision=False, inline=inline)
     assert [x.role for x in text_only] == ["user"]  # nothing was said in words
+
+
+async def test_the_database_store_keeps_reads_and_forgets_on_every_backend(
+        database: Database, tmp_path: Path) -> None:
+    """The same flow with the bytes in ``file_blobs`` (decision 0171): nothing on disk,
+    shared bytes kept while another owner's row names them, gone with the last row."""
+    where = DatabaseBytes(postgresql=not database.is_sqlite)
+    uids = []
+    async with database.unit_of_work() as session:
+        for name in ("blob-a", "blob-b"):
+            user = m.User(username=name, role="user")
+            session.add(user)
+            await session.flush()
+            uids.append(user.id)
+    parts = [await keep_image(database, where, uid, b"\x89PNG shared", "image/png")
+             for uid in uids]
+    sha = parts[0]["file"]["sha256"]
+    assert not (tmp_path / "files").exists()
+    conversations = [await _conversation(database, uid, [part])
+                     for uid, part in zip(uids, parts, strict=True)]
+    await delete_conversation(database, uids[0], conversations[0], where)
+    assert (await files.read(database, where, uids[1], sha))[1] == b"\x89PNG shared"
+    with pytest.raises(NotFound):  # the first owner's access went with their row
+        await files.read(database, where, uids[0], sha)
+    await delete_conversation(database, uids[1], conversations[1], where)
+    async with database.unit_of_work(read_only=True) as session:
+        assert (await session.scalars(select(m.FileBlob.sha256))).all() == []
+
+
+def test_the_file_store_is_chosen_by_the_database_unless_set(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHBOARD_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SWITCHBOARD_FILE_STORE", raising=False)
+    assert load_settings().file_store == "directory"
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", "postgresql://db.internal/sb")
+    assert load_settings().file_store == "database"
+    monkeypatch.setenv("SWITCHBOARD_FILE_STORE", "directory")
+    settings = load_settings()
+    assert settings.file_store == "directory"
+    assert isinstance(configured(settings, Database.from_url("sqlite+aiosqlite://")),
+                      DirectoryBytes)
+    monkeypatch.setenv("SWITCHBOARD_FILE_STORE", "s3")
+    with pytest.raises(ConfigurationError, match="SWITCHBOARD_FILE_STORE"):
+        load_settings()
+    monkeypatch.delenv("SWITCHBOARD_FILE_STORE")  # the fixtures' teardown loads settings

@@ -30,6 +30,7 @@ from switchboard.services.auto.defaults import DatabaseDefaults
 from switchboard.services.auto.route import AutoRouter
 from switchboard.services.breakers import Breakers
 from switchboard.services.budget_policy import BudgetPolicy
+from switchboard.services.file_bytes import FileBytes, configured
 from switchboard.services.flags import FlagBook
 from switchboard.services.flags import enabled as flags_enabled
 from switchboard.services.grades import Leaderboard
@@ -85,6 +86,9 @@ class AppState:
     """The tools a model may use in this process: built-ins, later MCP servers
     (services.tools.toolbox)."""
     mcp: McpManager = field(init=False)
+    files: FileBytes = field(init=False)
+    """Where stored files' bytes live: the data directory or the database, as the
+    settings choose (services.file_bytes, decision 0171)."""
     """This process's MCP sessions, one per enabled server, started on first use; its
     ``sources()`` are the MCP sources of tools (issue 14)."""
 
@@ -94,13 +98,14 @@ class AppState:
             self.breakers.on_change = self.metrics.breaker
             self.usage.metrics = self.metrics
         data_dir = self.settings.data_dir
+        self.files = configured(self.settings, self.db)
         self.mcp = McpManager(self.db, functools.cache(lambda: Vault.load(data_dir)))
         self.pipeline = Pipeline(self.registry, default_policies(self.settings, self.db),
                                  AutoRouter(process_router(self.settings, self.breakers),
                                             DatabaseDefaults(self.db), self.leaderboard),
                                  usage_recorder(self.usage, self.metrics),
                                  metrics=self.metrics, tracer=self.tracer)
-        self.toolbox = process_toolbox(self.settings, self.db, self.pipeline)
+        self.toolbox = process_toolbox(self.settings, self.db, self.pipeline, self.files)
         # Every enabled MCP server, as one source that follows changes (decision 0108).
         self.toolbox.add_source(self.mcp.as_source())
 

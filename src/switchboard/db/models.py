@@ -849,7 +849,8 @@ class BudgetSpend(Base):
 
 class StoredFile(Base):
     """A file a user owns (``services.files``, decision 0081): its bytes live once per
-    content (SHA-256) in the data directory; this row says who may read them and as what
+    content (SHA-256) in the data directory or the ``file_blobs`` table (decision
+    0171); this row says who may read them and as what
     media type. Another user's file is "not found"."""
 
     __tablename__ = "files"
@@ -862,6 +863,20 @@ class StoredFile(Base):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     media_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class FileBlob(Base):
+    """A stored file's bytes, once per content, when files live in the database
+    (``services.file_bytes.DatabaseBytes``, decision 0171): several workers on one
+    PostgreSQL see the same files. One ``bytea``/BLOB per content, not chunks: a file
+    is at most 20 MB and is read whole (decision 0171's measurements)."""
+
+    __tablename__ = "file_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = _created_at()
 
 

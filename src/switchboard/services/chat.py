@@ -44,7 +44,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -88,6 +87,7 @@ from switchboard.services.conversations import (
     owned_conversation,
 )
 from switchboard.services.errors import ValidationFailed
+from switchboard.services.file_bytes import FileRoot
 from switchboard.services.grade_votes import record_regenerate
 from switchboard.services.message_files import (
     inline_files,
@@ -168,9 +168,10 @@ class ChatDeps:
     """The process's call pipeline: admission, routing, fallbacks, metering."""
     progress: AnswerProgress | None = None
     auto_titles: bool = True
-    data_dir: Path | None = None
-    """The file store's root: images in messages are kept there and referenced (None:
-    they stay inline in the row, as before the store; decision 0141)."""
+    file_root: FileRoot | None = None
+    """The file store (directory or database, decision 0171): images in messages are
+    kept there and referenced (None: they stay inline in the row, as before the store;
+    decision 0141)."""
     toolbox: TurnToolSource | None = None
     """Where a turn's ``tools`` come from (None: this process offers no tools)."""
     budget_timezone: str = "UTC"
@@ -302,9 +303,9 @@ class Turn:
     async def _keep(self, done: Imaged) -> list[dict[str, Any]]:
         assert self.prompt is not None
         pictures = done.result.images
-        if self.deps.data_dir is None:
+        if self.deps.file_root is None:
             return dump_parts(ImagePart.from_bytes(p.data, p.media_type) for p in pictures)
-        return await keep_pictures(self.deps.db, self.deps.data_dir, self.user_id, pictures,
+        return await keep_pictures(self.deps.db, self.deps.file_root, self.user_id, pictures,
                                    prompt=self.prompt, size=done.result.size)
 
     async def open(self) -> OpenCall:
@@ -699,7 +700,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             raise ValidationFailed(f"model {model.ref!r} draws pictures from words only: "
                                    "send the description without attachments",
                                    field="images")
-        if deps.data_dir is not None:  # the pictures must fit before they are paid for
+        if deps.file_root is not None:  # the pictures must fit before they are paid for
             await files.check_room(deps.db, user_id, 1)
     else:
         model.chat_model()  # a missing key is refused here, before anything is written
@@ -730,8 +731,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
                                "conversation", field="conversation_id")
     inline: dict[str, dict[str, Any]] = {}
-    if deps.data_dir is not None and not drawing:
-        inline = await inline_files(deps.db, deps.data_dir, user_id,
+    if deps.file_root is not None and not drawing:
+        inline = await inline_files(deps.db, deps.file_root, user_id,
                                     [r.parts for r in thread.history])
     pdfs = reads_pdfs(model.kind, model.capabilities.vision)
     history, history_warnings = build_history(thread.history, vision=True, inline=inline,
@@ -883,18 +884,18 @@ async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,
     ``file`` reference must name a file of the sender's (else the same 404 as
     ``GET /api/files``)."""
     if image.file is not None:
-        if deps.data_dir is None:
+        if deps.file_root is None:
             raise ValidationFailed("this server keeps no files: send the image's data",
                                    field="images")
-        ref, data = await files.read(deps.db, deps.data_dir, user_id, image.file)
+        ref, data = await files.read(deps.db, deps.file_root, user_id, image.file)
         part = ImagePart.from_bytes(data, ref.media_type)
         inline[ref.sha256] = dump_parts([part])[0]
         return reference(ref)
     assert image.data is not None
     part = ImagePart(media_type=image.media_type, data=image.data)
-    if deps.data_dir is None:
+    if deps.file_root is None:
         return dump_parts([part])[0]
-    kept = await keep_image(deps.db, deps.data_dir, user_id, base64.b64decode(image.data),
+    kept = await keep_image(deps.db, deps.file_root, user_id, base64.b64decode(image.data),
                             image.media_type)
     inline[kept["file"]["sha256"]] = dump_parts([part])[0]
     return kept

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -44,6 +43,7 @@ from switchboard.db import models as m
 from switchboard.services import files
 from switchboard.services.chat_history import text_of
 from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.file_bytes import FileRoot
 from switchboard.services.grade_votes import record_rating
 from switchboard.services.message_tree import MessageTree, Node
 
@@ -333,7 +333,7 @@ async def update_conversation(db: Database, user_id: int, conversation_id: int, 
 
 
 async def delete_conversation(db: Database, user_id: int, conversation_id: int,
-                              data_dir: Path | None = None) -> None:
+                              data_dir: FileRoot | None = None) -> None:
     """Delete a conversation and (by the database's CASCADE) its messages; with the file
     store's root, then the files it named that no other message of the owner's names
     (``files.forget``, decision 0141)."""

@@ -1,27 +1,24 @@
-"""The file store: content-addressed bytes in the data directory, per-owner access.
+"""The file store: content-addressed bytes, per-owner access.
 
-The smallest correct version of issue 15's file store (decision 0081). Bytes are written
-once per content, under ``<data_dir>/files/<first two hex digits>/<sha256>`` (written to
-a temporary name and renamed, so a reader never sees half a file); a ``files`` row per
-owner says who may read them and as what media type. Two users storing the same picture
+Issue 15's file store (decision 0081). Bytes are kept once per content (SHA-256) by a
+``file_bytes.FileBytes``: the data directory on the embedded default, the database's
+``file_blobs`` when several workers share PostgreSQL (decision 0171; which one is
+configuration, and callers pass it as ``root``); a ``files`` row per owner says who may
+read them and as what media type. Two users storing the same picture
 share the bytes but not the access: each has their own row, and another user's file is
 "not found" (never "forbidden": that would confirm the content exists).
 
 Bounded: ``MAX_FILE_BYTES`` per file and ``MAX_USER_BYTES`` per owner (the sum of the
 owner's rows; bytes shared with another owner count for each). When a conversation is
 deleted, ``forget`` drops the owner's rows no other message of theirs mentions, and the
-bytes no row names any more. Not yet: a shared store (database or object store) for
-several servers.
+bytes no row names any more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +27,7 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.db.models import StoredFile
 from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.file_bytes import FileRoot, bytes_of
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """The largest file stored (OpenAI's limit for one image input is the same)."""
@@ -46,20 +44,6 @@ class FileRef:
     sha256: str
     media_type: str
     size: int
-
-
-def _path(root: Path, sha256: str) -> Path:
-    return root / "files" / sha256[:2] / sha256
-
-
-def _write(root: Path, sha256: str, data: bytes) -> None:
-    path = _path(root, sha256)
-    if path.exists():
-        return  # content-addressed: the same name holds the same bytes
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{sha256}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 async def _kept_bytes(session: AsyncSession, owner_id: int) -> int:
@@ -83,7 +67,7 @@ async def check_room(db: Database, owner_id: int, incoming: int, *,
         raise _over_quota(kept, incoming, quota)
 
 
-async def store(db: Database, root: Path, owner_id: int, data: bytes,
+async def store(db: Database, root: FileRoot, owner_id: int, data: bytes,
                 media_type: str, *, quota: int = MAX_USER_BYTES) -> FileRef:
     """Keep ``data`` for ``owner_id`` (idempotent: the same bytes again are the same
     file). Refuses an empty or oversized file, one over the owner's ``quota``, and a
@@ -98,7 +82,7 @@ async def store(db: Database, root: Path, owner_id: int, data: bytes,
     if len(media_type) > 100 or not _MEDIA_TYPE.match(media_type):
         raise ValidationFailed("the file's media type is not one", field="media_type")
     sha256 = hashlib.sha256(data).hexdigest()
-    await asyncio.to_thread(_write, root, sha256, data)
+    where = bytes_of(root)
     async with db.unit_of_work() as session:
         row = (await session.execute(select(StoredFile).where(
             StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
@@ -106,14 +90,16 @@ async def store(db: Database, root: Path, owner_id: int, data: bytes,
             kept = await _kept_bytes(session, owner_id)
             if kept + len(data) > quota:
                 raise _over_quota(kept, len(data), quota)
+            await where.put(session, sha256, data)
             session.add(StoredFile(owner_id=owner_id, sha256=sha256, media_type=media_type,
                                    size=len(data)))
     return FileRef(sha256, media_type, len(data))
 
 
-async def read(db: Database, root: Path, owner_id: int, sha256: str) -> tuple[FileRef, bytes]:
+async def read(db: Database, root: FileRoot, owner_id: int, sha256: str
+               ) -> tuple[FileRef, bytes]:
     """The owner's file and its bytes; ``NotFound`` for a malformed name, another
-    user's file, or bytes missing from the disk."""
+    user's file, or bytes missing from the store."""
     if not _SHA256.match(sha256):
         raise NotFound("no such file")
     async with db.unit_of_work(read_only=True) as session:
@@ -122,10 +108,9 @@ async def read(db: Database, root: Path, owner_id: int, sha256: str) -> tuple[Fi
         if row is None:
             raise NotFound("no such file")
         ref = FileRef(row.sha256, row.media_type, row.size)
-    try:
-        data = await asyncio.to_thread(_path(root, sha256).read_bytes)
-    except FileNotFoundError:
-        raise NotFound("no such file") from None
+        data = await bytes_of(root).get(session, sha256)
+    if data is None:
+        raise NotFound("no such file")
     return ref, data
 
 
@@ -135,7 +120,7 @@ list): every such name in the parts' JSON text is a candidate; only the owner's 
 count, so a stray hex string deletes nothing that is not theirs."""
 
 
-async def forget(db: Database, root: Path, owner_id: int, candidates: set[str]) -> list[str]:
+async def forget(db: Database, root: FileRoot, owner_id: int, candidates: set[str]) -> list[str]:
     """After a conversation of ``owner_id`` was deleted: of the ``candidates`` its
     messages named, drop the owner's rows that no remaining message of theirs names,
     then the bytes that no owner's row names. Returns the sha256s whose rows went."""
@@ -156,8 +141,7 @@ async def forget(db: Database, root: Path, owner_id: int, candidates: set[str]) 
                 await session.execute(delete(StoredFile).where(
                     StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))
                 dropped.append(sha256)
-        orphans = [sha for sha in dropped if await session.scalar(
-            select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None]
-    for sha256 in orphans:
-        await asyncio.to_thread(_path(root, sha256).unlink, missing_ok=True)
+        where = bytes_of(root)
+        orphans = await where.drop_unreferenced(session, dropped)
+    await where.after_commit(orphans)
     return dropped

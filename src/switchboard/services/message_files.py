@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from switchboard.db import Database
 from switchboard.services import files
 from switchboard.services.errors import NotFound
+from switchboard.services.file_bytes import FileRoot
 from switchboard.spec.image import GeneratedImage
 
 Part = dict[str, Any]
@@ -47,13 +47,13 @@ def reference(ref: files.FileRef, meta: dict[str, Any] | None = None) -> Part:
     return part
 
 
-async def keep_image(db: Database, root: Path, owner_id: int, data: bytes, media_type: str,
+async def keep_image(db: Database, root: FileRoot, owner_id: int, data: bytes, media_type: str,
                      meta: dict[str, Any] | None = None) -> Part:
     """Store ``data`` for ``owner_id`` and give the part that references it."""
     return reference(await files.store(db, root, owner_id, data, media_type), meta)
 
 
-async def keep_pictures(db: Database, root: Path, owner_id: int,
+async def keep_pictures(db: Database, root: FileRoot, owner_id: int,
                         pictures: Sequence[GeneratedImage], *, prompt: str,
                         size: str | None) -> list[Part]:
     """An image model's pictures as stored parts, each with what it was drawn from."""
@@ -67,7 +67,7 @@ async def keep_pictures(db: Database, root: Path, owner_id: int,
     return parts
 
 
-async def inline_files(db: Database, root: Path, owner_id: int,
+async def inline_files(db: Database, root: FileRoot, owner_id: int,
                        rows: Sequence[Sequence[Part]]) -> dict[str, Part]:
     """Each file the rows reference, read once, as the spec's inline image part (keyed
     by sha256). A file that is gone (deleted, another owner's) is left out: the

@@ -350,7 +350,7 @@ async def images_generations(request: Request) -> Response:
         urls = []
         try:
             for image in done.result.images:
-                kept = await files.store(state.db, state.settings.data_dir,
+                kept = await files.store(state.db, state.files,
                                          principal.user_id, image.data, image.media_type)
                 urls.append(f"{base}/api/files/{kept.sha256}")
         except SwitchboardError as exc:

@@ -91,7 +91,7 @@ def _deps(state: AppState) -> ChatDeps:
     return ChatDeps(db=state.db, usage=state.usage, spawn=state.spawn,
                     pipeline=state.pipeline, progress=state.progress,
                     auto_titles=state.settings.auto_titles,
-                    data_dir=state.settings.data_dir, toolbox=state.toolbox,
+                    file_root=state.files, toolbox=state.toolbox,
                     budget_timezone=state.settings.budget_timezone)
 
 

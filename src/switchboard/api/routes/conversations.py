@@ -104,7 +104,7 @@ async def delete_conversation(request: Request, conversation_id: PathId,
                               who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
     await service.delete_conversation(state.db, who.user_id, conversation_id,
-                                      state.settings.data_dir)
+                                      state.files)
     return Response(status_code=204)
 
 

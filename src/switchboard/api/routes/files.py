@@ -30,7 +30,7 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 async def get_file(sha256: str, request: Request,
                    who: Principal = Depends(current_principal)) -> Response:
     state = state_of(request)
-    ref, data = await files.read(state.db, state.settings.data_dir, who.user_id, sha256)
+    ref, data = await files.read(state.db, state.files, who.user_id, sha256)
     extension = INLINE.get(ref.media_type)
     name = f"{ref.sha256[:16]}.{extension or 'bin'}"
     headers = {

@@ -33,6 +33,7 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import audit, flags
 from switchboard.services.errors import NotFound, ValidationFailed
+from switchboard.services.file_bytes import FileRoot, configured
 from switchboard.services.pipeline import Pipeline
 from switchboard.services.principal import Principal
 from switchboard.services.tools.builtin import SOURCE as BUILTIN
@@ -239,10 +240,12 @@ class Toolbox:
         return _info(tool, saved)
 
 
-def process_toolbox(settings: Settings, db: Database, pipeline: Pipeline) -> Toolbox:
+def process_toolbox(settings: Settings, db: Database, pipeline: Pipeline,
+                    files: FileRoot | None = None) -> Toolbox:
     """The toolbox of a server process or a CLI command: the built-in tools, configured
-    from ``settings`` (MCP sources are added by whoever starts them)."""
+    from ``settings`` (MCP sources are added by whoever starts them); ``files``: where
+    drawn pictures are kept (None: the store the settings choose)."""
     return Toolbox(db, [BuiltinSource(
-        db, pipeline, settings.data_dir,
+        db, pipeline, files if files is not None else configured(settings, db),
         fetch_allow_private=settings.tools_fetch_allow_private,
         image_model=settings.tools_image_model)])

@@ -9,9 +9,9 @@ the administrator's settings on top.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from switchboard.db import Database
+from switchboard.services.file_bytes import FileRoot
 from switchboard.services.pipeline import Pipeline
 from switchboard.services.tools.builtin.calculator import Calculator
 from switchboard.services.tools.builtin.clock import Clock
@@ -30,7 +30,7 @@ class BuiltinSource:
 
     name = SOURCE
 
-    def __init__(self, db: Database, pipeline: Pipeline, data_dir: Path, *,
+    def __init__(self, db: Database, pipeline: Pipeline, data_dir: FileRoot, *,
                  fetch_allow_private: bool = False, image_model: str | None = None) -> None:
         self.tools: tuple[RunnableTool, ...] = (
             Clock(),

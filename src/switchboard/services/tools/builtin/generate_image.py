@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from switchboard.db import Database
 from switchboard.services import files, flags
+from switchboard.services.file_bytes import FileRoot
 from switchboard.services.pipeline import Imaged, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.tools.contract import ToolContext, ToolOutput, ToolSpec
@@ -66,7 +66,7 @@ class GenerateImage:
 
     spec = SPEC
 
-    def __init__(self, pipeline: Pipeline, db: Database, data_dir: Path,
+    def __init__(self, pipeline: Pipeline, db: Database, data_dir: FileRoot,
                  model: str | None = None) -> None:
         self.pipeline = pipeline
         self.db = db
