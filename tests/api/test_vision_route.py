@@ -169,6 +169,28 @@ def test_a_new_image_to_a_text_model_is_read_by_the_vision_model(setup: Setup) -
     assert bad.status_code == 422
 
 
+def test_the_turns_choice_overrides_the_preference(setup: Setup) -> None:
+    """``ask`` (the page asks each time, decision 0172) is a preference the server
+    accepts; the page sends the user's answer as ``images_to``, which wins over the
+    saved preference either way. A turn nobody asked about gets the vision model."""
+    asker = _user(setup, "astrid", text_model_images="ask")
+    assert asker.get("/api/me/preferences").json()["settings"]["text_model_images"] == "ask"
+    unasked = _chat(asker, text="what is this?", model=setup.text_ref,
+                    images=[{"media_type": "image/png", "data": _png(41)}])
+    assert unasked["assistant_message"]["model"] == setup.seer_ref
+    setup.seer.then(Reply(chunks=["A green triangle."]))
+    described = _chat(asker, text="what is this?", model=setup.text_ref, images_to="describe",
+                      images=[{"media_type": "image/png", "data": _png(42)}])
+    assert described["assistant_message"]["model"] == setup.text_ref
+    assert "A green triangle." in _said_to(setup.text.chat_requests()[-1])
+    describer = _user(setup, "dirk", text_model_images="describe")
+    read = _chat(describer, text="what is this?", model=setup.text_ref, images_to="vision",
+                 images=[{"media_type": "image/png", "data": _png(43)}])
+    assert read["assistant_message"]["model"] == setup.seer_ref
+    bad = describer.post("/api/chat", json={"text": "x", "images_to": "both"})
+    assert bad.status_code == 422
+
+
 def test_a_pdf_goes_whole_to_models_that_read_pdfs_and_as_text_to_the_others(
         setup: Setup) -> None:
     http = _user(setup, "pia")

@@ -10,7 +10,9 @@ supported by certain models"). The web chat never lets that happen:
 - **a new image to a text-only model**: by the user's preference
   ``settings["text_model_images"]`` either the vision model answers that turn
   (``"vision"``, the default; the answer says "read by X: Y cannot see images") or the
-  image is described and the text model answers (``"describe"``);
+  image is described and the text model answers (``"describe"``); or ``"ask"``: the page
+  asks each time and sends the answer as the turn's ``images_to``, which overrides the
+  preference (a turn nobody asked about gets ``"vision"``; decision 0172);
 - **earlier images in the conversation**: replaced, for a text-only model, by a caption
   the vision model made ONCE — through the pipeline (admitted, metered, source
   ``chat``, on the user's budget) — and kept in ``image_captions`` keyed by the SHA-256

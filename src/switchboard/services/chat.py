@@ -718,7 +718,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             raise ValidationFailed(f"model {model.ref!r} does not accept images, and no "
                                    "configured model does; an admin can enable one",
                                    field="images")
-        if await image_handling(deps.db, user_id) == "vision":
+        if (body.images_to or await image_handling(deps.db, user_id)) == "vision":
             model = reader  # the vision model answers this turn only
             fallbacks = [ref for ref in fallbacks
                          if registry.resolve(ref).capabilities.vision is not False]

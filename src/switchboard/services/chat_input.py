@@ -13,7 +13,7 @@ preference that no longer resolves falls back to the default, with a warning.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -130,6 +130,11 @@ class ChatInput(BaseModel):
     images: list[ImageInput] = Field(default_factory=list, max_length=MAX_IMAGES)
     files: list[FileInput] = Field(default_factory=list, max_length=MAX_FILES)
     options: ChatOptions = Field(default_factory=ChatOptions)
+    images_to: Literal["vision", "describe"] | None = None
+    """For this turn only, what happens to a new image when ``model`` cannot see: the
+    vision model answers (``vision``) or describes it for ``model`` (``describe``).
+    None: the user's preference (``text_model_images``). The page sets it when it asked
+    the user (decision 0172)."""
     tools: list[ToolName] = Field(default_factory=list, max_length=MAX_TOOLS_PER_TURN)
     """Tools the model may call in this turn, by public name (``calculator``,
     ``server.tool``): the server runs them and feeds the results back until the model

@@ -35,9 +35,11 @@ class Settings(BaseModel):
     task_models: dict[TaskType, Annotated[str, Field(min_length=1, max_length=300)]] | None = (
         None)
     """The user's own model per task type, which ``auto`` picks first (issue 16 item 2)."""
-    text_model_images: Literal["vision", "describe"] | None = None
-    """A new image sent to a text-only model: a vision model answers that turn
-    (``vision``, the default) or describes it for the text model (``services.captions``)."""
+    text_model_images: Literal["ask", "vision", "describe"] | None = None
+    """A new image sent to a text-only model: the page asks each time (``ask``, the
+    page's default), a vision model answers that turn (``vision``, the default when
+    nobody asked) or describes it for the text model (``services.captions``,
+    decision 0172)."""
 
 
 class PreferencesBody(BaseModel):

@@ -15,6 +15,7 @@ import { initialState, reduce, savedKey, shownMessages, streamingKeys } from "./
 import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { compareAnswers } from "./chat/compare.js";
+import { canTakePictures, chooseImagesTo } from "./chat/image-choice.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { createSuggestions } from "./chat/suggestions.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
@@ -402,7 +403,7 @@ function errorAction(err) {
   return null;
 }
 
-async function send({ text, images, previews, files = [] }, { regenerateView = null, editOf = null } = {}) {
+async function send({ text, images, previews, files = [], imagesTo = undefined }, { regenerateView = null, editOf = null } = {}) {
   // A message sent while the page is still loading the models waits for them, instead
   // of being refused with "no model is available".
   if (starting) await starting;
@@ -419,6 +420,7 @@ async function send({ text, images, previews, files = [] }, { regenerateView = n
   if (!regenerateView && !editOf) suggestions.sent(state.selected.ref); // the hit rate
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
+  if (imagesTo) body.images_to = imagesTo; // the user's answer to "can't see pictures"
   if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
   Object.assign(body, turnSettings());
 
@@ -559,7 +561,14 @@ const composer = createComposer({
   box: $("#composer-box"),
   onSend: (message) => { send(message); queueMicrotask(onDraft); },
   onStop: stopStreaming,
-  canAttach: () => !!state.selected?.capabilities?.vision,
+  canAttach: () => canTakePictures(state.selected, state.registry),
+  confirmSend: async (message) => {
+    const choice = await chooseImagesTo({ model: state.selected, images: message.images.length,
+      prefs: state.prefs, registry: state.registry });
+    if (choice === null) return false;
+    if (choice) message.imagesTo = choice;
+    return true;
+  },
 });
 /** The draft changed (typed, or cleared by sending): Auto's pick and the suggestions follow. */
 function onDraft() {

@@ -1,17 +1,19 @@
 // The composer: auto-growing textarea (Enter sends, Shift+Enter adds a line),
-// attachments (button, paste, drag and drop): images for vision-capable models, text files
-// and PDFs for every model (chips with name and size, removable), and the send button
-// that turns into a stop button while an answer streams.
+// attachments (button, paste, drag and drop): images for vision-capable models (and for
+// text-only ones when another model can read them for it: `confirmSend` may ask how),
+// text files and PDFs for every model (chips with name and size, removable), and the
+// send button that turns into a stop button while an answer streams.
 
 import { h, icon } from "../dom.js";
 import { toast } from "../ui.js";
 import { checkFile, formatSize, mediaTypeOf } from "./attachments.js";
 import { fileChips } from "./messages.js";
 
-export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach }) {
+export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach, confirmSend = null }) {
   let images = []; // {media_type, data, url, name}
   let files = []; // {filename, media_type, data, size (words)}
   let streaming = false;
+  let confirming = false; // a question about this message is open: Enter does not send twice
 
   const autosize = () => {
     textarea.style.height = "auto";
@@ -71,12 +73,21 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
     refresh();
   }
 
-  function submit() {
-    if (streaming) return;
+  async function submit() {
+    if (streaming || confirming) return;
     const text = textarea.value.trim();
     if (!text && !images.length && !files.length) return;
     const sent = images;
-    onSend({ text, images: sent.map(({ media_type, data }) => ({ media_type, data })), previews: sent, files });
+    const message = { text, images: sent.map(({ media_type, data }) => ({ media_type, data })), previews: sent, files };
+    if (confirmSend) {
+      confirming = true;
+      try {
+        if (!(await confirmSend(message))) return; // cancelled: everything stays in the composer
+      } finally {
+        confirming = false;
+      }
+    }
+    onSend(message);
     textarea.value = "";
     images = [];
     files = [];

@@ -1,4 +1,5 @@
-// The gear dialog: default model, theme, and an "Advanced" section (temperature, max
+// The gear dialog: default model, theme, what happens to pictures sent to a model that
+// cannot see them (chat/image-choice.js), and an "Advanced" section (temperature, max
 // tokens, system prompt). Saved on the server (PUT /api/me/preferences), so they follow
 // the user to every device; the theme is also cached locally to avoid a flash on load.
 
@@ -60,6 +61,8 @@ export function createPreferencesDialog({ onSaved }) {
     model.value = state.prefs.selected_model || state.registry.defaultRef || "";
     const { theme, advanced } = state.prefs.settings;
     for (const radio of $$('input[name="theme"]', form)) radio.checked = radio.value === theme;
+    const pictures = state.prefs.settings.text_model_images || "ask";
+    for (const radio of $$('input[name="text_model_images"]', form)) radio.checked = radio.value === pictures;
     tempSet = advanced.temperature !== undefined && advanced.temperature !== null && advanced.temperature !== "";
     temp.value = tempSet ? String(advanced.temperature) : "1";
     showTemp();
@@ -109,9 +112,10 @@ export function createPreferencesDialog({ onSaved }) {
     }
     if (system.value.trim()) advanced.system_prompt = system.value;
     const theme = $('input[name="theme"]:checked', form)?.value || "system";
+    const pictures = $('input[name="text_model_images"]:checked', form)?.value || "ask";
     const next = {
       selected_model: model.value || null,
-      settings: { ...state.prefs.settings, theme, advanced, task_models: taskModels() },
+      settings: { ...state.prefs.settings, theme, advanced, task_models: taskModels(), text_model_images: pictures },
     };
     const defaultChanged = next.selected_model !== state.prefs.selected_model;
     try {
