@@ -1,10 +1,13 @@
 """The file store (``services.files``) and ``GET /api/files/{sha256}`` on a real server:
 content-addressed bytes in the data directory, served to their owner only, pictures
-inline and everything else (SVG, HTML) as a download that cannot run, all with nosniff."""
+inline and everything else (SVG, HTML) as a download that cannot run, all with nosniff
+and the sandbox CSP — whether stored directly or sent in a chat. (The same on the
+database store, several processes: ``test_files_workers.py``.)"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from collections.abc import Iterator
 
@@ -15,6 +18,7 @@ from switchboard.db import Database
 from switchboard.providers.offline.image import draw
 from switchboard.services import files
 from switchboard.services.errors import ValidationFailed
+from tests.api.chat_support import client, stream_chat
 from tests.conftest import isolate
 from tests.server import Running, running_server
 
@@ -84,6 +88,34 @@ def test_svg_and_html_are_downloads_that_cannot_run(setup: Setup) -> None:
         assert got.headers["content-type"] == "application/octet-stream"
         assert got.headers["content-disposition"].startswith("attachment;")
         assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_html_claiming_to_be_a_picture_cannot_run_either(setup: Setup) -> None:
+    """A polyglot: HTML bytes stored as image/png. Served as the picture it claims to
+    be, with nosniff (a browser will not sniff it into HTML) and the sandbox CSP (were
+    it ever rendered as a document, no script runs and it has no origin)."""
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    ref = setup.store("owner", html, "image/png")
+    got = setup.get("owner", ref.sha256)
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_an_svg_sent_in_a_chat_is_kept_and_served_only_as_a_download(setup: Setup) -> None:
+    http = client(setup.server, setup.tokens["owner"])
+    events = stream_chat(http, {"text": "What is this?", "images": [
+        {"media_type": "image/svg+xml", "data": base64.b64encode(SVG).decode("ascii")}]})
+    user = events[0][1]["user_message"]
+    sha = next(p for p in user["parts"] if p["type"] == "image")["file"]["sha256"]
+    got = setup.get("owner", sha)
+    assert got.status_code == 200 and got.content == SVG
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"] == f'attachment; filename="{sha[:16]}.bin"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert setup.get("other", sha).status_code == 404
 
 
 def test_same_bytes_are_stored_once_and_each_owner_has_access(setup: Setup) -> None:

@@ -84,9 +84,20 @@ def test_a_file_sent_through_one_process_is_served_by_another(
             assert client(server, other).get(f"/api/files/{sha}").status_code == 404
         assert not any((d / "files").exists() for d in dirs)  # on no worker's disk
 
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
+        sent = stream_chat(client(b, owner), {"text": "and this?", "images": [
+            {"media_type": "image/svg+xml", "data": base64.b64encode(svg).decode("ascii")}]})
+        svg_sha = next(p for p in sent[0][1]["user_message"]["parts"]
+                       if p["type"] == "image")["file"]["sha256"]
+        download = client(a, owner).get(f"/api/files/{svg_sha}")
+        assert download.content == svg
+        assert download.headers["content-type"] == "application/octet-stream"
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert download.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
         deleted = client(b, owner).delete(f"/api/conversations/{conversation}")
         assert deleted.status_code == 204, deleted.text
-        assert _blobs(db) == set()
+        assert _blobs(db) == {svg_sha}  # the other conversation's file stays
         assert client(a, owner).get(f"/api/files/{sha}").status_code == 404
 
 

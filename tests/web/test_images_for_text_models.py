@@ -1,12 +1,13 @@
 """Pictures in the composer and pictures for a model that cannot see (issue 15 items 3
 and 5; decision 0172), in Chromium: drag and drop and paste add thumbnails, a thumbnail
-is removed; sent to a text-only model, the page asks whether a model that can see
+is removed, a sent picture opens in a lightbox with a download; sent to a text-only model, the page asks whether a model that can see
 answers this message or describes the picture in words (or cancels, keeping everything
 in the composer); with the preference set in Preferences it no longer asks."""
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -101,6 +102,13 @@ def test_pictures_for_a_text_only_model_ask_or_follow_the_preference(
     expect(answer.locator(".msg-meta")).to_contain_text("tokens", timeout=20_000)  # ended
     assert len(text_only.chat_requests()) == asked  # the text-only model was not sent it
     expect(page.locator("#model-button-name")).to_contain_text(TEXT_NAME)
+    # the sent picture, kept in the store: a lightbox with a download of a named file
+    page.locator(".msg-user").first.get_by_role("button", name="Enlarge attached image").click()
+    download = page.locator("dialog.lightbox").get_by_role("link", name="Download")
+    assert (download.get_attribute("href") or "").startswith("/api/files/")
+    assert re.fullmatch(r"picture-[0-9a-f]{12}\.png", download.get_attribute("download") or "")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog.lightbox")).to_have_count(0)
 
     # describe in words: the text-only model answers from the description
     _drop(page, "blue.png", BLUE, "drop")

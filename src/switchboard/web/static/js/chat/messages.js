@@ -11,7 +11,7 @@ import { escapeHtml } from "../escape.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
-import { openLightbox, picturesOf, pictureSrc } from "./pictures.js";
+import { downloadName, openLightbox, picturesOf, pictureSrc } from "./pictures.js";
 import { describeRef } from "./store.js";
 import { versionLabel, versionPosition } from "./versions.js";
 
@@ -109,13 +109,14 @@ export function toolCallCard(call, { onDecide } = {}) {
  */
 export function userView(message, { onEdit = null, onVersion = null, busy = () => false } = {}) {
   const parts = message.parts || [];
-  const images = parts.filter((p) => p.type === "image").map(pictureSrc).filter(Boolean);
+  const images = parts.filter((p) => p.type === "image")
+    .map((p) => ({ src: pictureSrc(p), name: downloadName(p) })).filter((p) => p.src);
   const files = parts.filter((p) => p.type === "file").map((p) => ({ filename: p.filename || "file" }));
   const text = message.text ?? parts.filter((p) => p.type === "text").map((p) => p.text).join("\n");
   const bubble = text ? h("div.bubble", text) : null;
   const col = h("div.user-col",
-    images.length ? h("div.msg-images", images.map((src) => h("button.picture-open", {
-      type: "button", "aria-label": "Enlarge attached image", onclick: () => openLightbox(src, "", "image"),
+    images.length ? h("div.msg-images", images.map(({ src, name }) => h("button.picture-open", {
+      type: "button", "aria-label": "Enlarge attached image", onclick: () => openLightbox(src, "", name),
     }, h("img", { src, alt: "Attached image" })))) : null,
     fileChips(files),
     bubble);

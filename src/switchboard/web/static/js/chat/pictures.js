@@ -17,7 +17,8 @@ export function pictureSrc(part) {
   return part?.url && /^https?:\/\//i.test(part.url) ? part.url : null;
 }
 
-function downloadName(part) {
+/** The name a downloaded picture is saved as (its type's extension, not "image"). */
+export function downloadName(part) {
   const stem = part.file?.sha256 ? `picture-${part.file.sha256.slice(0, 12)}` : "picture";
   return `${stem}.${EXTENSIONS[part.media_type] || "png"}`;
 }
