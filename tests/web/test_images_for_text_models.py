@@ -1,8 +1,9 @@
 """Pictures in the composer and pictures for a model that cannot see (issue 15 items 3
 and 5; decision 0172), in Chromium: drag and drop and paste add thumbnails, a thumbnail
-is removed, a sent picture opens in a lightbox with a download; sent to a text-only model, the page asks whether a model that can see
-answers this message or describes the picture in words (or cancels, keeping everything
-in the composer); with the preference set in Preferences it no longer asks."""
+is removed, a sent picture opens in a lightbox with a download; sent to a text-only
+model, the page asks whether a model that can see answers this message or describes
+the picture in words (or cancels, keeping everything in the composer); with the
+preference set in Preferences it no longer asks."""
 
 from __future__ import annotations
 
