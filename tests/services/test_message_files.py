@@ -108,3 +108,27 @@ def test_the_file_store_is_chosen_by_the_database_unless_set(
     with pytest.raises(ConfigurationError, match="SWITCHBOARD_FILE_STORE"):
         load_settings()
     monkeypatch.delenv("SWITCHBOARD_FILE_STORE")  # the fixtures' teardown loads settings
+
+
+async def test_files_kept_on_disk_before_the_move_stay_readable_and_are_collected(
+        database: Database, tmp_path: Path) -> None:
+    """An install that kept files in its data directory, then moved to the database
+    store (PostgreSQL after migration 0025): the old files are read from the disk and
+    removed from it when their last conversation goes; new ones go to the database."""
+    async with database.unit_of_work() as session:
+        user = m.User(username="mover", role="user")
+        session.add(user)
+        await session.flush()
+        uid = user.id
+    old = await keep_image(database, tmp_path, uid, b"\x89PNG before", "image/png")
+    where = DatabaseBytes(postgresql=not database.is_sqlite, legacy=DirectoryBytes(tmp_path))
+    new = await keep_image(database, where, uid, b"\x89PNG after", "image/png")
+    on_disk = DirectoryBytes(tmp_path).path(old["file"]["sha256"])
+    assert on_disk.exists()
+    assert (await files.read(database, where, uid, old["file"]["sha256"]))[1] == b"\x89PNG before"
+    assert not DirectoryBytes(tmp_path).path(new["file"]["sha256"]).exists()
+    conversation = await _conversation(database, uid, [old, new])
+    await delete_conversation(database, uid, conversation, where)
+    assert not on_disk.exists()
+    async with database.unit_of_work(read_only=True) as session:
+        assert (await session.scalars(select(m.FileBlob.sha256))).all() == []

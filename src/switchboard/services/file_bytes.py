@@ -105,9 +105,13 @@ class DirectoryBytes:
 @dataclass(frozen=True, slots=True)
 class DatabaseBytes:
     """Bytes in ``file_blobs``, one row per content, written and collected in the
-    caller's transaction."""
+    caller's transaction. ``legacy``: the data directory of an install that kept its
+    files there before it moved to the database (PostgreSQL before migration 0025): a
+    file missing from ``file_blobs`` is read from there, and collected there too, so
+    upgrading loses no picture (decision 0171)."""
 
     postgresql: bool
+    legacy: DirectoryBytes | None = None
     kind: str = "database"
 
     async def put(self, session: AsyncSession, sha256: str, data: bytes) -> None:
@@ -125,7 +129,9 @@ class DatabaseBytes:
 
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
         data = await session.scalar(select(FileBlob.data).where(FileBlob.sha256 == sha256))
-        return bytes(data) if data is not None else None
+        if data is not None:
+            return bytes(data)
+        return await self.legacy.get(session, sha256) if self.legacy is not None else None
 
     async def drop_unreferenced(self, session: AsyncSession, candidates: list[str]) -> list[str]:
         if not candidates:
@@ -137,12 +143,15 @@ class DatabaseBytes:
             await session.execute(select(FileBlob.sha256).where(
                 FileBlob.sha256.in_(candidates)).with_for_update())
         unnamed = ~exists().where(StoredFile.sha256 == FileBlob.sha256)
-        gone = (await session.scalars(delete(FileBlob).where(
-            FileBlob.sha256.in_(candidates), unnamed).returning(FileBlob.sha256))).all()
+        gone = set((await session.scalars(delete(FileBlob).where(
+            FileBlob.sha256.in_(candidates), unnamed).returning(FileBlob.sha256))).all())
+        if self.legacy is not None:  # files from before the move live on the disk
+            gone.update(await self.legacy.drop_unreferenced(session, candidates))
         return sorted(gone)
 
     async def after_commit(self, dropped: list[str]) -> None:
-        return None  # deleted in the transaction
+        if self.legacy is not None:  # the blobs went in the transaction; old files now
+            await self.legacy.after_commit(dropped)
 
 
 FileRoot = Path | FileBytes
@@ -157,5 +166,6 @@ def bytes_of(root: FileRoot) -> FileBytes:
 def configured(settings: Settings, db: Database) -> FileBytes:
     """The store this process's settings choose (``Settings.file_store``)."""
     if settings.file_store == "database":
-        return DatabaseBytes(postgresql=not db.is_sqlite)
+        return DatabaseBytes(postgresql=not db.is_sqlite,
+                             legacy=DirectoryBytes(settings.data_dir))
     return DirectoryBytes(settings.data_dir)
