@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { normalizeRegistry } from "../../src/switchboard/web/static/js/chat/store.js";
-import { blind, canTakePictures, chooseImagesTo, likelyReader, readers } from "../../src/switchboard/web/static/js/chat/image-choice.js";
+import { blind, canTakePictures, chooseImagesTo, likelyReader, pictureNote, readers } from "../../src/switchboard/web/static/js/chat/image-choice.js";
 
 const registry = normalizeRegistry({
   providers: [
@@ -55,4 +55,13 @@ test("no question unless the model is blind, there are pictures and the preferen
     const prefs = { settings: { text_model_images: chosen } };
     assert.equal(await chooseImagesTo({ model: model("acme:text"), images: 2, prefs, registry }), undefined);
   }
+});
+
+test("the server's warnings about pictures, said with the models' names", () => {
+  const nameOf = (ref) => model(ref)?.name || ref;
+  assert.equal(pictureNote("read by acme:seer: acme:text cannot see images", nameOf),
+    "Text can't see pictures, so Seer read them and answered this message.");
+  assert.equal(pictureNote("images described by acme:seer: acme:text cannot see images", nameOf),
+    "Text can't see pictures, so Seer described them for it.");
+  assert.equal(pictureNote("temperature is not supported by this model", nameOf), null);
 });

@@ -102,6 +102,8 @@ def test_pictures_for_a_text_only_model_ask_or_follow_the_preference(
     expect(answer.locator(".md")).to_contain_text("I received an image", timeout=20_000)
     expect(answer.locator(".msg-meta")).to_contain_text("tokens", timeout=20_000)  # ended
     assert len(text_only.chat_requests()) == asked  # the text-only model was not sent it
+    expect(page.locator("#banner-slot")).to_contain_text(
+        f"{TEXT_NAME} can't see pictures, so Offline chat (built-in) read them")
     expect(page.locator("#model-button-name")).to_contain_text(TEXT_NAME)
     # the sent picture, kept in the store: a lightbox with a download of a named file
     page.locator(".msg-user").first.get_by_role("button", name="Enlarge attached image").click()
@@ -119,6 +121,7 @@ def test_pictures_for_a_text_only_model_ask_or_follow_the_preference(
     answer = page.locator(".msg-assistant").last
     expect(answer.locator(".model-name")).to_have_text(TEXT_NAME, timeout=20_000)
     expect(answer.locator(".msg-meta")).to_contain_text("tokens", timeout=20_000)
+    expect(page.locator("#banner-slot")).to_contain_text("described them for it")
     said = _said(text_only)
     assert "described_by" in said and "image_url" not in said
 

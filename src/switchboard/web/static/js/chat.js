@@ -15,7 +15,7 @@ import { initialState, reduce, savedKey, shownMessages, streamingKeys } from "./
 import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { compareAnswers } from "./chat/compare.js";
-import { canTakePictures, chooseImagesTo } from "./chat/image-choice.js";
+import { canTakePictures, chooseImagesTo, pictureNote } from "./chat/image-choice.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { createSuggestions } from "./chat/suggestions.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
@@ -191,7 +191,11 @@ function onServerEvent(event, data, key) {
       pendingQuestions.set(key, saved);
     }
     if (data.warnings?.length && !resumed.has(key)) {
-      banner(BANNER, data.warnings.join(" "), { kind: "warn", title: "The model ignored some settings" });
+      const notes = data.warnings.map((w) => pictureNote(w, (ref) => describeRef(ref, null, null).name));
+      const others = data.warnings.filter((_, i) => !notes[i]);
+      const words = [...notes.filter(Boolean), ...others].join(" ");
+      if (others.length) banner(BANNER, words, { kind: "warn", title: "The model ignored some settings" });
+      else banner(BANNER, words, { kind: "info", title: "About the pictures" });
     }
   } else if (event === "done" && data.conversation) {
     setConversation(data.conversation);

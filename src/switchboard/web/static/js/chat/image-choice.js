@@ -77,3 +77,18 @@ export async function chooseImagesTo({ model, images, prefs, registry }) {
   });
   return value === "vision" || value === "describe" ? value : null;
 }
+
+// The server's words when a model that can see stood in (services/chat.py): refs, for
+// logs and API callers. The page says the same with the models' names.
+const READ_FOR = /^read by (\S+): (\S+) cannot see images$/;
+const DESCRIBED_FOR = /^images described by (\S+): (\S+) cannot see images$/;
+
+/** A turn warning about pictures in plain words (`nameOf`: a ref's display name), or
+ * null for any other warning. */
+export function pictureNote(warning, nameOf) {
+  let match = READ_FOR.exec(warning);
+  if (match) return `${nameOf(match[2])} can't see pictures, so ${nameOf(match[1])} read them and answered this message.`;
+  match = DESCRIBED_FOR.exec(warning);
+  if (match) return `${nameOf(match[2])} can't see pictures, so ${nameOf(match[1])} described them for it.`;
+  return null;
+}
