@@ -69,6 +69,7 @@ def test_the_owner_gets_a_picture_inline(setup: Setup) -> None:
     assert got.headers["x-content-type-options"] == "nosniff"
     assert got.headers["content-disposition"].startswith("inline;")
     assert "sandbox" in got.headers["content-security-policy"]
+    assert got.headers["cross-origin-resource-policy"] == "same-origin"
 
 
 def test_another_user_a_bad_name_and_no_login_get_nothing(setup: Setup) -> None:

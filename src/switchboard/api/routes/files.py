@@ -3,8 +3,9 @@
 Served so that no stored file can run in the page: ``X-Content-Type-Options: nosniff``,
 a sandboxing ``Content-Security-Policy``, and only raster pictures shown inline with
 their own type; anything else (HTML, SVG, scripts, unknown) is a download of
-``application/octet-stream``, whatever it was stored as. Another user's file, a
-malformed name and a missing one are all the same 404.
+``application/octet-stream``, whatever it was stored as; ``Cross-Origin-Resource-Policy:
+same-origin`` keeps other sites from embedding it. Another user's file, a malformed name
+and a missing one are all the same 404.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ async def get_file(sha256: str, request: Request,
         "x-content-type-options": "nosniff",
         "content-security-policy": "default-src 'none'; sandbox",
         "cache-control": "private, max-age=31536000, immutable",
+        # Another site (even a sibling subdomain, to which SameSite=Lax still sends the
+        # session cookie) cannot embed it to learn whether the visitor has a file.
+        "cross-origin-resource-policy": "same-origin",
     }
     media_type = ref.media_type if extension else "application/octet-stream"
     return Response(data, media_type=media_type, headers=headers)
