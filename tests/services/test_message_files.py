@@ -113,7 +113,7 @@ def test_the_file_store_is_chosen_by_the_database_unless_set(
 async def test_files_kept_on_disk_before_the_move_stay_readable_and_are_collected(
         database: Database, tmp_path: Path) -> None:
     """An install that kept files in its data directory, then moved to the database
-    store (PostgreSQL after migration 0025): the old files are read from the disk and
+    store (PostgreSQL after migration 0026): the old files are read from the disk and
     removed from it when their last conversation goes; new ones go to the database."""
     async with database.unit_of_work() as session:
         user = m.User(username="mover", role="user")

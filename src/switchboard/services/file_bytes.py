@@ -106,7 +106,7 @@ class DirectoryBytes:
 class DatabaseBytes:
     """Bytes in ``file_blobs``, one row per content, written and collected in the
     caller's transaction. ``legacy``: the data directory of an install that kept its
-    files there before it moved to the database (PostgreSQL before migration 0025): a
+    files there before it moved to the database (PostgreSQL before migration 0026): a
     file missing from ``file_blobs`` is read from there, and collected there too, so
     upgrading loses no picture (decision 0171)."""
 
