@@ -95,13 +95,13 @@ from switchboard.services.message_files import (
     keep_pictures,
     reference,
 )
-from switchboard.services.metering import CallOutcome, failed_outcome, total_usage
+from switchboard.services.metering import CallOutcome, failed_outcome
 from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
-from switchboard.services.tools import emulated
 from switchboard.services.tools.contract import ToolContext
+from switchboard.services.tools.driver import LoopHooks, ToolLoop, pictures_message
 from switchboard.services.tools.loop import (
     APPROVAL_WAIT,
     ApprovalGiven,
@@ -112,7 +112,6 @@ from switchboard.services.tools.loop import (
     TurnTools,
     TurnToolSource,
     default_cost_cap,
-    run_calls,
 )
 from switchboard.services.tools.steps import save_step, set_note
 from switchboard.services.usage import UsageRecorder
@@ -128,12 +127,8 @@ from switchboard.spec import (
     StreamEvent,
     StreamStart,
     SwitchboardError,
-    TextDelta,
     TextPart,
-    ToolCall,
-    ToolCallDelta,
     ToolCallPart,
-    ToolCallStart,
 )
 
 log = logging.getLogger("switchboard.chat")
@@ -203,7 +198,11 @@ class Saved:
 
 
 @dataclass(eq=False)
-class Turn:
+class Turn(LoopHooks):
+    """One turn of the web chat. With tools, the tool loop (``tools.driver.ToolLoop``)
+    runs it and this turn is its hooks: each step saved as a message, ``ask`` tools
+    waiting for the owner's approve / deny, tool images kept in the file store."""
+
     deps: ChatDeps
     user_id: int
     api_token_id: int | None
@@ -234,22 +233,19 @@ class Turn:
     """Set when the user picked Auto: the model chosen for this turn and why."""
     tools: TurnTools | None = None
     """The turn's tools (None: one model call, no loop)."""
-    step: int = 0
-    """Model calls made so far in this turn (the tool loop's steps)."""
-    _steps: list[CallOutcome] = field(default_factory=list, repr=False)
-    """The outcomes of the steps that ended in tool calls (saved as their own rows)."""
-    _step_ended: CallOutcome | None = field(default=None, repr=False)
-    _tool_cost: Decimal = Decimal(0)
-    _repair: list[Message] = field(default_factory=list, repr=False)
-    """Emulated mode: the malformed reply and the request to fix it (next call only)."""
-    _repairing: bool = False
-    _answer: str | None = field(default=None, repr=False)
-    """Emulated mode: the answer read from the final reply (sent as the answer's text)."""
+    loop: ToolLoop | None = field(default=None, repr=False)
+    """The tool loop of a turn with tools (made from ``tools``)."""
     _pending: dict[str, asyncio.Future[bool]] = field(default_factory=dict, repr=False)
     """Calls of ``ask`` tools waiting for the user's approve / deny, by call id."""
     approval_wait: float = APPROVAL_WAIT
     _saving: asyncio.Task[Saved] | None = field(default=None, repr=False)
     _titling: asyncio.Task[str | None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tools is not None and self.loop is None:
+            self.loop = ToolLoop(self.tools, self.request,
+                                 ToolContext(self.caller, self.conversation.id), hooks=self,
+                                 vision=self.model.capabilities.vision is not False)
 
     def decide(self, call_id: str, approved: bool) -> bool:
         """The user's approve / deny of a waiting call (``POST …/tool-calls/{id}/approve``);
@@ -270,9 +266,7 @@ class Turn:
         return self.principal or Principal(self.user_id, "", "user", self.api_token_id)
 
     def spec(self, *, stream: bool = True) -> CallSpec:
-        request = self.request
-        if self.tools is not None and self.tools.emulated:
-            request = emulated.lower(request, self._repair)
+        request = self.request if self.loop is None else self.loop.call_request()
         return CallSpec(self.caller, "chat", request, self.model.ref, self.fallbacks,
                         stream=stream)
 
@@ -309,7 +303,6 @@ class Turn:
                                    prompt=self.prompt, size=done.result.size)
 
     async def open(self) -> OpenCall:
-        self.step += 1
         return await self._open()
 
     async def _open(self) -> OpenCall:
@@ -331,7 +324,7 @@ class Turn:
     def events(self) -> AsyncIterator[StreamEvent | LoopEvent]:
         """``open()`` as one stream of events, first included; with tools, every step
         of the tool loop (decision 0100)."""
-        return self._events() if self.tools is None else self._loop(self.tools)
+        return self._events() if self.loop is None else self._loop(self.loop)
 
     async def _events(self) -> AsyncGenerator[StreamEvent, None]:
         if self.prompt is not None:
@@ -345,93 +338,41 @@ class Turn:
         finally:
             await call.aclose()
 
-    async def _loop(self, tools: TurnTools) -> AsyncGenerator[StreamEvent | LoopEvent, None]:
-        """The tool loop: a model step (one pipeline call), its tool calls saved, run
-        concurrently, their results saved, the next step, until the model answers in
-        text, the step cap (the last step is asked for text) or the cost cap. The final
-        answer is saved by ``on_done`` as for any turn; whatever ends the loop early
-        (stop, shutdown, an error) closes it through ``_never_answered``."""
+    async def _loop(self, loop: ToolLoop) -> AsyncGenerator[StreamEvent | LoopEvent, None]:
+        """The tool loop (``ToolLoop.run``) with this turn as its hooks. The final answer
+        is saved by ``on_done`` as for any turn; whatever ends the loop early (stop,
+        shutdown, an error, the cost cap) closes it through ``_never_answered``."""
         try:
-            while True:
-                async for event in self._events():
-                    if not (tools.emulated and isinstance(event, _EMULATED_RAW)):
-                        yield event  # emulated: the JSON reply is read, not shown
-                ended, self._step_ended = self._step_ended, None
-                if tools.emulated and self._answer is not None:
-                    yield TextDelta(self._answer)
-                if ended is None:
-                    return  # the model answered (or failed): on_done is saving it
-                if self._repairing:  # a malformed emulated reply: asked once more
-                    self._repairing = False
-                    self._steps.append(ended)
-                    continue
-                if tools.emulated:
-                    for call in ended.result.tool_calls:
-                        yield ToolCall(call.id, call.name, call.arguments)
-                async for loop_event in self._run_step(tools, ended):
-                    yield loop_event
-                spent = self._spent()
-                if tools.max_cost is not None and spent is not None and spent >= tools.max_cost:
-                    self._never_answered(LoopLimit(
-                        f"this answer stopped using tools after {self.step} steps: they "
-                        f"cost ${spent}, and what is left of your budget was "
-                        f"${tools.max_cost}; the steps so far are saved"))
-                    return
-                if self.step + 1 >= tools.max_steps:  # the last step: text only
-                    self.request = self.request.model_copy(update={"tool_choice": "none"})
+            async for event in loop.run(self._events):
+                yield event
+            if loop.limited is not None:
+                self._never_answered(LoopLimit(loop.limited))
         except BaseException as exc:
             self._never_answered(exc)
             raise
 
-    async def _run_step(self, tools: TurnTools,
-                        ended: CallOutcome) -> AsyncGenerator[LoopEvent, None]:
-        """Save the step's tool calls, run them, save their results, and add both to the
-        request of the next step."""
-        self._steps.append(ended)
-        parts = ended.result.parts
-        calls = [p for p in parts if isinstance(p, ToolCallPart)]
+    # -- the loop's hooks (tools.driver.LoopHooks) --------------------------------------------
+
+    async def calls_made(self, loop: ToolLoop, ended: CallOutcome) -> LoopEvent | None:
+        """The step's tool-call message saved before the tools run (decision 0101)."""
         step_id = await save_step(self.deps.db, self.assistant_id, "assistant",
-                                  dump_parts(parts), outcome=ended)
-        yield ToolStep(self.step, step_id, "assistant")
+                                  dump_parts(ended.result.parts), outcome=ended)
         if self.deps.progress is not None:  # heartbeats while the tools run (decision 0024)
             self.deps.progress.track(self.assistant_id, Collector())
-        declined: set[str] = set()
-        async for asked in self._approvals(tools, calls):
-            if isinstance(asked, ApprovalGiven) and not asked.approved:
-                declined.add(asked.id)
-            yield asked
-        run = StepRun(calls)
-        context = ToolContext(self.caller, self.conversation.id)
-        try:
-            async for event in run_calls(run, tools, context, frozenset(declined)):
-                yield event
-        except BaseException:
-            # Stopped (or shut down) while tools ran: the calls that finished keep their
-            # results, the others say why they have none, so every saved call is answered
-            # and the conversation goes on from here. Spawned: cancellation is under way.
-            self.deps.spawn(save_step(self.deps.db, self.assistant_id, "tool",
-                                      dump_parts(run.interrupted())))
-            raise
-        self._tool_cost += run.cost
-        results = [r.part() for r in run.ordered()]
-        result_id = await save_step(self.deps.db, self.assistant_id, "tool",
-                                    dump_parts([*results, *run.images()]))
-        yield ToolStep(self.step, result_id, "tool")
-        self.request = self.request.model_copy(update={"messages": [
-            *self.request.messages, Message(role="assistant", parts=parts),
-            Message(role="tool", parts=results)]})
+        return ToolStep(loop.step, step_id, "assistant")
 
-    async def _approvals(self, tools: TurnTools, calls: list[ToolCallPart]
-                         ) -> AsyncGenerator[ApprovalNeeded | ApprovalGiven, None]:
+    async def approvals(self, loop: ToolLoop, calls: list[ToolCallPart]
+                        ) -> AsyncGenerator[ApprovalNeeded | ApprovalGiven, None]:
         """Ask the user about each call of an ``ask`` tool and wait for every answer
         (``approval_wait`` at most: then declined). The wait is said on the saved answer,
         so a page loaded from the database shows it; the events reach every tab."""
+        tools = loop.tools
         asks = [c for c in calls if tools.asks(c.name)]
         if not asks:
             return
-        loop = asyncio.get_running_loop()
+        running = asyncio.get_running_loop()
         for call in asks:
-            self._pending[call.id] = loop.create_future()
+            self._pending[call.id] = running.create_future()
             yield ApprovalNeeded(call.id, tools.public_name(call.name), call.arguments)
         names = ", ".join(dict.fromkeys(tools.public_name(c.name) for c in asks))
         await set_note(self.deps.db, self.assistant_id, f"{WAITING}: {names}")
@@ -443,14 +384,51 @@ class Turn:
             yield ApprovalGiven(call.id, decided.done() and decided.result())
         await set_note(self.deps.db, self.assistant_id, IN_PROGRESS)
 
-    def _spent(self) -> Decimal | None:
-        """What the turn's steps and tools have cost so far (None: a price unknown)."""
-        total = self._tool_cost
-        for outcome in self._steps:
-            if outcome.cost is None:
-                return None
-            total += outcome.cost
-        return total
+    async def results_ready(self, loop: ToolLoop, run: StepRun) -> LoopEvent | None:
+        """The step's results saved as the tool message, its images kept in the file
+        store and referenced (``message_files``), as an image model's pictures are."""
+        parts = [*dump_parts(r.part() for r in run.ordered()), *await self._kept(run)]
+        result_id = await save_step(self.deps.db, self.assistant_id, "tool", parts)
+        return ToolStep(loop.step, result_id, "tool")
+
+    async def _kept(self, run: StepRun) -> list[dict[str, Any]]:
+        kept: list[dict[str, Any]] = []
+        for result in run.ordered():
+            for image in result.output.images:
+                inline = dump_parts([image])[0]
+                if self.deps.file_root is None or image.data is None:
+                    kept.append(inline)
+                    continue
+                try:
+                    kept.append(await keep_image(
+                        self.deps.db, self.deps.file_root, self.user_id,
+                        base64.b64decode(image.data), image.media_type,
+                        {"tool": result.name}))
+                except ValidationFailed:  # over the owner's quota: kept in the row
+                    kept.append(inline)
+        return kept
+
+    def interrupted(self, loop: ToolLoop, run: StepRun) -> None:
+        """Stopped (or shut down) while tools ran: the calls that finished keep their
+        results, the others say why they have none, so every saved call is answered and
+        the conversation goes on from here. Spawned: cancellation is under way."""
+        self.deps.spawn(save_step(self.deps.db, self.assistant_id, "tool",
+                                  dump_parts(run.interrupted())))
+
+    async def shown_images(self, loop: ToolLoop, images: list[ImagePart]) -> list[Message]:
+        """A tool's images for the next step: as they are to a model that sees; to a
+        text-only model, described by the user's vision model (``services.captions``,
+        cached per image), or left out when none is configured."""
+        if loop.vision:
+            return [pictures_message(images)]
+        registry = await self.deps.pipeline.registry_source()
+        reader = await vision_model(self.deps.db, registry, self.user_id)
+        if reader is None:
+            return []
+        described, warnings = await describe_images(
+            self.deps.pipeline, self.deps.db, self.caller, reader, [pictures_message(images)])
+        self.warnings += warnings
+        return described
 
     async def complete(self) -> Saved:
         """The answer from ONE non-streaming vendor call (after fallbacks), saved. An image
@@ -485,44 +463,14 @@ class Turn:
     def _settled(self, outcome: CallOutcome | None) -> None:
         if outcome is None:  # no model was reached (see _never_answered)
             return
-        if self.tools is not None and self.tools.emulated and outcome.status == "ok":
-            outcome = self._lifted(outcome)
-            if self._repairing:
-                self._step_ended = outcome
+        if self.loop is not None:
+            final = self.loop.settle(outcome, stopped=self.client_stopped)
+            if final is None:  # a step of the tool loop: the loop saves it
+                if self.deps.progress is not None:
+                    self.deps.progress.forget(self.assistant_id)
                 return
-        if self._continues(outcome):  # a step of the tool loop: ``_loop`` saves it
-            self._step_ended = outcome
-            if self.deps.progress is not None:
-                self.deps.progress.forget(self.assistant_id)
-            return
+            outcome = final
         self.on_done(outcome)
-
-    def _lifted(self, outcome: CallOutcome) -> CallOutcome:
-        """Emulated mode: the reply read as tool calls or the answer (decision 0103). A
-        malformed reply is asked for once more; malformed again, it is the answer."""
-        reply = outcome.result.text
-        lifted = emulated.lift(reply, self.step)
-        if lifted.error is not None and not self._repair:
-            self._repair = emulated.repair(reply, lifted.error)
-            self._repairing = True
-            return outcome
-        self._repair = []
-        if lifted.error is not None:
-            self._answer = reply
-            return outcome
-        calls = lifted.calls
-        text = "".join(p.text for p in lifted.parts if isinstance(p, TextPart))
-        if not calls:
-            self._answer = text
-        finish = FinishReason("tool_calls", "emulated") if calls else outcome.result.finish_reason
-        return replace(outcome, result=replace(outcome.result, parts=lifted.parts, text=text,
-                                               tool_calls=calls, finish_reason=finish))
-
-    def _continues(self, outcome: CallOutcome) -> bool:
-        """Did this model call end in tool calls the loop should run?"""
-        return (self.tools is not None and outcome.status == "ok"
-                and bool(outcome.result.tool_calls) and not self.client_stopped
-                and self.step < self.tools.max_steps)
 
     def _never_answered(self, exc: BaseException) -> None:
         """Ended before any model was called (a limit refused it, cancelled): the
@@ -541,7 +489,8 @@ class Turn:
     def on_done(self, outcome: CallOutcome) -> None:
         if self._saving is not None:
             return  # saved once: a later cancellation of the loop changes nothing
-        outcome = self._turn_total(outcome)
+        if self.loop is not None:
+            outcome = self.loop.total(outcome)
         if self.deps.progress is not None:
             self.deps.progress.forget(self.assistant_id)
         # The usage rows are the pipeline's (one per upstream attempt, source "chat").
@@ -550,31 +499,11 @@ class Turn:
         if self.new_conversation and self.deps.auto_titles and self.prompt is None:
             self._titling = self.deps.spawn(_retitle(self))
 
-    def _turn_total(self, outcome: CallOutcome) -> CallOutcome:
-        """The final outcome with the tokens and cost of the loop's earlier steps and of
-        its tools added: what the answer shows as its cost (decision 0101). The usage
-        rows stay one per upstream attempt."""
-        if not self._steps and not self._tool_cost:
-            return outcome
-        reached = bool(outcome.result.parts) or outcome.result.usage.input_tokens is not None
-        counted = [*self._steps, *([outcome] if reached else [])]
-
-        usage = total_usage([o.result.usage for o in counted])
-        cost: Decimal | None = self._tool_cost
-        for each in counted:
-            cost = None if cost is None or each.cost is None else cost + each.cost
-        return replace(outcome, result=replace(outcome.result, usage=usage), cost=cost,
-                       estimated=any(o.estimated for o in counted))
-
     async def new_title(self) -> str | None:
         """The title the model gave a new conversation (None: it keeps its first one)."""
         if self._titling is None:
             return None
         return await asyncio.shield(self._titling)
-
-
-_EMULATED_RAW = (TextDelta, ToolCallStart, ToolCallDelta, ToolCall)
-"""A model's own text and call events, which emulated mode reads instead of showing."""
 
 
 # -- starting a turn --------------------------------------------------------------------------
