@@ -1,7 +1,15 @@
 """``switchboard chat``: one question to any model, from the terminal.
 
 stdout carries only the answer (so it can be piped); everything else — reasoning (dimmed
-on a terminal), warnings, the usage/cost/latency line and errors — goes to stderr.
+on a terminal), warnings, the tool steps, the usage/cost/latency line and errors — goes
+to stderr.
+
+``--tools`` runs the server's tool loop (``services.tools.driver.ToolLoop``, the same loop
+as the web chat's and ``/v1``'s ``server_tools``): each step is one pipeline call, the
+model's calls run here, one line per call on stderr (name, arguments, result, duration),
+and the last line gives the whole turn's tokens and cost. A tool whose policy is ``ask``
+asks ``run it? [y/N]`` on a terminal; when stdin is not a terminal (piped, CI) nobody
+can answer, so the call is declined and the model is told so.
 Expected failures (unknown model, missing key, a vendor's 401, a bad option value) end as
 one ``error: ...`` line and exit status 1, never a traceback.
 """
@@ -9,6 +17,8 @@ one ``error: ...`` line and exit status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import re
 import sys
 import time
 from decimal import Decimal
@@ -16,10 +26,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # imported inside the handler: `switchboard --help` stays instant
+    from collections.abc import AsyncGenerator
+
     from switchboard.registry import ResolvedModel
     from switchboard.services.pipeline import Pipeline
     from switchboard.services.policy import CallSpec
-    from switchboard.spec import ChatRequest, ImagePart, Usage
+    from switchboard.services.tools.driver import LoopHooks, ToolLoop
+    from switchboard.services.tools.loop import ApprovalGiven, ApprovalNeeded, ToolResult
+    from switchboard.spec import ChatRequest, ImagePart, ToolCallPart, Usage
+
+TOOL_LIST = re.compile(r"^[A-Za-z0-9_.\-]+(,[A-Za-z0-9_.\-]+)*$")
+"""What ``--tools`` takes: names joined by commas; anything else is the prompt."""
+RESULT_CHARS = 120
+"""Characters of a tool's result shown on its line (the model reads all of it)."""
 
 # Magic numbers of the image formats every vision-capable vendor accepts.
 _IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -63,6 +82,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-tokens", type=int, metavar="N", help="maximum output tokens")
     p.add_argument("--image", action="append", default=[], metavar="PATH",
                    help="attach an image (PNG, JPEG, GIF or WEBP); repeatable")
+    p.add_argument("--tools", nargs="?", const="", default=None, metavar="NAME,NAME",
+                   help="let the model use tools that run here, step by step until it "
+                        "answers: alone, the tools on by default; or the ones named, e.g. "
+                        "calculator,fetch_url,server.tool (see `switchboard tools`). Tools "
+                        "that ask first prompt y/n on a terminal and are declined when "
+                        "stdin is not one")
     p.set_defaults(handler=run)
 
 
@@ -88,6 +113,7 @@ async def run(args: argparse.Namespace) -> int:
     from switchboard.services.router import process_router
     from switchboard.services.usage import UsageRecorder
 
+    tool_names = _tool_names(args)
     prompt = _read_prompt(args.prompt)
     images = [_read_image(path) for path in args.image]
     request = _build_request(args, prompt, images)
@@ -116,7 +142,11 @@ async def run(args: argparse.Namespace) -> int:
                         usage_recorder(usage))
     spec = CallSpec(LOCAL_OPERATOR, "cli", request, resolved.ref,
                     [ref.strip() for ref in args.fallback], stream=not args.no_stream)
+    mcp: Any = None
     try:
+        if tool_names is not None:
+            loop, mcp = await _tool_loop(settings, db, pipeline, spec, resolved, tool_names)
+            return await _loop(pipeline, spec, loop)
         if args.no_stream:
             return await _generate(pipeline, spec)
         return await _stream(pipeline, spec)
@@ -124,6 +154,8 @@ async def run(args: argparse.Namespace) -> int:
         _add_hint(exc, resolved)
         raise
     finally:
+        if mcp is not None:
+            await mcp.aclose()  # stdio servers exit with their sessions
         await upstream.close_client()
         try:
             await pipeline.drain()
@@ -133,6 +165,19 @@ async def run(args: argparse.Namespace) -> int:
 
 
 # -- input -------------------------------------------------------------------------
+def _tool_names(args: argparse.Namespace) -> list[str] | None:
+    """``--tools``: None (no tools), ``[]`` (the defaults) or the names. ``--tools`` takes
+    an optional value, so ``--tools "What time is it?"`` would swallow the prompt: a
+    value that is not a list of names is given back to the prompt."""
+    given: str | None = args.tools
+    if given is None:
+        return None
+    if given and not TOOL_LIST.match(given):
+        args.prompt = [given, *args.prompt]
+        return []
+    return [n for n in given.split(",") if n]
+
+
 def _fail(message: str) -> Exception:
     from switchboard.spec import InvalidRequestError
 
@@ -306,10 +351,15 @@ async def _generate(pipeline: Pipeline, spec: CallSpec) -> int:
     return 0
 
 
-def _report(resolved: ResolvedModel, usage: Usage, started: float, first: float | None) -> None:
+def _report(resolved: ResolvedModel, usage: Usage, started: float, first: float | None,
+            *, cost: Decimal | bool | None = False, steps: int = 0) -> None:
+    """The last line on stderr; with ``steps`` (a tool loop), the turn's totals."""
     elapsed = time.perf_counter() - started
-    pieces = [resolved.ref, _tokens(usage), format_cost(resolved.cost(usage)),
+    pieces = [resolved.ref, _tokens(usage),
+              format_cost(resolved.cost(usage) if cost is False else cost),  # type: ignore[arg-type]
               f"{elapsed:.2f}s"]
+    if steps:
+        pieces.insert(1, f"{steps} model call{'s' if steps != 1 else ''}")
     if first is not None:
         pieces.append(f"first token {first - started:.2f}s")
     print(" · ".join(pieces), file=sys.stderr)
@@ -349,3 +399,125 @@ def _add_hint(exc: Exception, resolved: ResolvedModel) -> None:
     if isinstance(exc, AuthenticationError) and "switchboard keys set" not in exc.message:
         exc.message += (f" (check the API key of provider {resolved.provider_name!r}: "
                         f"`switchboard keys set {resolved.provider_name}`)")
+
+
+# -- the tool loop -----------------------------------------------------------------
+async def _tool_loop(settings: Any, db: Any, pipeline: Pipeline, spec: CallSpec,
+                     resolved: ResolvedModel, names: list[str]) -> tuple[ToolLoop, Any]:
+    """The turn's tools (the toolbox's settings apply: an unknown, disabled or denied
+    name is an error naming it) and the loop over them. MCP servers are started only
+    when a named tool may be theirs (``server.tool``) or the defaults are asked for."""
+    from switchboard.cli.tools import open_toolbox
+    from switchboard.services.principal import LOCAL_OPERATOR
+    from switchboard.services.tools.contract import ToolContext
+    from switchboard.services.tools.driver import ToolLoop
+    from switchboard.services.tools.loop import TurnTools, default_cost_cap
+
+    box, mcp = await open_toolbox(settings, db, pipeline,
+                                  mcp_servers=not names or any("." in n for n in names))
+    try:
+        found = await box.for_turn(names or None, LOCAL_OPERATOR)
+        if not found:
+            raise _fail("--tools: no tool is on by default; name the ones to use "
+                        "(`switchboard tools` lists them)")
+        tools = TurnTools.of(found, emulated=resolved.capabilities.tools is False,
+                             max_cost=await default_cost_cap(
+                                 db, LOCAL_OPERATOR, timezone=settings.budget_timezone))
+    except BaseException:
+        await mcp.aclose()
+        raise
+    request = spec.request.model_copy(update={"tools": tools.specs()})  # type: ignore[union-attr]
+    return ToolLoop(tools, request, ToolContext(LOCAL_OPERATOR), hooks=_terminal_hooks(),
+                    vision=resolved.capabilities.vision is not False), mcp
+
+
+def _terminal_hooks() -> LoopHooks:
+    """The loop's hooks for a terminal: nothing is saved; an ``ask`` tool asks here
+    (``_ask``). A factory: the services are imported only when a chat uses tools."""
+    from switchboard.services.tools.driver import LoopHooks
+    from switchboard.services.tools.loop import ApprovalGiven
+
+    class TerminalHooks(LoopHooks):
+        async def approvals(self, loop: ToolLoop, calls: list[ToolCallPart]
+                            ) -> AsyncGenerator[ApprovalNeeded | ApprovalGiven, None]:
+            for call in calls:
+                if loop.tools.asks(call.name):
+                    yield ApprovalGiven(call.id, await _ask(loop.tools.public_name(call.name),
+                                                            call.arguments))
+
+    return TerminalHooks()
+
+
+async def _ask(name: str, arguments: str) -> bool:
+    """y/n on the terminal for one call of an ``ask`` tool; declined without one."""
+    if not sys.stdin.isatty():
+        print(f"[tool] {name} asks before it runs; declined: stdin is not a terminal",
+              file=sys.stderr)
+        return False
+    sys.stderr.write(f"[tool] {name}({_short(arguments)}) asks before it runs. "
+                     "Run it? [y/N] ")
+    sys.stderr.flush()
+    answer = await asyncio.to_thread(sys.stdin.readline)
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _short(text: str, limit: int = RESULT_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+def _tool_line(result: ToolResult) -> str:
+    """One tool call as a line: name, arguments, result (or error), duration."""
+    said = _short(result.output.text)
+    extra = ""
+    if result.output.images:
+        extra += f", {len(result.output.images)} image(s)"
+    if result.output.cost:
+        extra += f", {format_cost(result.output.cost)}"
+    verdict = f"failed: {said}" if result.output.is_error else f"→ {said}"
+    return (f"[tool] {result.name}({_short(result.call.arguments)}) {verdict} "
+            f"({result.duration_ms} ms{extra})")
+
+
+async def _loop(pipeline: Pipeline, spec: CallSpec, loop: ToolLoop) -> int:
+    """The tool loop's events printed as they come: text to stdout, a line per tool call
+    to stderr, then the turn's totals."""
+    from contextlib import aclosing
+
+    from switchboard.services.tools.driver import PipelineSteps
+    from switchboard.services.tools.loop import ToolResult
+    from switchboard.spec import ReasoningDelta, TextDelta
+
+    printer = _Printer(sys.stdout, sys.stderr)
+    started = time.perf_counter()
+    steps = PipelineSteps(pipeline, spec, loop)
+    first: float | None = None
+    said: set[str] = set()
+    try:
+        async with aclosing(steps.events()) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    first = first or time.perf_counter()
+                    printer.text(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    printer.reasoning(event.text)
+                elif isinstance(event, ToolResult):
+                    printer.finish_answer()
+                    print(_tool_line(event), file=sys.stderr)
+                for call in steps.calls:
+                    for warning in call.warnings:
+                        if warning.message not in said:
+                            said.add(warning.message)
+                            printer.warning(warning.message)
+    finally:
+        printer.finish_answer()
+    if loop.limited is not None:
+        print(f"error: {loop.limited}", file=sys.stderr)
+        return 1
+    final = steps.final
+    assert final is not None and steps.calls  # the loop ended with the model's answer
+    _report(steps.calls[-1].model, final.result.usage, started, first, cost=final.cost,
+            steps=loop.step)
+    if final.result.error is not None:
+        raise final.result.error
+    return 0

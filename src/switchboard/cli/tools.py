@@ -46,17 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 async def _toolbox() -> tuple[Toolbox, Any, Any]:
-    """The toolbox of this command, with the configured MCP servers' tools (each server
-    started and listed first: a command has no later turn to wait for a slow start),
-    the database, and the MCP manager to close."""
+    """The toolbox of this command, with the configured MCP servers' tools, the
+    database, and the MCP manager to close."""
     from switchboard.cli.users import _db
     from switchboard.config import load_settings
-    from switchboard.services.keys import open_vault
-    from switchboard.services.mcp.manager import McpManager
     from switchboard.services.pipeline import Pipeline, default_policies, usage_recorder
     from switchboard.services.registry_source import open_database_registry
     from switchboard.services.router import process_router
-    from switchboard.services.tools.toolbox import process_toolbox
     from switchboard.services.usage import UsageRecorder
 
     settings = load_settings()
@@ -67,11 +63,25 @@ async def _toolbox() -> tuple[Toolbox, Any, Any]:
 
     pipeline = Pipeline(registry, default_policies(settings, db), process_router(settings),
                         usage_recorder(UsageRecorder(db)))
+    box, mcp = await open_toolbox(settings, db, pipeline)
+    return box, db, mcp
+
+
+async def open_toolbox(settings: Any, db: Any, pipeline: Any, *,
+                       mcp_servers: bool = True) -> tuple[Toolbox, Any]:
+    """A command's toolbox (the built-ins, and with ``mcp_servers`` every configured MCP
+    server, each started and listed first: a command has no later turn to wait for a
+    slow start) and the MCP manager to close. Shared by ``tools`` and ``chat --tools``."""
+    from switchboard.services.keys import open_vault
+    from switchboard.services.mcp.manager import McpManager
+    from switchboard.services.tools.toolbox import process_toolbox
+
     box = process_toolbox(settings, db, pipeline)
     mcp = McpManager(db, open_vault)
-    await asyncio.gather(*(s.list_tools() for s in await mcp.sources()))
-    box.add_source(mcp.as_source())
-    return box, db, mcp
+    if mcp_servers:
+        await asyncio.gather(*(s.list_tools() for s in await mcp.sources()))
+        box.add_source(mcp.as_source())
+    return box, mcp
 
 
 def _row(name: str, source: str, enabled: str, default_on: str, policy: str) -> str:

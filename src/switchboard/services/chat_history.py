@@ -18,6 +18,10 @@ The history is cleaned here of what no vendor should be sent:
 - images an assistant answered with (an image model's pictures): no vendor takes images
   in an assistant turn, so a vision model is shown them at the start of the next
   question, introduced as the earlier answer's pictures;
+- images a tool returned (``generate_image``, an MCP tool; kept on the tool message):
+  no vendor takes images in a Chat-Completions tool message either, so they follow the
+  results as a user message (merged into the next question when one follows), as the
+  tool loop shows them within its turn (``tools.driver``);
 - images, when the chosen model cannot see and nothing can describe them: left out with
   a warning (with a vision model configured, ``services.captions`` describes them);
 - a row whose parts no longer parse (written by a newer version): skipped with a warning.
@@ -132,6 +136,7 @@ def _answered_calls(rows: Sequence[StoredMessage]) -> set[str]:
 
 
 EARLIER_PICTURES = "(The pictures of your previous answer:)\n"
+TOOL_PICTURES = "(The pictures the tools returned:)\n"
 
 
 def build_history(rows: Sequence[StoredMessage], *, vision: bool,
@@ -145,9 +150,14 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool,
     warnings: list[str] = []
     images_dropped = 0
     carried: list[Part] = []  # an answer's pictures, shown with the next question
+    returned: list[Part] = []  # a tool message's pictures, shown right after it
     for row in rows:
         if row.role == "system" or not row.parts:
             continue
+        if returned and row.role != "user":
+            messages.append(Message(role="user", parts=[TextPart(text=TOOL_PICTURES),
+                                                        *returned]))
+            returned = []
         try:
             parts = model_parts(row.parts, inline, pdfs=pdfs)
         except ValidationError:
@@ -160,6 +170,9 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool,
         if row.role == "user" and carried:
             parts = [TextPart(text=EARLIER_PICTURES), *carried, *parts]
             carried = []
+        if row.role == "user" and returned:
+            parts = [TextPart(text=TOOL_PICTURES), *returned, *parts]
+            returned = []
         if row.role == "assistant":
             carried = [p for p in parts if isinstance(p, ImagePart)]
             parts = [p for p in parts if not isinstance(p, ImagePart)
@@ -169,10 +182,16 @@ def build_history(rows: Sequence[StoredMessage], *, vision: bool,
             if not any(not isinstance(p, TextPart) or p.text for p in parts):
                 continue  # nothing was said (an error, or an answer being written)
         if row.role == "tool":
+            returned = [p for p in parts if isinstance(p, ImagePart)]
             parts = [p for p in parts if isinstance(p, ToolResultPart)]
+            if not parts:
+                returned = []  # pictures of results nobody asked for stay out
         if not parts:
             continue
         messages.append(Message(role=row.role, parts=parts))
+    if returned:
+        messages.append(Message(role="user", parts=[TextPart(text=TOOL_PICTURES),
+                                                    *returned]))
     if carried:  # the last answer's pictures: the question that follows starts with them
         messages.append(Message(role="user", parts=[TextPart(text=EARLIER_PICTURES),
                                                     *carried]))

@@ -25,8 +25,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
+from switchboard.services.chat_history import TOOL_PICTURES
 from switchboard.services.metering import CallOutcome, total_usage
+from switchboard.services.pipeline import OpenCall, Pipeline, Prepare
+from switchboard.services.policy import CallSpec
 from switchboard.services.tools import emulated
 from switchboard.services.tools.contract import ToolContext
 from switchboard.services.tools.loop import (
@@ -53,8 +57,6 @@ from switchboard.spec import (
 
 EMULATED_RAW = (TextDelta, ToolCallStart, ToolCallDelta, ToolCall)
 """A model's own text and call events, which emulated mode reads instead of showing."""
-TOOL_PICTURES = "(The pictures the tools returned:)\n"
-"""Introduces a tool result's images, shown to a model that sees as a user message."""
 
 Opener = Callable[[], AsyncIterator[StreamEvent]]
 
@@ -249,5 +251,45 @@ class ToolLoop:
                        estimated=any(o.estimated for o in counted))
 
 
-__all__ = ["EMULATED_RAW", "TOOL_PICTURES", "LoopHooks", "Opener",
+class PipelineSteps:
+    """Each step of ``loop`` as one ``Pipeline.open`` of ``spec`` (its request the
+    loop's), for the surfaces that save nothing (the CLI, ``/v1``): the turn's final
+    outcome, its total, lands in ``final``; ``calls`` are the steps' calls (the model
+    that answered, the grants' headers, the warnings)."""
+
+    def __init__(self, pipeline: Pipeline, spec: CallSpec, loop: ToolLoop, *,
+                 prepare: Prepare | None = None) -> None:
+        self.pipeline, self.spec, self.loop, self.prepare = pipeline, spec, loop, prepare
+        self.final: CallOutcome | None = None
+        self.calls: list[OpenCall] = []
+
+    def _settled(self, outcome: CallOutcome | None) -> None:
+        if outcome is None:  # no model was reached: the error is raised to the surface
+            return
+        ended = self.loop.settle(outcome)
+        if ended is not None:
+            self.final = self.loop.total(ended)
+
+    async def open_step(self) -> AsyncGenerator[StreamEvent, None]:
+        """One step's events (the ``Opener`` of ``ToolLoop.run``)."""
+        call = await self.pipeline.open(replace(self.spec, request=self.loop.call_request()),
+                                        prepare=self.prepare, on_done=self._settled)
+        self.calls.append(call)
+        try:
+            yield call.first
+            async for event in call.events:
+                yield event
+        finally:
+            await call.aclose()
+
+    def events(self) -> AsyncGenerator[StreamEvent | LoopEvent, None]:
+        return self.loop.run(self.open_step)
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        """The first step's headers (the model that answered it, the grants')."""
+        return dict(self.calls[0].headers) if self.calls else {}
+
+
+__all__ = ["EMULATED_RAW", "PipelineSteps", "LoopHooks", "Opener",
            "ToolLoop", "pictures_message"]
