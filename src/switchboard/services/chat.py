@@ -101,7 +101,7 @@ from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.titles import suggest_title
 from switchboard.services.tools.contract import ToolContext
-from switchboard.services.tools.driver import LoopHooks, ToolLoop, pictures_message
+from switchboard.services.tools.driver import LoopHooks, LoopLimit, ToolLoop, pictures_message
 from switchboard.services.tools.loop import (
     APPROVAL_WAIT,
     ApprovalGiven,
@@ -171,12 +171,6 @@ class ChatDeps:
     """Where a turn's ``tools`` come from (None: this process offers no tools)."""
     budget_timezone: str = "UTC"
     """For the tool loop's default cost cap (the budgets' periods)."""
-
-
-class LoopLimit(SwitchboardError):
-    """A tool loop ended before the model answered in text (its cost cap)."""
-
-    code = "tool_loop_limit"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 from switchboard.services.flags import FeatureDisabled
 from switchboard.services.policy import BudgetExceeded, Refused
 from switchboard.services.router import BreakerOpen
+from switchboard.services.tools.driver import LoopLimit
 from switchboard.spec import (
     AuthenticationError,
     BadRequestError,
@@ -42,6 +43,8 @@ def error_status(exc: SwitchboardError) -> tuple[int, str, str | None]:
         kind = ("insufficient_quota" if isinstance(exc, BudgetExceeded)
                 else "tokens" if getattr(exc, "limit_type", None) == "tokens" else "requests")
         return 429, kind, exc.code
+    if isinstance(exc, LoopLimit):  # server_tools' loop hit the caller's budget (0162)
+        return 429, "insufficient_quota", exc.code
     if isinstance(exc, FeatureDisabled):  # an admin's switch (decision 0124)
         return 403, "permission_error", exc.code
     if isinstance(exc, InvalidRequestError):

@@ -89,6 +89,8 @@ PARAMS: dict[str, Param] = {
     "provider_options": Param("gateway", "vendor-only settings keyed by provider kind"),
     "models": Param("gateway", "fallback models tried in order after 'model' when it fails "
                     "before answering (OpenRouter's field; at most 5; decision 0054)"),
+    "server_tools": Param("gateway", "Switchboard's tools the server runs in a tool loop, "
+                          "answering with the final text (decision 0162)"),
     "top_k": Param("extra", "neutral top_k (Anthropic, Gemini); sent as-is to "
                    "OpenAI-compatible servers", COMPATIBLE),
     "min_p": Param("extra", "vLLM, llama.cpp, Together, OpenRouter...", COMPATIBLE),

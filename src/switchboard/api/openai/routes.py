@@ -44,6 +44,9 @@ from switchboard.api.openai.fanout import close_all, merged_sse
 from switchboard.api.openai.images import parse_body as parse_image_body
 from switchboard.api.openai.images import response_body as image_body
 from switchboard.api.openai.render import ChunkEncoder, completion_body
+from switchboard.api.openai.server_tools import complete as complete_with_tools
+from switchboard.api.openai.server_tools import first_event, open_loop, requested
+from switchboard.api.openai.server_tools import sse as sse_with_tools
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
@@ -141,6 +144,7 @@ async def chat_completions(request: Request) -> Response:
     try:
         spec = CallSpec(principal, "api", chat_request, requested_model(body),
                         requested_fallbacks(body), stream=bool(body.stream))
+        server_tools = requested(body)
     except SwitchboardError as exc:
         return _error(exc)
     if request.headers.get(IMAGES_HEADER, "").strip().lower() == "vision":
@@ -154,6 +158,9 @@ async def chat_completions(request: Request) -> Response:
 
     completion_id = "chatcmpl-" + secrets.token_urlsafe(18)
     created = int(time.time())
+    if server_tools is not None:
+        return await _with_tools(state, principal, spec, body, server_tools, prepare,
+                                 warnings, completion_id, created)
     n = body.n or 1
     if not body.stream:
         return await _complete(state, spec, prepare, n, warnings, completion_id, created)
@@ -264,6 +271,33 @@ async def _complete(state: AppState, spec: CallSpec, prepare: Prepare, n: int,
     return _json(completion_body([c.result for c in done], completion_id, created,
                                  done[0].model.ref, state.fingerprint),
                  headers=_headers(done[0].headers, warnings))
+
+
+async def _with_tools(state: AppState, principal: Principal, spec: CallSpec,
+                      body: ChatCompletionRequest, names: list[str], prepare: Prepare,
+                      warnings: list[CallWarning], completion_id: str,
+                      created: int) -> Response:
+    """``server_tools``: the server runs the tool loop (``server_tools.py``)."""
+    try:  # errors before the first byte keep their HTTP status
+        steps = await open_loop(state, principal, spec, names, prepare)
+        if not body.stream:
+            result = await complete_with_tools(steps)
+        else:
+            first, events = await first_event(steps)
+    except SwitchboardError as exc:
+        return _error(exc)
+    for call in steps.calls:
+        warnings = [*warnings, *call.warnings]
+    model = steps.calls[-1].model if steps.calls else None
+    ref = model.ref if model is not None else (spec.model or "")
+    if not body.stream:
+        return _json(completion_body(result, completion_id, created, ref, state.fingerprint),
+                     headers=_headers(steps.headers, warnings))
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    encoder = ChunkEncoder(completion_id, created, ref, state.fingerprint, include_usage)
+    return EventStream(sse_with_tools(steps, first, events, encoder, state.shutdown),
+                       keep_alive=state.settings.sse_keep_alive,
+                       headers=_headers(steps.headers, warnings))
 
 
 EMBED_RENDER_IN_THREAD_FLOATS = 100_000

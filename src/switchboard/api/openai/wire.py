@@ -164,3 +164,5 @@ class ChatCompletionRequest(BaseModel):
     provider_options: dict[str, dict[str, Any]] | None = None
     # Fallback models after ``model``, OpenRouter style (bounded in convert_request).
     models: list[str] | None = None
+    # The server runs these tools (the tool loop) instead of the caller: decision 0162.
+    server_tools: list[str] | None = None

@@ -54,11 +54,19 @@ from switchboard.spec import (
     ToolCallPart,
     ToolCallStart,
 )
+from switchboard.spec.errors import SwitchboardError
 
 EMULATED_RAW = (TextDelta, ToolCallStart, ToolCallDelta, ToolCall)
 """A model's own text and call events, which emulated mode reads instead of showing."""
 
 Opener = Callable[[], AsyncIterator[StreamEvent]]
+
+
+class LoopLimit(SwitchboardError):
+    """A tool loop ended before the model answered in text (its cost cap): said to the
+    caller as a budget refusal is (``/v1``: 429 ``insufficient_quota``)."""
+
+    code = "tool_loop_limit"
 
 
 def pictures_message(images: list[ImagePart]) -> Message:
@@ -291,5 +299,5 @@ class PipelineSteps:
         return dict(self.calls[0].headers) if self.calls else {}
 
 
-__all__ = ["EMULATED_RAW", "PipelineSteps", "LoopHooks", "Opener",
+__all__ = ["EMULATED_RAW", "LoopLimit", "PipelineSteps", "LoopHooks", "Opener",
            "ToolLoop", "pictures_message"]
