@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +34,7 @@ from tests.fakes import openai as openai_fake
 from tests.fakes.script import Fail, Reply, ScriptToolCall
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
+from tests.mcp_servers.test_sources import SCRIPT as MCP_SCRIPT
 from tests.server import Running, running_server
 
 OBJECT: dict[str, Any] = {"type": "object", "properties": {"text": {"type": "string"}}}
@@ -540,3 +543,78 @@ def test_the_real_built_ins_chain_with_the_offline_model(server: Running) -> Non
     assert "84" in done["text"] and "Europe/Paris" in done["text"]
     unknown = http.post("/api/chat", json={"text": "hi", "tools": ["datetime", "nope"]})
     assert unknown.status_code == 422 and "'nope'" in unknown.json()["error"]["message"]
+
+
+def pictures_after_results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The content of the user message that follows the last tool message."""
+    messages = body["messages"]
+    at = max(i for i, m in enumerate(messages) if m["role"] == "tool")
+    shown = messages[at + 1]
+    assert shown["role"] == "user"
+    assert shown["content"][0]["text"].startswith("(The pictures the tools returned:)")
+    content: list[dict[str, Any]] = shown["content"][1:]
+    return content
+
+
+def test_an_mcp_tools_image_is_kept_as_a_file_and_shown_to_the_next_steps(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    """A real MCP server (stdio, the SDK) returns a picture: the tool message keeps it as
+    a reference to the owner's file store (not base64 in the row); a vision model is
+    shown it in the next step (a user message after the results) and again in a later
+    turn, rebuilt from the saved messages; a text-only model reads the caption the
+    vision model (here the offline one, the catalog's first) made of it."""
+    text_fake, text_ref = vendor
+    admin = client(server, server.make_user("pix-admin", role="admin"))
+    made = admin.post("/api/mcp-servers", json={
+        "name": "pics", "command": shlex.join([sys.executable, str(MCP_SCRIPT)]),
+        "default_policy": "allow"})
+    assert made.status_code == 201, made.text
+    state = server.app.state.sb
+    state.toolbox = process_toolbox(state.settings, state.db, state.pipeline)
+    state.toolbox.add_source(state.mcp.as_source())
+    picture = Reply(chunks=[], finish="tool_calls", tool_calls=[
+        ScriptToolCall("call_pic", "pics__picture", "{}")])
+    http = client(server, server.make_user("pix"))
+    seeing = FakeVendor(openai_fake.Wire())
+    with serve_in_thread(seeing) as url:
+        ref = add_provider(server, "seeing", "openai", f"{url}/v1", "gpt-4o", vision=True)
+        seeing.then(picture, Reply(chunks=["A tiny picture."]))
+        events = stream_chat(http, {"text": "show me the picture", "model": ref,
+                                    "tools": ["pics.picture"]})
+        result = next(d for n, d in events if n == "tool_result")
+        assert (result["name"], result["is_error"], result["images"]) == (
+            "pics.picture", False, 1)
+        done = dict(events)["done"]["message"]
+        assert done["text"] == "A tiny picture."
+
+        cid = dict(events)["start"]["conversation"]["id"]
+        tool_row = [r for r in chain(rows(server, cid), done["id"]) if r[1] == "tool"][0]
+        image = [p for p in parts(tool_row) if p["type"] == "image"]
+        assert len(image) == 1 and "data" not in image[0]
+        assert image[0]["media_type"] == "image/png"
+        assert image[0]["meta"] == {"tool": "pics.picture"}
+        got = http.get(f"/api/files/{image[0]['file']['sha256']}")
+        assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
+
+        shown = pictures_after_results(seeing.chat_requests()[-1].body)
+        assert [c["type"] for c in shown] == ["image_url"]
+        assert shown[0]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
+
+        # The next turn, from the saved messages: the picture is shown again, after the
+        # results it came with and before the answer that followed.
+        seeing.then(Reply(chunks=["Still a tiny picture."]))
+        again = stream_chat(http, {"text": "what was it?", "model": ref,
+                                   "conversation_id": cid})
+        assert dict(again)["done"]["message"]["text"] == "Still a tiny picture."
+        sent = seeing.chat_requests()[-1].body
+        assert pictures_after_results(sent) == shown
+        assert sent["messages"][-1]["content"] == "what was it?"
+
+    # A text-only model: the vision model's caption instead of the picture.
+    text_fake.then(picture, Reply(chunks=["Described."]))
+    events = stream_chat(http, {"text": "show me the picture", "model": text_ref,
+                                "tools": ["pics.picture"]})
+    assert dict(events)["done"]["message"]["text"] == "Described."
+    shown = pictures_after_results(text_fake.chat_requests()[-1].body)
+    assert [c["type"] for c in shown] == ["text"]
+    assert shown[0]["text"].startswith('<image described_by="offline:offline-chat">')
