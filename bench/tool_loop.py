@@ -22,6 +22,11 @@ the events. Two of those are write transactions, so the report also gives the ti
 one empty write transaction on the same database (the yardstick: on a loaded machine
 the round trips to the database are most of a step). Reported as p50 over ``--turns``
 turns of each kind, after a warm-up.
+
+The same turns also run as ``switchboard chat --tools`` and ``/v1``'s ``server_tools``
+run them, the loop saving nothing (``tools.driver.ToolLoop`` over ``PipelineSteps``):
+``stateless_overhead_ms_per_step`` is the loop's own work alone — lifting the step's
+calls, running them, growing the next request, the events — with no database.
 """
 
 from __future__ import annotations
@@ -43,14 +48,17 @@ from switchboard.services.accounts import create_user
 from switchboard.services.chat import ChatDeps, start_turn
 from switchboard.services.chat_input import ChatInput
 from switchboard.services.pipeline import OpenCall, Pipeline, usage_recorder
+from switchboard.services.policy import CallSpec
 from switchboard.services.principal import Principal
 from switchboard.services.providers import update_provider
 from switchboard.services.registry_source import open_database_registry
 from switchboard.services.router import process_router
 from switchboard.services.seed import seed_catalog
 from switchboard.services.tools.contract import RunnableTool, ToolContext, ToolOutput, ToolSpec
+from switchboard.services.tools.driver import PipelineSteps, ToolLoop
+from switchboard.services.tools.loop import TurnTools
 from switchboard.services.usage import UsageRecorder
-from switchboard.spec import StreamEvent
+from switchboard.spec import ChatRequest, Message, StreamEvent
 
 PROMPT = "What time is it? Then compute 12 * (3 + 4)."
 
@@ -124,6 +132,29 @@ async def _turn(deps: ChatDeps, timed: _Timed, user_id: int, body: ChatInput) ->
     return total, timed.model_s
 
 
+async def _stateless(timed: _Timed, principal: Principal, tools: bool) -> tuple[float, float]:
+    """One turn as the CLI and ``/v1`` run it: ``ToolLoop`` over ``PipelineSteps``
+    (tools) or one ``Pipeline.open`` read to the end (no tools)."""
+    box = _Box()
+    request = ChatRequest(messages=[Message.user(PROMPT)])
+    timed.model_s = 0.0
+    started = time.perf_counter()
+    if tools:
+        turn_tools = TurnTools.of(box.tools)
+        loop = ToolLoop(turn_tools, request.model_copy(update={"tools": turn_tools.specs()}),
+                        ToolContext(principal))
+        steps = PipelineSteps(cast(Pipeline, timed), CallSpec(principal, "api", request,
+                                                              "offline:offline-chat"), loop)
+        async for _ in steps.events():
+            pass
+        assert steps.final is not None and loop.step == 3, loop.step
+    else:
+        call = await timed.open(CallSpec(principal, "api", request, "offline:offline-chat"))
+        async for _ in call.events:
+            pass
+    return time.perf_counter() - started, timed.model_s
+
+
 async def run(turns: int, database_url: str | None) -> dict[str, float]:
     tmp = tempfile.TemporaryDirectory(prefix="sb-bench-tools-")
     os.environ["SWITCHBOARD_DATA_DIR"] = tmp.name
@@ -166,6 +197,16 @@ async def run(turns: int, database_url: str | None) -> dict[str, float]:
         total, model = await _turn(deps, timed, user.id, loop)
         own_loop.append(total - model)
         model_loop.append(model)
+    principal = Principal(user.id, "bench", "user")
+    for _ in range(20):  # warm-up
+        await _stateless(timed, principal, False)
+        await _stateless(timed, principal, True)
+    free_plain, free_loop = [], []
+    for _ in range(turns):
+        total, model = await _stateless(timed, principal, False)
+        free_plain.append(total - model)
+        total, model = await _stateless(timed, principal, True)
+        free_loop.append(total - model)
     writes = []
     for _ in range(turns):  # the yardstick: one empty write transaction on this machine
         started = time.perf_counter()
@@ -179,6 +220,8 @@ async def run(turns: int, database_url: str | None) -> dict[str, float]:
     return {"turn_own_ms_plain": p50_plain * 1000, "turn_own_ms_loop": p50_loop * 1000,
             "model_ms_loop": statistics.median(model_loop) * 1000,
             "loop_overhead_ms_per_step": (p50_loop - p50_plain) / 2 * 1000,
+            "stateless_overhead_ms_per_step": (statistics.median(free_loop)
+                                               - statistics.median(free_plain)) / 2 * 1000,
             "empty_write_txn_ms": statistics.median(writes) * 1000}
 
 
