@@ -618,3 +618,28 @@ def test_an_mcp_tools_image_is_kept_as_a_file_and_shown_to_the_next_steps(
     shown = pictures_after_results(text_fake.chat_requests()[-1].body)
     assert [c["type"] for c in shown] == ["text"]
     assert shown[0]["text"].startswith('<image described_by="offline:offline-chat">')
+
+
+def test_a_conversation_remembers_its_tools(server: Running) -> None:
+    """The composer's choice of tools is the conversation's (decision 0164): saved with
+    each message and by the menu (PATCH), given back when the conversation is opened."""
+    use(server, echo(), echo("other_tool"))
+    http = client(server, server.make_user("rem"))
+    events = stream_chat(http, {"text": "hello", "tools": ["other_tool", "echo_text"]})
+    cid = dict(events)["start"]["conversation"]["id"]
+    assert dict(events)["start"]["conversation"]["tools"] == ["other_tool", "echo_text"]
+    assert http.get(f"/api/conversations/{cid}").json()["tools"] == ["other_tool", "echo_text"]
+
+    changed = http.patch(f"/api/conversations/{cid}", json={"tools": ["echo_text", "echo_text"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["tools"] == ["echo_text"]
+    renamed = http.patch(f"/api/conversations/{cid}", json={"title": "Kept"})
+    assert renamed.json()["tools"] == ["echo_text"]  # left out: left as it was
+    assert http.get(f"/api/conversations/{cid}").json()["tools"] == ["echo_text"]
+
+    for bad in (["x"] * 65, ["y" * 201], [""]):
+        refused = http.patch(f"/api/conversations/{cid}", json={"tools": bad})
+        assert refused.status_code == 422, refused.text
+    # A message sent with no tools switched on: none, from now on.
+    stream_chat(http, {"text": "again", "conversation_id": cid})
+    assert http.get(f"/api/conversations/{cid}").json()["tools"] == []

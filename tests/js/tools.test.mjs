@@ -1,7 +1,7 @@
 // The composer's tools menu (static/js/chat/tools.js): what is offered, what is on.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { initialSelection, offeredTools, requestTools, toggled, toolTitle, toolsLabel } from "../../src/switchboard/web/static/js/chat/tools.js";
+import { conversationSelection, initialSelection, offeredTools, requestTools, toggled, toolTitle, toolsLabel } from "../../src/switchboard/web/static/js/chat/tools.js";
 
 const BODY = { data: [
   { name: "calculator", description: "Maths.", source: "builtin", default_on: true, policy: "allow" },
@@ -30,4 +30,12 @@ test("no list (an older server, an error): nothing offered", () => {
   assert.deepEqual(offeredTools({ error: { message: "x" } }), []);
   assert.equal(toolTitle("fetch_url"), "Fetch url");
   assert.equal(toolTitle("files.write"), "files.write");
+});
+
+test("a conversation's remembered tools, still offered; the defaults without one", () => {
+  const tools = offeredTools(BODY);
+  assert.deepEqual([...conversationSelection(null, tools)], ["calculator", "files.write"]);
+  assert.deepEqual([...conversationSelection({ id: 1, tools: null }, tools)], ["calculator", "files.write"]);
+  assert.deepEqual([...conversationSelection({ id: 1, tools: [] }, tools)], []);
+  assert.deepEqual([...conversationSelection({ id: 1, tools: ["fetch_url", "gone", "danger"] }, tools)], ["fetch_url"]);
 });

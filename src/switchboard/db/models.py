@@ -475,6 +475,8 @@ class Conversation(Base):
     Not a foreign key: it is checked by the code that reads it, and a stale id falls back
     to the newest message."""
     system_prompt: Mapped[str | None] = mapped_column(Text)
+    tools: Mapped[list[str] | None] = mapped_column(JSONType)
+    """The tools switched on in this conversation's composer (NULL: never chosen)."""
     """This conversation's own instructions; None = the user's preference."""
     pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """When the owner pinned it (pinned conversations are listed first); None = not pinned."""

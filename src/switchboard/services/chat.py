@@ -85,6 +85,7 @@ from switchboard.services.conversations import (
     load_message_views,
     load_tree,
     owned_conversation,
+    remembered_tools,
 )
 from switchboard.services.errors import ValidationFailed
 from switchboard.services.file_bytes import FileRoot
@@ -704,7 +705,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         if body.conversation_id is None:
             conversation = m.Conversation(user_id=user_id, title=title_from(body.text),
                                           provider=continued.provider_name,
-                                          model=continued.model_id)
+                                          model=continued.model_id,
+                                          tools=remembered_tools(body.tools))
             session.add(conversation)
             await session.flush()
         else:  # again, inside the transaction: it may have been deleted meanwhile
@@ -713,6 +715,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
             # even if this answer fails or is still streaming when the page reloads.
             conversation.provider = continued.provider_name
             conversation.model = continued.model_id
+            # The turn's tools are the conversation's from now on (decision 0164).
+            conversation.tools = remembered_tools(body.tools)
         user_row = None
         answer_parent = thread.parent_id
         if user_parts:

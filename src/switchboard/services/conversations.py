@@ -73,6 +73,8 @@ class ConversationView(_View):
     model: str | None
     provider: str | None
     system_prompt: str | None
+    tools: list[str] | None
+    """The tools switched on in its composer (None: never chosen: the defaults)."""
     pinned: bool
     created_at: datetime
     updated_at: datetime
@@ -139,6 +141,7 @@ def conversation_view(row: m.Conversation, message_count: int) -> ConversationVi
     return ConversationView(
         id=row.id, title=row.title, model=_ref(row.provider, row.model),
         provider=row.provider, system_prompt=row.system_prompt,
+        tools=list(row.tools) if isinstance(row.tools, list) else None,
         pinned=row.pinned_at is not None,
         created_at=row.created_at, updated_at=row.updated_at,
         message_count=message_count,
@@ -297,17 +300,36 @@ def clean_title(title: str) -> str:
 
 
 MAX_SYSTEM_PROMPT = 200_000
+MAX_TOOLS = 64
+MAX_TOOL_NAME = 200
+"""A conversation's remembered tools: as many names as a turn takes (the toolbox's
+``MAX_TOOLS_PER_TURN``), each as long as a tool's name may be."""
+
+
+def remembered_tools(names: list[str]) -> list[str]:
+    """The tools to remember for a conversation: in order, once each, bounded. Not
+    checked against the toolbox: a tool that goes away is simply not offered by the
+    composer (and a turn naming it is refused then, with its name)."""
+    if len(names) > MAX_TOOLS:
+        raise ValidationFailed(f"at most {MAX_TOOLS} tools", field="tools")
+    if any(not isinstance(n, str) or not n or len(n) > MAX_TOOL_NAME for n in names):
+        raise ValidationFailed(f"a tool name is text of 1 to {MAX_TOOL_NAME} characters",
+                               field="tools")
+    return list(dict.fromkeys(names))
 
 
 async def update_conversation(db: Database, user_id: int, conversation_id: int, *,
                               title: str | None = None,
                               system_prompt: str | None = None,
                               clear_system_prompt: bool = False,
-                              pinned: bool | None = None) -> ConversationView:
+                              pinned: bool | None = None,
+                              tools: list[str] | None = None) -> ConversationView:
     """Rename, and/or set this conversation's own system prompt (an empty one, or
     ``clear_system_prompt``, goes back to the user's preference), and/or pin or unpin it
-    (at most ``MAX_PINNED`` pinned per user, so the first page of the list stays bounded)."""
+    (at most ``MAX_PINNED`` pinned per user, so the first page of the list stays bounded),
+    and/or remember the tools switched on in its composer."""
     clean = clean_title(title) if title is not None else None
+    kept_tools = remembered_tools(tools) if tools is not None else None
     if system_prompt is not None and len(system_prompt) > MAX_SYSTEM_PROMPT:
         raise ValidationFailed(f"the system prompt is longer than {MAX_SYSTEM_PROMPT} "
                                "characters", field="system_prompt")
@@ -319,6 +341,8 @@ async def update_conversation(db: Database, user_id: int, conversation_id: int, 
             row.system_prompt = None
         elif system_prompt is not None:
             row.system_prompt = system_prompt if system_prompt.strip() else None
+        if kept_tools is not None:
+            row.tools = kept_tools
         if pinned is False:
             row.pinned_at = None
         elif pinned and row.pinned_at is None:

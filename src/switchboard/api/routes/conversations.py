@@ -28,6 +28,8 @@ class ConversationUpdate(BaseModel):
     title: str | None = Field(default=None, max_length=service.MAX_TITLE)
     system_prompt: str | None = Field(default=None, max_length=service.MAX_SYSTEM_PROMPT)
     pinned: bool | None = None
+    tools: list[str] | None = Field(default=None, max_length=service.MAX_TOOLS)
+    """The tools switched on in the conversation's composer (remembered across reloads)."""
 
 
 class VersionBody(BaseModel):
@@ -83,7 +85,7 @@ async def update_conversation(request: Request, conversation_id: PathId,
         state_of(request).db, who.user_id, conversation_id, title=body.title,
         system_prompt=body.system_prompt,
         clear_system_prompt="system_prompt" in body.model_fields_set
-        and body.system_prompt is None, pinned=body.pinned)
+        and body.system_prompt is None, pinned=body.pinned, tools=body.tools)
     return view.model_dump(mode="json")
 
 

@@ -22,7 +22,7 @@ import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/pref
 import { chatOptions, createStore, describeRef, isAuto, modelForChat, normalizeRegistry, state } from "./chat/store.js";
 import { SHORTCUTS, isTyping, shortcutFor } from "./chat/shortcuts.js";
 import { decideToolCall, stopAnswer, streamAnswer } from "./chat/transport.js";
-import { initialSelection, offeredTools, requestTools, toggled, toolTitle, toolsLabel } from "./chat/tools.js";
+import { conversationSelection, offeredTools, requestTools, toggled, toolTitle, toolsLabel } from "./chat/tools.js";
 
 const app = $("#app");
 const messagesEl = $("#messages");
@@ -325,6 +325,7 @@ async function openConversation(id, { push = true } = {}) {
     const data = await get(`/api/conversations/${id}`);
     const { messages = [], ...conv } = data;
     setConversation(conv);
+    selectConversationTools();
     resolveChatModel();
     if (conv.model && state.selected && state.selected.ref !== conv.model) {
       banner(BANNER, `This conversation used ${describeRef(conv.model, conv.provider).name}, which cannot answer any more. New messages go to ${state.selected.name}.`,
@@ -349,6 +350,7 @@ function newChat({ push = true } = {}) {
   stopListening();
   clearBanner(BANNER);
   setConversation(null);
+  selectConversationTools();
   resolveChatModel();
   conversations.setActive(null);
   if (push && location.pathname !== "/") history.pushState(null, "", "/");
@@ -593,7 +595,7 @@ function renderToolsMenu() {
   $("#tools-label").textContent = toolsLabel(toolsMenu.selected, toolsMenu.tools);
   menu.replaceChildren(...toolsMenu.tools.map((tool) => h("label.tools-item", { title: tool.description },
     h("input", { type: "checkbox", checked: toolsMenu.selected.has(tool.name),
-      onchange: () => { toolsMenu.selected = toggled(toolsMenu.selected, tool.name); renderToolsMenu(); } }),
+      onchange: () => { toolsMenu.selected = toggled(toolsMenu.selected, tool.name); renderToolsMenu(); rememberTools(); } }),
     h("span", toolTitle(tool.name)),
     tool.asks ? h("small.muted", "asks first") : null)));
 }
@@ -604,8 +606,23 @@ async function loadTools() {
   } catch {
     toolsMenu.tools = [];
   }
-  toolsMenu.selected = initialSelection(toolsMenu.tools);
+  selectConversationTools();
+}
+
+/** The menu as the open conversation left it (a new chat: the defaults). */
+function selectConversationTools() {
+  toolsMenu.selected = conversationSelection(state.conversation, toolsMenu.tools);
   renderToolsMenu();
+}
+
+/** The open conversation remembers its tools (a new chat: with its first message). */
+function rememberTools() {
+  const conv = state.conversation;
+  if (!conv) return;
+  const tools = toolsMenu.tools.map((t) => t.name).filter((n) => toolsMenu.selected.has(n));
+  conv.tools = tools;
+  patch(`/api/conversations/${conv.id}`, { tools })
+    .catch(() => toast("Your choice of tools could not be saved for this conversation.", "error"));
 }
 
 $("#tools-button").addEventListener("click", () => {

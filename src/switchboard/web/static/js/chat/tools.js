@@ -15,6 +15,15 @@ export function offeredTools(body) {
 /** The names switched on at first. */
 export const initialSelection = (tools) => new Set(tools.filter((t) => t.defaultOn).map((t) => t.name));
 
+/** The names switched on for a conversation: the ones it remembers (its `tools`, saved
+ * with each message and each change of the menu) that are still offered; a new chat, or
+ * one that never chose, starts from the defaults. */
+export function conversationSelection(conversation, tools) {
+  if (!Array.isArray(conversation?.tools)) return initialSelection(tools);
+  const offered = new Set(tools.map((t) => t.name));
+  return new Set(conversation.tools.filter((n) => offered.has(n)));
+}
+
 /** The selection with `name` switched (a new Set: the old one is left as it was). */
 export function toggled(selected, name) {
   const next = new Set(selected);
