@@ -195,3 +195,22 @@ test("a tool loop still being written: its saved steps are left to the replay", 
   assert.deepEqual(shownMessages(waiting).map((m) => m.id), [1, 2, 3, 6]);
   assert.equal(answerFromMessage(waiting[5]).streaming, true);
 });
+
+test("a tool's pictures land on its card: live when the step is saved, and from the saved message", () => {
+  const picture = { type: "image", media_type: "image/png", file: { sha256: "a".repeat(64), size: 70 }, meta: { tool: "generate_image", call: "c1" } };
+  const live = run([
+    begin("p"),
+    server("p", "start", { assistant_message_id: 5 }),
+    server("p", "tool_call", { id: "c1", name: "generate_image", arguments: "{\"prompt\": \"a boat\"}" }),
+    server("p", "tool_result", { id: "c1", name: "generate_image", text: "drawn", is_error: false, duration_ms: 9, images: 1 }),
+    server("p", "step", { step: 1, role: "tool", message_id: 7, images: [picture, { ...picture, meta: { call: "other" } }] }),
+  ]);
+  assert.deepEqual(live.answers.p.toolCalls[0].pictures, [picture]);
+  const saved = reduce(initialState, { type: "reset", messages: [
+    { id: 1, role: "user", text: "draw", parts: [] },
+    { id: 2, role: "assistant", status: "complete", text: "", parts: [{ type: "tool-call", id: "c1", name: "generate_image", arguments: "{}" }] },
+    { id: 3, role: "tool", status: "complete", text: "", parts: [
+      { type: "tool-result", tool_call_id: "c1", name: "generate_image", content: "drawn", is_error: false }, picture] },
+  ] });
+  assert.deepEqual(saved.answers[savedKey(2)].toolCalls[0].pictures, [picture]);
+});

@@ -382,9 +382,11 @@ class Turn(LoopHooks):
     async def results_ready(self, loop: ToolLoop, run: StepRun) -> LoopEvent | None:
         """The step's results saved as the tool message, its images kept in the file
         store and referenced (``message_files``), as an image model's pictures are."""
-        parts = [*dump_parts(r.part() for r in run.ordered()), *await self._kept(run)]
+        kept = await self._kept(run)
+        parts = [*dump_parts(r.part() for r in run.ordered()), *kept]
         result_id = await save_step(self.deps.db, self.assistant_id, "tool", parts)
-        return ToolStep(loop.step, result_id, "tool")
+        return ToolStep(loop.step, result_id, "tool",
+                        tuple(p for p in kept if "file" in p))  # never base64 in events
 
     async def _kept(self, run: StepRun) -> list[dict[str, Any]]:
         kept: list[dict[str, Any]] = []
@@ -398,7 +400,7 @@ class Turn(LoopHooks):
                     kept.append(await keep_image(
                         self.deps.db, self.deps.file_root, self.user_id,
                         base64.b64decode(image.data), image.media_type,
-                        {"tool": result.name}))
+                        {"tool": result.name, "call": result.call.id}))
                 except ValidationFailed:  # over the owner's quota: kept in the row
                     kept.append(inline)
         return kept

@@ -120,9 +120,16 @@ class ToolStep:
     step: int
     message_id: int | None
     role: str
+    images: tuple[dict[str, Any], ...] = ()
+    """The results' pictures as saved: file references with ``meta.call`` (the call id),
+    so the cards show them as the step ends (decision 0163)."""
 
     def sse(self) -> tuple[str, dict[str, Any]]:
-        return "step", {"step": self.step, "message_id": self.message_id, "role": self.role}
+        data: dict[str, Any] = {"step": self.step, "message_id": self.message_id,
+                                "role": self.role}
+        if self.images:
+            data["images"] = list(self.images)
+        return "step", data
 
 
 @dataclass(frozen=True, slots=True)

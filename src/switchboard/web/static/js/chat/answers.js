@@ -127,7 +127,21 @@ function withResults(answer, parts) {
       result: { text: part.content || "", isError: !!part.is_error, durationMs: null, images: 0, truncated: false },
     });
   }
+  toolCalls = withPictures(toolCalls, parts);
   return toolCalls === answer.toolCalls ? answer : { ...answer, toolCalls };
+}
+
+/** The cards with the pictures a tool returned (image parts of the tool message, each
+ * naming its call in `meta.call`), shown on the card of that call. */
+function withPictures(calls, parts) {
+  let next = calls;
+  for (const part of parts || []) {
+    const id = part?.type === "image" ? part.meta?.call : null;
+    const card = id ? next.find((c) => c.id === id) : null;
+    if (!card) continue;
+    next = upsertCall(next, id, { pictures: [...(card.pictures || []), part] });
+  }
+  return next;
 }
 
 /** The cards waiting for the user's approve / deny. */
@@ -173,6 +187,11 @@ function fromServer(answer, event, data) {
     case "tool_running":
     case "tool_result":
       return toolEvent(answer, event, data);
+    case "step": { // a step saved; the results' pictures, once kept, go on their cards
+      if (data?.role !== "tool" || !Array.isArray(data.images)) return answer;
+      const toolCalls = withPictures(answer.toolCalls, data.images);
+      return toolCalls === answer.toolCalls ? answer : { ...answer, toolCalls };
+    }
     case "snapshot":
       return { ...answer, text: data?.text || "", reasoning: data?.reasoning || "", toolCalls: [...(data?.tool_calls || [])] };
     case "done": {

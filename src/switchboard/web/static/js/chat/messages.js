@@ -72,6 +72,7 @@ export function toolCallCard(call, { onDecide } = {}) {
   // Safe: escapeHtml runs first, and highlight() only wraps escaped tokens in spans.
   code.innerHTML = args.valid ? highlight(escapeHtml(args.text), "json") : escapeHtml(args.text);
   const result = call.result;
+  const pictures = (call.pictures || []).map(pictureSrc).filter(Boolean);
   let buttons = null;
   if (call.state === "waiting" && onDecide) {
     const decide = (approve) => async (event) => {
@@ -98,7 +99,10 @@ export function toolCallCard(call, { onDecide } = {}) {
     buttons,
     result ? h(`pre.tool-result${result.isError ? ".tool-result-error" : ""}`, { "aria-label": "Result" },
       result.text + (result.truncated ? "\n…" : ""),
-      result.images ? `\n(${result.images} image${result.images === 1 ? "" : "s"})` : "") : null);
+      result.images && !pictures.length ? `\n(${result.images} image${result.images === 1 ? "" : "s"})` : "") : null,
+    pictures.length ? h("div.msg-images.tool-pictures", pictures.map((src) => h("button.picture-open", {
+      type: "button", "aria-label": "Enlarge the picture", onclick: () => openLightbox(src, "", "image"),
+    }, h("img", { src, alt: `Picture from ${call.name || "the tool"}` })))) : null);
 }
 
 
