@@ -37,6 +37,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from switchboard.services.message_files import resolve
 from switchboard.spec import (
+    TOOL_PICTURES,
     ImagePart,
     Message,
     Part,
@@ -136,7 +137,6 @@ def _answered_calls(rows: Sequence[StoredMessage]) -> set[str]:
 
 
 EARLIER_PICTURES = "(The pictures of your previous answer:)\n"
-TOOL_PICTURES = "(The pictures the tools returned:)\n"
 
 
 def build_history(rows: Sequence[StoredMessage], *, vision: bool,

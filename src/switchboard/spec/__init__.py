@@ -48,6 +48,7 @@ from switchboard.spec.events import (
 )
 from switchboard.spec.image import GeneratedImage, ImageRequest, ImageResult, image_cost
 from switchboard.spec.messages import (
+    TOOL_PICTURES,
     FilePart,
     ImagePart,
     Message,
@@ -58,6 +59,7 @@ from switchboard.spec.messages import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    is_tool_pictures,
 )
 from switchboard.spec.model import (
     Capabilities,
@@ -105,5 +107,5 @@ __all__ = [
     "ToolCallStart", "ToolChoice", "ToolChoiceTool", "ToolResultPart", "UnifiedFinish",
     "UnknownModelError", "UnknownProviderError", "UpstreamConnectionError",
     "UpstreamTimeoutError", "Usage", "check_json_schema", "collect", "collect_stream",
-    "cost", "parse_arguments", "result_events",
+    "cost", "parse_arguments", "result_events", "TOOL_PICTURES", "is_tool_pictures",
 ]

@@ -159,3 +159,17 @@ class Message(BaseModel):
     def text(self) -> str:
         """All text parts joined: what a person reads."""
         return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+
+TOOL_PICTURES = "(The pictures the tools returned:)\n"
+"""How a tool's pictures are shown to a model: no vendor's Chat-Completions tool message
+takes images, so they follow the tool results as a user message that starts with this
+text (Switchboard's tool loop; decision 0163). A model (the offline one) reads such a
+message as part of the results, not as a new question."""
+
+
+def is_tool_pictures(message: Message) -> bool:
+    """Is ``message`` the pictures of the tool results before it (``TOOL_PICTURES``)?"""
+    first = message.parts[0] if message.parts else None
+    return (message.role == "user" and isinstance(first, TextPart)
+            and first.text == TOOL_PICTURES)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from switchboard.spec import ChatRequest, FilePart, ImagePart, Message, ToolCallPart
+from switchboard.spec import (
+    TOOL_PICTURES,
+    ChatRequest,
+    FilePart,
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCallPart,
+)
 from tests.providers.offline.helpers import PIXEL, ask, model
 
 
@@ -104,6 +112,17 @@ async def test_tool_result_is_answered_in_text() -> None:
     assert result.finish_reason is not None and result.finish_reason.unified == "stop"
     assert "`get_weather`" in result.text
     assert "**temp_c**: 21" in result.text and "**sky**: sunny" in result.text
+
+
+async def test_the_pictures_a_tool_returned_are_part_of_its_results() -> None:
+    """The tool loop shows a step's pictures as a user message after the results
+    (decision 0163): the offline model answers the results, not that message."""
+    call = ToolCallPart(id="c1", name="generate_image", arguments='{"prompt": "a boat"}')
+    request = ChatRequest(messages=[
+        Message.user("Draw a boat"), Message(role="assistant", parts=[call]),
+        Message.tool_result("c1", "drawn"),
+        Message(role="user", parts=[TextPart(text=TOOL_PICTURES), ImagePart(data=PIXEL)])])
+    assert await reply(request) == "According to `generate_image`: drawn"
 
 
 async def test_plain_and_failed_tool_results() -> None:

@@ -22,13 +22,26 @@ import json
 from dataclasses import dataclass, field
 
 from switchboard.providers.offline import tokens
-from switchboard.providers.offline.compose import MODEL_ID, compose_reply, user_turns
+from switchboard.providers.offline.compose import (
+    MODEL_ID,
+    compose_reply,
+    ends_in_tool_results,
+    user_turns,
+)
 from switchboard.providers.offline.hints import Hints
 from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, READ_CHARS
 from switchboard.providers.offline.schema_values import value_for
 from switchboard.providers.offline.tool_select import choose_tool, plain_requests
 from switchboard.providers.offline.warnings import call_warnings
-from switchboard.spec import CallWarning, ChatRequest, FinishReason, Tool, ToolCallPart, Usage
+from switchboard.spec import (
+    CallWarning,
+    ChatRequest,
+    FinishReason,
+    Tool,
+    ToolCallPart,
+    Usage,
+    is_tool_pictures,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +72,7 @@ def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
     prompt = tokens.input_tokens(request)
     turns = user_turns(request)
     user_text = turns[-1].text[:READ_CHARS] if turns else ""
-    tool = (_next_in_chain(request, user_text) if request.messages[-1].role == "tool"
+    tool = (_next_in_chain(request, user_text) if ends_in_tool_results(request)
             else choose_tool(request, user_text))
     if tool is not None:
         args = json.dumps(value_for(tool.parameters, Hints(user_text, tool.name),
@@ -97,8 +110,8 @@ def plan_answer(request: ChatRequest, model_id: str = MODEL_ID) -> Answer:
 def _next_in_chain(request: ChatRequest, user_text: str) -> Tool | None:
     """After tool results: the next tool the user asked for that has not been called
     since their last message (None: answer in text)."""
-    last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"),
-                    default=-1)
+    last_user = max((i for i, m in enumerate(request.messages)
+                     if m.role == "user" and not is_tool_pictures(m)), default=-1)
     called = {p.name for m in request.messages[last_user + 1:] for p in m.parts
               if isinstance(p, ToolCallPart)}
     return next((t for t in plain_requests(request, user_text) if t.name not in called),

@@ -30,6 +30,7 @@ from switchboard.spec import (
     Message,
     ToolCallPart,
     ToolResultPart,
+    is_tool_pictures,
 )
 
 MODEL_ID = "offline-chat"
@@ -71,12 +72,20 @@ def quote(text: str, limit: int = 160) -> str:
 
 
 def user_turns(request: ChatRequest) -> list[Message]:
-    return [m for m in request.messages if m.role == "user"]
+    """The user's questions (the pictures a tool returned are part of its results)."""
+    return [m for m in request.messages if m.role == "user" and not is_tool_pictures(m)]
+
+
+def ends_in_tool_results(request: ChatRequest) -> bool:
+    """Does the history end with tool results (and, maybe, the pictures they returned)?"""
+    last = request.messages[-1]
+    return last.role == "tool" or (is_tool_pictures(last) and len(request.messages) > 1
+                                   and request.messages[-2].role == "tool")
 
 
 def compose_reply(request: ChatRequest) -> str:
     """The full text reply (before ``stop`` / ``max_output_tokens`` are applied)."""
-    if request.messages[-1].role == "tool":
+    if ends_in_tool_results(request):
         return _after_tools(request)
     turns = user_turns(request)
     if not turns:
@@ -229,7 +238,7 @@ def _after_tools(request: ChatRequest) -> str:
     over several steps is answered with all of them), oldest first."""
     results: list[ToolResultPart] = []
     for message in reversed(request.messages):
-        if message.role == "user":
+        if message.role == "user" and not is_tool_pictures(message):
             break
         if message.role == "tool":
             results[:0] = [p for p in message.parts if isinstance(p, ToolResultPart)]

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from switchboard.services.chat_history import TOOL_PICTURES
 from switchboard.services.metering import CallOutcome, total_usage
 from switchboard.services.pipeline import OpenCall, Pipeline, Prepare
 from switchboard.services.policy import CallSpec
@@ -42,6 +41,7 @@ from switchboard.services.tools.loop import (
     run_calls,
 )
 from switchboard.spec import (
+    TOOL_PICTURES,
     ChatRequest,
     FinishReason,
     ImagePart,
