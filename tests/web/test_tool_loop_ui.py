@@ -63,4 +63,33 @@ def test_tools_menu_cards_and_approval_in_the_chat(browser: Browser, server: Run
         card = page.locator(".tool-call", has_text=name)
         expect(card).to_have_count(1)
         expect(card.get_by_label("Result")).to_contain_text(text)
+
+    # The conversation remembers its tools across reloads (Fetch url stayed off); a
+    # change in the menu is remembered before the next message.
+    menu_button = page.get_by_role("button", name="Tools")
+    menu_button.click()
+    menu = page.get_by_role("group", name="Tools the model may use")
+    expect(menu.get_by_label("Fetch url")).not_to_be_checked()
+    expect(menu.get_by_label("Calculator")).to_be_checked()
+    with page.expect_response(lambda r: r.request.method == "PATCH"
+                              and "/api/conversations/" in r.url) as saved:
+        menu.get_by_label("Calculator").uncheck()
+    assert saved.value.ok
+    page.reload()
+    page.get_by_role("button", name="Tools").click()
+    menu = page.get_by_role("group", name="Tools the model may use")
+    expect(menu.get_by_label("Calculator")).not_to_be_checked()
+    expect(menu.get_by_label("Generate image")).to_be_checked()
+    page.get_by_role("button", name="Tools").click()
+
+    # A picture a tool made shows on its card, live and after a reload.
+    send(page, "Generate an image: draw a red lighthouse at dusk.")
+    card = page.locator(".msg-assistant").last.locator(".tool-call", has_text="generate_image")
+    expect(card.get_by_role("img", name="Picture from generate_image")).to_be_visible()
+    expect(page.locator(".msg-assistant.streaming")).to_have_count(0)
+    card.scroll_into_view_if_needed()
+    shot(page, "chat-tool-picture")
+    page.reload()  # the saved step's card (the step is its own message now)
+    card = page.locator(".tool-call", has_text="generate_image")
+    expect(card.get_by_role("img", name="Picture from generate_image")).to_be_visible()
     no_page_errors(page)
