@@ -221,7 +221,8 @@ def _v1_paths(schemas: dict[str, Any]) -> dict[str, Any]:
                             "application/json": {"schema": {
                                 "$ref": REF.format(model="ChatCompletion")}},
                             "text/event-stream": {"schema": SSE_SCHEMA}}},
-                **errors(400, 404, 413, 429, 502, 504)},
+                # 403: an admin's switch is off for the caller (server_tools: tool_loop)
+                **errors(400, 403, 404, 413, 429, 502, 504)},
         }},
         "/v1/models": {"get": {
             "tags": ["openai"], "operationId": "list_models_v1",

@@ -73,7 +73,7 @@ class ConversationView(_View):
     model: str | None
     provider: str | None
     system_prompt: str | None
-    tools: list[str] | None
+    tools: list[str] | None = None
     """The tools switched on in its composer (None: never chosen: the defaults)."""
     pinned: bool
     created_at: datetime
