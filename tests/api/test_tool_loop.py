@@ -588,12 +588,12 @@ def test_an_mcp_tools_image_is_kept_as_a_file_and_shown_to_the_next_steps(
         assert done["text"] == "A tiny picture."
 
         cid = dict(events)["start"]["conversation"]["id"]
-        tool_row = [r for r in chain(rows(server, cid), done["id"]) if r[1] == "tool"][0]
+        tool_row = next(r for r in chain(rows(server, cid), done["id"]) if r[1] == "tool")
         image = [p for p in parts(tool_row) if p["type"] == "image"]
         assert len(image) == 1 and "data" not in image[0]
         assert image[0]["media_type"] == "image/png"
         assert image[0]["meta"] == {"tool": "pics.picture", "call": "call_pic"}
-        step = [d for n, d in events if n == "step" and d["role"] == "tool"][0]
+        step = next(d for n, d in events if n == "step" and d["role"] == "tool")
         assert step["images"] == image  # the card shows it as the step ends
         got = http.get(f"/api/files/{image[0]['file']['sha256']}")
         assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
