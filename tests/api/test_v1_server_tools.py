@@ -14,8 +14,12 @@ from typing import Any
 import openai
 import pytest
 
-from tests.api.chat_support import wait_for
+from tests.api.chat_support import add_provider, wait_for
 from tests.api.v1_support import V1Member, v1_member
+from tests.fakes import openai as openai_fake
+from tests.fakes.script import Reply, ScriptToolCall
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
 
 MODEL = "offline:offline-chat"
 CHAIN = "What time is it? Then compute 12 * (3 + 4)."
@@ -120,3 +124,25 @@ def test_bad_opt_ins_are_openai_shaped_400s(setup: V1Member, extra: dict[str, An
     assert body["param"] == param and body["type"] == "invalid_request_error"
     assert words in body["message"]
     assert usage_rows(setup, before) == []  # refused before any model call
+
+
+def test_the_step_cap_bounds_the_loop_and_the_last_step_answers_in_text(
+        setup: V1Member) -> None:
+    """A model that would call tools for ever: the 10th call is sent with
+    ``tool_choice: "none"`` and its text is the answer; 9 calculator runs, no more."""
+    fake = FakeVendor(openai_fake.Wire())
+    with serve_in_thread(fake) as url:
+        ref = add_provider(setup.server, "loopy", "openai", f"{url}/v1", "gpt-4o-mini")
+        fake.then(*[Reply(chunks=[], finish="tool_calls", tool_calls=[
+            ScriptToolCall(f"call_{i}", "calculator", '{"expression": "1 + 1"}')])
+            for i in range(9)], Reply(chunks=["Enough: 2."]))
+        done = setup.client.chat.completions.create(
+            model=ref, messages=[{"role": "user", "content": "add forever"}],
+            extra_body={"server_tools": ["calculator"]})
+        sent = [r.body for r in fake.chat_requests()]
+    assert done.choices[0].message.content == "Enough: 2."
+    assert len(sent) == 10
+    assert [s.get("tool_choice") for s in sent][-1] == "none"
+    assert all(s.get("tool_choice") != "none" for s in sent[:-1])
+    results = [m for m in sent[-1]["messages"] if m["role"] == "tool"]
+    assert [m["content"] for m in results] == ["2"] * 9
