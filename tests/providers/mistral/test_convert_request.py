@@ -9,6 +9,7 @@ import pytest
 
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.spec import (
+    TOOL_PICTURES,
     CallWarning,
     ChatRequest,
     FilePart,
@@ -236,3 +237,21 @@ def test_badly_typed_provider_option_is_refused() -> None:
                           provider_options={"mistral": {"prompt_mode": "fast"}})
     with pytest.raises(InvalidRequestError, match="prompt_mode"):
         build_body(MODEL, request, stream=True)
+
+
+def test_a_tools_pictures_go_into_the_tool_result_not_a_user_message() -> None:
+    """Mistral refuses ``user`` right after ``tool`` (code 3230): the pictures the tool
+    loop shows after the results are folded into the last result's content chunks."""
+    call = ToolCallPart(id="D681PevKs", name="draw", arguments="{}")
+    request = ChatRequest(messages=[
+        Message.user("Draw a boat"), Message(role="assistant", parts=[call]),
+        Message(role="tool", parts=[ToolResultPart(tool_call_id="D681PevKs", name="draw",
+                                                   content="drawn")]),
+        Message(role="user", parts=[TextPart(text=TOOL_PICTURES), ImagePart(data=PIXEL)])])
+    body, _ = build_body(VISION_MODEL, request, stream=True)
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool"]
+    assert body["messages"][2]["content"] == [
+        {"type": "text", "text": "drawn"}, {"type": "text", "text": TOOL_PICTURES},
+        {"type": "image_url", "image_url": f"data:image/png;base64,{PIXEL}"}]
+    assert schema_errors(body) == []
+    validate_request("mistral", "/v1/chat/completions", body)

@@ -6,6 +6,12 @@ schema there forbids unknown fields, so only documented keys are written. Cross-
 history is made acceptable here: tool-call ids are mapped to Mistral's 9-character format
 (``tool_ids``), reasoning that belongs to another vendor is dropped with a warning, and a
 part Mistral cannot take is reported, never silently lost.
+
+Mistral refuses a ``user`` message right after ``tool`` results ("Unexpected role 'user'
+after role 'tool'", code 3230), which other vendors accept. The pictures a tool returned
+come as exactly such a message (``spec.TOOL_PICTURES``, Switchboard's tool loop), so they
+are folded into the last tool message instead, whose ``content`` may be a list of
+content chunks (``ToolMessage`` in the openapi).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from switchboard.spec import (
     TextPart,
     ToolCallPart,
     ToolResultPart,
+    is_tool_pictures,
 )
 
 KIND = "mistral"
@@ -37,6 +44,9 @@ def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[
     for message in request.messages:
         if message.role == "system":
             out.append({"role": "system", "content": message.text})
+        elif message.role == "user" and is_tool_pictures(message) and out \
+                and out[-1]["role"] == "tool":
+            _fold_into_tool_result(out[-1], _user_content(message, warnings))
         elif message.role == "user":
             out.append({"role": "user", "content": _user_content(message, warnings)})
         elif message.role == "assistant":
@@ -80,6 +90,15 @@ def _file(part: FilePart, warnings: list[CallWarning]) -> Json | None:
                 "(documents by URL and audio as inline base64 only); the file was left out",
     ))
     return None
+
+
+def _chunks(content: str | list[Json]) -> list[Json]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+def _fold_into_tool_result(result: Json, content: str | list[Json]) -> None:
+    """The tools' pictures (a user message) added to the tool result before them."""
+    result["content"] = [*_chunks(result["content"]), *_chunks(content)]
 
 
 def _user_content(message: Message, warnings: list[CallWarning]) -> str | list[Json]:
