@@ -43,7 +43,6 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
