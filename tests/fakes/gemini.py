@@ -13,23 +13,35 @@ https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse
   chunk, with the script's id in ``functionCall.id`` (an optional field of the API).
 - Errors are ``{"error": {"code", "message", "status"}}``; a failure inside a stream is a
   chunk holding only that ``error`` object.
+- Image output (https://ai.google.dev/gemini-api/docs/image-generation): a model asked
+  for ``generationConfig.responseModalities`` with ``IMAGE`` answers its pictures as
+  ``{"inlineData": {"mimeType": "image/png", "data": <base64>}}`` parts between the text
+  parts (streamed: each picture whole in a chunk of its own), and ``usageMetadata``
+  counts them in ``candidatesTokenCount`` and ``candidatesTokensDetails`` (modality
+  ``IMAGE``, 1290 tokens a picture up to 1024x1024). Unscripted, it draws the last user
+  text once, between two sentences (``Reply.pictures``).
 - ``GET /v1beta/models`` lists models; give ``Wire(model_pages=[...])`` to serve several
   pages one after another (each request gets the next page).
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import re
 from typing import Any
 
 from switchboard.providers.gemini import GeminiConfig, GeminiProvider
+from switchboard.providers.offline.image import draw
 from tests.fakes.embeddings import gemini_body
 from tests.fakes.script import Fail, Received, Reply
 
 KIND = "gemini"
 MODEL = "gemini-2.5-flash"
 VISION_MODEL = "gemini-2.5-flash"
+IMAGE_MODEL = "gemini-2.5-flash-image"
+IMAGE_TOKENS = 1290  # one picture up to 1024x1024 (Google's pricing page)
 
 _CHAT = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):(?P<method>generateContent|"
                    r"streamGenerateContent)$")
@@ -83,6 +95,20 @@ class Wire:
         match = _CHAT.match(request.path)
         return match.group("model") if match else MODEL
 
+    def adapt_reply(self, reply: Reply, request: Received) -> Reply:
+        """Unscripted pictures: one of the last user text when the request asks for
+        images (``responseModalities``), none otherwise."""
+        if reply.pictures is not None:
+            return reply
+        body = request.body if isinstance(request.body, dict) else {}
+        config = body.get("generationConfig") or {}
+        if "IMAGE" not in (config.get("responseModalities") or []):
+            return dataclasses.replace(reply, pictures={})
+        prompt = _last_user_text(body) or "a picture"
+        return dataclasses.replace(reply, chunks=["Here is ", f"{prompt[:60]}:",
+                                                        " I hope you like it."],
+                                   pictures={1: prompt}, output_tokens=12)
+
     # -- bodies ----------------------------------------------------------------------
     def _usage(self, reply: Reply, final: bool) -> dict[str, Any]:
         usage: dict[str, Any] = {"promptTokenCount": reply.input_tokens}
@@ -91,8 +117,13 @@ class Wire:
         if not final:
             usage["totalTokenCount"] = reply.input_tokens
             return usage
-        usage["candidatesTokenCount"] = reply.output_tokens - reply.reasoning_tokens
-        usage["totalTokenCount"] = reply.input_tokens + reply.output_tokens
+        text = reply.output_tokens - reply.reasoning_tokens
+        drawn = IMAGE_TOKENS * len(reply.pictures or {})
+        usage["candidatesTokenCount"] = text + drawn
+        usage["totalTokenCount"] = reply.input_tokens + reply.output_tokens + drawn
+        if drawn:
+            usage["candidatesTokensDetails"] = [{"modality": "TEXT", "tokenCount": text},
+                                                {"modality": "IMAGE", "tokenCount": drawn}]
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": reply.input_tokens}]
         if reply.reasoning_tokens:
             usage["thoughtsTokenCount"] = reply.reasoning_tokens
@@ -120,7 +151,17 @@ class Wire:
 
     def json_body(self, reply: Reply, model: str) -> Any:
         parts = self._thoughts(reply, ["".join(reply.reasoning)] if reply.reasoning else [])
-        if reply.text:
+        if reply.pictures:  # text and pictures as separate parts, in order
+            text: list[str] = []
+            for i, chunk in enumerate(reply.chunks):
+                text.append(chunk)
+                if i in reply.pictures:
+                    parts.append({"text": "".join(text)})
+                    parts.append(_picture(reply.pictures[i]))
+                    text = []
+            if "".join(text):
+                parts.append({"text": "".join(text)})
+        elif reply.text:
             parts.append({"text": reply.text})
         parts.extend(self._calls(reply))
         return self._chunk(reply, model, parts, final=True)
@@ -128,7 +169,10 @@ class Wire:
     def _groups(self, reply: Reply) -> list[list[dict[str, Any]]]:
         """The parts of each streamed chunk, in order."""
         groups: list[list[dict[str, Any]]] = [[p] for p in self._thoughts(reply, reply.reasoning)]
-        groups.extend([{"text": t}] for t in reply.chunks)
+        for i, chunk in enumerate(reply.chunks):
+            groups.append([{"text": chunk}])
+            if reply.pictures and i in reply.pictures:
+                groups.append([_picture(reply.pictures[i])])
         if reply.tool_calls:
             groups.append(self._calls(reply))
         return groups or [[{"text": ""}]]
@@ -139,7 +183,8 @@ class Wire:
                 for i, parts in enumerate(groups)]
 
     def text_event_index(self, reply: Reply, model: str, chunk: int) -> int:
-        return min(len(reply.reasoning) + chunk, len(self._groups(reply)) - 1)
+        before = sum(1 for i in (reply.pictures or {}) if i < chunk)
+        return min(len(reply.reasoning) + chunk + before, len(self._groups(reply)) - 1)
 
     def in_band_error(self, error_type: str, message: str) -> bytes:
         code, status = _IN_BAND.get(error_type, (500, "INTERNAL"))
@@ -158,6 +203,22 @@ class Wire:
         page = self.model_pages[min(self._page, len(self.model_pages) - 1)]
         self._page += 1
         return page
+
+
+def _picture(prompt: str) -> dict[str, Any]:
+    """A picture part as Gemini sends it (a real PNG with the words drawn in)."""
+    return {"inlineData": {"mimeType": "image/png",
+                           "data": base64.b64encode(draw(prompt, "256x256", 0)).decode()}}
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for content in reversed(body.get("contents") or []):
+        if isinstance(content, dict) and content.get("role") == "user":
+            texts = [p.get("text") for p in content.get("parts") or []
+                     if isinstance(p, dict) and isinstance(p.get("text"), str)]
+            if texts:
+                return " ".join(texts).strip()
+    return ""
 
 
 def make_provider(base_url: str, api_key: str | None = "test-key",

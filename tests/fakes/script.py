@@ -35,6 +35,10 @@ class Reply:
     finish: str = "stop"  # stop | length | tool_calls | content_filter
     model: str | None = None  # echoed model id (default: the requested one)
     response_id: str = "resp_fake_1"
+    pictures: dict[int, str] | None = None
+    """Pictures the answer draws (a vendor with image output, Gemini): after text chunk
+    ``i``, a picture of the words given. ``None``: the vendor's default (Gemini draws
+    one when the request asks for images); ``{}``: none."""
 
     @property
     def text(self) -> str:

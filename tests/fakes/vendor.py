@@ -64,6 +64,9 @@ class VendorWire(Protocol):
     #     ``tests/fakes/images.py``).
 
     # Optional (looked up with getattr, so existing wires need not define it):
+    # def adapt_reply(self, reply: Reply, request: Received) -> Reply
+    #     """The scripted reply as this request makes the vendor answer it (Gemini draws
+    #     a picture when the request asks for images)."""
     # def reject(self, route: str, request: Received) -> tuple[int, Any] | None
     #     """(status, error body) to refuse a request the vendor would refuse, else None."""
 
@@ -156,6 +159,9 @@ class FakeVendor:
             return Response(step.body, step.status, headers=step.headers,
                             media_type=step.content_type)
         reply = step if isinstance(step, Reply) else step.reply
+        adapt = getattr(self.wire, "adapt_reply", None)
+        if adapt is not None:
+            reply = adapt(reply, req)
         if not self.wire.is_stream(req):
             return JSONResponse(self.wire.json_body(reply, model))
         events = self.wire.sse_events(reply, model)

@@ -60,7 +60,9 @@ class ModelRow(BaseModel):
     custom_dimensions: bool | None = None
     per_image: dict[str, dict[str, Decimal]] | None = None
     """Image models: USD per picture by quality then size, as the vendor publishes it
-    (quality ``standard`` for models without a quality setting)."""
+    (quality ``standard`` for models without a quality setting). Also on a chat model
+    with ``image_output`` (Gemini's image models): the price of each picture in its
+    answers (``spec.usage.cost``)."""
     default_size: str | None = None
     default_quality: str | None = None
     max_n: int | None = Field(default=None, gt=0)
@@ -78,8 +80,10 @@ class ModelRow(BaseModel):
                 raise ValueError("an image model has no output price; its one capability "
                                  "is image_output")
             return self
-        if self.per_image is not None:
-            raise ValueError("per_image prices are for image models")
+        if self.per_image is not None and (
+                self.type != "chat" or "image_output" not in self.capabilities):
+            raise ValueError("per_image prices are for image models and for chat models "
+                             "with image_output")
         if self.type == "chat":
             if self.output is None or self.max_output_tokens is None:
                 raise ValueError("a chat model needs output and max_output_tokens")
@@ -125,7 +129,7 @@ class ModelRow(BaseModel):
         if self.type == "embedding":
             embedding = EmbeddingCapabilities(self.dimensions, self.custom_dimensions)
         image = None
-        if self.type == "image" and self.per_image is not None:
+        if self.per_image is not None:  # an image model, or a chat model that draws
             image = ImageCapabilities(
                 prices=self.per_image, default_size=self.default_size,
                 default_quality=self.default_quality, max_n=self.max_n or 1,

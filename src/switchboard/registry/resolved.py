@@ -290,7 +290,13 @@ class ResolvedModel:
         return merge(results)
 
     def cost(self, usage: Usage) -> Decimal | None:
-        return cost(usage, self.price)
+        """The call's cost; an answer's pictures (Gemini image output) at the catalog's
+        price per picture (its default size and quality)."""
+        each = None
+        if usage.output_images:
+            caps = self.info.image if self.info is not None else None
+            each = caps.price_of(None, None) if caps is not None else None
+        return cost(usage, self.price, each)
 
 
 def _generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:

@@ -52,6 +52,7 @@ from switchboard.services.usage_estimate import estimated_usage, output_tokens
 from switchboard.spec import (
     ChatRequest,
     Collector,
+    ImagePart,
     Part,
     SwitchboardError,
     TextPart,
@@ -149,7 +150,10 @@ class AnswerProgress:
         for message_id, live in list(self._live.items()):
             if live.collector.events != live.saved:
                 covered.append((live, live.collector.events))
-                changed.append((message_id, dump_parts(live.collector.parts())))
+                # pictures (Gemini's image output) are kept by the final save only:
+                # never base64 in the row, even for a second
+                changed.append((message_id, dump_parts(
+                    p for p in live.collector.parts() if not isinstance(p, ImagePart))))
         quiet = [i for i in self._live if i not in {c[0] for c in changed}] if beat else []
         if not changed and not quiet:
             return 0

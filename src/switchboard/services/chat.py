@@ -90,7 +90,9 @@ from switchboard.services.errors import ValidationFailed
 from switchboard.services.file_bytes import FileRoot
 from switchboard.services.grade_votes import record_regenerate
 from switchboard.services.message_files import (
+    ImageKept,
     inline_files,
+    keep_answer_images,
     keep_image,
     keep_pictures,
     reference,
@@ -120,6 +122,7 @@ from switchboard.spec import (
     ChatResult,
     Collector,
     FinishReason,
+    ImageOutput,
     ImagePart,
     ImageRequest,
     Message,
@@ -315,15 +318,37 @@ class Turn(LoopHooks):
             self.deps.progress.track(self.assistant_id, call.collector)
         return call
 
-    def events(self) -> AsyncIterator[StreamEvent | LoopEvent]:
+    async def _keep_streamed(self, event: ImageOutput) -> ImageKept | None:
+        """A picture the model answered with, kept as it arrives so the page can show
+        it in its place (the final save references the same file). Not kept (no store,
+        the owner's quota full): the page sees it when the answer is saved."""
+        if self.deps.file_root is None:
+            return None
+        try:
+            return ImageKept(await keep_image(self.deps.db, self.deps.file_root, self.user_id,
+                                              event.data, event.media_type))
+        except SwitchboardError:
+            return None
+
+    def events(self) -> AsyncIterator[StreamEvent | LoopEvent | ImageKept]:
         """``open()`` as one stream of events, first included; with tools, every step
         of the tool loop (decision 0100)."""
         return self._events() if self.loop is None else self._loop(self.loop)
 
-    async def _events(self) -> AsyncGenerator[StreamEvent, None]:
+    async def _events(self) -> AsyncGenerator[StreamEvent | ImageKept, None]:
         if self.prompt is not None:
             yield await self.draw()
             return
+        async for event in self._step():
+            yield event
+            if isinstance(event, ImageOutput):
+                kept = await self._keep_streamed(event)
+                if kept is not None:
+                    yield kept
+
+    async def _step(self) -> AsyncGenerator[StreamEvent, None]:
+        """One model call's events, first included (a step of the tool loop: a drawing
+        model is never given tools, so pictures are kept by the final save there)."""
         call = await self.open()
         try:
             yield call.first
@@ -332,12 +357,13 @@ class Turn(LoopHooks):
         finally:
             await call.aclose()
 
-    async def _loop(self, loop: ToolLoop) -> AsyncGenerator[StreamEvent | LoopEvent, None]:
+    async def _loop(self, loop: ToolLoop) -> AsyncGenerator[
+            StreamEvent | LoopEvent | ImageKept, None]:
         """The tool loop (``ToolLoop.run``) with this turn as its hooks. The final answer
         is saved by ``on_done`` as for any turn; whatever ends the loop early (stop,
         shutdown, an error, the cost cap) closes it through ``_never_answered``."""
         try:
-            async for event in loop.run(self._events):
+            async for event in loop.run(self._step):
                 yield event
             if loop.limited is not None:
                 self._never_answered(LoopLimit(loop.limited))
@@ -864,7 +890,13 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
     usage = result.usage
     keep_previous = turn.regenerate and status == "error"
     warnings = [w.message for w in result.warnings]
+    parts = (turn.stored_parts if turn.stored_parts is not None
+             else dump_parts(result.parts))
     try:
+        if turn.deps.file_root is not None and not keep_previous:
+            # pictures the model answered with (Gemini): referenced, not base64 in the row
+            parts = await keep_answer_images(turn.deps.db, turn.deps.file_root, turn.user_id,
+                                             parts)
         async with turn.deps.db.unit_of_work() as session:
             row = await session.get(m.Message, turn.assistant_id)
             if row is None:  # the conversation was deleted while the answer streamed
@@ -877,8 +909,7 @@ async def _save_answer(turn: Turn, outcome: CallOutcome) -> Saved:
                 if conversation.leaf_id == row.id:
                     conversation.leaf_id = turn.previous_leaf
             else:
-                row.parts = (turn.stored_parts if turn.stored_parts is not None
-                             else dump_parts(result.parts))
+                row.parts = parts
                 row.input_tokens = usage.input_tokens
                 row.output_tokens = usage.output_tokens
                 row.cached_tokens = usage.cached_input_tokens

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from switchboard.db import Database
 from switchboard.services import files
 from switchboard.services.errors import NotFound
 from switchboard.services.file_bytes import FileRoot
+from switchboard.spec import SwitchboardError
 from switchboard.spec.image import GeneratedImage
 
 Part = dict[str, Any]
@@ -65,6 +67,38 @@ async def keep_pictures(db: Database, root: FileRoot, owner_id: int,
         parts.append(await keep_image(db, root, owner_id, picture.data, picture.media_type,
                                       meta))
     return parts
+
+
+@dataclass(frozen=True, slots=True)
+class ImageKept:
+    """A picture a chat model answered with (Gemini's image output), kept in the file
+    store while the answer streams: the page shows it in its place among the text
+    (SSE event ``image``) without waiting for the answer to end."""
+
+    part: Part
+
+    def sse(self) -> tuple[str, dict[str, Any]]:
+        return "image", {"part": self.part}
+
+
+async def keep_answer_images(db: Database, root: FileRoot, owner_id: int,
+                             parts: Sequence[Part]) -> list[Part]:
+    """An answer's stored parts with each inline picture kept in the file store and
+    referenced instead (decision 0141; the same bytes kept while streaming are the same
+    file). A picture the store refuses (the owner's quota) becomes a line of text
+    saying so: the answer is still saved, in order."""
+    stored: list[Part] = []
+    for part in parts:
+        data = part.get("data")
+        if part.get("type") != "image" or not isinstance(data, str):
+            stored.append(part)
+            continue
+        try:
+            stored.append(await keep_image(db, root, owner_id, base64.b64decode(data),
+                                           str(part.get("media_type") or "image/png")))
+        except SwitchboardError as exc:
+            stored.append({"type": "text", "text": f"\n[a picture was not kept: {exc.message}]\n"})
+    return stored
 
 
 async def inline_files(db: Database, root: FileRoot, owner_id: int,

@@ -6,6 +6,7 @@ same pass; ``collect()`` is the pure whole-stream form.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from switchboard.spec.events import (
     ErrorEvent,
     Finish,
     FinishReason,
+    ImageOutput,
     ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
@@ -28,6 +30,7 @@ from switchboard.spec.events import (
     ToolCallStart,
 )
 from switchboard.spec.messages import (
+    ImagePart,
     Message,
     Part,
     ProviderMetadata,
@@ -77,7 +80,7 @@ class Collector:
     """Accumulates events in order; ``result()`` may be called at any time (partial)."""
 
     __slots__ = ("_order", "_text", "_reasoning", "_pending", "_calls", "finish",
-                 "usage", "warnings", "metadata", "error", "events", "logprobs")
+                 "_images", "usage", "warnings", "metadata", "error", "events", "logprobs")
 
     def __init__(self) -> None:
         # _order keeps the parts in the order they began: ("text", i) / ("reasoning", id)
@@ -87,6 +90,7 @@ class Collector:
         self._reasoning: dict[str, _Reasoning] = {}
         self._pending: dict[str, _PendingCall] = {}
         self._calls: dict[str, ToolCallPart] = {}
+        self._images: dict[str, ImagePart] = {}
         self.finish: FinishReason | None = None
         self.usage = Usage()
         self.warnings: list[CallWarning] = []
@@ -107,6 +111,10 @@ class Collector:
                 if self.logprobs is None:
                     self.logprobs = []
                 self.logprobs.extend(event.logprobs)
+        elif isinstance(event, ImageOutput):  # in order, between the texts around it
+            key = str(len(self._order))
+            self._order.append(("image", key))
+            self._images[key] = ImagePart.from_bytes(event.data, event.media_type)
         elif isinstance(event, ReasoningDelta):
             block = self._reasoning.get(event.id)
             if block is None:
@@ -159,6 +167,8 @@ class Collector:
         for kind, key in self._order:
             if kind == "text":
                 parts.append(TextPart(text="".join(self._text[key])))
+            elif kind == "image":
+                parts.append(self._images[key])
             elif kind == "reasoning":
                 block = self._reasoning[key]
                 parts.append(
@@ -229,6 +239,8 @@ def result_events(result: ChatResult) -> list[StreamEvent]:
         if part.type == "text":
             events.append(TextDelta(part.text, logprobs))
             logprobs = None
+        elif part.type == "image" and part.data is not None:
+            events.append(ImageOutput(base64.b64decode(part.data), part.media_type))
         elif part.type == "reasoning":
             events.append(ReasoningDelta(part.text, id=str(i),
                                          provider_metadata=part.provider_metadata))

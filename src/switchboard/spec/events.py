@@ -63,6 +63,18 @@ class TextDelta:
 
 
 @dataclass(slots=True)
+class ImageOutput:
+    """A picture the model answered with, whole (Gemini's image output: an ``inlineData``
+    part of its answer). It sits between the text before and after it: ``collect`` keeps
+    it there as an ``ImagePart``, so an answer's text and pictures stay in order. The
+    bytes are the picture's, checked by the adapter (``spec.image.sniff_media_type``)."""
+
+    type: ClassVar[str] = "image"
+    data: bytes
+    media_type: str = "image/png"
+
+
+@dataclass(slots=True)
 class ReasoningDelta:
     """Reasoning text; ``id`` separates blocks. ``provider_metadata`` (a signature, a
     redacted block) is merged into the block's metadata by ``collect``."""
@@ -140,6 +152,7 @@ class Choice:
 StreamEvent = (
     StreamStart
     | TextDelta
+    | ImageOutput
     | ReasoningDelta
     | ToolCallStart
     | ToolCallDelta

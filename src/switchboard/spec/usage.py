@@ -22,6 +22,11 @@ class Usage:
     cached_input_tokens: int | None = None
     cache_write_tokens: int | None = None
     reasoning_tokens: int | None = None
+    image_output_tokens: int | None = None
+    """The part of ``output_tokens`` that drew pictures (Gemini's image output reports
+    them by modality); priced per picture instead (``cost``)."""
+    output_images: int | None = None
+    """Pictures in the answer (Gemini's image output), each at the catalog's price."""
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -38,6 +43,8 @@ class Usage:
             cached_input_tokens=_pick(other.cached_input_tokens, self.cached_input_tokens),
             cache_write_tokens=_pick(other.cache_write_tokens, self.cache_write_tokens),
             reasoning_tokens=_pick(other.reasoning_tokens, self.reasoning_tokens),
+            image_output_tokens=_pick(other.image_output_tokens, self.image_output_tokens),
+            output_images=_pick(other.output_images, self.output_images),
             raw={**self.raw, **other.raw},
         )
 
@@ -56,13 +63,22 @@ class Price:
     cache_write: Decimal | None = None
 
 
-def cost(usage: Usage, price: Price | None) -> Decimal | None:
+def cost(usage: Usage, price: Price | None, per_image: Decimal | None = None) -> Decimal | None:
     """The cost of one call in USD, or ``None`` when it cannot be known.
 
     Unknown is never zero: a missing price or missing token counts give ``None``.
+    An answer with pictures (``usage.output_images``) pays ``per_image`` for each, as
+    Google publishes Gemini's image output (https://ai.google.dev/gemini-api/docs/pricing:
+    "$0.039 per image", i.e. 1290 tokens at $30 per million), and its other output
+    tokens at the output price; the picture's own tokens (``image_output_tokens``) are
+    not counted twice. A picture without a known price makes the cost unknown.
     """
     if price is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
+    pictures = usage.output_images or 0
+    if pictures and per_image is None:
+        return None
+    output = max(usage.output_tokens - (usage.image_output_tokens or 0), 0)
     cached = usage.cached_input_tokens or 0
     written = usage.cache_write_tokens or 0
     fresh = max(usage.input_tokens - cached - written, 0)
@@ -70,6 +86,6 @@ def cost(usage: Usage, price: Price | None) -> Decimal | None:
         fresh * price.input
         + cached * (price.input if price.cached_input is None else price.cached_input)
         + written * (price.input if price.cache_write is None else price.cache_write)
-        + usage.output_tokens * price.output
+        + output * price.output
     )
-    return total / _MILLION
+    return total / _MILLION + pictures * (per_image or 0)

@@ -5,7 +5,8 @@ The stream's HTTP status is decided by the FIRST upstream event: the route waits
 before answering, so a failure before any byte (bad key, 500 after retries, 429) is an
 ordinary JSON error with its status (plus ``X-Switchboard-Conversation-Id`` /
 ``-Message-Id`` headers naming the saved question and its ``error`` answer). After that,
-everything travels as SSE events: ``start``, ``delta``/``reasoning``/``tool_call``, then
+everything travels as SSE events: ``start``, ``delta``/``reasoning``/``tool_call``/``image``
+(a picture the model answered with, as its stored part, in its place), then
 ``done`` or ``error``, both sent only once the answer is saved.
 
 The answer is written by a job (``services.answer_jobs``) that outlives the request: the
@@ -42,6 +43,7 @@ from switchboard.api.tokens import Principal
 from switchboard.services.answer_jobs import AnswerJob, JobEvent
 from switchboard.services.chat import STOPPED, ChatDeps, Saved, Turn, start_turn
 from switchboard.services.chat_input import ChatInput
+from switchboard.services.message_files import ImageKept
 from switchboard.services.policy import Refused
 from switchboard.services.tools.loop import LOOP_EVENTS, LoopEvent
 from switchboard.spec import (
@@ -128,7 +130,7 @@ def _dump(view: Any) -> Any:
     return view.model_dump(mode="json") if view is not None else None
 
 
-def _start_data(turn: Turn, first: StreamEvent | LoopEvent) -> Data:
+def _start_data(turn: Turn, first: StreamEvent | LoopEvent | ImageKept) -> Data:
     warnings = list(turn.warnings)
     if isinstance(first, StreamStart):
         warnings += [w.message for w in first.warnings]
@@ -141,8 +143,8 @@ def _start_data(turn: Turn, first: StreamEvent | LoopEvent) -> Data:
     }
 
 
-def _event_data(event: StreamEvent | LoopEvent) -> tuple[str, Data] | None:
-    if isinstance(event, LOOP_EVENTS):  # the tool loop's own
+def _event_data(event: StreamEvent | LoopEvent | ImageKept) -> tuple[str, Data] | None:
+    if isinstance(event, LOOP_EVENTS | ImageKept):  # the tool loop's own; a kept picture
         return event.sse()
     if isinstance(event, ToolCallStart):  # the card appears as the model starts the call
         return "tool_call_start", {"id": event.id, "name": event.name}
@@ -177,8 +179,8 @@ def _end(saved: Saved) -> tuple[str, Data]:
                     retryable=saved.retryable)
 
 
-async def _produce(job: AnswerJob, turn: Turn, first: StreamEvent | LoopEvent,
-                   events: AsyncIterator[StreamEvent | LoopEvent],
+async def _produce(job: AnswerJob, turn: Turn, first: StreamEvent | LoopEvent | ImageKept,
+                   events: AsyncIterator[StreamEvent | LoopEvent | ImageKept],
                    shutdown: StreamShutdown) -> AsyncIterator[tuple[str, Data]]:
     """The answer as ``(event, data)`` pairs, run by the job (not by a request)."""
     stopping = False

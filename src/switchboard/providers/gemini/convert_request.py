@@ -56,13 +56,19 @@ class GeminiBody:
     warnings: list[CallWarning] = field(default_factory=list)
 
 
-def build_body(request: ChatRequest, model_id: str) -> GeminiBody:
+def build_body(request: ChatRequest, model_id: str, *, images: bool = False) -> GeminiBody:
+    """``images``: the model answers with pictures too (capability ``image_output``):
+    ``responseModalities: ["TEXT", "IMAGE"]``, as Google documents for its image models
+    (https://ai.google.dev/gemini-api/docs/image-generation); the pictures come back as
+    ``inlineData`` parts among the text (``convert_stream``)."""
     prompt = convert_messages(request, model_id)
     warnings = list(prompt.warnings)
     body: dict[str, Any] = {"contents": prompt.contents}
     if prompt.system_instruction is not None:
         body["systemInstruction"] = prompt.system_instruction
     config = _generation_config(request, model_id, warnings)
+    if images:
+        config["responseModalities"] = ["TEXT", "IMAGE"]
     if config:
         body["generationConfig"] = config
     if request.tools:

@@ -22,13 +22,23 @@ Facts the converter relies on:
   function call, the ``ToolCall``'s metadata; on a text part, an empty reasoning block
   right after the text (``convert_messages`` puts it back on the text part).
 - Only the first candidate is read (we never ask for ``candidateCount`` > 1).
-- Output parts with no neutral event (generated images ``inlineData``, server-side code
-  execution) are counted in ``ResponseMetadata.extra["unconverted_parts"]`` rather than
-  dropped unseen.
+- A picture the model drew (image models, https://ai.google.dev/gemini-api/docs/image-generation)
+  is an ``inlineData`` part ``{"mimeType": "image/png", "data": <base64>}`` between the
+  text parts, whole in one chunk: it becomes one ``ImageOutput`` in its place. The bytes
+  are decoded and checked (at most ``MAX_IMAGE_BYTES``, a PNG/JPEG/WebP/GIF by their
+  signature, never by the vendor's word); a part that fails is counted as unconverted
+  with a warning in the metadata, not an error (the text still stands). The pictures are
+  counted on the ``Finish`` usage (``output_images``), and ``usageMetadata``'s image
+  tokens (``candidatesTokensDetails`` modality ``IMAGE``) are ``image_output_tokens``,
+  so each picture is priced as Google publishes it (per picture).
+- Output parts with no neutral event (server-side code execution, other media) are
+  counted in ``ResponseMetadata.extra["unconverted_parts"]`` rather than dropped unseen.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from typing import Any
@@ -41,6 +51,7 @@ from switchboard.providers.gemini.map_finish import map_block, map_finish
 from switchboard.spec import (
     ErrorEvent,
     Finish,
+    ImageOutput,
     ReasoningDelta,
     ResponseMetadata,
     StreamBrokenError,
@@ -51,6 +62,8 @@ from switchboard.spec import (
     ToolCallStart,
     Usage,
 )
+from switchboard.spec.image import sniff_media_type
+from switchboard.spec.limits import MAX_IMAGE_BYTES
 from switchboard.upstream.sse import SSEEvent
 
 KIND = "gemini"
@@ -60,7 +73,7 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 class ResponseConverter:
     __slots__ = ("_provider", "_request_id", "_secrets", "_started", "_response_id", "_usage",
                  "_finish", "_block", "_calls", "_open_block", "_blocks", "_extra", "_unconverted",
-                 "failed")
+                 "_images", "failed")
 
     def __init__(self, *, request_id: str | None = None, secrets: tuple[str, ...] = (),
                  provider: str = KIND) -> None:
@@ -77,6 +90,7 @@ class ResponseConverter:
         self._blocks = 0
         self._extra: dict[str, Any] = {}
         self._unconverted: dict[str, int] = {}
+        self._images = 0
         self.failed = False
 
     @property
@@ -159,7 +173,10 @@ class ResponseConverter:
             self._extra["unconverted_parts"] = dict(self._unconverted)
         if self._extra:
             events.append(ResponseMetadata(extra=self._extra))
-        events.append(Finish(reason, self._usage or Usage()))
+        usage = self._usage or Usage()
+        if self._images:
+            usage.output_images = self._images
+        events.append(Finish(reason, usage))
         return events
 
     def _fail(self, message: str) -> list[StreamEvent]:
@@ -178,7 +195,10 @@ class ResponseConverter:
             return self._thought(text if isinstance(text, str) else "", signature)
         self._open_block = None
         events: list[StreamEvent] = []
-        if isinstance(text, str):
+        image = self._image(part.get("inlineData"))
+        if image is not None:
+            events.append(image)
+        elif isinstance(text, str):
             if text:
                 events.append(TextDelta(text))
         else:
@@ -190,6 +210,29 @@ class ResponseConverter:
                                                                    signature}}))
             self._open_block = None
         return events
+
+    def _image(self, inline: Any) -> ImageOutput | None:
+        """A drawn picture (``inlineData`` with an ``image/*`` type), decoded and checked;
+        None for anything else (counted as unconverted by the caller)."""
+        if not isinstance(inline, dict):
+            return None
+        mime, data = inline.get("mimeType"), inline.get("data")
+        if not (isinstance(mime, str) and mime.startswith("image/") and isinstance(data, str)):
+            return None
+        if len(data) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+            self._extra["image_warning"] = "a picture larger than 20 MB was left out"
+            return None
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            self._extra["image_warning"] = "a picture that was not base64 was left out"
+            return None
+        media_type = sniff_media_type(raw)
+        if media_type is None:
+            self._extra["image_warning"] = "a picture in no known format was left out"
+            return None
+        self._images += 1
+        return ImageOutput(raw, media_type)
 
     def _thought(self, text: str, signature: Any) -> list[StreamEvent]:
         if self._open_block is None:

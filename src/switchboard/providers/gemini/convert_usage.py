@@ -8,6 +8,9 @@ https://ai.google.dev/api/generate-content#UsageMetadata
   model read) is billed as input but reported apart: it is added to ``input_tokens``.
 - ``candidatesTokenCount`` excludes thinking; ``thoughtsTokenCount`` is reported apart.
   Neutral ``output_tokens`` includes reasoning, so it is their sum.
+- ``candidatesTokensDetails`` splits the answer's tokens by modality; the ``IMAGE``
+  entry (pictures an image model drew) is ``image_output_tokens``, priced per picture
+  instead (``spec.usage.cost``).
 - Gemini has no "cache write" count (explicit caches are created by a separate call).
 
 In a stream every chunk carries ``usageMetadata`` with the running totals; the last one
@@ -42,5 +45,16 @@ def convert_usage(block: dict[str, Any]) -> Usage:
         output_tokens=output_tokens,
         cached_input_tokens=_int(block, "cachedContentTokenCount"),
         reasoning_tokens=thoughts,
+        image_output_tokens=_modality(block.get("candidatesTokensDetails"), "IMAGE"),
         raw=dict(block),
     )
+
+
+def _modality(details: Any, modality: str) -> int | None:
+    """The token count of ``modality`` in a ``ModalityTokenCount`` list (None: absent)."""
+    if not isinstance(details, list):
+        return None
+    counts = [d.get("tokenCount") for d in details
+              if isinstance(d, dict) and d.get("modality") == modality]
+    found = [c for c in counts if isinstance(c, int)]
+    return sum(found) if found else None

@@ -194,7 +194,8 @@ class GeminiChatModel(ChatModel):
               params: dict[str, str] | None = None) -> HttpCall:
         provider = self.provider
         key = provider.require_api_key()
-        built = build_body(request, self.model_id)
+        images = provider.capabilities(self.model_id).image_output is True
+        built = build_body(request, self.model_id, images=images)
         return HttpCall(provider.name, self._url(method), provider.headers(key), built.body,
                         key, built.warnings, params=params,
                         read_timeout=provider.config.timeout, map_error=reclassify)
