@@ -54,14 +54,15 @@ async def _with_db(settings: Settings, work: Any) -> Any:
 
 def add_provider(server: Running, name: str, kind: str, base_url: str, model: str, *,
                  vision: bool = False, max_retries: int = 0,
-                 settings: dict[str, Any] | None = None) -> str:
+                 settings: dict[str, Any] | None = None, image_output: bool = False) -> str:
     """A provider row with a stored key and one enabled model; returns the model's ref."""
     async def work(db: Database) -> None:
         await create_provider(db, name=name, kind=kind, base_url=base_url,
                               settings={"max_retries": max_retries, **(settings or {})})
         await set_provider_key(db, name, FAKE_KEY)
         await create_model(db, name, model, capabilities={
-            "streaming": True, "tools": True, "vision": vision})
+            "streaming": True, "tools": not image_output, "vision": vision,
+            "image_output": image_output})
 
     asyncio.run(_with_db(server.settings, work))
     return f"{name}:{model}"

@@ -144,7 +144,7 @@ def _start_data(turn: Turn, first: StreamEvent | LoopEvent | ImageKept) -> Data:
 
 
 def _event_data(event: StreamEvent | LoopEvent | ImageKept) -> tuple[str, Data] | None:
-    if isinstance(event, LOOP_EVENTS | ImageKept):  # the tool loop's own; a kept picture
+    if isinstance(event, (*LOOP_EVENTS, ImageKept)):  # the tool loop's own; a picture
         return event.sse()
     if isinstance(event, ToolCallStart):  # the card appears as the model starts the call
         return "tool_call_start", {"id": event.id, "name": event.name}

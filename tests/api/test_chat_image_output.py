@@ -1,0 +1,94 @@
+"""A chat model that answers with pictures (Gemini's image output, on a fake speaking
+Gemini's wire): ONE message whose parts interleave text and pictures in order, the
+pictures kept in the file store (references, never base64 in the row), priced per
+picture, exported in order, and carried into the next turn for a vision model."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.api.chat_support import add_provider, client, stream_chat
+from tests.conftest import isolate
+from tests.fakes import gemini as gemini_fake
+from tests.fakes import openai as openai_fake
+from tests.fakes.script import Reply
+from tests.fakes.server import serve_in_thread
+from tests.fakes.vendor import FakeVendor
+from tests.server import Running, running_server
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env() -> Iterator[None]:
+    """The module's server isolates the environment for the whole module."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[FakeVendor, str, FakeVendor, str]]:
+    gemini = FakeVendor(gemini_fake.Wire())
+    openai = FakeVendor(openai_fake.Wire())
+    with serve_in_thread(gemini) as g, serve_in_thread(openai) as o:
+        yield gemini, g, openai, o
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, tmp_path_factory.mktemp("chat-image-output") / "sb-data")
+        with running_server() as running:
+            yield running
+
+
+def test_text_and_pictures_in_one_answer_then_a_vision_model_sees_them(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    gemini, g_url, openai, o_url = fakes
+    banana = add_provider(server, "gem", "gemini", g_url, gemini_fake.IMAGE_MODEL,
+                          vision=True, image_output=True)
+    gpt = add_provider(server, "gptv", "openai", o_url, openai_fake.MODEL, vision=True)
+    http = client(server, server.make_user("mixer"))
+
+    events = stream_chat(http, {"model": banana, "text": "a blue whale"})
+    names = [name for name, _ in events]
+    assert names[0] == "start" and names[-1] == "done", names
+    shown = [n for n in names if n in ("delta", "image")]
+    assert shown == ["delta", "delta", "image", "delta"], "the picture streams in its place"
+    asked = gemini.chat_requests()[-1].body
+    assert asked["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
+
+    message: dict[str, Any] = events[-1][1]["message"]
+    parts = message["parts"]
+    assert [p["type"] for p in parts] == ["text", "image", "text"]
+    picture = parts[1]
+    assert "data" not in picture and picture["media_type"] == "image/png"
+    streamed = next(data for name, data in events if name == "image")["part"]
+    assert streamed["file"]["sha256"] == picture["file"]["sha256"]
+    assert message["text"] == "Here is a blue whale: I hope you like it."
+    [(stored,)] = server.query(f"SELECT parts FROM messages WHERE id = {message['id']}")
+    assert "iVBOR" not in str(stored), "a reference in the row, never base64"
+    png = http.get(f"/api/files/{picture['file']['sha256']}")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    # 12 prompt tokens at $0.30, 12 text tokens at $2.50, one picture at $0.039 (its 1290
+    # tokens are not counted again)
+    assert Decimal(str(message["cost"])) == (
+        (12 * Decimal("0.30") + 12 * Decimal("2.50")) / 1_000_000 + Decimal("0.039"))
+
+    cid = events[-1][1]["conversation"]["id"]
+    exported = http.get(f"/api/conversations/{cid}/export", params={"format": "markdown"})
+    text = exported.text
+    assert text.index("Here is a blue whale:") < text.index("_[image: image/png]_") \
+        < text.index("I hope you like it.")
+
+    openai.then(Reply(chunks=["A whale."]))
+    answer = stream_chat(http, {"conversation_id": cid, "model": gpt,
+                                "text": "What is in the picture?"})
+    assert answer[-1][0] == "done"
+    sent = openai.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[1]["content"] == "Here is a blue whale: I hope you like it."
+    urls = [c["image_url"]["url"] for c in sent[2]["content"] if c["type"] == "image_url"]
+    assert urls == ["data:image/png;base64," + base64.b64encode(png.content).decode()]
