@@ -1,7 +1,7 @@
 // The answers reducer (static/js/chat/answers.js): events → state, purely.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerFromMessage, initialState, reduce, savedKey, shownMessages, streamingKeys, waitingCalls } from "../../src/switchboard/web/static/js/chat/answers.js";
+import { answerFromMessage, initialState, inlinePictures, reduce, savedKey, shownMessages, streamingKeys, waitingCalls } from "../../src/switchboard/web/static/js/chat/answers.js";
 
 const run = (actions, state = initialState) => actions.reduce(reduce, state);
 const server = (key, event, data) => ({ type: "server", key, event, data });
@@ -213,4 +213,22 @@ test("a tool's pictures land on its card: live when the step is saved, and from 
       { type: "tool-result", tool_call_id: "c1", name: "generate_image", content: "drawn", is_error: false }, picture] },
   ] });
   assert.deepEqual(saved.answers[savedKey(2)].toolCalls[0].pictures, [picture]);
+});
+
+test("a picture among the text stays where it came, streamed and saved", () => {
+  const picture = { type: "image", media_type: "image/png", file: { sha256: "b".repeat(64), size: 9 } };
+  const state = run([
+    begin("a"),
+    server("a", "delta", { text: "Here is " }),
+    server("a", "image", { part: picture }),
+    server("a", "delta", { text: " and more." }),
+  ]);
+  assert.deepEqual(state.answers.a.inline, [{ at: 8, part: picture }]);
+  const parts = [{ type: "text", text: "Here is " }, picture, { type: "text", text: " and more." }];
+  const done = reduce(state, server("a", "done", { message: { id: 3, text: "Here is  and more.", parts, status: "complete" } }));
+  assert.deepEqual(done.answers.a.inline, [{ at: 8, part: picture }]);
+  assert.deepEqual(answerFromMessage({ id: 3, text: "Here is  and more.", parts, status: "complete" }).inline,
+    [{ at: 8, part: picture }]);
+  // an image model's pictures (with what they were drawn from) stay in the gallery
+  assert.deepEqual(inlinePictures([{ ...picture, meta: { prompt: "x" } }]), []);
 });

@@ -63,12 +63,27 @@ function joinParts(parts, type) {
   return (parts || []).filter((p) => p.type === type && p.text).map((p) => p.text).join("\n\n");
 }
 
+/** Pictures that sit among an answer's text (a model that answers with both, such as
+ * Gemini's image models), each with the length of the text before it, so the page
+ * shows them where they came. Pictures an image model drew (they carry `meta`: prompt,
+ * size) stay in the gallery under the answer. */
+export function inlinePictures(parts) {
+  const found = [];
+  let at = 0;
+  for (const part of parts || []) {
+    if (part.type === "text") at += (part.text || "").length;
+    else if (part.type === "image" && !part.meta) found.push({ at, part });
+  }
+  return found;
+}
+
 /** An Answer from a saved assistant MessageView. */
 export function answerFromMessage(message) {
   return {
     key: savedKey(message.id),
     streaming: inProgress(message),
     text: message.text || "",
+    inline: inlinePictures(message.parts),
     reasoning: joinParts(message.parts, "reasoning"),
     toolCalls: (message.parts || []).filter((p) => p.type === "tool-call"),
     message: inProgress(message) ? { ...message, status: "streaming", error: null } : { ...message },
@@ -152,6 +167,7 @@ function begin({ key, model, provider, kind }) {
     key,
     streaming: true,
     text: "",
+    inline: [],
     reasoning: "",
     toolCalls: [],
     message: { id: null, model, provider, kind, status: "streaming" },
@@ -165,6 +181,7 @@ function fromServer(answer, event, data) {
       return {
         ...answer,
         text: "",
+        inline: [],
         reasoning: "",
         toolCalls: [],
         message: {
@@ -178,6 +195,8 @@ function fromServer(answer, event, data) {
       };
     case "delta":
       return data?.text ? { ...answer, text: answer.text + data.text } : answer;
+    case "image": // a picture among the text, kept by the server: shown where it came
+      return data?.part ? { ...answer, inline: [...(answer.inline || []), { at: answer.text.length, part: data.part }] } : answer;
     case "reasoning":
       return data?.text ? { ...answer, reasoning: answer.reasoning + data.text } : answer;
     case "tool_call_start":
@@ -197,7 +216,8 @@ function fromServer(answer, event, data) {
     case "done": {
       const message = { ...answer.message, ...(data?.message || {}) };
       const text = data?.message?.text ?? answer.text;
-      return { ...answer, streaming: false, text, message };
+      const inline = data?.message?.parts ? inlinePictures(data.message.parts) : answer.inline;
+      return { ...answer, streaming: false, text, inline, message };
     }
     case "error": {
       const status = data?.status || "error";

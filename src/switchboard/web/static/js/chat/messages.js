@@ -11,7 +11,7 @@ import { escapeHtml } from "../escape.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
-import { downloadName, openLightbox, picturesOf, pictureSrc } from "./pictures.js";
+import { downloadName, openLightbox, pictureCard, picturesOf, pictureSrc } from "./pictures.js";
 import { describeRef } from "./store.js";
 import { versionLabel, versionPosition } from "./versions.js";
 
@@ -248,7 +248,8 @@ export class AssistantView {
     }
     if (answer.reasoning !== (before?.reasoning ?? "")) this.renderReasoning(answer.reasoning);
     this.renderToolCalls(answer, before);
-    if (!before || answer.text !== before.text || answer.streaming !== before.streaming) {
+    if (!before || answer.text !== before.text || answer.streaming !== before.streaming
+        || answer.inline !== before.inline) {
       if (answer.streaming && before?.streaming) this.scheduleBody();
       else this.renderBody();
     }
@@ -317,7 +318,8 @@ export class AssistantView {
 
   renderBody() {
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
-    const { text, streaming, reasoning } = this.answer;
+    const { text, streaming, reasoning, inline } = this.answer;
+    if (inline?.length) { this.renderInterleaved(text, inline); return; }
     if (!text) {
       // typing dots until something arrives; the pulsing "Thinking…" replaces them
       if (streaming && !reasoning) {
@@ -329,6 +331,29 @@ export class AssistantView {
     }
     // Safe: renderMarkdown escapes all of its input before building any markup.
     this.body.innerHTML = renderMarkdown(text);
+  }
+
+  /** Text and pictures in the order the model gave them: each stretch of text as
+   * Markdown, each picture as its card (thumbnail, lightbox, download). */
+  renderInterleaved(text, inline) {
+    const nodes = [];
+    let from = 0;
+    const prose = (upTo) => {
+      const chunk = text.slice(from, upTo);
+      from = upTo;
+      if (!chunk.trim()) return;
+      const block = h("div.md-part");
+      // Safe: renderMarkdown escapes all of its input before building any markup.
+      block.innerHTML = renderMarkdown(chunk);
+      nodes.push(block);
+    };
+    for (const { at, part } of inline) {
+      prose(Math.max(at, from));
+      const card = pictureCard(part);
+      if (card) nodes.push(card);
+    }
+    prose(text.length);
+    this.body.replaceChildren(...nodes);
   }
 
   renderFailure(failure) {

@@ -60,9 +60,10 @@ export function pictureCard(part, { cost } = {}) {
         icon("download"), "Download")));
 }
 
-/** The pictures among an answer's parts, in order. */
+/** The pictures an image model drew among an answer's parts, in order (the ones a model
+ * answered with among its text are shown in place: answers.js `inlinePictures`). */
 export function picturesOf(message) {
-  const images = (message.parts || []).filter((p) => p.type === "image");
+  const images = (message.parts || []).filter((p) => p.type === "image" && p.meta);
   const cost = images.some((p) => p.meta) ? (message.cost ?? null) : undefined;
   return images.map((part, i) => pictureCard(part, { cost: i === 0 ? cost : undefined })).filter(Boolean);
 }
