@@ -717,7 +717,13 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     caller = principal or Principal(user_id, "", "user", api_token_id)
     if body.compare:
         flags.require("comparison", caller)  # an admin's switch (decision 0124)
-    tools = await _turn_tools(deps, body.tools, model, caller)
+    # A model that answers with pictures (Gemini's image models) takes no tools, and
+    # emulated tool calling would make it answer JSON instead of pictures: no loop.
+    tools = (None if model.capabilities.image_output
+             else await _turn_tools(deps, body.tools, model, caller))
+    if tools is None and body.tools:
+        warnings.append(f"tools were not used: {model.ref} answers with pictures and "
+                        "takes none")
     request = _build_request(body, history, thread.system_prompt, tools)
     prompt = None
     if drawing:
