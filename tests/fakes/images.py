@@ -6,6 +6,12 @@
   "image_tokens"}, "output_tokens", "total_tokens"}}``; dall-e models: ``{"created",
   "data": [{"b64_json" or "url", "revised_prompt" (dall-e-3)}]}`` and no usage.
 
+- Edits (https://platform.openai.com/docs/api-reference/images/createEdit): a
+  ``multipart/form-data`` request (recorded by ``FakeVendor`` as its text fields plus
+  ``_files``) answered with the same ``ImagesResponse``; gpt-image-1 counts the given
+  pictures as input ``image_tokens``. ``edit_as_schema`` turns the recorded form into
+  what OpenAI's ``CreateImageEditRequest`` schema describes, for validation.
+
 The pictures are real PNGs drawn by the offline image model at 256x256 whatever size
 was asked (so tests stay fast), with the prompt and the picture's index drawn in.
 """
@@ -50,3 +56,40 @@ def openai_images_body(body: dict[str, Any]) -> dict[str, Any]:
             item["revised_prompt"] = f"A detailed picture of {prompt}"
         data.append(item)
     return {"created": CREATED, "data": data}
+
+
+IMAGE_TOKENS_PER_INPUT = 323  # what the fake counts for each picture given to edit
+
+
+def openai_edit_body(form: dict[str, Any]) -> dict[str, Any]:
+    pictures = [f for f in form.get("_files", []) if f["name"] in ("image", "image[]")]
+    fields = {k: v for k, v in form.items() if k != "_files"}
+    body = openai_images_body({**fields, "n": int(fields.get("n") or 1)})
+    usage = body.get("usage")
+    if usage is not None:
+        image_tokens = IMAGE_TOKENS_PER_INPUT * len(pictures)
+        usage["input_tokens"] += image_tokens
+        usage["input_tokens_details"]["image_tokens"] = image_tokens
+        usage["total_tokens"] += image_tokens
+    return body
+
+
+def edit_as_schema(form: dict[str, Any]) -> dict[str, Any]:
+    """The recorded form as OpenAI's schema types it: numbers as numbers, each file as
+    a (binary) string, ``image[]`` as the ``image`` array."""
+    out: dict[str, Any] = {k: (int(v) if k == "n" else v) for k, v in form.items()
+                           if k != "_files"}
+    files = form.get("_files", [])
+    array = [f"<{f['filename']}>" for f in files if f["name"] == "image[]"]
+    single = [f"<{f['filename']}>" for f in files if f["name"] == "image"]
+    if array:
+        out["image"] = array
+    elif single:
+        out["image"] = single[0]
+    masks = [f"<{f['filename']}>" for f in files if f["name"] == "mask"]
+    if masks:
+        out["mask"] = masks[0]
+    unknown = {f["name"] for f in files} - {"image", "image[]", "mask"}
+    if unknown:
+        out.update({name: "<file>" for name in unknown})
+    return out

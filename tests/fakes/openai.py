@@ -17,7 +17,7 @@ from typing import Any
 from switchboard.providers.openai import OpenAIConfig, OpenAIProvider
 from switchboard.spec import Provider
 from tests.fakes.embeddings import openai_body
-from tests.fakes.images import openai_images_body
+from tests.fakes.images import openai_edit_body, openai_images_body
 from tests.fakes.script import Fail, Received, Reply
 from tests.fakes.vendor import sse
 
@@ -53,6 +53,8 @@ class Wire:
             return "embeddings"
         if method == "POST" and path.endswith("/images/generations"):
             return "images"
+        if method == "POST" and path.endswith("/images/edits"):
+            return "image_edits"
         return None
 
     def is_stream(self, request: Received) -> bool:
@@ -196,6 +198,9 @@ class Wire:
 
     def images_body(self, request: Received) -> Any:
         return openai_images_body(request.body if isinstance(request.body, dict) else {})
+
+    def image_edits_body(self, request: Received) -> Any:
+        return openai_edit_body(request.body if isinstance(request.body, dict) else {})
 
     def embeddings_body(self, request: Received) -> Any:
         return openai_body(request.body if isinstance(request.body, dict) else {})

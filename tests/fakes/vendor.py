@@ -98,10 +98,14 @@ class FakeVendor:
             return
         request = Request(scope, receive)
         raw = await request.body()
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        body: Any
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            body = await _form(request)
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
         received = Received(
             method=request.method,
             path=request.url.path,
@@ -133,7 +137,7 @@ class FakeVendor:
                 return JSONResponse(payload, status)
         if route == "models":
             return JSONResponse(self.wire.models_body())
-        if route in ("embeddings", "images"):  # a scripted Fail or Raw applies; else: the
+        if route in ("embeddings", "images", "image_edits"):  # a scripted Fail or Raw; else the
             # wire's answer (vectors, pictures)
             scripted = self.script[0] if self.script else None
             if isinstance(scripted, Fail):
@@ -187,6 +191,22 @@ class FakeVendor:
                     await asyncio.to_thread(step.release.wait, step.timeout)
             yield event
             await asyncio.sleep(step.delay if isinstance(step, Slow) else 0)
+
+
+async def _form(request: Request) -> dict[str, Any]:
+    """A multipart body as the fake records it: text fields by name (a name given twice:
+    the last), and ``_files``: each file's field name, file name, type and bytes."""
+    form = await request.form(max_files=100)
+    body: dict[str, Any] = {"_files": []}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            body[name] = value
+        else:
+            body["_files"].append({"name": name, "filename": value.filename,
+                                   "content_type": value.content_type,
+                                   "data": await value.read()})
+    await form.close()
+    return body
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

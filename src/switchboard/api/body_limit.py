@@ -44,10 +44,13 @@ from switchboard.api.surface import surface_of
 from switchboard.spec.limits import raw_json_problem
 
 CHAT_PATHS = frozenset({"/api/chat", "/api/chat/stream", "/v1/chat/completions",
-                        "/v1/embeddings", "/v1/responses", "/v1/messages"})
+                        "/v1/embeddings", "/v1/responses", "/v1/messages",
+                        "/v1/images/edits"})
 """Paths with the larger limit. ``/v1/embeddings`` is among them because RAG clients
 send batches of up to 2,048 chunks (LangChain's default is 1,000 per request), several
-megabytes; ``spec.limits.MAX_EMBEDDING_CHARS`` bounds what such a body may hold."""
+megabytes; ``spec.limits.MAX_EMBEDDING_CHARS`` bounds what such a body may hold.
+``/v1/images/edits`` carries the pictures to edit as files (each at most
+``spec.limits.MAX_EDIT_IMAGE_BYTES``)."""
 EMBEDDINGS_PATH = "/v1/embeddings"
 PRESCANNED_PATHS = frozenset({"/api/chat", "/api/chat/stream"})
 MB = 1024 * 1024

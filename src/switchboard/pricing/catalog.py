@@ -68,6 +68,8 @@ class ModelRow(BaseModel):
     max_n: int | None = Field(default=None, gt=0)
     backgrounds: list[str] = Field(default_factory=list)
     output_formats: list[str] = Field(default_factory=list)
+    edits: bool = False
+    """Image models: it also edits pictures it is given (``/images/edits``)."""
     aliases: list[str] = Field(default_factory=list)
     tier: str | None = None
 
@@ -134,7 +136,7 @@ class ModelRow(BaseModel):
                 prices=self.per_image, default_size=self.default_size,
                 default_quality=self.default_quality, max_n=self.max_n or 1,
                 backgrounds=tuple(self.backgrounds),
-                output_formats=tuple(self.output_formats or ["png"]))
+                output_formats=tuple(self.output_formats or ["png"]), edits=self.edits)
         return ModelInfo(
             id=model_id,
             name=self.name,

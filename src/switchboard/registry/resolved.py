@@ -151,7 +151,8 @@ class ResolvedModel:
 
     async def generate_images(self, request: ImageRequest) -> ImageResult:
         """``request.n`` pictures in calls of at most the model's ``max_n`` (dall-e-3
-        draws one per call), each under the one retry layer."""
+        draws one per call), each under the one retry layer; an edit (pictures given)
+        goes to the adapter's ``edit_images``."""
         model = self.image_model()
         settled = request.settled(self.image_capabilities)
         per_call = self.image_capabilities.max_n if self.image_capabilities else 1
@@ -159,8 +160,9 @@ class ResolvedModel:
         left = settled.n
         while left > 0:
             part = replace(settled, n=min(left, per_call))
-            results.append(await retrying_call(partial(model.generate_images, part),
-                                               self.policy, sleep=self.sleep))
+            call = model.edit_images if part.is_edit else model.generate_images
+            results.append(await retrying_call(partial(call, part), self.policy,
+                                               sleep=self.sleep))
             left -= part.n
         merged = merge_images(results)
         merged.size = merged.size or settled.size

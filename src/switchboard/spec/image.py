@@ -15,16 +15,19 @@ model's input price when the vendor counts them (gpt-image-1 does): ``image_cost
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from switchboard.spec.errors import InvalidRequestError
 from switchboard.spec.events import CallWarning
 from switchboard.spec.limits import (
+    EDIT_IMAGE_TYPES,
     IMAGE_BACKGROUNDS,
     IMAGE_FORMATS,
     IMAGE_QUALITIES,
     IMAGE_SIZES,
+    MAX_EDIT_IMAGE_BYTES,
+    MAX_EDIT_IMAGES,
     MAX_IMAGE_PROMPT_CHARS,
     MAX_IMAGES_PER_REQUEST,
 )
@@ -47,6 +50,14 @@ class ImageRequest:
     background: str | None = None
     output_format: str | None = None
     user: str | None = None
+    images: tuple[GeneratedImage, ...] = ()
+    """An edit: the pictures to start from (OpenAI's ``image[]``); empty: draw anew."""
+    mask: GeneratedImage | None = None
+    """An edit's mask: where the first picture may change (its transparent areas)."""
+
+    @property
+    def is_edit(self) -> bool:
+        return bool(self.images)
 
     def __post_init__(self) -> None:
         if not self.prompt.strip():
@@ -68,6 +79,14 @@ class ImageRequest:
                 raise InvalidRequestError(
                     f"{name} must be one of {', '.join(allowed)}; got {value[:40]!r}",
                     param=name)
+        if len(self.images) > MAX_EDIT_IMAGES:
+            raise InvalidRequestError(f"image: at most {MAX_EDIT_IMAGES} pictures to edit; "
+                                      f"got {len(self.images):,}", param="image")
+        if self.mask is not None and not self.images:
+            raise InvalidRequestError("mask needs a picture to edit", param="mask")
+        for name, picture in [*(("image", p) for p in self.images),
+                              *([("mask", self.mask)] if self.mask is not None else [])]:
+            _check_edit_picture(name, picture)
 
     def settled(self, caps: ImageCapabilities | None) -> ImageRequest:
         """This request with ``auto``/absent size and quality replaced by the model's
@@ -76,8 +95,10 @@ class ImageRequest:
         size = None if self.size in (None, "auto") else self.size
         quality = None if self.quality in (None, "auto") else self.quality
         if caps is None:
-            return ImageRequest(self.prompt, self.n, size, quality, self.background,
-                                self.output_format, self.user)
+            return replace(self, size=size, quality=quality)
+        if self.is_edit and not caps.edits:
+            raise InvalidRequestError("this model cannot edit pictures; choose one that "
+                                      "can, or leave the pictures out", param="image")
         size = size or caps.default_size
         quality = quality or caps.default_quality
         checks = (("size", size, caps.sizes),
@@ -92,8 +113,21 @@ class ImageRequest:
         if self.background not in (None, "auto") and self.background not in caps.backgrounds:
             raise InvalidRequestError(
                 f"this model cannot make a {self.background} background", param="background")
-        return ImageRequest(self.prompt, self.n, size, quality, self.background,
-                            self.output_format, self.user)
+        return replace(self, size=size, quality=quality)
+
+
+def _check_edit_picture(name: str, picture: GeneratedImage) -> None:
+    """A picture to edit: within ``MAX_EDIT_IMAGE_BYTES`` and a PNG, JPEG or WebP by its
+    bytes (its stated type corrected to what the bytes are, never trusted)."""
+    if not picture.data:
+        raise InvalidRequestError(f"{name}: the picture is empty", param=name)
+    if len(picture.data) > MAX_EDIT_IMAGE_BYTES:
+        raise InvalidRequestError(
+            f"{name}: at most {MAX_EDIT_IMAGE_BYTES // (1024 * 1024)} MB per picture; this "
+            f"one has {len(picture.data):,} bytes", param=name)
+    if sniff_media_type(picture.data) not in EDIT_IMAGE_TYPES:
+        raise InvalidRequestError(f"{name}: a picture to edit must be a PNG, JPEG or WebP "
+                                  "file", param=name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,3 +153,11 @@ lists); anything else is refused before a call."""
 IMAGE_QUALITIES = ("auto", "low", "medium", "high", "standard", "hd")
 IMAGE_BACKGROUNDS = ("auto", "transparent", "opaque")
 IMAGE_FORMATS = ("png", "jpeg", "webp")
+MAX_EDIT_IMAGES = 16
+"""Pictures one edit may start from: OpenAI's limit for GPT image models
+(https://platform.openai.com/docs/api-reference/images/createEdit)."""
+MAX_EDIT_IMAGE_BYTES = 20 * 1024 * 1024
+"""Bytes of one picture to edit (OpenAI takes up to 50 MB for GPT image models; we hold
+each in memory, as ``MAX_IMAGE_BYTES`` for a chat image)."""
+EDIT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+"""What a picture to edit may be (OpenAI: png, webp or jpg), read from its bytes."""

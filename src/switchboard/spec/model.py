@@ -113,6 +113,9 @@ class ImageCapabilities:
     backgrounds: tuple[str, ...] = ()
     """Background settings it accepts besides none (``transparent``, ``opaque``)."""
     output_formats: tuple[str, ...] = ("png",)
+    edits: bool = False
+    """It also edits pictures it is given (OpenAI's ``/images/edits``: gpt-image-1,
+    dall-e-2); only such a model is sent an edit."""
 
     @property
     def qualities(self) -> tuple[str, ...]:
@@ -138,7 +141,7 @@ class ImageCapabilities:
                            for q, by in self.prices.items()},
                 "default_size": self.default_size, "default_quality": self.default_quality,
                 "max_n": self.max_n, "backgrounds": list(self.backgrounds),
-                "output_formats": list(self.output_formats)}
+                "output_formats": list(self.output_formats), "edits": self.edits}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ImageCapabilities:
@@ -156,7 +159,8 @@ class ImageCapabilities:
                    default_quality=quality if isinstance(quality, str) else None,
                    max_n=max_n if isinstance(max_n, int) and max_n > 0 else 1,
                    backgrounds=tuple(str(b) for b in data.get("backgrounds") or ()),
-                   output_formats=tuple(str(f) for f in data.get("output_formats") or ("png",)))
+                   output_formats=tuple(str(f) for f in data.get("output_formats") or ("png",)),
+                   edits=data.get("edits") is True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,13 @@ class ImageModel(ABC):
         ``ImageCapabilities.max_n``; size and quality already settled). Raise a
         ``ProviderError`` on failure (the framework retries a retryable one)."""
 
+    async def edit_images(self, request: ImageRequest) -> ImageResult:
+        """One upstream call editing ``request.images`` (``request.is_edit``) into
+        ``request.n`` pictures. Only a model whose ``ImageCapabilities.edits`` is true
+        is asked; the default says this adapter has no edits."""
+        raise InvalidRequestError(f"model {self.model_id!r} cannot edit pictures",
+                                  param="image")
+
 
 class Provider(ABC):
     """A provider kind. Class attributes describe it; an instance is configured."""

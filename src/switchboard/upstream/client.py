@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -102,6 +104,36 @@ def dumps(body: Any) -> bytes:
     return orjson.dumps(body)
 
 
+@dataclass(frozen=True, slots=True)
+class Multipart:
+    """A ``multipart/form-data`` body (OpenAI's image edits take pictures as files):
+    text ``fields`` and ``files`` as (field name, file name, bytes, media type), in
+    order; a name given twice (``image[]``) is sent twice. Encoded whole, in memory (the
+    callers bound the files' sizes), with a random boundary."""
+
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    files: list[tuple[str, str, bytes, str]] = field(default_factory=list)
+
+    def encode(self) -> tuple[bytes, str]:
+        """(the body, its ``content-type`` with the boundary)."""
+        boundary = f"switchboard-{secrets.token_hex(16)}"
+        out: list[bytes] = []
+        for name, value in self.fields:
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"'
+                       f"\r\n\r\n".encode() + value.encode() + b"\r\n")
+        for name, filename, data, media_type in self.files:
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"; '
+                       f'filename="{_quoted(filename)}"\r\nContent-Type: {media_type}\r\n\r\n'
+                       .encode() + data + b"\r\n")
+        out.append(f"--{boundary}--\r\n".encode())
+        return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _quoted(text: str) -> str:
+    """A form field or file name safe inside its quotes (no quote, CR or LF)."""
+    return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
 def _request(
     method: str,
     url: str,
@@ -112,7 +144,9 @@ def _request(
 ) -> httpx.Request:
     h = {**DEFAULT_HEADERS, **headers}
     content: bytes | None = None
-    if body is not None:
+    if isinstance(body, Multipart):
+        content, h["content-type"] = body.encode()
+    elif body is not None:
         content = dumps(body)
         h.setdefault("content-type", "application/json")
     return httpx.Request(

@@ -1,4 +1,5 @@
-"""``POST /v1/images/generations``: OpenAI's image endpoint over every image model.
+"""``POST /v1/images/generations`` and ``/v1/images/edits``: OpenAI's image endpoints
+over every image model (edits: over those whose catalog entry says ``edits``).
 
 https://platform.openai.com/docs/api-reference/images/create
 The body is parsed by hand, as for embeddings, so each field gets a precise OpenAI-shaped
@@ -11,19 +12,36 @@ caller and the URL is ``/api/files/{sha256}`` on this server, readable with the 
 token — never the vendor's own URL, which would name the vendor and expire within the
 hour. ``usage`` is reported as OpenAI reports it for gpt-image-1 (input and
 output tokens, input split into text and image tokens), 0 where a model counts none.
+
+Edits (https://platform.openai.com/docs/api-reference/images/createEdit) come as
+``multipart/form-data``: the pictures as files named ``image`` or ``image[]`` (OpenAI's
+SDKs send an array as ``image[]``), an optional ``mask`` file, the other fields as text.
+Bounded before any call: at most ``MAX_EDIT_IMAGES`` pictures of at most
+``MAX_EDIT_IMAGE_BYTES`` each, PNG, JPEG or WebP by their bytes (``ImageRequest``),
+at most ``MAX_EDIT_FIELDS`` form fields, and the whole body by the chat-sized body
+limit (``api.body_limit``).
 """
 
 from __future__ import annotations
 
 import base64
 import time
+from dataclasses import replace
 from typing import Any, Literal
 
 from switchboard.api.openai.hand_parsed import model_ref
-from switchboard.spec import ImageRequest, ImageResult, InvalidRequestError
+from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, InvalidRequestError
+from switchboard.spec.image import sniff_media_type
+from switchboard.spec.limits import MAX_EDIT_IMAGES
 
 _FIELDS = frozenset({"model", "prompt", "n", "size", "quality", "background",
                      "output_format", "response_format", "user", "moderation", "stream"})
+_EDIT_FIELDS = frozenset({"model", "prompt", "n", "size", "quality", "background",
+                          "output_format", "response_format", "user", "image", "image[]",
+                          "mask"})
+MAX_EDIT_FIELDS = 32
+"""Form fields one edit may have, files included (16 pictures, a mask, ten settings)."""
+MAX_EDIT_FILES = MAX_EDIT_IMAGES + 1
 # What OpenAI's ImagesResponse may echo (its enums): other values are left out rather
 # than sent, so a strict client (the official SDKs validate these) accepts the answer.
 _ECHO = {"quality": {"low", "medium", "high"},
@@ -42,9 +60,10 @@ def _optional_str(data: dict[str, Any], name: str) -> str | None:
 ResponseFormat = Literal["b64_json", "url"]
 
 
-def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest, ResponseFormat]:
+def parse_body(data: dict[str, Any], fields: frozenset[str] = _FIELDS
+               ) -> tuple[str, ImageRequest, ResponseFormat]:
     """(model ref, the neutral request, response format) or ``InvalidRequestError``."""
-    model = model_ref(data, _FIELDS, "image")
+    model = model_ref(data, fields, "image")
     prompt = data.get("prompt")
     if not isinstance(prompt, str):
         raise InvalidRequestError("prompt is required: a text describing the picture",
@@ -70,6 +89,46 @@ def parse_body(data: dict[str, Any]) -> tuple[str, ImageRequest, ResponseFormat]
         _optional_str(data, "background"), _optional_str(data, "output_format"),
         _optional_str(data, "user"))
     return model, request, fmt
+
+
+def parse_edit_form(fields: list[tuple[str, str]], uploads: list[tuple[str, bytes]]
+                    ) -> tuple[str, ImageRequest, ResponseFormat]:
+    """An edit's form (text fields; files as (field name, bytes)) as (model ref, the
+    neutral request with its pictures, response format), or ``InvalidRequestError``
+    naming the field."""
+    data: dict[str, Any] = {}
+    for name, value in fields:
+        if name in data:
+            raise InvalidRequestError(f"{name} is given twice", param=name)
+        data[name] = value
+    for name, _ in uploads:
+        data.setdefault(name, None)
+    if "n" in data:
+        raw = str(data["n"]).strip()
+        if not raw.isdigit() or len(raw) > 3:
+            raise InvalidRequestError("n must be an integer", param="n")
+        data["n"] = int(raw)
+    pictures = [GeneratedImage(body, sniff_media_type(body) or "application/octet-stream")
+                for name, body in uploads if name in ("image", "image[]")]
+    masks = [body for name, body in uploads if name == "mask"]
+    if not pictures:
+        raise InvalidRequestError("image is required: the picture(s) to edit, as files",
+                                  param="image")
+    if len(masks) > 1:
+        raise InvalidRequestError("mask: one file at most", param="mask")
+    if any(not isinstance(v, str) for k, v in data.items()
+           if k not in ("image", "image[]", "mask", "n")):
+        bad = next(k for k, v in data.items()
+                   if k not in ("image", "image[]", "mask", "n") and not isinstance(v, str))
+        raise InvalidRequestError(f"{bad} must be text, not a file", param=bad)
+    for name in ("image", "image[]", "mask"):
+        data.pop(name, None)
+    model, request, fmt = parse_body(data, fields=_EDIT_FIELDS)
+    mask = masks[0] if masks else None
+    return model, replace(
+        request, images=tuple(pictures),
+        mask=GeneratedImage(mask, sniff_media_type(mask) or "application/octet-stream")
+        if mask is not None else None), fmt
 
 
 def response_body(result: ImageResult, request: ImageRequest,

@@ -18,6 +18,8 @@ from typing import Any
 import anyio
 import orjson
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,6 +43,7 @@ from switchboard.api.openai.embeddings import parse_body as parse_embedding_body
 from switchboard.api.openai.embeddings import response_body as embedding_body
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.fanout import close_all, merged_sse
+from switchboard.api.openai.images import MAX_EDIT_FIELDS, MAX_EDIT_FILES, parse_edit_form
 from switchboard.api.openai.images import parse_body as parse_image_body
 from switchboard.api.openai.images import response_body as image_body
 from switchboard.api.openai.render import ChunkEncoder, completion_body
@@ -62,6 +65,7 @@ from switchboard.spec import (
     CallWarning,
     ChatRequest,
     EmbeddingRequest,
+    ImageRequest,
     StreamEvent,
     SwitchboardError,
 )
@@ -353,9 +357,9 @@ def _parse_embeddings(raw: bytes, large: bool) -> tuple[str | None, EmbeddingReq
         return _error(exc)
 
 
-async def images_generations(request: Request) -> Response:
-    """``POST /v1/images/generations`` (see ``api/openai/images.py`` for the wire)."""
-    state: AppState = request.app.state.sb
+async def _image_caller(request: Request, state: AppState) -> Principal | Response:
+    """The caller of an image endpoint, or the response refusing them (no credential,
+    image generation turned off by an admin)."""
     principal = await _principal(request, state)
     if isinstance(principal, Response):
         return principal
@@ -363,6 +367,15 @@ async def images_generations(request: Request) -> Response:
         return _json(openai_error(
             "Image generation is turned off on this server; an admin can turn it on.",
             kind="permission_error", code="feature_disabled"), 403)
+    return principal
+
+
+async def images_generations(request: Request) -> Response:
+    """``POST /v1/images/generations`` (see ``api/openai/images.py`` for the wire)."""
+    state: AppState = request.app.state.sb
+    principal = await _image_caller(request, state)
+    if isinstance(principal, Response):
+        return principal
     try:
         data = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
@@ -373,6 +386,47 @@ async def images_generations(request: Request) -> Response:
         return _json(openai_error("The request body must be a JSON object."), 400)
     try:
         ref, image_request, fmt = parse_image_body(data)
+    except SwitchboardError as exc:
+        return _error(exc)
+    return await _images_answer(request, state, principal, ref, image_request, fmt)
+
+
+async def images_edits(request: Request) -> Response:
+    """``POST /v1/images/edits``: multipart, pictures as files (``api/openai/images.py``)."""
+    state: AppState = request.app.state.sb
+    principal = await _image_caller(request, state)
+    if isinstance(principal, Response):
+        return principal
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return _json(openai_error(
+            "Send the pictures to edit as multipart/form-data: the files as image (or "
+            "image[]), the prompt and other settings as fields."), 400)
+    try:
+        form = await request.form(max_files=MAX_EDIT_FILES, max_fields=MAX_EDIT_FIELDS)
+    except (MultiPartException, HTTPException) as exc:
+        detail = getattr(exc, "message", None) or getattr(exc, "detail", None) or ""
+        return _json(openai_error(f"The multipart body could not be read: {detail}"[:300]),
+                     400)
+    try:
+        fields: list[tuple[str, str]] = []
+        uploads: list[tuple[str, bytes]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                fields.append((name, value))
+            else:
+                uploads.append((name, await value.read()))
+        ref, image_request, fmt = parse_edit_form(fields, uploads)
+    except SwitchboardError as exc:
+        return _error(exc)
+    finally:
+        await form.close()
+    return await _images_answer(request, state, principal, ref, image_request, fmt)
+
+
+async def _images_answer(request: Request, state: AppState, principal: Principal, ref: str,
+                         image_request: ImageRequest, fmt: str) -> Response:
+    """Draw (or edit) through the pipeline and answer OpenAI's ``ImagesResponse``."""
+    try:
         # admission (budgets, rate limits: the price of n pictures), metering, usage row
         done = await state.pipeline.images(CallSpec(principal, "api", image_request, ref,
                                                     stream=False))
@@ -466,6 +520,7 @@ routes = [
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
     Route("/v1/embeddings", embeddings, methods=["POST"]),
     Route("/v1/images/generations", images_generations, methods=["POST"]),
+    Route("/v1/images/edits", images_edits, methods=["POST"]),
     Route("/v1/models", list_models, methods=["GET"]),
     Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
 ]

@@ -1,5 +1,6 @@
 """OpenAI's ``POST /images/generations`` (gpt-image-1, dall-e-3, dall-e-2) and every
-server that speaks it (OpenAI-compatible image endpoints, e.g. Together's).
+server that speaks it (OpenAI-compatible image endpoints, e.g. Together's), and
+``POST /images/edits`` (gpt-image-1, dall-e-2).
 
 https://platform.openai.com/docs/api-reference/images/create
 - GPT image models always answer ``b64_json`` and refuse ``response_format``; they take
@@ -8,6 +9,12 @@ https://platform.openai.com/docs/api-reference/images/create
   always send (a vendor URL expires within the hour and would send the user's browser to
   the vendor); dall-e-3 rewrites the prompt and says so in ``revised_prompt``.
 The picture's media type is read from its bytes (``sniff_media_type``), not assumed.
+
+https://platform.openai.com/docs/api-reference/images/createEdit
+- Edits are ``multipart/form-data``: the pictures as files, the other fields as text.
+  GPT image models take up to 16 pictures as ``image[]`` (what OpenAI's own SDKs send
+  for an array); dall-e-2 takes one square PNG as ``image``. ``mask`` is a PNG file.
+  The answer is the same ``ImagesResponse`` as for generations.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from typing import Any
 from switchboard.providers.openai.answer import data_items
 from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, Usage
 from switchboard.spec.image import sniff_media_type
+from switchboard.upstream.client import Multipart
+
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
 def is_gpt_image(model_id: str) -> bool:
@@ -35,6 +45,18 @@ def build_body(model_id: str, request: ImageRequest) -> dict[str, Any]:
     if not is_gpt_image(model_id):
         body["response_format"] = "b64_json"
     return body
+
+
+def build_edit_body(model_id: str, request: ImageRequest) -> Multipart:
+    """The multipart body of ``/images/edits`` for ``request.images`` (and its mask)."""
+    fields = [(name, str(value)) for name, value in build_body(model_id, request).items()]
+    gpt = is_gpt_image(model_id)
+    files = [("image[]" if gpt else "image", f"image-{i}.{_EXTENSIONS.get(p.media_type, 'png')}",
+              p.data, p.media_type) for i, p in enumerate(request.images if gpt
+                                                           else request.images[:1])]
+    if request.mask is not None:
+        files.append(("mask", "mask.png", request.mask.data, request.mask.media_type))
+    return Multipart(fields, files)
 
 
 def parse_response(body: Any, expected: int, *, provider: str, request_id: str | None,

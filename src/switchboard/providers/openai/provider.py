@@ -21,6 +21,7 @@ from switchboard.providers.openai.convert_stream import StreamConverter
 from switchboard.providers.openai.embeddings import build_body as build_embedding_body
 from switchboard.providers.openai.embeddings import parse_response as parse_embeddings
 from switchboard.providers.openai.images import build_body as build_image_body
+from switchboard.providers.openai.images import build_edit_body
 from switchboard.providers.openai.images import parse_response as parse_images
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
@@ -39,7 +40,7 @@ from switchboard.spec.provider import (
     ProviderConfig,
 )
 from switchboard.spec.request import ChatRequest
-from switchboard.upstream.client import request_json
+from switchboard.upstream.client import Multipart, request_json
 from switchboard.upstream.driver import (
     HttpCall,
     StartStream,
@@ -122,13 +123,19 @@ class OpenAIEmbeddingModel(EmbeddingModel):
 
 
 class OpenAIImageModel(ImageModel):
-    """``POST {base}/images/generations`` (see ``images.py`` for the wire)."""
+    """``POST {base}/images/generations`` and ``/images/edits`` (see ``images.py`` for
+    the wire)."""
 
     provider: OpenAIProvider
 
     async def generate_images(self, request: ImageRequest) -> ImageResult:
         return await _post_json(self.provider, "/images/generations",
                                 lambda: build_image_body(self.model_id, request),
+                                parse_images, request.n)
+
+    async def edit_images(self, request: ImageRequest) -> ImageResult:
+        return await _post_json(self.provider, "/images/edits",
+                                lambda: build_edit_body(self.model_id, request),
                                 parse_images, request.n)
 
 
@@ -139,9 +146,10 @@ class _Parse(Protocol[_T_co]):
                  secrets: tuple[str, ...] = ()) -> _T_co: ...
 
 
-async def _post_json(p: OpenAIProvider, path: str, body: Callable[[], dict[str, Any]],
+async def _post_json(p: OpenAIProvider, path: str, body: Callable[[], dict[str, Any] | Multipart],
                      parse: _Parse[_T], expected: int) -> _T:
-    """One non-streaming JSON call to ``{base}{path}`` (embeddings, images): the key
+    """One non-streaming call to ``{base}{path}`` (embeddings, images; a JSON body, or
+    multipart for image edits) answered in JSON: the key
     taken before any network I/O and before the body is built, as for chat; the
     answer parsed with the instance's name, the vendor's request id and the key to scrub
     from any error."""
