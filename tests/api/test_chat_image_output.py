@@ -5,6 +5,7 @@ picture, exported in order, and carried into the next turn for a vision model.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterator
 from decimal import Decimal
@@ -12,14 +13,20 @@ from typing import Any
 
 import pytest
 
-from tests.api.chat_support import add_provider, client, stream_chat
+from switchboard.db import Database
+from switchboard.providers.offline.image import draw
+from switchboard.services.keys import set_provider_key
+from switchboard.services.providers import update_provider
+from tests.api.chat_support import _with_db, add_provider, client, stream_chat
 from tests.conftest import isolate
 from tests.fakes import gemini as gemini_fake
 from tests.fakes import openai as openai_fake
+from tests.fakes.images import edit_as_schema
 from tests.fakes.script import Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
 from tests.server import Running, running_server
+from tests.spec_validation import spec_available, validate_component
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +99,36 @@ def test_text_and_pictures_in_one_answer_then_a_vision_model_sees_them(
     assert sent[1]["content"] == "Here is a blue whale: I hope you like it."
     urls = [c["image_url"]["url"] for c in sent[2]["content"] if c["type"] == "image_url"]
     assert urls == ["data:image/png;base64," + base64.b64encode(png.content).decode()]
+
+
+def test_a_picture_sent_to_an_image_model_that_edits_is_an_edit(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    _, _, openai, o_url = fakes
+
+    async def configure(db: Database) -> None:
+        await update_provider(db, "openai", base_url=f"{o_url}/v1", enabled=True,
+                              settings={"max_retries": 0})
+        await set_provider_key(db, "openai", "key-openai-000000000000001234")
+
+    asyncio.run(_with_db(server.settings, configure))
+    http = client(server, server.make_user("retoucher"))
+    cat = draw("a cat", "256x256")
+    events = stream_chat(http, {"model": "openai:gpt-image-1", "text": "give it a hat",
+                                "images": [{"media_type": "image/png",
+                                            "data": base64.b64encode(cat).decode()}]})
+    assert events[-1][0] == "done", events[-1]
+    [edit] = [r for r in openai.requests if r.path.endswith("/images/edits")]
+    assert [f["name"] for f in edit.body["_files"]] == ["image[]"]
+    assert edit.body["_files"][0]["data"] == cat and edit.body["prompt"] == "give it a hat"
+    if spec_available("openai"):
+        validate_component("openai", "CreateImageEditRequest", edit_as_schema(edit.body))
+    [part] = events[-1][1]["message"]["parts"]
+    assert part["type"] == "image" and part["meta"]["prompt"] == "give it a hat"
+    cost = Decimal(str(events[-1][1]["message"]["cost"]))
+    assert cost > Decimal("0.042"), "the picture plus the counted input tokens"
+
+    # the offline image model does not edit: a picture sent to it is refused in words
+    refused = http.post("/api/chat/stream", json={
+        "model": "offline:offline-image", "text": "edit this",
+        "images": [{"media_type": "image/png", "data": base64.b64encode(cat).decode()}]})
+    assert refused.status_code == 422, refused.text

@@ -96,6 +96,7 @@ from switchboard.services.message_files import (
     keep_image,
     keep_pictures,
     reference,
+    resolve,
 )
 from switchboard.services.metering import CallOutcome, failed_outcome
 from switchboard.services.pipeline import Imaged, OpenCall, Pipeline
@@ -122,6 +123,7 @@ from switchboard.spec import (
     ChatResult,
     Collector,
     FinishReason,
+    GeneratedImage,
     ImageOutput,
     ImagePart,
     ImageRequest,
@@ -133,6 +135,7 @@ from switchboard.spec import (
     TextPart,
     ToolCallPart,
 )
+from switchboard.spec.image import sniff_media_type
 
 log = logging.getLogger("switchboard.chat")
 
@@ -217,6 +220,9 @@ class Turn(LoopHooks):
     principal: Principal | None = None
     prompt: str | None = None
     """An image model's turn: what to draw (None: a chat turn)."""
+    edit_from: tuple[GeneratedImage, ...] = ()
+    """An image model's turn with pictures sent: the pictures to edit (the model's
+    catalog entry says it edits)."""
     continued: ResolvedModel | None = None
     """The model the conversation goes on with when another answered this turn (a
     vision model read images the chosen model cannot; decision 0141)."""
@@ -275,8 +281,8 @@ class Turn(LoopHooks):
         started = time.perf_counter()
         try:
             done = await self.deps.pipeline.images(CallSpec(
-                self.caller, "chat", ImageRequest(prompt=self.prompt), self.model.ref,
-                stream=False))
+                self.caller, "chat", ImageRequest(prompt=self.prompt, images=self.edit_from),
+                self.model.ref, stream=False))
             self.stored_parts = await self._keep(done)
         except BaseException as exc:
             self._never_answered(exc)
@@ -645,9 +651,11 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         body = body.model_copy(update={"model": auto.ref})
     model, warnings = await choose_model(deps.db, registry, user_id, body.model)
     drawing = model.model_type == "image"
+    # an image model that edits (catalog: edits) takes the sent pictures as an edit
+    edits = drawing and bool(model.image_capabilities and model.image_capabilities.edits)
     if drawing:  # type, key and the model's defaults checked before anything is written
         model.image_request(ImageRequest(prompt=body.text or "-"))
-        if body.images or body.files:
+        if body.files or (body.images and not edits):
             raise ValidationFailed(f"model {model.ref!r} draws pictures from words only: "
                                    "send the description without attachments",
                                    field="images")
@@ -682,7 +690,7 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
         raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
                                "conversation", field="conversation_id")
     inline: dict[str, dict[str, Any]] = {}
-    if deps.file_root is not None and not drawing:
+    if deps.file_root is not None and (not drawing or edits):
         inline = await inline_files(deps.db, deps.file_root, user_id,
                                     [r.parts for r in thread.history])
     pdfs = reads_pdfs(model.kind, model.capabilities.vision)
@@ -726,8 +734,14 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                         "takes none")
     request = _build_request(body, history, thread.system_prompt, tools)
     prompt = None
+    edit_from: tuple[GeneratedImage, ...] = ()
     if drawing:
-        prompt = body.text if not body.regenerate else text_of(thread.history[-1].parts)
+        asked = user_parts if not body.regenerate else thread.history[-1].parts
+        prompt = body.text if not body.regenerate else text_of(asked)
+        if edits:  # the question's pictures are what to edit (checked before writing)
+            edit_from = _pictures_of(asked, inline)
+            if edit_from:
+                model.image_request(ImageRequest(prompt=prompt or "-", images=edit_from))
     # The question's task type goes on the answer: what grades and suggestions are kept
     # per (decision 0136). Auto classified it already; otherwise ~0.1 ms, no network.
     turn = turn_of(request)
@@ -781,7 +795,8 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
                 user_message=user_view, assistant_id=answer.id,
                 previous_leaf=thread.previous_leaf, regenerate=body.regenerate,
                 new_conversation=body.conversation_id is None, principal=principal,
-                prompt=prompt, continued=None if continued is model else continued,
+                prompt=prompt, edit_from=edit_from,
+                continued=None if continued is model else continued,
                 fallbacks=[ref for ref in dict.fromkeys(fallbacks) if ref != model.ref],
                 auto=auto, tools=tools)
 
@@ -859,6 +874,18 @@ async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,
                             image.media_type)
     inline[kept["file"]["sha256"]] = dump_parts([part])[0]
     return kept
+
+
+def _pictures_of(parts: list[dict[str, Any]], inline: dict[str, dict[str, Any]]
+                 ) -> tuple[GeneratedImage, ...]:
+    """The pictures of a question's stored parts, as bytes (what an edit starts from)."""
+    found: list[GeneratedImage] = []
+    for part in parts:
+        shown = resolve(part, inline) if part.get("type") == "image" else None
+        if shown is not None and isinstance(shown.get("data"), str):
+            raw = base64.b64decode(shown["data"])
+            found.append(GeneratedImage(raw, sniff_media_type(raw) or "image/png"))
+    return tuple(found)
 
 
 def _ask(history: list[Message], question: Message) -> None:
