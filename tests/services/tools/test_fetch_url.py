@@ -14,9 +14,9 @@ from ipaddress import ip_address
 import pytest
 
 from switchboard.services.principal import Principal
-from switchboard.services.tools.builtin import fetch_url as module
 from switchboard.services.tools.builtin.fetch_url import MAX_BYTES, MAX_CHARS, FetchUrl
 from switchboard.services.tools.contract import ToolContext
+from switchboard.upstream import fetch as module
 
 CONTEXT = ToolContext(Principal(1, "ada", "user"))
 PAGE = b"""<!doctype html><html><head><title>The  Lighthouse</title>
