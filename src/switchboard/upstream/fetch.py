@@ -150,17 +150,20 @@ class Fetched:
 
 
 async def fetch(url: str, *, max_bytes: int, allow_private: bool = False,
-                user_agent: str, accept: str, connect_timeout: float = 5.0,
-                read_timeout: float = 15.0) -> Fetched:
+                trusted_host: str | None = None, user_agent: str, accept: str,
+                connect_timeout: float = 5.0, read_timeout: float = 15.0) -> Fetched:
     """GET ``url`` under the rules of the module docstring; ``Refused`` (in words) for
     a URL or address that is not fetched, ``httpx.HTTPError`` for a failed connection.
-    The caller bounds the whole fetch in time."""
+    ``trusted_host``: a host whose addresses are not checked (the host of a provider's
+    configured base URL: an administrator chose it, private or not); any other host,
+    a redirect's included, is. The caller bounds the whole fetch in time."""
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
     async with httpx.AsyncClient(trust_env=False, follow_redirects=False,
                                  timeout=timeout) as client:
         for _ in range(MAX_REDIRECTS + 1):
             scheme, host, port = check_url(url)
-            addresses = await _addresses(host, port, allow_private)
+            addresses = await _addresses(host, port,
+                                         allow_private or host == trusted_host)
             response, body = await _get(client, url, scheme, host, port, addresses,
                                         max_bytes, {"user-agent": user_agent,
                                                     "accept": accept})

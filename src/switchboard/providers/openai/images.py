@@ -8,6 +8,10 @@ https://platform.openai.com/docs/api-reference/images/create
 - dall-e models answer a URL unless ``response_format: "b64_json"`` is sent, which we
   always send (a vendor URL expires within the hour and would send the user's browser to
   the vendor); dall-e-3 rewrites the prompt and says so in ``revised_prompt``.
+- A compatible server with other image fields says so in its ``Quirks`` (Together:
+  ``response_format: "base64"``, ``width``/``height``, ``steps``). A picture that still
+  comes as a URL only is downloaded by the adapter, bounded (``fetch_urls``), so the
+  user's browser never goes to the vendor and the picture outlives the URL.
 The picture's media type is read from its bytes (``sniff_media_type``), not assumed.
 
 https://platform.openai.com/docs/api-reference/images/createEdit
@@ -19,14 +23,30 @@ https://platform.openai.com/docs/api-reference/images/createEdit
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
 
+import httpx
+
 from switchboard.providers.openai.answer import data_items
-from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, Usage
+from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
+from switchboard.spec import (
+    GeneratedImage,
+    ImageRequest,
+    ImageResult,
+    StreamBrokenError,
+    Usage,
+)
 from switchboard.spec.image import sniff_media_type
+from switchboard.spec.limits import MAX_IMAGE_BYTES
 from switchboard.upstream.client import Multipart
+from switchboard.upstream.fetch import Refused, fetch
+
+FETCH_SECONDS = 60.0
+"""The longest the pictures of one answer given as URLs take to download, together."""
+USER_AGENT = "Switchboard (downloading a picture a provider made)"
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
@@ -36,20 +56,70 @@ def is_gpt_image(model_id: str) -> bool:
     return model_id.startswith("gpt-image")
 
 
-def build_body(model_id: str, request: ImageRequest) -> dict[str, Any]:
+def build_body(model_id: str, request: ImageRequest,
+               quirks: Quirks = OPENAI_QUIRKS) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model_id, "prompt": request.prompt, "n": request.n}
     for name in ("size", "quality", "background", "output_format", "user"):
         value = getattr(request, name)
         if value is not None:
             body[name] = value
-    if not is_gpt_image(model_id):
-        body["response_format"] = "b64_json"
+    if quirks.image_size_fields and request.size:  # Together: width and height
+        width, _, height = request.size.partition("x")
+        body.pop("size")
+        body["width"], body["height"] = int(width), int(height)
+    if quirks.image_steps is not None:
+        body["steps"] = quirks.image_steps
+    if not is_gpt_image(model_id) and quirks.image_response_format is not None:
+        body["response_format"] = quirks.image_response_format
     return body
 
 
-def build_edit_body(model_id: str, request: ImageRequest) -> Multipart:
+async def fetch_urls(body: Any, expected: int, *, provider: str, trusted_host: str | None,
+                     request_id: str | None) -> Any:
+    """``body`` with each picture given only as a URL downloaded into its ``b64_json``
+    (a vendor that answers URLs: dall-e-2 by default, Together unless asked for base64),
+    through the bounded fetcher (``upstream.fetch``): public addresses or the provider's
+    own host only, at most ``MAX_IMAGE_BYTES`` per picture, ``FETCH_SECONDS`` for all
+    of them. A failure is a broken answer naming the instance, not retried (the
+    pictures were already paid for). Anything else is left to ``parse_response``."""
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != expected:
+        return body
+    wanted = [(i, item["url"]) for i, item in enumerate(items)
+              if isinstance(item, dict) and not isinstance(item.get("b64_json"), str)
+              and isinstance(item.get("url"), str)]
+    if not wanted:
+        return body
+
+    def broken(why: str) -> StreamBrokenError:
+        return StreamBrokenError(f"{provider}: images response {why}", provider=provider,
+                                 request_id=request_id, retryable=False)
+
+    try:
+        async with asyncio.timeout(FETCH_SECONDS):
+            for i, url in wanted:
+                got = await fetch(url, max_bytes=MAX_IMAGE_BYTES, trusted_host=trusted_host,
+                                  user_agent=USER_AGENT, accept="image/*")
+                if got.response.status_code != 200:
+                    raise broken(f"data[{i}].url answered HTTP {got.response.status_code}")
+                if got.cut:
+                    raise broken(f"data[{i}].url is larger than "
+                                 f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+                items[i] = {**items[i], "b64_json": base64.b64encode(got.data).decode()}
+    except Refused as exc:
+        raise broken(f"gave a picture URL that is not fetched: {exc}") from None
+    except TimeoutError:
+        raise broken(f"pictures were not downloaded within {FETCH_SECONDS:g} s") from None
+    except httpx.HTTPError as exc:
+        raise broken(f"picture URL could not be read ({type(exc).__name__})") from None
+    return body
+
+
+def build_edit_body(model_id: str, request: ImageRequest,
+                    quirks: Quirks = OPENAI_QUIRKS) -> Multipart:
     """The multipart body of ``/images/edits`` for ``request.images`` (and its mask)."""
-    fields = [(name, str(value)) for name, value in build_body(model_id, request).items()]
+    fields = [(name, str(value))
+              for name, value in build_body(model_id, request, quirks).items()]
     gpt = is_gpt_image(model_id)
     files = [("image[]" if gpt else "image", f"image-{i}.{_EXTENSIONS.get(p.media_type, 'png')}",
               p.data, p.media_type) for i, p in enumerate(request.images if gpt

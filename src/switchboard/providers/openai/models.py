@@ -66,8 +66,14 @@ def compatible_model_info(body: Any) -> list[ModelInfo]:
     out: list[ModelInfo] = []
     for m in _items(body):
         kind = m.get("type")
+        if kind == "image":  # Together's image models: served by /images/generations
+            out.append(ModelInfo(id=m["id"], name=m.get("name") or m.get("display_name"),
+                                 capabilities=Capabilities(image_output=True),
+                                 type="image", created=_int(m.get("created")),
+                                 owned_by=m.get("owned_by")))
+            continue
         if isinstance(kind, str) and kind not in ("chat", "language"):
-            continue  # Together lists embedding, image, rerank... models too
+            continue  # Together lists embedding, rerank, audio... models too
         if not is_chat_model_id(m["id"]):
             continue
         # A listing that says nothing about a capability leaves it unknown (None), not

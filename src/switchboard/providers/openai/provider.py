@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -21,7 +22,7 @@ from switchboard.providers.openai.convert_stream import StreamConverter
 from switchboard.providers.openai.embeddings import build_body as build_embedding_body
 from switchboard.providers.openai.embeddings import parse_response as parse_embeddings
 from switchboard.providers.openai.images import build_body as build_image_body
-from switchboard.providers.openai.images import build_edit_body
+from switchboard.providers.openai.images import build_edit_body, fetch_urls
 from switchboard.providers.openai.images import parse_response as parse_images
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
@@ -129,14 +130,31 @@ class OpenAIImageModel(ImageModel):
     provider: OpenAIProvider
 
     async def generate_images(self, request: ImageRequest) -> ImageResult:
-        return await _post_json(self.provider, "/images/generations",
-                                lambda: build_image_body(self.model_id, request),
-                                parse_images, request.n)
+        quirks = self.provider.quirks
+        return await self._post("/images/generations",
+                                lambda: build_image_body(self.model_id, request, quirks),
+                                request.n)
 
     async def edit_images(self, request: ImageRequest) -> ImageResult:
-        return await _post_json(self.provider, "/images/edits",
-                                lambda: build_edit_body(self.model_id, request),
-                                parse_images, request.n)
+        quirks = self.provider.quirks
+        return await self._post("/images/edits",
+                                lambda: build_edit_body(self.model_id, request, quirks),
+                                request.n)
+
+    async def _post(self, path: str, body: Callable[[], dict[str, Any] | Multipart],
+                    expected: int) -> ImageResult:
+        """The call, its pictures given as URLs downloaded (bounded; the provider's own
+        host trusted, any other must be public), then parsed."""
+        p = self.provider
+        key = p.key_for_request()
+        call = HttpCall(p.name, f"{p.base_url}{path}", p.headers(key), body(), key,
+                        read_timeout=p.config.timeout)
+        data, headers = await post_call(call)
+        rid = request_id(headers)
+        data = await fetch_urls(data, expected, provider=call.instance, request_id=rid,
+                                trusted_host=urlsplit(p.base_url or "").hostname)
+        return parse_images(data, expected, provider=call.instance, request_id=rid,
+                            secrets=call.secrets)
 
 
 class _Parse(Protocol[_T_co]):
@@ -146,10 +164,9 @@ class _Parse(Protocol[_T_co]):
                  secrets: tuple[str, ...] = ()) -> _T_co: ...
 
 
-async def _post_json(p: OpenAIProvider, path: str, body: Callable[[], dict[str, Any] | Multipart],
+async def _post_json(p: OpenAIProvider, path: str, body: Callable[[], dict[str, Any]],
                      parse: _Parse[_T], expected: int) -> _T:
-    """One non-streaming call to ``{base}{path}`` (embeddings, images; a JSON body, or
-    multipart for image edits) answered in JSON: the key
+    """One non-streaming JSON call to ``{base}{path}`` (embeddings): the key
     taken before any network I/O and before the body is built, as for chat; the
     answer parsed with the instance's name, the vendor's request id and the key to scrub
     from any error."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ReasoningField = Literal["reasoning_content", "reasoning"]
 
@@ -45,6 +45,14 @@ class Quirks(BaseModel):
     # ``reasoning``. OpenAI's Chat Completions API streams no reasoning text (None).
     reasoning_field: ReasoningField | None = None
     requires_api_key: bool = True
+    # Image endpoints (``/images/generations``) that follow OpenAI's shape with their
+    # own fields, e.g. Together's (https://docs.together.ai/reference/post-images-generations):
+    # the ``response_format`` value that asks for base64 ("base64" there; None: not sent,
+    # the server answers base64 or a URL as it likes: a URL is fetched, bounded),
+    # the size as integer ``width``/``height`` instead of ``size``, and ``steps``.
+    image_response_format: str | None = "b64_json"
+    image_size_fields: bool = False
+    image_steps: int | None = Field(default=None, ge=1, le=100)
 
 
 OPENAI_QUIRKS = Quirks()
