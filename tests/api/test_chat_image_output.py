@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import openai as openai_sdk
 import pytest
 
 from switchboard.db import Database
 from switchboard.providers.offline.image import draw
 from switchboard.services.keys import set_provider_key
-from switchboard.services.providers import update_provider
+from switchboard.services.provider_models import create_model
+from switchboard.services.providers import create_provider, update_provider
 from tests.api.chat_support import _with_db, add_provider, client, stream_chat
 from tests.conftest import isolate
 from tests.fakes import gemini as gemini_fake
@@ -24,7 +26,10 @@ from tests.fakes import openai as openai_fake
 from tests.fakes.images import edit_as_schema
 from tests.fakes.script import Reply
 from tests.fakes.server import serve_in_thread
+from tests.fakes.together import IMAGE_MODEL as TOGETHER_IMAGE
+from tests.fakes.together import TogetherImages
 from tests.fakes.vendor import FakeVendor
+from tests.png_read import read_panel_text
 from tests.server import Running, running_server
 from tests.spec_validation import spec_available, validate_component
 
@@ -132,3 +137,36 @@ def test_a_picture_sent_to_an_image_model_that_edits_is_an_edit(
         "model": "offline:offline-image", "text": "edit this",
         "images": [{"media_type": "image/png", "data": base64.b64encode(cat).decode()}]})
     assert refused.status_code == 422, refused.text
+
+
+def test_an_openai_compatible_image_model_draws_in_the_chat_and_on_v1(
+        server: Running) -> None:
+    together = TogetherImages()
+    with serve_in_thread(together) as t_url:  # type: ignore[arg-type]
+        async def configure(db: Database) -> None:
+            await create_provider(db, name="tg", kind="openai_compatible",
+                                  base_url=f"{t_url}/v1",
+                                  settings={"max_retries": 0, "image_response_format": None,
+                                            "image_size_fields": True})
+            await set_provider_key(db, "tg", "tg-key-0000000000000000")
+            await create_model(db, "tg", TOGETHER_IMAGE, model_type="image",
+                               capabilities={"image_output": True})
+
+        asyncio.run(_with_db(server.settings, configure))
+        ref = f"tg:{TOGETHER_IMAGE}"
+        token = server.make_user("flux")
+        http = client(server, token)
+        events = stream_chat(http, {"model": ref, "text": "a paper boat"})
+        assert events[-1][0] == "done", events[-1]
+        [part] = events[-1][1]["message"]["parts"]
+        picture = http.get(f"/api/files/{part['file']['sha256']}")
+        assert read_panel_text(picture.content) == ["A PAPER BOAT"]  # fetched from its URL
+        assert "size" not in together.requests[-1] and "width" not in together.requests[-1]
+
+        sdk = openai_sdk.OpenAI(base_url=server.v1, api_key=token, max_retries=0,
+                                _strict_response_validation=True)
+        got = sdk.images.generate(model=ref, prompt="a paper plane", size="1024x1024")
+        assert got.data is not None
+        png = base64.b64decode(got.data[0].b64_json or "")
+        assert read_panel_text(png) == ["A PAPER PLANE"]
+        assert together.requests[-1]["width"] == 1024 and together.requests[-1]["height"] == 1024
