@@ -38,6 +38,7 @@ from switchboard.spec import (
     EmbeddingResult,
     ErrorEvent,
     FinishReason,
+    ImageOutput,
     ImageRequest,
     ImageResult,
     ReasoningDelta,
@@ -164,7 +165,8 @@ async def metered(
     reason: str | None = None
     try:
         async for event in events:
-            if first is None and isinstance(event, TextDelta | ToolCallStart | ReasoningDelta):
+            if first is None and isinstance(event, TextDelta | ToolCallStart | ReasoningDelta
+                                                  | ImageOutput):
                 first = time.perf_counter()
             if isinstance(event, ErrorEvent):
                 error = scrub_key(model, event.error)
