@@ -283,3 +283,15 @@ async def test_history_from_another_vendor(server: Server) -> None:
     ]
     assert [w.type for w in warnings] == ["unsupported-part"]
     assert "another provider" in warnings[0].message
+
+
+async def test_an_image_model_is_asked_for_text_and_pictures_with_a_picture_to_redraw(
+        server: Server) -> None:
+    """Gemini's image models (https://ai.google.dev/gemini-api/docs/image-generation):
+    ``responseModalities`` TEXT and IMAGE; a picture in the question goes inline."""
+    request = ChatRequest(messages=[Message.user(
+        "Make the sky orange", ImagePart(media_type="image/png", data=PIXEL))])
+    body, warnings = await send(server, request, model="gemini-2.5-flash-image")
+    assert_snapshot(body, SNAPSHOTS / "image_output.json")
+    assert body["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
+    assert warnings == []
