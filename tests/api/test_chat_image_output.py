@@ -170,3 +170,28 @@ def test_an_openai_compatible_image_model_draws_in_the_chat_and_on_v1(
         png = base64.b64decode(got.data[0].b64_json or "")
         assert read_panel_text(png) == ["A PAPER PLANE"]
         assert together.requests[-1]["width"] == 1024 and together.requests[-1]["height"] == 1024
+
+
+def test_v1_chat_completions_carries_the_pictures_as_images(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    _, g_url, _, _ = fakes
+    ref = add_provider(server, "gem2", "gemini", g_url, gemini_fake.IMAGE_MODEL, vision=True,
+                       image_output=True)
+    sdk = openai_sdk.OpenAI(base_url=server.v1, api_key=server.make_user("api-painter"),
+                            max_retries=0, _strict_response_validation=True)
+    done = sdk.chat.completions.create(model=ref, messages=[{"role": "user",
+                                                             "content": "a green frog"}])
+    message = done.choices[0].message
+    assert message.content == "Here is a green frog: I hope you like it."
+    images = (message.model_extra or {})["images"]
+    assert [i["type"] for i in images] == ["image_url"]
+    png = base64.b64decode(images[0]["image_url"]["url"].split(",", 1)[1])
+    assert read_panel_text(png) == ["A GREEN FROG"]
+
+    streamed = [c.choices[0].delta for c in sdk.chat.completions.create(
+        model=ref, stream=True, messages=[{"role": "user", "content": "a green frog"}])
+        if c.choices]
+    with_images = [d for d in streamed if (d.model_extra or {}).get("images")]
+    assert len(with_images) == 1
+    text = "".join(d.content or "" for d in streamed)
+    assert text == "Here is a green frog: I hope you like it."

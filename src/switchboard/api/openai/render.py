@@ -5,11 +5,16 @@ constant prefix + one small ``orjson`` dump of the delta + the constant suffix, 
 than a whole dict re-encoded per token. Shapes follow OpenAI's reference:
 https://platform.openai.com/docs/api-reference/chat/streaming
 Reasoning text is sent as ``reasoning_content`` (the DeepSeek convention that most
-OpenAI-compatible clients read); OpenAI's own API has no field for it.
+OpenAI-compatible clients read); OpenAI's own API has no field for it. Pictures a model
+answers with (Gemini's image models) are sent as ``images``: a list of ``image_url``
+parts with ``data:`` URLs, on the message or on a chunk's delta (OpenRouter's convention,
+https://openrouter.ai/docs/features/multimodal/image-generation); OpenAI's Chat
+Completions has no field for them either.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +24,7 @@ from switchboard.spec import (
     ChatResult,
     ErrorEvent,
     Finish,
+    ImageOutput,
     ReasoningDelta,
     StreamEvent,
     StreamStart,
@@ -120,6 +126,8 @@ class ChunkEncoder:
             return self._delta({"tool_calls": [call]})
         if isinstance(event, ReasoningDelta):
             return self._delta({"reasoning_content": event.text}) if event.text else b""
+        if isinstance(event, ImageOutput):
+            return self._delta({"images": [_image_url(event.media_type, event.data)]})
         if isinstance(event, StreamStart):
             return self._delta({"role": "assistant", "content": "", "refusal": None})
         if isinstance(event, ToolCallStart):
@@ -189,6 +197,10 @@ def _choice(result: ChatResult, index: int) -> dict[str, Any]:
     reasoning = "".join(p.text for p in result.parts if p.type == "reasoning")
     if reasoning:
         message["reasoning_content"] = reasoning
+    images = [{"type": "image_url", "image_url": {"url": p.data_url()}}
+              for p in result.parts if p.type == "image"]
+    if images:
+        message["images"] = images
     if result.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function",
@@ -198,6 +210,11 @@ def _choice(result: ChatResult, index: int) -> dict[str, Any]:
     finish = FINISH[result.finish_reason.unified] if result.finish_reason else "stop"
     return {"index": index, "message": message, "logprobs": logprobs_body(result.logprobs),
             "finish_reason": finish}
+
+
+def _image_url(media_type: str, data: bytes) -> dict[str, Any]:
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"type": "image_url", "image_url": {"url": f"data:{media_type};base64,{encoded}"}}
 
 
 def completion_body(result: ChatResult | Sequence[ChatResult], completion_id: str,
