@@ -89,6 +89,9 @@ class TogetherImages:
                 for _ in range(25):
                     yield b"\0" * (1024 * 1024)
             return StreamingResponse(chunks(), media_type="image/png")
+        if name == "redirect.png":  # from the provider's own host to the metadata service
+            return Response(status_code=302,
+                            headers={"location": "http://169.254.169.254/latest/meta-data/"})
         if name == "slow.png":
             await asyncio.sleep(3600)
         index = int(name.split("-", 1)[0]) if name[:1].isdigit() else 0

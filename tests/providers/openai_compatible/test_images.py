@@ -62,6 +62,7 @@ async def test_a_url_answer_is_downloaded_from_the_providers_own_host(
     ("http://10.0.0.7/picture.png", "private network"),
     ("file:///etc/passwd", "only http and https"),
     ("{base}/v1/files/huge.png", "larger than 20 MB"),
+    ("{base}/v1/files/redirect.png", "link-local"),
     ("{base}/v1/files/slow.png", "not downloaded within"),
 ])
 async def test_a_hostile_picture_url_is_refused_and_not_retried(
