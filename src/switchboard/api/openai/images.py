@@ -91,6 +91,9 @@ def parse_body(data: dict[str, Any], fields: frozenset[str] = _FIELDS
     return model, request, fmt
 
 
+_FILE_FIELDS = ("image", "image[]", "mask")
+
+
 def parse_edit_form(fields: list[tuple[str, str]], uploads: list[tuple[str, bytes]]
                     ) -> tuple[str, ImageRequest, ResponseFormat]:
     """An edit's form (text fields; files as (field name, bytes)) as (model ref, the
@@ -98,37 +101,34 @@ def parse_edit_form(fields: list[tuple[str, str]], uploads: list[tuple[str, byte
     naming the field."""
     data: dict[str, Any] = {}
     for name, value in fields:
-        if name in data:
-            raise InvalidRequestError(f"{name} is given twice", param=name)
+        if name in data or name in _FILE_FIELDS:
+            why = "is given twice" if name in data else "must be a file"
+            raise InvalidRequestError(f"{name} {why}", param=name)
         data[name] = value
-    for name, _ in uploads:
-        data.setdefault(name, None)
+    stray = next((name for name, _ in uploads if name not in _FILE_FIELDS), None)
+    if stray is not None:
+        raise InvalidRequestError(f"{stray} must be text, not a file", param=stray)
     if "n" in data:
-        raw = str(data["n"]).strip()
+        raw = data["n"].strip()
         if not raw.isdigit() or len(raw) > 3:
             raise InvalidRequestError("n must be an integer", param="n")
         data["n"] = int(raw)
-    pictures = [GeneratedImage(body, sniff_media_type(body) or "application/octet-stream")
-                for name, body in uploads if name in ("image", "image[]")]
-    masks = [body for name, body in uploads if name == "mask"]
+    pictures = [_picture(body) for name, body in uploads if name != "mask"]
+    masks = [_picture(body) for name, body in uploads if name == "mask"]
     if not pictures:
         raise InvalidRequestError("image is required: the picture(s) to edit, as files",
                                   param="image")
     if len(masks) > 1:
         raise InvalidRequestError("mask: one file at most", param="mask")
-    if any(not isinstance(v, str) for k, v in data.items()
-           if k not in ("image", "image[]", "mask", "n")):
-        bad = next(k for k, v in data.items()
-                   if k not in ("image", "image[]", "mask", "n") and not isinstance(v, str))
-        raise InvalidRequestError(f"{bad} must be text, not a file", param=bad)
-    for name in ("image", "image[]", "mask"):
-        data.pop(name, None)
     model, request, fmt = parse_body(data, fields=_EDIT_FIELDS)
-    mask = masks[0] if masks else None
-    return model, replace(
-        request, images=tuple(pictures),
-        mask=GeneratedImage(mask, sniff_media_type(mask) or "application/octet-stream")
-        if mask is not None else None), fmt
+    return model, replace(request, images=tuple(pictures),
+                          mask=masks[0] if masks else None), fmt
+
+
+def _picture(data: bytes) -> GeneratedImage:
+    """A sent file as a picture, its type read from its bytes (``ImageRequest`` refuses
+    what is not a PNG, JPEG or WebP)."""
+    return GeneratedImage(data, sniff_media_type(data) or "application/octet-stream")
 
 
 def response_body(result: ImageResult, request: ImageRequest,
