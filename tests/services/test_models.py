@@ -12,6 +12,8 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import catalog
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
+from switchboard.services.pricing_info import builtin_models
+from switchboard.services.provider_models import fill_from_info
 from tests.services.helpers import table_snapshot
 
 
@@ -131,3 +133,18 @@ async def test_embedding_models_have_their_type(database: Database) -> None:
     back = await catalog.update_model(database, ("local", "nomic-embed-text"),
                                       model_type="chat")
     assert back.model_type == "chat"
+
+
+def test_a_field_the_catalog_learned_is_filled_in_without_overwriting() -> None:
+    """A gpt-image-1 row written before the catalog knew it edits gains ``edits`` on the
+    next import; the prices the row holds (an admin's) are kept."""
+    info = next(i for i in builtin_models("openai") if i.id == "gpt-image-1")
+    assert info.image is not None and info.image.edits
+    old = info.image.as_dict()
+    del old["edits"]
+    old["prices"]["medium"]["1024x1024"] = "0.05"
+    row = m.ProviderModel(model_sdk_id="gpt-image-1", name="GPT Image 1", image=old,
+                          capabilities={"image_output": True})
+    assert fill_from_info(row, info, overwrite=False)
+    assert row.image["edits"] is True and row.image["prices"]["medium"]["1024x1024"] == "0.05"
+    assert not fill_from_info(row, info, overwrite=False), "a second import changes nothing"

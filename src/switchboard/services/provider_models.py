@@ -138,7 +138,13 @@ def fill_from_info(row: m.ProviderModel, info: ModelInfo, *, overwrite: bool) ->
         if value is None:
             continue
         current = getattr(row, key)
-        if (overwrite or current in (None, {})) and current != value:
+        if not overwrite and key in ("image", "embedding") and isinstance(current, dict) \
+                and current and isinstance(value, dict):
+            # a field the catalog learned since the row was written (an image model's
+            # ``edits``) is filled in; what the row already says is kept
+            value = {**value, **current}
+        if (overwrite or current in (None, {}) or key in ("image", "embedding")) \
+                and current != value:
             setattr(row, key, value)
             changed = True
     return changed
