@@ -167,3 +167,55 @@ def test_metrics_turned_off_is_a_404_and_nothing_is_counted(
         assert off.status_code == 404
         assert off.json()["error"]["code"] == "not_found"
         assert http.app.state.sb.metrics.enabled is False  # type: ignore[attr-defined]
+
+
+def test_refusals_before_the_pipeline_are_counted_once(
+        env: tuple[Running, FakeVendor, str]) -> None:
+    """Requests on ``/v1`` refused before the pipeline (decision 0153) are counted with
+    surface ``api``, empty provider and model, outcome ``refused`` and a class named
+    from the status; a refusal the pipeline counted itself (a spent budget) is not
+    counted again."""
+    server, _, ref = env
+    admin = client(server, server.make_user("root2", role="admin"))
+    token = server.make_user("cleo")
+    broke = server.make_user("broke")
+    broke_id = server.query("SELECT id FROM users WHERE username = 'broke'")[0][0]
+    made = admin.post("/api/budgets", json={"scope": "user", "user_id": broke_id,
+                                            "amount": "0.000000001", "period": "month"})
+    assert made.status_code in (200, 201), made.text
+    before = scrape(server.url)
+    chat = f"{server.v1}/chat/completions"
+    body = {"model": ref, "messages": MESSAGES}
+    assert httpx.post(chat, json=body).status_code == 401  # no token
+    assert httpx.post(f"{server.v1}/messages", json=body,  # Anthropic's wire, a bad key
+                      headers={"x-api-key": "sb-not-a-token"}).status_code == 401
+    bearer = {"authorization": f"Bearer {token}"}
+    assert httpx.post(chat, json={"model": ref}, headers=bearer).status_code == 400
+    assert httpx.post(chat, json={"model": ref, "messages": "no"},
+                      headers=bearer).status_code == 400
+    big = (b'{"model": "m", "input": "' if i == 0 else b"x" * 65536
+           for i in range(21))  # 1.25 MB, chunked: over the 1 MB limit
+    too_big = httpx.post(f"{server.v1}/images/generations", content=big,
+                         headers={**bearer, "content-type": "application/json"})
+    assert too_big.status_code == 413, too_big.text
+    unknown = httpx.post(chat, json={**body, "model": "nobody/nothing"}, headers=bearer)
+    assert unknown.status_code == 404, unknown.text
+    assert httpx.post(chat, json=body,  # the pipeline counts this one itself
+                      headers={"authorization": f"Bearer {broke}"}).status_code == 429
+    after = scrape(server.url)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+    early = {"surface": "api", "provider": "", "model": ""}
+    assert delta("switchboard_requests_total", **early, outcome="refused") == 6
+    assert delta("switchboard_requests_total", **early, outcome="error") == 0
+    errors = {"surface": "api", "provider": ""}
+    for cls, count in (("authentication_error", 2), ("invalid_request_error", 2),
+                       ("request_too_large", 1), ("not_found_error", 1),
+                       ("rate_limit_exceeded", 0)):
+        assert delta("switchboard_errors_total", **errors, **{"class": cls}) == count, (
+            cls, _errors(after))
+    call = {"surface": "api", "provider": "fakeai", "model": MODEL}
+    assert delta("switchboard_requests_total", **call, outcome="refused") == 1
+    assert delta("switchboard_errors_total", surface="api", provider="fakeai",
+                 **{"class": "insufficient_quota"}) == 1

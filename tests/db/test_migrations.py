@@ -23,7 +23,8 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0019_task_defaults", "0020_mcp_servers",
              "0021_alerts", "0022_audit_chain_flags", "0023_grades",
              "0024_image_captions", "0025_message_auto", "0026_file_blobs",
-             "0027_conversation_tools"]
+             "0027_conversation_tools",
+             "0028_audit_head_trigger"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},

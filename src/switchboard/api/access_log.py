@@ -4,6 +4,10 @@ A pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` adds a task and a mem
 stream per request, which the benchmark would pay for). It logs method, path (WITHOUT the
 query string: the setup link carries its token there), status, duration and the request
 id and the client's address — never headers or bodies, where credentials live.
+
+It also counts the ``/v1`` requests refused before the pipeline (decision 0153,
+``services.metrics``): it sees every final status, the body limit's 413s and the error
+boundary's 5xx included.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from switchboard.api.surface import REQUEST_ID_KEY
+from switchboard.api.state import AppState
+from switchboard.api.surface import REQUEST_ID_KEY, surface_of
+from switchboard.services import metrics
 from switchboard.services.audit import RequestContext, request_context
 
 log = logging.getLogger("switchboard.access")
@@ -46,11 +52,15 @@ class AccessLog:
         # (services.audit): the peer, or the forwarded client behind a trusted proxy.
         request_context.set(RequestContext(client[0] if client else None, request_id))
         status = 500
+        gateway = surface_of(scope["path"]) in ("openai", "anthropic")
+        counted = metrics.watch() if gateway else None
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"],
                                       (b"x-request-id", request_id.encode("latin-1"))]
@@ -59,6 +69,11 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if (counted is not None and not counted[0] and started_response
+                    and status >= 400):
+                state: AppState | None = getattr(scope["app"].state, "sb", None)
+                if state is not None:  # this app's metrics (tests run several apps)
+                    state.metrics.refused_early("api", status)
             if log.isEnabledFor(logging.INFO):
                 log.info("request", extra={
                     "request_id": request_id, "method": scope["method"],

@@ -6,6 +6,15 @@
   cost by provider, model and source (and, opted in, by user: decision 0119).
 - **Refusals** — ``Pipeline._admit``: a policy's 429 is a request with outcome
   ``refused`` and an error of its class (``rate_limit_exceeded``, ``insufficient_quota``).
+- **Refusals before the pipeline** (decision 0153) — ``api.access_log``: a ``/v1``
+  request answered with an error status that no attempt or admission of the pipeline
+  counted (a bad or missing token, a body over the limit, a body that does not
+  validate, an unknown model or path) is counted in the same two series, surface
+  ``api``, provider and model empty, outcome ``refused`` (4xx) or ``error`` (5xx), its
+  error class named from the status by a fixed table (``REFUSAL_CLASSES``), so the
+  labels stay bounded whatever the client sends. The pipeline marks the request it
+  counted (``watch``: a cell in a context variable, shared with the tasks the request
+  starts) so nothing is counted twice.
 - **In-flight streams** — ``Pipeline``: a streaming call counts from its first event to
   its end (``_Call.end``, exactly once).
 - **Breakers** — ``Breakers``' transition hook: the state per provider and key, and the
@@ -36,6 +45,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # types only: the module is loaded by build_metrics
@@ -52,7 +62,40 @@ OTHER = "other"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 TTFT_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+REFUSAL_CLASSES = {
+    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+    404: "not_found_error", 405: "method_not_allowed", 408: "request_timeout",
+    409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
+    422: "invalid_request_error", 429: "rate_limit_exceeded", 503: "unavailable",
+}
+"""The error class of a refusal before the pipeline, by status (others: ``client_error``
+or ``server_error``): a fixed set, so a client cannot add label values."""
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+_counted: ContextVar[list[bool] | None] = ContextVar("switchboard_metrics_counted",
+                                                    default=None)
+
+
+def watch() -> list[bool]:
+    """Start watching this request (its task and the tasks it starts): the cell becomes
+    ``[True]`` when the pipeline counts an attempt or a refusal for it."""
+    cell = [False]
+    _counted.set(cell)
+    return cell
+
+
+def _mark() -> None:
+    cell = _counted.get()
+    if cell is not None:
+        cell[0] = True
+
+
+def refusal_class(status: int) -> str:
+    found = REFUSAL_CLASSES.get(status)
+    if found is not None:
+        return found
+    return "server_error" if status >= 500 else "client_error"
 
 
 class NullMetrics:
@@ -64,6 +107,9 @@ class NullMetrics:
         return None
 
     def refused(self, surface: str, provider: str, model: str, code: str) -> None:
+        return None
+
+    def refused_early(self, surface: str, status: int) -> None:
         return None
 
     def stream_opened(self) -> None:
@@ -183,6 +229,7 @@ class Metrics:
     # -- hooks (the per-request ones first) ------------------------------------------
     def attempt(self, surface: str, outcome: CallOutcome, user_id: int | None) -> None:
         """One upstream attempt ended (the pipeline's recorder)."""
+        _mark()
         key = (surface, outcome.provider, outcome.model, outcome.status)
         bound = self._bound.get(key)
         if bound is None:
@@ -203,13 +250,21 @@ class Metrics:
         if self._max_users and user_id is not None:
             self._user(user_id, usage.input_tokens, usage.output_tokens, outcome.cost)
 
-    def refused(self, surface: str, provider: str, model: str, code: str) -> None:
-        key = (surface, provider, model, "refused")
+    def refused(self, surface: str, provider: str, model: str, code: str,
+                outcome: str = "refused") -> None:
+        """Admission refused a call (``Pipeline._admit``), or ``refused_early``."""
+        _mark()
+        key = (surface, provider, model, outcome)
         bound = self._bound.get(key)
         if bound is None:
             bound = self._bind(key)
         bound.requests.inc()
         self._error(surface, provider, code)
+
+    def refused_early(self, surface: str, status: int) -> None:
+        """A request answered with an error status before the pipeline counted it."""
+        self.refused(surface, "", "", refusal_class(status),
+                     "error" if status >= 500 else "refused")
 
     def stream_opened(self) -> None:
         self._in_flight_inc()
