@@ -177,3 +177,27 @@ def test_content_capture_is_an_admins_opt_in(
         assert PROMPT in attrs(gateway)["gen_ai.input.messages"]
         assert "canary-answer-5512" in attrs(upstream)["gen_ai.output.messages"]
         assert FAKE_KEY not in repr(attrs(gateway)) + repr(attrs(upstream))
+
+
+def test_a_callers_traceparent_is_continued(
+        env: tuple[Running, FakeVendor, str], collector: tuple[Collector, str]) -> None:
+    """A request carrying a W3C ``traceparent`` gets its gateway span in the caller's
+    trace, as a child of the caller's span; a malformed one starts a new trace."""
+    server, fake, ref = env
+    spans, _ = collector
+    trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    sdk = openai.OpenAI(base_url=server.v1, api_key=server.make_user("tia"), max_retries=0)
+    for header in (f"00-{trace_id}-{span_id}-01", f"00-{trace_id.upper()}-{span_id}-01"):
+        spans.clear()
+        fake.then(Reply(chunks=ANSWER))
+        sdk.chat.completions.create(model=ref, messages=[{"role": "user", "content": "hi"}],  # type: ignore[call-overload]
+                                    extra_headers={"traceparent": header})
+        got = spans.wait(2)
+        assert len(got) == 2, got
+        gateway = next(s for s in got if s.kind == Span.SPAN_KIND_SERVER)
+        upstream = next(s for s in got if s.kind == Span.SPAN_KIND_CLIENT)
+        assert upstream.trace_id == gateway.trace_id
+        assert upstream.parent_span_id == gateway.span_id
+        continued = gateway.trace_id == bytes.fromhex(trace_id)
+        assert continued is (header[3:35] == trace_id), header
+        assert gateway.parent_span_id == (bytes.fromhex(span_id) if continued else b"")

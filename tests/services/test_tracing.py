@@ -39,3 +39,29 @@ def test_the_endpoint_comes_from_the_standard_variables(
     assert load_settings().otel_capture_content is False
     monkeypatch.setenv("SWITCHBOARD_OTEL_CAPTURE_CONTENT", "on")
     assert load_settings().otel_capture_content is True
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+SPAN = "00f067aa0ba902b7"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (f"00-{TRACE}-{SPAN}-01", (int(TRACE, 16), int(SPAN, 16), 1)),
+    (f"00-{TRACE}-{SPAN}-00", (int(TRACE, 16), int(SPAN, 16), 0)),
+    (f" 00-{TRACE}-{SPAN}-01\t", (int(TRACE, 16), int(SPAN, 16), 1)),  # OWS trimmed
+    (f"cc-{TRACE}-{SPAN}-01-what-comes-later", (int(TRACE, 16), int(SPAN, 16), 1)),
+])
+def test_a_valid_traceparent_names_the_callers_span(
+        value: str, expected: tuple[int, int, int]) -> None:
+    assert tracing.parse_traceparent(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    None, "", "garbage", f"00-{TRACE}-{SPAN}", f"00-{TRACE}-{SPAN}-01-extra",
+    f"ff-{TRACE}-{SPAN}-01", f"00-{'0' * 32}-{SPAN}-01", f"00-{TRACE}-{'0' * 16}-01",
+    f"00-{TRACE.upper()}-{SPAN}-01", f"00-{TRACE}-{SPAN}-1", f"00_{TRACE}_{SPAN}_01",
+    f"00-{TRACE}-{SPAN}-01\n", f"00-{TRACE}0-{SPAN}-01", "٠٠-" + TRACE + f"-{SPAN}-01",
+    f"cc-{TRACE}-{SPAN}-01" + "-x" * 200,  # over the length bound
+])
+def test_anything_else_is_ignored(value: str | None) -> None:
+    assert tracing.parse_traceparent(value) is None

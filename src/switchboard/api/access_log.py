@@ -22,6 +22,8 @@ from switchboard.api.state import AppState
 from switchboard.api.surface import REQUEST_ID_KEY, surface_of
 from switchboard.services import metrics
 from switchboard.services.audit import RequestContext, request_context
+from switchboard.services.tracing import MAX_TRACEPARENT
+from switchboard.services.tracing import incoming as incoming_trace
 
 log = logging.getLogger("switchboard.access")
 
@@ -36,15 +38,24 @@ class AccessLog:
             return
         started = time.perf_counter()
         request_id = None
+        seen_id = False
+        traceparent: str | None = None
+        parents = 0
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
+            if name == b"x-request-id" and not seen_id:  # the first one only
+                seen_id = True
                 candidate = value.decode("latin-1")[:64]
                 # ASCII letters, digits, - and _ only (str.isalnum alone also passes
                 # letters such as "é", which would reach log lines and the echoed header)
                 if candidate.isascii() and candidate.replace("-", "").replace(
                         "_", "").isalnum():
                     request_id = candidate
-                break
+            elif name == b"traceparent":
+                parents += 1
+                if len(value) <= MAX_TRACEPARENT:
+                    traceparent = value.decode("latin-1")
+        # the caller's trace, for the gateway span (services.tracing); two are invalid
+        incoming_trace.set(traceparent if parents == 1 else None)
         request_id = request_id or secrets.token_hex(8)
         scope[REQUEST_ID_KEY] = request_id  # for error bodies (api.error_boundary)
         client = scope.get("client")

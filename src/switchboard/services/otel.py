@@ -24,11 +24,19 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    set_span_in_context,
+)
 
 from switchboard import __version__
 from switchboard.services.metering import CallOutcome
-from switchboard.services.tracing import CallTrace, epoch_ns
+from switchboard.services.tracing import CallTrace, epoch_ns, parse_traceparent
 from switchboard.spec import ChatRequest, TextPart
 
 # Our provider kinds -> the conventions' well-known gen_ai.provider.name values.
@@ -66,7 +74,7 @@ class OtlpExporter:
         if self.capture_content and isinstance(spec.request, ChatRequest):
             attributes["gen_ai.input.messages"] = _messages(spec.request)
         gateway = self.tracer.start_span(
-            f"{trace.operation} {requested}", kind=SpanKind.SERVER,
+            f"{trace.operation} {requested}", context=_caller(trace), kind=SpanKind.SERVER,
             start_time=trace.started_ns, attributes=attributes)
         error = _error_type(trace, final)
         if error is not None:
@@ -118,6 +126,18 @@ class OtlpExporter:
 
     def shutdown(self) -> None:
         self.provider.shutdown()  # flushes the batch processor
+
+
+def _caller(trace: CallTrace) -> Any:
+    """The caller's span as the gateway span's parent (None: a new trace). The default
+    sampler (parent-based) follows the caller's sampled flag, as W3C Trace Context
+    expects of a participant."""
+    parent = parse_traceparent(trace.traceparent)
+    if parent is None:
+        return None
+    return set_span_in_context(NonRecordingSpan(SpanContext(
+        parent.trace_id, parent.span_id, is_remote=True,
+        trace_flags=TraceFlags(parent.flags & 0xFF))))
 
 
 def _response_model(outcome: CallOutcome) -> str:

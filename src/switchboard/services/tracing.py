@@ -12,14 +12,23 @@ traces-only variant) set AND the optional ``otel`` extra installed. Only then is
 ``services.otel`` (and with it the OpenTelemetry SDK) imported; the check for the extra
 is ``importlib.util.find_spec`` on the third-party package, never a ``try`` around an
 import of ours. Unset: nothing of OpenTelemetry's SDK is loaded, start-up is unchanged.
+
+Incoming trace context (decision 0154): ``api.access_log`` leaves the request's W3C
+``traceparent`` header in ``incoming`` (at most ``MAX_TRACEPARENT`` characters, and only
+when there is exactly one); a ``CallTrace`` keeps it, and the exporter makes the gateway
+span a child of the caller's span through ``parse_traceparent`` — a strict, bounded
+parse with no dependency on OpenTelemetry, so a hostile header costs one regular
+expression match on at most 256 characters and is otherwise ignored (a new trace).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import time
-from typing import TYPE_CHECKING, Protocol
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from switchboard.config import Settings
@@ -37,6 +46,45 @@ def epoch_ns(perf_seconds: float) -> int:
     return int(perf_seconds * 1e9) + _EPOCH_OFFSET_NS
 
 
+MAX_TRACEPARENT = 256
+"""Longest ``traceparent`` kept (version 00 is 55 characters; later versions may add
+fields after the four we read)."""
+incoming: ContextVar[str | None] = ContextVar("switchboard_traceparent", default=None)
+"""The request's ``traceparent`` header, set per request by ``api.access_log``."""
+
+# https://www.w3.org/TR/trace-context/#traceparent-header-field-values
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?",
+                          re.ASCII | re.DOTALL)
+
+
+class Parent(NamedTuple):
+    """The caller's span, from its ``traceparent``."""
+
+    trace_id: int
+    span_id: int
+    flags: int
+    """Bit 0: the caller sampled the trace."""
+
+
+def parse_traceparent(value: str | None) -> Parent | None:
+    """The caller's span, or None for anything that is not a valid ``traceparent``
+    (W3C Trace Context level 1): version ``ff`` is invalid; version ``00`` has exactly
+    four fields; a later version may carry more after a ``-``; all-zero ids are invalid.
+    Values are lower-case hex only (the specification refuses upper case)."""
+    if not value or len(value) > MAX_TRACEPARENT:
+        return None
+    found = _TRACEPARENT.fullmatch(value.strip(" \t"))
+    if found is None:
+        return None
+    version, trace_id, span_id, flags, rest = found.groups()
+    if version == "ff" or (version == "00" and rest is not None):
+        return None
+    trace, span = int(trace_id, 16), int(span_id, 16)
+    if trace == 0 or span == 0:
+        return None
+    return Parent(trace, span, int(flags, 16))
+
+
 class Exporter(Protocol):
     def export(self, trace: CallTrace) -> None:
         """Turn a finished call into spans (must not raise: it runs in ``finally``)."""
@@ -51,7 +99,7 @@ class CallTrace:
     """One surface request as the pipeline saw it: its spec, its attempts, its end."""
 
     __slots__ = ("exporter", "spec", "operation", "started_ns", "attempts", "error",
-                 "ended_ns")
+                 "ended_ns", "traceparent")
 
     def __init__(self, exporter: Exporter, spec: CallSpec, operation: str) -> None:
         self.exporter = exporter
@@ -63,6 +111,8 @@ class CallTrace:
         self.error: BaseException | None = None
         """What ended the call when no attempt answered (a refusal, every model failed)."""
         self.ended_ns = 0
+        self.traceparent = incoming.get()
+        """The caller's ``traceparent`` (unparsed: the exporter parses it, only then)."""
 
     def attempt(self, outcome: CallOutcome) -> None:
         self.attempts.append(outcome)
