@@ -37,6 +37,18 @@ test("normalizeRegistry never offers an embedding model for chat", () => {
   assert.deepEqual(registry.providers[2].models.map((m) => m.ref), ["acme:big", "acme:small"]);
 });
 
+test("normalizeRegistry leaves out Auto and image models an admin turned off", () => {
+  const data = { providers: [{ id: 2, name: "acme", kind: "openai", configured: true, models: [
+    { ref: "acme:big", name: "Big" }, { ref: "acme:draw", name: "Draw", type: "image" }] }] };
+  const all = normalizeRegistry(data);
+  assert.ok(all.byRef.get("auto") && all.byRef.get("acme:draw"));
+  const off = normalizeRegistry(data, { auto: false, images: false });
+  assert.equal(off.byRef.get("auto"), undefined);
+  assert.equal(off.byRef.get("acme:draw"), undefined);
+  assert.deepEqual(off.providers.map((p) => p.name), ["acme"]);
+  assert.deepEqual(off.providers[0].models.map((m) => m.ref), ["acme:big"]);
+});
+
 test("resolveSelected: first usable preference, else the default, else any usable model", () => {
   assert.equal(resolveSelected(registry, ["acme:small"]).ref, "acme:small");
   assert.equal(resolveSelected(registry, [null, "gone:x", "acme:small"]).ref, "acme:small");

@@ -25,6 +25,7 @@ from switchboard import __version__
 from switchboard.api.auth import optional_principal, state_of
 from switchboard.api.params import PathId
 from switchboard.api.tokens import Principal
+from switchboard.services import flags
 from switchboard.services.accounts import check_setup_token, has_accounts, needs_setup
 
 if TYPE_CHECKING:
@@ -93,6 +94,16 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
+def features_off(request: Request, principal: Principal | None) -> str:
+    """The features an admin turned off for this person (``services.flags``), as the
+    page's ``data-features-off`` (names separated by spaces), so the page hides their
+    controls instead of offering what the server would refuse. Memory only."""
+    if principal is None:
+        return ""
+    state = state_of(request)
+    return " ".join(name for name in flags.KNOWN if not state.feature_on(name, principal))
+
+
 def _render(request: Request, template: str, principal: Principal | None,
             status_code: int = 200, **context: Any) -> HTMLResponse:
     csrf = getattr(request.state, "csrf", None) or ""
@@ -101,6 +112,7 @@ def _render(request: Request, template: str, principal: Principal | None,
         "csrf": csrf,
         "version": __version__,
         "settings_pages": SETTINGS_PAGES,
+        "features_off": features_off(request, principal),
     }
     base.update(context)
     response = templates().TemplateResponse(request, template, base, status_code=status_code)

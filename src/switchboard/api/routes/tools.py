@@ -3,7 +3,8 @@
 - ``GET /api/tools`` — the tools the caller may turn on in a turn: name, description,
   source (``builtin`` or ``mcp:<server>``), whether it is on by default, its policy
   (``allow`` runs at once, ``ask`` waits for the user's approval). The composer's tools
-  menu reads it. An administrator adding ``?all=true`` also gets the tools that are
+  menu reads it: nothing when the caller's ``tool_loop`` feature is off, no MCP tool
+  when ``mcp`` is. An administrator adding ``?all=true`` also gets the tools that are
   turned off or denied (Settings → Tools); for anyone else ``all`` changes nothing.
 - ``PATCH /api/tools/{name}`` (administrators) — ``enabled``, ``default_on``, ``policy``;
   a field sent as ``null`` goes back to the tool's default, a field left out is kept.
@@ -41,7 +42,7 @@ async def list_tools(request: Request,
                      everything_asked: bool = Query(default=False, alias="all"),
                      who: Principal = Depends(current_principal)) -> dict[str, Any]:
     everything = everything_asked and who.is_admin
-    tools = await state_of(request).toolbox.catalog(everything=everything)
+    tools = await state_of(request).toolbox.catalog(everything=everything, principal=who)
     return {"data": [t.as_dict() if everything else {
         k: v for k, v in t.as_dict().items() if k not in ("enabled", "changed")}
         for t in tools]}

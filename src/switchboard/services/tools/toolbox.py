@@ -161,10 +161,19 @@ class Toolbox:
         return {r.name: _Row(r.enabled, r.default_on, r.policy)  # type: ignore[arg-type]
                 for r in rows}
 
-    async def catalog(self, *, everything: bool = False) -> list[ToolInfo]:
+    async def catalog(self, *, everything: bool = False,
+                      principal: Principal | None = None) -> list[ToolInfo]:
         """The tools, sorted by source (built-ins first) then name. Without
-        ``everything``, only those a member may use (enabled, not denied)."""
+        ``everything``, only those a member may use (enabled, not denied) and, for
+        ``principal``, none when an admin turned the tool loop off for them and no MCP
+        tool when MCP is off (the flags ``for_turn`` enforces, so the composer's menu
+        offers nothing the turn would refuse)."""
+        if not everything and principal is not None and not flags.enabled("tool_loop",
+                                                                          principal):
+            return []
         tools, rows = await self.tools(), await self._rows()
+        if not everything and principal is not None and not flags.enabled("mcp", principal):
+            tools = {n: t for n, t in tools.items() if not t.spec.source.startswith("mcp:")}
         infos = [_info(tool, rows.get(name)) for name, tool in tools.items()]
         if not everything:
             infos = [i for i in infos if i.enabled and i.policy != "deny"]

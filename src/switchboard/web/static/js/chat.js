@@ -16,6 +16,7 @@ import { AssistantView, autoReason, userView } from "./chat/messages.js";
 import { conversationSettings } from "./chat/conversation-settings.js";
 import { compareAnswers } from "./chat/compare.js";
 import { canTakePictures, chooseImagesTo, pictureNote } from "./chat/image-choice.js";
+import { featureOn } from "./features.js";
 import { createModelPicker } from "./chat/model-picker.js";
 import { createSuggestions } from "./chat/suggestions.js";
 import { applyTheme, createPreferencesDialog, normalizePrefs } from "./chat/preferences.js";
@@ -132,7 +133,7 @@ const handlers = {
       throw err;
     }
   },
-  onCompare: async (view) => {
+  onCompare: !featureOn("comparison") ? null : async (view) => {
     if (controllers.size || !state.conversation) return;
     try {
       const voted = await compareAnswers({ message: view.message, registry: state.registry,
@@ -231,7 +232,10 @@ function renderConversation(loaded, { keepScroll = false } = {}) {
   if (keepScroll) scroller.scrollTop = scrolled;
   else requestAnimationFrame(() => scrollToBottom(true));
   // answers the server is still writing (this page was reloaded, or another tab asked)
-  for (const key of streamingKeys(store.getState())) follow(key, answers[key].message.id);
+  // Resumable answers turned off by an admin: the server would refuse to follow them.
+  if (featureOn("resumable_streams")) {
+    for (const key of streamingKeys(store.getState())) follow(key, answers[key].message.id);
+  }
 }
 
 /** Show another version of a message (and the newest answers that follow it). */
@@ -756,7 +760,8 @@ async function start() {
       get("/api/model-registry"),
       get("/api/me/preferences").catch(() => null),
     ]);
-    state.registry = normalizeRegistry(registry);
+    state.registry = normalizeRegistry(registry, {
+      auto: featureOn("auto_model"), images: featureOn("image_generation") });
     state.prefs = normalizePrefs(prefs);
     applyTheme(state.prefs.settings.theme);
   } catch (err) {

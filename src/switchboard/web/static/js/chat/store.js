@@ -55,21 +55,24 @@ function priceOf(model) {
 export const isChatModel = (model) => ["chat", "image"].includes(model?.type || "chat");
 export const isImageModel = (model) => model?.type === "image";
 
-export function normalizeRegistry(data) {
+/** The registry as the page uses it. `auto: false` leaves the Auto choices out and
+ * `images: false` the image models (features an admin turned off: features.js). */
+export function normalizeRegistry(data, { auto = true, images = true } = {}) {
   const byRef = new Map();
+  const wanted = (m) => isChatModel(m) && (images || !isImageModel(m));
   const providers = (data?.providers || []).map((p) => {
     const provider = { ...p, configured: isConfigured(p) };
-    provider.models = (p.models || []).filter(isChatModel).map((m) => {
+    provider.models = (p.models || []).filter(wanted).map((m) => {
       const model = { ...m, price: priceOf(m), capabilities: m.capabilities || {}, provider };
       byRef.set(model.ref, model);
       return model;
     });
     return provider;
   });
-  if (providers.some((p) => p.configured && p.models.length)) {
-    const auto = autoProvider();
-    for (const model of auto.models) byRef.set(model.ref, model);
-    providers.unshift(auto);
+  if (auto && providers.some((p) => p.configured && p.models.length)) {
+    const choices = autoProvider();
+    for (const model of choices.models) byRef.set(model.ref, model);
+    providers.unshift(choices);
   }
   return { providers, byRef, defaultRef: data?.default_model_ref || null };
 }
