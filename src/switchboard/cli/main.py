@@ -34,6 +34,7 @@ COMMANDS: tuple[str, ...] = (
     "mcp",
     "audit",
     "flags",
+    "alerts",
 )
 
 
