@@ -6,9 +6,11 @@ On a fresh migrated database (SQLite in a temporary directory, or PostgreSQL wit
 - ``empty write transactions``: the floor — a unit of work that writes nothing (BEGIN
   IMMEDIATE, COMMIT), so what the audit row itself adds can be told apart;
 - ``appends``: N audit rows, each in its own write transaction (``record`` in a unit of
-  work: lock the chain head, hash, insert, move the head, commit), one after another;
-- ``appends, 100 per transaction``: the chain's own cost per row (one head read and
-  write per flush, one SHA-256 and one INSERT per row);
+  work: hash after the remembered head, insert — SQLite's trigger checks and moves the
+  head; PostgreSQL: a conditional UPDATE of the head first — commit; decision 0151), one
+  after another;
+- ``appends, 100 per transaction``: the chain's own cost per row (one SHA-256 per row,
+  one INSERT per flush);
 - ``appends, concurrent``: the same from ``--concurrency`` tasks at once (SQLite
   serialises the writers; on PostgreSQL they queue on the head row's lock);
 - ``verify``: the whole chain walked and every hash recomputed.
