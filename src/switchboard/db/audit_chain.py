@@ -52,11 +52,12 @@ import logging
 import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
     bindparam,
     event,
     insert,
@@ -121,8 +122,8 @@ HEAD_MOVED = "audit chain head moved"
 """The message of the trigger's abort when a row does not follow the head."""
 FOLLOW_TRIGGER = "audit_log_follow_head"
 
-_TABLE = m.AuditLog.__table__
-_HEAD = m.AuditChain.__table__
+_TABLE = cast(Table, m.AuditLog.__table__)
+_HEAD = cast(Table, m.AuditChain.__table__)
 _ADVANCE = (update(_HEAD)
             .where(_HEAD.c.id == 1, _HEAD.c.seq == bindparam("old_seq"),
                    _HEAD.c.hash == bindparam("old_hash"))
