@@ -34,6 +34,10 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def _names(http: httpx.Client) -> set[str]:
+    return {t["name"] for t in http.get("/api/tools").json()["data"]}
+
+
 def features_off(http: httpx.Client) -> set[str]:
     page = http.get("/")
     assert page.status_code == 200, page.text
@@ -47,6 +51,12 @@ def test_the_pages_know_which_features_are_off_for_whom(server: Running) -> None
     ann, bob = (client(server, server.make_user(n)) for n in ("ann", "bob"))
     assert features_off(ann) == set()
     assert ann.get("/api/tools").json()["data"], "built-in tools are offered by default"
+    assert "generate_image" in _names(ann)
+    assert admin.put("/api/flags/image_generation", json={"mode": "off"}).status_code == 200
+    wait_for(lambda: "generate_image" not in _names(ann))  # its flag: out of the menu
+    assert _names(ann), "the other tools stay"
+    assert features_off(ann) == {"image_generation"}
+    assert admin.put("/api/flags/image_generation", json={"mode": "on"}).status_code == 200
 
     for name, rule in (("comparison", {"mode": "off"}), ("auto_model", {"mode": "off"}),
                        ("tool_loop", {"mode": "rollout", "users": ["bob"]})):

@@ -64,6 +64,10 @@ class ToolSpec:
     policy: ToolPolicy = "allow"
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_result_chars: int = DEFAULT_MAX_RESULT_CHARS
+    flag: str | None = None
+    """A feature flag (``services.flags``) the tool belongs to, e.g. ``image_generation``:
+    the composer's menu leaves the tool out for a person the flag is off for (the tool
+    itself refuses when run)."""
 
     @property
     def wire_name(self) -> str:

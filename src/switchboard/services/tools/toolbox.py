@@ -167,13 +167,17 @@ class Toolbox:
         ``everything``, only those a member may use (enabled, not denied) and, for
         ``principal``, none when an admin turned the tool loop off for them and no MCP
         tool when MCP is off (the flags ``for_turn`` enforces, so the composer's menu
-        offers nothing the turn would refuse)."""
+        offers nothing the turn would refuse), nor a tool whose own flag is off for them
+        (``ToolSpec.flag``: drawing pictures without ``image_generation``)."""
         if not everything and principal is not None and not flags.enabled("tool_loop",
                                                                           principal):
             return []
         tools, rows = await self.tools(), await self._rows()
-        if not everything and principal is not None and not flags.enabled("mcp", principal):
-            tools = {n: t for n, t in tools.items() if not t.spec.source.startswith("mcp:")}
+        if not everything and principal is not None:
+            mcp = flags.enabled("mcp", principal)
+            tools = {n: t for n, t in tools.items()
+                     if (mcp or not t.spec.source.startswith("mcp:"))
+                     and (t.spec.flag is None or flags.enabled(t.spec.flag, principal))}
         infos = [_info(tool, rows.get(name)) for name, tool in tools.items()]
         if not everything:
             infos = [i for i in infos if i.enabled and i.policy != "deny"]

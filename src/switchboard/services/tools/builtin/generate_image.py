@@ -55,6 +55,7 @@ SPEC = ToolSpec(
         "additionalProperties": False,
     },
     source="builtin",
+    flag="image_generation",
     timeout_s=120.0,
     max_result_chars=2_000,
 )
