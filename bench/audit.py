@@ -13,7 +13,10 @@ On a fresh migrated database (SQLite in a temporary directory, or PostgreSQL wit
   one INSERT per flush);
 - ``appends, concurrent``: the same from ``--concurrency`` tasks at once (SQLite
   serialises the writers; on PostgreSQL they queue on the head row's lock);
-- ``verify``: the whole chain walked and every hash recomputed.
+- ``verify``: the whole chain walked and every hash recomputed;
+- ``unchained inserts``: the same row inserted with Core and no chain, one per write
+  transaction (after ``verify``: such rows break the chain on purpose) — the floor for
+  a transaction that writes a row, so the chain's own cost is appends vs this.
 
 The issue asks for at least 1,000 appends per second on SQLite.
 """
@@ -25,10 +28,13 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import text
+from sqlalchemy import Table, insert, text
 
 from switchboard.db import Database, migrate
+from switchboard.db import models as m
+from switchboard.db.types import utcnow
 from switchboard.services import audit_trail
 from switchboard.services.audit import CLI, record
 
@@ -43,6 +49,14 @@ async def _append(db: Database, i: int, rows: int = 1) -> None:
 async def _empty(db: Database) -> None:
     async with db.unit_of_work() as session:
         await session.execute(text("SELECT 1"))
+
+
+async def _unchained(db: Database, i: int) -> None:
+    async with db.unit_of_work() as session:
+        await session.execute(insert(cast(Table, m.AuditLog.__table__)).values(
+            actor="cli", action="bench.append", target_type="bench", target_id=str(i),
+            created_at=utcnow(),
+            details={"before": {"mode": "on"}, "after": {"mode": "off", "i": i}}))
 
 
 async def run(url: str, n: int, concurrency: int) -> dict[str, float]:
@@ -76,12 +90,17 @@ async def run(url: str, n: int, concurrency: int) -> dict[str, float]:
         verdict = await audit_trail.verify(db)
         verify = verdict.checked / (time.perf_counter() - started)
         assert verdict.ok, verdict
+
+        started = time.perf_counter()
+        for i in range(n):
+            await _unchained(db, i)
+        unchained = n / (time.perf_counter() - started)
     finally:
         await db.dispose()
     return {"empty write transactions/s": empty, "appends/s (1 per transaction)": serial,
             "appends/s (100 per transaction)": batched,
             f"appends/s ({concurrency} tasks, 1 per tx)": concurrent,
-            "rows verified/s": verify}
+            "rows verified/s": verify, "unchained inserts/s (1 per tx)": unchained}
 
 
 def main() -> None:
