@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from switchboard.api.routes import ROUTER_MODULES
+
 # module -> why a start does not need it
 DEFERRED = {
     "pypdf": "about 8 MB resident; imported with the first PDF attachment",
@@ -34,6 +36,9 @@ DEFERRED = {
     "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",
     "switchboard.api.responses.wire": "/v1/responses, on its first request",
     "switchboard.api.responses.render": "/v1/responses, on its first request",
+    # the REST routers and web pages: on the first request that reaches them (decision 0181)
+    **{m: "REST routers and pages, mounted on first use (api.lazy_routes.DeferredRouters)"
+       for m in ROUTER_MODULES},
 }
 
 _SCRIPT = """
@@ -48,9 +53,13 @@ with TestClient(create_app()) as client:
     first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
     loaded = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
+    routers_before = "switchboard.api.routes.me" in sys.modules
+    me = client.get("/api/me")
     print(json.dumps({"first": first.status_code, "loaded": loaded,
                       "messages": [later.status_code, later.json()["type"]],
-                      "wire_after": "switchboard.api.anthropic.wire" in sys.modules}))
+                      "wire_after": "switchboard.api.anthropic.wire" in sys.modules,
+                      "rest": [routers_before, me.status_code,
+                               "switchboard.api.routes.me" in sys.modules]}))
 """
 
 
@@ -69,3 +78,5 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert report["loaded"] == [], {m: DEFERRED[m] for m in report["loaded"]}
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True
+    # the REST routers too: not mounted by a /v1 request, answering once asked
+    assert report["rest"] == [False, 401, True]

@@ -11,7 +11,6 @@ finished (uvicorn's graceful shutdown) and partial answers have been persisted
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,7 +27,7 @@ from switchboard.api.access_log import AccessLog
 from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
 from switchboard.api.error_boundary import ErrorBoundary
-from switchboard.api.lazy_routes import DEFERRED_ROUTES
+from switchboard.api.lazy_routes import DEFERRED_ROUTES, LazyRoutesApp
 from switchboard.api.metrics import metrics_endpoint
 from switchboard.api.openai.routes import routes as openai_routes
 from switchboard.api.routes import ROUTER_MODULES
@@ -176,7 +175,7 @@ def create_app(settings: Settings | None = None,
                 await catalog_cache().close()
             await db.dispose()
 
-    app = FastAPI(
+    app = LazyRoutesApp(
         title="Switchboard", version=__version__, lifespan=lifespan,
         docs_url=None, redoc_url=None, openapi_url=None,
     )
@@ -189,13 +188,14 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
     app.add_middleware(StrictTransportSecurity)  # on every HTTPS response, 413s included
     app.router.routes.extend([*openai_routes, *DEFERRED_ROUTES])
-    for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router)
     app.router.routes.extend([
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ])
+    # The REST routers and web pages, on the first request that reaches them (no path
+    # of theirs is one of the three above, so the order between them is free).
+    app.defer_routers(ROUTER_MODULES)
     return app
 
 
