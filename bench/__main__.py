@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", action="store_true",
                         help="rate limits on (so high none refuses): measures the limiter, "
                         "in Redis with --redis")
+    parser.add_argument("--source", action="store_true",
+                        help="do not compile the server's bytecode first: with "
+                        "PYTHONDONTWRITEBYTECODE set, every start compiles from source")
     parser.add_argument("--no-save", action="store_true", help="do not write results JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
     args = parser.parse_args(argv)
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         server_env=dict(item.split("=", 1) for item in args.server_env),
         limits=args.limits,
         budgets=args.budgets,
+        compile=not args.source,
     )
     result = run(options, say=lambda m: print(m, file=sys.stderr, flush=True))
     print(table(result))

@@ -11,6 +11,9 @@ the server core, and records for each start:
 - the server's own CPU seconds over that span (robust on a loaded machine);
 - resident memory 0.5 s after that first answer (idle RSS).
 
+Each tree's bytecode is compiled first, as an installed package has it (``--source``:
+not, see ``bench.run.compile_bytecode``).
+
 ``--tree PATH`` (repeatable) adds another checkout's ``src`` to compare (e.g. a copy of
 main); the starts alternate tree A, tree B, tree A, ... so load drifts hit both alike.
 """
@@ -31,8 +34,8 @@ from pathlib import Path
 
 from bench.load import Target, chat_body
 from bench.procs import Proc, spawn
-from bench.run import (BENCH_KEY, BENCH_LIMITS, MODEL, ROOT, first_success, free_port,
-                       wait_port)
+from bench.run import (BENCH_KEY, BENCH_LIMITS, MODEL, ROOT, compile_bytecode,
+                       first_success, free_port, wait_port)
 
 
 def _one_start(tree: Path, env: dict[str, str], token: str, mock_port: int,
@@ -63,10 +66,14 @@ def main(argv: list[str] | None = None) -> int:
                         else "none", help="cores for the server (default 1)")
     parser.add_argument("--budgets", action="store_true")
     parser.add_argument("--limits", action="store_true")
+    parser.add_argument("--source", action="store_true",
+                        help="do not compile bytecode first (see bench.run.compile_bytecode)")
     args = parser.parse_args(argv)
     cpus = None if args.server_cpus == "none" else {int(c) for c in
                                                     args.server_cpus.split(",")}
     trees = [*args.tree, ROOT]
+    if not args.source:
+        compile_bytecode([str(t / "src") for t in trees])
     tmp = Path(tempfile.mkdtemp(prefix="sb-startup-"))
     mock_port = free_port()
     env = {k: v for k, v in os.environ.items()

@@ -29,6 +29,7 @@ DEFERRED = {
                    "a server (switchboard/__init__.py, decision 0089)",
     "rich": "only httpx's command-line client imported it",
     "pygments": "only httpx's command-line client imported it",
+    "selectolax": "~1.8 MB resident: the first page a model fetches (tools.builtin.html_text)",
     "mcp": "the MCP SDK (seconds, tens of MB), when a configured MCP server is first used",
     "switchboard.services.mcp.connection": "imports the MCP SDK (services.mcp.manager)",
     "switchboard.api.openapi": "the API document, built on its first request (api.docs)",

@@ -38,14 +38,17 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``only`` (one of ``COMMANDS``): a run of one
+    command need not import the others' modules (``serve`` starts faster and smaller
+    without the MCP and catalog commands' imports, decision 0182)."""
     parser = argparse.ArgumentParser(
         prog="switchboard",
         description="One chat UI and one OpenAI-compatible API for every AI provider.",
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         importlib.import_module(f"switchboard.cli.{name}").register(sub)
     return parser
 
@@ -57,8 +60,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # the command is the first word when no global option comes before it; otherwise
+    # (``--help``, ``--version``, a typo) every command's parser is built, as for help
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     handler: Any = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -169,5 +169,8 @@ def run(args: argparse.Namespace) -> int:
         # ``api.access_log`` replaces it. (``log_level`` re-enables it whatever the
         # log config says, so it must be switched off here.)
         access_log=False,
+        # No route is a WebSocket; "auto" would import a WebSocket library (wsproto or
+        # websockets) into every worker for nothing (start-up, memory: decision 0182).
+        ws="none",
     )
     return 0

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 _DROP = ["script", "style", "noscript", "template", "svg", "canvas", "iframe", "object",
          "embed", "head", "form", "button", "select", "nav"]
 _BLOCKS = ("p, div, section, article, main, header, footer, aside, blockquote, pre, "
@@ -54,6 +52,10 @@ def _cut_nesting(html: str) -> tuple[str, bool]:
 def html_to_text(html: str) -> tuple[str, str | None, bool]:
     """The readable text of ``html``, its ``<title>`` (None when it has none), and
     whether the page was cut because it nests too deeply."""
+    # Imported on the first page read, not at start: the Lexbor library is ~1.8 MB
+    # resident that a server whose models never fetch a URL would carry (decision 0182).
+    from selectolax.lexbor import LexborHTMLParser
+
     html, cut = _cut_nesting(html)
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")
