@@ -29,6 +29,8 @@ DEFERRED = {
                    "a server (switchboard/__init__.py, decision 0089)",
     "rich": "only httpx's command-line client imported it",
     "pygments": "only httpx's command-line client imported it",
+    "sqlalchemy.dialects.postgresql": "~1.7 MB on a SQLite server: loaded with a PostgreSQL "
+                                      "engine (db.types, db.upsert; decision 0183)",
     "selectolax": "~1.8 MB resident: the first page a model fetches (tools.builtin.html_text)",
     "mcp": "the MCP SDK (seconds, tens of MB), when a configured MCP server is first used",
     "switchboard.services.mcp.connection": "imports the MCP SDK (services.mcp.manager)",

@@ -60,6 +60,7 @@ from switchboard.db.types import (
     Money,
     PricePerMillion,
     UTCDateTime,
+    partial_index,
     utcnow,
 )
 from switchboard.spec.model import MODEL_TYPES
@@ -185,13 +186,8 @@ class ProviderModel(Base):
         CheckConstraint(_in("model_type", MODEL_TYPES), name="model_type"),
         # At most one default model in the whole table. SQLite and PostgreSQL both support
         # partial indexes; a plain UNIQUE on a boolean would allow only one non-default.
-        Index(
-            "uq_provider_models_one_default",
-            "is_default",
-            unique=True,
-            sqlite_where=text("is_default"),
-            postgresql_where=text("is_default"),
-        ),
+        partial_index("uq_provider_models_one_default", "is_default", unique=True,
+                      where="is_default"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -501,12 +497,7 @@ class Message(Base):
         Index(None, "conversation_id", "id"),
         # Start-up recovery looks for answers still being written (migration 0006); the
         # index holds only those few rows.
-        Index(
-            "ix_messages_writer",
-            "writer",
-            sqlite_where=text("writer IS NOT NULL"),
-            postgresql_where=text("writer IS NOT NULL"),
-        ),
+        partial_index("ix_messages_writer", "writer", where="writer IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -1063,9 +1054,8 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        Index("uq_alerts_open", "rule", "subject", unique=True,
-              sqlite_where=text("resolved_at IS NULL"),
-              postgresql_where=text("resolved_at IS NULL")),
+        partial_index("uq_alerts_open", "rule", "subject", unique=True,
+                      where="resolved_at IS NULL"),
         Index(None, "opened_at"),
     )
 

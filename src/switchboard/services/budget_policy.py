@@ -49,11 +49,11 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.expression import Executable
 
 from switchboard.db import Database
 from switchboard.db import models as m
+from switchboard.db.upsert import upsert_insert
 from switchboard.services import budgets
 from switchboard.services.budget_ledger import Key, MemoryLedger
 from switchboard.services.budget_periods import Window, window, zone
@@ -270,8 +270,9 @@ def _reserve_statement(budget: Definition, start: date, nanos: int) -> Executabl
     """Create the period's row holding ``nanos``, or add ``nanos`` to it — for a hard
     budget only if it fits (PostgreSQL re-checks the WHERE under the row lock a
     concurrent UPDATE waited for). Returns (spent, reserved) after, or no row."""
-    insert = pg_insert(_TABLE).values(budget_id=budget.id, period_start=start, spent=0,
-                                      reserved=nanos)
+    # PostgreSQL's (SQLite reserves in the in-process ``MemoryLedger``)
+    insert = upsert_insert("postgresql")(_TABLE).values(
+        budget_id=budget.id, period_start=start, spent=0, reserved=nanos)
     hard = None if budget.soft else (
         (_TABLE.c.spent + _TABLE.c.reserved + nanos <= budget.limit)
         & (_TABLE.c.spent < budget.limit))

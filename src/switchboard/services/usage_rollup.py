@@ -31,11 +31,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Date, case, cast, delete, func, insert, literal, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
 from switchboard.db import models as m
+from switchboard.db.upsert import upsert_insert
 
 LATENCY_BOUNDS_MS: tuple[int, ...] = (
     50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000,
@@ -126,20 +126,12 @@ def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(str(part) for part in key)
 
 
-def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"usage roll-ups support SQLite and PostgreSQL, not {dialect}")
-
-
 async def add(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add a batch of raw usage rows to the roll-ups, in the caller's transaction."""
     if not rows:
         return
     shapes, latency = fold(rows)
-    upsert = _insert(session.get_bind().dialect.name)
+    upsert = upsert_insert(session.get_bind().dialect.name)
     for shape, groups in shapes.items():
         table = shape.model.__table__
         stmt = upsert(table).values(groups)
