@@ -34,8 +34,16 @@ from pathlib import Path
 
 from bench.load import Target, chat_body
 from bench.procs import Proc, spawn
-from bench.run import (BENCH_KEY, BENCH_LIMITS, MODEL, ROOT, compile_bytecode,
-                       first_success, free_port, wait_port)
+from bench.run import (
+    BENCH_KEY,
+    BENCH_LIMITS,
+    MODEL,
+    ROOT,
+    compile_bytecode,
+    first_success,
+    free_port,
+    wait_port,
+)
 
 
 def _one_start(tree: Path, env: dict[str, str], token: str, mock_port: int,

@@ -76,7 +76,8 @@ def _postgresql_partial_index(create: CreateIndex, compiler: DDLCompiler,
     where = index.info.get("where")
     if where is not None and index.dialect_options["postgresql"]["where"] is None:
         index.dialect_kwargs["postgresql_where"] = text(where)
-    return compiler.visit_create_index(create, **kw)
+    sql: str = compiler.visit_create_index(create, **kw)  # type: ignore[no-untyped-call]
+    return sql
 
 
 def utcnow() -> datetime:

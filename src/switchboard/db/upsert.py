@@ -9,14 +9,25 @@ put the PostgreSQL dialect into every SQLite server (~1.7 MB resident, decision 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from switchboard.db.engine import SUPPORTED_BACKENDS
 
+if TYPE_CHECKING:  # for the type checker only: importing it is what this module avoids
+    from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 
-def upsert_insert(dialect: str) -> Any:
+
+@overload
+def upsert_insert(dialect: Literal["postgresql"]) -> Callable[..., PostgresqlInsert]: ...
+@overload
+def upsert_insert(dialect: str) -> Callable[..., Any]: ...
+
+
+def upsert_insert(dialect: str) -> Callable[..., Any]:
     """The ``insert`` of ``dialect`` ("sqlite" or "postgresql"), whose statements have
     ``on_conflict_do_update`` / ``on_conflict_do_nothing`` and ``excluded``."""
     if dialect not in SUPPORTED_BACKENDS:
         raise RuntimeError(f"upserts support SQLite and PostgreSQL, not {dialect}")
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    insert: Callable[..., Any] = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    return insert
