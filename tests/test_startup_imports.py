@@ -55,10 +55,12 @@ from switchboard.api.app import create_app
 with TestClient(create_app()) as client:
     first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
     loaded = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
+    from switchboard.services.auto import tasks  # its cue table: compiled on first use
+    compiled = tasks._pattern.cache_info().currsize
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
     routers_before = "switchboard.api.routes.me" in sys.modules
     me = client.get("/api/me")
-    print(json.dumps({"first": first.status_code, "loaded": loaded,
+    print(json.dumps({"first": first.status_code, "loaded": loaded, "compiled": compiled,
                       "messages": [later.status_code, later.json()["type"]],
                       "wire_after": "switchboard.api.anthropic.wire" in sys.modules,
                       "rest": [routers_before, me.status_code,
@@ -79,6 +81,7 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     report = json.loads(_run("serve", json.dumps(sorted(DEFERRED))).strip().splitlines()[-1])
     assert report["first"] == 401  # the request was answered, by the OpenAI surface
     assert report["loaded"] == [], {m: DEFERRED[m] for m in report["loaded"]}
+    assert report["compiled"] == 0  # the Auto classifier's regexes: with the first auto call
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True
     # the REST routers too: not mounted by a /v1 request, answering once asked

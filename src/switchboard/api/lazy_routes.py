@@ -85,8 +85,12 @@ class DeferredRouters(BaseRoute):
                 return
             routes = self._app.router.routes
             start = len(routes)
-            for name in self._modules:
-                self._app.include_router(importlib.import_module(name).router)
+            try:
+                for name in self._modules:
+                    self._app.include_router(importlib.import_module(name).router)
+            except BaseException:  # a broken module: the table as it was, the error raised
+                del routes[start:]
+                raise
             added = routes[start:]
             del routes[start:]
             routes[routes.index(self):routes.index(self) + 1] = added

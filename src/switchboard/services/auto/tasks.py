@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Final, Literal
 
 TaskType = Literal["code", "writing", "analysis", "chat", "summarize", "translation",
@@ -66,8 +67,16 @@ class Classification:
     """0..1: how clearly the winner led (1: only one task type had any cue)."""
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+def _rx(*alternatives: str) -> str:
+    return "|".join(f"(?:{a})" for a in alternatives)
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    """``source`` compiled, on the first prompt that needs it: compiling the whole cue
+    table at import cost ~30 ms of every server start (issue 12, decision 0182), for a
+    classifier that only ``auto`` calls use."""
+    return re.compile(source)
 
 
 _LANGS = (r"english|french|spanish|german|italian|portuguese|japanese|chinese|mandarin|"
@@ -85,7 +94,7 @@ _STYLE = (r"style|watercolou?r|oil painting|cartoon|anime|van gogh|pixel art|ske
           r"photorealistic|digital art")
 
 # (pattern, weight) per task type. Patterns run on the lowercased text.
-_CUES: Final[dict[TaskType, tuple[tuple[re.Pattern[str], float], ...]]] = {
+_CUES: Final[dict[TaskType, tuple[tuple[str, float], ...]]] = {
     "image": (
         (_rx(rf"\b(?:{_MAKE})\b[^.?!\n]{{0,40}}\b(?:{_PICTURE})s?\b"), 3.0),
         (_rx(r"^(?:please |can you |could you )?(?:draw|paint|sketch|illustrate|dibuja|"
@@ -231,10 +240,10 @@ _CUES: Final[dict[TaskType, tuple[tuple[re.Pattern[str], float], ...]]] = {
     ),
 }
 
-_FOLLOW_UP = re.compile(
+_FOLLOW_UP = (
     r"^(?:and|now|also|then|what about|how about|ok(?:ay)?,? now|make it|more|again|"
     r"another|same|et|y|und|e)\b")
-_MAKE_PICTURE = re.compile(
+_MAKE_PICTURE = (
     rf"\b(?:{_MAKE})\b[^.?!\n]{{0,50}}\b(?:{_PICTURE}|{_STYLE}|version|similar|like this|"
     r"background)\b|\b(?:{_STYLE})\b")
 
@@ -245,10 +254,11 @@ def _scores(text: str) -> dict[TaskType, float]:
     for task, cues in _CUES.items():
         total = 0.0
         for pattern, weight in cues:
-            found = pattern.search(text)
+            compiled = _pattern(pattern)
+            found = compiled.search(text)
             if found is not None:
                 total += weight
-                if found.start() < LEAD and pattern.search(lead) is not None:
+                if found.start() < LEAD and compiled.search(lead) is not None:
                     total += LEAD_BONUS * (weight / 2.5)
         if total:
             scores[task] = total
@@ -280,13 +290,13 @@ def classify(prompt: str, *, images: int = 0, history: Sequence[str] = ()) -> Cl
     images are attached to it and the earlier user messages (oldest first)."""
     text = _bounded(prompt)
     if images:
-        if _MAKE_PICTURE.search(text):
+        if _pattern(_MAKE_PICTURE).search(text):
             return Classification("image", 0.8)
         return Classification("vision", 0.9)
     scores = _scores(text)
     scores.pop("vision", None)
     result = _decide(scores, text)
-    if history and (not scores or (len(text) < 60 and _FOLLOW_UP.search(text)
+    if history and (not scores or (len(text) < 60 and _pattern(_FOLLOW_UP).search(text)
                                    and result.task not in ("chat", "math"))):
         for earlier in reversed(history[-HISTORY:]):
             before = _decide(_scores(_bounded(earlier)), earlier)
