@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                         "in Redis with --redis")
     parser.add_argument("--source", action="store_true",
                         help="do not compile the server's bytecode first: with "
-                        "PYTHONDONTWRITEBYTECODE set, every start compiles from source")
+                        "PYTHONDONTWRITEBYTECODE set and no __pycache__, every start "
+                        "compiles from source")
     parser.add_argument("--no-save", action="store_true", help="do not write results JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and database")
     args = parser.parse_args(argv)

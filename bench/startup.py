@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets", action="store_true")
     parser.add_argument("--limits", action="store_true")
     parser.add_argument("--source", action="store_true",
-                        help="do not compile bytecode first (see bench.run.compile_bytecode)")
+                        help="do not compile bytecode first (see bench.run.compile_bytecode; "
+                        "remove the trees' __pycache__ to measure a cold compile)")
     args = parser.parse_args(argv)
     cpus = None if args.server_cpus == "none" else {int(c) for c in
                                                     args.server_cpus.split(",")}
