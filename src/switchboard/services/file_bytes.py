@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
 from switchboard.db import Database
 from switchboard.db.models import FileBlob, StoredFile
+from switchboard.db.upsert import upsert_insert
 
 
 class FileBytes(Protocol):
@@ -120,11 +119,11 @@ class DatabaseBytes:
             # DO UPDATE (of nothing that changes), not DO NOTHING: it locks the existing
             # row until this transaction commits, so a collector in another worker
             # waits and then sees the access row this transaction adds.
-            statement = pg_insert(FileBlob).values(values)
+            statement = upsert_insert("postgresql")(FileBlob).values(values)
             await session.execute(statement.on_conflict_do_update(
                 index_elements=[FileBlob.sha256], set_={"sha256": statement.excluded.sha256}))
         else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), no race to lock against
-            await session.execute(sqlite_insert(FileBlob).values(values)
+            await session.execute(upsert_insert("sqlite")(FileBlob).values(values)
                                   .on_conflict_do_nothing(index_elements=[FileBlob.sha256]))
 
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
