@@ -129,8 +129,12 @@ class ResolvedModel:
         return self.provider.embedding_model(self.model_id)
 
     def image_model(self) -> ImageModel:
-        """The adapter's image model, after the type and key checks."""
-        if self.info is not None and self.info.type != "image":
+        """The adapter's image model, after the type and key checks. A chat model that
+        draws (capability ``image_output``: Gemini's image models, whose pictures come in
+        a ``generateContent`` answer) is one too: its adapter asks it for pictures only
+        (decision 0194)."""
+        draws = self.model_type == "chat" and self.capabilities.image_output is True
+        if self.info is not None and self.info.type != "image" and not draws:
             raise InvalidRequestError(
                 f"model '{self.ref}' is a {self.info.type} model and cannot make images; "
                 "choose an image model", param="model")

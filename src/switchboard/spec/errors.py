@@ -185,6 +185,15 @@ class UpstreamConnectionError(ProviderError):
     default_retryable = True
 
 
+class NoImageError(ProviderError):
+    """An image call's model answered without a picture (a chat model that draws,
+    Gemini's image models, may answer only text: a refusal, a question back). The
+    upstream did not deliver what was asked: a 502 on ``/v1``. Not retried: asking again
+    is paid again and a refusal would be repeated (decision 0194)."""
+
+    code = "no_image"
+
+
 class StreamBrokenError(ProviderError):
     """The stream ended or failed after it had started; never retried."""
 

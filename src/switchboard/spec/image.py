@@ -170,7 +170,12 @@ def sniff_media_type(data: bytes) -> str | None:
 def image_cost(caps: ImageCapabilities | None, price: Price | None, size: str | None,
                quality: str | None, images: int, usage: Usage | None = None) -> Decimal | None:
     """USD for ``images`` pictures of ``size``/``quality``, plus the prompt's counted
-    input tokens at ``price.input``; ``None`` when the picture's price is unknown."""
+    input tokens at ``price.input``; ``None`` when the picture's price is unknown.
+
+    A chat model that draws (Gemini's image models) says which of its output tokens drew
+    pictures (``usage.image_output_tokens``): its other output tokens (the words beside
+    the picture, its thinking) are paid at ``price.output`` too, as ``spec.usage.cost``
+    prices the same answer in a chat, so one picture costs the same on both paths."""
     if caps is None:
         return None
     each = caps.price_of(size, quality)
@@ -179,6 +184,10 @@ def image_cost(caps: ImageCapabilities | None, price: Price | None, size: str | 
     total = each * images
     if usage is not None and usage.input_tokens and price is not None:
         total += usage.input_tokens * price.input / _MILLION
+    if (usage is not None and usage.image_output_tokens is not None and price is not None
+            and usage.output_tokens):
+        words = max(usage.output_tokens - usage.image_output_tokens, 0)
+        total += words * price.output / _MILLION
     return total
 
 
@@ -187,13 +196,16 @@ def merge(results: list[ImageResult]) -> ImageResult:
     unknown when any call's count is unknown)."""
     images: list[GeneratedImage] = []
     warnings: list[CallWarning] = []
-    counts: list[int | None] = [0, 0]
+    counts: list[int | None] = [0, 0, 0]
     for result in results:
         images.extend(result.images)
         warnings.extend(w for w in result.warnings if w not in warnings)
-        for i, got in enumerate((result.usage.input_tokens, result.usage.output_tokens)):
+        usage = result.usage
+        for i, got in enumerate((usage.input_tokens, usage.output_tokens,
+                                 usage.image_output_tokens)):
             previous = counts[i]
             counts[i] = None if previous is None or got is None else previous + got
     first = results[0] if results else ImageResult([])
-    return ImageResult(images, Usage(input_tokens=counts[0], output_tokens=counts[1]),
+    return ImageResult(images, Usage(input_tokens=counts[0], output_tokens=counts[1],
+                                     image_output_tokens=counts[2] if results else None),
                        first.model, first.size, first.quality, warnings)

@@ -147,9 +147,11 @@ MAX_EMBEDDING_DIMENSIONS = 65_536
 MAX_IMAGE_PROMPT_CHARS = 32_000
 MAX_IMAGES_PER_REQUEST = 4
 IMAGE_SIZES = ("auto", "256x256", "512x512", "1024x1024", "1536x1024", "1024x1536",
-               "1792x1024", "1024x1792")
+               "1792x1024", "1024x1792", "1K", "2K", "4K")
 """Every size any built-in image model makes (a model accepts those its price table
-lists); anything else is refused before a call."""
+lists); anything else is refused before a call. ``1K``/``2K``/``4K`` are Gemini 3 Pro
+Image's resolutions (``imageConfig.imageSize``, https://ai.google.dev/gemini-api/docs/
+image-generation)."""
 IMAGE_QUALITIES = ("auto", "low", "medium", "high", "standard", "hd")
 IMAGE_BACKGROUNDS = ("auto", "transparent", "opaque")
 IMAGE_FORMATS = ("png", "jpeg", "webp")

@@ -35,6 +35,7 @@ from switchboard.providers.gemini.convert_stream import ResponseConverter
 from switchboard.providers.gemini.embeddings import MAX_BATCH
 from switchboard.providers.gemini.embeddings import build_body as build_embedding_body
 from switchboard.providers.gemini.embeddings import parse_response as parse_embeddings
+from switchboard.providers.gemini.images import chat_request, image_result
 from switchboard.providers.gemini.models import guess_capabilities, model_info
 from switchboard.spec import (
     Capabilities,
@@ -44,6 +45,9 @@ from switchboard.spec import (
     EmbeddingModel,
     EmbeddingRequest,
     EmbeddingResult,
+    ImageModel,
+    ImageRequest,
+    ImageResult,
     InvalidRequestError,
     MissingApiKeyError,
     ModelInfo,
@@ -129,6 +133,13 @@ class GeminiProvider(Provider):
 
     def embedding_model(self, model_id: str) -> GeminiEmbeddingModel:
         return GeminiEmbeddingModel(self, model_id)
+
+    def image_model(self, model_id: str) -> ImageModel:
+        """A model that draws (capability ``image_output``) behind the image contract
+        (``images.py``); any other Gemini model keeps the refusal."""
+        if self.capabilities(model_id).image_output is not True:
+            return super().image_model(model_id)
+        return GeminiImageModel(self, model_id)
 
     def model_type(self, model_id: str) -> ModelType:
         """The catalog's word, else the id: Gemini's embedding models are named
@@ -235,3 +246,17 @@ class GeminiEmbeddingModel(EmbeddingModel):
         data, headers = await post_call(call)
         return parse_embeddings(data, len(request.inputs), provider=call.instance,
                                 request_id=request_id(headers), secrets=call.secrets)
+
+
+class GeminiImageModel(ImageModel):
+    """Pictures from one ``generateContent`` call of the chat adapter (``images.py``)."""
+
+    provider: GeminiProvider
+
+    async def generate_images(self, request: ImageRequest) -> ImageResult:
+        answer = await self.provider.chat_model(self.model_id).generate(chat_request(request))
+        return image_result(answer, provider=self.provider.name, size=request.size)
+
+    async def edit_images(self, request: ImageRequest) -> ImageResult:
+        """The same call, the pictures shown before the prompt (Gemini edits that way)."""
+        return await self.generate_images(request)
