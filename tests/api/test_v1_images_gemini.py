@@ -131,9 +131,13 @@ def test_an_answer_without_a_picture_is_a_502_that_says_so(setup: Setup) -> None
     assert error["code"] == "no_image" and error["type"] == "upstream_error"
     assert "without a picture" in error["message"] and "I cannot draw that." in error["message"]
     assert len(setup.bodies()) == 1, "not retried: asking again is paid again"
-    rows = wait_for(setup.server, "SELECT status FROM usage_events WHERE model = "
-                    f"'{gemini_fake.IMAGE_MODEL}' AND status = 'error'", bool)
-    assert rows
+    [(cost, tokens)] = wait_for(setup.server, "SELECT cost, output_tokens FROM usage_events "
+                                f"WHERE model = '{gemini_fake.IMAGE_MODEL}' AND status = "
+                                "'error' AND output_tokens > 0", bool)
+    # the words Google billed are recorded: the reply's 12 prompt and 7 output tokens at
+    # the model's token prices, no picture
+    assert tokens == 7
+    assert Decimal(str(cost)) == (12 * Decimal("0.30") + 7 * Decimal("2.50")) / 1_000_000
 
 
 def test_sizes_gemini_cannot_make_are_refused_before_any_call(setup: Setup) -> None:

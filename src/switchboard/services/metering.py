@@ -41,6 +41,7 @@ from switchboard.spec import (
     ImageOutput,
     ImageRequest,
     ImageResult,
+    NoImageError,
     ReasoningDelta,
     ResponseMetadata,
     StreamEvent,
@@ -253,7 +254,7 @@ async def _metered_one(model: ResolvedModel, call: Callable[[], Awaitable[_R]], 
         raise
     finally:
         usage, cost, estimated = (account(result) if result is not None
-                                  else (Usage(), None, False))
+                                  else _failed_usage(model, error))
         ok = result is not None
         answer = ChatResult(
             text="", parts=[], tool_calls=[],
@@ -267,6 +268,16 @@ async def _metered_one(model: ResolvedModel, call: Callable[[], Awaitable[_R]], 
             result=answer, status="ok" if ok else "error", started_at=started,
             latency_ms=latency, ttft_ms=latency if ok else None, cost=cost,
             error=error, reason=reason, estimated=estimated))
+
+
+def _failed_usage(model: ResolvedModel, error: SwitchboardError | None
+                  ) -> tuple[Usage, Decimal | None, bool]:
+    """A one-shot call that failed: nothing, unless the vendor answered and counted what
+    it billed (an image call answered with words only, ``NoImageError``): then those
+    tokens at the model's prices."""
+    if isinstance(error, NoImageError) and error.usage is not None:
+        return error.usage, model.cost(error.usage), False
+    return Usage(), None, False
 
 
 def total_usage(usages: Sequence[Usage]) -> Usage:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from switchboard.spec.redaction import redact, redact_optional
+from switchboard.spec.usage import Usage
 
 # Bounds on what a vendor can make us carry around, repeat and store: its message, and
 # its short identifiers (type, code, param, request id).
@@ -192,6 +193,9 @@ class NoImageError(ProviderError):
     is paid again and a refusal would be repeated (decision 0194)."""
 
     code = "no_image"
+    usage: Usage | None = None
+    """What the answer without a picture counted (its words are billed): the usage row
+    records it, priced at the model's token prices."""
 
 
 class StreamBrokenError(ProviderError):

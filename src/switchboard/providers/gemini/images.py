@@ -28,8 +28,8 @@ import base64
 from math import gcd, log
 
 from switchboard.spec import (
-    ChatResult,
     ChatRequest,
+    ChatResult,
     GeneratedImage,
     ImagePart,
     ImageRequest,
@@ -106,8 +106,10 @@ def image_result(answer: ChatResult, *, provider: str, size: str | None) -> Imag
         finish = answer.finish_reason.unified if answer.finish_reason is not None else None
         if finish == "content_filter" and not said:
             why = " (it stopped for safety)"
-        raise NoImageError(f"the model answered without a picture{why}",
-                           provider=provider, status=None,
-                           request_id=answer.metadata.request_id, retryable=False)
+        error = NoImageError(f"the model answered without a picture{why}",
+                             provider=provider, request_id=answer.metadata.request_id,
+                             retryable=False)
+        error.usage = answer.usage
+        raise error
     return ImageResult(pictures, answer.usage, answer.metadata.model, size, None,
                        list(answer.warnings))
