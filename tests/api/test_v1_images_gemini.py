@@ -16,7 +16,9 @@ from typing import Any
 import openai
 import pytest
 
+from switchboard.api.openai.images import response_body
 from switchboard.providers.offline.image import draw
+from switchboard.spec import GeneratedImage, ImageRequest, ImageResult
 from tests.api.chat_support import add_provider, wait_for
 from tests.conftest import isolate
 from tests.fakes import gemini as gemini_fake
@@ -151,3 +153,12 @@ def test_sizes_gemini_cannot_make_are_refused_before_any_call(setup: Setup) -> N
         setup.client.images.generate(model=plain, prompt="x")
     assert caught.value.body["param"] == "model"  # type: ignore[index]
     assert setup.bodies() == []
+
+
+def test_the_echoed_format_is_the_pictures_own_when_none_was_asked() -> None:
+    jpeg = GeneratedImage(b"\xff\xd8\xff\xe0" + b"\0" * 16, "image/jpeg")
+    assert response_body(ImageResult([jpeg]), ImageRequest("x"))["output_format"] == "jpeg"
+    png = GeneratedImage(draw("x", "256x256"))
+    assert response_body(ImageResult([png]), ImageRequest("x"))["output_format"] == "png"
+    asked = ImageRequest("x", output_format="webp")
+    assert response_body(ImageResult([png]), asked)["output_format"] == "webp"

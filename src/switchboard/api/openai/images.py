@@ -1,5 +1,6 @@
 """``POST /v1/images/generations`` and ``/v1/images/edits``: OpenAI's image endpoints
-over every image model (edits: over those whose catalog entry says ``edits``).
+over every image model and every chat model that draws (Gemini's image models, decision
+0194); edits over those whose catalog entry says ``edits``.
 
 https://platform.openai.com/docs/api-reference/images/create
 The body is parsed by hand, as for embeddings, so each field gets a precise OpenAI-shaped
@@ -31,7 +32,7 @@ from typing import Any, Literal
 
 from switchboard.api.openai.hand_parsed import model_ref
 from switchboard.spec import GeneratedImage, ImageRequest, ImageResult, InvalidRequestError
-from switchboard.spec.image import sniff_media_type
+from switchboard.spec.image import MEDIA_TYPES, sniff_media_type
 from switchboard.spec.limits import MAX_EDIT_IMAGES
 
 _FIELDS = frozenset({"model", "prompt", "n", "size", "quality", "background",
@@ -131,6 +132,13 @@ def _picture(data: bytes) -> GeneratedImage:
     return GeneratedImage(data, sniff_media_type(data) or "application/octet-stream")
 
 
+def _format_of(result: ImageResult) -> str:
+    """The format the pictures came in when none was asked for (a Gemini image model
+    chooses its own), ``png`` when unknown: the echo must not name another format."""
+    media_type = result.images[0].media_type if result.images else "image/png"
+    return next((fmt for fmt, mt in MEDIA_TYPES.items() if mt == media_type), "png")
+
+
 def response_body(result: ImageResult, request: ImageRequest,
                   urls: list[str] | None = None, created: int | None = None) -> dict[str, Any]:
     """OpenAI's ``ImagesResponse``: each picture as ``b64_json``, or as its URL in
@@ -144,7 +152,7 @@ def response_body(result: ImageResult, request: ImageRequest,
         data.append(item)
     body: dict[str, Any] = {"created": created if created is not None else int(time.time()),
                             "data": data}
-    fmt = request.output_format or "png"
+    fmt = request.output_format or _format_of(result)
     for name, value in (("quality", result.quality), ("size", result.size),
                         ("background", request.background), ("output_format", fmt)):
         if value in _ECHO[name]:
