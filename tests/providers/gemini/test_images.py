@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from switchboard.pricing import builtin_models
 from switchboard.providers.gemini.images import chat_request, image_config, image_result
 from switchboard.providers.offline.image import draw
 from switchboard.spec import (
@@ -100,3 +101,20 @@ def test_words_beside_a_picture_are_paid_at_the_output_price() -> None:
     assert image_cost(caps, price, None, None, 1, plain) == (
         Decimal("0.039") + 12 * Decimal("0.30") / 1_000_000)
     assert merge([ImageResult([], plain)]).usage.image_output_tokens is None
+
+
+@pytest.mark.parametrize(("model_id", "default"), [("gemini-2.5-flash-image", "1024x1024"),
+                                                   ("gemini-3-pro-image-preview", "1K")])
+def test_the_catalog_sizes_settle_and_edit(model_id: str, default: str) -> None:
+    """Each Gemini image model: one picture per call, edits, its default size a valid
+    request size (3 Pro Image's ``1K`` was refused by ``ImageRequest`` before)."""
+    info = {m.id: m for m in builtin_models("gemini")}[model_id]
+    caps = info.image
+    assert caps is not None and caps.max_n == 1 and caps.edits
+    settled = ImageRequest("x", n=2).settled(caps)
+    assert settled.size == default and settled.n == 2
+    wide = ImageRequest("x", size="1792x1024").settled(caps)
+    assert image_config(wide.size) == {"aspectRatio": "16:9"}
+    with pytest.raises(InvalidRequestError) as caught:
+        ImageRequest("x", size="256x256").settled(caps)
+    assert caught.value.param == "size"
