@@ -149,9 +149,14 @@ def test_sizes_gemini_cannot_make_are_refused_before_any_call(setup: Setup) -> N
     # a Gemini chat model that does not draw is still no image model
     plain = add_provider(setup.server, "gem-text", "gemini", setup.server.url,
                          gemini_fake.MODEL)
-    with pytest.raises(openai.BadRequestError) as caught:
-        setup.client.images.generate(model=plain, prompt="x")
-    assert caught.value.body["param"] == "model"  # type: ignore[index]
+    # a chat model that draws, of a kind whose chat models do not serve /v1/images
+    other = add_provider(setup.server, "cmp", "openai_compatible", setup.server.url,
+                         "painter-chat", image_output=True)
+    for ref in (plain, other):
+        with pytest.raises(openai.BadRequestError) as caught:
+            setup.client.images.generate(model=ref, prompt="x")
+        assert caught.value.body["param"] == "model", ref  # type: ignore[index]
+        assert "cannot make images" in caught.value.body["message"]  # type: ignore[index]
     assert setup.bodies() == []
 
 

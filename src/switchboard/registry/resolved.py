@@ -131,9 +131,12 @@ class ResolvedModel:
     def image_model(self) -> ImageModel:
         """The adapter's image model, after the type and key checks. A chat model that
         draws (capability ``image_output``: Gemini's image models, whose pictures come in
-        a ``generateContent`` answer) is one too: its adapter asks it for pictures only
-        (decision 0194)."""
-        draws = self.model_type == "chat" and self.capabilities.image_output is True
+        a ``generateContent`` answer) is one too when its provider kind says
+        ``draws_with_chat_models``: its adapter asks it for pictures only (decision 0194).
+        Elsewhere such a model stays a chat model (an OpenAI-compatible server's chat model
+        is no reason to call that server's images endpoint)."""
+        draws = (self.model_type == "chat" and self.capabilities.image_output is True
+                 and self.provider.draws_with_chat_models)
         if self.info is not None and self.info.type != "image" and not draws:
             raise InvalidRequestError(
                 f"model '{self.ref}' is a {self.info.type} model and cannot make images; "

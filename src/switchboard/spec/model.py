@@ -180,7 +180,9 @@ class ModelInfo:
     embedding: EmbeddingCapabilities | None = None
     """Set for ``type == "embedding"`` when anything is known of the vectors."""
     image: ImageCapabilities | None = None
-    """Set for ``type == "image"``: sizes, qualities and the price of each picture."""
+    """Set for ``type == "image"``, and for a chat model that draws (capability
+    ``image_output``: its pictures' price, and what it makes on ``/v1/images``): sizes,
+    qualities and the price of each picture."""
 
     @property
     def display_name(self) -> str:

@@ -152,6 +152,10 @@ class Provider(ABC):
     default_model: ClassVar[str | None] = None
     requires_api_key: ClassVar[bool] = True
     docs_url: ClassVar[str | None] = None
+    draws_with_chat_models: ClassVar[bool] = False
+    """Its chat models that draw (capability ``image_output``) also serve the image
+    contract through ``image_model()`` (Gemini: one ``generateContent`` call per picture,
+    decision 0194). Off: only its ``type: image`` models make images."""
     owned_fields: ClassVar[frozenset[str]] = frozenset()
     """Vendor request-body fields this adapter derives from the neutral request (the
     conversation, tools, output format...), which ``provider_options`` may not set. The

@@ -95,6 +95,7 @@ class GeminiProvider(Provider):
     default_base_url = "https://generativelanguage.googleapis.com"
     default_model = "gemini-2.5-flash"
     docs_url = "https://ai.google.dev/api"
+    draws_with_chat_models = True  # its image models are chat models (images.py)
 
     # -- configuration -------------------------------------------------------------
     @property
