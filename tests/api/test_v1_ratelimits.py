@@ -148,6 +148,33 @@ def test_concurrency_slot_is_freed_when_the_client_disconnects(setup: Setup) -> 
         model=MODEL, messages=USER).choices[0].message.content == "again"  # type: ignore[arg-type]
 
 
+def test_a_client_leaving_while_the_model_is_silent_ends_the_call_at_once(
+        setup: Setup) -> None:
+    """The disconnect itself ends the call (``EventStream`` watches for it, decision
+    0178), not the model's next chunk: here the model says nothing more until the test
+    lets it, and the slot must be free before that."""
+    hold = Hold(Reply(chunks=["a", "b", "c"]), after=1)
+    setup.vendor.then(hold)
+    limiter = setup.policy.limiter
+    assert isinstance(limiter, LocalLimiter)
+    body = {"model": MODEL, "messages": USER, "stream": True}
+    headers = {"authorization": f"Bearer {setup.token}"}
+    try:
+        with httpx.Client(timeout=30) as http, http.stream(
+                "POST", f"{setup.server.v1}/chat/completions", json=body,
+                headers=headers) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("data: ")  # the answer has begun
+        bucket = next(iter(limiter.buckets._buckets.values()))
+        deadline = time.monotonic() + 10  # the vendor holds for up to 30 s
+        while bucket.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert bucket.in_flight == 0
+        assert not hold.release.is_set()
+    finally:
+        hold.release.set()
+
+
 @pytest.mark.parametrize(("path", "body", "refused_type"), [
     ("/messages", {"model": "offline:offline-chat", "max_tokens": 50,
                    "messages": [{"role": "user", "content": "hi"}]}, "rate_limit_error"),

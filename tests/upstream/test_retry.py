@@ -240,3 +240,37 @@ async def test_a_budget_stops_retries_whose_wait_would_overrun_it() -> None:
     # Without a budget the same script is retried (today's behaviour).
     s = Script([RateLimitError("429", retry_after=20)], [StreamStart(), TextDelta("ok"), DONE])
     assert collect(await run(s)).text == "ok" and waits == [20]
+
+
+SCRIPTS = [
+    [[StreamStart(), TextDelta("a"), DONE]],
+    [[StreamStart(), ErrorEvent(OverloadedError("busy", retry_after=2.0))],
+     [StreamStart(), TextDelta("fine"), DONE]],
+    [[StreamStart(), UpstreamConnectionError("reset")], [StreamStart(), TextDelta("ok"), DONE]],
+    [[StreamStart(), RateLimitError("quota", retryable=False)]],
+    [[StreamStart(), ErrorEvent(ServerError("down"))]],
+    [[StreamStart()]],
+]
+
+
+@pytest.mark.parametrize("plan", SCRIPTS)
+async def test_an_in_memory_source_is_held_without_a_timer_with_the_same_outcome(
+        plan: list[list[StreamEvent | Exception]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hold=None`` (a non-streaming answer replayed as events, decision 0177): the same
+    events, retries and waits as the timed hold, and no timed wait is made."""
+    from switchboard.upstream import retry
+
+    async def timed(script: Script, hold: float | None) -> tuple[list[str], list[float], int]:
+        waits.clear()
+        stream = retrying_stream(script.open, RetryPolicy(max_retries=2, jitter=0),
+                                 sleep=no_sleep, hold=hold)
+        events = [repr(e) for e in [e async for e in stream]]
+        return events, list(waits), script.opened
+
+    expected = await timed(Script(*plan), 0.25)
+
+    async def no_timed_wait(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a timed wait for an in-memory source")
+
+    monkeypatch.setattr(retry.asyncio, "wait", no_timed_wait)
+    assert await timed(Script(*plan), None) == expected

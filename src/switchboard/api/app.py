@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -58,6 +59,8 @@ from switchboard.services.tracing import build_tracer
 from switchboard.services.usage import UsageRecorder
 
 log = logging.getLogger("switchboard.server")
+
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 RegistryLoader = Callable[[Database], Callable[[], Awaitable[Registry]]]
 
@@ -178,6 +181,11 @@ def create_app(settings: Settings | None = None,
     app = LazyRoutesApp(
         title="Switchboard", version=__version__, lifespan=lifespan,
         docs_url=None, redoc_url=None, openapi_url=None,
+        # FastAPI's own OpenTelemetry bridge asks the global providers on EVERY request
+        # whether they are configured (~10 us, reading os.environ each time). Switchboard
+        # traces its calls itself (services/tracing.py) and sets no global provider, so
+        # the bridge never had anything to do here (decision 0176).
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     errors.install(app)
     docs.install(app)

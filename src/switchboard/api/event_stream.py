@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import AsyncIterable, Mapping
 
 from starlette.responses import StreamingResponse
-from starlette.types import Send
+from starlette.types import Receive, Scope, Send
 
 from switchboard.api.coalesce import coalesced
 
@@ -41,6 +41,46 @@ class EventStream(StreamingResponse):
         super().__init__(self._batches, media_type="text/event-stream",
                          headers={**SSE_HEADERS, **(headers or {})})
         self.keep_alive = keep_alive
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's ``StreamingResponse`` with the same contract, cheaper: it runs
+        the body in the request's own task and watches for the client's disconnect in
+        one plain asyncio task, where Starlette (for servers of ASGI spec < 2.4, such as
+        uvicorn) opens an anyio task group and runs the body in a second task, which cost
+        several per cent of a stream's CPU (decision 0178). As there: a disconnect
+        cancels the body (its ``finally`` blocks run, the vendor read stops) and the
+        response ends quietly; an error of the body propagates; the background runs
+        after a body that ended or was cut by a disconnect."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            with contextlib.suppress(Exception):  # a broken receive: nothing to watch
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                gone = True
+                task.cancel()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await self.stream_response(send)
+        except asyncio.CancelledError:
+            # Ours (the client left) is absorbed, as Starlette's cancel scope does; any
+            # other cancellation (the server stopping) goes on.
+            if not gone or task.uncancel() > 0:
+                raise
+        else:
+            if gone:  # the body absorbed our cancellation itself: forget the request
+                task.uncancel()
+        finally:
+            watcher.cancel()
+        if self.background is not None:
+            await self.background()
 
     async def stream_response(self, send: Send) -> None:
         try:

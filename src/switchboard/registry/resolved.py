@@ -49,7 +49,7 @@ from switchboard.spec.model import Capabilities, ImageCapabilities, ModelInfo, M
 from switchboard.spec.provider import ChatModel, EmbeddingModel, ImageModel, Provider
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
-from switchboard.upstream.retry import RetryPolicy, retrying_call, retrying_stream
+from switchboard.upstream.retry import HOLD, RetryPolicy, retrying_call, retrying_stream
 
 Sleep = Callable[[float], Awaitable[None]]
 Attempt = Callable[[ChatModel], AsyncGenerator[StreamEvent, None]]
@@ -185,15 +185,18 @@ class ResolvedModel:
         check_provider_options(request, self.provider)
         return self._retrying(lambda model: _generator(model.stream(request)))
 
-    def _retrying(self, attempt: Attempt) -> AsyncIterator[StreamEvent]:
+    def _retrying(self, attempt: Attempt, *, one_shot: bool = False
+                  ) -> AsyncIterator[StreamEvent]:
         """``attempt`` under the one retry layer; with a key pool, each try leases its
-        key (``_pooled``)."""
+        key (``_pooled``). ``one_shot``: a non-streaming answer replayed as events, all in
+        memory once the first came, so the retry layer holds its start without a timer."""
         model = self.chat_model()  # the key check, before any network
         return retrying_stream(
             (lambda: attempt(model)) if self.keys is None else (lambda: self._pooled(attempt)),
             self.policy,
             provider=self.provider.name,
             sleep=self.sleep,
+            hold=None if one_shot else HOLD,
         )
 
     def _lease(self, tried: set[int], refused: AuthenticationError | None) -> KeyLease:
@@ -249,7 +252,7 @@ class ResolvedModel:
         before any output, is retried; the retries are the one loop in
         ``upstream.retry``, not a second copy here)."""
         check_provider_options(request, self.provider)
-        return self._retrying(lambda model: _one_shot(model, request))
+        return self._retrying(lambda model: _one_shot(model, request), one_shot=True)
 
     @property
     def native_choices(self) -> bool:
@@ -267,7 +270,7 @@ class ResolvedModel:
                                n: int) -> AsyncIterator[StreamEvent]:
         """``generate_events`` of ONE non-streaming call answering ``n`` choices."""
         check_provider_options(request, self.provider)
-        return self._retrying(lambda model: _choices_shot(model, request, n))
+        return self._retrying(lambda model: _choices_shot(model, request, n), one_shot=True)
 
     async def generate(self, request: ChatRequest) -> ChatResult:
         """``generate_events`` folded: the whole answer (its error, if it failed after

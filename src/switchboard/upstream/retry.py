@@ -59,6 +59,10 @@ class RetryPolicy:
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
+HOLD = 0.25
+"""Seconds a stream's start is held back waiting for its first content (see
+``retrying_stream``)."""
+
 
 async def retrying_call(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *,
                         sleep: Sleep = asyncio.sleep) -> T:
@@ -79,6 +83,11 @@ async def retrying_call(call: Callable[[], Awaitable[T]], policy: RetryPolicy, *
             await sleep(wait)
 
 
+# Tuples, not ``A | B`` unions: a union would be built again on every check.
+_PREAMBLE = (StreamStart, ResponseMetadata)
+_ENDS = (Finish, ErrorEvent)
+
+
 def _as_provider_error(provider: str, exc: Exception) -> SwitchboardError:
     if isinstance(exc, SwitchboardError):
         return exc
@@ -92,7 +101,7 @@ async def retrying_stream(
     provider: str = "provider",
     sleep: Sleep = asyncio.sleep,
     on_retry: Callable[[int, ProviderError, float], None] | None = None,
-    hold: float = 0.25,
+    hold: float | None = HOLD,
 ) -> AsyncIterator[StreamEvent]:
     """Run ``open_stream()`` with retries before the first event; see module doc.
 
@@ -105,6 +114,11 @@ async def retrying_stream(
     HTTP headers) waiting that long; after it, the preamble is released and failures
     travel in-band as usual. Content arriving within the hold is released with it, so
     the time to first token is unchanged.
+
+    ``hold=None`` is for a source whose events are all in memory once the first has come
+    (a non-streaming answer replayed as events): the preamble is held without a timer,
+    since the next event is always ready, and no task or timed wait is made per event
+    (decision 0177).
     """
     attempt = 0
     waited = 0.0
@@ -118,8 +132,12 @@ async def retrying_stream(
         pending: asyncio.Future[StreamEvent] | None = None
         try:
             first = await anext(events)
-            deadline = loop.time() + hold
-            while isinstance(first, StreamStart | ResponseMetadata):
+            if hold is None:  # in memory: the next event is ready, no timer to race
+                while isinstance(first, _PREAMBLE):
+                    held.append(first)
+                    first = await anext(events)
+            deadline = loop.time() + (hold or 0.0)
+            while isinstance(first, _PREAMBLE):
                 held.append(first)
                 pending = asyncio.ensure_future(anext(events))
                 if not released:
@@ -178,7 +196,7 @@ async def retrying_stream(
 
     for event in held:
         yield event
-    ended = isinstance(first, Finish | ErrorEvent)
+    ended = isinstance(first, _ENDS)
     try:
         yield first
         if ended:
@@ -186,7 +204,7 @@ async def retrying_stream(
         try:
             async for event in events:
                 yield event
-                if isinstance(event, Finish | ErrorEvent):
+                if isinstance(event, _ENDS):
                     ended = True
                     return
         except (SwitchboardError, OSError, ValueError, KeyError, TypeError) as exc:

@@ -1,0 +1,109 @@
+"""``upstream.client``: a request built from the cached header set is the one httpx
+builds from the same arguments, and a non-streaming body is read the same whether it
+comes plain (straight from the transport's stream) or compressed (httpx's decoders)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from switchboard.upstream import client
+from switchboard.upstream.transport import _encode
+
+BODY = {"model": "m", "messages": [{"role": "user", "content": "héllo"}], "stream": False}
+CASES: list[tuple[str, str, dict[str, str], Any, dict[str, str] | None]] = [
+    ("POST", "http://127.0.0.1:5000/v1/chat/completions",
+     {"authorization": "Bearer sk-x"}, BODY, None),
+    ("POST", "https://api.example.com:8443/v1beta/models/m:streamGenerateContent",
+     {"x-goog-api-key": "k"}, BODY, {"alt": "sse"}),
+    ("POST", "https://api.example.com/v1/messages",
+     {"x-api-key": "k", "Content-Type": "application/json; charset=utf-8"}, BODY, None),
+    ("GET", "https://api.example.com/v1/models", {"authorization": "Bearer k"}, None, None),
+    ("POST", "https://api.example.com/v1/empty", {"authorization": "Bearer k"}, None, None),
+]
+
+
+def _httpx_built(method: str, url: str, headers: Mapping[str, str], body: Any,
+                 params: Mapping[str, str] | None) -> httpx.Request:
+    """What ``client._request`` built before decision 0177: httpx doing it all."""
+    merged = {**client.DEFAULT_HEADERS, **headers}
+    content = None
+    if body is not None:
+        content = orjson.dumps(body)
+        merged.setdefault("content-type", "application/json")
+    return httpx.Request(method, url, headers=merged, content=content, params=params)
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body", "params"), CASES)
+def test_the_request_is_the_one_httpx_builds(method: str, url: str, headers: dict[str, str],
+                                             body: Any, params: dict[str, str] | None) -> None:
+    for _ in range(2):  # the second time from the cached header set
+        ours = client._request(method, url, headers, body, params, None)
+        theirs = _httpx_built(method, url, headers, body, params)
+        assert ours.method == theirs.method and ours.url == theirs.url
+        assert ours.content == theirs.content
+        wire_ours = _encode(ours, ours.content).split(b"\r\n")
+        wire_theirs = _encode(theirs, theirs.content).split(b"\r\n")
+        assert wire_ours[0] == wire_theirs[0]
+        assert sorted(wire_ours[1:]) == sorted(wire_theirs[1:])  # same headers and body
+
+
+def test_a_request_does_not_change_the_cached_header_set() -> None:
+    first = client._request("POST", "http://127.0.0.1:5000/v1/x", {"a": "1"}, {"n": 1},
+                            None, None)
+    second = client._request("POST", "http://127.0.0.1:5000/v1/x", {"a": "1"},
+                             {"n": 12345}, None, None)
+    assert first.headers["content-length"] == "7"
+    assert second.headers["content-length"] == "11"
+    assert second.headers.get_list("content-length") == ["11"]
+
+
+@pytest.fixture
+async def vendor() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """Answers each request with the next queued raw response."""
+    replies: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while replies:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            await reader.readexactly(length)
+            writer.write(replies.pop(0))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1/chat/completions", replies
+    finally:
+        await client.close_client()
+        server.close()
+        await server.wait_closed()
+
+
+def _reply(body: bytes, *extra: bytes) -> bytes:
+    head = [b"HTTP/1.1 200 OK", b"content-type: application/json",
+            b"content-length: %d" % len(body), *extra]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+async def test_plain_and_compressed_bodies_read_alike(
+        vendor: tuple[str, list[bytes]]) -> None:
+    url, replies = vendor
+    answer = {"id": "x", "choices": [{"message": {"content": "é" * 3000}}]}
+    raw = orjson.dumps(answer)
+    replies.extend([_reply(raw), _reply(gzip.compress(raw), b"content-encoding: gzip"),
+                    _reply(raw, b"content-encoding: identity")])
+    for _ in range(3):
+        data, headers = await client.request_json("p", "POST", url, headers={},
+                                                  body={"q": 1})
+        assert data == answer
+        assert "content-type" in headers
