@@ -145,6 +145,11 @@ def failed_outcome(model: ResolvedModel, request: ChatRequest | None,
     return _outcome(model, request, Collector(), now, None, error, reason)
 
 
+# A tuple, not ``A | B | C``: the union would be built again for every event.
+_OUTPUT = (TextDelta, ToolCallStart, ReasoningDelta, ImageOutput)
+"""What counts as the answer's first output (a picture too, for the time to first token)."""
+
+
 async def metered(
     model: ResolvedModel,
     events: AsyncIterator[StreamEvent],
@@ -166,8 +171,7 @@ async def metered(
     reason: str | None = None
     try:
         async for event in events:
-            if first is None and isinstance(event, TextDelta | ToolCallStart | ReasoningDelta
-                                                  | ImageOutput):
+            if first is None and isinstance(event, _OUTPUT):
                 first = time.perf_counter()
             if isinstance(event, ErrorEvent):
                 error = scrub_key(model, event.error)

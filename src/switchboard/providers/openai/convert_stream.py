@@ -133,7 +133,8 @@ class StreamConverter:
             events.append(metadata)
             events.extend(Choice(i, replace(metadata, extra=dict(metadata.extra)))
                           for i in range(1, len(self._choices)))
-        usage = convert_usage(chunk.get("usage"))
+        # Most chunks carry neither: skip the calls (this runs once per token).
+        usage = convert_usage(chunk["usage"]) if "usage" in chunk else None
         if usage is None and isinstance(chunk.get("x_groq"), dict):
             usage = convert_usage(chunk["x_groq"].get("usage"))
         if usage is not None:
@@ -182,7 +183,8 @@ class StreamConverter:
                     events.append(ReasoningDelta(text=reasoning))
             content = delta.get("content")
             if isinstance(content, str) and content:
-                events.append(TextDelta(text=content, logprobs=logprobs_of(choice)))
+                events.append(TextDelta(text=content, logprobs=logprobs_of(choice)
+                                        if "logprobs" in choice else None))
             refusal = delta.get("refusal")
             if isinstance(refusal, str) and refusal:
                 if not state.refusal:
