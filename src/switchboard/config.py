@@ -91,6 +91,11 @@ class Settings:
     """The model ``generate_image`` draws with (``SWITCHBOARD_TOOLS_IMAGE_MODEL``; None:
     the catalog's first usable image model, else the offline one; decision 0098)."""
 
+    gc_tuning: bool = False
+    """Freeze what start-up made out of the garbage collector's reach and collect the
+    young generation less often (``SWITCHBOARD_GC_TUNING``; ``switchboard serve`` turns
+    it on unless set; decision 0179)."""
+
     metrics: bool = True
     """``GET /metrics`` and the counters behind it (decision 0118)."""
     metrics_token: str | None = field(default=None, repr=False)
@@ -206,6 +211,7 @@ def load_settings() -> Settings:
             "SWITCHBOARD_TOOLS_FETCH_ALLOW_PRIVATE", "").strip().lower()
         in ("1", "true", "yes", "on"),
         tools_image_model=os.environ.get("SWITCHBOARD_TOOLS_IMAGE_MODEL", "").strip() or None,
+        gc_tuning=_switch("SWITCHBOARD_GC_TUNING", False),
         metrics=_switch("SWITCHBOARD_METRICS", True),
         metrics_token=os.environ.get("SWITCHBOARD_METRICS_TOKEN", "").strip() or None,
         metrics_users=_count("SWITCHBOARD_METRICS_USERS", 0, 1000),

@@ -28,6 +28,7 @@ from switchboard.api.access_log import AccessLog
 from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
 from switchboard.api.error_boundary import ErrorBoundary
+from switchboard.api.gc_tuning import tune_gc
 from switchboard.api.lazy_routes import DEFERRED_ROUTES, LazyRoutesApp
 from switchboard.api.metrics import metrics_endpoint
 from switchboard.api.openai.routes import routes as openai_routes
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None,
         state.flags = FlagBook(db)  # a kill switch anywhere reaches us within 1 s
         await state.flags.start()
         app.state.sb = state
+        if settings.gc_tuning:
+            tune_gc()  # start-up is over: what it made lives as long as the process
         try:
             yield
         finally:

@@ -130,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
     from switchboard.config import load_settings
     from switchboard.logs import configure
 
+    # A server process tunes its garbage collector after start-up (decision 0179); the
+    # workers uvicorn spawns inherit the variable. Only here: a test or a CLI command
+    # that builds the app keeps Python's defaults.
+    os.environ.setdefault("SWITCHBOARD_GC_TUNING", "on")
     settings = load_settings()
     if args.workers > 1 and settings.is_sqlite:
         print("error: --workers > 1 needs PostgreSQL (set SWITCHBOARD_DATABASE_URL); "
