@@ -120,18 +120,22 @@ class _Connection(asyncio.Protocol):
             waiter.set_result(None)
 
     async def wait(self, limit: float | None) -> None:
-        """Until the parser or the connection moves on (or ``limit`` s -> ReadTimeout)."""
-        self.waiter = asyncio.get_running_loop().create_future()
+        """Until the parser or the connection moves on (or ``limit`` s -> ReadTimeout).
+
+        The limit is a timer that fails the waiter, not ``asyncio.timeout``: the same
+        outcome for ~3 µs less per wait (the context manager's bookkeeping), and this
+        runs once or more per vendor call."""
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        timer = None if limit is None else loop.call_later(limit, _expire, waiter)
         try:
-            if limit is None:
-                await self.waiter
-            else:
-                async with asyncio.timeout(limit):
-                    await self.waiter
-        except TimeoutError:
+            await waiter
+        except _ReadTimedOut:
             self.close()
             raise httpx.ReadTimeout("timed out waiting for data") from None
         finally:
+            if timer is not None:
+                timer.cancel()
             self.waiter = None
 
     def take(self) -> bytes:
@@ -151,6 +155,15 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+class _ReadTimedOut(Exception):
+    """A read limit passed (``_Connection.wait``'s timer); becomes ``httpx.ReadTimeout``."""
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_ReadTimedOut())
 
 
 class _Body(httpx.AsyncByteStream):
