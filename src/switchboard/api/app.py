@@ -49,7 +49,7 @@ from switchboard.services.answer_progress import (
     close_abandoned,
     registry_pricer,
 )
-from switchboard.services.answer_relay import STOP_CHANNEL, AnswerRelay
+from switchboard.services.answer_relay import DECIDE_CHANNEL, STOP_CHANNEL, AnswerRelay
 from switchboard.services.flags import FlagBook
 from switchboard.services.keys import open_vault
 from switchboard.services.metrics import NULL_METRICS, build_metrics
@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None,
         state.alerts.start()
         unhook_signals = hook_signals(state.shutdown.request)
         unsubscribe_stops: Callable[[], None] | None = None
+        unsubscribe_decisions: Callable[[], None] | None = None
         if settings.redis_url:  # other processes' catalog writes drop our cache at once
             from switchboard.services.cache import catalog_cache
 
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None,
             state.jobs = AnswerJobs(mirror=state.relay)
             unsubscribe_stops = catalog_cache().on_notice(STOP_CHANNEL,
                                                           state.jobs.on_stop_notice)
+            unsubscribe_decisions = catalog_cache().on_notice(DECIDE_CHANNEL,
+                                                              state.jobs.on_decide_notice)
         state.flags = FlagBook(db)  # a kill switch anywhere reaches us within 1 s
         await state.flags.start()
         app.state.sb = state
@@ -163,6 +166,8 @@ def create_app(settings: Settings | None = None,
             await state.alerts.close()
             if unsubscribe_stops is not None:
                 unsubscribe_stops()
+            if unsubscribe_decisions is not None:
+                unsubscribe_decisions()
             if state.relay is not None:
                 await state.relay.close()
             await progress.close()

@@ -53,6 +53,8 @@ MAX_PER_USER = 4
 """Answers one user can have running at once (each holds an upstream connection)."""
 MAX_FOLLOWERS = 16
 """Followers (open tabs, reconnecting clients) of one job."""
+MAX_CALL_ID = 200
+"""Characters of a tool call's id in an approve / deny (the route's bound too)."""
 KEEP_FINISHED = 30.0
 """Seconds a finished job stays replayable before the saved message takes over."""
 
@@ -308,6 +310,17 @@ class AnswerJobs:
         """A stop asked on another worker (``services.answer_relay``)."""
         if payload is not None and isinstance(payload.get("message_id"), int):
             self.stop(payload["message_id"])
+
+    def on_decide_notice(self, payload: dict[str, Any] | None) -> None:
+        """An approve / deny sent to another worker (``services.answer_relay``); a
+        notice for an answer not running here is some other worker's."""
+        if payload is None:
+            return
+        message_id, call_id = payload.get("message_id"), payload.get("call_id")
+        approved = payload.get("approved")
+        if isinstance(message_id, int) and isinstance(call_id, str) and \
+                len(call_id) <= MAX_CALL_ID and isinstance(approved, bool):
+            self.decide(message_id, call_id, approved)
 
     async def _run(self, job: AnswerJob,
                    events: AsyncIterator[tuple[str, dict[str, Any]]]) -> None:

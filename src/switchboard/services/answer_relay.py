@@ -19,6 +19,11 @@ same number on every worker):
   wait: the client reattaches and gets the saved message.
 - ``stop``: a notice on ``switchboard:answer-stop`` over the process's existing pub/sub
   link (``services.cache``); the worker running the job stops it.
+- ``decide`` (an ``ask`` tool's approve / deny sent to a worker that does not run the
+  answer): ``waiting`` reads the log's ``approval_needed`` / ``approval`` entries (never
+  folded) to tell whether the call still waits, then a notice on
+  ``switchboard:answer-decide`` over the same link; the worker running the job hands it
+  to the turn (decision 0190).
 
 A Redis failure never breaks the answer: the job's own worker still serves it, and the
 job logs the failed copy (``AnswerJobs._mirrored``).
@@ -40,6 +45,7 @@ log = logging.getLogger("switchboard.chat.relay")
 
 PREFIX = "switchboard:answer:"
 STOP_CHANNEL = "switchboard:answer-stop"
+DECIDE_CHANNEL = "switchboard:answer-decide"
 LIVE_TTL = 3600
 """Seconds a log outlives its last event while the answer is written (a dead writer)."""
 BLOCK_MS = 5_000
@@ -182,9 +188,33 @@ class AnswerRelay:
         """Ask whichever worker runs answer ``message_id`` to stop it."""
         await catalog_cache().notify(STOP_CHANNEL, {"message_id": message_id})
 
+    async def waiting(self, message_id: int, call_id: str) -> bool:
+        """Does the log say tool call ``call_id`` waits for the user's decision (asked,
+        not yet decided, the answer not ended)? Approval events are never folded
+        (``answer_jobs.FOLDABLE``), so the stream holds every one of them; the read is
+        bounded by the log's own bounds (``MAX_EVENTS`` entries)."""
+        asked = False
+        for entry_id, fields in await self.client.xrange(_key(message_id), "-", "+"):
+            event = _event(entry_id, fields)
+            if event.ends:
+                return False
+            if event.name in ("approval_needed", "approval"):
+                data = orjson.loads(event.data)
+                if isinstance(data, dict) and data.get("id") == call_id:
+                    asked = event.name == "approval_needed"
+        return asked
+
+    async def decide(self, message_id: int, call_id: str, approved: bool) -> None:
+        """Hand the user's approve / deny to whichever worker runs answer ``message_id``
+        (``AnswerJobs.on_decide_notice``); that worker's ``approval`` event tells the
+        followers it was taken."""
+        await catalog_cache().notify(DECIDE_CHANNEL, {"message_id": message_id,
+                                                      "call_id": call_id,
+                                                      "approved": approved})
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.client.aclose()
 
 
-__all__ = ["STOP_CHANNEL", "AnswerRelay"]
+__all__ = ["DECIDE_CHANNEL", "STOP_CHANNEL", "AnswerRelay"]

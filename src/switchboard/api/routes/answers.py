@@ -1,6 +1,7 @@
 """``GET /api/messages/{id}/stream`` (reattach to an answer), ``POST
 /api/messages/{id}/stop`` (the stop button, from any tab) and ``POST
-/api/messages/{id}/tool-calls/{call_id}/approve|deny`` (a tool of policy ``ask``).
+/api/messages/{id}/tool-calls/{call_id}/approve|deny`` (a tool of policy ``ask``; from
+any tab and any worker, like the stop).
 
 An answer is written by a job (``services.answer_jobs``); these routes find it:
 
@@ -29,7 +30,7 @@ from switchboard.api.params import PathId
 from switchboard.api.routes.chat import end_data, follow, frame, sse_response
 from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.tokens import Principal
-from switchboard.services.answer_jobs import JobEvent
+from switchboard.services.answer_jobs import MAX_CALL_ID, JobEvent
 from switchboard.services.chat import being_written
 from switchboard.services.conversations import MessageView, owned_answer
 from switchboard.services.errors import Conflict, NotFound
@@ -123,17 +124,22 @@ async def stop(request: Request, message_id: PathId,
     return {"message_id": message_id, "stopping": False}
 
 
-CallId = Annotated[str, Path(min_length=1, max_length=200)]
+CallId = Annotated[str, Path(min_length=1, max_length=MAX_CALL_ID)]
 
 
 async def _decide(request: Request, message_id: int, call_id: str, approved: bool,
                   who: Principal) -> dict[str, Any]:
+    """This worker's job takes the decision at once; with Redis, a job on another worker
+    gets it through the relay when its log says the call waits (decision 0190)."""
     state = state_of(request)
-    await owned_answer(state.db, who.user_id, message_id)  # another user's: 404
+    message, _ = await owned_answer(state.db, who.user_id, message_id)  # another's: 404
     if not state.jobs.decide(message_id, call_id, approved):
-        raise Conflict(f"no tool call {call_id!r} is waiting for approval in answer "
-                       f"{message_id} (it was decided already, the answer has ended, or "
-                       "another server is writing it)")
+        relay = state.relay
+        if relay is None or state.jobs.get(message_id) is not None \
+                or not in_progress(message) or not await relay.waiting(message_id, call_id):
+            raise Conflict(f"no tool call {call_id!r} is waiting for approval in answer "
+                           f"{message_id} (it was decided already or the answer has ended)")
+        await relay.decide(message_id, call_id, approved)
     return {"message_id": message_id, "call_id": call_id, "approved": approved}
 
 
