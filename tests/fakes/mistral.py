@@ -8,7 +8,8 @@ reasoning arrives as ``thinking`` content chunks, and ``data: [DONE]`` ends the 
 
 Like the real API, the fake is strict about the request: a field the schema does not
 document is refused with 422 ``{"detail": [{"type": "extra_forbidden", ...}]}`` and a
-tool-call id that is not 9 characters of ``[a-zA-Z0-9]`` with Mistral's 400. So every
+tool-call id that is not 9 characters of ``[a-zA-Z0-9]``, or a message other than
+``tool`` / ``assistant`` right after a ``tool`` message, with Mistral's 400. So every
 test run through it (the shared contract suite included) proves we send nothing else.
 This checker is written here by hand (not read from ../shared/specs) so it also works
 in a clone without the spec files.
@@ -17,6 +18,7 @@ in a clone without the spec files.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from typing import Any
 
@@ -159,6 +161,19 @@ def bad_tool_ids(body: Any) -> list[str]:
     return [i for i in ids if not TOOL_ID.match(i)]
 
 
+def bad_order(body: Any) -> tuple[str, str] | None:
+    """The first ``(tool, role)`` pair Mistral refuses: after a ``tool`` message only
+    another ``tool`` or an ``assistant`` may come (code 3230, "Unexpected role 'user'
+    after role 'tool'"; reported in public issue threads, e.g.
+    https://github.com/zed-industries/zed/pull/31736)."""
+    roles = [m.get("role") for m in (body.get("messages") or [] if isinstance(body, dict)
+                                     else []) if isinstance(m, dict)]
+    for before, role in itertools.pairwise(roles):
+        if before == "tool" and role not in ("tool", "assistant"):
+            return "tool", str(role)
+    return None
+
+
 def wire_tool_id(script_id: str) -> str:
     """The id Mistral itself would have generated for a scripted call (9 alphanumerics)."""
     if TOOL_ID.match(script_id):
@@ -223,6 +238,13 @@ class Wire:
                 "message": f"Tool call id was {bad[0]} but must be a-z, A-Z, 0-9, "
                            "with a length of 9.",
                 "type": "invalid_request_message_error", "param": None, "code": "3280",
+            }
+        order = bad_order(request.body)
+        if order is not None:
+            return 400, {
+                "object": "error",
+                "message": f"Unexpected role '{order[1]}' after role '{order[0]}'",
+                "type": "invalid_request_message_order", "param": None, "code": "3230",
             }
         return None
 

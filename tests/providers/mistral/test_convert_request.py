@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from switchboard.providers.mistral.convert_messages import BRIDGE
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.spec import (
     TOOL_PICTURES,
@@ -25,7 +26,7 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
-from tests.fakes.mistral import MODEL, VISION_MODEL, schema_errors
+from tests.fakes.mistral import MODEL, VISION_MODEL, bad_order, schema_errors
 from tests.providers.mistral.conftest import SNAPSHOTS
 from tests.snapshot import assert_snapshot
 from tests.spec_validation import validate_request
@@ -86,6 +87,11 @@ CASES: dict[str, Callable[[], ChatRequest]] = {
     "tool_result_foreign_ids": lambda: ChatRequest(
         messages=_tool_history("toolu_01A09q90qw90lq917835lq9"), tools=[WEATHER],
     ),
+    # a loop stopped between the results and the answer, then a new question: the
+    # bridging assistant message Mistral needs (code 3230)
+    "question_after_tool_result": lambda: ChatRequest(
+        messages=[*_tool_history("D681PevKs"), Message.user("Never mind: and in Rome?")],
+        tools=[WEATHER]),
     "images": lambda: ChatRequest(messages=[Message.user(
         "Compare these",
         ImagePart(url="https://example.com/cat.jpg"),
@@ -255,3 +261,31 @@ def test_a_tools_pictures_go_into_the_tool_result_not_a_user_message() -> None:
         {"type": "image_url", "image_url": f"data:image/png;base64,{PIXEL}"}]
     assert schema_errors(body) == []
     validate_request("mistral", "/v1/chat/completions", body)
+
+
+@pytest.mark.parametrize("after", [
+    Message.user("Never mind: and in Rome?"),
+    Message.system("Answer in French."),
+    Message(role="user", parts=[TextPart(text="Compare"), ImagePart(data=PIXEL)]),
+])
+def test_a_message_after_tool_results_gets_a_bridging_assistant_turn(after: Message) -> None:
+    """Mistral refuses anything but ``tool`` / ``assistant`` right after ``tool`` (code
+    3230), and an ``assistant`` message without content (code 3240): the bridge has text."""
+    request = ChatRequest(messages=[*_tool_history("D681PevKs"), after,
+                                    Message.assistant("Ok."), Message.user("Thanks")])
+    body, _ = build_body(VISION_MODEL, request, stream=True)
+    roles = [m["role"] for m in body["messages"]]
+    assert roles == ["user", "assistant", "tool", "assistant", after.role, "assistant",
+                     "user"]
+    assert body["messages"][3] == {"role": "assistant", "content": BRIDGE}
+    assert bad_order(body) is None and schema_errors(body) == []
+    validate_request("mistral", "/v1/chat/completions", body)
+
+
+def test_tool_results_answered_get_no_bridge() -> None:
+    request = ChatRequest(messages=[*_tool_history("D681PevKs"),
+                                    Message.assistant("21 °C."), Message.user("Rome?")])
+    body, _ = build_body(MODEL, request, stream=True)
+    assert [m["role"] for m in body["messages"]] == [
+        "user", "assistant", "tool", "assistant", "user"]
+    assert BRIDGE not in str(body)

@@ -11,7 +11,14 @@ Mistral refuses a ``user`` message right after ``tool`` results ("Unexpected rol
 after role 'tool'", code 3230), which other vendors accept. The pictures a tool returned
 come as exactly such a message (``spec.TOOL_PICTURES``, Switchboard's tool loop), so they
 are folded into the last tool message instead, whose ``content`` may be a list of
-content chunks (``ToolMessage`` in the openapi).
+content chunks (``ToolMessage`` in the openapi). Any other message after ``tool`` results
+(a new question after a tool loop that was stopped, or hit its step cap, between results
+and answer; a system message) gets a bridging ``assistant`` message before it, the
+repair other clients of Mistral's API make (e.g.
+https://github.com/zed-industries/zed/pull/31736). Mistral's openapi does not state the
+order rule; it is the server's validation (error code 3230). The bridge has text because
+an ``assistant`` message with neither content nor tool calls is refused too ("Assistant
+message must have either content or tool_calls", code 3240).
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ from switchboard.spec import (
 KIND = "mistral"
 Json = dict[str, Any]
 
+BRIDGE = "(The answer stopped after these tool results.)"
+"""The bridging assistant turn between ``tool`` results and a following non-tool message:
+true to what happened (no answer was written), short, and never shown to the user."""
+
 
 def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[Json]:
     names = _tool_names(request.messages)
@@ -42,6 +53,9 @@ def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[
     if request.system:
         out.append({"role": "system", "content": request.system})
     for message in request.messages:
+        if message.role in ("system", "user") and out and out[-1]["role"] == "tool" \
+                and not is_tool_pictures(message):
+            out.append({"role": "assistant", "content": BRIDGE})  # code 3230: see above
         if message.role == "system":
             out.append({"role": "system", "content": message.text})
         elif message.role == "user" and is_tool_pictures(message) and out \
