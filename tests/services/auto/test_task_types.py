@@ -58,6 +58,15 @@ def test_the_sets_do_not_share_prompts() -> None:
     ("", 1, "vision"),
     ("Turn this photo into a watercolor painting", 1, "image"),
     ("Generate an image of a lighthouse", 0, "image"),
+    # a look asked for without a verb: restyle the picture
+    ("in anime style please", 1, "image"),
+    ("as a watercolour", 1, "image"),
+    ("pixel art style", 1, "image"),
+    # a question about the picture's style, or a text in a writer's style: vision
+    ("What style is this painting?", 1, "vision"),
+    ("Is this in anime style?", 1, "vision"),
+    ("Who painted this, van gogh?", 1, "vision"),
+    ("Write a poem about this photo in the style of Shakespeare", 1, "vision"),
 ])
 def test_an_attached_image_is_vision_unless_an_image_is_to_be_made(
         prompt: str, images: int, task: str) -> None:

@@ -90,8 +90,9 @@ _MAKE = (r"generate|create|make|draw|paint|render|sketch|design|illustrate|produ
 _PICTURE = (r"image|picture|photo|pic|illustration|logo|poster|wallpaper|icon|drawing|"
             r"painting|portrait|sprite|banner|avatar|3d render|book cover|cover art|"
             r"comic|artwork|bild|imagen|dessin|imagem|immagine|pixel art")
-_STYLE = (r"style|watercolou?r|oil painting|cartoon|anime|van gogh|pixel art|sketch|"
+_LOOKS = (r"watercolou?r|oil painting|cartoon|anime|van gogh|pixel art|sketch|"
           r"photorealistic|digital art")
+_STYLE = rf"style|{_LOOKS}"
 
 # (pattern, weight) per task type. Patterns run on the lowercased text.
 _CUES: Final[dict[TaskType, tuple[tuple[str, float], ...]]] = {
@@ -245,7 +246,14 @@ _FOLLOW_UP = (
     r"another|same|et|y|und|e)\b")
 _MAKE_PICTURE = (
     rf"\b(?:{_MAKE})\b[^.?!\n]{{0,50}}\b(?:{_PICTURE}|{_STYLE}|version|similar|like this|"
-    r"background)\b|\b(?:{_STYLE})\b")
+    r"background)\b")
+_RESTYLE = rf"\b(?:in|as|into) (?:an? |the )?(?:{_LOOKS})\b|\b(?:{_LOOKS}) style\b"
+"""With an image and no verb: "in anime style please", "as a watercolour". Only a
+visual look (not "in the style of", which a poem about a photo may ask), and only when
+the prompt is not a question: "What style is this painting?" or "Is this in anime
+style?" asks about the picture (vision). A bare style word was meant here once, but the
+pattern held the literal text ``{_STYLE}`` and never matched; read as the real style
+list it sent every question about a picture's style to image generation."""
 
 
 def _scores(text: str) -> dict[TaskType, float]:
@@ -290,7 +298,8 @@ def classify(prompt: str, *, images: int = 0, history: Sequence[str] = ()) -> Cl
     images are attached to it and the earlier user messages (oldest first)."""
     text = _bounded(prompt)
     if images:
-        if _pattern(_MAKE_PICTURE).search(text):
+        if _pattern(_MAKE_PICTURE).search(text) or (
+                not text.endswith("?") and _pattern(_RESTYLE).search(text)):
             return Classification("image", 0.8)
         return Classification("vision", 0.9)
     scores = _scores(text)
