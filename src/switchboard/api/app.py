@@ -151,6 +151,8 @@ def create_app(settings: Settings | None = None,
                                                               state.jobs.on_decide_notice)
         state.flags = FlagBook(db)  # a kill switch anywhere reaches us within 1 s
         await state.flags.start()
+        if not state.flags.off_for_everyone("mcp"):  # after start-up, in the background
+            state.mcp.warm_up()  # the first MCP turn does not wait for a server's start
         app.state.sb = state
         if settings.gc_tuning:
             tune_gc()  # start-up is over: what it made lives as long as the process

@@ -126,6 +126,12 @@ class FlagBook:
             return True
         return rule.allows(principal)
 
+    def off_for_everyone(self, name: str) -> bool:
+        """Whether an admin turned ``name`` off outright (no rollout, no one listed):
+        work done ahead for the feature (warming it up) is then wasted."""
+        rule = self._rules.get(name)
+        return rule is not None and rule.mode == "off"
+
     def require(self, name: str, principal: Principal) -> None:
         """Raise ``FeatureDisabled`` unless ``name`` is on for ``principal``."""
         if not self.enabled(name, principal):

@@ -7,6 +7,12 @@ the first ``list_tools``), closes the connections of servers that were removed, 
 or re-pointed, and hands back one ``ToolSource`` per enabled server. ``test()`` connects
 afresh, beside the shared session, for the admin's "Test" button.
 
+``warm_up()`` (the app, once the server is up) starts every enabled server's session in
+the background, so the first turn that uses MCP tools does not wait seconds for a
+stdio server to start (decision 0193). It waits ``WARM_AFTER_S`` first, so neither
+the SDK's import (done in a thread) nor the servers' start competes with the first
+requests; a server that fails to start costs only its own backoff, never the start.
+
 The SDK is imported only when a server is configured (``_sdk()``): importing it costs
 seconds and tens of MB (it brings an HTTP client, Starlette, OpenTelemetry), which a
 gateway without MCP servers should not pay at start (tests/test_startup_imports.py).
@@ -15,6 +21,7 @@ gateway without MCP servers should not pay at start (tests/test_startup_imports.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +36,8 @@ from switchboard.services.tools.contract import RunnableTool, ToolSource
 
 if TYPE_CHECKING:
     from switchboard.services.mcp.connection import Connection
+
+log = logging.getLogger("switchboard.mcp")
 
 
 def _sdk() -> tuple[ModuleType, ModuleType]:
@@ -60,6 +69,13 @@ LIST_TIMEOUT_S = 4.0
 below the toolbox's own 5 s per source, so one slow server cannot hide the others):
 a server slower than that offers no tools this turn and keeps starting in the
 background, so the next turn has them."""
+
+
+WARM_AFTER_S = 2.0
+"""Seconds after start-up before the servers are started (start-up time is measured up
+to the first answered request; this keeps the warm-up out of it)."""
+WARM_AT_ONCE = 4
+"""Servers started at once by the warm-up (each may be a process)."""
 
 
 class AllServers:
@@ -94,6 +110,7 @@ class McpManager:
         self._clock = clock
         self.connections: dict[str, Connection] = {}
         self._closed = False
+        self._warming: asyncio.Task[None] | None = None
 
     def as_source(self) -> ToolSource:
         """All servers as one source, for a toolbox that takes sources once."""
@@ -129,6 +146,36 @@ class McpManager:
             else:
                 live.config = config  # policies and timeout apply at once
 
+    def warm_up(self, delay: float | None = None) -> asyncio.Task[None]:
+        """Start every enabled server's session in the background after ``delay``
+        seconds (default ``WARM_AFTER_S``; once per process; ``aclose`` cancels it)."""
+        if self._warming is None:
+            wait = WARM_AFTER_S if delay is None else delay
+            self._warming = asyncio.get_running_loop().create_task(self._warm(wait),
+                                                                   name="mcp:warm-up")
+        return self._warming
+
+    async def _warm(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self._closed:
+            return
+        try:
+            if not any(c.enabled for c in await servers.configs(self.db)):
+                return  # no server: the SDK is not even imported
+            await asyncio.to_thread(_sdk)  # its import takes seconds: not on the loop
+            await self.sources()
+            at_once = asyncio.Semaphore(WARM_AT_ONCE)
+
+            async def start(conn: Connection) -> None:
+                async with at_once:
+                    if await conn.ensure() is None:
+                        log.warning("MCP server %s did not start: %s", conn.name,
+                                    conn.last_error)
+
+            await asyncio.gather(*(start(c) for c in list(self.connections.values())))
+        except Exception:  # a warm-up never breaks the server: turns start it lazily
+            log.exception("MCP warm-up failed")
+
     async def connection(self, name: str) -> Connection | None:
         await self.sources()
         return self.connections.get(name)
@@ -155,5 +202,8 @@ class McpManager:
     async def aclose(self) -> None:
         """At shutdown: every session ends, every stdio server process with it."""
         self._closed = True
+        if self._warming is not None:
+            self._warming.cancel()
+            await asyncio.gather(self._warming, return_exceptions=True)
         conns, self.connections = list(self.connections.values()), {}
         await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
