@@ -159,3 +159,36 @@ async def test_answers_starting_hold_their_place() -> None:
     jobs.check_room(7)  # both places given back (started or failed)
     with jobs.admitting(7), jobs.admitting(7):
         pass
+
+
+async def test_a_decision_from_another_worker_reaches_only_a_waiting_call() -> None:
+    """``on_decide_notice``: what another worker relayed (decision 0190); a payload not
+    of the documented shape, or for an answer not running here, changes nothing."""
+    decided: list[tuple[str, bool]] = []
+    waiting = asyncio.Event()
+
+    def on_decision(call_id: str, approved: bool) -> bool:
+        decided.append((call_id, approved))
+        return True
+
+    async def produce(job: AnswerJob) -> AsyncIterator[Pair]:
+        yield "approval_needed", {"id": "call_1"}
+        await waiting.wait()
+        yield "done", {}
+
+    jobs = AnswerJobs()
+    job = jobs.start(5, 7, produce, spawn, on_decision=on_decision)
+    for bad in (None, {}, {"message_id": "5", "call_id": "call_1", "approved": True},
+                {"message_id": 5, "call_id": 1, "approved": True},
+                {"message_id": 5, "call_id": "c" * 201, "approved": True},
+                {"message_id": 5, "call_id": "call_1", "approved": "yes"},
+                {"message_id": 6, "call_id": "call_1", "approved": True}):
+        jobs.on_decide_notice(bad)
+    assert decided == []
+    jobs.on_decide_notice({"message_id": 5, "call_id": "call_1", "approved": False,
+                           "origin": "elsewhere"})
+    assert decided == [("call_1", False)]
+    waiting.set()
+    assert [e.name async for e in job.follow(0)] == ["approval_needed", "done"]
+    jobs.on_decide_notice({"message_id": 5, "call_id": "call_1", "approved": True})
+    assert decided == [("call_1", False)]  # the answer has ended

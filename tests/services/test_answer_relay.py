@@ -110,3 +110,51 @@ async def test_a_follower_stops_waiting_once_the_answer_is_closed(redis_url: str
     finally:
         await relay.client.delete(f"switchboard:answer:{message_id}")
         await relay.close()
+
+
+@pytest.mark.redis
+async def test_waiting_reads_the_calls_asked_and_not_yet_decided(redis_url: str) -> None:
+    """What the approve route asks on a worker without the job (decision 0190), read
+    from the mirrored log: asked → waiting; decided or ended → not; never a fold away
+    (many deltas after the question)."""
+    relay = AnswerRelay(redis_url)
+    reader = AnswerRelay(redis_url)  # "the other worker"
+    message_id = 10_000_000 + secrets.randbelow(10_000_000)
+    gates = [asyncio.Event() for _ in range(2)]
+    checked = [asyncio.Event() for _ in range(2)]
+
+    async def produce(job: AnswerJob) -> AsyncIterator[Pair]:
+        yield "start", {"assistant_message_id": message_id}
+        yield "approval_needed", {"id": "call_a", "name": "calc", "arguments": "{}"}
+        yield "approval_needed", {"id": "call_b", "name": "calc", "arguments": "{}"}
+        for i in range(50):
+            yield "delta", {"text": f"w{i} "}
+        checked[0].set()
+        await gates[0].wait()
+        yield "approval", {"id": "call_a", "approved": True}
+        checked[1].set()
+        await gates[1].wait()
+        yield "done", {}
+
+    jobs = AnswerJobs(max_events=20, mirror=relay)  # folds the deltas meanwhile
+    job = jobs.start(message_id, 1, produce, spawn)
+    try:
+        await checked[0].wait()  # every event before it is copied (``_run`` awaits it)
+        assert jobs.folds > 0
+        assert await reader.waiting(message_id, "call_a")
+        assert await reader.waiting(message_id, "call_b")
+        assert not await reader.waiting(message_id, "call_z")
+        gates[0].set()
+        await checked[1].wait()
+        assert not await reader.waiting(message_id, "call_a")  # decided
+        assert await reader.waiting(message_id, "call_b")
+        gates[1].set()
+        assert job.task is not None
+        await job.task
+        assert not await reader.waiting(message_id, "call_b")  # the answer has ended
+        assert not await reader.waiting(message_id + 1, "call_b")  # no such log
+    finally:
+        for gate in gates:
+            gate.set()
+        await relay.close()
+        await reader.close()

@@ -61,10 +61,12 @@ async def test_book_follows_changes_and_reads_no_database_per_evaluation(
     try:
         who = _user(ann.id)
         assert book.enabled("image_generation", who)  # no row: on
+        assert not book.off_for_everyone("image_generation")
         with pytest.raises(KeyError):
             book.enabled("no_such_flag", who)
         await flags.set_flag(db, "image_generation", Actor("root", 1), mode="off")
         assert not book.enabled("image_generation", who)  # this process: at once
+        assert book.off_for_everyone("image_generation")  # nothing to warm up for it
         assert not flags.enabled("image_generation", who)  # the module's view too
         with pytest.raises(flags.FeatureDisabled):
             book.require("image_generation", who)
@@ -92,6 +94,7 @@ async def test_book_follows_changes_and_reads_no_database_per_evaluation(
         while not book.enabled("image_generation", who):
             assert time.monotonic() - started < 1.0, "not followed within a second"
             await asyncio.sleep(0.01)
+        assert not book.off_for_everyone("image_generation")  # a rollout: some have it
     finally:
         await book.close()
     assert flags._active is None
