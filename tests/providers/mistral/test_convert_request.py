@@ -289,3 +289,26 @@ def test_tool_results_answered_get_no_bridge() -> None:
     assert [m["role"] for m in body["messages"]] == [
         "user", "assistant", "tool", "assistant", "user"]
     assert BRIDGE not in str(body)
+
+
+def test_a_question_sent_with_a_tools_pictures_stays_a_user_message() -> None:
+    """A history that goes on after tool results without an answer carries the tool's
+    pictures and the next question in one user message: the pictures go into the tool
+    result, the question after a bridging assistant turn."""
+    call = ToolCallPart(id="D681PevKs", name="draw", arguments="{}")
+    request = ChatRequest(messages=[
+        Message.user("Draw a boat"), Message(role="assistant", parts=[call]),
+        Message(role="tool", parts=[ToolResultPart(tool_call_id="D681PevKs", name="draw",
+                                                   content="drawn")]),
+        Message(role="user", parts=[TextPart(text=TOOL_PICTURES), ImagePart(data=PIXEL),
+                                    TextPart(text="Now a car")])])
+    body, _ = build_body(VISION_MODEL, request, stream=True)
+    assert [m["role"] for m in body["messages"]] == [
+        "user", "assistant", "tool", "assistant", "user"]
+    assert body["messages"][2]["content"] == [
+        {"type": "text", "text": "drawn"}, {"type": "text", "text": TOOL_PICTURES},
+        {"type": "image_url", "image_url": f"data:image/png;base64,{PIXEL}"}]
+    assert body["messages"][3] == {"role": "assistant", "content": BRIDGE}
+    assert body["messages"][4] == {"role": "user", "content": "Now a car"}
+    assert bad_order(body) is None and schema_errors(body) == []
+    validate_request("mistral", "/v1/chat/completions", body)

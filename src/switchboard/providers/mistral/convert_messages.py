@@ -60,7 +60,11 @@ def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[
             out.append({"role": "system", "content": message.text})
         elif message.role == "user" and is_tool_pictures(message) and out \
                 and out[-1]["role"] == "tool":
-            _fold_into_tool_result(out[-1], _user_content(message, warnings))
+            pictures, question = _split_tool_pictures(message)
+            _fold_into_tool_result(out[-1], _user_content(pictures, warnings))
+            if question is not None:  # the next question came with them: bridged
+                out.append({"role": "assistant", "content": BRIDGE})
+                out.append({"role": "user", "content": _user_content(question, warnings)})
         elif message.role == "user":
             out.append({"role": "user", "content": _user_content(message, warnings)})
         elif message.role == "assistant":
@@ -108,6 +112,20 @@ def _file(part: FilePart, warnings: list[CallWarning]) -> Json | None:
 
 def _chunks(content: str | list[Json]) -> list[Json]:
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+def _split_tool_pictures(message: Message) -> tuple[Message, Message | None]:
+    """The tools' pictures (the intro and the images right after it) and what follows
+    them: a history that goes on after the tool results without an answer puts the
+    user's next question in the same message (``services.chat_history``), and that
+    question must not be read as a tool's output."""
+    end = 1
+    while end < len(message.parts) and isinstance(message.parts[end], ImagePart):
+        end += 1
+    pictures = Message(role="user", parts=message.parts[:end])
+    if end == len(message.parts):
+        return pictures, None
+    return pictures, Message(role="user", parts=message.parts[end:])
 
 
 def _fold_into_tool_result(result: Json, content: str | list[Json]) -> None:
