@@ -329,6 +329,35 @@ def test_a_crash_mid_loop_keeps_the_steps_and_the_conversation_continues(
     assert history[2]["content"] == "echo: kept"
 
 
+def test_after_a_loop_cut_short_mistral_continues_the_conversation(
+        server: Running, vendor: tuple[FakeVendor, str]) -> None:
+    """The loop ends between results and answer (here the next step fails); the next
+    question goes to Mistral, which refuses ``user`` right after ``tool`` (its fake too):
+    the adapter's bridging assistant turn makes the history acceptable (decision 0191)."""
+    fake, ref = vendor
+    use(server, echo())
+    fake.then(Reply(chunks=[], finish="tool_calls", tool_calls=[
+        ScriptToolCall("call_1", "echo_text", '{"text": "kept"}')]), Fail(400, "bad request"))
+    http = client(server, server.make_user("eva"))
+    events = stream_chat(http, {"text": "go", "model": ref, "tools": ["echo_text"]})
+    assert events[-1][0] == "error"
+    cid = dict(events)["start"]["conversation"]["id"]
+    wait_for(server, f"SELECT status FROM messages WHERE conversation_id = {cid} ORDER BY id",
+             lambda r: len(r) == 4 and r[1][0] != "partial")
+    mistral = FakeVendor(mistral_fake.Wire())
+    mistral.then(Reply(chunks=["Continued."]))
+    with serve_in_thread(mistral) as url:
+        other = add_provider(server, "after-tools-mistral", "mistral", url,
+                             mistral_fake.MODEL)
+        again = stream_chat(http, {"conversation_id": cid, "text": "and now?",
+                                   "model": other})
+    assert again[-1][0] == "done", again[-1]
+    assert dict(again)["done"]["message"]["text"] == "Continued."
+    history = mistral.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant", "user"]
+    assert history[2]["content"] == "echo: kept" and history[4]["content"] == "and now?"
+
+
 class Stuck:
     """Runs until the answer is stopped (its own timeout is far away)."""
 
