@@ -303,8 +303,9 @@ def test_attached_text_and_pdf_reach_the_model_as_text(alice: httpx.Client,
     stored = body.json()["user_message"]["parts"]
     assert [(p["type"], p.get("filename")) for p in stored] == [
         ("text", None), ("file", "plan.pdf"), ("file", "notes.md")]
-    assert stored[1]["data"] == pdf and body.json()["user_message"]["text"] == (
-        "When is the launch?")
+    # kept in the file store and referenced, never base64 in the row (decision 0186)
+    assert "data" not in stored[1] and len(stored[1]["file"]["sha256"]) == 64
+    assert body.json()["user_message"]["text"] == "When is the launch?"
 
     refused = alice.post("/api/chat", json={"text": "hi", "files": [
         {"filename": "tool.exe", "media_type": "application/x-msdownload", "data": "TVo="}]})

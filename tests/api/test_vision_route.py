@@ -247,3 +247,67 @@ def test_a_failed_caption_is_not_kept_and_is_made_next_turn(setup: Setup) -> Non
           model=setup.text_ref)
     assert "A green star." in _said_to(setup.text.chat_requests()[-1])
     assert len(setup.seer.chat_requests()) - seer_before == 2
+
+
+def test_attached_files_are_kept_once_by_reference_and_read_back_per_model(
+        setup: Setup) -> None:
+    """Decision 0186: a PDF and a text file sent in a chat are kept in the file store and
+    referenced (no base64 in the row); Anthropic and OpenAI vision models get the PDF
+    natively, a text-only model gets its text; the owner downloads them by name, another
+    user gets 404; deleting the conversation collects them."""
+    http = _user(setup, "ines")
+    raw_pdf = make_pdf("The launch is on Tuesday")
+    pdf = base64.b64encode(raw_pdf).decode()
+    notes = base64.b64encode(b"budget: 42k").decode()
+    files = [{"filename": "plan.pdf", "media_type": "application/pdf", "data": pdf},
+             {"filename": "notes.md", "data": notes}]
+    first = _chat(http, text="when is the launch?", model=setup.claude_ref, files=files)
+    cid = first["conversation"]["id"]
+    blocks = setup.claude.last.body["messages"][-1]["content"]
+    assert {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                           "data": pdf}} in [
+        {k: v for k, v in b.items() if k in ("type", "source")} for b in blocks]
+    assert '<attachment filename="notes.md">\nbudget: 42k\n</attachment>' in [
+        b.get("text") for b in blocks]
+    stored = first["user_message"]["parts"][1:]
+    assert [(p["type"], p["filename"], "data" in p) for p in stored] == [
+        ("file", "plan.pdf", False), ("file", "notes.md", False)]
+    shas = [p["file"]["sha256"] for p in stored]
+    row = setup.server.query(f"SELECT parts FROM messages WHERE id = {first['user_message']['id']}")
+    assert pdf not in str(row) and notes not in str(row) and shas[0] in str(row)
+    # Later turns: the OpenAI vision model reads the PDF itself, the text-only one its text.
+    _chat(http, conversation_id=cid, text="and the year?", model=setup.seer_ref)
+    said = str(setup.seer.last.body["messages"])
+    assert f"data:application/pdf;base64,{pdf}" in said and "budget: 42k" in said
+    _chat(http, conversation_id=cid, text="and the budget?", model=setup.text_ref)
+    said = _said_to(setup.text.chat_requests()[-1])
+    assert "The launch is on Tuesday" in said and "budget: 42k" in said
+    assert "file_data" not in said and pdf not in said
+    # An edited question sends them again by reference: the same files, still one each.
+    edited = _chat(http, conversation_id=cid, edit_of=first["user_message"]["id"],
+                   text="when exactly?", model=setup.text_ref,
+                   files=[{"filename": p["filename"], "media_type": p["media_type"],
+                           "file": p["file"]["sha256"]} for p in stored])
+    assert [p["file"]["sha256"] for p in edited["user_message"]["parts"][1:]] == shas
+    owned = ("SELECT count(*) FROM files f JOIN users u ON u.id = f.owner_id WHERE "
+             f"u.username = 'ines' AND f.sha256 IN ('{shas[0]}', '{shas[1]}')")
+    assert setup.server.query(owned)[0][0] == 2
+    # Downloads: the owner's, by name; nobody else's.
+    got = http.get(f"/api/files/{shas[0]}", params={"name": "plan.pdf"})
+    assert got.status_code == 200 and got.content == raw_pdf
+    assert got.headers["content-disposition"] == 'attachment; filename="plan.pdf"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+    odd = http.get(f"/api/files/{shas[1]}", params={"name": '../x"\r\n.md'})
+    assert odd.headers["content-disposition"] == 'attachment; filename="x_.md"'
+    other = _user(setup, "ozzy")
+    assert other.get(f"/api/files/{shas[0]}", params={"name": "plan.pdf"}).status_code == 404
+    stolen = other.post("/api/chat", json={"text": "x", "model": setup.text_ref, "files": [
+        {"filename": "plan.pdf", "file": shas[0]}]})
+    assert stolen.status_code == 404
+    # Export keeps the references (as for pictures, decision 0141).
+    exported = http.get(f"/api/conversations/{cid}/export", params={"format": "json"})
+    assert exported.status_code == 200 and shas[0] in exported.text and pdf not in exported.text
+    # Deleting the conversation collects them.
+    assert http.delete(f"/api/conversations/{cid}").status_code in (200, 204)
+    assert http.get(f"/api/files/{shas[0]}").status_code == 404
+    assert setup.server.query(owned)[0][0] == 0

@@ -3,8 +3,9 @@
 Every model can read text, few can read a PDF, and none can read a ``.csv`` as a file, so
 the text is extracted here, when the message is sent, and stored with the file. The model
 is shown the text (``chat_history`` wraps it in an ``<attachment>`` block); the original
-file stays in the message for the user (export, download) and, for a model that reads
-PDFs itself (``chat_history.reads_pdfs``, decision 0149), is sent whole instead.
+file is kept in the file store and referenced from the message (``message_files``,
+decision 0186) for the user (export, download) and, for a model that reads PDFs itself
+(``chat_history.reads_pdfs``, decision 0149), is sent whole instead.
 
 Hostile input is bounded: the file count and size (``ChatInput``), the pages read
 (``MAX_PDF_PAGES``) and the characters kept (``MAX_TEXT_CHARS``, with a warning when cut).
@@ -22,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
+from typing import Any
 
 from switchboard.services.errors import ValidationFailed
 
@@ -51,25 +53,30 @@ _TEXT_SUFFIXES = frozenset({
 
 @dataclass(frozen=True, slots=True)
 class ReadFile:
-    """An attachment as stored: the original (base64) and the text the model is shown."""
+    """An attachment as read: the original bytes and the text the model is shown."""
 
     filename: str
     media_type: str
-    data: str
+    raw: bytes
     text: str
     warnings: tuple[str, ...] = ()
     pages: int | None = None
     """A PDF's page count: whether a model that reads PDFs itself may be sent it whole."""
 
-    def as_part(self) -> dict[str, object]:
-        """The ``messages.parts`` entry: a spec ``file`` part plus the extracted ``text``
-        (read back by ``chat_history``, which turns it into a text part for the model)."""
-        part: dict[str, object] = {"type": "file", "media_type": self.media_type,
-                                   "data": self.data, "filename": self.filename,
-                                   "text": self.text}
+    def fields(self) -> dict[str, Any]:
+        """What the ``messages.parts`` entry keeps besides the file: its name and the
+        extracted ``text`` (read back by ``chat_history``, which turns it into a text part
+        for the model), and a PDF's page count."""
+        kept: dict[str, Any] = {"filename": self.filename, "text": self.text}
         if self.pages is not None:
-            part["pages"] = self.pages
-        return part
+            kept["pages"] = self.pages
+        return kept
+
+    def as_part(self) -> dict[str, Any]:
+        """The entry with the file inline (base64 ``data``): only on a server that keeps
+        no files; otherwise ``message_files.keep_file`` references it."""
+        return {"type": "file", "media_type": self.media_type,
+                "data": base64.b64encode(self.raw).decode("ascii"), **self.fields()}
 
 
 def kind_of(filename: str, media_type: str) -> str | None:
@@ -95,15 +102,19 @@ def decode(data: str, field: str) -> bytes:
                                field=field) from None
 
 
-async def read_attachment(filename: str, media_type: str, data: str, *,
+async def read_attachment(filename: str, media_type: str, data: str | bytes, *,
                           field: str = "files") -> ReadFile:
-    """The file's text, or ``ValidationFailed`` saying why it cannot be used."""
+    """The file's text, or ``ValidationFailed`` saying why it cannot be used. ``data``:
+    base64 as sent, or the bytes of a file already kept (an edited question's)."""
     name = " ".join(filename.split())[:MAX_FILENAME] or "attachment"
     kind = kind_of(name, media_type)
     if kind is None:
         raise ValidationFailed(f"{name!r} cannot be attached: attach a PDF or a text file "
                                "(images go with the image button)", field=field)
-    raw = decode(data, field)
+    raw = decode(data, field) if isinstance(data, str) else data
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValidationFailed(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+                               field=field)
     pages: int | None = None
     if kind == "pdf":
         text, warnings, pages = await asyncio.to_thread(_pdf_text, raw, name, field)
@@ -116,7 +127,7 @@ async def read_attachment(filename: str, media_type: str, data: str, *,
         text = text[:MAX_TEXT_CHARS]
         warnings.append(f"{name}: only the first {MAX_TEXT_CHARS:,} characters are shown "
                         "to the model")
-    return ReadFile(name, media_type, data, text, tuple(warnings), pages)
+    return ReadFile(name, media_type, raw, text, tuple(warnings), pages)
 
 
 def _plain_text(raw: bytes, name: str, field: str) -> tuple[str, list[str]]:

@@ -53,7 +53,7 @@ from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services import files, flags
 from switchboard.services.answer_progress import AnswerProgress
-from switchboard.services.attachments import read_attachment
+from switchboard.services.attachments import ReadFile, read_attachment
 from switchboard.services.auto.picker import AutoPick, auto_tier
 from switchboard.services.auto.route import AutoRouter, preview_turn, turn_of
 from switchboard.services.auto.tasks import classify
@@ -73,6 +73,7 @@ from switchboard.services.chat_history import (
 )
 from switchboard.services.chat_input import (
     ChatInput,
+    FileInput,
     ImageInput,
     choose_model,
     resolve_enabled,
@@ -93,6 +94,7 @@ from switchboard.services.message_files import (
     ImageKept,
     inline_files,
     keep_answer_images,
+    keep_file,
     keep_image,
     keep_pictures,
     reference,
@@ -689,11 +691,11 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     elif body.regenerate or body.edit_of is not None:
         raise ValidationFailed("regenerate and edit_of need the conversation_id of the "
                                "conversation", field="conversation_id")
+    pdfs = reads_pdfs(model.kind, model.capabilities.vision)
     inline: dict[str, dict[str, Any]] = {}
     if deps.file_root is not None and (not drawing or edits):
         inline = await inline_files(deps.db, deps.file_root, user_id,
-                                    [r.parts for r in thread.history])
-    pdfs = reads_pdfs(model.kind, model.capabilities.vision)
+                                    [r.parts for r in thread.history], documents=pdfs)
     history, history_warnings = build_history(thread.history, vision=True, inline=inline,
                                               pdfs=pdfs)
     if blind and has_images(history):
@@ -704,13 +706,11 @@ async def start_turn(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     warnings += history_warnings
     user_parts: list[dict[str, Any]] = []
     if not body.regenerate:
-        attached = [await read_attachment(f.filename, f.media_type, f.data,
-                                          field=f"files.{i}")
-                    for i, f in enumerate(body.files)]
+        attached = [await _read_file(deps, user_id, i, f) for i, f in enumerate(body.files)]
         warnings += [w for f in attached for w in f.warnings]
         images = [await _kept_image(deps, user_id, i, inline) for i in body.images]
-        user_parts = [*dump_parts([TextPart(text=body.text)]), *images,
-                      *(f.as_part() for f in attached)]
+        kept_files = [await _kept_file(deps, user_id, f, inline) for f in attached]
+        user_parts = [*dump_parts([TextPart(text=body.text)]), *images, *kept_files]
         _ask(history, Message(role="user", parts=model_parts(user_parts, inline,
                                                              pdfs=pdfs)))
     if blind and reader is not None and has_images(history):
@@ -819,7 +819,7 @@ async def _auto_pick(deps: ChatDeps, registry: Registry, user_id: int, body: Cha
     text = body.text
     if not text and questions:  # a regenerate answers the last question again
         text = questions.pop()
-    size += len(text) + sum(len(f.data) for f in body.files)
+    size += len(text) + sum(len(f.data or "") for f in body.files)
     who = principal or Principal(user_id=user_id, username="", role="user")
     turn = preview_turn(text, images=len(body.images), history=questions,
                         tokens=max(size // 4, 1))
@@ -873,6 +873,34 @@ async def _kept_image(deps: ChatDeps, user_id: int, image: ImageInput,
     kept = await keep_image(deps.db, deps.file_root, user_id, base64.b64decode(image.data),
                             image.media_type)
     inline[kept["file"]["sha256"]] = dump_parts([part])[0]
+    return kept
+
+
+async def _read_file(deps: ChatDeps, user_id: int, index: int, sent: FileInput) -> ReadFile:
+    """A sent attachment read (``services.attachments``): from its base64, or — sent
+    again by reference (an edited question) — from the sender's file in the store (else
+    the same 404 as ``GET /api/files``)."""
+    field = f"files.{index}"
+    if sent.file is None:
+        assert sent.data is not None
+        return await read_attachment(sent.filename, sent.media_type, sent.data, field=field)
+    if deps.file_root is None:
+        raise ValidationFailed("this server keeps no files: send the file's data", field=field)
+    ref, data = await files.read(deps.db, deps.file_root, user_id, sent.file)
+    return await read_attachment(sent.filename, ref.media_type, data, field=field)
+
+
+async def _kept_file(deps: ChatDeps, user_id: int, read: ReadFile,
+                     inline: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A read attachment as its stored part: kept in the file store and referenced, its
+    name and text beside the reference (decision 0186; its bytes added to ``inline`` for
+    this turn's request), or inline without a store."""
+    if deps.file_root is None:
+        return read.as_part()
+    kept = await keep_file(deps.db, deps.file_root, user_id, read.raw, read.media_type,
+                           kind="file", fields=read.fields())
+    inline[kept["file"]["sha256"]] = {"media_type": read.media_type,
+                                      "data": base64.b64encode(read.raw).decode("ascii")}
     return kept
 
 

@@ -12,7 +12,8 @@ The history is cleaned here of what no vendor should be sent:
   rejects a call that was never answered);
 - attached files become text: a stored ``file`` part that carries the ``text`` read from
   it (``services.attachments``) is shown to the model as an ``<attachment>`` block —
-  except a PDF to a model that reads PDFs itself, sent whole (``reads_pdfs``);
+  except a PDF to a model that reads PDFs itself, sent whole (``reads_pdfs``; its bytes
+  read from the file store when the part references them, decision 0186);
 - images kept in the file store (``services.message_files``, decision 0141) are shown
   inline, read once per turn (``inline``); one whose file is gone is left out;
 - images an assistant answered with (an image model's pictures): no vendor takes images
@@ -84,13 +85,16 @@ def model_parts(data: Sequence[dict[str, Any]],
     an image kept in the file store as the inline image ``inline`` holds for it (left
     out if none)."""
     shown: list[dict[str, Any]] = []
-    for p in data:
+    for stored in data:
+        p = resolve(stored, inline or {})  # a kept file's data back (decision 0186)
+        if p is None:
+            continue
         if pdfs and _sendable_pdf(p):
             shown.append(_native_pdf(p))
         elif p.get("type") == "file" and "text" in p:
             shown.append(_attachment_as_text(p))
-        elif (resolved := resolve(p, inline or {})) is not None:
-            shown.append(resolved)
+        else:
+            shown.append(p)
     return load_parts(shown)
 
 

@@ -92,14 +92,24 @@ class ImageInput(BaseModel):
 
 
 class FileInput(BaseModel):
-    """A text file or PDF sent with the message, inline as base64 (read by
-    ``services.attachments``)."""
+    """A text file or PDF sent with the message (read by ``services.attachments``):
+    inline as base64 (``data``), or a file of the sender's already in the file store, by
+    its sha256 (``file``: an edited question sends its attachments again this way).
+    Exactly one of them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     filename: str = Field(min_length=1, max_length=MAX_FILENAME * 4)
     media_type: str = Field(default="application/octet-stream", max_length=200)
-    data: str = Field(max_length=MAX_FILE_BYTES * 4 // 3 + 4)
+    data: str | None = Field(default=None, max_length=MAX_FILE_BYTES * 4 // 3 + 4)
+    file: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileInput:
+        if (self.data is None) == (self.file is None):
+            raise ValueError("a file needs exactly one of 'data' (base64) or 'file' (the "
+                             "sha256 of a stored file)")
+        return self
 
 
 ModelRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,

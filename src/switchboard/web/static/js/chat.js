@@ -431,7 +431,7 @@ async function send({ text, images, previews, files = [], imagesTo = undefined }
   if (state.conversation) body.conversation_id = state.conversation.id;
   if (images.length) body.images = images;
   if (imagesTo) body.images_to = imagesTo; // the user's answer to "can't see pictures"
-  if (files.length) body.files = files.map(({ filename, media_type, data }) => ({ filename, media_type, data }));
+  if (files.length) body.files = files.map(({ filename, media_type, data, file }) => (file ? { filename, media_type, file } : { filename, media_type, data }));
   Object.assign(body, turnSettings());
 
   let userEl = null;
@@ -514,8 +514,11 @@ function editAndResend(message, text) {
   const images = parts.filter((p) => p.type === "image" && (p.data || p.file?.sha256))
     .map((p) => (p.file?.sha256 ? { media_type: p.media_type, file: p.file.sha256 } : { media_type: p.media_type, data: p.data }));
   const previews = parts.filter((p) => p.type === "image");
-  const files = parts.filter((p) => p.type === "file" && p.data)
-    .map(({ filename, media_type, data }) => ({ filename: filename || "file", media_type, data }));
+  // an attached file kept on the server goes again by its reference too
+  const files = parts.filter((p) => p.type === "file" && (p.data || p.file?.sha256))
+    .map(({ filename, media_type, data, file }) => (file?.sha256
+      ? { filename: filename || "file", media_type, file: file.sha256 }
+      : { filename: filename || "file", media_type, data }));
   send({ text, images, previews, files }, { editOf: message });
 }
 

@@ -11,7 +11,7 @@ import { escapeHtml } from "../escape.js";
 import { formatCost, formatInt, formatMs } from "../format.js";
 import { highlight } from "../highlight.js";
 import { renderMarkdown } from "../markdown.js";
-import { downloadName, openLightbox, pictureCard, picturesOf, pictureSrc } from "./pictures.js";
+import { downloadName, fileHref, openLightbox, pictureCard, picturesOf, pictureSrc } from "./pictures.js";
 import { describeRef } from "./store.js";
 import { versionLabel, versionPosition } from "./versions.js";
 
@@ -30,12 +30,14 @@ export function versionControl(message, onVersion, disabled = false) {
     step(position.next, "›", "Next version"));
 }
 
-/** Attached files as chips (name; size when known), for the composer and sent messages. */
+/** Attached files as chips (name; size when known), for the composer and sent messages;
+ * a sent file kept on the server (`href`) gets a download button saving it by its name. */
 export function fileChips(files, onRemove = null) {
   if (!files.length) return null;
   return h("div.file-chips", files.map((file, index) => h("span.chip.file-chip", { title: file.filename },
     icon("clip"), h("span.file-name", file.filename || "file"),
     file.size ? h("small.muted", file.size) : null,
+    file.href ? h("a.file-download", { href: file.href, download: file.filename || "file", "aria-label": `Download ${file.filename || "file"}`, title: "Download" }, icon("download")) : null,
     onRemove ? h("button.file-remove", { type: "button", "aria-label": `Remove ${file.filename}`, onclick: () => onRemove(index) }, icon("x")) : null)));
 }
 
@@ -115,7 +117,7 @@ export function userView(message, { onEdit = null, onVersion = null, busy = () =
   const parts = message.parts || [];
   const images = parts.filter((p) => p.type === "image")
     .map((p) => ({ src: pictureSrc(p), name: downloadName(p) })).filter((p) => p.src);
-  const files = parts.filter((p) => p.type === "file").map((p) => ({ filename: p.filename || "file" }));
+  const files = parts.filter((p) => p.type === "file").map((p) => ({ filename: p.filename || "file", href: fileHref(p) }));
   const text = message.text ?? parts.filter((p) => p.type === "text").map((p) => p.text).join("\n");
   const bubble = text ? h("div.bubble", text) : null;
   const col = h("div.user-col",

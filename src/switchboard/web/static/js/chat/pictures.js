@@ -17,6 +17,14 @@ export function pictureSrc(part) {
   return part?.url && /^https?:\/\//i.test(part.url) ? part.url : null;
 }
 
+/** Where an attached file kept on the server is downloaded from, saved by its own name
+ * (null: an older message carrying it inline, or none). */
+export function fileHref(part) {
+  const sha = part?.file?.sha256;
+  if (typeof sha !== "string" || !SHA256.test(sha)) return null;
+  return `/api/files/${sha}?name=${encodeURIComponent(part.filename || "attachment")}`;
+}
+
 /** The name a downloaded picture is saved as (its type's extension, not "image"). */
 export function downloadName(part) {
   const stem = part.file?.sha256 ? `picture-${part.file.sha256.slice(0, 12)}` : "picture";
