@@ -5,18 +5,27 @@ their owner only, and a vision model in the next turn is shown them inline."""
 from __future__ import annotations
 
 import base64
+import struct
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from switchboard.providers.offline.image import draw
+from switchboard.pricing.catalog import load_catalog
+from switchboard.providers.offline.image import (
+    IMAGE_CAPABILITIES,
+    draw,
+    draw_edit,
+    picture_area,
+)
 from tests.api.chat_support import add_provider, client, set_offline_delay, stream_chat
 from tests.conftest import isolate
 from tests.fakes import openai as openai_fake
 from tests.fakes.script import Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.vendor import FakeVendor
+from tests.png_read import read_panel_text, read_png
 from tests.server import Running, running_server
 
 IMAGE_MODEL = "offline:offline-image"
@@ -108,12 +117,48 @@ def test_a_sent_image_is_kept_in_the_store_and_referenced(server: Running) -> No
     assert stolen.status_code == 404, stolen.text
 
 
+def test_the_offline_image_model_edits_a_sent_picture(server: Running) -> None:
+    """An attached picture + a prompt to ``offline:offline-image`` (catalog ``edits``) is
+    an edit: the picture scaled down above the prompt's words, deterministic."""
+    http = client(server, server.make_user("editor"))
+    red = _solid_png(40, 30, (220, 10, 10))
+    sent = {"model": IMAGE_MODEL, "text": "add a hat",
+            "images": [{"media_type": "image/png", "data": base64.b64encode(red).decode()}]}
+    message = _end(stream_chat(http, sent))["message"]
+    [part] = message["parts"]
+    edited = http.get(f"/api/files/{part['file']['sha256']}").content
+    assert edited == draw_edit("add a hat", "512x512", (red,))
+    assert edited != draw("add a hat", "512x512")
+    width, height, rows = read_png(edited)
+    x, y, w, h = picture_area(width, height)
+    middle = rows[y + h // 2][(x + w // 2) * 3:(x + w // 2) * 3 + 3]
+    assert middle == bytes((220, 10, 10))  # the sent picture is there
+    assert " ".join(read_panel_text(edited)) == "ADD A HAT"
+    again = _end(stream_chat(http, sent))["message"]["parts"][0]
+    assert again["file"]["sha256"] == part["file"]["sha256"]  # deterministic
+    offline = load_catalog().vendors["offline"].models["offline-image"]
+    assert offline.edits and IMAGE_CAPABILITIES.edits  # the catalog says it edits
+
+
+def _solid_png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    """An 8-bit RGBA PNG of one colour, rows 'Up'-filtered (a decoder must undo it)."""
+    row = b"\x00" + bytes((*colour, 255)) * width
+    raw = row + (b"\x02" + bytes(4 * width)) * (height - 1)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFF_FFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def test_an_image_model_refuses_attachments_and_a_too_long_prompt(server: Running) -> None:
     http = client(server, server.make_user("refused"))
-    data = base64.b64encode(draw("x", "256x256")).decode("ascii")
+    data = base64.b64encode(b"notes").decode("ascii")
     refused = http.post("/api/chat/stream", json={
         "model": IMAGE_MODEL, "text": "edit this",
-        "images": [{"media_type": "image/png", "data": data}]})
+        "files": [{"filename": "notes.txt", "data": data}]})
     assert refused.status_code == 422, refused.text
     too_long = http.post("/api/chat/stream", json={"model": IMAGE_MODEL, "text": "x" * 40_000})
     assert too_long.status_code == 422, too_long.text

@@ -4,7 +4,8 @@ What it draws: a background and a few overlapping shapes whose colours and place
 from the SHA-256 of the prompt (the same prompt always gives the same bytes, in every
 process), and a white panel holding the prompt's words in a 5x7 bitmap font
 (``font5x7``), upper case, wrapped, scaled to the picture. So a test or a demo can see
-that the picture belongs to its prompt, and a reader can read it.
+that the picture belongs to its prompt, and a reader can read it. An edit (pictures
+given with the prompt) draws them scaled down above the words (``draw_edit``).
 
 How: an RGB canvas in a ``bytearray``, filled span by span (no per-pixel Python loop for
 shapes), and a minimal PNG encoder (signature, IHDR, one zlib-compressed IDAT of
@@ -21,12 +22,13 @@ import zlib
 from decimal import Decimal
 
 from switchboard.providers.offline.font5x7 import HEIGHT, WIDTH, glyph, printable
+from switchboard.providers.offline.png_decode import Pixels, decode_png
 from switchboard.spec import GeneratedImage, ImageCapabilities, ImageRequest, ImageResult, Usage
 
 IMAGE_MODEL_ID = "offline-image"
 FREE_SIZES = {"256x256": Decimal(0), "512x512": Decimal(0), "1024x1024": Decimal(0)}
 IMAGE_CAPABILITIES = ImageCapabilities(prices={"standard": FREE_SIZES}, default_size="512x512",
-                                       default_quality="standard", max_n=4)
+                                       default_quality="standard", max_n=4, edits=True)
 PANEL_LINES = 6
 """At most this many lines of the prompt are drawn; the rest ends in '...'."""
 Colour = tuple[int, int, int]
@@ -63,6 +65,28 @@ class Canvas:
                 for c, bit in enumerate(bits):
                     if bit == "#":
                         self.rect(left + c * scale, y + r * scale, scale, scale, colour)
+
+    def paste(self, picture: Pixels, x: int, y: int, w: int, h: int) -> None:
+        """``picture`` scaled (nearest neighbour, aspect kept) to fit the box at (x, y)
+        of ``w`` x ``h``, centred in it."""
+        scale = min(w / picture.width, h / picture.height)
+        pw, ph = max(int(picture.width * scale), 1), max(int(picture.height * scale), 1)
+        left, top = x + (w - pw) // 2, y + (h - ph) // 2
+        columns = [(c * picture.width // pw) * 3 for c in range(pw)]
+        for row in range(ph):
+            if not 0 <= top + row < self.height:
+                continue
+            source = picture.rows[row * picture.height // ph]
+            line = b"".join(source[c:c + 3] for c in columns)
+            start = ((top + row) * self.width + left) * 3
+            self.pixels[start:start + len(line)] = line
+
+    def pattern(self, x: int, y: int, w: int, h: int, digest: bytes) -> None:
+        """A 4x4 grid of colours from ``digest``: a picture this cannot read, still
+        recognisably the same one every time."""
+        for cell in range(16):
+            cx, cy = x + (cell % 4) * w // 4, y + (cell // 4) * h // 4
+            self.rect(cx, cy, w // 4, h // 4, _colour(digest, cell * 2))
 
     def png(self) -> bytes:
         stride = self.width * 3
@@ -135,20 +159,57 @@ def draw(prompt: str, size: str, index: int = 0) -> bytes:
         else:
             canvas.rect(b[1] * width // 256, b[2] * height // 256,
                         (b[3] % 96 + 24) * width // 256, (b[4] % 96 + 24) * height // 256, colour)
-    x, y, scale, columns = layout(width, height)
-    lines = wrap(prompt, columns)
+    _panel(canvas, prompt)
+    return canvas.png()
+
+
+def _panel(canvas: Canvas, prompt: str) -> None:
+    """The white panel with the prompt's words (where ``layout`` says)."""
+    x, y, scale, columns = layout(canvas.width, canvas.height)
     line_height = (HEIGHT + 3) * scale
-    margin = width // 16
-    canvas.rect(x, y, width - 2 * x, PANEL_LINES * line_height + 2 * margin, _PAPER)
-    for i, line in enumerate(lines):
+    margin = canvas.width // 16
+    canvas.rect(x, y, canvas.width - 2 * x, PANEL_LINES * line_height + 2 * margin, _PAPER)
+    for i, line in enumerate(wrap(prompt, columns)):
         canvas.text(x + margin, y + margin + i * line_height, line, scale, _INK)
+
+
+def picture_area(width: int, height: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) where an edit draws the pictures it was given: above the panel."""
+    margin = width // 16
+    _, panel_y, _, _ = layout(width, height)
+    return margin, margin, width - 2 * margin, max(panel_y - 2 * margin, 1)
+
+
+def draw_edit(prompt: str, size: str, sources: tuple[bytes, ...], index: int = 0) -> bytes:
+    """An edit, deterministic from the prompt and the pictures: each given picture scaled
+    down side by side above the prompt's words (a PNG this reads, ``png_decode``; any
+    other picture as a pattern of colours from its bytes' digest), on a background from
+    the digest of both. The mask is not used: nothing here is painted in."""
+    width, height = (int(v) for v in size.split("x"))
+    seed = hashlib.sha256(f"{index}:{prompt}".encode())
+    for source in sources:
+        seed.update(hashlib.sha256(source).digest())
+    digest = seed.digest()
+    canvas = Canvas(width, height, tuple((c // 2) + 64 for c in _colour(digest, 0)))  # type: ignore[arg-type]
+    x, y, w, h = picture_area(width, height)
+    column = w // max(len(sources), 1)
+    for i, source in enumerate(sources):
+        pixels = decode_png(source)
+        if pixels is None:
+            canvas.pattern(x + i * column, y, column, h, hashlib.sha256(source).digest())
+        else:
+            canvas.paste(pixels, x + i * column, y, column, h)
+    _panel(canvas, prompt)
     return canvas.png()
 
 
 def generate(request: ImageRequest) -> ImageResult:
-    """All of ``request``'s pictures (pure CPU: the caller decides where it runs)."""
+    """All of ``request``'s pictures (pure CPU: the caller decides where it runs); an
+    edit (``request.images``) draws over the pictures it was given (``draw_edit``)."""
     size = request.size or IMAGE_CAPABILITIES.default_size or "512x512"
-    images = [GeneratedImage(draw(request.prompt, size, i), "image/png")
+    sources = tuple(image.data for image in request.images)
+    images = [GeneratedImage(draw_edit(request.prompt, size, sources, i) if sources
+                             else draw(request.prompt, size, i), "image/png")
               for i in range(request.n)]
     return ImageResult(images, Usage(input_tokens=0, output_tokens=0), IMAGE_MODEL_ID, size,
                        request.quality or IMAGE_CAPABILITIES.default_quality)

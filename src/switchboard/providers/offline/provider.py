@@ -156,6 +156,10 @@ class OfflineImageModel(ImageModel):
     async def generate_images(self, request: ImageRequest) -> ImageResult:
         return await asyncio.to_thread(generate, request)  # ~0.1 s per 1024x1024
 
+    async def edit_images(self, request: ImageRequest) -> ImageResult:
+        # the pictures are decoded in pure Python: never on the event loop
+        return await asyncio.to_thread(generate, request)
+
 
 class OfflineProvider(Provider):
     kind: ClassVar[str] = "offline"
