@@ -132,9 +132,9 @@ def test_a_picture_sent_to_an_image_model_that_edits_is_an_edit(
     cost = Decimal(str(events[-1][1]["message"]["cost"]))
     assert cost > Decimal("0.042"), "the picture plus the counted input tokens"
 
-    # the offline image model does not edit: a picture sent to it is refused in words
+    # dall-e-3 does not edit: a picture sent to it is refused in words
     refused = http.post("/api/chat/stream", json={
-        "model": "offline:offline-image", "text": "edit this",
+        "model": "openai:dall-e-3", "text": "edit this",
         "images": [{"media_type": "image/png", "data": base64.b64encode(cat).decode()}]})
     assert refused.status_code == 422, refused.text
 

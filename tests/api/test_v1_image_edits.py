@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from switchboard.db import Database
-from switchboard.providers.offline.image import draw
+from switchboard.providers.offline.image import draw, draw_edit
 from switchboard.services.keys import set_provider_key
 from switchboard.services.providers import update_provider
 from tests.api.chat_support import wait_for
@@ -120,10 +120,15 @@ def test_dall_e_2_edits_one_picture_with_a_mask(setup: Setup) -> None:
 
 def test_models_that_cannot_edit_and_bad_pictures_are_refused_before_any_call(
         setup: Setup) -> None:
-    for model in ("openai:dall-e-3", "offline:offline-image"):
-        with pytest.raises(openai.BadRequestError) as caught:
-            setup.client.images.edit(model=model, prompt="x", image=("a.png", PNG, "image/png"))
-        assert caught.value.body["param"] == "image", caught.value.body  # type: ignore[index]
+    with pytest.raises(openai.BadRequestError) as caught:
+        setup.client.images.edit(model="openai:dall-e-3", prompt="x",
+                                 image=("a.png", PNG, "image/png"))
+    assert caught.value.body["param"] == "image", caught.value.body  # type: ignore[index]
+    # the offline image model edits with no key (decision 0187)
+    offline = setup.client.images.edit(model="offline:offline-image", prompt="x",
+                                       image=("a.png", PNG, "image/png"), size="256x256")
+    assert offline.data is not None and offline.data[0].b64_json
+    assert base64.b64decode(offline.data[0].b64_json) == draw_edit("x", "256x256", (PNG,))
     cases: list[tuple[dict[str, Any], str]] = [
         ({"data": {"model": "openai:gpt-image-1", "prompt": "x"},
           "files": [("image", ("a.svg", b"<svg onload=alert(1)/>", "image/svg+xml"))]}, "image"),
