@@ -24,7 +24,8 @@ from tests.conftest import isolate
 from tests.fakes import gemini as gemini_fake
 from tests.fakes import openai as openai_fake
 from tests.fakes.images import edit_as_schema
-from tests.fakes.script import Reply
+from tests.api.test_answer_jobs_api import events_of
+from tests.fakes.script import Hold, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.together import IMAGE_MODEL as TOGETHER_IMAGE
 from tests.fakes.together import TogetherImages
@@ -104,6 +105,45 @@ def test_text_and_pictures_in_one_answer_then_a_vision_model_sees_them(
     assert sent[1]["content"] == "Here is a blue whale: I hope you like it."
     urls = [c["image_url"]["url"] for c in sent[2]["content"] if c["type"] == "image_url"]
     assert urls == ["data:image/png;base64," + base64.b64encode(png.content).decode()]
+
+
+def test_reattaching_mid_answer_replays_the_pictures_already_answered(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    """The page reloads while a model that draws is still answering: following the
+    answer again (``GET /api/messages/{id}/stream``) replays the picture it already
+    answered with, in its place among the text, before the rest streams."""
+    gemini, g_url, _, _ = fakes
+    banana = add_provider(server, "gem2", "gemini", g_url, gemini_fake.IMAGE_MODEL,
+                          vision=True, image_output=True)
+    hold = Hold(Reply(chunks=["Here is ", "a whale:", " and", " more."],
+                      pictures={1: "a whale"}, output_tokens=12), after=2)
+    gemini.then(hold)
+    http = client(server, server.make_user("reloader"))
+    try:
+        with http.stream("POST", "/api/chat/stream",
+                         json={"model": banana, "text": "a whale"}) as r:
+            seen = []
+            for event in events_of(r):
+                seen.append(event)
+                if event[1] == "image":
+                    break  # the tab is reloaded here
+        answer = seen[0][2]["assistant_message_id"]
+        picture = seen[-1][2]["part"]
+        with http.stream("GET", f"/api/messages/{answer}/stream") as r:
+            replay = events_of(r)
+            first = [next(replay) for _ in range(4)]
+            assert [n for _, n, _ in first] == ["start", "delta", "delta", "image"]
+            assert first[3][2]["part"] == picture and "data" not in picture
+            hold.release.set()
+            rest = [n for _, n, _ in replay]
+        assert rest[-1] == "done" and "image" not in rest
+        after_start = http.get(f"/api/messages/{answer}/stream",
+                               headers={"last-event-id": seen[2][0] or ""})
+        names = [line.removeprefix("event: ") for line in after_start.text.splitlines()
+                 if line.startswith("event: ")]
+        assert names[0] == "image" and names[-1] == "done", names
+    finally:
+        hold.release.set()
 
 
 def test_a_picture_sent_to_an_image_model_that_edits_is_an_edit(

@@ -232,3 +232,29 @@ test("a picture among the text stays where it came, streamed and saved", () => {
   // an image model's pictures (with what they were drawn from) stay in the gallery
   assert.deepEqual(inlinePictures([{ ...picture, meta: { prompt: "x" } }]), []);
 });
+
+test("reattaching mid-answer shows the pictures already answered, replayed or folded", () => {
+  const picture = { type: "image", media_type: "image/png", file: { sha256: "c".repeat(64), size: 9 } };
+  const later = { ...picture, file: { sha256: "d".repeat(64), size: 9 } };
+  // the page loads while the answer is written: the saved progress has no pictures
+  const saved = { id: 9, role: "assistant", text: "Here is", parts: [{ type: "text", text: "Here is" }], status: "partial", error: "in progress" };
+  const key = savedKey(9);
+  let state = run([
+    { type: "reset", messages: [saved] },
+    server(key, "start", { assistant_message_id: 9 }),
+    server(key, "delta", { text: "Here is " }),
+    server(key, "image", { part: picture }),
+  ]);
+  assert.equal(state.answers[key].streaming, true);
+  assert.deepEqual(state.answers[key].inline, [{ at: 8, part: picture }]); // before the end
+  // a long answer's log was folded: the snapshot carries the pictures in their places
+  state = run([
+    server(key, "start", { assistant_message_id: 9 }),
+    server(key, "snapshot", { text: "Here is 🐋 more", reasoning: "", tool_calls: [], images: [{ at: 8, part: picture }, { at: "x", part: later }] }),
+    server(key, "image", { part: later }),
+  ], state);
+  assert.deepEqual(state.answers[key].inline, [{ at: 8, part: picture }, { at: 15, part: later }]);
+  // an older server's snapshot (no images) leaves none behind from before it
+  state = reduce(state, server(key, "snapshot", { text: "x", reasoning: "", tool_calls: [] }));
+  assert.deepEqual(state.answers[key].inline, []);
+});

@@ -192,3 +192,32 @@ async def test_a_decision_from_another_worker_reaches_only_a_waiting_call() -> N
     assert [e.name async for e in job.follow(0)] == ["approval_needed", "done"]
     jobs.on_decide_notice({"message_id": 5, "call_id": "call_1", "approved": True})
     assert decided == [("call_1", False)]  # the answer has ended
+
+
+async def test_pictures_among_the_text_fold_in_place_and_the_log_stays_bounded() -> None:
+    """A picture (the ``image`` event) among the deltas: folding goes on past it (before,
+    the foldable run stopped there and the log grew without bound), and the snapshot
+    keeps each picture with the length of the text before it (UTF-16, as the page)."""
+    said = asyncio.Event()
+    words = [f"w{i} " for i in range(200)]
+    part = {"type": "image", "media_type": "image/png", "file": {"sha256": "a" * 64, "size": 9}}
+
+    async def produce(job: AnswerJob) -> AsyncIterator[Pair]:
+        yield "start", {"assistant_message_id": 3}
+        yield "delta", {"text": "🐋 "}
+        for i, word in enumerate(words):
+            if i == 50:
+                yield "image", {"part": part}
+            yield "delta", {"text": word}
+        said.set()
+        await asyncio.Event().wait()
+
+    jobs = AnswerJobs(max_events=20, max_bytes=100_000)
+    job = jobs.start(3, 7, produce, spawn)
+    await said.wait()
+    assert len(job.log) <= 21 and job.log[1].name == "snapshot"
+    snapshot = orjson.loads(job.log[1].data)
+    before = "🐋 " + "".join(words[:50])
+    assert snapshot["images"] == [{"at": len(before) + 1, "part": part}]  # 🐋 is 2 in JS
+    assert apply("", job.after(0)) == "🐋 " + "".join(words)
+    job.stop()

@@ -14,11 +14,12 @@ bounded *event log*. HTTP responses are only *followers* of that log:
   any tab): the turn is told (the reason saved is "stopped") and the task is cancelled;
   the producer absorbs that cancellation, the answer is saved, and the last event says so.
 - **Bounds.** The log holds at most ``max_events`` events and ``max_bytes`` of event
-  data. Beyond that, the oldest text, reasoning and tool-call events are *folded* into one
-  ``snapshot`` event (the answer so far, with the id of the last event folded into it),
-  so memory stays bounded while a follower arriving late still gets the whole answer: a
-  ``snapshot`` replaces what the follower had, the events after it extend it. A user has
-  at most ``max_per_user`` answers running; a job at most ``max_followers`` followers.
+  data. Beyond that, the oldest text, reasoning, tool-call and picture events are
+  *folded* into one ``snapshot`` event (the answer so far, with the id of the last event
+  folded into it), so memory stays bounded while a follower arriving late still gets the
+  whole answer: a ``snapshot`` replaces what the follower had, the events after it extend
+  it. A user has at most ``max_per_user`` answers running; a job at most
+  ``max_followers`` followers.
 - **After the end.** A finished job is kept ``keep_finished`` seconds (a reload racing
   the end still replays it), then dropped: from then on the saved message is the truth
   (the route answers a reattach to a finished answer from the database).
@@ -59,7 +60,10 @@ KEEP_FINISHED = 30.0
 """Seconds a finished job stays replayable before the saved message takes over."""
 
 END_EVENTS = frozenset({"done", "error"})
-FOLDABLE = frozenset({"delta", "reasoning", "tool_call", "snapshot"})
+FOLDABLE = frozenset({"delta", "reasoning", "tool_call", "image", "snapshot"})
+"""Events a snapshot can stand for. ``image`` (a picture a model answered with, kept in
+the file store: the event is its small reference) is one of them: a picture among the
+text must not end the foldable run, or nothing after it could ever be folded."""
 SNAPSHOT = "snapshot"
 
 Produce = Callable[["AnswerJob"], AsyncIterator[tuple[str, dict[str, Any]]]]
@@ -91,25 +95,41 @@ class JobEvent:
         return self.name in END_EVENTS
 
 
+def _js_length(text: str) -> int:
+    """``text.length`` in the page (UTF-16 code units: an emoji counts 2), the unit the
+    page places pictures by."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def snapshot_of(events: list[JobEvent]) -> JobEvent:
-    """One ``snapshot`` event standing for ``events`` (text, reasoning and tool calls; a
-    snapshot among them is their start): what a follower needs instead of them."""
+    """One ``snapshot`` event standing for ``events`` (text, reasoning, tool calls and the
+    pictures a model answered with, each with the length of the text before it — where
+    the page shows it; a snapshot among them is their start): what a follower needs
+    instead of them."""
     text: list[str] = []
+    length = 0
     reasoning: list[str] = []
     tool_calls: list[Any] = []
+    images: list[Any] = []
     for event in events:
         data = orjson.loads(event.data)
         if event.name == SNAPSHOT:
             text, reasoning = [data["text"]], [data["reasoning"]]
+            length = _js_length(data["text"])
             tool_calls = list(data["tool_calls"])
+            images = list(data.get("images", []))
         elif event.name == "delta":
             text.append(data.get("text", ""))
+            length += _js_length(text[-1])
         elif event.name == "reasoning":
             reasoning.append(data.get("text", ""))
         elif event.name == "tool_call":
             tool_calls.append(data)
+        elif event.name == "image":
+            images.append({"at": length, "part": data.get("part")})
     return JobEvent(events[-1].seq, SNAPSHOT, orjson.dumps({
-        "text": "".join(text), "reasoning": "".join(reasoning), "tool_calls": tool_calls}))
+        "text": "".join(text), "reasoning": "".join(reasoning), "tool_calls": tool_calls,
+        "images": images}))
 
 
 class Mirror(Protocol):

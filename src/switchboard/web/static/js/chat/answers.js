@@ -211,8 +211,11 @@ function fromServer(answer, event, data) {
       const toolCalls = withPictures(answer.toolCalls, data.images);
       return toolCalls === answer.toolCalls ? answer : { ...answer, toolCalls };
     }
-    case "snapshot":
-      return { ...answer, text: data?.text || "", reasoning: data?.reasoning || "", toolCalls: [...(data?.tool_calls || [])] };
+    case "snapshot": { // what came before, folded: text, reasoning, calls, pictures in place
+      const inline = (Array.isArray(data?.images) ? data.images : [])
+        .filter((i) => i?.part && Number.isInteger(i.at)).map(({ at, part }) => ({ at, part }));
+      return { ...answer, text: data?.text || "", inline, reasoning: data?.reasoning || "", toolCalls: [...(data?.tool_calls || [])] };
+    }
     case "done": {
       const message = { ...answer.message, ...(data?.message || {}) };
       const text = data?.message?.text ?? answer.text;
