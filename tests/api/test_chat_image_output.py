@@ -113,7 +113,7 @@ def test_reattaching_mid_answer_replays_the_pictures_already_answered(
     answer again (``GET /api/messages/{id}/stream``) replays the picture it already
     answered with, in its place among the text, before the rest streams."""
     gemini, g_url, _, _ = fakes
-    banana = add_provider(server, "gem2", "gemini", g_url, gemini_fake.IMAGE_MODEL,
+    banana = add_provider(server, "gemreload", "gemini", g_url, gemini_fake.IMAGE_MODEL,
                           vision=True, image_output=True)
     hold = Hold(Reply(chunks=["Here is ", "a whale:", " and", " more."],
                       pictures={1: "a whale"}, output_tokens=12), after=2)

@@ -660,8 +660,13 @@ def test_attach_a_text_file(browser: Browser, server: Running) -> None:
     expect(tray.locator(".file-chip")).to_have_count(0)
     page.reload()
     expect(page.locator(".msg-user .file-chip")).to_have_text(["notes.txt"])
+    # kept on the server (decision 0186): its owner downloads it by its own name
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download notes.txt").click()
+    assert download.value.suggested_filename == "notes.txt"
+    assert open(download.value.path(), "rb").read() == b"remember the milk\n" * 100
 
-    # an edited question keeps its attachments
+    # an edited question keeps its attachments (sent again by reference)
     page.locator(".msg-user").get_by_role("button", name="Edit message").click()
     page.get_by_role("textbox", name="Edit your message").fill("Read my notes again")
     page.get_by_role("button", name="Save & send").click()
