@@ -20,11 +20,11 @@ from switchboard.services.keys import set_provider_key
 from switchboard.services.provider_models import create_model
 from switchboard.services.providers import create_provider, update_provider
 from tests.api.chat_support import _with_db, add_provider, client, stream_chat
+from tests.api.test_answer_jobs_api import events_of
 from tests.conftest import isolate
 from tests.fakes import gemini as gemini_fake
 from tests.fakes import openai as openai_fake
 from tests.fakes.images import edit_as_schema
-from tests.api.test_answer_jobs_api import events_of
 from tests.fakes.script import Hold, Reply
 from tests.fakes.server import serve_in_thread
 from tests.fakes.together import IMAGE_MODEL as TOGETHER_IMAGE
