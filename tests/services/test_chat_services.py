@@ -76,6 +76,25 @@ def test_a_pdf_is_sent_whole_only_to_models_that_read_pdfs_and_only_when_short()
     assert not reads_pdfs("openai", False) and not reads_pdfs("mistral", True)
 
 
+def test_a_referenced_pdf_is_read_back_and_an_inline_one_still_works() -> None:
+    """Decision 0186: a part referencing a kept file gets its bytes from ``inline``
+    (without them — not read, or gone — its kept text stands for it); a row written
+    before, with base64 in the part, is read as it is."""
+    sha = "e" * 64
+    kept = {"type": "file", "media_type": "application/pdf", "filename": "plan.pdf",
+            "text": "the plan", "pages": 3, "file": {"sha256": sha, "size": 5}}
+    legacy = {"type": "file", "media_type": "application/pdf", "data": "JVBERi0=",
+              "filename": "old.pdf", "text": "the old plan", "pages": 1}
+    rows = [StoredMessage(1, "user", [kept, legacy], "complete")]
+    inline = {sha: {"media_type": "application/pdf", "data": "JVBERi0xLjc="}}
+    native, _ = build_history(rows, vision=True, inline=inline, pdfs=True)
+    assert [(p.type, getattr(p, "data", None)) for p in native[0].parts] == [
+        ("file", "JVBERi0xLjc="), ("file", "JVBERi0=")]
+    missing, warnings = build_history(rows, vision=True, inline={}, pdfs=True)
+    assert [p.type for p in missing[0].parts] == ["text", "file"] and warnings == []
+    assert "the plan" in missing[0].parts[0].model_dump()["text"]
+
+
 def test_title_is_the_first_message_on_one_line_cut_at_a_word() -> None:
     assert title_from("  Hello\n  world ") == "Hello world"
     long = "word " * 30

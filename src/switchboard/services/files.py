@@ -32,7 +32,7 @@ from switchboard.services.file_bytes import FileRoot, bytes_of
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """The largest file stored (OpenAI's limit for one image input is the same)."""
 MAX_USER_BYTES = 1024 * 1024 * 1024
-"""What one user may keep in all (1 GiB): pictures they sent and pictures drawn for them."""
+"""What one user may keep in all (1 GiB): pictures and files they sent, pictures drawn for them."""
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 
@@ -54,7 +54,7 @@ async def _kept_bytes(session: AsyncSession, owner_id: int) -> int:
 def _over_quota(kept: int, incoming: int, quota: int) -> ValidationFailed:
     return ValidationFailed(
         f"your files would take {kept + incoming:,} bytes; each person may keep "
-        f"{quota:,}. Delete conversations with pictures you no longer need", field="file")
+        f"{quota:,}. Delete conversations with pictures or files you no longer need", field="file")
 
 
 async def check_room(db: Database, owner_id: int, incoming: int, *,
