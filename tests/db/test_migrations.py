@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -24,7 +25,7 @@ REVISIONS = ["0001_catalog", "0002_accounts_chat_usage", "0003_audit_append_only
              "0021_alerts", "0022_audit_chain_flags", "0023_grades",
              "0024_image_captions", "0025_message_auto", "0026_file_blobs",
              "0027_conversation_tools",
-             "0028_audit_head_trigger"]
+             "0028_audit_head_trigger", "0029_image_edits"]
 # Tables a revision creates: a downgrade past it drops them with their rows.
 ADDED_TABLES = {"0008_revocation_stamp": {"revocation_stamp"},
                 "0010_budgets": {"budgets", "budget_spend"},
@@ -262,3 +263,35 @@ def test_ensure_schema_on_a_current_database_does_not_load_alembic(database_url:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+async def test_0029_marks_the_editing_image_models_seeded_before(database_url: str) -> None:
+    """Rows seeded before the catalog knew ``edits`` get it; a row that says ``edits``
+    either way, and other models, are left as they are."""
+    await migrate.upgrade(database_url, "0028_audit_head_trigger")
+    db = Database.from_url(database_url, pooled=False)
+    image = '{"prices": {"standard": {"512x512": "0"}}, "max_n": 4}'
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO providers (id, name, kind, enabled, settings) VALUES "
+                "(1, 'offline', 'offline', true, '{}'), (2, 'openai', 'openai', true, '{}')"))
+            for row_id, provider, model, json_text in [
+                    (1, 1, "offline-image", image), (2, 2, "gpt-image-1", image),
+                    (3, 2, "dall-e-2", '{"prices": {}, "edits": false}'),
+                    (4, 2, "dall-e-3", image)]:
+                await conn.execute(text(
+                    "INSERT INTO provider_models (id, provider_id, name, model_sdk_id, "
+                    "capabilities, model_type, image) VALUES (:id, :p, :m, :m, '{}', "
+                    "'image', :image)"), {"id": row_id, "p": provider, "m": model,
+                                          "image": json_text})
+        assert await migrate.upgrade(database_url) == migrate.head()
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text(
+                "SELECT model_sdk_id, image FROM provider_models ORDER BY id"))).all()
+    finally:
+        await db.dispose()
+    edits = {model: (image if isinstance(image, dict) else json.loads(image)).get("edits")
+             for model, image in rows}
+    assert edits == {"offline-image": True, "gpt-image-1": True, "dall-e-2": False,
+                     "dall-e-3": None}

@@ -170,7 +170,7 @@ async def current(url: str | None = None) -> str | None:
 # plain query, so a server whose schema is current never imports Alembic (about 7 MB of
 # resident memory and its script parsing). tests/db/test_migrations.py keeps it equal to
 # the scripts' head.
-HEAD = "0028_audit_head_trigger"
+HEAD = "0029_image_edits"
 
 
 async def _revision_sql(url: str | None) -> str | None:
