@@ -15,7 +15,8 @@ const registry = normalizeRegistry({
       { ref: "acme:unknown", name: "Unknown", capabilities: {} },
       { ref: "acme:seer", name: "Seer", capabilities: { vision: true } },
       { ref: "acme:seer2", name: "Seer 2", capabilities: { vision: true } },
-      { ref: "acme:draw", name: "Draw", type: "image", capabilities: { vision: false } }] },
+      { ref: "acme:draw", name: "Draw", type: "image", capabilities: { vision: false } },
+      { ref: "acme:retouch", name: "Retouch", type: "image", edits: true, capabilities: {} }] },
   ],
 });
 const model = (ref) => registry.byRef.get(ref);
@@ -24,6 +25,7 @@ test("only a model known not to see is blind; Auto never is", () => {
   assert.equal(blind(model("acme:text")), true);
   assert.equal(blind(model("acme:unknown")), false);
   assert.equal(blind(model("auto")), false);
+  assert.equal(blind(model("acme:draw")), false); // an image model edits or refuses: never asked
 });
 
 test("readers are configured chat models known to see, in catalog order", () => {
@@ -35,6 +37,7 @@ test("pictures may be attached when the model sees or another can read for it", 
   assert.equal(canTakePictures(model("acme:text"), registry), true);
   assert.equal(canTakePictures(model("acme:unknown"), registry), false);
   assert.equal(canTakePictures(model("acme:draw"), registry), false);
+  assert.equal(canTakePictures(model("acme:retouch"), registry), true); // an image model that edits
   const noReader = normalizeRegistry({ providers: [{ id: 2, name: "acme", kind: "openai", configured: true,
     models: [{ ref: "acme:text", name: "Text", capabilities: { vision: false } }] }] });
   assert.equal(canTakePictures(noReader.byRef.get("acme:text"), noReader), false);

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
+from switchboard.providers.offline.image import draw, draw_edit
+
 from tests.server import Running
 from tests.web.conftest import login, make_user, no_page_errors, shot
 
@@ -50,5 +52,31 @@ def test_draw_with_an_image_model_then_ask_about_it(browser: Browser, server: Ru
     expect(page.locator(".msg-assistant").last.locator(".md")).not_to_be_empty()
     page.locator(".msg-assistant").last.scroll_into_view_if_needed()
     shot(page, "chat-image-followup")
+    no_page_errors(page)
+    page.context.close()
+
+
+def test_an_image_model_that_edits_takes_an_attached_picture(browser: Browser,
+                                                              server: Running) -> None:
+    """offline-image edits (decision 0187): the page lets a picture be attached to it
+    (no "can't see pictures" question: it is an edit) and shows the edited picture."""
+    make_user(server, "rhea")
+    page = login(browser, server, "rhea")
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")
+    page.locator("#model-button").click()
+    page.locator('.model-row[data-ref="offline:offline-image"]').click()
+    source = draw("a plain cat", "256x256")
+    page.locator("#file-input").set_input_files([
+        {"name": "cat.png", "mimeType": "image/png", "buffer": source}])
+    expect(page.locator("#attachments img")).to_have_count(1)
+    prompt = page.get_by_label("Message", exact=True)
+    prompt.fill("give it a hat")
+    prompt.press("Enter")
+    picture = page.locator(".msg-assistant .picture").first
+    expect(picture.locator("img")).to_be_visible()
+    expect(page.locator("dialog[open]")).to_have_count(0)  # nothing was asked
+    href = picture.get_by_role("link", name="Download picture").get_attribute("href") or ""
+    got = page.request.get(server.url + href)
+    assert got.body() == draw_edit("give it a hat", "512x512", (source,))
     no_page_errors(page)
     page.context.close()

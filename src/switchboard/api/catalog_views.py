@@ -138,6 +138,8 @@ def registry_model(view: ModelView, provider_name: str, *, with_enabled: bool) -
         "max_output_tokens": view.max_output_tokens, "is_default": view.is_default,
         "type": view.model_type,  # the chat page never offers "embedding" models
     }
+    if view.image is not None:  # an image model: may a picture be sent to it (an edit)?
+        item["edits"] = bool(view.image.get("edits"))
     if with_enabled:
         item["is_enabled"] = view.is_enabled
     return item

@@ -13,7 +13,7 @@ import { isImageModel } from "./store.js";
 export const IMAGE_CHOICES = ["ask", "vision", "describe"];
 
 /** Known not to read pictures (the server's own rule: `vision` is false, not unknown). */
-export const blind = (model) => model?.capabilities?.vision === false && !model?.auto;
+export const blind = (model) => model?.capabilities?.vision === false && !model?.auto && !isImageModel(model);
 
 /** The configured chat models known to read pictures, in the catalog's order. */
 export function readers(registry) {
@@ -23,7 +23,8 @@ export function readers(registry) {
 
 /** Pictures can be attached: the model reads them, or another model can read them for it. */
 export function canTakePictures(model, registry) {
-  if (!model || isImageModel(model)) return false;
+  if (!model) return false;
+  if (isImageModel(model)) return model.edits === true; // a picture sent to it is an edit
   if (!blind(model)) return !!model.capabilities?.vision;
   return readers(registry).length > 0;
 }
