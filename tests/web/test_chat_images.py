@@ -7,7 +7,6 @@ from __future__ import annotations
 from playwright.sync_api import Browser, expect
 
 from switchboard.providers.offline.image import draw, draw_edit
-
 from tests.server import Running
 from tests.web.conftest import login, make_user, no_page_errors, shot
 
