@@ -18,7 +18,7 @@ from switchboard.services.chat_history import EARLIER_PICTURES, StoredMessage, b
 from switchboard.services.conversations import delete_conversation
 from switchboard.services.errors import NotFound
 from switchboard.services.file_bytes import DatabaseBytes, DirectoryBytes, configured
-from switchboard.services.message_files import inline_files, keep_image
+from switchboard.services.message_files import inline_files, keep_file, keep_image
 from switchboard.spec import ImagePart, TextPart
 from switchboard.spec.errors import ConfigurationError
 
@@ -132,3 +132,34 @@ async def test_files_kept_on_disk_before_the_move_stay_readable_and_are_collecte
     assert not on_disk.exists()
     async with database.unit_of_work(read_only=True) as session:
         assert (await session.scalars(select(m.FileBlob.sha256))).all() == []
+
+
+async def test_attachments_are_read_back_only_for_a_model_that_reads_pdfs(
+        database: Database, tmp_path: Path) -> None:
+    """Decision 0186: a kept PDF's bytes are read for a model that reads PDFs itself
+    (``documents``), never a text file's (its kept text is what every model is shown),
+    and nothing of either for the others; pictures always."""
+    async with database.unit_of_work() as session:
+        user = m.User(username="reader", role="user")
+        session.add(user)
+        await session.flush()
+        uid = user.id
+    pdf = await keep_file(database, tmp_path, uid, b"%PDF-1.7 doc", "application/pdf",
+                          kind="file", fields={"filename": "a.pdf", "text": "A", "pages": 1})
+    notes = await keep_file(database, tmp_path, uid, b"notes", "text/plain",
+                            kind="file", fields={"filename": "n.txt", "text": "notes"})
+    picture = await keep_image(database, tmp_path, uid, b"\x89PNG p", "image/png")
+    assert pdf["type"] == "file" and pdf["filename"] == "a.pdf" and "data" not in pdf
+    rows = [[pdf, notes, picture]]
+    others = await inline_files(database, tmp_path, uid, rows)
+    assert set(others) == {picture["file"]["sha256"]}
+    readers = await inline_files(database, tmp_path, uid, rows, documents=True)
+    assert set(readers) == {picture["file"]["sha256"], pdf["file"]["sha256"]}
+    history, _ = build_history([StoredMessage(1, "user", [pdf, notes], "complete")],
+                               vision=True, inline=readers, pdfs=True)
+    assert [p.type for p in history[0].parts] == ["file", "text"]
+    conversation = await _conversation(database, uid, [pdf, notes, picture])
+    await delete_conversation(database, uid, conversation, tmp_path)
+    for part in (pdf, notes, picture):  # collected with the conversation
+        with pytest.raises(NotFound):
+            await files.read(database, tmp_path, uid, part["file"]["sha256"])
