@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -33,14 +34,15 @@ from typing import Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, InvalidRequestError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolResetState
+from sqlalchemy.util import await_only
 
 from switchboard.config import Settings, load_settings, normalise_database_url
 from switchboard.db.errors import InvalidValue
@@ -154,6 +156,7 @@ def create_engine(
         _prepare_sqlite_path(parsed)
         if not pooled:
             kwargs["poolclass"] = NullPool
+        kwargs["pool_reset_on_return"] = None  # _on_reset rolls back only what is open
         engine = _create(parsed, kwargs)
         _install_sqlite_hooks(engine, foreign_keys=sqlite_foreign_keys,
                               busy_timeout_ms=sqlite_busy_timeout_ms)
@@ -255,9 +258,34 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        """Emit our BEGIN in ONE trip to aiosqlite's thread (``execute_fetchall``: the
+        cursor is made, run and dropped there) instead of the three of
+        ``exec_driver_sql`` (cursor, execute, close): a trip is most of what a short
+        write transaction costs (decision 0197). An error comes back as SQLAlchemy's
+        ``OperationalError`` around the driver's, as ``exec_driver_sql`` would raise it."""
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
         begin = f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN"
-        connection.exec_driver_sql(begin)
+        fetchall = getattr(connection.connection.driver_connection, "execute_fetchall", None)
+        if fetchall is None:  # not through aiosqlite
+            connection.exec_driver_sql(begin)
+            return
+        try:
+            await_only(fetchall(begin))
+        except sqlite3.Error as exc:
+            raise OperationalError(begin, None, exc) from exc
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        """A connection back in the pool is rolled back only if SQLite says a
+        transaction is still open: after a COMMIT there is none, and the pool's default
+        ROLLBACK would be one more trip to aiosqlite's thread per unit of work (decision
+        0197). ``in_transaction`` is sqlite3's own flag, read while that thread is idle
+        (the connection is being checked in, nothing runs on it)."""
+        if state.terminate_only or not state.asyncio_safe:
+            return
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if getattr(driver, "in_transaction", True):  # True: not aiosqlite, so ask anyway
+            dbapi_connection.rollback()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
