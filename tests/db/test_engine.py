@@ -7,7 +7,9 @@ import stat
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import aiosqlite.core
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
@@ -112,3 +114,35 @@ def test_urls_in_messages_hide_the_password() -> None:
     assert "s3cret-pw" not in safe_url(url)
     engine = create_engine(url=url)  # no connection is made until first use
     assert "s3cret-pw" not in repr(Database(engine))
+
+
+async def test_sqlite_write_transaction_trips_and_rollback_when_left_open(
+        sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0197: a one-statement write transaction makes five trips to aiosqlite's
+    thread (BEGIN in one; the statement's cursor, execute and close; COMMIT) and no
+    ROLLBACK after its COMMIT; a transaction an error left open is still rolled back
+    when its connection goes back to the pool."""
+    trips: list[str] = []
+    original = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    async with sqlite_database.unit_of_work() as session:  # warm the pool
+        await session.execute(text("DELETE FROM providers WHERE name = 'x'"))
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    async with sqlite_database.unit_of_work() as session:
+        await session.execute(text("DELETE FROM providers WHERE name = 'x'"))
+    assert "rollback" not in trips
+    assert trips.count("_execute_fetchall") == 1  # the BEGIN IMMEDIATE
+    assert len(trips) == 5, trips
+
+    trips.clear()
+    with pytest.raises(RuntimeError):
+        async with sqlite_database.unit_of_work() as session:
+            await session.execute(text("DELETE FROM providers WHERE name = 'x'"))
+            raise RuntimeError("boom")
+    assert "rollback" in trips
+    async with sqlite_database.unit_of_work() as session:  # the write lock was released
+        await session.execute(text("DELETE FROM providers WHERE name = 'x'"))
