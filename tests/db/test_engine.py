@@ -146,3 +146,28 @@ async def test_sqlite_write_transaction_trips_and_rollback_when_left_open(
     assert "rollback" in trips
     async with sqlite_database.unit_of_work() as session:  # the write lock was released
         await session.execute(text("DELETE FROM providers WHERE name = 'x'"))
+def test_value_guard_checks_every_value_whatever_its_exact_type() -> None:
+    """The guard's fast path (exact ``str``/``int``, harmless types skipped) refuses the
+    same values as the full check, subclasses and nested batches included."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from switchboard.db.engine import _check_parameters
+    from switchboard.db.errors import InvalidValue
+    from switchboard.db.ids import MAX_ID
+
+    class Text(str):
+        pass
+
+    class Number(int):
+        pass
+
+    fine = {"a": "text", "b": MAX_ID, "c": -MAX_ID - 1, "d": 1.5, "e": None, "f": True,
+            "g": Decimal("1.25"), "h": datetime.now(UTC), "i": b"\x00", "j": Text("ok")}
+    _check_parameters(fine)
+    _check_parameters([tuple(fine.values()), list(fine.values())])
+    for bad in ("a\x00b", Text("a\x00b"), MAX_ID + 1, -MAX_ID - 2, Number(MAX_ID + 1)):
+        with pytest.raises(InvalidValue):
+            _check_parameters({"x": 1, "y": bad})
+        with pytest.raises(InvalidValue):
+            _check_parameters([("ok", 1), ("ok", bad)])

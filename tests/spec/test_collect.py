@@ -98,3 +98,22 @@ def test_parse_arguments() -> None:
         assert "JSON object" in str(exc)
     else:
         raise AssertionError("a list is not an argument object")
+
+
+def test_a_subclass_of_an_event_is_folded_like_its_base() -> None:
+    """The collector finds each event's step by exact type; a subclass (not in its
+    table) still gets its base's step, and an unknown event is ignored."""
+
+    class LoudDelta(TextDelta):
+        pass
+
+    class LateFinish(Finish):
+        pass
+
+    result = collect([StreamStart(), LoudDelta(text="he"), TextDelta(text="llo"),
+                      object(),  # type: ignore[list-item]
+                      LateFinish(finish_reason=FinishReason("stop"),
+                                 usage=Usage(input_tokens=2, output_tokens=3))])
+    assert result.text == "hello"
+    assert result.finish_reason == FinishReason("stop")
+    assert result.usage.output_tokens == 3

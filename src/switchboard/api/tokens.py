@@ -40,7 +40,7 @@ class TokenAuthenticator:
     async def authenticate(self, token: str) -> Principal | None:
         if not looks_like_token(token):
             return None
-        if self.revocations is not None:
+        if self.revocations is not None and self.revocations.due():
             await self.revocations.check()
         digest = hash_token(token)
         now = time.monotonic()

@@ -28,6 +28,8 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +105,30 @@ def _install_value_guard(engine: AsyncEngine) -> None:
         _check_parameters(parameters)
 
 
+_HARMLESS: frozenset[type] = frozenset({float, bool, type(None), bytes, Decimal, datetime,
+                                         date})
+"""Exact types no database refuses (checked by ``type() is``: a subclass of ``str`` or
+``int`` still takes the full check)."""
+
+
 def _check_parameters(parameters: Any) -> None:
     """Every value in a statement's parameters: a dict or a sequence, or (executemany)
-    a list of them; "insertmanyvalues" batches arrive as one flat sequence."""
+    a list of them; "insertmanyvalues" batches arrive as one flat sequence.
+
+    The common exact types are checked inline (a usage batch passes ~15 values a row
+    through here); anything else goes through ``_check_parameter`` as before."""
     values = parameters.values() if isinstance(parameters, dict) else parameters
     for value in values or ():
-        if isinstance(value, list | tuple | dict):
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value:
+                raise InvalidValue(NUL_MESSAGE)
+        elif kind is int:
+            if not -MAX_ID - 1 <= value <= MAX_ID:
+                _check_parameter(value)
+        elif kind in _HARMLESS:
+            continue
+        elif isinstance(value, list | tuple | dict):
             _check_parameters(value)
         else:
             _check_parameter(value)

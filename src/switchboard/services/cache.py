@@ -109,7 +109,11 @@ class CatalogCache:
         if self.redis_url is not None:
             await self.ensure_listener()
         if probe is not None and not self._listening():
-            await self._maybe_probe(scope, probe)
+            # The stamp's age is checked here first: a fresh stamp (nearly every call)
+            # costs no coroutine (three of these reads per /v1 call).
+            last = self._stamps.get(scope)
+            if last is None or time.monotonic() - last[1] >= self.probe_interval:
+                await self._maybe_probe(scope, probe)
         entry = self._entries.get(key)
         if entry is not None and entry[0] == self.version:
             self.stats.hits += 1

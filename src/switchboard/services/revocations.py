@@ -145,11 +145,17 @@ class RevocationWatch:
     def _on_notice(self, payload: dict[str, Any] | None) -> None:
         self.drop()  # a revocation elsewhere, or a reconnect that may have missed one
 
-    async def check(self) -> None:
-        """Called before every cached credential lookup: a clock read and a comparison
-        unless a stamp read is due (1 s without Redis, ``backstop`` while it listens)."""
+    def due(self) -> bool:
+        """Whether a stamp read is due (1 s without Redis, ``backstop`` while it
+        listens): a clock read and a comparison, so a hot path can skip ``check()``'s
+        coroutine when it is not."""
         since = time.monotonic() - self._checked_at
-        if since < self.interval or (since < self.backstop and catalog_cache().listening()):
+        return not (since < self.interval
+                    or (since < self.backstop and catalog_cache().listening()))
+
+    async def check(self) -> None:
+        """Called before every cached credential lookup: reads the stamp when ``due()``."""
+        if not self.due():
             return
         if self._reading:
             # Another request is reading the stamp: go on with the cache rather than

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Date, case, cast, delete, func, insert, literal, literal_column, select
@@ -86,32 +87,42 @@ def fold(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[Shape, list[dict[str, 
     """A batch of ``usage_events`` rows (as the recorder inserts them) -> the rows to add
     to each roll-up table and to the latency histogram, each sorted by key."""
     groups: dict[Shape, dict[tuple[Any, ...], dict[str, Any]]] = {s: {} for s in SHAPES}
+    keyed = [(table, itemgetter(*shape.key), shape.key) for shape, table in groups.items()]
     latency: dict[tuple[Any, ...], int] = {}
     for row in rows:
+        # What a row adds is worked out once, then added to each shape's group (this
+        # runs for every usage row, on the event loop).
         values = {"day": _day(row["created_at"]), "user_id": row.get("user_id") or NO_USER,
                   "provider": row["provider"], "model": row["model"], "source": row["source"]}
         cost = row.get("cost")
+        amount = Decimal(cost) if cost is not None else None
         ms = row.get("latency_ms")
-        for shape, table in groups.items():
-            key = tuple(values[name] for name in shape.key)
+        error = row["status"] == "error"
+        input_tokens = row.get("input_tokens") or 0
+        output_tokens = row.get("output_tokens") or 0
+        cached_tokens = row.get("cached_tokens") or 0
+        reasoning_tokens = row.get("reasoning_tokens") or 0
+        estimated = bool(row.get("estimated"))
+        for table, key_of, names in keyed:
+            key = key_of(values)
             group = table.get(key)
             if group is None:
-                group = table[key] = dict(zip(shape.key, key, strict=True))
+                group = table[key] = dict(zip(names, key, strict=True))
                 group.update(dict.fromkeys(_SUMS, 0))
                 group["cost"] = Decimal(0)
             group["requests"] += 1
-            group["errors"] += row["status"] == "error"
-            group["input_tokens"] += row.get("input_tokens") or 0
-            group["output_tokens"] += row.get("output_tokens") or 0
-            group["cached_tokens"] += row.get("cached_tokens") or 0
-            group["reasoning_tokens"] += row.get("reasoning_tokens") or 0
-            if cost is not None:
-                group["cost"] += Decimal(cost)
+            group["errors"] += error
+            group["input_tokens"] += input_tokens
+            group["output_tokens"] += output_tokens
+            group["cached_tokens"] += cached_tokens
+            group["reasoning_tokens"] += reasoning_tokens
+            if amount is not None:
+                group["cost"] += amount
                 group["priced"] += 1
             if ms is not None:
                 group["latency_total"] += ms
                 group["latency_count"] += 1
-            group["estimated"] += bool(row.get("estimated"))
+            group["estimated"] += estimated
         if ms is not None:
             bucket_key = (values["day"], row["provider"], row["model"], latency_bucket(ms))
             latency[bucket_key] = latency.get(bucket_key, 0) + 1

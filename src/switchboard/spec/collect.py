@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,62 +101,81 @@ class Collector:
 
     def add(self, event: StreamEvent) -> None:
         self.events += 1
-        if isinstance(event, TextDelta):
-            if not self._order or self._order[-1][0] != "text":
-                key = str(len(self._order))
-                self._order.append(("text", key))
-                self._text[key] = []
-            self._text[self._order[-1][1]].append(event.text)
-            if event.logprobs is not None:
-                if self.logprobs is None:
-                    self.logprobs = []
-                self.logprobs.extend(event.logprobs)
-        elif isinstance(event, ImageOutput):  # in order, between the texts around it
+        # One dict lookup by the event's exact type instead of a chain of isinstance
+        # checks (a Finish was the 7th): this runs for every event of every call.
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            handler = _handler_for(type(event))
+        handler(self, event)
+
+    def _text_delta(self, event: TextDelta) -> None:
+        if not self._order or self._order[-1][0] != "text":
             key = str(len(self._order))
-            self._order.append(("image", key))
-            self._images[key] = ImagePart.from_bytes(event.data, event.media_type)
-        elif isinstance(event, ReasoningDelta):
-            block = self._reasoning.get(event.id)
-            if block is None:
-                block = self._reasoning[event.id] = _Reasoning()
-                self._order.append(("reasoning", event.id))
-            if event.text:
-                block.text.append(event.text)
-            if event.provider_metadata:
-                _merge(block.metadata, event.provider_metadata)
-        elif isinstance(event, ToolCallStart):
-            if event.id not in self._pending and event.id not in self._calls:
-                self._pending[event.id] = _PendingCall(event.id, event.name)
-                self._order.append(("tool", event.id))
-        elif isinstance(event, ToolCallDelta):
-            pending = self._pending.get(event.id)
-            if pending is not None:
-                pending.args.append(event.arguments_delta)
-        elif isinstance(event, ToolCall):
-            if event.id not in self._pending and event.id not in self._calls:
-                self._order.append(("tool", event.id))
-            self._pending.pop(event.id, None)
-            self._calls[event.id] = ToolCallPart(
-                id=event.id,
-                name=event.name,
-                arguments=event.arguments,
-                provider_metadata=event.provider_metadata,
-            )
-        elif isinstance(event, Finish):
-            self.finish = event.finish_reason
+            self._order.append(("text", key))
+            self._text[key] = []
+        self._text[self._order[-1][1]].append(event.text)
+        if event.logprobs is not None:
+            if self.logprobs is None:
+                self.logprobs = []
+            self.logprobs.extend(event.logprobs)
+
+    def _image_output(self, event: ImageOutput) -> None:  # in order, between the texts
+        key = str(len(self._order))
+        self._order.append(("image", key))
+        self._images[key] = ImagePart.from_bytes(event.data, event.media_type)
+
+    def _reasoning_delta(self, event: ReasoningDelta) -> None:
+        block = self._reasoning.get(event.id)
+        if block is None:
+            block = self._reasoning[event.id] = _Reasoning()
+            self._order.append(("reasoning", event.id))
+        if event.text:
+            block.text.append(event.text)
+        if event.provider_metadata:
+            _merge(block.metadata, event.provider_metadata)
+
+    def _tool_call_start(self, event: ToolCallStart) -> None:
+        if event.id not in self._pending and event.id not in self._calls:
+            self._pending[event.id] = _PendingCall(event.id, event.name)
+            self._order.append(("tool", event.id))
+
+    def _tool_call_delta(self, event: ToolCallDelta) -> None:
+        pending = self._pending.get(event.id)
+        if pending is not None:
+            pending.args.append(event.arguments_delta)
+
+    def _tool_call(self, event: ToolCall) -> None:
+        if event.id not in self._pending and event.id not in self._calls:
+            self._order.append(("tool", event.id))
+        self._pending.pop(event.id, None)
+        self._calls[event.id] = ToolCallPart(
+            id=event.id,
+            name=event.name,
+            arguments=event.arguments,
+            provider_metadata=event.provider_metadata,
+        )
+
+    def _finish(self, event: Finish) -> None:
+        self.finish = event.finish_reason
+        self.usage = self.usage.merge(event.usage)
+
+    def _error_event(self, event: ErrorEvent) -> None:
+        self.error = event.error
+        if event.usage is not None:
             self.usage = self.usage.merge(event.usage)
-        elif isinstance(event, ErrorEvent):
-            self.error = event.error
-            if event.usage is not None:
-                self.usage = self.usage.merge(event.usage)
-        elif isinstance(event, StreamStart):
-            self.warnings.extend(event.warnings)
-        elif isinstance(event, ResponseMetadata):
-            m = self.metadata
-            m.response_id = event.response_id or m.response_id
-            m.model = event.model or m.model
-            m.request_id = event.request_id or m.request_id
-            m.extra.update(event.extra)
+
+    def _stream_start(self, event: StreamStart) -> None:
+        self.warnings.extend(event.warnings)
+
+    def _response_metadata(self, event: ResponseMetadata) -> None:
+        m = self.metadata
+        m.response_id = event.response_id or m.response_id
+        m.model = event.model or m.model
+        m.request_id = event.request_id or m.request_id
+        m.extra.update(event.extra)
+
+    def _ignore(self, event: StreamEvent) -> None:
+        pass
 
     @property
     def text(self) -> str:
@@ -197,6 +216,31 @@ class Collector:
             error=self.error,
             logprobs=list(self.logprobs) if self.logprobs is not None else None,
         )
+
+
+_ORDER: tuple[tuple[type, Callable[[Collector, Any], None]], ...] = (
+    (TextDelta, Collector._text_delta),
+    (ImageOutput, Collector._image_output),
+    (ReasoningDelta, Collector._reasoning_delta),
+    (ToolCallStart, Collector._tool_call_start),
+    (ToolCallDelta, Collector._tool_call_delta),
+    (ToolCall, Collector._tool_call),
+    (Finish, Collector._finish),
+    (ErrorEvent, Collector._error_event),
+    (StreamStart, Collector._stream_start),
+    (ResponseMetadata, Collector._response_metadata),
+)
+"""Each event type's step, in the order the types are tried for a subclass."""
+_HANDLERS: dict[type, Callable[[Collector, Any], None]] = dict(_ORDER)
+
+
+def _handler_for(kind: type) -> Callable[[Collector, Any], None]:
+    """The step of a type not in ``_HANDLERS`` (a subclass: the first base that matches,
+    as the ``isinstance`` chain this replaced did; anything else is ignored), kept."""
+    found = next((step for base, step in _ORDER if issubclass(kind, base)),
+                 Collector._ignore)
+    _HANDLERS[kind] = found
+    return found
 
 
 def _merge(into: dict[str, dict[str, Any]], new: ProviderMetadata) -> None:

@@ -160,11 +160,15 @@ class ChatRequest(BaseModel):
         if len(v) > MAX_MESSAGES:
             raise ValueError(f"a request holds at most {MAX_MESSAGES:,} messages; this one "
                              f"has {len(v):,}")
-        parts = sum(len(m.parts) for m in v)
+        parts = images = 0
+        for m in v:  # one loop, no generators: this runs on every /v1 call
+            parts += len(m.parts)
+            for p in m.parts:
+                if isinstance(p, ImagePart):
+                    images += 1
         if parts > MAX_PARTS:
             raise ValueError(f"a request holds at most {MAX_PARTS:,} message parts in all; "
                              f"this one has {parts:,}")
-        images = sum(isinstance(p, ImagePart) for m in v for p in m.parts)
         if images > MAX_IMAGES:
             raise ValueError(f"a request holds at most {MAX_IMAGES:,} images; this one has "
                              f"{images:,}")
@@ -203,8 +207,10 @@ class ChatRequest(BaseModel):
         schemas: list[dict[str, Any]] = [t.parameters for t in self.tools or []]
         if isinstance(self.response_format, ResponseFormatJsonSchema):
             schemas.append(self.response_format.schema_)
-        json_size(schemas, max_nodes=MAX_SCHEMA_NODES + 1, max_depth=MAX_SCHEMA_DEPTH + 1,
-                  what="the JSON Schemas of tools and response_format together")
+        if schemas:  # an empty list is one JSON value: within any budget
+            json_size(schemas, max_nodes=MAX_SCHEMA_NODES + 1,
+                      max_depth=MAX_SCHEMA_DEPTH + 1,
+                      what="the JSON Schemas of tools and response_format together")
         chars = len(self.system or "") + sum(_text_chars(m) for m in self.messages)
         chars += sum(len(t.description or "") for t in self.tools or [])
         if chars > MAX_TEXT_CHARS:
