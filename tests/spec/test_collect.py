@@ -117,3 +117,20 @@ def test_a_subclass_of_an_event_is_folded_like_its_base() -> None:
     assert result.text == "hello"
     assert result.finish_reason == FinishReason("stop")
     assert result.usage.output_tokens == 3
+
+
+def test_has_parts_says_whether_the_result_would_hold_parts() -> None:
+    from switchboard.spec import Collector
+
+    events = [StreamStart(), TextDelta(text="a"), ToolCallStart(id="c1", name="f"),
+              ToolCallDelta(id="c1", arguments_delta="{}"), ToolCall(id="c1", name="f",
+                                                                      arguments="{}"),
+              ReasoningDelta(id="r", text="hm")]
+    for upto in range(len(events) + 1):
+        collector = Collector()
+        for event in events[:upto]:
+            collector.add(event)
+        assert collector.has_parts == bool(collector.result().parts), upto
+    only_start = Collector()
+    only_start.add(ToolCallStart(id="c2", name="g"))
+    assert only_start.has_parts and only_start.result().parts

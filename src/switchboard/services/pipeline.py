@@ -695,9 +695,9 @@ class _Call:
         attempt = await self.attempt(model)
         async for _ in attempt.events:
             pass
-        result = attempt.collector.result()
-        if result.error is not None and not result.parts:
-            raise result.error
+        collector = attempt.collector  # what result() would say, without building it
+        if collector.error is not None and not collector.has_parts:
+            raise collector.error
         return attempt
 
     def _headers(self, model: ResolvedModel, auto: AutoPick | None = None) -> dict[str, str]:

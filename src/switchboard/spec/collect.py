@@ -178,6 +178,12 @@ class Collector:
         pass
 
     @property
+    def has_parts(self) -> bool:
+        """Whether ``result().parts`` would hold anything (without building it): every
+        key in the order list becomes a part."""
+        return bool(self._order)
+
+    @property
     def text(self) -> str:
         return "".join("".join(chunks) for chunks in self._text.values())
 
