@@ -78,11 +78,11 @@ def _default_registry_loader(db: Database) -> Callable[[], Awaitable[Registry]]:
 
 
 async def _prepare_database(settings: Settings, db: Database) -> None:
-    from switchboard.db.migrate import ensure_schema
-    from switchboard.services.seed import seed_catalog
+    """Schema at head, catalog seeded; skipped when ``switchboard serve`` has just done
+    it for this database (``services.database_prep``, decision 0199)."""
+    from switchboard.services.database_prep import prepare_database
 
-    await ensure_schema(settings.database_url)
-    await seed_catalog(db)
+    await prepare_database(settings.database_url, db)
 
 
 def create_app(settings: Settings | None = None,

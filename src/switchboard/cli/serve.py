@@ -25,6 +25,10 @@ import os
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from switchboard.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,18 +88,18 @@ def plain_http_warning(host: str, tls: bool, forwarded_allow_ips: str | None) ->
             "(README: \"Serve over HTTPS\").")
 
 
-async def _prepare() -> str | None:
+async def _prepare(settings: Settings) -> str | None:
     """Migrate the database, seed the catalog, and make a setup link if no admin exists
-    (done here, once, rather than in each worker's startup)."""
+    (done here, once, rather than in each worker's startup: the workers' lifespans are
+    told so through the environment, ``services.database_prep``, decision 0199)."""
     from switchboard.db import Database
-    from switchboard.db.migrate import ensure_schema
     from switchboard.services import accounts
-    from switchboard.services.seed import seed_catalog
+    from switchboard.services.database_prep import mark_prepared, prepare_database
 
-    await ensure_schema()
-    db = Database.from_settings()
+    db = Database.from_settings(settings)
     try:
-        await seed_catalog(db)
+        await prepare_database(settings.database_url, db)
+        mark_prepared(settings.database_url)
         if await accounts.needs_setup(db):
             return await accounts.create_setup_token(db)
         return None
@@ -152,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     base = f"{'https' if tls else 'http'}://{host}:{args.port}"
     if settings.metrics:
         prepare_metrics_dir(settings.data_dir, args.port, args.workers)
-    setup_token = asyncio.run(_prepare())
+    setup_token = asyncio.run(_prepare(settings))
     print(f"Switchboard is starting: open {base}/", flush=True)
     print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)
     if setup_token is not None:
