@@ -1,8 +1,9 @@
 """``create_app()``: the ASGI application (FastAPI on Starlette) and its lifespan.
 
 Startup order: settings -> database (pool) -> schema upgrade (``ensure_schema``: safe with
-several processes, it takes a lock on PostgreSQL) -> catalog seed -> registry -> usage
-recorder -> answers left in progress by a dead process closed, progress saving started
+several processes, it takes a lock on PostgreSQL) -> catalog seed (both skipped when
+``switchboard serve`` has just done them, decision 0199) -> registry -> usage recorder ->
+answers left in progress by a dead process closed, progress saving started
 (``services.answer_progress``) -> SIGTERM/SIGINT hooked so open streams end with a last
 error event (``api.shutdown``). Shutdown reverses it, after in-flight requests have
 finished (uvicorn's graceful shutdown) and partial answers have been persisted
