@@ -5,8 +5,9 @@
 // while the page is visible.
 
 import { get } from "../api.js";
+import { chartWidth, dailyBars, drawDailyBars, drawLegend, redrawOnResize } from "../bar-chart.js";
 import { axisTicks } from "../chart-scale.js";
-import { $, $$, h, svg } from "../dom.js";
+import { $, $$, h } from "../dom.js";
 import { formatCost, formatInt, formatMs, relativeTime } from "../format.js";
 import { banner, clearBanner } from "../ui.js";
 
@@ -43,7 +44,6 @@ let days = PERIODS.includes(query.get("days")) ? query.get("days") : DEFAULT_PER
 let data = null;
 let seq = 0;
 let failed = false;
-let drawnWidth = 0;
 const refreshButton = $("#dashboard-refresh");
 
 const percent = (rate) => `${(100 * (rate || 0)).toFixed(rate && rate < 0.01 ? 2 : 1)}%`;
@@ -105,41 +105,20 @@ function suggestionStat(found) {
 
 function chart() {
   const rows = data.days || [];
-  const W = Math.max(280, Math.round($("#dashboard-chart").clientWidth || 900)), H = 220;
-  const left = 48, bottom = 26, top = 10, right = 8;
-  drawnWidth = W;
-  const plotW = W - left - right, plotH = H - top - bottom;
-  const ticks = axisTicks(Math.max(0, ...rows.map((d) => d.requests)), { integer: true, format: formatInt });
-  const max = ticks[ticks.length - 1].value || 1;
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img",
-    "aria-label": `Requests per day, ${rows.length} days` });
-  for (const tick of ticks) {
-    const y = top + plotH - (plotH * tick.value) / max;
-    root.append(svg("line", { x1: left, x2: W - right, y1: y, y2: y, class: "grid-line" }),
-      svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: "axis-label value-label" }, tick.label));
-  }
-  const slot = plotW / Math.max(rows.length, 1);
-  const barW = Math.max(2, Math.min(28, slot * 0.68));
-  const labelEvery = Math.max(1, Math.ceil(rows.length / Math.max(2, Math.floor(plotW / 64))));
-  rows.forEach((day, i) => {
-    const x = left + slot * i + (slot - barW) / 2;
-    const okH = (plotH * (day.requests - day.errors)) / max, errH = (plotH * day.errors) / max;
-    const base = top + plotH;
-    const title = `${day.day}: ${formatInt(day.requests)} requests, ${formatInt(day.errors)} failed, ${formatCost(day.cost)}`;
-    root.append(svg("rect", { x, y: base - okH, width: barW, height: Math.max(okH, 0), rx: 2, fill: COLOURS.ok }, svg("title", title)));
-    if (errH > 0) root.append(svg("rect", { x, y: base - okH - errH, width: barW, height: errH, rx: 2, fill: COLOURS.errors }, svg("title", title)));
-    if (i % labelEvery === 0) {
-      const label = new Date(`${day.day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-      root.append(svg("text", { x: left + slot * i + slot / 2, y: H - 6, "text-anchor": "middle", class: "axis-label" }, label));
-    }
+  const box = $("#dashboard-chart");
+  const drawn = dailyBars({
+    width: chartWidth(box), height: 220, left: 48, days: rows,
+    ticks: axisTicks(Math.max(0, ...rows.map((d) => d.requests)), { integer: true, format: formatInt }),
+    parts: (day) => {
+      const title = `${day.day}: ${formatInt(day.requests)} requests, ${formatInt(day.errors)} failed, ${formatCost(day.cost)}`;
+      const ok = { value: day.requests - day.errors, attrs: { fill: COLOURS.ok }, title };
+      return day.errors > 0 ? [ok, { value: day.errors, attrs: { fill: COLOURS.errors }, title }] : [ok];
+    },
+    hasData: rows.some((d) => d.requests > 0),
+    empty: "No requests in this period",
   });
-  if (!rows.some((d) => d.requests > 0)) {
-    root.append(svg("text", { x: left + plotW / 2, y: top + plotH / 2, "text-anchor": "middle", class: "empty-chart" }, "No requests in this period"));
-  }
-  $("#dashboard-chart").replaceChildren(root);
-  $("#dashboard-legend").replaceChildren(
-    h("span", h("i", { style: { background: COLOURS.ok } }), "Answered"),
-    h("span", h("i", { style: { background: COLOURS.errors } }), "Failed"));
+  drawDailyBars(box, drawn, { label: `Requests per day, ${rows.length} days` });
+  drawLegend($("#dashboard-legend"), [["Answered", COLOURS.ok], ["Failed", COLOURS.errors]]);
 }
 
 const empty = (cols, text) => h("tbody", h("tr", h("td.empty", { colspan: cols }, text)));
@@ -206,8 +185,5 @@ for (const input of $$('input[name="days"]')) {
 }
 refreshButton.addEventListener("click", load);
 setInterval(() => { if (document.visibilityState === "visible") load(); }, REFRESH_MS);
-new ResizeObserver(([entry]) => {
-  const width = Math.round(entry.contentRect.width);
-  if (data && width && width !== drawnWidth) { drawnWidth = width; chart(); }
-}).observe($("#dashboard-chart"));
+redrawOnResize($("#dashboard-chart"), () => data, chart);
 load();

@@ -7,8 +7,9 @@
 // estimated tokens (the provider reported none: stopped answers) are marked "≈".
 
 import { get } from "../api.js";
+import { chartWidth, dailyBars, dayLabel, drawDailyBars, drawLegend, redrawOnResize } from "../bar-chart.js";
 import { axisTicks } from "../chart-scale.js";
-import { $, $$, h, svg } from "../dom.js";
+import { $, $$, h } from "../dom.js";
 import { formatCompact, formatCost, formatInt, formatMs } from "../format.js";
 import { banner, clearBanner } from "../ui.js";
 
@@ -27,7 +28,6 @@ let data = null;
 let tip = null;
 let requestSeq = 0;
 let loadFailed = false;
-let drawnWidth = 0; // the chart's width when last drawn
 
 const setChecked = (name, value) => {
   const input = $(`input[name="${name}"][value="${value}"]`);
@@ -188,59 +188,41 @@ function chart() {
   const days = data.days || [];
   const names = providerNames();
   const colour = (name) => PALETTE[names.indexOf(name) % PALETTE.length];
-  // The drawing is as wide as its box (re-drawn on resize): a fixed viewBox stretched to
-  // a phone's width squeezed the axis labels.
-  const W = Math.max(280, Math.round($("#usage-chart").clientWidth || 900)), H = 260;
-  const left = 56, bottom = 26, top = 10, right = 8;
-  drawnWidth = W;
-  const plotW = W - left - right, plotH = H - top - bottom;
+  const box = $("#usage-chart");
   const totals = days.map((d) => metric.value(d));
-  const ticks = axisTicks(Math.max(0, ...totals), { integer: !!metric.integer, format: metric.format });
-  const max = ticks[ticks.length - 1].value;
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", role: "img",
-    "aria-label": `${metric.title}, ${days.length} days` });
-  for (const tick of ticks) {
-    const y = top + plotH - (plotH * tick.value) / max;
-    root.append(svg("line", { x1: left, x2: W - right, y1: y, y2: y, class: "grid-line" }),
-      svg("text", { x: left - 8, y: y + 4, "text-anchor": "end", class: "axis-label value-label" }, tick.label));
-  }
-  const slot = plotW / Math.max(days.length, 1);
-  const barW = Math.max(2, Math.min(28, slot * 0.68));
-  const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(2, Math.floor(plotW / 64))));
-  days.forEach((day, i) => {
-    const x = left + slot * i + (slot - barW) / 2;
-    let y = top + plotH;
+  const stacks = days.map((day, i) => {
     const parts = names.map((name) => [name, metric.value(day.by_provider?.[name] || {})]).filter(([, v]) => v > 0);
-    const sum = parts.reduce((a, [, v]) => a + v, 0);
     // a day whose per-provider split is unknown still gets its total bar
     if (!parts.length && totals[i] > 0) parts.push(["total", totals[i]]);
-    for (const [name, value] of parts) {
-      const hgt = (plotH * value) / max;
-      y -= hgt;
-      root.append(svg("rect", { x, y, width: barW, height: Math.max(hgt, 0.5), rx: 2, class: "bar",
-        fill: name === "total" ? PALETTE[0] : colour(name) }));
-    }
-    const hit = svg("rect", { x: left + slot * i, y: top, width: slot, height: plotH, fill: "transparent" });
-    hit.addEventListener("pointerenter", (event) => showTip(event, day, parts, sum || totals[i], metric));
-    hit.addEventListener("pointermove", moveTip);
-    hit.addEventListener("pointerleave", hideTip);
-    root.append(hit);
-    if (i % labelEvery === 0) {
-      const label = new Date(`${day.day}T00:00:00`).toLocaleDateString(undefined, { month: "short", day: "numeric" });
-      root.append(svg("text", { x: left + slot * i + slot / 2, y: H - 6, "text-anchor": "middle", class: "axis-label" }, label));
-    }
+    return parts;
   });
-  if (!totals.some((v) => v > 0)) {
-    root.append(svg("text", { x: left + plotW / 2, y: top + plotH / 2, "text-anchor": "middle", class: "empty-chart" }, `No ${metric.title.replace(" per day", "").toLowerCase()} in this period`));
-  }
-  $("#usage-chart").replaceChildren(root);
-  $("#usage-legend").replaceChildren(...names.map((name) => h("span", h("i", { style: { background: colour(name) } }), name)));
+  // The drawing is as wide as its box (re-drawn on resize): a fixed viewBox stretched to
+  // a phone's width squeezed the axis labels.
+  const drawn = dailyBars({
+    width: chartWidth(box), height: 260, left: 56, days,
+    ticks: axisTicks(Math.max(0, ...totals), { integer: !!metric.integer, format: metric.format }),
+    parts: (day, i) => stacks[i].map(([name, value]) => ({ value, minHeight: 0.5,
+      attrs: { class: "bar", fill: name === "total" ? PALETTE[0] : colour(name) } })),
+    hasData: totals.some((v) => v > 0),
+    empty: `No ${metric.title.replace(" per day", "").toLowerCase()} in this period`,
+  });
+  drawDailyBars(box, drawn, {
+    label: `${metric.title}, ${days.length} days`,
+    onBar: (hit, bar) => {
+      const i = bar.index;
+      const sum = stacks[i].reduce((a, [, v]) => a + v, 0);
+      hit.addEventListener("pointerenter", (event) => showTip(event, bar.day, stacks[i], sum || totals[i], metric));
+      hit.addEventListener("pointermove", moveTip);
+      hit.addEventListener("pointerleave", hideTip);
+    },
+  });
+  drawLegend($("#usage-legend"), names.map((name) => [name, colour(name)]));
 }
 
 function showTip(event, day, parts, total, metric) {
   hideTip();
   tip = h("div.chart-tip",
-    h("strong", new Date(`${day.day}T00:00:00`).toLocaleDateString(undefined, { weekday: "short", month: "short", day: "numeric" })),
+    h("strong", dayLabel(day.day, { weekday: "short", month: "short", day: "numeric" })),
     h("div", `Total: ${metric.format(total)}`),
     parts.filter(([n]) => n !== "total").map(([name, v]) => h("div", `${name}: ${metric.format(v)}`)));
   document.body.append(tip);
@@ -313,9 +295,6 @@ for (const input of $$('input[name="metric"]')) {
   input.addEventListener("change", () => { view.metric = input.value; writeQuery(); if (data) chart(); });
 }
 refreshButton.addEventListener("click", load);
-new ResizeObserver(([entry]) => {
-  const width = Math.round(entry.contentRect.width);
-  if (data && width && width !== drawnWidth) { drawnWidth = width; chart(); }
-}).observe($("#usage-chart"));
+redrawOnResize($("#usage-chart"), () => data, chart);
 showControls();
 load();
