@@ -164,3 +164,20 @@ def test_vault_refuses_non_keys_without_echoing(tmp_path: Path, bad: str) -> Non
     with pytest.raises(InvalidRequestError) as info:
         Vault.load(tmp_path).seal(1, bad)
     assert bad.strip() == "" or bad not in str(info.value)
+
+
+def test_secrets_sealed_before_the_one_sealing_path_still_open() -> None:
+    """Ciphertexts written by the former ``Vault.seal_secret`` (alert channels) and by
+    ``seal_value`` (MCP secrets) before they became one path: same cipher, same
+    associated data, so they open unchanged."""
+    ring = parse_keyring("old:" + base64.b64encode(bytes(range(32))).decode(), "test")
+    vault = Vault(ring)
+    alert = "v1:old:2x1yGm93Po91rVxuEQI3cbbQbY5aogML8rFNyUA5zH4NPk10-sUfCCgP"
+    mcp = "v1:old:ciSWGXNqktDA8k79f4VHgmOUyIqSLMX-__bA25un2M_3s-rxUGy5jPM"
+    assert vault.open("alert-channel:5", alert, label="x").get_secret_value() == "smtp pass word"
+    assert vault.open("mcp:3:env:TOKEN", mcp, label="x").get_secret_value() == "Bearer abc123"
+    with pytest.raises(DecryptionError):
+        vault.open("alert-channel:6", alert, label="x")
+    # and what is sealed now opens with the same associated data
+    sealed = vault.seal_value("alert-channel:5", "smtp pass word").ciphertext
+    assert secretbox.decrypt(ring, sealed, "alert-channel:5") == "smtp pass word"

@@ -203,3 +203,10 @@ async def test_channel_settings_are_checked(sqlite_database: Database) -> None:
         secret="new password")
     assert (changed["enabled"], changed["has_secret"], changed["secret_hint"]) == (
         False, True, "…word")
+    # the secret goes through the vault's one sealing path (no control characters), the
+    # message says which secret
+    with pytest.raises(ValidationFailed) as caught:
+        await alert_channels.update_channel(db, vault, SYSTEM, changed["id"],
+                                            secret="pass\x00word")
+    assert caught.value.field == "secret"
+    assert "SMTP password" in str(caught.value) and "control characters" in str(caught.value)

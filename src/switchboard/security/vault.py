@@ -51,7 +51,8 @@ def clean_api_key(raw: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SealedValue:
     """A secret setting that is not an API key (an MCP server's env value or HTTP header
-    value): what the database stores, and the masked form people see."""
+    value, an alert channel's secret): what the database stores, and the masked form
+    people see."""
 
     ciphertext: str
     masked: str
@@ -89,19 +90,14 @@ class Vault:
         )
 
     def seal_value(self, binding: str, value: str) -> SealedValue:
-        """Seal a secret setting bound to ``binding`` (e.g. ``mcp:3:env:TOKEN``): a
-        ciphertext copied to another row or another name does not decrypt."""
+        """Seal a secret that is not an API key (an MCP server's env or header value, an
+        alert channel's SMTP password or webhook URL) bound to ``binding`` (e.g.
+        ``mcp:3:env:TOKEN``, ``alert-channel:5``): a ciphertext copied to another row or
+        another name does not decrypt. The one sealing path for such secrets; callers
+        that store only the ciphertext take ``.ciphertext``."""
         clean = clean_value(value)
         return SealedValue(secretbox.encrypt(self.ring, clean, binding),
                            mask(clean) if len(clean) >= 8 else "****")
-
-    def seal_secret(self, row_id: object, secret: str) -> str:
-        """Encrypt another credential than an API key (an SMTP password may hold spaces;
-        a webhook URL is checked by its owner): the same cipher and key ring, the caller's
-        associated data. Returns the ciphertext."""
-        if not secret or len(secret) > MAX_KEY_LENGTH:
-            raise InvalidRequestError(f"the secret must be 1 to {MAX_KEY_LENGTH} characters")
-        return secretbox.encrypt(self.ring, secret, row_id)
 
     def open(self, row_id: object, ciphertext: str, *, label: str) -> SecretStr:
         return SecretStr(secretbox.decrypt(self.ring, ciphertext, row_id, label=label))

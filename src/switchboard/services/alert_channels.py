@@ -33,6 +33,7 @@ from switchboard.security.masking import last4, mask_last4
 from switchboard.security.vault import Vault
 from switchboard.services.audit import Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
+from switchboard.spec.errors import InvalidRequestError
 
 SEND_TIMEOUT = 10.0
 """Seconds one delivery may take (connect + send) before it counts as failed."""
@@ -144,7 +145,11 @@ def _seal(vault: Vault, row: m.AlertChannel, secret: str | None) -> None:
         raise ValidationFailed(f"the secret is longer than {MAX_SECRET} characters", "secret")
     if row.kind != "email":
         secret = _webhook_url(secret)
-    row.secret = vault.seal_secret(_aad(row.id), secret)
+    try:
+        row.secret = vault.seal_value(_aad(row.id), secret).ciphertext
+    except InvalidRequestError as exc:
+        what = "the SMTP password" if row.kind == "email" else "the webhook address"
+        raise ValidationFailed(f"{what}: {exc.message}", "secret") from None
     row.secret_hint = last4(secret) or None
 
 
