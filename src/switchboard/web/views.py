@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -58,22 +58,31 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "img-src 'self' data: blob: https: http:; connect-src 'self'; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
-SETTINGS_PAGES: dict[str, tuple[str, bool]] = {
-    # slug: (title, admin only)
-    "dashboard": ("Dashboard", True),
-    "alerts": ("Alerts", True),
-    "providers": ("Providers", True),
-    "models": ("Models", True),
-    "usage": ("Usage", False),
-    "leaderboard": ("Leaderboard", False),
-    "users": ("Users", True),
-    "tokens": ("API tokens", False),
-    "budgets": ("Budgets", False),
-    "limits": ("Rate limits", True),
-    "tools": ("Tools", True),
-    "mcp": ("MCP servers", True),
-    "flags": ("Features", True),
-    "audit": ("Audit", True),
+class SettingsPage(NamedTuple):
+    """A settings page as the navigation lists it: everything about a page but its
+    template and module is declared here, in one line (docs/howto/add-a-settings-page.md)."""
+
+    title: str
+    admin_only: bool
+    icon: str  # a symbol of templates/icons.html (``#i-<icon>``)
+
+
+SETTINGS_PAGES: dict[str, SettingsPage] = {
+    # slug: (title, admin only, navigation icon); listed in this order
+    "dashboard": SettingsPage("Dashboard", True, "monitor"),
+    "alerts": SettingsPage("Alerts", True, "alert"),
+    "providers": SettingsPage("Providers", True, "plug"),
+    "models": SettingsPage("Models", True, "cpu"),
+    "usage": SettingsPage("Usage", False, "chart"),
+    "leaderboard": SettingsPage("Leaderboard", False, "star"),
+    "users": SettingsPage("Users", True, "users"),
+    "tokens": SettingsPage("API tokens", False, "key"),
+    "budgets": SettingsPage("Budgets", False, "wallet"),
+    "limits": SettingsPage("Rate limits", True, "zap"),
+    "tools": SettingsPage("Tools", True, "wrench"),
+    "mcp": SettingsPage("MCP servers", True, "braces"),
+    "flags": SettingsPage("Features", True, "sparkles"),
+    "audit": SettingsPage("Audit", True, "eye"),
 }
 
 
@@ -189,7 +198,7 @@ async def settings_page(request: Request, page: str,
         return _render(request, "message.html", principal, status_code=404,
                        title="Page not found",
                        text="There is no settings page at this address.")
-    title, admin_only = SETTINGS_PAGES[page]
+    title, admin_only = SETTINGS_PAGES[page].title, SETTINGS_PAGES[page].admin_only
     if admin_only and not principal.is_admin:
         return _render(request, "message.html", principal, status_code=403,
                        title="Admins only",
