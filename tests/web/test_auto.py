@@ -26,6 +26,7 @@ def test_auto_is_picked_in_the_chat_and_explains_itself(browser: Browser,
 
     make_user(server, "max")
     page = login(browser, server, "max")
+    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")  # loaded
     page.locator("#model-button").click()
     page.locator('.model-row[data-ref="auto"]').click()
     expect(page.locator("#model-button-name")).to_have_text("Auto")

@@ -26,6 +26,9 @@ def test_draw_with_an_image_model_then_ask_about_it(browser: Browser, server: Ru
     expect(picture.locator(".picture-prompt")).to_have_text("A lighthouse at dusk")
     expect(picture.locator(".picture-facts")).to_contain_text("512x512")
     expect(picture.locator(".picture-facts")).to_contain_text("$")
+    # visible is not decoded: on a loaded machine the PNG may still be arriving
+    page.wait_for_function(
+        "document.querySelector('.msg-assistant .picture img')?.complete === true")
     assert page.evaluate(
         "document.querySelector('.msg-assistant .picture img').naturalWidth") == 512
     download = picture.get_by_role("link", name="Download picture")

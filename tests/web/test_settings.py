@@ -95,6 +95,7 @@ def test_usage_users_and_tokens(browser: Browser, server: Running) -> None:
 
 
 def test_page_access(browser: Browser, server: Running) -> None:
+    make_user(server, "ulla", "admin")  # set up: the setup page says so (any test order)
     make_user(server, "uma")
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
