@@ -95,7 +95,8 @@ def test_pictures_for_a_text_only_model_ask_or_follow_the_preference(
     asked = len(text_only.chat_requests())
 
     # send to the model that can see: it answers this message, the chat stays
-    prompt.press("Enter")
+    page.get_by_role("button", name="Send message").click()
+    expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Send to Offline chat").click()
     answer = page.locator(".msg-assistant").last
     expect(answer.locator(".model-name")).to_contain_text("Offline chat")
