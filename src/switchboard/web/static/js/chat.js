@@ -466,7 +466,11 @@ async function send({ text, images, previews, files = [], imagesTo = undefined }
   scrollToBottom(true);
   try {
     const onStart = (id) => { if (stopWanted.delete(key)) requestStop(id); };
-    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch, onTitle, onStart });
+    const onEnded = () => {
+      if (controllers.get(key) === controller) controllers.delete(key);
+      composer.setStreaming(controllers.size > 0);
+    };
+    await streamAnswer({ key, body, signal: controller.signal, dispatch: store.dispatch, onTitle, onStart, onEnded });
   } catch (err) {
     // Refused before it started (bad model, missing key, validation): nothing was
     // saved, so the answer is withdrawn; take the user's message back and give the text back.

@@ -31,7 +31,7 @@ export const followPath = (id) => `/api/messages/${id}/stream`;
  * Without `body`, follows the saved answer `messageId` (a reload, a second tab).
  * `onStart(messageId)` is called once the answer's id is known.
  */
-export async function streamAnswer({ key, body, messageId = null, signal, dispatch, onTitle = null, onStart = null, path = "/api/chat/stream" }) {
+export async function streamAnswer({ key, body, messageId = null, signal, dispatch, onTitle = null, onStart = null, onEnded = null, path = "/api/chat/stream" }) {
   let ended = false;
   let started = messageId !== null;
   let lastId = null;
@@ -49,6 +49,9 @@ export async function streamAnswer({ key, body, messageId = null, signal, dispat
       if (event === "start") started = true;
       if (event === "done" || event === "error") ended = true;
       dispatch({ type: "server", key, event, data });
+      // the answer is over: the composer is free again, though a new conversation's
+      // title may still come on this stream (a second model call, after "done")
+      if (ended) onEnded?.();
     }
   };
   let failure = CLOSED_EARLY;
