@@ -148,7 +148,8 @@ def test_names_ids_and_errors_from_admins_and_vendors_stay_text(
     fake.then(Fail(400, message=payload(7)))
     prompt.fill("hello")
     prompt.press("Enter")
-    expect(page.locator("main [role=alert]")).to_contain_text("Your message was not sent")
+    expect(page.locator("main [role=alert]")).to_contain_text("Your message was not sent",
+                                                          timeout=20_000)
     inert(page, dialogs)
 
     page.context.close()
