@@ -1,0 +1,231 @@
+"""The server's own CPU per ``/v1`` call, in one process, without uvicorn or sockets on
+the client side: ``python -m bench.inprocess [--calls N] [--concurrency C] [--stream]``.
+
+Why: on the shared 2-core machine the full benchmark's per-request figure moves by ±10 %
+with other people's load, which hides changes of 10-30 µs. Here the ASGI application is
+called directly (the same middleware stack, routing, pipeline, vendor exchange over
+loopback to the mock, usage recording) and the figure is the **main thread's** CPU time
+(``time.thread_time``) per call, which a loaded machine inflates far less than wall
+time. The load generator's own cost (a scope, a receive and a send per call) is measured
+alone and subtracted.
+
+The environment is the benchmark's (``bench.run``): a fresh data dir, the mock upstream
+in a child process, rate limits and budgets on for the caller (``--no-policies`` turns
+them off). It prints one line per round and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.load import chat_body
+from bench.procs import spawn
+from bench.run import BENCH_KEY, BENCH_LIMITS, MODEL, ROOT, free_port, wait_port
+
+Send = Any
+
+
+def _scope(path: str, token: str, body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1", "method": "POST", "scheme": "http", "path": path,
+        "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _call(app: Any, token: str, body: bytes) -> int:
+    """One request through the ASGI app; the status (raises on a body-less answer)."""
+    sent = False
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(_scope("/v1/chat/completions", token, body), receive, send)
+    return status
+
+
+async def _null_app(scope: Any, receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _round(app: Any, token: str, body: bytes, calls: int, concurrency: int) -> float:
+    """Main-thread CPU seconds for ``calls`` calls at ``concurrency``."""
+    left = calls
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            status = await _call(app, token, body)
+            if status != 200:
+                raise SystemExit(f"a call answered {status}")
+
+    start = time.thread_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.thread_time() - start
+
+
+async def _count_calls(app: Any, token: str, body: bytes, args: argparse.Namespace) -> None:
+    """Function calls per request (Python and C, with ``sys.setprofile``), a figure no
+    machine load moves: the interpreter's work per call is mostly calls. Prints the total
+    per request and the functions called most often."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+
+    def where(frame: Any) -> str:
+        code = frame.f_code
+        return (f"{code.co_filename.rsplit('site-packages/', 1)[-1]}:"
+                f"{code.co_firstlineno}({code.co_name})")
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            counts[where(frame)] += 1
+            kinds["python"] += 1
+        elif event == "c_call":  # a C function, named with its Python caller
+            counts[f"<C> {getattr(arg, '__qualname__', arg)} in {where(frame)}"] += 1
+            kinds["c"] += 1
+
+    calls = 500
+    sys.setprofile(hook)
+    try:
+        await _round(app, token, body, calls, args.concurrency)
+    finally:
+        sys.setprofile(None)
+    print(f"function calls per request: {kinds['python'] / calls:.1f} Python "
+          f"(a generator or coroutine resumed counts again), {kinds['c'] / calls:.1f} C")
+    for name, n in counts.most_common(args.count_calls):
+        print(f"  {n / calls:7.2f}  {name}")
+
+
+async def _lifespan(app: Any) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
+    inbox: asyncio.Queue[Any] = asyncio.Queue()
+    outbox: asyncio.Queue[Any] = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"},
+                                    "state": {}}, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    answer = await outbox.get()
+    if answer["type"] != "lifespan.startup.complete":
+        raise SystemExit(f"start-up failed: {answer}")
+    return inbox, task
+
+
+async def measure(token: str, args: argparse.Namespace) -> None:
+    import gc
+
+    from switchboard.api.app import create_app
+
+    app = create_app()
+    inbox, task = await _lifespan(app)
+    body = chat_body(MODEL, args.stream)
+    await _round(app, token, body, args.warmup, args.concurrency)
+    base = await _round(_null_app, token, body, args.calls, args.concurrency)
+    per_call: list[float] = []
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.thread_time)
+        profiler.enable()
+        await _round(app, token, body, args.calls, args.concurrency)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        print(f"profile (cProfile, main-thread CPU): {args.profile}")
+    if args.count_calls:
+        await _count_calls(app, token, body, args)
+    for n in range(args.rounds):
+        gc.collect()
+        cpu = await _round(app, token, body, args.calls, args.concurrency)
+        per_call.append((cpu - base) / args.calls * 1e6)
+        print(f"round {n + 1}: {per_call[-1]:.1f} us main-thread CPU per call")
+    print(f"median {statistics.median(per_call):.1f} us per call "
+          f"({'stream' if args.stream else 'JSON'}, c={args.concurrency}, "
+          f"{args.calls} calls x {args.rounds}; harness {base / args.calls * 1e6:.1f} us "
+          "subtracted)")
+    await inbox.put({"type": "lifespan.shutdown"})
+    await task
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--stream", action="store_true")
+    parser.add_argument("--no-policies", action="store_true")
+    parser.add_argument("--profile", help="cProfile one more round into this file")
+    parser.add_argument("--count-calls", type=int, default=0, metavar="TOP",
+                        help="count function calls per request; print the TOP most called")
+    args = parser.parse_args()
+    if os.environ.get("BENCH_INPROCESS_CHILD") != "1":
+        _parent(args)
+        return
+    import uvloop
+
+
+    uvloop.run(measure(os.environ["BENCH_TOKEN"], args))
+
+
+def _parent(args: argparse.Namespace) -> None:
+    """Prepare the database and start the mock, then run this module again as the child
+    that measures (its environment then is exactly the server's)."""
+    tmp = Path(tempfile.mkdtemp(prefix="sb-inproc-"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SWITCHBOARD_", "OPENAI_", "ANTHROPIC_", "MISTRAL_",
+                                "GEMINI_", "GOOGLE_"))}
+    env.update({
+        "SWITCHBOARD_DATA_DIR": str(tmp / "data"), "OPENAI_API_KEY": BENCH_KEY,
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "PYTHONPATH": str(ROOT),
+        "SWITCHBOARD_GC_TUNING": "on", "SWITCHBOARD_LOG_LEVEL": "warning",
+        **({"SWITCHBOARD_RATE_LIMITS": "off"} if args.no_policies
+           else {**BENCH_LIMITS, "BENCH_BUDGETS": "1"}),
+    })
+    prep = subprocess.run([sys.executable, "-m", "bench.prepare"], env=env, cwd=ROOT,
+                          capture_output=True, check=True)
+    import json
+
+    env["BENCH_TOKEN"] = json.loads(prep.stdout.decode().strip().splitlines()[-1])["token"]
+    env["BENCH_INPROCESS_CHILD"] = "1"
+    mock = spawn("mock", ["-m", "bench.mock_upstream", "--port", str(port)], cpus=None,
+                 env=env, log=tmp / "mock.log")
+    try:
+        asyncio.run(wait_port(port, mock))
+        subprocess.run([sys.executable, "-m", "bench.inprocess", *sys.argv[1:]], env=env,
+                       cwd=ROOT, check=True)
+    finally:
+        mock.stop()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
