@@ -107,3 +107,41 @@ async def test_plain_and_compressed_bodies_read_alike(
                                                   body={"q": 1})
         assert data == answer
         assert "content-type" in headers
+
+
+WIRE_CASES = [
+    *CASES,
+    ("PUT", "https://api.example.com/v1/files/1", {"authorization": "Bearer k"}, None, None),
+    ("DELETE", "https://api.example.com/v1/files/1", {"authorization": "Bearer k"}, None,
+     None),
+    ("post", "http://127.0.0.1:5000/v1/x?a=1", {"Authorization": "Bearer k"}, BODY,
+     {"b": "2 3"}),
+    ("POST", "http://127.0.0.1:5000/v1/x", {"Content-Length": "2", "x-a": "1"}, {"a": 1},
+     None),
+    ("POST", "http://127.0.0.1:5000/v1/x", {"Transfer-Encoding": "chunked"}, BODY, None),
+    ("POST", "http://127.0.0.1:5000/v1/x", {"host": "other.example", "x-b": "b"}, BODY,
+     None),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body", "params"), WIRE_CASES)
+def test_the_lean_exchange_sends_the_bytes_of_the_httpx_request(
+        method: str, url: str, headers: dict[str, str], body: Any,
+        params: dict[str, str] | None) -> None:
+    """``request_json`` through ``FastTransport.fetch`` (decision 0209) sends exactly what
+    ``_request`` + the transport's ``_encode`` send: byte for byte, header order too."""
+    for _ in range(2):  # the second time from the cached wire head
+        wire = client._wire(method, url, tuple(params.items()) if params else None,
+                            tuple(headers.items()), body is not None)
+        assert wire is not None
+        content = b"" if body is None else orjson.dumps(body)
+        request = client._request(method, url, headers, body, params, None)
+        assert wire.payload(content) == _encode(request, request.content)
+        url_ = request.url
+        assert wire.origin == (url_.scheme, url_.host,
+                               url_.port or (443 if url_.scheme == "https" else 80))
+
+
+def test_other_methods_and_schemes_take_httpx() -> None:
+    assert client._wire("HEAD", "http://127.0.0.1:5000/x", None, (), False) is None
+    assert client._wire("OPTIONS", "http://127.0.0.1:5000/x", None, (), False) is None

@@ -28,7 +28,7 @@ import orjson
 
 from switchboard import __version__
 from switchboard.upstream.errors import error_from_exception, error_from_response
-from switchboard.upstream.transport import FastTransport
+from switchboard.upstream.transport import METHODS, FastTransport, Origin, encode_head
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0
@@ -268,14 +268,84 @@ async def request_json(
 
     Raises a ``ProviderError`` for any HTTP >= 400 or transport failure.
     """
+    transport = _pool()[1]
+    if isinstance(transport, FastTransport) and not isinstance(body, Multipart):
+        wire = _wire(method, url, tuple(params.items()) if params is not None else None,
+                     tuple(headers.items()), body is not None)
+        if wire is not None:
+            return await _fetch_json(transport, provider, wire, body, secrets, read_timeout)
     request = _request(method, url, headers, body, params, read_timeout)
     response = await _send(provider, request, secrets, stream=False)
+    return _json(provider, response.content), response.headers
+
+
+def _json(provider: str, content: bytes) -> Any:
     try:
-        return orjson.loads(response.content), response.headers
+        return orjson.loads(content)
     except orjson.JSONDecodeError:
         raise error_from_exception(
             provider, ValueError(f"{provider} returned a body that is not JSON")
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Wire:
+    """A request's bytes up to its body, for ``FastTransport.fetch``: what ``_request``
+    and the transport's ``_encode`` send, less the ``Content-Length`` and body."""
+
+    origin: Origin
+    head: bytes  # the request line and headers, without the blank line
+    has_length: bool  # the adapter gave a ``Content-Length`` (then none is added)
+    body_method: bool  # POST, PUT, PATCH: a ``Content-Length`` even for no body
+
+    def payload(self, content: bytes) -> bytes:
+        """The whole request with this body."""
+        if not self.has_length and (content or self.body_method):  # as ``_request`` does
+            return b"%sContent-Length: %d\r\n\r\n%s" % (self.head, len(content), content)
+        return b"%s\r\n%s" % (self.head, content)
+
+
+@lru_cache(maxsize=256)
+def _wire(method: str, url: str, params: tuple[tuple[str, str], ...] | None,
+          given: tuple[tuple[str, str], ...], json_body: bool) -> _Wire | None:
+    """The wire form of (method, URL, adapter headers), built once from the same cached
+    header set as ``_request`` (so the same bytes; a test compares them), or None when
+    the transport would hand the request to httpx (another method or scheme)."""
+    method = method.upper()  # as httpx.Request does
+    parsed = _parsed(url)
+    if params is not None:
+        parsed = httpx.URL(parsed, params=dict(params))
+    if method not in METHODS or parsed.scheme not in ("http", "https"):
+        return None
+    base, has_length = _headers(parsed.netloc, given, json_body)
+    head, _ = encode_head(method, parsed.raw_path, base.raw)
+    origin: Origin = (parsed.scheme, parsed.host,
+                      parsed.port or (443 if parsed.scheme == "https" else 80))
+    return _Wire(origin, head, has_length, method in _BODY_METHODS)
+
+
+async def _fetch_json(transport: FastTransport, provider: str, wire: _Wire, body: Any | None,
+                      secrets: tuple[str, ...], read_timeout: float | None
+                      ) -> tuple[Any, httpx.Headers]:
+    """``request_json`` through ``FastTransport.fetch``: the bytes ``_request`` would
+    build, sent without an ``httpx.Request``, the answer read whole without an
+    ``httpx.Response`` (decision 0209); the same status, header, decoding and error
+    handling as ``_send`` and ``_read``."""
+    payload = wire.payload(b"" if body is None else dumps(body))
+    try:
+        status, raw, data = await transport.fetch(wire.origin, payload, CONNECT_TIMEOUT,
+                                                  read_timeout or READ_TIMEOUT)
+        headers = httpx.Headers(raw)
+        encoding = headers.get("content-encoding")
+        if encoding and encoding.strip().lower() != "identity":
+            # Compressed: httpx's decoders, as ``_read`` does.
+            response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(data))
+            data = await response.aread()
+    except httpx.HTTPError as exc:
+        raise error_from_exception(provider, exc, secrets) from None
+    if status >= 400:
+        raise error_from_response(provider, status, headers, data, secrets)
+    return _json(provider, data), headers
 
 
 @asynccontextmanager

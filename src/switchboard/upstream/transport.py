@@ -217,26 +217,65 @@ class FastTransport(httpx.AsyncBaseTransport):
                                                                else 80))
         body = request.content if isinstance(request.stream, httpx.ByteStream) else (
             await request.aread())
-        payload = _encode(request, body)
+        read_timeout = timeouts.get("read")
+        conn = await self._open(origin, _encode(request, body), timeouts.get("connect"),
+                                read_timeout)
+        return httpx.Response(
+            conn.status,
+            headers=conn.headers,
+            stream=_Body(self, origin, conn, read_timeout),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def fetch(self, origin: Origin, payload: bytes, connect_timeout: float | None,
+                    read_timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Send ``payload`` (a whole HTTP/1.1 request, as ``_encode`` makes it) and read
+        the whole answer: (status, raw headers, raw body). The same exchange as
+        ``handle_async_request`` followed by reading the body to its end (the same waits,
+        timeouts, errors and connection reuse), without an ``httpx.Request`` or
+        ``httpx.Response`` around it: a non-streaming vendor call reads its answer whole,
+        and building those objects cost ~6 httpx header and model constructions per call
+        (issue 12, decision 0209). The origin must be ``http``/``https`` and the method
+        one of ``METHODS``."""
+        conn = await self._open(origin, payload, connect_timeout, read_timeout)
+        parts: list[bytes] = []
+        try:
+            while True:  # as ``_Body.__aiter__`` reads
+                if conn.chunks:
+                    parts.append(conn.take())
+                    continue
+                if conn.complete:
+                    break
+                if conn.error is not None:
+                    raise conn.error
+                await conn.wait(read_timeout)
+        finally:
+            self.release(origin, conn)
+        return conn.status, conn.headers, (parts[0] if len(parts) == 1 else b"".join(parts))
+
+    async def _open(self, origin: Origin, payload: bytes, connect_timeout: float | None,
+                    read_timeout: float | None) -> _Connection:
+        """A connection that sent ``payload`` and has read the response's head."""
         conn = self._checkout(origin)
         if conn is not None:
             try:
-                return await self._exchange(conn, origin, payload, timeouts)
+                await self._exchange(conn, payload, read_timeout)
+                return conn
             except (httpx.ReadError, httpx.RemoteProtocolError):
                 if conn.received:
                     raise
                 # A kept-alive connection the server closed just as we reused it (its
                 # close had not reached the loop yet): nothing was answered, so send
                 # once more on a fresh connection, as urllib3 does.
-        conn = await self._connect(origin, timeouts.get("connect"))
-        return await self._exchange(conn, origin, payload, timeouts)
+        conn = await self._connect(origin, connect_timeout)
+        await self._exchange(conn, payload, read_timeout)
+        return conn
 
-    async def _exchange(self, conn: _Connection, origin: Origin, payload: bytes,
-                        timeouts: dict[str, float | None]) -> httpx.Response:
+    @staticmethod
+    async def _exchange(conn: _Connection, payload: bytes, read_timeout: float | None) -> None:
         conn._reset()
         assert conn.transport is not None
         conn.transport.write(payload)
-        read_timeout = timeouts.get("read")
         try:
             while not conn.head_done:
                 if conn.error is not None:
@@ -245,12 +284,6 @@ class FastTransport(httpx.AsyncBaseTransport):
         except BaseException:
             conn.close()
             raise
-        return httpx.Response(
-            conn.status,
-            headers=conn.headers,
-            stream=_Body(self, origin, conn, read_timeout),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
 
     def _checkout(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
@@ -304,22 +337,28 @@ class FastTransport(httpx.AsyncBaseTransport):
 
 
 def _encode(request: httpx.Request, body: bytes) -> bytes:
-    url = request.url
-    target = url.raw_path  # path + query, already percent-encoded
-    lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode(), target)]
+    head, has_length = encode_head(request.method, request.url.raw_path, request.headers.raw)
+    if not has_length and (body or request.method in ("POST", "PUT", "PATCH")):
+        return b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
+    return b"%s\r\n%s" % (head, body)
+
+
+def encode_head(method: str, target: bytes,
+                headers: list[tuple[bytes, bytes]]) -> tuple[bytes, bool]:
+    """The request line and header lines (without the blank line that ends them) as sent,
+    and whether a ``Content-Length`` is among them. ``target`` is the path and query,
+    already percent-encoded; a ``Transfer-Encoding`` is left out (the body is sent whole,
+    with a length)."""
+    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode(), target)]
     has_length = False
-    for name, value in request.headers.raw:
+    for name, value in headers:
         lower = name.lower()
         if lower == b"content-length":
             has_length = True
         elif lower == b"transfer-encoding":
-            continue  # the body is sent whole, with a length
+            continue
         lines.append(b"%s: %s\r\n" % (name, value))
-    if not has_length and (body or request.method in ("POST", "PUT", "PATCH")):
-        lines.append(b"content-length: %d\r\n" % len(body))
-    lines.append(b"\r\n")
-    lines.append(body)
-    return b"".join(lines)
+    return b"".join(lines), has_length
 
 
 def _insecure() -> ssl.SSLContext:
@@ -329,4 +368,4 @@ def _insecure() -> ssl.SSLContext:
     return context
 
 
-__all__ = ["FastTransport"]
+__all__ = ["FastTransport", "Origin", "encode_head"]
