@@ -212,6 +212,28 @@ async def test_401_takes_the_key_out_and_the_call_answers_with_another(
     assert p.ledger.state((1, 0.0)).token_total == 4 * 19
 
 
+async def test_a_non_streaming_call_moves_to_another_key_after_a_401_too(
+    vendor: tuple[FakeVendor, Accepting, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The non-streaming path (``_pooled_answer``, decision 0210): the same key
+    handling as a stream's, the answer's tokens counted against the key that answered,
+    no key left in flight."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    app, accepting, base = vendor
+    events = Events()
+    p = pool(key(3, label="revoked"), key(1, label="good"), events=events)
+    resolved = registry_with(base, p).resolve("oa:gpt-4o-mini")
+    app.then(Reply(chunks=["Hel", "lo"]))
+    result = await resolved.generate(REQUEST)
+    assert result.text == "Hello" and result.error is None
+    assert events.failed == ["revoked"]
+    assert resolved.key_label == "good" and resolved.key_id == 1
+    assert accepting.used == [SECRETS[3], SECRETS[1]]
+    assert p.ledger.in_flight((1, 0.0)) == p.ledger.in_flight((3, 0.0)) == 0
+    assert p.ledger.state((1, 0.0)).token_total == 19
+    assert p.ledger.state((3, 0.0)).token_total == 0
+
+
 async def test_when_every_key_is_refused_the_vendors_401_is_the_answer(
     vendor: tuple[FakeVendor, Accepting, str]
 ) -> None:

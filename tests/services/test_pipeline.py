@@ -253,10 +253,11 @@ async def test_complete_folds_the_answer_once(vendors: Vendors,
     done = await vendors.pipeline(policy).complete(spec())
     assert done.result.text == "Hi there"
     assert done.headers["x-switchboard-model"] == "a:gpt-4o-mini"
-    # The adapter folds the vendor's JSON body (spec.collect, its contract returns a
-    # ChatResult); after that the answer is replayed through metering and folded ONCE,
-    # by metering's collector (metered_generate used to fold it a second time).
-    assert list(folds.values()) == [len(result_events(done.result))] * 2
+    # The adapter's answer, as events (``ChatModel.generate_events``, decision 0210), goes
+    # through the retry layer and metering and is folded ONCE, by metering's collector
+    # (the adapter used to fold it into a ChatResult that was replayed, and
+    # metered_generate folded it once more).
+    assert list(folds.values()) == [len(result_events(done.result))]
     assert [r.body.get("stream") for r in vendors.a.chat_requests()] == [None]
     [outcome] = policy.grants[0].settled
     assert outcome is not None and outcome.status == "ok"

@@ -12,6 +12,7 @@ from switchboard.spec import (
     FinishReason,
     OverloadedError,
     RateLimitError,
+    ResponseMetadata,
     ServerError,
     StreamBrokenError,
     StreamEvent,
@@ -20,7 +21,7 @@ from switchboard.spec import (
     UpstreamConnectionError,
     collect,
 )
-from switchboard.upstream.retry import RetryPolicy, retrying_stream
+from switchboard.upstream.retry import RetryPolicy, retrying_events, retrying_stream
 
 
 class Script:
@@ -242,35 +243,80 @@ async def test_a_budget_stops_retries_whose_wait_would_overrun_it() -> None:
     assert collect(await run(s)).text == "ok" and waits == [20]
 
 
-SCRIPTS = [
+ANSWERS: list[list[list[StreamEvent | Exception]]] = [
     [[StreamStart(), TextDelta("a"), DONE]],
     [[StreamStart(), ErrorEvent(OverloadedError("busy", retry_after=2.0))],
      [StreamStart(), TextDelta("fine"), DONE]],
-    [[StreamStart(), UpstreamConnectionError("reset")], [StreamStart(), TextDelta("ok"), DONE]],
-    [[StreamStart(), RateLimitError("quota", retryable=False)]],
+    [[UpstreamConnectionError("reset")], [StreamStart(), TextDelta("ok"), DONE]],
+    [[RateLimitError("429", retry_after=3.0)], [ServerError("500")], [ServerError("500")]],
+    [[RateLimitError("quota", retryable=False)]],
     [[StreamStart(), ErrorEvent(ServerError("down"))]],
+    [[StreamStart(), ErrorEvent(RateLimitError("quota", retryable=False))]],
     [[StreamStart()]],
+    [[]],
+    [[StreamStart(), ResponseMetadata(response_id="r"), TextDelta("no end")]],
+    [[StreamStart(), TextDelta("a"), DONE, TextDelta("after the end"), DONE]],
+    [[StreamStart(), ErrorEvent(ServerError("down")), TextDelta("x"), DONE],
+     [StreamStart(), ResponseMetadata(model="m"), TextDelta("b"), DONE]],
+    [[StreamStart(), TextDelta("a"), ErrorEvent(ServerError("cut")), DONE]],
 ]
 
 
-@pytest.mark.parametrize("plan", SCRIPTS)
-async def test_an_in_memory_source_is_held_without_a_timer_with_the_same_outcome(
-        plan: list[list[StreamEvent | Exception]], monkeypatch: pytest.MonkeyPatch) -> None:
-    """``hold=None`` (a non-streaming answer replayed as events, decision 0177): the same
-    events, retries and waits as the timed hold, and no timed wait is made."""
-    from switchboard.upstream import retry
+@pytest.mark.parametrize("plan", ANSWERS)
+async def test_an_answer_list_is_retried_and_shaped_as_its_stream_would_be(
+        plan: list[list[StreamEvent | Exception]]) -> None:
+    """``retrying_events`` (a non-streaming answer, all its events at once: decision 0210)
+    gives the events, retries, waits and errors ``retrying_stream`` gives for the same
+    answers replayed as streams (each answer raises, or is a list of events)."""
 
-    async def timed(script: Script, hold: float | None) -> tuple[list[str], list[float], int]:
+    async def streamed() -> tuple[list[str], list[float], int]:
         waits.clear()
+        script = Script(*plan)
         stream = retrying_stream(script.open, RetryPolicy(max_retries=2, jitter=0),
-                                 sleep=no_sleep, hold=hold)
-        events = [repr(e) for e in [e async for e in stream]]
+                                 sleep=no_sleep)
+        try:
+            events = [repr(e) for e in [e async for e in stream]]
+        except Exception as exc:  # compared below
+            events = [f"raised {exc!r}"]
         return events, list(waits), script.opened
 
-    expected = await timed(Script(*plan), 0.25)
+    async def listed() -> tuple[list[str], list[float], int]:
+        waits.clear()
+        opened = 0
 
-    async def no_timed_wait(*args: object, **kwargs: object) -> object:
-        raise AssertionError("a timed wait for an in-memory source")
+        async def answer() -> list[StreamEvent]:
+            nonlocal opened
+            steps = plan[min(opened, len(plan) - 1)]
+            opened += 1
+            if steps and isinstance(steps[0], Exception):
+                raise steps[0]
+            return [step for step in steps if not isinstance(step, Exception)]
 
-    monkeypatch.setattr(retry.asyncio, "wait", no_timed_wait)
-    assert await timed(Script(*plan), None) == expected
+        try:
+            got = await retrying_events(answer, RetryPolicy(max_retries=2, jitter=0),
+                                        sleep=no_sleep)
+            events = [repr(e) for e in got]
+        except Exception as exc:  # compared below
+            events = [f"raised {exc!r}"]
+        return events, list(waits), opened
+
+    assert await listed() == await streamed()
+
+
+async def test_retrying_events_reports_each_retry() -> None:
+    seen: list[tuple[int, str, float]] = []
+    answers: list[list[StreamEvent] | Exception] = [
+        RateLimitError("429", retry_after=1.0), [StreamStart(), ErrorEvent(ServerError("x"))],
+        [StreamStart(), TextDelta("ok"), DONE]]
+
+    async def answer() -> list[StreamEvent]:
+        step = answers.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    events = await retrying_events(
+        answer, RetryPolicy(max_retries=2, jitter=0), sleep=no_sleep,
+        on_retry=lambda n, error, wait: seen.append((n, error.message, wait)))
+    assert collect(events).text == "ok"
+    assert seen == [(1, "429", 1.0), (2, "x", 1.0)]

@@ -5,10 +5,11 @@ This is where the framework wraps every adapter, so adapters stay simple:
 - ``stream()`` runs the adapter's stream inside ``upstream.retrying_stream`` (the one
   retry layer: retries only before the first event reached the caller), with
   ``RetryPolicy(max_retries=<the instance's config.max_retries>)``.
-- ``generate_events()`` makes the adapter's one non-streaming call, replayed as events,
-  under the same ``retrying_stream`` and policy: a *retryable* ``ProviderError`` raised,
-  or returned in-band before any output was produced, is retried there — one retry loop
-  for both modes (issue 12). ``generate()`` folds it.
+- ``generate_events()`` makes the adapter's one non-streaming call, its answer as
+  events (``ChatModel.generate_events``), under the same retry module and policy
+  (``retrying_events``: the stream's rules on a list): a *retryable* ``ProviderError``
+  raised, or returned in-band before any output was produced, is retried there (issue
+  12), and the events are replayed to the caller. ``generate()`` folds them.
 - ``provider_options`` that try to set a field the gateway owns (the model, the stream
   protocol, the conversation, the instance's settings...) are refused before the adapter
   runs, for every adapter alike (``registry.passthrough``).
@@ -39,21 +40,29 @@ from functools import partial
 
 from switchboard.registry.keypool import KeyLease, KeyPool, PoolKey
 from switchboard.registry.passthrough import check_provider_options
-from switchboard.spec.collect import ChatResult, collect_stream, result_events
+from switchboard.spec.collect import ChatResult, collect_stream
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult, batches, merge
 from switchboard.spec.errors import AuthenticationError, InvalidRequestError, MissingApiKeyError
-from switchboard.spec.events import Finish, StreamEvent
+from switchboard.spec.events import ErrorEvent, Finish, StreamEvent
 from switchboard.spec.image import ImageRequest, ImageResult, image_cost
 from switchboard.spec.image import merge as merge_images
 from switchboard.spec.model import Capabilities, ImageCapabilities, ModelInfo, ModelType
 from switchboard.spec.provider import ChatModel, EmbeddingModel, ImageModel, Provider
 from switchboard.spec.request import ChatRequest
 from switchboard.spec.usage import Price, Usage, cost
-from switchboard.upstream.retry import HOLD, RetryPolicy, retrying_call, retrying_stream
+from switchboard.upstream.retry import (
+    RetryPolicy,
+    retrying_call,
+    retrying_events,
+    retrying_stream,
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 Attempt = Callable[[ChatModel], AsyncGenerator[StreamEvent, None]]
-"""One vendor call with a given adapter model, as events (a stream, or one replayed)."""
+"""One vendor call with a given adapter model, as a stream of events."""
+Answer = Callable[[ChatModel], Awaitable[list[StreamEvent]]]
+"""One non-streaming vendor call with a given adapter model, its answer as events."""
+_ENDS = (Finish, ErrorEvent)
 
 
 @dataclass(slots=True)
@@ -185,19 +194,31 @@ class ResolvedModel:
         check_provider_options(request, self.provider)
         return self._retrying(lambda model: _generator(model.stream(request)))
 
-    def _retrying(self, attempt: Attempt, *, one_shot: bool = False
-                  ) -> AsyncIterator[StreamEvent]:
+    def _retrying(self, attempt: Attempt) -> AsyncIterator[StreamEvent]:
         """``attempt`` under the one retry layer; with a key pool, each try leases its
-        key (``_pooled``). ``one_shot``: a non-streaming answer replayed as events, all in
-        memory once the first came, so the retry layer holds its start without a timer."""
+        key (``_pooled``)."""
         model = self.chat_model()  # the key check, before any network
         return retrying_stream(
             (lambda: attempt(model)) if self.keys is None else (lambda: self._pooled(attempt)),
             self.policy,
             provider=self.provider.name,
             sleep=self.sleep,
-            hold=None if one_shot else HOLD,
         )
+
+    def _answering(self, answer: Answer) -> AsyncIterator[StreamEvent]:
+        """``answer`` under the one retry layer (``retrying_events``: the same rules as
+        a stream, on the answer's list of events), replayed as events; with a key pool,
+        each try leases its key (``_pooled_answer``). One generator per call, resumed
+        per event, where a replayed answer used to cross two (decision 0210)."""
+        model = self.chat_model()  # the key check, before any network
+        return _replay(partial(
+            retrying_events,
+            (lambda: answer(model)) if self.keys is None else
+            (lambda: self._pooled_answer(answer)),
+            self.policy,
+            provider=self.provider.name,
+            sleep=self.sleep,
+        ))
 
     def _lease(self, tried: set[int], refused: AuthenticationError | None) -> KeyLease:
         """A key for the next try, none of ``tried``; when every key was refused during
@@ -246,13 +267,39 @@ class ResolvedModel:
             finally:
                 lease.release()
 
+    async def _pooled_answer(self, answer: Answer) -> list[StreamEvent]:
+        """``_pooled`` for a non-streaming answer: one try with a leased key, another
+        key at once after a 401, the tokens of the answer's ``Finish`` counted against
+        the key (those ``_pooled`` would count as the retry layer reads up to the end)."""
+        assert self.keyed is not None
+        tried: set[int] = set()
+        refused: AuthenticationError | None = None
+        while True:
+            lease = self._lease(tried, refused)
+            try:
+                try:
+                    events = await answer(self.keyed(lease.key).chat_model(self.model_id))
+                except AuthenticationError as exc:
+                    lease.fail(exc)
+                    tried.add(lease.key.id)
+                    refused = exc
+                    continue
+                for event in events:
+                    if isinstance(event, Finish):
+                        lease.record_tokens(event.usage.total_tokens)
+                    if isinstance(event, _ENDS):
+                        break
+                return events
+            finally:
+                lease.release()
+
     def generate_events(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """ONE non-streaming vendor call, replayed as the events of a stream, under the
         same retry layer as ``stream()`` (a retryable error raised, or returned in-band
         before any output, is retried; the retries are the one loop in
         ``upstream.retry``, not a second copy here)."""
         check_provider_options(request, self.provider)
-        return self._retrying(lambda model: _one_shot(model, request), one_shot=True)
+        return self._answering(lambda model: model.generate_events(request))
 
     @property
     def native_choices(self) -> bool:
@@ -270,7 +317,7 @@ class ResolvedModel:
                                n: int) -> AsyncIterator[StreamEvent]:
         """``generate_events`` of ONE non-streaming call answering ``n`` choices."""
         check_provider_options(request, self.provider)
-        return self._retrying(lambda model: _choices_shot(model, request, n), one_shot=True)
+        return self._answering(lambda model: model.generate_choices(request, n))
 
     async def generate(self, request: ChatRequest) -> ChatResult:
         """``generate_events`` folded: the whole answer (its error, if it failed after
@@ -319,15 +366,11 @@ def _generator(events: AsyncIterator[StreamEvent]) -> AsyncGenerator[StreamEvent
     return _wrap(events)
 
 
-async def _choices_shot(model: ChatModel, request: ChatRequest,
-                        n: int) -> AsyncGenerator[StreamEvent, None]:
-    for event in await model.generate_choices(request, n):
-        yield event
-
-
-async def _one_shot(model: ChatModel, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-    result = await model.generate(request)
-    for event in result_events(result):
+async def _replay(answer: Callable[[], Awaitable[list[StreamEvent]]]
+                  ) -> AsyncGenerator[StreamEvent, None]:
+    """The events of ``answer()``, awaited on the first read (not before: a caller that
+    never reads makes no call)."""
+    for event in await answer():
         yield event
 
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from switchboard.spec.collect import ChatResult, collect_stream
+from switchboard.spec.collect import ChatResult, collect_stream, result_events
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import InvalidRequestError, MissingApiKeyError
 from switchboard.spec.events import StreamEvent
@@ -95,6 +95,15 @@ class ChatModel(ABC):
         non-streaming endpoint, converting its response to the same neutral events and
         folding them with ``collect`` (one accumulation path for both modes)."""
         return await collect_stream(self.stream(request))
+
+    async def generate_events(self, request: ChatRequest) -> list[StreamEvent]:
+        """``generate`` as the events of a stream (``StreamStart`` ... ``Finish`` or
+        ``ErrorEvent``), which the framework replays through its retry layer and
+        metering: by default the folded result replayed (``result_events``). An adapter
+        that converts the vendor's answer to events returns those instead, skipping a
+        fold and its replay per call; ``collect`` of them is the same result
+        (decision 0210). Raise a ``ProviderError`` as ``generate`` would."""
+        return result_events(await self.generate(request))
 
 
 class EmbeddingModel(ABC):

@@ -143,7 +143,13 @@ async def post_call(call: HttpCall) -> tuple[Any, httpx.Headers]:
         raise call.map_error(exc) from None
 
 
+async def answer_call(call: HttpCall, convert: ConvertResponse) -> list[StreamEvent]:
+    """Run ``call`` without streaming: the converted body as the events of a stream
+    (``ChatModel.generate_events``)."""
+    data, headers = await post_call(call)
+    return [StreamStart(call.warnings), *convert(headers, data)]
+
+
 async def generate_call(call: HttpCall, convert: ConvertResponse) -> ChatResult:
     """Run ``call`` without streaming and fold the converted body with ``collect``."""
-    data, headers = await post_call(call)
-    return collect([StreamStart(call.warnings), *convert(headers, data)])
+    return collect(await answer_call(call, convert))

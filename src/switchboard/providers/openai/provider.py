@@ -26,10 +26,10 @@ from switchboard.providers.openai.images import build_edit_body, fetch_urls
 from switchboard.providers.openai.images import parse_response as parse_images
 from switchboard.providers.openai.models import openai_capabilities, openai_model_info
 from switchboard.providers.openai.quirks import OPENAI_QUIRKS, Quirks
-from switchboard.spec.collect import ChatResult
+from switchboard.spec.collect import ChatResult, collect
 from switchboard.spec.embedding import EmbeddingRequest, EmbeddingResult
 from switchboard.spec.errors import ProviderError
-from switchboard.spec.events import StreamEvent, StreamStart
+from switchboard.spec.events import StreamEvent
 from switchboard.spec.image import ImageRequest, ImageResult
 from switchboard.spec.model import Capabilities, ModelInfo, ModelType
 from switchboard.spec.provider import (
@@ -45,7 +45,7 @@ from switchboard.upstream.client import Multipart, request_json
 from switchboard.upstream.driver import (
     HttpCall,
     StartStream,
-    generate_call,
+    answer_call,
     post_call,
     stream_call,
 )
@@ -97,16 +97,18 @@ class OpenAIChatModel(ChatModel):
 
     async def generate_choices(self, request: ChatRequest, n: int) -> list[StreamEvent]:
         call = self._call(request, stream=False, n=n)
-        data, headers = await post_call(call)
-        return [StreamStart(call.warnings), *convert_response(
-            call.instance, data, headers.get("x-request-id"),
-            self.provider.quirks.reasoning_field, call.secrets, n=n)]
+        reasoning = self.provider.quirks.reasoning_field
+        return await answer_call(call, lambda headers, data: convert_response(
+            call.instance, data, headers.get("x-request-id"), reasoning, call.secrets, n=n))
 
-    async def generate(self, request: ChatRequest) -> ChatResult:
+    async def generate_events(self, request: ChatRequest) -> list[StreamEvent]:
         call = self._call(request, stream=False)
         reasoning = self.provider.quirks.reasoning_field
-        return await generate_call(call, lambda headers, data: convert_response(
+        return await answer_call(call, lambda headers, data: convert_response(
             call.instance, data, headers.get("x-request-id"), reasoning, call.secrets))
+
+    async def generate(self, request: ChatRequest) -> ChatResult:
+        return collect(await self.generate_events(request))
 
 
 class OpenAIEmbeddingModel(EmbeddingModel):
