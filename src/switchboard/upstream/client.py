@@ -28,7 +28,13 @@ import orjson
 
 from switchboard import __version__
 from switchboard.upstream.errors import error_from_exception, error_from_response
-from switchboard.upstream.transport import METHODS, FastTransport, Origin, encode_head
+from switchboard.upstream.transport import (
+    METHODS,
+    FastTransport,
+    Origin,
+    ResponseHeaders,
+    encode_head,
+)
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 120.0
@@ -335,7 +341,7 @@ async def _fetch_json(transport: FastTransport, provider: str, wire: _Wire, body
     try:
         status, raw, data = await transport.fetch(wire.origin, payload, CONNECT_TIMEOUT,
                                                   read_timeout or READ_TIMEOUT)
-        headers = httpx.Headers(raw)
+        headers = ResponseHeaders(raw)
         encoding = headers.get("content-encoding")
         if encoding and encoding.strip().lower() != "identity":
             # Compressed: httpx's decoders, as ``_read`` does.

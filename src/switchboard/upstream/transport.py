@@ -27,6 +27,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from itertools import chain
 
 import httptools
 import httpx
@@ -361,6 +362,20 @@ def encode_head(method: str, target: bytes,
     return b"".join(lines), has_length
 
 
+class ResponseHeaders(httpx.Headers):
+    """``httpx.Headers`` of a response head as the parser gave it, built without httpx's
+    per-item normalising (a type check and a conversion call for each name and value,
+    which are bytes already) and with the encoding httpx would detect on first use
+    (``ascii`` when every byte is, else detected as httpx does). Equal to
+    ``httpx.Headers(raw)`` in every method (a test compares them); ~2x cheaper to build
+    and to read with the 3 headers of the benchmark's mock, more with the ~20 a vendor
+    sends (decision 0209)."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._list = [(name, name.lower(), value) for name, value in raw]
+        self._encoding = "ascii" if b"".join(chain.from_iterable(raw)).isascii() else None
+
+
 def _insecure() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -368,4 +383,4 @@ def _insecure() -> ssl.SSLContext:
     return context
 
 
-__all__ = ["FastTransport", "Origin", "encode_head"]
+__all__ = ["FastTransport", "Origin", "ResponseHeaders", "encode_head"]
