@@ -74,6 +74,28 @@ async def test_key_and_base_url_from_env(vendor: FakeVendor, base: str,
     assert "openai-project" not in sent.headers
 
 
+async def test_org_and_project_env_are_read_once_per_provider_the_key_per_call(
+        vendor: FakeVendor, base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0211: ``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` are read once per
+    provider object (as the official SDK reads them per client); the key from
+    ``OPENAI_API_KEY`` is still read at each call (decision 0035)."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
+    monkeypatch.delenv("OPENAI_PROJECT_ID", raising=False)
+    provider = OpenAIProvider(OpenAIConfig(base_url=base))
+    await provider.chat_model("gpt-4o-mini").generate(HELLO)
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-2")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-2")
+    monkeypatch.setenv("OPENAI_API_KEY", KEY + "-new")
+    await provider.chat_model("gpt-4o-mini").generate(HELLO)
+    assert vendor.last.headers["openai-organization"] == "org-1"
+    assert "openai-project" not in vendor.last.headers
+    assert vendor.last.headers["authorization"] == f"Bearer {KEY}-new"
+    await OpenAIProvider(OpenAIConfig(base_url=base)).chat_model("gpt-4o-mini").generate(HELLO)
+    assert vendor.last.headers["openai-organization"] == "org-2"
+    assert vendor.last.headers["openai-project"] == "proj-2"
+
+
 async def test_config_headers(vendor: FakeVendor, base: str) -> None:
     provider = OpenAIProvider(OpenAIConfig(
         base_url=base, api_key=KEY, project="proj_1", extra_headers={"x-trace": "abc"}))

@@ -72,7 +72,7 @@ class MessageConverter:
 
     # -- user ----------------------------------------------------------------------
     def _user_content(self, m: Message) -> str | list[JsonDict]:
-        if all(isinstance(p, TextPart) for p in m.parts) and len(m.parts) == 1:
+        if len(m.parts) == 1 and isinstance(m.parts[0], TextPart):
             return m.text
         content: list[JsonDict] = []
         for p in m.parts:

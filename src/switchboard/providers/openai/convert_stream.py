@@ -183,8 +183,10 @@ class StreamConverter:
                     events.append(ReasoningDelta(text=reasoning))
             content = delta.get("content")
             if isinstance(content, str) and content:
+                # Vendors send ``"logprobs": null`` in every chunk: only a non-empty
+                # value can hold any (``logprobs_of`` of anything else is None).
                 events.append(TextDelta(text=content, logprobs=logprobs_of(choice)
-                                        if "logprobs" in choice else None))
+                                        if choice.get("logprobs") else None))
             refusal = delta.get("refusal")
             if isinstance(refusal, str) and refusal:
                 if not state.refusal:

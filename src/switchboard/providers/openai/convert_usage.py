@@ -14,6 +14,10 @@ from switchboard.spec.usage import Usage
 
 
 def _int(value: Any) -> int | None:
+    """An integer count, or None (a bool is not one). The exact type first: every number
+    from JSON is exactly ``int``, and this runs ~4 times per call (issue 12)."""
+    if type(value) is int:
+        return value
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

@@ -13,6 +13,7 @@ https://platform.openai.com/docs/guides/reasoning
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,11 +71,14 @@ def _base_id(model_id: str) -> str:
     return model_id.rsplit("/", 1)[-1].lower()
 
 
+@lru_cache(maxsize=1024)
 def is_reasoning_model(model_id: str) -> bool:
-    """An OpenAI reasoning model (o-series, gpt-5 family), judged by its id."""
+    """An OpenAI reasoning model (o-series, gpt-5 family), judged by its id (kept per id:
+    a regular expression per call for a handful of ids)."""
     return bool(_REASONING.match(_base_id(model_id)))
 
 
+@lru_cache(maxsize=1024)
 def is_known_non_reasoning_model(model_id: str) -> bool:
     """An OpenAI model known to reject ``reasoning_effort`` (gpt-4o, gpt-4.1, ...)."""
     return bool(_NOT_REASONING.match(_base_id(model_id)))
