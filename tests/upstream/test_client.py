@@ -145,3 +145,34 @@ def test_the_lean_exchange_sends_the_bytes_of_the_httpx_request(
 def test_other_methods_and_schemes_take_httpx() -> None:
     assert client._wire("HEAD", "http://127.0.0.1:5000/x", None, (), False) is None
     assert client._wire("OPTIONS", "http://127.0.0.1:5000/x", None, (), False) is None
+
+
+async def test_a_stream_reads_alike_plain_chunked_and_compressed(
+        vendor: tuple[str, list[bytes]]) -> None:
+    """``open_stream`` + ``iter_bytes`` through the lean exchange (decision 0209): the
+    decoded body is the same whether it is read from the transport's stream directly
+    (no content encoding) or through httpx's decoders (gzip), and a status error is the
+    same ``ProviderError`` with its ``Retry-After``."""
+    from switchboard.spec import RateLimitError
+
+    url, replies = vendor
+    sse = b"".join(b"data: {\"n\": %d}\n\n" % i for i in range(50)) + b"data: [DONE]\n\n"
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(sse[i:i + 100]), sse[i:i + 100])
+                       for i in range(0, len(sse), 100)) + b"0\r\n\r\n"
+    replies.extend([
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+        b"transfer-encoding: chunked\r\n\r\n" + chunked,
+        _reply(gzip.compress(sse), b"content-encoding: gzip"),
+        _reply(sse, b"content-encoding: identity"),
+        b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-type: application/json"
+        b"\r\ncontent-length: 33\r\n\r\n" + b'{"error": {"message": "slow down"}}'[:33],
+    ])
+    for _ in range(3):
+        async with client.open_stream("p", "POST", url, headers={}, body={"q": 1}) as resp:
+            got = b"".join([chunk async for chunk in client.iter_bytes("p", resp)])
+            assert got == sse
+            assert resp.is_closed  # given back at the body's end
+    with pytest.raises(RateLimitError) as info:
+        async with client.open_stream("p", "POST", url, headers={}, body={"q": 1}):
+            pass
+    assert info.value.retry_after == 7

@@ -33,6 +33,7 @@ from switchboard.upstream.transport import (
     FastTransport,
     Origin,
     ResponseHeaders,
+    StreamingBody,
     encode_head,
 )
 
@@ -223,6 +224,13 @@ async def _send(
                 await response.aclose()
     except httpx.HTTPError as exc:
         raise error_from_exception(provider, exc, secrets) from None
+    return await _checked(provider, response, secrets)
+
+
+async def _checked(provider: str, response: httpx.Response,
+                   secrets: tuple[str, ...]) -> httpx.Response:
+    """``response``, or the ``ProviderError`` of its status >= 400 (its body read, up to
+    ``MAX_ERROR_BODY`` when streaming, and the response closed)."""
     if response.status_code >= 400:
         try:
             body = b""
@@ -245,8 +253,7 @@ async def _read(response: httpx.Response) -> None:
     stream as it is: ``Response.aread`` would pass each chunk through a decoder, a byte
     chunker and a download counter first, ~10 us per call (decision 0177). Compressed
     bodies go through httpx's decoders as before."""
-    encoding = response.headers.get("content-encoding")
-    if encoding and encoding.strip().lower() != "identity":
+    if _encoded(response.headers):
         await response.aread()
         return
     stream = response.stream
@@ -342,8 +349,7 @@ async def _fetch_json(transport: FastTransport, provider: str, wire: _Wire, body
         status, raw, data = await transport.fetch(wire.origin, payload, CONNECT_TIMEOUT,
                                                   read_timeout or READ_TIMEOUT)
         headers = ResponseHeaders(raw)
-        encoding = headers.get("content-encoding")
-        if encoding and encoding.strip().lower() != "identity":
+        if _encoded(headers):
             # Compressed: httpx's decoders, as ``_read`` does.
             response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(data))
             data = await response.aread()
@@ -371,8 +377,22 @@ async def open_stream(
     Status errors are raised *here*, before the adapter yields anything, so the retry
     policy can act on them.
     """
-    request = _request(method, url, headers, body, params, read_timeout)
-    response = await _send(provider, request, secrets, stream=True)
+    response: httpx.Response | None = None
+    transport = _pool()[1]
+    if isinstance(transport, FastTransport) and not isinstance(body, Multipart):
+        wire = _wire(method, url, tuple(params.items()) if params is not None else None,
+                     tuple(headers.items()), body is not None)
+        if wire is not None:  # the request's bytes, no httpx.Request (decision 0209)
+            payload = wire.payload(b"" if body is None else dumps(body))
+            try:
+                response = await transport.open(wire.origin, payload, CONNECT_TIMEOUT,
+                                                read_timeout or READ_TIMEOUT)
+            except httpx.HTTPError as exc:
+                raise error_from_exception(provider, exc, secrets) from None
+            response = await _checked(provider, response, secrets)
+    if response is None:
+        request = _request(method, url, headers, body, params, read_timeout)
+        response = await _send(provider, request, secrets, stream=True)
     try:
         yield response
     finally:
@@ -380,9 +400,27 @@ async def open_stream(
 
 
 async def iter_bytes(provider: str, response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body's raw chunks, with transport failures mapped to ``ProviderError``."""
+    """The body's raw chunks, with transport failures mapped to ``ProviderError``.
+
+    A body of ``FastTransport`` without a content encoding is read from the transport's
+    stream as it is: what ``aiter_bytes`` gives for it (identity decoder, no chunk size)
+    without its two generator layers and per-chunk decoder and chunker calls, once per
+    chunk of every stream (decision 0209). The response is closed at the body's end,
+    as ``aiter_raw`` does. Compressed bodies go through httpx's decoders as before."""
+    stream = response.stream
     try:
-        async for chunk in response.aiter_bytes():
-            yield chunk
+        if isinstance(stream, StreamingBody) and not _encoded(response.headers):
+            async for chunk in stream:
+                yield chunk
+            await response.aclose()
+        else:
+            async for chunk in response.aiter_bytes():
+                yield chunk
     except httpx.HTTPError as exc:
         raise error_from_exception(provider, exc) from None
+
+
+def _encoded(headers: httpx.Headers) -> bool:
+    """Whether the body has a content encoding to undo (``identity`` is none)."""
+    encoding = headers.get("content-encoding")
+    return bool(encoding) and encoding.strip().lower() != "identity"

@@ -167,7 +167,7 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(_ReadTimedOut())
 
 
-class _Body(httpx.AsyncByteStream):
+class StreamingBody(httpx.AsyncByteStream):
     """The response body as it arrives; gives the connection back when done."""
 
     def __init__(self, pool: FastTransport, origin: Origin, conn: _Connection,
@@ -218,15 +218,20 @@ class FastTransport(httpx.AsyncBaseTransport):
                                                                else 80))
         body = request.content if isinstance(request.stream, httpx.ByteStream) else (
             await request.aread())
-        read_timeout = timeouts.get("read")
-        conn = await self._open(origin, _encode(request, body), timeouts.get("connect"),
-                                read_timeout)
-        return httpx.Response(
-            conn.status,
-            headers=conn.headers,
-            stream=_Body(self, origin, conn, read_timeout),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return await self.open(origin, _encode(request, body), timeouts.get("connect"),
+                               timeouts.get("read"))
+
+    async def open(self, origin: Origin, payload: bytes, connect_timeout: float | None,
+                   read_timeout: float | None) -> httpx.Response:
+        """Send ``payload`` (a whole HTTP/1.1 request, as ``_encode`` makes it): the
+        response, its body streaming (``StreamingBody``). ``handle_async_request`` for a
+        request already encoded, without an ``httpx.Request`` (decision 0209)."""
+        conn = await self._open(origin, payload, connect_timeout, read_timeout)
+        response = httpx.Response(
+            conn.status, stream=StreamingBody(self, origin, conn, read_timeout),
+            extensions={"http_version": b"HTTP/1.1"})
+        response.headers = ResponseHeaders(conn.headers)  # what ``headers=`` would build
+        return response
 
     async def fetch(self, origin: Origin, payload: bytes, connect_timeout: float | None,
                     read_timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -241,7 +246,7 @@ class FastTransport(httpx.AsyncBaseTransport):
         conn = await self._open(origin, payload, connect_timeout, read_timeout)
         parts: list[bytes] = []
         try:
-            while True:  # as ``_Body.__aiter__`` reads
+            while True:  # as ``StreamingBody.__aiter__`` reads
                 if conn.chunks:
                     parts.append(conn.take())
                     continue
@@ -383,4 +388,4 @@ def _insecure() -> ssl.SSLContext:
     return context
 
 
-__all__ = ["FastTransport", "Origin", "ResponseHeaders", "encode_head"]
+__all__ = ["FastTransport", "Origin", "ResponseHeaders", "StreamingBody", "encode_head"]
