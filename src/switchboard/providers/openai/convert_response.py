@@ -50,12 +50,12 @@ def convert_response(
         raise error_from_event(provider, body, request_id=request_id, secrets=secrets)
     metadata = metadata_of(body, request_id)
     choices = [as_dict(c) for c in body.get("choices") or ()]
-    by_index = {c.get("index", 0): c for c in choices}
     usage = convert_usage(body.get("usage")) or Usage()
     if n == 1:
-        return [metadata, *_choice_events(choices[0] if choices else {}, reasoning_field),
-                Finish(map_finish((choices[0] if choices else {}).get("finish_reason")),
-                       usage)]
+        choice = choices[0] if choices else {}
+        return [metadata, *_choice_events(choice, reasoning_field),
+                Finish(map_finish(choice.get("finish_reason")), usage)]
+    by_index = {c.get("index", 0): c for c in choices}
     # ``n`` forwarded (decision 0084): choice i >= 1 tagged, its usage explicit zeros;
     # choice 0 last, untagged, with the vendor's usage (as ``StreamConverter`` does).
     events: list[StreamEvent] = []
@@ -82,7 +82,9 @@ def _choice_events(choice: dict[str, Any],
             events.append(ReasoningDelta(text=reasoning))
     content = message.get("content")
     if isinstance(content, str) and content:
-        events.append(TextDelta(text=content, logprobs=logprobs_of(choice)))
+        # ``"logprobs": null`` unless they were asked for (``logprobs_of`` of it is None)
+        events.append(TextDelta(text=content, logprobs=logprobs_of(choice)
+                                if choice.get("logprobs") else None))
     refusal = message.get("refusal")
     if isinstance(refusal, str) and refusal:
         events.append(ResponseMetadata(extra={"refusal": True}))
