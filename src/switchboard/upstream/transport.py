@@ -100,7 +100,9 @@ class _Connection(asyncio.Protocol):
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.transport.pause_reading()
             self.paused = True
-        self._wake()
+        waiter = self.waiter  # ``_wake`` inline: once per chunk of every stream
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def on_message_complete(self) -> None:
         # Read now: once the message is done the parser resets, and asking later
