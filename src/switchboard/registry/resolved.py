@@ -111,11 +111,12 @@ class ResolvedModel:
     def chat_model(self) -> ChatModel:
         """The adapter's model, after the key check (no network happens before it);
         with a key pool, of its first serving key (a call leases its own per attempt)."""
-        if self.model_type == "embedding":
+        model_type = self.model_type
+        if model_type == "embedding":
             raise InvalidRequestError(
                 f"model '{self.ref}' is an embedding model: it turns text into vectors "
                 "and cannot answer messages; choose a chat model", param="model")
-        if self.model_type == "image":
+        if model_type == "image":
             raise InvalidRequestError(
                 f"model '{self.ref}' is an image model: it draws pictures from a prompt "
                 "and cannot answer messages; choose a chat model", param="model")
