@@ -241,8 +241,9 @@ async def retrying_events(
 
     Why a list and not ``retrying_stream``: nothing of a non-streaming answer reaches
     the caller before all of it came, so there is no hold to time and no event to pass
-    on one by one; a generator resumed per event, twice (this layer and the replay
-    under it), measured ~10 % of the vendor exchange's calls (decision 0210)."""
+    on one by one. With the adapter's fold and replay that this replaced, a generator
+    resumed per event twice (this layer and the replay under it) measured ~26 Python
+    and ~16 C function calls per JSON request (decision 0210)."""
     attempt = 0
     waited = 0.0
     while True:
