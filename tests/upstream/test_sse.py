@@ -85,3 +85,11 @@ def test_every_two_way_split_decodes_like_the_whole() -> None:
         ("message", "tail", "7")]
     for cut in range(1, len(raw)):
         assert decode(raw[:cut], raw[cut:]) == whole, cut
+
+
+def test_data_lines_read_inline_as_the_field_rules_read_them() -> None:
+    """``data: `` lines skip ``_line`` (the usual line of every event): the same value as
+    the field rules give (one space removed, later colons kept, empty kept)."""
+    text = (b"data: a:b\ndata: \ndata:  two\ndata:x\ndata\n\n"
+            b"data: {\"k\": \"v: w\"}\n\n")
+    assert [e.data for e in decode(text)] == ["a:b\n\n two\nx\n", '{"k": "v: w"}']

@@ -81,7 +81,11 @@ class SSEDecoder:
         events: list[SSEEvent] = []
         for line in lines:
             if line:
-                self._line(line)
+                if line.startswith("data: "):  # ``_line``'s answer for the usual line,
+                    self._data.append(line[6:])  # inline: once per event of every stream
+                    self._has_data = True
+                else:
+                    self._line(line)
             else:
                 ev = self._dispatch()
                 if ev is not None:
