@@ -1,8 +1,9 @@
 """Start-up loads only what the first request needs (issue 12: start-up time, idle memory).
 
-A real server start (the app's lifespan on an already migrated database, the ordinary
-case) and a first ``/v1`` request must not import the modules below; each is deferred to
-the first request that needs it. A module that creeps back into the start fails here.
+A real server start (the app's lifespan on an already migrated and seeded database, the
+ordinary case) and a first ``/v1`` request must not import the modules below; each is
+deferred to the first request that needs it. A module that creeps back into the start
+fails here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ DEFERRED = {
     "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",
     "switchboard.api.responses.wire": "/v1/responses, on its first request",
     "switchboard.api.responses.render": "/v1/responses, on its first request",
+    # provider adapters: with the first provider of their kind built (decision 0220); the
+    # registry knows the kinds from registry.kinds.BUILTIN_KINDS and their light config
+    **{f"switchboard.providers.{kind}.provider": "its adapter, imported with the first "
+       "provider of that kind (registry.kinds.BuiltinKind, decision 0220)"
+       for kind in ("offline", "openai", "openai_compatible", "anthropic", "mistral",
+                    "gemini")},
     # the REST routers and web pages: on the first request that reaches them (decision 0181)
     **{m: "REST routers and pages, mounted on first use (api.lazy_routes.DeferredRouters)"
        for m in ROUTER_MODULES},
@@ -48,7 +55,14 @@ _SCRIPT = """
 import asyncio, json, sys
 from switchboard.db.migrate import ensure_schema
 if sys.argv[1] == "migrate":
-    asyncio.run(ensure_schema())
+    from switchboard.db.engine import Database
+    from switchboard.services.seed import seed_catalog
+    async def prepare():
+        await ensure_schema()
+        db = Database.from_settings()
+        await seed_catalog(db)  # a first start seeds once, with every adapter imported
+        await db.dispose()
+    asyncio.run(prepare())
     raise SystemExit
 from starlette.testclient import TestClient
 from switchboard.api.app import create_app
@@ -77,7 +91,7 @@ def _run(*args: str) -> str:
 
 def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
         _isolated_env: Path) -> None:
-    _run("migrate")  # a database at head: the start then needs no migration tooling
+    _run("migrate")  # a database at head, seeded: the start needs no migration tooling
     report = json.loads(_run("serve", json.dumps(sorted(DEFERRED))).strip().splitlines()[-1])
     assert report["first"] == 401  # the request was answered, by the OpenAI surface
     assert report["loaded"] == [], {m: DEFERRED[m] for m in report["loaded"]}

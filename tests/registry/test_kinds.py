@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.providers.offline import OfflineProvider
-from switchboard.registry import Kinds, load_kinds
+from switchboard.registry import BUILTIN_KINDS, Kinds, load_kinds
+from switchboard.registry.kinds import BuiltinKind
 from tests.plugins.distributions import (
     ABSTRACT,
     NO_KIND,
@@ -125,3 +129,66 @@ def test_kinds_can_be_given_directly() -> None:
     assert kinds.get("offline") is OfflineProvider
     assert kinds.get("openai") is None
     assert len(kinds) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(BUILTIN_KINDS))
+def test_each_builtin_declaration_says_what_its_class_says(kind: str) -> None:
+    """A start reads these instead of importing the adapter (decision 0220): they must
+    never drift from the class."""
+    declared = BUILTIN_KINDS[kind]
+    cls = load_kinds(plugins=False).get(kind)
+    assert cls is not None and cls.kind == kind
+    assert declared.target == f"{cls.__module__.rsplit('.', 1)[0]}:{cls.__name__}"
+    assert (declared.display_name, declared.default_model) == (
+        cls.display_name, cls.default_model)
+    config_module, _, config_name = declared.config.partition(":")
+    assert cls.Config is getattr(importlib.import_module(config_module), config_name)
+    if declared.presets is not None:
+        assert kind == "openai_compatible"
+
+
+_LAZY = """
+import json, sys
+from switchboard.registry import Registry, load_kinds
+from switchboard.registry.environment import environment_instances
+kinds = load_kinds(plugins=False)
+instances = environment_instances(kinds)
+registry = Registry(kinds, instances)
+declared = {k: (kinds.display_name_of(k), kinds.default_model_of(k)) for k in kinds.declared()}
+before = sorted(m for m in sys.modules if m.endswith(".provider"))
+registry.resolve("offline:offline-chat")  # builds the one provider of that kind
+after = sorted(m for m in sys.modules if m.endswith(".provider"))
+print(json.dumps({"before": before, "after": after, "declared": declared,
+                  "names": [i.name for i in instances], "all": kinds.names()}))
+"""
+
+
+def test_a_builtin_adapter_is_imported_with_the_first_provider_of_its_kind() -> None:
+    out = subprocess.run([sys.executable, "-c", _LAZY], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["before"] == ["switchboard.spec.provider"]
+    assert report["after"] == ["switchboard.providers.offline.provider",
+                               "switchboard.spec.provider"]
+    # the environment's instances and the declarations came without any adapter
+    assert report["names"] == ["offline", "openai", "anthropic", "mistral", "gemini"]
+    assert report["declared"]["gemini"] == ["Google Gemini", "gemini-2.5-flash"]
+    # whatever asks for the whole picture loads every kind
+    assert report["all"] == sorted(BUILTIN_KINDS)
+
+
+def test_a_declared_builtin_that_fails_to_import_is_reported_when_asked_for() -> None:
+    kinds = load_kinds(plugins=False, builtins={
+        "offline": BUILTIN_KINDS["offline"],
+        "ghost": BuiltinKind("switchboard.providers.ghost:GhostProvider",
+                             "switchboard.providers.offline.config:OfflineConfig",
+                             "Ghost", None),
+    })
+    assert kinds.declared() == ["offline", "ghost"]
+    assert kinds.display_name_of("ghost") == "Ghost"  # the declaration, not imported yet
+    assert kinds.get("ghost") is None
+    assert kinds.declared() == ["offline"]
+    assert [f.name for f in kinds.failures] == ["ghost"]
+    assert "ModuleNotFoundError" in kinds.failures[0].reason
+    assert kinds.names() == ["offline"]

@@ -17,6 +17,7 @@ from switchboard.registry.instance import ProviderInstance
 from switchboard.registry.kinds import (
     BUILTIN_KINDS,
     ENTRY_POINT_GROUP,
+    BuiltinKind,
     KindFailure,
     KindInfo,
     Kinds,
@@ -26,7 +27,7 @@ from switchboard.registry.registry import DEFAULT_MODEL_REF, Registry
 from switchboard.registry.resolved import ResolvedModel
 
 __all__ = [
-    "BUILTIN_KINDS", "DEFAULT_MODEL_REF", "ENTRY_POINT_GROUP", "CatalogEntry",
+    "BUILTIN_KINDS", "DEFAULT_MODEL_REF", "ENTRY_POINT_GROUP", "BuiltinKind", "CatalogEntry",
     "KindFailure", "KindInfo", "KindNotInstalledError", "Kinds", "ModelUnavailableError",
     "ProviderDisabledError", "ProviderInstance", "Registry", "ResolvedModel", "load_kinds",
 ]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,37 +43,46 @@ COMPATIBLE_KIND = "openai_compatible"
 
 
 def environment_instances(
-    kinds: Kinds, environ: Mapping[str, str] | None = None
+    kinds: Kinds, environ: Mapping[str, str] | None = None, exclude: Collection[str] = ()
 ) -> list[ProviderInstance]:
+    """The instances the environment defines, but none named in ``exclude`` (names a
+    caller already has: a database's provider rows win over the environment).
+
+    Built from the kinds' declarations (``Kinds.config_class``...): no adapter is
+    imported here, only the OpenAI-compatible one when a preset is usable (decision
+    0220)."""
     env = os.environ if environ is None else environ
     instances: list[ProviderInstance] = []
-    for info in kinds:
-        if info.kind == COMPATIBLE_KIND:
+    for kind in kinds.declared():
+        if kind == COMPATIBLE_KIND or kind in exclude:
             continue
-        instance = _kind_instance(info.cls)
+        instance = _kind_instance(kinds, kind)
         if instance is not None:
             instances.append(instance)
-    compatible = kinds.get(COMPATIBLE_KIND)
-    if compatible is not None:
-        taken = {i.name for i in instances}
+    if COMPATIBLE_KIND in kinds.declared():
+        taken = {*exclude, *(i.name for i in instances)}
         instances.extend(
-            i for i in _preset_instances(compatible, env) if i.name not in taken
+            i for i in _preset_instances(kinds, env) if i.name not in taken
         )
     return instances
 
 
-def _kind_instance(cls: type[Provider]) -> ProviderInstance | None:
+def _kind_instance(kinds: Kinds, kind: str) -> ProviderInstance | None:
+    config_cls = kinds.config_class(kind)
+    if config_cls is None:
+        return None  # its adapter failed to load
     try:
-        config = cls.Config()
+        config = config_cls()
     except ValidationError:
         return None  # needs settings no environment variable provides
+    default_model = kinds.default_model_of(kind)
     return ProviderInstance(
-        name=cls.kind,
-        kind=cls.kind,
+        name=kind,
+        kind=kind,
         config=config,
-        models=_known_models(cls.kind, cls.default_model),
-        default_model=cls.default_model,
-        display_name=getattr(cls, "display_name", None),
+        models=_known_models(kind, default_model),
+        default_model=default_model,
+        display_name=kinds.display_name_of(kind),
     )
 
 
@@ -82,23 +91,27 @@ def preset_base_url_env(preset_name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", preset_name.upper()).strip("_") + "_BASE_URL"
 
 
-def _preset_instances(cls: type[Provider], env: Mapping[str, str]) -> list[ProviderInstance]:
-    load = getattr(cls, "load_presets", None)
+def _preset_instances(kinds: Kinds, env: Mapping[str, str]) -> list[ProviderInstance]:
+    load = kinds.presets_loader(COMPATIBLE_KIND)
     if load is None:
-        import importlib
-
-        load = getattr(importlib.import_module(cls.__module__), "load_presets", None)
-    from_preset = getattr(cls, "from_preset", None)
-    if load is None or from_preset is None:
         return []
     presets: Mapping[str, Any] = load()
-    out: list[ProviderInstance] = []
+    usable: list[tuple[str, Any, str | None]] = []
     for name, preset in sorted(presets.items()):
         key_env: str | None = getattr(preset, "api_key_env", None)
         base_url = env.get(preset_base_url_env(name)) or None
         key = (env.get(key_env) or None) if key_env else None
         if (key_env and key is None) or (not key_env and base_url is None):
             continue
+        usable.append((name, preset, base_url))
+    if not usable:
+        return []  # the adapter is not imported for nothing
+    cls = kinds.get(COMPATIBLE_KIND)
+    from_preset = getattr(cls, "from_preset", None)
+    if from_preset is None:
+        return []
+    out: list[ProviderInstance] = []
+    for name, preset, base_url in usable:
         # The key stays in the environment: the preset's config names its variable
         # (``api_key_env``) and the adapter reads it at call time.
         provider: Provider = from_preset(name, base_url=base_url)

@@ -41,7 +41,7 @@ from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope
 from switchboard.services.validation import installed_kinds
 from switchboard.services.views import ModelView
-from switchboard.spec.provider import Provider, ProviderConfig
+from switchboard.spec.provider import ProviderConfig
 
 
 class DatabaseRegistry(Registry):
@@ -123,15 +123,16 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
             for x in row.models:
                 if x.is_default:
                     default_ref = f"{row.name}:{x.model_sdk_id}"
-            cls = kinds.get(row.kind)
+            # The kind's declaration, not its class: a row's adapter is imported when its
+            # provider is first built (decision 0220)
             instances.append(ProviderInstance(
                 name=row.name,
                 kind=row.kind,
-                config=_config(cls, row),
+                config=_config(kinds.config_class(row.kind), row),
                 enabled=row.enabled,
                 models={x.model_sdk_id: x.info() for x in models},
-                default_model=_default_model(cls, row, models),
-                display_name=getattr(cls, "display_name", None) or row.kind,
+                default_model=_default_model(kinds.default_model_of(row.kind), row, models),
+                display_name=kinds.display_name_of(row.kind) or row.kind,
                 version=version,
                 allow_unlisted=row.allow_unlisted_models,
                 unavailable=unavailable,
@@ -141,17 +142,16 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
                 pools[row.name] = _pool(db, vault, row)
     from switchboard.registry.environment import environment_instances
 
-    names = {i.name for i in instances}
-    instances.extend(i for i in environment_instances(kinds) if i.name not in names)
+    instances.extend(environment_instances(kinds, exclude={i.name for i in instances}))
     return DatabaseRegistry(kinds, instances, default_ref, pools, version)
 
 
-def _config(cls: type[Provider] | None, row: m.Provider) -> ProviderConfig:
+def _config(config_cls: type[ProviderConfig] | None, row: m.Provider) -> ProviderConfig:
     """The row as the kind's ``Config`` (without the key). A row the kind refuses (a
     setting removed in a newer version, say) is kept as a plain config so the registry
     reports it when the provider is used, instead of failing the whole catalog."""
     values: dict[str, Any] = {**(row.settings or {}), "base_url": row.base_url}
-    config_cls = cls.Config if cls is not None else ProviderConfig
+    config_cls = config_cls if config_cls is not None else ProviderConfig
     try:
         return config_cls.model_validate(values)
     except ValidationError:
@@ -159,7 +159,7 @@ def _config(cls: type[Provider] | None, row: m.Provider) -> ProviderConfig:
 
 
 def _default_model(
-    cls: type[Provider] | None, row: m.Provider, models: list[ModelView]
+    kind_default: str | None, row: m.Provider, models: list[ModelView]
 ) -> str | None:
     """The provider's own default (for ``provider:`` refs): the global default if it is
     one of its models, else the kind's default if enabled here, else its first model."""
@@ -168,10 +168,10 @@ def _default_model(
         if x.is_default:
             return x.model_sdk_id
     settings_default = (row.settings or {}).get("default_model")
-    for candidate in (settings_default, getattr(cls, "default_model", None)):
+    for candidate in (settings_default, kind_default):
         if candidate and candidate in ids:
             return str(candidate)
-    return ids[0] if ids else settings_default or getattr(cls, "default_model", None)
+    return ids[0] if ids else settings_default or kind_default
 
 
 async def open_database_registry(db: Database | None = None) -> Registry:

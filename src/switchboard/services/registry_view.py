@@ -64,10 +64,10 @@ async def _build(db: Database) -> ModelRegistry:
                     price_input=model.price_input, price_output=model.price_output,
                     type=model_type_of(model.model_type),
                 ))
-            info = kinds.by_kind.get(row.kind)
             providers.append(RegistryProvider(
                 id=row.id, name=row.name, kind=row.kind,
-                display_name=info.display_name if info is not None else row.kind,
+                # the declaration's: no adapter imported for a listing (decision 0220)
+                display_name=kinds.display_name_of(row.kind) or row.kind,
                 image_url=row.image_url, status=row.status,
                 has_api_key=primary_key(row) is not None, models=models,
             ))

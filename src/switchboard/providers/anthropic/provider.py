@@ -16,8 +16,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
-from pydantic import Field
 
+from switchboard.providers.anthropic.config import AnthropicConfig
 from switchboard.spec import (
     AuthenticationError,
     Capabilities,
@@ -40,18 +40,7 @@ from .convert_response import convert_response
 from .convert_stream import StreamConverter
 from .models import capabilities, model_info
 
-API_VERSION = "2023-06-01"
 MAX_MODEL_PAGES = 20  # 20 pages of 1000: far beyond any real account, stops a bad cursor
-
-
-class AnthropicConfig(ProviderConfig):
-    anthropic_version: str = Field(
-        default=API_VERSION, description="sent as the anthropic-version header")
-    beta: list[str] = Field(
-        default_factory=list, description="beta features, sent as the anthropic-beta header")
-    default_max_tokens: int | None = Field(
-        default=None, ge=1,
-        description="max_tokens when a request sets none (default 4096, capped per model)")
 
 
 class AnthropicProvider(_Provider):

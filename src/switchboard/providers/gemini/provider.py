@@ -27,8 +27,8 @@ from typing import ClassVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field
 
+from switchboard.providers.gemini.config import DEFAULT_API_VERSION, GeminiConfig
 from switchboard.providers.gemini.convert_error import reclassify
 from switchboard.providers.gemini.convert_request import build_body
 from switchboard.providers.gemini.convert_stream import ResponseConverter
@@ -53,7 +53,6 @@ from switchboard.spec import (
     ModelInfo,
     ModelType,
     Provider,
-    ProviderConfig,
     ProviderError,
     StreamEvent,
 )
@@ -68,19 +67,10 @@ from switchboard.upstream.driver import (
 from switchboard.upstream.errors import request_id
 
 KIND = "gemini"
-DEFAULT_API_VERSION = "v1beta"
 FALLBACK_API_KEY_ENV = "GOOGLE_API_KEY"
 MAX_MODEL_PAGES = 50
 _VERSIONED = re.compile(r"/v\d+(?:alpha|beta)?\d*$")
 _BAD_MODEL_CHARS = re.compile(r"[\s?#:]")
-
-
-class GeminiConfig(ProviderConfig):
-    api_version: str = Field(
-        default=DEFAULT_API_VERSION,
-        pattern=r"^v\d+(alpha|beta)?\d*$",
-        description="API version path segment appended to the base URL (v1beta, v1, v1alpha)",
-    )
 
 
 class GeminiProvider(Provider):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from switchboard.providers.mistral.config import MistralConfig
 from switchboard.providers.mistral.convert_models import convert_models
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.providers.mistral.convert_response import response_events
@@ -43,11 +44,6 @@ KIND = "mistral"
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
 EMBEDDINGS_PATH = "/v1/embeddings"
-
-
-class MistralConfig(ProviderConfig):
-    """No Mistral-only instance settings: per-call ones go in
-    ``provider_options["mistral"]`` (see ``options.MistralOptions``)."""
 
 
 class MistralChatModel(ChatModel):

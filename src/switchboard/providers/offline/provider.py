@@ -14,11 +14,10 @@ from collections.abc import AsyncGenerator, Iterator
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import Field
-
 from switchboard.providers.offline.answer import Answer, plan_answer
 from switchboard.providers.offline.chunks import argument_pieces, text_pieces
 from switchboard.providers.offline.compose import MODEL_ID
+from switchboard.providers.offline.config import OfflineConfig
 from switchboard.providers.offline.embed import (
     EMBED_CAPABILITIES,
     EMBED_MODEL_ID,
@@ -99,13 +98,6 @@ IMAGE_MODEL_INFO = ModelInfo(
 EMBED_IN_THREAD_CHARS = 64 * 1024
 """Above this much text, vectors are computed in a worker thread (the loop keeps
 serving): about 1.7 microseconds per character (1 M characters: 1.7 s)."""
-
-
-class OfflineConfig(ProviderConfig):
-    """``chunk_delay_ms``: pause between deltas so a UI shows streaming (0: none); the
-    pauses of one answer add up to at most ``limits.MAX_STREAM_PAUSE_S``."""
-
-    chunk_delay_ms: int = Field(default=15, ge=0, le=5_000)
 
 
 def answer_events(answer: Answer, model_id: str) -> Iterator[StreamEvent]:

@@ -15,8 +15,7 @@ from functools import cached_property
 from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field
-
+from switchboard.providers.openai.config import OpenAIConfig
 from switchboard.providers.openai.convert_request import build_body
 from switchboard.providers.openai.convert_response import convert_response
 from switchboard.providers.openai.convert_stream import StreamConverter
@@ -54,14 +53,6 @@ from switchboard.upstream.errors import request_id
 
 _T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
-
-
-class OpenAIConfig(ProviderConfig):
-    """OpenAI settings. ``organization`` / ``project`` default to ``OPENAI_ORG_ID`` /
-    ``OPENAI_PROJECT_ID``, as in the official SDK, and are sent as headers."""
-
-    organization: str | None = Field(default=None, description="OpenAI-Organization header")
-    project: str | None = Field(default=None, description="OpenAI-Project header")
 
 
 class OpenAIChatModel(ChatModel):

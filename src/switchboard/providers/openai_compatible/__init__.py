@@ -1,10 +1,38 @@
 """The ``openai_compatible`` provider kind: any server speaking OpenAI's Chat
-Completions wire, described by quirk flags; bundled vendors are presets (data)."""
+Completions wire, described by quirk flags; bundled vendors are presets (data).
 
-from switchboard.providers.openai_compatible.presets import Preset, load_presets
-from switchboard.providers.openai_compatible.provider import (
-    OpenAICompatibleConfig,
-    OpenAICompatibleProvider,
-)
+The names below are imported from their modules on first access (PEP 562): importing
+one light module of this package (its ``config``, or a helper another layer uses) does
+not import the whole adapter, which a start pays only for the kinds it calls (issue 12,
+decision 0220).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from switchboard.providers.openai_compatible.presets import Preset, load_presets
+    from switchboard.providers.openai_compatible.provider import (
+        OpenAICompatibleConfig,
+        OpenAICompatibleProvider,
+    )
+
+_EXPORTS = {
+    "Preset": "presets",
+    "load_presets": "presets",
+    "OpenAICompatibleConfig": "provider",
+    "OpenAICompatibleProvider": "provider",
+}
 
 __all__ = ["OpenAICompatibleConfig", "OpenAICompatibleProvider", "Preset", "load_presets"]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: later lookups skip this function
+    return value

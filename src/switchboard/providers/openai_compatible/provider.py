@@ -12,35 +12,16 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr
 
 from switchboard.providers.openai.models import compatible_model_info
 from switchboard.providers.openai.provider import OpenAIProvider
 from switchboard.providers.openai.quirks import QUIRK_FIELDS, Quirks
+from switchboard.providers.openai_compatible.config import OpenAICompatibleConfig
 from switchboard.providers.openai_compatible.presets import load_presets
 from switchboard.spec.errors import MissingApiKeyError, UnknownProviderError
 from switchboard.spec.model import Capabilities, ModelInfo
 from switchboard.spec.provider import ProviderConfig
-
-
-class OpenAICompatibleConfig(ProviderConfig, Quirks):
-    """Connection settings plus the server's quirk flags (defaults: plain OpenAI)."""
-
-    api_key_env: str | None = Field(
-        default=None, description="environment variable holding the key, e.g. GROQ_API_KEY")
-    default_model: str | None = None
-
-    @model_validator(mode="after")
-    def _needs_base_url(self) -> OpenAICompatibleConfig:
-        url = self.base_url
-        if not url:
-            raise ValueError(
-                "base_url is required for an openai_compatible provider: the server's "
-                "OpenAI-compatible endpoint including its version prefix, e.g. "
-                "http://localhost:11434/v1")
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
-        return self
 
 
 class OpenAICompatibleProvider(OpenAIProvider):
