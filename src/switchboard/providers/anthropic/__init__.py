@@ -12,15 +12,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from switchboard.providers.anthropic.config import AnthropicConfig
     from switchboard.providers.anthropic.provider import (
         AnthropicChatModel,
-        AnthropicConfig,
         AnthropicProvider,
     )
 
 _EXPORTS = {
     "AnthropicChatModel": "provider",
-    "AnthropicConfig": "provider",
+    "AnthropicConfig": "config",
     "AnthropicProvider": "provider",
 }
 

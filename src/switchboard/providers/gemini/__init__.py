@@ -14,11 +14,12 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from switchboard.providers.gemini.provider import GeminiChatModel, GeminiConfig, GeminiProvider
+    from switchboard.providers.gemini.config import GeminiConfig
+    from switchboard.providers.gemini.provider import GeminiChatModel, GeminiProvider
 
 _EXPORTS = {
     "GeminiChatModel": "provider",
-    "GeminiConfig": "provider",
+    "GeminiConfig": "config",
     "GeminiProvider": "provider",
 }
 

@@ -12,15 +12,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from switchboard.providers.mistral.config import MistralConfig
     from switchboard.providers.mistral.provider import (
         MistralChatModel,
-        MistralConfig,
         MistralProvider,
     )
 
 _EXPORTS = {
     "MistralChatModel": "provider",
-    "MistralConfig": "provider",
+    "MistralConfig": "config",
     "MistralProvider": "provider",
 }
 

@@ -12,15 +12,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from switchboard.providers.offline.config import OfflineConfig
     from switchboard.providers.offline.provider import (
         OfflineChatModel,
-        OfflineConfig,
         OfflineProvider,
     )
 
 _EXPORTS = {
     "OfflineChatModel": "provider",
-    "OfflineConfig": "provider",
+    "OfflineConfig": "config",
     "OfflineProvider": "provider",
 }
 

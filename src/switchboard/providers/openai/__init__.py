@@ -13,12 +13,13 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from switchboard.providers.openai.provider import OpenAIChatModel, OpenAIConfig, OpenAIProvider
+    from switchboard.providers.openai.config import OpenAIConfig
+    from switchboard.providers.openai.provider import OpenAIChatModel, OpenAIProvider
     from switchboard.providers.openai.quirks import Quirks
 
 _EXPORTS = {
     "OpenAIChatModel": "provider",
-    "OpenAIConfig": "provider",
+    "OpenAIConfig": "config",
     "OpenAIProvider": "provider",
     "Quirks": "quirks",
 }

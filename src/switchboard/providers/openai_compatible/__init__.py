@@ -13,16 +13,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from switchboard.providers.openai_compatible.config import OpenAICompatibleConfig
     from switchboard.providers.openai_compatible.presets import Preset, load_presets
     from switchboard.providers.openai_compatible.provider import (
-        OpenAICompatibleConfig,
         OpenAICompatibleProvider,
     )
 
 _EXPORTS = {
     "Preset": "presets",
     "load_presets": "presets",
-    "OpenAICompatibleConfig": "provider",
+    "OpenAICompatibleConfig": "config",
     "OpenAICompatibleProvider": "provider",
 }
 
