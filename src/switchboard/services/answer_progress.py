@@ -45,8 +45,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry
-from switchboard.services.chat_history import StoredMessage, build_history, dump_parts, load_parts
-from switchboard.services.conversations import load_tree
 from switchboard.services.usage import UsageRecord
 from switchboard.services.usage_estimate import estimated_usage, output_tokens
 from switchboard.spec import (
@@ -149,6 +147,10 @@ class AnswerProgress:
         covered: list[tuple[_Live, int]] = []
         for message_id, live in list(self._live.items()):
             if live.collector.events != live.saved:
+                # imported with the first web-chat answer, not at every start: a server
+                # answering /v1 never needs the chat history's modules (decision 0221)
+                from switchboard.services.chat_history import dump_parts
+
                 covered.append((live, live.collector.events))
                 # pictures (Gemini's image output) are kept by the final save only:
                 # never base64 in the row, even for a second
@@ -211,6 +213,10 @@ class AnswerProgress:
 async def _prompt_of(session: AsyncSession, row: m.Message,
                      system: str | None) -> ChatRequest | None:
     """The request the answer was for, rebuilt from the conversation (for the estimate)."""
+    # only when a dead process left an answer: not part of a start (decision 0221)
+    from switchboard.services.chat_history import StoredMessage, build_history
+    from switchboard.services.conversations import load_tree
+
     tree = await load_tree(session, row.conversation_id)
     path = tree.path(row.parent_id) if row.parent_id is not None else []
     rows = {r.id: r for r in (await session.scalars(
@@ -225,6 +231,8 @@ async def _prompt_of(session: AsyncSession, row: m.Message,
 
 
 def _parts(data: list[dict[str, object]]) -> list[Part]:
+    from switchboard.services.chat_history import load_parts  # as above (decision 0221)
+
     try:
         return load_parts(data)
     except ValidationError:

@@ -41,7 +41,6 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.registry import Registry, ResolvedModel
 from switchboard.services.auto.defaults import admin_defaults, user_overrides
-from switchboard.services.chat_input import vision_suggestion
 from switchboard.services.pipeline import Pipeline
 from switchboard.services.policy import CallSpec
 from switchboard.services.preferences import get_preferences
@@ -110,6 +109,10 @@ def _usable_vision(registry: Registry, ref: str | None) -> ResolvedModel | None:
 async def vision_model(db: Database, registry: Registry, user_id: int) -> ResolvedModel | None:
     """The model that reads images for this user (see the module docstring), or None
     when no enabled, configured model is known to accept images."""
+    # the web chat's input checks (and the toolbox they name) are imported with the
+    # first image sent to a text-only model, not at every start (decision 0221)
+    from switchboard.services.chat_input import vision_suggestion
+
     overrides: dict[str, str] = {}
     if user_id:
         overrides = user_overrides((await get_preferences(db, user_id)).settings)

@@ -37,7 +37,6 @@ from switchboard.db import models as m
 from switchboard.services import audit, usage_rollup
 from switchboard.services.auto.tasks import TASK_TYPES
 from switchboard.services.bradley_terry import BASE, SCALE, PairCounts, Rating, Vote, fit
-from switchboard.services.conversations import money_text
 from switchboard.services.errors import ValidationFailed
 
 _log = logging.getLogger("switchboard.grades")
@@ -267,6 +266,10 @@ async def usage_by_model(db: Database, today: date,
     latency: dict[str, dict[int, int]] = {}
     for provider, model, bucket, calls in buckets:
         latency.setdefault(f"{provider}:{model}", {})[int(bucket)] = int(calls)
+    # the conversations service (and its history, files, votes modules) with the first
+    # leaderboard page, not with every start that builds a Leaderboard (decision 0221)
+    from switchboard.services.conversations import money_text
+
     found: dict[str, dict[str, Any]] = {}
     for provider, model, requests, errors, cost, priced in sums:
         ref, requests, errors = f"{provider}:{model}", int(requests or 0), int(errors or 0)

@@ -17,8 +17,6 @@ from sqlalchemy import select
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.services.chat_history import text_of
-from switchboard.services.conversations import list_conversations
 from switchboard.services.tools.contract import ToolContext, ToolOutput, ToolSpec
 
 MAX_QUERY_CHARS = 200
@@ -89,6 +87,10 @@ class SearchConversations:
         if isinstance(limit, bool) or not isinstance(limit, int) \
                 or not 1 <= limit <= MAX_RESULTS:
             limit = DEFAULT_RESULTS
+        # the conversations service with the tool's first call, not with the toolbox every
+        # start builds (decision 0221)
+        from switchboard.services.conversations import list_conversations
+
         found, _ = await list_conversations(self.db, context.principal.user_id,
                                             limit=limit + 1, q=query)
         found = [c for c in found if c.id != context.conversation_id][:limit]
@@ -111,6 +113,8 @@ class SearchConversations:
     async def _snippets(self, ids: Sequence[int], query: str) -> dict[int, str]:
         """A snippet per conversation, from its newest messages that match (the ids are
         the user's own: they came from the scoped search)."""
+        from switchboard.services.chat_history import text_of  # as in run (decision 0221)
+
         out: dict[int, str] = {}
         async with self.db.session() as session:
             for conversation_id in ids:
