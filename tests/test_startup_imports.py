@@ -46,6 +46,11 @@ DEFERRED = {
        "provider of that kind (registry.kinds.BuiltinKind, decision 0220)"
        for kind in ("offline", "openai", "openai_compatible", "anthropic", "mistral",
                     "gemini")},
+    # the web chat's conversation services: with the first chat answer, vision stand-in,
+    # leaderboard page or conversation search (decision 0221)
+    **{f"switchboard.services.{name}": "web chat only, imported where used (decision 0221)"
+       for name in ("chat_input", "conversations", "chat_history", "message_files",
+                    "attachments", "grade_votes", "message_tree")},
     # the REST routers and web pages: on the first request that reaches them (decision 0181)
     **{m: "REST routers and pages, mounted on first use (api.lazy_routes.DeferredRouters)"
        for m in ROUTER_MODULES},
