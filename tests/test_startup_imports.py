@@ -35,6 +35,11 @@ DEFERRED = {
     "selectolax": "~1.8 MB resident: the first page a model fetches (tools.builtin.html_text)",
     "mcp": "the MCP SDK (seconds, tens of MB), when a configured MCP server is first used",
     "switchboard.services.mcp.connection": "imports the MCP SDK (services.mcp.manager)",
+    "fastapi": "~11 MB resident, ~0.1 s: the REST routers, pages, docs and the 404/405 "
+               "answers, built on the first request /v1 does not serve (api.front_door, "
+               "decision 0201)",
+    "switchboard.api.fastapi_app": "the same",
+    "switchboard.api.auth": "FastAPI's dependencies (api.credentials reads the caller)",
     "switchboard.api.openapi": "the API document, built on its first request (api.docs)",
     "switchboard.api.anthropic.wire": "/v1/messages, on its first request (api.lazy_routes)",
     "switchboard.api.anthropic.convert_request": "/v1/messages, on its first request",
@@ -77,11 +82,14 @@ with TestClient(create_app()) as client:
     from switchboard.services.auto import tasks  # its cue table: compiled on first use
     compiled = tasks._pattern.cache_info().currsize
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
+    light = [client.get(p).status_code for p in ("/v1/models", "/v1/models/x", "/healthz")]
+    fastapi_before = "fastapi" in sys.modules
     routers_before = "switchboard.api.routes.me" in sys.modules
     me = client.get("/api/me")
     print(json.dumps({"first": first.status_code, "loaded": loaded, "compiled": compiled,
                       "messages": [later.status_code, later.json()["type"]],
                       "wire_after": "switchboard.api.anthropic.wire" in sys.modules,
+                      "fastapi": [light, fastapi_before, "fastapi" in sys.modules],
                       "rest": [routers_before, me.status_code,
                                "switchboard.api.routes.me" in sys.modules]}))
 """
@@ -103,5 +111,8 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert report["compiled"] == 0  # the Auto classifier's regexes: with the first auto call
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True
+    # FastAPI itself: not imported by the /v1 surfaces nor health, then by the first
+    # request for the REST API, which it answers (decision 0201)
+    assert report["fastapi"] == [[401, 401, 200], False, True]
     # the REST routers too: not mounted by a /v1 request, answering once asked
     assert report["rest"] == [False, 401, True]

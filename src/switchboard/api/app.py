@@ -1,4 +1,6 @@
-"""``create_app()``: the ASGI application (FastAPI on Starlette) and its lifespan.
+"""``create_app()``: the ASGI application (``api.front_door``: the ``/v1`` routes and the
+health and metrics endpoints served without FastAPI, everything else by the FastAPI app
+it builds on first need, decision 0201) and its lifespan.
 
 Startup order: settings -> database (pool) -> schema upgrade (``ensure_schema``: safe with
 several processes, it takes a lock on PostgreSQL) -> catalog seed (both skipped when
@@ -17,23 +19,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import orjson
-from fastapi import FastAPI
-from fastapi.telemetry import TelemetryConfig
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from switchboard import __version__
-from switchboard.api import docs, errors
 from switchboard.api.access_log import AccessLog
-from switchboard.api.auth import has_credential
 from switchboard.api.body_limit import BodyLimit
+from switchboard.api.credentials import has_credential
 from switchboard.api.error_boundary import ErrorBoundary
+from switchboard.api.front_door import FrontDoor
 from switchboard.api.gc_tuning import tune_gc
-from switchboard.api.lazy_routes import DEFERRED_ROUTES, LazyRoutesApp
+from switchboard.api.lazy_routes import DEFERRED_ROUTES
 from switchboard.api.metrics import metrics_endpoint
 from switchboard.api.openai.routes import routes as openai_routes
-from switchboard.api.routes import ROUTER_MODULES
 from switchboard.api.shutdown import hook_signals
 from switchboard.api.state import AppState
 from switchboard.api.tokens import TokenAuthenticator
@@ -62,8 +61,6 @@ from switchboard.services.usage import UsageRecorder
 
 log = logging.getLogger("switchboard.server")
 
-NO_FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-
 RegistryLoader = Callable[[Database], Callable[[], Awaitable[Registry]]]
 
 
@@ -87,11 +84,11 @@ async def _prepare_database(settings: Settings, db: Database) -> None:
 
 
 def create_app(settings: Settings | None = None,
-               registry_loader: RegistryLoader | None = None) -> FastAPI:
+               registry_loader: RegistryLoader | None = None) -> FrontDoor:
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FrontDoor) -> AsyncIterator[None]:
         metrics = build_metrics(settings.metrics, users=settings.metrics_users)
         install_metrics(metrics)  # the catalog cache (a process singleton) counts hits
         db = Database.from_settings(settings)
@@ -189,33 +186,24 @@ def create_app(settings: Settings | None = None,
                 await catalog_cache().close()
             await db.dispose()
 
-    app = LazyRoutesApp(
-        title="Switchboard", version=__version__, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,
-        # FastAPI's own OpenTelemetry bridge asks the global providers on EVERY request
-        # whether they are configured (~10 us, reading os.environ each time). Switchboard
-        # traces its calls itself (services/tracing.py) and sets no global provider, so
-        # the bridge never had anything to do here (decision 0176).
-        telemetry=NO_FASTAPI_TELEMETRY,
+    def body_limit(app: ASGIApp) -> ASGIApp:
+        return BodyLimit(app, max_body_bytes=settings.max_body_bytes,
+                         max_chat_body_bytes=settings.max_chat_body_bytes,
+                         authorised=has_credential)
+
+    return FrontDoor(
+        # Served by the front door; also first in the FastAPI app's table (its 405s,
+        # OpenAPI document). No REST route or page shares a path with them.
+        routes=[*openai_routes, *DEFERRED_ROUTES,
+                Route("/healthz", healthz, methods=["GET"]),
+                Route("/readyz", readyz, methods=["GET"]),
+                Route("/metrics", metrics_endpoint, methods=["GET"])],
+        lifespan=lifespan,
+        # Outermost first, as before: HSTS on every HTTPS response (413s included), the
+        # access log outside the rest (it logs the body limit's 413s too), then the
+        # error boundary (any unhandled exception: its surface's error).
+        middleware=[StrictTransportSecurity, AccessLog, ErrorBoundary, body_limit],
     )
-    errors.install(app)
-    docs.install(app)
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes,
-                       max_chat_body_bytes=settings.max_chat_body_bytes,
-                       authorised=has_credential)
-    app.add_middleware(ErrorBoundary)  # any unhandled exception: its surface's error
-    app.add_middleware(AccessLog)  # outermost: it logs the body limit's 413s too
-    app.add_middleware(StrictTransportSecurity)  # on every HTTPS response, 413s included
-    app.router.routes.extend([*openai_routes, *DEFERRED_ROUTES])
-    app.router.routes.extend([
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
-    ])
-    # The REST routers and web pages, on the first request that reaches them (no path
-    # of theirs is one of the three above, so the order between them is free).
-    app.defer_routers(ROUTER_MODULES)
-    return app
 
 
 async def healthz(request: Request) -> Response:

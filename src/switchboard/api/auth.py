@@ -14,59 +14,23 @@ Use as FastAPI dependencies::
 
     @router.post("/y", dependencies=[Depends(require_csrf)])
     async def y(who: Principal = Depends(require_admin)): ...
+
+The reading of the credential itself lives in ``api.credentials`` (no FastAPI there,
+for the routes served without it); its names are re-exported here.
 """
 
 from __future__ import annotations
 
 from fastapi import Depends, Request
-from starlette.types import Scope
 
+from switchboard.api.credentials import CSRF_HEADER as CSRF_HEADER
+from switchboard.api.credentials import SAFE_METHODS as SAFE_METHODS
+from switchboard.api.credentials import SESSION_COOKIE as SESSION_COOKIE
+from switchboard.api.credentials import has_credential as has_credential
+from switchboard.api.credentials import optional_principal as optional_principal
+from switchboard.api.credentials import state_of as state_of
 from switchboard.api.errors import ApiError
-from switchboard.api.state import AppState
 from switchboard.api.tokens import Principal
-
-SESSION_COOKIE = "sb_session"
-CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def state_of(request: Request) -> AppState:
-    state: AppState = request.app.state.sb
-    return state
-
-
-async def optional_principal(request: Request) -> Principal | None:
-    """The caller, or ``None`` when there is no valid credential. Cached on the request."""
-    if hasattr(request.state, "principal"):
-        cached: Principal | None = request.state.principal
-        return cached
-    state = state_of(request)
-    principal: Principal | None = None
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    api_key = request.headers.get("x-api-key", "").strip()  # Anthropic's clients
-    if scheme.lower() == "bearer" and token.strip():
-        principal = await state.tokens.authenticate(token.strip())
-        request.state.via = "token"
-    elif api_key:
-        principal = await state.tokens.authenticate(api_key)
-        request.state.via = "token"
-    else:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        sessions = getattr(state, "sessions", None)
-        if cookie and sessions is not None:
-            found = await sessions.lookup(cookie)
-            if found is not None:
-                principal, request.state.csrf = found
-                request.state.via = "session"
-    request.state.principal = principal
-    return principal
-
-
-async def has_credential(scope: Scope) -> bool:
-    """Whether a raw request carries a valid token or session (for ASGI middleware, such
-    as the body limit). The principal found is cached on the request as usual."""
-    return await optional_principal(Request(scope)) is not None
 
 
 async def current_principal(

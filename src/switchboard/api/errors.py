@@ -4,6 +4,10 @@ Status by meaning: validation 422 (and pydantic's request errors, rephrased to n
 field), not found 404, conflict 409, unknown model 404, a provider failure 502 (429 kept),
 bad credentials 401, not allowed 403. The ``/v1`` surface has its own OpenAI-shaped
 handlers (``api.openai.errors``) and is not affected by these.
+
+No FastAPI here: the routes served without it (``api.front_door``) turn what they raise
+into these same responses. FastAPI's exception handlers, which answer with them too,
+are installed by ``api.error_handlers``.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import math
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -144,35 +146,12 @@ def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     return surface_error(surface, status, message, code=code, headers=headers)
 
 
-def install(app: FastAPI) -> None:
-    async def on_switchboard(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, SwitchboardError)
-        return error_response(exc)
-
-    async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        if surface_of(request.url.path) == "page":  # e.g. /c/abc: not a page that exists
-            return page_response(404, "Page not found", "There is no page at this address.")
-        first = exc.errors()[0]
-        if first.get("type") == "json_invalid":
-            # A syntax error: FastAPI's ``loc`` ends with its byte offset, which is no
-            # field of the body (it read ``field: "1"``). One 400, as for a body that is
-            # not UTF-8.
-            return _json(body(INVALID_JSON, "invalid_json"), 400)
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
-        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        more = len(exc.errors()) - 1
-        text = f"{field}: {msg}" if field else msg
-        if more:
-            text += f" (and {more} more problem{'s' if more > 1 else ''})"
-        return _json(body(text, "validation_failed", field, str(first.get("type") or "")
-                          or None), 422)
-
-    async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+def handled_response(request: Request, exc: Exception) -> Response | None:
+    """The response for an exception a handler of ``api.error_handlers`` answers
+    (Starlette's ``HTTPException``, a ``SwitchboardError``), or ``None`` for any other:
+    the one mapping both the FastAPI app and ``api.front_door`` use."""
+    if isinstance(exc, StarletteHTTPException):
         return http_error(request, exc)
-
-    app.add_exception_handler(SwitchboardError, on_switchboard)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
+    if isinstance(exc, SwitchboardError):
+        return error_response(exc)
+    return None

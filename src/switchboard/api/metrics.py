@@ -18,7 +18,7 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from switchboard.api.auth import optional_principal, state_of
+from switchboard.api.credentials import optional_principal, state_of
 from switchboard.api.errors import ApiError
 from switchboard.security.tokens import constant_time_equals
 from switchboard.services import budgets
