@@ -54,7 +54,9 @@ def served() -> Iterator[tuple[Running, FastAPI]]:
     settings = load_settings()
     app = create_app(settings)
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
-        yield Running(url, settings), app
+        # the route table to walk: the FastAPI app's, which lists every route, the front
+        # door's own (/v1, health, metrics) first (api.front_door, decision 0201)
+        yield Running(url, settings), app.fastapi_app()
 
 
 Endpoint = tuple[str, str, Dependant | None]

@@ -76,7 +76,7 @@ async def test_another_process_write_through_redis(redis_env: str) -> None:
     try:
         # The app runs in this loop (its lifespan subscribes to Redis), so the test can
         # wait for the invalidation itself instead of for a guessed amount of time.
-        async with app.router.lifespan_context(app):
+        async with app.lifespan_context(app):
             token = await _make_user(load_settings(), "root", "admin", "long password 1")
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://sb",

@@ -138,8 +138,9 @@ def _boom(request: Request) -> Response:
 def exploding() -> Iterator[str]:
     """A real app with one route per surface that raises an unexpected exception."""
     app = create_app(load_settings())
-    app.router.routes[:0] = [Route(p, _boom, methods=["GET"])
-                             for p in ("/v1/boom", "/api/boom", "/boom")]
+    # before every route of the FastAPI app, which answers all but the front door's own
+    app.fastapi_app().router.routes[:0] = [Route(p, _boom, methods=["GET"])
+                                           for p in ("/v1/boom", "/api/boom", "/boom")]
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
         yield url
 

@@ -104,8 +104,9 @@ def _locked(request: Request) -> Response:
 def busy_everywhere() -> Iterator[str]:
     """A real app whose routes on every surface hit a busy database."""
     app = create_app(load_settings())
-    app.router.routes[:0] = [Route(p, _locked, methods=["GET"])
-                             for p in ("/v1/locked", "/api/locked", "/locked")]
+    # before every route of the FastAPI app, which answers all but the front door's own
+    app.fastapi_app().router.routes[:0] = [Route(p, _locked, methods=["GET"])
+                                           for p in ("/v1/locked", "/api/locked", "/locked")]
     with serve_in_thread(app, lifespan=True, startup_timeout=60) as url:
         yield url
 
