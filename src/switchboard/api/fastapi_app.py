@@ -122,9 +122,11 @@ class LazyRoutesApp(FastAPI):
         an unhandled exception with a plain-text 500 before our error boundary (which
         used to run inside it) could answer in the surface's shape. The other two are
         no-ops here: the telemetry middleware (telemetry off, decision 0176) and the app
-        body limit (no ``max_body_size`` set; ``api.body_limit`` is ours)."""
+        body limit (no ``max_body_size`` set; ``api.body_limit`` is ours). A middleware
+        added to this app itself (none is) would be kept, from the first one inwards."""
         app = super().build_middleware_stack()
-        while not isinstance(app, ExceptionMiddleware):
+        first = self.user_middleware[0].cls if self.user_middleware else ExceptionMiddleware
+        while not isinstance(app, first):  # type: ignore[arg-type]
             app = app.app  # type: ignore[attr-defined]
         return app
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from starlette.datastructures import State
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -90,12 +91,40 @@ class FrontDoor:
         return self._fastapi is not None
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            route = self._match(scope)
-            if route is not None:
-                await _serve(route, scope, receive, send)
-                return
-        await self.fastapi_app()(scope, receive, send)
+        """A route of ours, called as Starlette's ``request_response(endpoint)`` inside
+        its exception wrapper would call it, with the handlers FastAPI had for what a
+        handler raises (``handled_response``); anything else, to FastAPI."""
+        route = self._match(scope) if scope["type"] == "http" else None
+        if route is None:
+            await self.fastapi_app()(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        plain = False
+        started = False
+
+        async def sender(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            response = await route.endpoint(request)
+            # A plain Response (the JSON answers) needs no watching: the first thing its
+            # __call__ does is send the start, so whatever it raises comes after it.
+            # Starlette's wrapper marks the start before sending it, so it would say the
+            # same. Saves a call per message on the hot path.
+            plain = type(response).__call__ is Response.__call__
+            await response(scope, receive, send if plain else sender)
+        except Exception as exc:
+            answer = handled_response(request, exc)
+            if answer is None:
+                raise
+            if started or plain:
+                raise RuntimeError(
+                    "Caught handled exception, but response already started.") from exc
+            await answer(scope, receive, sender)
+            exc.__traceback__ = None  # as Starlette: a reused exception grows no traceback
 
     def _match(self, scope: Scope) -> Route | None:
         """The first of ``routes`` that matches ``scope`` FULLY (path and method), as
@@ -126,30 +155,3 @@ def _index(routes: Sequence[Route]) -> dict[tuple[str, str], Route]:
         for method in route.methods:
             exact.setdefault((method, route.path), route)
     return exact
-
-
-async def _serve(route: Route, scope: Scope, receive: Receive, send: Send) -> None:
-    """Starlette's ``request_response(route.endpoint)`` and its exception wrapper, with
-    the handlers FastAPI had for what a handler raises (``handled_response``): the same
-    request object, the same response, the same ``RuntimeError`` once it has started."""
-    request = Request(scope, receive, send)
-    started = False
-
-    async def sender(message: Message) -> None:
-        nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-        await send(message)
-
-    try:
-        response = await route.endpoint(request)
-        await response(scope, receive, sender)
-    except Exception as exc:
-        answer = handled_response(request, exc)
-        if answer is None:
-            raise
-        if started:
-            raise RuntimeError("Caught handled exception, but response already started.") \
-                from exc
-        await answer(scope, receive, sender)
-        exc.__traceback__ = None  # as Starlette: a reused exception grows no traceback
