@@ -25,6 +25,7 @@ process that imports FastAPI is ~11 MB larger and starts ~0.1 s later. So (decis
 from __future__ import annotations
 
 import importlib
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -56,6 +57,9 @@ class FrontDoor:
                  middleware: Sequence[Middleware] = ()) -> None:
         self.state = State()
         self.routes: list[Route] = list(routes)
+        for route in self.routes:  # _dispatch awaits them (no thread pool for sync ones)
+            if not inspect.iscoroutinefunction(route.endpoint):
+                raise ValueError(f"{route.path}: the front door serves async handlers only")
         self.lifespan_context = lifespan
         self._lifespan = Router(lifespan=lifespan)  # Starlette's lifespan protocol, as before
         self._exact = _index(self.routes)
