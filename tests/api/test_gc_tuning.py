@@ -42,3 +42,19 @@ def test_the_setting(value: str | None, on: bool, monkeypatch: pytest.MonkeyPatc
     else:
         monkeypatch.setenv("SWITCHBOARD_GC_TUNING", value)
     assert load_settings().gc_tuning is on
+
+
+@pytest.mark.parametrize("value", [None, "", "on", "1", "off", "0", "false", "no", " OFF "])
+def test_serve_raises_the_start_threshold_only_when_the_lifespan_will_lower_it(
+        value: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cli.main`` raises the young threshold for a ``serve`` start only when the
+    lifespan's ``tune_gc`` will run (decision 0222): with the tuning off it would stay at
+    100,000 for the life of the process."""
+    from switchboard.cli.main import _gc_tuning_wanted
+
+    if value is None:
+        monkeypatch.delenv("SWITCHBOARD_GC_TUNING", raising=False)
+    else:
+        monkeypatch.setenv("SWITCHBOARD_GC_TUNING", value)
+    serve_default = value is None or not value.strip()  # serve sets it on when unset
+    assert _gc_tuning_wanted() is (serve_default or load_settings().gc_tuning)
