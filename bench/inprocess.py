@@ -137,6 +137,41 @@ async def _lifespan(app: Any) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
     return inbox, task
 
 
+async def memory(token: str, args: argparse.Namespace) -> None:
+    """What the process holds after its first answer, by package: idle RSS follows the
+    modules imported (their code objects) and what start-up builds."""
+    import tracemalloc
+    from collections import Counter
+
+    from switchboard.api.app import create_app
+
+    app = create_app()
+    inbox, task = await _lifespan(app)
+    await _round(app, token, chat_body(MODEL, False), 1, 1)
+    snapshot = tracemalloc.take_snapshot()
+    rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    by_package: Counter[str] = Counter()
+    for stat in snapshot.statistics("filename"):
+        name = stat.traceback[0].filename
+        if "site-packages/" in name:
+            package = name.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/switchboard/" in name:
+            package = "switchboard/" + name.split("/switchboard/", 1)[1].split("/", 1)[0]
+        else:
+            package = "stdlib/" + Path(name).stem
+        by_package[package] += stat.size
+    modules = Counter(m.split(".", 1)[0] for m in sys.modules)
+    traced = sum(by_package.values())
+    print(f"RSS {rss / 2**20:.1f} MB (tracemalloc running: it adds its own), "
+          f"{len(sys.modules)} modules, {traced / 2**20:.1f} MB traced")
+    for package, size in by_package.most_common(args.memory):
+        print(f"  {size / 2**20:6.2f} MB  {package}")
+    print("modules by top-level package:", ", ".join(
+        f"{name} {n}" for name, n in modules.most_common(args.memory)))
+    await inbox.put({"type": "lifespan.shutdown"})
+    await task
+
+
 async def measure(token: str, args: argparse.Namespace) -> None:
     import gc
 
@@ -181,16 +216,22 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--no-policies", action="store_true")
     parser.add_argument("--profile", help="cProfile one more round into this file")
+    parser.add_argument("--memory", type=int, default=0, metavar="TOP",
+                        help="after the first answer: RSS, modules, and the TOP packages "
+                             "by memory allocated (tracemalloc from the start)")
     parser.add_argument("--count-calls", type=int, default=0, metavar="TOP",
                         help="count function calls per request; print the TOP most called")
     args = parser.parse_args()
     if os.environ.get("BENCH_INPROCESS_CHILD") != "1":
         _parent(args)
         return
+    if args.memory:
+        import tracemalloc
+
+        tracemalloc.start()
     import uvloop
 
-
-    uvloop.run(measure(os.environ["BENCH_TOKEN"], args))
+    uvloop.run((memory if args.memory else measure)(os.environ["BENCH_TOKEN"], args))
 
 
 def _parent(args: argparse.Namespace) -> None:
