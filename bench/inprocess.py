@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import chat_body
-from bench.procs import spawn
+from bench.procs import rss_bytes, spawn
 from bench.run import BENCH_KEY, BENCH_LIMITS, MODEL, ROOT, free_port, wait_port
 
 Send = Any
@@ -149,7 +149,7 @@ async def memory(token: str, args: argparse.Namespace) -> None:
     inbox, task = await _lifespan(app)
     await _round(app, token, chat_body(MODEL, False), 1, 1)
     snapshot = tracemalloc.take_snapshot()
-    rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    rss = rss_bytes(os.getpid())
     by_package: Counter[str] = Counter()
     for stat in snapshot.statistics("filename"):
         name = stat.traceback[0].filename
