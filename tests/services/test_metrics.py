@@ -80,3 +80,42 @@ def test_metrics_off_is_the_null_object() -> None:
     NULL_METRICS.attempt("api", outcome(), 1)  # every hook: nothing, no error
     NULL_METRICS.breaker("p", None, "open")
     assert NULL_METRICS.enabled is False
+
+
+def test_batched_updates_export_exactly_what_direct_updates_do() -> None:
+    """One process applies the per-call additions in batches (``_Series``); every sample
+    (float sums bit for bit, bucket boundaries included) equals the direct ``inc`` and
+    ``observe`` of each call, whether the flush comes from a collection or from
+    ``FLUSH_EVERY``."""
+    import random
+
+    def values(m: Metrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        return {k: v for k, v in samples(m).items() if not k[0].endswith("_created")}
+
+    rng = random.Random(12)
+    direct, batched = Metrics(), Metrics()
+    direct._deferred = False
+    assert batched._deferred
+    edges = [int(b * 1000) for b in (*metrics_module.LATENCY_BUCKETS,
+                                     *metrics_module.TTFT_BUCKETS)]
+    for i in range(1500):
+        o = outcome(model=rng.choice(["a", "b"]), status=rng.choice(["ok", "ok", "error"]))
+        o.latency_ms = rng.choice([*edges, 0, 1, 7, 333, 999_999, rng.randint(0, 400_000)])
+        o.ttft_ms = rng.choice([None, *edges, rng.randint(0, 40_000)])
+        o.cost = rng.choice([None, Decimal(0), Decimal(rng.randint(1, 10**6)) / 10**9])
+        o.result.usage = Usage(input_tokens=rng.choice([None, 0, rng.randint(1, 5000)]),
+                               output_tokens=rng.choice([None, rng.randint(0, 900)]))
+        surface = rng.choice(["api", "chat"]) if i % 7 else "api"
+        for m in (direct, batched):
+            m.attempt(surface, o, None)
+            m.cache(i % 5 != 0)
+        if i % 400 == 0:
+            assert values(batched) == values(direct)  # a scrape mid-way flushes
+    assert values(batched) == values(direct)
+    assert batched._pending == 0
+
+
+def test_histogram_bounds_match_the_ones_bisected() -> None:
+    m = Metrics()
+    assert list(metrics_module.LATENCY_BOUNDS) == m._latency._upper_bounds
+    assert list(metrics_module.TTFT_BOUNDS) == m._ttft._upper_bounds

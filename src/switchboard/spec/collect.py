@@ -80,7 +80,8 @@ class Collector:
     """Accumulates events in order; ``result()`` may be called at any time (partial)."""
 
     __slots__ = ("_order", "_text", "_reasoning", "_pending", "_calls", "finish",
-                 "_images", "usage", "warnings", "metadata", "error", "events", "logprobs")
+                 "_images", "usage", "warnings", "metadata", "error", "events", "logprobs",
+                 "_built")
 
     def __init__(self) -> None:
         # _order keeps the parts in the order they began: ("text", i) / ("reasoning", id)
@@ -98,6 +99,10 @@ class Collector:
         self.error: SwitchboardError | None = None
         self.events = 0
         self.logprobs: list[TokenLogprob] | None = None
+        self._built: tuple[int, list[Part], str] | None = None
+        """(``events`` when built, the parts, the text): a non-streaming call reads the
+        result twice (metering's outcome, the pipeline's answer) with no event between,
+        so the parts are joined once per event count, not per read."""
 
     def add(self, event: StreamEvent) -> None:
         self.events += 1
@@ -185,13 +190,25 @@ class Collector:
 
     @property
     def text(self) -> str:
-        return "".join("".join(chunks) for chunks in self._text.values())
+        return self._build()[2]
 
     def parts(self) -> list[Part]:
+        return list(self._build()[1])
+
+    def _build(self) -> tuple[int, list[Part], str]:
+        """The parts and the text as of now, built once per event count (every change
+        goes through ``add``, which counts). The part objects are shared by the results
+        built from the same events, as tool calls always were; the lists are not."""
+        built = self._built
+        if built is not None and built[0] == self.events:
+            return built
         parts: list[Part] = []
+        texts: list[str] = []
         for kind, key in self._order:
             if kind == "text":
-                parts.append(TextPart(text="".join(self._text[key])))
+                text = "".join(self._text[key])
+                texts.append(text)
+                parts.append(TextPart(text=text))
             elif kind == "image":
                 parts.append(self._images[key])
             elif kind == "reasoning":
@@ -207,14 +224,18 @@ class Collector:
             elif key in self._pending:  # interrupted mid-call: keep what arrived
                 p = self._pending[key]
                 parts.append(ToolCallPart(id=p.id, name=p.name, arguments="".join(p.args)))
-        return parts
+        built = self._built = (self.events, parts,
+                               texts[0] if len(texts) == 1 else "".join(texts))
+        return built
 
     def result(self) -> ChatResult:
-        parts = self.parts()
+        _, built, text = self._build()
+        calls = self._calls
         return ChatResult(
-            text=self.text,
-            parts=parts,
-            tool_calls=[p for p in parts if isinstance(p, ToolCallPart) and p.id in self._calls],
+            text=text,
+            parts=list(built),
+            tool_calls=[p for p in built if isinstance(p, ToolCallPart) and p.id in calls]
+            if calls else [],
             finish_reason=self.finish,
             usage=self.usage,
             warnings=list(self.warnings),
