@@ -25,7 +25,7 @@ from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import audit
 from switchboard.services.budget_periods import PERIOD_NOUNS, PERIODS, Window, window, zone
-from switchboard.services.cache import catalog_cache
+from switchboard.services.cache import MISSING, catalog_cache
 from switchboard.services.errors import NotFound, ValidationFailed
 from switchboard.services.principal import Principal
 from switchboard.services.registry_view import stamp
@@ -131,7 +131,11 @@ def subject_of(scope: str, user_id: int | None, token_id: int | None) -> str:
 async def book(db: Database) -> Book:
     """Every budget, cached until a budget (or catalog) write anywhere."""
     scope = cache_scope(db)
-    return await catalog_cache().get(
+    cache = catalog_cache()
+    found = cache.fresh((scope, "budgets"), scope)
+    if found is not MISSING:  # nearly every call: no closures, no coroutine
+        return found  # type: ignore[no-any-return]
+    return await cache.get(
         (scope, "budgets"), lambda: _load(db), probe=lambda: stamp(db), scope=scope)
 
 

@@ -35,7 +35,7 @@ from switchboard.registry.keypool import KeyPool, PoolKey
 from switchboard.registry.kinds import Kinds
 from switchboard.registry.registry import Registry
 from switchboard.security.vault import Vault
-from switchboard.services.cache import catalog_cache
+from switchboard.services.cache import MISSING, catalog_cache
 from switchboard.services.keys import DatabaseKeyEvents, open_vault
 from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope
@@ -99,7 +99,11 @@ def _pool(db: Database, vault: _LazyVault, row: m.Provider) -> KeyPool:
 async def load_registry(db: Database) -> DatabaseRegistry:
     """The registry for ``db``'s catalog, from the cache while the catalog is unchanged."""
     scope = cache_scope(db)
-    return await catalog_cache().get(
+    cache = catalog_cache()
+    found = cache.fresh((scope, "registry"), scope)
+    if found is not MISSING:  # nearly every call: no closures, no coroutine
+        return found  # type: ignore[no-any-return]
+    return await cache.get(
         (scope, "registry"), lambda: build_registry(db), probe=lambda: stamp(db), scope=scope
     )
 

@@ -18,13 +18,21 @@ from switchboard.services.cache import catalog_cache
 from switchboard.services.errors import Conflict
 
 _scopes: weakref.WeakKeyDictionary[Database, object] = weakref.WeakKeyDictionary()
+_last: tuple[weakref.ref[Database], object] | None = None
+"""The last database asked about and its token: a server has one, read three times per
+call (a weak reference called is cheaper than a ``WeakKeyDictionary`` lookup)."""
 
 
 def cache_scope(db: Database) -> object:
     """A token naming ``db`` in cache keys (several databases may live in one process)."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is db:
+        return last[1]
     scope = _scopes.get(db)
     if scope is None:
         scope = _scopes[db] = object()
+    _last = (weakref.ref(db), scope)
     return scope
 
 

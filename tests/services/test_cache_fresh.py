@@ -1,0 +1,56 @@
+"""``CatalogCache.fresh``: the synchronous read answers exactly when ``get`` would answer
+from its entries without awaiting (issue 12, fourth pass), and is counted the same."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from switchboard.services import cache as cache_module
+from switchboard.services.cache import MISSING, CatalogCache
+
+
+def test_fresh_answers_only_what_get_would_answer_without_awaiting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: now[0])
+    probes: list[int] = []
+    stamp = [1]
+
+    async def probe() -> int:
+        probes.append(stamp[0])
+        return stamp[0]
+
+    async def main() -> None:
+        c = CatalogCache(probe_interval=5.0)
+        loads = [0]
+
+        async def loader() -> str:
+            loads[0] += 1
+            return f"value {loads[0]}"
+
+        assert c.fresh("k", "db") is MISSING  # never read: no stamp, no entry
+        assert await c.get("k", loader, probe=probe, scope="db") == "value 1"
+        assert c.fresh("k", "db") == "value 1"
+        assert c.stats.hits == 1 and c.stats.misses == 1
+        assert c.fresh("other", "db") is MISSING  # no entry for that key
+        assert c.fresh("k", "other scope") is MISSING  # that scope was never probed
+        now[0] += 5.0  # the probe is due: only get may run it
+        assert c.fresh("k", "db") is MISSING
+        assert await c.get("k", loader, probe=probe, scope="db") == "value 1"
+        assert probes == [1, 1]
+        assert c.fresh("k", "db") == "value 1"
+        c.invalidate_local()  # a write here: the entry is gone
+        assert c.fresh("k", "db") is MISSING
+        assert await c.get("k", loader, probe=probe, scope="db") == "value 2"
+        now[0] += 6.0
+        stamp[0] = 2  # a write in another process, seen by get's probe
+        assert c.fresh("k", "db") is MISSING
+        assert await c.get("k", loader, probe=probe, scope="db") == "value 3"
+        assert c.fresh("k", "db") == "value 3"
+        c.redis_url = "redis://127.0.0.1:1/0"  # Redis configured, not listening
+        assert c.fresh("k", "db") is MISSING
+        await c.close()
+
+    asyncio.run(main())
