@@ -60,12 +60,16 @@ from switchboard.services.budget_periods import Window, window, zone
 from switchboard.services.budgets import Definition, to_nanos, to_usd, usd
 from switchboard.services.metering import CallOutcome
 from switchboard.services.policy import Admission, BudgetExceeded, Clock, Grant, wall_clock
+from switchboard.services.principal import Principal
 from switchboard.spec.usage import Usage
 
 log = logging.getLogger(__name__)
 _TABLE = cast(Table, m.BudgetSpend.__table__)
 WARNING_HEADER = "x-switchboard-warnings"
 _UNSAFE_HEADER = re.compile(r"[^\x20-\x7e]")
+MAX_RESOLVED = 10_000
+"""Principals whose applicable budgets are remembered at once (then forgotten and
+rebuilt), as ``ratelimits.MAX_RESOLVED``."""
 
 
 def reservation(admission: Admission) -> Decimal:
@@ -139,48 +143,70 @@ class BudgetPolicy:
         cost to add)."""
         self._writer: asyncio.Task[None] | None = None
         self.settle_failures = 0
+        self._resolved: dict[Principal, tuple[tuple[Definition, int], ...]] = {}
+        self._resolved_from: budgets.Book | None = None
+
+    def _applicable(self, book: budgets.Book, principal: Principal
+                    ) -> tuple[tuple[Definition, int], ...]:
+        """``book.applicable(principal)`` with each budget's limit in nano-dollars,
+        remembered per principal while the book is the same object (a budget write
+        anywhere replaces it): one dict lookup per call instead of three lists, a sort
+        and a Decimal product per budget (issue 12, fourth pass)."""
+        if book is not self._resolved_from or len(self._resolved) > MAX_RESOLVED:
+            self._resolved = {}
+            self._resolved_from = book
+        found = self._resolved.get(principal)
+        if found is None:
+            found = self._resolved[principal] = tuple(
+                (budget, budget.limit) for budget in book.applicable(principal))
+        return found
 
     async def admit(self, admission: Admission) -> Grant:
         book = await budgets.book(self.db)
-        applicable = book.applicable(admission.spec.principal)
+        principal = admission.spec.principal
+        applicable = self._applicable(book, principal)
         if not applicable:
             return NO_BUDGET
         cost = reservation(admission)
         nanos = to_nanos(cost, up=True) if cost > 0 else 0
         now = self.clock()
-        spans = [window(budget.period, now, self.tz) for budget in applicable]
-        if self.ledger is not None:
-            counters = await self._reserve_in_memory(applicable, spans, nanos, now)
+        tz = self.tz
+        spans = [window(budget.period, now, tz) for budget, _ in applicable]
+        keys = [(budget.id, span.start) for (budget, _), span in zip(applicable, spans,
+                                                                       strict=True)]
+        ledger = self.ledger
+        if ledger is not None:
+            if any(key not in ledger.rows for key in keys):
+                await ledger.load(keys)
+            counters = self._reserve_in_memory(ledger, applicable, spans, keys, nanos, now)
         else:
-            counters = await self._reserve_in_database(applicable, spans, nanos, now)
+            counters = await self._reserve_in_database([b for b, _ in applicable], spans,
+                                                       nanos, now)
         warnings = [_soft_warning(budget, spent, reserved, span, self.timezone)
-                    for budget, span, (spent, reserved) in zip(applicable, spans, counters,
-                                                               strict=True)
-                    if budget.soft and spent + reserved > budget.limit]
+                    for (budget, limit), span, (spent, reserved) in zip(
+                        applicable, spans, counters, strict=True)
+                    if budget.soft and spent + reserved > limit]
         for text in warnings:
             log.warning("soft budget exceeded: %s", text, extra={
-                "event": "budget.soft_exceeded", "user_id": admission.spec.principal.user_id,
-                "api_token_id": admission.spec.principal.token_id})
-        return BudgetGrant(self, [(b.id, s.start) for b, s in zip(applicable, spans,
-                                                                  strict=True)],
-                           nanos, warnings)
+                "event": "budget.soft_exceeded", "user_id": principal.user_id,
+                "api_token_id": principal.token_id})
+        return BudgetGrant(self, keys, nanos, warnings)
 
-    async def _reserve_in_memory(self, applicable: list[Definition], spans: list[Window],
-                                 nanos: int, now: float) -> list[tuple[int, int]]:
-        """Check every budget, then add to every one, with no ``await`` between: atomic
-        on the event loop's one thread, so exact without the database."""
-        ledger = self.ledger
-        assert ledger is not None
-        keys = [(b.id, s.start) for b, s in zip(applicable, spans, strict=True)]
-        if any(key not in ledger.rows for key in keys):
-            await ledger.load(keys)
-        for budget, span, key in zip(applicable, spans, keys, strict=True):
-            spent, reserved = ledger.rows[key]
-            if not budget.soft and not _fits(spent, reserved, nanos, budget.limit):
+    def _reserve_in_memory(self, ledger: MemoryLedger,
+                           applicable: tuple[tuple[Definition, int], ...],
+                           spans: list[Window], keys: list[Key], nanos: int, now: float
+                           ) -> list[tuple[int, int]]:
+        """Check every budget, then add to every one: no ``await`` in here (the rows
+        are loaded before), so atomic on the event loop's one thread and exact without
+        the database."""
+        rows = ledger.rows
+        for (budget, limit), span, key in zip(applicable, spans, keys, strict=True):
+            spent, reserved = rows[key]
+            if not budget.soft and not _fits(spent, reserved, nanos, limit):
                 raise self._refused(budget, span, spent, reserved, nanos, now)
         for key in keys:
             ledger.add(key, 0, nanos)
-        return [(ledger.rows[k][0], ledger.rows[k][1]) for k in keys]
+        return [(rows[k][0], rows[k][1]) for k in keys]
 
     async def _reserve_in_database(self, applicable: list[Definition], spans: list[Window],
                                    nanos: int, now: float) -> list[tuple[int, int]]:
