@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from switchboard.services import cache as cache_module
 from switchboard.services.cache import MISSING, CatalogCache
 
 
-def test_fresh_answers_only_what_get_would_answer_without_awaiting(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [100.0]
-    monkeypatch.setattr(cache_module.time, "monotonic", lambda: now[0])
+def age(c: CatalogCache, scope: str, seconds: float) -> None:
+    """Make the scope's last probe ``seconds`` older."""
+    stamp, at = c._stamps[scope]
+    c._stamps[scope] = (stamp, at - seconds)
+
+
+def test_fresh_answers_only_what_get_would_answer_without_awaiting() -> None:
     probes: list[int] = []
     stamp = [1]
 
@@ -36,7 +36,7 @@ def test_fresh_answers_only_what_get_would_answer_without_awaiting(
         assert c.stats.hits == 1 and c.stats.misses == 1
         assert c.fresh("other", "db") is MISSING  # no entry for that key
         assert c.fresh("k", "other scope") is MISSING  # that scope was never probed
-        now[0] += 5.0  # the probe is due: only get may run it
+        age(c, "db", 5.0)  # the probe is due: only get may run it
         assert c.fresh("k", "db") is MISSING
         assert await c.get("k", loader, probe=probe, scope="db") == "value 1"
         assert probes == [1, 1]
@@ -44,7 +44,7 @@ def test_fresh_answers_only_what_get_would_answer_without_awaiting(
         c.invalidate_local()  # a write here: the entry is gone
         assert c.fresh("k", "db") is MISSING
         assert await c.get("k", loader, probe=probe, scope="db") == "value 2"
-        now[0] += 6.0
+        age(c, "db", 6.0)
         stamp[0] = 2  # a write in another process, seen by get's probe
         assert c.fresh("k", "db") is MISSING
         assert await c.get("k", loader, probe=probe, scope="db") == "value 3"

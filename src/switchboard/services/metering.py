@@ -193,6 +193,49 @@ async def metered(
             await aclose()
 
 
+async def metered_fold(
+    model: ResolvedModel,
+    events: AsyncIterator[StreamEvent],
+    on_done: Callable[[CallOutcome], None],
+    *,
+    request: ChatRequest | None,
+    collector: Collector,
+) -> StreamEvent | None:
+    """``metered`` for a caller that wants the whole answer at once (a non-streaming
+    call): the same fold into ``collector``, the same timing and exactly one
+    ``CallOutcome``, but the events are consumed here in one loop instead of each
+    crossing one more generator (issue 12, fourth pass: six generator resumes and the
+    caller's ``async for`` per ``/v1`` JSON call). Returns the first event (None: the
+    stream had none). Keep the two in step: ``tests/services/test_metered_fold.py``
+    pins them to the same outcomes for answers, in-band errors and raised errors."""
+    started = time.perf_counter()
+    first: float | None = None
+    opening: StreamEvent | None = None
+    error: SwitchboardError | None = None
+    reason: str | None = None
+    try:
+        async for event in events:
+            if opening is None:
+                opening = event
+            if first is None and isinstance(event, _OUTPUT):
+                first = time.perf_counter()
+            if isinstance(event, ErrorEvent):
+                error = scrub_key(model, event.error)
+            collector.add(event)
+        return opening
+    except SwitchboardError as exc:
+        error = scrub_key(model, exc)
+        raise
+    except BaseException as exc:  # cancellation, shutdown, a bug: still account for it
+        reason = f"interrupted ({type(exc).__name__})"
+        raise
+    finally:
+        on_done(_outcome(model, request, collector, started, first, error, reason))
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 async def metered_embed(model: ResolvedModel, request: EmbeddingRequest,
                         on_done: Callable[[CallOutcome], None]) -> EmbeddingResult:
     """One embedding request (all its batches, with retries), accounted like a chat call:

@@ -49,6 +49,7 @@ from switchboard.services.metering import (
     CallOutcome,
     metered,
     metered_embed,
+    metered_fold,
     metered_images,
     total_usage,
 )
@@ -615,8 +616,8 @@ class _Call:
             _settle(self.on_done, outcome)
         self.ledger.done(outcome)
 
-    async def attempt(self, model: ResolvedModel) -> Attempt:
-        """The opener: one candidate, from the surface's request to its first event."""
+    async def _admitted(self, model: ResolvedModel) -> tuple[ChatRequest, list[CallWarning]]:
+        """One candidate's request (the surface's ``prepare``), checked and admitted."""
         spec = self.spec
         if not isinstance(spec.request, ChatRequest):
             raise TypeError("an embedding or image call goes through Pipeline.embed or .images")
@@ -624,6 +625,12 @@ class _Call:
                              else (spec.request, []))
         check_capabilities(model, request)
         await self.ledger.admit(spec, model, request)
+        return request, warnings
+
+    async def attempt(self, model: ResolvedModel) -> Attempt:
+        """The opener: one candidate, from the surface's request to its first event."""
+        spec = self.spec
+        request, warnings = await self._admitted(model)
         collector = Collector()
         opened = False
         record = self.pipeline.recorder
@@ -690,15 +697,30 @@ class _Call:
                          routed.auto)
 
     async def _fold(self, model: ResolvedModel) -> Attempt:
-        """The non-streaming opener: the whole answer, folded by metering's collector;
-        one that is nothing but an error is raised, so the router may fall back."""
-        attempt = await self.attempt(model)
-        async for _ in attempt.events:
-            pass
-        collector = attempt.collector  # what result() would say, without building it
+        """The non-streaming opener: the whole answer, folded by metering's collector in
+        one pass (``metered_fold``: what ``attempt`` and a loop over its events did,
+        without a generator layer per event); one that is nothing but an error is
+        raised, so the router may fall back."""
+        spec = self.spec
+        request, warnings = await self._admitted(model)
+        collector = Collector()
+        record = self.pipeline.recorder
+        trace = self.ledger.trace
+
+        def done(outcome: CallOutcome) -> None:
+            record(spec, outcome)
+            if trace is not None:
+                trace.attempt(outcome)
+            self.last = outcome  # ``complete`` ends the call with it
+
+        first = await metered_fold(model, model.generate_events(request), done,
+                                   request=request, collector=collector)
+        if first is None:  # the retry layer always ends with an event; defensive
+            raise StreamBrokenError(f"{model.ref}: empty response",
+                                    provider=model.provider_name)
         if collector.error is not None and not collector.has_parts:
-            raise collector.error
-        return attempt
+            raise collector.error  # what result() would say, without building it
+        return Attempt(model, request, first, _folded(), collector, warnings)
 
     def _headers(self, model: ResolvedModel, auto: AutoPick | None = None) -> dict[str, str]:
         headers = self.ledger.headers
@@ -718,6 +740,12 @@ class _Call:
             warnings = [*warnings, CallWarning(
                 "other", f"answered by {attempt.model.ref} after {tried} failed")]
         return warnings
+
+
+async def _folded() -> Events:
+    """A folded attempt's events: all consumed already (``_Call._fold``)."""
+    return
+    yield  # an async generator that ends at once
 
 
 # -- n choices in one vendor call (decision 0084) ---------------------------------------------
