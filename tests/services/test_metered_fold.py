@@ -147,3 +147,16 @@ def test_the_fold_meters_exactly_as_the_generator(case: str) -> None:
     else:  # raised before the first event, or after it: the fold raises the same
         assert raised_b == raised_a
     assert KEY not in repr(outcomes_b[0].error)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_usage_row_is_the_usage_records_row(case: str) -> None:
+    """The pipeline's recorder builds the row straight from the outcome
+    (``usage_row``): the same dict, key for key and in order, as ``usage_record``'s."""
+    _, outcomes, _ = asyncio.run(run_fold(CASES[case]))
+    outcome = outcomes[0]
+    for user_id, token_id in ((None, None), (7, None), (7, 3)):
+        row = outcome.usage_row("api", user_id, token_id)
+        record = outcome.usage_record("api", user_id=user_id, api_token_id=token_id)
+        record.created_at = row["created_at"]
+        assert list(row.items()) == list(record.row().items())

@@ -253,3 +253,41 @@ async def test_redis_unreachable_counts_in_the_process_instead() -> None:
         await p.admit(admission())
     assert limiter.fallback.buckets.get("u1").requests == 2
     await limiter.close()
+
+
+def test_headers_report_the_tightest_bucket_as_the_loop_over_dimensions_did() -> None:
+    """``headers_for`` writes the two dimensions out (issue 12, fourth pass): the same
+    headers as the generic loop it replaced, ties and missing limits included."""
+    import random
+
+    from switchboard.services.rate_limiter import Check, Limits, Standing
+    from switchboard.services.ratelimits import headers_for
+
+    def reference(standings: list[Standing]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for dimension in ("requests", "tokens"):
+            best: tuple[int, int, float] | None = None
+            for s in standings:
+                limit = getattr(s.check.limits, dimension)
+                if limit is None:
+                    continue
+                remaining = max(limit - getattr(s, dimension), 0)
+                if best is None or remaining < best[1]:
+                    best = (limit, remaining, s.reset)
+            if best is not None:
+                out[f"x-ratelimit-limit-{dimension}"] = str(best[0])
+                out[f"x-ratelimit-remaining-{dimension}"] = str(best[1])
+                out[f"x-ratelimit-reset-{dimension}"] = duration(best[2])
+        return out
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        standings = [Standing(Check(f"u{i}", Limits(rng.choice([None, 5, 10, 60]),
+                                                    rng.choice([None, 100, 4000]),
+                                                    rng.choice([None, 2])), "x"),
+                              rng.randint(0, 70), rng.randint(0, 5000),
+                              rng.choice([0.0, 0.0004, 0.5, 1.0, 59.99, 61.0]))
+                     for i in range(rng.randint(0, 3))]
+        got = headers_for(standings)
+        assert got == reference(standings)
+        assert list(got) == list(reference(standings))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
@@ -75,13 +76,21 @@ class MemoryLedger:
 
     def add(self, key: Key, spent: int, reserved: int) -> None:
         """Change a loaded row by these deltas, now, and queue the write."""
-        row = self.rows[key]
-        row[0] += spent
-        row[1] += reserved
-        delta = self._pending.setdefault(key, [0, 0])
-        delta[0] += spent
-        delta[1] += reserved
-        self._changes += 1
+        self.add_all((key,), spent, reserved)
+
+    def add_all(self, keys: Iterable[Key], spent: int, reserved: int) -> None:
+        """``add`` for each of ``keys`` (a call's budgets): one writer check for all."""
+        rows, pending = self.rows, self._pending
+        for key in keys:
+            row = rows[key]
+            row[0] += spent
+            row[1] += reserved
+            delta = pending.get(key)
+            if delta is None:
+                delta = pending[key] = [0, 0]
+            delta[0] += spent
+            delta[1] += reserved
+            self._changes += 1
         if self._changes >= self.flush_every:
             self._kick.set()
         if self._writer is None or self._writer.done():

@@ -204,8 +204,7 @@ class BudgetPolicy:
             spent, reserved = rows[key]
             if not budget.soft and not _fits(spent, reserved, nanos, limit):
                 raise self._refused(budget, span, spent, reserved, nanos, now)
-        for key in keys:
-            ledger.add(key, 0, nanos)
+        ledger.add_all(keys, 0, nanos)
         return [(rows[k][0], rows[k][1]) for k in keys]
 
     async def _reserve_in_database(self, applicable: list[Definition], spans: list[Window],
@@ -248,8 +247,7 @@ class BudgetPolicy:
         writes the queue; settlements that arrive while it writes are summed per budget
         row and written together in its next transaction."""
         if self.ledger is not None:
-            for hold in holds:
-                self.ledger.add(hold, spent, -reserved)
+            self.ledger.add_all(holds, spent, -reserved)
             return
         for hold in holds:
             was = self._pending.get(hold, (0, 0))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Protocol, TypeVar
 
+from switchboard.db import utcnow
 from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import ResolvedModel
 from switchboard.services.usage import UsageRecord
@@ -74,6 +75,32 @@ class CallOutcome:
     @property
     def error_code(self) -> str | None:
         return self.error.code if self.error is not None else None
+
+    def usage_row(self, source: str, user_id: int | None,
+                  api_token_id: int | None) -> dict[str, object]:
+        """``usage_record(...).row()`` stamped now, without the ``UsageRecord`` between
+        (the pipeline's recorder, once per attempt; a test pins the two equal)."""
+        usage = self.result.usage
+        error = self.error
+        return {
+            "created_at": utcnow(),
+            "user_id": user_id,
+            "api_token_id": api_token_id,
+            "provider": self.provider,
+            "model": self.model,
+            "source": source,
+            "status": self.status,
+            "input_tokens": usage.input_tokens or 0,
+            "output_tokens": usage.output_tokens or 0,
+            "cached_tokens": usage.cached_input_tokens or 0,
+            "cache_write_tokens": usage.cache_write_tokens or 0,
+            "reasoning_tokens": usage.reasoning_tokens or 0,
+            "cost": self.cost,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+            "error_code": error.code if error is not None else None,
+            "estimated": self.estimated,
+        }
 
     def usage_record(self, source: str, *, user_id: int | None = None,
                      api_token_id: int | None = None) -> UsageRecord:

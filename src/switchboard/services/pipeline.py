@@ -131,13 +131,13 @@ def usage_recorder(usage: UsageRecorder, metrics: Hooks = NULL_METRICS) -> Recor
     surface and the caller, and the same attempt counted in the process's metrics
     (metering's outcome is the one place a call's result is known)."""
     attempt = metrics.attempt
+    record_row = usage.record_row
 
     def record(spec: CallSpec, outcome: CallOutcome) -> None:
         principal = spec.principal
         # user id 0: the local operator (the CLI), who has no account row.
         user_id = principal.user_id or None
-        usage.record(outcome.usage_record(spec.surface, user_id=user_id,
-                                          api_token_id=principal.token_id))
+        record_row(outcome.usage_row(spec.surface, user_id, principal.token_id))
         attempt(spec.surface, outcome, user_id)
     return record
 

@@ -73,19 +73,31 @@ def reserve(admission: Admission) -> int:
 def headers_for(standings: Sequence[Standing]) -> dict[str, str]:
     """The ``x-ratelimit-*`` headers for the tightest bucket of each dimension."""
     out: dict[str, str] = {}
-    for dimension in ("requests", "tokens"):
-        best: tuple[int, int, float] | None = None
-        for s in standings:
-            limit = getattr(s.check.limits, dimension)
-            if limit is None:
-                continue
-            remaining = max(limit - getattr(s, dimension), 0)
-            if best is None or remaining < best[1]:
-                best = (limit, remaining, s.reset)
-        if best is not None:
-            out[f"x-ratelimit-limit-{dimension}"] = str(best[0])
-            out[f"x-ratelimit-remaining-{dimension}"] = str(best[1])
-            out[f"x-ratelimit-reset-{dimension}"] = duration(best[2])
+    # The two dimensions written out rather than looped over with getattr: this runs
+    # once per admitted call (issue 12, fourth pass). Ties keep the first bucket.
+    best: Standing | None = None
+    best_limit = best_left = 0
+    for s in standings:
+        limit = s.check.limits.requests
+        if limit is not None:
+            left = max(limit - s.requests, 0)
+            if best is None or left < best_left:
+                best, best_limit, best_left = s, limit, left
+    if best is not None:
+        out["x-ratelimit-limit-requests"] = str(best_limit)
+        out["x-ratelimit-remaining-requests"] = str(best_left)
+        out["x-ratelimit-reset-requests"] = duration(best.reset)
+    best = None
+    for s in standings:
+        limit = s.check.limits.tokens
+        if limit is not None:
+            left = max(limit - s.tokens, 0)
+            if best is None or left < best_left:
+                best, best_limit, best_left = s, limit, left
+    if best is not None:
+        out["x-ratelimit-limit-tokens"] = str(best_limit)
+        out["x-ratelimit-remaining-tokens"] = str(best_left)
+        out["x-ratelimit-reset-tokens"] = duration(best.reset)
     return out
 
 

@@ -97,7 +97,12 @@ class UsageRecorder:
         """Queue one event (never blocks, never raises)."""
         if record.created_at is None:
             record.created_at = utcnow()
-        self._buffer.append(record.row())
+        self.record_row(record.row())
+
+    def record_row(self, row: dict[str, object]) -> None:
+        """Queue one event already in ``UsageRecord.row`` form (the pipeline's recorder
+        builds it straight from the outcome: ``CallOutcome.usage_row``)."""
+        self._buffer.append(row)
         if len(self._buffer) > self.max_buffer:
             overflow = len(self._buffer) - self.max_buffer
             del self._buffer[:overflow]
