@@ -54,3 +54,46 @@ def test_fresh_answers_only_what_get_would_answer_without_awaiting() -> None:
         await c.close()
 
     asyncio.run(main())
+
+
+def test_reads_that_find_the_probe_due_together_share_one_probe() -> None:
+    """32 reads at once when the stamp is due: one probe, and every read answers with
+    what it found (a changed stamp drops the entry for all of them); a failing probe
+    fails every read that waited for it, and the next read probes again."""
+    calls: list[int] = []
+    stamp = [1]
+    fail = [False]
+
+    async def probe() -> int:
+        calls.append(stamp[0])
+        await asyncio.sleep(0.01)
+        if fail[0]:
+            raise RuntimeError("database down")
+        return stamp[0]
+
+    async def main() -> None:
+        c = CatalogCache(probe_interval=5.0)
+        loads = [0]
+
+        async def loader() -> str:
+            loads[0] += 1
+            return f"value {loads[0]}"
+
+        assert await c.get("k", loader, probe=probe, scope="db") == "value 1"
+        age(c, "db", 5.0)
+        stamp[0] = 2  # another process wrote
+        got = await asyncio.gather(*(c.get("k", loader, probe=probe, scope="db")
+                                     for _ in range(32)))
+        assert calls == [1, 2]  # the first read's probe, then ONE for the 32
+        assert set(got) <= {"value 2", "value 3"} and "value 1" not in got
+        assert c.stats.remote_invalidations == 1
+        age(c, "db", 5.0)
+        fail[0] = True
+        failed = await asyncio.gather(*(c.get("k", loader, probe=probe, scope="db")
+                                        for _ in range(8)), return_exceptions=True)
+        assert all(isinstance(f, RuntimeError) for f in failed) and len(calls) == 3
+        fail[0] = False
+        assert await c.get("k", loader, probe=probe, scope="db") in {"value 2", "value 3"}
+        assert len(calls) == 4 and not c._probing
+
+    asyncio.run(main())
