@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from switchboard.spec import (
     CallWarning,
@@ -134,3 +135,81 @@ def test_has_parts_says_whether_the_result_would_hold_parts() -> None:
     only_start = Collector()
     only_start.add(ToolCallStart(id="c2", name="g"))
     assert only_start.has_parts and only_start.result().parts
+
+
+def test_random_streams_fold_as_the_order_rule_says() -> None:
+    """Text deltas join the text part that is last in the answer (the short way in
+    ``add``), a part of another kind starting in between begins a new text part, a
+    reasoning delta of a block already open does not; results read mid-stream and at
+    the end are fresh lists and say what a fold of the same events from scratch says."""
+    import random
+
+    from switchboard.spec import (
+        Collector,
+        ReasoningDelta,
+        TextDelta,
+        TokenLogprob,
+        ToolCall,
+        ToolCallDelta,
+        ToolCallStart,
+    )
+
+    rng = random.Random(5)
+    for _ in range(400):
+        events: list[Any] = []
+        expected: list[tuple[str, str]] = []  # (kind, text or id) per part, in order
+        last_text = False
+        blocks: set[str] = set()
+        calls: set[str] = set()
+        for i in range(rng.randint(0, 14)):
+            kind = rng.choice(["text", "text", "text", "logprob", "reasoning", "tool",
+                               "call"])
+            if kind in ("text", "logprob"):
+                word = f"w{i} "
+                logprobs = ([TokenLogprob(token=word, logprob=-0.5)]
+                            if kind == "logprob" else None)
+                events.append(TextDelta(word, logprobs))
+                if last_text:
+                    expected[-1] = ("text", expected[-1][1] + word)
+                else:
+                    expected.append(("text", word))
+                last_text = True
+            elif kind == "reasoning":
+                block = rng.choice(["r1", "r2"])
+                events.append(ReasoningDelta("hm", id=block))
+                if block not in blocks:
+                    blocks.add(block)
+                    expected.append(("reasoning", block))
+                    last_text = False
+            elif kind == "tool":
+                call = f"c{rng.randint(0, 2)}"
+                events.append(ToolCallStart(call, "calc"))
+                events.append(ToolCallDelta(call, "{}"))
+                if call not in calls:
+                    calls.add(call)
+                    expected.append(("tool", call))
+                    last_text = False
+            else:
+                call = f"c{rng.randint(0, 2)}"
+                events.append(ToolCall(call, "calc", "{}"))
+                if call not in calls:
+                    calls.add(call)
+                    expected.append(("tool", call))
+                    last_text = False
+        collector = Collector()
+        for n, event in enumerate(events):
+            collector.add(event)
+            if n % 3 == 0:
+                mid = collector.result()
+                mid.parts.append(TextPart(text="not in the collector"))
+        result = collector.result()
+        got = [("text", p.text) if p.type == "text" else
+               ("reasoning", p.text and "r") if p.type == "reasoning" else ("tool", p.id)
+               for p in result.parts]
+        want = [(k, "r") if k == "reasoning" else (k, v) for k, v in expected]
+        assert got == want
+        assert result.text == "".join(v for k, v in expected if k == "text")
+        assert result.parts == collect(events).parts
+        logprobs = [e.logprobs[0] for e in events
+                    if isinstance(e, TextDelta) and e.logprobs is not None]
+        assert result.logprobs == (logprobs or None)

@@ -81,7 +81,7 @@ class Collector:
 
     __slots__ = ("_order", "_text", "_reasoning", "_pending", "_calls", "finish",
                  "_images", "usage", "warnings", "metadata", "error", "events", "logprobs",
-                 "_built")
+                 "_built", "_open")
 
     def __init__(self) -> None:
         # _order keeps the parts in the order they began: ("text", i) / ("reasoning", id)
@@ -103,9 +103,17 @@ class Collector:
         """(``events`` when built, the parts, the text): a non-streaming call reads the
         result twice (metering's outcome, the pipeline's answer) with no event between,
         so the parts are joined once per event count, not per read."""
+        self._open: list[str] | None = None
+        """The chunks of the text part that is last in ``_order`` (None: the last part
+        is not text): the next text delta joins it without a handler call."""
 
     def add(self, event: StreamEvent) -> None:
         self.events += 1
+        if type(event) is TextDelta:  # most of a stream's events: the short way
+            chunks = self._open
+            if chunks is not None and event.logprobs is None:
+                chunks.append(event.text)
+                return
         # One dict lookup by the event's exact type instead of a chain of isinstance
         # checks (a Finish was the 7th): this runs for every event of every call.
         handler = _HANDLERS.get(type(event))
@@ -114,11 +122,12 @@ class Collector:
         handler(self, event)
 
     def _text_delta(self, event: TextDelta) -> None:
-        if not self._order or self._order[-1][0] != "text":
+        chunks = self._open
+        if chunks is None:  # the last part is not text: a new text part begins
             key = str(len(self._order))
             self._order.append(("text", key))
-            self._text[key] = []
-        self._text[self._order[-1][1]].append(event.text)
+            chunks = self._text[key] = self._open = []
+        chunks.append(event.text)
         if event.logprobs is not None:
             if self.logprobs is None:
                 self.logprobs = []
@@ -127,6 +136,7 @@ class Collector:
     def _image_output(self, event: ImageOutput) -> None:  # in order, between the texts
         key = str(len(self._order))
         self._order.append(("image", key))
+        self._open = None
         self._images[key] = ImagePart.from_bytes(event.data, event.media_type)
 
     def _reasoning_delta(self, event: ReasoningDelta) -> None:
@@ -134,6 +144,7 @@ class Collector:
         if block is None:
             block = self._reasoning[event.id] = _Reasoning()
             self._order.append(("reasoning", event.id))
+            self._open = None
         if event.text:
             block.text.append(event.text)
         if event.provider_metadata:
@@ -143,6 +154,7 @@ class Collector:
         if event.id not in self._pending and event.id not in self._calls:
             self._pending[event.id] = _PendingCall(event.id, event.name)
             self._order.append(("tool", event.id))
+            self._open = None
 
     def _tool_call_delta(self, event: ToolCallDelta) -> None:
         pending = self._pending.get(event.id)
@@ -152,6 +164,7 @@ class Collector:
     def _tool_call(self, event: ToolCall) -> None:
         if event.id not in self._pending and event.id not in self._calls:
             self._order.append(("tool", event.id))
+            self._open = None
         self._pending.pop(event.id, None)
         self._calls[event.id] = ToolCallPart(
             id=event.id,
