@@ -126,3 +126,36 @@ def test_fold_refuses_a_naive_or_missing_timestamp() -> None:
     with pytest.raises(TypeError):
         usage_rollup.fold([{"created_at": "2026-01-01", "provider": "p", "model": "m",
                             "source": "api", "status": "ok"}])
+
+
+def test_the_grouped_fold_equals_the_row_by_row_fold() -> None:
+    """``fold`` sums rows per (day, user, provider, model, source) first (issue 12,
+    fourth pass): the same roll-up rows as adding each row to every shape — values,
+    Decimal exponents, key order — and, when a dollar sum would be rounded (beyond the
+    decimal context's digits), the row-by-row fold itself."""
+    from switchboard.services.usage_rollup import _fold_grouped, _fold_rows, fold
+
+    rng = random.Random(7)
+    start = datetime(2026, 12, 5, 23, 59, 58, tzinfo=UTC)
+    for size in (0, 1, 2, 17, 600):
+        rows = [{
+            "created_at": start + timedelta(seconds=rng.randint(0, 4)),
+            "user_id": rng.choice([None, 0, 2, 3]), "api_token_id": None,
+            "provider": rng.choice(["openai", "acme"]), "model": rng.choice(["a", "b"]),
+            "source": rng.choice(["api", "chat"]),
+            "status": rng.choice(["ok", "ok", "partial", "error"]),
+            "input_tokens": rng.choice([0, 5, 1234]), "output_tokens": rng.choice([0, 9]),
+            "cached_tokens": rng.choice([0, 3]), "cache_write_tokens": 0,
+            "reasoning_tokens": rng.choice([0, 2]),
+            "cost": rng.choice([None, Decimal(0), Decimal("0.0000045"), Decimal("1E+2"),
+                                Decimal("0.123456789012"), "0.5", 0.25]),
+            "latency_ms": rng.choice([None, 0, 49, 50, 120_000, rng.randint(0, 200_000)]),
+            "ttft_ms": None, "error_code": None, "estimated": rng.choice([False, True]),
+        } for _ in range(size)]
+        assert repr(fold(rows)) == repr(_fold_rows(rows))
+        assert repr(fold(iter(rows))) == repr(_fold_rows(rows))
+    wide = [{"created_at": start, "user_id": i % 3 + 1, "provider": "p", "model": "m",
+             "source": "api", "status": "ok", "latency_ms": 5,
+             "cost": Decimal("12345678901234567890.12345678") / (i + 3)} for i in range(50)]
+    assert repr(_fold_grouped(wide)) != repr(_fold_rows(wide))  # rounded: grouping shows
+    assert repr(fold(wide)) == repr(_fold_rows(wide))

@@ -27,7 +27,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, Inexact, Rounded, localcontext
 from operator import itemgetter
 from typing import Any
 
@@ -82,10 +82,97 @@ def _day(created_at: object) -> date:
     raise TypeError(f"created_at must be a datetime, got {type(created_at).__name__}")
 
 
+_FULL_KEY = ("day", "user_id", "provider", "model", "source")
+"""The finest grouping: every shape's key is a subset of it."""
+
+
 def fold(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[Shape, list[dict[str, Any]]],
                                                      list[dict[str, Any]]]:
     """A batch of ``usage_events`` rows (as the recorder inserts them) -> the rows to add
-    to each roll-up table and to the latency histogram, each sorted by key."""
+    to each roll-up table and to the latency histogram, each sorted by key.
+
+    The rows are summed once per (day, user, provider, model, source), and each shape's
+    groups are made from those sums, instead of adding every row to three groups: a
+    batch is mostly one model's calls (issue 12, fourth pass: ~3.2 -> ~1.3 us per row).
+    Integer sums do not depend on the order; dollar sums (``Decimal``) do not either
+    while they are exact, so if any addition here was rounded (sums beyond the decimal
+    context's 28 digits) the batch is folded again row by row (``_fold_rows``), the
+    order the roll-ups were always summed in. A test pins the two equal."""
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    with localcontext() as context:
+        context.clear_flags()
+        folded = _fold_grouped(rows)
+        if not (context.flags[Inexact] or context.flags[Rounded]):
+            return folded
+    return _fold_rows(rows)
+
+
+def _fold_grouped(rows: Iterable[Mapping[str, Any]]
+                  ) -> tuple[dict[Shape, list[dict[str, Any]]], list[dict[str, Any]]]:
+    full: dict[tuple[Any, ...], list[Any]] = {}
+    latency: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        day = _day(row["created_at"])
+        provider = row["provider"]
+        model = row["model"]
+        key = (day, row.get("user_id") or NO_USER, provider, model, row["source"])
+        sums = full.get(key)
+        if sums is None:
+            # requests, errors, input, output, cached, reasoning, cost, priced,
+            # latency total, latency count, estimated
+            sums = full[key] = [0, 0, 0, 0, 0, 0, Decimal(0), 0, 0, 0, 0]
+        sums[0] += 1
+        sums[1] += row["status"] == "error"
+        sums[2] += row.get("input_tokens") or 0
+        sums[3] += row.get("output_tokens") or 0
+        sums[4] += row.get("cached_tokens") or 0
+        sums[5] += row.get("reasoning_tokens") or 0
+        cost = row.get("cost")
+        if cost is not None:
+            sums[6] += Decimal(cost)
+            sums[7] += 1
+        ms = row.get("latency_ms")
+        if ms is not None:
+            sums[8] += ms
+            sums[9] += 1
+            bucket_key = (day, provider, model, latency_bucket(ms))
+            latency[bucket_key] = latency.get(bucket_key, 0) + 1
+        sums[10] += bool(row.get("estimated"))
+    out: dict[Shape, list[dict[str, Any]]] = {}
+    for shape in SHAPES:
+        names = shape.key
+        key_of = itemgetter(*(_FULL_KEY.index(name) for name in names))
+        table: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for full_key, sums in full.items():
+            key = key_of(full_key)
+            group = table.get(key)
+            if group is None:
+                group = table[key] = dict(zip(names, key, strict=True))
+                group.update(dict.fromkeys(_SUMS, 0))
+                group["cost"] = Decimal(0)
+            group["requests"] += sums[0]
+            group["errors"] += sums[1]
+            group["input_tokens"] += sums[2]
+            group["output_tokens"] += sums[3]
+            group["cached_tokens"] += sums[4]
+            group["reasoning_tokens"] += sums[5]
+            if sums[7]:
+                group["cost"] += sums[6]
+                group["priced"] += sums[7]
+            if sums[9]:
+                group["latency_total"] += sums[8]
+                group["latency_count"] += sums[9]
+            group["estimated"] += sums[10]
+        out[shape] = [table[k] for k in sorted(table, key=_sortable)]
+    latency_rows = [{**dict(zip(_LATENCY_KEY, k, strict=True)), "calls": latency[k]}
+                    for k in sorted(latency, key=_sortable)]
+    return out, latency_rows
+
+
+def _fold_rows(rows: Iterable[Mapping[str, Any]]
+               ) -> tuple[dict[Shape, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """``fold`` row by row into every shape: the reference ``fold`` must equal, and
+    what it falls back to when a sum of costs was not exact (see ``fold``)."""
     groups: dict[Shape, dict[tuple[Any, ...], dict[str, Any]]] = {s: {} for s in SHAPES}
     keyed = [(table, itemgetter(*shape.key), shape.key) for shape, table in groups.items()]
     latency: dict[tuple[Any, ...], int] = {}
