@@ -128,6 +128,14 @@ def subject_of(scope: str, user_id: int | None, token_id: int | None) -> str:
     return f"token:{token_id}"
 
 
+def fresh_book(db: Database) -> Book | None:
+    """The cached ``Book`` when ``book`` would answer without awaiting (the catalog
+    cache's ``fresh``), else None: the budget policy's per-call read."""
+    scope = cache_scope(db)
+    found = catalog_cache().fresh((scope, "budgets"), scope)
+    return None if found is MISSING else found
+
+
 async def book(db: Database) -> Book:
     """Every budget, cached until a budget (or catalog) write anywhere."""
     scope = cache_scope(db)

@@ -350,9 +350,10 @@ class Pipeline:
     async def complete_n(self, spec: CallSpec, n: int, *,
                          prepare: Prepare | None = None) -> list[Completed]:
         """``n`` non-streaming choices; admission as in ``open_n``."""
-        if n == 1:
-            return [await self.complete(spec, prepare=prepare)]
         registry = await self.registry_source()
+        if n == 1:  # ``complete``, without one more coroutine per call
+            return [await _Call(self, spec, _Ledger(self, spec, 1), prepare, None,
+                                stream=False).complete(registry)]
         if _native(registry, spec):
             return await _Choices(self, spec, prepare, n, stream=False).complete_all(registry)
         ledger = _Ledger(self, spec, n)
@@ -455,23 +456,24 @@ class Pipeline:
                 await drain()
         await DatabaseKeyEvents.drain()  # keys the vendor refused, being marked (0066)
 
-    async def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
-                    choices: int = 1) -> list[Grant]:
+    def admit(self, spec: CallSpec, model: ResolvedModel, request: ChatRequest,
+              choices: int = 1) -> Awaitable[list[Grant]]:
         """Every policy's grant, in order; if one refuses, the grants already given are
-        settled with ``None`` and the refusal is raised."""
+        settled with ``None`` and the refusal is raised. (Returns ``_admit``'s
+        coroutine rather than awaiting it in one of its own: one coroutine per call.)"""
         if not self.admission:
-            return []  # the hot path without limits: no estimate, no allocation
+            return self._admit(None)  # the hot path without limits: no estimate
         max_output = (request.max_output_tokens
                       or (model.info.max_output_tokens if model.info is not None else None)
                       or DEFAULT_MAX_OUTPUT)
         estimated = heuristic.input_tokens(request)
         reserved = model.cost(Usage(input_tokens=estimated * choices,
                                     output_tokens=max_output * choices))
-        return await self._admit(Admission(spec, model, estimated, max_output, reserved))
+        return self._admit(Admission(spec, model, estimated, max_output, reserved))
 
-    async def _admit(self, admission: Admission) -> list[Grant]:
-        """Run every policy on ``admission`` (see ``admit``)."""
-        if not self.admission:
+    async def _admit(self, admission: Admission | None) -> list[Grant]:
+        """Run every policy on ``admission`` (see ``admit``; None: there is none)."""
+        if not self.admission or admission is None:
             return []
         grants: list[Grant] = []
         try:
@@ -616,21 +618,22 @@ class _Call:
             _settle(self.on_done, outcome)
         self.ledger.done(outcome)
 
-    async def _admitted(self, model: ResolvedModel) -> tuple[ChatRequest, list[CallWarning]]:
-        """One candidate's request (the surface's ``prepare``), checked and admitted."""
+    def _prepared(self, model: ResolvedModel) -> tuple[ChatRequest, list[CallWarning]]:
+        """One candidate's request (the surface's ``prepare``), checked; the caller
+        admits it (``ledger.admit``)."""
         spec = self.spec
         if not isinstance(spec.request, ChatRequest):
             raise TypeError("an embedding or image call goes through Pipeline.embed or .images")
         request, warnings = (self.prepare(model, spec.request) if self.prepare is not None
                              else (spec.request, []))
         check_capabilities(model, request)
-        await self.ledger.admit(spec, model, request)
         return request, warnings
 
     async def attempt(self, model: ResolvedModel) -> Attempt:
         """The opener: one candidate, from the surface's request to its first event."""
         spec = self.spec
-        request, warnings = await self._admitted(model)
+        request, warnings = self._prepared(model)
+        await self.ledger.admit(spec, model, request)
         collector = Collector()
         opened = False
         record = self.pipeline.recorder
@@ -702,7 +705,8 @@ class _Call:
         without a generator layer per event); one that is nothing but an error is
         raised, so the router may fall back."""
         spec = self.spec
-        request, warnings = await self._admitted(model)
+        request, warnings = self._prepared(model)
+        await self.ledger.admit(spec, model, request)
         collector = Collector()
         record = self.pipeline.recorder
         trace = self.ledger.trace

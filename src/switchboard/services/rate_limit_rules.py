@@ -98,6 +98,14 @@ def checks_for(principal: Principal, rules: Rules,
     return checks
 
 
+def fresh_rules(db: Database) -> Rules | None:
+    """The cached overrides when ``load_rules`` would answer without awaiting (the
+    catalog cache's ``fresh``), else None: the rate-limit policy's per-call read."""
+    scope = cache_scope(db)
+    found = catalog_cache().fresh((scope, "rate_limit_rules"), scope)
+    return None if found is MISSING else found
+
+
 async def load_rules(db: Database) -> Rules:
     """The overrides, from the catalog cache while nothing changed them."""
     scope = cache_scope(db)
