@@ -26,10 +26,13 @@
   spent, reserved and the limit of each budget's current period.
 
 The hot path is one dict lookup on a tuple of strings the outcome already holds, then a
-few ``inc``/``observe`` on pre-bound children: no label dict, no ``labels()`` call per
-request (``bench/metrics.py`` measures it). Label values come from the catalog, but a
-pass-through model id is the caller's text: after ``MAX_SERIES`` label sets a process
-folds new models into ``other``, so a token holder cannot grow the scrape without bound.
+few additions to pre-bound children: no label dict, no ``labels()`` call per request
+(``bench/metrics.py`` measures it). In one process those additions are plain ints and
+ordered float lists applied to the series before every collection (decision 0213:
+the exported values are the same bit for bit); several workers update each child at
+once. Label values come from the catalog, but a pass-through model id is the caller's
+text: after ``MAX_SERIES`` label sets a process folds new models into ``other``, so a
+token holder cannot grow the scrape without bound.
 
 Several workers (decision 0118): ``switchboard serve --workers N`` points
 ``PROMETHEUS_MULTIPROC_DIR`` at a directory it empties at start; each worker writes its
