@@ -148,8 +148,7 @@ def test_names_ids_and_errors_from_admins_and_vendors_stay_text(
     fake.then(Fail(400, message=payload(7)))
     prompt.fill("hello")
     prompt.press("Enter")
-    expect(page.locator("main [role=alert]")).to_contain_text("Your message was not sent",
-                                                          timeout=20_000)
+    expect(page.locator("main [role=alert]")).to_contain_text("Your message was not sent")
     inert(page, dialogs)
 
     page.context.close()

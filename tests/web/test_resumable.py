@@ -1,7 +1,8 @@
 """Resumable answers in a real browser: a reload at a random point mid-answer ends with
 text byte-identical to an uninterrupted run; a second tab shows the same answer as it is
 written; the stop button of the second tab stops the answer in both; a connection cut
-mid-answer is picked up again after its last event.
+mid-answer is picked up again after its last event; a message sent while an answer is
+still being written follows it instead of being lost.
 
 The fake vendor holds its stream after a chosen number of chunks (``Hold``) until the
 test lets it go, so "mid-answer" is certain without sleeping."""
@@ -192,3 +193,33 @@ def test_a_dropped_connection_resumes_after_the_last_event(
         assert " ".join(shown_text(page).split()).startswith("A story Once upon a time, in a")
         no_page_errors(page)
         page.context.close()
+
+
+def test_an_enter_while_the_answer_is_written_sends_when_it_ends(
+        browser: Browser, server: Running, vendor: FakeVendor, holds: list[Hold]) -> None:
+    """The answer's text is on screen a moment before it ends (its save, on a loaded
+    machine up to seconds): an Enter pressed meanwhile was ignored without a word and the
+    message never sent (the XSS browser test lost its vendor-error message to it). It
+    is kept, said so, and sent when the answer ends; until then the text stays editable."""
+    choose(server, "quinn", "tales:gpt-4o-mini")
+    page = login(browser, server, "quinn")
+    prompt = page.get_by_label("Message", exact=True)
+    hold = held(holds, 2)
+    vendor.then(hold)
+    send(page, "Tell me a story")
+    answer = page.locator(".msg-assistant").last
+    expect(answer.locator(".md")).to_contain_text(said_so_far(2))
+    vendor.then(Reply(chunks=["Second ", "answer."]))
+    send(page, "And another one")
+    expect(page.locator("#composer-queued")).to_be_visible()
+    expect(prompt).to_have_value("And another one")
+    expect(page.locator(".msg-user")).to_have_count(1)
+    hold.release.set()
+    expect(page.locator(".msg-user")).to_have_count(2)
+    expect(page.locator(".msg-user").last).to_contain_text("And another one")
+    expect(page.locator(".msg-assistant").last.locator(".md")).to_have_text("Second answer.")
+    expect(prompt).to_have_value("")
+    expect(page.locator("#composer-queued")).to_be_hidden()
+    assert "And another one" in str(vendor.chat_requests()[-1].body["messages"])
+    no_page_errors(page)
+    page.context.close()

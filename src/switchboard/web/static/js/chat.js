@@ -384,6 +384,7 @@ function stopListening() {
   controllers.clear();
   stopWanted.clear();
   resumed.clear();
+  composer.dropQueued(); // an Enter kept for this conversation is not sent to the next
   composer.setStreaming(false);
 }
 
@@ -475,6 +476,7 @@ async function send({ text, images, previews, files = [], imagesTo = undefined }
     // Refused before it started (bad model, missing key, validation): nothing was
     // saved, so the answer is withdrawn; take the user's message back and give the text back.
     (pendingQuestions.get(key) || userEl)?.remove();
+    composer.dropQueued(); // a message typed after this one waits for the user to read why
     if (userEl && !editOf) composer.restore(text, files);
     if (editOf) reloadThread(); // the earlier branch is still the one saved
     else if (!messagesEl.querySelector(".msg")) renderConversation([]);
@@ -576,6 +578,7 @@ const composer = createComposer({
   fileInput: $("#file-input"),
   tray: $("#attachments"),
   box: $("#composer-box"),
+  queuedNote: $("#composer-queued"),
   onSend: (message) => { send(message); queueMicrotask(onDraft); },
   onStop: stopStreaming,
   canAttach: () => canTakePictures(state.selected, state.registry),

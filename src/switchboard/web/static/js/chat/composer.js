@@ -2,18 +2,23 @@
 // attachments (button, paste, drag and drop): images for vision-capable models (and for
 // text-only ones when another model can read them for it: `confirmSend` may ask how),
 // text files and PDFs for every model (chips with name and size, removable), and the
-// send button that turns into a stop button while an answer streams.
+// send button that turns into a stop button while an answer streams. An Enter pressed
+// while the composer is busy (an answer still being written, a question about the
+// message closing) is kept and sent when it is free again (chat/send-gate.js).
 
 import { h, icon } from "../dom.js";
 import { toast } from "../ui.js";
 import { checkFile, formatSize, mediaTypeOf } from "./attachments.js";
 import { fileChips } from "./messages.js";
+import { createSendGate } from "./send-gate.js";
 
-export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach, confirmSend = null }) {
+export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach, confirmSend = null, queuedNote = null }) {
   let images = []; // {media_type, data, url, name}
   let files = []; // {filename, media_type, data, size (words)}
+  // busy while an answer streams, or while a question about this message is open (Enter
+  // does not send twice); a send asked for meanwhile is kept, not dropped
+  const gate = createSendGate();
   let streaming = false;
-  let confirming = false; // a question about this message is open: Enter does not send twice
 
   const autosize = () => {
     textarea.style.height = "auto";
@@ -22,6 +27,7 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
 
   function refresh() {
     const empty = !textarea.value.trim() && !images.length && !files.length;
+    if (queuedNote) queuedNote.hidden = !gate.queued;
     sendButton.classList.toggle("stop", streaming);
     sendButton.replaceChildren(icon(streaming ? "stop" : "send"));
     sendButton.setAttribute("aria-label", streaming ? "Stop answering" : "Send message");
@@ -73,21 +79,34 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
     refresh();
   }
 
+  /** The composer is free again: send what was asked for meanwhile (after the caller
+   * has finished what freed it). */
+  function freed(due) {
+    if (due) queueMicrotask(submit);
+    refresh();
+  }
+
   async function submit() {
-    if (streaming || confirming) return;
     const text = textarea.value.trim();
     if (!text && !images.length && !files.length) return;
+    if (!gate.ask()) { refresh(); return; } // busy: sent once free (see freed)
     const sent = images;
     const message = { text, images: sent.map(({ media_type, data }) => ({ media_type, data })), previews: sent, files };
     if (confirmSend) {
-      confirming = true;
+      gate.confirming(true);
+      let go = false;
       try {
-        if (!(await confirmSend(message))) return; // cancelled: everything stays in the composer
+        go = await confirmSend(message);
       } finally {
-        confirming = false;
+        // An Enter pressed as the question closed: asked again if it was cancelled; the
+        // same message if it was answered (being sent now)
+        const again = gate.confirming(false);
+        if (!go) freed(again);
       }
+      if (!go) return; // cancelled: everything stays in the composer
     }
     onSend(message);
+    gate.drop();
     textarea.value = "";
     images = [];
     files = [];
@@ -123,7 +142,9 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
 
   refresh();
   return {
-    setStreaming(on) { streaming = on; refresh(); },
+    setStreaming(on) { streaming = on; freed(gate.streaming(on)); },
+    /** Forget an Enter kept for later (leaving the conversation; its message refused). */
+    dropQueued() { gate.drop(); refresh(); },
     refresh,
     restore(text, sentFiles = []) {
       if (!textarea.value) { textarea.value = text; autosize(); }
