@@ -1,13 +1,14 @@
 """Auto in a real browser: an admin sets the default model for code in Settings →
 Models; a member picks Auto in the chat's model selector, the composer names the model
 Auto would choose as they type, and the answer says which model answered and why, also
-after a reload."""
+after a reload. The selector opened before the models have loaded shows them once they
+have."""
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.server import Running
 from tests.web.conftest import login, make_user, no_page_errors, shot
@@ -26,8 +27,17 @@ def test_auto_is_picked_in_the_chat_and_explains_itself(browser: Browser,
 
     make_user(server, "max")
     page = login(browser, server, "max")
-    expect(page.locator("#model-button-name")).to_contain_text("Offline chat")  # loaded
+    # the selector opened while the page still loads the models shows them when they
+    # come (it stayed empty, and the click on Auto was lost: once in CI, under load)
+    held: list[Route] = []
+    page.route("**/api/model-registry", lambda route: held.append(route))
+    page.reload()
     page.locator("#model-button").click()
+    expect(page.locator("#model-popover")).to_contain_text("Loading models…")
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute("**/api/model-registry")
     page.locator('.model-row[data-ref="auto"]').click()
     expect(page.locator("#model-button-name")).to_have_text("Auto")
     page.locator("#prompt").fill("Write a Python function that reverses a string")

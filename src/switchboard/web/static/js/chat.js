@@ -775,9 +775,11 @@ async function start() {
     state.prefs = normalizePrefs(prefs);
     applyTheme(state.prefs.settings.theme);
   } catch (err) {
+    state.registry = { ...state.registry, loading: false };
     banner(BANNER, err.message, { title: "Could not load the models" });
   }
   resolveChatModel();
+  picker.refresh(); // opened while they loaded: the models, not "Loading models…"
   if (conversationId) await openConversation(conversationId, { push: false });
   else renderConversation([]);
   composer.focus();

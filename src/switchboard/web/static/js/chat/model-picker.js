@@ -112,8 +112,9 @@ export function createModelPicker({ button, popover, onSelect, suggestions = nul
     renderSuggested();
     const count = renderSection("chat") + renderSection("image");
     if (!count) {
-      list.append(h("div.picker-empty", state.registry.providers.length
-        ? "No model matches your search." : "No models are enabled yet."));
+      list.append(h("div.picker-empty", state.registry.loading ? "Loading models…"
+        : state.registry.providers.length ? "No model matches your search."
+          : "No models are enabled yet."));
     }
   }
 
@@ -188,10 +189,13 @@ export function createModelPicker({ button, popover, onSelect, suggestions = nul
     }
   });
 
-  /** The suggestions changed: redraw the list if it is open. */
+  /** The suggestions or the models changed: redraw the list if it is open (a picker
+   * opened while the page was still loading the models shows them once they arrive;
+   * it used to stay empty, and the model clicked next was never found). */
   function refresh() {
     if (!isOpen()) return;
     const had = !!list.querySelector(".picker-suggested");
+    refreshFilters();
     renderList();
     // suggestions that arrive while it is open are shown: the list goes back to the top
     if (!had && list.querySelector(".picker-suggested")) list.scrollTop = 0;

@@ -4,7 +4,8 @@
 
 export const state = {
   isAdmin: false,
-  registry: { providers: [], byRef: new Map(), defaultRef: null },
+  // until /api/model-registry has answered (`loading`): the picker says so
+  registry: { providers: [], byRef: new Map(), defaultRef: null, loading: true },
   prefs: { selected_model: null, settings: {} },
   selected: null,        // the model (with .provider) new messages go to
   conversation: null,    // ConversationView of the open conversation, or null (new chat)
