@@ -137,13 +137,17 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     }
   }
 
+  /** A conversation changed (an answer, a rename). While a search is shown, one the
+   * search found stays in its results (moved up as in the whole list: an answer's end
+   * used to take it out of them), and one it did not find is not added (it may not
+   * match). */
   function upsert(conv, { moveToTop = true } = {}) {
     const at = items.findIndex((c) => c.id === conv.id);
     if (at >= 0 && !moveToTop) items[at] = { ...items[at], ...conv };
-    else {
+    else if (at >= 0 || !query) {
       const pinned = at >= 0 ? items[at].pinned : conv.pinned;
       if (at >= 0) items.splice(at, 1);
-      if (!query) items.splice(pinned ? 0 : firstUnpinned(), 0, { ...conv, pinned: !!pinned });
+      items.splice(pinned ? 0 : firstUnpinned(), 0, { ...conv, pinned: !!pinned });
     }
     render();
   }
