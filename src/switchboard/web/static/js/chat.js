@@ -582,9 +582,9 @@ const composer = createComposer({
   onSend: (message) => { send(message); queueMicrotask(onDraft); },
   onStop: stopStreaming,
   canAttach: () => canTakePictures(state.selected, state.registry),
-  confirmSend: async (message) => {
+  confirmSend: async (message, { asking } = {}) => {
     const choice = await chooseImagesTo({ model: state.selected, images: message.images.length,
-      prefs: state.prefs, registry: state.registry });
+      prefs: state.prefs, registry: state.registry, onAsk: asking });
     if (choice === null) return false;
     if (choice) message.imagesTo = choice;
     return true;

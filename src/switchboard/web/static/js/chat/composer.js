@@ -96,7 +96,9 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
       gate.confirming(true);
       let go = false;
       try {
-        go = await confirmSend(message);
+        // an Enter before the question opened (it is fetched first) was this message's
+        // own again: only one after it closed is kept
+        go = await confirmSend(message, { asking: () => gate.drop() });
       } finally {
         // An Enter pressed as the question closed: asked again if it was cancelled; the
         // same message if it was answered (being sent now)

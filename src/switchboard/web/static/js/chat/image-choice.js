@@ -55,15 +55,16 @@ async function adminVisionRef() {
  * What to send as `images_to` for a message with `images` pictures to `model`:
  * undefined when there is nothing to decide (the model sees, no pictures, or the
  * preference already says), "vision" or "describe" when the user chose, null when
- * they cancelled (the message is not sent).
+ * they cancelled (the message is not sent). `onAsk()` is called as the question opens.
  */
-export async function chooseImagesTo({ model, images, prefs, registry }) {
+export async function chooseImagesTo({ model, images, prefs, registry, onAsk = null }) {
   if (!images || !blind(model)) return undefined;
   const preference = prefs?.settings?.text_model_images || "ask";
   if (preference !== "ask") return undefined;
   const reader = likelyReader(registry, prefs, await adminVisionRef());
   const readerName = reader ? reader.name : "a model that can see pictures";
   const pictures = images === 1 ? "the picture" : "the pictures";
+  onAsk?.();
   const value = await modal({
     title: `${model.name} can't see pictures`,
     body: [h("p.dialog-text", `How should ${pictures} in this message be handled?`),
