@@ -13,6 +13,11 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
   let activeId = null;
   let query = "";
   let loading = 0;
+  // A title being typed (rename) is an input in place of its row: a redraw would throw it
+  // away (an answer ending, a search coming back, a conversation updated meanwhile). The
+  // list is redrawn once the rename is over instead.
+  let renaming = false;
+  let redraw = false;
 
   async function load({ more = false } = {}) {
     const ticket = ++loading;
@@ -53,6 +58,8 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
   }
 
   function render() {
+    if (renaming) { redraw = true; return; }
+    redraw = false;
     clear(list);
     if (!items.length) {
       list.append(h("div.conv-empty", query ? "No conversation matches." : "No conversations yet. Say hello!"));
@@ -79,10 +86,13 @@ export function createConversationList({ list, search, onOpen, onDeleted, onRena
     row.replaceChildren(input);
     input.focus();
     input.select();
+    renaming = true;
     let done = false;
     const finish = async (save) => {
       if (done) return;
       done = true;
+      renaming = false;
+      if (redraw) render(); // what changed meanwhile (the new title follows if saved)
       const title = input.value.trim();
       if (save && title && title !== conv.title) {
         try {
