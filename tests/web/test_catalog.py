@@ -292,7 +292,7 @@ def test_key_expiry_set_replaced_and_cleared(
 
 def stored_expiry(server: Running, token: str, name: str) -> datetime | None:
     """The key's expiry as the REST API reports it."""
-    reply = httpx.get(f"{server.url}/api/config/providers",
+    reply = httpx.get(f"{server.url}/api/config/providers", timeout=30,
                       headers={"authorization": f"Bearer {token}"})
     assert reply.status_code == 200, reply.text
     (provider,) = [p for p in reply.json() if p["name"] == name]

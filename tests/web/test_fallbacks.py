@@ -30,9 +30,9 @@ def test_fallback_models_are_chosen_in_the_model_form(browser: Browser, server: 
     expect(dialog).to_be_hidden()
 
     auth = {"authorization": f"Bearer {token}"}
-    providers = httpx.get(f"{server.url}/api/config/providers", headers=auth).json()
+    providers = httpx.get(f"{server.url}/api/config/providers", timeout=30, headers=auth).json()
     openai_id = next(p["id"] for p in providers if p["name"] == "openai")
-    models = httpx.get(f"{server.url}/api/config/models/provider/{openai_id}",
+    models = httpx.get(f"{server.url}/api/config/models/provider/{openai_id}", timeout=30,
                        headers=auth).json()
     saved = next(m for m in models if m["model_sdk_id"] == "gpt-4o-mini")
     assert saved["fallbacks"] == ["offline:offline-chat", "openai:gpt-4o"]
@@ -68,18 +68,18 @@ def test_the_chat_says_which_model_answered_after_which_failed(
     token = make_user(server, "finn", "admin")
     auth = {"authorization": f"Bearer {token}"}
     with openai_vendor_with_key("sk-flaky-key-0123456789") as (fake, base_url):
-        created = httpx.post(f"{server.url}/api/config/providers", headers=auth, json={
+        created = httpx.post(f"{server.url}/api/config/providers", timeout=30, headers=auth, json={
             "name": "flaky", "kind": "openai_compatible", "base_url": base_url,
             "api_key": "sk-flaky-key-0123456789"})
         assert created.status_code == 201, created.text
-        model = httpx.post(f"{server.url}/api/config/models", headers=auth, json={
+        model = httpx.post(f"{server.url}/api/config/models", timeout=30, headers=auth, json={
             "provider_id": created.json()["id"], "model_sdk_id": "flaky-large",
             "name": "Flaky Large"})
         assert model.status_code in (200, 201), model.text
-        chain = httpx.put(f"{server.url}/api/config/models/{model.json()['id']}",
+        chain = httpx.put(f"{server.url}/api/config/models/{model.json()['id']}", timeout=30,
                           headers=auth, json={"fallbacks": ["offline:offline-chat"]})
         assert chain.status_code == 200, chain.text
-        prefs = httpx.put(f"{server.url}/api/me/preferences", headers=auth,
+        prefs = httpx.put(f"{server.url}/api/me/preferences", timeout=30, headers=auth,
                           json={"selected_model": "flaky:flaky-large", "settings": {}})
         assert prefs.status_code == 200, prefs.text
         fake.then(*[Fail(503, "The server is overloaded", error_type="server_error",

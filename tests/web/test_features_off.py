@@ -15,13 +15,14 @@ from tests.web.conftest import login, make_user, no_page_errors
 
 
 def _flag(server: Running, admin: str, name: str, mode: str) -> None:
-    put = httpx.put(f"{server.url}/api/flags/{name}", json={"mode": mode},
+    put = httpx.put(f"{server.url}/api/flags/{name}", timeout=30, json={"mode": mode},
                     headers={"authorization": f"Bearer {admin}"})
     assert put.status_code == 200, put.text
 
 
 def _tools_offered(server: Running, token: str) -> bool:
-    listed = httpx.get(f"{server.url}/api/tools", headers={"authorization": f"Bearer {token}"})
+    listed = httpx.get(f"{server.url}/api/tools", timeout=30,
+                       headers={"authorization": f"Bearer {token}"})
     return bool(listed.json()["data"])
 
 

@@ -36,7 +36,7 @@ def vendor(server: Running) -> Iterator[FakeVendor]:
     """A fake OpenAI-compatible vendor registered as provider ``tales``."""
     with openai_vendor_with_key(KEY) as (fake, url):
         admin = make_user(server, "resume-admin", "admin")
-        with httpx.Client(base_url=server.url,
+        with httpx.Client(timeout=30, base_url=server.url,
                           headers={"authorization": f"Bearer {admin}"}) as api:
             created = api.post("/api/config/providers", json={
                 "name": "tales", "kind": "openai_compatible", "base_url": url,

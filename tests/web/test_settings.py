@@ -87,7 +87,8 @@ def test_usage_users_and_tokens(browser: Browser, server: Running) -> None:
     reveal = page.locator(".token-reveal code")
     expect(reveal).to_contain_text("sb-")
     token = reveal.inner_text()
-    reply = httpx.get(f"{server.url}/api/me", headers={"authorization": f"Bearer {token}"})
+    reply = httpx.get(f"{server.url}/api/me", timeout=30,
+                      headers={"authorization": f"Bearer {token}"})
     assert reply.status_code == 200 and reply.json()["username"] == "olga"
     expect(page.locator("#tokens-table")).to_contain_text("ci script")
     no_page_errors(page)

@@ -16,7 +16,7 @@ from tests.web.test_chat import send
 
 def test_tools_menu_cards_and_approval_in_the_chat(browser: Browser, server: Running) -> None:
     admin = make_user(server, "tool-admin", "admin")
-    asked = httpx.patch(f"{server.url}/api/tools/datetime", json={"policy": "ask"},
+    asked = httpx.patch(f"{server.url}/api/tools/datetime", timeout=30, json={"policy": "ask"},
                         headers={"authorization": f"Bearer {admin}"})
     assert asked.status_code == 200, asked.text
     make_user(server, "tess")
