@@ -396,8 +396,19 @@ def test_preferences_follow_the_user_and_phone_layout(browser: Browser,
                                                       server: Running) -> None:
     make_user(server, "kim")
     page = login(browser, server, "kim")
+    # opened while the page still loads the preferences: it opens once they are there
+    # (the click threw and was lost, once in an A/B run under load)
+    held: list[Route] = []
+    page.route("**/api/me/preferences", lambda route: held.append(route)
+               if route.request.method == "GET" and not held else route.fallback())
+    page.reload()
     page.get_by_role("button", name="Preferences").click()
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute("**/api/me/preferences")
     dialog = page.get_by_role("dialog", name="Preferences")
+    expect(dialog).to_be_visible()
     dialog.get_by_role("radio", name="Dark").check()
     dialog.get_by_text("Advanced").click()
     dialog.get_by_label("System prompt").fill("Answer briefly.")

@@ -738,7 +738,13 @@ const prefsDialog = createPreferencesDialog({
     if (!state.conversation) resolveChatModel();
   },
 });
-$("#prefs-button").addEventListener("click", () => prefsDialog.open());
+// Opened while the page still loads the user's preferences, it waits for them: filled
+// from the defaults it would show (and save) someone else's settings; it threw instead
+// (no `advanced` yet) and the click was lost.
+$("#prefs-button").addEventListener("click", async () => {
+  if (starting) await starting;
+  prefsDialog.open();
+});
 
 // This conversation's name, instructions and downloads (chat/conversation-settings.js).
 $("#conv-settings-button").addEventListener("click", async () => {
