@@ -748,6 +748,7 @@ $("#prefs-button").addEventListener("click", async () => {
 
 // This conversation's name, instructions and downloads (chat/conversation-settings.js).
 $("#conv-settings-button").addEventListener("click", async () => {
+  if (starting) await starting; // the conversation the page opened with is still loading
   if (!state.conversation) return;
   const updated = await conversationSettings(state.conversation, {
     preference: state.prefs.settings?.advanced?.system_prompt || "",
