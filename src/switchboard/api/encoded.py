@@ -25,6 +25,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -105,3 +106,60 @@ def send(request: Request, encoded: EncodedJson) -> Response:
         headers["content-encoding"] = "gzip"
         return Response(encoded.gzipped, headers=headers, media_type="application/json")
     return Response(encoded.body, headers=headers, media_type="application/json")
+
+
+_HEADER_NAMES: dict[str, bytes] = {}
+"""Header names as Starlette sends them (lowercased, latin-1), by the name given. The
+names are the gateway's own (``x-ratelimit-*``, ``x-switchboard-*``, ``retry-after``...),
+a few dozen; the cache stops growing at ``_MAX_HEADER_NAMES`` all the same."""
+_MAX_HEADER_NAMES = 256
+
+
+def _header_name(name: str) -> bytes:
+    encoded = name.lower().encode("latin-1")
+    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+        _HEADER_NAMES[name] = encoded
+    return encoded
+
+
+def raw_headers(headers: Mapping[str, str] | None, body: bytes | memoryview | None,
+                status_code: int, content_type: bytes | None) -> list[tuple[bytes, bytes]]:
+    """Exactly the header list Starlette's ``Response.init_headers`` builds (same pairs,
+    same order: the given ones, then ``content-length`` and ``content-type`` unless
+    given), with each name encoded once per process instead of lowercased and encoded
+    per response (14 ``str.encode`` and 7 ``str.lower`` on a ``/v1`` answer; issue 12,
+    fourth pass). ``content_type`` is the media type as sent (charset included)."""
+    names = _HEADER_NAMES
+    if headers:
+        raw = [(names.get(k) or _header_name(k), v.encode("latin-1"))
+               for k, v in headers.items()]
+        keys = [name for name, _ in raw]
+        populate_length = b"content-length" not in keys
+        populate_type = b"content-type" not in keys
+    else:
+        raw = []
+        populate_length = populate_type = True
+    if (body is not None and populate_length
+            and not (status_code < 200 or status_code in (204, 304))):
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+    if content_type is not None and populate_type:
+        raw.append((b"content-type", content_type))
+    return raw
+
+
+class JsonBytes(Response):
+    """An ``application/json`` response of bytes already encoded: Starlette's ``Response``
+    (same ``__call__``, same headers, byte for byte) without its generic ``render`` and
+    with the header names encoded once (``raw_headers``)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200,
+                 headers: Mapping[str, str] | None = None) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers(headers, body, status_code, _JSON)
+
+
+_JSON = b"application/json"

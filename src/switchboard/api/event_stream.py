@@ -26,9 +26,11 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from switchboard.api.coalesce import coalesced
+from switchboard.api.encoded import raw_headers
 
 KEEP_ALIVE = b": keep-alive\n\n"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_CONTENT_TYPE = b"text/event-stream; charset=utf-8"  # as Starlette completes the media type
 
 
 class EventStream(StreamingResponse):
@@ -41,6 +43,11 @@ class EventStream(StreamingResponse):
         super().__init__(self._batches, media_type="text/event-stream",
                          headers={**SSE_HEADERS, **(headers or {})})
         self.keep_alive = keep_alive
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        """Starlette's headers, byte for byte, with the names encoded once
+        (``encoded.raw_headers``): no body, so no ``content-length``."""
+        self.raw_headers = raw_headers(headers, None, self.status_code, _CONTENT_TYPE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Starlette's ``StreamingResponse`` with the same contract, cheaper: it runs

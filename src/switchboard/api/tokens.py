@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from switchboard.db import Database
 from switchboard.db.models import ApiToken, User
-from switchboard.security.tokens import hash_token, looks_like_token
+from switchboard.security.tokens import checked_token_digest, looks_like_token
 from switchboard.services.principal import Principal as Principal  # re-exported for the surfaces
 from switchboard.services.revocations import RevocationWatch
 
@@ -42,7 +42,7 @@ class TokenAuthenticator:
             return None
         if self.revocations is not None and self.revocations.due():
             await self.revocations.check()
-        digest = hash_token(token)
+        digest = checked_token_digest(token)  # its shape was checked above
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:

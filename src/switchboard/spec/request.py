@@ -38,16 +38,9 @@ from switchboard.spec.schema_check import check_json_schema
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
-def _text_chars(message: Message) -> int:
-    total = 0
-    for part in message.parts:
-        if isinstance(part, TextPart | ReasoningPart):
-            total += len(part.text)
-        elif isinstance(part, ToolCallPart):
-            total += len(part.name) + len(part.arguments)
-        elif isinstance(part, ToolResultPart):
-            total += len(part.content)
-    return total
+_TEXT_PARTS = (TextPart, ReasoningPart)
+"""Parts whose ``text`` counts toward ``MAX_TEXT_CHARS`` (with tool calls' names and
+arguments and tool results' content)."""
 
 
 class Tool(BaseModel):
@@ -202,32 +195,46 @@ class ChatRequest(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _size(self) -> ChatRequest:
-        """Totals across fields: all schemas together, all text together."""
-        schemas: list[dict[str, Any]] = [t.parameters for t in self.tools or []]
-        if isinstance(self.response_format, ResponseFormatJsonSchema):
-            schemas.append(self.response_format.schema_)
-        if schemas:  # an empty list is one JSON value: within any budget
+    def _whole(self) -> ChatRequest:
+        """Checks across fields, in this order: all schemas together, all text together,
+        then ``tool_choice`` against ``tools``. One validator rather than two, and the
+        text counted in one loop: this runs on every call (issue 12, fourth pass)."""
+        tools = self.tools
+        response_format = self.response_format
+        if tools or isinstance(response_format, ResponseFormatJsonSchema):
+            schemas: list[dict[str, Any]] = [t.parameters for t in tools or []]
+            if isinstance(response_format, ResponseFormatJsonSchema):
+                schemas.append(response_format.schema_)
             json_size(schemas, max_nodes=MAX_SCHEMA_NODES + 1,
                       max_depth=MAX_SCHEMA_DEPTH + 1,
                       what="the JSON Schemas of tools and response_format together")
-        chars = len(self.system or "") + sum(_text_chars(m) for m in self.messages)
-        chars += sum(len(t.description or "") for t in self.tools or [])
+        chars = len(self.system) if self.system else 0
+        for message in self.messages:
+            for part in message.parts:
+                if isinstance(part, _TEXT_PARTS):
+                    chars += len(part.text)
+                elif isinstance(part, ToolCallPart):
+                    chars += len(part.name) + len(part.arguments)
+                elif isinstance(part, ToolResultPart):
+                    chars += len(part.content)
+        if tools:
+            for tool in tools:
+                if tool.description:
+                    chars += len(tool.description)
         if chars > MAX_TEXT_CHARS:
             raise ValueError(f"a request holds at most {MAX_TEXT_CHARS:,} characters of text "
                              f"in all; this one has {chars:,}")
-        return self
-
-    @model_validator(mode="after")
-    def _tool_choice(self) -> ChatRequest:
-        if isinstance(self.tool_choice, ToolChoiceTool):
-            names = {t.name for t in self.tools or []}
-            if self.tool_choice.name not in names:
+        choice = self.tool_choice
+        if choice is None:
+            return self
+        if isinstance(choice, ToolChoiceTool):
+            names = {t.name for t in tools or []}
+            if choice.name not in names:
                 raise ValueError(
-                    f"tool_choice names {self.tool_choice.name!r}, which is not among the "
+                    f"tool_choice names {choice.name!r}, which is not among the "
                     f"tools given ({', '.join(sorted(names)) or 'none'})"
                 )
-        elif self.tool_choice == "required" and not self.tools:
+        elif choice == "required" and not tools:
             raise ValueError("tool_choice 'required' needs at least one tool in 'tools'")
         return self
 

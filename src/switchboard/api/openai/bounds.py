@@ -56,22 +56,26 @@ def _count(value: Any, limit: int, param: str, what: str) -> int:
 
 
 def _messages(messages: Any, name: str = "messages") -> None:
-    _count(messages, MAX_MESSAGES, name, "messages")
     if not isinstance(messages, list):
         return
+    _count(messages, MAX_MESSAGES, name, "messages")
     parts = 0
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             continue
         content = message.get("content")
-        if isinstance(content, list) and len(content) > MAX_PARTS_PER_MESSAGE:
-            param = f"{name}[{i}].content"
-            raise InvalidRequestError(
-                f"{param}: a message holds at most {MAX_PARTS_PER_MESSAGE:,} content parts; "
-                f"this one has {len(content):,}", param=param)
-        parts += len(content) if isinstance(content, list) else 1
+        if isinstance(content, list):
+            if len(content) > MAX_PARTS_PER_MESSAGE:
+                param = f"{name}[{i}].content"
+                raise InvalidRequestError(
+                    f"{param}: a message holds at most {MAX_PARTS_PER_MESSAGE:,} content "
+                    f"parts; this one has {len(content):,}", param=param)
+            parts += len(content)
+        else:
+            parts += 1
         calls = message.get("tool_calls")
-        parts += len(calls) if isinstance(calls, list) else 0
+        if calls is not None and isinstance(calls, list):
+            parts += len(calls)
     if parts > MAX_PARTS:
         raise InvalidRequestError(f"{name}: a request holds at most {MAX_PARTS:,} content "
                                   f"parts and tool calls in all; this one has {parts:,}",
@@ -103,9 +107,15 @@ def precheck(data: dict[str, Any], *, messages: str = "messages", stop: str = "s
     a limit of ``spec.limits``; else return how many JSON Schema values it holds. Costs
     O(messages) plus at most ``MAX_SCHEMA_NODES`` steps. The other wires (``/v1/messages``,
     ``/v1/responses``) name their own list of messages, stop sequences and schemas."""
+    # Each check is skipped where its value is absent (most calls send no tools, stop or
+    # options): the same answer, fewer calls on every request (issue 12, fourth pass).
     _messages(data.get(messages), messages)
-    _count(data.get("tools"), MAX_TOOLS, "tools", "tools")
-    _count(data.get(stop), MAX_STOP_SEQUENCES, stop, "stop sequences")
+    tools = data.get("tools")
+    if tools is not None:
+        _count(tools, MAX_TOOLS, "tools", "tools")
+    stops = data.get(stop)
+    if stops is not None:
+        _count(stops, MAX_STOP_SEQUENCES, stop, "stop sequences")
     budget = MAX_SCHEMA_NODES
     for param, schema in schemas(data):
         try:
@@ -116,9 +126,11 @@ def precheck(data: dict[str, Any], *, messages: str = "messages", stop: str = "s
                    f"{param}: the JSON Schemas of tools and response_format hold more than "
                    f"{MAX_SCHEMA_NODES:,} JSON values in all, the limit")
             raise InvalidRequestError(why, param=param) from None
-    try:
-        json_size(data.get("provider_options"), max_nodes=MAX_OPTION_NODES,
-                  max_depth=MAX_OPTION_DEPTH, what="provider_options")
-    except TooLarge as exc:
-        raise InvalidRequestError(str(exc), param="provider_options") from None
+    options = data.get("provider_options")
+    if options is not None:  # None is one JSON value: within any budget
+        try:
+            json_size(options, max_nodes=MAX_OPTION_NODES, max_depth=MAX_OPTION_DEPTH,
+                      what="provider_options")
+        except TooLarge as exc:
+            raise InvalidRequestError(str(exc), param="provider_options") from None
     return MAX_SCHEMA_NODES - budget

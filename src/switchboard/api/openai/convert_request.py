@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchboard.api.openai.params import MAX_N, PARAMS, vendor_params
+from switchboard.api.openai.params import MAX_N, PARAMS, VENDOR_PARAM_SET, VENDOR_PARAMS
 from switchboard.api.openai.wire import ChatCompletionRequest, ContentPart, MessageIn, ToolDef
 from switchboard.api.wire_parts import DATA_URL, check_inline, tool_parameters, url_media_type
 from switchboard.services.pipeline import MAX_FALLBACKS, MAX_MODEL_REF
@@ -101,7 +101,21 @@ _TEXT = frozenset({"text"})
 _ASSISTANT = frozenset({"text", "refusal"})
 
 
+_TEXT_ROLES = {"system": "system", "developer": "system", "user": "user"}
+"""Wire roles whose text content becomes one neutral text part, whatever else they hold."""
+
+
 def _message(m: MessageIn, i: int) -> Message:
+    content = m.content
+    if type(content) is str:
+        # The common shape: the content as one text part, which fits every role here and
+        # has nothing to name in an error; the same Message the general path below builds,
+        # without its per-part bookkeeping (issue 12, fourth pass; pinned by a property test).
+        role = _TEXT_ROLES.get(m.role)
+        if role is not None:
+            return Message(role=role, parts=[TextPart(text=content)])
+        if m.role == "assistant" and not m.reasoning_content and not m.tool_calls:
+            return Message(role="assistant", parts=[TextPart(text=content)])
     where = f"messages[{i}]"
     if m.role in ("system", "developer"):
         return Message(role="system", parts=_parts(m.content, f"{where}.content", _TEXT))
@@ -225,10 +239,16 @@ def for_provider(body: ChatCompletionRequest, request: ChatRequest,
     warning for each one this kind does not take. For an OpenAI-compatible server
     ``top_k`` travels as-is with the other sampler extras rather than as the neutral
     setting. Cheap: no message is touched."""
+    sent = body.model_fields_set
+    if sent.isdisjoint(VENDOR_PARAM_SET):
+        # The common call: no vendor parameter sent, and one left out is None (its
+        # default), which the loop below skips: the same request and no warning, without
+        # 18 ``getattr`` per call (issue 12, fourth pass).
+        return request, []
     warnings: list[CallWarning] = []
     options = {k: dict(v) for k, v in request.provider_options.items()}
-    for name in vendor_params():
-        value = getattr(body, name)
+    for name in VENDOR_PARAMS:
+        value = getattr(body, name) if name in sent else None
         if value is None:
             continue
         param = PARAMS[name]
@@ -251,38 +271,43 @@ def to_chat_request(body: ChatCompletionRequest) -> tuple[ChatRequest, list[Call
     """Translate a parsed request (whatever model it goes to: see ``for_provider``);
     raise ``InvalidRequestError`` naming the param."""
     _refuse(body)
-    warnings: list[CallWarning] = []
     messages = [_message(m, i) for i, m in enumerate(body.messages)]
-    stop = [body.stop] if isinstance(body.stop, str) else body.stop
-    data: dict[str, Any] = {
-        "messages": messages,
-        "max_output_tokens": (body.max_completion_tokens if body.max_completion_tokens
-                              is not None else body.max_tokens),
-        "temperature": body.temperature,
-        "top_p": body.top_p,
-        "top_k": body.top_k,
-        "frequency_penalty": body.frequency_penalty,
-        "presence_penalty": body.presence_penalty,
-        "stop": stop,
-        "seed": body.seed,
-        "parallel_tool_calls": body.parallel_tool_calls,
-        "reasoning_effort": body.reasoning_effort,
-        "user": body.user,
-        "logprobs": (body.top_logprobs or 0) if body.logprobs else None,
-        "provider_options": body.provider_options or {},
-    }
+    # Only what the caller set: a field left at its default (None, no options) is the
+    # same request, and pydantic then skips its validators (decision 0198). The fields
+    # of the same name on both sides are looked at only when one of them was sent.
+    data: dict[str, Any] = {"messages": messages}
+    if not body.model_fields_set.isdisjoint(_SAME_NAME):
+        for name in _SAME_NAME:
+            value = getattr(body, name)
+            if value is not None:
+                data[name] = value
+    tokens = (body.max_completion_tokens if body.max_completion_tokens is not None
+              else body.max_tokens)
+    if tokens is not None:
+        data["max_output_tokens"] = tokens
+    if body.stop is not None:
+        data["stop"] = [body.stop] if isinstance(body.stop, str) else body.stop
+    if body.logprobs:
+        data["logprobs"] = body.top_logprobs or 0
+    if body.provider_options:
+        data["provider_options"] = body.provider_options
     if body.tools:
         data["tools"] = [_tool(t, i) for i, t in enumerate(body.tools)]
     try:
-        data["tool_choice"] = _tool_choice(body)
-        data["response_format"] = _response_format(body)
-        # Only what the caller set: a field left at its default (None, no options) is
-        # the same request, and pydantic then skips its validators (~2.5 us a call).
-        if not data["provider_options"]:
-            del data["provider_options"]
-        return ChatRequest(**{k: v for k, v in data.items() if v is not None}), warnings
+        choice = _tool_choice(body)
+        if choice is not None:
+            data["tool_choice"] = choice
+        response_format = _response_format(body)
+        if response_format is not None:
+            data["response_format"] = response_format
+        return ChatRequest(**data), []
     except ValidationError as exc:
         raise invalid_from_validation(exc, body=body) from None
+
+
+_SAME_NAME = ("temperature", "top_p", "top_k", "frequency_penalty", "presence_penalty",
+              "seed", "parallel_tool_calls", "reasoning_effort", "user")
+"""Wire parameters passed to ``ChatRequest`` under the same name, as sent."""
 
 
 # A pydantic location names union members too ("str", "list[ContentPart]",

@@ -115,3 +115,9 @@ MAX_N = 8
 
 def vendor_params() -> list[str]:
     return [name for name, p in PARAMS.items() if p.policy in ("vendor", "extra")]
+
+
+VENDOR_PARAMS: tuple[str, ...] = tuple(vendor_params())
+"""``vendor_params()`` worked out once, in ``PARAMS`` order (the order of the warnings and
+of the options added): ``for_provider`` runs on every call and attempt."""
+VENDOR_PARAM_SET: frozenset[str] = frozenset(VENDOR_PARAMS)

@@ -194,13 +194,15 @@ def _choice(result: ChatResult, index: int) -> dict[str, Any]:
         "refusal": None,
         "annotations": [],
     }
-    reasoning = "".join(p.text for p in result.parts if p.type == "reasoning")
-    if reasoning:
-        message["reasoning_content"] = reasoning
-    images = [{"type": "image_url", "image_url": {"url": p.data_url()}}
-              for p in result.parts if p.type == "image"]
-    if images:
-        message["images"] = images
+    parts = result.parts
+    if len(parts) != 1 or parts[0].type != "text":  # one text part: neither of these
+        reasoning = "".join(p.text for p in parts if p.type == "reasoning")
+        if reasoning:
+            message["reasoning_content"] = reasoning
+        images = [{"type": "image_url", "image_url": {"url": p.data_url()}}
+                  for p in parts if p.type == "image"]
+        if images:
+            message["images"] = images
     if result.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function",
@@ -208,8 +210,8 @@ def _choice(result: ChatResult, index: int) -> dict[str, Any]:
             for c in result.tool_calls
         ]
     finish = FINISH[result.finish_reason.unified] if result.finish_reason else "stop"
-    return {"index": index, "message": message, "logprobs": logprobs_body(result.logprobs),
-            "finish_reason": finish}
+    logprobs = None if result.logprobs is None else logprobs_body(result.logprobs)
+    return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
 
 
 def _image_url(media_type: str, data: bytes) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -24,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from switchboard.api.encoded import EncodedJson, send
+from switchboard.api.encoded import EncodedJson, JsonBytes, send
 from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import (
     PARSE_IN_THREAD_BYTES,
@@ -43,6 +42,7 @@ from switchboard.api.openai.embeddings import parse_body as parse_embedding_body
 from switchboard.api.openai.embeddings import response_body as embedding_body
 from switchboard.api.openai.errors import error_body, error_headers, error_status, openai_error
 from switchboard.api.openai.fanout import close_all, merged_sse
+from switchboard.api.openai.ids import completion_id as new_completion_id
 from switchboard.api.openai.images import MAX_EDIT_FIELDS, MAX_EDIT_FILES, parse_edit_form
 from switchboard.api.openai.images import parse_body as parse_image_body
 from switchboard.api.openai.images import response_body as image_body
@@ -70,7 +70,6 @@ from switchboard.spec import (
     SwitchboardError,
 )
 
-JSON = "application/json"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -80,7 +79,7 @@ IMAGES_HEADER = "x-switchboard-images"
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status, headers=headers, media_type=JSON)
+    return JsonBytes(orjson.dumps(data), status, headers)
 
 
 def _error(exc: SwitchboardError) -> Response:
@@ -96,11 +95,12 @@ def _unauthorized(message: str) -> Response:
 async def _principal(request: Request, state: AppState) -> Principal | Response:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         return _unauthorized(
             "You didn't provide an API key. Send it as 'Authorization: Bearer sb-...'; "
             "create one in Settings > API tokens or with `switchboard tokens create`.")
-    principal = await state.tokens.authenticate(token.strip())
+    principal = await state.tokens.authenticate(token)
     if principal is None:
         return _unauthorized("Incorrect API key provided (unknown, revoked or expired "
                              "token). Create a new one with `switchboard tokens create`.")
@@ -111,16 +111,17 @@ def _headers(base: dict[str, str], warnings: list[CallWarning]) -> dict[str, str
     """``base`` (the answering model, every admission grant's headers) and
     ``x-switchboard-warnings``: what the gateway and the adapter could not honour (each
     said once, also when n calls said it)."""
+    if not warnings:  # read once, by the response being built: no copy needed
+        return base
     headers = dict(base)
-    if warnings:
-        said = "; ".join(dict.fromkeys(w.message for w in warnings))
-        if "x-switchboard-warnings" in headers:  # a grant's (a soft budget's) comes first
-            said = f"{headers['x-switchboard-warnings']}; {said}"
-        said = said[:2000]
-        # A warning may quote the caller's input (a stop sequence): keep the header one
-        # line of ASCII, whatever it holds.
-        said = _CONTROL.sub(" ", said.encode("ascii", "backslashreplace").decode("ascii"))
-        headers["x-switchboard-warnings"] = said
+    said = "; ".join(dict.fromkeys(w.message for w in warnings))
+    if "x-switchboard-warnings" in headers:  # a grant's (a soft budget's) comes first
+        said = f"{headers['x-switchboard-warnings']}; {said}"
+    said = said[:2000]
+    # A warning may quote the caller's input (a stop sequence): keep the header one line
+    # of ASCII, whatever it holds.
+    said = _CONTROL.sub(" ", said.encode("ascii", "backslashreplace").decode("ascii"))
+    headers["x-switchboard-warnings"] = said
     return headers
 
 
@@ -160,7 +161,7 @@ async def chat_completions(request: Request) -> Response:
                                                                     list[CallWarning]]:
         return for_provider(body, neutral, model.kind)
 
-    completion_id = "chatcmpl-" + secrets.token_urlsafe(18)
+    completion_id = new_completion_id()
     created = int(time.time())
     if server_tools is not None:
         return await _with_tools(state, principal, spec, body, server_tools, prepare,
@@ -332,7 +333,7 @@ async def embeddings(request: Request) -> Response:
     headers = _headers(done.headers, result.warnings)
     if sum(len(v) for v in result.vectors) > EMBED_RENDER_IN_THREAD_FLOATS:
         encoded = await anyio.to_thread.run_sync(orjson.dumps, body)
-        return Response(encoded, headers=headers, media_type=JSON)
+        return JsonBytes(encoded, headers=headers)
     return _json(body, headers=headers)
 
 
@@ -446,7 +447,7 @@ async def _images_answer(request: Request, state: AppState, principal: Principal
     body = image_body(done.result, image_request, urls)
     headers = _headers(done.headers, done.result.warnings)
     encoded = await anyio.to_thread.run_sync(orjson.dumps, body)  # megabytes of base64
-    return Response(encoded, headers=headers, media_type=JSON)
+    return JsonBytes(encoded, headers=headers)
 
 
 class _ModelList:
@@ -510,7 +511,7 @@ async def get_model(request: Request) -> Response:
     ref = request.path_params["model_id"]
     found = _model_list(await state.registry()).by_id.get(ref)
     if found is not None:
-        return Response(found, media_type=JSON)
+        return JsonBytes(found)
     return _json(openai_error(f"The model '{ref}' does not exist or is not available; "
                               "GET /v1/models lists the models you can use.",
                               param="model", code="model_not_found"), 404)
