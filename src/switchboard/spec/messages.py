@@ -158,7 +158,11 @@ class Message(BaseModel):
     @property
     def text(self) -> str:
         """All text parts joined: what a person reads."""
-        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+        parts = self.parts
+        if len(parts) == 1:  # the common message (read per call by the vendor converters)
+            only = parts[0]
+            return only.text if isinstance(only, TextPart) else ""
+        return "".join([p.text for p in parts if isinstance(p, TextPart)])
 
 
 TOOL_PICTURES = "(The pictures the tools returned:)\n"

@@ -76,6 +76,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 IMAGES_HEADER = "x-switchboard-images"
 """``vision``: images for a model that cannot see go to the caller's vision model (the
 ``vision`` task's) instead of a 400 (decision 0147). Without it, the 400 stays."""
+_IMAGES_HEADER = IMAGES_HEADER.encode("latin-1")
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -92,8 +93,20 @@ def _unauthorized(message: str) -> Response:
                  {"www-authenticate": 'Bearer realm="switchboard"'})
 
 
+def _header(request: Request, name: bytes) -> str:
+    """``request.headers.get(name, "")`` (the first such header, as Starlette answers)
+    read straight from the ASGI scope: no ``Headers`` object, no name lowercased and
+    encoded per lookup (issue 12, fourth pass). ``name`` is lowercase, as ASGI servers
+    send header names."""
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
 async def _principal(request: Request, state: AppState) -> Principal | Response:
-    header = request.headers.get("authorization", "")
+    header = _header(request, b"authorization")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -152,7 +165,7 @@ async def chat_completions(request: Request) -> Response:
         server_tools = requested(body)
     except SwitchboardError as exc:
         return _error(exc)
-    if request.headers.get(IMAGES_HEADER, "").strip().lower() == "vision":
+    if _header(request, _IMAGES_HEADER).strip().lower() == "vision":
         spec, stand_in = await vision_stand_in(state.db, await state.registry(), spec)
         if stand_in is not None:
             warnings = [*warnings, stand_in]
