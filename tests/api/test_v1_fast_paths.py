@@ -565,3 +565,19 @@ def test_event_stream_sends_starlettes_headers(headers: dict[str, str] | None) -
     old = StreamingResponse(nothing(), media_type="text/event-stream",
                             headers={**SSE_HEADERS, **(headers or {})})
     assert new.raw_headers == old.raw_headers
+
+
+def test_touched_tokens_are_reported_as_utc_datetimes() -> None:
+    """The last use is kept as a float per call and handed out as the datetime it was."""
+    import time
+    from datetime import UTC, datetime
+
+    from switchboard.api.tokens import TokenAuthenticator
+
+    auth = TokenAuthenticator.__new__(TokenAuthenticator)
+    auth.touched = {}
+    before = datetime.now(UTC)
+    auth.touched[3] = time.time()
+    taken = auth.take_touched()
+    assert before <= taken[3] <= datetime.now(UTC) and taken[3].tzinfo is UTC
+    assert auth.take_touched() == {}
