@@ -10,8 +10,9 @@ decision 0220).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from switchboard.providers.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from switchboard.providers.gemini.config import GeminiConfig
@@ -26,10 +27,4 @@ _EXPORTS = {
 __all__ = ["GeminiChatModel", "GeminiConfig", "GeminiProvider"]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # once: later lookups skip this function
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

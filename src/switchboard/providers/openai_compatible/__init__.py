@@ -9,8 +9,9 @@ decision 0220).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from switchboard.providers.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from switchboard.providers.openai_compatible.config import OpenAICompatibleConfig
@@ -29,10 +30,4 @@ _EXPORTS = {
 __all__ = ["OpenAICompatibleConfig", "OpenAICompatibleProvider", "Preset", "load_presets"]
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # once: later lookups skip this function
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
