@@ -23,8 +23,16 @@ def test_tools_page(browser: Browser, server: Running) -> None:
 
     page.get_by_role("switch", name="Let people use Read a web page").uncheck()
     expect(page.get_by_text("Read a web page: saved")).to_be_visible()
-    page.get_by_role("switch", name="Create images on in new chats").uncheck()
-    page.get_by_label("When a model uses Create images").select_option(label="Asks first")
+    with page.expect_response(lambda r: r.request.method == "PATCH"
+                              and r.url.endswith("/api/tools/generate_image")) as first:
+        page.get_by_role("switch", name="Create images on in new chats").uncheck()
+    assert first.value.ok
+    # The second save's toast reads like the first one's: wait for its answer instead,
+    # or the reload below may cancel it in flight (it did once in CI).
+    with page.expect_response(lambda r: r.request.method == "PATCH"
+                              and r.url.endswith("/api/tools/generate_image")) as second:
+        page.get_by_label("When a model uses Create images").select_option(label="Asks first")
+    assert second.value.ok
     expect(page.get_by_text("Create images: saved").last).to_be_visible()
     shot(page, "settings-tools")
 
