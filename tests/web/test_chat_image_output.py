@@ -46,6 +46,9 @@ def test_a_mixed_text_and_picture_answer_reads_in_order(browser: Browser, server
                                     "I hope you like it."]
     src = answer.locator(".md > .picture img").get_attribute("src") or ""
     assert src.startswith("/api/files/")
+    # visible is not decoded: on a loaded machine the picture may still be arriving
+    page.wait_for_function(
+        "document.querySelector('.msg-assistant .md img')?.complete === true")
     assert page.evaluate("document.querySelector('.msg-assistant .md img').naturalWidth") > 0
     expect(answer.locator(".msg-pictures .picture")).to_have_count(0)  # not twice
     # the page's tools are on by default: this model takes none, and says so once
