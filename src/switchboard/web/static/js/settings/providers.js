@@ -28,6 +28,10 @@ import { banner, confirmDialog, field, modal, toast, toggle } from "../ui.js";
 const grid = $("#providers");
 let providers = [];
 let kinds = null;
+// Settles once the first provider list has arrived (or failed): "Add provider" suggests
+// a name no provider has yet, so a click that beats the list waits for it.
+let listArrived;
+const listed = new Promise((resolve) => { listArrived = resolve; });
 
 const EXPIRY_WARNING_DAYS = 14;
 
@@ -165,6 +169,8 @@ async function load() {
     grid.replaceChildren();
     banner("#banner-slot", err.message, { title: "Could not load providers" });
     return;
+  } finally {
+    listArrived();
   }
   await loadTraffic();
 }
@@ -427,6 +433,7 @@ function reportDiscovery(answer) {
 }
 
 async function add() {
+  await listed;
   if (!kinds) {
     try { kinds = await get("/api/kinds"); } catch (err) { toast(err.message, "error"); return; }
   }
