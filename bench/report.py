@@ -61,6 +61,8 @@ def table(result: RunResult) -> str:
     out.append(f"import switchboard: {result.import_switchboard_s * 1000:.1f} ms   "
                f"[target <= {TARGETS['import_s'] * 1000:.0f}]   import switchboard.api.app: "
                f"{result.import_app_s * 1000:.0f} ms")
+    out.append(f"machine: bench.machine's reference work takes {result.reference_ms:.1f} ms "
+               "of CPU here (compare CPU figures across machines in proportion to it)")
     out.append(f"usage rows persisted: {result.usage_rows} of {result.usage_expected} calls")
     for row in result.rows:
         if row.get("first_error"):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import LoadResult, Target, chat_body, one_request, percentile, run_load
+from bench.machine import reference_ms
 from bench.procs import Proc, spawn
 from bench.scenarios import Scenario
 
@@ -102,6 +103,9 @@ class RunResult:
     rss_after_mb: float = 0.0
     usage_rows: int | None = None
     usage_expected: int = 0
+    reference_ms: float = 0.0
+    """This machine's time for ``bench.machine``'s fixed work, on the server's core: the
+    divisor that makes CPU figures of different machines comparable."""
 
 
 BENCH_LIMITS = {"SWITCHBOARD_RATE_LIMITS": "on", "SWITCHBOARD_RATE_LIMITS_USER":
@@ -263,6 +267,7 @@ def run(options: Options, say: Any = print) -> RunResult:
         say("· measuring import times")
         result.import_switchboard_s = import_time("switchboard", options.server_cpus, env)
         result.import_app_s = import_time("switchboard.api.app", options.server_cpus, env)
+        result.reference_ms = reference_ms(options.server_cpus)
         say("· preparing the database (schema, seed, user, API token)")
         prep = subprocess.run([sys.executable, "-m", "bench.prepare"], env=env, cwd=ROOT,
                               capture_output=True, check=False)
