@@ -12,7 +12,8 @@ from switchboard.spec.provider import ProviderConfig
 
 
 class OfflineConfig(ProviderConfig):
-    """``chunk_delay_ms``: pause between deltas so a UI shows streaming (0: none); the
-    pauses of one answer add up to at most ``limits.MAX_STREAM_PAUSE_S``."""
+    """``chunk_delay_ms``: the pace of the deltas so a UI shows streaming (one every so
+    many ms, kept against a deadline: pacing.py; 0: no pauses); the pauses of one answer
+    add up to at most ``limits.MAX_STREAM_PAUSE_S``."""
 
     chunk_delay_ms: int = Field(default=15, ge=0, le=5_000)

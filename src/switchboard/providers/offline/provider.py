@@ -25,6 +25,7 @@ from switchboard.providers.offline.embed import (
 )
 from switchboard.providers.offline.image import IMAGE_CAPABILITIES, IMAGE_MODEL_ID, generate
 from switchboard.providers.offline.limits import MAX_OUTPUT_TOKENS, MAX_STREAM_PAUSE_S
+from switchboard.providers.offline.pacing import paced
 from switchboard.spec import (
     Capabilities,
     ChatModel,
@@ -125,9 +126,7 @@ class OfflineChatModel(ChatModel):
         deltas = sum(isinstance(e, TextDelta | ToolCallDelta) for e in events)
         delay = min(self.provider.config.chunk_delay_ms / 1000,
                     MAX_STREAM_PAUSE_S / max(deltas, 1))
-        for event in events:
-            if delay and isinstance(event, TextDelta | ToolCallDelta):
-                await asyncio.sleep(delay)
+        async for event in paced(events, delay):
             yield event
 
     async def generate(self, request: ChatRequest) -> ChatResult:
