@@ -46,3 +46,25 @@ test("dropped: leaving the conversation forgets a kept send", () => {
   gate.drop();
   assert.equal(gate.streaming(false), false);
 });
+
+test("an Enter while the conversation opens waits for it, then for its running answer", () => {
+  // the page reloaded mid-answer: it learns of the answer only once the conversation is
+  // shown, so a send asked for before then must not go (nor be forgotten)
+  const gate = createSendGate();
+  gate.opening(true);
+  assert.equal(gate.ask(), false);
+  assert.equal(gate.queued, true);
+  assert.equal(gate.streaming(true), false); // shown: its answer is still being written
+  assert.equal(gate.opening(false), false); // so the message waits on
+  assert.equal(gate.queued, true);
+  assert.equal(gate.streaming(false), true); // the answer ended: send it now
+});
+
+test("an Enter while the conversation opens goes once it is shown, nothing running", () => {
+  const gate = createSendGate();
+  gate.opening(true);
+  gate.ask();
+  assert.equal(gate.busy, true);
+  assert.equal(gate.opening(false), true);
+  assert.equal(gate.busy, false);
+});

@@ -223,3 +223,44 @@ def test_an_enter_while_the_answer_is_written_sends_when_it_ends(
     assert "And another one" in str(vendor.chat_requests()[-1].body["messages"])
     no_page_errors(page)
     page.context.close()
+
+
+def test_a_message_sent_as_the_page_reattaches_is_kept_and_answered(
+        browser: Browser, server: Running, vendor: FakeVendor, holds: list[Hold]) -> None:
+    """Reloaded mid-answer, the page does not know an answer is being written until it
+    has loaded the conversation; an Enter pressed before that was handed on (the box
+    emptied), waited for the page, then found the answer running and was dropped without
+    a word. It is kept (said so, still in the box) and sent when the answer ends. The
+    conversation's load is held back until the Enter, so the moment is certain."""
+    choose(server, "rhea", "tales:gpt-4o-mini")
+    page = login(browser, server, "rhea")
+    prompt = page.get_by_label("Message", exact=True)
+    hold = held(holds, 3)
+    vendor.then(hold)
+    send(page, "Tell me a story")
+    expect(page.locator(".msg-assistant .md")).to_contain_text(said_so_far(3))
+    expect(page).to_have_url(re.compile(r"/c/\d+$"))
+    opening: list[Route] = []
+    conversation = re.compile(r"/api/conversations/\d+$")
+    page.route(conversation, lambda route: opening.append(route))  # held back
+    with page.expect_request(conversation):
+        page.reload()
+    vendor.then(Reply(chunks=["Second ", "answer."]))
+    send(page, "And one more")
+    expect(page.locator("#composer-queued")).to_be_visible()
+    expect(prompt).to_have_value("And one more")
+    opening[0].continue_()
+    page.unroute(conversation)
+    answer = page.locator(".msg-assistant").last
+    expect(answer).to_have_class("msg msg-assistant streaming")  # reattached
+    expect(page.locator("#composer-queued")).to_contain_text("when this answer ends")
+    expect(page.locator(".msg-user")).to_have_count(1)
+    hold.release.set()
+    expect(page.locator(".msg-user")).to_have_count(2)
+    expect(page.locator(".msg-user").last).to_contain_text("And one more")
+    expect(page.locator(".msg-assistant").last.locator(".md")).to_have_text("Second answer.")
+    expect(prompt).to_have_value("")
+    expect(page.locator("#composer-queued")).to_be_hidden()
+    assert "And one more" in str(vendor.chat_requests()[-1].body["messages"])
+    no_page_errors(page)
+    page.context.close()

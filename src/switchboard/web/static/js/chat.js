@@ -322,9 +322,12 @@ function onTitle({ conversation_id: id, title }) {
   conversations.upsert({ ...(state.conversation?.id === id ? state.conversation : { id }), title }, { moveToTop: false });
 }
 
-async function openConversation(id, { push = true } = {}) {
-  stopListening();
+/** Open conversation `id`. `leaving`: false at the page's start-up, where there is
+ * nothing to leave (an Enter pressed while the page loaded is kept for this conversation). */
+async function openConversation(id, { push = true, leaving = true } = {}) {
+  if (leaving) stopListening();
   clearBanner(BANNER);
+  beginOpening();
   try {
     const data = await get(`/api/conversations/${id}`);
     const { messages = [], ...conv } = data;
@@ -346,8 +349,23 @@ async function openConversation(id, { push = true } = {}) {
     } else {
       banner(BANNER, err.message, { title: "Could not open the conversation" });
     }
+  } finally {
+    endOpening();
   }
   composer.focus();
+}
+
+// Until a conversation is shown (the page's start-up counts as one opening), the page
+// cannot know whether one of its answers is still being written: the composer keeps an
+// Enter pressed meanwhile (chat/send-gate.js) instead of letting send() find out too late.
+let opening = 0;
+
+function beginOpening() {
+  if (opening++ === 0) composer.setOpening(true);
+}
+
+function endOpening() {
+  if (--opening === 0) composer.setOpening(false);
 }
 
 function newChat({ push = true } = {}) {
@@ -418,7 +436,10 @@ async function send({ text, images, previews, files = [], imagesTo = undefined }
   // A message sent while the page is still loading the models waits for them, instead
   // of being refused with "no model is available".
   if (starting) await starting;
-  if (controllers.size) return;
+  if (controllers.size) { // an answer turned out to be running: the text is not lost
+    composer.restore(text, files);
+    return;
+  }
   if (!state.selected) {
     banner(BANNER, "No model is available. Choose one in the model selector (top left).", { title: "Choose a model" });
     return;
@@ -787,9 +808,10 @@ async function start() {
   }
   resolveChatModel();
   picker.refresh(); // opened while they loaded: the models, not "Loading models…"
-  if (conversationId) await openConversation(conversationId, { push: false });
+  if (conversationId) await openConversation(conversationId, { push: false, leaving: false });
   else renderConversation([]);
   composer.focus();
 }
 
-starting = start().finally(() => { starting = null; });
+beginOpening(); // ended once the page has started: a send kept meanwhile goes then
+starting = start().finally(() => { starting = null; endOpening(); });

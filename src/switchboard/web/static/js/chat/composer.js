@@ -4,13 +4,19 @@
 // text files and PDFs for every model (chips with name and size, removable), and the
 // send button that turns into a stop button while an answer streams. An Enter pressed
 // while the composer is busy (an answer still being written, a question about the
-// message closing) is kept and sent when it is free again (chat/send-gate.js).
+// message closing, the conversation still being opened) is kept and sent when it is free
+// again (chat/send-gate.js).
 
 import { h, icon } from "../dom.js";
 import { toast } from "../ui.js";
 import { checkFile, formatSize, mediaTypeOf } from "./attachments.js";
 import { fileChips } from "./messages.js";
 import { createSendGate } from "./send-gate.js";
+
+// What the note under a kept message says: an answer being written holds it until it
+// ends; anything else (the page opening the conversation, a question closing) a moment.
+const SENT_WHEN_ANSWERED = "Your message is sent when this answer ends · ";
+const SENT_SOON = "Your message is sent in a moment · ";
 
 export function createComposer({ form, textarea, sendButton, attachButton, fileInput, tray, box, onSend, onStop, canAttach, confirmSend = null, queuedNote = null }) {
   let images = []; // {media_type, data, url, name}
@@ -27,7 +33,10 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
 
   function refresh() {
     const empty = !textarea.value.trim() && !images.length && !files.length;
-    if (queuedNote) queuedNote.hidden = !gate.queued;
+    if (queuedNote) {
+      queuedNote.hidden = !gate.queued;
+      queuedNote.textContent = streaming ? SENT_WHEN_ANSWERED : SENT_SOON;
+    }
     sendButton.classList.toggle("stop", streaming);
     sendButton.replaceChildren(icon(streaming ? "stop" : "send"));
     sendButton.setAttribute("aria-label", streaming ? "Stop answering" : "Send message");
@@ -145,6 +154,8 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
   refresh();
   return {
     setStreaming(on) { streaming = on; freed(gate.streaming(on)); },
+    /** A conversation is being opened (on) or is shown: until then a send is kept. */
+    setOpening(on) { freed(gate.opening(on)); },
     /** Forget an Enter kept for later (leaving the conversation; its message refused). */
     dropQueued() { gate.drop(); refresh(); },
     refresh,

@@ -8,25 +8,32 @@
 // lost messages to it on a loaded machine; so would a quick typist). Now it is kept:
 // the message is sent as soon as the composer is free again, with the text the box
 // holds then. Leaving the conversation, or the previous message being refused, drops it.
+//
+// It is busy, too, while the page opens a conversation (at start-up, or picked in the
+// list): until the conversation is shown, the page cannot know whether one of its answers
+// is still being written (a reload mid-answer, a second tab). A send let through then
+// waited for the page, found the answer running and was dropped, the box already emptied.
 
 export function createSendGate() {
   let streaming = false;
   let confirming = false;
+  let opening = false;
   let queued = false;
+  const busy = () => streaming || confirming || opening;
 
   /** Free again: true when a send was asked for meanwhile (it is then taken). */
   const due = () => {
-    if (streaming || confirming || !queued) return false;
+    if (busy() || !queued) return false;
     queued = false;
     return true;
   };
 
   return {
-    get busy() { return streaming || confirming; },
+    get busy() { return busy(); },
     get queued() { return queued; },
     /** A send is asked for: true to send now; false when busy (it is kept for later). */
     ask() {
-      if (streaming || confirming) {
+      if (busy()) {
         queued = true;
         return false;
       }
@@ -41,6 +48,12 @@ export function createSendGate() {
     /** A question about the message is open (on) or answered; true: send now. */
     confirming(on) {
       confirming = !!on;
+      return due();
+    },
+    /** A conversation is being opened (on) or is shown; true: send the kept message now
+     * (once it is shown with an answer still being written, that answer holds it on). */
+    opening(on) {
+      opening = !!on;
       return due();
     },
     /** Forget a kept send (the conversation was left, the message it followed refused). */
