@@ -39,7 +39,7 @@ if not CHROMIUM.exists():  # pragma: no cover - CI installs it
     pytest.skip("needs the system Chromium at /usr/bin/chromium (apt-get install chromium)",
                 allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +103,22 @@ def login(browser: Browser, server: Running, username: str, *,
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{server.url}/")
     return page
+
+
+# How long the end of an answer of the built-in offline model is awaited, from the Enter
+# that asked for it. The model paces its stream on purpose (15 ms a delta, at most 2 s an
+# answer; against a deadline, so it no longer stretches under load: pacing.py) and the
+# page shows the end once the answer is saved: 1 to 2 s of Playwright's default 5 s are
+# spent by design, and on the clean-clone CI run (2 xdist workers, two servers and
+# Chromium on 2 cores, load up to 18) the rest was too short (it ran past 5 s, 1fc2854).
+# 20 s, as the offline answers of test_chat_images and test_images_for_text_models were.
+OFFLINE_ANSWER_MS = 20_000
+
+
+def offline_answer_ended(answer: Locator) -> None:
+    """Wait for the end of an offline-model answer (``.msg-assistant``): its token
+    count, shown once it is saved."""
+    expect(answer.locator(".msg-meta")).to_contain_text("tokens", timeout=OFFLINE_ANSWER_MS)
 
 
 def shot(page: Page, name: str) -> None:

@@ -10,7 +10,15 @@ from playwright.sync_api import Browser, expect
 
 from tests.api.chat_support import add_provider
 from tests.server import Running
-from tests.web.conftest import in_thread, login, make_user, no_page_errors, shot
+from tests.web.conftest import (
+    OFFLINE_ANSWER_MS,
+    in_thread,
+    login,
+    make_user,
+    no_page_errors,
+    offline_answer_ended,
+    shot,
+)
 
 
 def test_compare_two_models_and_vote(browser: Browser, server: Running) -> None:
@@ -21,7 +29,7 @@ def test_compare_two_models_and_vote(browser: Browser, server: Running) -> None:
     prompt.fill("Name three rivers of Europe.")
     prompt.press("Enter")
     answer = page.locator(".msg-assistant").last
-    expect(answer.locator(".msg-meta")).to_contain_text("tokens")
+    offline_answer_ended(answer)
 
     answer.get_by_role("button", name="Compare with other models").click()
     page.locator(f'input[name="model"][value="{other}"]').check()
@@ -29,7 +37,9 @@ def test_compare_two_models_and_vote(browser: Browser, server: Running) -> None:
     cards = page.locator(".compare-card")
     expect(cards).to_have_count(2)
     expect(cards.nth(1)).to_contain_text(other)
-    expect(cards.nth(1).locator(".compare-meta")).to_contain_text("tokens")
+    # the second offline model's answer, paced as the first one's (OFFLINE_ANSWER_MS)
+    expect(cards.nth(1).locator(".compare-meta")).to_contain_text("tokens",
+                                                                  timeout=OFFLINE_ANSWER_MS)
     expect(cards.nth(0).locator(".compare-meta")).to_contain_text("tokens")
     shot(page, "chat-compare")
     page.get_by_role("button", name="Answer 2 is better").click()
@@ -62,7 +72,7 @@ def test_answers_stream_side_by_side(browser: Browser, server: Running) -> None:
     prompt.fill("Explain in detail how rivers form, with several paragraphs.")
     prompt.press("Enter")
     answer = page.locator(".msg-assistant").last
-    expect(answer.locator(".msg-meta")).to_contain_text("tokens")
+    offline_answer_ended(answer)
     first_text = answer.locator(".md").first.inner_text()
 
     answer.get_by_role("button", name="Compare with other models").click()
