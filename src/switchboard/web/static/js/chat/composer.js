@@ -35,7 +35,10 @@ export function createComposer({ form, textarea, sendButton, attachButton, fileI
     const empty = !textarea.value.trim() && !images.length && !files.length;
     if (queuedNote) {
       queuedNote.hidden = !gate.queued;
-      queuedNote.textContent = streaming ? SENT_WHEN_ANSWERED : SENT_SOON;
+      const words = streaming ? SENT_WHEN_ANSWERED : SENT_SOON;
+      // a live region (role="status"): rewritten only when the words change, not at
+      // every keystroke (a screen reader would read it again each time)
+      if (queuedNote.textContent !== words) queuedNote.textContent = words;
     }
     sendButton.classList.toggle("stop", streaming);
     sendButton.replaceChildren(icon(streaming ? "stop" : "send"));
