@@ -168,6 +168,38 @@ async def memory(token: str, args: argparse.Namespace) -> None:
         print(f"  {size / 2**20:6.2f} MB  {package}")
     print("modules by top-level package:", ", ".join(
         f"{name} {n}" for name, n in modules.most_common(args.memory)))
+    if args.modules:  # the full list, to diff two trees or find what a start imports
+        Path(args.modules).write_text("".join(f"{m}\n" for m in sorted(sys.modules)))
+    await inbox.put({"type": "lifespan.shutdown"})
+    await task
+
+
+async def rss_steps(token: str, args: argparse.Namespace) -> None:
+    """Resident memory after each step of a start (no tracemalloc, which adds its own):
+    where the idle RSS of ``switchboard serve`` comes from (the server also has uvicorn,
+    its socket and its own first request)."""
+    seen = set(sys.modules)
+
+    def step(name: str) -> None:
+        print(f"{rss_bytes(os.getpid()) / 2**20:6.1f} MB, {len(sys.modules)} modules: "
+              f"{name}")
+        if args.modules and len(seen) > 1:  # the names this step imported
+            print("   ", " ".join(sorted(set(sys.modules) - seen)))
+        seen.update(sys.modules)
+
+    step("interpreter, uvloop, this harness")
+    from switchboard.api.app import create_app
+
+    step("switchboard.api.app imported")
+    app = create_app()
+    inbox, task = await _lifespan(app)
+    step("after the lifespan")
+    await _round(app, token, chat_body(MODEL, False), 1, 1)
+    step("after the first answer")
+    await _round(app, token, chat_body(MODEL, False), 50, 1)
+    step("after 50 more")
+    if args.modules:
+        Path(args.modules).write_text("".join(f"{m}\n" for m in sorted(sys.modules)))
     await inbox.put({"type": "lifespan.shutdown"})
     await task
 
@@ -219,6 +251,12 @@ def main() -> None:
     parser.add_argument("--memory", type=int, default=0, metavar="TOP",
                         help="after the first answer: RSS, modules, and the TOP packages "
                              "by memory allocated (tracemalloc from the start)")
+    parser.add_argument("--rss-steps", action="store_true",
+                        help="resident memory after the imports, the lifespan and the first "
+                             "answers (no tracemalloc)")
+    parser.add_argument("--modules", metavar="FILE",
+                        help="with --memory or --rss-steps: write the names of the loaded "
+                             "modules after the first answer here")
     parser.add_argument("--count-calls", type=int, default=0, metavar="TOP",
                         help="count function calls per request; print the TOP most called")
     args = parser.parse_args()
@@ -231,7 +269,8 @@ def main() -> None:
         tracemalloc.start()
     import uvloop
 
-    uvloop.run((memory if args.memory else measure)(os.environ["BENCH_TOKEN"], args))
+    run = memory if args.memory else rss_steps if args.rss_steps else measure
+    uvloop.run(run(os.environ["BENCH_TOKEN"], args))
 
 
 def _parent(args: argparse.Namespace) -> None:

@@ -108,3 +108,21 @@ async def test_hostname_must_match(tls: tuple[str, Path, Path]) -> None:
             await c.get(f"{wrong}/echo")
     message = str(info.value).lower()
     assert "hostname" in message or "certificate" in message, message
+
+
+async def test_the_tls_context_is_made_with_the_first_https_connection(
+        tls: tuple[str, Path, Path]) -> None:
+    """Loading the system's certificates costs ~1.7 MB resident: a transport that only
+    ever reached plain-http upstreams has none (issue 12), the first https connection
+    makes it, with verification on, and later ones reuse it."""
+    base, _, _ = tls
+    transport = FastTransport()
+    assert transport._ssl is None
+    async with httpx.AsyncClient(transport=transport) as c:
+        with pytest.raises(httpx.ConnectError):  # verified: the private CA is refused
+            await c.get(f"{base}/echo")
+    made = transport._ssl
+    assert made is not None and made.verify_mode == ssl.CERT_REQUIRED
+    assert transport.ssl_context() is made
+    insecure = FastTransport(verify=False)
+    assert insecure._ssl is None and insecure.ssl_context().verify_mode == ssl.CERT_NONE

@@ -204,9 +204,8 @@ class FastTransport(httpx.AsyncBaseTransport):
                  max_idle_per_origin: int = MAX_IDLE_PER_ORIGIN) -> None:
         self.keepalive_expiry = keepalive_expiry
         self.max_idle = max_idle_per_origin
-        self._ssl: ssl.SSLContext | None = (
-            verify if isinstance(verify, ssl.SSLContext) else
-            ssl.create_default_context() if verify else _insecure())
+        self._verify = verify
+        self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
         self._idle: dict[Origin, list[_Connection]] = {}
         self._fallback: httpx.AsyncHTTPTransport | None = None
         self._closed = False
@@ -293,6 +292,14 @@ class FastTransport(httpx.AsyncBaseTransport):
             conn.close()
             raise
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context, made on the first ``https`` connection: loading the system's
+        certificates costs ~1.7 MB resident (and libcrypto's pages), which a server whose
+        upstreams are all plain ``http`` (a local vLLM, Ollama) never needs (issue 12)."""
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context() if self._verify else _insecure()
+        return self._ssl
+
     def _checkout(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
         now = time.monotonic()
@@ -310,7 +317,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(limit):
                 _, conn = await loop.create_connection(
                     _Connection, host, port,
-                    ssl=self._ssl if scheme == "https" else None,
+                    ssl=self.ssl_context() if scheme == "https" else None,
                     server_hostname=host if scheme == "https" else None)
         except TimeoutError:
             raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
@@ -331,7 +338,7 @@ class FastTransport(httpx.AsyncBaseTransport):
 
     async def _delegate(self, request: httpx.Request) -> httpx.Response:
         if self._fallback is None:
-            self._fallback = httpx.AsyncHTTPTransport(verify=self._ssl or True)
+            self._fallback = httpx.AsyncHTTPTransport(verify=self.ssl_context())
         return await self._fallback.handle_async_request(request)
 
     async def aclose(self) -> None:
