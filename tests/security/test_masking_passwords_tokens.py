@@ -6,13 +6,11 @@ from switchboard.security import (
     InvalidTokenError,
     constant_time_equals,
     generate_token,
-    hash_password,
     hash_token,
     mask,
-    needs_rehash,
-    verify_password,
     verify_token,
 )
+from switchboard.security.passwords import hash_password, needs_rehash, verify_password
 from switchboard.spec.errors import InvalidRequestError
 
 

@@ -6,6 +6,10 @@
   current) or a generated 0600 key file in the data directory; rotation.
 - ``mask`` — display form of a key (known prefix + ``…`` + last four).
 - ``passwords`` (Argon2id) and ``tokens`` (``sb-`` tokens, SHA-256 digests).
+
+The Argon2 functions are not re-exported here: importing any module of this package
+would load ``argon2-cffi`` into every server, which needs it only for a password
+(``security.password_pool`` imports ``passwords`` with the first one; decision 0223).
 """
 
 from switchboard.security.errors import DecryptionError, InvalidTokenError, MasterKeyError
@@ -20,7 +24,6 @@ from switchboard.security.masterkey import (
     parse_keyring,
     write_key_file,
 )
-from switchboard.security.passwords import hash_password, needs_rehash, verify_password
 from switchboard.security.tokens import (
     NewToken,
     constant_time_equals,
@@ -44,15 +47,12 @@ __all__ = [
     "constant_time_equals",
     "generate_master_key",
     "generate_token",
-    "hash_password",
     "hash_token",
     "key_file_path",
     "last4",
     "load_keyring",
     "mask",
-    "needs_rehash",
     "parse_keyring",
-    "verify_password",
     "verify_token",
     "write_key_file",
 ]

@@ -13,6 +13,11 @@ requests that each hold a connection and will each cost a hash. One pool per pro
 shared by every event loop (the threads do not belong to a loop).
 
 The CLI calls the same functions; for it the pool is merely a thread hop.
+
+``security.passwords`` is imported with the first password hashed or checked, in the
+functions below: it loads ``argon2-cffi`` and its CFFI backend (~0.5 MB resident, issue
+12), which a server answering only API tokens never calls (decision 0223). A deferral for
+memory, not a hidden cycle: ``passwords`` imports only ``spec.errors``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
-from switchboard.security.passwords import hash_password, needs_rehash, verify_password
 from switchboard.spec.errors import SwitchboardError
 
 T = TypeVar("T")
@@ -95,6 +99,8 @@ class PasswordPool:
         def work() -> bool:
             with self._lock:
                 self.stats.verifications += 1
+            from switchboard.security.passwords import verify_password  # see module doc
+
             return verify_password(stored_hash, password)
         return await self._run(work)
 
@@ -102,12 +108,16 @@ class PasswordPool:
         def work() -> str:
             with self._lock:
                 self.stats.hashes += 1
+            from switchboard.security.passwords import hash_password  # see module doc
+
             return hash_password(password)
         return await self._run(work)
 
     @staticmethod
     def needs_rehash(stored_hash: str) -> bool:
         """Cheap (reads the parameters in the encoded hash): no thread needed."""
+        from switchboard.security.passwords import needs_rehash  # see module doc
+
         return needs_rehash(stored_hash)
 
 
