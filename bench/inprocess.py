@@ -137,6 +137,11 @@ async def _lifespan(app: Any) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
     return inbox, task
 
 
+def _write_modules(path: str) -> None:
+    """The names of the modules loaded now, one a line (to diff two trees' starts)."""
+    Path(path).write_text("".join(f"{m}\n" for m in sorted(sys.modules)))
+
+
 async def memory(token: str, args: argparse.Namespace) -> None:
     """What the process holds after its first answer, by package: idle RSS follows the
     modules imported (their code objects) and what start-up builds."""
@@ -169,7 +174,7 @@ async def memory(token: str, args: argparse.Namespace) -> None:
     print("modules by top-level package:", ", ".join(
         f"{name} {n}" for name, n in modules.most_common(args.memory)))
     if args.modules:  # the full list, to diff two trees or find what a start imports
-        Path(args.modules).write_text("".join(f"{m}\n" for m in sorted(sys.modules)))
+        _write_modules(args.modules)
     await inbox.put({"type": "lifespan.shutdown"})
     await task
 
@@ -199,7 +204,7 @@ async def rss_steps(token: str, args: argparse.Namespace) -> None:
     await _round(app, token, chat_body(MODEL, False), 50, 1)
     step("after 50 more")
     if args.modules:
-        Path(args.modules).write_text("".join(f"{m}\n" for m in sorted(sys.modules)))
+        _write_modules(args.modules)
     await inbox.put({"type": "lifespan.shutdown"})
     await task
 

@@ -56,6 +56,17 @@ DEFERRED = {
     **{f"switchboard.services.{name}": "web chat only, imported where used (decision 0221)"
        for name in ("chat_input", "conversations", "chat_history", "message_files",
                     "attachments", "grade_votes", "message_tree")},
+    # password hashing: with the first password hashed or checked (decision 0223)
+    "argon2": "~0.5 MB resident with its CFFI bindings: the first password "
+              "(security.password_pool imports security.passwords then)",
+    "switchboard.security.passwords": "the same",
+    # the tool loop and the built-in tools: with the first request that runs a tool
+    # (server_tools on /v1, a web-chat turn with tools, the tools page; decision 0223)
+    **{f"switchboard.{name}": "the tool loop and the built-in tools (~0.6 MB): "
+       "AppState.toolbox is built, api.openai.server_tools imported, on first use"
+       for name in ("services.tools.driver", "services.tools.loop", "services.tools.emulated",
+                    "services.tools.toolbox", "services.tools.builtin",
+                    "api.openai.server_tools")},
     # the REST routers and web pages: on the first request that reaches them (decision 0181)
     **{m: "REST routers and pages, mounted on first use (api.lazy_routes.DeferredRouters)"
        for m in ROUTER_MODULES},
@@ -67,11 +78,15 @@ from switchboard.db.migrate import ensure_schema
 if sys.argv[1] == "migrate":
     from switchboard.db.engine import Database
     from switchboard.services.seed import seed_catalog
+    from switchboard.services import accounts
     async def prepare():
         await ensure_schema()
         db = Database.from_settings()
         await seed_catalog(db)  # a first start seeds once, with every adapter imported
+        user = await accounts.create_user(db, "caller", "a long password", role="user")
+        token, _ = await accounts.create_token(db, user.id)
         await db.dispose()
+        print(json.dumps({"token": token}))
     asyncio.run(prepare())
     raise SystemExit
 from starlette.testclient import TestClient
@@ -79,6 +94,12 @@ from switchboard.api.app import create_app
 with TestClient(create_app()) as client:
     first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
     loaded = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
+    # a real answer, through the pipeline (the seeded offline model, no network)
+    answer = client.post("/v1/chat/completions",
+                         headers={"authorization": f"Bearer {sys.argv[3]}"},
+                         json={"model": "offline-chat",
+                               "messages": [{"role": "user", "content": "hello"}]})
+    answered = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
     from switchboard.services.auto import tasks  # its cue table: compiled on first use
     compiled = tasks._pattern.cache_info().currsize
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
@@ -87,6 +108,7 @@ with TestClient(create_app()) as client:
     routers_before = "switchboard.api.routes.me" in sys.modules
     me = client.get("/api/me")
     print(json.dumps({"first": first.status_code, "loaded": loaded, "compiled": compiled,
+                      "answer": [answer.status_code, answered],
                       "messages": [later.status_code, later.json()["type"]],
                       "wire_after": "switchboard.api.anthropic.wire" in sys.modules,
                       "fastapi": [light, fastapi_before, "fastapi" in sys.modules],
@@ -104,10 +126,18 @@ def _run(*args: str) -> str:
 
 def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
         _isolated_env: Path) -> None:
-    _run("migrate")  # a database at head, seeded: the start needs no migration tooling
-    report = json.loads(_run("serve", json.dumps(sorted(DEFERRED))).strip().splitlines()[-1])
+    # a database at head, seeded, with a caller: the start needs no migration tooling
+    token = json.loads(_run("migrate").strip().splitlines()[-1])["token"]
+    report = json.loads(_run("serve", json.dumps(sorted(DEFERRED)), token)
+                        .strip().splitlines()[-1])
     assert report["first"] == 401  # the request was answered, by the OpenAI surface
     assert report["loaded"] == [], {m: DEFERRED[m] for m in report["loaded"]}
+    # a first real answer (the offline model's, its adapter imported for it) loads none
+    # of the others either: no tool loop, no password hashing, ... (decision 0223)
+    status, answered = report["answer"]
+    assert status == 200
+    assert answered == ["switchboard.providers.offline.provider"], {
+        m: DEFERRED[m] for m in answered}
     assert report["compiled"] == 0  # the Auto classifier's regexes: with the first auto call
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True

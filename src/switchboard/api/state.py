@@ -13,7 +13,7 @@ import functools
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard.api.shutdown import StreamShutdown
 from switchboard.api.throttle import LoginThrottle
@@ -41,9 +41,11 @@ from switchboard.services.principal import Principal
 from switchboard.services.revocations import RevocationWatch
 from switchboard.services.router import process_router
 from switchboard.services.sessions import SessionStore
-from switchboard.services.tools.toolbox import Toolbox, process_toolbox
 from switchboard.services.tracing import Tracer
 from switchboard.services.usage import UsageRecorder
+
+if TYPE_CHECKING:
+    from switchboard.services.tools.toolbox import Toolbox
 
 
 @dataclass
@@ -82,9 +84,6 @@ class AppState:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     pipeline: Pipeline = field(init=False)
     """The one call pipeline every surface of this process calls (services.pipeline)."""
-    toolbox: Toolbox = field(init=False)
-    """The tools a model may use in this process: built-ins, later MCP servers
-    (services.tools.toolbox)."""
     mcp: McpManager = field(init=False)
     files: FileBytes = field(init=False)
     """Where stored files' bytes live: the data directory or the database, as the
@@ -105,9 +104,19 @@ class AppState:
                                             DatabaseDefaults(self.db), self.leaderboard),
                                  usage_recorder(self.usage, self.metrics),
                                  metrics=self.metrics, tracer=self.tracer)
-        self.toolbox = process_toolbox(self.settings, self.db, self.pipeline, self.files)
+
+    @functools.cached_property
+    def toolbox(self) -> Toolbox:
+        """The tools a model may use in this process: built-ins, later MCP servers
+        (services.tools.toolbox). Built on first use (a web-chat turn with tools,
+        ``server_tools`` on ``/v1``, the tools page): the built-in tools' modules are
+        not loaded by a server that never runs one (issue 12, decision 0223)."""
+        from switchboard.services.tools.toolbox import process_toolbox
+
+        toolbox = process_toolbox(self.settings, self.db, self.pipeline, self.files)
         # Every enabled MCP server, as one source that follows changes (decision 0108).
-        self.toolbox.add_source(self.mcp.as_source())
+        toolbox.add_source(self.mcp.as_source())
+        return toolbox
 
     async def write_budgets(self) -> None:
         """This process's budget counters written now: on SQLite they live in memory

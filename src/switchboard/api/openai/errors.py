@@ -18,7 +18,7 @@ from typing import Any
 from switchboard.services.flags import FeatureDisabled
 from switchboard.services.policy import BudgetExceeded, Refused
 from switchboard.services.router import BreakerOpen
-from switchboard.services.tools.driver import LoopLimit
+from switchboard.services.tools.contract import LoopLimit
 from switchboard.spec import (
     AuthenticationError,
     BadRequestError,

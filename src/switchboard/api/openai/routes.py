@@ -47,9 +47,7 @@ from switchboard.api.openai.images import MAX_EDIT_FIELDS, MAX_EDIT_FILES, parse
 from switchboard.api.openai.images import parse_body as parse_image_body
 from switchboard.api.openai.images import response_body as image_body
 from switchboard.api.openai.render import ChunkEncoder, completion_body
-from switchboard.api.openai.server_tools import complete as complete_with_tools
-from switchboard.api.openai.server_tools import first_event, open_loop, requested
-from switchboard.api.openai.server_tools import sse as sse_with_tools
+from switchboard.api.openai.tool_opt_in import requested
 from switchboard.api.openai.wire import ChatCompletionRequest
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
@@ -295,7 +293,12 @@ async def _with_tools(state: AppState, principal: Principal, spec: CallSpec,
                       body: ChatCompletionRequest, names: list[str], prepare: Prepare,
                       warnings: list[CallWarning], completion_id: str,
                       created: int) -> Response:
-    """``server_tools``: the server runs the tool loop (``server_tools.py``)."""
+    """``server_tools``: the server runs the tool loop (``server_tools.py``, imported with
+    the first request that asks for it: decision 0223)."""
+    from switchboard.api.openai.server_tools import complete as complete_with_tools
+    from switchboard.api.openai.server_tools import first_event, open_loop
+    from switchboard.api.openai.server_tools import sse as sse_with_tools
+
     try:  # errors before the first byte keep their HTTP status
         steps = await open_loop(state, principal, spec, names, prepare)
         if not body.stream:

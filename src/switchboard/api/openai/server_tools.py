@@ -33,7 +33,7 @@ import orjson
 
 from switchboard.api.openai.errors import error_body, openai_error
 from switchboard.api.openai.render import ChunkEncoder
-from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.api.openai.tool_opt_in import PARAM, requested
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
@@ -60,29 +60,10 @@ from switchboard.spec import (
     ToolCallStart,
 )
 
-PARAM = "server_tools"
 Events = AsyncGenerator[StreamEvent | LoopEvent, None]
 _SKIPPED = (*LOOP_EVENTS, ToolCallStart, ToolCallDelta, ToolCall, StreamStart)
 """Not sent: the loop's own events, the model's tool calls (the server runs them), and
 the start of each later step (the first step's start opens the response)."""
-
-
-def requested(body: ChatCompletionRequest) -> list[str] | None:
-    """The tools the request opts in to (None: client-executed, as without the field)."""
-    names = body.server_tools
-    if names is None:
-        return None
-    if not names:
-        raise InvalidRequestError("server_tools: name at least one tool, e.g. "
-                                  '["calculator"] (or leave the field out)', param=PARAM)
-    if body.tools:
-        raise InvalidRequestError(
-            "server_tools cannot be combined with tools: the server runs its own tools "
-            "and cannot run yours; send one or the other", param=PARAM)
-    if (body.n or 1) > 1:
-        raise InvalidRequestError("server_tools takes one choice: leave n out or set it to 1",
-                                  param="n")
-    return names
 
 
 async def open_loop(state: AppState, principal: Principal, spec: CallSpec,

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from switchboard.services.principal import Principal
+from switchboard.spec.errors import SwitchboardError
 from switchboard.spec.messages import ImagePart
 
 ToolPolicy = Literal["allow", "ask", "deny"]
@@ -126,3 +127,12 @@ class ToolSource(Protocol):
         """The tools available now (an MCP server may change them at any time). A source
         that is down returns ``[]`` and logs why; it never raises."""
         ...
+
+
+class LoopLimit(SwitchboardError):
+    """A tool loop ended before the model answered in text (its cost cap): said to the
+    caller as a budget refusal is (``/v1``: 429 ``insufficient_quota``). Declared here,
+    with the contract, not in ``driver``: the ``/v1`` error mapping names it on every
+    server, which need not import the loop to do so (decision 0223)."""
+
+    code = "tool_loop_limit"

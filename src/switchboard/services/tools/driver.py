@@ -31,7 +31,7 @@ from switchboard.services.metering import CallOutcome, total_usage
 from switchboard.services.pipeline import OpenCall, Pipeline, Prepare
 from switchboard.services.policy import CallSpec
 from switchboard.services.tools import emulated
-from switchboard.services.tools.contract import ToolContext
+from switchboard.services.tools.contract import LoopLimit, ToolContext
 from switchboard.services.tools.loop import (
     ApprovalGiven,
     ApprovalNeeded,
@@ -54,19 +54,11 @@ from switchboard.spec import (
     ToolCallPart,
     ToolCallStart,
 )
-from switchboard.spec.errors import SwitchboardError
 
 EMULATED_RAW = (TextDelta, ToolCallStart, ToolCallDelta, ToolCall)
 """A model's own text and call events, which emulated mode reads instead of showing."""
 
 Opener = Callable[[], AsyncIterator[StreamEvent]]
-
-
-class LoopLimit(SwitchboardError):
-    """A tool loop ended before the model answered in text (its cost cap): said to the
-    caller as a budget refusal is (``/v1``: 429 ``insufficient_quota``)."""
-
-    code = "tool_loop_limit"
 
 
 def pictures_message(images: list[ImagePart]) -> Message:
