@@ -188,8 +188,9 @@ async def rss_steps(token: str, args: argparse.Namespace) -> None:
     def step(name: str) -> None:
         print(f"{rss_bytes(os.getpid()) / 2**20:6.1f} MB, {len(sys.modules)} modules: "
               f"{name}")
-        if args.modules and len(seen) > 1:  # the names this step imported
-            print("   ", " ".join(sorted(set(sys.modules) - seen)))
+        new = set(sys.modules) - seen
+        if args.modules and new:  # the names this step imported
+            print("   ", " ".join(sorted(new)))
         seen.update(sys.modules)
 
     step("interpreter, uvloop, this harness")
@@ -261,7 +262,7 @@ def main() -> None:
                              "answers (no tracemalloc)")
     parser.add_argument("--modules", metavar="FILE",
                         help="with --memory or --rss-steps: write the names of the loaded "
-                             "modules after the first answer here")
+                             "modules here (and, with --rss-steps, print each step's)")
     parser.add_argument("--count-calls", type=int, default=0, metavar="TOP",
                         help="count function calls per request; print the TOP most called")
     args = parser.parse_args()
