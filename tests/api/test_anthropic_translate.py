@@ -4,6 +4,7 @@ blocks and their deltas are checked against the installed SDK's types instead)."
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -20,12 +21,14 @@ from switchboard.spec import (
     ErrorEvent,
     Finish,
     FinishReason,
+    ImageOutput,
     ImagePart,
     InvalidRequestError,
     OverloadedError,
     ReasoningDelta,
     ReasoningPart,
     ResponseMetadata,
+    StreamEvent,
     StreamStart,
     TextDelta,
     ToolCall,
@@ -216,3 +219,63 @@ def test_usage_excludes_cache_tokens_from_input() -> None:
     assert usage_body(Usage(input_tokens=10, output_tokens=2, cached_input_tokens=7)) == {
         "input_tokens": 3, "output_tokens": 2, "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 7}
+
+
+DRAWN: list[StreamEvent] = [StreamStart(), TextDelta("Here is "), TextDelta("a cat:"),
+         ImageOutput(base64.b64decode(PIXEL)), TextDelta(" Enjoy."),
+         Finish(FinishReason("stop"), Usage(input_tokens=5, output_tokens=1300))]
+PICTURE = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                       "data": PIXEL}}
+
+
+def _check_picture_block(block: dict[str, Any]) -> dict[str, Any]:
+    """The picture block validated as the image block Anthropic's spec defines (for
+    input: its response blocks have none, decision 0232); a text block in its place
+    for validating what holds it."""
+    assert block == PICTURE
+    if spec_available("anthropic"):
+        validate_component("anthropic", "RequestImageBlock", block)
+    return {"type": "text", "text": "(picture)"}
+
+
+def test_a_picture_streams_as_an_image_block_in_its_place() -> None:
+    encoder = EventEncoder("msg_3", "gemini:gemini-2.5-flash-image")
+    got = sse_events(b"".join(encoder.encode(e) for e in DRAWN))
+    assert [n for n, _ in got] == [
+        "message_start", "ping",
+        "content_block_start", "content_block_delta", "content_block_delta",
+        "content_block_stop",
+        "content_block_start", "content_block_stop",
+        "content_block_start", "content_block_delta", "content_block_stop",
+        "message_delta", "message_stop"]
+    assert [d["index"] for n, d in got if n.startswith("content_block")] == [
+        0, 0, 0, 0, 1, 1, 2, 2, 2]
+    for name, data in got:
+        if name == "content_block_start" and data["content_block"]["type"] == "image":
+            data = {**data, "content_block": _check_picture_block(data["content_block"])}
+        if name != "ping":
+            STREAM_EVENTS.validate_python(data)
+        if spec_available("anthropic") and name in _COMPONENTS:
+            validate_component("anthropic", _COMPONENTS[name], data)
+    assert got[-2][1]["usage"]["output_tokens"] == 1300, "usage as the vendor counted it"
+
+
+def test_a_picture_in_the_message_body_and_back_in_the_next_turn() -> None:
+    body = message_body(collect(DRAWN), "msg_4", "gemini:gemini-2.5-flash-image")
+    assert [b["type"] for b in body["content"]] == ["text", "image", "text"]
+    checked = {**body, "content": [b if b["type"] != "image" else _check_picture_block(b)
+                                   for b in body["content"]]}
+    if spec_available("anthropic"):
+        validate_component("anthropic", "Message", checked)
+    SdkMessage.model_validate(checked)
+    # A client keeps the conversation: the answer's blocks go back as the assistant's
+    # turn, the picture between its two texts.
+    _, chat, warnings = parse({
+        "model": "m", "max_tokens": 100, "messages": [
+            {"role": "user", "content": "a cat"},
+            {"role": "assistant", "content": body["content"]},
+            {"role": "user", "content": "now a dog"}]}, MessagesRequest)
+    assert warnings == []
+    _, picture, _ = chat.messages[1].parts
+    assert isinstance(picture, ImagePart) and picture.data == PIXEL
+    assert chat.messages[1].text == "Here is a cat: Enjoy."

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import anthropic as anthropic_sdk
 import openai as openai_sdk
 import pytest
+from openai.types.responses import (
+    ResponseCompletedEvent,
+    ResponseImageGenCallCompletedEvent,
+    ResponseImageGenCallGeneratingEvent,
+    ResponseImageGenCallInProgressEvent,
+)
+from openai.types.responses.response_output_item import ImageGenerationCall
 
 from switchboard.db import Database
 from switchboard.providers.offline.image import draw
@@ -235,3 +244,120 @@ def test_v1_chat_completions_carries_the_pictures_as_images(
     assert len(with_images) == 1
     text = "".join(d.content or "" for d in streamed)
     assert text == "Here is a green frog: I hope you like it."
+
+
+def _costs(server: Running, username: str, calls: int) -> list[Decimal]:
+    """The usage rows' costs of ``username``'s calls, once the recorder wrote them all."""
+    query = ("SELECT usage_events.cost FROM usage_events JOIN users ON users.id = "
+             f"usage_events.user_id WHERE users.username = '{username}'")
+    for _ in range(100):  # the recorder writes in batches (every 0.5 s)
+        rows = server.query(query)
+        if len(rows) >= calls:
+            break
+        time.sleep(0.05)
+    return [Decimal(str(cost)) for (cost,) in rows]
+
+
+ImageGenEvents = (ResponseImageGenCallInProgressEvent, ResponseImageGenCallGeneratingEvent,
+                  ResponseImageGenCallCompletedEvent)
+ImageGenEvents = (ResponseImageGenCallInProgressEvent, ResponseImageGenCallGeneratingEvent,
+                  ResponseImageGenCallCompletedEvent)
+# 12 prompt tokens at $0.30, 12 text tokens at $2.50, one picture at $0.039: what a
+# drawing answer costs on every surface (the test above, through the web chat)
+DRAWING = (12 * Decimal("0.30") + 12 * Decimal("2.50")) / 1_000_000 + Decimal("0.039")
+
+
+def test_v1_responses_carries_the_pictures_as_image_generation_calls(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    _, g_url, _, _ = fakes
+    ref = add_provider(server, "gem3", "gemini", g_url, gemini_fake.IMAGE_MODEL,
+                       vision=True, image_output=True)
+    sdk = openai_sdk.OpenAI(base_url=server.v1, api_key=server.make_user("responder"),
+                            max_retries=0, _strict_response_validation=True)
+    done = sdk.responses.create(model=ref, input="a green frog")
+    assert [o.type for o in done.output] == ["message", "image_generation_call", "message"]
+    assert done.output_text == "Here is a green frog: I hope you like it."
+    picture = done.output[1]
+    assert isinstance(picture, ImageGenerationCall) and picture.status == "completed"
+    assert picture.id.startswith("ig_") and picture.output_format == "png"
+    assert read_panel_text(base64.b64decode(picture.result or "")) == ["A GREEN FROG"]
+    if spec_available("openai"):
+        validate_component("openai", "Response", done.model_dump(mode="json",
+                                                                 exclude_unset=True))
+
+    events = list(sdk.responses.create(model=ref, input="a green frog", stream=True))
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    drawn = [e for e in events if isinstance(e, ImageGenEvents)]
+    assert [e.type for e in drawn] == ["response.image_generation_call.in_progress",
+                                       "response.image_generation_call.generating",
+                                       "response.image_generation_call.completed"]
+    assert {(e.output_index, e.item_id) for e in drawn} == {(1, drawn[0].item_id)}
+    final = events[-1]
+    assert isinstance(final, ResponseCompletedEvent)
+    assert [o.type for o in final.response.output] == [
+        "message", "image_generation_call", "message"]
+    streamed = final.response.output[1]
+    assert isinstance(streamed, ImageGenerationCall) and streamed.result == picture.result
+
+    with sdk.responses.stream(model=ref, input="a green frog", store=False) as stream:
+        text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+        assembled = stream.get_final_response()
+    assert text == "Here is a green frog: I hope you like it."
+    assert assembled.output[1].type == "image_generation_call"
+
+    # the picture goes back with the conversation: stored (previous_response_id) and
+    # sent by the client as input, it reaches Gemini as the model's own inlineData
+    gemini = fakes[0]
+    sdk.responses.create(model=ref, input="now a red one", previous_response_id=done.id)
+    sdk.responses.create(model=ref, input=[
+        {"role": "user", "content": "a green frog"},
+        *[o.model_dump(exclude_none=True) for o in done.output],  # type: ignore[list-item]
+        {"role": "user", "content": "now a red one"}])
+    for request in gemini.chat_requests()[-2:]:
+        model_turn = request.body["contents"][1]
+        assert model_turn["role"] == "model"
+        assert [next(iter(p)) for p in model_turn["parts"]] == ["text", "inlineData", "text"]
+        assert model_turn["parts"][1]["inlineData"]["data"] == picture.result
+    assert _costs(server, "responder", 5) == [DRAWING] * 5, "priced as on every surface"
+
+
+def test_v1_messages_carries_the_pictures_as_image_blocks(
+        server: Running, fakes: tuple[FakeVendor, str, FakeVendor, str]) -> None:
+    _, g_url, _, _ = fakes
+    ref = add_provider(server, "gem4", "gemini", g_url, gemini_fake.IMAGE_MODEL,
+                       vision=True, image_output=True)
+    # the SDK's default validation: its strict mode refuses any block type it does not
+    # know, and Anthropic has no block for a picture a model made (decision 0232)
+    sdk = anthropic_sdk.Anthropic(base_url=server.url, api_key=server.make_user("painter"),
+                                  max_retries=0)
+    ask: dict[str, Any] = {"model": ref, "max_tokens": 1024,
+                           "messages": [{"role": "user", "content": "a green frog"}]}
+    done = sdk.messages.create(**ask)
+    assert [b.type for b in done.content] == ["text", "image", "text"]
+    source = (done.content[1].model_extra or {})["source"]
+    assert source["type"] == "base64" and source["media_type"] == "image/png"
+    assert read_panel_text(base64.b64decode(source["data"])) == ["A GREEN FROG"]
+    assert "".join(b.text for b in done.content if b.type == "text") == \
+        "Here is a green frog: I hope you like it."
+
+    with sdk.messages.stream(**ask) as stream:
+        events = list(stream)
+        final = stream.get_final_message()
+    starts = [e for e in events if e.type == "content_block_start"]
+    assert [(e.index, e.content_block.type) for e in starts] == [
+        (0, "text"), (1, "image"), (2, "text")]
+    assert [e.index for e in events if e.type == "content_block_stop"] == [0, 1, 2]
+    assert [b.type for b in final.content] == ["text", "image", "text"]
+    assert (final.content[1].model_extra or {})["source"] == source
+
+    # the answer goes back as the assistant's turn: Gemini gets its picture back
+    gemini = fakes[0]
+    sdk.messages.create(model=ref, max_tokens=1024, messages=[
+        {"role": "user", "content": "a green frog"},
+        {"role": "assistant", "content": [b.model_dump(exclude_none=True)
+                                          for b in done.content]},
+        {"role": "user", "content": "now a red one"}])
+    model_turn = gemini.chat_requests()[-1].body["contents"][1]
+    assert [next(iter(p)) for p in model_turn["parts"]] == ["text", "inlineData", "text"]
+    assert model_turn["parts"][1]["inlineData"]["data"] == source["data"]
+    assert _costs(server, "painter", 3) == [DRAWING] * 3, "priced as on every surface"

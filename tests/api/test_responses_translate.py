@@ -3,6 +3,7 @@ against OpenAI's OpenAPI spec (../shared/specs) and the official SDK's types."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from switchboard.spec import (
     ErrorEvent,
     Finish,
     FinishReason,
+    ImageOutput,
     ImagePart,
     InvalidRequestError,
     Message,
@@ -28,6 +30,7 @@ from switchboard.spec import (
     ReasoningPart,
     ResponseFormatJsonSchema,
     ServerError,
+    StreamEvent,
     StreamStart,
     TextDelta,
     ToolCall,
@@ -232,3 +235,81 @@ def test_response_body_matches_the_spec() -> None:
     response = SdkResponse.model_validate(body)
     assert response.status == "completed" and response.output_text == "Cold."
     assert body["output"][1]["call_id"] == "call_9"
+
+
+_COMPONENTS.update({
+    "response.image_generation_call.in_progress": "ResponseImageGenCallInProgressEvent",
+    "response.image_generation_call.generating": "ResponseImageGenCallGeneratingEvent",
+    "response.image_generation_call.completed": "ResponseImageGenCallCompletedEvent",
+})
+DRAWN: list[StreamEvent] = [StreamStart(), TextDelta("Here is "), TextDelta("a cat:"),
+         ImageOutput(base64.b64decode(PIXEL)), TextDelta(" Enjoy."),
+         Finish(FinishReason("stop"), Usage(input_tokens=5, output_tokens=1300))]
+
+
+def test_a_picture_streams_as_an_image_generation_call_in_its_place() -> None:
+    encoder = EventEncoder(Frame("resp_5", 1700000000, "gemini:gemini-2.5-flash-image",
+                                 dict(ECHO)))
+    events = sse(b"".join(encoder.encode(e) for e in DRAWN))
+    check(events)
+    assert [e["type"] for e in events] == [
+        "response.created", "response.in_progress",
+        "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", "response.output_text.delta",
+        "response.output_text.done", "response.content_part.done",
+        "response.output_item.done",
+        "response.output_item.added", "response.image_generation_call.in_progress",
+        "response.image_generation_call.generating",
+        "response.image_generation_call.completed", "response.output_item.done",
+        "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", "response.output_text.done",
+        "response.content_part.done", "response.output_item.done", "response.completed"]
+    added, *progress, done = events[9:14]
+    assert added["output_index"] == 1 and added["item"]["status"] == "in_progress"
+    assert added["item"]["result"] is None
+    item_id = added["item"]["id"]
+    assert item_id.startswith("ig_")
+    assert all(e["output_index"] == 1 and e["item_id"] == item_id for e in progress)
+    assert done["item"] == {"type": "image_generation_call", "id": item_id,
+                            "status": "completed", "result": PIXEL, "output_format": "png"}
+    assert events[14]["output_index"] == 2
+    final = events[-1]["response"]
+    response = SdkResponse.model_validate(final)
+    assert [o.type for o in response.output] == [
+        "message", "image_generation_call", "message"]
+    assert response.output_text == "Here is a cat: Enjoy."
+    assert final["output"][1] == done["item"]
+    assert final["usage"]["output_tokens"] == 1300, "usage as the vendor counted it"
+
+
+def test_a_picture_in_the_response_body_and_back_as_input() -> None:
+    body = response_body(Frame("resp_6", 1700000000, "m", dict(ECHO)), collect(DRAWN))
+    if spec_available("openai"):
+        validate_component("openai", "Response", body)
+        validate_component("openai", "ImageGenToolCall", body["output"][1])
+    response = SdkResponse.model_validate(body)
+    assert [o.type for o in response.output] == [
+        "message", "image_generation_call", "message"]
+    assert body["output"][1]["result"] == PIXEL and body["output"][1]["status"] == "completed"
+    # A client keeping the conversation itself sends the output back: the picture stays
+    # in the assistant's turn, between its two texts.
+    chat = translate({"input": [{"role": "user", "content": "a cat"}, *body["output"],
+                                {"role": "user", "content": "now a dog"}]})
+    assert [m.role for m in chat.messages] == ["user", "assistant", "user"]
+    _, picture, _ = chat.messages[1].parts
+    assert isinstance(picture, ImagePart) and picture.data == PIXEL
+    assert picture.media_type == "image/png"
+    assert chat.messages[1].text == "Here is a cat: Enjoy."
+
+
+def test_a_picture_sent_back_is_checked_and_an_empty_one_skipped() -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        translate({"input": [{"role": "user", "content": "x"}, {
+            "type": "image_generation_call", "id": "ig_1", "status": "completed",
+            "result": "not base64!"}]})
+    assert caught.value.param == "input[1].result"
+    chat = translate({"input": [
+        {"role": "user", "content": "x"},
+        {"type": "image_generation_call", "id": "ig_2", "status": "failed", "result": None},
+        {"role": "user", "content": "y"}]})
+    assert [m.role for m in chat.messages] == ["user", "user"]

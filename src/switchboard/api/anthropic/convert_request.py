@@ -8,7 +8,9 @@ What maps where (https://docs.anthropic.com/en/api/messages):
   ``tool`` message placed before the rest of that turn (Anthropic puts results first);
 - ``assistant`` content: ``text``, ``tool_use`` (``input`` re-encoded as JSON text),
   ``thinking`` (its ``signature`` kept for Anthropic in ``provider_metadata``, so a
-  conversation replayed to Claude keeps its thinking valid), ``redacted_thinking``;
+  conversation replayed to Claude keeps its thinking valid), ``redacted_thinking``,
+  ``image`` (a picture an earlier answer held, as ``render`` gives it: sent back, it
+  stays in the assistant's turn, decision 0232);
 - ``tools`` -> function tools; ``tool_choice`` auto / any (= required) / tool / none;
   ``disable_parallel_tool_use`` -> ``parallel_tool_calls: false``;
 - ``thinking`` -> sent verbatim to Anthropic models (``provider_options``), and as the
@@ -75,7 +77,7 @@ _BLOCKS: dict[str, type[BaseModel]] = {
     "redacted_thinking": RedactedThinkingBlock,
 }
 _USER = frozenset({"text", "image", "document", "tool_result"})
-_ASSISTANT = frozenset({"text", "tool_use", "thinking", "redacted_thinking"})
+_ASSISTANT = frozenset({"text", "tool_use", "thinking", "redacted_thinking", "image"})
 # Budget -> the nearest neutral effort, for every provider but Anthropic (which gets the
 # ``thinking`` object itself); the Anthropic adapter's own table read the other way.
 _EFFORTS = ((2048, "minimal"), (8192, "low"), (24576, "medium"), (40960, "high"),
@@ -171,9 +173,12 @@ def _assistant(m: MessageIn, where: str) -> Message:
         return Message(role="assistant", parts=[TextPart(text=m.content)])
     parts: list[Part] = []
     for j, raw in enumerate(m.content):
-        block = _block(raw, f"{where}.content.{j}", _ASSISTANT)
+        here = f"{where}.content.{j}"
+        block = _block(raw, here, _ASSISTANT)
         if isinstance(block, TextBlock):
             parts.append(TextPart(text=block.text))
+        elif isinstance(block, ImageBlock):
+            parts.append(_image(block, here))
         elif isinstance(block, ToolUseBlock):
             parts.append(ToolCallPart(id=block.id, name=block.name,
                                       arguments=json.dumps(block.input, ensure_ascii=False)))

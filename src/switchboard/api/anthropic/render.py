@@ -7,6 +7,12 @@ The stream follows https://docs.anthropic.com/en/docs/build-with-claude/streamin
 and the usage totals) and ``message_stop``; a ``ping`` after the start. A failure once
 the stream has started is an ``event: error`` (the SDK raises it).
 
+A picture the model answered with (Gemini's image output) is an ``image`` block in its
+place among the text blocks, in the shape Anthropic gives images sent to a model
+(``{"type": "image", "source": {"type": "base64", "media_type", "data"}}``): the
+Messages API has no block for pictures a model makes (decision 0232). Streamed, it comes
+whole in ``content_block_start``, followed at once by its ``content_block_stop``.
+
 Blocks are sequential on this wire, while the neutral stream may interleave kinds: a
 block is closed whenever a different block begins. Usage follows Anthropic's convention
 (``input_tokens`` WITHOUT the cache reads and writes, which are counted apart), converted
@@ -17,6 +23,7 @@ known before the vendor's last event for most vendors, so ``message_start`` says
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -28,6 +35,7 @@ from switchboard.spec import (
     ErrorEvent,
     Finish,
     FinishReason,
+    ImageOutput,
     ReasoningDelta,
     StreamEvent,
     StreamStart,
@@ -78,6 +86,12 @@ def _signature(meta: dict[str, dict[str, Any]] | None) -> str | None:
     return sig if isinstance(sig, str) else None
 
 
+def _picture(media_type: str, data: str) -> dict[str, Any]:
+    """A picture as Anthropic's ``image`` block with a base64 source (decision 0232)."""
+    return {"type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data}}
+
+
 def message_body(result: ChatResult, message_id: str, model: str) -> dict[str, Any]:
     """The non-streaming ``message`` object."""
     content: list[dict[str, Any]] = []
@@ -85,6 +99,8 @@ def message_body(result: ChatResult, message_id: str, model: str) -> dict[str, A
         if part.type == "text":
             if part.text:
                 content.append({"type": "text", "text": part.text})
+        elif part.type == "image" and part.data is not None:
+            content.append(_picture(part.media_type, part.data))
         elif part.type == "reasoning":
             ours = (part.provider_metadata or {}).get(KIND) or {}
             if ours.get("redacted_data"):
@@ -155,6 +171,9 @@ class EventEncoder:
             return out + self._delta({"type": "text_delta", "text": event.text})
         if isinstance(event, ReasoningDelta):
             return self._reasoning(event)
+        if isinstance(event, ImageOutput):  # whole: its block opens and closes at once
+            data = base64.b64encode(event.data).decode("ascii")
+            return self._begin("image", "", _picture(event.media_type, data)) + self._close()
         if isinstance(event, ToolCallStart):
             self._sent[event.id] = ""
             out = self._begin("tool", event.id, {"type": "tool_use", "id": event.id,

@@ -7,8 +7,10 @@ What maps where (https://platform.openai.com/docs/api-reference/responses/create
 - ``input`` items: ``message`` (roles user, system, developer, assistant; parts
   ``input_text``, ``input_image`` by URL or data URL, ``input_file`` inline or by URL,
   ``output_text`` and ``refusal`` for the assistant), ``function_call``,
-  ``function_call_output``, ``reasoning`` — consecutive assistant-side items (a message,
-  its reasoning, its function calls) form ONE neutral assistant message, consecutive
+  ``function_call_output``, ``reasoning``, ``image_generation_call`` (a picture an
+  earlier answer held, ``render``'s output sent back: an image in the assistant's turn,
+  decision 0233) — consecutive assistant-side items (a message, its reasoning, its
+  pictures, its function calls) form ONE neutral assistant message, consecutive
   outputs one ``tool`` message;
 - ``tools`` of type ``function`` and ``tool_choice`` (auto / none / required / a named
   function); ``text.format`` (text / json_object / json_schema); ``reasoning.effort``;
@@ -41,6 +43,7 @@ from switchboard.api.responses.wire import (
     FunctionCallItem,
     FunctionCallOutputItem,
     FunctionTool,
+    ImageGenerationCallItem,
     InputFile,
     InputImage,
     InputText,
@@ -70,6 +73,7 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
+from switchboard.spec.image import sniff_media_type
 from switchboard.spec.limits import (
     MAX_OPTION_DEPTH,
     MAX_OPTION_NODES,
@@ -81,11 +85,16 @@ from switchboard.spec.messages import Role
 _ITEMS: dict[str, type[BaseModel]] = {
     "message": MessageItem, "function_call": FunctionCallItem,
     "function_call_output": FunctionCallOutputItem, "reasoning": ReasoningItem,
+    "image_generation_call": ImageGenerationCallItem,
 }
 _PARTS: dict[str, type[BaseModel]] = {
     "input_text": InputText, "output_text": InputText, "text": InputText,
     "input_image": InputImage, "input_file": InputFile, "refusal": Refusal,
 }
+OUTPUT_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp",
+                  "image/gif": "gif"}
+"""A picture's media type <-> an ``image_generation_call``'s ``output_format`` (the values
+of the SDK's ``ImageGenerationCall.output_format`` that name one)."""
 _REASONING_PREFIX = "sb1:"
 MAX_REASONING_DATA = 1_000_000
 """Characters of ``encrypted_content`` decoded at most (a signature is a few KB)."""
@@ -165,6 +174,20 @@ def _file(part: InputFile, where: str) -> FilePart:
                     data=match.group(3), filename=part.filename)
 
 
+def _picture(item: ImageGenerationCallItem, where: str) -> list[Part]:
+    """An earlier answer's picture as an image of the assistant's turn; one that has no
+    ``result`` (failed, or still in progress when it was copied) holds nothing to send.
+    Its media type is read from its bytes (the client's ``output_format`` only when
+    they do not say)."""
+    if not item.result:
+        return []
+    check_inline(item.result, f"{where}.result", "image")
+    named = f"image/{item.output_format}"
+    media_type = (sniff_media_type(base64.b64decode(item.result[:16]))
+                  or (named if named in OUTPUT_FORMATS else "image/png"))
+    return [ImagePart(media_type=media_type, data=item.result)]
+
+
 def _content(content: str | list[dict[str, Any]], where: str, role: str) -> list[Part]:
     if isinstance(content, str):
         return [TextPart(text=content)]
@@ -228,6 +251,10 @@ def _messages(items: str | list[dict[str, Any]] | None) -> list[Message]:
         elif isinstance(item, FunctionCallOutputItem):
             add("tool", [ToolResultPart(tool_call_id=item.call_id,
                                         content=_output_text(item.output))])
+        elif isinstance(item, ImageGenerationCallItem):
+            picture = _picture(item, where)
+            if picture:
+                add("assistant", picture)
         elif isinstance(item, ReasoningItem):
             text = "\n\n".join(s.text for s in item.summary)
             add("assistant", [ReasoningPart(

@@ -7,17 +7,25 @@ The stream follows https://platform.openai.com/docs/api-reference/responses-stre
 n, ``response.output_text.done``, ``response.content_part.done``), a function call
 streams ``response.function_call_arguments.delta`` / ``.done``, reasoning streams as a
 summary (``response.reasoning_summary_part.added``, ``..._text.delta`` / ``.done``,
-``..._part.done``) — then ``response.completed`` (``response.incomplete`` when cut by
-``max_output_tokens`` or a content filter; ``error`` + ``response.failed`` when the
-provider failed mid-answer). Every event carries ``sequence_number`` from 0.
+``..._part.done``), a picture the model answered with (Gemini's image output) is an
+``image_generation_call`` item (``response.image_generation_call.in_progress``,
+``.generating``, ``.completed``, all at once: the vendor gives a picture only when it
+is finished, so there is no ``.partial_image``; the base64 is in the item of
+``response.output_item.done``) — then ``response.completed`` (``response.incomplete``
+when cut by ``max_output_tokens`` or a content filter; ``error`` + ``response.failed``
+when the provider failed mid-answer). Every event carries ``sequence_number`` from 0.
 
-Output items are sequential on this wire; a new kind of output closes the open item.
+Output items are sequential on this wire; a new kind of output closes the open item. A
+picture is an item of its own among the ``message`` items, as OpenAI's image generation
+tool gives it: the text before it and the text after it are two messages, so the
+answer keeps its order (decision 0233).
 Reasoning from any provider is shown as its summary text; the provider's opaque data
 travels in ``encrypted_content`` (``convert_request.encode_reasoning``).
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +33,13 @@ from typing import Any
 import orjson
 
 from switchboard.api.openai.render import logprobs_body
-from switchboard.api.responses.convert_request import encode_reasoning
+from switchboard.api.responses.convert_request import OUTPUT_FORMATS, encode_reasoning
 from switchboard.spec import (
     ChatResult,
     ErrorEvent,
     Finish,
     FinishReason,
+    ImageOutput,
     ReasoningDelta,
     StreamEvent,
     StreamStart,
@@ -125,6 +134,18 @@ def _reasoning(item_id: str, text: str, meta: dict[str, Any] | None) -> dict[str
             "encrypted_content": encode_reasoning(meta)}
 
 
+def _picture(item_id: str, data: str | None, media_type: str,
+             status: str) -> dict[str, Any]:
+    """An ``image_generation_call`` item (OpenAI's ``ImageGenToolCall``): ``result`` is
+    the picture in base64, null until it is done."""
+    item: dict[str, Any] = {"type": "image_generation_call", "id": item_id,
+                            "status": status, "result": data}
+    fmt = OUTPUT_FORMATS.get(media_type)  # the item's only word for the format
+    if fmt is not None and data is not None:
+        item["output_format"] = fmt
+    return item
+
+
 def output_items(result: ChatResult) -> list[dict[str, Any]]:
     """A folded answer's output items, in the order they were produced."""
     items: list[dict[str, Any]] = []
@@ -133,6 +154,8 @@ def output_items(result: ChatResult) -> list[dict[str, Any]]:
         if part.type == "text" and part.text:
             items.append(_message(new_id("msg"), part.text, "completed", logprobs))
             logprobs = None
+        elif part.type == "image" and part.data is not None:
+            items.append(_picture(new_id("ig"), part.data, part.media_type, "completed"))
         elif part.type == "reasoning":
             items.append(_reasoning(new_id("rs"), part.text, part.provider_metadata))
         elif part.type == "tool-call":
@@ -244,6 +267,8 @@ class EventEncoder:
                                 "delta": event.arguments_delta})
         if isinstance(event, ReasoningDelta):
             return self._reasoning_delta(event)
+        if isinstance(event, ImageOutput):
+            return self._picture(event)
         if isinstance(event, ToolCallStart):
             return self._call_start(event.id, event.name)
         if isinstance(event, ToolCall):
@@ -276,6 +301,24 @@ class EventEncoder:
         return out + self._event("response.output_text.delta", {
             "item_id": item.item_id, "output_index": item.index, "content_index": 0,
             "delta": event.text, "logprobs": body["content"] if body else []})
+
+    def _picture(self, event: ImageOutput) -> bytes:
+        """A whole picture: its item added, generated and done at once (it never stays
+        open: the next output begins a new item)."""
+        out = self._close()
+        index, item_id = len(self.frame.output), new_id("ig")
+        where = {"output_index": index, "item_id": item_id}
+        done = _picture(item_id, base64.b64encode(event.data).decode("ascii"),
+                        event.media_type, "completed")
+        self.frame.output.append(done)
+        return (out + self._event("response.output_item.added", {
+                    "output_index": index,
+                    "item": _picture(item_id, None, event.media_type, "in_progress")})
+                + self._event("response.image_generation_call.in_progress", where)
+                + self._event("response.image_generation_call.generating", where)
+                + self._event("response.image_generation_call.completed", where)
+                + self._event("response.output_item.done",
+                              {"output_index": index, "item": done}))
 
     def _reasoning_delta(self, event: ReasoningDelta) -> bytes:
         out = b""

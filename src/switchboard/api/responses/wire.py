@@ -75,6 +75,16 @@ class ReasoningItem(_Lenient):
     encrypted_content: str | None = None
 
 
+class ImageGenerationCallItem(_Lenient):
+    """A picture an earlier answer held (``render`` writes it), sent back as input."""
+
+    type: Literal["image_generation_call"]
+    id: str | None = None
+    status: str | None = None
+    result: str | None = None
+    output_format: str | None = None
+
+
 class FunctionTool(_Lenient):
     type: Literal["function"]
     name: str
