@@ -267,14 +267,22 @@ def _wire_paths(schemas: dict[str, Any]) -> dict[str, Any]:
         "properties": {"id": {"type": "string"}, "object": {"type": "string"},
                        "created_at": {"type": "integer"}, "status": {"type": "string"},
                        "model": {"type": "string"},
-                       "output": {"type": "array", "items": {"type": "object"}},
+                       "output": {"type": "array", "items": {"type": "object"},
+                                  "description": "`message`, `reasoning`, `function_call` "
+                                  "items and, for a model that draws, "
+                                  "`image_generation_call` items (the picture's base64 in "
+                                  "`result`) in their place (decision 0233)"},
                        "usage": {"type": "object"}}}
     schemas["AnthropicMessage"] = {
         "type": "object", "required": ["id", "type", "role", "content", "model",
                                        "stop_reason", "usage"],
         "properties": {"id": {"type": "string"}, "type": {"type": "string"},
                        "role": {"type": "string"}, "model": {"type": "string"},
-                       "content": {"type": "array", "items": {"type": "object"}},
+                       "content": {"type": "array", "items": {"type": "object"},
+                                   "description": "`text`, `thinking`, `redacted_thinking`, "
+                                   "`tool_use` blocks and, for a model that draws, `image` "
+                                   "blocks (a base64 `source`) in their place (decision "
+                                   "0232)"},
                        "stop_reason": {"anyOf": [{"type": "string"}, {"type": "null"}]},
                        "usage": {"type": "object"}}}
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]

@@ -171,9 +171,6 @@ class EventEncoder:
             return out + self._delta({"type": "text_delta", "text": event.text})
         if isinstance(event, ReasoningDelta):
             return self._reasoning(event)
-        if isinstance(event, ImageOutput):  # whole: its block opens and closes at once
-            data = base64.b64encode(event.data).decode("ascii")
-            return self._begin("image", "", _picture(event.media_type, data)) + self._close()
         if isinstance(event, ToolCallStart):
             self._sent[event.id] = ""
             out = self._begin("tool", event.id, {"type": "tool_use", "id": event.id,
@@ -188,6 +185,9 @@ class EventEncoder:
                                 "partial_json": event.arguments_delta})
         if isinstance(event, ToolCall):
             return self._tool_call(event)
+        if isinstance(event, ImageOutput):  # whole: its block opens and closes at once
+            data = base64.b64encode(event.data).decode("ascii")
+            return self._begin("image", "", _picture(event.media_type, data)) + self._close()
         if isinstance(event, StreamStart):
             return self.start()
         if isinstance(event, Finish):

@@ -267,12 +267,12 @@ class EventEncoder:
                                 "delta": event.arguments_delta})
         if isinstance(event, ReasoningDelta):
             return self._reasoning_delta(event)
-        if isinstance(event, ImageOutput):
-            return self._picture(event)
         if isinstance(event, ToolCallStart):
             return self._call_start(event.id, event.name)
         if isinstance(event, ToolCall):
             return self._call_whole(event)
+        if isinstance(event, ImageOutput):
+            return self._picture(event)
         if isinstance(event, StreamStart):
             return self.start()
         if isinstance(event, Finish):
