@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from switchboard.db.models import UsageEvent
 from switchboard.services.metering import CallOutcome, metered, metered_fold
+from switchboard.services.usage import UsageRecord
 from switchboard.spec import (
     ChatRequest,
     Collector,
@@ -152,11 +154,22 @@ def test_the_fold_meters_exactly_as_the_generator(case: str) -> None:
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_usage_row_is_the_usage_records_row(case: str) -> None:
     """The pipeline's recorder builds the row straight from the outcome
-    (``usage_row``): the same dict, key for key and in order, as ``usage_record``'s."""
+    (``usage_row``) with the one builder a ``UsageRecord`` uses too: the same dict, key
+    for key and in order, and one column of ``usage_events`` for each key but the id."""
     _, outcomes, _ = asyncio.run(run_fold(CASES[case]))
     outcome = outcomes[0]
+    usage = outcome.result.usage
+    columns = [c.name for c in UsageEvent.__table__.columns if c.name != "id"]
     for user_id, token_id in ((None, None), (7, None), (7, 3)):
         row = outcome.usage_row("api", user_id, token_id)
-        record = outcome.usage_record("api", user_id=user_id, api_token_id=token_id)
-        record.created_at = row["created_at"]
+        record = UsageRecord(
+            provider=outcome.provider, model=outcome.model, source="api",
+            status=outcome.status, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cached_tokens=usage.cached_input_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost=outcome.cost,
+            latency_ms=outcome.latency_ms, ttft_ms=outcome.ttft_ms,
+            error_code=outcome.error_code, user_id=user_id, api_token_id=token_id,
+            created_at=row["created_at"], estimated=outcome.estimated)
         assert list(row.items()) == list(record.row().items())
+        assert sorted(row) == sorted(columns)

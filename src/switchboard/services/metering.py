@@ -28,7 +28,7 @@ from typing import Literal, Protocol, TypeVar
 from switchboard.db import utcnow
 from switchboard.providers.offline.embed import request_tokens
 from switchboard.registry import ResolvedModel
-from switchboard.services.usage import UsageRecord
+from switchboard.services.usage import usage_row
 from switchboard.services.usage_estimate import fill_usage
 from switchboard.spec import (
     CallWarning,
@@ -78,43 +78,15 @@ class CallOutcome:
 
     def usage_row(self, source: str, user_id: int | None,
                   api_token_id: int | None) -> dict[str, object]:
-        """``usage_record(...).row()`` stamped now, without the ``UsageRecord`` between
-        (the pipeline's recorder, once per attempt; a test pins the two equal)."""
+        """This attempt as a ``usage_events`` row, stamped now (``usage.usage_row``, the
+        one builder; the pipeline's recorder, once per attempt)."""
         usage = self.result.usage
         error = self.error
-        return {
-            "created_at": utcnow(),
-            "user_id": user_id,
-            "api_token_id": api_token_id,
-            "provider": self.provider,
-            "model": self.model,
-            "source": source,
-            "status": self.status,
-            "input_tokens": usage.input_tokens or 0,
-            "output_tokens": usage.output_tokens or 0,
-            "cached_tokens": usage.cached_input_tokens or 0,
-            "cache_write_tokens": usage.cache_write_tokens or 0,
-            "reasoning_tokens": usage.reasoning_tokens or 0,
-            "cost": self.cost,
-            "latency_ms": self.latency_ms,
-            "ttft_ms": self.ttft_ms,
-            "error_code": error.code if error is not None else None,
-            "estimated": self.estimated,
-        }
-
-    def usage_record(self, source: str, *, user_id: int | None = None,
-                     api_token_id: int | None = None) -> UsageRecord:
-        """This call as a ``usage_events`` row."""
-        usage = self.result.usage
-        return UsageRecord(
-            provider=self.provider, model=self.model, source=source, status=self.status,
-            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-            cached_tokens=usage.cached_input_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            reasoning_tokens=usage.reasoning_tokens, cost=self.cost,
-            latency_ms=self.latency_ms, ttft_ms=self.ttft_ms, error_code=self.error_code,
-            user_id=user_id, api_token_id=api_token_id, estimated=self.estimated,
-        )
+        return usage_row(
+            utcnow(), user_id, api_token_id, self.provider, self.model, source, self.status,
+            usage.input_tokens, usage.output_tokens, usage.cached_input_tokens,
+            usage.cache_write_tokens, usage.reasoning_tokens, self.cost, self.latency_ms,
+            self.ttft_ms, error.code if error is not None else None, self.estimated)
 
 
 def scrub_key(model: ResolvedModel, error: SwitchboardError) -> SwitchboardError:

@@ -53,25 +53,44 @@ class UsageRecord:
     estimated: bool = False  # tokens estimated by us: the vendor reported none
 
     def row(self) -> dict[str, object]:
-        return {
-            "created_at": self.created_at or utcnow(),
-            "user_id": self.user_id,
-            "api_token_id": self.api_token_id,
-            "provider": self.provider,
-            "model": self.model,
-            "source": self.source,
-            "status": self.status,
-            "input_tokens": self.input_tokens or 0,
-            "output_tokens": self.output_tokens or 0,
-            "cached_tokens": self.cached_tokens or 0,
-            "cache_write_tokens": self.cache_write_tokens or 0,
-            "reasoning_tokens": self.reasoning_tokens or 0,
-            "cost": self.cost,
-            "latency_ms": self.latency_ms,
-            "ttft_ms": self.ttft_ms,
-            "error_code": self.error_code,
-            "estimated": self.estimated,
-        }
+        return usage_row(
+            self.created_at or utcnow(), self.user_id, self.api_token_id, self.provider,
+            self.model, self.source, self.status, self.input_tokens, self.output_tokens,
+            self.cached_tokens, self.cache_write_tokens, self.reasoning_tokens, self.cost,
+            self.latency_ms, self.ttft_ms, self.error_code, self.estimated)
+
+
+def usage_row(created_at: datetime, user_id: int | None, api_token_id: int | None,
+              provider: str, model: str, source: str, status: str,
+              input_tokens: int | None, output_tokens: int | None,
+              cached_tokens: int | None, cache_write_tokens: int | None,
+              reasoning_tokens: int | None, cost: Decimal | None, latency_ms: int | None,
+              ttft_ms: int | None, error_code: str | None,
+              estimated: bool) -> dict[str, object]:
+    """THE ``usage_events`` row (what ``UsageRecorder.flush`` inserts), in one place: a
+    ``UsageRecord``'s (``row``) and a pipeline call's (``CallOutcome.usage_row``, once
+    per attempt, which skips the 17-field ``UsageRecord`` between: issue 12). Positional
+    on purpose: it runs once per call on the hot path, where keywords cost time. A
+    count the vendor did not report is stored as 0."""
+    return {
+        "created_at": created_at,
+        "user_id": user_id,
+        "api_token_id": api_token_id,
+        "provider": provider,
+        "model": model,
+        "source": source,
+        "status": status,
+        "input_tokens": input_tokens or 0,
+        "output_tokens": output_tokens or 0,
+        "cached_tokens": cached_tokens or 0,
+        "cache_write_tokens": cache_write_tokens or 0,
+        "reasoning_tokens": reasoning_tokens or 0,
+        "cost": cost,
+        "latency_ms": latency_ms,
+        "ttft_ms": ttft_ms,
+        "error_code": error_code,
+        "estimated": estimated,
+    }
 
 
 class UsageRecorder:
@@ -100,8 +119,8 @@ class UsageRecorder:
         self.record_row(record.row())
 
     def record_row(self, row: dict[str, object]) -> None:
-        """Queue one event already in ``UsageRecord.row`` form (the pipeline's recorder
-        builds it straight from the outcome: ``CallOutcome.usage_row``)."""
+        """Queue one event already in row form (``usage_row``: the pipeline's recorder
+        builds it straight from the outcome, ``CallOutcome.usage_row``)."""
         self._buffer.append(row)
         if len(self._buffer) > self.max_buffer:
             overflow = len(self._buffer) - self.max_buffer
