@@ -37,6 +37,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.api import after_response
 from switchboard.api.errors import handled_response
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
@@ -103,6 +104,8 @@ class FrontDoor:
             await self.fastapi_app()(scope, receive, send)
             return
         request = Request(scope, receive, send)
+        later: after_response.Later = []
+        scope[after_response.KEY] = later  # what the handler leaves for after its answer
         plain = False
         started = False
 
@@ -129,6 +132,9 @@ class FrontDoor:
                     "Caught handled exception, but response already started.") from exc
             await answer(scope, receive, sender)
             exc.__traceback__ = None  # as Starlette: a reused exception grows no traceback
+        finally:  # what the handler left for after its response (a call's accounting)
+            if later:
+                after_response.run(later, scope["path"])
 
     def _match(self, scope: Scope) -> Route | None:
         """The first of ``routes`` that matches ``scope`` FULLY (path and method), as

@@ -35,6 +35,7 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 from typing import Protocol, TypeVar
 
 from switchboard.config import Settings
@@ -108,6 +109,10 @@ Prepare = Callable[[ResolvedModel, ChatRequest], tuple[ChatRequest, list[CallWar
 """The surface's request for one candidate (``/v1`` adds vendor-only parameters for the
 candidate's provider kind) and the warnings that go with it."""
 Settle = Callable[[CallOutcome | None], None]
+Later = list[Callable[[], None]]
+"""Where a surface takes a call's accounting to run after its answer is sent
+(``complete_n(..., later=...)``): the surface MUST run every item, in order, however
+the request ends (``/v1``: ``api.after_response``)."""
 
 
 def default_policies(settings: Settings, db: Database, *,
@@ -347,13 +352,19 @@ class Pipeline:
         return await _Call(self, spec, _Ledger(self, spec, 1), prepare, on_done,
                            stream=False).complete(registry)
 
-    async def complete_n(self, spec: CallSpec, n: int, *,
-                         prepare: Prepare | None = None) -> list[Completed]:
-        """``n`` non-streaming choices; admission as in ``open_n``."""
+    async def complete_n(self, spec: CallSpec, n: int, *, prepare: Prepare | None = None,
+                         later: Later | None = None) -> list[Completed]:
+        """``n`` non-streaming choices; admission as in ``open_n``.
+
+        ``later`` (one call, ``n == 1``): the call's accounting — each attempt's usage
+        row and metrics, the trace, the settling of every grant — is appended to it
+        instead of done before returning, for the surface to run once its answer is
+        sent (the caller waits for none of it; issue 12, fifth pass). The surface must
+        run it however the request ends. With ``n > 1`` it is done here, as before."""
         registry = await self.registry_source()
         if n == 1:  # ``complete``, without one more coroutine per call
             return [await _Call(self, spec, _Ledger(self, spec, 1), prepare, None,
-                                stream=False).complete(registry)]
+                                stream=False, later=later).complete(registry)]
         if _native(registry, spec):
             return await _Choices(self, spec, prepare, n, stream=False).complete_all(registry)
         ledger = _Ledger(self, spec, n)
@@ -592,10 +603,14 @@ class _Call:
     """One routed call (one choice): the opener the router calls, and the settling."""
 
     __slots__ = ("pipeline", "spec", "ledger", "prepare", "on_done", "stream", "last",
-                 "ended", "flowing")
+                 "ended", "flowing", "later")
 
     def __init__(self, pipeline: Pipeline, spec: CallSpec, ledger: _Ledger,
-                 prepare: Prepare | None, on_done: Settle | None, *, stream: bool) -> None:
+                 prepare: Prepare | None, on_done: Settle | None, *, stream: bool,
+                 later: Later | None = None) -> None:
+        self.later = later
+        """Non-streaming only: the accounting goes here, to run after the answer is
+        sent (``Pipeline.complete_n``); None: done at once."""
         self.pipeline = pipeline
         self.spec = spec
         self.ledger = ledger
@@ -661,11 +676,18 @@ class _Call:
         return Attempt(model, request, first, events, collector, warnings)
 
     def fail(self, exc: BaseException) -> None:
-        """Routing ended in ``exc``: end the call with the last attempt's outcome."""
+        """Routing ended in ``exc``: end the call with the last attempt's outcome (after
+        the answer, with ``later``: the error response needs only the grants' headers)."""
+        if self.later is None:
+            self._failed(exc)
+        else:
+            self.later.append(partial(self._failed, exc))
+        _carry(exc, self.ledger.headers)
+
+    def _failed(self, exc: BaseException) -> None:
         if self.ledger.trace is not None:
             self.ledger.trace.fail(exc)
         self.end(self.last)
-        _carry(exc, self.ledger.headers)
 
     def flow(self) -> None:
         """The stream goes to the surface now (its end is ``end``)."""
@@ -693,7 +715,10 @@ class _Call:
             self.fail(exc)
             raise
         attempt = routed.attempt
-        self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
+        if self.later is None:
+            self.end(self.last)  # the answering attempt's outcome (``_fold`` kept it)
+        else:
+            self.later.append(partial(self.end, self.last))
         result = attempt.collector.result()
         return Completed(attempt.model, result, self._headers(attempt.model, routed.auto),
                          self._warnings(attempt, attempt.first, routed.failed), routed.failed,
@@ -710,12 +735,19 @@ class _Call:
         collector = Collector()
         record = self.pipeline.recorder
         trace = self.ledger.trace
+        later = self.later
 
-        def done(outcome: CallOutcome) -> None:
+        def account(outcome: CallOutcome) -> None:
             record(spec, outcome)
             if trace is not None:
                 trace.attempt(outcome)
+
+        def done(outcome: CallOutcome) -> None:
             self.last = outcome  # ``complete`` ends the call with it
+            if later is None:
+                account(outcome)
+            else:
+                later.append(partial(account, outcome))
 
         first = await metered_fold(model, model.generate_events(request), done,
                                    request=request, collector=collector)

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from switchboard.api.after_response import Later, after_response
 from switchboard.api.encoded import EncodedJson, JsonBytes, send
 from switchboard.api.event_stream import EventStream
 from switchboard.api.openai.bounds import (
@@ -179,7 +180,10 @@ async def chat_completions(request: Request) -> Response:
                                  warnings, completion_id, created)
     n = body.n or 1
     if not body.stream:
-        return await _complete(state, spec, prepare, n, warnings, completion_id, created)
+        # One call's accounting waits until the answer is sent (api.after_response).
+        later = after_response(request.scope) if n == 1 else None
+        return await _complete(state, spec, prepare, n, warnings, completion_id, created,
+                               later)
     try:  # errors before the first byte keep their HTTP status
         calls = await state.pipeline.open_n(spec, n, prepare=prepare)
     except SwitchboardError as exc:
@@ -277,9 +281,9 @@ async def _sse(streams: list[AsyncGenerator[StreamEvent, None]], firsts: list[St
 
 async def _complete(state: AppState, spec: CallSpec, prepare: Prepare, n: int,
                     warnings: list[CallWarning], completion_id: str,
-                    created: int) -> Response:
+                    created: int, later: Later | None = None) -> Response:
     try:
-        done = await state.pipeline.complete_n(spec, n, prepare=prepare)
+        done = await state.pipeline.complete_n(spec, n, prepare=prepare, later=later)
     except SwitchboardError as exc:
         return _error(exc)
     for completed in done:
