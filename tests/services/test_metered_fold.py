@@ -1,12 +1,13 @@
-"""``metered_fold`` (the non-streaming pipeline's one-pass metering) against ``metered``
-driven as the pipeline drove it before (first event with ``anext``, then the rest): the
-same outcome however the events end — an answer, an in-band error, an error raised
-before or after the first event, a bug, nothing at all — and the same first event."""
+"""``metered_fold`` (the non-streaming pipeline's one-pass metering over the answer's
+list) against ``metered`` over the same answer replayed as ``generate_events`` replays
+it, driven as the pipeline drove it before (first event with ``anext``, then the rest):
+the same outcome however the answer ends — an answer, an in-band error, an error
+raised by the call, a bug, a cancellation, nothing at all — and the same first event."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import fields
 from decimal import Decimal
 from types import SimpleNamespace
@@ -64,19 +65,24 @@ def in_band() -> list[StreamEvent]:
                        Usage(input_tokens=9))]
 
 
-Script = Callable[[], AsyncIterator[StreamEvent]]
+Script = Callable[[], Awaitable[list[StreamEvent]]]
+"""A vendor call's whole answer (``ResolvedModel.answer_events``): its list, or raised."""
 
 
-def source(events: list[StreamEvent], raise_after: int | None = None,
+def source(events: list[StreamEvent],
            error: Callable[[], BaseException] | None = None) -> Script:
-    async def gen() -> AsyncIterator[StreamEvent]:
-        for i, event in enumerate(events):
-            if raise_after == i and error is not None:
-                raise error()
-            yield event
-        if raise_after == len(events) and error is not None:
+    async def answer() -> list[StreamEvent]:
+        await asyncio.sleep(0)
+        if error is not None:
             raise error()
-    return gen
+        return list(events)
+    return answer
+
+
+async def replayed(script: Script) -> AsyncIterator[StreamEvent]:
+    """The same answer as ``generate_events`` replays it (``resolved._replay``)."""
+    for event in await script():
+        yield event
 
 
 def comparable(outcome: CallOutcome) -> dict[str, Any]:
@@ -95,7 +101,7 @@ def comparable(outcome: CallOutcome) -> dict[str, Any]:
 async def run_metered(script: Script) -> tuple[Any, list[CallOutcome], Any]:
     """As ``_Call.attempt`` + the old ``_fold``: the first event, then the rest."""
     outcomes: list[CallOutcome] = []
-    events = metered(model(), script(), outcomes.append, request=REQUEST,
+    events = metered(model(), replayed(script), outcomes.append, request=REQUEST,
                      collector=Collector())
     first: Any = None
     try:
@@ -123,13 +129,9 @@ CASES = {
     "answer": source(answer()),
     "no usage reported": source(no_usage()),
     "in-band error": source(in_band()),
-    "raised before the first event": source(answer(), 0,
-                                            lambda: ServerError(f"down {KEY}",
-                                                                provider="acme")),
-    "raised mid-answer": source(answer(), 4,
-                                lambda: ServerError(f"cut {KEY}", provider="acme")),
-    "a bug mid-answer": source(answer(), 3, lambda: ValueError("bug")),
-    "cancelled": source(answer(), 2, asyncio.CancelledError),
+    "raised": source(answer(), lambda: ServerError(f"down {KEY}", provider="acme")),
+    "a bug": source(answer(), lambda: ValueError("bug")),
+    "cancelled": source(answer(), asyncio.CancelledError),
     "nothing": source([]),
 }
 

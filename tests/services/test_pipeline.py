@@ -4,7 +4,7 @@ fallbacks, metering, and every grant settled exactly once however the call ends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
@@ -273,6 +273,41 @@ async def test_complete_falls_back_on_a_503(vendors: Vendors) -> None:
     [outcome] = policy.grants[0].settled
     assert outcome is not None and outcome.provider == "b"
     assert [o.status for _, o in vendors.rows] == ["error", "ok"]
+
+
+async def test_complete_with_later_accounts_only_when_the_surface_runs_it(
+        vendors: Vendors) -> None:
+    """``later`` (the ``/v1`` JSON path): the answer comes back with nothing accounted
+    yet; running the list records the row and settles every grant once, in the order
+    the call made them (the fallback's row first)."""
+    vendors.a.then(Fail(503, headers=NOW))
+    vendors.b.then(Reply(chunks=["b"]))
+    policy = Recording()
+    later: list[Callable[[], None]] = []
+    [done] = await vendors.pipeline(policy).complete_n(spec(fallbacks=["b:gpt-4o"]), 1,
+                                                       later=later)
+    assert done.result.text == "b" and done.headers["x-recording"] == "granted"
+    assert vendors.rows == [] and policy.grants[0].settled == []
+    for work in later:
+        work()
+    [outcome] = policy.grants[0].settled
+    assert outcome is not None and outcome.provider == "b" and outcome.status == "ok"
+    assert [o.status for _, o in vendors.rows] == ["error", "ok"]
+
+
+async def test_a_failed_call_with_later_settles_once_when_run(vendors: Vendors) -> None:
+    vendors.a.then(Fail(400))
+    policy = Recording()
+    later: list[Callable[[], None]] = []
+    with pytest.raises(Exception) as raised:
+        await vendors.pipeline(policy).complete_n(spec(), 1, later=later)
+    assert raised.value.call_headers == {"x-recording": "granted"}  # type: ignore[attr-defined]
+    assert policy.grants[0].settled == [] and vendors.rows == []
+    for work in later:
+        work()
+    [outcome] = policy.grants[0].settled
+    assert outcome is not None and outcome.status == "error"
+    assert [o.status for _, o in vendors.rows] == ["error"]
 
 
 async def test_n_choices_are_admitted_once_and_settled_once_summed(vendors: Vendors) -> None:

@@ -13,11 +13,11 @@ boundary's 5xx included.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.api.random_ids import request_id as new_request_id
 from switchboard.api.state import AppState
 from switchboard.api.surface import REQUEST_ID_KEY, surface_of
 from switchboard.services import metrics
@@ -56,7 +56,7 @@ class AccessLog:
                     traceparent = value.decode("latin-1")
         # the caller's trace, for the gateway span (services.tracing); two are invalid
         incoming_trace.set(traceparent if parents == 1 else None)
-        request_id = request_id or secrets.token_hex(8)
+        request_id = request_id or new_request_id()  # token_hex(8)'s, pooled
         scope[REQUEST_ID_KEY] = request_id  # for error bodies (api.error_boundary)
         client = scope.get("client")
         # Who did it, from where, for the audit rows this request may write

@@ -207,19 +207,25 @@ class ResolvedModel:
         )
 
     def _answering(self, answer: Answer) -> AsyncIterator[StreamEvent]:
+        """``answer`` under the one retry layer, replayed as events. One generator per
+        call, resumed per event, where a replayed answer used to cross two (decision
+        0210)."""
+        return _replay(self._answer_call(answer))
+
+    def _answer_call(self, answer: Answer) -> Callable[[], Awaitable[list[StreamEvent]]]:
         """``answer`` under the one retry layer (``retrying_events``: the same rules as
-        a stream, on the answer's list of events), replayed as events; with a key pool,
-        each try leases its key (``_pooled_answer``). One generator per call, resumed
-        per event, where a replayed answer used to cross two (decision 0210)."""
+        a stream, on the answer's list of events), to be called; with a key pool, each
+        try leases its key (``_pooled_answer``). The key is checked now, before any
+        network."""
         model = self.chat_model()  # the key check, before any network
-        return _replay(partial(
+        return partial(
             retrying_events,
             (lambda: answer(model)) if self.keys is None else
             (lambda: self._pooled_answer(answer)),
             self.policy,
             provider=self.provider.name,
             sleep=self.sleep,
-        ))
+        )
 
     def _lease(self, tried: set[int], refused: AuthenticationError | None) -> KeyLease:
         """A key for the next try, none of ``tried``; when every key was refused during
@@ -301,6 +307,14 @@ class ResolvedModel:
         ``upstream.retry``, not a second copy here)."""
         check_provider_options(request, self.provider)
         return self._answering(lambda model: model.generate_events(request))
+
+    def answer_events(self, request: ChatRequest) -> Awaitable[list[StreamEvent]]:
+        """``generate_events`` as the list it replays: the same call, checks (now, before
+        any network) and retry layer, for a caller that takes the whole answer at once
+        (the pipeline's ``metered_fold``) — no generator resumed per event (issue 12,
+        fifth pass). Await it: the call is made then."""
+        check_provider_options(request, self.provider)
+        return self._answer_call(lambda model: model.generate_events(request))()
 
     @property
     def native_choices(self) -> bool:

@@ -194,26 +194,27 @@ async def metered(
 
 async def metered_fold(
     model: ResolvedModel,
-    events: AsyncIterator[StreamEvent],
+    answer: Awaitable[list[StreamEvent]],
     on_done: Callable[[CallOutcome], None],
     *,
     request: ChatRequest | None,
     collector: Collector,
 ) -> StreamEvent | None:
     """``metered`` for a caller that wants the whole answer at once (a non-streaming
-    call): the same fold into ``collector``, the same timing and exactly one
-    ``CallOutcome``, but the events are consumed here in one loop instead of each
-    crossing one more generator (issue 12, fourth pass: six generator resumes and the
-    caller's ``async for`` per ``/v1`` JSON call). Returns the first event (None: the
-    stream had none). Keep the two in step: ``tests/services/test_metered_fold.py``
-    pins them to the same outcomes for answers, in-band errors and raised errors."""
+    call, ``answer`` = ``ResolvedModel.answer_events``): the same fold into
+    ``collector``, the same timing and exactly one ``CallOutcome``, but the events are
+    folded here in one loop over the answer's list instead of each crossing two more
+    generators (issue 12: ``metered``'s and the replay's, six resumes each per ``/v1``
+    JSON call). Returns the first event (None: the answer had none). Keep the two in
+    step: ``tests/services/test_metered_fold.py`` pins them to the same outcomes for
+    answers, in-band errors and raised errors."""
     started = time.perf_counter()
     first: float | None = None
     opening: StreamEvent | None = None
     error: SwitchboardError | None = None
     reason: str | None = None
     try:
-        async for event in events:
+        for event in await answer:
             if opening is None:
                 opening = event
             if first is None and isinstance(event, _OUTPUT):
@@ -230,9 +231,6 @@ async def metered_fold(
         raise
     finally:
         on_done(_outcome(model, request, collector, started, first, error, reason))
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 async def metered_embed(model: ResolvedModel, request: EmbeddingRequest,

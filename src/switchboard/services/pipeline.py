@@ -749,7 +749,7 @@ class _Call:
             else:
                 later.append(partial(account, outcome))
 
-        first = await metered_fold(model, model.generate_events(request), done,
+        first = await metered_fold(model, model.answer_events(request), done,
                                    request=request, collector=collector)
         if first is None:  # the retry layer always ends with an event; defensive
             raise StreamBrokenError(f"{model.ref}: empty response",

@@ -50,6 +50,7 @@ from switchboard.api.openai.images import response_body as image_body
 from switchboard.api.openai.render import ChunkEncoder, completion_body
 from switchboard.api.openai.tool_opt_in import requested
 from switchboard.api.openai.wire import ChatCompletionRequest
+from switchboard.api.request_body import body as read_body
 from switchboard.api.shutdown import CODE as SHUTDOWN_CODE
 from switchboard.api.shutdown import SHUTTING_DOWN, StreamShutdown
 from switchboard.api.state import AppState
@@ -142,7 +143,7 @@ async def chat_completions(request: Request) -> Response:
     principal = await _principal(request, state)
     if isinstance(principal, Response):
         return principal
-    raw = await request.body()
+    raw = await read_body(request)
     # A large body, or one with large JSON Schemas, is parsed and validated in a worker
     # thread, so the event loop keeps serving everyone else (decision 0013;
     # bench/large_bodies.py). Small ones stay inline: the thread hop costs more.

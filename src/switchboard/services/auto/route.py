@@ -14,8 +14,9 @@ Any other model goes straight through, untouched.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from switchboard.registry import Registry
 from switchboard.registry.catalog import CatalogEntry
@@ -103,10 +104,18 @@ class AutoRouter:
         return pick(found.task, found.confidence, tier, turn.needs, chat_catalog(registry),
                     await self.defaults(principal), self.grades, registry.default_model_ref)
 
-    async def route(self, spec: CallSpec, registry: Registry, open_one: Opener) -> Routed:
+    def route(self, spec: CallSpec, registry: Registry,
+              open_one: Opener) -> Coroutine[Any, Any, Routed]:
+        """The inner router's own coroutine when the call named its model (every call
+        but an ``auto`` one: no coroutine of ours around it, issue 12, fifth pass)."""
         tier = auto_tier(spec.model)
         if tier is None or not isinstance(spec.request, ChatRequest):
-            return await self.inner.route(spec, registry, open_one)
+            return self.inner.route(spec, registry, open_one)
+        return self._auto(spec, tier, registry, open_one)
+
+    async def _auto(self, spec: CallSpec, tier: Tier, registry: Registry,
+                    open_one: Opener) -> Routed:
+        assert isinstance(spec.request, ChatRequest)  # ``route`` checked it
         chosen = await self.choose(spec.principal, tier, turn_of(spec.request), registry)
         routed = await self.inner.route(replace(spec, model=chosen.ref), registry, open_one)
         routed.auto = chosen
