@@ -207,6 +207,7 @@ def test_response_headers_are_the_headers_httpx_builds(raw: list[tuple[bytes, by
     assert list(ours.items()) == list(theirs.items()) and dict(ours) == dict(theirs)
     for name in ("content-type", "Set-Cookie", "x-name", "missing", "RETRY-AFTER", "x-latin"):
         assert ours.get(name) == theirs.get(name)
+        assert ours.get(name, "unset") == theirs.get(name, "unset")
         assert ours.get_list(name) == theirs.get_list(name)
     assert ours.copy() == theirs.copy()
 

@@ -39,9 +39,14 @@ def after_response(scope: Scope) -> Later | None:
 
 
 def run(later: Later, path: str) -> None:
-    """Run a request's deferred work, in order (``FrontDoor._dispatch``, once)."""
-    for work in later:
-        try:
-            work()
-        except Exception:
-            log.exception("work after the response failed", extra={"path": path})
+    """Run a request's deferred work, in order (``FrontDoor._dispatch``, once), and
+    empty the list: an item may hold what holds the list (a pipeline call keeps it),
+    a cycle that only the garbage collector would free otherwise."""
+    try:
+        for work in later:
+            try:
+                work()
+            except Exception:
+                log.exception("work after the response failed", extra={"path": path})
+    finally:
+        later.clear()
