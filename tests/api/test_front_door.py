@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import httpx
@@ -286,8 +287,10 @@ def test_what_a_handler_raises_is_answered_as_before(_isolated_env: Any) -> None
     async def lifespan(app: Any) -> AsyncIterator[None]:
         yield
 
+    # The server's stack: the access log is the error boundary too (errors=True); the
+    # reference keeps main's two layers (``_reference``).
     door = FrontDoor(routes=routes, lifespan=lifespan, middleware=[
-        StrictTransportSecurity, AccessLog, ErrorBoundary,
+        StrictTransportSecurity, partial(AccessLog, errors=True),
         lambda app: BodyLimit(app, max_body_bytes=LIMIT, max_chat_body_bytes=CHAT_LIMIT)])
     reference = _reference(door, settings, routes, authorised=None)  # no database here
 

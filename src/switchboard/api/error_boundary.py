@@ -46,13 +46,7 @@ class ErrorBoundary:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            request_id = scope.get(REQUEST_ID_KEY)
-            if started:
-                log.exception("error after the response started",
-                              extra={"request_id": request_id, "path": scope.get("path")})
-                raise
-            response = self.respond(scope, exc, request_id)
-            await response(scope, receive, send)
+            await answer(scope, receive, send, exc, started)
 
     @staticmethod
     def respond(scope: Scope, exc: Exception, request_id: str | None) -> Response:
@@ -79,3 +73,19 @@ class ErrorBoundary:
             "details are in the server log under that id.",
             code="internal_error", openai_type="server_error", request_id=request_id,
             title="Something went wrong")
+
+
+async def answer(scope: Scope, receive: Receive, send: Send, exc: Exception,
+                 started: bool) -> None:
+    """The boundary's answer to ``exc``, raised by the app inside it: its surface's error
+    response, or — the response ``started`` already — ``exc`` logged and raised again.
+    Call it from the ``except`` block that caught ``exc``. ``ErrorBoundary`` and the
+    access log acting as the boundary (``AccessLog(errors=True)``, the server's stack)
+    both answer with it."""
+    request_id = scope.get(REQUEST_ID_KEY)
+    if started:
+        log.exception("error after the response started",
+                      extra={"request_id": request_id, "path": scope.get("path")})
+        raise exc
+    response = ErrorBoundary.respond(scope, exc, request_id)
+    await response(scope, receive, send)
