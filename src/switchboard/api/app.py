@@ -69,10 +69,7 @@ def _default_registry_loader(db: Database) -> Callable[[], Awaitable[Registry]]:
     the catalog cache until a write (here, or in another process via Redis) changes it."""
     from switchboard.services.registry_source import load_registry
 
-    async def load() -> Registry:
-        return await load_registry(db)
-
-    return load
+    return partial(load_registry, db)  # its coroutine as it is: none of ours around it
 
 
 async def _prepare_database(settings: Settings, db: Database) -> None:
