@@ -17,10 +17,9 @@ from starlette.requests import ClientDisconnect, Request
 
 async def body(request: Request) -> bytes:
     """``await request.body()``, without the generator (see the module doc)."""
-    try:
-        return request._body  # read before
-    except AttributeError:
-        pass
+    kept: bytes | None = getattr(request, "_body", None)  # read before (no exception)
+    if kept is not None:
+        return kept
     if request._stream_consumed:
         raise RuntimeError("Stream consumed")
     receive = request._receive
