@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from functools import partial
+from functools import lru_cache, partial
 
 from pydantic import ValidationError
 
@@ -258,7 +258,7 @@ class Registry:
             info=instance.models.get(model_id),
             price=provider.price_for(model_id),
             capabilities=provider.capabilities(model_id),
-            policy=RetryPolicy(max_retries=provider.config.max_retries),
+            policy=_retry_policy(provider.config.max_retries),
             keys=pool,
             keyed=partial(self.keyed_provider, instance.name) if pool is not None else None,
         )
@@ -362,3 +362,12 @@ class _CatalogPrices(Mapping[str, Price]):
 
 def _lookup_price(kind: str, model_id: str) -> Price | None:
     return pricing.lookup(kind, model_id)
+
+
+@lru_cache(maxsize=32)
+def _retry_policy(max_retries: int) -> RetryPolicy:
+    """The retry policy of a provider allowing ``max_retries``: frozen, so one object per
+    value serves every call (a frozen dataclass built per resolve was six
+    ``object.__setattr__``; issue 12, fifth pass). A call that changes it (the fallback
+    router's budget) makes its own copy with ``dataclasses.replace``."""
+    return RetryPolicy(max_retries=max_retries)

@@ -17,5 +17,12 @@ _MAP: dict[str, UnifiedFinish] = {
 }
 
 
+_KNOWN: dict[str, FinishReason] = {raw: FinishReason(unified, raw)
+                                   for raw, unified in _MAP.items()}
+"""The reasons a vendor sends, built once: ``FinishReason`` is frozen, so one object per
+value serves every call (a frozen dataclass's ``__init__`` per answer saved)."""
+
+
 def map_finish(raw: str | None) -> FinishReason:
-    return FinishReason(_MAP.get(raw or "", "other"), raw)
+    known = _KNOWN.get(raw) if raw is not None else None
+    return known if known is not None else FinishReason(_MAP.get(raw or "", "other"), raw)
