@@ -81,16 +81,19 @@ class MemoryLedger:
     def add_all(self, keys: Iterable[Key], spent: int, reserved: int) -> None:
         """``add`` for each of ``keys`` (a call's budgets): one writer check for all."""
         rows, pending = self.rows, self._pending
-        for key in keys:
+        changes = 0
+        for key in keys:  # twice per call and budget: written out (issue 12, fifth pass)
             row = rows[key]
             row[0] += spent
             row[1] += reserved
             delta = pending.get(key)
             if delta is None:
-                delta = pending[key] = [0, 0]
-            delta[0] += spent
-            delta[1] += reserved
-            self._changes += 1
+                pending[key] = [spent, reserved]
+            else:
+                delta[0] += spent
+                delta[1] += reserved
+            changes += 1
+        self._changes += changes
         if self._changes >= self.flush_every:
             self._kick.set()
         if self._writer is None or self._writer.done():
