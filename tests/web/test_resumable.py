@@ -264,3 +264,38 @@ def test_a_message_sent_as_the_page_reattaches_is_kept_and_answered(
     assert "And one more" in str(vendor.chat_requests()[-1].body["messages"])
     no_page_errors(page)
     page.context.close()
+
+
+def test_a_conversation_that_loads_after_new_chat_is_not_shown_over_it(
+        browser: Browser, server: Running, vendor: FakeVendor) -> None:
+    """Going back to a conversation and then clicking New chat before it has loaded: the
+    late answer of that load used to draw the old conversation over the new chat, and the
+    next message went into the old conversation. The load is held back until New chat is
+    clicked; the message sent then waits for that load to end (the composer is busy while
+    a conversation opens), so the outcome is certain without sleeping."""
+    choose(server, "nora", "tales:gpt-4o-mini")
+    page = login(browser, server, "nora")
+    vendor.then(Reply(chunks=["First ", "answer."]))
+    send(page, "Hello")
+    expect(page.locator(".msg-assistant").last.locator(".md")).to_have_text("First answer.")
+    expect(page).to_have_url(re.compile(r"/c/\d+$"))
+    first = page.url
+    page.get_by_role("button", name="New chat").first.click()
+    expect(page).to_have_url(f"{server.url}/")
+    opening: list[Route] = []
+    conversation = re.compile(r"/api/conversations/\d+$")
+    page.route(conversation, lambda route: opening.append(route))  # held back
+    with page.expect_request(conversation):
+        page.go_back()  # to the first conversation: its load starts
+    page.get_by_role("button", name="New chat").first.click()
+    vendor.then(Reply(chunks=["Second ", "answer."]))
+    send(page, "A fresh start")
+    opening[0].continue_()
+    page.unroute(conversation)
+    expect(page.locator(".msg-assistant").last.locator(".md")).to_have_text("Second answer.")
+    expect(page.locator(".msg-user")).to_have_count(1)
+    expect(page.locator(".msg-user")).to_contain_text("A fresh start")
+    expect(page).to_have_url(re.compile(r"/c/\d+$"))
+    assert page.url != first
+    no_page_errors(page)
+    page.context.close()

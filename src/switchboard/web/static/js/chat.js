@@ -328,8 +328,10 @@ async function openConversation(id, { push = true, leaving = true } = {}) {
   if (leaving) stopListening();
   clearBanner(BANNER);
   beginOpening();
+  const mine = ++navigation;
   try {
     const data = await get(`/api/conversations/${id}`);
+    if (mine !== navigation) return; // left for another conversation or a new chat meanwhile
     const { messages = [], ...conv } = data;
     setConversation(conv);
     selectConversationTools();
@@ -342,6 +344,7 @@ async function openConversation(id, { push = true, leaving = true } = {}) {
     if (push && location.pathname !== `/c/${conv.id}`) history.pushState({ id: conv.id }, "", `/c/${conv.id}`);
     renderConversation(messages);
   } catch (err) {
+    if (mine !== navigation) return;
     if (err.status === 404) {
       newChat({ push: false });
       banner(BANNER, "This conversation does not exist, or it belongs to someone else. Start a new chat instead.", { title: "Conversation not found" });
@@ -360,6 +363,11 @@ async function openConversation(id, { push = true, leaving = true } = {}) {
 // Enter pressed meanwhile (chat/send-gate.js) instead of letting send() find out too late.
 let opening = 0;
 
+// Each opening and each new chat takes the next number; a conversation whose load comes
+// back after the person moved on (clicked New chat or another conversation meanwhile)
+// sees a newer number and is not shown over what they chose.
+let navigation = 0;
+
 function beginOpening() {
   if (opening++ === 0) composer.setOpening(true);
 }
@@ -369,6 +377,7 @@ function endOpening() {
 }
 
 function newChat({ push = true } = {}) {
+  navigation += 1;
   stopListening();
   clearBanner(BANNER);
   setConversation(null);
