@@ -174,6 +174,16 @@ def bad_order(body: Any) -> tuple[str, str] | None:
     return None
 
 
+def empty_assistant(body: Any) -> bool:
+    """Whether an ``assistant`` message has neither content nor tool calls, which Mistral
+    refuses (code 3240, "Assistant message must have either content or tool_calls";
+    reported in public issue threads, e.g.
+    https://github.com/langchain-ai/langchain/issues/21196)."""
+    messages = body.get("messages") or [] if isinstance(body, dict) else []
+    return any(isinstance(m, dict) and m.get("role") == "assistant"
+               and not m.get("content") and not m.get("tool_calls") for m in messages)
+
+
 def wire_tool_id(script_id: str) -> str:
     """The id Mistral itself would have generated for a scripted call (9 alphanumerics)."""
     if TOOL_ID.match(script_id):
@@ -238,6 +248,12 @@ class Wire:
                 "message": f"Tool call id was {bad[0]} but must be a-z, A-Z, 0-9, "
                            "with a length of 9.",
                 "type": "invalid_request_message_error", "param": None, "code": "3280",
+            }
+        if empty_assistant(request.body):
+            return 400, {
+                "object": "error",
+                "message": "Assistant message must have either content or tool_calls",
+                "type": "invalid_request_message_error", "param": None, "code": "3240",
             }
         order = bad_order(request.body)
         if order is not None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.providers.mistral.convert_messages import BRIDGE
+from switchboard.providers.mistral.convert_messages import BRIDGE, EMPTY_ANSWER
 from switchboard.providers.mistral.convert_request import build_body
 from switchboard.spec import (
     TOOL_PICTURES,
@@ -26,7 +26,13 @@ from switchboard.spec import (
     ToolChoiceTool,
     ToolResultPart,
 )
-from tests.fakes.mistral import MODEL, VISION_MODEL, bad_order, schema_errors
+from tests.fakes.mistral import (
+    MODEL,
+    VISION_MODEL,
+    bad_order,
+    empty_assistant,
+    schema_errors,
+)
 from tests.providers.mistral.conftest import SNAPSHOTS
 from tests.snapshot import assert_snapshot
 from tests.spec_validation import validate_request
@@ -311,4 +317,24 @@ def test_a_question_sent_with_a_tools_pictures_stays_a_user_message() -> None:
     assert body["messages"][3] == {"role": "assistant", "content": BRIDGE}
     assert body["messages"][4] == {"role": "user", "content": "Now a car"}
     assert bad_order(body) is None and schema_errors(body) == []
+    validate_request("mistral", "/v1/chat/completions", body)
+
+
+def test_an_empty_assistant_message_is_sent_as_a_placeholder_with_a_warning() -> None:
+    """A ``/v1`` caller replays an answer that came back empty; Mistral refuses an
+    assistant message with neither content nor tool calls (code 3240, which the fake
+    enforces), so it goes as a placeholder that says so, in its place, and the caller is
+    told."""
+    raw = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": ""}]}
+    assert empty_assistant(raw)
+    request = ChatRequest(messages=[Message.user("Hi"), Message.assistant(""),
+                                    Message.user("Still there?")])
+    body, warnings = build_body(MODEL, request, stream=False)
+    assert body["messages"] == [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": EMPTY_ANSWER},
+        {"role": "user", "content": "Still there?"}]
+    assert not empty_assistant(body) and bad_order(body) is None and schema_errors(body) == []
+    assert [w.type for w in warnings] == ["unsupported-part"]
+    assert "empty" in warnings[0].message
     validate_request("mistral", "/v1/chat/completions", body)

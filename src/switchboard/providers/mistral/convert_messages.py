@@ -18,7 +18,10 @@ repair other clients of Mistral's API make (e.g.
 https://github.com/zed-industries/zed/pull/31736). Mistral's openapi does not state the
 order rule; it is the server's validation (error code 3230). The bridge has text because
 an ``assistant`` message with neither content nor tool calls is refused too ("Assistant
-message must have either content or tool_calls", code 3240).
+message must have either content or tool_calls", code 3240). Such a message is what a
+caller of ``/v1`` sends for an answer that came back empty (other vendors take it), so it
+is sent as a short placeholder that says so, with a warning, rather than dropped: the
+turn stays where it was, and no two ``user`` messages end up side by side.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ Json = dict[str, Any]
 BRIDGE = "(The answer stopped after these tool results.)"
 """The bridging assistant turn between ``tool`` results and a following non-tool message:
 true to what happened (no answer was written), short, and never shown to the user."""
+
+EMPTY_ANSWER = "(This answer was empty.)"
+"""An ``assistant`` message that had neither text nor tool calls (code 3240: see above)."""
 
 
 def convert_messages(request: ChatRequest, warnings: list[CallWarning]) -> list[Json]:
@@ -195,6 +201,12 @@ def _assistant(message: Message, warnings: list[CallWarning]) -> Json:
         content = "".join(c["text"] for c in chunks)
     else:
         content = chunks
+    if not content and not calls:  # code 3240: see the module's docstring
+        warnings.append(CallWarning(
+            type="unsupported-part", setting="messages",
+            message="Mistral refuses an assistant message with neither text nor tool calls; "
+                    f"an empty one was sent as {EMPTY_ANSWER!r}."))
+        content = EMPTY_ANSWER
     out: Json = {"role": "assistant", "content": content}
     if calls:
         out["tool_calls"] = calls
