@@ -32,6 +32,8 @@ def serving() -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        server.should_exit = True
+        # Its clients' streams may still be open (an MCP session's GET stream): a
+        # graceful shutdown would wait on them for the whole join below.
+        server.should_exit = server.force_exit = True
         thread.join(10)
         sock.close()
