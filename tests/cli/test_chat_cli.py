@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.cli.chat import format_cost, image_media_type
+from switchboard.cli.chat import format_cost
 from switchboard.cli.main import main
+from switchboard.spec.image import sniff_media_type as image_media_type
 from tests.cli.run import run_cli, run_main
 from tests.fakes import openai as fake_openai
 from tests.fakes.script import Fail, Reply, ScriptToolCall

@@ -40,14 +40,6 @@ TOOL_LIST = re.compile(r"^[A-Za-z0-9_.\-]+(,[A-Za-z0-9_.\-]+)*$")
 RESULT_CHARS = 120
 """Characters of a tool's result shown on its line (the model reads all of it)."""
 
-# Magic numbers of the image formats every vision-capable vendor accepts.
-_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
-
 # ChatRequest field -> the option that sets it, to name the option in error messages.
 _OPTION_OF = {
     "temperature": "--temperature",
@@ -197,24 +189,15 @@ def _read_prompt(words: list[str]) -> str:
     return prompt.strip("\n")
 
 
-def image_media_type(head: bytes) -> str | None:
-    """The media type of an image from its first bytes, or ``None`` if not an image."""
-    for signature, media_type in _IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return media_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def _read_image(path: str) -> ImagePart:
     from switchboard.spec import ImagePart
+    from switchboard.spec.image import sniff_media_type
 
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise _fail(f"--image {path}: cannot read it ({exc.strerror or exc})") from None
-    media_type = image_media_type(raw[:16])
+    media_type = sniff_media_type(raw[:16])
     if media_type is None:
         raise _fail(f"--image {path}: not an image (expected PNG, JPEG, GIF or WEBP)")
     return ImagePart.from_bytes(raw, media_type)
