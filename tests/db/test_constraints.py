@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from switchboard.db import Database
+from switchboard.db import Database, utcnow
 from switchboard.db import models as m
 from tests.db.sample import fill_every_table
 
@@ -143,7 +143,7 @@ async def test_deleting_a_user_keeps_usage_and_audit(database: Database) -> None
     [
         (m.Provider, {"name": "p", "kind": "openai", "status": "broken"}),
         (m.User, {"username": "u", "role": "root"}),
-        (m.SetupToken, {"token_hash": "x", "purpose": "other", "expires_at": m.utcnow()}),
+        (m.SetupToken, {"token_hash": "x", "purpose": "other", "expires_at": utcnow()}),
         (m.UsageEvent, {"provider": "p", "model": "x", "source": "web", "status": "ok"}),
         (m.UsageEvent, {"provider": "p", "model": "x", "source": "api", "status": "fine"}),
     ],

@@ -1,6 +1,6 @@
-"""The models and the migrations describe the same schema, on every database.
+"""The tables and the migrations describe the same schema, on every database.
 
-A change to ``switchboard/db/models.py`` without a migration (or the reverse) fails here;
+A change to ``switchboard/db/tables.py`` without a migration (or the reverse) fails here;
 the message lists what Alembic's autogenerate would write.
 """
 
@@ -30,13 +30,13 @@ async def test_models_and_migrations_agree(migrated_database_url: str) -> None:
             diff = await conn.run_sync(_diff)
     finally:
         await db.dispose()
-    assert diff == [], "models.py and migrations/ differ; write a migration:\n" + "\n".join(
+    assert diff == [], "tables.py and migrations/ differ; write a migration:\n" + "\n".join(
         map(str, diff)
     )
 
 
 async def test_drift_check_notices_a_missing_migration(migrated_database_url: str) -> None:
-    """The check can fail: drop an index the models declare and it is reported."""
+    """The check can fail: drop an index the tables declare and it is reported."""
     db = Database.from_url(migrated_database_url, pooled=False)
     try:
         async with db.engine.begin() as conn:

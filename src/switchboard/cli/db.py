@@ -36,8 +36,8 @@ def register(subparsers: Any) -> None:
     cur.set_defaults(handler=_current)
 
     rev = sub.add_parser(
-        "revision", help="write the next migration script from the models (for contributors)",
-        description="Compare src/switchboard/db/models.py with the migrations and write the "
+        "revision", help="write the next migration script from the schema (for contributors)",
+        description="Compare src/switchboard/db/tables.py with the migrations and write the "
         "difference as the next numbered script in switchboard/db/migrations/versions. "
         "Read and edit it before committing (docs/howto/add-a-migration.md).")
     rev.add_argument("-m", "--message", required=True,

@@ -1,5 +1,6 @@
-"""Persistence: the schema (``models``), the engine and unit of work (``engine``) and the
-migrations (``migrate``, Alembic scripts shipped in ``migrations/``).
+"""Persistence: the schema (``tables``, SQLAlchemy Core) and its ORM mapping (``models``),
+the engine and unit of work (``engine``) and the migrations (``migrate``, Alembic scripts
+shipped in ``migrations/``).
 
 Typical use in a process::
 

@@ -52,12 +52,11 @@ import logging
 import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Table,
     bindparam,
     event,
     insert,
@@ -70,6 +69,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from switchboard.db import models as m
+from switchboard.db import tables
 from switchboard.db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,8 @@ HEAD_MOVED = "audit chain head moved"
 """The message of the trigger's abort when a row does not follow the head."""
 FOLLOW_TRIGGER = "audit_log_follow_head"
 
-_TABLE = cast(Table, m.AuditLog.__table__)
-_HEAD = cast(Table, m.AuditChain.__table__)
+_TABLE = tables.audit_log
+_HEAD = tables.audit_chain
 _ADVANCE = (update(_HEAD)
             .where(_HEAD.c.id == 1, _HEAD.c.seq == bindparam("old_seq"),
                    _HEAD.c.hash == bindparam("old_hash"))

@@ -212,14 +212,15 @@ async def ensure_schema(url: str | None = None) -> str:
 
 
 async def revision(message: str, *, directory: Path | None = None) -> Path:
-    """Write the next migration script, generated from the models (Alembic autogenerate).
+    """Write the next migration script, generated from the schema (``db.tables``; Alembic
+    autogenerate).
 
-    The models are compared with a scratch SQLite database migrated to head, not with the
+    The schema is compared with a scratch SQLite database migrated to head, not with the
     configured database: that one may be behind, ahead or holding data, and the script
-    must describe the step from head to the models whatever it is. The script is named
+    must describe the step from head to the schema whatever it is. The script is named
     and numbered like the others (``0010_budgets.py``, revision ``0010_budgets``, after the
     current head), rendered for batch mode so its ALTERs also run on SQLite. Nothing is
-    written when models and migrations already agree. Read and edit the result (data
+    written when schema and migrations already agree. Read and edit the result (data
     moves, server defaults, CHECK constraints are not detected): docs/howto/add-a-migration.md.
     """
     from alembic.operations.ops import MigrationScript
@@ -259,7 +260,7 @@ async def revision(message: str, *, directory: Path | None = None) -> Path:
         await upgrade(url)
         await _run(url, action)
     if not written:
-        raise MigrationError(f"the models and the migrations already agree (head: "
+        raise MigrationError(f"the tables and the migrations already agree (head: "
                              f"{current_head}); nothing to generate")
     return written[0]
 

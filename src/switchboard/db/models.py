@@ -1,28 +1,27 @@
-"""The database schema: SQLAlchemy 2 declarative models, for SQLite and PostgreSQL alike.
+"""The ORM mapping of the schema: one declarative class per table of ``db.tables``.
 
-Conventions (why they are what they are):
+The schema itself (columns, types, constraints, indexes, the naming convention and the
+closed vocabularies) lives in ``db.tables`` as SQLAlchemy Core tables; each class here is
+mapped onto its table (``__table__ = tables.<name>``) and adds what only the ORM has:
+typed attributes (``Mapped[...]`` annotations, for mypy and readers), relationships,
+``__repr__``, and the docstrings that say what a row and a column mean. Why two modules:
+the ``/v1`` path is to query the Core tables without importing these classes, which cost
+~4.7 MB to import and ~1.7 MB to configure in an idle server (issue 12).
 
-- Integer primary keys (``BigIntPK``), timezone-aware UTC timestamps (``UTCDateTime``;
-  naive datetimes are rejected), JSON columns that are JSONB on PostgreSQL.
-- Closed vocabularies (status, role, source) are TEXT with a named CHECK constraint, never
-  a database ENUM: adding a value is then a one-line migration on both databases.
-- Provider *kinds* and model ids are TEXT everywhere (never an enum or a foreign key into
-  the catalog) so conversations, messages and usage survive a provider being renamed or
-  removed, and a plugin can add kinds without a migration.
-- ``MetaData`` has a naming convention so every constraint and index has a stable name:
-  migrations (and SQLite's batch mode) can then address them by name.
+Conventions of the mapping:
+
+- Every attribute has the name of its column, and none is deferred: an annotation without
+  a value maps the table's column of that name (declarative with an imperative table).
 - Relationships are ``lazy="raise"`` unless noted: on an async session an implicit lazy load
   cannot run, so asking for it raises at once instead of failing somewhere deep. Load what
   you need with ``selectinload(...)``. ``Provider.models`` is eager (``selectin``) because
   every reader of a provider (the registry, the config API) wants its models too.
-- Some invariants live in the database itself, so no code path can break them:
-  exactly-one default model (a partial unique index; "at least one" is kept by the catalog
-  service setting the default in one transaction), the append-only ``audit_log`` (triggers
-  created in migration 0003), and referential actions (RESTRICT for the catalog, CASCADE
-  for a conversation's messages, SET NULL for usage history).
+- ``Base.metadata`` is ``tables.metadata`` (Alembic, the drift test and ``create_all`` use
+  it); the vocabularies (``USER_ROLES``...) and ``NAMING_CONVENTION`` are re-exported from
+  ``db.tables``, so imports of them from here keep working.
 
-Changing this file means writing a migration in ``migrations/versions``; the drift test
-(tests/db/test_drift.py) fails until models and migrations agree.
+A new column goes into ``db.tables`` (with its migration) and gets an annotation on its
+class here; a new relationship goes here only.
 """
 
 from __future__ import annotations
@@ -31,82 +30,37 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    func,
-    text,
-    true,
-)
 from sqlalchemy.ext.asyncio import AsyncAttrs
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from switchboard.db.types import (
-    BigIntPK,
-    JSONType,
-    Money,
-    PricePerMillion,
-    UTCDateTime,
-    partial_index,
-    utcnow,
-)
-from switchboard.spec.model import MODEL_TYPES
+from switchboard.db import tables
 
-NAMING_CONVENTION: dict[str, str] = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# Closed vocabularies, checked by the database. Code should use these tuples too.
-PROVIDER_STATUSES = ("unknown", "ok", "error")
-USER_ROLES = ("admin", "user")
-MESSAGE_ROLES = ("system", "user", "assistant", "tool")
-MESSAGE_STATUSES = ("complete", "partial", "error")
-USAGE_SOURCES = ("chat", "api", "cli", "test")
-USAGE_STATUSES = ("ok", "error", "partial")
-SETUP_TOKEN_PURPOSES = ("admin_setup",)
-BUDGET_SCOPES = ("global", "user", "token")
-BUDGET_PERIODS = ("day", "week", "month")
-RATE_LIMIT_SCOPES = ("role", "user", "token")
-MCP_TRANSPORTS = ("stdio", "http")
-TOOL_POLICIES = ("allow", "ask", "deny")
-GRADE_SOURCES = ("rating", "regenerate", "compare")
-GRADE_OUTCOMES = ("a", "b", "tie")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    """SQL for ``column IN ('a', 'b')`` (values are our own constants, never user input)."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+# The schema's names, re-exported: many modules import them from here.
+ALERT_CHANNEL_KINDS = tables.ALERT_CHANNEL_KINDS
+ALERT_DELIVERY_EVENTS = tables.ALERT_DELIVERY_EVENTS
+ALERT_DELIVERY_STATUSES = tables.ALERT_DELIVERY_STATUSES
+BUDGET_PERIODS = tables.BUDGET_PERIODS
+BUDGET_SCOPES = tables.BUDGET_SCOPES
+GRADE_OUTCOMES = tables.GRADE_OUTCOMES
+GRADE_SOURCES = tables.GRADE_SOURCES
+MCP_TRANSPORTS = tables.MCP_TRANSPORTS
+MESSAGE_ROLES = tables.MESSAGE_ROLES
+MESSAGE_STATUSES = tables.MESSAGE_STATUSES
+NAMING_CONVENTION = tables.NAMING_CONVENTION
+PROVIDER_STATUSES = tables.PROVIDER_STATUSES
+RATE_LIMIT_SCOPES = tables.RATE_LIMIT_SCOPES
+SETUP_TOKEN_PURPOSES = tables.SETUP_TOKEN_PURPOSES
+TOOL_POLICIES = tables.TOOL_POLICIES
+USAGE_SOURCES = tables.USAGE_SOURCES
+USAGE_STATUSES = tables.USAGE_STATUSES
+USER_ROLES = tables.USER_ROLES
+_in = tables._in
 
 
 class Base(AsyncAttrs, DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    """The declarative base; its metadata is the Core schema's, so the tables are one set."""
 
-
-def _created_at() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), nullable=False, default=utcnow, server_default=func.now())
-
-
-def _updated_at() -> Mapped[datetime]:
-    return mapped_column(
-        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow, server_default=func.now()
-    )
+    metadata = tables.metadata
 
 
 # --- catalog (migration 0001) ------------------------------------------------------------
@@ -115,47 +69,38 @@ def _updated_at() -> Mapped[datetime]:
 class Provider(Base):
     """A configured provider *instance*: a kind (adapter) plus base URL, key and settings."""
 
-    __tablename__ = "providers"
-    __table_args__ = (CheckConstraint(_in("status", PROVIDER_STATUSES), name="status"),)
+    __table__ = tables.providers
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    id: Mapped[int]
+    name: Mapped[str]
     """User-facing, unique; what API clients write before the slash in ``name/model``."""
-    kind: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[str]
     """The provider kind (adapter id), e.g. ``openai`` or ``openai_compatible``."""
-    base_url: Mapped[str | None] = mapped_column(Text)
+    base_url: Mapped[str | None]
     """None = the kind's default base URL."""
 
     # Its API keys live in ``provider_keys`` (the key pool, migration 0014).
 
-    image_url: Mapped[str | None] = mapped_column(Text)
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
+    image_url: Mapped[str | None]
+    enabled: Mapped[bool]
     """False only when an admin switched the provider off. Whether it has a key is a
     separate question ("configured", derived, never stored): see decision 0035."""
-    allow_unlisted_models: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
+    allow_unlisted_models: Mapped[bool]
     """Whether a model id the catalog does not list passes through to the vendor (new
     models appear before anyone adds them); migration 0005, decision 0036."""
-    removed_models: Mapped[list[str]] = mapped_column(
-        JSONType, nullable=False, default=list, server_default=text("'[]'")
-    )
+    removed_models: Mapped[list[str]]
     """Model ids an admin deleted from this provider: refused even when unlisted models
     pass through, until the model is added again (migration 0005, decision 0036)."""
 
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="unknown", server_default=text("'unknown'")
-    )
-    status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status_latency_ms: Mapped[int | None] = mapped_column(Integer)
-    status_error: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str]
+    status_checked_at: Mapped[datetime | None]
+    status_latency_ms: Mapped[int | None]
+    status_error: Mapped[str | None]
 
-    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    settings: Mapped[dict[str, Any]]
     """Extra headers, quirk flags, timeouts: the kind's ``Config`` fields beyond the key."""
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     models: Mapped[list[ProviderModel]] = relationship(
         back_populates="provider",
@@ -180,54 +125,37 @@ class Provider(Base):
 class ProviderModel(Base):
     """A model offered through a provider instance, with its capabilities and prices."""
 
-    __tablename__ = "provider_models"
-    __table_args__ = (
-        UniqueConstraint("provider_id", "model_sdk_id"),
-        CheckConstraint(_in("model_type", MODEL_TYPES), name="model_type"),
-        # At most one default model in the whole table. SQLite and PostgreSQL both support
-        # partial indexes; a plain UNIQUE on a boolean would allow only one non-default.
-        partial_index("uq_provider_models_one_default", "is_default", unique=True,
-                      where="is_default"),
-    )
+    __table__ = tables.provider_models
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("providers.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    id: Mapped[int]
+    provider_id: Mapped[int]
+    name: Mapped[str]
     """Display name."""
-    model_sdk_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    model_sdk_id: Mapped[str]
     """The id the upstream vendor knows the model by."""
-    is_default: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
-    is_enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    capabilities: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    is_default: Mapped[bool]
+    is_enabled: Mapped[bool]
+    capabilities: Mapped[dict[str, Any]]
     """Flags: streaming, tools, vision, image_output, json_output, reasoning."""
-    context_window: Mapped[int | None] = mapped_column(Integer)
-    max_output_tokens: Mapped[int | None] = mapped_column(Integer)
+    context_window: Mapped[int | None]
+    max_output_tokens: Mapped[int | None]
     # USD per million tokens; None = unknown (cost is then unknown, never zero).
-    price_input: Mapped[Decimal | None] = mapped_column(PricePerMillion)
-    price_cached_input: Mapped[Decimal | None] = mapped_column(PricePerMillion)
-    price_output: Mapped[Decimal | None] = mapped_column(PricePerMillion)
-    price_cache_write: Mapped[Decimal | None] = mapped_column(PricePerMillion)
-    description: Mapped[str | None] = mapped_column(Text)
-    fallbacks: Mapped[list[str]] = mapped_column(
-        JSONType, nullable=False, default=list, server_default=text("'[]'")
-    )
+    price_input: Mapped[Decimal | None]
+    price_cached_input: Mapped[Decimal | None]
+    price_output: Mapped[Decimal | None]
+    price_cache_write: Mapped[Decimal | None]
+    description: Mapped[str | None]
+    fallbacks: Mapped[list[str]]
     """Model refs (``provider:model``) that answer, in order, when this model fails before
     its first byte (migration 0009, decision 0064)."""
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
-    model_type: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="chat", server_default="chat")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    model_type: Mapped[str]
     """``chat`` or ``embedding`` (migration 0014): embedding models answer only
     ``/v1/embeddings`` and are never offered for chat."""
-    embedding: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    embedding: Mapped[dict[str, Any] | None]
     """An embedding model's ``dimensions`` / ``custom_dimensions``; null for chat."""
-    image: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    image: Mapped[dict[str, Any] | None]
     """An image model's sizes, qualities and price per picture (migration 0015,
     ``spec.ImageCapabilities``); null for other types."""
 
@@ -254,40 +182,28 @@ class ProviderKey(Base):
     ``expires_at``. Retiring a key deletes its row; the audit log keeps its label and tail.
     """
 
-    __tablename__ = "provider_keys"
-    __table_args__ = (
-        UniqueConstraint("provider_id", "label"),
-        CheckConstraint("weight >= 1 AND weight <= 1000", name="weight"),
-        CheckConstraint("rpm IS NULL OR rpm >= 1", name="rpm"),
-        CheckConstraint("tpm IS NULL OR tpm >= 1", name="tpm"),
-    )
+    __table__ = tables.provider_keys
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("providers.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    id: Mapped[int]
+    provider_id: Mapped[int]
+    label: Mapped[str]
     """Unique per provider; what people and the CLI name the key by ("default", "2026-q1")."""
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    master_key_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    ciphertext: Mapped[bytes]
+    master_key_id: Mapped[str]
     """Id of the master key that encrypted it (so the master key can rotate)."""
-    last4: Mapped[str] = mapped_column(String(8), nullable=False)
-    weight: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=1, server_default=text("1")
-    )
+    last4: Mapped[str]
+    weight: Mapped[int]
     """Share of the calls relative to the other keys (3 vs 1: three calls in four)."""
-    rpm: Mapped[int | None] = mapped_column(Integer)
+    rpm: Mapped[int | None]
     """This key's own requests-per-minute limit (None: none); the pool skips it when full."""
-    tpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None]
     """This key's own tokens-per-minute limit (None: none)."""
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enabled: Mapped[bool]
+    expires_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
     """When the vendor refused the key (401); None while it serves."""
-    set_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    set_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     provider: Mapped[Provider] = relationship(back_populates="keys", lazy="raise")
 
@@ -300,23 +216,18 @@ class ProviderKey(Base):
 
 
 class User(Base):
-    __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+    __table__ = tables.users
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    id: Mapped[int]
+    username: Mapped[str]
     """Unique as stored; the user service normalises (e.g. lower-cases) before storing."""
-    display_name: Mapped[str | None] = mapped_column(String(200))
-    password_hash: Mapped[str | None] = mapped_column(Text)
+    display_name: Mapped[str | None]
+    password_hash: Mapped[str | None]
     """A memory-hard hash (argon2id); None = password login disabled (API tokens only)."""
-    role: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="user", server_default=text("'user'")
-    )
-    is_active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    created_at: Mapped[datetime] = _created_at()
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    role: Mapped[str]
+    is_active: Mapped[bool]
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
 
     preferences: Mapped[UserPreferences | None] = relationship(
         back_populates="user", lazy="raise", passive_deletes=True
@@ -329,15 +240,13 @@ class User(Base):
 class UserPreferences(Base):
     """Server-side preferences, so they follow the user across sessions and devices."""
 
-    __tablename__ = "user_preferences"
+    __table__ = tables.user_preferences
 
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    selected_model: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int]
+    selected_model: Mapped[str | None]
     """``provider/model`` as TEXT: survives the model being removed from the catalog."""
-    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
-    updated_at: Mapped[datetime] = _updated_at()
+    settings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(back_populates="preferences", lazy="raise")
 
@@ -345,20 +254,18 @@ class UserPreferences(Base):
 class ApiToken(Base):
     """A personal API token for ``/v1``; only its hash is stored."""
 
-    __tablename__ = "api_tokens"
+    __table__ = tables.api_tokens
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
-    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
-    prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    id: Mapped[int]
+    user_id: Mapped[int]
+    name: Mapped[str]
+    token_hash: Mapped[str]
+    prefix: Mapped[str]
     """The token's first characters, shown in lists so a user can tell tokens apart."""
-    created_at: Mapped[datetime] = _created_at()
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="raise")
 
@@ -366,36 +273,30 @@ class ApiToken(Base):
 class SetupToken(Base):
     """A one-time link token (e.g. the first-run admin setup link); only its hash is kept."""
 
-    __tablename__ = "setup_tokens"
-    __table_args__ = (CheckConstraint(_in("purpose", SETUP_TOKEN_PURPOSES), name="purpose"),)
+    __table__ = tables.setup_tokens
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
-    purpose: Mapped[str] = mapped_column(
-        String(32), nullable=False, default="admin_setup", server_default=text("'admin_setup'")
-    )
-    created_at: Mapped[datetime] = _created_at()
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    id: Mapped[int]
+    token_hash: Mapped[str]
+    purpose: Mapped[str]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class WebSession(Base):
     """A browser login (migration 0002). The cookie holds a random token; only its SHA-256
     digest is stored, with the CSRF token bound to the session."""
 
-    __tablename__ = "web_sessions"
-    __table_args__ = (Index(None, "expires_at"),)
+    __table__ = tables.web_sessions
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    csrf_token: Mapped[str] = mapped_column(String(128), nullable=False)
-    created_at: Mapped[datetime] = _created_at()
-    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    user_agent: Mapped[str | None] = mapped_column(String(300))
+    id: Mapped[int]
+    token_hash: Mapped[str]
+    user_id: Mapped[int]
+    csrf_token: Mapped[str]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str | None]
 
 
 class RevocationStamp(Base):
@@ -406,11 +307,10 @@ class RevocationStamp(Base):
     second, with the values it saw last, and drops what it cached when one moved
     (``services.revocations``): one small read per second instead of one per request."""
 
-    __tablename__ = "revocation_stamp"
+    __table__ = tables.revocation_stamp
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    version: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0,
-                                         server_default=text("0"))
+    id: Mapped[int]
+    version: Mapped[int]
 
 
 class RateLimitRule(Base):
@@ -422,62 +322,43 @@ class RateLimitRule(Base):
     admitting a call never reads this table.
     """
 
-    __tablename__ = "rate_limit_rules"
-    __table_args__ = (
-        CheckConstraint(_in("scope", RATE_LIMIT_SCOPES), name="scope"),
-        CheckConstraint(
-            "(scope = 'role' AND role IS NOT NULL AND user_id IS NULL AND api_token_id IS NULL)"
-            " OR (scope = 'user' AND role IS NULL AND user_id IS NOT NULL"
-            " AND api_token_id IS NULL)"
-            " OR (scope = 'token' AND role IS NULL AND user_id IS NULL"
-            " AND api_token_id IS NOT NULL)", name="one_target"),
-        CheckConstraint("role IS NULL OR " + _in("role", USER_ROLES), name="role"),
-        CheckConstraint("requests_per_minute >= 0 AND tokens_per_minute >= 0"
-                        " AND concurrent >= 0", name="not_negative"),
-    )
+    __table__ = tables.rate_limit_rules
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(16), nullable=False)
-    role: Mapped[str | None] = mapped_column(String(16), unique=True)
-    user_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
-    api_token_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("api_tokens.id", ondelete="CASCADE"), unique=True
-    )
-    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
-    tokens_per_minute: Mapped[int | None] = mapped_column(Integer)
-    concurrent: Mapped[int | None] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = _updated_at()
+    id: Mapped[int]
+    scope: Mapped[str]
+    role: Mapped[str | None]
+    user_id: Mapped[int | None]
+    api_token_id: Mapped[int | None]
+    requests_per_minute: Mapped[int | None]
+    tokens_per_minute: Mapped[int | None]
+    concurrent: Mapped[int | None]
+    updated_at: Mapped[datetime]
 
 
 # --- chat (migration 0002) ---------------------------------------------------------------
 
 
 class Conversation(Base):
-    __tablename__ = "conversations"
-    __table_args__ = (Index(None, "user_id", "updated_at"),)  # "my recent conversations"
+    __table__ = tables.conversations
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    title: Mapped[str | None] = mapped_column(Text)
-    provider: Mapped[str | None] = mapped_column(String(100), index=True)
+    id: Mapped[int]
+    user_id: Mapped[int]
+    title: Mapped[str | None]
+    provider: Mapped[str | None]
     """Provider instance name of the last answer (TEXT, never an enum or FK)."""
-    model: Mapped[str | None] = mapped_column(String(200), index=True)
-    leaf_id: Mapped[int | None] = mapped_column(BigIntPK)
+    model: Mapped[str | None]
+    leaf_id: Mapped[int | None]
     """The last message of the branch shown (messages form a tree; see services.message_tree).
     Not a foreign key: it is checked by the code that reads it, and a stale id falls back
     to the newest message."""
-    system_prompt: Mapped[str | None] = mapped_column(Text)
-    tools: Mapped[list[str] | None] = mapped_column(JSONType)
+    system_prompt: Mapped[str | None]
+    tools: Mapped[list[str] | None]
     """The tools switched on in this conversation's composer (NULL: never chosen)."""
     """This conversation's own instructions; None = the user's preference."""
-    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pinned_at: Mapped[datetime | None]
     """When the owner pinned it (pinned conversations are listed first); None = not pinned."""
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation",
@@ -489,69 +370,52 @@ class Conversation(Base):
 
 
 class Message(Base):
-    __tablename__ = "messages"
-    __table_args__ = (
-        CheckConstraint(_in("role", MESSAGE_ROLES), name="role"),
-        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
-        CheckConstraint("rating IN (-1, 0, 1)", name="rating"),
-        Index(None, "conversation_id", "id"),
-        # Start-up recovery looks for answers still being written (migration 0006); the
-        # index holds only those few rows.
-        partial_index("ix_messages_writer", "writer", where="writer IS NOT NULL"),
-    )
+    __table__ = tables.messages
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
-    )
-    parent_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("messages.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int]
+    conversation_id: Mapped[int]
+    parent_id: Mapped[int | None]
     """The message this one follows; None for the first. Siblings are versions."""
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
-    parts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    role: Mapped[str]
+    parts: Mapped[list[dict[str, Any]]]
     """The spec message parts, serialised (text, file, tool call, tool result, reasoning)."""
-    provider: Mapped[str | None] = mapped_column(String(100))
-    model: Mapped[str | None] = mapped_column(String(200))
-    input_tokens: Mapped[int | None] = mapped_column(Integer)
-    output_tokens: Mapped[int | None] = mapped_column(Integer)
-    cached_tokens: Mapped[int | None] = mapped_column(Integer)
-    cache_write_tokens: Mapped[int | None] = mapped_column(Integer)
-    reasoning_tokens: Mapped[int | None] = mapped_column(Integer)
-    cost: Mapped[Decimal | None] = mapped_column(Money)
+    provider: Mapped[str | None]
+    model: Mapped[str | None]
+    input_tokens: Mapped[int | None]
+    output_tokens: Mapped[int | None]
+    cached_tokens: Mapped[int | None]
+    cache_write_tokens: Mapped[int | None]
+    reasoning_tokens: Mapped[int | None]
+    cost: Mapped[Decimal | None]
     """USD; None = unknown price (never silently zero)."""
-    usage_estimated: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
+    usage_estimated: Mapped[bool]
     """The tokens (and so the cost) are an estimate: the vendor sent no usage (a stopped or
     broken answer, a vendor that never reports it, an answer closed after a crash)."""
-    latency_ms: Mapped[int | None] = mapped_column(Integer)
-    ttft_ms: Mapped[int | None] = mapped_column(Integer)
-    writer: Mapped[str | None] = mapped_column(String(200))
+    latency_ms: Mapped[int | None]
+    ttft_ms: Mapped[int | None]
+    writer: Mapped[str | None]
     """While the answer is being written: which process writes it (``host:pid:boot``);
     None once it is final. A row whose writer is dead is closed at start-up
     (``services.answer_progress``)."""
-    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    progress_at: Mapped[datetime | None]
     """The writer's last progress save or heartbeat (how stale a writer elsewhere is)."""
-    finish_reason: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="complete", server_default=text("'complete'")
-    )
-    error: Mapped[str | None] = mapped_column(Text)
-    failed_models: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    finish_reason: Mapped[str | None]
+    status: Mapped[str]
+    error: Mapped[str | None]
+    failed_models: Mapped[list[dict[str, Any]] | None]
     """When a fallback answered: the models that failed first, in order
     (``[{"ref": "provider:model", "error": "..."}]``); None when the first one answered
     (migration 0009)."""
-    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating: Mapped[int | None]
     """-1 bad, 0 neutral, 1 good; None = not rated."""
-    task: Mapped[str | None] = mapped_column(String(32))
+    task: Mapped[str | None]
     """The question's task type (issue 16), on the answer: what grades and suggestions
     are kept per; None = not classified (migration 0023)."""
-    auto: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    auto: Mapped[dict[str, Any] | None]
     """When the user asked Auto: the pick (``task``, ``confidence``, ``tier``,
     ``model``, ``why``) shown with the answer after a reload, in another tab and in an
     export; None for a model chosen by name (migration 0025)."""
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime]
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 
@@ -566,69 +430,45 @@ class UsageEvent(Base):
     outlives the account.
     """
 
-    __tablename__ = "usage_events"
-    __table_args__ = (
-        CheckConstraint(_in("source", USAGE_SOURCES), name="source"),
-        CheckConstraint(_in("status", USAGE_STATUSES), name="status"),
-        Index(None, "provider", "created_at"),
-        Index(None, "model", "created_at"),
-        Index(None, "user_id", "created_at"),
-        Index(None, "created_at"),
-    )
+    __table__ = tables.usage_events
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    created_at: Mapped[datetime] = _created_at()
-    user_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="SET NULL")
-    )
-    api_token_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("api_tokens.id", ondelete="SET NULL")
-    )
-    provider: Mapped[str] = mapped_column(String(100), nullable=False)
-    model: Mapped[str] = mapped_column(String(200), nullable=False)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
-    input_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    output_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    cached_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    cache_write_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    reasoning_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    cost: Mapped[Decimal | None] = mapped_column(Money)
-    latency_ms: Mapped[int | None] = mapped_column(Integer)
-    ttft_ms: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    estimated: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
+    id: Mapped[int]
+    created_at: Mapped[datetime]
+    user_id: Mapped[int | None]
+    api_token_id: Mapped[int | None]
+    provider: Mapped[str]
+    model: Mapped[str]
+    source: Mapped[str]
+    input_tokens: Mapped[int]
+    output_tokens: Mapped[int]
+    cached_tokens: Mapped[int]
+    cache_write_tokens: Mapped[int]
+    reasoning_tokens: Mapped[int]
+    cost: Mapped[Decimal | None]
+    latency_ms: Mapped[int | None]
+    ttft_ms: Mapped[int | None]
+    status: Mapped[str]
+    error_code: Mapped[str | None]
+    estimated: Mapped[bool]
     """Token counts estimated by Switchboard (the vendor sent none), not reported."""
 
 
 class _UsageSums:
-    """The sums every usage roll-up keeps (``services.usage_rollup``). ``cost`` sums the
-    priced calls; ``priced`` counts them, so "no call had a price" (unknown) stays
-    distinguishable from "free"."""
+    """The sums every usage roll-up keeps (``services.usage_rollup``; the columns:
+    ``tables._usage_sums``). ``cost`` sums the priced calls; ``priced`` counts them, so
+    "no call had a price" (unknown) stays distinguishable from "free"."""
 
-    requests: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    errors: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    input_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    output_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    cached_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    reasoning_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    cost: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    priced: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latency_total: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    latency_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    estimated: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    requests: Mapped[int]
+    errors: Mapped[int]
+    input_tokens: Mapped[int]
+    output_tokens: Mapped[int]
+    cached_tokens: Mapped[int]
+    reasoning_tokens: Mapped[int]
+    cost: Mapped[Decimal]
+    priced: Mapped[int]
+    latency_total: Mapped[int]
+    latency_count: Mapped[int]
+    estimated: Mapped[int]
 
 
 class UsageDaily(_UsageSums, Base):
@@ -641,18 +481,14 @@ class UsageDaily(_UsageSums, Base):
     account, and a report shows a deleted user's spend as nobody's.
     """
 
-    __tablename__ = "usage_daily"
-    __table_args__ = (
-        UniqueConstraint("day", "user_id", "provider", "model", "source"),
-        Index(None, "user_id", "day"),
-    )
+    __table__ = tables.usage_daily
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    provider: Mapped[str] = mapped_column(String(100), nullable=False)
-    model: Mapped[str] = mapped_column(String(200), nullable=False)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    id: Mapped[int]
+    day: Mapped[date]
+    user_id: Mapped[int]
+    provider: Mapped[str]
+    model: Mapped[str]
+    source: Mapped[str]
 
 
 class UsageDailyModel(_UsageSums, Base):
@@ -660,26 +496,24 @@ class UsageDailyModel(_UsageSums, Base):
     team-wide report and the dashboard read (a team of 40 makes ``usage_daily`` 40 times
     larger than this; decision 0129)."""
 
-    __tablename__ = "usage_daily_models"
-    __table_args__ = (UniqueConstraint("day", "provider", "model", "source"),)
+    __table__ = tables.usage_daily_models
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    provider: Mapped[str] = mapped_column(String(100), nullable=False)
-    model: Mapped[str] = mapped_column(String(200), nullable=False)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    id: Mapped[int]
+    day: Mapped[date]
+    provider: Mapped[str]
+    model: Mapped[str]
+    source: Mapped[str]
 
 
 class UsageDailyUser(_UsageSums, Base):
     """The same sums per UTC day x user: "who spent what" (``user_id`` as in
     ``usage_daily``)."""
 
-    __tablename__ = "usage_daily_users"
-    __table_args__ = (UniqueConstraint("day", "user_id"),)
+    __table__ = tables.usage_daily_users
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    id: Mapped[int]
+    day: Mapped[date]
+    user_id: Mapped[int]
 
 
 class UsageDailyLatency(Base):
@@ -687,15 +521,14 @@ class UsageDailyLatency(Base):
     fixed buckets (``services.usage_rollup.LATENCY_BOUNDS_MS``), so p50 / p95 over any
     period are read from a few rows instead of sorting every call's latency."""
 
-    __tablename__ = "usage_daily_latency"
-    __table_args__ = (UniqueConstraint("day", "provider", "model", "bucket"),)
+    __table__ = tables.usage_daily_latency
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    provider: Mapped[str] = mapped_column(String(100), nullable=False)
-    model: Mapped[str] = mapped_column(String(200), nullable=False)
-    bucket: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    calls: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    id: Mapped[int]
+    day: Mapped[date]
+    provider: Mapped[str]
+    model: Mapped[str]
+    bucket: Mapped[int]
+    calls: Mapped[int]
 
 
 class AuditLog(Base):
@@ -707,30 +540,25 @@ class AuditLog(Base):
     ``details`` must never contain a secret (only masked keys: the last four characters).
     """
 
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        Index(None, "created_at"),
-        Index(None, "target_type", "target_id"),
-        Index(None, "seq", unique=True),
-    )
+    __table__ = tables.audit_log
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    created_at: Mapped[datetime] = _created_at()
-    actor_user_id: Mapped[int | None] = mapped_column(BigIntPK)
-    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    id: Mapped[int]
+    created_at: Mapped[datetime]
+    actor_user_id: Mapped[int | None]
+    actor: Mapped[str]
     """Who, as text: a username, ``cli``, ``system``."""
-    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    action: Mapped[str]
     """Dotted verb, e.g. ``provider.key.set``."""
-    target_type: Mapped[str | None] = mapped_column(String(50))
-    target_id: Mapped[str | None] = mapped_column(String(200))
-    details: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
-    address: Mapped[str | None] = mapped_column(String(64))
+    target_type: Mapped[str | None]
+    target_id: Mapped[str | None]
+    details: Mapped[dict[str, Any]]
+    address: Mapped[str | None]
     """The client's address (the peer, or the forwarded client behind a trusted proxy)."""
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    seq: Mapped[int | None] = mapped_column(BigIntPK)
+    request_id: Mapped[str | None]
+    seq: Mapped[int | None]
     """Position in the hash chain (1, 2, ...; migration 0022, decision 0123)."""
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None]
+    hash: Mapped[str | None]
     """SHA-256 of the row's canonical form, ``prev_hash`` included (``db.audit_chain``)."""
 
 
@@ -742,14 +570,14 @@ class AuditChain(Base):
     and ``verify`` compares the last row with it, so removing the newest rows is noticed.
     The triggers on ``audit_log`` allow a DELETE only of rows at or below the checkpoint."""
 
-    __tablename__ = "audit_chain"
+    __table__ = tables.audit_chain
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0)
-    hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    checkpoint_seq: Mapped[int] = mapped_column(BigIntPK, nullable=False, default=0)
-    checkpoint_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    id: Mapped[int]
+    seq: Mapped[int]
+    hash: Mapped[str]
+    checkpoint_seq: Mapped[int]
+    checkpoint_hash: Mapped[str]
+    checkpoint_at: Mapped[datetime | None]
 
 
 class FeatureFlag(Base):
@@ -758,16 +586,15 @@ class FeatureFlag(Base):
     users and roles listed and for ``percent`` % of the others, picked by a sticky hash
     of the user id."""
 
-    __tablename__ = "feature_flags"
-    __table_args__ = (CheckConstraint(_in("mode", ("on", "off", "rollout")), name="mode"),)
+    __table__ = tables.feature_flags
 
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    mode: Mapped[str] = mapped_column(String(16), nullable=False)
-    percent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    user_ids: Mapped[list[int]] = mapped_column(JSONType, nullable=False, default=list)
-    roles: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
-    updated_at: Mapped[datetime] = _updated_at()
-    updated_by: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str]
+    mode: Mapped[str]
+    percent: Mapped[int]
+    user_ids: Mapped[list[int]]
+    roles: Mapped[list[str]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None]
 
 
 # --- budgets (migration 0010) ----------------------------------------------------------------
@@ -782,36 +609,19 @@ class Budget(Base):
     two global budgets for the same period. Deleting the user or token deletes its budgets.
     """
 
-    __tablename__ = "budgets"
-    __table_args__ = (
-        CheckConstraint(_in("scope", BUDGET_SCOPES), name="scope"),
-        CheckConstraint(_in("period", BUDGET_PERIODS), name="period"),
-        CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "(scope = 'global' AND user_id IS NULL AND api_token_id IS NULL)"
-            " OR (scope = 'user' AND user_id IS NOT NULL AND api_token_id IS NULL)"
-            " OR (scope = 'token' AND api_token_id IS NOT NULL AND user_id IS NULL)",
-            name="subject"),
-        UniqueConstraint("subject", "period", "soft"),
-    )
+    __table__ = tables.budgets
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(16), nullable=False)
-    user_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    api_token_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
-    )
-    subject: Mapped[str] = mapped_column(String(40), nullable=False)
-    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    id: Mapped[int]
+    scope: Mapped[str]
+    user_id: Mapped[int | None]
+    api_token_id: Mapped[int | None]
+    subject: Mapped[str]
+    amount: Mapped[Decimal]
     """The limit in US dollars per period."""
-    period: Mapped[str] = mapped_column(String(16), nullable=False)
-    soft: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=false()
-    )
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    period: Mapped[str]
+    soft: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class BudgetSpend(Base):
@@ -825,18 +635,12 @@ class BudgetSpend(Base):
     a call is settled into the period it was reserved in.
     """
 
-    __tablename__ = "budget_spend"
+    __table__ = tables.budget_spend
 
-    budget_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True
-    )
-    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
-    spent: Mapped[int] = mapped_column(
-        BigInteger, nullable=False, default=0, server_default=text("0")
-    )
-    reserved: Mapped[int] = mapped_column(
-        BigInteger, nullable=False, default=0, server_default=text("0")
-    )
+    budget_id: Mapped[int]
+    period_start: Mapped[date]
+    spent: Mapped[int]
+    reserved: Mapped[int]
 # --- stored Responses API answers (migration 0014) ----------------------------------------
 
 
@@ -846,17 +650,14 @@ class StoredFile(Base):
     0171); this row says who may read them and as what
     media type. Another user's file is "not found"."""
 
-    __tablename__ = "files"
-    __table_args__ = (UniqueConstraint("owner_id", "sha256"),)
+    __table__ = tables.files
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    owner_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = _created_at()
+    id: Mapped[int]
+    owner_id: Mapped[int]
+    sha256: Mapped[str]
+    media_type: Mapped[str]
+    size: Mapped[int]
+    created_at: Mapped[datetime]
 
 
 class FileBlob(Base):
@@ -865,12 +666,12 @@ class FileBlob(Base):
     PostgreSQL see the same files. One ``bytea``/BLOB per content, not chunks: a file
     is at most 20 MB and is read whole (decision 0171's measurements)."""
 
-    __tablename__ = "file_blobs"
+    __table__ = tables.file_blobs
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    created_at: Mapped[datetime] = _created_at()
+    sha256: Mapped[str]
+    size: Mapped[int]
+    data: Mapped[bytes]
+    created_at: Mapped[datetime]
 
 
 class TaskDefault(Base):
@@ -879,11 +680,11 @@ class TaskDefault(Base):
     default model. ``model_ref`` is TEXT, not a foreign key: it survives the model
     being removed, and routing then says so rather than the row vanishing."""
 
-    __tablename__ = "task_defaults"
+    __table__ = tables.task_defaults
 
-    task: Mapped[str] = mapped_column(String(32), primary_key=True)
-    model_ref: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = _updated_at()
+    task: Mapped[str]
+    model_ref: Mapped[str]
+    updated_at: Mapped[datetime]
 
 
 class ImageCaption(Base):
@@ -891,12 +692,12 @@ class ImageCaption(Base):
     made once per image (the SHA-256 of its bytes) and captioning model, then shown to
     text-only models in place of the image."""
 
-    __tablename__ = "image_captions"
+    __table__ = tables.image_captions
 
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model_ref: Mapped[str] = mapped_column(String(400), primary_key=True)
-    caption: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = _created_at()
+    sha256: Mapped[str]
+    model_ref: Mapped[str]
+    caption: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class StoredResponse(Base):
@@ -906,19 +707,16 @@ class StoredResponse(Base):
     and the answer itself (without ``instructions``, which OpenAI does not carry over), so
     the next turn can go to a model of any provider."""
 
-    __tablename__ = "stored_responses"
-    __table_args__ = (Index(None, "user_id", "created_at"),)
+    __table__ = tables.stored_responses
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    response_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    created_at: Mapped[datetime] = _created_at()
-    model: Mapped[str] = mapped_column(String(200), nullable=False)
-    body: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    id: Mapped[int]
+    response_id: Mapped[str]
+    user_id: Mapped[int]
+    created_at: Mapped[datetime]
+    model: Mapped[str]
+    body: Mapped[dict[str, Any]]
     """The ``response`` object as it was returned."""
-    conversation: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False)
+    conversation: Mapped[list[dict[str, Any]]]
     """The neutral messages (``spec`` JSON), the answer's own last."""
 
 
@@ -935,16 +733,13 @@ class ToolSetting(Base):
     foreign key: an MCP server's tools come and go, and its settings should survive a
     server that is down."""
 
-    __tablename__ = "tool_settings"
-    __table_args__ = (
-        CheckConstraint("policy IS NULL OR " + _in("policy", TOOL_POLICIES), name="policy"),
-    )
+    __table__ = tables.tool_settings
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    enabled: Mapped[bool | None] = mapped_column(Boolean)
-    default_on: Mapped[bool | None] = mapped_column(Boolean)
-    policy: Mapped[str | None] = mapped_column(String(8))
-    updated_at: Mapped[datetime] = _updated_at()
+    name: Mapped[str]
+    enabled: Mapped[bool | None]
+    default_on: Mapped[bool | None]
+    policy: Mapped[str | None]
+    updated_at: Mapped[datetime]
 
 
 # --- MCP servers (migration 0020) ----------------------------------------------------------
@@ -962,67 +757,39 @@ class McpServer(Base):
     (decision 0107).
     """
 
-    __tablename__ = "mcp_servers"
-    __table_args__ = (
-        CheckConstraint(_in("transport", MCP_TRANSPORTS), name="transport"),
-        CheckConstraint(_in("default_policy", TOOL_POLICIES), name="default_policy"),
-        CheckConstraint(
-            "(transport = 'stdio' AND command IS NOT NULL AND url IS NULL)"
-            " OR (transport = 'http' AND url IS NOT NULL AND command IS NULL)",
-            name="endpoint"),
-        CheckConstraint("timeout_seconds > 0", name="timeout_positive"),
-    )
+    __table__ = tables.mcp_servers
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    name: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    transport: Mapped[str] = mapped_column(String(8), nullable=False)
-    command: Mapped[str | None] = mapped_column(Text)
-    args: Mapped[list[str]] = mapped_column(
-        JSONType, nullable=False, default=list, server_default=text("'[]'")
-    )
-    env: Mapped[dict[str, Any]] = mapped_column(
-        JSONType, nullable=False, default=dict, server_default=text("'{}'")
-    )
-    url: Mapped[str | None] = mapped_column(Text)
-    headers: Mapped[dict[str, Any]] = mapped_column(
-        JSONType, nullable=False, default=dict, server_default=text("'{}'")
-    )
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    timeout_seconds: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=30, server_default=text("30")
-    )
-    default_policy: Mapped[str] = mapped_column(
-        String(8), nullable=False, default="ask", server_default=text("'ask'")
-    )
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    id: Mapped[int]
+    name: Mapped[str]
+    transport: Mapped[str]
+    command: Mapped[str | None]
+    args: Mapped[list[str]]
+    env: Mapped[dict[str, Any]]
+    url: Mapped[str | None]
+    headers: Mapped[dict[str, Any]]
+    enabled: Mapped[bool]
+    timeout_seconds: Mapped[int]
+    default_policy: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 # --- alerts (migration 0021) ---------------------------------------------------------------
-
-ALERT_CHANNEL_KINDS = ("email", "webhook", "slack")
-ALERT_DELIVERY_STATUSES = ("pending", "sent", "failed")
-ALERT_DELIVERY_EVENTS = ("opened", "resolved")
-
 
 class AlertRule(Base):
     """One alert rule's settings (``services.alert_rules``, decision 0130): the rules
     themselves are code; an admin switches them and turns their numbers. Seeded with
     the defaults on first evaluation, one row per ``kind``."""
 
-    __tablename__ = "alert_rules"
+    __table__ = tables.alert_rules
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    threshold: Mapped[float] = mapped_column(Float, nullable=False)
-    window_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
-    min_requests: Mapped[int] = mapped_column(Integer, nullable=False)
-    updated_at: Mapped[datetime] = _updated_at()
+    id: Mapped[int]
+    kind: Mapped[str]
+    enabled: Mapped[bool]
+    threshold: Mapped[float]
+    window_seconds: Mapped[int]
+    min_requests: Mapped[int]
+    updated_at: Mapped[datetime]
 
 
 class AlertChannel(Base):
@@ -1031,20 +798,17 @@ class AlertChannel(Base):
     URL, which is its own credential) is encrypted like provider keys (``Vault``) with
     ``alert-channel:ID`` as associated data; ``settings`` holds nothing secret."""
 
-    __tablename__ = "alert_channels"
-    __table_args__ = (CheckConstraint(_in("kind", ALERT_CHANNEL_KINDS), name="kind"),)
+    __table__ = tables.alert_channels
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    enabled: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=True, server_default=true()
-    )
-    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
-    secret: Mapped[str | None] = mapped_column(Text)
-    secret_hint: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _updated_at()
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    enabled: Mapped[bool]
+    settings: Mapped[dict[str, Any]]
+    secret: Mapped[str | None]
+    secret_hint: Mapped[str | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Alert(Base):
@@ -1052,49 +816,32 @@ class Alert(Base):
     ``resolved_at``. At most one open alert per (rule, subject): a partial unique index,
     so two evaluators that raced could not open it twice."""
 
-    __tablename__ = "alerts"
-    __table_args__ = (
-        partial_index("uq_alerts_open", "rule", "subject", unique=True,
-                      where="resolved_at IS NULL"),
-        Index(None, "opened_at"),
-    )
+    __table__ = tables.alerts
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    rule: Mapped[str] = mapped_column(String(40), nullable=False)
-    subject: Mapped[str] = mapped_column(String(200), nullable=False)
-    value: Mapped[float] = mapped_column(Float, nullable=False)
-    message: Mapped[str] = mapped_column(Text, nullable=False)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    id: Mapped[int]
+    rule: Mapped[str]
+    subject: Mapped[str]
+    value: Mapped[float]
+    message: Mapped[str]
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
 
 
 class AlertDelivery(Base):
     """One notice (an alert opened or resolved) to one channel, retried a bounded number
     of times by the evaluator; the last error is kept for the Alerts page."""
 
-    __tablename__ = "alert_deliveries"
-    __table_args__ = (
-        CheckConstraint(_in("status", ALERT_DELIVERY_STATUSES), name="status"),
-        CheckConstraint(_in("event", ALERT_DELIVERY_EVENTS), name="event"),
-        Index(None, "status", "next_at"),
-    )
+    __table__ = tables.alert_deliveries
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    channel_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("alert_channels.id", ondelete="CASCADE"), nullable=False,
-        index=True,
-    )
-    event: Mapped[str] = mapped_column(String(16), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    attempts: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=0, server_default=text("0")
-    )
-    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    id: Mapped[int]
+    alert_id: Mapped[int]
+    channel_id: Mapped[int]
+    event: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    next_at: Mapped[datetime]
+    last_error: Mapped[str | None]
+    sent_at: Mapped[datetime | None]
 
 
 class AlertSignal(Base):
@@ -1102,15 +849,14 @@ class AlertSignal(Base):
     recorder are per process): a breaker opening, the usage recorder's backlog. Each
     process writes its own; the one evaluator reads them all by time."""
 
-    __tablename__ = "alert_signals"
-    __table_args__ = (Index(None, "kind", "created_at"),)
+    __table__ = tables.alert_signals
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), nullable=False)
-    subject: Mapped[str] = mapped_column(String(200), nullable=False)
-    value: Mapped[float] = mapped_column(Float, nullable=False)
-    detail: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    id: Mapped[int]
+    kind: Mapped[str]
+    subject: Mapped[str]
+    value: Mapped[float]
+    detail: Mapped[str | None]
+    created_at: Mapped[datetime]
 
 
 # --- grades from feedback (migration 0023; decision 0136) ----------------------------------
@@ -1124,39 +870,29 @@ class GradeVote(Base):
     NULL): the grade outlives the chat. Rating an answer again replaces its vote
     (``services.grades`` deletes the old one in the same transaction)."""
 
-    __tablename__ = "grade_votes"
-    __table_args__ = (
-        CheckConstraint(_in("source", GRADE_SOURCES), name="source"),
-        CheckConstraint(_in("winner", GRADE_OUTCOMES), name="winner"),
-        Index(None, "message_id", "source"),
-        Index(None, "task"),
-    )
+    __table__ = tables.grade_votes
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    created_at: Mapped[datetime] = _created_at()
-    user_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="SET NULL")
-    )
-    task: Mapped[str | None] = mapped_column(String(32))
+    id: Mapped[int]
+    created_at: Mapped[datetime]
+    user_id: Mapped[int | None]
+    task: Mapped[str | None]
     """The answer's task type (``Message.task``); None = not classified."""
-    a: Mapped[str] = mapped_column(String(301), nullable=False)
-    b: Mapped[str | None] = mapped_column(String(301))
+    a: Mapped[str]
+    b: Mapped[str | None]
     """None = the virtual average model."""
-    winner: Mapped[str] = mapped_column(String(4), nullable=False)
-    source: Mapped[str] = mapped_column(String(16), nullable=False)
-    message_id: Mapped[int | None] = mapped_column(
-        BigIntPK, ForeignKey("messages.id", ondelete="SET NULL")
-    )
+    winner: Mapped[str]
+    source: Mapped[str]
+    message_id: Mapped[int | None]
     """The answer voted on (for a comparison: ``a``'s answer)."""
 
 
 class GradeExclusion(Base):
     """A model the administrator left off the leaderboard (and out of Auto's grades)."""
 
-    __tablename__ = "grade_exclusions"
+    __table__ = tables.grade_exclusions
 
-    model: Mapped[str] = mapped_column(String(301), primary_key=True)
-    created_at: Mapped[datetime] = _created_at()
+    model: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class SuggestionDaily(Base):
@@ -1164,13 +900,10 @@ class SuggestionDaily(Base):
     the model sent was one of them (``services.suggestions``): the hit rate. Counters,
     not events: one row per user and day whatever a client reports."""
 
-    __tablename__ = "suggestion_daily"
-    __table_args__ = (UniqueConstraint("day", "user_id"),)
+    __table__ = tables.suggestion_daily
 
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    user_id: Mapped[int] = mapped_column(
-        BigIntPK, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    shown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    id: Mapped[int]
+    day: Mapped[date]
+    user_id: Mapped[int]
+    shown: Mapped[int]
+    taken: Mapped[int]

@@ -23,17 +23,15 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import date
-from typing import cast
 
-from sqlalchemy import Table, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 
-from switchboard.db import Database
-from switchboard.db import models as m
+from switchboard.db import Database, tables
 
 log = logging.getLogger(__name__)
 Key = tuple[int, date]
 """(budget id, first day of the period): one ``budget_spend`` row."""
-_TABLE = cast(Table, m.BudgetSpend.__table__)
+_TABLE = tables.budget_spend
 _INSERT_IF_BUDGET = text(
     "INSERT INTO budget_spend (budget_id, period_start, spent, reserved) "
     "SELECT :id, :start, :spent, :reserved WHERE EXISTS (SELECT 1 FROM budgets WHERE id = :id)")

@@ -46,13 +46,11 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.sql.expression import Executable
 
-from switchboard.db import Database
-from switchboard.db import models as m
+from switchboard.db import Database, tables
 from switchboard.db.upsert import upsert_insert
 from switchboard.services import budgets
 from switchboard.services.budget_ledger import Key, MemoryLedger
@@ -64,7 +62,7 @@ from switchboard.services.principal import Principal
 from switchboard.spec.usage import Usage
 
 log = logging.getLogger(__name__)
-_TABLE = cast(Table, m.BudgetSpend.__table__)
+_TABLE = tables.budget_spend
 WARNING_HEADER = "x-switchboard-warnings"
 _UNSAFE_HEADER = re.compile(r"[^\x20-\x7e]")
 MAX_RESOLVED = 10_000

@@ -19,17 +19,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 
-from switchboard.db import Database, utcnow
-from switchboard.db.models import UsageEvent
+from switchboard.db import Database, tables, utcnow
 from switchboard.services import usage_rollup
 from switchboard.services.metrics import NULL_METRICS, Hooks
 
 log = logging.getLogger("switchboard.usage")
-_EVENTS = cast(Table, UsageEvent.__table__)
+_EVENTS = tables.usage_events
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ def _render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | Literal[
     """How ``switchboard db revision`` writes what Alembic would render for ONE dialect
     (the scratch SQLite database): our column types by their import (Alembic would write
     ``switchboard.db.types.UTCDateTime`` without importing it), and server defaults as
-    the portable expressions the models use (``sa.false()``, ``sa.func.now()``) instead
+    the portable expressions the tables use (``sa.false()``, ``sa.func.now()``) instead
     of SQLite's ``'0'`` and ``(CURRENT_TIMESTAMP)``, which PostgreSQL would refuse or
     read differently. False: Alembic's own rendering."""
     if kind == "type" and type(obj).__module__ == column_types.__name__:
