@@ -9,6 +9,7 @@ fails here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,19 +79,47 @@ from switchboard.db.migrate import ensure_schema
 if sys.argv[1] == "migrate":
     from switchboard.db.engine import Database
     from switchboard.services.seed import seed_catalog
-    from switchboard.services import accounts
+    from switchboard.services import accounts, budgets, rate_limit_rules
+    from switchboard.services.audit import CLI
     async def prepare():
         await ensure_schema()
         db = Database.from_settings()
         await seed_catalog(db)  # a first start seeds once, with every adapter imported
         user = await accounts.create_user(db, "caller", "a long password", role="user")
-        token, _ = await accounts.create_token(db, user.id)
+        token, view = await accounts.create_token(db, user.id)
+        # budgets and a rate-limit rule on the caller, as ``bench --budgets --limits``
+        # runs, so the /v1 answer reads them
+        for scope, ids in (("global", {}), ("user", {"user_id": user.id}),
+                           ("token", {"token_id": view.id})):
+            await budgets.set_budget(db, CLI, scope=scope, amount="1000000",
+                                     period="month", **ids)
+        await rate_limit_rules.set_rule(db, CLI, "user", user.id,
+                                        (2_000_000_000, 2_000_000_000, 1_000_000))
         await db.dispose()
         print(json.dumps({"token": token}))
     asyncio.run(prepare())
     raise SystemExit
+import time, traceback
+import greenlet
+from sqlalchemy import event
+from sqlalchemy.orm import Mapper
 from starlette.testclient import TestClient
 from switchboard.api.app import create_app
+from switchboard.cli import serve
+from switchboard.config import load_settings
+from switchboard.db.models import Base
+configured_by = []  # the stack (our frames) of whatever configured the ORM mappers
+def stack():
+    frames = traceback.format_stack()
+    outer = greenlet.getcurrent().parent  # an async session's work runs in a greenlet
+    if outer is not None and outer.gr_frame is not None:
+        frames = traceback.format_stack(outer.gr_frame) + frames
+    return "".join(f for f in frames if "/switchboard/" in f)
+event.listen(Mapper, "before_configured", lambda: configured_by.append(stack()))
+def mappers():
+    return [mp.class_.__name__ for mp in Base.registry.mappers if mp.configured]
+# what ``switchboard serve`` does before uvicorn starts (an already seeded database)
+asyncio.run(serve._prepare(load_settings()))
 with TestClient(create_app()) as client:
     first = client.post("/v1/chat/completions", json={"model": "x", "messages": []})
     loaded = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
@@ -100,6 +129,20 @@ with TestClient(create_app()) as client:
                          json={"model": "offline-chat",
                                "messages": [{"role": "user", "content": "hello"}]})
     answered = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
+    # the background tasks' first rounds: the usage flush (0.5 s) and its token touch,
+    # the flags' poll (0.5 s), the progress saver (1 s), the revocation stamp (read by
+    # a request once 1 s old); the alert round (every 30 s) is run here directly
+    time.sleep(1.2)
+    again = client.post("/v1/chat/completions",
+                        headers={"authorization": f"Bearer {sys.argv[3]}"},
+                        json={"model": "offline-chat",
+                              "messages": [{"role": "user", "content": "again"}]})
+    state = client.app.state.sb
+    client.portal.call(state.alerts.run_once)
+    time.sleep(0.6)
+    rounds = [again.status_code, state.usage.written, state.revocations.stats.checks > 0,
+              state.flags.reloads]
+    orm = [mappers(), configured_by[:1]]
     from switchboard.services.auto import tasks  # its cue table: compiled on first use
     compiled = tasks._pattern.cache_info().currsize
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
@@ -109,6 +152,7 @@ with TestClient(create_app()) as client:
     me = client.get("/api/me")
     print(json.dumps({"first": first.status_code, "loaded": loaded, "compiled": compiled,
                       "answer": [answer.status_code, answered],
+                      "rounds": rounds, "orm": orm,
                       "messages": [later.status_code, later.json()["type"]],
                       "wire_after": "switchboard.api.anthropic.wire" in sys.modules,
                       "fastapi": [light, fastapi_before, "fastapi" in sys.modules],
@@ -118,8 +162,11 @@ with TestClient(create_app()) as client:
 
 
 def _run(*args: str) -> str:
+    # rate limits on, as ``bench --limits`` runs (none refuses a call)
+    env = {**os.environ, "SWITCHBOARD_RATE_LIMITS": "on", "SWITCHBOARD_RATE_LIMITS_USER":
+           "rpm=2000000000,tpm=2000000000,concurrent=1000000"}
     out = subprocess.run([sys.executable, "-c", _SCRIPT, *args], capture_output=True,
-                         text=True, check=False)
+                         text=True, check=False, env=env)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -139,6 +186,16 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert answered == ["switchboard.providers.offline.provider"], {
         m: DEFERRED[m] for m in answered}
     assert report["compiled"] == 0  # the Auto classifier's regexes: with the first auto call
+    # budgets and limits read, the background tasks' first rounds run (a second answer
+    # after the revocation stamp's second, a usage flush, the flags read, an alert round)
+    again, written, stamp_read, flag_reads = report["rounds"]
+    assert again == 200 and written >= 2 and stamp_read and flag_reads >= 1
+    # none of it configured the ORM's mappers: ``switchboard serve``'s preparation, the
+    # start, the answers and the background rounds read and write through Core
+    configured, stacks = report["orm"]
+    assert configured == [], (
+        "an ORM query or instance on the /v1 path configures all 39 mappers (~1.7 MB): "
+        "use Core on db tables (decision 0235); configured by:\n" + "".join(stacks))
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True
     # FastAPI itself: not imported by the /v1 surfaces nor health, then by the first

@@ -18,8 +18,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from switchboard.db import Database, utcnow
 from switchboard.db.models import ApiToken, SetupToken, User
@@ -28,6 +29,13 @@ from switchboard.security.tokens import generate_token
 from switchboard.services.audit import CLI, Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
 from switchboard.services.revocations import revoking
+
+# Core tables for what a server's start and its /v1 path do here (the setup check, the
+# setup link, the tokens' last use): no ORM query, so the mappers are not configured
+# (decision 0235). One alias per table, to switch to ``db.tables`` when it lands.
+_users = cast(Table, User.__table__)
+_api_tokens = cast(Table, ApiToken.__table__)
+_setup_tokens = cast(Table, SetupToken.__table__)
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 10
@@ -183,8 +191,8 @@ async def _admin_count(session: object) -> int:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     assert isinstance(session, AsyncSession)
-    count = await session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.is_active.is_(True)))
+    count = await session.scalar(select(func.count()).select_from(_users).where(
+        _users.c.role == "admin", _users.c.is_active.is_(True)))
     return int(count or 0)
 
 
@@ -291,7 +299,7 @@ async def touch_tokens(db: Database, used: dict[int, datetime]) -> None:
         return
     async with db.unit_of_work() as session:
         for token_id, when in used.items():
-            await session.execute(update(ApiToken).where(ApiToken.id == token_id)
+            await session.execute(update(_api_tokens).where(_api_tokens.c.id == token_id)
                                   .values(last_used_at=when))
 
 
@@ -315,10 +323,10 @@ async def create_setup_token(db: Database, ttl: timedelta = SETUP_TTL) -> str:
 
     token = generate_token().token
     async with db.unit_of_work() as session:
-        await session.execute(update(SetupToken).where(SetupToken.used_at.is_(None))
+        await session.execute(update(_setup_tokens).where(_setup_tokens.c.used_at.is_(None))
                               .values(used_at=utcnow()))
-        session.add(SetupToken(token_hash=hash_token(token), purpose="admin_setup",
-                               expires_at=utcnow() + ttl))
+        await session.execute(insert(_setup_tokens).values(
+            token_hash=hash_token(token), purpose="admin_setup", expires_at=utcnow() + ttl))
     return token
 
 

@@ -22,13 +22,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 
 from switchboard.db import Database
 from switchboard.db import models as m
 from switchboard.services import usage_rollup
 from switchboard.services.budgets import BudgetState
+
+# Core tables: every server's alert evaluator runs these reads each round; on the ORM's
+# attributes they would configure all the mappers (decision 0235)
+_usage_events = cast(Table, m.UsageEvent.__table__)
+_provider_keys = cast(Table, m.ProviderKey.__table__)
+_providers = cast(Table, m.Provider.__table__)
+_alert_signals = cast(Table, m.AlertSignal.__table__)
+_audit_log = cast(Table, m.AuditLog.__table__)
 
 _PERIODS = {"day": "daily", "week": "weekly", "month": "monthly"}
 MAX_WINDOW = 3600
@@ -141,7 +150,7 @@ async def _budget(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _error_rate(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    e = m.UsageEvent
+    e = _usage_events.c
     query = (select(e.provider, func.count(),
                     func.sum(case((e.status == "error", 1), else_=0)))
              .where(e.created_at >= _since(ctx, rule), e.created_at <= ctx.now)
@@ -160,7 +169,7 @@ async def _error_rate(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _latency(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    e = m.UsageEvent
+    e = _usage_events.c
     bounds = usage_rollup.LATENCY_BOUNDS_MS
     bucket = case(*((e.latency_ms < bound, index) for index, bound in enumerate(bounds)),
                   else_=len(bounds))
@@ -186,9 +195,10 @@ async def _latency(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _keys(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    k, p = m.ProviderKey, m.Provider
+    k, p = _provider_keys.c, _providers.c
     horizon = ctx.now + timedelta(days=rule.threshold)
-    query = (select(k.id, k.label, k.expires_at, p.name).join(p, p.id == k.provider_id)
+    query = (select(k.id, k.label, k.expires_at, p.name)
+             .select_from(_provider_keys.join(_providers, p.id == k.provider_id))
              .where(k.enabled.is_(True), k.expires_at.is_not(None), k.expires_at <= horizon)
              .order_by(k.expires_at).limit(MAX_SUBJECTS))
     async with ctx.db.unit_of_work(read_only=True) as session:
@@ -207,8 +217,9 @@ async def _keys(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _rejected(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    k, p = m.ProviderKey, m.Provider
-    query = (select(k.id, k.label, k.failed_at, p.name).join(p, p.id == k.provider_id)
+    k, p = _provider_keys.c, _providers.c
+    query = (select(k.id, k.label, k.failed_at, p.name)
+             .select_from(_provider_keys.join(_providers, p.id == k.provider_id))
              .where(k.enabled.is_(True), k.failed_at.is_not(None))
              .order_by(k.failed_at).limit(MAX_SUBJECTS))
     async with ctx.db.unit_of_work(read_only=True) as session:
@@ -220,7 +231,7 @@ async def _rejected(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _breakers(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    s = m.AlertSignal
+    s = _alert_signals.c
     query = (select(s.subject, func.count(), func.max(s.detail))
              .where(s.kind == SIGNAL_BREAKER_OPEN, s.created_at >= _since(ctx, rule),
                     s.created_at <= ctx.now)
@@ -241,7 +252,7 @@ async def _breakers(ctx: Context, rule: RuleSettings) -> list[Finding]:
 
 
 async def _usage_behind(ctx: Context, rule: RuleSettings) -> list[Finding]:
-    s = m.AlertSignal
+    s = _alert_signals.c
     since = _since(ctx, rule)
     query = (select(s.kind, func.max(s.value), func.count())
              .where(s.kind.in_((SIGNAL_USAGE_BACKLOG, SIGNAL_USAGE_FAILED)),
@@ -268,7 +279,7 @@ async def _failed_logins(ctx: Context, rule: RuleSettings) -> list[Finding]:
     """Failed logins per name tried, from the audit trail (``auth.login_failed``: the
     name, never the password), over the window; the login throttle has already slowed
     each name and address, so what reaches this count is a persistent attempt."""
-    a = m.AuditLog
+    a = _audit_log.c
     query = (select(a.actor, func.count(), func.count(func.distinct(a.address)))
              .where(a.action == "auth.login_failed", a.created_at >= _since(ctx, rule),
                     a.created_at <= ctx.now)

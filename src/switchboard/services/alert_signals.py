@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete, insert
 
 from switchboard.db import Database
 from switchboard.db import models as m
@@ -43,6 +45,21 @@ MAX_DETAIL = 300
 
 Now = Callable[[], datetime]
 
+_alert_signals = cast(Table, m.AlertSignal.__table__)
+"""Core: the signals are written and pruned by every server's background rounds; ORM
+instances would configure all the mappers (decision 0235)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One ``alert_signals`` row waiting to be written."""
+
+    kind: str
+    subject: str
+    value: float
+    created_at: datetime
+    detail: str | None = None
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -54,7 +71,7 @@ class SignalReporter:
     def __init__(self, db: Database, *, now: Now = utc_now) -> None:
         self.db = db
         self.now = now
-        self._queued: deque[m.AlertSignal] = deque(maxlen=MAX_QUEUED)
+        self._queued: deque[Signal] = deque(maxlen=MAX_QUEUED)
         self._usage: UsageRecorder | None = None
         self._failures_seen = 0
         self._last_backlog: datetime | None = None
@@ -79,7 +96,7 @@ class SignalReporter:
 
     def breaker_opened(self, provider: str, key_id: str | None, reason: str | None) -> None:
         subject = provider if key_id is None else f"{provider} (key {key_id})"
-        self._queued.append(m.AlertSignal(
+        self._queued.append(Signal(
             kind=SIGNAL_BREAKER_OPEN, subject=provider, value=1.0,
             detail=(reason or subject)[:MAX_DETAIL], created_at=self.now()))
 
@@ -89,15 +106,15 @@ class SignalReporter:
             return
         now = self.now()
         if usage.failures > self._failures_seen:
-            self._queued.append(m.AlertSignal(
+            self._queued.append(Signal(
                 kind=SIGNAL_USAGE_FAILED, subject="usage",
                 value=float(usage.failures - self._failures_seen), created_at=now))
             self._failures_seen = usage.failures
         if usage.pending >= BACKLOG_FLOOR and (
                 self._last_backlog is None or now - self._last_backlog >= BACKLOG_EVERY):
             self._last_backlog = now
-            self._queued.append(m.AlertSignal(kind=SIGNAL_USAGE_BACKLOG, subject="usage",
-                                              value=float(usage.pending), created_at=now))
+            self._queued.append(Signal(kind=SIGNAL_USAGE_BACKLOG, subject="usage",
+                                       value=float(usage.pending), created_at=now))
 
     async def flush(self) -> None:
         """Write what was queued (kept for the next try when the database refuses)."""
@@ -108,9 +125,7 @@ class SignalReporter:
         self._queued.clear()
         try:
             async with self.db.unit_of_work() as session:
-                session.add_all([m.AlertSignal(kind=r.kind, subject=r.subject, value=r.value,
-                                               detail=r.detail, created_at=r.created_at)
-                                 for r in rows])
+                await session.execute(insert(_alert_signals), [asdict(r) for r in rows])
         except Exception:
             log.warning("writing %d alert signals failed; will retry", len(rows))
             self._queued.extendleft(reversed(rows))  # before the newer ones, bounded
@@ -119,5 +134,5 @@ class SignalReporter:
 async def prune(db: Database, now: datetime) -> None:
     """Delete signals no rule reads any more (called by the evaluator)."""
     async with db.unit_of_work() as session:
-        await session.execute(delete(m.AlertSignal)
-                              .where(m.AlertSignal.created_at < now - KEEP))
+        await session.execute(delete(_alert_signals)
+                              .where(_alert_signals.c.created_at < now - KEEP))

@@ -31,9 +31,9 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
@@ -53,6 +53,13 @@ from switchboard.services.audit import Actor, record
 from switchboard.services.errors import NotFound, ValidationFailed
 
 log = logging.getLogger("switchboard.alerts")
+
+# Core tables: a quiet round (nothing opened, resolved or due) reads and writes in Core
+# only, so every server's evaluator leaves the ORM's mappers unconfigured (decision 0235);
+# the ORM serves an alert's opening, resolution and delivery.
+_alert_rules = cast(Table, m.AlertRule.__table__)
+_alerts = cast(Table, m.Alert.__table__)
+_deliveries = cast(Table, m.AlertDelivery.__table__)
 
 LOCK_KEY = zlib.crc32(b"switchboard.alerts")
 INTERVAL = 30.0
@@ -75,11 +82,6 @@ def utc_now() -> datetime:
 # -- rule settings ------------------------------------------------------------------------
 
 
-def _settings(row: m.AlertRule) -> RuleSettings:
-    return RuleSettings(row.kind, row.enabled, row.threshold, row.window_seconds,
-                        row.min_requests)
-
-
 async def _seeded(session: AsyncSession) -> dict[str, m.AlertRule]:
     """The rules' rows, adding any rule that has none yet with its defaults (a new rule
     shipped in an upgrade appears switched on with its defaults)."""
@@ -93,6 +95,25 @@ async def _seeded(session: AsyncSession) -> dict[str, m.AlertRule]:
             session.add(rows[kind])
     await session.flush()
     return rows
+
+
+async def _rule_settings(session: AsyncSession) -> list[RuleSettings]:
+    """What ``_seeded`` gives the round, in Core: the rules' rows (a rule with none yet
+    added with its defaults), in the same order."""
+    r = _alert_rules.c
+    found = [RuleSettings(row.kind, row.enabled, row.threshold, row.window_seconds,
+                          row.min_requests) for row in await session.execute(
+        select(r.kind, r.enabled, r.threshold, r.window_seconds, r.min_requests))]
+    have = {s.kind for s in found}
+    for kind, info in RULES.items():
+        if kind not in have:
+            d = info.default
+            await session.execute(insert(_alert_rules).values(
+                kind=kind, enabled=d.enabled, threshold=d.threshold,
+                window_seconds=d.window_seconds, min_requests=d.min_requests))
+            found.append(RuleSettings(kind, d.enabled, d.threshold, d.window_seconds,
+                                      d.min_requests))
+    return found
 
 
 def rule_view(row: m.AlertRule) -> dict[str, Any]:
@@ -253,14 +274,16 @@ class Evaluator:
                                                {"k": LOCK_KEY})
                     if not got:
                         return None
-                rules = [_settings(r) for r in (await _seeded(session)).values()]
+                rules = await _rule_settings(session)
                 findings, failed = await self._findings(rules, now)
                 result.errors = sorted(failed)
-                open_rows = (await session.execute(
-                    select(m.Alert).where(m.Alert.resolved_at.is_(None)))).scalars().all()
-                _reconcile(session, open_rows, findings, failed, now, result)
-                await session.flush()
-                await self._queue(session, result, now)
+                if findings or await session.scalar(select(_alerts.c.id).where(
+                        _alerts.c.resolved_at.is_(None)).limit(1)) is not None:
+                    open_rows = (await session.execute(select(m.Alert).where(
+                        m.Alert.resolved_at.is_(None)))).scalars().all()
+                    _reconcile(session, open_rows, findings, failed, now, result)
+                    await session.flush()
+                    await self._queue(session, result, now)
                 claimed = await self._claim(session, now)
             for delivery, channel, alert in claimed:
                 await self._deliver(delivery, channel, alert)
@@ -299,6 +322,9 @@ class Evaluator:
 
     async def _claim(self, session: AsyncSession, now: datetime
                      ) -> list[tuple[m.AlertDelivery, m.AlertChannel, m.Alert]]:
+        due = (_deliveries.c.status == "pending", _deliveries.c.next_at <= now)
+        if await session.scalar(select(_deliveries.c.id).where(*due).limit(1)) is None:
+            return []  # nothing to send: no ORM query (decision 0235)
         d = m.AlertDelivery
         rows = (await session.execute(
             select(d, m.AlertChannel, m.Alert)

@@ -37,9 +37,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database, utcnow
@@ -58,6 +59,10 @@ from switchboard.spec import (
 )
 
 log = logging.getLogger("switchboard.chat.progress")
+
+_messages = cast(Table, m.Message.__table__)
+"""Core for what every server does here (the start's search for abandoned answers, the
+progress writes): an ORM query would configure all the mappers (decision 0235)."""
 
 CRASHED = "interrupted by a crash"
 CRASH_CODE = "interrupted"
@@ -160,13 +165,14 @@ class AnswerProgress:
         if not changed and not quiet:
             return 0
         now = utcnow()
-        mine = m.Message.writer == self.writer
+        c = _messages.c
+        mine = c.writer == self.writer
         async with self.db.unit_of_work() as session:
             for message_id, parts in changed:
-                await session.execute(update(m.Message).where(m.Message.id == message_id, mine)
+                await session.execute(update(_messages).where(c.id == message_id, mine)
                                       .values(parts=parts, progress_at=now))
             if quiet:
-                await session.execute(update(m.Message).where(m.Message.id.in_(quiet), mine)
+                await session.execute(update(_messages).where(c.id.in_(quiet), mine)
                                       .values(progress_at=now))
         for live, events in covered:  # written: a failed write is retried next tick
             live.saved = events
@@ -246,8 +252,16 @@ async def close_abandoned(db: Database, *, me: str, stale_after: float, price: P
     closed: list[int] = []
     records: list[UsageRecord] = []
     async with db.unit_of_work() as session:
+        # Who is writing, in Core: at nearly every start no writer is dead, and the ORM
+        # (its mappers configured by a first query) is only needed to close answers
+        c = _messages.c
+        dead = [row.id for row in (await session.execute(
+            select(c.id, c.writer, c.progress_at).where(c.writer.is_not(None))))
+            if writer_is_dead(row.writer, row.progress_at, me=me, now=now,
+                              stale_after=stale_after)]
         rows = (await session.scalars(
-            select(m.Message).where(m.Message.writer.is_not(None)))).all()
+            select(m.Message).where(m.Message.id.in_(dead), m.Message.writer.is_not(None))
+            .order_by(m.Message.id))).all() if dead else []
         for row in rows:
             assert row.writer is not None
             if not writer_is_dead(row.writer, row.progress_at, me=me, now=now,

@@ -19,14 +19,17 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
+
+_audit_log = cast(Table, m.AuditLog.__table__)
+"""Core for ``latest_id``, the catalog stamp every /v1 server reads (decision 0235)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,7 @@ def record(
 
 async def latest_id(session: AsyncSession) -> int:
     """The newest audit row id (0 when empty): a cheap, cross-process catalog stamp."""
-    return int((await session.scalar(select(func.max(m.AuditLog.id)))) or 0)
+    return int((await session.scalar(select(func.max(_audit_log.c.id)))) or 0)
 
 
 async def list_entries(

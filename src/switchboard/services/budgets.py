@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from typing import cast
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, Table, select, tuple_
 
 from switchboard.db import Database
 from switchboard.db import models as m
@@ -36,6 +37,13 @@ NANOS_PER_USD = 1_000_000_000
 MAX_AMOUNT = Decimal(1_000_000_000)
 """Larger amounts are a typo, and would not fit the counters' arithmetic comfortably."""
 SCOPES = ("global", "user", "token")
+
+# Core tables: ``_definitions`` is read by a /v1 server's first call (the cached book) and
+# by the alert evaluator; an ORM query would configure all the mappers (decision 0235)
+_budgets = cast(Table, m.Budget.__table__)
+_users = cast(Table, m.User.__table__)
+_api_tokens = cast(Table, m.ApiToken.__table__)
+_budget_spend = cast(Table, m.BudgetSpend.__table__)
 
 
 def to_nanos(usd: Decimal, *, up: bool = False) -> int:
@@ -156,14 +164,16 @@ async def _load(db: Database) -> Book:
 
 async def _definitions(db: Database, where: Iterable[ColumnElement[bool]] = ()
                        ) -> list[Definition]:
-    query = (select(m.Budget, m.User.username, m.ApiToken.name, m.ApiToken.user_id)
-             .outerjoin(m.User, m.User.id == m.Budget.user_id)
-             .outerjoin(m.ApiToken, m.ApiToken.id == m.Budget.api_token_id)
-             .where(*where).order_by(m.Budget.id))
+    b, u, t = _budgets.c, _users.c, _api_tokens.c
+    query = (select(_budgets, u.username, t.name.label("token_name"))
+             .select_from(_budgets.outerjoin(_users, u.id == b.user_id)
+                          .outerjoin(_api_tokens, t.id == b.api_token_id))
+             .where(*where).order_by(b.id))
     async with db.unit_of_work(read_only=True) as session:
         rows = (await session.execute(query)).all()
     out = []
-    for budget, username, token_name, _owner in rows:
+    for budget in rows:
+        username, token_name = budget.username, budget.token_name
         if budget.scope == "global":
             label = "everyone"
         elif budget.scope == "user":
@@ -214,10 +224,10 @@ async def states(db: Database, definitions: list[Definition], *, now: float,
     if definitions:
         keys = [(d.id, windows[d.id].start) for d in definitions]
         async with db.unit_of_work(read_only=True) as session:
+            s = _budget_spend.c
             rows = await session.execute(
-                select(m.BudgetSpend.budget_id, m.BudgetSpend.period_start,
-                       m.BudgetSpend.spent, m.BudgetSpend.reserved)
-                .where(tuple_(m.BudgetSpend.budget_id, m.BudgetSpend.period_start).in_(keys)))
+                select(s.budget_id, s.period_start, s.spent, s.reserved)
+                .where(tuple_(s.budget_id, s.period_start).in_(keys)))
             for budget_id, start, spent, reserved in rows:
                 counters[(budget_id, start)] = (spent, reserved)
     out = []
@@ -237,10 +247,10 @@ async def budgets_of(db: Database, user_id: int, *, now: float,
                      timezone: str) -> list[BudgetState]:
     """The budgets that limit ``user_id``'s calls: everyone's, the user's own, and those
     of the user's API tokens (what the user sees in their settings)."""
-    token_ids = select(m.ApiToken.id).where(m.ApiToken.user_id == user_id)
+    b, t = _budgets.c, _api_tokens.c
+    token_ids = select(t.id).where(t.user_id == user_id)
     found = await _definitions(db, [
-        (m.Budget.scope == "global") | (m.Budget.user_id == user_id)
-        | m.Budget.api_token_id.in_(token_ids)])
+        (b.scope == "global") | (b.user_id == user_id) | b.api_token_id.in_(token_ids)])
     return await states(db, found, now=now, timezone=timezone)
 
 
@@ -279,12 +289,12 @@ async def set_budget(db: Database, actor: audit.Actor, *, scope: str, amount: ob
         audit.record(session, actor, action, target_type="budget", target_id=budget_id,
                      details={"subject": subject, "period": period, "soft": soft,
                               "amount": str(value)})
-    return (await _definitions(db, [m.Budget.id == budget_id]))[0]
+    return (await _definitions(db, [_budgets.c.id == budget_id]))[0]
 
 
 async def remove_budget(db: Database, actor: audit.Actor, budget_id: int) -> Definition:
     """Delete a budget (its spend history goes with it). Returns what was removed."""
-    found = await _definitions(db, [m.Budget.id == budget_id])
+    found = await _definitions(db, [_budgets.c.id == budget_id])
     if not found:
         raise NotFound(f"no budget with id {budget_id}")
     async with catalog_write(db, f"removing budget {budget_id}") as session:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import RoleLimits
@@ -32,6 +32,10 @@ from switchboard.services.principal import Principal
 from switchboard.services.rate_limiter import Check, Limits
 from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope, catalog_write
+
+_rate_limit_rules = cast(Table, m.RateLimitRule.__table__)
+"""Core for ``_read``, the overrides a /v1 server reads with its first call: an ORM
+query would configure all the mappers (decision 0235)."""
 
 Scope = Literal["role", "user", "token"]
 MAX_LIMIT = 2**31 - 1
@@ -122,7 +126,7 @@ async def _read(db: Database) -> Rules:
     users: dict[int, Triple] = {}
     tokens: dict[int, Triple] = {}
     async with db.unit_of_work(read_only=True) as session:
-        for row in await session.scalars(select(m.RateLimitRule)):
+        for row in await session.execute(select(_rate_limit_rules)):
             triple = (row.requests_per_minute, row.tokens_per_minute, row.concurrent)
             if row.scope == "role" and row.role is not None:
                 roles[row.role] = triple

@@ -23,10 +23,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
@@ -42,6 +42,12 @@ from switchboard.services.transactions import cache_scope
 from switchboard.services.validation import installed_kinds
 from switchboard.services.views import ModelView
 from switchboard.spec.provider import ProviderConfig
+
+# Core tables: the registry is built at every server start; an ORM query (with its
+# ``selectin`` relationships) would configure all the mappers for it (decision 0235)
+_providers = cast(Table, m.Provider.__table__)
+_provider_models = cast(Table, m.ProviderModel.__table__)
+_provider_keys = cast(Table, m.ProviderKey.__table__)
 
 
 class DatabaseRegistry(Registry):
@@ -86,14 +92,16 @@ class _Opener:
         return self.vault.get().open(self.provider_id, self.ciphertext, label=self.what)
 
 
-def _pool(db: Database, vault: _LazyVault, row: m.Provider) -> KeyPool:
+def _pool(db: Database, vault: _LazyVault, row: Row[Any],
+          keys: list[Row[Any]]) -> KeyPool:
+    """The key pool of provider ``row`` from its ``provider_keys`` rows, in id order."""
     return KeyPool(row.name, [PoolKey(
         id=k.id, label=k.label, last4=k.last4, weight=k.weight, rpm=k.rpm, tpm=k.tpm,
         enabled=k.enabled, expires_at=k.expires_at, failed=k.failed_at is not None,
         set_at=k.set_at,
         open=_Opener(vault, row.id, f"provider {row.name!r} (key {k.label!r})",
                      k.ciphertext.decode("ascii")),
-    ) for k in row.keys], events=DatabaseKeyEvents(db))
+    ) for k in keys], events=DatabaseKeyEvents(db))
 
 
 async def load_registry(db: Database) -> DatabaseRegistry:
@@ -116,15 +124,28 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
     vault = _LazyVault()
     default_ref: str | None = None
     async with db.unit_of_work(read_only=True) as session:
-        rows = (await session.scalars(select(m.Provider).order_by(m.Provider.name))).all()
+        # three reads, grouped here as the relationships grouped them (models and keys
+        # in id order)
+        rows = (await session.execute(
+            select(_providers).order_by(_providers.c.name))).all()
+        models_of: dict[int, list[Row[Any]]] = {}
+        for x in await session.execute(
+                select(_provider_models).order_by(_provider_models.c.id)):
+            models_of.setdefault(x.provider_id, []).append(x)
+        keys_of: dict[int, list[Row[Any]]] = {}
+        for k in await session.execute(
+                select(_provider_keys).order_by(_provider_keys.c.id)):
+            keys_of.setdefault(k.provider_id, []).append(k)
         for row in rows:
-            models = [ModelView.of(x) for x in row.models if x.is_enabled]
+            all_models = models_of.get(row.id, [])
+            keys = keys_of.get(row.id, [])
+            models = [ModelView.of(x) for x in all_models if x.is_enabled]
             unavailable = {x.model_sdk_id: "is disabled by an administrator"
-                           for x in row.models if not x.is_enabled}
+                           for x in all_models if not x.is_enabled}
             for removed in row.removed_models or []:
                 unavailable.setdefault(
                     removed, "was removed from the catalog by an administrator")
-            for x in row.models:
+            for x in all_models:
                 if x.is_default:
                     default_ref = f"{row.name}:{x.model_sdk_id}"
             # The kind's declaration, not its class: a row's adapter is imported when its
@@ -142,15 +163,15 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
                 unavailable=unavailable,
                 fallbacks={x.model_sdk_id: tuple(x.fallbacks) for x in models if x.fallbacks},
             ))
-            if row.keys:
-                pools[row.name] = _pool(db, vault, row)
+            if keys:
+                pools[row.name] = _pool(db, vault, row, keys)
     from switchboard.registry.environment import environment_instances
 
     instances.extend(environment_instances(kinds, exclude={i.name for i in instances}))
     return DatabaseRegistry(kinds, instances, default_ref, pools, version)
 
 
-def _config(config_cls: type[ProviderConfig] | None, row: m.Provider) -> ProviderConfig:
+def _config(config_cls: type[ProviderConfig] | None, row: Row[Any]) -> ProviderConfig:
     """The row as the kind's ``Config`` (without the key). A row the kind refuses (a
     setting removed in a newer version, say) is kept as a plain config so the registry
     reports it when the provider is used, instead of failing the whole catalog."""
@@ -163,7 +184,7 @@ def _config(config_cls: type[ProviderConfig] | None, row: m.Provider) -> Provide
 
 
 def _default_model(
-    kind_default: str | None, row: m.Provider, models: list[ModelView]
+    kind_default: str | None, row: Row[Any], models: list[ModelView]
 ) -> str | None:
     """The provider's own default (for ``provider:`` refs): the global default if it is
     one of its models, else the kind's default if enabled here, else its first model."""

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Row
 
 from switchboard.db import models as m
 from switchboard.registry.keypool import PROCESS_LEDGER, key_ref
@@ -54,7 +55,9 @@ class ModelView(_View):
     image: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, row: m.ProviderModel) -> ModelView:
+    def of(cls, row: m.ProviderModel | Row[Any]) -> ModelView:
+        """From an ORM row or a Core row of ``provider_models`` (the registry's build,
+        decision 0235): the same attributes."""
         return cls(
             id=row.id,
             provider_id=row.provider_id,
