@@ -21,12 +21,13 @@ _BASE = {"spec"}
 ALLOWED: dict[str, set[str]] = {
     "spec": set(),
     "logs": set(),
+    "packages": set(),
     "upstream": _BASE,
     "providers": _BASE | {"upstream"},
     "pricing": _BASE,
     "config": _BASE,
     "security": _BASE,
-    "db": _BASE | {"config"},
+    "db": _BASE | {"config", "packages"},
     "registry": _BASE | {"upstream", "providers", "pricing"},
 }
 _BELOW_SERVICES = set(ALLOWED) | set().union(*ALLOWED.values())

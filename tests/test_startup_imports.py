@@ -61,6 +61,11 @@ DEFERRED = {
     "argon2": "~0.5 MB resident with its CFFI bindings: the first password "
               "(security.password_pool imports security.passwords then)",
     "switchboard.security.passwords": "the same",
+    # the ORM: with the first ORM query, session or REST request (decisions 0236, 0237)
+    "sqlalchemy.orm": "~6 MB resident: SQLAlchemy's ORM, imported with the first session "
+                      "(db.engine.create_sessionmaker) or mapped class (decision 0237)",
+    "switchboard.db.orm": "~4 MB resident, ~1.7 MB more once configured: the mapped "
+                          "classes, imported when db.models is first read (decision 0236)",
     # the tool loop and the built-in tools: with the first request that runs a tool
     # (server_tools on /v1, a web-chat turn with tools, the tools page; decision 0223)
     **{f"switchboard.{name}": "the tool loop and the built-in tools (~0.6 MB): "
@@ -101,23 +106,28 @@ if sys.argv[1] == "migrate":
     raise SystemExit
 import time, traceback
 import greenlet
-from sqlalchemy import event
-from sqlalchemy.orm import Mapper
 from starlette.testclient import TestClient
 from switchboard.api.app import create_app
 from switchboard.cli import serve
 from switchboard.config import load_settings
-from switchboard.db.models import Base
-configured_by = []  # the stack (our frames) of whatever configured the ORM mappers
+orm_loaded_by = []  # the stack (our frames) of whatever imported the ORM
 def stack():
     frames = traceback.format_stack()
     outer = greenlet.getcurrent().parent  # an async session's work runs in a greenlet
     if outer is not None and outer.gr_frame is not None:
         frames = traceback.format_stack(outer.gr_frame) + frames
     return "".join(f for f in frames if "/switchboard/" in f)
-event.listen(Mapper, "before_configured", lambda: configured_by.append(stack()))
+class WhoImportsTheOrm:
+    def find_spec(self, name, path, target=None):
+        if name in ("switchboard.db.orm", "sqlalchemy.orm"):
+            orm_loaded_by.append(name + ": " + stack())
+        return None
+sys.meta_path.insert(0, WhoImportsTheOrm())
 def mappers():
-    return [mp.class_.__name__ for mp in Base.registry.mappers if mp.configured]
+    orm = sys.modules.get("switchboard.db.orm")
+    if orm is None:
+        return []
+    return [mp.class_.__name__ for mp in orm.Base.registry.mappers if mp.configured]
 # what ``switchboard serve`` does before uvicorn starts (an already seeded database)
 asyncio.run(serve._prepare(load_settings()))
 with TestClient(create_app()) as client:
@@ -142,7 +152,9 @@ with TestClient(create_app()) as client:
     time.sleep(0.6)
     rounds = [again.status_code, state.usage.written, state.revocations.stats.checks > 0,
               state.flags.reloads]
-    orm = [mappers(), configured_by[:1]]
+    orm = [mappers(),
+           [m for m in ("switchboard.db.orm", "sqlalchemy.orm") if m in sys.modules],
+           orm_loaded_by[:2]]
     from switchboard.services.auto import tasks  # its cue table: compiled on first use
     compiled = tasks._pattern.cache_info().currsize
     later = client.post("/v1/messages", json={"model": "x", "max_tokens": 1, "messages": []})
@@ -192,10 +204,16 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert again == 200 and written >= 2 and stamp_read and flag_reads >= 1
     # none of it configured the ORM's mappers: ``switchboard serve``'s preparation, the
     # start, the answers and the background rounds read and write through Core
-    configured, stacks = report["orm"]
+    configured, orm_loaded, importers = report["orm"]
     assert configured == [], (
         "an ORM query or instance on the /v1 path configures all 39 mappers (~1.7 MB): "
-        "use Core on db tables (decision 0235); configured by:\n" + "".join(stacks))
+        "use Core on db tables (decision 0235)")
+    # nor imported the ORM classes at all (~4 MB): ``m.Provider`` read on the path, or a
+    # ``from switchboard.db.models import Provider`` at the top of a module it imports
+    assert orm_loaded == [], (
+        "the ORM (our classes, or SQLAlchemy's session and mappers) was imported on the "
+        "/v1 path: use db.tables and db.transaction() there, m.<Class> and sessions only "
+        "in functions of REST paths (decisions 0236, 0237); by:\n" + "\n".join(importers))
     # the deferred surface still answers, in its own error shape, once asked
     assert report["messages"] == [401, "error"] and report["wire_after"] is True
     # FastAPI itself: not imported by the /v1 surfaces nor health, then by the first

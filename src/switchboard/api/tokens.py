@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
-from switchboard.db import Database
-from switchboard.db.models import ApiToken, User
+from switchboard.db import Database, tables
 from switchboard.security.tokens import checked_token_digest, looks_like_token
 from switchboard.services.principal import Principal as Principal  # re-exported for the surfaces
 from switchboard.services.revocations import RevocationWatch
 
 # Core tables: the token check is on every /v1 server's path, and an ORM query would
 # configure all the mappers for it (decision 0235)
-_api_tokens = cast(Table, ApiToken.__table__)
-_users = cast(Table, User.__table__)
+_api_tokens = tables.api_tokens
+_users = tables.users
 
 
 class TokenAuthenticator:
@@ -74,9 +72,9 @@ class TokenAuthenticator:
         return principal
 
     async def _load(self, digest: str) -> tuple[Principal | None, datetime | None]:
-        async with self.db.session() as session:
+        async with self.db.transaction(read_only=True) as conn:
             t, u = _api_tokens.c, _users.c
-            row = (await session.execute(
+            row = (await conn.execute(
                 select(t.id, t.expires_at, t.revoked_at, u.id, u.username, u.role,
                        u.is_active)
                 .select_from(_api_tokens.join(_users, u.id == t.user_id))

@@ -7,9 +7,8 @@ multi-process supervisors and with them ``multiprocessing``. A one-process
 resident for the server's whole life: ~1.4 MB and 27 modules of the 75 MB idle budget of
 issue 12.
 
-So this module registers the ``uvicorn`` package in ``sys.modules`` without running its
-``__init__`` (``importlib.util.module_from_spec`` makes the package object, with its
-``__path__``, and leaves it unexecuted) and then imports the two modules a server needs,
+So this module registers the ``uvicorn`` package without running its ``__init__``
+(``switchboard.packages.unexecuted``) and then imports the two modules a server needs,
 ``uvicorn.config`` and ``uvicorn.server``, which import the rest they use (protocols, loop,
 lifespan) by their own module paths. The package's public names a submodule reads from
 the package itself are set on it: ``uvicorn.lifespan.on`` does ``from uvicorn import
@@ -26,30 +25,15 @@ moves what ``__init__`` must provide fails there, not in production.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
+from switchboard.packages import unexecuted
 
-
-def _package() -> ModuleType:
-    """The ``uvicorn`` package module, registered unexecuted unless already imported."""
-    loaded = sys.modules.get("uvicorn")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.find_spec("uvicorn")
-    if spec is None or spec.submodule_search_locations is None:
-        raise ImportError("uvicorn is not installed: reinstall Switchboard (pip install .)")
-    package = importlib.util.module_from_spec(spec)
-    sys.modules["uvicorn"] = package
-    return package
-
-
-_UVICORN = _package()
+_UVICORN = unexecuted("uvicorn")
 
 from uvicorn.config import STARTUP_FAILURE, Config  # noqa: E402  (after the registration)
 from uvicorn.server import Server  # noqa: E402
 
-# Names uvicorn's own modules import from the package (``from uvicorn import Config``).
+# Names uvicorn's own modules import from the package (``from uvicorn import Config``):
+# set, so reading them does not run the package's ``__init__``.
 setattr(_UVICORN, "Config", Config)  # noqa: B010  (a module object: mypy cannot see it)
 setattr(_UVICORN, "Server", Server)  # noqa: B010
 

@@ -10,7 +10,6 @@ Typical use in a process::
     await db.dispose()                     # at shutdown
 """
 
-from switchboard.db import audit_chain as _audit_chain  # noqa: F401  (its flush listener)
 from switchboard.db.engine import (
     Database,
     create_engine,

@@ -15,9 +15,9 @@ the chain (1, 2, ...) — not the database id, which is assigned at insert and m
 after a rolled-back transaction. The first row's ``prev_hash`` is ``GENESIS``. Anyone
 can recompute it with a few lines of any language.
 
-The chain is computed when a session flushes new ``AuditLog`` rows (``_chain``, a
-``before_flush`` listener registered when ``switchboard.db`` is imported, so no code path
-can add an unchained row through the ORM): it numbers and hashes the new rows in the
+The chain is computed when a session flushes new ``AuditLog`` rows (``chain``, a
+``before_flush`` listener that ``db.orm`` registers with the mapped classes, so no code
+path can add an unchained row through the ORM): it numbers and hashes the new rows in the
 order they were added, moves the head and inserts the rows, all in the caller's
 transaction.
 
@@ -52,13 +52,12 @@ import logging
 import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
     Engine,
     bindparam,
-    event,
     insert,
     literal_column,
     select,
@@ -66,11 +65,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from switchboard.db import models as m
 from switchboard.db import tables
 from switchboard.db.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +196,7 @@ def _follow_trigger(conn: Connection) -> bool:
                                literal_column("name") == FOLLOW_TRIGGER)).first() is not None
 
 
-@event.listens_for(Session, "before_flush")
-def _chain(session: Session, _context: Any, _instances: Any) -> None:
+def chain(session: Session, _context: Any, _instances: Any) -> None:
     """Number, hash and insert the audit rows about to be flushed; move the head."""
     rows = _new_rows(session)
     if not rows:

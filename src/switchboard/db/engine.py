@@ -1,5 +1,12 @@
 """The async engine, session factory and unit of work.
 
+Two ways to run a transaction: ``Database.unit_of_work()`` gives an ORM ``AsyncSession``
+(the REST API, the CLI: objects, relationships), ``Database.transaction()`` a Core
+``AsyncConnection`` (the ``/v1`` path, the start-up and the background rounds: Core
+statements on ``db.tables``). Same commit / rollback and SQLite locking rules for both. The
+session machinery (``sqlalchemy.orm``, ~6 MB resident) is imported with the first session:
+a server that only answers ``/v1`` never loads it (decision 0237).
+
 One ``Database`` per process (the server creates it at startup and keeps it in app state):
 engines own connection pools, so creating one per request would throw the pool away.
 
@@ -31,25 +38,23 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError, OperationalError
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
 from sqlalchemy.pool import NullPool, PoolResetState
 from sqlalchemy.util import await_only
 
 from switchboard.config import Settings, load_settings, normalise_database_url
+from switchboard.db.asyncio_engine import AsyncConnection, AsyncEngine, create_async_engine
 from switchboard.db.errors import InvalidValue
 from switchboard.db.ids import MAX_ID
 from switchboard.db.problems import bad_url, cannot_connect
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_BEGIN_OPTION = "sqlite_begin"
@@ -310,7 +315,12 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, foreign_keys: bool,
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (an async session cannot
-    lazily refresh an expired attribute)."""
+    lazily refresh an expired attribute).
+
+    Imports the async session, and with it ``sqlalchemy.orm``, here rather than with this
+    module: see the module doc (decision 0237)."""
+    from sqlalchemy.ext.asyncio.session import async_sessionmaker
+
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
@@ -337,12 +347,33 @@ async def unit_of_work(
         yield session
 
 
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, *, read_only: bool = False,
+                      ) -> AsyncIterator[AsyncConnection]:
+    """One transaction on a Core connection, with ``unit_of_work``'s rules: commit when
+    the block ends normally, roll back if it raises; on SQLite a writing one starts with
+    ``BEGIN IMMEDIATE`` and ``read_only=True`` with a plain ``BEGIN`` (see there)."""
+    async with engine.connect() as conn:
+        if not read_only and engine.dialect.name == "sqlite":
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        async with conn.begin():
+            yield conn
+
+
 class Database:
-    """An engine and its session factory: create one per process, ``dispose()`` at exit."""
+    """An engine and its session factory: create one per process, ``dispose()`` at exit.
+
+    The session factory is made with the first session (``sqlalchemy.orm`` with it)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessionmaker = create_sessionmaker(engine)
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessionmaker is None:
+            self._sessionmaker = create_sessionmaker(self.engine)
+        return self._sessionmaker
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Database:
@@ -365,6 +396,18 @@ class Database:
     def session(self) -> AsyncSession:
         """A bare session (for reads; begin transactions yourself)."""
         return self.sessionmaker()
+
+    def session_on(self, conn: AsyncConnection) -> AsyncSession:
+        """A session inside ``conn``'s transaction (``async with db.session_on(conn)``):
+        ORM work joined to a Core transaction that mostly needs none, so the ORM loads
+        only when there is such work. Closing it leaves the transaction to ``conn``."""
+        return self.sessionmaker(bind=conn)
+
+    def transaction(self, *, read_only: bool = False
+                    ) -> AbstractAsyncContextManager[AsyncConnection]:
+        """``async with db.transaction() as conn:`` — one transaction on a Core connection
+        (no ORM). ``read_only=True`` for pure reads: it never takes SQLite's write lock."""
+        return transaction(self.engine, read_only=read_only)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.db.asyncio_engine import AsyncConnection
 from switchboard.db.engine import SQLITE_BEGIN_OPTION, create_engine, database_url, safe_url
 from switchboard.db.problems import connecting
 from switchboard.spec.errors import SwitchboardError

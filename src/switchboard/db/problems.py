@@ -24,8 +24,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from switchboard.db.asyncio_engine import AsyncConnection, AsyncEngine
 from switchboard.spec.errors import ConfigurationError
 from switchboard.spec.redaction import redact
 

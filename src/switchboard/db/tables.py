@@ -1,6 +1,6 @@
 """The database schema as SQLAlchemy Core tables, for SQLite and PostgreSQL alike.
 
-This module is the schema's source of truth; ``db.models`` maps its ORM classes onto these
+This module is the schema's source of truth; ``db.orm`` maps its ORM classes onto these
 tables. It imports no ``sqlalchemy.orm``, so that a query needing only Core (the ``/v1``
 path, issue 12) can use the tables without loading the ORM and the mapped classes.
 
@@ -24,7 +24,7 @@ Conventions (why they are what they are):
   or an INSERT built here carries it; ``server_default`` is for the rows a migration
   finds (and for SQL written by hand).
 
-What a column means is documented on its ORM attribute in ``db.models``.
+What a column means is documented on its ORM attribute in ``db.orm``.
 
 Changing this file means writing a migration in ``migrations/versions``; the drift test
 (tests/db/test_drift.py) fails until these tables and the migrations agree.

@@ -18,24 +18,29 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
-from switchboard.db import Database, utcnow
-from switchboard.db.models import ApiToken, SetupToken, User
+from switchboard.db import Database, tables, utcnow
+from switchboard.db import models as m
 from switchboard.security.password_pool import password_pool
 from switchboard.security.tokens import generate_token
 from switchboard.services.audit import CLI, Actor, record
 from switchboard.services.errors import Conflict, NotFound, ValidationFailed
 from switchboard.services.revocations import revoking
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from switchboard.db.asyncio_engine import AsyncConnection
+
 # Core tables for what a server's start and its /v1 path do here (the setup check, the
 # setup link, the tokens' last use): no ORM query, so the mappers are not configured
 # (decision 0235). One alias per table, to switch to ``db.tables`` when it lands.
-_users = cast(Table, User.__table__)
-_api_tokens = cast(Table, ApiToken.__table__)
-_setup_tokens = cast(Table, SetupToken.__table__)
+_users = tables.users
+_api_tokens = tables.api_tokens
+_setup_tokens = tables.setup_tokens
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 10
@@ -77,12 +82,12 @@ class TokenView:
                                             or self.expires_at > utcnow())
 
 
-def _user(u: User) -> UserView:
+def _user(u: m.User) -> UserView:
     return UserView(u.id, u.username, u.display_name, u.role, u.is_active, u.created_at,
                     u.last_login_at)
 
 
-def _token(t: ApiToken) -> TokenView:
+def _token(t: m.ApiToken) -> TokenView:
     return TokenView(t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at,
                      t.expires_at, t.revoked_at)
 
@@ -112,11 +117,11 @@ async def create_user(db: Database, username: str, password: str, *, role: str =
         raise ValidationFailed("role must be 'admin' or 'user'", field="role")
     hashed = await password_pool().hash(password)
     async with db.unit_of_work() as session:
-        exists = await session.scalar(select(User.id).where(
-            func.lower(User.username) == username.lower()))
+        exists = await session.scalar(select(m.User.id).where(
+            func.lower(m.User.username) == username.lower()))
         if exists is not None:
             raise Conflict(f"a user named {username!r} already exists")
-        user = User(username=username, password_hash=hashed, role=role,
+        user = m.User(username=username, password_hash=hashed, role=role,
                     display_name=display_name)
         session.add(user)
         await session.flush()
@@ -128,7 +133,7 @@ async def create_user(db: Database, username: str, password: str, *, role: str =
 
 async def get_user(db: Database, user_id: int) -> UserView:
     async with db.session() as session:
-        user = await session.get(User, user_id)
+        user = await session.get(m.User, user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id}")
         return _user(user)
@@ -136,8 +141,8 @@ async def get_user(db: Database, user_id: int) -> UserView:
 
 async def get_user_by_name(db: Database, username: str) -> UserView:
     async with db.session() as session:
-        user = await session.scalar(select(User).where(
-            func.lower(User.username) == username.strip().lower()))
+        user = await session.scalar(select(m.User).where(
+            func.lower(m.User.username) == username.strip().lower()))
         if user is None:
             raise NotFound(f"no user named {username!r}; `switchboard users list` shows them")
         return _user(user)
@@ -145,7 +150,7 @@ async def get_user_by_name(db: Database, username: str) -> UserView:
 
 async def list_users(db: Database) -> list[UserView]:
     async with db.session() as session:
-        return [_user(u) for u in (await session.scalars(select(User).order_by(User.id)))]
+        return [_user(u) for u in (await session.scalars(select(m.User).order_by(m.User.id)))]
 
 
 async def update_user(db: Database, user_id: int, *, role: str | None = None,
@@ -160,7 +165,7 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
     # ``revoking``: a deactivation, a demotion or a new password must reach every
     # process's auth caches (any edit moves the stamp; edits are rare).
     async with revoking(db) as session:
-        user = await session.get(User, user_id)
+        user = await session.get(m.User, user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id}")
         demoting = (role == "user" or is_active is False) and user.role == "admin"
@@ -187,11 +192,8 @@ async def update_user(db: Database, user_id: int, *, role: str | None = None,
         return _user(user)
 
 
-async def _admin_count(session: object) -> int:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
-    count = await session.scalar(select(func.count()).select_from(_users).where(
+async def _admin_count(runner: AsyncSession | AsyncConnection) -> int:
+    count = await runner.scalar(select(func.count()).select_from(_users).where(
         _users.c.role == "admin", _users.c.is_active.is_(True)))
     return int(count or 0)
 
@@ -207,8 +209,8 @@ async def authenticate(db: Database, username: str, password: str) -> UserView |
     global _DUMMY_HASH
     pool = password_pool()
     async with db.session() as session:  # a plain read: no write lock during the hash
-        user = await session.scalar(select(User).where(
-            func.lower(User.username) == username.strip().lower()))
+        user = await session.scalar(select(m.User).where(
+            func.lower(m.User.username) == username.strip().lower()))
     if user is None or not user.password_hash:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await pool.hash(secrets.token_urlsafe(16))
@@ -224,8 +226,8 @@ async def authenticate(db: Database, username: str, password: str) -> UserView |
         changes["password_hash"] = await pool.hash(password)
     async with db.unit_of_work() as session:
         done = await session.execute(
-            update(User).where(User.id == user.id, User.password_hash == verified,
-                               User.is_active.is_(True)).values(**changes))
+            update(m.User).where(m.User.id == user.id, m.User.password_hash == verified,
+                               m.User.is_active.is_(True)).values(**changes))
         if getattr(done, "rowcount", 1):
             record(session, Actor(user.username, user.id), "auth.login", target_type="user",
                    target_id=user.id)
@@ -257,9 +259,9 @@ async def create_token(db: Database, user_id: int, name: str = "default",
         raise ValidationFailed("expires_at must be in the future", field="expires_at")
     new = generate_token()
     async with db.unit_of_work() as session:
-        if await session.get(User, user_id) is None:
+        if await session.get(m.User, user_id) is None:
             raise NotFound(f"no user with id {user_id}")
-        token = ApiToken(user_id=user_id, name=name, token_hash=new.token_hash,
+        token = m.ApiToken(user_id=user_id, name=name, token_hash=new.token_hash,
                          prefix=new.hint, expires_at=expires_at)
         session.add(token)
         await session.flush()
@@ -271,9 +273,9 @@ async def create_token(db: Database, user_id: int, name: str = "default",
 
 async def list_tokens(db: Database, user_id: int | None = None) -> list[TokenView]:
     async with db.session() as session:
-        query = select(ApiToken).order_by(ApiToken.id)
+        query = select(m.ApiToken).order_by(m.ApiToken.id)
         if user_id is not None:
-            query = query.where(ApiToken.user_id == user_id)
+            query = query.where(m.ApiToken.user_id == user_id)
         return [_token(t) for t in await session.scalars(query)]
 
 
@@ -282,7 +284,7 @@ async def revoke_token(db: Database, token_id: int, *, owner_id: int | None = No
     """Revoke a token (of ``owner_id`` when given: users revoke only their own).
     Returns its digest. Every process's auth cache forgets it within a second."""
     async with revoking(db) as session:
-        token = await session.get(ApiToken, token_id)
+        token = await session.get(m.ApiToken, token_id)
         if token is None or (owner_id is not None and token.user_id != owner_id):
             raise NotFound(f"no API token with id {token_id}")
         if token.revoked_at is None:
@@ -297,24 +299,24 @@ async def touch_tokens(db: Database, used: dict[int, datetime]) -> None:
     """Record ``last_used_at`` for tokens (batched by the server, not per request)."""
     if not used:
         return
-    async with db.unit_of_work() as session:
+    async with db.transaction() as conn:
         for token_id, when in used.items():
-            await session.execute(update(_api_tokens).where(_api_tokens.c.id == token_id)
-                                  .values(last_used_at=when))
+            await conn.execute(update(_api_tokens).where(_api_tokens.c.id == token_id)
+                               .values(last_used_at=when))
 
 
 # -- first-run setup -------------------------------------------------------------------
 async def needs_setup(db: Database) -> bool:
     """True while no active admin exists."""
-    async with db.session() as session:
-        return await _admin_count(session) == 0
+    async with db.transaction(read_only=True) as conn:
+        return await _admin_count(conn) == 0
 
 
 async def has_accounts(db: Database) -> bool:
     """True once any account exists: until then nobody can log in, and the web UI explains
     the setup link instead of showing a login form."""
     async with db.session() as session:
-        return await session.scalar(select(User.id).limit(1)) is not None
+        return await session.scalar(select(m.User.id).limit(1)) is not None
 
 
 async def create_setup_token(db: Database, ttl: timedelta = SETUP_TTL) -> str:
@@ -322,10 +324,10 @@ async def create_setup_token(db: Database, ttl: timedelta = SETUP_TTL) -> str:
     from switchboard.security.tokens import hash_token
 
     token = generate_token().token
-    async with db.unit_of_work() as session:
-        await session.execute(update(_setup_tokens).where(_setup_tokens.c.used_at.is_(None))
+    async with db.transaction() as conn:
+        await conn.execute(update(_setup_tokens).where(_setup_tokens.c.used_at.is_(None))
                               .values(used_at=utcnow()))
-        await session.execute(insert(_setup_tokens).values(
+        await conn.execute(insert(_setup_tokens).values(
             token_hash=hash_token(token), purpose="admin_setup", expires_at=utcnow() + ttl))
     return token
 
@@ -336,8 +338,8 @@ async def check_setup_token(db: Database, token: str) -> bool:
     if not looks_like_token(token):
         return False
     async with db.session() as session:
-        row = await session.scalar(select(SetupToken).where(
-            SetupToken.token_hash == hash_token(token)))
+        row = await session.scalar(select(m.SetupToken).where(
+            m.SetupToken.token_hash == hash_token(token)))
         return row is not None and row.used_at is None and row.expires_at > utcnow()
 
 
@@ -352,8 +354,8 @@ async def complete_setup(db: Database, token: str, username: str,
         raise ValidationFailed("this setup link is not valid", field="token")
     hashed = await password_pool().hash(password)
     async with db.unit_of_work() as session:
-        row = await session.scalar(select(SetupToken).where(
-            SetupToken.token_hash == hash_token(token)).with_for_update())
+        row = await session.scalar(select(m.SetupToken).where(
+            m.SetupToken.token_hash == hash_token(token)).with_for_update())
         if row is None or row.used_at is not None or row.expires_at <= utcnow():
             raise ValidationFailed(
                 "this setup link has expired or was already used; run `switchboard serve` "
@@ -361,11 +363,11 @@ async def complete_setup(db: Database, token: str, username: str,
                 "add NAME --admin`", field="token")
         if await _admin_count(session) > 0:
             raise Conflict("an admin already exists; log in instead")
-        if await session.scalar(select(User.id).where(
-                func.lower(User.username) == username.lower())) is not None:
+        if await session.scalar(select(m.User.id).where(
+                func.lower(m.User.username) == username.lower())) is not None:
             raise Conflict(f"a user named {username!r} already exists")
         row.used_at = utcnow()
-        user = User(username=username, password_hash=hashed, role="admin")
+        user = m.User(username=username, password_hash=hashed, role="admin")
         session.add(user)
         await session.flush()
         record(session, Actor(username, user.id), "user.create", target_type="user",

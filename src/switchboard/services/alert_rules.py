@@ -22,22 +22,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import case, func, select
 
-from switchboard.db import Database
-from switchboard.db import models as m
+from switchboard.db import Database, tables
 from switchboard.services import usage_rollup
 from switchboard.services.budgets import BudgetState
 
 # Core tables: every server's alert evaluator runs these reads each round; on the ORM's
 # attributes they would configure all the mappers (decision 0235)
-_usage_events = cast(Table, m.UsageEvent.__table__)
-_provider_keys = cast(Table, m.ProviderKey.__table__)
-_providers = cast(Table, m.Provider.__table__)
-_alert_signals = cast(Table, m.AlertSignal.__table__)
-_audit_log = cast(Table, m.AuditLog.__table__)
+_usage_events = tables.usage_events
+_provider_keys = tables.provider_keys
+_providers = tables.providers
+_alert_signals = tables.alert_signals
+_audit_log = tables.audit_log
 
 _PERIODS = {"day": "daily", "week": "weekly", "month": "monthly"}
 MAX_WINDOW = 3600
@@ -155,8 +153,8 @@ async def _error_rate(ctx: Context, rule: RuleSettings) -> list[Finding]:
                     func.sum(case((e.status == "error", 1), else_=0)))
              .where(e.created_at >= _since(ctx, rule), e.created_at <= ctx.now)
              .group_by(e.provider))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     found = []
     for provider, calls, errors in rows:
         calls, errors = int(calls), int(errors or 0)
@@ -177,8 +175,8 @@ async def _latency(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .where(e.created_at >= _since(ctx, rule), e.created_at <= ctx.now,
                     e.latency_ms.is_not(None))
              .group_by(e.provider, bucket))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     histograms: dict[str, dict[int, int]] = {}
     for provider, index, calls in rows:
         histograms.setdefault(provider, {})[int(index)] = int(calls)
@@ -201,8 +199,8 @@ async def _keys(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .select_from(_provider_keys.join(_providers, p.id == k.provider_id))
              .where(k.enabled.is_(True), k.expires_at.is_not(None), k.expires_at <= horizon)
              .order_by(k.expires_at).limit(MAX_SUBJECTS))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     found = []
     for key_id, label, expires_at, provider in rows:
         assert expires_at is not None  # the query's condition
@@ -222,8 +220,8 @@ async def _rejected(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .select_from(_provider_keys.join(_providers, p.id == k.provider_id))
              .where(k.enabled.is_(True), k.failed_at.is_not(None))
              .order_by(k.failed_at).limit(MAX_SUBJECTS))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     return [Finding(rule.kind, f"key:{key_id}", 1.0,
                     f"Provider {provider} refused the key '{label}' "
                     f"({failed_at:%Y-%m-%d %H:%M} UTC); it no longer serves calls.")
@@ -236,8 +234,8 @@ async def _breakers(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .where(s.kind == SIGNAL_BREAKER_OPEN, s.created_at >= _since(ctx, rule),
                     s.created_at <= ctx.now)
              .group_by(s.subject).order_by(s.subject).limit(MAX_SUBJECTS))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     found = []
     for subject, openings, detail in rows:
         if openings < rule.threshold:
@@ -258,9 +256,9 @@ async def _usage_behind(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .where(s.kind.in_((SIGNAL_USAGE_BACKLOG, SIGNAL_USAGE_FAILED)),
                     s.created_at >= since, s.created_at <= ctx.now)
              .group_by(s.kind))
-    async with ctx.db.unit_of_work(read_only=True) as session:
+    async with ctx.db.transaction(read_only=True) as conn:
         rows = {kind: (float(high), int(n)) for kind, high, n in
-                (await session.execute(query)).all()}
+                (await conn.execute(query)).all()}
     backlog = rows.get(SIGNAL_USAGE_BACKLOG, (0.0, 0))[0]
     failures = rows.get(SIGNAL_USAGE_FAILED, (0.0, 0))[1]
     if backlog < rule.threshold and not failures:
@@ -284,8 +282,8 @@ async def _failed_logins(ctx: Context, rule: RuleSettings) -> list[Finding]:
              .where(a.action == "auth.login_failed", a.created_at >= _since(ctx, rule),
                     a.created_at <= ctx.now)
              .group_by(a.actor).order_by(func.count().desc(), a.actor).limit(MAX_SUBJECTS))
-    async with ctx.db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with ctx.db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     found = []
     for name, failures, addresses in rows:
         if failures < rule.threshold:

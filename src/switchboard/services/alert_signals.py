@@ -18,12 +18,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import delete, insert
 
-from switchboard.db import Database
-from switchboard.db import models as m
+from switchboard.db import Database, tables
 from switchboard.services.alert_rules import (
     SIGNAL_BREAKER_OPEN,
     SIGNAL_USAGE_BACKLOG,
@@ -45,7 +43,7 @@ MAX_DETAIL = 300
 
 Now = Callable[[], datetime]
 
-_alert_signals = cast(Table, m.AlertSignal.__table__)
+_alert_signals = tables.alert_signals
 """Core: the signals are written and pruned by every server's background rounds; ORM
 instances would configure all the mappers (decision 0235)."""
 
@@ -124,8 +122,8 @@ class SignalReporter:
         rows = list(self._queued)
         self._queued.clear()
         try:
-            async with self.db.unit_of_work() as session:
-                await session.execute(insert(_alert_signals), [asdict(r) for r in rows])
+            async with self.db.transaction() as conn:
+                await conn.execute(insert(_alert_signals), [asdict(r) for r in rows])
         except Exception:
             log.warning("writing %d alert signals failed; will retry", len(rows))
             self._queued.extendleft(reversed(rows))  # before the newer ones, bounded
@@ -133,6 +131,6 @@ class SignalReporter:
 
 async def prune(db: Database, now: datetime) -> None:
     """Delete signals no rule reads any more (called by the evaluator)."""
-    async with db.unit_of_work() as session:
-        await session.execute(delete(_alert_signals)
+    async with db.transaction() as conn:
+        await conn.execute(delete(_alert_signals)
                               .where(_alert_signals.c.created_at < now - KEEP))

@@ -31,12 +31,11 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, text, update
 
-from switchboard.db import Database
+from switchboard.db import Database, tables
 from switchboard.db import models as m
 from switchboard.security.vault import Vault
 from switchboard.services import alert_channels, alert_signals, budgets
@@ -52,14 +51,19 @@ from switchboard.services.alert_rules import (
 from switchboard.services.audit import Actor, record
 from switchboard.services.errors import NotFound, ValidationFailed
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from switchboard.db.asyncio_engine import AsyncConnection
+
 log = logging.getLogger("switchboard.alerts")
 
 # Core tables: a quiet round (nothing opened, resolved or due) reads and writes in Core
 # only, so every server's evaluator leaves the ORM's mappers unconfigured (decision 0235);
 # the ORM serves an alert's opening, resolution and delivery.
-_alert_rules = cast(Table, m.AlertRule.__table__)
-_alerts = cast(Table, m.Alert.__table__)
-_deliveries = cast(Table, m.AlertDelivery.__table__)
+_alert_rules = tables.alert_rules
+_alerts = tables.alerts
+_deliveries = tables.alert_deliveries
 
 LOCK_KEY = zlib.crc32(b"switchboard.alerts")
 INTERVAL = 30.0
@@ -97,18 +101,18 @@ async def _seeded(session: AsyncSession) -> dict[str, m.AlertRule]:
     return rows
 
 
-async def _rule_settings(session: AsyncSession) -> list[RuleSettings]:
+async def _rule_settings(conn: AsyncConnection) -> list[RuleSettings]:
     """What ``_seeded`` gives the round, in Core: the rules' rows (a rule with none yet
     added with its defaults), in the same order."""
     r = _alert_rules.c
     found = [RuleSettings(row.kind, row.enabled, row.threshold, row.window_seconds,
-                          row.min_requests) for row in await session.execute(
+                          row.min_requests) for row in await conn.execute(
         select(r.kind, r.enabled, r.threshold, r.window_seconds, r.min_requests))]
     have = {s.kind for s in found}
     for kind, info in RULES.items():
         if kind not in have:
             d = info.default
-            await session.execute(insert(_alert_rules).values(
+            await conn.execute(insert(_alert_rules).values(
                 kind=kind, enabled=d.enabled, threshold=d.threshold,
                 window_seconds=d.window_seconds, min_requests=d.min_requests))
             found.append(RuleSettings(kind, d.enabled, d.threshold, d.window_seconds,
@@ -268,23 +272,32 @@ class Evaluator:
             now = self.now()
             result = Round()
             claimed: list[tuple[m.AlertDelivery, m.AlertChannel, m.Alert]] = []
-            async with self.db.unit_of_work() as session:
+            async with self.db.transaction() as conn:
                 if self.db.engine.dialect.name == "postgresql":
-                    got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                                               {"k": LOCK_KEY})
+                    got = await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                            {"k": LOCK_KEY})
                     if not got:
                         return None
-                rules = await _rule_settings(session)
+                rules = await _rule_settings(conn)
                 findings, failed = await self._findings(rules, now)
                 result.errors = sorted(failed)
-                if findings or await session.scalar(select(_alerts.c.id).where(
-                        _alerts.c.resolved_at.is_(None)).limit(1)) is not None:
-                    open_rows = (await session.execute(select(m.Alert).where(
-                        m.Alert.resolved_at.is_(None)))).scalars().all()
-                    _reconcile(session, open_rows, findings, failed, now, result)
-                    await session.flush()
-                    await self._queue(session, result, now)
-                claimed = await self._claim(session, now)
+                # Core first: in most rounds nothing is found, open or due, and the ORM
+                # (decisions 0235, 0237) is only needed to change alerts and deliveries.
+                reconcile = bool(findings) or await conn.scalar(select(_alerts.c.id).where(
+                    _alerts.c.resolved_at.is_(None)).limit(1)) is not None
+                due = await conn.scalar(select(_deliveries.c.id).where(
+                    _deliveries.c.status == "pending", _deliveries.c.next_at <= now)
+                    .limit(1)) is not None
+                if reconcile or due:
+                    async with self.db.session_on(conn) as session:  # same transaction
+                        if reconcile:
+                            open_rows = (await session.execute(select(m.Alert).where(
+                                m.Alert.resolved_at.is_(None)))).scalars().all()
+                            _reconcile(session, open_rows, findings, failed, now, result)
+                            await session.flush()
+                            await self._queue(session, result, now)
+                        claimed = await self._claim(session, now)
+                        await session.flush()
             for delivery, channel, alert in claimed:
                 await self._deliver(delivery, channel, alert)
             result.sent = sum(1 for d, _, _ in claimed if d.status == "sent")
@@ -322,9 +335,6 @@ class Evaluator:
 
     async def _claim(self, session: AsyncSession, now: datetime
                      ) -> list[tuple[m.AlertDelivery, m.AlertChannel, m.Alert]]:
-        due = (_deliveries.c.status == "pending", _deliveries.c.next_at <= now)
-        if await session.scalar(select(_deliveries.c.id).where(*due).limit(1)) is None:
-            return []  # nothing to send: no ORM query (decision 0235)
         d = m.AlertDelivery
         rows = (await session.execute(
             select(d, m.AlertChannel, m.Alert)

@@ -37,13 +37,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from sqlalchemy import Table, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
 
-from switchboard.db import Database, utcnow
+from switchboard.db import Database, tables, utcnow
 from switchboard.db import models as m
 from switchboard.registry import Registry
 from switchboard.services.usage import UsageRecord
@@ -58,9 +57,12 @@ from switchboard.spec import (
     Usage,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 log = logging.getLogger("switchboard.chat.progress")
 
-_messages = cast(Table, m.Message.__table__)
+_messages = tables.messages
 """Core for what every server does here (the start's search for abandoned answers, the
 progress writes): an ORM query would configure all the mappers (decision 0235)."""
 
@@ -251,17 +253,21 @@ async def close_abandoned(db: Database, *, me: str, stale_after: float, price: P
     now = utcnow()
     closed: list[int] = []
     records: list[UsageRecord] = []
-    async with db.unit_of_work() as session:
-        # Who is writing, in Core: at nearly every start no writer is dead, and the ORM
-        # (its mappers configured by a first query) is only needed to close answers
-        c = _messages.c
-        dead = [row.id for row in (await session.execute(
+    # Who is writing, in Core: at nearly every start no writer is dead, and the ORM (its
+    # import and mappers, decisions 0235 and 0237) is only needed to close answers. The
+    # loop below checks again, in its own transaction, that each writer is still dead.
+    c = _messages.c
+    async with db.transaction(read_only=True) as conn:
+        dead = [row.id for row in (await conn.execute(
             select(c.id, c.writer, c.progress_at).where(c.writer.is_not(None))))
             if writer_is_dead(row.writer, row.progress_at, me=me, now=now,
                               stale_after=stale_after)]
+    if not dead:
+        return closed
+    async with db.unit_of_work() as session:
         rows = (await session.scalars(
             select(m.Message).where(m.Message.id.in_(dead), m.Message.writer.is_not(None))
-            .order_by(m.Message.id))).all() if dead else []
+            .order_by(m.Message.id))).all()
         for row in rows:
             assert row.writer is not None
             if not writer_is_dead(row.writer, row.progress_at, me=me, now=now,

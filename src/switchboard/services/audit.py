@@ -19,16 +19,21 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from switchboard.db import models as m
+from switchboard.db import tables
 from switchboard.db.engine import Database
 
-_audit_log = cast(Table, m.AuditLog.__table__)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from switchboard.db.asyncio_engine import AsyncConnection
+
+_audit_log = tables.audit_log
 """Core for ``latest_id``, the catalog stamp every /v1 server reads (decision 0235)."""
 
 
@@ -115,9 +120,9 @@ def record(
     ))
 
 
-async def latest_id(session: AsyncSession) -> int:
+async def latest_id(runner: AsyncSession | AsyncConnection) -> int:
     """The newest audit row id (0 when empty): a cheap, cross-process catalog stamp."""
-    return int((await session.scalar(select(func.max(_audit_log.c.id)))) or 0)
+    return int((await runner.scalar(select(func.max(_audit_log.c.id)))) or 0)
 
 
 async def list_entries(

@@ -25,11 +25,10 @@ import io
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import models as m
 from switchboard.db.audit_chain import GENESIS, fields_of, row_hash
@@ -37,6 +36,9 @@ from switchboard.db.engine import Database
 from switchboard.db.types import utcnow
 from switchboard.services.audit import Actor, AuditEntry, record
 from switchboard.services.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 RETENTION = Actor("retention")
 """Who prunes on the configured schedule (the audit row of each prune names it)."""

@@ -18,11 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
-from typing import cast
 
-from sqlalchemy import ColumnElement, Table, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 
-from switchboard.db import Database
+from switchboard.db import Database, tables
 from switchboard.db import models as m
 from switchboard.services import audit
 from switchboard.services.budget_periods import PERIOD_NOUNS, PERIODS, Window, window, zone
@@ -40,10 +39,10 @@ SCOPES = ("global", "user", "token")
 
 # Core tables: ``_definitions`` is read by a /v1 server's first call (the cached book) and
 # by the alert evaluator; an ORM query would configure all the mappers (decision 0235)
-_budgets = cast(Table, m.Budget.__table__)
-_users = cast(Table, m.User.__table__)
-_api_tokens = cast(Table, m.ApiToken.__table__)
-_budget_spend = cast(Table, m.BudgetSpend.__table__)
+_budgets = tables.budgets
+_users = tables.users
+_api_tokens = tables.api_tokens
+_budget_spend = tables.budget_spend
 
 
 def to_nanos(usd: Decimal, *, up: bool = False) -> int:
@@ -169,8 +168,8 @@ async def _definitions(db: Database, where: Iterable[ColumnElement[bool]] = ()
              .select_from(_budgets.outerjoin(_users, u.id == b.user_id)
                           .outerjoin(_api_tokens, t.id == b.api_token_id))
              .where(*where).order_by(b.id))
-    async with db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(query)).all()
+    async with db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(query)).all()
     out = []
     for budget in rows:
         username, token_name = budget.username, budget.token_name
@@ -223,9 +222,9 @@ async def states(db: Database, definitions: list[Definition], *, now: float,
     counters: dict[tuple[int, date], tuple[int, int]] = {}
     if definitions:
         keys = [(d.id, windows[d.id].start) for d in definitions]
-        async with db.unit_of_work(read_only=True) as session:
+        async with db.transaction(read_only=True) as conn:
             s = _budget_spend.c
-            rows = await session.execute(
+            rows = await conn.execute(
                 select(s.budget_id, s.period_start, s.spent, s.reserved)
                 .where(tuple_(s.budget_id, s.period_start).in_(keys)))
             for budget_id, start, spent, reserved in rows:

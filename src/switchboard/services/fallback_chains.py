@@ -20,12 +20,16 @@ Set through ``services.provider_models.update_model(fallbacks=[...])`` (REST
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import models as m
 from switchboard.services.audit import Actor, record
 from switchboard.services.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_CHAIN = 5
 """Refs in one model's chain: each may cost a whole upstream attempt."""

@@ -26,15 +26,17 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import Settings
 from switchboard.db import Database
-from switchboard.db.models import FileBlob, StoredFile
+from switchboard.db import models as m
 from switchboard.db.upsert import upsert_insert
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class FileBytes(Protocol):
@@ -94,7 +96,7 @@ class DirectoryBytes:
 
     async def drop_unreferenced(self, session: AsyncSession, candidates: list[str]) -> list[str]:
         return [sha for sha in candidates if await session.scalar(
-            select(StoredFile.id).where(StoredFile.sha256 == sha).limit(1)) is None]
+            select(m.StoredFile.id).where(m.StoredFile.sha256 == sha).limit(1)) is None]
 
     async def after_commit(self, dropped: list[str]) -> None:
         for sha256 in dropped:
@@ -119,15 +121,15 @@ class DatabaseBytes:
             # DO UPDATE (of nothing that changes), not DO NOTHING: it locks the existing
             # row until this transaction commits, so a collector in another worker
             # waits and then sees the access row this transaction adds.
-            statement = upsert_insert("postgresql")(FileBlob).values(values)
+            statement = upsert_insert("postgresql")(m.FileBlob).values(values)
             await session.execute(statement.on_conflict_do_update(
-                index_elements=[FileBlob.sha256], set_={"sha256": statement.excluded.sha256}))
+                index_elements=[m.FileBlob.sha256], set_={"sha256": statement.excluded.sha256}))
         else:  # SQLite: one writer at a time (BEGIN IMMEDIATE), no race to lock against
-            await session.execute(upsert_insert("sqlite")(FileBlob).values(values)
-                                  .on_conflict_do_nothing(index_elements=[FileBlob.sha256]))
+            await session.execute(upsert_insert("sqlite")(m.FileBlob).values(values)
+                                  .on_conflict_do_nothing(index_elements=[m.FileBlob.sha256]))
 
     async def get(self, session: AsyncSession, sha256: str) -> bytes | None:
-        data = await session.scalar(select(FileBlob.data).where(FileBlob.sha256 == sha256))
+        data = await session.scalar(select(m.FileBlob.data).where(m.FileBlob.sha256 == sha256))
         if data is not None:
             return bytes(data)
         return await self.legacy.get(session, sha256) if self.legacy is not None else None
@@ -139,11 +141,11 @@ class DatabaseBytes:
             # Lock first (waits for an upload of the same content that holds the row),
             # then check in a new statement, whose snapshot sees what that upload
             # committed (READ COMMITTED takes one snapshot per statement).
-            await session.execute(select(FileBlob.sha256).where(
-                FileBlob.sha256.in_(candidates)).with_for_update())
-        unnamed = ~exists().where(StoredFile.sha256 == FileBlob.sha256)
-        gone = set((await session.scalars(delete(FileBlob).where(
-            FileBlob.sha256.in_(candidates), unnamed).returning(FileBlob.sha256))).all())
+            await session.execute(select(m.FileBlob.sha256).where(
+                m.FileBlob.sha256.in_(candidates)).with_for_update())
+        unnamed = ~exists().where(m.StoredFile.sha256 == m.FileBlob.sha256)
+        gone = set((await session.scalars(delete(m.FileBlob).where(
+            m.FileBlob.sha256.in_(candidates), unnamed).returning(m.FileBlob.sha256))).all())
         if self.legacy is not None:  # files from before the move live on the disk
             gone.update(await self.legacy.drop_unreferenced(session, candidates))
         return sorted(gone)

@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, cast, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import Database
 from switchboard.db import models as m
-from switchboard.db.models import StoredFile
 from switchboard.services.errors import NotFound, ValidationFailed
 from switchboard.services.file_bytes import FileRoot, bytes_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """The largest file stored (OpenAI's limit for one image input is the same)."""
@@ -47,8 +49,8 @@ class FileRef:
 
 
 async def _kept_bytes(session: AsyncSession, owner_id: int) -> int:
-    return int(await session.scalar(select(func.coalesce(func.sum(StoredFile.size), 0))
-                                    .where(StoredFile.owner_id == owner_id)) or 0)
+    return int(await session.scalar(select(func.coalesce(func.sum(m.StoredFile.size), 0))
+                                    .where(m.StoredFile.owner_id == owner_id)) or 0)
 
 
 def _over_quota(kept: int, incoming: int, quota: int) -> ValidationFailed:
@@ -84,14 +86,14 @@ async def store(db: Database, root: FileRoot, owner_id: int, data: bytes,
     sha256 = hashlib.sha256(data).hexdigest()
     where = bytes_of(root)
     async with db.unit_of_work() as session:
-        row = (await session.execute(select(StoredFile).where(
-            StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
+        row = (await session.execute(select(m.StoredFile).where(
+            m.StoredFile.owner_id == owner_id, m.StoredFile.sha256 == sha256))).scalar_one_or_none()
         if row is None:
             kept = await _kept_bytes(session, owner_id)
             if kept + len(data) > quota:
                 raise _over_quota(kept, len(data), quota)
             await where.put(session, sha256, data)
-            session.add(StoredFile(owner_id=owner_id, sha256=sha256, media_type=media_type,
+            session.add(m.StoredFile(owner_id=owner_id, sha256=sha256, media_type=media_type,
                                    size=len(data)))
     return FileRef(sha256, media_type, len(data))
 
@@ -103,8 +105,8 @@ async def read(db: Database, root: FileRoot, owner_id: int, sha256: str
     if not _SHA256.match(sha256):
         raise NotFound("no such file")
     async with db.unit_of_work(read_only=True) as session:
-        row = (await session.execute(select(StoredFile).where(
-            StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))).scalar_one_or_none()
+        row = (await session.execute(select(m.StoredFile).where(
+            m.StoredFile.owner_id == owner_id, m.StoredFile.sha256 == sha256))).scalar_one_or_none()
         if row is None:
             raise NotFound("no such file")
         ref = FileRef(row.sha256, row.media_type, row.size)
@@ -128,8 +130,8 @@ async def forget(db: Database, root: FileRoot, owner_id: int, candidates: set[st
         return []
     dropped: list[str] = []
     async with db.unit_of_work() as session:
-        owned = set((await session.scalars(select(StoredFile.sha256).where(
-            StoredFile.owner_id == owner_id, StoredFile.sha256.in_(candidates)))).all())
+        owned = set((await session.scalars(select(m.StoredFile.sha256).where(
+            m.StoredFile.owner_id == owner_id, m.StoredFile.sha256.in_(candidates)))).all())
         for sha256 in sorted(owned):
             named = await session.scalar(
                 select(m.Message.id)
@@ -138,8 +140,8 @@ async def forget(db: Database, root: FileRoot, owner_id: int, candidates: set[st
                        cast(m.Message.parts, String).contains(sha256))
                 .limit(1))
             if named is None:
-                await session.execute(delete(StoredFile).where(
-                    StoredFile.owner_id == owner_id, StoredFile.sha256 == sha256))
+                await session.execute(delete(m.StoredFile).where(
+                    m.StoredFile.owner_id == owner_id, m.StoredFile.sha256 == sha256))
                 dropped.append(sha256)
         where = bytes_of(root)
         orphans = await where.drop_unreferenced(session, dropped)

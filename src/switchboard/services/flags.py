@@ -29,12 +29,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
-from switchboard.db import Database
+from switchboard.db import Database, tables
 from switchboard.db import models as m
 from switchboard.db.types import utcnow
 from switchboard.services import revocations
@@ -44,7 +44,7 @@ from switchboard.services.errors import NotFound, ServiceError, ValidationFailed
 from switchboard.services.principal import Principal
 
 log = logging.getLogger(__name__)
-_feature_flags = cast(Table, m.FeatureFlag.__table__)
+_feature_flags = tables.feature_flags
 """Core for ``load_rules``, read at every server start and after each change: an ORM
 query would configure all the mappers (decision 0235)."""
 
@@ -194,8 +194,8 @@ def require(name: str, principal: Principal) -> None:
 
 
 async def load_rules(db: Database) -> dict[str, Rule]:
-    async with db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(select(_feature_flags))).all()
+    async with db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(select(_feature_flags))).all()
     return {r.name: Rule(r.name, r.mode, r.percent, frozenset(r.user_ids),
                          frozenset(r.roles)) for r in rows if r.name in KNOWN}
 

@@ -26,10 +26,9 @@ import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.config import load_settings
 from switchboard.db import models as m
@@ -48,6 +47,9 @@ from switchboard.services.providers import ProviderRef, load_provider
 from switchboard.services.transactions import catalog_write
 from switchboard.services.views import KeyStatus, ProviderKeyView, primary_key
 from switchboard.spec.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("switchboard.keys")
 

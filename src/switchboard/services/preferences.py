@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from switchboard.db import Database, utcnow
-from switchboard.db.models import UserPreferences
+from switchboard.db import models as m
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class Preferences:
 
 async def get_preferences(db: Database, user_id: int) -> Preferences:
     async with db.session() as session:
-        row = await session.get(UserPreferences, user_id)
+        row = await session.get(m.UserPreferences, user_id)
         if row is None:
             return Preferences(None, {}, None)
         return Preferences(row.selected_model, dict(row.settings or {}), row.updated_at)
@@ -29,9 +29,9 @@ async def get_preferences(db: Database, user_id: int) -> Preferences:
 async def set_preferences(db: Database, user_id: int, *, selected_model: str | None,
                           settings: dict[str, Any]) -> Preferences:
     async with db.unit_of_work() as session:
-        row = await session.get(UserPreferences, user_id)
+        row = await session.get(m.UserPreferences, user_id)
         if row is None:
-            row = UserPreferences(user_id=user_id)
+            row = m.UserPreferences(user_id=user_id)
             session.add(row)
         row.selected_model = selected_model
         row.settings = settings

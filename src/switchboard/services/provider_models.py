@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import zlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
@@ -29,6 +28,9 @@ from switchboard.services.providers import UNSET, ProviderRef, load_provider
 from switchboard.services.transactions import catalog_write
 from switchboard.services.views import ModelView
 from switchboard.spec.model import MODEL_TYPES, Capabilities, ModelInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 DEFAULT_LOCK_KEY = zlib.crc32(b"switchboard.catalog.default_model")
 

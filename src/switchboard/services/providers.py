@@ -7,10 +7,9 @@ named by id (int) or by name (str) wherever one is looked up.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db import models as m
 from switchboard.db.engine import Database
@@ -20,6 +19,9 @@ from switchboard.services.errors import Conflict, NotFound
 from switchboard.services.presets import apply_preset
 from switchboard.services.transactions import catalog_write
 from switchboard.services.views import ProviderView
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class _Unset:

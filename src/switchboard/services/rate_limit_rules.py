@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select
 
 from switchboard.config import RoleLimits
 from switchboard.db import models as m
+from switchboard.db import tables
 from switchboard.db.engine import Database
 from switchboard.services import audit
 from switchboard.services.cache import MISSING, catalog_cache
@@ -33,7 +33,10 @@ from switchboard.services.rate_limiter import Check, Limits
 from switchboard.services.registry_view import stamp
 from switchboard.services.transactions import cache_scope, catalog_write
 
-_rate_limit_rules = cast(Table, m.RateLimitRule.__table__)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+_rate_limit_rules = tables.rate_limit_rules
 """Core for ``_read``, the overrides a /v1 server reads with its first call: an ORM
 query would configure all the mappers (decision 0235)."""
 
@@ -125,8 +128,8 @@ async def _read(db: Database) -> Rules:
     roles: dict[str, Triple] = {}
     users: dict[int, Triple] = {}
     tokens: dict[int, Triple] = {}
-    async with db.unit_of_work(read_only=True) as session:
-        for row in await session.execute(select(_rate_limit_rules)):
+    async with db.transaction(read_only=True) as conn:
+        for row in await conn.execute(select(_rate_limit_rules)):
             triple = (row.requests_per_minute, row.tokens_per_minute, row.concurrent)
             if row.scope == "role" and row.role is not None:
                 roles[row.role] = triple

@@ -23,12 +23,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, cast
+from typing import Any
 
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, select
 
-from switchboard.db import models as m
+from switchboard.db import tables
 from switchboard.db.engine import Database
 from switchboard.registry.instance import ProviderInstance
 from switchboard.registry.keypool import KeyPool, PoolKey
@@ -45,9 +45,9 @@ from switchboard.spec.provider import ProviderConfig
 
 # Core tables: the registry is built at every server start; an ORM query (with its
 # ``selectin`` relationships) would configure all the mappers for it (decision 0235)
-_providers = cast(Table, m.Provider.__table__)
-_provider_models = cast(Table, m.ProviderModel.__table__)
-_provider_keys = cast(Table, m.ProviderKey.__table__)
+_providers = tables.providers
+_provider_models = tables.provider_models
+_provider_keys = tables.provider_keys
 
 
 class DatabaseRegistry(Registry):
@@ -123,17 +123,17 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
     pools: dict[str, KeyPool] = {}
     vault = _LazyVault()
     default_ref: str | None = None
-    async with db.unit_of_work(read_only=True) as session:
+    async with db.transaction(read_only=True) as conn:
         # three reads, grouped here as the relationships grouped them (models and keys
         # in id order)
-        rows = (await session.execute(
+        rows = (await conn.execute(
             select(_providers).order_by(_providers.c.name))).all()
         models_of: dict[int, list[Row[Any]]] = {}
-        for x in await session.execute(
+        for x in await conn.execute(
                 select(_provider_models).order_by(_provider_models.c.id)):
             models_of.setdefault(x.provider_id, []).append(x)
         keys_of: dict[int, list[Row[Any]]] = {}
-        for k in await session.execute(
+        for k in await conn.execute(
                 select(_provider_keys).order_by(_provider_keys.c.id)):
             keys_of.setdefault(k.provider_id, []).append(k)
         for row in rows:

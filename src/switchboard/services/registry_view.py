@@ -34,8 +34,8 @@ async def get_formatted_model_registry(db: Database) -> ModelRegistry:
 async def stamp(db: Database) -> int:
     """The catalog stamp of ``db`` (newest audit id): changes with every catalog write,
     from any process."""
-    async with db.unit_of_work(read_only=True) as session:
-        return await audit.latest_id(session)
+    async with db.transaction(read_only=True) as conn:
+        return await audit.latest_id(conn)
 
 
 async def _build(db: Database) -> ModelRegistry:

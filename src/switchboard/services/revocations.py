@@ -36,20 +36,21 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, update
 
-from switchboard.db import Database
-from switchboard.db.models import RevocationStamp
+from switchboard.db import Database, tables
 from switchboard.services.cache import catalog_cache
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 CHANNEL = "switchboard:auth"
 AUTH_STAMP = 1
 """The stamp row of revocations (the other rows: see ``RevocationStamp``)."""
 log = logging.getLogger(__name__)
-_stamps = cast(Table, RevocationStamp.__table__)
+_stamps = tables.revocation_stamp
 """Core: every server reads the stamps about once a second; an ORM query would configure
 all the mappers (decision 0235)."""
 CHECK_INTERVAL = 1.0
@@ -68,9 +69,8 @@ async def bump(session: AsyncSession, stamp_id: int = AUTH_STAMP) -> None:
 
 async def read_stamp(db: Database, stamp_id: int = AUTH_STAMP) -> int:
     """The stamp now (a plain read: no write lock)."""
-    async with db.session() as session:
-        value = await session.scalar(select(_stamps.c.version)
-                                     .where(_stamps.c.id == stamp_id))
+    async with db.transaction(read_only=True) as conn:
+        value = await conn.scalar(select(_stamps.c.version).where(_stamps.c.id == stamp_id))
     return int(value or 0)
 
 

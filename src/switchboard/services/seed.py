@@ -19,11 +19,11 @@ lock; SQLite ``BEGIN IMMEDIATE``) and re-check emptiness inside the lock.
 from __future__ import annotations
 
 import zlib
-from typing import cast
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import func, select, text
 
 from switchboard.db import models as m
+from switchboard.db import tables
 from switchboard.db.engine import Database
 from switchboard.services.audit import SYSTEM, Actor, record
 from switchboard.services.pricing_info import builtin_models
@@ -36,14 +36,14 @@ OFFLINE_KIND = "offline"
 OFFLINE_MODEL = "offline-chat"
 VENDOR_KINDS = ("openai", "anthropic", "mistral", "gemini")
 SEED_LOCK_KEY = zlib.crc32(b"switchboard.catalog.seed")
-_providers = cast(Table, m.Provider.__table__)
+_providers = tables.providers
 """Core: every server start asks ``is_seeded``; an ORM query would configure all the
 mappers for it (decision 0235)."""
 
 
 async def is_seeded(db: Database) -> bool:
-    async with db.unit_of_work(read_only=True) as session:
-        return bool(await session.scalar(select(func.count()).select_from(_providers)))
+    async with db.transaction(read_only=True) as conn:
+        return bool(await conn.scalar(select(func.count()).select_from(_providers)))
 
 
 async def seed_catalog(db: Database, *, actor: Actor = SYSTEM) -> bool:

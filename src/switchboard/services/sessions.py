@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import Delete, delete, select
 
 from switchboard.db import Database, utcnow
-from switchboard.db.models import User, WebSession
+from switchboard.db import models as m
 from switchboard.services import revocations
 from switchboard.services.principal import Principal
 from switchboard.services.revocations import RevocationWatch
@@ -61,8 +61,8 @@ class SessionStore:
         csrf = secrets.token_urlsafe(32)
         now = utcnow()
         async with self.db.unit_of_work() as session:
-            await session.execute(delete(WebSession).where(WebSession.expires_at < now))
-            session.add(WebSession(token_hash=_digest(cookie), user_id=user_id,
+            await session.execute(delete(m.WebSession).where(m.WebSession.expires_at < now))
+            session.add(m.WebSession(token_hash=_digest(cookie), user_id=user_id,
                                    csrf_token=csrf, created_at=now, last_seen_at=now,
                                    expires_at=now + self.ttl,
                                    user_agent=(user_agent or "")[:300] or None))
@@ -81,10 +81,10 @@ class SessionStore:
         generation = self._generation
         async with self.db.session() as session:
             row = (await session.execute(
-                select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username,
-                       User.role, User.is_active)
-                .join(User, User.id == WebSession.user_id)
-                .where(WebSession.token_hash == digest))).first()
+                select(m.WebSession.expires_at, m.WebSession.csrf_token, m.User.id, m.User.username,
+                       m.User.role, m.User.is_active)
+                .join(m.User, m.User.id == m.WebSession.user_id)
+                .where(m.WebSession.token_hash == digest))).first()
         found: tuple[Principal, str] | None = None
         if row is not None:
             expires_at, csrf, user_id, username, role, active = row
@@ -99,14 +99,14 @@ class SessionStore:
     async def revoke(self, cookie: str) -> None:
         digest = _digest(cookie)
         self._cache.pop(digest, None)
-        await self._end(delete(WebSession).where(WebSession.token_hash == digest))
+        await self._end(delete(m.WebSession).where(m.WebSession.token_hash == digest))
 
     async def revoke_user(self, user_id: int, *, keep_cookie: str | None = None) -> None:
         """End every session of a user (password change, deactivation)."""
         self.forget_all()
-        query = delete(WebSession).where(WebSession.user_id == user_id)
+        query = delete(m.WebSession).where(m.WebSession.user_id == user_id)
         if keep_cookie:
-            query = query.where(WebSession.token_hash != _digest(keep_cookie))
+            query = query.where(m.WebSession.token_hash != _digest(keep_cookie))
         await self._end(query)
 
     async def _end(self, query: Delete) -> None:

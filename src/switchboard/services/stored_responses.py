@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, select
 
 from switchboard.db import Database
-from switchboard.db.models import StoredResponse
+from switchboard.db import models as m
 from switchboard.spec import Message
 
 MAX_STORED_BYTES = 16 * 1024 * 1024
@@ -46,16 +46,16 @@ async def save(db: Database, *, user_id: int, response_id: str, model: str,
                now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     async with db.unit_of_work() as session:
-        await session.execute(delete(StoredResponse).where(
-            StoredResponse.user_id == user_id,
-            StoredResponse.created_at < now - RETENTION))
-        session.add(StoredResponse(response_id=response_id, user_id=user_id, model=model,
+        await session.execute(delete(m.StoredResponse).where(
+            m.StoredResponse.user_id == user_id,
+            m.StoredResponse.created_at < now - RETENTION))
+        session.add(m.StoredResponse(response_id=response_id, user_id=user_id, model=model,
                                    body=body, conversation=conversation, created_at=now))
 
 
 def _live(now: datetime | None) -> Any:
     """Rows within the retention (an expired row not yet removed is not found)."""
-    return StoredResponse.created_at >= (now or datetime.now(UTC)) - RETENTION
+    return m.StoredResponse.created_at >= (now or datetime.now(UTC)) - RETENTION
 
 
 async def body_of(db: Database, *, user_id: int, response_id: str,
@@ -63,8 +63,8 @@ async def body_of(db: Database, *, user_id: int, response_id: str,
     """The response object, or None (unknown, expired, or another user's)."""
     async with db.unit_of_work(read_only=True) as session:
         found = (await session.execute(
-            select(StoredResponse.body).where(StoredResponse.response_id == response_id,
-                                              StoredResponse.user_id == user_id,
+            select(m.StoredResponse.body).where(m.StoredResponse.response_id == response_id,
+                                              m.StoredResponse.user_id == user_id,
                                               _live(now)))).first()
     return found[0] if found is not None else None
 
@@ -74,9 +74,9 @@ async def conversation_of(db: Database, *, user_id: int, response_id: str,
     """The neutral conversation up to and including that answer, or None."""
     async with db.unit_of_work(read_only=True) as session:
         found = (await session.execute(
-            select(StoredResponse.conversation).where(
-                StoredResponse.response_id == response_id,
-                StoredResponse.user_id == user_id, _live(now)))).first()
+            select(m.StoredResponse.conversation).where(
+                m.StoredResponse.response_id == response_id,
+                m.StoredResponse.user_id == user_id, _live(now)))).first()
     if found is None:
         return None
     try:
@@ -89,6 +89,6 @@ async def remove(db: Database, *, user_id: int, response_id: str) -> bool:
     """Delete one stored response; False when there was none (of this user)."""
     async with db.unit_of_work() as session:
         result = await session.execute(
-            delete(StoredResponse).where(StoredResponse.response_id == response_id,
-                                         StoredResponse.user_id == user_id))
+            delete(m.StoredResponse).where(m.StoredResponse.response_id == response_id,
+                                         m.StoredResponse.user_id == user_id))
     return bool(getattr(result, "rowcount", 0))

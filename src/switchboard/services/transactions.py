@@ -9,13 +9,16 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.db.engine import Database
 from switchboard.services.cache import catalog_cache
 from switchboard.services.errors import Conflict
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 _scopes: weakref.WeakKeyDictionary[Database, object] = weakref.WeakKeyDictionary()
 _last: tuple[weakref.ref[Database], object] | None = None

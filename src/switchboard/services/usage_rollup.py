@@ -29,14 +29,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, Inexact, Rounded, localcontext
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, case, cast, delete, func, insert, literal, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    Date,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+)
 
-from switchboard.db import Database
+from switchboard.db import Database, tables
 from switchboard.db import models as m
 from switchboard.db.upsert import upsert_insert
+
+if TYPE_CHECKING:
+
+    from switchboard.db.asyncio_engine import AsyncConnection
 
 LATENCY_BOUNDS_MS: tuple[int, ...] = (
     50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000,
@@ -57,18 +71,18 @@ _LATENCY_KEY = ("day", "provider", "model", "bucket")
 class Shape:
     """One roll-up table: the columns it groups by (the rest are ``_SUMS``)."""
 
-    model: type[Any]
+    table: Table
     key: tuple[str, ...]
 
 
 SHAPES: tuple[Shape, ...] = (
     # A person's own figures (their report; "by user" per model).
-    Shape(m.UsageDaily, ("day", "user_id", "provider", "model", "source")),
+    Shape(tables.usage_daily, ("day", "user_id", "provider", "model", "source")),
     # Everyone's figures per model: the team report and the dashboard read ~users times
     # fewer rows here than in usage_daily.
-    Shape(m.UsageDailyModel, ("day", "provider", "model", "source")),
+    Shape(tables.usage_daily_models, ("day", "provider", "model", "source")),
     # Who spent what.
-    Shape(m.UsageDailyUser, ("day", "user_id")),
+    Shape(tables.usage_daily_users, ("day", "user_id")),
 )
 
 
@@ -224,26 +238,26 @@ def _sortable(key: tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(str(part) for part in key)
 
 
-async def add(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+async def add(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Add a batch of raw usage rows to the roll-ups, in the caller's transaction."""
     if not rows:
         return
     shapes, latency = fold(rows)
-    upsert = upsert_insert(session.get_bind().dialect.name)
+    upsert = upsert_insert(conn.dialect.name)
     for shape, groups in shapes.items():
-        table = shape.model.__table__
+        table = shape.table
         stmt = upsert(table).values(groups)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(shape.key),
             set_={name: table.c[name] + stmt.excluded[name] for name in _SUMS})
-        await session.execute(stmt)
+        await conn.execute(stmt)
     if latency:
-        ltable = m.UsageDailyLatency.__table__
+        ltable = tables.usage_daily_latency
         lstmt = upsert(ltable).values(latency)
         lstmt = lstmt.on_conflict_do_update(
             index_elements=list(_LATENCY_KEY),
             set_={"calls": ltable.c.calls + lstmt.excluded.calls})
-        await session.execute(lstmt)
+        await conn.execute(lstmt)
 
 
 def day_of(dialect: str, column: Any) -> Any:
@@ -278,8 +292,8 @@ async def rebuild(db: Database) -> int:
     async with db.unit_of_work() as session:
         for shape in SHAPES:
             keys = [columns[name] for name in shape.key]
-            await session.execute(delete(shape.model))
-            await session.execute(insert(shape.model).from_select(
+            await session.execute(delete(shape.table))
+            await session.execute(insert(shape.table).from_select(
                 [*shape.key, *_SUMS], select(*keys, *sums).group_by(*keys)))
         await session.execute(delete(m.UsageDailyLatency))
         await session.execute(insert(m.UsageDailyLatency).from_select(

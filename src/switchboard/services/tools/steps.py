@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlalchemy import insert, literal, select, update
 
-from switchboard.db import Database, utcnow
+from switchboard.db import Database, tables, utcnow
 from switchboard.db import models as m
 from switchboard.services.metering import CallOutcome
 
-_COLUMNS = m.Message.__table__.c
+_COLUMNS = tables.messages.c
 
 
 async def save_step(db: Database, answer_id: int, role: str, parts: list[dict[str, Any]], *,
