@@ -141,7 +141,8 @@ with TestClient(create_app()) as client:
     answered = sorted(m for m in json.loads(sys.argv[2]) if sys.modules.get(m) is not None)
     # the background tasks' first rounds: the usage flush (0.5 s) and its token touch,
     # the flags' poll (0.5 s), the progress saver (1 s), the revocation stamp (read by
-    # a request once 1 s old); the alert round (every 30 s) is run here directly
+    # a request once 1 s old); the alert round (every 30 s) and the MCP warm-up (2 s
+    # after the start) are run here directly
     time.sleep(1.2)
     again = client.post("/v1/chat/completions",
                         headers={"authorization": f"Bearer {sys.argv[3]}"},
@@ -149,6 +150,7 @@ with TestClient(create_app()) as client:
                               "messages": [{"role": "user", "content": "again"}]})
     state = client.app.state.sb
     client.portal.call(state.alerts.run_once)
+    client.portal.call(state.mcp._warm, 0)  # the MCP warm-up, 2 s after a start
     time.sleep(0.6)
     rounds = [again.status_code, state.usage.written, state.revocations.stats.checks > 0,
               state.flags.reloads]

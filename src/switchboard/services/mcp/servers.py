@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
-from switchboard.db import Database
+from switchboard.db import Database, tables
 from switchboard.db import models as m
 from switchboard.security.vault import Vault
 from switchboard.services import audit
@@ -120,7 +120,10 @@ def _open(vault: Vault, server_id: int, kind: str, name: str,
                       label=f"MCP server setting {name}").get_secret_value()
 
 
-def _config(row: m.McpServer) -> ServerConfig:
+_servers = tables.mcp_servers
+
+
+def _config(row: m.McpServer | Row[Any]) -> ServerConfig:
     return ServerConfig(
         id=row.id, name=row.name, transport=row.transport,  # type: ignore[arg-type]
         command=row.command, args=tuple(row.args), url=row.url, env=dict(row.env),
@@ -137,9 +140,11 @@ async def configs(db: Database) -> list[ServerConfig]:
 
 
 async def _load(db: Database) -> list[ServerConfig]:
-    async with db.unit_of_work(read_only=True) as session:
-        rows = (await session.scalars(select(m.McpServer).order_by(m.McpServer.name))).all()
-        return [_config(r) for r in rows]
+    """Core: the MCP warm-up reads this on every server a few seconds after its start,
+    and a ``/v1`` server never loads the ORM (decisions 0235, 0237)."""
+    async with db.transaction(read_only=True) as conn:
+        rows = (await conn.execute(select(_servers).order_by(_servers.c.name))).all()
+    return [_config(r) for r in rows]
 
 
 async def get(db: Database, name: str) -> ServerConfig:
