@@ -26,8 +26,9 @@ def package(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     root = tmp_path / name
     root.mkdir()
     (root / "__init__.py").write_text(
-        "import builtins\n"
+        "import builtins, time\n"
         "builtins.INIT_RUNS = getattr(builtins, 'INIT_RUNS', 0) + 1\n"
+        "time.sleep(0.05)  # a slow __init__: other threads arrive while it runs\n"
         "from .heavy import HEAVY as HEAVY\n"
         "from .light import LIGHT as LIGHT\n")
     (root / "heavy.py").write_text("HEAVY = 'heavy'\n")

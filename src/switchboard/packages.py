@@ -46,6 +46,8 @@ def unexecuted(name: str) -> ModuleType:
             raise ImportError(f"{name} is not an installed package: reinstall Switchboard")
         loader = spec.loader
         package = importlib.util.module_from_spec(spec)
+        lock = threading.RLock()
+        state = {"started": False}
 
         def complete(attribute: str) -> Any:
             # The import system probes dunders, and ``from . import exc`` asks the package
@@ -53,11 +55,23 @@ def unexecuted(name: str) -> ModuleType:
             if attribute.startswith("__") or PathFinder.find_spec(
                     f"{name}.{attribute}", package.__path__) is not None:
                 raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
-            with _LOCK:
-                if package.__dict__.get("__getattr__") is complete:
-                    del package.__dict__["__getattr__"]
-                    loader.exec_module(package)  # the package's own __init__, once
-            return getattr(package, attribute)
+            # Another thread waits here until __init__ has run; this ``__getattr__`` stays
+            # in place meanwhile, so no reader sees the package half made. The thread
+            # running __init__ re-enters (the lock is re-entrant) and, as with any module
+            # being imported, finds only the names set so far.
+            with lock:
+                if not state["started"]:
+                    state["started"] = True
+                    try:
+                        loader.exec_module(package)  # the package's own __init__, once
+                    finally:
+                        if package.__dict__.get("__getattr__") is complete:
+                            del package.__dict__["__getattr__"]
+            try:
+                return package.__dict__[attribute]
+            except KeyError:
+                raise AttributeError(
+                    f"module {name!r} has no attribute {attribute!r}") from None
 
         package.__dict__["__getattr__"] = complete  # PEP 562: only for names not yet set
         sys.modules[name] = package
