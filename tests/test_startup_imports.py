@@ -151,9 +151,18 @@ with TestClient(create_app()) as client:
     state = client.app.state.sb
     client.portal.call(state.alerts.run_once)
     client.portal.call(state.mcp._warm, 0)  # the MCP warm-up, 2 s after a start
+    # the other /v1 surfaces' answers: a stream, a stored response and its retrieval
+    auth = {"authorization": f"Bearer {sys.argv[3]}"}
+    streamed = client.post("/v1/chat/completions", headers=auth, json={
+        "model": "offline-chat", "stream": True,
+        "messages": [{"role": "user", "content": "hello"}]})
+    stored = client.post("/v1/responses", headers=auth,
+                         json={"model": "offline-chat", "input": "hello"})
+    fetched = client.get(f"/v1/responses/{stored.json()['id']}", headers=auth)
     time.sleep(0.6)
     rounds = [again.status_code, state.usage.written, state.revocations.stats.checks > 0,
-              state.flags.reloads]
+              state.flags.reloads, streamed.status_code, stored.status_code,
+              fetched.status_code]
     orm = [mappers(),
            [m for m in ("switchboard.db.orm", "sqlalchemy.orm") if m in sys.modules],
            orm_loaded_by[:2]]
@@ -202,8 +211,9 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert report["compiled"] == 0  # the Auto classifier's regexes: with the first auto call
     # budgets and limits read, the background tasks' first rounds run (a second answer
     # after the revocation stamp's second, a usage flush, the flags read, an alert round)
-    again, written, stamp_read, flag_reads = report["rounds"]
+    again, written, stamp_read, flag_reads, *surfaces = report["rounds"]
     assert again == 200 and written >= 2 and stamp_read and flag_reads >= 1
+    assert surfaces == [200, 200, 200]  # a stream, a stored response, its retrieval
     # none of it configured the ORM's mappers: ``switchboard serve``'s preparation, the
     # start, the answers and the background rounds read and write through Core
     configured, orm_loaded, importers = report["orm"]

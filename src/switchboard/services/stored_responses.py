@@ -12,6 +12,9 @@ stored; the caller is told with a warning and must resend the conversation. Stor
 responses are kept ``RETENTION`` (30 days, as OpenAI keeps them): each save removes the
 same user's expired ones, so what a user can make the database hold is bounded by what
 they can send in 30 days, with no sweeper job.
+
+Core statements on ``db.tables`` in ``db.transaction()``: a ``/v1`` server answers
+``/v1/responses`` without loading the ORM (decision 0237).
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
-from switchboard.db import Database
-from switchboard.db import models as m
+from switchboard.db import Database, tables
 from switchboard.spec import Message
 
 MAX_STORED_BYTES = 16 * 1024 * 1024
 RETENTION = timedelta(days=30)
 _MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
+_stored = tables.stored_responses
+_c = _stored.c
 
 
 def dump_conversation(messages: list[Message]) -> list[dict[str, Any]]:
@@ -45,38 +49,37 @@ async def save(db: Database, *, user_id: int, response_id: str, model: str,
                body: dict[str, Any], conversation: list[dict[str, Any]],
                now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
-    async with db.unit_of_work() as session:
-        await session.execute(delete(m.StoredResponse).where(
-            m.StoredResponse.user_id == user_id,
-            m.StoredResponse.created_at < now - RETENTION))
-        session.add(m.StoredResponse(response_id=response_id, user_id=user_id, model=model,
-                                   body=body, conversation=conversation, created_at=now))
+    async with db.transaction() as conn:
+        await conn.execute(delete(_stored).where(
+            _c.user_id == user_id, _c.created_at < now - RETENTION))
+        await conn.execute(insert(_stored).values(
+            response_id=response_id, user_id=user_id, model=model, body=body,
+            conversation=conversation, created_at=now))
 
 
 def _live(now: datetime | None) -> Any:
     """Rows within the retention (an expired row not yet removed is not found)."""
-    return m.StoredResponse.created_at >= (now or datetime.now(UTC)) - RETENTION
+    return _c.created_at >= (now or datetime.now(UTC)) - RETENTION
 
 
 async def body_of(db: Database, *, user_id: int, response_id: str,
                   now: datetime | None = None) -> dict[str, Any] | None:
     """The response object, or None (unknown, expired, or another user's)."""
-    async with db.unit_of_work(read_only=True) as session:
-        found = (await session.execute(
-            select(m.StoredResponse.body).where(m.StoredResponse.response_id == response_id,
-                                              m.StoredResponse.user_id == user_id,
-                                              _live(now)))).first()
+    async with db.transaction(read_only=True) as conn:
+        found = (await conn.execute(
+            select(_c.body).where(_c.response_id == response_id, _c.user_id == user_id,
+                                  _live(now)))).first()
     return found[0] if found is not None else None
 
 
 async def conversation_of(db: Database, *, user_id: int, response_id: str,
                           now: datetime | None = None) -> list[Message] | None:
     """The neutral conversation up to and including that answer, or None."""
-    async with db.unit_of_work(read_only=True) as session:
-        found = (await session.execute(
-            select(m.StoredResponse.conversation).where(
-                m.StoredResponse.response_id == response_id,
-                m.StoredResponse.user_id == user_id, _live(now)))).first()
+    async with db.transaction(read_only=True) as conn:
+        found = (await conn.execute(
+            select(_c.conversation).where(
+                _c.response_id == response_id,
+                _c.user_id == user_id, _live(now)))).first()
     if found is None:
         return None
     try:
@@ -87,8 +90,7 @@ async def conversation_of(db: Database, *, user_id: int, response_id: str,
 
 async def remove(db: Database, *, user_id: int, response_id: str) -> bool:
     """Delete one stored response; False when there was none (of this user)."""
-    async with db.unit_of_work() as session:
-        result = await session.execute(
-            delete(m.StoredResponse).where(m.StoredResponse.response_id == response_id,
-                                         m.StoredResponse.user_id == user_id))
+    async with db.transaction() as conn:
+        result = await conn.execute(
+            delete(_stored).where(_c.response_id == response_id, _c.user_id == user_id))
     return bool(getattr(result, "rowcount", 0))
