@@ -233,3 +233,62 @@ def test_a_start_and_a_first_request_load_none_of_the_deferred_modules(
     assert report["fastapi"] == [[401, 401, 200], False, True]
     # the REST routers too: not mounted by a /v1 request, answering once asked
     assert report["rest"] == [False, 401, True]
+
+
+_FIRST_START = """
+import asyncio, json, sys
+from switchboard.cli import serve
+from switchboard.config import load_settings
+from switchboard.db import Database
+from switchboard.db.migrate import at_head
+from switchboard.services.seed import is_seeded
+settings = load_settings()
+setup = asyncio.run(serve._prepare(settings))
+async def check():
+    db = Database.from_settings(settings)
+    try:
+        return await at_head(settings.database_url), await is_seeded(db)
+    finally:
+        await db.dispose()
+ready = asyncio.run(check())
+heavy = sorted(m for m in ("alembic", "mako", "sqlalchemy.orm", "switchboard.db.orm",
+                            "switchboard.providers.anthropic.provider") if m in sys.modules)
+print(json.dumps({"setup": setup is not None, "ready": ready, "heavy": heavy}))
+"""
+
+
+def test_a_first_start_migrates_and_seeds_in_a_child_process(_isolated_env: Path) -> None:
+    """A new database: ``serve`` migrates and seeds it through ``switchboard db prepare``
+    in a child process, so Alembic, its templates, the ORM and every adapter the seed
+    imports (~24 MB) do not stay in the server (decision 0238)."""
+    out = subprocess.run([sys.executable, "-c", _FIRST_START], capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "ready at" in out.stdout  # the child's own report, on the server's output
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {"setup": True, "ready": [True, True], "heavy": []}
+
+
+def test_a_failed_preparation_stops_serve_with_the_childs_reason(
+        _isolated_env: Path) -> None:
+    """A database migrated by a newer Switchboard: the child refuses, says why, and
+    ``serve`` exits with its status instead of starting."""
+    script = ("import asyncio, sys\n"
+              "from sqlalchemy import text\n"
+              "from switchboard.db import create_engine\n"
+              "async def newer():\n"
+              "    engine = create_engine()\n"
+              "    async with engine.begin() as c:\n"
+              "        await c.execute(text('CREATE TABLE alembic_version "
+              "(version_num VARCHAR(32) PRIMARY KEY)'))\n"
+              "        await c.execute(text(\"INSERT INTO alembic_version VALUES "
+              "('9999_from_the_future')\"))\n"
+              "    await engine.dispose()\n"
+              "asyncio.run(newer())\n"
+              "from switchboard.cli.main import main\n"
+              "sys.exit(main(['serve', '--port', '1']))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert "9999_from_the_future" in out.stderr and "upgrade Switchboard" in out.stderr
+    assert "Switchboard is starting" not in out.stdout

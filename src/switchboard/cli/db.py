@@ -1,4 +1,5 @@
-"""``switchboard db upgrade [REV] | downgrade [REV] | current`` — schema migrations.
+"""``switchboard db upgrade [REV] | downgrade [REV] | prepare | current`` — schema
+migrations.
 
 The database is the configured one (``SWITCHBOARD_DATABASE_URL``, default SQLite in
 ``SWITCHBOARD_DATA_DIR``). The server also upgrades automatically at start; these commands
@@ -31,6 +32,13 @@ def register(subparsers: Any) -> None:
         help="target revision: an id, -N steps back, or 'base' (default: -1)",
     )
     down.set_defaults(handler=_downgrade)
+
+    prep = sub.add_parser(
+        "prepare", help="upgrade the schema to the newest revision and seed the catalog",
+        description="What 'switchboard serve' does before it starts: upgrade the schema to "
+        "the newest revision and, on a new database, add the built-in providers. Run it "
+        "before starting servers (a deploy step); a server then finds nothing to do.")
+    prep.set_defaults(handler=_prepare)
 
     cur = sub.add_parser("current", help="show the database's current revision")
     cur.set_defaults(handler=_current)
@@ -70,6 +78,21 @@ async def _downgrade(args: argparse.Namespace) -> int:
     before = await migrate.current()
     after = await migrate.downgrade(revision=args.revision)
     print(f"{url}: downgraded {migrate.describe(before)} -> {migrate.describe(after)}")
+    return 0
+
+
+async def _prepare(_args: argparse.Namespace) -> int:
+    from switchboard.config import load_settings
+    from switchboard.db import Database, migrate
+    from switchboard.services.database_prep import prepare_database
+
+    settings = load_settings()
+    db = Database.from_settings(settings)
+    try:
+        await prepare_database(settings.database_url, db)
+    finally:
+        await db.dispose()
+    print(f"{_url()}: ready at {migrate.describe(migrate.HEAD)}, catalog seeded")
     return 0
 
 

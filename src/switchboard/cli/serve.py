@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import os
 import ssl
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,20 +97,44 @@ def plain_http_warning(host: str, tls: bool, forwarded_allow_ips: str | None) ->
 async def _prepare(settings: Settings) -> str | None:
     """Migrate the database, seed the catalog, and make a setup link if no admin exists
     (done here, once, rather than in each worker's startup: the workers' lifespans are
-    told so through the environment, ``services.database_prep``, decision 0199)."""
+    told so through the environment, ``services.database_prep``, decision 0199).
+
+    Migrating and seeding run in a child process (``switchboard db prepare``), when
+    there is anything to do: Alembic, its templates and the adapters the seed imports
+    would otherwise stay resident in the server for its whole life, ~24 MB after a first
+    start (decision 0238). A start on a prepared database asks two plain reads."""
     from switchboard.db import Database
     from switchboard.services import accounts
-    from switchboard.services.database_prep import mark_prepared, prepare_database
+    from switchboard.services.database_prep import is_prepared, mark_prepared
 
     db = Database.from_settings(settings)
     try:
-        await prepare_database(settings.database_url, db)
+        if not await is_prepared(settings.database_url, db):
+            prepare_in_child()
         mark_prepared(settings.database_url)
         if await accounts.needs_setup(db):
             return await accounts.create_setup_token(db)
         return None
     finally:
         await db.dispose()
+
+
+class PrepareFailed(Exception):
+    """``switchboard db prepare`` failed; it has said why on stderr."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"preparing the database failed (exit status {status})")
+        self.status = status
+
+
+def prepare_in_child() -> None:
+    """``switchboard db prepare`` in a child process with this one's environment (the
+    same database), its output on ours; raises ``PrepareFailed`` if it fails. Blocking:
+    nothing else runs yet."""
+    done = subprocess.run([sys.executable, "-m", "switchboard.cli.main", "db", "prepare"],
+                          check=False)
+    if done.returncode != 0:
+        raise PrepareFailed(done.returncode)
 
 
 def prepare_metrics_dir(data_dir: Path, port: int, workers: int) -> str | None:
@@ -159,7 +184,10 @@ def run(args: argparse.Namespace) -> int:
     base = f"{'https' if tls else 'http'}://{host}:{args.port}"
     if settings.metrics:
         prepare_metrics_dir(settings.data_dir, args.port, args.workers)
-    setup_token = asyncio.run(_prepare(settings))
+    try:
+        setup_token = asyncio.run(_prepare(settings))
+    except PrepareFailed as failed:  # the child printed the reason
+        return failed.status
     print(f"Switchboard is starting: open {base}/", flush=True)
     print(f"  database: {settings.database_url.split('@')[-1]}", flush=True)
     if setup_token is not None:

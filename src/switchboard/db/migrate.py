@@ -188,13 +188,19 @@ async def _revision_sql(url: str | None) -> str | None:
         await engine.dispose()
 
 
+async def at_head(url: str | None = None) -> bool:
+    """Whether the database is at this version's head, by plain SQL (no Alembic): the
+    question every start asks first."""
+    return await _revision_sql(url) == HEAD
+
+
 async def ensure_schema(url: str | None = None) -> str:
     """Bring the database to head at server start; cheap when it already is.
 
     Safe when several processes start at once (see the module docstring). Refuses to run
     against a database migrated by a NEWER Switchboard, instead of failing obscurely later.
     """
-    if await _revision_sql(url) == HEAD:
+    if await at_head(url):
         return HEAD
     newest = head()
     rev = await current(url)

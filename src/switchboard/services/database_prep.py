@@ -21,8 +21,8 @@ import hashlib
 import os
 
 from switchboard.db.engine import Database
-from switchboard.db.migrate import HEAD, ensure_schema
-from switchboard.services.seed import seed_catalog
+from switchboard.db.migrate import HEAD, at_head, ensure_schema
+from switchboard.services.seed import is_seeded, seed_catalog
 
 PREPARED_ENV = "SWITCHBOARD_PREPARED_DATABASE"  # internal: set by ``serve``, not by people
 
@@ -39,6 +39,12 @@ async def prepare_database(database_url: str, db: Database) -> None:
         return
     await ensure_schema(database_url)
     await seed_catalog(db)
+
+
+async def is_prepared(database_url: str, db: Database) -> bool:
+    """Whether ``database_url`` is at head with its catalog seeded: two plain reads, no
+    migration tooling (``prepare_database`` would then do nothing)."""
+    return await at_head(database_url) and await is_seeded(db)
 
 
 def mark_prepared(database_url: str) -> None:
