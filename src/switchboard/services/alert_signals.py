@@ -133,4 +133,4 @@ async def prune(db: Database, now: datetime) -> None:
     """Delete signals no rule reads any more (called by the evaluator)."""
     async with db.transaction() as conn:
         await conn.execute(delete(_alert_signals)
-                              .where(_alert_signals.c.created_at < now - KEEP))
+                           .where(_alert_signals.c.created_at < now - KEEP))

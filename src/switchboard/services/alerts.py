@@ -86,38 +86,36 @@ def utc_now() -> datetime:
 # -- rule settings ------------------------------------------------------------------------
 
 
-async def _seeded(session: AsyncSession) -> dict[str, m.AlertRule]:
-    """The rules' rows, adding any rule that has none yet with its defaults (a new rule
-    shipped in an upgrade appears switched on with its defaults)."""
-    rows = {r.kind: r for r in (await session.execute(select(m.AlertRule))).scalars()}
+async def _add_missing(runner: AsyncSession | AsyncConnection,
+                       have: set[str]) -> list[RuleSettings]:
+    """Add every rule of ``RULES`` not in ``have`` with its defaults (a new rule shipped
+    in an upgrade appears switched on with its defaults); returns what was added. Core,
+    so the alert round can seed without the ORM (decision 0235)."""
+    added = []
     for kind, info in RULES.items():
-        if kind not in rows:
+        if kind not in have:
             d = info.default
-            rows[kind] = m.AlertRule(kind=kind, enabled=d.enabled, threshold=d.threshold,
-                                     window_seconds=d.window_seconds,
-                                     min_requests=d.min_requests)
-            session.add(rows[kind])
-    await session.flush()
-    return rows
+            await runner.execute(insert(_alert_rules).values(
+                kind=kind, enabled=d.enabled, threshold=d.threshold,
+                window_seconds=d.window_seconds, min_requests=d.min_requests))
+            added.append(RuleSettings(kind, d.enabled, d.threshold, d.window_seconds,
+                                      d.min_requests))
+    return added
+
+
+async def _seeded(session: AsyncSession) -> dict[str, m.AlertRule]:
+    """The rules' rows (as ORM objects, for the settings pages), every rule seeded."""
+    await _add_missing(session, set(await session.scalars(select(_alert_rules.c.kind))))
+    return {r.kind: r for r in (await session.execute(select(m.AlertRule))).scalars()}
 
 
 async def _rule_settings(conn: AsyncConnection) -> list[RuleSettings]:
-    """What ``_seeded`` gives the round, in Core: the rules' rows (a rule with none yet
-    added with its defaults), in the same order."""
+    """The rules' settings for a round, every rule seeded, in Core."""
     r = _alert_rules.c
     found = [RuleSettings(row.kind, row.enabled, row.threshold, row.window_seconds,
                           row.min_requests) for row in await conn.execute(
         select(r.kind, r.enabled, r.threshold, r.window_seconds, r.min_requests))]
-    have = {s.kind for s in found}
-    for kind, info in RULES.items():
-        if kind not in have:
-            d = info.default
-            await conn.execute(insert(_alert_rules).values(
-                kind=kind, enabled=d.enabled, threshold=d.threshold,
-                window_seconds=d.window_seconds, min_requests=d.min_requests))
-            found.append(RuleSettings(kind, d.enabled, d.threshold, d.window_seconds,
-                                      d.min_requests))
-    return found
+    return found + await _add_missing(conn, {s.kind for s in found})
 
 
 def rule_view(row: m.AlertRule) -> dict[str, Any]:

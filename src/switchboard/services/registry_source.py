@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -104,6 +105,14 @@ def _pool(db: Database, vault: _LazyVault, row: Row[Any],
     ) for k in keys], events=DatabaseKeyEvents(db))
 
 
+def _by_provider(rows: Iterable[Row[Any]]) -> dict[int, list[Row[Any]]]:
+    """Rows of a provider's child table, grouped by ``provider_id``, in their order."""
+    grouped: dict[int, list[Row[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.provider_id, []).append(row)
+    return grouped
+
+
 async def load_registry(db: Database) -> DatabaseRegistry:
     """The registry for ``db``'s catalog, from the cache while the catalog is unchanged."""
     scope = cache_scope(db)
@@ -128,14 +137,10 @@ async def build_registry(db: Database, kinds: Kinds | None = None) -> DatabaseRe
         # in id order)
         rows = (await conn.execute(
             select(_providers).order_by(_providers.c.name))).all()
-        models_of: dict[int, list[Row[Any]]] = {}
-        for x in await conn.execute(
-                select(_provider_models).order_by(_provider_models.c.id)):
-            models_of.setdefault(x.provider_id, []).append(x)
-        keys_of: dict[int, list[Row[Any]]] = {}
-        for k in await conn.execute(
-                select(_provider_keys).order_by(_provider_keys.c.id)):
-            keys_of.setdefault(k.provider_id, []).append(k)
+        models_of = _by_provider(await conn.execute(
+            select(_provider_models).order_by(_provider_models.c.id)))
+        keys_of = _by_provider(await conn.execute(
+            select(_provider_keys).order_by(_provider_keys.c.id)))
         for row in rows:
             all_models = models_of.get(row.id, [])
             keys = keys_of.get(row.id, [])
